@@ -1,0 +1,138 @@
+/* The component model: what a component declares about itself.
+ *
+ * A component is a C type plus one const descriptor exported under the symbol
+ * lyra_component_NAME. The framework reads only the descriptor: it creates an
+ * instance in instance_size bytes it owns, binds slots to providers, starts,
+ * polls, stops and destroys. No component names another component's type. */
+#ifndef LYRA_COMPONENT_H
+#define LYRA_COMPONENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lyra/value.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Version of the descriptor layout itself (not of any interface). */
+#define LYRA_ABI_MAJOR 1
+#define LYRA_ABI_MINOR 0
+
+/* Every ops or events table starts with this header, so a binder can check
+ * what it is handed: same major, minor at least the one the user was built
+ * against, and a table at least as large as the user expects. */
+struct lyra_ops_hdr {
+    uint16_t major;
+    uint16_t minor;
+    uint32_t size;
+    const char *iface;
+};
+
+#define LYRA_OPS_HDR(IFACE, MAJOR, MINOR, TYPE) \
+    { .major = (MAJOR), .minor = (MINOR), .size = sizeof(TYPE), .iface = (IFACE) }
+
+struct lyra_diag;
+
+/* An interface the component provides. `attach` is called once per user bound
+ * to it, with the user's events table (NULL if the interface has no events or
+ * the user implements none) and the user's instance. */
+struct lyra_provide {
+    const char *iface;
+    uint16_t major, minor;
+    const void *ops;
+    int (*attach)(void *self, const void *events, void *user);
+    uint16_t max_users; /* 0: any number */
+    const char *doc;
+};
+
+/* A slot: an interface the component uses. min 0 means optional. Each bound
+ * provider is handed over with `bind`, index 0..max-1 in manifest order. */
+struct lyra_slot {
+    const char *name;
+    const char *iface;
+    uint16_t major, minor;
+    uint8_t min, max;
+    const void *events; /* the events table this user implements, or NULL */
+    int (*bind)(void *self, unsigned index, const void *ops, void *provider);
+    const char *doc;
+};
+
+struct lyra_param {
+    const char *name;
+    enum lyra_ptype type;
+    const char *def; /* default, written as in a manifest; NULL: unset unless given */
+    int64_t min, max; /* for INT, SIZE, PERCENT (ppm), DURATION (ns); ignored when min > max */
+    const char *doc;
+};
+
+/* Counters a component reports, read by --stats, --stats-json and tests. */
+struct lyra_stats_sink {
+    void (*counter)(struct lyra_stats_sink *sink, const char *name, uint64_t value);
+    void *ctx;
+};
+
+static inline void lyra_stat(struct lyra_stats_sink *s, const char *name, uint64_t v)
+{
+    s->counter(s, name, v);
+}
+
+struct lyra_component {
+    uint16_t abi_major, abi_minor;
+    uint32_t desc_size; /* sizeof(struct lyra_component) when built */
+    const char *name;
+    const char *version;
+    const char *summary;
+    const char *doc; /* longer text for `lyranet list -v`; may be NULL */
+
+    const struct lyra_provide *provides;
+    unsigned n_provides;
+    const struct lyra_slot *slots;
+    unsigned n_slots;
+    const struct lyra_param *params;
+    unsigned n_params;
+
+    size_t instance_size;
+    /* create: parameters are validated; p[i] matches params[i]. Strings in p
+     * stay valid until destroy. No slot is bound yet: do not call out. */
+    int (*create)(void *self, const struct lyra_value *p, struct lyra_diag *d);
+    /* start: all slots are bound and every provider this instance uses has
+     * started. Allocate pools here. */
+    int (*start)(void *self);
+    void (*stop)(void *self);
+    void (*destroy)(void *self);
+    /* poll: optional run-to-completion step; do at most `budget` units of
+     * work and return how many were done (>0 means "call me again soon"). */
+    int (*poll)(void *self, unsigned budget);
+    void (*stats)(void *self, struct lyra_stats_sink *sink);
+};
+
+#define LYRA_COMPONENT_HDR \
+    .abi_major = LYRA_ABI_MAJOR, .abi_minor = LYRA_ABI_MINOR, \
+    .desc_size = sizeof(struct lyra_component)
+
+#define LYRA_COUNT(arr) ((unsigned)(sizeof(arr) / sizeof((arr)[0])))
+
+/* Export a descriptor. On ELF, descriptors live in .data.rel.ro (const). */
+#if defined(__GNUC__)
+#define LYRA_EXPORT __attribute__((visibility("default")))
+#else
+#define LYRA_EXPORT
+#endif
+
+/* Looks up a slot or parameter by name; NULL/-1 when absent. */
+const struct lyra_slot *lyra_component_slot(const struct lyra_component *c, const char *name,
+                                            unsigned *index);
+int lyra_component_param(const struct lyra_component *c, const char *name);
+
+/* Checks an ops/events table against what a slot or user expects. Returns 0
+ * or -EPROTO with a reason in `why`. */
+int lyra_ops_check(const void *table, const char *iface, uint16_t major, uint16_t minor,
+                   uint32_t min_size, const char **why);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,71 @@
+/* Interface `l2` 1.0: Ethernet as the layers above see it.
+ *
+ * Several users (ip, a test, ...) share one provider: each registers the
+ * ethertypes it handles at start, with its own events table. ARP answers for
+ * the protocol addresses users add with add_addr. */
+#ifndef LYRA_L2_H
+#define LYRA_L2_H
+
+#include <stdint.h>
+
+#include "lyra/component.h"
+#include "lyra/netdev.h"
+#include "lyra/skb.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define LYRA_L2_IFACE "l2"
+#define LYRA_L2_MAJOR 1
+#define LYRA_L2_MINOR 0
+
+#define LYRA_ETHERTYPE_IPV4 0x0800
+#define LYRA_ETHERTYPE_ARP 0x0806
+
+#define LYRA_L2_BROADCAST 0xffffffffu /* next hop meaning "link broadcast" */
+
+/* What a user learns with a received packet. */
+struct lyra_l2_rxinfo {
+    uint8_t src[6];
+    uint8_t dst[6];
+    uint16_t ethertype;
+    uint16_t flags; /* LYRA_SKB_F_BCAST / MCAST / HOST */
+};
+
+struct lyra_l2_events {
+    struct lyra_ops_hdr hdr;
+    /* A packet of a registered ethertype; data points past the Ethernet
+     * header. The user takes the skb. */
+    void (*rx)(void *user, struct lyra_skb *skb, const struct lyra_l2_rxinfo *info);
+    /* Transmit room is back (the NIC was busy). */
+    void (*tx_ready)(void *user);
+};
+
+struct lyra_l2_ops {
+    struct lyra_ops_hdr hdr;
+    /* Delivers `ethertype` to (ev, user). -EEXIST if taken, -ENOSPC if the
+     * table is full. */
+    int (*register_proto)(void *self, uint16_t ethertype, const struct lyra_l2_events *ev,
+                          void *user);
+    /* Protocol (IPv4, host order) addresses that ARP answers for. */
+    int (*add_addr)(void *self, uint32_t ipv4);
+    int (*del_addr)(void *self, uint32_t ipv4);
+    /* Sends a packet (data at the L3 header) to an IPv4 next hop (host
+     * order; LYRA_L2_BROADCAST for broadcast), resolving with ARP. Always
+     * takes the skb: it may wait in a bounded queue for resolution.
+     * 0 sent or queued; -EHOSTUNREACH, -ENOBUFS, -EAGAIN (dropped, counted). */
+    int (*output)(void *self, struct lyra_skb *skb, uint16_t ethertype, uint32_t next_hop);
+    /* Sends to a known MAC. Always takes the skb. */
+    int (*output_mac)(void *self, struct lyra_skb *skb, uint16_t ethertype,
+                      const uint8_t dst[6]);
+    /* Link properties: MAC, MTU, offloads of the NIC below. */
+    int (*caps)(void *self, struct lyra_netdev_caps *caps);
+    /* Headroom a user must leave below its header for l2 and the NIC. */
+    uint32_t (*headroom)(void *self);
+};
+
+#ifdef __cplusplus
+}
+#endif
+#endif

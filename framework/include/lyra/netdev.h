@@ -1,0 +1,67 @@
+/* Interface `netdev` 1.0: a NIC as the link layer sees it.
+ *
+ * Users: one (eth). Events go up to the user bound with attach(). */
+#ifndef LYRA_NETDEV_H
+#define LYRA_NETDEV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lyra/component.h"
+#include "lyra/skb.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define LYRA_NETDEV_IFACE "netdev"
+#define LYRA_NETDEV_MAJOR 1
+#define LYRA_NETDEV_MINOR 0
+
+#define LYRA_ETH_HLEN 14
+#define LYRA_ETH_ZLEN 60         /* minimum frame without FCS */
+#define LYRA_ETH_MTU 1500
+#define LYRA_ETH_FRAME_MAX 1514  /* header + MTU, without FCS */
+
+/* checksum offload bits in caps.csum_tx / caps.csum_rx */
+#define LYRA_CSUM_IPV4 0x1
+#define LYRA_CSUM_TCP 0x2
+#define LYRA_CSUM_UDP 0x4
+
+struct lyra_netdev_caps {
+    uint32_t mtu;          /* largest payload above the Ethernet header */
+    uint16_t max_segs;     /* gather: linear part plus this many segments */
+    uint8_t page_contig;   /* a DMA segment must not cross a page */
+    uint8_t csum_tx;       /* LYRA_CSUM_* the NIC computes on transmit */
+    uint8_t csum_rx;       /* LYRA_CSUM_* the NIC verifies on receive */
+    uint8_t link_up;
+    uint8_t mac[6];
+};
+
+struct lyra_netdev_ops {
+    struct lyra_ops_hdr hdr;
+    int (*open)(void *self);
+    int (*close)(void *self);
+    /* Sends one frame (linear part, then segments). 0: the driver took the
+     * skb and frees it when sent. -EAGAIN: busy, the caller keeps the skb
+     * and may retry after the tx_ready event. Other errors: the caller keeps
+     * the skb. Frames shorter than 60 bytes are padded by the driver. */
+    int (*xmit)(void *self, struct lyra_skb *skb);
+    int (*caps)(void *self, struct lyra_netdev_caps *caps);
+    /* Receive filter: accept all multicast / promiscuous. */
+    int (*set_rx_mode)(void *self, bool allmulti, bool promisc);
+};
+
+struct lyra_netdev_events {
+    struct lyra_ops_hdr hdr;
+    /* A received frame (Ethernet header at data); the user takes it. */
+    void (*rx)(void *user, struct lyra_skb *skb);
+    /* Transmit room is back after an -EAGAIN. */
+    void (*tx_ready)(void *user);
+    void (*link)(void *user, bool up);
+};
+
+#ifdef __cplusplus
+}
+#endif
+#endif

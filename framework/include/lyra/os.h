@@ -1,0 +1,128 @@
+/* Interface `os` 1.0: what a component needs of its platform.
+ *
+ * Provided by an OS adapter (os_posix on Linux, the bare-metal adapter under
+ * QEMU) or by fake_os in tests. Every op is immediate unless noted. Timers
+ * are caller-owned (no allocation): arm a struct lyra_timer that lives in the
+ * caller's instance. Timer callbacks run from the stack's poll step, never
+ * from inside another op. */
+#ifndef LYRA_OS_H
+#define LYRA_OS_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lyra/component.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define LYRA_OS_IFACE "os"
+#define LYRA_OS_MAJOR 1
+#define LYRA_OS_MINOR 0
+
+#define LYRA_TIME_NEVER UINT64_MAX
+
+enum lyra_log_level { LYRA_LOG_ERROR, LYRA_LOG_WARN, LYRA_LOG_INFO, LYRA_LOG_DEBUG };
+
+struct lyra_timer;
+typedef void (*lyra_timer_fn)(void *ctx, struct lyra_timer *t);
+
+/* Caller-owned timer. Initialise with lyra_timer_init; the fields after that
+ * belong to the os provider. */
+struct lyra_timer {
+    lyra_timer_fn fn;
+    void *ctx;
+    uint64_t deadline; /* monotonic ns */
+    struct lyra_timer *next;
+    int armed;
+};
+
+static inline void lyra_timer_init(struct lyra_timer *t, lyra_timer_fn fn, void *ctx)
+{
+    t->fn = fn;
+    t->ctx = ctx;
+    t->deadline = LYRA_TIME_NEVER;
+    t->next = 0;
+    t->armed = 0;
+}
+
+/* Page protection for page_protect. */
+#define LYRA_PROT_NONE 0
+#define LYRA_PROT_READ 1
+#define LYRA_PROT_WRITE 2
+
+/* Copy-on-write fault hook: called when a write hits a page protected with
+ * page_protect(.., LYRA_PROT_READ) that was registered with cow_register.
+ * The hook makes the page writable again (after saving what it must) and
+ * returns 0; non-zero lets the fault proceed as a crash. */
+typedef int (*lyra_cow_fn)(void *ctx, void *page);
+
+struct lyra_os_ops {
+    struct lyra_ops_hdr hdr;
+    /* time */
+    uint64_t (*now_ns)(void *self);
+    void (*timer_arm)(void *self, struct lyra_timer *t, uint64_t deadline_ns);
+    void (*timer_cancel)(void *self, struct lyra_timer *t);
+    /* randomness: getrandom, or a PRNG seeded from os.seed when it is set */
+    void (*random)(void *self, void *buf, size_t len);
+    /* logging; `who` is the instance name */
+    void (*vlog)(void *self, int level, const char *who, const char *fmt, va_list ap);
+    /* memory for pools and tables, at create/start only (never per packet) */
+    void *(*mem_alloc)(void *self, size_t size, size_t align);
+    void (*mem_free)(void *self, void *p);
+    /* locks: opaque handles for state shared with application threads */
+    int (*lock_create)(void *self, void **lock);
+    void (*lock_destroy)(void *self, void *lock);
+    void (*lock)(void *self, void *lock);
+    void (*unlock)(void *self, void *lock);
+    /* pages (zero copy): size, allocation of page-aligned memory that can be
+     * remapped, remapping src pages over dst (both page aligned), protection,
+     * and a copy-on-write fault hook for a range. Providers that cannot do
+     * an op return -ENOTSUP. */
+    size_t (*page_size)(void *self);
+    void *(*page_alloc)(void *self, size_t npages);
+    void (*page_free)(void *self, void *p, size_t npages);
+    int (*page_remap)(void *self, void *dst, void *src, size_t npages);
+    int (*page_protect)(void *self, void *p, size_t npages, int prot);
+    int (*cow_register)(void *self, void *p, size_t npages, lyra_cow_fn fn, void *ctx);
+    int (*cow_unregister)(void *self, void *p, size_t npages);
+    /* the loop: run due timers (returns the next deadline), block until a
+     * deadline or a wake-up, and wake a blocked loop from another thread */
+    uint64_t (*run_timers)(void *self);
+    int (*wait)(void *self, uint64_t deadline_ns);
+    void (*wake)(void *self);
+    /* host only (NULL elsewhere): register a file descriptor whose
+     * readability ends a wait */
+    int (*watch_fd)(void *self, int fd);
+    int (*unwatch_fd)(void *self, int fd);
+};
+
+/* Convenience for components holding (ops, instance) of their os slot. */
+struct lyra_os {
+    const struct lyra_os_ops *ops;
+    void *self;
+};
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 4, 5)))
+#endif
+static inline void lyra_log(const struct lyra_os *os, int level, const char *who, const char *fmt,
+                            ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    os->ops->vlog(os->self, level, who, fmt, ap);
+    va_end(ap);
+}
+
+static inline uint64_t lyra_now(const struct lyra_os *os)
+{
+    return os->ops->now_ns(os->self);
+}
+
+#ifdef __cplusplus
+}
+#endif
+#endif

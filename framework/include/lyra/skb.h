@@ -1,0 +1,228 @@
+/* Interface `skb` 1.0: packet buffers and the pools they come from.
+ *
+ * An skb is a linear area (headers pushed downward into headroom, and for
+ * skb_copy the payload too) followed by up to LYRA_SKB_MAX_SEGS referenced
+ * segments (skb_zc: user memory, then follow_data). A frame on the wire is
+ * data[0..len) then seg[0..nseg) in order. Received skbs are linear.
+ *
+ * Ownership: whoever holds an skb frees it exactly once with lyra_skb_free()
+ * (which returns it to the pool it came from, whoever that is). Ops that
+ * "take" an skb own it from then on, also on error, unless they say so. */
+#ifndef LYRA_SKB_H
+#define LYRA_SKB_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "lyra/component.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define LYRA_SKB_IFACE "skb"
+#define LYRA_SKB_MAJOR 1
+#define LYRA_SKB_MINOR 0
+
+#define LYRA_SKB_MAX_SEGS 6
+
+/* skb->flags */
+#define LYRA_SKB_F_RX 0x0001        /* came from a NIC */
+#define LYRA_SKB_F_CSUM_TX 0x0002   /* NIC inserts the L4 checksum (csum_start/csum_off) */
+#define LYRA_SKB_F_CSUM_OK 0x0004   /* NIC verified the L4 checksum */
+#define LYRA_SKB_F_BCAST 0x0008     /* link-layer broadcast */
+#define LYRA_SKB_F_MCAST 0x0010     /* link-layer multicast */
+#define LYRA_SKB_F_HOST 0x0020      /* addressed to our MAC */
+
+/* seg flags */
+#define LYRA_SEG_F_USER 0x1   /* references application memory (zero copy) */
+#define LYRA_SEG_F_PAGE 0x2   /* does not cross a page (split for page-contiguous DMA) */
+
+struct lyra_skb_seg {
+    const uint8_t *ptr;
+    uint32_t len;
+    uint32_t flags;
+};
+
+struct lyra_skb_ops;
+
+struct lyra_skb {
+    struct lyra_skb *next; /* queue link for the current holder */
+    uint8_t *head;         /* start of the linear buffer */
+    uint8_t *data;         /* start of the frame's linear part */
+    uint32_t len;          /* linear bytes from data */
+    uint32_t size;         /* linear buffer size from head */
+    uint32_t seg_len;      /* sum of seg[].len */
+    uint16_t nseg;
+    uint16_t refcnt;
+    uint16_t flags;
+    uint16_t protocol;   /* ethertype, host order */
+    uint16_t csum_start; /* from data at the time of xmit: where summing starts */
+    uint16_t csum_off;   /* where to store the checksum, from csum_start */
+    uint32_t l3_off;     /* offsets from head, set by layers as they parse */
+    uint32_t l4_off;
+    uint64_t tstamp;
+    struct lyra_skb_seg seg[LYRA_SKB_MAX_SEGS];
+    /* owner: the pool that frees it */
+    const struct lyra_skb_ops *owner_ops;
+    void *owner;
+    uint32_t pool_index;
+    /* scratch for the current holder (like Linux skb->cb) */
+    uint64_t cb[6];
+};
+
+struct lyra_skb_ops {
+    struct lyra_ops_hdr hdr;
+    /* A buffer with `headroom` bytes before data and room for `size` more.
+     * Returns NULL (counted) when the pool is empty or the request is too
+     * big: callers treat that as back-pressure. */
+    struct lyra_skb *(*alloc)(void *self, uint32_t headroom, uint32_t size);
+    /* A receive buffer for a NIC, with at least `size` bytes. */
+    struct lyra_skb *(*alloc_rx)(void *self, uint32_t size);
+    /* Drops one reference; the last returns the skb to the pool. */
+    void (*free)(void *self, struct lyra_skb *skb);
+    /* Appends payload: skb_copy copies into the linear tail, skb_zc may
+     * reference it as a segment (flags: LYRA_SEG_F_USER when the memory is
+     * the application's). 0, -ENOSPC. */
+    int (*add_data)(void *self, struct lyra_skb *skb, const void *p, uint32_t len,
+                    uint32_t flags);
+    /* Copies len bytes from offset off of the frame to dst (counted). */
+    int (*copy_out)(void *self, const struct lyra_skb *skb, uint32_t off, void *dst,
+                    uint32_t len);
+    /* Free buffers left. */
+    uint32_t (*avail)(void *self);
+};
+
+static inline uint32_t lyra_skb_total(const struct lyra_skb *s)
+{
+    return s->len + s->seg_len;
+}
+
+static inline uint32_t lyra_skb_headroom(const struct lyra_skb *s)
+{
+    return (uint32_t)(s->data - s->head);
+}
+
+static inline uint32_t lyra_skb_tailroom(const struct lyra_skb *s)
+{
+    return s->nseg ? 0 : (uint32_t)(s->size - (uint32_t)(s->data - s->head) - s->len);
+}
+
+/* Prepends n bytes; NULL when the headroom is short. */
+static inline uint8_t *lyra_skb_push(struct lyra_skb *s, uint32_t n)
+{
+    if (lyra_skb_headroom(s) < n)
+        return NULL;
+    s->data -= n;
+    s->len += n;
+    return s->data;
+}
+
+/* Removes n bytes from the front of the linear part; NULL when short. */
+static inline uint8_t *lyra_skb_pull(struct lyra_skb *s, uint32_t n)
+{
+    if (s->len < n)
+        return NULL;
+    s->data += n;
+    s->len -= n;
+    return s->data;
+}
+
+/* Appends n bytes to the linear part (only before any segment); NULL when
+ * there is no room. */
+static inline uint8_t *lyra_skb_put(struct lyra_skb *s, uint32_t n)
+{
+    if (lyra_skb_tailroom(s) < n)
+        return NULL;
+    uint8_t *p = s->data + s->len;
+    s->len += n;
+    return p;
+}
+
+/* Cuts the frame to n bytes (linear only: -1 when segments are present). */
+static inline int lyra_skb_trim(struct lyra_skb *s, uint32_t n)
+{
+    if (s->nseg)
+        return -1;
+    if (n < s->len)
+        s->len = n;
+    return 0;
+}
+
+static inline void lyra_skb_ref(struct lyra_skb *s)
+{
+    s->refcnt++;
+}
+
+static inline void lyra_skb_free(struct lyra_skb *s)
+{
+    if (s)
+        s->owner_ops->free(s->owner, s);
+}
+
+/* Gathers the frame into dst (for drivers without gather and for tests);
+ * returns the bytes written, at most cap. Not counted: callers that copy
+ * payload on the data path use ops->copy_out. */
+static inline uint32_t lyra_skb_flatten(const struct lyra_skb *s, void *dst, uint32_t cap)
+{
+    uint8_t *d = (uint8_t *)dst;
+    uint32_t n = s->len < cap ? s->len : cap;
+    memcpy(d, s->data, n);
+    for (unsigned i = 0; i < s->nseg && n < cap; i++) {
+        uint32_t k = s->seg[i].len;
+        if (k > cap - n)
+            k = cap - n;
+        memcpy(d + n, s->seg[i].ptr, k);
+        n += k;
+    }
+    return n;
+}
+
+/* A FIFO of skbs linked through ->next, for holders' bounded queues. */
+struct lyra_skb_queue {
+    struct lyra_skb *head, *tail;
+    uint32_t len;
+};
+
+static inline void lyra_skbq_init(struct lyra_skb_queue *q)
+{
+    q->head = q->tail = NULL;
+    q->len = 0;
+}
+
+static inline void lyra_skbq_push(struct lyra_skb_queue *q, struct lyra_skb *s)
+{
+    s->next = NULL;
+    if (q->tail)
+        q->tail->next = s;
+    else
+        q->head = s;
+    q->tail = s;
+    q->len++;
+}
+
+static inline struct lyra_skb *lyra_skbq_pop(struct lyra_skb_queue *q)
+{
+    struct lyra_skb *s = q->head;
+    if (s) {
+        q->head = s->next;
+        if (!q->head)
+            q->tail = NULL;
+        s->next = NULL;
+        q->len--;
+    }
+    return s;
+}
+
+static inline void lyra_skbq_purge(struct lyra_skb_queue *q)
+{
+    struct lyra_skb *s;
+    while ((s = lyra_skbq_pop(q)))
+        lyra_skb_free(s);
+}
+
+#ifdef __cplusplus
+}
+#endif
+#endif

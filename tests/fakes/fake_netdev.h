@@ -1,0 +1,46 @@
+/* fake_netdev: the `netdev` interface for tests; records what is sent and
+ * injects what is received.
+ *
+ * Component "fake_netdev" (lyra_component_fake_netdev). Slots: skb
+ * (required: receive buffers come from it), os (required).
+ * Parameters: mac (default 02:00:00:00:00:01), mtu (default 1500),
+ * max_segs (gather segments beyond the linear part, default 4),
+ * page_contig (bool, default off), csum_tx / csum_rx (integer LYRA_CSUM_*
+ * masks, default 0), tx_record (frames kept, default 64; older ones are
+ * dropped from the record and counted), tx_busy_every (integer, default 0:
+ * every Nth xmit returns -EAGAIN), rx_pcap (file whose frames are injected
+ * one per poll after start; default unset), tx_pcap (file written at stop
+ * with every transmitted frame; default unset).
+ * Stats: tx_frames, tx_bytes, tx_busy, rx_frames, rx_bytes, rx_nobuf
+ * (no skb to receive into), tx_record_dropped.
+ * Transmitted frames are recorded flattened and padded to 60 bytes, as a
+ * driver pads them. */
+#ifndef LYRA_FAKE_NETDEV_H
+#define LYRA_FAKE_NETDEV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lyra/component.h"
+#include "lyra/netdev.h"
+
+extern const struct lyra_component lyra_component_fake_netdev;
+
+/* Queues a frame to deliver on the next poll (returns 0, or -ENOSPC when
+ * 64 frames are already waiting). */
+int fake_netdev_inject(void *self, const void *frame, size_t len);
+/* Delivers a frame now: allocates an skb from the skb slot, copies the frame
+ * and raises rx. Returns 0, or -ENOBUFS (counted rx_nobuf). */
+int fake_netdev_deliver(void *self, const void *frame, size_t len);
+/* Recorded transmitted frames, oldest first. */
+unsigned fake_netdev_tx_count(void *self);
+const uint8_t *fake_netdev_tx_frame(void *self, unsigned i, size_t *len);
+void fake_netdev_tx_clear(void *self);
+/* Segments of the last transmitted skb as the driver saw them (linear part
+ * counts as segment 0). */
+unsigned fake_netdev_last_tx_segments(void *self);
+/* Raises tx_ready / link events to the user. */
+void fake_netdev_signal_tx_ready(void *self);
+void fake_netdev_set_link(void *self, int up);
+
+#endif
