@@ -1,0 +1,192 @@
+/* Accounting proxies for each interface the framework knows. A new
+ * interface adds its table here; one that has none cannot be accounted
+ * (the binder says so). Bytes are those of the packet or buffer an op
+ * carries; ns include everything the callee does. */
+#include <string.h>
+
+#include "acct.h"
+#include "lyra/l2.h"
+#include "lyra/netdev.h"
+#include "lyra/os.h"
+#include "lyra/skb.h"
+
+/* An op returning a value. ARGS name p->prov where the callee's self goes. */
+#define PX_OP(PFX, T, NAME, IDX, RET, BYTES, PARAMS, ARGS)                        \
+    static RET PFX##_##NAME PARAMS                                                \
+    {                                                                             \
+        struct lyra_proxy *p = self;                                              \
+        uint64_t b = (BYTES), t0 = lyra_px_now(p);                                \
+        RET r = ((const T *)p->ops)->NAME ARGS;                                   \
+        lyra_px_count(p, IDX, b, t0);                                             \
+        return r;                                                                 \
+    }
+#define PX_VOP(PFX, T, NAME, IDX, BYTES, PARAMS, ARGS)                            \
+    static void PFX##_##NAME PARAMS                                               \
+    {                                                                             \
+        struct lyra_proxy *p = self;                                              \
+        uint64_t b = (BYTES), t0 = lyra_px_now(p);                                \
+        ((const T *)p->ops)->NAME ARGS;                                           \
+        lyra_px_count(p, IDX, b, t0);                                             \
+    }
+/* An event going up: ARGS name p->user where the user's self goes. */
+#define PX_EV(PFX, T, NAME, IDX, BYTES, PARAMS, ARGS)                             \
+    static void PFX##_ev_##NAME PARAMS                                            \
+    {                                                                             \
+        struct lyra_proxy *p = self;                                              \
+        uint64_t b = (BYTES), t0 = lyra_px_now(p);                                \
+        ((const T *)p->events)->NAME ARGS;                                        \
+        lyra_px_count(p, IDX, b, t0);                                             \
+    }
+
+/* ---- os ---- */
+#define OS struct lyra_os_ops
+PX_OP(pos, OS, now_ns, 0, uint64_t, 0, (void *self), (p->prov))
+PX_VOP(pos, OS, timer_arm, 1, 0, (void *self, struct lyra_timer *t, uint64_t d), (p->prov, t, d))
+PX_VOP(pos, OS, timer_cancel, 2, 0, (void *self, struct lyra_timer *t), (p->prov, t))
+PX_VOP(pos, OS, random, 3, len, (void *self, void *buf, size_t len), (p->prov, buf, len))
+PX_VOP(pos, OS, vlog, 4, 0, (void *self, int l, const char *w, const char *f, va_list ap),
+       (p->prov, l, w, f, ap))
+PX_OP(pos, OS, mem_alloc, 5, void *, size, (void *self, size_t size, size_t al),
+      (p->prov, size, al))
+PX_VOP(pos, OS, mem_free, 6, 0, (void *self, void *m), (p->prov, m))
+PX_OP(pos, OS, lock_create, 7, int, 0, (void *self, void **l), (p->prov, l))
+PX_VOP(pos, OS, lock_destroy, 8, 0, (void *self, void *l), (p->prov, l))
+PX_VOP(pos, OS, lock, 9, 0, (void *self, void *l), (p->prov, l))
+PX_VOP(pos, OS, unlock, 10, 0, (void *self, void *l), (p->prov, l))
+PX_OP(pos, OS, page_size, 11, size_t, 0, (void *self), (p->prov))
+PX_OP(pos, OS, page_alloc, 12, void *, 0, (void *self, size_t n), (p->prov, n))
+PX_VOP(pos, OS, page_free, 13, 0, (void *self, void *m, size_t n), (p->prov, m, n))
+PX_OP(pos, OS, page_remap, 14, int, 0, (void *self, void *d, void *s, size_t n),
+      (p->prov, d, s, n))
+PX_OP(pos, OS, page_protect, 15, int, 0, (void *self, void *m, size_t n, int prot),
+      (p->prov, m, n, prot))
+PX_OP(pos, OS, cow_register, 16, int, 0, (void *self, void *m, size_t n, lyra_cow_fn fn, void *c),
+      (p->prov, m, n, fn, c))
+PX_OP(pos, OS, cow_unregister, 17, int, 0, (void *self, void *m, size_t n), (p->prov, m, n))
+PX_OP(pos, OS, run_timers, 18, uint64_t, 0, (void *self), (p->prov))
+PX_OP(pos, OS, wait, 19, int, 0, (void *self, uint64_t d), (p->prov, d))
+PX_VOP(pos, OS, wake, 20, 0, (void *self), (p->prov))
+PX_OP(pos, OS, watch_fd, 21, int, 0, (void *self, int fd), (p->prov, fd))
+PX_OP(pos, OS, unwatch_fd, 22, int, 0, (void *self, int fd), (p->prov, fd))
+
+static const struct lyra_os_ops px_os_ops = {
+    .hdr = LYRA_OPS_HDR(LYRA_OS_IFACE, LYRA_OS_MAJOR, LYRA_OS_MINOR, struct lyra_os_ops),
+    .now_ns = pos_now_ns, .timer_arm = pos_timer_arm, .timer_cancel = pos_timer_cancel,
+    .random = pos_random, .vlog = pos_vlog, .mem_alloc = pos_mem_alloc, .mem_free = pos_mem_free,
+    .lock_create = pos_lock_create, .lock_destroy = pos_lock_destroy, .lock = pos_lock,
+    .unlock = pos_unlock, .page_size = pos_page_size, .page_alloc = pos_page_alloc,
+    .page_free = pos_page_free, .page_remap = pos_page_remap, .page_protect = pos_page_protect,
+    .cow_register = pos_cow_register, .cow_unregister = pos_cow_unregister,
+    .run_timers = pos_run_timers, .wait = pos_wait, .wake = pos_wake, .watch_fd = pos_watch_fd,
+    .unwatch_fd = pos_unwatch_fd,
+};
+static const char *const os_names[] = {
+    "now_ns", "timer_arm", "timer_cancel", "random", "vlog", "mem_alloc", "mem_free",
+    "lock_create", "lock_destroy", "lock", "unlock", "page_size", "page_alloc", "page_free",
+    "page_remap", "page_protect", "cow_register", "cow_unregister", "run_timers", "wait", "wake",
+    "watch_fd", "unwatch_fd"};
+
+/* ---- skb ---- */
+#define SK struct lyra_skb_ops
+PX_OP(psk, SK, alloc, 0, struct lyra_skb *, size, (void *self, uint32_t hr, uint32_t size),
+      (p->prov, hr, size))
+PX_OP(psk, SK, alloc_rx, 1, struct lyra_skb *, size, (void *self, uint32_t size),
+      (p->prov, size))
+PX_VOP(psk, SK, free, 2, 0, (void *self, struct lyra_skb *s), (p->prov, s))
+PX_OP(psk, SK, add_data, 3, int, len,
+      (void *self, struct lyra_skb *s, const void *d, uint32_t len, uint32_t fl),
+      (p->prov, s, d, len, fl))
+PX_OP(psk, SK, copy_out, 4, int, len,
+      (void *self, const struct lyra_skb *s, uint32_t off, void *d, uint32_t len),
+      (p->prov, s, off, d, len))
+PX_OP(psk, SK, avail, 5, uint32_t, 0, (void *self), (p->prov))
+
+static const struct lyra_skb_ops px_skb_ops = {
+    .hdr = LYRA_OPS_HDR(LYRA_SKB_IFACE, LYRA_SKB_MAJOR, LYRA_SKB_MINOR, struct lyra_skb_ops),
+    .alloc = psk_alloc, .alloc_rx = psk_alloc_rx, .free = psk_free, .add_data = psk_add_data,
+    .copy_out = psk_copy_out, .avail = psk_avail,
+};
+static const char *const skb_names[] = {"alloc", "alloc_rx", "free", "add_data", "copy_out",
+                                        "avail"};
+
+/* ---- netdev ---- */
+#define ND struct lyra_netdev_ops
+#define NE struct lyra_netdev_events
+PX_OP(pnd, ND, open, 0, int, 0, (void *self), (p->prov))
+PX_OP(pnd, ND, close, 1, int, 0, (void *self), (p->prov))
+PX_OP(pnd, ND, xmit, 2, int, lyra_skb_total(skb), (void *self, struct lyra_skb *skb),
+      (p->prov, skb))
+PX_OP(pnd, ND, caps, 3, int, 0, (void *self, struct lyra_netdev_caps *c), (p->prov, c))
+PX_OP(pnd, ND, set_rx_mode, 4, int, 0, (void *self, bool am, bool pr), (p->prov, am, pr))
+PX_EV(pnd, NE, rx, 5, lyra_skb_total(skb), (void *self, struct lyra_skb *skb), (p->user, skb))
+PX_EV(pnd, NE, tx_ready, 6, 0, (void *self), (p->user))
+PX_EV(pnd, NE, link, 7, 0, (void *self, bool up), (p->user, up))
+
+static const struct lyra_netdev_ops px_netdev_ops = {
+    .hdr = LYRA_OPS_HDR(LYRA_NETDEV_IFACE, LYRA_NETDEV_MAJOR, LYRA_NETDEV_MINOR, ND),
+    .open = pnd_open, .close = pnd_close, .xmit = pnd_xmit, .caps = pnd_caps,
+    .set_rx_mode = pnd_set_rx_mode,
+};
+static const struct lyra_netdev_events px_netdev_events = {
+    .hdr = LYRA_OPS_HDR(LYRA_NETDEV_IFACE, LYRA_NETDEV_MAJOR, LYRA_NETDEV_MINOR, NE),
+    .rx = pnd_ev_rx, .tx_ready = pnd_ev_tx_ready, .link = pnd_ev_link,
+};
+static const char *const netdev_names[] = {"open", "close", "xmit", "caps", "set_rx_mode",
+                                           "rx", "tx_ready", "link"};
+
+/* ---- l2 ---- */
+#define L2 struct lyra_l2_ops
+#define L2E struct lyra_l2_events
+PX_EV(pl2, L2E, rx, 7, lyra_skb_total(skb),
+      (void *self, struct lyra_skb *skb, const struct lyra_l2_rxinfo *info), (p->user, skb, info))
+PX_EV(pl2, L2E, tx_ready, 8, 0, (void *self), (p->user))
+
+static const struct lyra_l2_events px_l2_events = {
+    .hdr = LYRA_OPS_HDR(LYRA_L2_IFACE, LYRA_L2_MAJOR, LYRA_L2_MINOR, L2E),
+    .rx = pl2_ev_rx, .tx_ready = pl2_ev_tx_ready,
+};
+
+/* Registration carries the user's events: the proxy keeps them and hands
+ * its own table down, so received packets are counted on the way up. */
+static int pl2_register_proto(void *self, uint16_t et, const struct lyra_l2_events *ev, void *user)
+{
+    struct lyra_proxy *p = self;
+    uint64_t t0 = lyra_px_now(p);
+    p->events = ev;
+    p->user = user;
+    int r = ((const L2 *)p->ops)->register_proto(p->prov, et, &px_l2_events, p);
+    lyra_px_count(p, 0, 0, t0);
+    return r;
+}
+PX_OP(pl2, L2, add_addr, 1, int, 0, (void *self, uint32_t a), (p->prov, a))
+PX_OP(pl2, L2, del_addr, 2, int, 0, (void *self, uint32_t a), (p->prov, a))
+PX_OP(pl2, L2, output, 3, int, lyra_skb_total(skb),
+      (void *self, struct lyra_skb *skb, uint16_t et, uint32_t nh), (p->prov, skb, et, nh))
+PX_OP(pl2, L2, output_mac, 4, int, lyra_skb_total(skb),
+      (void *self, struct lyra_skb *skb, uint16_t et, const uint8_t *d), (p->prov, skb, et, d))
+PX_OP(pl2, L2, caps, 5, int, 0, (void *self, struct lyra_netdev_caps *c), (p->prov, c))
+PX_OP(pl2, L2, headroom, 6, uint32_t, 0, (void *self), (p->prov))
+
+static const struct lyra_l2_ops px_l2_ops = {
+    .hdr = LYRA_OPS_HDR(LYRA_L2_IFACE, LYRA_L2_MAJOR, LYRA_L2_MINOR, L2),
+    .register_proto = pl2_register_proto, .add_addr = pl2_add_addr, .del_addr = pl2_del_addr,
+    .output = pl2_output, .output_mac = pl2_output_mac, .caps = pl2_caps,
+    .headroom = pl2_headroom,
+};
+static const char *const l2_names[] = {"register_proto", "add_addr", "del_addr", "output",
+                                       "output_mac", "caps", "headroom", "rx", "tx_ready"};
+
+static const struct lyra_proxy_class classes[] = {
+    {LYRA_OS_IFACE, 23, 0, os_names, &px_os_ops, NULL},
+    {LYRA_SKB_IFACE, 6, 0, skb_names, &px_skb_ops, NULL},
+    {LYRA_NETDEV_IFACE, 5, 3, netdev_names, &px_netdev_ops, &px_netdev_events},
+    {LYRA_L2_IFACE, 7, 2, l2_names, &px_l2_ops, &px_l2_events},
+};
+
+const struct lyra_proxy_class *lyra_proxy_class_find(const char *iface)
+{
+    for (unsigned i = 0; i < LYRA_COUNT(classes); i++)
+        if (!strcmp(classes[i].iface, iface))
+            return &classes[i];
+    return NULL;
+}

@@ -1,0 +1,482 @@
+/* The stack runtime: creates, binds, starts, polls and stops the instances
+ * of a plan. Static and dynamic assemblies both come through here. */
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "acct.h"
+#include "stack_internal.h"
+#include "lyra/os.h"
+#include "lyra/stack.h"
+
+#define POLL_BUDGET 64
+
+struct inst_rt {
+    const struct lyra_component *c;
+    const char *name;
+    void *self;
+    struct lyra_value *v;
+    const char **texts;
+    char **owned; /* copies of string values, per parameter */
+    int created, started;
+};
+
+struct lyra_stack {
+    char name[64];
+    const struct lyra_plan *plan;
+    struct inst_rt *inst;
+    unsigned n;
+    unsigned *order; /* start order: providers first */
+    struct lyra_proxy **px; /* per plan binding; NULL when not accounted */
+    const struct lyra_os_ops *os;
+    void *os_self;
+    atomic_int stop;
+    void (*cleanup)(void *ctx);
+    void *cleanup_ctx;
+};
+
+static void report(struct lyra_diag *d, enum lyra_diag_class cls, const char *fmt, const char *a,
+                   const char *b, const char *c)
+{
+    if (d)
+        lyra_diag_add(d, cls, 0, fmt, a, b, c);
+    else {
+        fprintf(stderr, "error: ");
+        fprintf(stderr, fmt, a, b, c);
+        fputc('\n', stderr);
+    }
+}
+
+/* Applies "INST.PARAM=VALUE" overrides; errors name the override. */
+static int apply_overrides(struct lyra_stack *s, const char *const *ov, struct lyra_diag *d)
+{
+    int bad = 0;
+    for (unsigned o = 0; ov && ov[o]; o++) {
+        const char *t = ov[o], *dot = strchr(t, '.'), *eq = strchr(t, '=');
+        if (!dot || !eq || dot > eq || dot == t || eq == dot + 1) {
+            report(d, LYRA_E_USAGE, "override '%s': expected INSTANCE.PARAM=VALUE%s%s", t, "", "");
+            bad = 1;
+            continue;
+        }
+        struct inst_rt *in = NULL;
+        for (unsigned i = 0; i < s->n; i++)
+            if (strlen(s->inst[i].name) == (size_t)(dot - t) &&
+                !memcmp(s->inst[i].name, t, (size_t)(dot - t)))
+                in = &s->inst[i];
+        char pname[128], iname[128];
+        snprintf(iname, sizeof(iname), "%.*s", (int)(dot - t), t);
+        snprintf(pname, sizeof(pname), "%.*s", (int)(eq - dot - 1), dot + 1);
+        if (!in) {
+            report(d, LYRA_E_UNKNOWN_INSTANCE, "override '%s': no instance named '%s'%s", t,
+                   iname, "");
+            bad = 1;
+            continue;
+        }
+        int k = lyra_component_param(in->c, pname);
+        if (k < 0) {
+            report(d, LYRA_E_UNKNOWN_PARAM, "override '%s': component %s has no parameter '%s'",
+                   t, in->c->name, pname);
+            bad = 1;
+            continue;
+        }
+        const struct lyra_param *p = &in->c->params[k];
+        char err[256];
+        struct lyra_value v;
+        int r = lyra_value_parse(p->type, eq + 1, p->min, p->max, &v, err, sizeof(err));
+        if (r) {
+            report(d, r == -ERANGE ? LYRA_E_RANGE : LYRA_E_TYPE, "override '%s': %s%s", t, err,
+                   "");
+            bad = 1;
+            continue;
+        }
+        in->v[k] = v; /* strings point into ov[o]: copied below */
+        in->texts[k] = eq + 1;
+    }
+    return bad ? -EINVAL : 0;
+}
+
+static int topo_order(struct lyra_stack *s)
+{
+    const struct lyra_plan *p = s->plan;
+    unsigned char *done = calloc(s->n + 1, 1);
+    unsigned k = 0;
+    if (!done)
+        return -ENOMEM;
+    while (k < s->n) {
+        unsigned progress = 0;
+        for (unsigned i = 0; i < s->n; i++) {
+            if (done[i])
+                continue;
+            int ready = 1;
+            for (unsigned b = 0; b < p->n_bind; b++)
+                if (p->bind[b].user == i && p->bind[b].prov != i && !done[p->bind[b].prov])
+                    ready = 0;
+            if (ready) {
+                done[i] = 1;
+                s->order[k++] = i;
+                progress = 1;
+            }
+        }
+        if (!progress) {
+            free(done);
+            return -ELOOP;
+        }
+    }
+    free(done);
+    return 0;
+}
+
+static int bind_all(struct lyra_stack *s, struct lyra_diag *d)
+{
+    const struct lyra_plan *p = s->plan;
+    for (unsigned b = 0; b < p->n_bind; b++) {
+        const struct lyra_plan_bind *pb = &p->bind[b];
+        struct inst_rt *u = &s->inst[pb->user], *v = &s->inst[pb->prov];
+        const struct lyra_slot *sl = &u->c->slots[pb->slot];
+        const struct lyra_provide *pr = &v->c->provides[pb->provide];
+        const char *why;
+        if (lyra_ops_check(pr->ops, sl->iface, sl->major, sl->minor, 0, &why)) {
+            report(d, LYRA_E_IFACE, "binding %s.%s: %s", u->name, sl->name, why);
+            return -ENOEXEC;
+        }
+        const void *ops = pr->ops, *events = sl->events;
+        void *prov = v->self, *user = u->self;
+        if (pb->account) {
+            const struct lyra_proxy_class *pc = lyra_proxy_class_find(sl->iface);
+            if (!pc) {
+                report(d, LYRA_E_IFACE, "binding %s.%s: interface %s cannot be accounted", u->name,
+                       sl->name, sl->iface);
+                return -EINVAL;
+            }
+            struct lyra_proxy *px = calloc(1, sizeof(*px));
+            if (!px)
+                return -ENOMEM;
+            *px = (struct lyra_proxy){.cls = pc, .ops = ops, .prov = prov, .events = events,
+                                      .user = user, .os = s->os, .os_self = s->os_self};
+            s->px[b] = px;
+            ops = pc->ops;
+            prov = px;
+            if (events && pc->events)
+                events = pc->events;
+            user = px;
+        }
+        int r = sl->bind(u->self, pb->index, ops, prov);
+        if (!r && pr->attach)
+            r = pr->attach(v->self, events, user);
+        if (r) {
+            char e[64];
+            snprintf(e, sizeof(e), "%s", strerror(-r));
+            report(d, LYRA_E_RUNTIME, "binding %s.%s failed: %s", u->name, sl->name, e);
+            return -ENOEXEC;
+        }
+    }
+    return 0;
+}
+
+int lyra_stack_create(const struct lyra_plan *plan, const char *const *overrides,
+                      struct lyra_diag *d, struct lyra_stack **out)
+{
+    struct lyra_stack *s = calloc(1, sizeof(*s));
+    int r = -ENOMEM;
+    *out = NULL;
+    if (!s)
+        return -ENOMEM;
+    snprintf(s->name, sizeof(s->name), "%s", plan->name ? plan->name : "stack");
+    s->plan = plan;
+    s->n = plan->n_inst;
+    s->inst = calloc(s->n + 1, sizeof(*s->inst));
+    s->order = calloc(s->n + 1, sizeof(unsigned));
+    s->px = calloc(plan->n_bind + 1, sizeof(*s->px));
+    if (!s->inst || !s->order || !s->px)
+        goto fail;
+    for (unsigned i = 0; i < s->n; i++) {
+        const struct lyra_plan_inst *pi = &plan->inst[i];
+        const struct lyra_component *c = pi->c;
+        struct inst_rt *in = &s->inst[i];
+        in->c = c;
+        in->name = pi->name;
+        if (c->abi_major != LYRA_ABI_MAJOR || c->desc_size < sizeof(struct lyra_component)) {
+            report(d, LYRA_E_LOAD, "component %s: descriptor ABI %s%s", c->name,
+                   c->abi_major != LYRA_ABI_MAJOR ? "major differs" : "too small", "");
+            r = -EPROTO;
+            goto fail;
+        }
+        in->v = calloc(c->n_params + 1, sizeof(*in->v));
+        in->texts = calloc(c->n_params + 1, sizeof(char *));
+        in->owned = calloc(c->n_params + 1, sizeof(char *));
+        if (!in->v || !in->texts || !in->owned)
+            goto fail;
+        for (unsigned k = 0; k < c->n_params; k++) {
+            const struct lyra_param *p = &c->params[k];
+            char err[256];
+            in->texts[k] = pi->params ? pi->params[k] : p->def;
+            if (lyra_value_parse(p->type, in->texts[k], p->min, p->max, &in->v[k], err,
+                                 sizeof(err))) {
+                report(d, LYRA_E_RANGE, "%s.%s: %s", in->name, p->name, err);
+                r = -EINVAL;
+                goto fail;
+            }
+        }
+    }
+    if ((r = apply_overrides(s, overrides, d)))
+        goto fail;
+    /* String values must outlive the plan and the caller's overrides. */
+    for (unsigned i = 0; i < s->n; i++)
+        for (unsigned k = 0; k < s->inst[i].c->n_params; k++) {
+            struct lyra_value *v = &s->inst[i].v[k];
+            if (v->type == LYRA_P_STRING && v->set) {
+                char *c = strdup(v->u.s);
+                if (!c)
+                    goto fail;
+                v->u.s = s->inst[i].owned[k] = c;
+            }
+        }
+    for (unsigned i = 0; i < s->n; i++) {
+        struct inst_rt *in = &s->inst[i];
+        in->self = aligned_alloc(64, (in->c->instance_size + 63) / 64 * 64 + 64);
+        if (!in->self)
+            goto fail;
+        memset(in->self, 0, (in->c->instance_size + 63) / 64 * 64 + 64);
+        struct lyra_diag cd;
+        lyra_diag_init(&cd, NULL);
+        r = in->c->create ? in->c->create(in->self, in->v, &cd) : 0;
+        for (unsigned e = 0; e < cd.n; e++)
+            report(d, LYRA_E_RUNTIME, "%s (%s): %s", in->name, in->c->name, cd.v[e].msg);
+        if (r && !cd.n) {
+            char e[64];
+            snprintf(e, sizeof(e), "%s", strerror(-r));
+            report(d, LYRA_E_RUNTIME, "%s (%s): create failed: %s", in->name, in->c->name, e);
+        }
+        lyra_diag_free(&cd);
+        if (r) {
+            r = -ENOEXEC; /* a run-time failure, whatever the component said */
+            goto fail;
+        }
+        in->created = 1;
+        for (unsigned k = 0; k < in->c->n_provides && !s->os; k++)
+            if (!strcmp(in->c->provides[k].iface, LYRA_OS_IFACE) &&
+                in->c->provides[k].major == LYRA_OS_MAJOR) {
+                s->os = in->c->provides[k].ops;
+                s->os_self = in->self;
+            }
+    }
+    if ((r = topo_order(s))) {
+        report(d, LYRA_E_CYCLE, "binding cycle in assembly %s%s%s", s->name, "", "");
+        goto fail;
+    }
+    if ((r = bind_all(s, d)))
+        goto fail;
+    *out = s;
+    return 0;
+fail:
+    lyra_stack_destroy(s);
+    return r;
+}
+
+int lyra_stack_start(struct lyra_stack *s)
+{
+    for (unsigned k = 0; k < s->n; k++) {
+        struct inst_rt *in = &s->inst[s->order[k]];
+        int r = in->c->start ? in->c->start(in->self) : 0;
+        if (r) {
+            fprintf(stderr, "error: %s (%s): start failed: %s\n", in->name, in->c->name,
+                    strerror(-r));
+            for (unsigned j = k; j-- > 0;) {
+                struct inst_rt *o = &s->inst[s->order[j]];
+                if (o->started && o->c->stop)
+                    o->c->stop(o->self);
+                o->started = 0;
+            }
+            return r;
+        }
+        in->started = 1;
+    }
+    return 0;
+}
+
+uint64_t lyra_stack_poll(struct lyra_stack *s)
+{
+    int work = 0;
+    for (unsigned k = 0; k < s->n; k++) {
+        struct inst_rt *in = &s->inst[s->order[k]];
+        if (in->started && in->c->poll)
+            work += in->c->poll(in->self, POLL_BUDGET) > 0;
+    }
+    uint64_t next = s->os ? s->os->run_timers(s->os_self) : LYRA_TIME_NEVER;
+    return work ? 0 : next;
+}
+
+int lyra_stack_run_for(struct lyra_stack *s, uint64_t ns)
+{
+    if (!s->os)
+        return -ENOSYS;
+    uint64_t end = ns == LYRA_TIME_NEVER ? LYRA_TIME_NEVER : s->os->now_ns(s->os_self) + ns;
+    while (!atomic_load(&s->stop)) {
+        uint64_t next = lyra_stack_poll(s);
+        if (atomic_load(&s->stop))
+            break;
+        if (end != LYRA_TIME_NEVER && s->os->now_ns(s->os_self) >= end)
+            break;
+        if (next > end)
+            next = end;
+        if (next != 0)
+            s->os->wait(s->os_self, next);
+    }
+    return 0;
+}
+
+int lyra_stack_run(struct lyra_stack *s)
+{
+    return lyra_stack_run_for(s, LYRA_TIME_NEVER);
+}
+
+void lyra_stack_stop(struct lyra_stack *s)
+{
+    atomic_store(&s->stop, 1);
+    if (s->os && s->os->wake)
+        s->os->wake(s->os_self);
+}
+
+int lyra_stack_stopping(const struct lyra_stack *s)
+{
+    return atomic_load(&((struct lyra_stack *)s)->stop);
+}
+
+void lyra_stack_destroy(struct lyra_stack *s)
+{
+    if (!s)
+        return;
+    for (unsigned k = s->n; k-- > 0;) {
+        struct inst_rt *in = &s->inst[s->order ? s->order[k] : k];
+        if (s->inst && in->started && in->c->stop)
+            in->c->stop(in->self);
+        if (s->inst)
+            in->started = 0;
+    }
+    /* destroy users before providers too */
+    for (unsigned k = s->n; s->inst && k-- > 0;) {
+        struct inst_rt *in = &s->inst[s->order ? s->order[k] : k];
+        if (in->created && in->c->destroy)
+            in->c->destroy(in->self);
+    }
+    for (unsigned i = 0; s->inst && i < s->n; i++) {
+        struct inst_rt *in = &s->inst[i];
+        for (unsigned k = 0; in->owned && k < in->c->n_params; k++)
+            free(in->owned[k]);
+        free(in->owned);
+        free(in->v);
+        free((void *)in->texts);
+        free(in->self);
+    }
+    for (unsigned b = 0; s->px && b < s->plan->n_bind; b++)
+        free(s->px[b]);
+    free(s->px);
+    free(s->inst);
+    free(s->order);
+    if (s->cleanup)
+        s->cleanup(s->cleanup_ctx);
+    free(s);
+}
+
+void lyra_stack_set_cleanup(struct lyra_stack *s, void (*fn)(void *ctx), void *ctx)
+{
+    s->cleanup = fn;
+    s->cleanup_ctx = ctx;
+}
+
+const char *lyra_stack_name(const struct lyra_stack *s)
+{
+    return s->name;
+}
+
+void lyra_stack_set_name(struct lyra_stack *s, const char *name)
+{
+    snprintf(s->name, sizeof(s->name), "%s", name);
+}
+
+void *lyra_stack_instance(struct lyra_stack *s, const char *name, const struct lyra_component **c)
+{
+    for (unsigned i = 0; i < s->n; i++)
+        if (!strcmp(s->inst[i].name, name)) {
+            if (c)
+                *c = s->inst[i].c;
+            return s->inst[i].self;
+        }
+    return NULL;
+}
+
+const char *lyra_stack_instance_name(const struct lyra_stack *s, unsigned i)
+{
+    return i < s->n ? s->inst[i].name : NULL;
+}
+
+const struct lyra_value *lyra_stack_param(struct lyra_stack *s, const char *inst,
+                                          const char *param)
+{
+    for (unsigned i = 0; i < s->n; i++)
+        if (!strcmp(s->inst[i].name, inst)) {
+            int k = lyra_component_param(s->inst[i].c, param);
+            return k < 0 ? NULL : &s->inst[i].v[k];
+        }
+    return NULL;
+}
+
+/* ---- stats ---- */
+
+struct sink_ctx {
+    const struct lyra_stats_visitor *v;
+    const char *inst;
+};
+
+static void sink_counter(struct lyra_stats_sink *sk, const char *name, uint64_t val)
+{
+    struct sink_ctx *c = sk->ctx;
+    if (c->v->counter)
+        c->v->counter(c->v->ctx, c->inst, name, val);
+}
+
+void lyra_stack_stats(struct lyra_stack *s, const struct lyra_stats_visitor *v)
+{
+    for (unsigned i = 0; i < s->n; i++) {
+        struct inst_rt *in = &s->inst[i];
+        struct sink_ctx c = {v, in->name};
+        struct lyra_stats_sink sk = {sink_counter, &c};
+        if (in->created && in->c->stats)
+            in->c->stats(in->self, &sk);
+        if (!v->binding)
+            continue;
+        for (unsigned b = 0; b < s->plan->n_bind; b++) {
+            const struct lyra_plan_bind *pb = &s->plan->bind[b];
+            struct lyra_proxy *px = s->px[b];
+            if (!px || pb->user != i)
+                continue;
+            const char *slot = in->c->slots[pb->slot].name;
+            const char *prov = s->inst[pb->prov].name;
+            const struct lyra_proxy_class *pc = px->cls;
+            for (unsigned o = 0; o < pc->n_ops + pc->n_events; o++)
+                v->binding(v->ctx, in->name, slot, prov, pc->iface, pc->names[o], o >= pc->n_ops,
+                           px->cnt[o].calls, px->cnt[o].bytes, px->cnt[o].ns);
+        }
+    }
+}
+
+struct find_ctx {
+    const char *inst, *name;
+    uint64_t v;
+};
+
+static void find_counter(void *ctx, const char *inst, const char *name, uint64_t v)
+{
+    struct find_ctx *f = ctx;
+    if (!strcmp(inst, f->inst) && !strcmp(name, f->name))
+        f->v = v;
+}
+
+uint64_t lyra_stack_counter(struct lyra_stack *s, const char *inst, const char *name)
+{
+    struct find_ctx f = {inst, name, UINT64_MAX};
+    struct lyra_stats_visitor v = {.counter = find_counter, .ctx = &f};
+    lyra_stack_stats(s, &v);
+    return f.v;
+}

@@ -1,0 +1,152 @@
+/* --stats table and --stats-json writer. */
+#include <inttypes.h>
+#include <string.h>
+
+#include "lyra/stack.h"
+
+struct print_ctx {
+    FILE *f;
+    const char *last;
+    int header;
+};
+
+static void print_counter(void *ctx, const char *inst, const char *name, uint64_t v)
+{
+    struct print_ctx *p = ctx;
+    if (!p->last || strcmp(p->last, inst))
+        fprintf(p->f, "  %s\n", inst);
+    p->last = inst;
+    fprintf(p->f, "    %-28s %" PRIu64 "\n", name, v);
+}
+
+static void print_binding(void *ctx, const char *user, const char *slot, const char *prov,
+                          const char *iface, const char *op, int is_event, uint64_t calls,
+                          uint64_t bytes, uint64_t ns)
+{
+    struct print_ctx *p = ctx;
+    if (!calls)
+        return;
+    if (!p->header) {
+        fprintf(p->f, "  %-28s %-14s %10s %12s %12s %9s\n", "binding", "op", "calls", "bytes",
+                "ns", "ns/call");
+        p->header = 1;
+    }
+    char b[160];
+    snprintf(b, sizeof(b), "%s.%s->%s", user, slot, prov);
+    char o[64];
+    snprintf(o, sizeof(o), "%s%s", is_event ? "^" : "", op);
+    fprintf(p->f, "  %-28s %-14s %10" PRIu64 " %12" PRIu64 " %12" PRIu64 " %9" PRIu64 "\n", b, o,
+            calls, bytes, ns, calls ? ns / calls : 0);
+    (void)iface;
+}
+
+void lyra_stack_stats_print(struct lyra_stack *s, FILE *f)
+{
+    struct print_ctx p = {f, NULL, 0};
+    fprintf(f, "stats of stack %s\n", lyra_stack_name(s));
+    struct lyra_stats_visitor v = {.counter = print_counter, .ctx = &p};
+    lyra_stack_stats(s, &v);
+    struct lyra_stats_visitor vb = {.binding = print_binding, .ctx = &p};
+    lyra_stack_stats(s, &vb);
+    if (p.header)
+        fprintf(f, "  (^ marks events going up; ns include what the callee calls)\n");
+}
+
+static void json_str(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            fprintf(f, "\\%c", c);
+        else if (c < 0x20)
+            fprintf(f, "\\u%04x", c);
+        else
+            fputc(c, f);
+    }
+    fputc('"', f);
+}
+
+struct json_ctx {
+    FILE *f;
+    const char *inst;
+    const char *want; /* instance being written */
+    int first;
+    const char *bind_key;
+    int in_ops;
+    int first_op;
+};
+
+static void json_counter(void *ctx, const char *inst, const char *name, uint64_t v)
+{
+    struct json_ctx *j = ctx;
+    if (strcmp(inst, j->want))
+        return;
+    fprintf(j->f, "%s", j->first ? "" : ", ");
+    j->first = 0;
+    json_str(j->f, name);
+    fprintf(j->f, ": %" PRIu64, v);
+}
+
+static void json_binding(void *ctx, const char *user, const char *slot, const char *prov,
+                         const char *iface, const char *op, int is_event, uint64_t calls,
+                         uint64_t bytes, uint64_t ns)
+{
+    struct json_ctx *j = ctx;
+    if (strcmp(user, j->want))
+        return;
+    if (!j->bind_key || strcmp(j->bind_key, slot)) {
+        if (j->bind_key)
+            fprintf(j->f, "}}");
+        fprintf(j->f, "%s", j->first ? "" : ", ");
+        j->first = 0;
+        json_str(j->f, slot);
+        fprintf(j->f, ": {\"provider\": ");
+        json_str(j->f, prov);
+        fprintf(j->f, ", \"iface\": ");
+        json_str(j->f, iface);
+        fprintf(j->f, ", \"ops\": {");
+        j->bind_key = slot;
+        j->in_ops = 1;
+        j->first_op = 1;
+    }
+    if (is_event && j->in_ops) {
+        fprintf(j->f, "}, \"events\": {");
+        j->in_ops = 0;
+        j->first_op = 1;
+    }
+    fprintf(j->f, "%s", j->first_op ? "" : ", ");
+    j->first_op = 0;
+    json_str(j->f, op);
+    fprintf(j->f, ": {\"calls\": %" PRIu64 ", \"bytes\": %" PRIu64 ", \"ns\": %" PRIu64 "}",
+            calls, bytes, ns);
+}
+
+void lyra_stack_stats_json(struct lyra_stack *s, FILE *f)
+{
+    /* Instances with counters or bindings; every instance appears, even
+     * one that reports nothing, so scripts can rely on the keys. */
+    fprintf(f, "{");
+    int first_inst = 1;
+    for (unsigned i = 0;; i++) {
+        const char *name = lyra_stack_instance_name(s, i);
+        if (!name)
+            break;
+        fprintf(f, "%s", first_inst ? "" : ", ");
+        first_inst = 0;
+        json_str(f, name);
+        fprintf(f, ": {");
+        struct json_ctx j = {.f = f, .want = name, .first = 1};
+        struct lyra_stats_visitor v = {.counter = json_counter, .ctx = &j};
+        lyra_stack_stats(s, &v);
+        int had = !j.first;
+        struct json_ctx jb = {.f = f, .want = name, .first = 1};
+        fprintf(f, "%s\"bindings\": {", had ? ", " : "");
+        struct lyra_stats_visitor vb = {.binding = json_binding, .ctx = &jb};
+        lyra_stack_stats(s, &vb);
+        if (jb.bind_key)
+            fprintf(f, "}}");
+        fprintf(f, "}}");
+    }
+    fprintf(f, "}");
+}
