@@ -378,6 +378,8 @@ unsigned lyra_graph_build(const struct lyra_manifest *m, lyra_resolve_fn resolve
             }
             if (!(sl = lyra_component_slot(gi->c, kv->key, &si)))
                 continue;
+            if (si < 32)
+                gi->named_slots |= 1u << si; /* a failed binding is not also "unbound" */
             char tok[64][128];
             int n = split_list(kv->value, tok, 64);
             if (n < 0) {
@@ -458,6 +460,8 @@ unsigned lyra_graph_build(const struct lyra_manifest *m, lyra_resolve_fn resolve
                     n++;
                     line = g->bind[b].line;
                 }
+            if (n < sl->min && n == 0 && si < 32 && (gi->named_slots >> si) & 1)
+                continue; /* its binding failed: already reported */
             if (n < sl->min && n == 0)
                 lyra_diag_add(d, LYRA_E_UNBOUND, gi->line,
                               "[%s]: required slot '%s' (interface %s %u.%u) is not bound; add "

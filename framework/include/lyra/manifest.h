@@ -77,6 +77,7 @@ struct lyra_g_inst {
     const struct lyra_component *c; /* NULL when unresolved */
     struct lyra_g_param *params;
     uint32_t account_slots; /* bit per slot index */
+    uint32_t named_slots;   /* slots the manifest binds by name */
 };
 
 struct lyra_g_bind {

@@ -1,0 +1,135 @@
+/* The stack runtime: plans become instances, bindings carry ops down and
+ * events up, overrides are checked, two stacks do not share state. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <string.h>
+
+#include "lyra/loader.h"
+#include "lyra/manifest.h"
+#include "lyra/stack.h"
+#include "toy_components.h"
+
+static struct lyra_plan *plan_of(const char *text)
+{
+    struct lyra_diag d;
+    struct lyra_manifest m;
+    struct lyra_graph g;
+    lyra_diag_init(&d, "t.lyra");
+    lyra_manifest_parse(text, strlen(text), "t.lyra", &m, &d);
+    lyra_graph_build(&m, lyra_static_resolve, (void *)toy_all, &g, &d);
+    cr_assert_eq(d.n, 0, "manifest has errors");
+    struct lyra_plan *p = lyra_graph_to_plan(&g);
+    lyra_graph_free(&g);
+    lyra_manifest_free(&m);
+    lyra_diag_free(&d);
+    return p;
+}
+
+#define GOOD "[src]\ncomponent = toy_src\n[sink]\ncomponent = toy_sink\nlower = src\ncount = 9\n"
+
+Test(stack, ops_down_events_up_and_lifecycle)
+{
+    struct lyra_plan *p = plan_of(GOOD);
+    struct lyra_stack *s;
+    cr_assert_eq(lyra_stack_create(p, NULL, NULL, &s), 0);
+    struct toy_state *src = lyra_stack_instance(s, "src", NULL);
+    struct toy_state *sink = lyra_stack_instance(s, "sink", NULL);
+    cr_assert(src && sink);
+    cr_assert_eq(sink->count, 9);
+    cr_assert_eq(src->count, 4);
+    cr_assert_eq(sink->bound, 1);
+    cr_assert_eq(src->attached, 1);
+    cr_assert_eq(lyra_stack_start(s), 0);
+    cr_assert(src->started && sink->started);
+    sink->ops->send(sink->prov, 3);
+    cr_assert_eq(src->sent, 3);
+    cr_assert_eq(sink->got, 3, "the event went up to the user");
+    cr_assert_eq(lyra_stack_counter(s, "src", "sent"), 3);
+    cr_assert_eq(lyra_stack_counter(s, "sink", "nothing"), UINT64_MAX);
+    lyra_stack_destroy(s);
+    lyra_plan_free(p);
+}
+
+Test(stack, overrides_are_checked_and_named)
+{
+    struct lyra_plan *p = plan_of(GOOD);
+    struct lyra_stack *s;
+    struct lyra_diag d;
+    const char *ok[] = {"sink.count=12", "src.label=hello", NULL};
+    cr_assert_eq(lyra_stack_create(p, ok, NULL, &s), 0);
+    cr_assert_eq(((struct toy_state *)lyra_stack_instance(s, "sink", NULL))->count, 12);
+    cr_assert_str_eq(((struct toy_state *)lyra_stack_instance(s, "src", NULL))->label, "hello");
+    lyra_stack_destroy(s);
+
+    const char *bad[] = {"sink.count=500", "nope.count=1", "sink.colour=red", "garbage",
+                         "src.loss=x", NULL};
+    lyra_diag_init(&d, "t.lyra");
+    cr_assert_eq(lyra_stack_create(p, bad, &d, &s), -EINVAL);
+    cr_assert_null(s);
+    cr_assert_eq(d.n, 5, "every bad override reported, got %u", d.n);
+    cr_assert(strstr(d.v[0].msg, "override 'sink.count=500'"));
+    cr_assert_eq(d.v[0].cls, LYRA_E_RANGE);
+    cr_assert_eq(d.v[1].cls, LYRA_E_UNKNOWN_INSTANCE);
+    cr_assert_eq(d.v[2].cls, LYRA_E_UNKNOWN_PARAM);
+    cr_assert_eq(d.v[3].cls, LYRA_E_USAGE);
+    cr_assert_eq(d.v[4].cls, LYRA_E_TYPE);
+    lyra_diag_free(&d);
+    lyra_plan_free(p);
+}
+
+Test(stack, two_stacks_from_one_plan_are_independent)
+{
+    struct lyra_plan *p = plan_of(GOOD);
+    struct lyra_stack *a, *b;
+    cr_assert_eq(lyra_stack_create(p, NULL, NULL, &a), 0);
+    cr_assert_eq(lyra_stack_create(p, NULL, NULL, &b), 0);
+    struct toy_state *sa = lyra_stack_instance(a, "sink", NULL);
+    struct toy_state *sb = lyra_stack_instance(b, "sink", NULL);
+    cr_assert_neq(sa, sb);
+    sa->ops->send(sa->prov, 5);
+    cr_assert_eq(lyra_stack_counter(a, "src", "sent"), 5);
+    cr_assert_eq(lyra_stack_counter(b, "src", "sent"), 0);
+    lyra_stack_destroy(a);
+    lyra_stack_destroy(b);
+    lyra_plan_free(p);
+}
+
+Test(stack, accounting_on_an_interface_without_proxy_is_a_manifest_error)
+{
+    struct lyra_plan *p = plan_of(GOOD "account = lower\n");
+    struct lyra_stack *s;
+    struct lyra_diag d;
+    lyra_diag_init(&d, "t.lyra");
+    cr_assert_eq(lyra_stack_create(p, NULL, &d, &s), -EINVAL);
+    cr_assert(strstr(d.v[0].msg, "cannot be accounted"));
+    lyra_diag_free(&d);
+    lyra_plan_free(p);
+}
+
+Test(stack, stats_json_has_every_instance)
+{
+    struct lyra_plan *p = plan_of(GOOD);
+    struct lyra_stack *s;
+    cr_assert_eq(lyra_stack_create(p, NULL, NULL, &s), 0);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    lyra_stack_stats_json(s, f);
+    fclose(f);
+    cr_assert_str_eq(buf, "{\"src\": {\"sent\": 0, \"got\": 0, \"bindings\": {}}, "
+                          "\"sink\": {\"sent\": 0, \"got\": 0, \"bindings\": {}}}");
+    free(buf);
+    lyra_stack_destroy(s);
+    lyra_plan_free(p);
+}
+
+Test(stack, run_without_os_is_refused)
+{
+    struct lyra_plan *p = plan_of(GOOD);
+    struct lyra_stack *s;
+    cr_assert_eq(lyra_stack_create(p, NULL, NULL, &s), 0);
+    cr_assert_eq(lyra_stack_run(s), -ENOSYS);
+    cr_assert_eq(lyra_stack_poll(s), UINT64_MAX);
+    lyra_stack_destroy(s);
+    lyra_plan_free(p);
+}
