@@ -40,3 +40,52 @@ function(lyra_add_test NAME)
   set_tests_properties(${NAME} PROPERTIES TIMEOUT ${A_TIMEOUT}
     ENVIRONMENT "LYRA_COMPONENT_PATH=${LYRA_COMPONENT_DIR};LYRA_SOURCE_DIR=${CMAKE_SOURCE_DIR};LYRA_BUILD_DIR=${CMAKE_BINARY_DIR}")
 endfunction()
+
+# lyra_add_assembly(NAME MANIFEST FILE)
+# Generates C from the manifest at build time (a bad manifest fails the
+# build with FILE:LINE errors), links only the components it names, and
+# builds build/bin/lyra-NAME plus a library lyra_asm_NAME exporting
+# lyra_assembly_NAME_create() for applications. Neither contains the
+# manifest parser nor dlopen.
+function(lyra_add_assembly NAME)
+  cmake_parse_arguments(A "" "MANIFEST" "" ${ARGN})
+  if(NOT A_MANIFEST)
+    message(FATAL_ERROR "lyra_add_assembly(${NAME}): MANIFEST FILE is required")
+  endif()
+  get_filename_component(mf ${A_MANIFEST} ABSOLUTE)
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${mf})
+  # Components named by the manifest: link those and nothing else.
+  file(STRINGS ${mf} lines REGEX "^[ \t]*component[ \t]*=")
+  set(libs "")
+  set(mods "")
+  foreach(l ${lines})
+    string(REGEX REPLACE "^[ \t]*component[ \t]*=[ \t]*([A-Za-z0-9_]+).*" "\\1" c "${l}")
+    if(TARGET lyra_c_${c})
+      list(APPEND libs lyra_c_${c})
+      list(APPEND mods lyra_${c})
+    endif()
+  endforeach()
+  list(REMOVE_DUPLICATES libs)
+  get_property(all GLOBAL PROPERTY LYRA_COMPONENTS)
+  set(all_mods "")
+  foreach(c ${all})
+    list(APPEND all_mods lyra_${c})
+  endforeach()
+  string(REPLACE "-" "_" id ${NAME})
+  set(out_asm ${CMAKE_CURRENT_BINARY_DIR}/lyra_asm_${id}.c)
+  set(out_main ${CMAKE_CURRENT_BINARY_DIR}/lyra_main_${id}.c)
+  file(RELATIVE_PATH rel ${CMAKE_SOURCE_DIR} ${mf})
+  add_custom_command(
+    OUTPUT ${out_asm} ${out_main}
+    COMMAND ${CMAKE_COMMAND} -E env LYRA_COMPONENT_PATH=${LYRA_COMPONENT_DIR}
+            $<TARGET_FILE:lyra-gen> ${rel} ${NAME} ${out_asm} ${out_main}
+    WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}
+    DEPENDS ${mf} lyra-gen ${all_mods}
+    COMMENT "Generating static assembly ${NAME} from ${rel}"
+    VERBATIM)
+  add_library(lyra_asm_${id} STATIC ${out_asm})
+  target_link_libraries(lyra_asm_${id} PUBLIC lyra_core ${libs})
+  add_executable(lyra-${NAME} ${out_main})
+  target_link_libraries(lyra-${NAME} PRIVATE lyra_asm_${id} lyra_run)
+  install(TARGETS lyra-${NAME} RUNTIME DESTINATION bin)
+endfunction()

@@ -18,6 +18,7 @@
 #ifndef LYRA_FAKE_NETDEV_H
 #define LYRA_FAKE_NETDEV_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -42,5 +43,9 @@ unsigned fake_netdev_last_tx_segments(void *self);
 /* Raises tx_ready / link events to the user. */
 void fake_netdev_signal_tx_ready(void *self);
 void fake_netdev_set_link(void *self, int up);
+/* Whether the user called open (and not close since). */
+int fake_netdev_is_open(void *self);
+/* The receive filter the user last set (the fake does not filter). */
+void fake_netdev_rx_mode(void *self, bool *allmulti, bool *promisc);
 
 #endif

@@ -28,5 +28,9 @@ unsigned fake_os_log_count(void *self, int level);
 const char *fake_os_last_log(void *self);
 /* Bytes obtained with mem_alloc and not yet freed (leak checks). */
 uint64_t fake_os_mem_in_use(void *self);
+/* Pages obtained with page_alloc and not yet freed. */
+uint64_t fake_os_pages_in_use(void *self);
+/* Descriptors registered with watch_fd (recorded only: wait never polls). */
+unsigned fake_os_watched_fds(void *self);
 
 #endif

@@ -1,0 +1,280 @@
+/* skb_copy: the classic copying buffer manager (interface skb 1.0).
+ *
+ * Every skb is one linear buffer from a fixed pool; payload handed to
+ * add_data is copied into it, and copy_out copies frames out. Both copies
+ * are counted, so the copy path's cost can be compared with skb_zc. */
+#include <errno.h>
+#include <string.h>
+
+#include "lyra/component.h"
+#include "lyra/diag.h"
+#include "lyra/os.h"
+#include "lyra/skb.h"
+#include "skb_pool.h"
+
+#define SKB_COPY_NAME "skb_copy"
+
+enum { P_COUNT, P_BUF_SIZE, P_HEADROOM, P_RX_HEADROOM, P_RESERVE_RX, P__N };
+
+struct skb_copy {
+    struct lyra_os os;
+    int os_bound;
+    struct skb_pool pool;
+    uint32_t count, buf_size, headroom, rx_headroom, reserve_rx;
+    uint64_t copy_in_bytes, copy_in_calls;
+    uint64_t copy_out_bytes, copy_out_calls;
+    uint64_t copy_out_einval;
+};
+
+/* Headroom given: the preferred amount when it fits next to `size`, less
+ * when it does not, never less than what the caller asked for. */
+static uint32_t fit_headroom(uint32_t buf_size, uint32_t asked, uint32_t preferred, uint32_t size)
+{
+    uint32_t h = preferred > asked ? preferred : asked;
+    if (size <= buf_size && h > buf_size - size)
+        h = buf_size - size > asked ? buf_size - size : asked;
+    return h;
+}
+
+static struct lyra_skb *op_alloc(void *self, uint32_t headroom, uint32_t size)
+{
+    struct skb_copy *c = self;
+    uint32_t h = fit_headroom(c->buf_size, headroom, c->headroom, size);
+    return skb_pool_alloc(&c->pool, h, size, 0);
+}
+
+static struct lyra_skb *op_alloc_rx(void *self, uint32_t size)
+{
+    struct skb_copy *c = self;
+    uint32_t h = fit_headroom(c->buf_size, 0, c->rx_headroom, size);
+    return skb_pool_alloc(&c->pool, h, size, 1);
+}
+
+static void op_free(void *self, struct lyra_skb *skb)
+{
+    struct skb_copy *c = self;
+    (void)skb_pool_free(&c->pool, skb);
+}
+
+static int op_add_data(void *self, struct lyra_skb *skb, const void *p, uint32_t len,
+                       uint32_t flags)
+{
+    struct skb_copy *c = self;
+    (void)flags; /* user memory or not, it is copied */
+    if (!skb || (!p && len))
+        return -EINVAL;
+    if (len == 0)
+        return 0;
+    uint8_t *dst = lyra_skb_put(skb, len);
+    if (!dst)
+        return -ENOSPC;
+    memcpy(dst, p, len);
+    c->copy_in_bytes += len;
+    c->copy_in_calls++;
+    return 0;
+}
+
+static int op_copy_out(void *self, const struct lyra_skb *skb, uint32_t off, void *dst,
+                       uint32_t len)
+{
+    struct skb_copy *c = self;
+    if (!skb || (!dst && len) || skb->nseg > LYRA_SKB_MAX_SEGS) {
+        c->copy_out_einval++;
+        return -EINVAL;
+    }
+    /* The range is checked against the segments themselves, not seg_len,
+     * so an inconsistent header cannot make us read past a segment. */
+    uint64_t total = skb->len;
+    for (unsigned i = 0; i < skb->nseg; i++)
+        total += skb->seg[i].len;
+    if ((uint64_t)off + len > total) {
+        c->copy_out_einval++;
+        return -EINVAL;
+    }
+    if (len == 0)
+        return 0;
+
+    uint8_t *d = dst;
+    uint32_t left = len;
+    if (off < skb->len) {
+        uint32_t k = skb->len - off < left ? skb->len - off : left;
+        memcpy(d, skb->data + off, k);
+        d += k;
+        left -= k;
+        off = 0;
+    } else {
+        off -= skb->len;
+    }
+    for (unsigned i = 0; i < skb->nseg && left; i++) {
+        const struct lyra_skb_seg *s = &skb->seg[i];
+        if (off >= s->len) {
+            off -= s->len;
+            continue;
+        }
+        uint32_t k = s->len - off < left ? s->len - off : left;
+        memcpy(d, s->ptr + off, k);
+        d += k;
+        left -= k;
+        off = 0;
+    }
+    c->copy_out_bytes += len;
+    c->copy_out_calls++;
+    return 0;
+}
+
+static uint32_t op_avail(void *self)
+{
+    struct skb_copy *c = self;
+    return skb_pool_avail(&c->pool);
+}
+
+static const struct lyra_skb_ops skb_copy_ops = {
+    .hdr = LYRA_OPS_HDR(LYRA_SKB_IFACE, LYRA_SKB_MAJOR, LYRA_SKB_MINOR, struct lyra_skb_ops),
+    .alloc = op_alloc,
+    .alloc_rx = op_alloc_rx,
+    .free = op_free,
+    .add_data = op_add_data,
+    .copy_out = op_copy_out,
+    .avail = op_avail,
+};
+
+static int bind_os(void *self, unsigned index, const void *ops, void *provider)
+{
+    struct skb_copy *c = self;
+    if (index != 0 || !ops)
+        return -EINVAL;
+    c->os.ops = ops;
+    c->os.self = provider;
+    c->os_bound = 1;
+    return 0;
+}
+
+static int skb_copy_create(void *self, const struct lyra_value *p, struct lyra_diag *d)
+{
+    struct skb_copy *c = self;
+    memset(c, 0, sizeof(*c));
+    c->count = (uint32_t)p[P_COUNT].u.i;
+    c->buf_size = (uint32_t)p[P_BUF_SIZE].u.i;
+    c->headroom = (uint32_t)p[P_HEADROOM].u.i;
+    c->rx_headroom = (uint32_t)p[P_RX_HEADROOM].u.i;
+    c->reserve_rx = (uint32_t)p[P_RESERVE_RX].u.i;
+    if (c->reserve_rx > c->count) {
+        lyra_diag_add(d, LYRA_E_RANGE, 0,
+                      "reserve_rx (%u) is larger than count (%u)",
+                      (unsigned)c->reserve_rx, (unsigned)c->count);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+static int skb_copy_start(void *self)
+{
+    struct skb_copy *c = self;
+    if (!c->os_bound)
+        return -EINVAL;
+    if (skb_pool_ready(&c->pool))
+        return 0;
+    struct skb_pool_cfg cfg = {
+        .count = c->count,
+        .buf_size = c->buf_size,
+        .reserve_rx = c->reserve_rx,
+    };
+    int r = skb_pool_init(&c->pool, &c->os, SKB_COPY_NAME, &cfg, &skb_copy_ops, c);
+    if (r)
+        lyra_log(&c->os, LYRA_LOG_ERROR, SKB_COPY_NAME,
+                 "cannot allocate %u buffers of %u bytes", (unsigned)c->count,
+                 (unsigned)c->buf_size);
+    return r;
+}
+
+static void skb_copy_stop(void *self)
+{
+    struct skb_copy *c = self;
+    skb_pool_fini(&c->pool);
+}
+
+static void skb_copy_destroy(void *self)
+{
+    struct skb_copy *c = self;
+    skb_pool_fini(&c->pool); /* when destroyed without a stop */
+}
+
+static void skb_copy_stats(void *self, struct lyra_stats_sink *sink)
+{
+    struct skb_copy *c = self;
+    skb_pool_stats(&c->pool, sink);
+    lyra_stat(sink, "count", c->count);
+    lyra_stat(sink, "copy_bytes", c->copy_in_bytes + c->copy_out_bytes);
+    lyra_stat(sink, "copy_calls", c->copy_in_calls + c->copy_out_calls);
+    lyra_stat(sink, "copy_in_bytes", c->copy_in_bytes);
+    lyra_stat(sink, "copy_out_bytes", c->copy_out_bytes);
+    lyra_stat(sink, "copy_out_einval", c->copy_out_einval);
+}
+
+static const struct lyra_provide skb_copy_provides[] = {
+    {
+        .iface = LYRA_SKB_IFACE,
+        .major = LYRA_SKB_MAJOR,
+        .minor = LYRA_SKB_MINOR,
+        .ops = &skb_copy_ops,
+        .attach = NULL,
+        .max_users = 0,
+        .doc = "packet buffers from a fixed pool; payload is copied in and out",
+    },
+};
+
+static const struct lyra_slot skb_copy_slots[] = {
+    {
+        .name = "os",
+        .iface = LYRA_OS_IFACE,
+        .major = LYRA_OS_MAJOR,
+        .minor = LYRA_OS_MINOR,
+        .min = 1,
+        .max = 1,
+        .events = NULL,
+        .bind = bind_os,
+        .doc = "memory for the pool (at start only) and logging",
+    },
+};
+
+/* Order matches the P_* indices. */
+static const struct lyra_param skb_copy_params[P__N] = {
+    [P_COUNT] = {"count", LYRA_P_INT, "256", 1, 65536,
+                 "buffers in the pool (transmit and receive together)"},
+    [P_BUF_SIZE] = {"buf_size", LYRA_P_SIZE, "2048", 256, 65536,
+                    "linear bytes per buffer: headroom plus the largest frame"},
+    [P_HEADROOM] = {"headroom", LYRA_P_SIZE, "128", 0, 1024,
+                    "least headroom of a transmit buffer, when it fits beside the size asked"},
+    [P_RX_HEADROOM] = {"rx_headroom", LYRA_P_SIZE, "2", 0, 1024,
+                       "headroom of a receive buffer (2: the IP header after 14 bytes of "
+                       "Ethernet is 4-byte aligned)"},
+    [P_RESERVE_RX] = {"reserve_rx", LYRA_P_INT, "0", 0, 65536,
+                      "buffers kept for receive only, so that transmit cannot starve receive"},
+};
+
+LYRA_EXPORT const struct lyra_component lyra_component_skb_copy = {
+    LYRA_COMPONENT_HDR,
+    .name = SKB_COPY_NAME,
+    .version = "1.0.0",
+    .summary = "classic copying packet buffer manager (fixed pool)",
+    .doc = "All buffers are allocated from the os at start: count headers and count "
+           "buffers of buf_size bytes; nothing on the data path allocates. add_data copies "
+           "payload into the linear tail of an skb and copy_out copies any range of a frame "
+           "out; both are counted (copy_bytes, copy_calls). An empty pool makes alloc "
+           "return NULL (alloc_fail_empty); a transmit alloc also fails when only "
+           "reserve_rx buffers are left. A free of a free buffer or of a stranger is "
+           "counted (bad_free) and logged, and leaves the pool intact.",
+    .provides = skb_copy_provides,
+    .n_provides = LYRA_COUNT(skb_copy_provides),
+    .slots = skb_copy_slots,
+    .n_slots = LYRA_COUNT(skb_copy_slots),
+    .params = skb_copy_params,
+    .n_params = LYRA_COUNT(skb_copy_params),
+    .instance_size = sizeof(struct skb_copy),
+    .create = skb_copy_create,
+    .start = skb_copy_start,
+    .stop = skb_copy_stop,
+    .destroy = skb_copy_destroy,
+    .poll = NULL,
+    .stats = skb_copy_stats,
+};

@@ -1,0 +1,460 @@
+/* Pages for zero copy: allocation from one memfd, remapping, protection and
+ * the copy-on-write fault hook.
+ *
+ * Every page_alloc region is backed by pages of the instance's memfd, and
+ * each of its pages records which memfd page shows there. page_remap maps
+ * src's memfd pages over dst (MAP_SHARED|MAP_FIXED), so both addresses show
+ * the same memory; a memfd page nobody shows any more is punched out and
+ * reused (it reads as zeros again).
+ *
+ * Process-wide state: the SIGSEGV handler and its registry of copy-on-write
+ * ranges below are the one piece of global mutable state in os_posix, as
+ * the design allows for an OS adapter (a process has one SIGSEGV handler).
+ * A mutex guards it; the handler takes it too, which is safe because a
+ * fault is synchronous and no code holding that mutex touches registered
+ * pages. The handler is installed with the first registration and the
+ * previous action is restored when the last one goes. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "os_posix_int.h"
+
+struct cow_ent {
+    uintptr_t lo, hi;
+    lyra_cow_fn fn;
+    void *ctx;
+    struct os_posix *owner;
+};
+
+static struct {
+    pthread_mutex_t mu;
+    struct cow_ent *v;
+    size_t n, cap;
+    bool installed;
+    uintptr_t pmask;
+    struct sigaction old;
+} cow_reg = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+/* ---- memfd pages ---- */
+
+int os_pages_init(struct os_posix *os)
+{
+    long ps = sysconf(_SC_PAGESIZE);
+    os->psize = ps > 0 ? (size_t)ps : 4096;
+    os->memfd = -1;
+    os->ffree = OS_FREE_NONE;
+    int r = -pthread_mutex_init(&os->pg_mu, NULL);
+    if (!r)
+        os->pg_mu_ok = true;
+    return r;
+}
+
+static void cow_drop_owner(struct os_posix *os);
+
+void os_pages_fini(struct os_posix *os)
+{
+    cow_drop_owner(os);
+    for (size_t i = 0; i < os->nreg; i++) {
+        munmap((void *)os->reg[i].addr, os->reg[i].npages * os->psize);
+        free(os->reg[i].fpage);
+    }
+    free(os->reg);
+    os->reg = NULL;
+    os->nreg = os->capreg = 0;
+    free(os->fref);
+    free(os->fnext);
+    os->fref = os->fnext = NULL;
+    if (os->memfd >= 0)
+        close(os->memfd);
+    os->memfd = -1;
+    if (os->pg_mu_ok)
+        pthread_mutex_destroy(&os->pg_mu);
+    os->pg_mu_ok = false;
+}
+
+size_t os_page_size(void *self)
+{
+    return ((struct os_posix *)self)->psize;
+}
+
+/* Makes room for `need` more memfd pages. */
+static int file_reserve(struct os_posix *os, size_t need)
+{
+    size_t avail = os->nfree + (os->fcap - os->fhigh);
+    if (avail >= need)
+        return 0;
+    if (os->memfd < 0) {
+        os->memfd = memfd_create("lyra-pages", MFD_CLOEXEC);
+        if (os->memfd < 0)
+            return -errno;
+    }
+    size_t cap = (size_t)os->fcap * 2;
+    if (cap < os->fcap + (need - avail))
+        cap = os->fcap + (need - avail);
+    if (cap < 64)
+        cap = 64;
+    if (cap >= OS_FREE_NONE)
+        return -ENOMEM;
+    uint32_t *ref = realloc(os->fref, cap * sizeof(*ref));
+    if (!ref)
+        return -ENOMEM;
+    os->fref = ref;
+    uint32_t *next = realloc(os->fnext, cap * sizeof(*next));
+    if (!next)
+        return -ENOMEM;
+    os->fnext = next;
+    if (ftruncate(os->memfd, (off_t)(cap * os->psize)) < 0)
+        return -errno;
+    memset(os->fref + os->fcap, 0, (cap - os->fcap) * sizeof(*ref));
+    os->fcap = (uint32_t)cap;
+    return 0;
+}
+
+static uint32_t fpage_take(struct os_posix *os)
+{
+    uint32_t f;
+    if (os->fhigh < os->fcap) {
+        f = os->fhigh++; /* fresh pages first: they come out contiguous */
+    } else {
+        f = os->ffree;
+        os->ffree = os->fnext[f];
+        os->nfree--;
+    }
+    os->fref[f] = 1;
+    return f;
+}
+
+static void fpage_put(struct os_posix *os, uint32_t f)
+{
+    if (--os->fref[f])
+        return;
+    /* give the memory back; the page reads as zeros when reused */
+    fallocate(os->memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)f * (off_t)os->psize,
+              (off_t)os->psize);
+    os->fnext[f] = os->ffree;
+    os->ffree = f;
+    os->nfree++;
+}
+
+/* Maps memfd pages f[0..n) at va, one mmap per run of consecutive pages. */
+static int map_run(struct os_posix *os, uintptr_t va, const uint32_t *f, size_t n)
+{
+    void *p = mmap((void *)va, n * os->psize, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+                   os->memfd, (off_t)f[0] * (off_t)os->psize);
+    return p == MAP_FAILED ? -errno : 0;
+}
+
+static size_t run_len(const uint32_t *f, size_t n)
+{
+    size_t j = 1;
+    while (j < n && f[j] == f[j - 1] + 1)
+        j++;
+    return j;
+}
+
+/* Index of the region holding [p, p + n pages), or -1. */
+static long find_region(struct os_posix *os, uintptr_t p, size_t n)
+{
+    size_t lo = 0, hi = os->nreg;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (os->reg[mid].addr <= p)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (!lo)
+        return -1;
+    struct os_region *r = &os->reg[lo - 1];
+    size_t first = (p - r->addr) / os->psize;
+    if (first >= r->npages || n > r->npages - first)
+        return -1;
+    return (long)(lo - 1);
+}
+
+void *os_page_alloc(void *self, size_t npages)
+{
+    struct os_posix *os = self;
+    if (!npages || npages > (SIZE_MAX / os->psize))
+        return NULL;
+    size_t len = npages * os->psize;
+    void *va = MAP_FAILED;
+    uint32_t *f = malloc(npages * sizeof(*f));
+    if (!f)
+        return NULL;
+
+    pthread_mutex_lock(&os->pg_mu);
+    if (os->nreg == os->capreg) {
+        size_t cap = os->capreg ? os->capreg * 2 : 16;
+        struct os_region *reg = realloc(os->reg, cap * sizeof(*reg));
+        if (!reg)
+            goto fail;
+        os->reg = reg;
+        os->capreg = cap;
+    }
+    if (file_reserve(os, npages))
+        goto fail;
+    /* reserve the addresses first, then lay the memfd pages over them */
+    va = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (va == MAP_FAILED)
+        goto fail;
+    for (size_t i = 0; i < npages; i++)
+        f[i] = fpage_take(os);
+    for (size_t i = 0; i < npages;) {
+        size_t k = run_len(f + i, npages - i);
+        if (map_run(os, (uintptr_t)va + i * os->psize, f + i, k)) {
+            for (size_t j = 0; j < npages; j++)
+                fpage_put(os, f[j]);
+            goto fail;
+        }
+        i += k;
+    }
+    size_t at = 0;
+    while (at < os->nreg && os->reg[at].addr < (uintptr_t)va)
+        at++;
+    memmove(&os->reg[at + 1], &os->reg[at], (os->nreg - at) * sizeof(*os->reg));
+    os->reg[at] = (struct os_region){(uintptr_t)va, npages, f};
+    os->nreg++;
+    pthread_mutex_unlock(&os->pg_mu);
+    return va;
+
+fail:
+    pthread_mutex_unlock(&os->pg_mu);
+    if (va != MAP_FAILED)
+        munmap(va, len);
+    free(f);
+    return NULL;
+}
+
+/* Frees a whole region as page_alloc returned it; anything else is ignored. */
+void os_page_free(void *self, void *p, size_t npages)
+{
+    struct os_posix *os = self;
+    if (!p)
+        return;
+    pthread_mutex_lock(&os->pg_mu);
+    long i = find_region(os, (uintptr_t)p, npages);
+    if (i >= 0 && os->reg[i].addr == (uintptr_t)p && os->reg[i].npages == npages) {
+        struct os_region r = os->reg[i];
+        munmap(p, npages * os->psize);
+        for (size_t k = 0; k < npages; k++)
+            fpage_put(os, r.fpage[k]);
+        free(r.fpage);
+        memmove(&os->reg[i], &os->reg[i + 1], (os->nreg - (size_t)i - 1) * sizeof(*os->reg));
+        os->nreg--;
+    }
+    pthread_mutex_unlock(&os->pg_mu);
+}
+
+/* dst shows what src shows, page by page. The new mapping is read-write
+ * whatever dst's protection was. */
+int os_page_remap(void *self, void *dst, void *src, size_t npages)
+{
+    struct os_posix *os = self;
+    uintptr_t d = (uintptr_t)dst, s = (uintptr_t)src;
+    if (!npages || (d | s) % os->psize)
+        return -EINVAL;
+    if (d == s)
+        return 0;
+    size_t len = npages * os->psize;
+    if (d < s + len && s < d + len)
+        return -EINVAL; /* overlapping ranges */
+
+    pthread_mutex_lock(&os->pg_mu);
+    long di = find_region(os, d, npages), si = find_region(os, s, npages);
+    if (di < 0 || si < 0) {
+        pthread_mutex_unlock(&os->pg_mu);
+        return -EINVAL;
+    }
+    uint32_t *df = os->reg[di].fpage + (d - os->reg[di].addr) / os->psize;
+    const uint32_t *sf = os->reg[si].fpage + (s - os->reg[si].addr) / os->psize;
+    int r = 0;
+    for (size_t i = 0; i < npages;) {
+        size_t k = run_len(sf + i, npages - i);
+        r = map_run(os, d + i * os->psize, sf + i, k);
+        if (r)
+            break;
+        for (size_t j = i; j < i + k; j++) {
+            uint32_t old = df[j];
+            os->fref[sf[j]]++;
+            df[j] = sf[j];
+            fpage_put(os, old);
+        }
+        i += k;
+    }
+    pthread_mutex_unlock(&os->pg_mu);
+    if (!r)
+        atomic_fetch_add_explicit(&os->remaps, npages, memory_order_relaxed);
+    return r;
+}
+
+/* No lock and only mprotect: a copy-on-write hook may call this from the
+ * SIGSEGV handler. */
+int os_page_protect(void *self, void *p, size_t npages, int prot)
+{
+    struct os_posix *os = self;
+    if (!npages || (uintptr_t)p % os->psize)
+        return -EINVAL;
+    int mp = PROT_NONE;
+    if (prot & LYRA_PROT_READ)
+        mp |= PROT_READ;
+    if (prot & LYRA_PROT_WRITE)
+        mp |= PROT_READ | PROT_WRITE; /* no write-only pages on common MMUs */
+    return mprotect(p, npages * os->psize, mp) ? -errno : 0;
+}
+
+/* ---- copy on write: the process-wide registry ---- */
+
+static void cow_chain(int sig, siginfo_t *si, void *uc, const struct sigaction *old)
+{
+    if (old->sa_handler != SIG_DFL && old->sa_handler != SIG_IGN) {
+        if (old->sa_flags & SA_SIGINFO)
+            old->sa_sigaction(sig, si, uc);
+        else
+            old->sa_handler(sig);
+        return;
+    }
+    /* nobody else wants it: die of it, as without us */
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof(dfl));
+    dfl.sa_handler = SIG_DFL;
+    sigaction(SIGSEGV, &dfl, NULL);
+    raise(SIGSEGV);
+}
+
+static void cow_handler(int sig, siginfo_t *si, void *uc)
+{
+    int saved = errno;
+    uintptr_t a = (uintptr_t)si->si_addr;
+    struct cow_ent e = {0};
+    struct sigaction old;
+
+    pthread_mutex_lock(&cow_reg.mu);
+    old = cow_reg.old;
+    uintptr_t pmask = cow_reg.pmask;
+    if (si->si_code == SEGV_ACCERR)
+        for (size_t i = 0; i < cow_reg.n; i++)
+            if (a >= cow_reg.v[i].lo && a < cow_reg.v[i].hi) {
+                e = cow_reg.v[i];
+                break;
+            }
+    pthread_mutex_unlock(&cow_reg.mu);
+
+    if (e.fn && e.fn(e.ctx, (void *)(a & ~pmask)) == 0) {
+        atomic_fetch_add_explicit(&e.owner->cow_faults, 1, memory_order_relaxed);
+        errno = saved;
+        return; /* the write runs again, now on a writable page */
+    }
+    cow_chain(sig, si, uc, &old);
+    errno = saved;
+}
+
+/* Called with cow_reg.mu held. */
+static int cow_install(struct os_posix *os)
+{
+    if (cow_reg.installed)
+        return 0;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_sigaction = cow_handler;
+    sa.sa_flags = SA_SIGINFO | SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGSEGV, &sa, &cow_reg.old))
+        return -errno;
+    cow_reg.pmask = os->psize - 1;
+    cow_reg.installed = true;
+    return 0;
+}
+
+/* Called with cow_reg.mu held. */
+static void cow_maybe_uninstall(void)
+{
+    if (cow_reg.n || !cow_reg.installed)
+        return;
+    sigaction(SIGSEGV, &cow_reg.old, NULL);
+    cow_reg.installed = false;
+    free(cow_reg.v);
+    cow_reg.v = NULL;
+    cow_reg.cap = 0;
+}
+
+int os_cow_register(void *self, void *p, size_t npages, lyra_cow_fn fn, void *ctx)
+{
+    struct os_posix *os = self;
+    uintptr_t lo = (uintptr_t)p;
+    if (!npages || !fn || lo % os->psize || npages > (UINTPTR_MAX - lo) / os->psize)
+        return -EINVAL;
+    uintptr_t hi = lo + npages * os->psize;
+    int r = 0;
+    pthread_mutex_lock(&cow_reg.mu);
+    for (size_t i = 0; i < cow_reg.n && !r; i++)
+        if (lo < cow_reg.v[i].hi && cow_reg.v[i].lo < hi)
+            r = -EBUSY;
+    if (!r && cow_reg.n == cow_reg.cap) {
+        size_t cap = cow_reg.cap ? cow_reg.cap * 2 : 32;
+        struct cow_ent *v = realloc(cow_reg.v, cap * sizeof(*v));
+        if (v) {
+            cow_reg.v = v;
+            cow_reg.cap = cap;
+        } else {
+            r = -ENOMEM;
+        }
+    }
+    if (!r)
+        r = cow_install(os);
+    if (!r)
+        cow_reg.v[cow_reg.n++] = (struct cow_ent){lo, hi, fn, ctx, os};
+    cow_maybe_uninstall();
+    pthread_mutex_unlock(&cow_reg.mu);
+    return r;
+}
+
+/* Removes this instance's registrations inside the range. */
+int os_cow_unregister(void *self, void *p, size_t npages)
+{
+    struct os_posix *os = self;
+    uintptr_t lo = (uintptr_t)p;
+    if (!npages || lo % os->psize || npages > (UINTPTR_MAX - lo) / os->psize)
+        return -EINVAL;
+    uintptr_t hi = lo + npages * os->psize;
+    int r = -ENOENT;
+    pthread_mutex_lock(&cow_reg.mu);
+    for (size_t i = 0; i < cow_reg.n; i++) {
+        struct cow_ent *e = &cow_reg.v[i];
+        if (e->owner == os && lo < e->hi && e->lo < hi && (e->lo < lo || e->hi > hi)) {
+            r = -EINVAL; /* would cut a registration in two */
+            goto out;
+        }
+    }
+    for (size_t i = 0; i < cow_reg.n;) {
+        struct cow_ent *e = &cow_reg.v[i];
+        if (e->owner == os && e->lo >= lo && e->hi <= hi) {
+            *e = cow_reg.v[--cow_reg.n];
+            r = 0;
+        } else {
+            i++;
+        }
+    }
+    cow_maybe_uninstall();
+out:
+    pthread_mutex_unlock(&cow_reg.mu);
+    return r;
+}
+
+static void cow_drop_owner(struct os_posix *os)
+{
+    pthread_mutex_lock(&cow_reg.mu);
+    for (size_t i = 0; i < cow_reg.n;) {
+        if (cow_reg.v[i].owner == os)
+            cow_reg.v[i] = cow_reg.v[--cow_reg.n];
+        else
+            i++;
+    }
+    cow_maybe_uninstall();
+    pthread_mutex_unlock(&cow_reg.mu);
+}

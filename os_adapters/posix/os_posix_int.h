@@ -1,0 +1,113 @@
+/* os_posix internals shared by its files: the instance and the ops each
+ * file implements. Nothing here is visible to other components. */
+#ifndef LYRA_OS_POSIX_INT_H
+#define LYRA_OS_POSIX_INT_H
+
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lyra/os.h"
+
+/* A run of pages from page_alloc: which memfd page backs each of its pages
+ * (page_remap changes that, so it is tracked per page). */
+struct os_region {
+    uintptr_t addr;
+    size_t npages;
+    uint32_t *fpage;
+};
+
+struct os_posix {
+    /* parameters */
+    bool seeded;
+    uint64_t seed;
+    int log_level;
+    unsigned max_fds;
+
+    /* timers and the PRNG: the loop's thread and application threads may
+     * both arm timers or draw random bytes, so they share one mutex */
+    pthread_mutex_t mu;
+    bool mu_ok;
+    struct lyra_timer *timers; /* armed, by deadline, ties in arming order */
+    struct lyra_timer *due;    /* taken off `timers` by run_timers, not run yet */
+    uint64_t rng[4];
+
+    /* loop: an eventfd for wake() and the watched descriptors */
+    int evfd;
+    pthread_mutex_t fd_mu;
+    bool fd_mu_ok;
+    int *fds;
+    unsigned nfds;
+    struct pollfd *pfd; /* wait()'s own copy: max_fds + 1 entries */
+    atomic_bool waiting;
+
+    /* pages: one memfd whose pages back every page_alloc region */
+    pthread_mutex_t pg_mu;
+    bool pg_mu_ok;
+    size_t psize;
+    int memfd;
+    uint32_t fcap;   /* memfd size in pages */
+    uint32_t fhigh;  /* memfd pages ever handed out */
+    uint32_t ffree;  /* head of the free memfd pages (UINT32_MAX: none) */
+    uint32_t nfree;  /* pages on that list */
+    uint32_t *fref;  /* per memfd page: how many mapped pages show it */
+    uint32_t *fnext; /* per memfd page: free list link */
+    struct os_region *reg; /* sorted by addr */
+    size_t nreg, capreg;
+
+    /* stats */
+    atomic_uint_fast64_t timers_run;
+    atomic_uint_fast64_t wakeups;
+    atomic_uint_fast64_t waits;
+    atomic_uint_fast64_t log_lines[4];
+    atomic_uint_fast64_t remaps;
+    atomic_uint_fast64_t cow_faults;
+    atomic_uint_fast64_t mem_blocks;
+};
+
+#define OS_FREE_NONE UINT32_MAX
+
+/* os_time.c */
+uint64_t os_now_ns(void *self);
+void os_timer_arm(void *self, struct lyra_timer *t, uint64_t deadline_ns);
+void os_timer_cancel(void *self, struct lyra_timer *t);
+uint64_t os_run_timers(void *self);
+
+/* os_rand.c */
+void os_rand_seed(struct os_posix *os, uint64_t seed);
+void os_random(void *self, void *buf, size_t len);
+
+/* os_log.c */
+void os_vlog(void *self, int level, const char *who, const char *fmt, va_list ap);
+
+/* os_mem.c */
+void *os_mem_alloc(void *self, size_t size, size_t align);
+void os_mem_free(void *self, void *p);
+int os_lock_create(void *self, void **lock);
+void os_lock_destroy(void *self, void *lock);
+void os_lock(void *self, void *lock);
+void os_unlock(void *self, void *lock);
+
+/* os_pages.c */
+int os_pages_init(struct os_posix *os);
+void os_pages_fini(struct os_posix *os);
+size_t os_page_size(void *self);
+void *os_page_alloc(void *self, size_t npages);
+void os_page_free(void *self, void *p, size_t npages);
+int os_page_remap(void *self, void *dst, void *src, size_t npages);
+int os_page_protect(void *self, void *p, size_t npages, int prot);
+int os_cow_register(void *self, void *p, size_t npages, lyra_cow_fn fn, void *ctx);
+int os_cow_unregister(void *self, void *p, size_t npages);
+
+/* os_loop.c */
+int os_loop_init(struct os_posix *os);
+void os_loop_fini(struct os_posix *os);
+int os_wait(void *self, uint64_t deadline_ns);
+void os_wake(void *self);
+int os_watch_fd(void *self, int fd);
+int os_unwatch_fd(void *self, int fd);
+
+#endif

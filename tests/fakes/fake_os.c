@@ -1,0 +1,452 @@
+/* fake_os: the `os` interface on a clock that only tests move. See
+ * fake_os.h. Not thread-safe except wake() and the locks: tests drive it
+ * from one thread. */
+#include "fake_os.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FAKE_OS_MAX_FDS 16
+
+struct fake_os {
+    uint64_t now;
+    struct lyra_timer *timers; /* by deadline, ties in arming order */
+    struct lyra_timer *due;    /* taken for the current run, not run yet */
+    uint64_t rng[4];
+    bool log;
+    unsigned log_count[4];
+    char last_log[512];
+    uint64_t mem_in_use;
+    uint64_t pages_in_use;
+    uint64_t timers_run;
+    size_t psize;
+    atomic_bool wake_pending;
+    int fds[FAKE_OS_MAX_FDS];
+    unsigned nfds;
+};
+
+enum { P_SEED, P_START, P_LOG };
+
+static const struct lyra_param fake_os_params[] = {
+    [P_SEED] = {"seed", LYRA_P_INT, "1", 0, INT64_MAX, "seed of the PRNG behind `random`"},
+    [P_START] = {"start", LYRA_P_DURATION, "0", 0, INT64_MAX, "the clock's first reading"},
+    [P_LOG] = {"log", LYRA_P_BOOL, "off", 0, -1, "also print log lines to stderr"},
+};
+
+/* ---- clock and timers ---- */
+
+static uint64_t fos_now(void *self)
+{
+    return ((struct fake_os *)self)->now;
+}
+
+static bool unlink_from(struct lyra_timer **head, struct lyra_timer *t)
+{
+    for (struct lyra_timer **pp = head; *pp; pp = &(*pp)->next)
+        if (*pp == t) {
+            *pp = t->next;
+            t->next = NULL;
+            return true;
+        }
+    return false;
+}
+
+static void fos_timer_cancel(void *self, struct lyra_timer *t)
+{
+    struct fake_os *os = self;
+    if (!t->armed)
+        return;
+    if (!unlink_from(&os->timers, t))
+        unlink_from(&os->due, t);
+    t->armed = 0;
+}
+
+static void fos_timer_arm(void *self, struct lyra_timer *t, uint64_t deadline_ns)
+{
+    struct fake_os *os = self;
+    fos_timer_cancel(os, t);
+    t->deadline = deadline_ns;
+    t->armed = 1;
+    struct lyra_timer **pp = &os->timers;
+    while (*pp && (*pp)->deadline <= deadline_ns)
+        pp = &(*pp)->next;
+    t->next = *pp;
+    *pp = t;
+}
+
+/* Runs what is due at the current time; a timer a callback re-arms into
+ * the past waits for the next call, so one call always ends. */
+static uint64_t fos_run_timers(void *self)
+{
+    struct fake_os *os = self;
+    struct lyra_timer **tail = &os->due;
+    while (*tail)
+        tail = &(*tail)->next;
+    while (os->timers && os->timers->deadline <= os->now) {
+        struct lyra_timer *t = os->timers;
+        os->timers = t->next;
+        t->next = NULL;
+        *tail = t;
+        tail = &t->next;
+    }
+    while (os->due) {
+        struct lyra_timer *t = os->due;
+        os->due = t->next;
+        t->next = NULL;
+        t->armed = 0;
+        os->timers_run++;
+        t->fn(t->ctx, t);
+    }
+    return os->timers ? os->timers->deadline : LYRA_TIME_NEVER;
+}
+
+LYRA_EXPORT uint64_t fake_os_now(void *self)
+{
+    return fos_now(self);
+}
+
+LYRA_EXPORT void fake_os_advance(void *self, uint64_t ns)
+{
+    struct fake_os *os = self;
+    uint64_t target = os->now + ns < os->now ? UINT64_MAX : os->now + ns;
+    while (os->timers && os->timers->deadline <= target) {
+        if (os->timers->deadline > os->now)
+            os->now = os->timers->deadline;
+        fos_run_timers(os);
+    }
+    os->now = target;
+}
+
+LYRA_EXPORT unsigned fake_os_timers_armed(void *self)
+{
+    struct fake_os *os = self;
+    unsigned n = 0;
+    for (struct lyra_timer *t = os->timers; t; t = t->next)
+        n++;
+    for (struct lyra_timer *t = os->due; t; t = t->next)
+        n++;
+    return n;
+}
+
+/* ---- randomness: splitmix64 seeds xoshiro256** (as os_posix) ---- */
+
+static uint64_t splitmix64(uint64_t *x)
+{
+    uint64_t z = (*x += 0x9e3779b97f4a7c15u);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+    return z ^ (z >> 31);
+}
+
+static uint64_t rotl(uint64_t x, int k)
+{
+    return (x << k) | (x >> (64 - k));
+}
+
+static void fos_random(void *self, void *buf, size_t len)
+{
+    struct fake_os *os = self;
+    uint64_t *s = os->rng;
+    uint8_t *p = buf;
+    while (len) {
+        uint64_t w = rotl(s[1] * 5, 7) * 9;
+        uint64_t t = s[1] << 17;
+        s[2] ^= s[0];
+        s[3] ^= s[1];
+        s[1] ^= s[2];
+        s[0] ^= s[3];
+        s[2] ^= t;
+        s[3] = rotl(s[3], 45);
+        for (int i = 0; i < 8 && len; i++, len--)
+            *p++ = (uint8_t)(w >> (8 * i));
+    }
+}
+
+/* ---- logging ---- */
+
+static const char *const level_name[] = {"error", "warn", "info", "debug"};
+
+static void fos_vlog(void *self, int level, const char *who, const char *fmt, va_list ap)
+{
+    struct fake_os *os = self;
+    if (level < LYRA_LOG_ERROR)
+        level = LYRA_LOG_ERROR;
+    if (level > LYRA_LOG_DEBUG)
+        level = LYRA_LOG_DEBUG;
+    os->log_count[level]++;
+    vsnprintf(os->last_log, sizeof(os->last_log), fmt, ap);
+    if (os->log)
+        fprintf(stderr, "fake_os: %s: %s: %s\n", who ? who : "?", level_name[level],
+                os->last_log);
+}
+
+LYRA_EXPORT unsigned fake_os_log_count(void *self, int level)
+{
+    struct fake_os *os = self;
+    return level >= 0 && level <= LYRA_LOG_DEBUG ? os->log_count[level] : 0;
+}
+
+LYRA_EXPORT const char *fake_os_last_log(void *self)
+{
+    return ((struct fake_os *)self)->last_log;
+}
+
+/* ---- memory: malloc with a header that remembers the size ---- */
+
+struct mem_hdr {
+    void *base;
+    size_t size;
+};
+
+static void *fos_mem_alloc(void *self, size_t size, size_t align)
+{
+    struct fake_os *os = self;
+    if (align < sizeof(struct mem_hdr))
+        align = sizeof(struct mem_hdr);
+    if ((align & (align - 1)) || size > SIZE_MAX - align)
+        return NULL;
+    void *base;
+    if (posix_memalign(&base, align, align + size))
+        return NULL;
+    uint8_t *p = (uint8_t *)base + align;
+    struct mem_hdr h = {base, size};
+    memcpy(p - sizeof(h), &h, sizeof(h));
+    os->mem_in_use += size;
+    return p;
+}
+
+static void fos_mem_free(void *self, void *p)
+{
+    struct fake_os *os = self;
+    if (!p)
+        return;
+    struct mem_hdr h;
+    memcpy(&h, (uint8_t *)p - sizeof(h), sizeof(h));
+    os->mem_in_use -= h.size;
+    free(h.base);
+}
+
+LYRA_EXPORT uint64_t fake_os_mem_in_use(void *self)
+{
+    return ((struct fake_os *)self)->mem_in_use;
+}
+
+/* ---- locks: real mutexes, application threads may use them ---- */
+
+static int fos_lock_create(void *self, void **lock)
+{
+    pthread_mutex_t *m = malloc(sizeof(*m));
+    if (!m)
+        return -ENOMEM;
+    int r = pthread_mutex_init(m, NULL);
+    if (r) {
+        free(m);
+        return -r;
+    }
+    *lock = m;
+    return 0;
+}
+
+static void fos_lock_destroy(void *self, void *lock)
+{
+    if (lock) {
+        pthread_mutex_destroy(lock);
+        free(lock);
+    }
+}
+
+static void fos_lock(void *self, void *lock)
+{
+    pthread_mutex_lock(lock);
+}
+
+static void fos_unlock(void *self, void *lock)
+{
+    pthread_mutex_unlock(lock);
+}
+
+/* ---- pages: plain aligned memory; remap copies ---- */
+
+static size_t fos_page_size(void *self)
+{
+    return ((struct fake_os *)self)->psize;
+}
+
+static void *fos_page_alloc(void *self, size_t npages)
+{
+    struct fake_os *os = self;
+    if (!npages || npages > SIZE_MAX / os->psize)
+        return NULL;
+    void *p;
+    if (posix_memalign(&p, os->psize, npages * os->psize))
+        return NULL;
+    memset(p, 0, npages * os->psize);
+    os->pages_in_use += npages;
+    return p;
+}
+
+static void fos_page_free(void *self, void *p, size_t npages)
+{
+    struct fake_os *os = self;
+    if (!p)
+        return;
+    os->pages_in_use -= npages;
+    free(p);
+}
+
+static int fos_page_remap(void *self, void *dst, void *src, size_t npages)
+{
+    struct fake_os *os = self;
+    if (!npages || ((uintptr_t)dst | (uintptr_t)src) % os->psize)
+        return -EINVAL;
+    memmove(dst, src, npages * os->psize);
+    return 0;
+}
+
+static int fos_page_protect(void *self, void *p, size_t npages, int prot)
+{
+    return -ENOTSUP;
+}
+
+static int fos_cow_register(void *self, void *p, size_t npages, lyra_cow_fn fn, void *ctx)
+{
+    return -ENOTSUP;
+}
+
+static int fos_cow_unregister(void *self, void *p, size_t npages)
+{
+    return -ENOTSUP;
+}
+
+LYRA_EXPORT uint64_t fake_os_pages_in_use(void *self)
+{
+    return ((struct fake_os *)self)->pages_in_use;
+}
+
+/* ---- loop: wait never blocks and never moves the clock ---- */
+
+static int fos_wait(void *self, uint64_t deadline_ns)
+{
+    struct fake_os *os = self;
+    return atomic_exchange(&os->wake_pending, false) ? 1 : 0;
+}
+
+static void fos_wake(void *self)
+{
+    struct fake_os *os = self;
+    atomic_store(&os->wake_pending, true);
+}
+
+/* Descriptors are only recorded (wait does not poll them), so host
+ * components that watch one can run on the fake. */
+static int fos_watch_fd(void *self, int fd)
+{
+    struct fake_os *os = self;
+    if (fd < 0)
+        return -EBADF;
+    for (unsigned i = 0; i < os->nfds; i++)
+        if (os->fds[i] == fd)
+            return -EEXIST;
+    if (os->nfds == FAKE_OS_MAX_FDS)
+        return -ENOSPC;
+    os->fds[os->nfds++] = fd;
+    return 0;
+}
+
+static int fos_unwatch_fd(void *self, int fd)
+{
+    struct fake_os *os = self;
+    for (unsigned i = 0; i < os->nfds; i++)
+        if (os->fds[i] == fd) {
+            os->fds[i] = os->fds[--os->nfds];
+            return 0;
+        }
+    return -ENOENT;
+}
+
+LYRA_EXPORT unsigned fake_os_watched_fds(void *self)
+{
+    return ((struct fake_os *)self)->nfds;
+}
+
+/* ---- component ---- */
+
+static const struct lyra_os_ops fake_os_ops = {
+    .hdr = LYRA_OPS_HDR(LYRA_OS_IFACE, LYRA_OS_MAJOR, LYRA_OS_MINOR, struct lyra_os_ops),
+    .now_ns = fos_now,
+    .timer_arm = fos_timer_arm,
+    .timer_cancel = fos_timer_cancel,
+    .random = fos_random,
+    .vlog = fos_vlog,
+    .mem_alloc = fos_mem_alloc,
+    .mem_free = fos_mem_free,
+    .lock_create = fos_lock_create,
+    .lock_destroy = fos_lock_destroy,
+    .lock = fos_lock,
+    .unlock = fos_unlock,
+    .page_size = fos_page_size,
+    .page_alloc = fos_page_alloc,
+    .page_free = fos_page_free,
+    .page_remap = fos_page_remap,
+    .page_protect = fos_page_protect,
+    .cow_register = fos_cow_register,
+    .cow_unregister = fos_cow_unregister,
+    .run_timers = fos_run_timers,
+    .wait = fos_wait,
+    .wake = fos_wake,
+    .watch_fd = fos_watch_fd,
+    .unwatch_fd = fos_unwatch_fd,
+};
+
+static const struct lyra_provide fake_os_provides[] = {
+    {LYRA_OS_IFACE, LYRA_OS_MAJOR, LYRA_OS_MINOR, &fake_os_ops, NULL, 0,
+     "a manual clock, seeded randomness, counted logs and memory"},
+};
+
+static int fake_os_create(void *self, const struct lyra_value *p, struct lyra_diag *d)
+{
+    struct fake_os *os = self;
+    memset(os, 0, sizeof(*os));
+    uint64_t x = (uint64_t)p[P_SEED].u.i;
+    for (int i = 0; i < 4; i++)
+        os->rng[i] = splitmix64(&x);
+    os->now = (uint64_t)p[P_START].u.i;
+    os->log = p[P_LOG].u.b;
+    os->psize = 4096;
+    return 0;
+}
+
+static void fake_os_stats(void *self, struct lyra_stats_sink *s)
+{
+    struct fake_os *os = self;
+    lyra_stat(s, "timers_run", os->timers_run);
+    lyra_stat(s, "timers_armed", fake_os_timers_armed(os));
+    lyra_stat(s, "mem_in_use", os->mem_in_use);
+    lyra_stat(s, "pages_in_use", os->pages_in_use);
+    lyra_stat(s, "log_error", os->log_count[LYRA_LOG_ERROR]);
+    lyra_stat(s, "log_warn", os->log_count[LYRA_LOG_WARN]);
+    lyra_stat(s, "log_info", os->log_count[LYRA_LOG_INFO]);
+    lyra_stat(s, "log_debug", os->log_count[LYRA_LOG_DEBUG]);
+}
+
+LYRA_EXPORT const struct lyra_component lyra_component_fake_os = {
+    LYRA_COMPONENT_HDR,
+    .name = "fake_os",
+    .version = "1.0.0",
+    .summary = "test os: a clock that only tests move, seeded randomness, counted logs",
+    .doc = "Time starts at `start` and moves only through fake_os_advance(), which runs the "
+           "timers falling due at their own deadlines. wait() never blocks. Pages are plain "
+           "memory: remap copies, protection and copy-on-write are not supported.",
+    .provides = fake_os_provides,
+    .n_provides = LYRA_COUNT(fake_os_provides),
+    .params = fake_os_params,
+    .n_params = LYRA_COUNT(fake_os_params),
+    .instance_size = sizeof(struct fake_os),
+    .create = fake_os_create,
+    .stats = fake_os_stats,
+};

@@ -1,0 +1,500 @@
+/* os_posix: timers, randomness, the wait loop, pages and copy on write. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lt.h"
+#include "os_posix.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
+
+struct os {
+    struct lt_inst *inst;
+    const struct lyra_os_ops *ops;
+    void *self;
+};
+
+static struct os os_up(const char *const *params)
+{
+    struct os o;
+    o.inst = lt_create(&lyra_component_os_posix, params);
+    cr_assert_eq(lt_start(o.inst), 0);
+    o.ops = lt_ops(o.inst, LYRA_OS_IFACE);
+    cr_assert_not_null(o.ops);
+    o.self = o.inst->self;
+    return o;
+}
+
+static uint64_t now(struct os *o)
+{
+    return o->ops->now_ns(o->self);
+}
+
+/* ---- timers ---- */
+
+struct trec {
+    int order[16];
+    int n;
+};
+
+struct tctx {
+    struct trec *rec;
+    int id;
+    struct os *o;
+    struct lyra_timer *other; /* to cancel */
+    uint64_t rearm_at;        /* 0: do not re-arm */
+};
+
+static void record_fn(void *ctx, struct lyra_timer *t)
+{
+    struct tctx *c = ctx;
+    c->rec->order[c->rec->n++] = c->id;
+    if (c->other)
+        c->o->ops->timer_cancel(c->o->self, c->other);
+    if (c->rearm_at) {
+        uint64_t at = c->rearm_at;
+        c->rearm_at = 0;
+        c->o->ops->timer_arm(c->o->self, t, at);
+    }
+}
+
+Test(os_posix, timers_run_in_deadline_order)
+{
+    struct os o = os_up(NULL);
+    struct trec rec = {0};
+    struct tctx c[4];
+    struct lyra_timer t[4];
+    uint64_t n = now(&o);
+    uint64_t dl[4] = {n - 1000, n - 3000, n - 2000, n + 10000000000ull};
+    for (int i = 0; i < 4; i++) {
+        c[i] = (struct tctx){&rec, i, &o, NULL, 0};
+        lyra_timer_init(&t[i], record_fn, &c[i]);
+        o.ops->timer_arm(o.self, &t[i], dl[i]);
+    }
+    uint64_t next = o.ops->run_timers(o.self);
+    cr_assert_eq(rec.n, 3);
+    cr_assert_eq(rec.order[0], 1);
+    cr_assert_eq(rec.order[1], 2);
+    cr_assert_eq(rec.order[2], 0);
+    cr_assert_eq(next, dl[3]);
+    cr_assert(t[3].armed);
+    cr_assert(!t[0].armed);
+    cr_assert_eq(lt_stat(o.inst, "timers_run"), 3);
+    o.ops->timer_cancel(o.self, &t[3]);
+    cr_assert_eq(o.ops->run_timers(o.self), LYRA_TIME_NEVER);
+    lt_destroy(o.inst);
+}
+
+Test(os_posix, equal_deadlines_run_in_arming_order)
+{
+    struct os o = os_up(NULL);
+    struct trec rec = {0};
+    struct tctx c[3];
+    struct lyra_timer t[3];
+    uint64_t d = now(&o) - 1;
+    for (int i = 0; i < 3; i++) {
+        c[i] = (struct tctx){&rec, i, &o, NULL, 0};
+        lyra_timer_init(&t[i], record_fn, &c[i]);
+        o.ops->timer_arm(o.self, &t[i], d);
+    }
+    o.ops->run_timers(o.self);
+    cr_assert_eq(rec.n, 3);
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(rec.order[i], i);
+    lt_destroy(o.inst);
+}
+
+Test(os_posix, arming_an_armed_timer_rearms_it)
+{
+    struct os o = os_up(NULL);
+    struct trec rec = {0};
+    struct tctx c = {&rec, 7, &o, NULL, 0};
+    struct lyra_timer t;
+    lyra_timer_init(&t, record_fn, &c);
+    uint64_t n = now(&o);
+    o.ops->timer_arm(o.self, &t, n + 3600ull * 1000000000ull);
+    o.ops->timer_arm(o.self, &t, n - 1);
+    cr_assert_eq(o.ops->run_timers(o.self), LYRA_TIME_NEVER);
+    cr_assert_eq(rec.n, 1);
+    /* and the other way: due, then moved to the future */
+    o.ops->timer_arm(o.self, &t, n - 1);
+    o.ops->timer_arm(o.self, &t, n + 3600ull * 1000000000ull);
+    cr_assert_eq(o.ops->run_timers(o.self), n + 3600ull * 1000000000ull);
+    cr_assert_eq(rec.n, 1);
+    lt_destroy(o.inst);
+}
+
+Test(os_posix, cancel_stops_a_timer)
+{
+    struct os o = os_up(NULL);
+    struct trec rec = {0};
+    struct tctx c[2];
+    struct lyra_timer t[2];
+    for (int i = 0; i < 2; i++) {
+        c[i] = (struct tctx){&rec, i, &o, NULL, 0};
+        lyra_timer_init(&t[i], record_fn, &c[i]);
+        o.ops->timer_arm(o.self, &t[i], now(&o) - 1);
+    }
+    o.ops->timer_cancel(o.self, &t[0]);
+    o.ops->timer_cancel(o.self, &t[0]); /* twice is harmless */
+    o.ops->run_timers(o.self);
+    cr_assert_eq(rec.n, 1);
+    cr_assert_eq(rec.order[0], 1);
+    lt_destroy(o.inst);
+}
+
+Test(os_posix, callbacks_may_cancel_and_rearm)
+{
+    struct os o = os_up(NULL);
+    struct trec rec = {0};
+    struct tctx c[3];
+    struct lyra_timer t[3];
+    uint64_t n = now(&o);
+    for (int i = 0; i < 3; i++) {
+        c[i] = (struct tctx){&rec, i, &o, NULL, 0};
+        lyra_timer_init(&t[i], record_fn, &c[i]);
+    }
+    c[0].other = &t[1];  /* 0 cancels 1, which is due too */
+    c[2].rearm_at = n;   /* 2 re-arms itself, due at once */
+    o.ops->timer_arm(o.self, &t[0], n - 3);
+    o.ops->timer_arm(o.self, &t[1], n - 2);
+    o.ops->timer_arm(o.self, &t[2], n - 1);
+    uint64_t next = o.ops->run_timers(o.self);
+    cr_assert_eq(rec.n, 2);
+    cr_assert_eq(rec.order[0], 0);
+    cr_assert_eq(rec.order[1], 2);
+    cr_assert_eq(next, n, "a timer re-armed into the past is the next deadline");
+    cr_assert(t[2].armed);
+    cr_assert(!t[1].armed);
+    /* it runs on the next call, not in a loop inside this one */
+    cr_assert_eq(o.ops->run_timers(o.self), LYRA_TIME_NEVER);
+    cr_assert_eq(rec.n, 3);
+    cr_assert_eq(rec.order[2], 2);
+    lt_destroy(o.inst);
+}
+
+Test(os_posix, clock_is_monotonic)
+{
+    struct os o = os_up(NULL);
+    uint64_t a = now(&o);
+    struct timespec ts = {0, 2000000};
+    nanosleep(&ts, NULL);
+    uint64_t b = now(&o);
+    cr_assert_geq(b - a, 2000000u);
+    lt_destroy(o.inst);
+}
+
+/* ---- randomness ---- */
+
+static void draw(const char *seed, uint8_t *buf, size_t len)
+{
+    const char *p[] = {seed, NULL};
+    struct os o = os_up(seed ? p : NULL);
+    o.ops->random(o.self, buf, len);
+    lt_destroy(o.inst);
+}
+
+Test(os_posix, seeded_random_is_reproducible)
+{
+    uint8_t a[257], b[257], c[257];
+    draw("seed=42", a, sizeof(a));
+    draw("seed=42", b, sizeof(b));
+    draw("seed=43", c, sizeof(c));
+    cr_assert_arr_eq(a, b, sizeof(a));
+    cr_assert_neq(memcmp(a, c, sizeof(a)), 0);
+}
+
+Test(os_posix, unseeded_random_differs)
+{
+    uint8_t a[32], b[32];
+    draw(NULL, a, sizeof(a));
+    draw(NULL, b, sizeof(b));
+    cr_assert_neq(memcmp(a, b, sizeof(a)), 0);
+}
+
+/* ---- logging ---- */
+
+Test(os_posix, log_level_filters_and_counts)
+{
+    const char *p[] = {"log_level=2", NULL};
+    struct os o = os_up(p);
+    struct lyra_os los = {o.ops, o.self};
+    lyra_log(&los, LYRA_LOG_ERROR, "test", "an error %d", 1);
+    lyra_log(&los, LYRA_LOG_INFO, "test", "some info");
+    lyra_log(&los, LYRA_LOG_DEBUG, "test", "not shown");
+    cr_assert_eq(lt_stat(o.inst, "log_error"), 1);
+    cr_assert_eq(lt_stat(o.inst, "log_info"), 1);
+    cr_assert_eq(lt_stat(o.inst, "log_debug"), 0);
+    lt_destroy(o.inst);
+}
+
+/* ---- the wait loop ---- */
+
+struct later {
+    struct os *o;
+    int fd; /* -1: wake instead of writing */
+};
+
+static void *later_fn(void *arg)
+{
+    struct later *l = arg;
+    struct timespec ts = {0, 50000000};
+    nanosleep(&ts, NULL);
+    if (l->fd < 0) {
+        l->o->ops->wake(l->o->self);
+    } else {
+        char c = 'x';
+        cr_assert_eq(write(l->fd, &c, 1), 1);
+    }
+    return NULL;
+}
+
+Test(os_posix, wait_returns_on_wake_from_another_thread)
+{
+    struct os o = os_up(NULL);
+    struct later l = {&o, -1};
+    pthread_t th;
+    uint64_t t0 = now(&o);
+    pthread_create(&th, NULL, later_fn, &l);
+    int r = o.ops->wait(o.self, t0 + 10ull * 1000000000ull);
+    uint64_t dt = now(&o) - t0;
+    pthread_join(th, NULL);
+    cr_assert_gt(r, 0);
+    cr_assert_lt(dt, 5ull * 1000000000ull);
+    cr_assert_eq(lt_stat(o.inst, "wakeups"), 1);
+    /* the wake was consumed: the next wait runs to its deadline */
+    cr_assert_eq(o.ops->wait(o.self, now(&o) + 1000000), 0);
+    lt_destroy(o.inst);
+}
+
+Test(os_posix, wait_returns_when_a_watched_fd_is_readable)
+{
+    struct os o = os_up(NULL);
+    int p[2];
+    cr_assert_eq(pipe(p), 0);
+    cr_assert_eq(o.ops->watch_fd(o.self, p[0]), 0);
+    cr_assert_eq(o.ops->watch_fd(o.self, p[0]), -EEXIST);
+    struct later l = {&o, p[1]};
+    pthread_t th;
+    uint64_t t0 = now(&o);
+    pthread_create(&th, NULL, later_fn, &l);
+    int r = o.ops->wait(o.self, t0 + 10ull * 1000000000ull);
+    uint64_t dt = now(&o) - t0;
+    pthread_join(th, NULL);
+    cr_assert_gt(r, 0);
+    cr_assert_lt(dt, 5ull * 1000000000ull);
+    cr_assert_geq(dt, 40000000u, "returned before the write");
+    cr_assert_eq(o.ops->unwatch_fd(o.self, p[0]), 0);
+    cr_assert_eq(o.ops->unwatch_fd(o.self, p[0]), -ENOENT);
+    /* unwatched: still readable, but no longer ends a wait */
+    cr_assert_eq(o.ops->wait(o.self, now(&o) + 1000000), 0);
+    close(p[0]);
+    close(p[1]);
+    lt_destroy(o.inst);
+}
+
+Test(os_posix, wait_times_out_at_the_deadline)
+{
+    struct os o = os_up(NULL);
+    uint64_t d = now(&o) + 20000000;
+    cr_assert_eq(o.ops->wait(o.self, d), 0);
+    cr_assert_geq(now(&o), d);
+    cr_assert_eq(o.ops->wait(o.self, now(&o) - 1), 0, "a past deadline does not block");
+    lt_destroy(o.inst);
+}
+
+Test(os_posix, watch_table_is_bounded)
+{
+    const char *p[] = {"max_fds=2", NULL};
+    struct os o = os_up(p);
+    cr_assert_eq(o.ops->watch_fd(o.self, 0), 0);
+    cr_assert_eq(o.ops->watch_fd(o.self, 1), 0);
+    cr_assert_eq(o.ops->watch_fd(o.self, 2), -ENOSPC);
+    cr_assert_eq(o.ops->watch_fd(o.self, -1), -EBADF);
+    lt_destroy(o.inst);
+}
+
+/* ---- pages ---- */
+
+Test(os_posix, page_remap_shows_src_at_dst)
+{
+    struct os o = os_up(NULL);
+    size_t ps = o.ops->page_size(o.self);
+    cr_assert_geq(ps, 4096u);
+    uint8_t *a = o.ops->page_alloc(o.self, 2);
+    uint8_t *b = o.ops->page_alloc(o.self, 2);
+    cr_assert(a && b);
+    cr_assert_eq((uintptr_t)a % ps, 0);
+    cr_assert_eq(a[0], 0, "fresh pages read as zeros");
+    memset(a, 'x', 2 * ps);
+    memset(b, 'y', 2 * ps);
+    cr_assert_eq(o.ops->page_remap(o.self, b + ps, a, 1), 0);
+    cr_assert_eq(b[0], 'y');
+    cr_assert_eq(b[ps], 'x');
+    cr_assert_eq(b[2 * ps - 1], 'x');
+    a[5] = 'z'; /* shared backing: the remapped page follows */
+    cr_assert_eq(b[ps + 5], 'z');
+    cr_assert_eq(lt_stat(o.inst, "remaps"), 1);
+    o.ops->page_free(o.self, a, 2);
+    cr_assert_eq(b[ps + 5], 'z', "dst keeps the memory after src is freed");
+    o.ops->page_free(o.self, b, 2);
+    lt_destroy(o.inst);
+}
+
+Test(os_posix, page_remap_swaps_through_a_spare_page)
+{
+    struct os o = os_up(NULL);
+    size_t ps = o.ops->page_size(o.self);
+    uint8_t *a = o.ops->page_alloc(o.self, 1);
+    uint8_t *b = o.ops->page_alloc(o.self, 1);
+    uint8_t *t = o.ops->page_alloc(o.self, 1);
+    a[0] = 'A';
+    b[0] = 'B';
+    cr_assert_eq(o.ops->page_remap(o.self, t, a, 1), 0);
+    cr_assert_eq(o.ops->page_remap(o.self, a, b, 1), 0);
+    cr_assert_eq(o.ops->page_remap(o.self, b, t, 1), 0);
+    cr_assert_eq(a[0], 'B');
+    cr_assert_eq(b[0], 'A');
+    a[1] = '1';
+    b[1] = '2';
+    cr_assert_eq(t[1], '2', "t and b share A's old page");
+    o.ops->page_free(o.self, a, 1);
+    o.ops->page_free(o.self, b, 1);
+    o.ops->page_free(o.self, t, 1);
+    /* all pages went back: new ones are zero again */
+    uint8_t *c = o.ops->page_alloc(o.self, 3);
+    for (size_t i = 0; i < 3 * ps; i++)
+        cr_assert_eq(c[i], 0);
+    o.ops->page_free(o.self, c, 3);
+    lt_destroy(o.inst);
+}
+
+Test(os_posix, page_remap_rejects_foreign_or_misaligned_memory)
+{
+    struct os o = os_up(NULL);
+    size_t ps = o.ops->page_size(o.self);
+    uint8_t *a = o.ops->page_alloc(o.self, 2);
+    void *m = aligned_alloc(ps, ps);
+    cr_assert_eq(o.ops->page_remap(o.self, m, a, 1), -EINVAL);
+    cr_assert_eq(o.ops->page_remap(o.self, a, m, 1), -EINVAL);
+    cr_assert_eq(o.ops->page_remap(o.self, a + 1, a + ps, 1), -EINVAL);
+    cr_assert_eq(o.ops->page_remap(o.self, a, a + ps, 2), -EINVAL, "beyond the region");
+    free(m);
+    o.ops->page_free(o.self, a, 2);
+    lt_destroy(o.inst);
+}
+
+struct cow_ctx {
+    struct os *o;
+    unsigned calls;
+    void *page;
+    uint8_t saved[64];
+    int ret;
+};
+
+static int cow_hook(void *ctx, void *page)
+{
+    struct cow_ctx *c = ctx;
+    c->calls++;
+    c->page = page;
+    memcpy(c->saved, page, sizeof(c->saved));
+    if (c->ret)
+        return c->ret;
+    return c->o->ops->page_protect(c->o->self, page, 1, LYRA_PROT_READ | LYRA_PROT_WRITE);
+}
+
+Test(os_posix, cow_hook_fires_and_the_write_then_succeeds)
+{
+    struct os o = os_up(NULL);
+    size_t ps = o.ops->page_size(o.self);
+    uint8_t *p = o.ops->page_alloc(o.self, 2);
+    memset(p, 'A', 2 * ps);
+    struct cow_ctx c = {.o = &o};
+    cr_assert_eq(o.ops->cow_register(o.self, p, 2, cow_hook, &c), 0);
+    cr_assert_eq(o.ops->cow_register(o.self, p + ps, 1, cow_hook, &c), -EBUSY);
+    cr_assert_eq(o.ops->page_protect(o.self, p, 2, LYRA_PROT_READ), 0);
+    cr_assert_eq(p[ps + 3], 'A', "reads do not fault");
+    cr_assert_eq(c.calls, 0);
+    ((volatile uint8_t *)p)[ps + 3] = 'B';
+    cr_assert_eq(c.calls, 1);
+    cr_assert_eq(c.page, p + ps);
+    cr_assert_eq(c.saved[3], 'A', "the hook saw the page before the write");
+    cr_assert_eq(p[ps + 3], 'B');
+    ((volatile uint8_t *)p)[ps + 4] = 'C'; /* writable now: no second fault */
+    cr_assert_eq(c.calls, 1);
+    cr_assert_eq(lt_stat(o.inst, "cow_faults"), 1);
+    cr_assert_eq(o.ops->cow_unregister(o.self, p, 1), -EINVAL, "cannot cut a registration");
+    cr_assert_eq(o.ops->cow_unregister(o.self, p, 2), 0);
+    cr_assert_eq(o.ops->cow_unregister(o.self, p, 2), -ENOENT);
+    o.ops->page_free(o.self, p, 2);
+    lt_destroy(o.inst);
+}
+
+#ifndef UNDER_ASAN
+/* ASan reports a SEGV and exits instead of dying of the signal. */
+Test(os_posix, fault_outside_a_registered_range_still_crashes, .signal = SIGSEGV)
+{
+    struct os o = os_up(NULL);
+    size_t ps = o.ops->page_size(o.self);
+    uint8_t *p = o.ops->page_alloc(o.self, 2);
+    struct cow_ctx c = {.o = &o};
+    cr_assert_eq(o.ops->cow_register(o.self, p, 1, cow_hook, &c), 0);
+    cr_assert_eq(o.ops->page_protect(o.self, p, 2, LYRA_PROT_READ), 0);
+    ((volatile uint8_t *)p)[ps] = 1;
+}
+
+Test(os_posix, cow_hook_refusing_crashes, .signal = SIGSEGV)
+{
+    struct os o = os_up(NULL);
+    uint8_t *p = o.ops->page_alloc(o.self, 1);
+    struct cow_ctx c = {.o = &o, .ret = -1};
+    cr_assert_eq(o.ops->cow_register(o.self, p, 1, cow_hook, &c), 0);
+    cr_assert_eq(o.ops->page_protect(o.self, p, 1, LYRA_PROT_READ), 0);
+    ((volatile uint8_t *)p)[0] = 1;
+}
+#endif
+
+Test(os_posix, destroy_drops_cow_registrations)
+{
+    struct os o = os_up(NULL);
+    uint8_t *p = o.ops->page_alloc(o.self, 1);
+    struct cow_ctx c = {.o = &o};
+    cr_assert_eq(o.ops->cow_register(o.self, p, 1, cow_hook, &c), 0);
+    lt_destroy(o.inst);
+    /* a second instance may now register the same addresses */
+    struct os o2 = os_up(NULL);
+    uint8_t *q = o2.ops->page_alloc(o2.self, 1);
+    struct cow_ctx c2 = {.o = &o2};
+    cr_assert_eq(o2.ops->cow_register(o2.self, q, 1, cow_hook, &c2), 0);
+    cr_assert_eq(o2.ops->cow_unregister(o2.self, q, 1), 0);
+    lt_destroy(o2.inst);
+}
+
+Test(os_posix, mem_alloc_is_aligned)
+{
+    struct os o = os_up(NULL);
+    void *p = o.ops->mem_alloc(o.self, 100, 64);
+    cr_assert_not_null(p);
+    cr_assert_eq((uintptr_t)p % 64, 0);
+    cr_assert_eq(lt_stat(o.inst, "mem_blocks"), 1);
+    o.ops->mem_free(o.self, p);
+    cr_assert_eq(lt_stat(o.inst, "mem_blocks"), 0);
+    cr_assert_null(o.ops->mem_alloc(o.self, 100, 48), "alignment must be a power of two");
+    void *lk;
+    cr_assert_eq(o.ops->lock_create(o.self, &lk), 0);
+    o.ops->lock(o.self, lk);
+    o.ops->unlock(o.self, lk);
+    o.ops->lock_destroy(o.self, lk);
+    lt_destroy(o.inst);
+}

@@ -1,0 +1,907 @@
+/* Unit tests of skb_copy, the copying buffer manager, alone: its os slot is
+ * bound to fake_os (leak checks through fake_os_mem_in_use), or to the small
+ * os below where a test must make mem_alloc fail (fake_os cannot). */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fake_os.h"
+#include "lt.h"
+#include "lyra/component.h"
+#include "lyra/os.h"
+#include "lyra/skb.h"
+#include "lyra/value.h"
+
+extern const struct lyra_component lyra_component_skb_copy;
+
+/* ---- a minimal os whose mem_alloc can be made to fail ---- */
+
+struct mini_os {
+    uint64_t in_use;   /* bytes */
+    unsigned nalloc;   /* successful mem_alloc calls */
+    int fail_at;       /* 0: never; n: the n-th mem_alloc call returns NULL */
+    unsigned calls;
+    unsigned logs[4];
+};
+
+struct mini_blk {
+    size_t size;
+    void *raw;
+};
+
+static void *mini_mem_alloc(void *self, size_t size, size_t align)
+{
+    struct mini_os *m = self;
+    if (m->fail_at && (int)++m->calls == m->fail_at)
+        return NULL;
+    if (align < sizeof(struct mini_blk))
+        align = sizeof(struct mini_blk);
+    /* room for the block record just before the aligned pointer */
+    uint8_t *raw = malloc(size + align + sizeof(struct mini_blk));
+    if (!raw)
+        return NULL;
+    uintptr_t p = ((uintptr_t)raw + sizeof(struct mini_blk) + align - 1) & ~(uintptr_t)(align - 1);
+    struct mini_blk b = {size, raw};
+    memcpy((uint8_t *)p - sizeof(b), &b, sizeof(b));
+    m->in_use += size;
+    m->nalloc++;
+    return (void *)p;
+}
+
+static void mini_mem_free(void *self, void *p)
+{
+    struct mini_os *m = self;
+    if (!p)
+        return;
+    struct mini_blk b;
+    memcpy(&b, (uint8_t *)p - sizeof(b), sizeof(b));
+    m->in_use -= b.size;
+    free(b.raw);
+}
+
+static void mini_vlog(void *self, int level, const char *who, const char *fmt, va_list ap)
+{
+    struct mini_os *m = self;
+    if (level >= 0 && level < 4)
+        m->logs[level]++;
+}
+
+static const struct lyra_os_ops mini_os_ops = {
+    .hdr = LYRA_OPS_HDR(LYRA_OS_IFACE, LYRA_OS_MAJOR, LYRA_OS_MINOR, struct lyra_os_ops),
+    .vlog = mini_vlog,
+    .mem_alloc = mini_mem_alloc,
+    .mem_free = mini_mem_free,
+};
+
+/* ---- fake_os, wrapped for brevity ---- */
+
+struct tos {
+    struct lt_inst *inst;
+};
+
+static struct tos *tos_new(void)
+{
+    struct tos *t = calloc(1, sizeof(*t));
+    t->inst = lt_create(&lyra_component_fake_os, NULL);
+    cr_assert_eq(lt_start(t->inst), 0);
+    return t;
+}
+
+static void tos_bind(struct tos *t, struct lt_inst *user)
+{
+    cr_assert_eq(lt_bind(user, "os", t->inst), 0);
+}
+
+/* Bytes from mem_alloc not yet freed. */
+static uint64_t tos_mem(struct tos *t)
+{
+    return fake_os_mem_in_use(t->inst->self);
+}
+
+static unsigned tos_warns(struct tos *t)
+{
+    return fake_os_log_count(t->inst->self, LYRA_LOG_WARN);
+}
+
+static void tos_free(struct tos *t)
+{
+    lt_destroy(t->inst);
+    free(t);
+}
+
+/* ---- fixtures ---- */
+
+struct env {
+    struct tos *os;
+    struct lt_inst *skb;
+    const struct lyra_skb_ops *ops;
+    void *self;
+};
+
+static struct env env_new(const char *const *params)
+{
+    struct env e;
+    e.os = tos_new();
+    e.skb = lt_create(&lyra_component_skb_copy, params);
+    tos_bind(e.os, e.skb);
+    cr_assert_eq(lt_start(e.skb), 0);
+    e.ops = lt_ops(e.skb, LYRA_SKB_IFACE);
+    cr_assert_not_null(e.ops);
+    e.self = e.skb->self;
+    return e;
+}
+
+/* Stops and destroys; checks that every byte went back to the os. */
+static void env_done(struct env *e)
+{
+    lt_destroy(e->skb);
+    cr_assert_eq(tos_mem(e->os), 0, "memory left after destroy");
+    tos_free(e->os);
+}
+
+static uint64_t st(struct env *e, const char *name)
+{
+    uint64_t v = lt_stat(e->skb, name);
+    cr_assert_neq(v, UINT64_MAX, "no counter %s", name);
+    return v;
+}
+
+static struct lyra_skb *xalloc(struct env *e, uint32_t headroom, uint32_t size)
+{
+    return e->ops->alloc(e->self, headroom, size);
+}
+
+static struct lyra_skb *xalloc_rx(struct env *e, uint32_t size)
+{
+    return e->ops->alloc_rx(e->self, size);
+}
+
+#define P(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+/* ---- defaults and layout ---- */
+
+Test(skb_copy, defaults)
+{
+    struct env e = env_new(NULL);
+    cr_assert_eq(st(&e, "count"), 256);
+    cr_assert_eq(e.ops->avail(e.self), 256);
+    cr_assert_eq(st(&e, "in_use"), 0);
+
+    struct lyra_skb *s = xalloc(&e, 0, 100);
+    cr_assert_not_null(s);
+    cr_assert_eq(lyra_skb_headroom(s), 128, "default transmit headroom");
+    cr_assert_eq(s->size, 2048);
+    cr_assert_eq(s->len, 0);
+    cr_assert_eq(s->refcnt, 1);
+    cr_assert_eq(s->flags, 0);
+    cr_assert_eq(lyra_skb_tailroom(s), 2048 - 128);
+    cr_assert_eq((uintptr_t)s->head % 64, 0, "buffers are cache-line aligned");
+
+    struct lyra_skb *r = xalloc_rx(&e, 1518);
+    cr_assert_not_null(r);
+    cr_assert_eq(lyra_skb_headroom(r), 2);
+    cr_assert(r->flags & LYRA_SKB_F_RX);
+    cr_assert_eq((uintptr_t)(r->data + 14) % 4, 0, "IP header after Ethernet is aligned");
+    cr_assert_neq(r->head, s->head);
+
+    cr_assert_eq(st(&e, "alloc"), 1);
+    cr_assert_eq(st(&e, "alloc_rx"), 1);
+    cr_assert_eq(st(&e, "in_use"), 2);
+    cr_assert_eq(e.ops->avail(e.self), 254);
+    lyra_skb_free(s);
+    lyra_skb_free(r);
+    cr_assert_eq(st(&e, "free"), 2);
+    cr_assert_eq(st(&e, "in_use"), 0);
+    env_done(&e);
+}
+
+Test(skb_copy, owner_is_the_instance)
+{
+    struct env e = env_new(P("count=2"));
+    struct lyra_skb *s = xalloc(&e, 0, 10);
+    cr_assert_eq(s->owner_ops, e.ops);
+    cr_assert_eq(s->owner, e.self);
+    lyra_skb_free(NULL); /* harmless */
+    lyra_skb_free(s);
+    cr_assert_eq(e.ops->avail(e.self), 2);
+    e.ops->free(e.self, NULL);
+    cr_assert_eq(st(&e, "bad_free"), 0);
+    env_done(&e);
+}
+
+Test(skb_copy, buffers_do_not_overlap)
+{
+    struct env e = env_new(P("count=8", "buf_size=300"));
+    struct lyra_skb *s[8];
+    for (int i = 0; i < 8; i++) {
+        s[i] = xalloc(&e, 0, 300);
+        cr_assert_not_null(s[i]);
+        cr_assert_eq(s[i]->size, 300);
+        memset(s[i]->head, i + 1, s[i]->size);
+    }
+    for (int i = 0; i < 8; i++)
+        for (uint32_t k = 0; k < 300; k++)
+            cr_assert_eq(s[i]->head[k], i + 1, "buffer %d byte %u overwritten", i, k);
+    for (int i = 0; i < 8; i++)
+        lyra_skb_free(s[i]);
+    env_done(&e);
+}
+
+/* ---- exhaustion, size, reserve ---- */
+
+Test(skb_copy, exhaustion_is_null_counted_and_recovers)
+{
+    struct env e = env_new(P("count=4"));
+    struct lyra_skb *s[4];
+    for (int i = 0; i < 4; i++)
+        cr_assert_not_null(s[i] = xalloc(&e, 0, 64));
+    cr_assert_null(xalloc(&e, 0, 64));
+    cr_assert_null(xalloc_rx(&e, 64));
+    cr_assert_eq(st(&e, "alloc_fail_empty"), 2);
+    cr_assert_eq(st(&e, "in_use"), 4);
+    cr_assert_eq(st(&e, "high_water"), 4);
+    cr_assert_eq(e.ops->avail(e.self), 0);
+
+    lyra_skb_free(s[2]);
+    cr_assert_eq(e.ops->avail(e.self), 1);
+    s[2] = xalloc(&e, 0, 64);
+    cr_assert_not_null(s[2]);
+    for (int i = 0; i < 4; i++)
+        lyra_skb_free(s[i]);
+    cr_assert_eq(st(&e, "in_use"), 0);
+    cr_assert_eq(st(&e, "high_water"), 4);
+    cr_assert_eq(st(&e, "alloc"), 5);
+    cr_assert_eq(st(&e, "free"), 5);
+    /* the whole pool is usable again */
+    for (int i = 0; i < 4; i++)
+        cr_assert_not_null(s[i] = xalloc_rx(&e, 64));
+    for (int i = 0; i < 4; i++)
+        lyra_skb_free(s[i]);
+    env_done(&e);
+}
+
+Test(skb_copy, too_big_is_null_and_counted)
+{
+    struct env e = env_new(P("count=4")); /* buf_size 2048, headroom 128, rx_headroom 2 */
+    cr_assert_null(xalloc(&e, 0, 2049));
+    cr_assert_null(xalloc(&e, 100, 1949));
+    cr_assert_null(xalloc(&e, UINT32_MAX, 1));
+    cr_assert_null(xalloc(&e, 1, UINT32_MAX));
+    cr_assert_null(xalloc_rx(&e, 2049));
+    cr_assert_null(xalloc_rx(&e, UINT32_MAX));
+    cr_assert_eq(st(&e, "alloc_fail_size"), 6);
+    cr_assert_eq(st(&e, "alloc_fail_empty"), 0);
+    cr_assert_eq(e.ops->avail(e.self), 4);
+
+    /* The headroom parameter is a floor only where it fits beside size. */
+    struct lyra_skb *a = xalloc(&e, 0, 2048);
+    cr_assert_not_null(a);
+    cr_assert_eq(lyra_skb_headroom(a), 0);
+    cr_assert_eq(lyra_skb_tailroom(a), 2048);
+    struct lyra_skb *b = xalloc(&e, 100, 1948);
+    cr_assert_eq(lyra_skb_headroom(b), 100);
+    struct lyra_skb *c = xalloc(&e, 0, 1948);
+    cr_assert_eq(lyra_skb_headroom(c), 100, "128 clamped to what fits");
+    struct lyra_skb *d = xalloc(&e, 200, 16);
+    cr_assert_eq(lyra_skb_headroom(d), 200, "more than the default when asked");
+    cr_assert_geq(lyra_skb_tailroom(d), 16);
+    lyra_skb_free(a);
+    lyra_skb_free(b);
+    lyra_skb_free(c);
+    lyra_skb_free(d);
+
+    struct lyra_skb *r = xalloc_rx(&e, 2047);
+    cr_assert_eq(lyra_skb_headroom(r), 1);
+    lyra_skb_free(r);
+    r = xalloc_rx(&e, 2048);
+    cr_assert_eq(lyra_skb_headroom(r), 0);
+    cr_assert_eq(lyra_skb_tailroom(r), 2048);
+    lyra_skb_free(r);
+    cr_assert_eq(st(&e, "alloc_fail_size"), 6);
+    env_done(&e);
+}
+
+Test(skb_copy, reserve_rx_keeps_buffers_for_receive)
+{
+    struct env e = env_new(P("count=4", "reserve_rx=2"));
+    struct lyra_skb *t0 = xalloc(&e, 0, 10), *t1 = xalloc(&e, 0, 10);
+    cr_assert_not_null(t0);
+    cr_assert_not_null(t1);
+    cr_assert_null(xalloc(&e, 0, 10), "transmit may not take the reserve");
+    cr_assert_eq(st(&e, "alloc_fail_empty"), 1);
+    cr_assert_eq(e.ops->avail(e.self), 2);
+
+    struct lyra_skb *r0 = xalloc_rx(&e, 10), *r1 = xalloc_rx(&e, 10);
+    cr_assert_not_null(r0);
+    cr_assert_not_null(r1);
+    cr_assert_null(xalloc_rx(&e, 10));
+    cr_assert_eq(st(&e, "alloc_fail_empty"), 2);
+
+    lyra_skb_free(t0);
+    cr_assert_null(xalloc(&e, 0, 10), "one free is still within the reserve");
+    struct lyra_skb *r2 = xalloc_rx(&e, 10);
+    cr_assert_not_null(r2);
+    lyra_skb_free(t1);
+    lyra_skb_free(r0);
+    lyra_skb_free(r1);
+    lyra_skb_free(r2);
+    /* above the reserve again: transmit works */
+    t0 = xalloc(&e, 0, 10);
+    t1 = xalloc(&e, 0, 10);
+    cr_assert_not_null(t0);
+    cr_assert_not_null(t1);
+    lyra_skb_free(t0);
+    lyra_skb_free(t1);
+    env_done(&e);
+}
+
+Test(skb_copy, reserve_rx_equal_to_count_is_receive_only)
+{
+    struct env e = env_new(P("count=2", "reserve_rx=2"));
+    cr_assert_null(xalloc(&e, 0, 10));
+    struct lyra_skb *r = xalloc_rx(&e, 10);
+    cr_assert_not_null(r);
+    lyra_skb_free(r);
+    env_done(&e);
+}
+
+/* ---- skb.h helpers on a pool buffer ---- */
+
+Test(skb_copy, push_pull_put_trim)
+{
+    struct env e = env_new(P("count=2", "buf_size=256", "headroom=0"));
+    struct lyra_skb *s = xalloc(&e, 16, 100);
+    cr_assert_eq(lyra_skb_headroom(s), 16);
+    cr_assert_eq(lyra_skb_tailroom(s), 240);
+
+    uint8_t *p = lyra_skb_put(s, 100);
+    cr_assert_eq(p, s->head + 16);
+    memset(p, 0xab, 100);
+    cr_assert_eq(s->len, 100);
+    cr_assert_null(lyra_skb_put(s, 141), "past the end");
+    cr_assert_eq(s->len, 100);
+    cr_assert_not_null(lyra_skb_put(s, 140));
+    cr_assert_eq(lyra_skb_tailroom(s), 0);
+    cr_assert_null(lyra_skb_put(s, 1));
+    cr_assert_eq(lyra_skb_trim(s, 100), 0);
+    cr_assert_eq(s->len, 100);
+    cr_assert_eq(lyra_skb_trim(s, 200), 0, "trim never grows");
+    cr_assert_eq(s->len, 100);
+
+    uint8_t *h = lyra_skb_push(s, 14);
+    cr_assert_eq(h, s->head + 2);
+    cr_assert_eq(s->len, 114);
+    cr_assert_null(lyra_skb_push(s, 3), "only 2 bytes of headroom left");
+    cr_assert_not_null(lyra_skb_push(s, 2));
+    cr_assert_eq(lyra_skb_headroom(s), 0);
+    cr_assert_null(lyra_skb_push(s, 1));
+    cr_assert_eq(s->len, 116);
+
+    cr_assert_eq(lyra_skb_pull(s, 16), s->head + 16);
+    cr_assert_eq(s->data[0], 0xab);
+    cr_assert_null(lyra_skb_pull(s, 101));
+    cr_assert_eq(s->len, 100);
+    cr_assert_not_null(lyra_skb_pull(s, 100));
+    cr_assert_eq(s->len, 0);
+
+    /* with a segment: no tailroom, no trim */
+    static const uint8_t seg[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+    s->seg[0] = (struct lyra_skb_seg){seg, sizeof(seg), 0};
+    s->nseg = 1;
+    s->seg_len = sizeof(seg);
+    cr_assert_eq(lyra_skb_tailroom(s), 0);
+    cr_assert_null(lyra_skb_put(s, 1));
+    cr_assert_eq(lyra_skb_trim(s, 0), -1);
+    cr_assert_eq(lyra_skb_total(s), 8);
+    lyra_skb_free(s);
+    env_done(&e);
+}
+
+Test(skb_copy, allocation_resets_every_field)
+{
+    struct env e = env_new(P("count=1", "headroom=32"));
+    struct lyra_skb *s = xalloc_rx(&e, 100);
+    struct lyra_skb *prev = s;
+    lyra_skb_put(s, 50);
+    s->next = s;
+    s->flags |= LYRA_SKB_F_CSUM_OK | LYRA_SKB_F_BCAST;
+    s->protocol = 0x0800;
+    s->csum_start = 1;
+    s->csum_off = 2;
+    s->l3_off = 14;
+    s->l4_off = 34;
+    s->tstamp = 99;
+    s->nseg = 2;
+    s->seg_len = 77;
+    s->seg[0] = (struct lyra_skb_seg){(const uint8_t *)"x", 1, LYRA_SEG_F_USER};
+    memset(s->cb, 0x5a, sizeof(s->cb));
+    lyra_skb_free(s);
+
+    s = xalloc(&e, 0, 100);
+    cr_assert_eq(s, prev, "one buffer in the pool");
+    cr_assert_null(s->next);
+    cr_assert_eq(s->flags, 0, "no F_RX on a transmit buffer");
+    cr_assert_eq(s->len, 0);
+    cr_assert_eq(s->nseg, 0);
+    cr_assert_eq(s->seg_len, 0);
+    cr_assert_eq(s->protocol, 0);
+    cr_assert_eq(s->csum_start, 0);
+    cr_assert_eq(s->csum_off, 0);
+    cr_assert_eq(s->l3_off, 0);
+    cr_assert_eq(s->l4_off, 0);
+    cr_assert_eq(s->tstamp, 0);
+    cr_assert_null(s->seg[0].ptr);
+    cr_assert_eq(s->seg[0].len, 0);
+    cr_assert_eq(s->seg[0].flags, 0);
+    for (int i = 0; i < 6; i++)
+        cr_assert_eq(s->cb[i], 0);
+    cr_assert_eq(s->refcnt, 1);
+    cr_assert_eq(lyra_skb_headroom(s), 32);
+    cr_assert_eq(s->owner_ops, e.ops);
+    cr_assert_eq(s->owner, e.self);
+    lyra_skb_free(s);
+    env_done(&e);
+}
+
+/* ---- references and bad frees ---- */
+
+Test(skb_copy, refcount)
+{
+    struct env e = env_new(P("count=2"));
+    struct lyra_skb *s = xalloc(&e, 0, 10);
+    lyra_skb_ref(s);
+    cr_assert_eq(s->refcnt, 2);
+    lyra_skb_free(s);
+    cr_assert_eq(st(&e, "in_use"), 1, "one reference left");
+    cr_assert_eq(st(&e, "free"), 0);
+    cr_assert_eq(s->refcnt, 1);
+    lyra_skb_free(s);
+    cr_assert_eq(st(&e, "in_use"), 0);
+    cr_assert_eq(st(&e, "free"), 1);
+    cr_assert_eq(st(&e, "bad_free"), 0);
+    env_done(&e);
+}
+
+Test(skb_copy, double_free_is_counted_and_harmless)
+{
+    struct env e = env_new(P("count=2"));
+    struct lyra_skb *s = xalloc(&e, 0, 10);
+    lyra_skb_free(s);
+    unsigned warns = tos_warns(e.os);
+    lyra_skb_free(s); /* refcnt already 0 and back in the pool */
+    cr_assert_eq(st(&e, "bad_free"), 1);
+    cr_assert_eq(tos_warns(e.os), warns + 1, "logged");
+    cr_assert_eq(st(&e, "free"), 1);
+    cr_assert_eq(e.ops->avail(e.self), 2, "not pushed twice");
+    /* The pool's own record decides, not the header: a stale holder that
+     * takes a reference on a free skb and drops it is caught too. */
+    lyra_skb_ref(s);
+    lyra_skb_free(s);
+    cr_assert_eq(st(&e, "bad_free"), 2);
+    cr_assert_eq(e.ops->avail(e.self), 2, "not pushed twice");
+
+    /* The pool still hands out two distinct buffers, then none. */
+    struct lyra_skb *a = xalloc(&e, 0, 10), *b = xalloc(&e, 0, 10);
+    cr_assert_not_null(a);
+    cr_assert_not_null(b);
+    cr_assert_neq(a, b);
+    cr_assert_null(xalloc(&e, 0, 10));
+    lyra_skb_free(a);
+    lyra_skb_free(b);
+    cr_assert_eq(st(&e, "in_use"), 0);
+    env_done(&e);
+}
+
+Test(skb_copy, zeroed_refcnt_is_a_bad_free)
+{
+    struct env e = env_new(P("count=2"));
+    struct lyra_skb *s = xalloc(&e, 0, 10);
+    s->refcnt = 0; /* a holder wrote over the header */
+    lyra_skb_free(s);
+    cr_assert_eq(st(&e, "bad_free"), 1);
+    cr_assert_eq(e.ops->avail(e.self), 1, "left out rather than guessed at");
+    s->refcnt = 1;
+    lyra_skb_free(s);
+    cr_assert_eq(e.ops->avail(e.self), 2);
+    env_done(&e);
+}
+
+Test(skb_copy, stranger_free_is_counted_and_harmless)
+{
+    struct env e = env_new(P("count=2"));
+    struct lyra_skb fake;
+    memset(&fake, 0, sizeof(fake));
+    fake.refcnt = 1;
+    e.ops->free(e.self, &fake);
+    cr_assert_eq(st(&e, "bad_free"), 1);
+    cr_assert_eq(fake.refcnt, 1, "not touched");
+
+    /* A pointer into the header array that is not a header. */
+    struct lyra_skb *s = xalloc(&e, 0, 10);
+    e.ops->free(e.self, (struct lyra_skb *)((uint8_t *)s + 8));
+    cr_assert_eq(st(&e, "bad_free"), 2);
+    cr_assert_eq(s->refcnt, 1);
+    cr_assert_eq(st(&e, "in_use"), 1);
+    lyra_skb_free(s);
+
+    /* An skb of another instance handed to this one. */
+    struct env o = env_new(P("count=2"));
+    struct lyra_skb *t = xalloc(&o, 0, 10);
+    e.ops->free(e.self, t);
+    cr_assert_eq(st(&e, "bad_free"), 3);
+    cr_assert_eq(st(&o, "bad_free"), 0);
+    cr_assert_eq(st(&o, "in_use"), 1);
+    cr_assert_eq(e.ops->avail(e.self), 2);
+    lyra_skb_free(t);
+    cr_assert_eq(st(&o, "in_use"), 0);
+    env_done(&o);
+    env_done(&e);
+}
+
+Test(skb_copy, bad_free_log_is_rate_limited)
+{
+    struct env e = env_new(P("count=1"));
+    struct lyra_skb *s = xalloc(&e, 0, 10);
+    lyra_skb_free(s);
+    unsigned warns = tos_warns(e.os);
+    for (int i = 0; i < 1000; i++)
+        e.ops->free(e.self, s);
+    cr_assert_eq(st(&e, "bad_free"), 1000);
+    unsigned logged = tos_warns(e.os) - warns;
+    cr_assert_geq(logged, 8);
+    cr_assert_lt(logged, 20);
+    env_done(&e);
+}
+
+/* ---- copies ---- */
+
+Test(skb_copy, add_data_copies_and_counts)
+{
+    struct env e = env_new(P("count=2", "buf_size=256", "headroom=0"));
+    struct lyra_skb *s = xalloc(&e, 56, 200);
+    uint8_t src[256];
+    for (int i = 0; i < 256; i++)
+        src[i] = (uint8_t)i;
+
+    cr_assert_eq(e.ops->add_data(e.self, s, src, 100, 0), 0);
+    cr_assert_eq(e.ops->add_data(e.self, s, src + 100, 50, LYRA_SEG_F_USER), 0);
+    cr_assert_eq(s->len, 150);
+    cr_assert_eq(s->nseg, 0, "skb_copy never references");
+    cr_assert_eq(memcmp(s->data, src, 150), 0);
+    cr_assert_eq(st(&e, "copy_bytes"), 150);
+    cr_assert_eq(st(&e, "copy_calls"), 2);
+
+    cr_assert_eq(e.ops->add_data(e.self, s, src, 51, 0), -ENOSPC);
+    cr_assert_eq(s->len, 150);
+    cr_assert_eq(st(&e, "copy_bytes"), 150, "a refused add copies nothing");
+    cr_assert_eq(e.ops->add_data(e.self, s, src, 50, 0), 0);
+    cr_assert_eq(lyra_skb_tailroom(s), 0);
+    cr_assert_eq(e.ops->add_data(e.self, s, src, 1, 0), -ENOSPC);
+    cr_assert_eq(e.ops->add_data(e.self, s, src, 0, 0), 0, "nothing to add always fits");
+    cr_assert_eq(e.ops->add_data(e.self, s, NULL, 0, 0), 0);
+    cr_assert_eq(e.ops->add_data(e.self, s, NULL, 1, 0), -EINVAL);
+    cr_assert_eq(st(&e, "copy_bytes"), 200);
+    cr_assert_eq(st(&e, "copy_calls"), 3);
+    lyra_skb_free(s);
+
+    /* once a segment is present the linear part is closed */
+    s = xalloc(&e, 0, 10);
+    s->seg[0] = (struct lyra_skb_seg){src, 4, 0};
+    s->nseg = 1;
+    s->seg_len = 4;
+    cr_assert_eq(e.ops->add_data(e.self, s, src, 1, 0), -ENOSPC);
+    lyra_skb_free(s);
+    env_done(&e);
+}
+
+Test(skb_copy, copy_out_across_segments)
+{
+    struct env e = env_new(P("count=2"));
+    struct lyra_skb *s = xalloc(&e, 0, 100);
+    uint8_t lin[20], s0[7], s1[1], s2[13];
+    uint8_t ref[41];
+    unsigned n = 0;
+    for (unsigned i = 0; i < sizeof(lin); i++, n++)
+        ref[n] = lin[i] = (uint8_t)(n * 7 + 1);
+    for (unsigned i = 0; i < sizeof(s0); i++, n++)
+        ref[n] = s0[i] = (uint8_t)(n * 7 + 1);
+    for (unsigned i = 0; i < sizeof(s1); i++, n++)
+        ref[n] = s1[i] = (uint8_t)(n * 7 + 1);
+    for (unsigned i = 0; i < sizeof(s2); i++, n++)
+        ref[n] = s2[i] = (uint8_t)(n * 7 + 1);
+    cr_assert_eq(n, sizeof(ref));
+    cr_assert_eq(e.ops->add_data(e.self, s, lin, sizeof(lin), 0), 0);
+    s->seg[0] = (struct lyra_skb_seg){s0, sizeof(s0), LYRA_SEG_F_USER};
+    s->seg[1] = (struct lyra_skb_seg){NULL, 0, 0}; /* an empty segment is skipped */
+    s->seg[2] = (struct lyra_skb_seg){s1, sizeof(s1), 0};
+    s->seg[3] = (struct lyra_skb_seg){s2, sizeof(s2), 0};
+    s->nseg = 4;
+    s->seg_len = sizeof(s0) + sizeof(s1) + sizeof(s2);
+    cr_assert_eq(lyra_skb_total(s), sizeof(ref));
+
+    uint64_t bytes0 = st(&e, "copy_bytes"), calls0 = st(&e, "copy_calls");
+    uint64_t bytes = 0, calls = 0;
+    uint8_t out[64];
+    for (uint32_t off = 0; off <= sizeof(ref); off++)
+        for (uint32_t len = 0; off + len <= sizeof(ref); len++) {
+            memset(out, 0xee, sizeof(out));
+            cr_assert_eq(e.ops->copy_out(e.self, s, off, out, len), 0, "off %u len %u", off, len);
+            cr_assert_eq(memcmp(out, ref + off, len), 0, "off %u len %u", off, len);
+            cr_assert_eq(out[len], 0xee, "wrote past len (off %u len %u)", off, len);
+            bytes += len;
+            calls += len != 0;
+        }
+    cr_assert_eq(st(&e, "copy_bytes") - bytes0, bytes);
+    cr_assert_eq(st(&e, "copy_calls") - calls0, calls);
+
+    /* out of range */
+    cr_assert_eq(e.ops->copy_out(e.self, s, 0, out, 42), -EINVAL);
+    cr_assert_eq(e.ops->copy_out(e.self, s, 41, out, 1), -EINVAL);
+    cr_assert_eq(e.ops->copy_out(e.self, s, 42, out, 0), -EINVAL);
+    cr_assert_eq(e.ops->copy_out(e.self, s, 40, out, UINT32_MAX), -EINVAL);
+    cr_assert_eq(e.ops->copy_out(e.self, s, UINT32_MAX, out, 2), -EINVAL);
+    cr_assert_eq(e.ops->copy_out(e.self, s, 0, NULL, 1), -EINVAL);
+    s->nseg = LYRA_SKB_MAX_SEGS + 1;
+    cr_assert_eq(e.ops->copy_out(e.self, s, 0, out, 1), -EINVAL);
+    cr_assert_eq(st(&e, "copy_bytes") - bytes0, bytes, "refusals copy nothing");
+    cr_assert_eq(st(&e, "copy_out_einval"), 7);
+    s->nseg = 0;
+    lyra_skb_free(s);
+    env_done(&e);
+}
+
+Test(skb_copy, copy_out_trusts_segments_not_seg_len)
+{
+    struct env e = env_new(P("count=1"));
+    struct lyra_skb *s = xalloc(&e, 0, 10);
+    static const uint8_t seg[4] = {9, 8, 7, 6};
+    s->seg[0] = (struct lyra_skb_seg){seg, sizeof(seg), 0};
+    s->nseg = 1;
+    s->seg_len = 1000; /* wrong */
+    uint8_t out[8];
+    cr_assert_eq(e.ops->copy_out(e.self, s, 0, out, 4), 0);
+    cr_assert_eq(memcmp(out, seg, 4), 0);
+    cr_assert_eq(e.ops->copy_out(e.self, s, 0, out, 5), -EINVAL);
+    lyra_skb_free(s);
+    env_done(&e);
+}
+
+/* ---- lifecycle, leaks, instances ---- */
+
+Test(skb_copy, everything_returned_at_stop)
+{
+    struct env e = env_new(P("count=16", "buf_size=1k"));
+    cr_assert_geq(tos_mem(e.os), 16 * 1024, "pool allocated at start");
+    struct lyra_skb *s[16];
+    for (int i = 0; i < 16; i++)
+        s[i] = i & 1 ? xalloc(&e, 0, 100) : xalloc_rx(&e, 100);
+    for (int i = 15; i >= 0; i--)
+        lyra_skb_free(s[i]);
+    cr_assert_eq(st(&e, "in_use"), 0);
+    lt_stop(e.skb);
+    cr_assert_eq(tos_mem(e.os), 0, "pool released at stop");
+    cr_assert_eq(st(&e, "in_use"), 0);
+    cr_assert_eq(st(&e, "alloc") + st(&e, "alloc_rx"), 16, "counters survive stop");
+    cr_assert_eq(e.ops->avail(e.self), 0);
+    cr_assert_null(xalloc(&e, 0, 10), "no buffers while stopped");
+    env_done(&e);
+}
+
+Test(skb_copy, leak_at_stop_is_reported)
+{
+    struct env e = env_new(P("count=4"));
+    cr_assert_not_null(xalloc(&e, 0, 10)); /* never freed */
+    unsigned warns = tos_warns(e.os);
+    lt_stop(e.skb);
+    cr_assert_eq(tos_warns(e.os), warns + 1);
+    cr_assert_eq(st(&e, "in_use"), 1, "the leak stays visible");
+    cr_assert_eq(tos_mem(e.os), 0, "memory released all the same");
+    env_done(&e);
+}
+
+Test(skb_copy, restart)
+{
+    struct env e = env_new(P("count=2"));
+    lyra_skb_free(xalloc(&e, 0, 10));
+    lt_stop(e.skb);
+    cr_assert_eq(lt_start(e.skb), 0);
+    cr_assert_eq(e.ops->avail(e.self), 2);
+    struct lyra_skb *s = xalloc(&e, 0, 10);
+    cr_assert_not_null(s);
+    lyra_skb_free(s);
+    cr_assert_eq(st(&e, "alloc"), 2);
+    cr_assert_eq(st(&e, "in_use"), 0);
+    env_done(&e);
+}
+
+Test(skb_copy, destroy_without_stop_releases)
+{
+    struct env e = env_new(P("count=3"));
+    cr_assert_not_null(xalloc(&e, 0, 10));
+    /* skip lt_stop: destroy alone must give the memory back */
+    e.skb->started = 0;
+    lt_destroy(e.skb);
+    cr_assert_eq(tos_mem(e.os), 0);
+    tos_free(e.os);
+}
+
+Test(skb_copy, two_instances_do_not_interfere)
+{
+    struct tos *os = tos_new();
+    struct lt_inst *a = lt_create(&lyra_component_skb_copy, P("count=2", "buf_size=256"));
+    struct lt_inst *b = lt_create(&lyra_component_skb_copy, P("count=3", "buf_size=512"));
+    tos_bind(os, a);
+    tos_bind(os, b);
+    cr_assert_eq(lt_start(a), 0);
+    cr_assert_eq(lt_start(b), 0);
+    const struct lyra_skb_ops *ops = lt_ops(a, LYRA_SKB_IFACE);
+    cr_assert_eq(ops, lt_ops(b, LYRA_SKB_IFACE), "one ops table, two instances");
+
+    struct lyra_skb *a0 = ops->alloc(a->self, 0, 10), *a1 = ops->alloc(a->self, 0, 10);
+    cr_assert_null(ops->alloc(a->self, 0, 10));
+    cr_assert_eq(ops->avail(b->self), 3);
+    struct lyra_skb *b0 = ops->alloc(b->self, 0, 10);
+    cr_assert_eq(b0->size, 512);
+    cr_assert_eq(a0->size, 256);
+    cr_assert_eq(b0->owner, b->self);
+    cr_assert_eq(a0->owner, a->self);
+    ops->add_data(b->self, b0, "hello", 5, 0);
+
+    lyra_skb_free(b0); /* goes home to b */
+    cr_assert_eq(ops->avail(b->self), 3);
+    cr_assert_eq(ops->avail(a->self), 0);
+    cr_assert_eq(lt_stat(a, "alloc_fail_empty"), 1);
+    cr_assert_eq(lt_stat(b, "alloc_fail_empty"), 0);
+    cr_assert_eq(lt_stat(a, "copy_bytes"), 0);
+    cr_assert_eq(lt_stat(b, "copy_bytes"), 5);
+    lyra_skb_free(a0);
+    lyra_skb_free(a1);
+
+    lt_destroy(a);
+    /* b is untouched by a's stop */
+    struct lyra_skb *b1 = ops->alloc(b->self, 0, 10);
+    cr_assert_not_null(b1);
+    lyra_skb_free(b1);
+    lt_destroy(b);
+    cr_assert_eq(tos_mem(os), 0);
+    tos_free(os);
+}
+
+Test(skb_copy, big_pool)
+{
+    struct env e = env_new(P("count=65536", "buf_size=256"));
+    cr_assert_eq(e.ops->avail(e.self), 65536);
+    struct lyra_skb *first = xalloc(&e, 0, 256);
+    cr_assert_not_null(first);
+    lyra_skb_free(first);
+    env_done(&e);
+}
+
+/* ---- start failures (mini os) ---- */
+
+Test(skb_copy, start_without_os_fails)
+{
+    struct lt_inst *s = lt_create(&lyra_component_skb_copy, NULL);
+    cr_assert_lt(lt_start(s), 0);
+    lt_destroy(s);
+}
+
+Test(skb_copy, out_of_memory_at_start_leaves_nothing)
+{
+    struct mini_os m;
+    memset(&m, 0, sizeof(m));
+    struct lt_inst *s = lt_create(&lyra_component_skb_copy, P("count=8"));
+    cr_assert_eq(lt_bind_raw(s, "os", &mini_os_ops, &m), 0);
+    const struct lyra_skb_ops *ops = lt_ops(s, LYRA_SKB_IFACE);
+    /* find how many allocations a start makes, then fail each in turn */
+    cr_assert_eq(lt_start(s), 0);
+    unsigned n = m.nalloc;
+    cr_assert_geq(n, 2);
+    lt_stop(s);
+    cr_assert_eq(m.in_use, 0);
+    for (unsigned k = 1; k <= n; k++) {
+        m.calls = 0;
+        m.fail_at = (int)k;
+        cr_assert_eq(lt_start(s), -ENOMEM, "allocation %u failing", k);
+        cr_assert_eq(m.in_use, 0, "allocation %u failing leaks", k);
+        cr_assert_null(ops->alloc(s->self, 0, 10));
+        cr_assert_eq(ops->avail(s->self), 0);
+        cr_assert_eq(lt_stat(s, "in_use"), 0);
+        cr_assert_geq(m.logs[LYRA_LOG_ERROR], k, "the failure is logged");
+    }
+    m.fail_at = 0;
+    cr_assert_eq(lt_start(s), 0, "a later start works");
+    struct lyra_skb *b = ops->alloc(s->self, 0, 10);
+    cr_assert_not_null(b);
+    lyra_skb_free(b);
+    lt_destroy(s);
+    cr_assert_eq(m.in_use, 0);
+}
+
+/* ---- parameters ---- */
+
+static int parse_param(const char *name, const char *text)
+{
+    const struct lyra_component *c = &lyra_component_skb_copy;
+    int k = lyra_component_param(c, name);
+    cr_assert_geq(k, 0, "no parameter %s", name);
+    const struct lyra_param *p = &c->params[k];
+    struct lyra_value v;
+    char err[128];
+    return lyra_value_parse(p->type, text, p->min, p->max, &v, err, sizeof(err));
+}
+
+Test(skb_copy, parameter_ranges)
+{
+    cr_assert_eq(parse_param("count", "1"), 0);
+    cr_assert_eq(parse_param("count", "65536"), 0);
+    cr_assert_eq(parse_param("count", "0"), -ERANGE);
+    cr_assert_eq(parse_param("count", "65537"), -ERANGE);
+    cr_assert_eq(parse_param("count", "-1"), -ERANGE);
+    cr_assert_eq(parse_param("count", "many"), -EINVAL);
+    cr_assert_eq(parse_param("buf_size", "256"), 0);
+    cr_assert_eq(parse_param("buf_size", "64k"), 0);
+    cr_assert_eq(parse_param("buf_size", "255"), -ERANGE);
+    cr_assert_eq(parse_param("buf_size", "65537"), -ERANGE);
+    cr_assert_eq(parse_param("buf_size", "1M"), -ERANGE);
+    cr_assert_eq(parse_param("headroom", "0"), 0);
+    cr_assert_eq(parse_param("headroom", "1k"), 0);
+    cr_assert_eq(parse_param("headroom", "1025"), -ERANGE);
+    cr_assert_eq(parse_param("rx_headroom", "1025"), -ERANGE);
+    cr_assert_eq(parse_param("reserve_rx", "65536"), 0);
+    cr_assert_eq(parse_param("reserve_rx", "65537"), -ERANGE);
+    cr_assert_eq(parse_param("reserve_rx", "-1"), -ERANGE);
+}
+
+Test(skb_copy, descriptor_is_complete)
+{
+    const struct lyra_component *c = &lyra_component_skb_copy;
+    cr_assert_str_eq(c->name, "skb_copy");
+    cr_assert_eq(c->abi_major, LYRA_ABI_MAJOR);
+    cr_assert_eq(c->n_provides, 1);
+    cr_assert_str_eq(c->provides[0].iface, LYRA_SKB_IFACE);
+    cr_assert_eq(c->provides[0].major, LYRA_SKB_MAJOR);
+    const char *why = NULL;
+    cr_assert_eq(lyra_ops_check(c->provides[0].ops, LYRA_SKB_IFACE, LYRA_SKB_MAJOR,
+                                LYRA_SKB_MINOR, sizeof(struct lyra_skb_ops), &why),
+                 0);
+    unsigned si;
+    const struct lyra_slot *os = lyra_component_slot(c, "os", &si);
+    cr_assert_not_null(os);
+    cr_assert_str_eq(os->iface, LYRA_OS_IFACE);
+    cr_assert_eq(os->min, 1, "os is required");
+    cr_assert_eq(os->max, 1);
+    const char *names[] = {"count", "buf_size", "headroom", "rx_headroom", "reserve_rx"};
+    for (unsigned i = 0; i < 5; i++)
+        cr_assert_geq(lyra_component_param(c, names[i]), 0, "%s", names[i]);
+    for (unsigned i = 0; i < c->n_params; i++) {
+        const struct lyra_param *p = &c->params[i];
+        cr_assert(p->doc && *p->doc, "%s has no doc", p->name);
+        cr_assert_not_null(p->def, "%s has no default", p->name);
+        cr_assert_eq(parse_param(p->name, p->def), 0, "default of %s", p->name);
+    }
+}
+
+Test(skb_copy, reserve_larger_than_count_is_refused)
+{
+    struct lt_inst *s = NULL;
+    cr_assert_eq(lt_try_create(&lyra_component_skb_copy, P("count=4", "reserve_rx=5"), &s),
+                 -EINVAL);
+    cr_assert_null(s);
+    cr_assert_eq(lt_try_create(&lyra_component_skb_copy, P("count=4", "reserve_rx=4"), &s), 0);
+    lt_destroy(s);
+}
+
+Test(skb_copy, all_counters_reported)
+{
+    struct env e = env_new(P("count=2"));
+    const char *names[] = {"alloc",    "alloc_rx",   "alloc_fail_empty", "alloc_fail_size",
+                           "free",     "bad_free",   "in_use",           "high_water",
+                           "copy_bytes", "copy_calls", "count"};
+    for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        cr_assert_neq(lt_stat(e.skb, names[i]), UINT64_MAX, "%s", names[i]);
+    env_done(&e);
+}
