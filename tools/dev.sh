@@ -73,7 +73,7 @@ test_all() {
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
         run_ctest build-asan
     echo "== libFuzzer: ${FUZZ_SECONDS:-20}s per target"
-    build build-fuzz -DCMAKE_C_COMPILER=clang -DLYRA_FUZZ=ON -DLYRA_TESTS=OFF -DLYRA_BENCH=OFF
+    build build-fuzz -DCMAKE_C_COMPILER=clang -DLYRA_FUZZ=ON -DLYRA_BENCH=OFF
     for f in build-fuzz/fuzz/fuzz_*; do
         [ -x "$f" ] || continue
         local name corpus tmp

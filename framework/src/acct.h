@@ -9,6 +9,7 @@
 #include "lyra/os.h"
 
 #define LYRA_PROXY_MAX 32
+#define LYRA_PROXY_TABLE_MAX 512
 
 struct lyra_acct_cnt {
     uint64_t calls, bytes, ns;
@@ -25,7 +26,16 @@ struct lyra_proxy {
     const struct lyra_os_ops *os; /* clock for ns; NULL: ns not counted */
     void *os_self;
     struct lyra_acct_cnt cnt[LYRA_PROXY_MAX]; /* ops, then events */
+    /* The tables handed to the two sides: the class's tables with every op
+     * the real side leaves NULL set NULL too, so optional ops stay visibly
+     * optional through a proxy. */
+    _Alignas(16) unsigned char ops_copy[LYRA_PROXY_TABLE_MAX];
+    _Alignas(16) unsigned char events_copy[LYRA_PROXY_TABLE_MAX];
 };
+
+/* Copies a proxy table, keeping NULL what `real` leaves NULL. Tables are a
+ * struct lyra_ops_hdr followed by function pointers only. */
+void lyra_proxy_table(void *dst, const void *tmpl, const void *real);
 
 struct lyra_proxy_class {
     const char *iface;

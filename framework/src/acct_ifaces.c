@@ -68,6 +68,14 @@ PX_OP(pos, OS, wait, 19, int, 0, (void *self, uint64_t d), (p->prov, d))
 PX_VOP(pos, OS, wake, 20, 0, (void *self), (p->prov))
 PX_OP(pos, OS, watch_fd, 21, int, 0, (void *self, int fd), (p->prov, fd))
 PX_OP(pos, OS, unwatch_fd, 22, int, 0, (void *self, int fd), (p->prov, fd))
+PX_OP(pos, OS, link_open, 23, int, 0,
+      (void *self, const char *spec, const struct lyra_link_params *lp, struct lyra_link **out),
+      (p->prov, spec, lp, out))
+PX_VOP(pos, OS, link_close, 24, 0, (void *self, struct lyra_link *l), (p->prov, l))
+PX_OP(pos, OS, link_send, 25, int, len, (void *self, struct lyra_link *l, const void *f, size_t len),
+      (p->prov, l, f, len))
+PX_OP(pos, OS, link_recv, 26, int, 0, (void *self, struct lyra_link *l, void *buf, size_t cap),
+      (p->prov, l, buf, cap))
 
 static const struct lyra_os_ops px_os_ops = {
     .hdr = LYRA_OPS_HDR(LYRA_OS_IFACE, LYRA_OS_MAJOR, LYRA_OS_MINOR, struct lyra_os_ops),
@@ -78,13 +86,14 @@ static const struct lyra_os_ops px_os_ops = {
     .page_free = pos_page_free, .page_remap = pos_page_remap, .page_protect = pos_page_protect,
     .cow_register = pos_cow_register, .cow_unregister = pos_cow_unregister,
     .run_timers = pos_run_timers, .wait = pos_wait, .wake = pos_wake, .watch_fd = pos_watch_fd,
-    .unwatch_fd = pos_unwatch_fd,
+    .unwatch_fd = pos_unwatch_fd, .link_open = pos_link_open, .link_close = pos_link_close,
+    .link_send = pos_link_send, .link_recv = pos_link_recv,
 };
 static const char *const os_names[] = {
     "now_ns", "timer_arm", "timer_cancel", "random", "vlog", "mem_alloc", "mem_free",
     "lock_create", "lock_destroy", "lock", "unlock", "page_size", "page_alloc", "page_free",
     "page_remap", "page_protect", "cow_register", "cow_unregister", "run_timers", "wait", "wake",
-    "watch_fd", "unwatch_fd"};
+    "watch_fd", "unwatch_fd", "link_open", "link_close", "link_send", "link_recv"};
 
 /* ---- skb ---- */
 #define SK struct lyra_skb_ops
@@ -177,11 +186,26 @@ static const char *const l2_names[] = {"register_proto", "add_addr", "del_addr",
                                        "output_mac", "caps", "headroom", "rx", "tx_ready"};
 
 static const struct lyra_proxy_class classes[] = {
-    {LYRA_OS_IFACE, 23, 0, os_names, &px_os_ops, NULL},
+    {LYRA_OS_IFACE, 27, 0, os_names, &px_os_ops, NULL},
     {LYRA_SKB_IFACE, 6, 0, skb_names, &px_skb_ops, NULL},
     {LYRA_NETDEV_IFACE, 5, 3, netdev_names, &px_netdev_ops, &px_netdev_events},
     {LYRA_L2_IFACE, 7, 2, l2_names, &px_l2_ops, &px_l2_events},
 };
+
+void lyra_proxy_table(void *dst, const void *tmpl, const void *real)
+{
+    const struct lyra_ops_hdr *h = tmpl, *r = real;
+    uint32_t size = h->size < LYRA_PROXY_TABLE_MAX ? h->size : LYRA_PROXY_TABLE_MAX;
+    memcpy(dst, tmpl, size);
+    typedef void (*fnptr)(void);
+    for (size_t off = sizeof(struct lyra_ops_hdr); off + sizeof(fnptr) <= size; off += sizeof(fnptr)) {
+        fnptr f = NULL;
+        if (off + sizeof(fnptr) <= r->size)
+            memcpy(&f, (const unsigned char *)real + off, sizeof(f));
+        if (!f)
+            memset((unsigned char *)dst + off, 0, sizeof(f));
+    }
+}
 
 const struct lyra_proxy_class *lyra_proxy_class_find(const char *iface)
 {

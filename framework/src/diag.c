@@ -72,10 +72,13 @@ static int by_line(const void *a, const void *b)
 void lyra_diag_print(const struct lyra_diag *d, FILE *f)
 {
     /* stable order by line: insertion order breaks ties */
+    if (!d->n && !d->dropped)
+        return;
     struct lyra_diag_entry *v = malloc((d->n ? d->n : 1) * sizeof(*v));
     if (!v)
         return;
-    memcpy(v, d->v, d->n * sizeof(*v));
+    if (d->n)
+        memcpy(v, d->v, d->n * sizeof(*v));
     for (unsigned i = 1; i < d->n; i++) { /* insertion sort keeps it stable */
         struct lyra_diag_entry e = v[i];
         unsigned j = i;

@@ -155,10 +155,13 @@ static int bind_all(struct lyra_stack *s, struct lyra_diag *d)
             *px = (struct lyra_proxy){.cls = pc, .ops = ops, .prov = prov, .events = events,
                                       .user = user, .os = s->os, .os_self = s->os_self};
             s->px[b] = px;
-            ops = pc->ops;
+            lyra_proxy_table(px->ops_copy, pc->ops, ops);
+            ops = px->ops_copy;
             prov = px;
-            if (events && pc->events)
-                events = pc->events;
+            if (events && pc->events) {
+                lyra_proxy_table(px->events_copy, pc->events, events);
+                events = px->events_copy;
+            }
             user = px;
         }
         int r = sl->bind(u->self, pb->index, ops, prov);

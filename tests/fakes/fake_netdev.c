@@ -5,7 +5,8 @@
  * the os slot's mem_alloc at start, sized by parameters; nothing is
  * allocated per frame. pcap files are classic pcap (magic a1b2c3d4, either
  * byte order, µs or ns stamps read; written as µs, linktype 1, snaplen
- * 65535). A bad or truncated rx_pcap fails start with an error log line. */
+ * 65535). A bad or truncated rx_pcap fails start with an error log line.
+ * tx_bytes counts frames as sent, i.e. after padding to 60 bytes. */
 #include "fake_netdev.h"
 
 #include <errno.h>
@@ -54,7 +55,7 @@ struct fake_netdev {
     uint8_t *pbuf;    /* one rx_pcap frame */
     uint32_t pbuf_size;
     FILE *rxf, *txf;
-    bool rx_swapped, rx_nsec;
+    bool rx_swapped;
     unsigned last_segs;
     uint64_t xmit_calls;
 
@@ -129,14 +130,15 @@ static int pcap_open_rx(struct fake_netdev *nd)
         uint32_t magic;
         memcpy(&magic, h, 4);
         nd->rx_swapped = magic == 0xd4c3b2a1u || magic == 0x4d3cb2a1u;
-        nd->rx_nsec = magic == 0xa1b23c4du || magic == 0x4d3cb2a1u;
-        if (magic != 0xa1b2c3d4u && magic != 0xd4c3b2a1u && !nd->rx_nsec)
+        bool nsec = magic == 0xa1b23c4du || magic == 0x4d3cb2a1u;
+        if (magic != 0xa1b2c3d4u && magic != 0xd4c3b2a1u && !nsec)
             why = "not a classic pcap file (bad magic; pcapng is not read)";
         else if (rd32(h + 20, nd->rx_swapped) != 1)
             why = "link type is not Ethernet (1)";
     }
     uint32_t max = 0;
     unsigned rec = 0;
+    bool in_rec = !why;
     for (long off = 24; !why && off < size; rec++) {
         uint8_t r[16];
         if (size - off < 16 || fread(r, 1, sizeof(r), nd->rxf) != sizeof(r)) {
@@ -157,8 +159,11 @@ static int pcap_open_rx(struct fake_netdev *nd)
         off += 16 + (long)incl;
     }
     if (why) {
-        lyra_log(&nd->os, LYRA_LOG_ERROR, WHO, "rx_pcap %s: %s (record %u)", nd->rx_pcap, why,
-                 rec + 1);
+        if (in_rec)
+            lyra_log(&nd->os, LYRA_LOG_ERROR, WHO, "rx_pcap %s: %s (record %u)", nd->rx_pcap,
+                     why, rec + 1);
+        else
+            lyra_log(&nd->os, LYRA_LOG_ERROR, WHO, "rx_pcap %s: %s", nd->rx_pcap, why);
         fclose(nd->rxf);
         nd->rxf = NULL;
         return -EINVAL;

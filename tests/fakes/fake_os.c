@@ -110,6 +110,8 @@ LYRA_EXPORT uint64_t fake_os_now(void *self)
     return fos_now(self);
 }
 
+/* A callback that keeps re-arming itself at the current time would keep
+ * this from returning, as it would keep a real loop busy. */
 LYRA_EXPORT void fake_os_advance(void *self, uint64_t ns)
 {
     struct fake_os *os = self;

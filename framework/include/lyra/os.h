@@ -20,7 +20,7 @@ extern "C" {
 
 #define LYRA_OS_IFACE "os"
 #define LYRA_OS_MAJOR 1
-#define LYRA_OS_MINOR 0
+#define LYRA_OS_MINOR 1 /* 1.1: links */
 
 #define LYRA_TIME_NEVER UINT64_MAX
 
@@ -58,6 +58,19 @@ static inline void lyra_timer_init(struct lyra_timer *t, lyra_timer_fn fn, void 
  * The hook makes the page writable again (after saving what it must) and
  * returns 0; non-zero lets the fault proceed as a crash. */
 typedef int (*lyra_cow_fn)(void *ctx, void *page);
+
+/* A link a host device model attaches to: "wire:NAME" (point-to-point
+ * between two stacks, in one process or two) or "tap:IFNAME" (a Linux TAP).
+ * Impairment applies to what this end sends, seeded from os.seed. */
+struct lyra_link;
+
+struct lyra_link_params {
+    uint32_t loss_ppm, dup_ppm, reorder_ppm, corrupt_ppm; /* parts per million */
+    uint32_t reorder_depth;                                /* frames */
+    uint64_t delay_ns;
+    uint64_t rate_bps; /* 0: unlimited */
+    const char *pcap;  /* capture both directions to this file; NULL: none */
+};
 
 struct lyra_os_ops {
     struct lyra_ops_hdr hdr;
@@ -97,6 +110,17 @@ struct lyra_os_ops {
      * readability ends a wait */
     int (*watch_fd)(void *self, int fd);
     int (*unwatch_fd)(void *self, int fd);
+    /* 1.1, host only (NULL elsewhere): links for device models. open at
+     * start, close at stop. send takes a whole frame (copied; 0 or -errno,
+     * -EAGAIN when the link is full: the frame is dropped and counted as the
+     * hardware would). recv copies the next frame in (returns its length, 0
+     * when none is waiting, -EMSGSIZE when cap is short: the frame is
+     * dropped). Readability wakes the loop's wait. */
+    int (*link_open)(void *self, const char *spec, const struct lyra_link_params *p,
+                     struct lyra_link **out);
+    void (*link_close)(void *self, struct lyra_link *l);
+    int (*link_send)(void *self, struct lyra_link *l, const void *frame, size_t len);
+    int (*link_recv)(void *self, struct lyra_link *l, void *buf, size_t cap);
 };
 
 /* Convenience for components holding (ops, instance) of their os slot. */

@@ -870,3 +870,53 @@ Test(fake_netdev, xmit_before_start_is_refused)
     cr_assert_eq(fake_netdev_inject(r.nd->self, f, 60), -ENETDOWN);
     rig_down(&r);
 }
+
+#ifdef HAVE_SKB_COPY
+/* The same paths over the real buffer pool (components/skb). */
+extern const struct lyra_component lyra_component_skb_copy;
+
+Test(fake_netdev, works_over_skb_copy)
+{
+    struct lt_inst *os = lt_create(&lyra_component_fake_os, NULL);
+    const char *sp[] = {"count=4", NULL};
+    struct lt_inst *skb = lt_create(&lyra_component_skb_copy, sp);
+    struct lt_inst *nd = lt_create(&lyra_component_fake_netdev, NULL);
+    cr_assert_eq(lt_bind(skb, "os", os), 0);
+    cr_assert_eq(lt_bind(nd, "os", os), 0);
+    cr_assert_eq(lt_bind(nd, "skb", skb), 0);
+    struct seen *seen = calloc(1, sizeof(*seen));
+    cr_assert_eq(lyra_component_fake_netdev.provides[0].attach(nd->self, &test_events, seen), 0);
+    cr_assert_eq(lt_start(os), 0);
+    cr_assert_eq(lt_start(skb), 0);
+    cr_assert_eq(lt_start(nd), 0);
+
+    uint8_t f[1514];
+    frame(f, OUR_MAC, sizeof(f), 'q');
+    cr_assert_eq(fake_netdev_inject(nd->self, f, sizeof(f)), 0);
+    cr_assert_eq(fake_netdev_inject(nd->self, f, 42), 0);
+    cr_assert_eq(lt_poll(nd, 64), 2);
+    cr_assert_eq(seen->n, 2);
+    cr_assert_eq(seen->len[0], sizeof(f));
+    cr_assert_arr_eq(seen->frame[0], f, sizeof(f));
+
+    const struct lyra_skb_ops *so = lt_ops(skb, LYRA_SKB_IFACE);
+    struct lyra_skb *s = so->alloc(skb->self, 64, 30);
+    cr_assert_not_null(s);
+    cr_assert_eq(so->add_data(skb->self, s, f, 30, 0), 0);
+    const struct lyra_netdev_ops *no = lt_ops(nd, LYRA_NETDEV_IFACE);
+    cr_assert_eq(no->xmit(nd->self, s), 0);
+    size_t len;
+    const uint8_t *sent = fake_netdev_tx_frame(nd->self, 0, &len);
+    cr_assert_eq(len, 60);
+    cr_assert_arr_eq(sent, f, 30);
+    cr_assert_eq(so->avail(skb->self), 4, "every buffer went back to the pool");
+
+    lt_stop(nd);
+    lt_stop(skb);
+    lt_destroy(nd);
+    lt_destroy(skb);
+    cr_assert_eq(fake_os_mem_in_use(os->self), 0);
+    lt_destroy(os);
+    free(seen);
+}
+#endif

@@ -1,0 +1,83 @@
+/* Interface `bus` 1.0: everything a NIC driver sees of its device.
+ *
+ * Provided by a device model on the host (ne2k_model, e1000_model: they own
+ * the link, the pcap capture and the MAC the card reports) and by the
+ * bare-metal adapter over real (emulated) hardware. Drivers touch registers
+ * only through this, so one driver source runs on both.
+ *
+ * Port numbers and MMIO offsets are relative to the device's I/O window
+ * (ISA iobase or PCI BAR): the driver never knows where the card sits.
+ * Every op is immediate. A device model is as strict as the datasheet: a
+ * sequence that would hang the real card hangs the model too. */
+#ifndef LYRA_BUS_H
+#define LYRA_BUS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lyra/component.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define LYRA_BUS_IFACE "bus"
+#define LYRA_BUS_MAJOR 1
+#define LYRA_BUS_MINOR 0
+
+struct lyra_bus_info {
+    uint16_t vendor, device; /* PCI IDs; 0 for ISA */
+    uint8_t is_pci;
+    uint8_t has_pio;  /* port I/O window */
+    uint8_t has_mmio; /* memory-mapped registers (BAR0) */
+    uint8_t irq;
+    uint32_t pio_size, mmio_size;
+};
+
+struct lyra_bus_ops {
+    struct lyra_ops_hdr hdr;
+    int (*info)(void *self, struct lyra_bus_info *info);
+    /* port I/O */
+    uint8_t (*inb)(void *self, uint32_t port);
+    uint16_t (*inw)(void *self, uint32_t port);
+    uint32_t (*inl)(void *self, uint32_t port);
+    void (*outb)(void *self, uint32_t port, uint8_t v);
+    void (*outw)(void *self, uint32_t port, uint16_t v);
+    void (*outl)(void *self, uint32_t port, uint32_t v);
+    /* string I/O: count 16-bit words from/to one port (rep insw/outsw) */
+    void (*insw)(void *self, uint32_t port, void *buf, size_t count);
+    void (*outsw)(void *self, uint32_t port, const void *buf, size_t count);
+    /* 32-bit MMIO in BAR0 */
+    uint32_t (*read32)(void *self, uint32_t off);
+    void (*write32)(void *self, uint32_t off, uint32_t v);
+    /* PCI configuration space (size 1, 2 or 4) */
+    uint32_t (*cfg_read)(void *self, uint32_t off, unsigned size);
+    void (*cfg_write)(void *self, uint32_t off, unsigned size, uint32_t v);
+    /* DMA memory: coherent memory the device reads and writes, with its bus
+     * address (allocate at start only). dma_map gives the bus address of
+     * other memory (zero-copy transmit of user buffers); -EFAULT when the
+     * platform cannot reach it. */
+    void *(*dma_alloc)(void *self, size_t size, size_t align, uint64_t *bus);
+    void (*dma_free)(void *self, void *p, size_t size);
+    int (*dma_map)(void *self, const void *p, size_t len, uint64_t *bus);
+    void (*dma_unmap)(void *self, const void *p, size_t len);
+    /* interrupt line: level now (poll mode), and mask at the controller */
+    bool (*irq_pending)(void *self);
+    void (*irq_enable)(void *self, bool on);
+    /* busy-wait (reset sequences); on the host models this advances the
+     * model's notion of time instead of sleeping */
+    void (*delay_us)(void *self, unsigned us);
+};
+
+/* Events to the driver bound to the bus. */
+struct lyra_bus_events {
+    struct lyra_ops_hdr hdr;
+    /* the device raised its interrupt line (interrupt mode) */
+    void (*irq)(void *user);
+};
+
+#ifdef __cplusplus
+}
+#endif
+#endif
