@@ -124,9 +124,9 @@ static int arp_send(struct eth *e, uint16_t op, const uint8_t eth_dst[ETH_ALEN],
 static const uint8_t zero_mac[ETH_ALEN];
 
 /* A request for ip. The sender address is our first one (0.0.0.0 when we
- * have none yet: the target still answers, as to an RFC 5227 probe). The
- * target hardware address is zero, as RFC 5227 section 2.1.1 asks and as
- * Linux sends it. */
+ * have none yet: the target still answers, as to an RFC 5227 probe). RFC
+ * 826 leaves the target hardware address open; it is zero, as in RFC 5227
+ * probes (section 2.1.1) and in the requests Linux sends. */
 static void arp_request(struct eth *e, uint32_t ip)
 {
     if (!arp_send(e, ARP_OP_REQUEST, eth_addr_bcast, e->naddrs ? e->addrs[0] : 0, zero_mac, ip))
@@ -174,8 +174,7 @@ static void pending_release(struct eth *e, uint32_t ip, const uint8_t mac[ETH_AL
         send_to(e, s, mac, (uint16_t)s->cb[CB_TYPE]);
 }
 
-/* ip will not resolve: its packets are dropped (RFC 1122 section 2.3.2.2
- * lets us keep only a bounded number, and nothing once we give up). */
+/* ip will not resolve: its packets are dropped. */
 static void pending_drop(struct eth *e, uint32_t ip)
 {
     struct lyra_skb_queue q;
@@ -185,12 +184,42 @@ static void pending_drop(struct eth *e, uint32_t ip)
     lyra_skbq_purge(&q);
 }
 
+/* Makes room in a full pending queue: the oldest packet for ip if it has
+ * any, else the oldest of all. Either way the packet being queued, the
+ * latest for its address, is the one kept (RFC 1122 section 2.3.2.2). */
+static void pending_drop_oldest(struct eth *e, uint32_t ip)
+{
+    struct lyra_skb *prev = NULL, *s = e->pending.head, *vprev = NULL;
+    for (; s; prev = s, s = s->next)
+        if ((uint32_t)s->cb[CB_NEXTHOP] == ip) {
+            vprev = prev;
+            break;
+        }
+    if (!s) {
+        s = e->pending.head;
+        vprev = NULL;
+    }
+    if (vprev)
+        vprev->next = s->next;
+    else
+        e->pending.head = s->next;
+    if (e->pending.tail == s)
+        e->pending.tail = vprev;
+    e->pending.len--;
+    s->next = NULL;
+    lyra_skb_free(s);
+}
+
 static int pending_add(struct eth *e, struct lyra_skb *skb, uint32_t ip, uint16_t type)
 {
-    if (e->pending.len >= e->arp_queue) {
+    if (e->arp_queue == 0) {
         e->st.arp_queue_full++;
         lyra_skb_free(skb);
         return -ENOBUFS;
+    }
+    if (e->pending.len >= e->arp_queue) {
+        e->st.arp_queue_full++;
+        pending_drop_oldest(e, ip);
     }
     skb->cb[CB_NEXTHOP] = ip;
     skb->cb[CB_TYPE] = type;
@@ -688,7 +717,7 @@ static int eth_create(void *self, const struct lyra_value *p, struct lyra_diag *
     if (p[P_MAC].set) {
         if (eth_addr_is_mcast(p[P_MAC].u.mac) || eth_addr_is_zero(p[P_MAC].u.mac)) {
             lyra_diag_add(d, LYRA_E_RANGE, 0,
-                          "eth.mac: a station MAC must be unicast and non-zero (first octet even)");
+                          "mac: a station MAC must be unicast (first octet even) and non-zero");
             bad = 1;
         }
         memcpy(e->mac_param, p[P_MAC].u.mac, ETH_ALEN);
@@ -697,7 +726,7 @@ static int eth_create(void *self, const struct lyra_value *p, struct lyra_diag *
     if (p[P_ADDR].set) {
         if (!addr_valid(p[P_ADDR].u.ip.addr)) {
             lyra_diag_add(d, LYRA_E_RANGE, 0,
-                          "eth.addr: must be a unicast IPv4 address (not 0.0.0.0, broadcast "
+                          "addr: must be a unicast IPv4 address (not 0.0.0.0, broadcast "
                           "or multicast)");
             bad = 1;
         } else {
@@ -716,7 +745,7 @@ static int eth_create(void *self, const struct lyra_value *p, struct lyra_diag *
     e->promisc = p[P_PROMISC].u.b;
     if (e->max_protos > ETH_PROTOS_CAP || e->max_addrs > ETH_ADDRS_CAP || e->arp_entries == 0 ||
         e->arp_retries == 0 || e->arp_retry == 0 || e->arp_timeout == 0) {
-        lyra_diag_add(d, LYRA_E_RANGE, 0, "eth: a parameter is outside its documented range");
+        lyra_diag_add(d, LYRA_E_RANGE, 0, "a parameter is outside its documented range");
         bad = 1;
     }
     lyra_skbq_init(&e->pending);
@@ -852,7 +881,7 @@ static const struct lyra_slot eth_slots[] = {
         .name = "os",
         .iface = LYRA_OS_IFACE,
         .major = LYRA_OS_MAJOR,
-        .minor = LYRA_OS_MINOR,
+        .minor = 0, /* 1.0 is all eth uses (1.1 added links): any os adapter will do */
         .min = 1,
         .max = 1,
         .bind = bind_os,
@@ -876,7 +905,8 @@ static const struct lyra_param eth_params[P__COUNT] = {
     [P_ARP_RETRIES] = {"arp_retries", LYRA_P_INT, "3", 1, 20,
                        "ARP requests sent for an address before its waiting packets are dropped"},
     [P_ARP_QUEUE] = {"arp_queue", LYRA_P_INT, "16", 0, 1024,
-                     "packets waiting for ARP resolution, all addresses together; 0: none wait"},
+                     "packets waiting for ARP resolution, all addresses together (when full, "
+                     "the oldest goes); 0: none wait"},
     [P_GRATUITOUS] = {"gratuitous", LYRA_P_BOOL, "on", 1, 0,
                       "announce each address (RFC 5227 gratuitous ARP) at start, on add_addr "
                       "and when the link comes up"},
@@ -903,8 +933,9 @@ LYRA_EXPORT const struct lyra_component lyra_component_eth = {
            "@rfc 826 (ARP, merge rule), 1122 2.3.2 (request rate, queueing), 5227 2.3 "
            "(announcements), 1112 6.4 (multicast MACs)\n"
            "Output resolves the next hop in the ARP table; on a miss the packet waits in "
-           "one queue of arp_queue packets for all addresses while a request is repeated "
-           "every arp_retry, arp_retries times, after which its packets are dropped "
+           "one queue of arp_queue packets for all addresses (full: the oldest packet "
+           "for the same address, else the oldest of all, is dropped) while a request "
+           "is repeated every arp_retry, arp_retries times, after which its packets are dropped "
            "(arp_unresolved). Requests for our addresses are answered; other ARP packets "
            "only refresh entries already in the table.\n"
            "@stat rx_frames rx_bytes: every frame from the NIC\n"

@@ -1,5 +1,7 @@
 /* os_posix: descriptor, parameters, lifecycle and stats. The ops live in
- * os_time.c, os_rand.c, os_log.c, os_mem.c, os_pages.c and os_loop.c. */
+ * os_time.c, os_rand.c, os_log.c, os_mem.c, os_pages.c, os_loop.c and the
+ * link files (link.c, link_impair.c, link_wire.c, link_tap.c,
+ * pcap_writer.c). */
 #include <errno.h>
 #include <string.h>
 
@@ -42,11 +44,15 @@ static const struct lyra_os_ops os_posix_ops = {
     .wake = os_wake,
     .watch_fd = os_watch_fd,
     .unwatch_fd = os_unwatch_fd,
+    .link_open = os_link_open,
+    .link_close = os_link_close,
+    .link_send = os_link_send,
+    .link_recv = os_link_recv,
 };
 
 static const struct lyra_provide os_provides[] = {
     {LYRA_OS_IFACE, LYRA_OS_MAJOR, LYRA_OS_MINOR, &os_posix_ops, NULL, 0,
-     "clock, timers, randomness, logging, memory, locks, pages and the wait loop"},
+     "clock, timers, randomness, logging, memory, locks, pages, the wait loop and links"},
 };
 
 static void os_destroy(void *self);
@@ -99,17 +105,30 @@ static void os_stats(void *self, struct lyra_stats_sink *s)
     lyra_stat(s, "remaps", atomic_load(&os->remaps));
     lyra_stat(s, "cow_faults", atomic_load(&os->cow_faults));
     lyra_stat(s, "mem_blocks", atomic_load(&os->mem_blocks));
+    lyra_stat(s, "link_tx", atomic_load(&os->link_tx));
+    lyra_stat(s, "link_rx", atomic_load(&os->link_rx));
+    lyra_stat(s, "link_drop_full", atomic_load(&os->link_drop_full));
+    lyra_stat(s, "link_drop_nopeer", atomic_load(&os->link_drop_nopeer));
+    lyra_stat(s, "link_drop_size", atomic_load(&os->link_drop_size));
+    lyra_stat(s, "link_loss", atomic_load(&os->link_loss));
+    lyra_stat(s, "link_dup", atomic_load(&os->link_dup));
+    lyra_stat(s, "link_reorder", atomic_load(&os->link_reorder));
+    lyra_stat(s, "link_corrupt", atomic_load(&os->link_corrupt));
 }
 
 LYRA_EXPORT const struct lyra_component lyra_component_os_posix = {
     LYRA_COMPONENT_HDR,
     .name = "os_posix",
-    .version = "1.0.0",
+    .version = "1.1.0",
     .summary = "the os interface on a Linux host (clock, timers, pages, poll loop)",
     .doc = "Time is CLOCK_MONOTONIC. wait() polls the watched descriptors and an eventfd "
            "that wake() signals. Pages come from one memfd so that page_remap can map a "
            "page's backing at another address; copy-on-write faults are caught by one "
-           "process-wide SIGSEGV handler. Log lines go to stderr; log counts are stats.",
+           "process-wide SIGSEGV handler. Log lines go to stderr; log counts are stats. "
+           "Links (os 1.1): wire:NAME joins two ends in one process through a process-wide "
+           "registry of names, or in two processes through the abstract AF_UNIX "
+           "SOCK_SEQPACKET socket lyra-wire-NAME; tap:IFNAME opens a Linux TAP. Impairment "
+           "of what an end sends draws on this instance's PRNG (os.seed).",
     .provides = os_provides,
     .n_provides = LYRA_COUNT(os_provides),
     .params = os_params,

@@ -66,6 +66,16 @@ struct os_posix {
     atomic_uint_fast64_t remaps;
     atomic_uint_fast64_t cow_faults;
     atomic_uint_fast64_t mem_blocks;
+    /* links (link*.c) */
+    atomic_uint_fast64_t link_tx;          /* frames put on the medium */
+    atomic_uint_fast64_t link_rx;          /* frames taken off it */
+    atomic_uint_fast64_t link_drop_full;   /* sends refused: queue full */
+    atomic_uint_fast64_t link_drop_nopeer; /* sent on a wire with no other end */
+    atomic_uint_fast64_t link_drop_size;   /* received frames longer than cap */
+    atomic_uint_fast64_t link_loss;        /* impairment: frames lost */
+    atomic_uint_fast64_t link_dup;         /* impairment: extra copies */
+    atomic_uint_fast64_t link_reorder;     /* impairment: frames held back */
+    atomic_uint_fast64_t link_corrupt;     /* impairment: frames with a flipped byte */
 };
 
 #define OS_FREE_NONE UINT32_MAX
@@ -109,5 +119,13 @@ int os_wait(void *self, uint64_t deadline_ns);
 void os_wake(void *self);
 int os_watch_fd(void *self, int fd);
 int os_unwatch_fd(void *self, int fd);
+
+/* link.c (1.1): see link_int.h */
+struct lyra_link;
+int os_link_open(void *self, const char *spec, const struct lyra_link_params *p,
+                 struct lyra_link **out);
+void os_link_close(void *self, struct lyra_link *l);
+int os_link_send(void *self, struct lyra_link *l, const void *frame, size_t len);
+int os_link_recv(void *self, struct lyra_link *l, void *buf, size_t cap);
 
 #endif

@@ -12,6 +12,36 @@
 #include <string.h>
 
 #define FAKE_OS_MAX_FDS 16
+#define FAKE_OS_MAX_PAIRS 8
+#define FAKE_LINK_QUEUE 256u /* frames each way, as os_posix's wires */
+#define FAKE_LINK_FRAME_MAX 2048u
+
+struct fake_frame {
+    struct fake_frame *next;
+    size_t len;
+    uint8_t data[];
+};
+
+struct fake_fq {
+    struct fake_frame *head, *tail;
+    unsigned n;
+};
+
+struct fake_os;
+
+struct lyra_link {
+    struct fake_os *os;
+    char spec[64];
+    struct lyra_link *peer; /* the other end, on the paired instance */
+    struct lyra_link *next; /* os->links */
+    struct fake_fq rx;      /* frames waiting for this end */
+    struct fake_fq tx;      /* sent with no other end: for fake_os_link_take */
+};
+
+struct fake_pair {
+    char name[32];
+    struct fake_os *peer;
+};
 
 struct fake_os {
     uint64_t now;
@@ -28,6 +58,10 @@ struct fake_os {
     atomic_bool wake_pending;
     int fds[FAKE_OS_MAX_FDS];
     unsigned nfds;
+    struct fake_pair pairs[FAKE_OS_MAX_PAIRS];
+    unsigned npairs;
+    struct lyra_link *links; /* open ends */
+    uint64_t link_tx, link_rx, link_drop_full;
 };
 
 enum { P_SEED, P_START, P_LOG };
@@ -376,6 +410,186 @@ LYRA_EXPORT unsigned fake_os_watched_fds(void *self)
     return ((struct fake_os *)self)->nfds;
 }
 
+/* ---- links: wire:NAME between instances paired by the test ---- */
+
+static bool fq_push(struct fake_fq *q, const void *f, size_t len)
+{
+    if (q->n == FAKE_LINK_QUEUE)
+        return false;
+    struct fake_frame *fr = malloc(sizeof(*fr) + len);
+    if (!fr)
+        return false;
+    fr->next = NULL;
+    fr->len = len;
+    memcpy(fr->data, f, len);
+    if (q->tail)
+        q->tail->next = fr;
+    else
+        q->head = fr;
+    q->tail = fr;
+    q->n++;
+    return true;
+}
+
+/* Takes the head frame into buf: its length, 0 when empty, -EMSGSIZE
+ * (dropped) when cap is short. */
+static int fq_pop(struct fake_fq *q, void *buf, size_t cap)
+{
+    struct fake_frame *fr = q->head;
+    if (!fr)
+        return 0;
+    q->head = fr->next;
+    if (!q->head)
+        q->tail = NULL;
+    q->n--;
+    int r = fr->len > cap ? -EMSGSIZE : (int)fr->len;
+    if (r > 0)
+        memcpy(buf, fr->data, fr->len);
+    free(fr);
+    return r;
+}
+
+static void fq_clear(struct fake_fq *q)
+{
+    while (q->head) {
+        struct fake_frame *fr = q->head;
+        q->head = fr->next;
+        free(fr);
+    }
+    q->tail = NULL;
+    q->n = 0;
+}
+
+static struct lyra_link *find_link(struct fake_os *os, const char *spec)
+{
+    for (struct lyra_link *l = os->links; l; l = l->next)
+        if (!strcmp(l->spec, spec))
+            return l;
+    return NULL;
+}
+
+LYRA_EXPORT int fake_os_link_pair(void *os_a, void *os_b, const char *name)
+{
+    struct fake_os *a = os_a, *b = os_b;
+    if (!a || !b || a == b || !name || strlen(name) >= sizeof(a->pairs[0].name))
+        return -EINVAL;
+    if (a->npairs == FAKE_OS_MAX_PAIRS || b->npairs == FAKE_OS_MAX_PAIRS)
+        return -ENOSPC;
+    for (unsigned i = 0; i < a->npairs; i++)
+        if (!strcmp(a->pairs[i].name, name))
+            return -EEXIST;
+    for (unsigned i = 0; i < b->npairs; i++)
+        if (!strcmp(b->pairs[i].name, name))
+            return -EEXIST;
+    strcpy(a->pairs[a->npairs].name, name);
+    a->pairs[a->npairs++].peer = b;
+    strcpy(b->pairs[b->npairs].name, name);
+    b->pairs[b->npairs++].peer = a;
+    return 0;
+}
+
+static int fos_link_open(void *self, const char *spec, const struct lyra_link_params *p,
+                         struct lyra_link **out)
+{
+    struct fake_os *os = self;
+    *out = NULL;
+    if (!spec || (strncmp(spec, "wire:", 5) && strncmp(spec, "tap:", 4)))
+        return -EINVAL;
+    if (strlen(spec) >= sizeof(((struct lyra_link *)0)->spec) || !strchr(spec, ':')[1])
+        return -EINVAL;
+    if (find_link(os, spec))
+        return -EBUSY;
+    struct lyra_link *l = calloc(1, sizeof(*l));
+    if (!l)
+        return -ENOMEM;
+    l->os = os;
+    strcpy(l->spec, spec);
+    if (!strncmp(spec, "wire:", 5)) {
+        for (unsigned i = 0; i < os->npairs; i++) {
+            if (strcmp(os->pairs[i].name, spec + 5))
+                continue;
+            struct lyra_link *o = find_link(os->pairs[i].peer, spec);
+            if (o && !o->peer) {
+                o->peer = l;
+                l->peer = o;
+            }
+        }
+    }
+    l->next = os->links;
+    os->links = l;
+    *out = l;
+    return 0;
+}
+
+static void fos_link_close(void *self, struct lyra_link *l)
+{
+    struct fake_os *os = self;
+    if (!l)
+        return;
+    for (struct lyra_link **pp = &os->links; *pp; pp = &(*pp)->next)
+        if (*pp == l) {
+            *pp = l->next;
+            break;
+        }
+    if (l->peer)
+        l->peer->peer = NULL;
+    fq_clear(&l->rx);
+    fq_clear(&l->tx);
+    free(l);
+}
+
+static int fos_link_send(void *self, struct lyra_link *l, const void *frame, size_t len)
+{
+    struct fake_os *os = self;
+    if (!l || !frame || !len)
+        return -EINVAL;
+    if (len > FAKE_LINK_FRAME_MAX)
+        return -EMSGSIZE;
+    if (!fq_push(l->peer ? &l->peer->rx : &l->tx, frame, len)) {
+        os->link_drop_full++;
+        return -EAGAIN;
+    }
+    os->link_tx++;
+    return 0;
+}
+
+static int fos_link_recv(void *self, struct lyra_link *l, void *buf, size_t cap)
+{
+    struct fake_os *os = self;
+    if (!l)
+        return -EINVAL;
+    int r = fq_pop(&l->rx, buf, cap);
+    if (r > 0)
+        os->link_rx++;
+    return r;
+}
+
+LYRA_EXPORT int fake_os_link_inject(void *self, const char *spec, const void *frame, size_t len)
+{
+    struct lyra_link *l = find_link(self, spec);
+    if (!l)
+        return -ENOENT;
+    if (!len || len > FAKE_LINK_FRAME_MAX)
+        return -EMSGSIZE;
+    return fq_push(&l->rx, frame, len) ? 0 : -EAGAIN;
+}
+
+LYRA_EXPORT int fake_os_link_take(void *self, const char *spec, void *buf, size_t cap)
+{
+    struct lyra_link *l = find_link(self, spec);
+    if (!l)
+        return -ENOENT;
+    return fq_pop(&l->tx, buf, cap);
+}
+
+LYRA_EXPORT unsigned fake_os_links_open(void *self)
+{
+    unsigned n = 0;
+    for (struct lyra_link *l = ((struct fake_os *)self)->links; l; l = l->next)
+        n++;
+    return n;
+}
+
 /* ---- component ---- */
 
 static const struct lyra_os_ops fake_os_ops = {
@@ -403,6 +617,10 @@ static const struct lyra_os_ops fake_os_ops = {
     .wake = fos_wake,
     .watch_fd = fos_watch_fd,
     .unwatch_fd = fos_unwatch_fd,
+    .link_open = fos_link_open,
+    .link_close = fos_link_close,
+    .link_send = fos_link_send,
+    .link_recv = fos_link_recv,
 };
 
 static const struct lyra_provide fake_os_provides[] = {
@@ -434,6 +652,10 @@ static void fake_os_stats(void *self, struct lyra_stats_sink *s)
     lyra_stat(s, "log_warn", os->log_count[LYRA_LOG_WARN]);
     lyra_stat(s, "log_info", os->log_count[LYRA_LOG_INFO]);
     lyra_stat(s, "log_debug", os->log_count[LYRA_LOG_DEBUG]);
+    lyra_stat(s, "link_tx", os->link_tx);
+    lyra_stat(s, "link_rx", os->link_rx);
+    lyra_stat(s, "link_drop_full", os->link_drop_full);
+    lyra_stat(s, "links_open", fake_os_links_open(os));
 }
 
 LYRA_EXPORT const struct lyra_component lyra_component_fake_os = {
@@ -443,7 +665,9 @@ LYRA_EXPORT const struct lyra_component lyra_component_fake_os = {
     .summary = "test os: a clock that only tests move, seeded randomness, counted logs",
     .doc = "Time starts at `start` and moves only through fake_os_advance(), which runs the "
            "timers falling due at their own deadlines. wait() never blocks. Pages are plain "
-           "memory: remap copies, protection and copy-on-write are not supported.",
+           "memory: remap copies, protection and copy-on-write are not supported. Links: "
+           "wire:NAME joins instances the test paired with fake_os_link_pair(); impairment "
+           "parameters and pcap are ignored.",
     .provides = fake_os_provides,
     .n_provides = LYRA_COUNT(fake_os_provides),
     .params = fake_os_params,

@@ -9,6 +9,7 @@
 #ifndef LYRA_FAKE_OS_H
 #define LYRA_FAKE_OS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "lyra/component.h"
@@ -32,5 +33,26 @@ uint64_t fake_os_mem_in_use(void *self);
 uint64_t fake_os_pages_in_use(void *self);
 /* Descriptors registered with watch_fd (recorded only: wait never polls). */
 unsigned fake_os_watched_fds(void *self);
+
+/* Links (os 1.1). There is no process-wide registry (fakes hold no global
+ * state): the test pairs two instances for a wire name first, then
+ * "wire:NAME" opened on each of them are the two ends of one wire (bounded
+ * queues of 256 frames each way, full: -EAGAIN). Returns 0, -EEXIST when
+ * either instance already has a pairing for NAME, -ENOSPC beyond 8 names.
+ * A second open of the same spec on one instance is -EBUSY.
+ * An end with no other end ("wire:NAME" not paired or the other end not
+ * open, and every "tap:IFNAME") keeps what it sends for fake_os_link_take
+ * and receives what fake_os_link_inject puts in, so a device model can be
+ * tested alone. Impairment parameters and pcap are ignored; wait() is not
+ * woken by frames (it never blocks anyway). */
+int fake_os_link_pair(void *os_a, void *os_b, const char *name);
+/* Queues a frame for the open end `spec` to receive: 0, -ENOENT (no such
+ * end open), -EAGAIN (its queue is full). */
+int fake_os_link_inject(void *self, const char *spec, const void *frame, size_t len);
+/* Takes the oldest frame the unpaired end `spec` sent: its length, 0 when
+ * none, -ENOENT, -EMSGSIZE (cap too short: the frame is dropped). */
+int fake_os_link_take(void *self, const char *spec, void *buf, size_t cap);
+/* Ends open now (leak checks: device models close theirs at stop). */
+unsigned fake_os_links_open(void *self);
 
 #endif

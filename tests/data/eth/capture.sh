@@ -45,6 +45,7 @@ capture() {
     kill -INT "$pid"
     wait "$pid" || true
     cp "$TMP/$file" "$OUT/$file"
+    chmod 644 "$OUT/$file"
 }
 
 # arp-linux.pcap: arping's request for 192.0.2.2 and the kernel's reply,

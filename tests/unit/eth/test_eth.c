@@ -467,6 +467,9 @@ Test(eth, addresses_added_before_start_are_announced_at_start)
 {
     struct fx f;
     fx_make(&f, (const char *const[]){"mac=02:02:00:00:00:02", NULL}, NULL, false);
+    struct lyra_netdev_caps c;
+    cr_assert_eq(f.l2->caps(f.eth->self, &c), 0);
+    cr_assert_arr_eq(c.mac, stack_mac, 6, "the MAC parameter is reported before start too");
     cr_assert_eq(f.l2->add_addr(f.eth->self, STACK_IP), 0);
     cr_assert_eq(lt_start(f.eth), 0);
     cr_assert_eq(ntx(&f), 1);
@@ -597,6 +600,11 @@ Test(eth, conflict_is_counted_not_learned)
     cr_assert_eq(st(&f, "arp_conflict"), 1);
     cr_assert_eq(st(&f, "arp_cache_entries"), 0);
     cr_assert_eq(ntx(&f), 0);
+    /* our own announcement coming back is neither a conflict nor answered */
+    n = arp_frame(fr, 1, bcast, stack_mac, STACK_IP, zero6, STACK_IP);
+    deliver(&f, fr, n);
+    cr_assert_eq(st(&f, "arp_conflict"), 1);
+    cr_assert_eq(ntx(&f), 0);
     fx_down(&f);
 }
 
@@ -726,25 +734,36 @@ Test(eth, pending_queue_is_bounded_in_total)
     struct fx f;
     fx_up(&f, LINUXSIDE_P("gratuitous=off", "arp_queue=4"));
     reg_ipv4(&f);
-    uint32_t a = STACK_IP, b = IP(192, 0, 2, 77);
-    cr_assert_eq(f.l2->output(f.eth->self, mkpkt(&f, 20, 1), LYRA_ETHERTYPE_IPV4, a), 0);
-    cr_assert_eq(f.l2->output(f.eth->self, mkpkt(&f, 20, 2), LYRA_ETHERTYPE_IPV4, b), 0);
-    cr_assert_eq(f.l2->output(f.eth->self, mkpkt(&f, 20, 3), LYRA_ETHERTYPE_IPV4, a), 0);
-    cr_assert_eq(f.l2->output(f.eth->self, mkpkt(&f, 20, 4), LYRA_ETHERTYPE_IPV4, b), 0);
-    cr_assert_eq(f.l2->output(f.eth->self, mkpkt(&f, 20, 5), LYRA_ETHERTYPE_IPV4, a), -ENOBUFS);
-    cr_assert_eq(f.l2->output(f.eth->self, mkpkt(&f, 20, 6), LYRA_ETHERTYPE_IPV4, b), -ENOBUFS);
-    cr_assert_eq(st(&f, "arp_queue_full"), 2);
+    uint32_t a = STACK_IP, b = IP(192, 0, 2, 77), c = IP(192, 0, 2, 78);
+    struct {
+        uint32_t to;
+        uint8_t tag;
+    } out[] = {{a, 1}, {b, 2}, {a, 3}, {b, 4}, {a, 5}, {b, 6}, {c, 7}, {a, 8}, {a, 9}};
+    for (unsigned i = 0; i < 9; i++) {
+        /* a full queue still takes the newest packet (RFC 1122 2.3.2.2:
+         * keep the latest for each address) */
+        cr_assert_eq(f.l2->output(f.eth->self, mkpkt(&f, 20, out[i].tag), LYRA_ETHERTYPE_IPV4,
+                                  out[i].to),
+                     0);
+        cr_assert_leq(st(&f, "arp_pending"), 4);
+    }
+    /* a5 pushed out a1 (a's oldest), b6 pushed out b2, c7, new, the oldest
+     * of all (a3), a8 pushed out a5 (between b4 and b6), a9 pushed out a8
+     * (the tail): left b4 b6 c7 a9 */
+    cr_assert_eq(st(&f, "arp_queue_full"), 5);
     cr_assert_eq(st(&f, "arp_pending"), 4);
     cr_assert_eq(lt_stat(f.skb, "in_use"), 4);
-    /* the reply for a releases a's two, in order; b's wait on */
+    cr_assert_eq(st(&f, "arp_requests_sent"), 3);
+    /* the reply for a releases a's packet; b's and c's wait on */
     uint8_t krep[64];
     size_t n = pcap_frame("eth/ping-linux.pcap", 2, krep, sizeof(krep));
     deliver(&f, krep, n);
-    cr_assert_eq(ntx(&f), 4); /* 2 requests + 2 packets */
-    cr_assert_eq(tx(&f, 2, NULL)[14], 1);
-    cr_assert_eq(tx(&f, 3, NULL)[14], 3);
-    cr_assert_eq(st(&f, "arp_pending"), 2);
-    fx_down(&f); /* stop drops b's packets */
+    cr_assert_eq(ntx(&f), 4); /* 3 requests + 1 packet */
+    cr_assert_eq(tx(&f, 3, NULL)[14], 9);
+    cr_assert_eq(st(&f, "arp_pending"), 3);
+    lt_stop(f.eth); /* drops b's and c's packets */
+    cr_assert_eq(st(&f, "stop_purged"), 3);
+    fx_down(&f);
 }
 
 Test(eth, arp_queue_zero_still_requests)
@@ -817,6 +836,8 @@ Test(eth, tx_busy_queue_keeps_order_and_bound)
     fx_make(&f, STACK_P("gratuitous=off", "txq=3"),
             (const char *const[]){"tx_busy_every=2", NULL}, true);
     reg_ipv4(&f);
+    /* a second ethertype of the same user: still one tx_ready */
+    cr_assert_eq(f.l2->register_proto(f.eth->self, 0x88b5, &user_ev, &f.user), 0);
     int r[6];
     for (int i = 0; i < 6; i++)
         r[i] = f.l2->output_mac(f.eth->self, mkpkt(&f, 20, (uint8_t)(i + 1)), LYRA_ETHERTYPE_IPV4,
@@ -855,6 +876,11 @@ Test(eth, stop_purges_queues)
     /* stopped: output refuses and frees */
     cr_assert_eq(f.l2->output(f.eth->self, mkpkt(&f, 20, 1), LYRA_ETHERTYPE_IPV4, LINUX_IP),
                  -ENETDOWN);
+    cr_assert_eq(st(&f, "tx_down"), 1);
+    /* a frame the NIC still hands up is dropped and counted */
+    uint8_t req[64];
+    deliver(&f, req, pcap_frame("eth/arp-linux.pcap", 1, req, sizeof(req)));
+    cr_assert_eq(st(&f, "rx_down"), 1);
     cr_assert_eq(lt_stat(f.skb, "in_use"), 0);
     fx_down(&f);
 }
@@ -1068,6 +1094,75 @@ Test(eth, descriptor_documents_every_parameter)
     cr_assert_not_null(lyra_component_slot(c, "os", &idx));
     cr_assert_eq(c->n_provides, 1);
     cr_assert_str_eq(c->provides[0].iface, "l2");
+}
+
+Test(eth, nic_refusal_and_pool_exhaustion_are_counted)
+{
+    struct fx f;
+    fx_up(&f, LINUXSIDE_P("gratuitous=off"));
+    reg_ipv4(&f);
+    /* more gather segments than the NIC takes (max_segs 4): refused, freed */
+    struct lyra_skb *s = mkpkt(&f, 20, 0x45);
+    static const uint8_t seg[8];
+    for (unsigned i = 0; i < 5; i++)
+        s->seg[i] = (struct lyra_skb_seg){.ptr = seg, .len = sizeof(seg)};
+    s->nseg = 5;
+    s->seg_len = 5 * sizeof(seg);
+    cr_assert_eq(f.l2->output_mac(f.eth->self, s, 0x0800, stack_mac), -EINVAL);
+    cr_assert_eq(st(&f, "tx_error"), 1);
+    cr_assert_eq(lt_stat(f.skb, "in_use"), 0);
+    /* no buffer left for the ARP request: counted, the packet still waits */
+    struct lyra_skb *pkt = mkpkt(&f, 20, 1);
+    struct lyra_skb *held[64];
+    unsigned k = 0;
+    while (k < 64 && (held[k] = f.so->alloc(f.skb->self, 0, 20)))
+        k++;
+    cr_assert_eq(f.l2->output(f.eth->self, pkt, 0x0800, STACK_IP), 0);
+    cr_assert_eq(st(&f, "arp_nobuf"), 1);
+    cr_assert_eq(st(&f, "arp_requests_sent"), 0);
+    for (unsigned i = 0; i < k; i++)
+        lyra_skb_free(held[i]);
+    /* the retry gets a buffer */
+    fake_os_advance(f.os->self, 1 * S);
+    cr_assert_eq(st(&f, "arp_requests_sent"), 1);
+    fx_down(&f);
+}
+
+Test(eth, own_address_is_never_resolved)
+{
+    struct fx f;
+    fx_up(&f, LINUXSIDE_P("gratuitous=off"));
+    reg_ipv4(&f);
+    f.l2->output(f.eth->self, mkpkt(&f, 20, 1), 0x0800, IP(192, 0, 2, 3));
+    cr_assert_eq(st(&f, "arp_pending"), 1);
+    /* .3 becomes ours: its resolution and packets are dropped */
+    cr_assert_eq(f.l2->add_addr(f.eth->self, IP(192, 0, 2, 3)), 0);
+    cr_assert_eq(st(&f, "arp_pending"), 0);
+    cr_assert_eq(st(&f, "arp_unresolved"), 1);
+    cr_assert_eq(st(&f, "arp_cache_entries"), 0);
+    fx_down(&f);
+}
+
+Test(eth, start_needs_a_usable_mac_and_bound_slots)
+{
+    struct fx f;
+    fx_make(&f, (const char *const[]){"addr=192.0.2.2", NULL},
+            (const char *const[]){"mac=00:00:00:00:00:00", NULL}, false);
+    cr_assert_eq(lt_start(f.eth), -EADDRNOTAVAIL);
+    cr_assert_eq(fake_os_log_count(f.os->self, LYRA_LOG_ERROR), 1);
+    cr_assert_eq(ntx(&f), 0);
+    fx_down(&f);
+
+    struct lt_inst *lone = lt_create(&lyra_component_eth, NULL);
+    cr_assert_eq(lt_start(lone), -ENOTCONN);
+    /* a table of another major version is refused at bind */
+    static const struct lyra_ops_hdr v2 = {.major = 2, .minor = 0, .size = 64, .iface = "netdev"};
+    cr_assert_eq(lt_bind_raw(lone, "lower", &v2, NULL), -EINVAL);
+    const struct lyra_provide *pv = &lyra_component_eth.provides[0];
+    cr_assert_eq(pv->attach(lone->self, &user_ev, NULL), 0);
+    static const struct lyra_ops_hdr ev2 = {.major = 2, .minor = 0, .size = 64, .iface = "l2"};
+    cr_assert_eq(pv->attach(lone->self, &ev2, NULL), -EPROTO);
+    lt_destroy(lone);
 }
 
 /* ----- two stacks side by side ------------------------------------------------------------ */
