@@ -1,0 +1,673 @@
+/* Component `nic_pio`: NE2000 (DP8390) programmed-I/O driver.
+ *
+ * Provides netdev 1.0 to one user; uses bus 1.0 (port I/O only), skb 1.0
+ * and os 1.0. The card's 16 KiB hold two transmit buffers (6 pages each)
+ * and a receive ring (pages 0x4C-0x7F); see ne2k_hw.h.
+ *
+ * Transmit: the frame is gathered straight from the skb (linear headers,
+ * then each segment) into a free transmit buffer by remote DMA, with no
+ * staging copy; in word mode an odd byte at a segment's end is carried
+ * into the next word; short frames are padded to 60 bytes on the card.
+ * One buffer transmits while the other is loaded; with both busy xmit
+ * says -EAGAIN and tx_ready follows once a transmission ends.
+ *
+ * Receive: the poll hook reads ISR, finishes transmissions, and walks the
+ * ring from BNRY+1 to CURR, at most min(budget, rx_budget) frames, each
+ * read by remote DMA into an skb from alloc_rx. A ring overflow (OVW) is
+ * recovered with the datasheet's procedure; frames removed during it go up
+ * after the card is out of loopback. */
+#include <errno.h>
+#include <string.h>
+
+#include "lyra/bus.h"
+#include "lyra/component.h"
+#include "lyra/diag.h"
+#include "lyra/netdev.h"
+#include "lyra/os.h"
+#include "lyra/skb.h"
+#include "ne2k_hw.h"
+
+#define WHO "nic_pio"
+
+#define NIC_IMR (ISR_PRX | ISR_PTX | ISR_RXE | ISR_TXE | ISR_OVW | ISR_CNT)
+#define RX_MAX_LEN 1518 /* 1514 and a VLAN tag, or the CRC real cards count */
+
+enum txb_state { TXB_FREE, TXB_READY, TXB_SENDING };
+
+#define NIC_STATS(X) \
+    X(tx_frames) X(tx_bytes) X(tx_busy) X(tx_errors) X(tx_too_big) X(tx_rdma_fail) \
+    X(rx_frames) X(rx_bytes) X(rx_nobuf) X(rx_bad) X(rx_overflow) X(rx_down) X(rx_rdma_fail) \
+    X(rx_crc) X(rx_frame) X(rx_missed)
+
+struct nic_stats {
+#define NIC_STAT_FIELD(n) uint64_t n;
+    NIC_STATS(NIC_STAT_FIELD)
+#undef NIC_STAT_FIELD
+};
+
+struct nic_pio {
+    const struct lyra_bus_ops *bus;
+    void *bus_self;
+    const struct lyra_skb_ops *skb;
+    void *skb_self;
+    struct lyra_os os;
+    const struct lyra_netdev_events *ev;
+    void *user;
+
+    struct ne2k_hw hw;
+    uint8_t mac_param[6], mac[6];
+    bool mac_set;
+    uint32_t rx_budget, tx_bufs;
+    bool allmulti, promisc;
+
+    bool started, opened;
+    uint8_t next_pkt;  /* page of the next frame to read */
+    bool rx_more;      /* the last walk stopped on its budget */
+    bool in_recovery;  /* frames go to rxq, not up */
+    struct lyra_skb_queue rxq;
+
+    uint8_t tx_state[2];
+    uint16_t tx_len[2];   /* bytes on the card (padded) */
+    uint16_t tx_real[2];  /* frame bytes */
+    int tx_sending;       /* buffer being sent, -1: none */
+    bool need_tx_ready;
+
+    struct nic_stats st;
+};
+
+/* ----- filter ------------------------------------------------------------- */
+
+static uint8_t rx_filter(const struct nic_pio *n, uint8_t mar[8])
+{
+    uint8_t rcr = RCR_AB;
+    bool all = n->allmulti || n->promisc;
+    memset(mar, all ? 0xff : 0x00, 8);
+    if (all)
+        rcr |= RCR_AM;
+    if (n->promisc)
+        rcr |= RCR_PRO;
+    return rcr;
+}
+
+/* ----- transmit ----------------------------------------------------------- */
+
+static uint8_t tx_page(unsigned b)
+{
+    return (uint8_t)(NE2K_TX_PAGE0 + b * NE2K_TX_PAGES);
+}
+
+static int free_txb(const struct nic_pio *n)
+{
+    for (unsigned i = 0; i < n->tx_bufs; i++)
+        if (n->tx_state[i] == TXB_FREE)
+            return (int)i;
+    return -1;
+}
+
+static void tx_start(struct nic_pio *n, unsigned b)
+{
+    n->tx_state[b] = TXB_SENDING;
+    n->tx_sending = (int)b;
+    ne2k_tx_start(&n->hw, tx_page(b), n->tx_len[b]);
+}
+
+/* A transmission ended (isr: its PTX/TXE bits). Starts the loaded buffer,
+ * if any; tells the user about room when asked to and allowed to. */
+static void tx_done(struct nic_pio *n, uint8_t isr, bool events)
+{
+    if (n->tx_sending >= 0) {
+        unsigned b = (unsigned)n->tx_sending;
+        if (isr & ISR_PTX) {
+            n->st.tx_frames++;
+            n->st.tx_bytes += n->tx_real[b];
+        } else {
+            n->st.tx_errors++;
+        }
+        n->tx_state[b] = TXB_FREE;
+        n->tx_sending = -1;
+        for (unsigned i = 0; i < n->tx_bufs; i++) {
+            unsigned k = (b + 1 + i) % n->tx_bufs;
+            if (n->tx_state[k] == TXB_READY) {
+                tx_start(n, k);
+                break;
+            }
+        }
+    }
+    if (events && n->need_tx_ready && free_txb(n) >= 0) {
+        n->need_tx_ready = false;
+        if (n->ev && n->ev->tx_ready)
+            n->ev->tx_ready(n->user);
+    }
+}
+
+/* Collects a finished transmission without calling up (from xmit). */
+static void tx_reap(struct nic_pio *n)
+{
+    if (n->tx_sending < 0)
+        return;
+    uint8_t isr = ne2k_isr(&n->hw) & (ISR_PTX | ISR_TXE);
+    if (isr) {
+        ne2k_ack(&n->hw, isr);
+        tx_done(n, isr, false);
+    }
+}
+
+static int nd_xmit(void *self, struct lyra_skb *skb)
+{
+    struct nic_pio *n = self;
+    if (!n->started)
+        return -ENETDOWN;
+    if (!skb || skb->nseg > LYRA_SKB_MAX_SEGS)
+        return -EINVAL;
+    uint32_t total = skb->len;
+    for (unsigned i = 0; i < skb->nseg; i++)
+        total += skb->seg[i].len;
+    if (total > LYRA_ETH_FRAME_MAX) {
+        n->st.tx_too_big++;
+        return -EMSGSIZE;
+    }
+    int b = free_txb(n);
+    if (b < 0) {
+        tx_reap(n);
+        b = free_txb(n);
+    }
+    if (b < 0) {
+        n->st.tx_busy++;
+        n->need_tx_ready = true;
+        return -EAGAIN;
+    }
+    uint32_t flen = total < LYRA_ETH_ZLEN ? LYRA_ETH_ZLEN : total;
+    struct ne2k_writer w;
+    ne2k_write_begin(&w, &n->hw, (uint16_t)(tx_page((unsigned)b) * NE_PAGE), flen);
+    ne2k_write_piece(&w, skb->data, skb->len);
+    for (unsigned i = 0; i < skb->nseg; i++)
+        ne2k_write_piece(&w, skb->seg[i].ptr, skb->seg[i].len);
+    ne2k_write_zeros(&w, flen - total);
+    if (ne2k_write_end(&w)) {
+        n->st.tx_rdma_fail++;
+        return -ETIMEDOUT; /* the caller keeps the skb */
+    }
+    n->tx_len[b] = (uint16_t)flen;
+    n->tx_real[b] = (uint16_t)total;
+    n->tx_state[b] = TXB_READY;
+    if (n->tx_sending < 0)
+        tx_start(n, (unsigned)b);
+    lyra_skb_free(skb); /* on the card now */
+    return 0;
+}
+
+/* ----- receive ------------------------------------------------------------ */
+
+static void rx_resync(struct nic_pio *n, uint8_t curr)
+{
+    n->next_pkt = curr;
+    ne2k_set_bnry(&n->hw, ne2k_ring_prev(&n->hw, curr));
+}
+
+/* Pages from a to b going forward in the ring. */
+static unsigned ring_dist(const struct ne2k_hw *h, uint8_t a, uint8_t b)
+{
+    unsigned size = (unsigned)(h->pstop - h->pstart);
+    return (unsigned)(b - a + size) % size;
+}
+
+static bool hdr_valid(const struct ne2k_hw *h, uint8_t page, const struct ne2k_rxhdr *hdr)
+{
+    if (!(hdr->status & RSR_PRX))
+        return false;
+    if (hdr->next < h->pstart || hdr->next >= h->pstop)
+        return false;
+    if (hdr->count < NE_RXHDR_LEN + LYRA_ETH_HLEN || hdr->count > NE_RXHDR_LEN + RX_MAX_LEN)
+        return false;
+    /* The next frame starts on the page after this one's last byte: the
+     * count either includes a CRC already (real DP8390) or the card left
+     * room for one (QEMU). */
+    unsigned span = ring_dist(h, page, hdr->next);
+    unsigned lo = (hdr->count + NE_PAGE - 1u) / NE_PAGE;
+    unsigned hi = (hdr->count + 4u + NE_PAGE - 1u) / NE_PAGE;
+    return span >= lo && span <= hi;
+}
+
+static void rx_deliver(struct nic_pio *n, struct lyra_skb *skb)
+{
+    if (n->in_recovery)
+        lyra_skbq_push(&n->rxq, skb);
+    else if (n->ev && n->ev->rx)
+        n->ev->rx(n->user, skb);
+    else
+        lyra_skb_free(skb);
+}
+
+/* Reads one frame at n->next_pkt (ring not empty). Returns 1 when a frame
+ * was removed from the ring, 0 when the walk must stop. */
+static int rx_one(struct nic_pio *n, uint8_t curr)
+{
+    struct ne2k_hw *h = &n->hw;
+    uint8_t page = n->next_pkt;
+    struct ne2k_rxhdr hdr;
+    if (ne2k_rx_header(h, page, &hdr)) {
+        n->st.rx_rdma_fail++;
+        return 0;
+    }
+    if (!hdr_valid(h, page, &hdr)) {
+        /* The ring cannot be trusted past this point: drop what is in it. */
+        n->st.rx_bad++;
+        rx_resync(n, curr);
+        return 0;
+    }
+    uint32_t len = hdr.count - NE_RXHDR_LEN;
+    if (!n->opened || !n->ev) {
+        n->st.rx_down++;
+    } else {
+        struct lyra_skb *skb = n->skb->alloc_rx(n->skb_self, len);
+        uint8_t *p = skb ? lyra_skb_put(skb, len) : NULL;
+        if (!p) {
+            n->st.rx_nobuf++;
+            lyra_skb_free(skb);
+        } else if (ne2k_rx_data(h, page, p, len)) {
+            n->st.rx_rdma_fail++;
+            lyra_skb_free(skb);
+        } else {
+            uint16_t fl = LYRA_SKB_F_RX;
+            static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+            if (!memcmp(p, bcast, 6))
+                fl |= LYRA_SKB_F_BCAST;
+            else if (p[0] & 1)
+                fl |= LYRA_SKB_F_MCAST;
+            else if (!memcmp(p, n->mac, 6))
+                fl |= LYRA_SKB_F_HOST;
+            skb->flags |= fl;
+            skb->protocol = (uint16_t)((p[12] << 8) | p[13]);
+            n->st.rx_frames++;
+            n->st.rx_bytes += len;
+            rx_deliver(n, skb);
+        }
+    }
+    n->next_pkt = hdr.next;
+    ne2k_set_bnry(h, ne2k_ring_prev(h, hdr.next));
+    return 1;
+}
+
+/* Walks the ring; returns the frames removed. */
+static unsigned rx_walk(struct nic_pio *n, unsigned budget)
+{
+    unsigned done = 0;
+    uint8_t curr = ne2k_curr(&n->hw);
+    n->rx_more = false;
+    while (done < budget) {
+        if (n->next_pkt == curr) {
+            curr = ne2k_curr(&n->hw); /* frames may have come meanwhile */
+            if (n->next_pkt == curr)
+                return done;
+        }
+        if (!rx_one(n, curr))
+            return done;
+        done++;
+    }
+    n->rx_more = true;
+    return done;
+}
+
+static void read_tallies(struct nic_pio *n)
+{
+    uint32_t fae, crc, missed;
+    ne2k_tallies(&n->hw, &fae, &crc, &missed);
+    n->st.rx_frame += fae;
+    n->st.rx_crc += crc;
+    n->st.rx_missed += missed;
+}
+
+static unsigned rx_overflow(struct nic_pio *n, unsigned budget)
+{
+    n->st.rx_overflow++;
+    bool resend = ne2k_ovw_begin(&n->hw);
+    lyra_skbq_init(&n->rxq);
+    n->in_recovery = true;
+    unsigned done = rx_walk(n, budget ? budget : 1);
+    if (!done) /* step 8 needs a frame removed: give up on the ring's contents */
+        rx_resync(n, ne2k_curr(&n->hw));
+    n->in_recovery = false;
+    ne2k_ovw_end(&n->hw, resend);
+    struct lyra_skb *s;
+    while ((s = lyra_skbq_pop(&n->rxq)))
+        rx_deliver(n, s);
+    return done ? done : 1;
+}
+
+static int nic_poll(void *self, unsigned budget)
+{
+    struct nic_pio *n = self;
+    if (!n->started)
+        return 0;
+    if (budget > n->rx_budget)
+        budget = n->rx_budget;
+    unsigned work = 0;
+    uint8_t isr = ne2k_isr(&n->hw);
+    if (isr & ISR_CNT) {
+        read_tallies(n);
+        ne2k_ack(&n->hw, ISR_CNT);
+    }
+    if (isr & (ISR_PTX | ISR_TXE)) {
+        ne2k_ack(&n->hw, isr & (ISR_PTX | ISR_TXE));
+        tx_done(n, isr, true);
+        work++;
+    } else if (n->need_tx_ready && free_txb(n) >= 0) {
+        tx_done(n, 0, true);
+    }
+    if (isr & ISR_OVW) {
+        ne2k_ack(&n->hw, isr & (ISR_PRX | ISR_RXE));
+        return (int)(work + rx_overflow(n, budget));
+    }
+    if ((isr & (ISR_PRX | ISR_RXE)) || n->rx_more) {
+        ne2k_ack(&n->hw, isr & (ISR_PRX | ISR_RXE));
+        work += rx_walk(n, budget);
+    }
+    return (int)work;
+}
+
+/* ----- netdev ops --------------------------------------------------------- */
+
+static int nd_open(void *self)
+{
+    struct nic_pio *n = self;
+    if (!n->started)
+        return -ENETDOWN;
+    n->opened = true;
+    return 0;
+}
+
+static int nd_close(void *self)
+{
+    struct nic_pio *n = self;
+    n->opened = false;
+    return 0;
+}
+
+static int nd_caps(void *self, struct lyra_netdev_caps *caps)
+{
+    struct nic_pio *n = self;
+    memset(caps, 0, sizeof(*caps));
+    caps->mtu = LYRA_ETH_MTU;
+    caps->max_segs = LYRA_SKB_MAX_SEGS;
+    caps->page_contig = 0;
+    caps->link_up = 1; /* the NE2000 reports no link state */
+    memcpy(caps->mac, n->started ? n->mac : n->mac_param, 6);
+    return 0;
+}
+
+static int nd_set_rx_mode(void *self, bool allmulti, bool promisc)
+{
+    struct nic_pio *n = self;
+    n->allmulti = allmulti;
+    n->promisc = promisc;
+    if (n->started) {
+        uint8_t mar[8];
+        uint8_t rcr = rx_filter(n, mar);
+        ne2k_set_filter(&n->hw, rcr, mar);
+    }
+    return 0;
+}
+
+static const struct lyra_netdev_ops nic_netdev_ops = {
+    .hdr = LYRA_OPS_HDR(LYRA_NETDEV_IFACE, LYRA_NETDEV_MAJOR, LYRA_NETDEV_MINOR,
+                        struct lyra_netdev_ops),
+    .open = nd_open,
+    .close = nd_close,
+    .xmit = nd_xmit,
+    .caps = nd_caps,
+    .set_rx_mode = nd_set_rx_mode,
+};
+
+static int nd_attach(void *self, const void *events, void *user)
+{
+    struct nic_pio *n = self;
+    const struct lyra_netdev_events *ev = events;
+    if (ev && ev->hdr.major != LYRA_NETDEV_MAJOR)
+        return -EPROTO;
+    if (n->ev)
+        return -EBUSY;
+    n->ev = ev;
+    n->user = user;
+    return 0;
+}
+
+/* ----- slots -------------------------------------------------------------- */
+
+static bool hdr_ok(const void *ops, uint16_t major)
+{
+    const struct lyra_ops_hdr *h = ops;
+    return h && h->major == major;
+}
+
+static int bind_bus(void *self, unsigned index, const void *ops, void *provider)
+{
+    struct nic_pio *n = self;
+    if (index || !hdr_ok(ops, LYRA_BUS_MAJOR))
+        return -EINVAL;
+    n->bus = ops;
+    n->bus_self = provider;
+    return 0;
+}
+
+static int bind_skb(void *self, unsigned index, const void *ops, void *provider)
+{
+    struct nic_pio *n = self;
+    if (index || !hdr_ok(ops, LYRA_SKB_MAJOR))
+        return -EINVAL;
+    n->skb = ops;
+    n->skb_self = provider;
+    return 0;
+}
+
+static int bind_os(void *self, unsigned index, const void *ops, void *provider)
+{
+    struct nic_pio *n = self;
+    if (index || !hdr_ok(ops, LYRA_OS_MAJOR))
+        return -EINVAL;
+    n->os.ops = ops;
+    n->os.self = provider;
+    return 0;
+}
+
+/* ----- lifecycle ---------------------------------------------------------- */
+
+enum { P_MAC, P_RX_BUDGET, P_TX_BUFS, P_WAIT_SPINS, P_ALLMULTI, P_PROMISC, P__COUNT };
+
+static int nic_create(void *self, const struct lyra_value *p, struct lyra_diag *d)
+{
+    struct nic_pio *n = self;
+    memset(n, 0, sizeof(*n));
+    if (p[P_MAC].set) {
+        const uint8_t *m = p[P_MAC].u.mac;
+        static const uint8_t zero[6];
+        if ((m[0] & 1) || !memcmp(m, zero, 6)) {
+            lyra_diag_add(d, LYRA_E_RANGE, 0,
+                          "nic_pio.mac: a station MAC must be unicast and non-zero");
+            return -EINVAL;
+        }
+        memcpy(n->mac_param, m, 6);
+        n->mac_set = true;
+    }
+    n->rx_budget = (uint32_t)p[P_RX_BUDGET].u.i;
+    n->tx_bufs = (uint32_t)p[P_TX_BUFS].u.i;
+    n->hw.wait_spins = (unsigned)p[P_WAIT_SPINS].u.i;
+    n->allmulti = p[P_ALLMULTI].u.b;
+    n->promisc = p[P_PROMISC].u.b;
+    n->tx_sending = -1;
+    lyra_skbq_init(&n->rxq);
+    return 0;
+}
+
+static int nic_start(void *self)
+{
+    struct nic_pio *n = self;
+    if (!n->bus || !n->skb || !n->os.ops)
+        return -ENOTCONN;
+    if (!n->bus->inb || !n->bus->outb || !n->bus->inw || !n->bus->outw || !n->bus->insw ||
+        !n->bus->outsw)
+        return -ENODEV;
+    if (n->bus->info) {
+        struct lyra_bus_info info;
+        memset(&info, 0, sizeof(info));
+        if (n->bus->info(n->bus_self, &info) == 0 && !info.has_pio) {
+            lyra_log(&n->os, LYRA_LOG_ERROR, WHO, "the bus has no port I/O window");
+            return -ENODEV;
+        }
+    }
+    n->hw.bus = n->bus;
+    n->hw.bus_self = n->bus_self;
+    int r = ne2k_reset(&n->hw);
+    if (r) {
+        lyra_log(&n->os, LYRA_LOG_ERROR, WHO, "no NE2000 answers the reset (ISR.RST never set)");
+        return -ENODEV;
+    }
+    uint8_t prom[6];
+    r = ne2k_read_prom(&n->hw, prom);
+    if (r) {
+        lyra_log(&n->os, LYRA_LOG_ERROR, WHO, "reading the address PROM timed out");
+        return r;
+    }
+    memcpy(n->mac, n->mac_set ? n->mac_param : prom, 6);
+    uint8_t mar[8];
+    uint8_t rcr = rx_filter(n, mar);
+    ne2k_init(&n->hw, n->mac, rcr, mar, NIC_IMR);
+    n->next_pkt = n->hw.pstart;
+    n->rx_more = false;
+    n->in_recovery = false;
+    memset(n->tx_state, TXB_FREE, sizeof(n->tx_state));
+    n->tx_sending = -1;
+    n->need_tx_ready = false;
+    n->started = true;
+    return 0;
+}
+
+static void nic_stop(void *self)
+{
+    struct nic_pio *n = self;
+    if (!n->started)
+        return;
+    read_tallies(n);
+    ne2k_stop(&n->hw);
+    n->started = false;
+    n->opened = false;
+}
+
+static void nic_destroy(void *self)
+{
+    nic_stop(self);
+}
+
+static void nic_stats(void *self, struct lyra_stats_sink *sink)
+{
+    struct nic_pio *n = self;
+    if (n->started && !n->in_recovery)
+        read_tallies(n);
+#define NIC_STAT_EMIT(x) lyra_stat(sink, #x, n->st.x);
+    NIC_STATS(NIC_STAT_EMIT)
+#undef NIC_STAT_EMIT
+    lyra_stat(sink, "rdma_timeout", n->hw.rdma_timeout);
+    lyra_stat(sink, "reset_timeout", n->hw.reset_timeout);
+}
+
+/* ----- descriptor --------------------------------------------------------- */
+
+static const struct lyra_provide nic_provides[] = {
+    {
+        .iface = LYRA_NETDEV_IFACE,
+        .major = LYRA_NETDEV_MAJOR,
+        .minor = LYRA_NETDEV_MINOR,
+        .ops = &nic_netdev_ops,
+        .attach = nd_attach,
+        .max_users = 1,
+        .doc = "the NE2000 as a netdev: gather transmit by remote DMA, ring receive",
+    },
+};
+
+static const struct lyra_slot nic_slots[] = {
+    {
+        .name = "bus",
+        .iface = LYRA_BUS_IFACE,
+        .major = LYRA_BUS_MAJOR,
+        .minor = LYRA_BUS_MINOR,
+        .min = 1,
+        .max = 1,
+        .events = NULL,
+        .bind = bind_bus,
+        .doc = "the card's port I/O window (ne2k_model on the host, ISA/PCI on bare metal)",
+    },
+    {
+        .name = "skb",
+        .iface = LYRA_SKB_IFACE,
+        .major = LYRA_SKB_MAJOR,
+        .minor = LYRA_SKB_MINOR,
+        .min = 1,
+        .max = 1,
+        .bind = bind_skb,
+        .doc = "receive buffers (alloc_rx)",
+    },
+    {
+        .name = "os",
+        .iface = LYRA_OS_IFACE,
+        .major = LYRA_OS_MAJOR,
+        .minor = 0,
+        .min = 1,
+        .max = 1,
+        .bind = bind_os,
+        .doc = "logging",
+    },
+};
+
+static const struct lyra_param nic_params[P__COUNT] = {
+    [P_MAC] = {"mac", LYRA_P_MAC, NULL, 1, 0,
+               "station MAC written to PAR0-5; unset: the card's address PROM"},
+    [P_RX_BUDGET] = {"rx_budget", LYRA_P_INT, "32", 1, 1024,
+                     "most frames taken from the ring in one poll step"},
+    [P_TX_BUFS] = {"tx_bufs", LYRA_P_INT, "2", 1, 2,
+                   "transmit buffers on the card (2: one loads while the other sends)"},
+    [P_WAIT_SPINS] = {"wait_spins", LYRA_P_INT, "10000", 1, 10000000,
+                      "bounded waits (reset, remote DMA complete): ISR reads 1 us apart "
+                      "before giving up (counted in rdma_timeout / reset_timeout)"},
+    [P_ALLMULTI] = {"allmulti", LYRA_P_BOOL, "off", 1, 0,
+                    "accept every multicast frame (RCR.AM, MAR all ones)"},
+    [P_PROMISC] = {"promisc", LYRA_P_BOOL, "off", 1, 0, "accept every frame (RCR.PRO)"},
+};
+
+LYRA_EXPORT const struct lyra_component lyra_component_nic_pio = {
+    LYRA_COMPONENT_HDR,
+    .name = "nic_pio",
+    .version = "1.0.0",
+    .summary = "NE2000 (DP8390) programmed-I/O driver",
+    .doc = "@component nic_pio\n"
+           "@summary NE2000 (DP8390) programmed-I/O driver\n"
+           "@provides netdev 1.0 (one user)\n"
+           "@uses bus bus 1.0 (port I/O); skb skb 1.0; os os 1.0\n"
+           "@context task (the stack's poll step)\n"
+           "Start resets the card (read of base+0x1F, wait for ISR.RST), reads the MAC from "
+           "the address PROM (word mode, doubled bytes) and initialises it in the datasheet's "
+           "order: word mode (DCR 0x49), two 6-page transmit buffers at 0x40 and 0x46, receive "
+           "ring 0x4C-0x80. Transmit gathers the skb straight into the card by remote DMA and "
+           "pads to 60 bytes; both buffers busy is -EAGAIN, then tx_ready. The poll hook reads "
+           "ISR, ends transmissions, and reads up to min(budget, rx_budget) frames; a ring "
+           "overflow is recovered with the datasheet's procedure (stop, loopback, remove "
+           "frames, clear OVW, resend). Every wait on the card is bounded.\n"
+           "@stat tx_frames tx_bytes: sent (PTX); tx_errors: TXE; tx_busy: -EAGAIN; "
+           "tx_too_big: above 1514 bytes; tx_rdma_fail: remote DMA write did not complete\n"
+           "@stat rx_frames rx_bytes: delivered; rx_nobuf: no skb; rx_bad: bad ring header "
+           "(the ring is dropped); rx_overflow: OVW recoveries; rx_down: received while not "
+           "open; rx_rdma_fail: remote DMA read did not complete\n"
+           "@stat rx_crc rx_frame rx_missed: the card's tally counters\n"
+           "@stat rdma_timeout reset_timeout: bounded waits that ran out\n",
+    .provides = nic_provides,
+    .n_provides = LYRA_COUNT(nic_provides),
+    .slots = nic_slots,
+    .n_slots = LYRA_COUNT(nic_slots),
+    .params = nic_params,
+    .n_params = LYRA_COUNT(nic_params),
+    .instance_size = sizeof(struct nic_pio),
+    .create = nic_create,
+    .start = nic_start,
+    .stop = nic_stop,
+    .destroy = nic_destroy,
+    .poll = nic_poll,
+    .stats = nic_stats,
+};

@@ -1,0 +1,658 @@
+/* nic_pio (NE2000 driver) wired to ne2k_model, skb_copy and fake_os, with
+ * a tiny netdev user whose events are below. A scripted fake bus checks
+ * the reset/initialisation order and the bounded waits. Every test that
+ * uses the model ends with a leak check: every skb back in the pool. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "fake_os.h"
+#include "lt.h"
+#include "lyra/bus.h"
+#include "lyra/netdev.h"
+#include "lyra/skb.h"
+#include "ne2k_model.h"
+#include "ne2k_regs.h"
+
+extern const struct lyra_component lyra_component_nic_pio;
+extern const struct lyra_component lyra_component_skb_copy;
+
+#define SKB_COUNT 64
+static const uint8_t prom_mac[6] = {0x02, 0, 0, 0, 0, 0x10}; /* ne2k_model's default */
+static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+
+/* ----- the netdev user ----------------------------------------------------- */
+
+struct tuser {
+    unsigned rx_n;
+    uint8_t last[2048];
+    uint32_t last_len;
+    uint16_t last_flags;
+    unsigned tx_ready;
+    uint32_t seq[64]; /* first 4 payload bytes of the frames received, in order */
+};
+
+static void tu_rx(void *user, struct lyra_skb *skb)
+{
+    struct tuser *u = user;
+    u->last_len = lyra_skb_flatten(skb, u->last, sizeof(u->last));
+    u->last_flags = skb->flags;
+    if (u->rx_n < 64 && u->last_len >= 18)
+        memcpy(&u->seq[u->rx_n], u->last + 14, 4);
+    u->rx_n++;
+    lyra_skb_free(skb);
+}
+
+static void tu_tx_ready(void *user)
+{
+    ((struct tuser *)user)->tx_ready++;
+}
+
+static const struct lyra_netdev_events tu_ev = {
+    .hdr = LYRA_OPS_HDR(LYRA_NETDEV_IFACE, LYRA_NETDEV_MAJOR, LYRA_NETDEV_MINOR,
+                        struct lyra_netdev_events),
+    .rx = tu_rx,
+    .tx_ready = tu_tx_ready,
+};
+
+/* ----- fixture -------------------------------------------------------------- */
+
+struct fx {
+    struct lt_inst *os, *skb, *dev, *nic;
+    const struct lyra_netdev_ops *nd;
+    const struct lyra_skb_ops *so;
+    struct tuser u;
+};
+
+static void fx_make(struct fx *f, const char *const *nic_p, const char *const *dev_p)
+{
+    memset(f, 0, sizeof(*f));
+    f->os = lt_create(&lyra_component_fake_os, NULL);
+    f->skb = lt_create(&lyra_component_skb_copy, (const char *const[]){"count=64", NULL});
+    f->dev = lt_create(&lyra_component_ne2k_model, dev_p);
+    f->nic = lt_create(&lyra_component_nic_pio, nic_p);
+    cr_assert(f->os && f->skb && f->dev && f->nic);
+    cr_assert_eq(lt_bind(f->skb, "os", f->os), 0);
+    cr_assert_eq(lt_bind(f->dev, "os", f->os), 0);
+    cr_assert_eq(lt_bind(f->nic, "bus", f->dev), 0);
+    cr_assert_eq(lt_bind(f->nic, "skb", f->skb), 0);
+    cr_assert_eq(lt_bind(f->nic, "os", f->os), 0);
+    cr_assert_eq(lyra_component_nic_pio.provides[0].attach(f->nic->self, &tu_ev, &f->u), 0);
+    cr_assert_eq(lt_start(f->os), 0);
+    cr_assert_eq(lt_start(f->skb), 0);
+    cr_assert_eq(lt_start(f->dev), 0);
+    cr_assert_eq(lt_start(f->nic), 0);
+    f->nd = lt_ops(f->nic, "netdev");
+    f->so = lt_ops(f->skb, "skb");
+    cr_assert_eq(f->nd->open(f->nic->self), 0);
+}
+
+static void fx_done(struct fx *f)
+{
+    cr_assert_eq(f->so->avail(f->skb->self), SKB_COUNT, "skbs leaked: %u free of %u",
+                 f->so->avail(f->skb->self), SKB_COUNT);
+    lt_destroy(f->nic);
+    lt_destroy(f->dev);
+    lt_destroy(f->skb);
+    lt_destroy(f->os);
+}
+
+static void frame_make(uint8_t *f, uint32_t len, const uint8_t dst[6], uint32_t seed)
+{
+    memcpy(f, dst, 6);
+    memcpy(f + 6, (const uint8_t[]){0x02, 0x01, 0, 0, 0, 0x01}, 6);
+    f[12] = 0x08;
+    f[13] = 0x00;
+    for (uint32_t i = 14; i < len; i++)
+        f[i] = (uint8_t)(seed * 31 + i * 7 + (i >> 8));
+    if (len >= 18)
+        memcpy(f + 14, &seed, 4);
+}
+
+static uint64_t dev_stat(struct fx *f, const char *n)
+{
+    return lt_stat(f->dev, n);
+}
+
+static uint64_t nic_stat(struct fx *f, const char *n)
+{
+    return lt_stat(f->nic, n);
+}
+
+/* ----- MAC ------------------------------------------------------------------ */
+
+Test(nic_pio, mac_from_prom)
+{
+    struct fx f;
+    fx_make(&f, NULL, NULL);
+    struct lyra_netdev_caps c;
+    cr_assert_eq(f.nd->caps(f.nic->self, &c), 0);
+    cr_assert_arr_eq(c.mac, prom_mac, 6);
+    cr_assert_eq(c.mtu, 1500);
+    cr_assert_geq(c.max_segs, 1);
+    fx_done(&f);
+
+    fx_make(&f, NULL, (const char *const[]){"mac=02:aa:00:00:00:07", NULL});
+    cr_assert_eq(f.nd->caps(f.nic->self, &c), 0);
+    cr_assert_arr_eq(c.mac, ((const uint8_t[]){0x02, 0xaa, 0, 0, 0, 7}), 6);
+    fx_done(&f);
+}
+
+Test(nic_pio, mac_param_overrides_prom_and_filters)
+{
+    struct fx f;
+    const uint8_t mine[6] = {0x02, 0xbb, 0, 0, 0, 9};
+    fx_make(&f, (const char *const[]){"mac=02:bb:00:00:00:09", NULL}, NULL);
+    struct lyra_netdev_caps c;
+    f.nd->caps(f.nic->self, &c);
+    cr_assert_arr_eq(c.mac, mine, 6);
+    uint8_t fr[100];
+    frame_make(fr, 100, mine, 1);
+    cr_assert_eq(ne2k_model_inject(f.dev->self, fr, 100), 0);
+    frame_make(fr, 100, prom_mac, 2); /* PAR, not the PROM, filters */
+    cr_assert_eq(ne2k_model_inject(f.dev->self, fr, 100), -ENOENT);
+    lt_poll(f.nic, 16);
+    cr_assert_eq(f.u.rx_n, 1);
+    cr_assert(f.u.last_flags & LYRA_SKB_F_HOST);
+    fx_done(&f);
+}
+
+/* ----- transmit ------------------------------------------------------------- */
+
+/* An skb of len bytes: min(len, 14) linear, the rest in up to 3 segments
+ * of odd and even lengths (pointing into src). */
+static struct lyra_skb *skb_gather(struct fx *f, const uint8_t *src, uint32_t len, unsigned v)
+{
+    struct lyra_skb *s = f->so->alloc(f->skb->self, 64, 64);
+    cr_assert(s);
+    uint32_t lin = len < 14 ? len : 14;
+    memcpy(lyra_skb_put(s, lin), src, lin);
+    uint32_t off = lin, left = len - lin;
+    unsigned k = 0;
+    while (left && k < 3) {
+        uint32_t n = k == 2 ? left : (left / 3 + v + k) | 1;
+        if (n > left)
+            n = left;
+        s->seg[k].ptr = src + off;
+        s->seg[k].len = n;
+        s->seg[k].flags = 0;
+        s->seg_len += n;
+        off += n;
+        left -= n;
+        k++;
+    }
+    s->nseg = (uint16_t)k;
+    return s;
+}
+
+Test(nic_pio, tx_every_length_gathered_and_padded)
+{
+    struct fx f;
+    fx_make(&f, NULL, NULL);
+    static uint8_t src[1514], out[1600];
+    for (uint32_t len = 14; len <= 1514; len++) {
+        frame_make(src, len, bcast, len);
+        struct lyra_skb *s = skb_gather(&f, src, len, len % 5);
+        cr_assert_eq(f.nd->xmit(f.nic->self, s), 0, "len %u", len);
+        size_t got = ne2k_model_take_tx(f.dev->self, out, sizeof(out));
+        uint32_t want = len < 60 ? 60 : len;
+        cr_assert_eq(got, want, "len %u: sent %zu", len, got);
+        cr_assert_arr_eq(out, src, len, "len %u: content", len);
+        for (uint32_t i = len; i < want; i++)
+            cr_assert_eq(out[i], 0, "len %u: pad byte %u", len, i);
+        lt_poll(f.nic, 8);
+    }
+    cr_assert_eq(nic_stat(&f, "tx_frames"), 1501);
+    cr_assert_eq(dev_stat(&f, "tx_runt"), 0);
+    cr_assert_eq(dev_stat(&f, "rdma_misuse"), 0);
+    fx_done(&f);
+}
+
+Test(nic_pio, tx_too_big_refused)
+{
+    struct fx f;
+    fx_make(&f, NULL, NULL);
+    static uint8_t src[1515];
+    struct lyra_skb *s = skb_gather(&f, src, 1515, 0);
+    cr_assert_eq(f.nd->xmit(f.nic->self, s), -EMSGSIZE);
+    lyra_skb_free(s);
+    cr_assert_eq(nic_stat(&f, "tx_too_big"), 1);
+    fx_done(&f);
+}
+
+Test(nic_pio, tx_busy_then_tx_ready)
+{
+    struct fx f;
+    fx_make(&f, NULL, (const char *const[]){"tx_defer=on", NULL});
+    uint8_t src[3][100], out[200];
+    struct lyra_skb *s[3];
+    for (unsigned i = 0; i < 3; i++) {
+        frame_make(src[i], 100, bcast, i + 1);
+        s[i] = skb_gather(&f, src[i], 100, i);
+    }
+    cr_assert_eq(f.nd->xmit(f.nic->self, s[0]), 0); /* sending */
+    cr_assert_eq(f.nd->xmit(f.nic->self, s[1]), 0); /* loaded in the other buffer */
+    cr_assert_eq(f.nd->xmit(f.nic->self, s[2]), -EAGAIN);
+    cr_assert_eq(nic_stat(&f, "tx_busy"), 1);
+    cr_assert_eq(f.u.tx_ready, 0);
+    lt_poll(f.dev, 8); /* the first transmission ends */
+    lt_poll(f.nic, 8); /* PTX: the second starts, room for one */
+    cr_assert_eq(f.u.tx_ready, 1);
+    cr_assert_eq(f.nd->xmit(f.nic->self, s[2]), 0);
+    for (unsigned k = 0; k < 4; k++) {
+        lt_poll(f.dev, 8);
+        lt_poll(f.nic, 8);
+    }
+    for (unsigned i = 0; i < 3; i++) {
+        cr_assert_eq(ne2k_model_take_tx(f.dev->self, out, sizeof(out)), 100);
+        cr_assert_arr_eq(out, src[i], 100, "frame %u out of order or damaged", i);
+    }
+    cr_assert_eq(ne2k_model_take_tx(f.dev->self, out, sizeof(out)), 0);
+    cr_assert_eq(nic_stat(&f, "tx_frames"), 3);
+    cr_assert_eq(dev_stat(&f, "tx_overlap"), 0);
+    fx_done(&f);
+}
+
+/* ----- receive -------------------------------------------------------------- */
+
+Test(nic_pio, rx_every_length_through_the_ring)
+{
+    struct fx f;
+    fx_make(&f, NULL, NULL);
+    static uint8_t fr[1514];
+    for (uint32_t len = 60; len <= 1514; len++) {
+        frame_make(fr, len, prom_mac, len);
+        cr_assert_eq(ne2k_model_inject(f.dev->self, fr, len), 0, "len %u", len);
+        unsigned before = f.u.rx_n;
+        lt_poll(f.nic, 16);
+        cr_assert_eq(f.u.rx_n, before + 1, "len %u not received", len);
+        cr_assert_eq(f.u.last_len, len);
+        cr_assert_arr_eq(f.u.last, fr, len, "len %u: content", len);
+    }
+    cr_assert_eq(nic_stat(&f, "rx_frames"), 1455);
+    cr_assert_eq(nic_stat(&f, "rx_bad"), 0);
+    cr_assert_eq(dev_stat(&f, "rdma_misuse"), 0);
+    fx_done(&f);
+}
+
+Test(nic_pio, rx_batch_wraps_in_order_within_budget)
+{
+    struct fx f;
+    fx_make(&f, (const char *const[]){"rx_budget=3", NULL}, NULL);
+    static uint8_t fr[1514];
+    for (unsigned round = 0; round < 10; round++) {
+        for (unsigned i = 0; i < 8; i++) { /* 8 x 6 pages of the ring's 51 */
+            frame_make(fr, 1514 - i * 97, prom_mac, round * 8 + i);
+            cr_assert_eq(ne2k_model_inject(f.dev->self, fr, 1514 - i * 97), 0);
+        }
+        unsigned before = f.u.rx_n;
+        cr_assert_eq(lt_poll(f.nic, 64), 3);
+        for (unsigned k = 0; k < 4; k++)
+            lt_poll(f.nic, 64);
+        cr_assert_eq(f.u.rx_n, before + 8);
+    }
+    for (unsigned i = 0; i < 64; i++)
+        cr_assert_eq(f.u.seq[i], i, "frame %u out of order", i);
+    fx_done(&f);
+}
+
+Test(nic_pio, rx_short_frame_padded)
+{
+    struct fx f;
+    fx_make(&f, NULL, NULL);
+    uint8_t fr[42];
+    frame_make(fr, 42, bcast, 5);
+    cr_assert_eq(ne2k_model_inject(f.dev->self, fr, 42), 0);
+    lt_poll(f.nic, 16);
+    cr_assert_eq(f.u.rx_n, 1);
+    cr_assert_eq(f.u.last_len, 60);
+    cr_assert_arr_eq(f.u.last, fr, 42);
+    for (unsigned i = 42; i < 60; i++)
+        cr_assert_eq(f.u.last[i], 0);
+    cr_assert(f.u.last_flags & LYRA_SKB_F_BCAST);
+    cr_assert_eq(dev_stat(&f, "rx_padded"), 1);
+    fx_done(&f);
+}
+
+Test(nic_pio, rx_oversize_dropped_and_counted)
+{
+    struct fx f;
+    fx_make(&f, NULL, NULL);
+    static uint8_t fr[1600];
+    frame_make(fr, 1515, prom_mac, 1);
+    cr_assert_eq(ne2k_model_inject(f.dev->self, fr, 1515), -EMSGSIZE);
+    lt_poll(f.nic, 16);
+    cr_assert_eq(f.u.rx_n, 0);
+    cr_assert_eq(dev_stat(&f, "rx_oversize"), 1);
+    frame_make(fr, 1514, prom_mac, 2);
+    cr_assert_eq(ne2k_model_inject(f.dev->self, fr, 1514), 0);
+    lt_poll(f.nic, 16);
+    cr_assert_eq(f.u.rx_n, 1);
+    fx_done(&f);
+}
+
+Test(nic_pio, rx_filter_broadcast_multicast_promisc)
+{
+    struct fx f;
+    fx_make(&f, NULL, NULL);
+    const uint8_t mc[6] = {0x01, 0x00, 0x5e, 0x00, 0x00, 0x01};
+    const uint8_t other[6] = {0x02, 0x09, 0, 0, 0, 9};
+    uint8_t fr[80];
+    frame_make(fr, 80, mc, 1);
+    cr_assert_eq(ne2k_model_inject(f.dev->self, fr, 80), -ENOENT);
+    frame_make(fr, 80, other, 2);
+    cr_assert_eq(ne2k_model_inject(f.dev->self, fr, 80), -ENOENT);
+    cr_assert_eq(f.nd->set_rx_mode(f.nic->self, true, false), 0);
+    frame_make(fr, 80, mc, 3);
+    cr_assert_eq(ne2k_model_inject(f.dev->self, fr, 80), 0);
+    lt_poll(f.nic, 16);
+    cr_assert_eq(f.u.rx_n, 1);
+    cr_assert(f.u.last_flags & LYRA_SKB_F_MCAST);
+    frame_make(fr, 80, other, 4);
+    cr_assert_eq(ne2k_model_inject(f.dev->self, fr, 80), -ENOENT);
+    cr_assert_eq(f.nd->set_rx_mode(f.nic->self, false, true), 0);
+    cr_assert_eq(ne2k_model_inject(f.dev->self, fr, 80), 0);
+    lt_poll(f.nic, 16);
+    cr_assert_eq(f.u.rx_n, 2);
+    cr_assert_eq(f.u.last_flags & (LYRA_SKB_F_HOST | LYRA_SKB_F_BCAST | LYRA_SKB_F_MCAST), 0);
+    fx_done(&f);
+}
+
+Test(nic_pio, rx_overflow_recovery)
+{
+    struct fx f;
+    fx_make(&f, NULL, NULL);
+    static uint8_t fr[1000];
+    unsigned ok = 0, refused = 0;
+    for (unsigned i = 0; i < 20; i++) { /* 4 pages each: 12 fit in 51 */
+        frame_make(fr, 1000, prom_mac, i);
+        int r = ne2k_model_inject(f.dev->self, fr, 1000);
+        if (r == 0)
+            ok++;
+        else
+            refused++;
+    }
+    cr_assert_eq(ok, 12);
+    cr_assert_eq(dev_stat(&f, "rx_overflow"), 1);
+    cr_assert_eq(dev_stat(&f, "rx_missed"), 8); /* the overflowing one and 7 after it */
+    /* Until the driver recovers, the card receives nothing. */
+    frame_make(fr, 100, prom_mac, 99);
+    cr_assert_eq(ne2k_model_inject(f.dev->self, fr, 100), -EAGAIN);
+    for (unsigned k = 0; k < 4; k++)
+        lt_poll(f.nic, 64);
+    cr_assert_eq(nic_stat(&f, "rx_overflow"), 1);
+    cr_assert_eq(f.u.rx_n, 12);
+    for (unsigned i = 0; i < 12; i++)
+        cr_assert_eq(f.u.seq[i], i);
+    cr_assert_eq(nic_stat(&f, "rx_missed"), 9);
+    /* And receives again. */
+    for (unsigned i = 0; i < 5; i++) {
+        frame_make(fr, 300, prom_mac, 100 + i);
+        cr_assert_eq(ne2k_model_inject(f.dev->self, fr, 300), 0);
+    }
+    lt_poll(f.nic, 64);
+    cr_assert_eq(f.u.rx_n, 17);
+    cr_assert_eq(f.u.seq[16], 104);
+    cr_assert_eq(nic_stat(&f, "rx_bad"), 0);
+    fx_done(&f);
+}
+
+Test(nic_pio, rx_overflow_with_small_budget_and_no_buffers)
+{
+    struct fx f;
+    fx_make(&f, (const char *const[]){"rx_budget=1", NULL}, NULL);
+    static uint8_t fr[1514];
+    /* Hold most skbs so receive runs short of buffers. */
+    struct lyra_skb *held[SKB_COUNT];
+    unsigned nh = 0;
+    while (nh < SKB_COUNT - 2 && (held[nh] = f.so->alloc_rx(f.skb->self, 100)))
+        nh++;
+    for (unsigned i = 0; i < 12; i++) {
+        frame_make(fr, 1514, prom_mac, i);
+        ne2k_model_inject(f.dev->self, fr, 1514);
+    }
+    cr_assert_eq(dev_stat(&f, "rx_overflow"), 1);
+    for (unsigned k = 0; k < 20; k++)
+        lt_poll(f.nic, 64);
+    cr_assert_eq(f.u.rx_n + nic_stat(&f, "rx_nobuf"), 8);
+    while (nh)
+        lyra_skb_free(held[--nh]);
+    frame_make(fr, 200, prom_mac, 50);
+    cr_assert_eq(ne2k_model_inject(f.dev->self, fr, 200), 0);
+    lt_poll(f.nic, 64);
+    cr_assert_eq(f.u.seq[f.u.rx_n - 1], 50);
+    fx_done(&f);
+}
+
+/* ----- bounded waits ------------------------------------------------------- */
+
+Test(nic_pio, model_without_rdc_times_out_counted)
+{
+    struct fx f;
+    fx_make(&f, (const char *const[]){"wait_spins=50", NULL}, NULL);
+    ne2k_model_set_faults(f.dev->self, NE2K_FAULT_NO_RDC);
+    uint8_t src[100];
+    frame_make(src, 100, bcast, 1);
+    struct lyra_skb *s = skb_gather(&f, src, 100, 0);
+    cr_assert_eq(f.nd->xmit(f.nic->self, s), -ETIMEDOUT);
+    lyra_skb_free(s); /* the caller keeps it on error */
+    cr_assert_eq(nic_stat(&f, "rdma_timeout"), 1);
+    uint8_t fr[100];
+    frame_make(fr, 100, prom_mac, 2);
+    cr_assert_eq(ne2k_model_inject(f.dev->self, fr, 100), 0);
+    lt_poll(f.nic, 16); /* the header read never completes */
+    cr_assert_eq(f.u.rx_n, 0);
+    cr_assert_geq(nic_stat(&f, "rdma_timeout"), 2);
+    ne2k_model_set_faults(f.dev->self, 0);
+    lt_poll(f.nic, 16); /* PRX was taken: the frame waits for the next one */
+    frame_make(fr, 100, prom_mac, 3);
+    cr_assert_eq(ne2k_model_inject(f.dev->self, fr, 100), 0);
+    lt_poll(f.nic, 16);
+    cr_assert_eq(f.u.rx_n, 2);
+    fx_done(&f);
+}
+
+/* ----- scripted fake bus --------------------------------------------------- */
+
+struct acc {
+    char op; /* 'r' inb, 'w' outb, 'I' inw/insw, 'O' outw/outsw */
+    uint8_t page;
+    uint8_t port;
+    uint16_t v;
+};
+
+struct fbus {
+    struct acc log[4096];
+    unsigned n, delays;
+    uint8_t cr;
+    bool no_rdc, no_rst;
+    unsigned prom_pos;
+};
+
+static void rec(struct fbus *b, char op, uint32_t port, uint16_t v)
+{
+    if (b->n < 4096)
+        b->log[b->n++] = (struct acc){op, (uint8_t)(b->cr >> 6), (uint8_t)port, v};
+}
+
+static uint8_t fb_inb(void *self, uint32_t port)
+{
+    struct fbus *b = self;
+    uint8_t v = 0;
+    if (port == NE_CR)
+        v = b->cr;
+    else if (port == NE_ISR && (b->cr >> 6) == 0)
+        v = (uint8_t)((b->no_rst ? 0 : ISR_RST) | (b->no_rdc ? 0 : ISR_RDC));
+    else if (port == NE_RESET)
+        b->prom_pos = 0;
+    rec(b, 'r', port, v);
+    return v;
+}
+
+static uint16_t fb_inw(void *self, uint32_t port)
+{
+    struct fbus *b = self;
+    uint16_t v = 0;
+    if (port == NE_DATA) {
+        unsigned i = b->prom_pos++;
+        uint8_t x = i < 6 ? prom_mac[i] : 0;
+        v = (uint16_t)(x | (x << 8));
+    }
+    rec(b, 'I', port, v);
+    return v;
+}
+
+static void fb_outb(void *self, uint32_t port, uint8_t v)
+{
+    struct fbus *b = self;
+    rec(b, 'w', port, v);
+    if (port == NE_CR)
+        b->cr = v;
+}
+
+static void fb_outw(void *self, uint32_t port, uint16_t v)
+{
+    rec(self, 'O', port, v);
+}
+
+static void fb_insw(void *self, uint32_t port, void *buf, size_t count)
+{
+    uint8_t *p = buf;
+    for (size_t i = 0; i < count; i++) {
+        uint16_t w = fb_inw(self, port);
+        p[2 * i] = (uint8_t)w;
+        p[2 * i + 1] = (uint8_t)(w >> 8);
+    }
+}
+
+static void fb_outsw(void *self, uint32_t port, const void *buf, size_t count)
+{
+    const uint8_t *p = buf;
+    for (size_t i = 0; i < count; i++)
+        fb_outw(self, port, (uint16_t)(p[2 * i] | (p[2 * i + 1] << 8)));
+}
+
+static void fb_delay(void *self, unsigned us)
+{
+    ((struct fbus *)self)->delays += us;
+}
+
+static const struct lyra_bus_ops fb_ops = {
+    .hdr = LYRA_OPS_HDR(LYRA_BUS_IFACE, LYRA_BUS_MAJOR, LYRA_BUS_MINOR, struct lyra_bus_ops),
+    .inb = fb_inb,
+    .inw = fb_inw,
+    .outb = fb_outb,
+    .outw = fb_outw,
+    .insw = fb_insw,
+    .outsw = fb_outsw,
+    .delay_us = fb_delay,
+};
+
+struct fbx {
+    struct lt_inst *os, *skb, *nic;
+};
+
+static int fbx_start(struct fbx *x, struct fbus *b, const char *const *nic_p)
+{
+    x->os = lt_create(&lyra_component_fake_os, NULL);
+    x->skb = lt_create(&lyra_component_skb_copy, (const char *const[]){"count=8", NULL});
+    x->nic = lt_create(&lyra_component_nic_pio, nic_p);
+    cr_assert_eq(lt_bind(x->skb, "os", x->os), 0);
+    cr_assert_eq(lt_bind_raw(x->nic, "bus", &fb_ops, b), 0);
+    cr_assert_eq(lt_bind(x->nic, "skb", x->skb), 0);
+    cr_assert_eq(lt_bind(x->nic, "os", x->os), 0);
+    cr_assert_eq(lt_start(x->os), 0);
+    cr_assert_eq(lt_start(x->skb), 0);
+    return lt_start(x->nic);
+}
+
+static void fbx_done(struct fbx *x)
+{
+    lt_destroy(x->nic);
+    lt_destroy(x->skb);
+    lt_destroy(x->os);
+}
+
+/* Index of the first access matching, from `from`; fails when absent. */
+static unsigned find(const struct fbus *b, unsigned from, char op, int page, uint8_t port, int v)
+{
+    for (unsigned i = from; i < b->n; i++) {
+        const struct acc *a = &b->log[i];
+        if (a->op == op && a->port == port && (page < 0 || a->page == page) &&
+            (v < 0 || a->v == v))
+            return i;
+    }
+    cr_assert_fail("no %c port 0x%02x page %d value %d after access %u", op, port, page, v,
+                   from);
+    return 0;
+}
+
+Test(nic_pio, init_sequence_order)
+{
+    static struct fbus b;
+    memset(&b, 0, sizeof(b));
+    struct fbx x;
+    cr_assert_eq(fbx_start(&x, &b, NULL), 0);
+    /* reset first */
+    cr_assert_eq(b.log[0].op, 'r');
+    cr_assert_eq(b.log[0].port, NE_RESET);
+    unsigned rst = find(&b, 0, 'r', 0, NE_ISR, -1);
+    /* PROM: word mode, 32 bytes from 0, remote read, 16 words */
+    unsigned dcr = find(&b, rst, 'w', 0, NE_DCR, DCR_WORD);
+    unsigned cnt = find(&b, dcr, 'w', 0, NE_RBCR0, 32);
+    unsigned rd = find(&b, cnt, 'w', -1, NE_CR, CR_RD0 | CR_STA);
+    unsigned w0 = find(&b, rd, 'I', -1, NE_DATA, -1);
+    cr_assert_eq(b.log[w0 + 15].op, 'I');
+    /* the datasheet's initialisation */
+    unsigned stop = find(&b, w0 + 16, 'w', 0, NE_CR, CR_RD2 | CR_STP);
+    unsigned dcr2 = find(&b, stop, 'w', 0, NE_DCR, DCR_WORD);
+    unsigned rb0 = find(&b, dcr2, 'w', 0, NE_RBCR0, 0);
+    unsigned rcr = find(&b, rb0, 'w', 0, NE_RCR, RCR_MON);
+    unsigned tcr = find(&b, rcr, 'w', 0, NE_TCR, TCR_LB0);
+    unsigned ps = find(&b, tcr, 'w', 0, NE_PSTART, 0x4c);
+    unsigned bn = find(&b, tcr, 'w', 0, NE_BNRY, 0x7f);
+    unsigned pe = find(&b, tcr, 'w', 0, NE_PSTOP, 0x80);
+    unsigned isr = find(&b, tcr, 'w', 0, NE_ISR, 0xff);
+    cr_assert(ps < isr && bn < isr && pe < isr);
+    unsigned imr = find(&b, isr, 'w', 0, NE_IMR, -1);
+    unsigned par = find(&b, imr, 'w', 1, NE_PAR0, prom_mac[0]);
+    for (unsigned i = 1; i < 6; i++)
+        find(&b, par, 'w', 1, (uint8_t)(NE_PAR0 + i), prom_mac[i]);
+    unsigned curr = find(&b, imr, 'w', 1, NE_CURR, 0x4c);
+    unsigned sta = find(&b, curr, 'w', 0, NE_CR, CR_RD2 | CR_STA);
+    unsigned tcr0 = find(&b, sta, 'w', 0, NE_TCR, 0);
+    unsigned rcr2 = find(&b, sta, 'w', 0, NE_RCR, RCR_AB);
+    cr_assert(tcr0 > sta && rcr2 > sta);
+    fbx_done(&x);
+}
+
+Test(nic_pio, reset_without_answer_is_bounded)
+{
+    static struct fbus b;
+    memset(&b, 0, sizeof(b));
+    b.no_rst = true;
+    struct fbx x;
+    cr_assert_eq(fbx_start(&x, &b, (const char *const[]){"wait_spins=100", NULL}), -ENODEV);
+    cr_assert_eq(lt_stat(x.nic, "reset_timeout"), 1);
+    cr_assert_leq(b.n, 110);
+    fbx_done(&x);
+}
+
+Test(nic_pio, rdc_never_set_is_bounded)
+{
+    static struct fbus b;
+    memset(&b, 0, sizeof(b));
+    b.no_rdc = true;
+    struct fbx x;
+    cr_assert_eq(fbx_start(&x, &b, (const char *const[]){"wait_spins=200", NULL}), -ETIMEDOUT);
+    cr_assert_eq(lt_stat(x.nic, "rdma_timeout"), 1);
+    cr_assert_leq(b.delays, 200 + 10);
+    /* the transfer was aborted (RD2) after the timeout */
+    unsigned last_isr = 0;
+    for (unsigned i = 0; i < b.n; i++)
+        if (b.log[i].op == 'r' && b.log[i].port == NE_ISR)
+            last_isr = i;
+    find(&b, last_isr, 'w', -1, NE_CR, -1);
+    fbx_done(&x);
+}
