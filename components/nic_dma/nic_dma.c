@@ -1,0 +1,710 @@
+/* Component `nic_dma`: Intel 8254x (e1000) descriptor-ring DMA driver.
+ *
+ * Provides netdev 1.0 to one user; uses bus (the card), skb (receive
+ * buffers) and os (memory for the ring bookkeeping, logging). Runs in
+ * poll mode: the poll hook reads ICR (read to clear), reclaims finished
+ * transmits and hands received frames up.
+ *
+ * Receive: rx_ring descriptors, each with a page-sized (4096) buffer from
+ * one dma_alloc. A frame is copied from its DMA buffer into an skb from
+ * alloc_rx (counted: rx_copy_bytes) and the descriptor is re-armed at once;
+ * an empty skb pool drops the frame (rx_nobuf), never the ring.
+ *
+ * Transmit: one descriptor per part of the skb (linear part, then each
+ * segment, each mapped with dma_map), EOP|IFCS|RS on the last; a TCP/IP
+ * context descriptor first when the checksum is offloaded and the context
+ * changed. The hardware pads short frames (TCTL.PSP). When the ring is
+ * short, xmit returns -EAGAIN and tx_ready follows once enough descriptors
+ * are back (DD, written back for RS). */
+#include <errno.h>
+#include <stdbool.h>
+#include <string.h>
+
+#include "e1000_desc.h"
+#include "e1000_hw.h"
+#include "e1000_regs.h"
+#include "lyra/bus.h"
+#include "lyra/component.h"
+#include "lyra/diag.h"
+#include "lyra/netdev.h"
+#include "lyra/os.h"
+#include "lyra/skb.h"
+
+#define WHO "nic_dma"
+#define RX_BUF_SIZE 4096u
+#define RING_ALIGN 128u
+/* a frame takes at most a context, the linear part and every segment split
+ * in two at a page boundary */
+#define TX_MAX_DESC (2u + 2u * LYRA_SKB_MAX_SEGS)
+#define TX_MAX_PARTS (1u + 2u * LYRA_SKB_MAX_SEGS)
+#define FRAME_MAX (LYRA_ETH_FRAME_MAX + 4u) /* room for an 802.1Q tag */
+
+#define NIC_DMA_STATS(X) \
+    X(tx_frames)         \
+    X(tx_bytes)          \
+    X(tx_busy)           \
+    X(tx_errors)         \
+    X(tx_dma_errors)     \
+    X(tx_csum_offload)   \
+    X(tx_ctx_desc)       \
+    X(rx_frames)         \
+    X(rx_bytes)          \
+    X(rx_nobuf)          \
+    X(rx_errors)         \
+    X(rx_copy_bytes)     \
+    X(rx_csum_ok)        \
+    X(rx_csum_bad)       \
+    X(rx_overruns)       \
+    X(rx_no_user)        \
+    X(link_changes)      \
+    X(eeprom_csum_bad)
+
+struct nic_dma_stats {
+#define F(n) uint64_t n;
+    NIC_DMA_STATS(F)
+#undef F
+};
+
+struct tx_slot {
+    const void *map_ptr; /* memory mapped for this descriptor (NULL: context) */
+    uint32_t map_len;
+    uint32_t last;       /* on a frame's first slot: its last slot */
+    struct lyra_skb *skb; /* on a frame's last slot */
+};
+
+struct nic_dma {
+    const struct lyra_bus_ops *bus;
+    void *bself;
+    const struct lyra_skb_ops *so;
+    void *sself;
+    struct lyra_os os;
+    const struct lyra_netdev_events *ev;
+    void *user;
+    struct e1000_hw hw;
+
+    uint32_t rx_n, tx_n, rx_budget;
+    bool csum_tx, csum_rx, page_contig;
+
+    bool started, opened, link_up;
+    uint8_t mac[6];
+    uint32_t rctl;
+
+    uint8_t *rx_ring, *rx_bufs;
+    uint64_t rx_ring_bus, rx_bufs_bus;
+    uint32_t rx_next;
+    bool rx_discard; /* dropping the rest of a multi-descriptor frame */
+
+    uint8_t *tx_ring;
+    uint64_t tx_ring_bus;
+    struct tx_slot *tx_slots;
+    uint32_t tx_head, tx_tail, tx_free;
+    bool ctx_valid, tx_stopped;
+    uint8_t ctx_css, ctx_cso;
+    uint32_t tx_need;
+
+    struct nic_dma_stats st;
+};
+
+static inline uint32_t ring_next(uint32_t i, uint32_t n)
+{
+    return i + 1 == n ? 0 : i + 1;
+}
+
+/* ----- transmit ----------------------------------------------------------- */
+
+/* Gives back finished frames (DD on their last descriptor). Returns how
+ * many. tx_ready goes up only when notify is set (from poll: never from
+ * inside xmit, so a user is not re-entered from its own call). */
+static unsigned tx_clean(struct nic_dma *n, bool notify)
+{
+    unsigned done = 0;
+    while (n->tx_free < n->tx_n - 1) {
+        uint32_t first = n->tx_head;
+        uint32_t last = n->tx_slots[first].last;
+        if (!(e1000_txd_status(n->tx_ring + (size_t)last * E1000_DESC_SIZE) & E1000_TXD_STAT_DD))
+            break;
+        struct lyra_skb *skb = n->tx_slots[last].skb;
+        for (uint32_t i = first;; i = ring_next(i, n->tx_n)) {
+            struct tx_slot *s = &n->tx_slots[i];
+            if (s->map_ptr)
+                n->bus->dma_unmap(n->bself, s->map_ptr, s->map_len);
+            *s = (struct tx_slot){0};
+            n->tx_free++;
+            if (i == last)
+                break;
+        }
+        lyra_skb_free(skb);
+        n->tx_head = ring_next(last, n->tx_n);
+        done++;
+    }
+    if (notify && n->tx_stopped && n->tx_free >= n->tx_need) {
+        n->tx_stopped = false;
+        if (n->ev && n->ev->tx_ready)
+            n->ev->tx_ready(n->user);
+    }
+    return done;
+}
+
+struct part {
+    const uint8_t *p;
+    uint32_t len;
+    uint64_t bus;
+};
+
+/* Splits the frame into DMA parts: the linear part, then each segment (in
+ * two where it crosses a page, when page_contig is on). */
+static unsigned tx_parts(const struct nic_dma *n, const struct lyra_skb *skb, struct part *pt)
+{
+    unsigned k = 0;
+    if (skb->len)
+        pt[k++] = (struct part){skb->data, skb->len, 0};
+    for (unsigned i = 0; i < skb->nseg; i++) {
+        const uint8_t *p = skb->seg[i].ptr;
+        uint32_t len = skb->seg[i].len;
+        if (!len)
+            continue;
+        uint32_t in_page = RX_BUF_SIZE - (uint32_t)((uintptr_t)p & (RX_BUF_SIZE - 1));
+        if (n->page_contig && len > in_page) {
+            pt[k++] = (struct part){p, in_page, 0};
+            p += in_page;
+            len -= in_page;
+        }
+        pt[k++] = (struct part){p, len, 0};
+    }
+    return k;
+}
+
+static int nd_xmit(void *self, struct lyra_skb *skb)
+{
+    struct nic_dma *n = self;
+    if (!n->started)
+        return -ENETDOWN;
+    if (!skb || skb->nseg > LYRA_SKB_MAX_SEGS || (skb->len && !skb->data)) {
+        n->st.tx_errors++;
+        return -EINVAL;
+    }
+    uint64_t total = skb->len;
+    for (unsigned i = 0; i < skb->nseg; i++) {
+        if (skb->seg[i].len && !skb->seg[i].ptr) {
+            n->st.tx_errors++;
+            return -EINVAL;
+        }
+        total += skb->seg[i].len;
+    }
+    bool tagged = skb->len >= LYRA_ETH_HLEN && skb->data[12] == 0x81 && skb->data[13] == 0x00;
+    uint32_t max = tagged ? FRAME_MAX : LYRA_ETH_FRAME_MAX;
+    if (total < LYRA_ETH_HLEN || total > max) {
+        n->st.tx_errors++;
+        return total > max ? -EMSGSIZE : -EINVAL;
+    }
+    bool csum = (skb->flags & LYRA_SKB_F_CSUM_TX) != 0;
+    uint32_t css = skb->csum_start, cso = (uint32_t)skb->csum_start + skb->csum_off;
+    if (csum) {
+        if (!n->csum_tx) {
+            n->st.tx_errors++;
+            return -EOPNOTSUPP;
+        }
+        if (css < LYRA_ETH_HLEN || css > 255 || cso > 255 || cso + 2 > total) {
+            n->st.tx_errors++;
+            return -EINVAL;
+        }
+    }
+    struct part pt[TX_MAX_PARTS];
+    unsigned np = tx_parts(n, skb, pt);
+    bool new_ctx = csum && !(n->ctx_valid && n->ctx_css == css && n->ctx_cso == cso);
+    uint32_t need = np + (new_ctx ? 1u : 0u);
+    if (need > n->tx_free)
+        tx_clean(n, false);
+    if (need > n->tx_free) {
+        n->st.tx_busy++;
+        n->tx_stopped = true;
+        n->tx_need = need;
+        return -EAGAIN;
+    }
+    for (unsigned i = 0; i < np; i++) {
+        int r = n->bus->dma_map(n->bself, pt[i].p, pt[i].len, &pt[i].bus);
+        if (r) {
+            while (i--)
+                n->bus->dma_unmap(n->bself, pt[i].p, pt[i].len);
+            n->st.tx_dma_errors++;
+            return r < 0 ? r : -EFAULT;
+        }
+    }
+
+    uint32_t first = n->tx_tail, idx = first, last = first;
+    if (new_ctx) {
+        /* TCP/UDP checksum from css to the end, stored at cso; the stack
+         * has put the pseudo-header sum there (manual 3.3.6) */
+        e1000_txd_context(n->tx_ring + (size_t)idx * E1000_DESC_SIZE, 0, 0, 0, (uint8_t)css,
+                          (uint8_t)cso, 0, E1000_TXD_TUCMD_IP);
+        n->tx_slots[idx] = (struct tx_slot){0};
+        n->ctx_valid = true;
+        n->ctx_css = (uint8_t)css;
+        n->ctx_cso = (uint8_t)cso;
+        n->st.tx_ctx_desc++;
+        last = idx;
+        idx = ring_next(idx, n->tx_n);
+    }
+    for (unsigned i = 0; i < np; i++) {
+        uint8_t *d = n->tx_ring + (size_t)idx * E1000_DESC_SIZE;
+        uint8_t cmd = E1000_TXD_CMD_IFCS;
+        if (i + 1 == np)
+            cmd |= E1000_TXD_CMD_EOP | E1000_TXD_CMD_RS;
+        if (csum)
+            e1000_txd_data(d, pt[i].bus, pt[i].len, cmd, E1000_TXD_POPTS_TXSM);
+        else
+            e1000_txd_legacy(d, pt[i].bus, (uint16_t)pt[i].len, cmd);
+        n->tx_slots[idx] = (struct tx_slot){.map_ptr = pt[i].p, .map_len = pt[i].len};
+        last = idx;
+        idx = ring_next(idx, n->tx_n);
+    }
+    n->tx_slots[first].last = last;
+    n->tx_slots[last].skb = skb;
+    n->tx_free -= need;
+    n->tx_tail = idx;
+    n->tx_stopped = false; /* the user got through: no tx_ready owed */
+    n->st.tx_frames++;
+    n->st.tx_bytes += total;
+    if (csum)
+        n->st.tx_csum_offload++;
+    /* descriptors are in memory before the tail moves */
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    e1000_wr(&n->hw, E1000_TDT, idx);
+    return 0;
+}
+
+/* Drops every frame still on the ring (stop). */
+static void tx_purge(struct nic_dma *n)
+{
+    while (n->tx_free < n->tx_n - 1) {
+        struct tx_slot *s = &n->tx_slots[n->tx_head];
+        if (s->map_ptr)
+            n->bus->dma_unmap(n->bself, s->map_ptr, s->map_len);
+        if (s->skb)
+            lyra_skb_free(s->skb);
+        *s = (struct tx_slot){0};
+        n->tx_head = ring_next(n->tx_head, n->tx_n);
+        n->tx_free++;
+    }
+}
+
+/* ----- receive ------------------------------------------------------------ */
+
+static void rx_deliver(struct nic_dma *n, const uint8_t *buf, uint32_t len, uint8_t st,
+                       uint8_t err)
+{
+    struct lyra_skb *skb = n->so->alloc_rx(n->sself, len);
+    uint8_t *dst = skb ? lyra_skb_put(skb, len) : NULL;
+    if (!dst) {
+        n->st.rx_nobuf++;
+        lyra_skb_free(skb);
+        return;
+    }
+    memcpy(dst, buf, len);
+    n->st.rx_copy_bytes += len;
+    skb->flags |= LYRA_SKB_F_RX;
+    if (n->csum_rx && !(st & E1000_RXD_STAT_IXSM)) {
+        bool bad = (err & (E1000_RXD_ERR_TCPE | E1000_RXD_ERR_IPE)) != 0;
+        if (bad)
+            n->st.rx_csum_bad++;
+        else if (st & E1000_RXD_STAT_TCPCS) {
+            skb->flags |= LYRA_SKB_F_CSUM_OK;
+            n->st.rx_csum_ok++;
+        }
+    }
+    n->st.rx_frames++;
+    n->st.rx_bytes += len;
+    if (n->ev && n->ev->rx) {
+        n->ev->rx(n->user, skb);
+    } else {
+        n->st.rx_no_user++;
+        lyra_skb_free(skb);
+    }
+}
+
+static unsigned rx_poll(struct nic_dma *n, unsigned budget)
+{
+    unsigned done = 0;
+    bool moved = false;
+    uint32_t last = 0;
+    while (done < budget && n->started) {
+        uint32_t i = n->rx_next;
+        uint8_t *d = n->rx_ring + (size_t)i * E1000_DESC_SIZE;
+        uint8_t st = e1000_rxd_status(d);
+        if (!(st & E1000_RXD_STAT_DD))
+            break;
+        uint32_t len = e1000_rxd_len(d);
+        uint8_t err = e1000_rxd_errors(d);
+        bool eop = (st & E1000_RXD_STAT_EOP) != 0;
+        if (n->rx_discard || !eop || (err & E1000_RXD_ERR_FRAME) || len < LYRA_ETH_HLEN ||
+            len > RX_BUF_SIZE) {
+            /* a frame that needs several buffers cannot happen with
+             * 4096-byte buffers and LPE off: drop all of it */
+            if (!n->rx_discard)
+                n->st.rx_errors++;
+            n->rx_discard = !eop;
+        } else {
+            rx_deliver(n, n->rx_bufs + (size_t)i * RX_BUF_SIZE, len, st, err);
+        }
+        e1000_rxd_arm(d, n->rx_bufs_bus + (uint64_t)i * RX_BUF_SIZE);
+        last = i;
+        moved = true;
+        n->rx_next = ring_next(i, n->rx_n);
+        done++;
+    }
+    if (moved && n->started) {
+        __atomic_thread_fence(__ATOMIC_RELEASE);
+        /* the descriptor just re-armed is the one held back */
+        e1000_wr(&n->hw, E1000_RDT, last);
+    }
+    return done;
+}
+
+/* ----- poll ---------------------------------------------------------------- */
+
+static void link_check(struct nic_dma *n)
+{
+    bool up = e1000_hw_link_up(&n->hw);
+    if (up == n->link_up)
+        return;
+    n->link_up = up;
+    n->st.link_changes++;
+    if (n->ev && n->ev->link)
+        n->ev->link(n->user, up);
+}
+
+static int nic_dma_poll(void *self, unsigned budget)
+{
+    struct nic_dma *n = self;
+    if (!n->started)
+        return 0;
+    uint32_t icr = e1000_rd(&n->hw, E1000_ICR); /* read to clear */
+    if (icr & E1000_ICR_LSC)
+        link_check(n);
+    if (icr & E1000_ICR_RXO)
+        n->st.rx_overruns++;
+    unsigned work = tx_clean(n, true);
+    if (budget > n->rx_budget)
+        budget = n->rx_budget;
+    work += rx_poll(n, budget ? budget : 1);
+    return (int)work;
+}
+
+/* ----- netdev ops ------------------------------------------------------------ */
+
+static int nd_open(void *self)
+{
+    struct nic_dma *n = self;
+    n->opened = true;
+    return 0;
+}
+
+static int nd_close(void *self)
+{
+    struct nic_dma *n = self;
+    n->opened = false;
+    return 0;
+}
+
+static int nd_caps(void *self, struct lyra_netdev_caps *c)
+{
+    struct nic_dma *n = self;
+    memset(c, 0, sizeof(*c));
+    c->mtu = LYRA_ETH_MTU;
+    c->max_segs = LYRA_SKB_MAX_SEGS;
+    c->page_contig = n->page_contig;
+    c->csum_tx = n->csum_tx ? (LYRA_CSUM_TCP | LYRA_CSUM_UDP) : 0;
+    c->csum_rx = n->csum_rx ? (LYRA_CSUM_IPV4 | LYRA_CSUM_TCP | LYRA_CSUM_UDP) : 0;
+    c->link_up = n->link_up;
+    memcpy(c->mac, n->mac, 6);
+    return 0;
+}
+
+static int nd_set_rx_mode(void *self, bool allmulti, bool promisc)
+{
+    struct nic_dma *n = self;
+    uint32_t r = n->rctl & ~(E1000_RCTL_MPE | E1000_RCTL_UPE);
+    if (allmulti || promisc)
+        r |= E1000_RCTL_MPE;
+    if (promisc)
+        r |= E1000_RCTL_UPE;
+    n->rctl = r;
+    if (n->started)
+        e1000_wr(&n->hw, E1000_RCTL, r);
+    return 0;
+}
+
+static const struct lyra_netdev_ops nic_dma_nd_ops = {
+    .hdr = LYRA_OPS_HDR(LYRA_NETDEV_IFACE, LYRA_NETDEV_MAJOR, LYRA_NETDEV_MINOR,
+                        struct lyra_netdev_ops),
+    .open = nd_open,
+    .close = nd_close,
+    .xmit = nd_xmit,
+    .caps = nd_caps,
+    .set_rx_mode = nd_set_rx_mode,
+};
+
+static int nd_attach(void *self, const void *events, void *user)
+{
+    struct nic_dma *n = self;
+    const struct lyra_netdev_events *ev = events;
+    if (ev && ev->hdr.major != LYRA_NETDEV_MAJOR)
+        return -EPROTO;
+    if (n->ev)
+        return -EBUSY; /* one user */
+    n->ev = ev;
+    n->user = user;
+    return 0;
+}
+
+/* ----- slots ---------------------------------------------------------------- */
+
+static bool hdr_ok(const void *ops, uint16_t major)
+{
+    const struct lyra_ops_hdr *h = ops;
+    return h && h->major == major;
+}
+
+static int bind_bus(void *self, unsigned index, const void *ops, void *provider)
+{
+    struct nic_dma *n = self;
+    if (index || !hdr_ok(ops, LYRA_BUS_MAJOR))
+        return -EINVAL;
+    n->bus = ops;
+    n->bself = provider;
+    return 0;
+}
+
+static int bind_skb(void *self, unsigned index, const void *ops, void *provider)
+{
+    struct nic_dma *n = self;
+    if (index || !hdr_ok(ops, LYRA_SKB_MAJOR))
+        return -EINVAL;
+    n->so = ops;
+    n->sself = provider;
+    return 0;
+}
+
+static int bind_os(void *self, unsigned index, const void *ops, void *provider)
+{
+    struct nic_dma *n = self;
+    if (index || !hdr_ok(ops, LYRA_OS_MAJOR))
+        return -EINVAL;
+    n->os.ops = ops;
+    n->os.self = provider;
+    return 0;
+}
+
+/* ----- lifecycle ------------------------------------------------------------ */
+
+enum { P_RX_RING, P_TX_RING, P_CSUM_TX, P_CSUM_RX, P_PAGE_CONTIG, P_RX_BUDGET, P__COUNT };
+
+static int nic_dma_create(void *self, const struct lyra_value *p, struct lyra_diag *d)
+{
+    struct nic_dma *n = self;
+    memset(n, 0, sizeof(*n));
+    n->rx_n = (uint32_t)p[P_RX_RING].u.i;
+    n->tx_n = (uint32_t)p[P_TX_RING].u.i;
+    n->csum_tx = p[P_CSUM_TX].u.b;
+    n->csum_rx = p[P_CSUM_RX].u.b;
+    n->page_contig = p[P_PAGE_CONTIG].u.b;
+    n->rx_budget = (uint32_t)p[P_RX_BUDGET].u.i;
+    int bad = 0;
+    if (n->rx_n % 8) {
+        lyra_diag_add(d, LYRA_E_RANGE, 0,
+                      "nic_dma.rx_ring: %u is not a multiple of 8 (RDLEN must be a multiple "
+                      "of 128 bytes)",
+                      (unsigned)n->rx_n);
+        bad = 1;
+    }
+    if (n->tx_n % 8) {
+        lyra_diag_add(d, LYRA_E_RANGE, 0,
+                      "nic_dma.tx_ring: %u is not a multiple of 8 (TDLEN must be a multiple "
+                      "of 128 bytes)",
+                      (unsigned)n->tx_n);
+        bad = 1;
+    }
+    return bad ? -EINVAL : 0;
+}
+
+static void release(struct nic_dma *n)
+{
+    if (n->tx_slots) {
+        tx_purge(n);
+        n->os.ops->mem_free(n->os.self, n->tx_slots);
+        n->tx_slots = NULL;
+    }
+    if (n->tx_ring)
+        n->bus->dma_free(n->bself, n->tx_ring, (size_t)n->tx_n * E1000_DESC_SIZE);
+    if (n->rx_bufs)
+        n->bus->dma_free(n->bself, n->rx_bufs, (size_t)n->rx_n * RX_BUF_SIZE);
+    if (n->rx_ring)
+        n->bus->dma_free(n->bself, n->rx_ring, (size_t)n->rx_n * E1000_DESC_SIZE);
+    n->tx_ring = n->rx_bufs = n->rx_ring = NULL;
+}
+
+static int nic_dma_start(void *self)
+{
+    struct nic_dma *n = self;
+    if (!n->bus || !n->so || !n->os.ops)
+        return -EINVAL;
+    if (n->started)
+        return 0;
+    n->hw = (struct e1000_hw){.bus = n->bus, .bself = n->bself};
+    int r = e1000_hw_probe(&n->hw);
+    if (r) {
+        lyra_log(&n->os, LYRA_LOG_ERROR, WHO, "no 82540EM (8086:100e) or 82574L (8086:10d3)");
+        return r;
+    }
+    e1000_hw_enable_master(&n->hw);
+    r = e1000_hw_reset(&n->hw);
+    if (!r)
+        r = e1000_hw_read_mac(&n->hw, n->mac);
+    if (r) {
+        lyra_log(&n->os, LYRA_LOG_ERROR, WHO, "%s timed out",
+                 r == -ETIMEDOUT ? "reset or EEPROM read" : "bring-up");
+        return r;
+    }
+    bool eeprom_ok = false;
+    if (!e1000_hw_eeprom_valid(&n->hw, &eeprom_ok) && !eeprom_ok) {
+        /* the MAC may still be right: go on, but say so */
+        n->st.eeprom_csum_bad = 1;
+        lyra_log(&n->os, LYRA_LOG_WARN, WHO, "EEPROM checksum is not 0xbaba");
+    }
+    e1000_hw_set_filter(&n->hw, n->mac);
+
+    r = -ENOMEM;
+    n->rx_ring = n->bus->dma_alloc(n->bself, (size_t)n->rx_n * E1000_DESC_SIZE, RING_ALIGN,
+                                   &n->rx_ring_bus);
+    n->rx_bufs = n->rx_ring ? n->bus->dma_alloc(n->bself, (size_t)n->rx_n * RX_BUF_SIZE,
+                                                RX_BUF_SIZE, &n->rx_bufs_bus)
+                            : NULL;
+    n->tx_ring = n->rx_bufs ? n->bus->dma_alloc(n->bself, (size_t)n->tx_n * E1000_DESC_SIZE,
+                                                RING_ALIGN, &n->tx_ring_bus)
+                            : NULL;
+    n->tx_slots = n->tx_ring ? n->os.ops->mem_alloc(n->os.self,
+                                                    (size_t)n->tx_n * sizeof(struct tx_slot),
+                                                    _Alignof(struct tx_slot))
+                             : NULL;
+    if (!n->tx_slots) {
+        lyra_log(&n->os, LYRA_LOG_ERROR, WHO, "cannot allocate the rings (%u rx, %u tx)",
+                 (unsigned)n->rx_n, (unsigned)n->tx_n);
+        release(n);
+        return r;
+    }
+    memset(n->tx_slots, 0, (size_t)n->tx_n * sizeof(struct tx_slot));
+    memset(n->tx_ring, 0, (size_t)n->tx_n * E1000_DESC_SIZE);
+    for (uint32_t i = 0; i < n->rx_n; i++)
+        e1000_rxd_arm(n->rx_ring + (size_t)i * E1000_DESC_SIZE,
+                      n->rx_bufs_bus + (uint64_t)i * RX_BUF_SIZE);
+    n->rx_next = 0;
+    n->rx_discard = false;
+    n->tx_head = n->tx_tail = 0;
+    n->tx_free = n->tx_n - 1; /* TDT never catches up with TDH */
+    n->ctx_valid = n->tx_stopped = false;
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    e1000_hw_rx_init(&n->hw, n->rx_ring_bus, n->rx_n, n->csum_rx);
+    n->rctl = e1000_rd(&n->hw, E1000_RCTL);
+    e1000_hw_tx_init(&n->hw, n->tx_ring_bus, n->tx_n);
+    e1000_wr(&n->hw, E1000_IMS, E1000_ICR_RXT0 | E1000_ICR_TXDW | E1000_ICR_LSC |
+                                    E1000_ICR_RXO | E1000_ICR_RXDMT0);
+    n->link_up = e1000_hw_link_up(&n->hw);
+    n->started = true;
+    lyra_log(&n->os, LYRA_LOG_INFO, WHO,
+             "%s %02x:%02x:%02x:%02x:%02x:%02x link %s, %u rx / %u tx descriptors",
+             n->hw.variant == E1000_V_82574 ? "82574L" : "82540EM", n->mac[0], n->mac[1],
+             n->mac[2], n->mac[3], n->mac[4], n->mac[5], n->link_up ? "up" : "down",
+             (unsigned)n->rx_n, (unsigned)n->tx_n);
+    if (n->ev && n->ev->link)
+        n->ev->link(n->user, n->link_up);
+    return 0;
+}
+
+static void nic_dma_stop(void *self)
+{
+    struct nic_dma *n = self;
+    if (!n->started)
+        return;
+    e1000_hw_shutdown(&n->hw);
+    n->started = false;
+    release(n);
+}
+
+static void nic_dma_destroy(void *self)
+{
+    nic_dma_stop(self);
+}
+
+static void nic_dma_stats(void *self, struct lyra_stats_sink *sink)
+{
+    struct nic_dma *n = self;
+#define S(x) lyra_stat(sink, #x, n->st.x);
+    NIC_DMA_STATS(S)
+#undef S
+    lyra_stat(sink, "tx_ring_free", n->tx_free);
+    lyra_stat(sink, "link_up", n->link_up);
+}
+
+static const struct lyra_provide nic_dma_provides[] = {
+    {
+        .iface = LYRA_NETDEV_IFACE,
+        .major = LYRA_NETDEV_MAJOR,
+        .minor = LYRA_NETDEV_MINOR,
+        .ops = &nic_dma_nd_ops,
+        .attach = nd_attach,
+        .max_users = 1,
+        .doc = "the e1000 as a netdev: gather transmit, checksum offload, polled receive",
+    },
+};
+
+static const struct lyra_slot nic_dma_slots[] = {
+    {"bus", LYRA_BUS_IFACE, LYRA_BUS_MAJOR, LYRA_BUS_MINOR, 1, 1, NULL, bind_bus,
+     "the card: PCI config, BAR0 registers, DMA memory"},
+    {"skb", LYRA_SKB_IFACE, LYRA_SKB_MAJOR, LYRA_SKB_MINOR, 1, 1, NULL, bind_skb,
+     "receive buffers (frames are copied into them from the DMA buffers)"},
+    {"os", LYRA_OS_IFACE, LYRA_OS_MAJOR, 0, 1, 1, NULL, bind_os,
+     "memory for the ring bookkeeping (at start) and logging"},
+};
+
+static const struct lyra_param nic_dma_params[P__COUNT] = {
+    [P_RX_RING] = {"rx_ring", LYRA_P_INT, "64", 8, 4096,
+                   "receive descriptors, a multiple of 8, each with a 4096-byte DMA buffer "
+                   "(the bus must have rx_ring x 4 KiB of DMA memory: e1000_model.dma_mem)"},
+    [P_TX_RING] = {"tx_ring", LYRA_P_INT, "256", 8, 4096,
+                   "transmit descriptors, a multiple of 8 (one per part of a frame)"},
+    [P_CSUM_TX] = {"csum_tx", LYRA_P_BOOL, "on", 0, -1,
+                   "offload TCP/UDP transmit checksums (context descriptor)"},
+    [P_CSUM_RX] = {"csum_rx", LYRA_P_BOOL, "on", 0, -1,
+                   "let the card verify IPv4/TCP/UDP checksums on receive (RXCSUM)"},
+    [P_PAGE_CONTIG] = {"page_contig", LYRA_P_BOOL, "on", 0, -1,
+                       "ask for DMA segments that do not cross a page (split otherwise)"},
+    [P_RX_BUDGET] = {"rx_budget", LYRA_P_INT, "64", 1, 4096,
+                     "received frames handled per poll step at most"},
+};
+
+LYRA_EXPORT const struct lyra_component lyra_component_nic_dma = {
+    LYRA_COMPONENT_HDR,
+    .name = "nic_dma",
+    .version = "1.0.0",
+    .summary = "Intel 8254x (e1000, 82540EM / 82574L) descriptor-ring DMA driver",
+    .doc = "Brings the card up through `bus` (bus mastering on, CTRL.RST, MAC from the EEPROM "
+           "through EERD, RAL0/RAH0), then runs a receive ring of rx_ring page-sized DMA "
+           "buffers (frames are copied into skbs: rx_copy_bytes) and a transmit ring of "
+           "tx_ring descriptors with one descriptor per skb part. A full transmit ring makes "
+           "xmit return -EAGAIN (tx_busy) and tx_ready follows when descriptors come back. "
+           "Polled: each step reads ICR, reclaims finished transmits and receives up to "
+           "rx_budget frames.",
+    .provides = nic_dma_provides,
+    .n_provides = LYRA_COUNT(nic_dma_provides),
+    .slots = nic_dma_slots,
+    .n_slots = LYRA_COUNT(nic_dma_slots),
+    .params = nic_dma_params,
+    .n_params = LYRA_COUNT(nic_dma_params),
+    .instance_size = sizeof(struct nic_dma),
+    .create = nic_dma_create,
+    .start = nic_dma_start,
+    .stop = nic_dma_stop,
+    .destroy = nic_dma_destroy,
+    .poll = nic_dma_poll,
+    .stats = nic_dma_stats,
+};
