@@ -9,6 +9,7 @@
 
 #include "lyra/bus.h"
 #include "lyra/component.h"
+#include "lyra/inet_csum.h"
 #include "lyra/diag.h"
 #include "lyra/os.h"
 
@@ -215,22 +216,6 @@ static uint16_t ld16be(const uint8_t *p)
     return (uint16_t)(p[0] << 8 | p[1]);
 }
 
-static uint32_t sum16(const uint8_t *p, uint32_t len, uint32_t sum)
-{
-    for (uint32_t i = 0; i + 1 < len; i += 2)
-        sum += (uint32_t)p[i] << 8 | p[i + 1];
-    if (len & 1)
-        sum += (uint32_t)p[len - 1] << 8;
-    return sum;
-}
-
-static uint16_t fold(uint32_t sum)
-{
-    while (sum >> 16)
-        sum = (sum & 0xffff) + (sum >> 16);
-    return (uint16_t)sum;
-}
-
 static uint32_t crc32_eth(const uint8_t *p, size_t len)
 {
     uint32_t c = 0xffffffffu;
@@ -388,7 +373,7 @@ static void insert_csum(struct e1000_model *m, uint8_t *f, uint32_t len, uint32_
         m->st.tx_bad_desc++;
         return;
     }
-    uint16_t c = (uint16_t)~fold(sum16(f + css, end - css, 0));
+    uint16_t c = (uint16_t)~lyra_csum_fold(lyra_csum_add(f + css, end - css, 0));
     if (c == 0)
         c = 0xffff;
     f[cso] = (uint8_t)(c >> 8);
@@ -552,7 +537,7 @@ static void rx_csum(struct e1000_model *m, const uint8_t *f, uint32_t len, uint8
         return;
     if (rx & RXCSUM_IPOFLD) {
         *sta |= RXD_STA_IPCS;
-        if (fold(sum16(ip, ihl, 0)) != 0xffff)
+        if (lyra_csum_fold(lyra_csum_add(ip, ihl, 0)) != 0xffff)
             *err |= RXD_ERR_IPE;
     }
     if (!(rx & RXCSUM_TUOFLD) || (ld16be(ip + 6) & 0x3fff))
@@ -564,9 +549,9 @@ static void rx_csum(struct e1000_model *m, const uint8_t *f, uint32_t len, uint8
         return;
     if (proto == 17 && ld16be(l4 + 6) == 0)
         return; /* UDP without a checksum */
-    uint32_t s = sum16(ip + 12, 8, 0) + proto + l4len;
+    uint32_t s = lyra_csum_add(ip + 12, 8, 0) + proto + l4len;
     *sta |= RXD_STA_TCPCS;
-    if (fold(sum16(l4, l4len, s)) != 0xffff)
+    if (lyra_csum_fold(lyra_csum_add(l4, l4len, s)) != 0xffff)
         *err |= RXD_ERR_TCPE;
 }
 

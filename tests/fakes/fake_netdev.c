@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "lyra/inet_csum.h"
 #include "lyra/os.h"
 
 #define INJECT_MAX 64
@@ -234,22 +235,6 @@ static void pcap_write_tx(struct fake_netdev *nd, const uint8_t *f, uint32_t len
 
 /* ---- checksums ---- */
 
-static uint32_t sum16(const uint8_t *p, size_t n, uint32_t s)
-{
-    for (; n > 1; p += 2, n -= 2)
-        s += (uint32_t)(p[0] << 8 | p[1]);
-    if (n)
-        s += (uint32_t)p[0] << 8;
-    return s;
-}
-
-static uint16_t fold(uint32_t s)
-{
-    while (s >> 16)
-        s = (s & 0xffff) + (s >> 16);
-    return (uint16_t)s;
-}
-
 /* True when the NIC, per csum_rx, verified the frame's TCP or UDP sum. */
 static bool rx_csum_ok(const struct fake_netdev *nd, const uint8_t *f, size_t len)
 {
@@ -260,7 +245,7 @@ static bool rx_csum_ok(const struct fake_netdev *nd, const uint8_t *f, size_t le
     unsigned tot = (unsigned)(ip[2] << 8 | ip[3]);
     if ((ip[0] >> 4) != 4 || ihl < 20 || tot < ihl || 14 + (size_t)tot > len)
         return false;
-    if ((nd->csum_rx & LYRA_CSUM_IPV4) && fold(sum16(ip, ihl, 0)) != 0xffff)
+    if ((nd->csum_rx & LYRA_CSUM_IPV4) && lyra_csum_fold(lyra_csum_add(ip, ihl, 0)) != 0xffff)
         return false;
     if ((ip[6] << 8 | ip[7]) & 0x3fff)
         return false; /* a fragment: no L4 sum to check */
@@ -274,8 +259,8 @@ static bool rx_csum_ok(const struct fake_netdev *nd, const uint8_t *f, size_t le
         return false;
     if (proto == 17 && !(l4[6] | l4[7]))
         return false; /* UDP without a checksum */
-    uint32_t s = sum16(ip + 12, 8, 0) + proto + l4len;
-    return fold(sum16(l4, l4len, s)) == 0xffff;
+    uint32_t s = lyra_csum_add(ip + 12, 8, 0) + proto + l4len;
+    return lyra_csum_fold(lyra_csum_add(l4, l4len, s)) == 0xffff;
 }
 
 /* ---- netdev ops ---- */
@@ -372,7 +357,8 @@ static int fnd_xmit(void *self, struct lyra_skb *skb)
     if (skb->flags & LYRA_SKB_F_CSUM_TX) {
         /* as CHECKSUM_PARTIAL: the field holds the pseudo-header sum */
         uint32_t at = skb->csum_start + (uint32_t)skb->csum_off;
-        uint16_t c = (uint16_t)~fold(sum16(f + skb->csum_start, len - skb->csum_start, 0));
+        uint16_t c = (uint16_t)~lyra_csum_fold(
+            lyra_csum_add(f + skb->csum_start, len - skb->csum_start, 0));
         if (!c)
             c = 0xffff;
         f[at] = (uint8_t)(c >> 8);
