@@ -655,42 +655,6 @@ static int l2_attach(void *self, const void *events, void *user)
 
 /* ----- slots -------------------------------------------------------------- */
 
-static bool hdr_ok(const void *ops, uint16_t major)
-{
-    const struct lyra_ops_hdr *h = ops;
-    return h && h->major == major;
-}
-
-static int bind_lower(void *self, unsigned index, const void *ops, void *provider)
-{
-    struct eth *e = self;
-    if (index || !hdr_ok(ops, LYRA_NETDEV_MAJOR))
-        return -EINVAL;
-    e->nd = ops;
-    e->nd_self = provider;
-    return 0;
-}
-
-static int bind_skb(void *self, unsigned index, const void *ops, void *provider)
-{
-    struct eth *e = self;
-    if (index || !hdr_ok(ops, LYRA_SKB_MAJOR))
-        return -EINVAL;
-    e->skb = ops;
-    e->skb_self = provider;
-    return 0;
-}
-
-static int bind_os(void *self, unsigned index, const void *ops, void *provider)
-{
-    struct eth *e = self;
-    if (index || !hdr_ok(ops, LYRA_OS_MAJOR))
-        return -EINVAL;
-    e->os.ops = ops;
-    e->os.self = provider;
-    return 0;
-}
-
 /* ----- lifecycle ---------------------------------------------------------- */
 
 enum {
@@ -864,7 +828,7 @@ static const struct lyra_slot eth_slots[] = {
         .min = 1,
         .max = 1,
         .events = &eth_nd_events,
-        .bind = bind_lower,
+        LYRA_SLOT_STORE(struct eth, nd, nd_self),
         .doc = "the NIC: frames in (rx, tx_ready, link events) and out",
     },
     {
@@ -874,7 +838,7 @@ static const struct lyra_slot eth_slots[] = {
         .minor = LYRA_SKB_MINOR,
         .min = 1,
         .max = 1,
-        .bind = bind_skb,
+        LYRA_SLOT_STORE(struct eth, skb, skb_self),
         .doc = "buffers for the ARP requests, replies and announcements eth sends itself",
     },
     {
@@ -884,7 +848,7 @@ static const struct lyra_slot eth_slots[] = {
         .minor = 0, /* 1.0 is all eth uses (1.1 added links): any os adapter will do */
         .min = 1,
         .max = 1,
-        .bind = bind_os,
+        LYRA_SLOT_STORE(struct eth, os.ops, os.self),
         .doc = "time and the ARP timer, logging, the ARP table's memory at start",
     },
 };

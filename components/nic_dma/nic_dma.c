@@ -459,42 +459,6 @@ static int nd_attach(void *self, const void *events, void *user)
 
 /* ----- slots ---------------------------------------------------------------- */
 
-static bool hdr_ok(const void *ops, uint16_t major)
-{
-    const struct lyra_ops_hdr *h = ops;
-    return h && h->major == major;
-}
-
-static int bind_bus(void *self, unsigned index, const void *ops, void *provider)
-{
-    struct nic_dma *n = self;
-    if (index || !hdr_ok(ops, LYRA_BUS_MAJOR))
-        return -EINVAL;
-    n->bus = ops;
-    n->bself = provider;
-    return 0;
-}
-
-static int bind_skb(void *self, unsigned index, const void *ops, void *provider)
-{
-    struct nic_dma *n = self;
-    if (index || !hdr_ok(ops, LYRA_SKB_MAJOR))
-        return -EINVAL;
-    n->so = ops;
-    n->sself = provider;
-    return 0;
-}
-
-static int bind_os(void *self, unsigned index, const void *ops, void *provider)
-{
-    struct nic_dma *n = self;
-    if (index || !hdr_ok(ops, LYRA_OS_MAJOR))
-        return -EINVAL;
-    n->os.ops = ops;
-    n->os.self = provider;
-    return 0;
-}
-
 /* ----- lifecycle ------------------------------------------------------------ */
 
 enum { P_RX_RING, P_TX_RING, P_CSUM_TX, P_CSUM_RX, P_PAGE_CONTIG, P_RX_BUDGET, P__COUNT };
@@ -658,12 +622,15 @@ static const struct lyra_provide nic_dma_provides[] = {
 };
 
 static const struct lyra_slot nic_dma_slots[] = {
-    {"bus", LYRA_BUS_IFACE, LYRA_BUS_MAJOR, LYRA_BUS_MINOR, 1, 1, NULL, bind_bus,
-     "the card: PCI config, BAR0 registers, DMA memory"},
-    {"skb", LYRA_SKB_IFACE, LYRA_SKB_MAJOR, LYRA_SKB_MINOR, 1, 1, NULL, bind_skb,
-     "receive buffers (frames are copied into them from the DMA buffers)"},
-    {"os", LYRA_OS_IFACE, LYRA_OS_MAJOR, 0, 1, 1, NULL, bind_os,
-     "memory for the ring bookkeeping (at start) and logging"},
+    {"bus", LYRA_BUS_IFACE, LYRA_BUS_MAJOR, LYRA_BUS_MINOR, 1, 1, NULL, NULL,
+     "the card: PCI config, BAR0 registers, DMA memory",
+     LYRA_SLOT_STORE(struct nic_dma, bus, bself)},
+    {"skb", LYRA_SKB_IFACE, LYRA_SKB_MAJOR, LYRA_SKB_MINOR, 1, 1, NULL, NULL,
+     "receive buffers (frames are copied into them from the DMA buffers)",
+     LYRA_SLOT_STORE(struct nic_dma, so, sself)},
+    {"os", LYRA_OS_IFACE, LYRA_OS_MAJOR, 0, 1, 1, NULL, NULL,
+     "memory for the ring bookkeeping (at start) and logging",
+     LYRA_SLOT_STORE(struct nic_dma, os.ops, os.self)},
 };
 
 static const struct lyra_param nic_dma_params[P__COUNT] = {

@@ -433,42 +433,6 @@ static int nd_attach(void *self, const void *events, void *user)
 
 /* ----- slots -------------------------------------------------------------- */
 
-static bool hdr_ok(const void *ops, uint16_t major)
-{
-    const struct lyra_ops_hdr *h = ops;
-    return h && h->major == major;
-}
-
-static int bind_bus(void *self, unsigned index, const void *ops, void *provider)
-{
-    struct nic_pio *n = self;
-    if (index || !hdr_ok(ops, LYRA_BUS_MAJOR))
-        return -EINVAL;
-    n->bus = ops;
-    n->bus_self = provider;
-    return 0;
-}
-
-static int bind_skb(void *self, unsigned index, const void *ops, void *provider)
-{
-    struct nic_pio *n = self;
-    if (index || !hdr_ok(ops, LYRA_SKB_MAJOR))
-        return -EINVAL;
-    n->skb = ops;
-    n->skb_self = provider;
-    return 0;
-}
-
-static int bind_os(void *self, unsigned index, const void *ops, void *provider)
-{
-    struct nic_pio *n = self;
-    if (index || !hdr_ok(ops, LYRA_OS_MAJOR))
-        return -EINVAL;
-    n->os.ops = ops;
-    n->os.self = provider;
-    return 0;
-}
-
 /* ----- lifecycle ---------------------------------------------------------- */
 
 enum { P_MAC, P_RX_BUDGET, P_TX_BUFS, P_WAIT_SPINS, P_ALLMULTI, P_PROMISC, P__COUNT };
@@ -592,7 +556,7 @@ static const struct lyra_slot nic_slots[] = {
         .min = 1,
         .max = 1,
         .events = NULL,
-        .bind = bind_bus,
+        LYRA_SLOT_STORE(struct nic_pio, bus, bus_self),
         .doc = "the card's port I/O window (ne2k_model on the host, ISA/PCI on bare metal)",
     },
     {
@@ -602,7 +566,7 @@ static const struct lyra_slot nic_slots[] = {
         .minor = LYRA_SKB_MINOR,
         .min = 1,
         .max = 1,
-        .bind = bind_skb,
+        LYRA_SLOT_STORE(struct nic_pio, skb, skb_self),
         .doc = "receive buffers (alloc_rx)",
     },
     {
@@ -612,7 +576,7 @@ static const struct lyra_slot nic_slots[] = {
         .minor = 0,
         .min = 1,
         .max = 1,
-        .bind = bind_os,
+        LYRA_SLOT_STORE(struct nic_pio, os.ops, os.self),
         .doc = "logging",
     },
 };

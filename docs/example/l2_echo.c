@@ -44,24 +44,6 @@ static const struct lyra_l2_events l2_events = {
     .rx = on_rx,
 };
 
-static int bind_l2(void *self, unsigned index, const void *ops, void *provider)
-{
-    struct l2_echo *e = self;
-    (void)index;
-    e->l2 = ops;
-    e->l2_self = provider;
-    return 0;
-}
-
-static int bind_os(void *self, unsigned index, const void *ops, void *provider)
-{
-    struct l2_echo *e = self;
-    (void)index;
-    e->os.ops = ops;
-    e->os.self = provider;
-    return 0;
-}
-
 static int create(void *self, const struct lyra_value *p, struct lyra_diag *d)
 {
     struct l2_echo *e = self;
@@ -91,9 +73,11 @@ static void stats(void *self, struct lyra_stats_sink *s)
 
 static const struct lyra_slot slots[] = {
     {.name = "lower", .iface = LYRA_L2_IFACE, .major = LYRA_L2_MAJOR, .minor = LYRA_L2_MINOR,
-     .min = 1, .max = 1, .bind = bind_l2, .doc = "the Ethernet layer to echo on"},
+     .min = 1, .max = 1, .doc = "the Ethernet layer to echo on",
+     LYRA_SLOT_STORE(struct l2_echo, l2, l2_self)},
     {.name = "os", .iface = LYRA_OS_IFACE, .major = LYRA_OS_MAJOR, .minor = LYRA_OS_MINOR,
-     .min = 1, .max = 1, .bind = bind_os, .doc = "logging"},
+     .min = 1, .max = 1, .doc = "logging",
+     LYRA_SLOT_STORE(struct l2_echo, os.ops, os.self)},
 };
 
 static const struct lyra_param params[] = {

@@ -164,7 +164,7 @@ static int bind_all(struct lyra_stack *s, struct lyra_diag *d)
             }
             user = px;
         }
-        int r = sl->bind(u->self, pb->index, ops, prov);
+        int r = lyra_slot_bind(sl, u->self, pb->index, ops, prov);
         if (!r && pr->attach)
             r = pr->attach(v->self, events, user);
         if (r) {

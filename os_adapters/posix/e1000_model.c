@@ -1014,17 +1014,6 @@ void e1000_model_set_link(void *self, bool up)
 
 /* ----- lifecycle ----------------------------------------------------------- */
 
-static int bind_os(void *self, unsigned index, const void *ops, void *provider)
-{
-    struct e1000_model *m = self;
-    const struct lyra_ops_hdr *h = ops;
-    if (index || !h || h->major != LYRA_OS_MAJOR)
-        return -EINVAL;
-    m->os.ops = ops;
-    m->os.self = provider;
-    return 0;
-}
-
 enum {
     P_LINK,
     P_PCAP,
@@ -1208,8 +1197,9 @@ static const struct lyra_provide model_provides[] = {
 };
 
 static const struct lyra_slot model_slots[] = {
-    {"os", LYRA_OS_IFACE, LYRA_OS_MAJOR, LYRA_OS_MINOR, 1, 1, NULL, bind_os,
-     "memory (DMA arena), logging, and links (os 1.1) when link is set"},
+    {"os", LYRA_OS_IFACE, LYRA_OS_MAJOR, LYRA_OS_MINOR, 1, 1, NULL, NULL,
+     "memory (DMA arena), logging, and links (os 1.1) when link is set",
+     LYRA_SLOT_STORE(struct e1000_model, os.ops, os.self)},
 };
 
 static const struct lyra_param model_params[P__COUNT] = {

@@ -620,17 +620,6 @@ void ne2k_model_set_faults(void *self, unsigned faults)
 
 /* ----- component --------------------------------------------------------- */
 
-static int bind_os(void *self, unsigned index, const void *ops, void *provider)
-{
-    struct ne2k_model *m = self;
-    const struct lyra_ops_hdr *h = ops;
-    if (index || !h || h->major != LYRA_OS_MAJOR)
-        return -EINVAL;
-    m->os.ops = ops;
-    m->os.self = provider;
-    return 0;
-}
-
 enum {
     P_MAC, P_LINK, P_PCAP, P_LOSS, P_DUP, P_REORDER, P_REORDER_DEPTH, P_DELAY, P_CORRUPT,
     P_RATE, P_TX_DEFER, P__COUNT
@@ -753,7 +742,7 @@ static const struct lyra_slot model_slots[] = {
         .minor = 1,
         .min = 1,
         .max = 1,
-        .bind = bind_os,
+        LYRA_SLOT_STORE(struct ne2k_model, os.ops, os.self),
         .doc = "the link (os 1.1 link ops) and logging",
     },
 };

@@ -409,22 +409,6 @@ static int fnd_attach(void *self, const void *events, void *user)
     return 0;
 }
 
-static int bind_skb(void *self, unsigned index, const void *ops, void *provider)
-{
-    struct fake_netdev *nd = self;
-    nd->skb = ops;
-    nd->skb_self = provider;
-    return 0;
-}
-
-static int bind_os(void *self, unsigned index, const void *ops, void *provider)
-{
-    struct fake_netdev *nd = self;
-    nd->os.ops = ops;
-    nd->os.self = provider;
-    return 0;
-}
-
 /* ---- test API ---- */
 
 LYRA_EXPORT int fake_netdev_deliver(void *self, const void *frame, size_t len)
@@ -683,10 +667,12 @@ static const struct lyra_provide fnd_provides[] = {
 };
 
 static const struct lyra_slot fnd_slots[] = {
-    {"skb", LYRA_SKB_IFACE, LYRA_SKB_MAJOR, LYRA_SKB_MINOR, 1, 1, NULL, bind_skb,
-     "receive buffers"},
-    {"os", LYRA_OS_IFACE, LYRA_OS_MAJOR, LYRA_OS_MINOR, 1, 1, NULL, bind_os,
-     "memory at start, time stamps, page size, logs"},
+    {"skb", LYRA_SKB_IFACE, LYRA_SKB_MAJOR, LYRA_SKB_MINOR, 1, 1, NULL, NULL,
+     "receive buffers",
+     LYRA_SLOT_STORE(struct fake_netdev, skb, skb_self)},
+    {"os", LYRA_OS_IFACE, LYRA_OS_MAJOR, LYRA_OS_MINOR, 1, 1, NULL, NULL,
+     "memory at start, time stamps, page size, logs",
+     LYRA_SLOT_STORE(struct fake_netdev, os.ops, os.self)},
 };
 
 LYRA_EXPORT const struct lyra_component lyra_component_fake_netdev = {

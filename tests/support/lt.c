@@ -106,7 +106,7 @@ int lt_bind(struct lt_inst *user, const char *slot, struct lt_inst *prov)
             fprintf(stderr, "lt_bind: %s.%s -> %s: %s\n", user->c->name, slot, prov->c->name, why);
             return r;
         }
-        r = s->bind(user->self, next_index(user, si), p->ops, prov->self);
+        r = lyra_slot_bind(s, user->self, next_index(user, si), p->ops, prov->self);
         if (r)
             return r;
         if (p->attach)
@@ -121,7 +121,7 @@ int lt_bind_raw(struct lt_inst *user, const char *slot, const void *ops, void *p
 {
     unsigned si;
     const struct lyra_slot *s = slot_of(user, slot, &si);
-    return s->bind(user->self, next_index(user, si), ops, prov);
+    return lyra_slot_bind(s, user->self, next_index(user, si), ops, prov);
 }
 
 int lt_start(struct lt_inst *i)

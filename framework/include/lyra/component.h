@@ -7,9 +7,11 @@
 #ifndef LYRA_COMPONENT_H
 #define LYRA_COMPONENT_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "lyra/value.h"
 
@@ -49,7 +51,10 @@ struct lyra_provide {
 };
 
 /* A slot: an interface the component uses. min 0 means optional. Each bound
- * provider is handed over with `bind`, index 0..max-1 in manifest order. */
+ * provider (index 0..max-1 in manifest order) is handed over by `bind`, or,
+ * when bind is NULL, stored by the framework: its ops table at ops_off and
+ * its instance at self_off in the user's instance (arrays of max pointers;
+ * use LYRA_SLOT_STORE). */
 struct lyra_slot {
     const char *name;
     const char *iface;
@@ -58,7 +63,12 @@ struct lyra_slot {
     const void *events; /* the events table this user implements, or NULL */
     int (*bind)(void *self, unsigned index, const void *ops, void *provider);
     const char *doc;
+    size_t ops_off, self_off;
 };
+
+/* .bind = NULL with the fields that receive a provider's table and instance. */
+#define LYRA_SLOT_STORE(TYPE, OPS_FIELD, SELF_FIELD) \
+    .ops_off = offsetof(TYPE, OPS_FIELD), .self_off = offsetof(TYPE, SELF_FIELD)
 
 struct lyra_param {
     const char *name;
@@ -121,6 +131,24 @@ struct lyra_component {
 #else
 #define LYRA_EXPORT
 #endif
+
+/* Binds one provider to a slot: the one place that checks the table's major
+ * version and the index, then calls the slot's bind or stores the pair.
+ * Returns 0 or -EINVAL. */
+static inline int lyra_slot_bind(const struct lyra_slot *s, void *self, unsigned index,
+                                 const void *ops, void *provider)
+{
+    const struct lyra_ops_hdr *h = (const struct lyra_ops_hdr *)ops;
+    if (!h || h->major != s->major || index >= s->max)
+        return -EINVAL;
+    if (s->bind)
+        return s->bind(self, index, ops, provider);
+    if (s->ops_off == s->self_off)
+        return -EINVAL; /* a descriptor with neither bind nor storage */
+    memcpy((char *)self + s->ops_off + index * sizeof(ops), &ops, sizeof(ops));
+    memcpy((char *)self + s->self_off + index * sizeof(provider), &provider, sizeof(provider));
+    return 0;
+}
 
 /* Looks up a slot or parameter by name; NULL/-1 when absent. */
 const struct lyra_slot *lyra_component_slot(const struct lyra_component *c, const char *name,

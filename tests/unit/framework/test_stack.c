@@ -133,3 +133,31 @@ Test(stack, run_without_os_is_refused)
     lyra_stack_destroy(s);
     lyra_plan_free(p);
 }
+
+/* A slot without a bind function: the framework stores each provider. */
+struct stored {
+    int pad;
+    const struct toy_pkt_ops *ops[2];
+    void *self[2];
+};
+
+static const struct lyra_slot store_slot = {
+    .name = "lower", .iface = "pkt", .major = 1, .minor = 0, .min = 1, .max = 2,
+    LYRA_SLOT_STORE(struct stored, ops, self)};
+
+Test(stack, slot_store_binds_by_index_and_checks_the_table)
+{
+    static const struct toy_pkt_ops v1 = {LYRA_OPS_HDR("pkt", 1, 0, struct toy_pkt_ops), NULL};
+    static const struct toy_pkt_ops v2 = {LYRA_OPS_HDR("pkt", 2, 0, struct toy_pkt_ops), NULL};
+    struct stored st = {0};
+    int a, b;
+    cr_assert_eq(lyra_slot_bind(&store_slot, &st, 0, &v1, &a), 0);
+    cr_assert_eq(lyra_slot_bind(&store_slot, &st, 1, &v1, &b), 0);
+    cr_assert_eq(st.ops[0], &v1);
+    cr_assert_eq(st.self[0], &a);
+    cr_assert_eq(st.self[1], &b);
+    cr_assert_eq(lyra_slot_bind(&store_slot, &st, 2, &v1, &a), -EINVAL, "beyond max");
+    cr_assert_eq(lyra_slot_bind(&store_slot, &st, 0, &v2, &a), -EINVAL, "other major");
+    cr_assert_eq(lyra_slot_bind(&store_slot, &st, 0, NULL, &a), -EINVAL, "no table");
+    cr_assert_eq(st.self[0], &a, "a refused bind changes nothing");
+}

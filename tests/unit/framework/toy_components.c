@@ -82,12 +82,12 @@ static const struct lyra_provide excl_prov[] = {
     {"pkt", 1, 2, &pkt12, toy_attach, 1, "one user only"}};
 static const struct lyra_provide other_prov[] = {{"other", 1, 0, &other10, NULL, 0, NULL}};
 static const struct lyra_slot sink_slots[] = {
-    {"lower", "pkt", 1, 0, 1, 1, &ev10, toy_bind, "required"},
-    {"opt", "pkt", 1, 0, 0, 1, NULL, toy_bind, "optional"}};
-static const struct lyra_slot v2_slots[] = {{"lower", "pkt", 2, 0, 1, 1, NULL, toy_bind, NULL}};
-static const struct lyra_slot v13_slots[] = {{"lower", "pkt", 1, 3, 1, 1, NULL, toy_bind, NULL}};
-static const struct lyra_slot multi_slots[] = {{"lower", "pkt", 1, 0, 1, 2, NULL, toy_bind, NULL}};
-static const struct lyra_slot relay_slots[] = {{"lower", "pkt", 1, 0, 0, 1, &ev10, toy_bind, NULL}};
+    {"lower", "pkt", 1, 0, 1, 1, &ev10, toy_bind, "required", 0, 0},
+    {"opt", "pkt", 1, 0, 0, 1, NULL, toy_bind, "optional", 0, 0}};
+static const struct lyra_slot v2_slots[] = {{"lower", "pkt", 2, 0, 1, 1, NULL, toy_bind, NULL, 0, 0}};
+static const struct lyra_slot v13_slots[] = {{"lower", "pkt", 1, 3, 1, 1, NULL, toy_bind, NULL, 0, 0}};
+static const struct lyra_slot multi_slots[] = {{"lower", "pkt", 1, 0, 1, 2, NULL, toy_bind, NULL, 0, 0}};
+static const struct lyra_slot relay_slots[] = {{"lower", "pkt", 1, 0, 0, 1, &ev10, toy_bind, NULL, 0, 0}};
 
 TOY(toy_src, src_prov, 1, NULL, 0);
 TOY(toy_sink, NULL, 0, sink_slots, 2);
