@@ -6,6 +6,7 @@
 
 #include "acct.h"
 #include "lyra/l2.h"
+#include "lyra/l3.h"
 #include "lyra/netdev.h"
 #include "lyra/os.h"
 #include "lyra/skb.h"
@@ -185,11 +186,55 @@ static const struct lyra_l2_ops px_l2_ops = {
 static const char *const l2_names[] = {"register_proto", "add_addr", "del_addr", "output",
                                        "output_mac", "caps", "headroom", "rx", "tx_ready"};
 
+/* ---- l3 ---- */
+#define L3 struct lyra_l3_ops
+#define L3E struct lyra_l3_events
+PX_EV(pl3, L3E, rx, 6, lyra_skb_total(skb),
+      (void *self, struct lyra_skb *skb, const struct lyra_l3_rxinfo *info), (p->user, skb, info))
+PX_EV(pl3, L3E, icmp_error, 7, 0, (void *self, const struct lyra_l3_icmp_err *e), (p->user, e))
+PX_EV(pl3, L3E, tx_ready, 8, 0, (void *self), (p->user))
+
+static const struct lyra_l3_events px_l3_events = {
+    .hdr = LYRA_OPS_HDR(LYRA_L3_IFACE, LYRA_L3_MAJOR, LYRA_L3_MINOR, L3E),
+    .rx = pl3_ev_rx, .icmp_error = pl3_ev_icmp_error, .tx_ready = pl3_ev_tx_ready,
+};
+
+/* As for l2: registration carries the user's events. */
+static int pl3_register_proto(void *self, uint8_t proto, const struct lyra_l3_events *ev, void *user)
+{
+    struct lyra_proxy *p = self;
+    uint64_t t0 = lyra_px_now(p);
+    p->events = ev;
+    p->user = user;
+    int r = ((const L3 *)p->ops)->register_proto(p->prov, proto, &px_l3_events, p);
+    lyra_px_count(p, 0, 0, t0);
+    return r;
+}
+PX_OP(pl3, L3, route, 1, int, 0, (void *self, uint32_t d, struct lyra_l3_route *rt), (p->prov, d, rt))
+PX_OP(pl3, L3, output, 2, int, lyra_skb_total(skb),
+      (void *self, struct lyra_skb *skb, uint32_t src, uint32_t dst, uint8_t proto, uint8_t ttl,
+       uint8_t tos, int df),
+      (p->prov, skb, src, dst, proto, ttl, tos, df))
+PX_OP(pl3, L3, icmp_error, 3, int, 0,
+      (void *self, const struct lyra_skb *o, uint8_t type, uint8_t code), (p->prov, o, type, code))
+PX_OP(pl3, L3, headroom, 4, uint32_t, 0, (void *self), (p->prov))
+PX_OP(pl3, L3, is_local, 5, int, 0, (void *self, uint32_t a), (p->prov, a))
+
+static const struct lyra_l3_ops px_l3_ops = {
+    .hdr = LYRA_OPS_HDR(LYRA_L3_IFACE, LYRA_L3_MAJOR, LYRA_L3_MINOR, L3),
+    .register_proto = pl3_register_proto, .route = pl3_route, .output = pl3_output,
+    .icmp_error = pl3_icmp_error, .headroom = pl3_headroom, .is_local = pl3_is_local,
+};
+static const char *const l3_names[] = {"register_proto", "route", "output", "icmp_error",
+                                       "headroom", "is_local", "rx", "icmp_error_up",
+                                       "tx_ready"};
+
 static const struct lyra_proxy_class classes[] = {
     {LYRA_OS_IFACE, 27, 0, os_names, &px_os_ops, NULL},
     {LYRA_SKB_IFACE, 6, 0, skb_names, &px_skb_ops, NULL},
     {LYRA_NETDEV_IFACE, 5, 3, netdev_names, &px_netdev_ops, &px_netdev_events},
     {LYRA_L2_IFACE, 7, 2, l2_names, &px_l2_ops, &px_l2_events},
+    {LYRA_L3_IFACE, 6, 3, l3_names, &px_l3_ops, &px_l3_events},
 };
 
 void lyra_proxy_table(void *dst, const void *tmpl, const void *real)

@@ -1,0 +1,95 @@
+/* Interface `l3` 1.0: IPv4 as the transports (udp, tcp, raw users) see it.
+ *
+ * Several users share one provider: each registers the IP protocol numbers
+ * it handles at start, with its own events table. Addresses are IPv4 in host
+ * byte order. */
+#ifndef LYRA_L3_H
+#define LYRA_L3_H
+
+#include <stdint.h>
+
+#include "lyra/component.h"
+#include "lyra/skb.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define LYRA_L3_IFACE "l3"
+#define LYRA_L3_MAJOR 1
+#define LYRA_L3_MINOR 0
+
+#define LYRA_IPPROTO_ICMP 1
+#define LYRA_IPPROTO_TCP 6
+#define LYRA_IPPROTO_UDP 17
+
+/* rxinfo.flags */
+#define LYRA_L3_F_BCAST 0x1   /* limited or directed broadcast */
+#define LYRA_L3_F_MCAST 0x2
+#define LYRA_L3_F_CSUM_OK 0x4 /* the NIC verified the transport checksum */
+
+/* What a transport learns with a received datagram (reassembled if it was
+ * fragmented). skb->data points at the transport header; skb->l3_off still
+ * locates the IP header, which icmp_error needs. */
+struct lyra_l3_rxinfo {
+    uint32_t src, dst;
+    uint8_t proto, ttl, tos;
+    uint8_t flags;
+};
+
+/* An ICMP error about a datagram we sent: the quoted IP header's addresses
+ * and protocol, and the first 8 bytes of its transport header. */
+struct lyra_l3_icmp_err {
+    uint8_t type, code;
+    uint32_t src, dst; /* of the original datagram (src is ours) */
+    uint8_t proto;
+    uint8_t l4[8];
+    uint32_t mtu; /* next-hop MTU for "fragmentation needed", else 0 */
+};
+
+struct lyra_l3_events {
+    struct lyra_ops_hdr hdr;
+    /* A datagram for a registered protocol; the user takes the skb. */
+    void (*rx)(void *user, struct lyra_skb *skb, const struct lyra_l3_rxinfo *info);
+    /* An ICMP error quoting one of our datagrams of this protocol. */
+    void (*icmp_error)(void *user, const struct lyra_l3_icmp_err *err);
+    /* Transmit room is back after -EAGAIN / -ENOBUFS. */
+    void (*tx_ready)(void *user);
+};
+
+/* Per-destination facts a transport needs before it builds a datagram. */
+struct lyra_l3_route {
+    uint32_t src;     /* the source address to use */
+    uint32_t next_hop;
+    uint32_t mtu;     /* largest IP datagram without fragmenting */
+    uint8_t csum_tx;  /* LYRA_CSUM_* the NIC computes (netdev.h) */
+};
+
+struct lyra_l3_ops {
+    struct lyra_ops_hdr hdr;
+    /* Delivers IP protocol `proto` to (ev, user). -EEXIST, -ENOSPC. */
+    int (*register_proto)(void *self, uint8_t proto, const struct lyra_l3_events *ev, void *user);
+    /* Route lookup: 0, or -ENETUNREACH. */
+    int (*route)(void *self, uint32_t dst, struct lyra_l3_route *rt);
+    /* Sends skb (data at the transport header) from src (0: the route's) to
+     * dst, fragmenting to the device MTU unless df. Always takes the skb.
+     * 0 sent or queued; -ENETUNREACH, -EMSGSIZE (df and too big), -ENOBUFS,
+     * -EAGAIN (dropped, counted). */
+    int (*output)(void *self, struct lyra_skb *skb, uint32_t src, uint32_t dst, uint8_t proto,
+                  uint8_t ttl, uint8_t tos, int df);
+    /* Sends an ICMP error (RFC 1122 3.2.2: type 3 destination unreachable,
+     * code e.g. 3 port unreachable) about a received datagram, rate-limited.
+     * `orig` is the received skb (not taken). 0, or -EAGAIN when the rate
+     * limit or a rule of RFC 1122 (no errors about broadcasts, fragments
+     * other than the first, or ICMP errors) suppresses it. */
+    int (*icmp_error)(void *self, const struct lyra_skb *orig, uint8_t type, uint8_t code);
+    /* Headroom a transport must leave below its header for ip, l2, NIC. */
+    uint32_t (*headroom)(void *self);
+    /* Is addr one of ours (unicast, or a broadcast we accept)? */
+    int (*is_local)(void *self, uint32_t addr);
+};
+
+#ifdef __cplusplus
+}
+#endif
+#endif
