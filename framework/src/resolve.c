@@ -137,10 +137,9 @@ static void bind_one(struct lyra_graph *g, unsigned user, unsigned slot, const c
             o += (size_t)snprintf(have + o, sizeof(have) - o, "%s%s %u.%u", o ? ", " : "",
                                   p->c->provides[k].iface, p->c->provides[k].major,
                                   p->c->provides[k].minor);
-        lyra_diag_add(d, LYRA_E_IFACE, line,
-                      "%s%s.%s needs interface %s %u.%u, but %s (%s) provides %s%s", via, u->name,
-                      s->name, s->iface, s->major, s->minor, p->name, p->c->name,
-                      o ? have : "nothing", dot ? "" : "");
+        lyra_diag_add(d, LYRA_E_IFACE, line, "%s%s.%s needs interface %s %u.%u, but %s (%s) provides %s",
+                      via, u->name, s->name, s->iface, s->major, s->minor, p->name, p->c->name,
+                      o ? have : "nothing");
         return;
     }
     const struct lyra_provide *pr = &p->c->provides[found];
@@ -405,17 +404,14 @@ unsigned lyra_graph_build(const struct lyra_manifest *m, lyra_resolve_fn resolve
                               kv->value);
                 continue;
             }
-            bool used = false;
             for (unsigned ui = 0; ui < g->n_inst; ui++) {
                 unsigned si;
                 if (!g->inst[ui].c || ui == (unsigned)pi ||
                     !lyra_component_slot(g->inst[ui].c, kv->key, &si))
                     continue;
-                used = true;
                 if (!slot_bound(g, ui, si))
                     bind_one(g, ui, si, kv->value, kv->line, "[defaults] ", d);
             }
-            (void)used; /* a default nobody needs is harmless */
         }
     }
 

@@ -154,8 +154,6 @@ int main(int argc, char **argv)
             usage(stderr);
             return 1;
         }
-        char prog[300];
-        snprintf(prog, sizeof(prog), "lyranet run %s", argv[2]);
         return lyra_run_main("lyranet run", argv[2], argc - 3, argv + 3, create_dynamic, argv[2]);
     }
     fprintf(stderr, "lyranet: unknown command '%s'\n", cmd);
