@@ -34,7 +34,12 @@ int e1000_hw_probe(struct e1000_hw *hw);
  * and QEMU leave mastering off: DMA would be refused). */
 void e1000_hw_enable_master(struct e1000_hw *hw);
 /* Masks interrupts, resets the MAC (CTRL.RST, waits for it to clear),
- * masks again, clears ICR, then sets link up (SLU, ASDE). -ETIMEDOUT. */
+ * masks again, clears ICR, then sets link up (SLU, ASDE). -ETIMEDOUT.
+ * Nothing after it relies on what the reset did or did not do: QEMU's
+ * e1000 ignores CTRL.RST (registers keep their values, RAL0/RAH0 hold the
+ * MAC from power-on), the manual's card returns every register to its
+ * default with RAL/RAH empty. The caller writes every register it uses,
+ * the receive address included (e1000_hw_set_filter). */
 int e1000_hw_reset(struct e1000_hw *hw);
 /* One EEPROM word through EERD (the variant's layout). -ETIMEDOUT. */
 int e1000_hw_eeprom_read(struct e1000_hw *hw, uint8_t addr, uint16_t *out);
@@ -42,7 +47,9 @@ int e1000_hw_eeprom_read(struct e1000_hw *hw, uint8_t addr, uint16_t *out);
 int e1000_hw_read_mac(struct e1000_hw *hw, uint8_t mac[6]);
 /* Whether EEPROM words 0..0x3f sum to 0xbaba (manual 5.6.1). */
 int e1000_hw_eeprom_valid(struct e1000_hw *hw, bool *ok);
-/* RAL0/RAH0 = mac (AV), other receive addresses invalid, MTA cleared. */
+/* RAL0/RAH0 = mac (AV), other receive addresses invalid, MTA cleared.
+ * Needed after every reset: the manual's card has no receive address
+ * until it is written (QEMU preloads RAL0/RAH0). */
 void e1000_hw_set_filter(struct e1000_hw *hw, const uint8_t mac[6]);
 /* Receive ring at ring_bus with n descriptors (n*16 a multiple of 128),
  * 4096-byte buffers, broadcast accepted, CRC stripped; RDT = n-1. */

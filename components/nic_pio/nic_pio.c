@@ -15,7 +15,35 @@
  * ring from BNRY+1 to CURR, at most min(budget, rx_budget) frames, each
  * read by remote DMA into an skb from alloc_rx. A ring overflow (OVW) is
  * recovered with the datasheet's procedure; frames removed during it go up
- * after the card is out of loopback. */
+ * after the card is out of loopback.
+ *
+ * The CRC in the ring. A real DP8390 stores each frame's 4-byte FCS after
+ * it and counts it in the ring header; QEMU's ne2000 counts the frame only.
+ * No register tells the two apart (RCR, DCR and the PROM read the same),
+ * so param rx_crc says which, and its default, auto, finds out from the
+ * frames themselves:
+ *   - a stored frame shorter than 64 bytes, or whose last 4 bytes are not
+ *     the CRC-32 of the rest, proves the count has no FCS: a DP8390 with
+ *     RCR.SEP and RCR.AR clear (always so here) stores only frames of at
+ *     least 64 bytes with a good FCS. The driver latches "no FCS" (QEMU);
+ *     under QEMU the first ordinary frame (any ARP request: 60 bytes) does.
+ *   - a frame whose last 4 bytes are its FCS has them removed. Under QEMU
+ *     only a frame built to end in its own FCS does that, and only before
+ *     the latch above; it then loses its last 4 bytes (its own loss).
+ *   - the ring's next-page pointer settles "FCS counted" for good: a frame
+ *     whose count is 253-256 bytes past a page boundary ends in that page on
+ *     a DP8390, while QEMU always leaves 4 more bytes for the CRC and so
+ *     takes one page more. Such a frame with a good FCS latches "FCS
+ *     counted" (real hardware), after which no CRC is computed.
+ * rx_crc=off (QEMU) and rx_crc=on (DP8390 datasheet, real NE2000 boards)
+ * skip the detection. rx_fcs_mode reports the state (0 not known yet,
+ * 1 no FCS, 2 FCS counted).
+ *
+ * Unicast filter. The driver writes its MAC to PAR0-5, which is what a
+ * DP8390 filters on; QEMU filters on the PROM instead. When param mac sets
+ * an address other than the PROM's, the card's filter cannot be trusted
+ * either way: the driver then sets RCR.PRO and drops unicast frames for
+ * other stations itself (rx_filtered). */
 #include <errno.h>
 #include <string.h>
 
@@ -30,14 +58,17 @@
 #define WHO "nic_pio"
 
 #define NIC_IMR (ISR_PRX | ISR_PTX | ISR_RXE | ISR_TXE | ISR_OVW | ISR_CNT)
-#define RX_MAX_LEN 1518 /* 1514 and a VLAN tag, or the CRC real cards count */
+#define RX_MAX_LEN 1522 /* 1514, a VLAN tag, and the CRC real cards count */
+#define FCS_LEN 4
+
+enum fcs_mode { FCS_UNKNOWN, FCS_NONE, FCS_COUNTED };
 
 enum txb_state { TXB_FREE, TXB_READY, TXB_SENDING };
 
 #define NIC_STATS(X) \
     X(tx_frames) X(tx_bytes) X(tx_busy) X(tx_errors) X(tx_too_big) X(tx_rdma_fail) \
     X(rx_frames) X(rx_bytes) X(rx_nobuf) X(rx_bad) X(rx_overflow) X(rx_down) X(rx_rdma_fail) \
-    X(rx_crc) X(rx_frame) X(rx_missed)
+    X(rx_crc) X(rx_frame) X(rx_missed) X(rx_fcs_stripped) X(rx_filtered)
 
 struct nic_stats {
 #define NIC_STAT_FIELD(n) uint64_t n;
@@ -57,6 +88,9 @@ struct nic_pio {
     struct ne2k_hw hw;
     uint8_t mac_param[6], mac[6];
     bool mac_set;
+    bool sw_ucast;      /* mac is not the PROM's: RCR.PRO, unicast filtered here */
+    uint8_t rx_crc;     /* param: FCS_UNKNOWN (auto), FCS_NONE (off), FCS_COUNTED (on) */
+    uint8_t fcs;        /* what the ring holds, as far as known */
     uint32_t rx_budget, tx_bufs;
     bool allmulti, promisc;
 
@@ -84,7 +118,7 @@ static uint8_t rx_filter(const struct nic_pio *n, uint8_t mar[8])
     memset(mar, all ? 0xff : 0x00, 8);
     if (all)
         rcr |= RCR_AM;
-    if (n->promisc)
+    if (n->promisc || n->sw_ucast)
         rcr |= RCR_PRO;
     return rcr;
 }
@@ -211,13 +245,16 @@ static unsigned ring_dist(const struct ne2k_hw *h, uint8_t a, uint8_t b)
     return (unsigned)(b - a + size) % size;
 }
 
-static bool hdr_valid(const struct ne2k_hw *h, uint8_t page, const struct ne2k_rxhdr *hdr)
+/* fcs: 4 when the count is known to include the FCS. */
+static bool hdr_valid(const struct ne2k_hw *h, uint8_t page, const struct ne2k_rxhdr *hdr,
+                      uint32_t fcs)
 {
     if (!(hdr->status & RSR_PRX))
         return false;
     if (hdr->next < h->pstart || hdr->next >= h->pstop)
         return false;
-    if (hdr->count < NE_RXHDR_LEN + LYRA_ETH_HLEN || hdr->count > NE_RXHDR_LEN + RX_MAX_LEN)
+    if (hdr->count < NE_RXHDR_LEN + LYRA_ETH_HLEN + fcs ||
+        hdr->count > NE_RXHDR_LEN + RX_MAX_LEN)
         return false;
     /* The next frame starts on the page after this one's last byte: the
      * count either includes a CRC already (real DP8390) or the card left
@@ -228,6 +265,56 @@ static bool hdr_valid(const struct ne2k_hw *h, uint8_t page, const struct ne2k_r
     return span >= lo && span <= hi;
 }
 
+/* CRC-32 of IEEE 802.3 (reflected 0xEDB88320), four bits at a time. */
+static uint32_t eth_crc(const uint8_t *p, uint32_t len)
+{
+    static const uint32_t tab[16] = {
+        0x00000000u, 0x1db71064u, 0x3b6e20c8u, 0x26d930acu, 0x76dc4190u, 0x6b6b51f4u,
+        0x4db26158u, 0x5005713cu, 0xedb88320u, 0xf00f9344u, 0xd6d6a3e8u, 0xcb61b38cu,
+        0x9b64c2b0u, 0x86d3d2d4u, 0xa00ae278u, 0xbdbdf21cu,
+    };
+    uint32_t c = 0xffffffffu;
+    for (uint32_t i = 0; i < len; i++) {
+        c ^= p[i];
+        c = (c >> 4) ^ tab[c & 15];
+        c = (c >> 4) ^ tab[c & 15];
+    }
+    return ~c;
+}
+
+/* Whether the last 4 of len bytes are the FCS of the ones before. */
+static bool fcs_good(const uint8_t *p, uint32_t len)
+{
+    uint32_t c = eth_crc(p, len - FCS_LEN);
+    const uint8_t *f = p + len - FCS_LEN;
+    return f[0] == (uint8_t)c && f[1] == (uint8_t)(c >> 8) && f[2] == (uint8_t)(c >> 16) &&
+           f[3] == (uint8_t)(c >> 24);
+}
+
+/* The next-page pointer of a frame whose count includes its FCS, where
+ * QEMU's (room for a CRC beyond the count) would be one page more. */
+static bool span_counts_fcs(const struct ne2k_hw *h, uint8_t page, const struct ne2k_rxhdr *hdr)
+{
+    unsigned span = ring_dist(h, page, hdr->next);
+    unsigned exact = (hdr->count + NE_PAGE - 1u) / NE_PAGE;
+    unsigned qemu = (hdr->count + FCS_LEN + NE_PAGE - 1u) / NE_PAGE;
+    return span == exact && exact != qemu;
+}
+
+/* rx_crc=auto: what the frame just read (len bytes as counted) says about
+ * the FCS; returns the bytes of the frame proper. */
+static uint32_t fcs_detect(struct nic_pio *n, uint8_t page, const struct ne2k_rxhdr *hdr,
+                           const uint8_t *p, uint32_t len)
+{
+    if (len < LYRA_ETH_ZLEN + FCS_LEN || !fcs_good(p, len)) {
+        n->fcs = FCS_NONE; /* proof: a DP8390 stores no such frame with its FCS */
+        return len;
+    }
+    if (span_counts_fcs(&n->hw, page, hdr))
+        n->fcs = FCS_COUNTED;
+    return len - FCS_LEN;
+}
+
 static void rx_deliver(struct nic_pio *n, struct lyra_skb *skb)
 {
     if (n->in_recovery)
@@ -236,6 +323,52 @@ static void rx_deliver(struct nic_pio *n, struct lyra_skb *skb)
         n->ev->rx(n->user, skb);
     else
         lyra_skb_free(skb);
+}
+
+/* Reads the frame at `page` (len bytes as counted, less the FCS when known
+ * to be counted) into an skb and hands it up, or counts why not. */
+static void rx_take(struct nic_pio *n, uint8_t page, const struct ne2k_rxhdr *hdr, uint32_t len)
+{
+    struct lyra_skb *skb = n->skb->alloc_rx(n->skb_self, len);
+    uint8_t *p = skb ? lyra_skb_put(skb, len) : NULL;
+    if (!p) {
+        n->st.rx_nobuf++;
+        lyra_skb_free(skb);
+        return;
+    }
+    if (ne2k_rx_data(&n->hw, page, p, len)) {
+        n->st.rx_rdma_fail++;
+        lyra_skb_free(skb);
+        return;
+    }
+    if (n->fcs == FCS_UNKNOWN) {
+        uint32_t flen = fcs_detect(n, page, hdr, p, len);
+        if (flen != len) {
+            n->st.rx_fcs_stripped++;
+            lyra_skb_trim(skb, flen);
+            len = flen;
+        }
+    } else if (n->fcs == FCS_COUNTED) {
+        n->st.rx_fcs_stripped++; /* not even read */
+    }
+    if (n->sw_ucast && !n->promisc && !(p[0] & 1) && memcmp(p, n->mac, 6)) {
+        n->st.rx_filtered++; /* RCR.PRO stands in for the card's filter */
+        lyra_skb_free(skb);
+        return;
+    }
+    uint16_t fl = LYRA_SKB_F_RX;
+    static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    if (!memcmp(p, bcast, 6))
+        fl |= LYRA_SKB_F_BCAST;
+    else if (p[0] & 1)
+        fl |= LYRA_SKB_F_MCAST;
+    else if (!memcmp(p, n->mac, 6))
+        fl |= LYRA_SKB_F_HOST;
+    skb->flags |= fl;
+    skb->protocol = (uint16_t)((p[12] << 8) | p[13]);
+    n->st.rx_frames++;
+    n->st.rx_bytes += len;
+    rx_deliver(n, skb);
 }
 
 /* Reads one frame at n->next_pkt (ring not empty). Returns 1 when a frame
@@ -249,40 +382,17 @@ static int rx_one(struct nic_pio *n, uint8_t curr)
         n->st.rx_rdma_fail++;
         return 0;
     }
-    if (!hdr_valid(h, page, &hdr)) {
+    uint32_t fcs = n->fcs == FCS_COUNTED ? FCS_LEN : 0;
+    if (!hdr_valid(h, page, &hdr, fcs)) {
         /* The ring cannot be trusted past this point: drop what is in it. */
         n->st.rx_bad++;
         rx_resync(n, curr);
         return 0;
     }
-    uint32_t len = hdr.count - NE_RXHDR_LEN;
-    if (!n->opened || !n->ev) {
+    if (!n->opened || !n->ev)
         n->st.rx_down++;
-    } else {
-        struct lyra_skb *skb = n->skb->alloc_rx(n->skb_self, len);
-        uint8_t *p = skb ? lyra_skb_put(skb, len) : NULL;
-        if (!p) {
-            n->st.rx_nobuf++;
-            lyra_skb_free(skb);
-        } else if (ne2k_rx_data(h, page, p, len)) {
-            n->st.rx_rdma_fail++;
-            lyra_skb_free(skb);
-        } else {
-            uint16_t fl = LYRA_SKB_F_RX;
-            static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
-            if (!memcmp(p, bcast, 6))
-                fl |= LYRA_SKB_F_BCAST;
-            else if (p[0] & 1)
-                fl |= LYRA_SKB_F_MCAST;
-            else if (!memcmp(p, n->mac, 6))
-                fl |= LYRA_SKB_F_HOST;
-            skb->flags |= fl;
-            skb->protocol = (uint16_t)((p[12] << 8) | p[13]);
-            n->st.rx_frames++;
-            n->st.rx_bytes += len;
-            rx_deliver(n, skb);
-        }
-    }
+    else
+        rx_take(n, page, &hdr, hdr.count - NE_RXHDR_LEN - fcs);
     n->next_pkt = hdr.next;
     ne2k_set_bnry(h, ne2k_ring_prev(h, hdr.next));
     return 1;
@@ -435,7 +545,7 @@ static int nd_attach(void *self, const void *events, void *user)
 
 /* ----- lifecycle ---------------------------------------------------------- */
 
-enum { P_MAC, P_RX_BUDGET, P_TX_BUFS, P_WAIT_SPINS, P_ALLMULTI, P_PROMISC, P__COUNT };
+enum { P_MAC, P_RX_BUDGET, P_TX_BUFS, P_WAIT_SPINS, P_ALLMULTI, P_PROMISC, P_RX_CRC, P__COUNT };
 
 static int nic_create(void *self, const struct lyra_value *p, struct lyra_diag *d)
 {
@@ -457,6 +567,17 @@ static int nic_create(void *self, const struct lyra_value *p, struct lyra_diag *
     n->hw.wait_spins = (unsigned)p[P_WAIT_SPINS].u.i;
     n->allmulti = p[P_ALLMULTI].u.b;
     n->promisc = p[P_PROMISC].u.b;
+    const char *crc = p[P_RX_CRC].u.s;
+    if (!strcmp(crc, "auto")) {
+        n->rx_crc = FCS_UNKNOWN;
+    } else if (!strcmp(crc, "off")) {
+        n->rx_crc = FCS_NONE;
+    } else if (!strcmp(crc, "on")) {
+        n->rx_crc = FCS_COUNTED;
+    } else {
+        lyra_diag_add(d, LYRA_E_RANGE, 0, "nic_pio.rx_crc: '%s' is none of auto, off, on", crc);
+        return -EINVAL;
+    }
     n->tx_sending = -1;
     lyra_skbq_init(&n->rxq);
     return 0;
@@ -492,6 +613,10 @@ static int nic_start(void *self)
         return r;
     }
     memcpy(n->mac, n->mac_set ? n->mac_param : prom, 6);
+    /* QEMU filters on the PROM, a DP8390 on PAR: only for the PROM's own
+     * address do both agree. */
+    n->sw_ucast = memcmp(n->mac, prom, 6) != 0;
+    n->fcs = n->rx_crc;
     uint8_t mar[8];
     uint8_t rcr = rx_filter(n, mar);
     ne2k_init(&n->hw, n->mac, rcr, mar, NIC_IMR);
@@ -531,6 +656,7 @@ static void nic_stats(void *self, struct lyra_stats_sink *sink)
 #undef NIC_STAT_EMIT
     lyra_stat(sink, "rdma_timeout", n->hw.rdma_timeout);
     lyra_stat(sink, "reset_timeout", n->hw.reset_timeout);
+    lyra_stat(sink, "rx_fcs_mode", n->fcs);
 }
 
 /* ----- descriptor --------------------------------------------------------- */
@@ -583,7 +709,9 @@ static const struct lyra_slot nic_slots[] = {
 
 static const struct lyra_param nic_params[P__COUNT] = {
     [P_MAC] = {"mac", LYRA_P_MAC, NULL, 1, 0,
-               "station MAC written to PAR0-5; unset: the card's address PROM"},
+               "station MAC written to PAR0-5; unset: the card's address PROM. Another "
+               "address than the PROM's turns RCR.PRO on and filters unicast in the driver "
+               "(QEMU filters on the PROM, not PAR)"},
     [P_RX_BUDGET] = {"rx_budget", LYRA_P_INT, "32", 1, 1024,
                      "most frames taken from the ring in one poll step"},
     [P_TX_BUFS] = {"tx_bufs", LYRA_P_INT, "2", 1, 2,
@@ -594,6 +722,10 @@ static const struct lyra_param nic_params[P__COUNT] = {
     [P_ALLMULTI] = {"allmulti", LYRA_P_BOOL, "off", 1, 0,
                     "accept every multicast frame (RCR.AM, MAR all ones)"},
     [P_PROMISC] = {"promisc", LYRA_P_BOOL, "off", 1, 0, "accept every frame (RCR.PRO)"},
+    [P_RX_CRC] = {"rx_crc", LYRA_P_STRING, "auto", 1, 0,
+                  "whether the ring header's count includes the frame's 4-byte CRC: off as "
+                  "QEMU's ne2000, on as the DP8390 datasheet and real NE2000 boards, auto "
+                  "(default) tells from the frames (see the component doc)"},
 };
 
 LYRA_EXPORT const struct lyra_component lyra_component_nic_pio = {
@@ -614,11 +746,24 @@ LYRA_EXPORT const struct lyra_component lyra_component_nic_pio = {
            "ISR, ends transmissions, and reads up to min(budget, rx_budget) frames; a ring "
            "overflow is recovered with the datasheet's procedure (stop, loopback, remove "
            "frames, clear OVW, resend). Every wait on the card is bounded.\n"
+           "The ring header's count includes the 4-byte CRC on a DP8390 (which stores it "
+           "after the frame) but not under QEMU; no register tells. rx_crc=auto (default) "
+           "decides from the frames: a stored frame under 64 bytes or not ending in its own "
+           "CRC-32 proves there is no CRC (a DP8390 without RCR.SEP/AR stores none such; "
+           "under QEMU the first ordinary frame settles it); a frame ending in its CRC has "
+           "it removed, and one whose next-page pointer shows the CRC counted (count 253-256 "
+           "past a page boundary: QEMU takes a page more) settles 'CRC counted'. Until QEMU "
+           "is settled, a frame built to end in its own CRC loses those 4 bytes. rx_crc=off "
+           "(QEMU) and rx_crc=on (real boards) skip the detection. The MAC goes to PAR0-5 "
+           "(what a DP8390 filters on); QEMU filters on the PROM, so an address other than "
+           "the PROM's (param mac) is filtered by the driver with RCR.PRO on.\n"
            "@stat tx_frames tx_bytes: sent (PTX); tx_errors: TXE; tx_busy: -EAGAIN; "
            "tx_too_big: above 1514 bytes; tx_rdma_fail: remote DMA write did not complete\n"
            "@stat rx_frames rx_bytes: delivered; rx_nobuf: no skb; rx_bad: bad ring header "
            "(the ring is dropped); rx_overflow: OVW recoveries; rx_down: received while not "
-           "open; rx_rdma_fail: remote DMA read did not complete\n"
+           "open; rx_rdma_fail: remote DMA read did not complete; rx_fcs_stripped: frames "
+           "whose CRC was removed; rx_filtered: unicast for others dropped by the driver; "
+           "rx_fcs_mode: 0 not known yet, 1 count without CRC, 2 count with CRC\n"
            "@stat rx_crc rx_frame rx_missed: the card's tally counters\n"
            "@stat rdma_timeout reset_timeout: bounded waits that ran out\n",
     .provides = nic_provides,

@@ -123,7 +123,8 @@ enum variant { V_82540 = 82540, V_82574 = 82574 };
     X(dma_map_full)    \
     X(ring_errors)     \
     X(bad_access)      \
-    X(resets)
+    X(resets)          \
+    X(resets_ignored)
 
 struct model_stats {
 #define F(n) uint64_t n;
@@ -154,6 +155,7 @@ struct e1000_model {
     enum variant variant;
     uint64_t dma_mem;
     uint32_t map_slots, tx_capture;
+    bool datasheet; /* quirks=datasheet (false: QEMU's behaviour) */
 
     /* device */
     bool started, link_up, irq_on;
@@ -306,15 +308,20 @@ static void tx_assembly_reset(struct e1000_model *m)
     m->tx_popts = 0;
 }
 
-/* CTRL.RST: every register to its default; RAL0/RAH0 reloaded from the
- * EEPROM (manual 13.4.1, 5.6). */
+/* Every register to its default (manual 13.4.1). With quirks=qemu this is
+ * the power-on state only, with RAL0/RAH0 preloaded with the MAC as QEMU
+ * does; with quirks=datasheet it is also what CTRL.RST does, and the
+ * receive addresses stay empty (RAH.AV clear) until the driver writes them. */
 static void device_reset(struct e1000_model *m)
 {
     memset(m->regs, 0, sizeof(m->regs));
     m->icr = m->ims = 0;
     *reg(m, R_CTRL) = 0x00000041u; /* FD, SLU: as after the EEPROM load */
-    *reg(m, R_RAL0) = ld32le((const uint8_t[]){m->mac[0], m->mac[1], m->mac[2], m->mac[3]});
-    *reg(m, R_RAL0 + 4) = (uint32_t)(m->mac[4] | m->mac[5] << 8) | RAH_AV;
+    if (!m->datasheet) {
+        *reg(m, R_RAL0) =
+            ld32le((const uint8_t[]){m->mac[0], m->mac[1], m->mac[2], m->mac[3]});
+        *reg(m, R_RAL0 + 4) = (uint32_t)(m->mac[4] | m->mac[5] << 8) | RAH_AV;
+    }
     memset(&m->ctx, 0, sizeof(m->ctx));
     tx_assembly_reset(m);
     m->st.resets++;
@@ -752,7 +759,10 @@ static void b_write32(void *self, uint32_t off, uint32_t v)
     switch (off) {
     case R_CTRL:
         if (v & CTRL_RST) {
-            device_reset(m);
+            if (m->datasheet) /* QEMU ignores it: nothing is reset */
+                device_reset(m);
+            else
+                m->st.resets_ignored++;
             v &= ~CTRL_RST; /* self-clearing */
         }
         *reg(m, off) = v;
@@ -1029,6 +1039,7 @@ enum {
     P_DMA_MEM,
     P_MAP_SLOTS,
     P_TX_CAPTURE,
+    P_QUIRKS,
     P__COUNT
 };
 
@@ -1057,6 +1068,14 @@ static int model_create(void *self, const struct lyra_value *p, struct lyra_diag
         return -EINVAL;
     }
     m->variant = (enum variant)v;
+    const char *q = p[P_QUIRKS].u.s;
+    if (!strcmp(q, "datasheet")) {
+        m->datasheet = true;
+    } else if (strcmp(q, "qemu")) {
+        lyra_diag_add(d, LYRA_E_RANGE, 0,
+                      "e1000_model.quirks: '%s' is neither qemu nor datasheet", q);
+        return -EINVAL;
+    }
     if (m->mac[0] & 1) {
         lyra_diag_add(d, LYRA_E_RANGE, 0,
                       "e1000_model.mac: a station MAC must be unicast (first octet even)");
@@ -1224,6 +1243,10 @@ static const struct lyra_param model_params[P__COUNT] = {
                      "dma_map regions live at once"},
     [P_TX_CAPTURE] = {"tx_capture", LYRA_P_INT, "256", 0, 65536,
                       "transmitted frames kept for e1000_model_take_tx when no link is set"},
+    [P_QUIRKS] = {"quirks", LYRA_P_STRING, "qemu", 0, -1,
+                  "qemu: as QEMU's e1000 (CTRL.RST resets nothing; RAL0/RAH0 hold the MAC "
+                  "from power-on); datasheet: as the 8254x manual (CTRL.RST resets every "
+                  "register to its default; RAL/RAH empty until the driver writes them)"},
 };
 
 LYRA_EXPORT const struct lyra_component lyra_component_e1000_model = {
@@ -1235,7 +1258,10 @@ LYRA_EXPORT const struct lyra_component lyra_component_e1000_model = {
            "defines them, attached to a link (wire or tap) or to the test API. DMA bus "
            "addresses are checked: a descriptor pointing outside dma_alloc'd or dma_map'ped "
            "memory is a DMA fault (dma_faults) and its frame is dropped. Without bus "
-           "mastering in the PCI command register all DMA is refused (dma_refused).",
+           "mastering in the PCI command register all DMA is refused (dma_refused). Param "
+           "quirks picks QEMU's behaviour (default: CTRL.RST ignored, counted in "
+           "resets_ignored; RAL0/RAH0 preloaded with the MAC) or the manual's (CTRL.RST "
+           "resets the registers; RAL/RAH empty until written).",
     .provides = model_provides,
     .n_provides = LYRA_COUNT(model_provides),
     .slots = model_slots,

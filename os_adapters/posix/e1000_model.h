@@ -20,7 +20,15 @@
  * e1000_model_take_tx drains. Frames shorter than 60 bytes are padded to
  * 60 on receive; longer than the card takes (1514, 1518 tagged; 16384 with
  * LPE) are dropped (rx_oversize); with no free receive descriptor the
- * frame is dropped (rx_overflow, RNBC, ICR.RXO). */
+ * frame is dropped (rx_overflow, RNBC, ICR.RXO).
+ *
+ * Where QEMU's e1000 differs from the manual, param `quirks` chooses:
+ *   quirks=qemu (default; what a driver meets first, under QEMU): CTRL.RST
+ *     resets nothing (the bit self-clears; counted in resets_ignored), and
+ *     RAL0/RAH0 hold the EEPROM's MAC (AV set) from power-on;
+ *   quirks=datasheet (8254x manual): CTRL.RST puts every register back to
+ *     its default, and the receive addresses RAL/RAH are empty (AV clear)
+ *     until the driver writes them: no unicast frame is accepted before. */
 #ifndef LYRA_E1000_MODEL_H
 #define LYRA_E1000_MODEL_H
 

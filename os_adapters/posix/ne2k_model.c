@@ -1,9 +1,12 @@
 /* ne2k_model: DP8390 + NE2000 board model behind `bus` (see ne2k_model.h).
  *
- * Register semantics follow the DP8390D datasheet; where it leaves room,
- * QEMU's ne2000 is followed (receive count without CRC, padding of short
- * received frames, remote DMA wrapping at PSTOP). Everything lives in the
- * instance: card RAM, PROM, a frame buffer and the test transmit queue. */
+ * Register semantics follow the DP8390D datasheet; where QEMU's ne2000
+ * differs, the `quirks` parameter picks one side (see ne2k_model.h): the
+ * receive count with or without the CRC (and the CRC in the ring), the
+ * unicast filter on the PROM or on PAR0-5, transmit ending at once or at
+ * the next poll. Both pad short received frames and wrap remote DMA at
+ * PSTOP. Everything lives in the instance: card RAM, PROM, a frame buffer
+ * and the test transmit queue. */
 #include "ne2k_model.h"
 
 #include <errno.h>
@@ -20,6 +23,7 @@
 #define TX_MAX 1518
 #define BUF_SIZE 2048
 #define ETH_ZLEN 60
+#define FCS_LEN 4
 
 enum { DMA_NONE, DMA_READ, DMA_WRITE };
 /* Overflow lock: frames are missed until the datasheet's procedure ran. */
@@ -29,7 +33,7 @@ enum { OVW_NONE, OVW_LOCKED, OVW_STOPPED, OVW_LOOPBACK, OVW_RESTARTED };
     X(rx_frames) X(rx_bytes) X(rx_padded) X(rx_oversize) X(rx_missed) X(rx_filtered) \
     X(rx_overflow) X(rx_bad_ring) X(tx_frames) X(tx_bytes) X(tx_runt) X(tx_abort) \
     X(tx_loopback) X(tx_overlap) X(txq_drop) X(link_tx_fail) X(link_rx_drop) \
-    X(rdma_misuse) X(rdma_send_cmd) X(resets)
+    X(rdma_misuse) X(rdma_send_cmd) X(resets) X(rx_fcs)
 
 struct model_stats {
 #define MS_FIELD(n) uint64_t n;
@@ -44,7 +48,8 @@ struct ne2k_model {
     uint8_t mac[6];
     const char *link_spec;
     struct lyra_link_params lp;
-    bool tx_defer;
+    bool tx_defer; /* the parameter; transmit ends at the next poll */
+    bool datasheet; /* quirks=datasheet (false: QEMU's behaviour) */
     struct lyra_link *link;
     unsigned faults;
 
@@ -193,7 +198,27 @@ static bool accept(const struct ne2k_model *m, const uint8_t *d)
         unsigned i = mcast_index(d);
         return (m->rcr & RCR_AM) && (m->mar[i >> 3] & (1u << (i & 7)));
     }
-    return (m->rcr & RCR_PRO) || !memcmp(d, m->par, 6);
+    if (m->rcr & RCR_PRO)
+        return true;
+    if (!m->datasheet) { /* QEMU compares with the PROM, not PAR0-5 */
+        for (unsigned i = 0; i < 6; i++)
+            if (d[i] != m->prom[2 * i])
+                return false;
+        return true;
+    }
+    return !memcmp(d, m->par, 6);
+}
+
+/* The Ethernet FCS: CRC-32 (reflected 0xEDB88320), sent low byte first. */
+static uint32_t eth_fcs(const uint8_t *p, size_t len)
+{
+    uint32_t c = 0xffffffffu;
+    for (size_t i = 0; i < len; i++) {
+        c ^= p[i];
+        for (unsigned k = 0; k < 8; k++)
+            c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1)));
+    }
+    return ~c;
 }
 
 static int receive(struct ne2k_model *m, const uint8_t *frame, size_t len)
@@ -222,9 +247,17 @@ static int receive(struct ne2k_model *m, const uint8_t *frame, size_t len)
         len = ETH_ZLEN;
         m->st.rx_padded++;
     }
+    /* The datasheet's DP8390 stores the frame's FCS after it and counts it;
+     * QEMU counts only the frame but leaves room for an FCS when it works
+     * out the next page. Either way the frame takes the same pages. */
+    if (m->datasheet) {
+        uint32_t fcs = eth_fcs(m->buf, len);
+        for (unsigned i = 0; i < FCS_LEN; i++)
+            m->buf[len + i] = (uint8_t)(fcs >> (8 * i));
+    }
     unsigned n = (unsigned)(m->pstop - m->pstart);
-    uint32_t total = (uint32_t)len + NE_RXHDR_LEN;
-    unsigned pages = (total + NE_PAGE - 1) / NE_PAGE;
+    uint32_t total = (uint32_t)len + NE_RXHDR_LEN + (m->datasheet ? FCS_LEN : 0);
+    unsigned pages = ((uint32_t)len + NE_RXHDR_LEN + FCS_LEN + NE_PAGE - 1) / NE_PAGE;
     /* Pages the ring may take: up to, not into, the BNRY page. BNRY ==
      * CURR counts as full (the driver keeps BNRY one behind the next page
      * it reads). */
@@ -253,6 +286,8 @@ static int receive(struct ne2k_model *m, const uint8_t *frame, size_t len)
     m->isr |= ISR_PRX;
     m->st.rx_frames++;
     m->st.rx_bytes += len;
+    if (m->datasheet)
+        m->st.rx_fcs++;
     return 0;
 }
 
@@ -363,7 +398,7 @@ static void cr_write(struct ne2k_model *m, uint8_t v)
         } else {
             m->tx_busy = true;
             m->cr |= CR_TXP;
-            if (!m->tx_defer)
+            if (!m->tx_defer && !m->datasheet)
                 finish_tx(m);
         }
     }
@@ -622,7 +657,7 @@ void ne2k_model_set_faults(void *self, unsigned faults)
 
 enum {
     P_MAC, P_LINK, P_PCAP, P_LOSS, P_DUP, P_REORDER, P_REORDER_DEPTH, P_DELAY, P_CORRUPT,
-    P_RATE, P_TX_DEFER, P__COUNT
+    P_RATE, P_TX_DEFER, P_QUIRKS, P__COUNT
 };
 
 static int model_create(void *self, const struct lyra_value *p, struct lyra_diag *d)
@@ -644,6 +679,14 @@ static int model_create(void *self, const struct lyra_value *p, struct lyra_diag
     m->lp.corrupt_ppm = (uint32_t)p[P_CORRUPT].u.i;
     m->lp.rate_bps = (uint64_t)p[P_RATE].u.i;
     m->tx_defer = p[P_TX_DEFER].u.b;
+    const char *q = p[P_QUIRKS].u.s;
+    if (!strcmp(q, "datasheet")) {
+        m->datasheet = true;
+    } else if (strcmp(q, "qemu")) {
+        lyra_diag_add(d, LYRA_E_RANGE, 0,
+                      "ne2k_model.quirks: '%s' is neither qemu nor datasheet", q);
+        return -EINVAL;
+    }
     /* The address PROM: each byte doubled; bytes 14-15 'W' 'W' mark an
      * NE2000 (as QEMU's). */
     for (unsigned i = 0; i < 6; i++)
@@ -771,7 +814,12 @@ static const struct lyra_param model_params[P__COUNT] = {
                 "link rate in bit/s for frames sent; 0: unlimited"},
     [P_TX_DEFER] = {"tx_defer", LYRA_P_BOOL, "off", 1, 0,
                     "a transmission ends at the model's next poll (CR.TXP stays set until "
-                    "then) instead of at once as in QEMU"},
+                    "then) instead of at once as in QEMU; always so with quirks=datasheet"},
+    [P_QUIRKS] = {"quirks", LYRA_P_STRING, "qemu", 1, 0,
+                  "qemu: behave as QEMU's ne2000 (receive count without the CRC, unicast "
+                  "filter on the PROM, transmit ends at once); datasheet: as the DP8390D "
+                  "(count includes the 4 CRC bytes, which follow the frame in the ring; "
+                  "unicast filter on PAR0-5; transmit ends at the next poll)"},
 };
 
 LYRA_EXPORT const struct lyra_component lyra_component_ne2k_model = {
@@ -785,7 +833,11 @@ LYRA_EXPORT const struct lyra_component lyra_component_ne2k_model = {
            "@uses os os 1.1 (links)\n"
            "As strict as the DP8390D datasheet: 16 KiB card RAM at 0x4000, the PROM with "
            "doubled bytes, remote DMA ending with ISR.RDC, transmit from TPSR, receive into "
-           "the ring with a 4-byte header whose count excludes the CRC (as QEMU). A full "
+           "the ring with a 4-byte header. Where QEMU's ne2000 differs from the datasheet, "
+           "param quirks picks the side: quirks=qemu (default) counts the frame without its "
+           "CRC, filters unicast against the PROM and ends a transmission at once; "
+           "quirks=datasheet writes the frame's CRC-32 after it and counts it, filters "
+           "unicast against PAR0-5 and ends a transmission at the next poll. A full "
            "ring raises OVW; frames are then missed until the driver runs the datasheet's "
            "recovery (STOP, loopback, START, clear OVW). Received frames under 60 bytes are "
            "padded, over 1514 dropped. The poll hook pulls frames from the link.\n"
@@ -795,7 +847,7 @@ LYRA_EXPORT const struct lyra_component lyra_component_ne2k_model = {
            "@stat tx_frames tx_bytes: on the wire; tx_runt (under 60 bytes); tx_abort (bad "
            "TPSR/TBCR); tx_loopback; tx_overlap (TXP while sending); txq_drop; link_tx_fail\n"
            "@stat rdma_misuse (data port without a matching remote DMA); rdma_send_cmd; "
-           "resets\n",
+           "resets; rx_fcs (frames stored with their CRC, quirks=datasheet)\n",
     .provides = model_provides,
     .n_provides = LYRA_COUNT(model_provides),
     .slots = model_slots,

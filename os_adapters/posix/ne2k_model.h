@@ -4,12 +4,25 @@
  * the DP8390D datasheet: 16 KiB of card RAM at 0x4000-0x7FFF, the address
  * PROM at 0x0000 (each byte doubled), page 0/1/2 registers, remote DMA
  * with RSAR/RBCR and ISR.RDC, transmit from TPSR/TBCR, receive into the
- * ring PSTART..PSTOP with the 4-byte header (count = 4 + frame length, no
- * CRC, as QEMU), ring overflow (OVW) after which nothing is received until
- * the driver has run the datasheet's recovery (STOP, loopback, START,
- * clear OVW). Frames come from the link (poll hook) or from the test API
- * below; frames shorter than 60 bytes are padded to 60 (as QEMU's models),
- * longer than 1514 dropped (rx_oversize). */
+ * ring PSTART..PSTOP with the 4-byte header, ring overflow (OVW) after
+ * which nothing is received until the driver has run the datasheet's
+ * recovery (STOP, loopback, START, clear OVW). Frames come from the link
+ * (poll hook) or from the test API below; frames shorter than 60 bytes are
+ * padded to 60 (as a sender would, and as QEMU does), longer than 1514
+ * dropped (rx_oversize).
+ *
+ * Where QEMU's ne2000 differs from the datasheet, param `quirks` chooses:
+ *   quirks=qemu (default; what a driver meets first, under QEMU):
+ *     - ring header count = 4 + frame length (no CRC); the next-page
+ *       pointer still leaves room for a 4-byte CRC, as QEMU computes it;
+ *     - unicast frames are filtered against the address PROM, not PAR0-5;
+ *     - a transmission ends at once (PTX right after TXP), unless tx_defer.
+ *   quirks=datasheet (DP8390D, real NE2000 boards):
+ *     - count = 4 + frame length + 4, the frame's Ethernet CRC-32 (FCS,
+ *       low byte first) written to the ring right after it;
+ *     - unicast frames are filtered against PAR0-5;
+ *     - a transmission ends at the model's next poll (CR.TXP set until
+ *       then), whatever tx_defer says. */
 #ifndef LYRA_NE2K_MODEL_H
 #define LYRA_NE2K_MODEL_H
 

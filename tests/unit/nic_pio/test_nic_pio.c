@@ -1,7 +1,12 @@
 /* nic_pio (NE2000 driver) wired to ne2k_model, skb_copy and fake_os, with
  * a tiny netdev user whose events are below. A scripted fake bus checks
  * the reset/initialisation order and the bounded waits. Every test that
- * uses the model ends with a leak check: every skb back in the pool. */
+ * uses the model ends with a leak check: every skb back in the pool.
+ *
+ * The key scenarios run against both behaviours of the model (quirks=qemu:
+ * count without CRC, unicast filter on the PROM, transmit ends at once;
+ * quirks=datasheet: count with the CRC stored in the ring, filter on PAR,
+ * transmit ends at the next poll): FOR_EACH_QUIRKS loops over them. */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <stdio.h>
@@ -65,6 +70,36 @@ struct fx {
     struct tuser u;
 };
 
+/* The model's behaviours; index q in the tests. */
+static const char *const quirks[] = {"quirks=qemu", "quirks=datasheet"};
+#define NQUIRKS 2
+#define Q_QEMU 0
+#define Q_DATASHEET 1
+#define FOR_EACH_QUIRKS(q) for (unsigned q = 0; q < NQUIRKS; q++)
+
+/* p followed by quirks[q], in buf (16 entries). */
+static const char *const *with_quirks(const char **buf, const char *const *p, unsigned q)
+{
+    unsigned n = 0;
+    while (p && p[n] && n < 14) {
+        buf[n] = p[n];
+        n++;
+    }
+    buf[n++] = quirks[q];
+    buf[n] = NULL;
+    return buf;
+}
+
+static void fx_make(struct fx *f, const char *const *nic_p, const char *const *dev_p);
+
+/* The fixture with the model in behaviour q (dev_p plus quirks[q]). */
+static void fx_makeq(struct fx *f, const char *const *nic_p, const char *const *dev_p,
+                     unsigned q)
+{
+    const char *buf[16];
+    fx_make(f, nic_p, with_quirks(buf, dev_p, q));
+}
+
 static void fx_make(struct fx *f, const char *const *nic_p, const char *const *dev_p)
 {
     memset(f, 0, sizeof(*f));
@@ -124,38 +159,92 @@ static uint64_t nic_stat(struct fx *f, const char *n)
 
 Test(nic_pio, mac_from_prom)
 {
-    struct fx f;
-    fx_make(&f, NULL, NULL);
-    struct lyra_netdev_caps c;
-    cr_assert_eq(f.nd->caps(f.nic->self, &c), 0);
-    cr_assert_arr_eq(c.mac, prom_mac, 6);
-    cr_assert_eq(c.mtu, 1500);
-    cr_assert_geq(c.max_segs, 1);
-    fx_done(&f);
+    FOR_EACH_QUIRKS(q)
+    {
+        struct fx f;
+        fx_makeq(&f, NULL, NULL, q);
+        struct lyra_netdev_caps c;
+        cr_assert_eq(f.nd->caps(f.nic->self, &c), 0);
+        cr_assert_arr_eq(c.mac, prom_mac, 6, "%s", quirks[q]);
+        cr_assert_eq(c.mtu, 1500);
+        cr_assert_geq(c.max_segs, 1);
+        /* the card takes frames to it, whichever of PROM and PAR it filters on */
+        uint8_t fr[100];
+        frame_make(fr, 100, prom_mac, 1);
+        cr_assert_eq(ne2k_model_inject(f.dev->self, fr, 100), 0, "%s", quirks[q]);
+        lt_poll(f.nic, 16);
+        cr_assert_eq(f.u.rx_n, 1);
+        cr_assert(f.u.last_flags & LYRA_SKB_F_HOST);
+        fx_done(&f);
 
-    fx_make(&f, NULL, (const char *const[]){"mac=02:aa:00:00:00:07", NULL});
-    cr_assert_eq(f.nd->caps(f.nic->self, &c), 0);
-    cr_assert_arr_eq(c.mac, ((const uint8_t[]){0x02, 0xaa, 0, 0, 0, 7}), 6);
-    fx_done(&f);
+        fx_makeq(&f, NULL, (const char *const[]){"mac=02:aa:00:00:00:07", NULL}, q);
+        cr_assert_eq(f.nd->caps(f.nic->self, &c), 0);
+        cr_assert_arr_eq(c.mac, ((const uint8_t[]){0x02, 0xaa, 0, 0, 0, 7}), 6);
+        fx_done(&f);
+    }
 }
 
+/* The model filters unicast on the PROM (qemu) or on PAR0-5 (datasheet). */
+Test(nic_pio, model_unicast_filter_prom_or_par)
+{
+    FOR_EACH_QUIRKS(q)
+    {
+        struct fx f;
+        fx_makeq(&f, NULL, NULL, q);
+        const struct lyra_bus_ops *b = lt_ops(f.dev, "bus");
+        /* PAR0 changed behind the driver's back */
+        b->outb(f.dev->self, NE_CR, CR_PS0 | CR_RD2 | CR_STA);
+        b->outb(f.dev->self, NE_PAR0 + 5, 0x77);
+        b->outb(f.dev->self, NE_CR, CR_RD2 | CR_STA);
+        uint8_t fr[100];
+        frame_make(fr, 100, prom_mac, 1);
+        cr_assert_eq(ne2k_model_inject(f.dev->self, fr, 100), q == Q_QEMU ? 0 : -ENOENT,
+                     "%s", quirks[q]);
+        lt_poll(f.nic, 16);
+        cr_assert_eq(f.u.rx_n, q == Q_QEMU ? 1u : 0u);
+        fx_done(&f);
+    }
+}
+
+/* An address other than the PROM's: the driver cannot tell whether the
+ * card filters on PAR (datasheet) or the PROM (QEMU), so it takes every
+ * unicast frame (RCR.PRO) and filters itself; only frames to it go up. */
 Test(nic_pio, mac_param_overrides_prom_and_filters)
 {
-    struct fx f;
-    const uint8_t mine[6] = {0x02, 0xbb, 0, 0, 0, 9};
-    fx_make(&f, (const char *const[]){"mac=02:bb:00:00:00:09", NULL}, NULL);
-    struct lyra_netdev_caps c;
-    f.nd->caps(f.nic->self, &c);
-    cr_assert_arr_eq(c.mac, mine, 6);
-    uint8_t fr[100];
-    frame_make(fr, 100, mine, 1);
-    cr_assert_eq(ne2k_model_inject(f.dev->self, fr, 100), 0);
-    frame_make(fr, 100, prom_mac, 2); /* PAR, not the PROM, filters */
-    cr_assert_eq(ne2k_model_inject(f.dev->self, fr, 100), -ENOENT);
-    lt_poll(f.nic, 16);
-    cr_assert_eq(f.u.rx_n, 1);
-    cr_assert(f.u.last_flags & LYRA_SKB_F_HOST);
-    fx_done(&f);
+    FOR_EACH_QUIRKS(q)
+    {
+        struct fx f;
+        const uint8_t mine[6] = {0x02, 0xbb, 0, 0, 0, 9};
+        fx_makeq(&f, (const char *const[]){"mac=02:bb:00:00:00:09", NULL}, NULL, q);
+        struct lyra_netdev_caps c;
+        f.nd->caps(f.nic->self, &c);
+        cr_assert_arr_eq(c.mac, mine, 6);
+        uint8_t fr[100], want[100];
+        frame_make(fr, 100, mine, 1);
+        memcpy(want, fr, 100);
+        cr_assert_eq(ne2k_model_inject(f.dev->self, fr, 100), 0, "%s", quirks[q]);
+        frame_make(fr, 100, prom_mac, 2); /* the PROM's address is not ours */
+        ne2k_model_inject(f.dev->self, fr, 100);
+        frame_make(fr, 100, (const uint8_t[]){0x02, 0x09, 0, 0, 0, 9}, 3);
+        ne2k_model_inject(f.dev->self, fr, 100);
+        frame_make(fr, 100, bcast, 4);
+        cr_assert_eq(ne2k_model_inject(f.dev->self, fr, 100), 0);
+        lt_poll(f.nic, 16);
+        cr_assert_eq(f.u.rx_n, 2, "%s: %u frames up", quirks[q], f.u.rx_n);
+        cr_assert_eq(f.u.seq[0], 1);
+        cr_assert_eq(f.u.seq[1], 4);
+        cr_assert_eq(nic_stat(&f, "rx_filtered"), 2);
+        fx_done(&f);
+        /* ...and the first one, byte for byte, with the host flag */
+        fx_makeq(&f, (const char *const[]){"mac=02:bb:00:00:00:09", NULL}, NULL, q);
+        cr_assert_eq(ne2k_model_inject(f.dev->self, want, 100), 0);
+        lt_poll(f.nic, 16);
+        cr_assert_eq(f.u.rx_n, 1);
+        cr_assert_eq(f.u.last_len, 100);
+        cr_assert_arr_eq(f.u.last, want, 100, "%s", quirks[q]);
+        cr_assert(f.u.last_flags & LYRA_SKB_F_HOST);
+        fx_done(&f);
+    }
 }
 
 /* ----- transmit ------------------------------------------------------------- */
@@ -186,27 +275,38 @@ static struct lyra_skb *skb_gather(struct fx *f, const uint8_t *src, uint32_t le
     return s;
 }
 
-Test(nic_pio, tx_every_length_gathered_and_padded)
+static void tx_every_length(unsigned q)
 {
     struct fx f;
-    fx_make(&f, NULL, NULL);
+    fx_makeq(&f, NULL, NULL, q);
     static uint8_t src[1514], out[1600];
     for (uint32_t len = 14; len <= 1514; len++) {
         frame_make(src, len, bcast, len);
         struct lyra_skb *s = skb_gather(&f, src, len, len % 5);
-        cr_assert_eq(f.nd->xmit(f.nic->self, s), 0, "len %u", len);
+        cr_assert_eq(f.nd->xmit(f.nic->self, s), 0, "%s: len %u", quirks[q], len);
+        if (q == Q_DATASHEET) /* nothing is out before the card's next step */
+            cr_assert_eq(ne2k_model_take_tx(f.dev->self, out, sizeof(out)), 0);
+        lt_poll(f.dev, 8);
         size_t got = ne2k_model_take_tx(f.dev->self, out, sizeof(out));
         uint32_t want = len < 60 ? 60 : len;
-        cr_assert_eq(got, want, "len %u: sent %zu", len, got);
-        cr_assert_arr_eq(out, src, len, "len %u: content", len);
+        cr_assert_eq(got, want, "%s: len %u: sent %zu", quirks[q], len, got);
+        cr_assert_arr_eq(out, src, len, "%s: len %u: content", quirks[q], len);
         for (uint32_t i = len; i < want; i++)
             cr_assert_eq(out[i], 0, "len %u: pad byte %u", len, i);
         lt_poll(f.nic, 8);
     }
-    cr_assert_eq(nic_stat(&f, "tx_frames"), 1501);
+    cr_assert_eq(nic_stat(&f, "tx_frames"), 1501, "%s", quirks[q]);
+    cr_assert_eq(nic_stat(&f, "tx_errors"), 0);
     cr_assert_eq(dev_stat(&f, "tx_runt"), 0);
+    cr_assert_eq(dev_stat(&f, "tx_overlap"), 0);
     cr_assert_eq(dev_stat(&f, "rdma_misuse"), 0);
     fx_done(&f);
+}
+
+Test(nic_pio, tx_every_length_gathered_and_padded)
+{
+    FOR_EACH_QUIRKS(q)
+    tx_every_length(q);
 }
 
 Test(nic_pio, tx_too_big_refused)
@@ -221,10 +321,11 @@ Test(nic_pio, tx_too_big_refused)
     fx_done(&f);
 }
 
-Test(nic_pio, tx_busy_then_tx_ready)
+/* tx_defer=on: with either quirks the transmission ends at the next poll. */
+static void tx_busy_then_tx_ready(unsigned q)
 {
     struct fx f;
-    fx_make(&f, NULL, (const char *const[]){"tx_defer=on", NULL});
+    fx_makeq(&f, NULL, (const char *const[]){"tx_defer=on", NULL}, q);
     uint8_t src[3][100], out[200];
     struct lyra_skb *s[3];
     for (unsigned i = 0; i < 3; i++) {
@@ -254,32 +355,61 @@ Test(nic_pio, tx_busy_then_tx_ready)
     fx_done(&f);
 }
 
+Test(nic_pio, tx_busy_then_tx_ready)
+{
+    FOR_EACH_QUIRKS(q)
+    tx_busy_then_tx_ready(q);
+}
+
 /* ----- receive -------------------------------------------------------------- */
 
-Test(nic_pio, rx_every_length_through_the_ring)
+/* Every length, byte for byte, with the driver's rx_crc nic_p[0] (auto
+ * when NULL); want_mode: the rx_fcs_mode the driver ends in. */
+static void rx_every_length(unsigned q, const char *const *nic_p, uint64_t want_mode)
 {
     struct fx f;
-    fx_make(&f, NULL, NULL);
+    fx_makeq(&f, nic_p, NULL, q);
     static uint8_t fr[1514];
+    const char *crc = nic_p ? nic_p[0] : "rx_crc=auto";
     for (uint32_t len = 60; len <= 1514; len++) {
         frame_make(fr, len, prom_mac, len);
         cr_assert_eq(ne2k_model_inject(f.dev->self, fr, len), 0, "len %u", len);
         unsigned before = f.u.rx_n;
         lt_poll(f.nic, 16);
-        cr_assert_eq(f.u.rx_n, before + 1, "len %u not received", len);
-        cr_assert_eq(f.u.last_len, len);
-        cr_assert_arr_eq(f.u.last, fr, len, "len %u: content", len);
+        cr_assert_eq(f.u.rx_n, before + 1, "%s %s: len %u not received", quirks[q], crc, len);
+        cr_assert_eq(f.u.last_len, len, "%s %s: len %u handed up as %u", quirks[q], crc, len,
+                     f.u.last_len);
+        cr_assert_arr_eq(f.u.last, fr, len, "%s %s: len %u: content", quirks[q], crc, len);
     }
     cr_assert_eq(nic_stat(&f, "rx_frames"), 1455);
     cr_assert_eq(nic_stat(&f, "rx_bad"), 0);
+    cr_assert_eq(nic_stat(&f, "rx_fcs_mode"), want_mode, "%s %s", quirks[q], crc);
+    cr_assert_eq(nic_stat(&f, "rx_fcs_stripped"), q == Q_DATASHEET ? 1455u : 0u);
+    cr_assert_eq(dev_stat(&f, "rx_fcs"), q == Q_DATASHEET ? 1455u : 0u);
     cr_assert_eq(dev_stat(&f, "rdma_misuse"), 0);
     fx_done(&f);
 }
 
-Test(nic_pio, rx_batch_wraps_in_order_within_budget)
+#define FCS_MODE_NONE 1
+#define FCS_MODE_COUNTED 2
+
+Test(nic_pio, rx_every_length_through_the_ring)
+{
+    FOR_EACH_QUIRKS(q)
+    rx_every_length(q, NULL, q == Q_QEMU ? FCS_MODE_NONE : FCS_MODE_COUNTED);
+}
+
+/* rx_crc set by hand: off for QEMU, on for real boards. */
+Test(nic_pio, rx_every_length_rx_crc_forced)
+{
+    rx_every_length(Q_QEMU, (const char *const[]){"rx_crc=off", NULL}, FCS_MODE_NONE);
+    rx_every_length(Q_DATASHEET, (const char *const[]){"rx_crc=on", NULL}, FCS_MODE_COUNTED);
+}
+
+static void rx_batch_wraps_in_order_within_budget(unsigned q)
 {
     struct fx f;
-    fx_make(&f, (const char *const[]){"rx_budget=3", NULL}, NULL);
+    fx_makeq(&f, (const char *const[]){"rx_budget=3", NULL}, NULL, q);
     static uint8_t fr[1514];
     for (unsigned round = 0; round < 10; round++) {
         for (unsigned i = 0; i < 8; i++) { /* 8 x 6 pages of the ring's 51 */
@@ -297,10 +427,16 @@ Test(nic_pio, rx_batch_wraps_in_order_within_budget)
     fx_done(&f);
 }
 
-Test(nic_pio, rx_short_frame_padded)
+Test(nic_pio, rx_batch_wraps_in_order_within_budget)
+{
+    FOR_EACH_QUIRKS(q)
+    rx_batch_wraps_in_order_within_budget(q);
+}
+
+static void rx_short_frame_padded(unsigned q)
 {
     struct fx f;
-    fx_make(&f, NULL, NULL);
+    fx_makeq(&f, NULL, NULL, q);
     uint8_t fr[42];
     frame_make(fr, 42, bcast, 5);
     cr_assert_eq(ne2k_model_inject(f.dev->self, fr, 42), 0);
@@ -315,10 +451,16 @@ Test(nic_pio, rx_short_frame_padded)
     fx_done(&f);
 }
 
-Test(nic_pio, rx_oversize_dropped_and_counted)
+Test(nic_pio, rx_short_frame_padded)
+{
+    FOR_EACH_QUIRKS(q)
+    rx_short_frame_padded(q);
+}
+
+static void rx_oversize_dropped_and_counted(unsigned q)
 {
     struct fx f;
-    fx_make(&f, NULL, NULL);
+    fx_makeq(&f, NULL, NULL, q);
     static uint8_t fr[1600];
     frame_make(fr, 1515, prom_mac, 1);
     cr_assert_eq(ne2k_model_inject(f.dev->self, fr, 1515), -EMSGSIZE);
@@ -332,10 +474,16 @@ Test(nic_pio, rx_oversize_dropped_and_counted)
     fx_done(&f);
 }
 
-Test(nic_pio, rx_filter_broadcast_multicast_promisc)
+Test(nic_pio, rx_oversize_dropped_and_counted)
+{
+    FOR_EACH_QUIRKS(q)
+    rx_oversize_dropped_and_counted(q);
+}
+
+static void rx_filter_broadcast_multicast_promisc(unsigned q)
 {
     struct fx f;
-    fx_make(&f, NULL, NULL);
+    fx_makeq(&f, NULL, NULL, q);
     const uint8_t mc[6] = {0x01, 0x00, 0x5e, 0x00, 0x00, 0x01};
     const uint8_t other[6] = {0x02, 0x09, 0, 0, 0, 9};
     uint8_t fr[80];
@@ -359,10 +507,16 @@ Test(nic_pio, rx_filter_broadcast_multicast_promisc)
     fx_done(&f);
 }
 
-Test(nic_pio, rx_overflow_recovery)
+Test(nic_pio, rx_filter_broadcast_multicast_promisc)
+{
+    FOR_EACH_QUIRKS(q)
+    rx_filter_broadcast_multicast_promisc(q);
+}
+
+static void rx_overflow_recovery(unsigned q)
 {
     struct fx f;
-    fx_make(&f, NULL, NULL);
+    fx_makeq(&f, NULL, NULL, q);
     static uint8_t fr[1000];
     unsigned ok = 0, refused = 0;
     for (unsigned i = 0; i < 20; i++) { /* 4 pages each: 12 fit in 51 */
@@ -394,14 +548,22 @@ Test(nic_pio, rx_overflow_recovery)
     lt_poll(f.nic, 64);
     cr_assert_eq(f.u.rx_n, 17);
     cr_assert_eq(f.u.seq[16], 104);
+    cr_assert_eq(f.u.last_len, 300, "%s", quirks[q]);
+    cr_assert_arr_eq(f.u.last, fr, 300, "%s", quirks[q]);
     cr_assert_eq(nic_stat(&f, "rx_bad"), 0);
     fx_done(&f);
 }
 
-Test(nic_pio, rx_overflow_with_small_budget_and_no_buffers)
+Test(nic_pio, rx_overflow_recovery)
+{
+    FOR_EACH_QUIRKS(q)
+    rx_overflow_recovery(q);
+}
+
+static void rx_overflow_with_small_budget_and_no_buffers(unsigned q)
 {
     struct fx f;
-    fx_make(&f, (const char *const[]){"rx_budget=1", NULL}, NULL);
+    fx_makeq(&f, (const char *const[]){"rx_budget=1", NULL}, NULL, q);
     static uint8_t fr[1514];
     /* Hold most skbs so receive runs short of buffers. */
     struct lyra_skb *held[SKB_COUNT];
@@ -423,6 +585,175 @@ Test(nic_pio, rx_overflow_with_small_budget_and_no_buffers)
     lt_poll(f.nic, 64);
     cr_assert_eq(f.u.seq[f.u.rx_n - 1], 50);
     fx_done(&f);
+}
+
+Test(nic_pio, rx_overflow_with_small_budget_and_no_buffers)
+{
+    FOR_EACH_QUIRKS(q)
+    rx_overflow_with_small_budget_and_no_buffers(q);
+}
+
+/* ----- the CRC in the ring ------------------------------------------------- */
+
+/* CRC-32 of IEEE 802.3, written independently of the driver's. */
+static uint32_t crc32_ref(const uint8_t *p, size_t len)
+{
+    uint32_t c = 0xffffffffu;
+    for (size_t i = 0; i < len; i++) {
+        c ^= p[i];
+        for (int k = 0; k < 8; k++)
+            c = (c & 1) ? (c >> 1) ^ 0xedb88320u : c >> 1;
+    }
+    return ~c;
+}
+
+/* Reads card memory as a driver would (remote DMA, word mode). */
+static void card_read(struct fx *f, uint16_t addr, uint8_t *buf, uint16_t len)
+{
+    const struct lyra_bus_ops *b = lt_ops(f->dev, "bus");
+    void *d = f->dev->self;
+    uint16_t n = (uint16_t)((len + 1) & ~1u);
+    b->outb(d, NE_CR, CR_RD2 | CR_STA);
+    b->outb(d, NE_RBCR0, (uint8_t)n);
+    b->outb(d, NE_RBCR1, (uint8_t)(n >> 8));
+    b->outb(d, NE_RSAR0, (uint8_t)addr);
+    b->outb(d, NE_RSAR1, (uint8_t)(addr >> 8));
+    b->outb(d, NE_CR, CR_RD0 | CR_STA);
+    for (uint16_t i = 0; i < n; i += 2) {
+        uint16_t w = b->inw(d, NE_DATA);
+        buf[i] = (uint8_t)w;
+        if (i + 1 < len)
+            buf[i + 1] = (uint8_t)(w >> 8);
+    }
+    b->outb(d, NE_ISR, ISR_RDC);
+}
+
+/* What the model writes to the ring: QEMU counts the frame only, the
+ * datasheet's DP8390 counts the CRC too and stores it after the frame; in
+ * both the next frame starts where a CRC would have ended. */
+Test(nic_pio, model_ring_count_and_crc)
+{
+    FOR_EACH_QUIRKS(q)
+    {
+        struct fx f;
+        fx_makeq(&f, NULL, NULL, q);
+        static uint8_t fr[600], ring[700];
+        const uint32_t lens[] = {60, 100, 245, 248, 249, 252, 501};
+        uint8_t page = 0x4c;
+        for (unsigned k = 0; k < 7; k++) {
+            uint32_t len = lens[k];
+            frame_make(fr, len, prom_mac, len);
+            cr_assert_eq(ne2k_model_inject(f.dev->self, fr, len), 0);
+            card_read(&f, (uint16_t)(page << 8), ring, (uint16_t)(len + 8));
+            uint32_t count = (uint32_t)(ring[2] | ring[3] << 8);
+            uint32_t want = len + 4 + (q == Q_DATASHEET ? 4 : 0);
+            cr_assert_eq(count, want, "%s: len %u count %u", quirks[q], len, count);
+            cr_assert_arr_eq(ring + 4, fr, len);
+            if (q == Q_DATASHEET) {
+                uint32_t c = crc32_ref(fr, len);
+                uint8_t fcs[4] = {(uint8_t)c, (uint8_t)(c >> 8), (uint8_t)(c >> 16),
+                                  (uint8_t)(c >> 24)};
+                cr_assert_arr_eq(ring + 4 + len, fcs, 4, "len %u: the CRC after the frame",
+                                 len);
+                /* the CRC-32 residue of a frame with its FCS */
+                cr_assert_eq(crc32_ref(ring + 4, len + 4), 0x2144df1cu);
+            }
+            uint8_t next = (uint8_t)(page + (len + 8 + 255) / 256);
+            cr_assert_eq(ring[1], next, "%s: len %u next page", quirks[q], len);
+            page = next;
+            lt_poll(f.nic, 16);
+            cr_assert_eq(f.u.last_len, len, "%s", quirks[q]);
+            cr_assert_arr_eq(f.u.last, fr, len, "%s: len %u", quirks[q], len);
+        }
+        fx_done(&f);
+    }
+}
+
+/* rx_crc=auto: QEMU is known from the first ordinary frame (no CRC at its
+ * end); a DP8390 from the first frame whose next-page pointer shows the CRC
+ * counted (count 253-256 past a page boundary); until then each frame's
+ * CRC is checked and removed. Frames are identical throughout. */
+Test(nic_pio, rx_crc_auto_detection)
+{
+    static uint8_t fr[600];
+    struct fx f;
+    fx_makeq(&f, NULL, NULL, Q_QEMU);
+    cr_assert_eq(nic_stat(&f, "rx_fcs_mode"), 0);
+    frame_make(fr, 60, prom_mac, 1);
+    ne2k_model_inject(f.dev->self, fr, 60);
+    lt_poll(f.nic, 16);
+    cr_assert_eq(nic_stat(&f, "rx_fcs_mode"), FCS_MODE_NONE);
+    cr_assert_eq(f.u.last_len, 60);
+    /* once known, even a frame that ends in its own CRC goes up whole */
+    frame_make(fr, 200, prom_mac, 2);
+    uint32_t c = crc32_ref(fr, 196);
+    for (int i = 0; i < 4; i++)
+        fr[196 + i] = (uint8_t)(c >> (8 * i));
+    ne2k_model_inject(f.dev->self, fr, 200);
+    lt_poll(f.nic, 16);
+    cr_assert_eq(f.u.last_len, 200);
+    cr_assert_arr_eq(f.u.last, fr, 200);
+    fx_done(&f);
+
+    fx_makeq(&f, NULL, NULL, Q_DATASHEET);
+    for (uint32_t len = 60; len < 245; len += 37) { /* no page edge: not known yet */
+        frame_make(fr, len, prom_mac, len);
+        ne2k_model_inject(f.dev->self, fr, len);
+        lt_poll(f.nic, 16);
+        cr_assert_eq(f.u.last_len, len);
+        cr_assert_arr_eq(f.u.last, fr, len);
+        cr_assert_eq(nic_stat(&f, "rx_fcs_mode"), 0, "len %u", len);
+    }
+    frame_make(fr, 245, prom_mac, 9); /* count 253 */
+    ne2k_model_inject(f.dev->self, fr, 245);
+    lt_poll(f.nic, 16);
+    cr_assert_eq(nic_stat(&f, "rx_fcs_mode"), FCS_MODE_COUNTED);
+    cr_assert_eq(f.u.last_len, 245);
+    cr_assert_arr_eq(f.u.last, fr, 245);
+    for (uint32_t len = 60; len <= 600; len += 67) {
+        frame_make(fr, len, prom_mac, len);
+        ne2k_model_inject(f.dev->self, fr, len);
+        lt_poll(f.nic, 16);
+        cr_assert_eq(f.u.last_len, len);
+        cr_assert_arr_eq(f.u.last, fr, len);
+    }
+    fx_done(&f);
+}
+
+/* The documented limit of rx_crc=auto under QEMU: before any ordinary
+ * frame has come, a frame built to end in its own CRC loses those 4 bytes
+ * (rx_crc=off does not). */
+Test(nic_pio, rx_crc_auto_limit_crafted_first_frame)
+{
+    static uint8_t fr[200];
+    frame_make(fr, 200, prom_mac, 2);
+    uint32_t c = crc32_ref(fr, 196);
+    for (int i = 0; i < 4; i++)
+        fr[196 + i] = (uint8_t)(c >> (8 * i));
+    struct fx f;
+    fx_makeq(&f, NULL, NULL, Q_QEMU);
+    ne2k_model_inject(f.dev->self, fr, 200);
+    lt_poll(f.nic, 16);
+    cr_assert_eq(f.u.last_len, 196);
+    cr_assert_eq(nic_stat(&f, "rx_fcs_mode"), 0);
+    fx_done(&f);
+    fx_makeq(&f, (const char *const[]){"rx_crc=off", NULL}, NULL, Q_QEMU);
+    ne2k_model_inject(f.dev->self, fr, 200);
+    lt_poll(f.nic, 16);
+    cr_assert_eq(f.u.last_len, 200);
+    cr_assert_arr_eq(f.u.last, fr, 200);
+    fx_done(&f);
+}
+
+Test(nic_pio, bad_params_refused)
+{
+    struct lt_inst *i = NULL;
+    cr_assert_neq(lt_try_create(&lyra_component_nic_pio,
+                                (const char *const[]){"rx_crc=maybe", NULL}, &i),
+                  0);
+    cr_assert_neq(lt_try_create(&lyra_component_ne2k_model,
+                                (const char *const[]){"quirks=bochs", NULL}, &i),
+                  0);
 }
 
 /* ----- bounded waits ------------------------------------------------------- */
