@@ -72,7 +72,8 @@ struct lyra_l3_ops {
     /* Route lookup: 0, or -ENETUNREACH. */
     int (*route)(void *self, uint32_t dst, struct lyra_l3_route *rt);
     /* Sends skb (data at the transport header) from src (0: the route's) to
-     * dst, fragmenting to the device MTU unless df. Always takes the skb.
+     * dst, fragmenting to the device MTU unless df; ttl 0 means ip's own
+     * `ttl` parameter (RFC 1122 forbids sending TTL 0). Always takes the skb.
      * 0 sent or queued; -ENETUNREACH, -EMSGSIZE (df and too big), -ENOBUFS,
      * -EAGAIN (dropped, counted). */
     int (*output)(void *self, struct lyra_skb *skb, uint32_t src, uint32_t dst, uint8_t proto,
