@@ -77,6 +77,11 @@ PX_OP(pos, OS, link_send, 25, int, len, (void *self, struct lyra_link *l, const 
       (p->prov, l, f, len))
 PX_OP(pos, OS, link_recv, 26, int, 0, (void *self, struct lyra_link *l, void *buf, size_t cap),
       (p->prov, l, buf, cap))
+PX_OP(pos, OS, cond_create, 27, int, 0, (void *self, void **c), (p->prov, c))
+PX_VOP(pos, OS, cond_destroy, 28, 0, (void *self, void *c), (p->prov, c))
+PX_OP(pos, OS, cond_wait, 29, int, 0, (void *self, void *c, void *l, uint64_t d),
+      (p->prov, c, l, d))
+PX_VOP(pos, OS, cond_broadcast, 30, 0, (void *self, void *c), (p->prov, c))
 
 static const struct lyra_os_ops px_os_ops = {
     .hdr = LYRA_OPS_HDR(LYRA_OS_IFACE, LYRA_OS_MAJOR, LYRA_OS_MINOR, struct lyra_os_ops),
@@ -88,13 +93,16 @@ static const struct lyra_os_ops px_os_ops = {
     .cow_register = pos_cow_register, .cow_unregister = pos_cow_unregister,
     .run_timers = pos_run_timers, .wait = pos_wait, .wake = pos_wake, .watch_fd = pos_watch_fd,
     .unwatch_fd = pos_unwatch_fd, .link_open = pos_link_open, .link_close = pos_link_close,
-    .link_send = pos_link_send, .link_recv = pos_link_recv,
+    .link_send = pos_link_send, .link_recv = pos_link_recv, .cond_create = pos_cond_create,
+    .cond_destroy = pos_cond_destroy, .cond_wait = pos_cond_wait,
+    .cond_broadcast = pos_cond_broadcast,
 };
 static const char *const os_names[] = {
     "now_ns", "timer_arm", "timer_cancel", "random", "vlog", "mem_alloc", "mem_free",
     "lock_create", "lock_destroy", "lock", "unlock", "page_size", "page_alloc", "page_free",
     "page_remap", "page_protect", "cow_register", "cow_unregister", "run_timers", "wait", "wake",
-    "watch_fd", "unwatch_fd", "link_open", "link_close", "link_send", "link_recv"};
+    "watch_fd", "unwatch_fd", "link_open", "link_close", "link_send", "link_recv",
+    "cond_create", "cond_destroy", "cond_wait", "cond_broadcast"};
 
 /* ---- skb ---- */
 #define SK struct lyra_skb_ops
@@ -230,7 +238,7 @@ static const char *const l3_names[] = {"register_proto", "route", "output", "icm
                                        "tx_ready"};
 
 static const struct lyra_proxy_class classes[] = {
-    {LYRA_OS_IFACE, 27, 0, os_names, &px_os_ops, NULL},
+    {LYRA_OS_IFACE, 31, 0, os_names, &px_os_ops, NULL},
     {LYRA_SKB_IFACE, 6, 0, skb_names, &px_skb_ops, NULL},
     {LYRA_NETDEV_IFACE, 5, 3, netdev_names, &px_netdev_ops, &px_netdev_events},
     {LYRA_L2_IFACE, 7, 2, l2_names, &px_l2_ops, &px_l2_events},

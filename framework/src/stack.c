@@ -8,6 +8,7 @@
 #include "acct.h"
 #include "stack_internal.h"
 #include "lyra/os.h"
+#include "lyra/socket_if.h"
 #include "lyra/stack.h"
 
 #define POLL_BUDGET 64
@@ -34,6 +35,15 @@ struct lyra_stack {
     atomic_int stop;
     void (*cleanup)(void *ctx);
     void *cleanup_ctx;
+    /* Serialises poll steps and socket calls from application threads
+     * (NULL when the os has no locks: then there is one thread). */
+    void *mu;
+    void *cv; /* broadcast after each step while someone waits (NULL: none) */
+    atomic_int loop_running; /* a thread is inside lyra_stack_run_for */
+    int driving;             /* a blocked caller is stepping the loop (under mu) */
+    unsigned waiters;        /* callers in cond_wait (under mu) */
+    const struct lyra_socket_ops *sock;
+    void *sock_self;
 };
 
 static void report(struct lyra_diag *d, enum lyra_diag_class cls, const char *fmt, const char *a,
@@ -257,6 +267,12 @@ int lyra_stack_create(const struct lyra_plan *plan, const char *const *overrides
             goto fail;
         }
         in->created = 1;
+        for (unsigned k = 0; k < in->c->n_provides && !s->sock; k++)
+            if (!strcmp(in->c->provides[k].iface, LYRA_SOCKET_IFACE) &&
+                in->c->provides[k].major == LYRA_SOCKET_MAJOR) {
+                s->sock = in->c->provides[k].ops;
+                s->sock_self = in->self;
+            }
         for (unsigned k = 0; k < in->c->n_provides && !s->os; k++)
             if (!strcmp(in->c->provides[k].iface, LYRA_OS_IFACE) &&
                 in->c->provides[k].major == LYRA_OS_MAJOR) {
@@ -277,8 +293,50 @@ fail:
     return r;
 }
 
+/* The lock and condition of the socket API, from the os when it has them
+ * (os 1.2 for the condition). */
+static void sync_create(struct lyra_stack *s)
+{
+    const struct lyra_os_ops *o = s->os;
+    if (!o || s->mu || !o->lock_create || o->lock_create(s->os_self, &s->mu))
+        return;
+    if (o->hdr.minor >= 2 && o->hdr.size >= offsetof(struct lyra_os_ops, cond_broadcast) +
+                                                   sizeof(o->cond_broadcast) &&
+        o->cond_create && o->cond_wait && o->cond_broadcast && o->cond_destroy &&
+        o->cond_create(s->os_self, &s->cv))
+        s->cv = NULL;
+}
+
+static void sync_destroy(struct lyra_stack *s)
+{
+    if (s->cv)
+        s->os->cond_destroy(s->os_self, s->cv);
+    if (s->mu)
+        s->os->lock_destroy(s->os_self, s->mu);
+    s->cv = s->mu = NULL;
+}
+
+void lyra_stack_lock(struct lyra_stack *s)
+{
+    if (s->mu)
+        s->os->lock(s->os_self, s->mu);
+}
+
+void lyra_stack_unlock(struct lyra_stack *s)
+{
+    if (s->mu)
+        s->os->unlock(s->os_self, s->mu);
+}
+
+static void progress(struct lyra_stack *s)
+{
+    if (s->cv && s->waiters)
+        s->os->cond_broadcast(s->os_self, s->cv);
+}
+
 int lyra_stack_start(struct lyra_stack *s)
 {
+    sync_create(s);
     for (unsigned k = 0; k < s->n; k++) {
         struct inst_rt *in = &s->inst[s->order[k]];
         int r = in->c->start ? in->c->start(in->self) : 0;
@@ -300,6 +358,14 @@ int lyra_stack_start(struct lyra_stack *s)
 
 uint64_t lyra_stack_poll(struct lyra_stack *s)
 {
+    lyra_stack_lock(s);
+    uint64_t next = lyra_stack_step_locked(s);
+    lyra_stack_unlock(s);
+    return next;
+}
+
+uint64_t lyra_stack_step_locked(struct lyra_stack *s)
+{
     int work = 0;
     for (unsigned k = 0; k < s->n; k++) {
         struct inst_rt *in = &s->inst[s->order[k]];
@@ -307,6 +373,7 @@ uint64_t lyra_stack_poll(struct lyra_stack *s)
             work += in->c->poll(in->self, POLL_BUDGET) > 0;
     }
     uint64_t next = s->os ? s->os->run_timers(s->os_self) : LYRA_TIME_NEVER;
+    progress(s);
     return work ? 0 : next;
 }
 
@@ -315,6 +382,19 @@ int lyra_stack_run_for(struct lyra_stack *s, uint64_t ns)
     if (!s->os)
         return -ENOSYS;
     uint64_t end = ns == LYRA_TIME_NEVER ? LYRA_TIME_NEVER : s->os->now_ns(s->os_self) + ns;
+    lyra_stack_lock(s);
+    atomic_fetch_add(&s->loop_running, 1);
+    /* A caller may be driving the loop (it blocked before this thread
+     * came): end its os wait and let it hand over, so that one thread at a
+     * time waits in the os (os wait's rule). */
+    while (s->driving && s->cv) {
+        if (s->os->wake)
+            s->os->wake(s->os_self);
+        s->waiters++;
+        s->os->cond_wait(s->os_self, s->cv, s->mu, s->os->now_ns(s->os_self) + 1000000);
+        s->waiters--;
+    }
+    lyra_stack_unlock(s);
     while (!atomic_load(&s->stop)) {
         uint64_t next = lyra_stack_poll(s);
         if (atomic_load(&s->stop))
@@ -326,6 +406,12 @@ int lyra_stack_run_for(struct lyra_stack *s, uint64_t ns)
         if (next != 0)
             s->os->wait(s->os_self, next);
     }
+    /* callers waiting for this loop must now drive it themselves (or see
+     * the stop) */
+    lyra_stack_lock(s);
+    atomic_fetch_sub(&s->loop_running, 1);
+    progress(s);
+    lyra_stack_unlock(s);
     return 0;
 }
 
@@ -350,6 +436,7 @@ void lyra_stack_destroy(struct lyra_stack *s)
 {
     if (!s)
         return;
+    sync_destroy(s);
     for (unsigned k = s->n; k-- > 0;) {
         struct inst_rt *in = &s->inst[s->order ? s->order[k] : k];
         if (s->inst && in->started && in->c->stop)
@@ -482,4 +569,62 @@ uint64_t lyra_stack_counter(struct lyra_stack *s, const char *inst, const char *
     struct lyra_stats_visitor v = {.counter = find_counter, .ctx = &f};
     lyra_stack_stats(s, &v);
     return f.v;
+}
+
+int lyra_stack_loop_running(const struct lyra_stack *s)
+{
+    return atomic_load(&((struct lyra_stack *)s)->loop_running) > 0;
+}
+
+const struct lyra_socket_ops *lyra_stack_socket(struct lyra_stack *s, void **self)
+{
+    *self = s->sock_self;
+    return s->sock;
+}
+
+/* Waits for progress of the loop, with s locked: sleeps on the condition
+ * while another thread steps the loop, else steps it here. Returns 0 (look
+ * again), -ETIMEDOUT at deadline, -ECANCELED after lyra_stack_stop. */
+int lyra_stack_wait_locked(struct lyra_stack *s, uint64_t deadline)
+{
+    if (atomic_load(&s->stop))
+        return -ECANCELED;
+    if (!s->os)
+        return -ENOSYS;
+    uint64_t now = s->os->now_ns(s->os_self);
+    if (now >= deadline)
+        return -ETIMEDOUT;
+    if (s->cv && (lyra_stack_loop_running(s) || s->driving)) {
+        s->waiters++;
+        int r = s->os->cond_wait(s->os_self, s->cv, s->mu, deadline);
+        s->waiters--;
+        return r == -ETIMEDOUT ? -ETIMEDOUT : 0;
+    }
+    /* No loop thread: this caller is the loop (bare metal, single thread). */
+    s->driving = 1;
+    uint64_t next = lyra_stack_step_locked(s);
+    if (next != 0) {
+        if (next > deadline)
+            next = deadline;
+        lyra_stack_unlock(s);
+        s->os->wait(s->os_self, next);
+        lyra_stack_lock(s);
+    }
+    s->driving = 0;
+    progress(s);
+    return 0;
+}
+
+/* After a socket call changed state: a loop thread blocked in os wait may
+ * have to recompute its deadline (new timers) or see new frames to send. */
+void lyra_stack_kick(struct lyra_stack *s)
+{
+    progress(s);
+    if ((lyra_stack_loop_running(s) || s->driving) && s->os && s->os->wake)
+        s->os->wake(s->os_self);
+}
+
+uint64_t lyra_stack_now(struct lyra_stack *s)
+{
+    return s->os ? s->os->now_ns(s->os_self) : 0;
 }

@@ -100,6 +100,10 @@ int os_lock_create(void *self, void **lock);
 void os_lock_destroy(void *self, void *lock);
 void os_lock(void *self, void *lock);
 void os_unlock(void *self, void *lock);
+int os_cond_create(void *self, void **cond);
+void os_cond_destroy(void *self, void *cond);
+int os_cond_wait(void *self, void *cond, void *lock, uint64_t deadline_ns);
+void os_cond_broadcast(void *self, void *cond);
 
 /* os_pages.c */
 int os_pages_init(struct os_posix *os);

@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include "lyra/os.h"
+#include "services.h"
 
-static const char *const known_services[] = {"echo", "discard", "chargen", "http", "stall"};
 
 /* The one stack a signal stops: the run command runs one at a time. */
 static struct lyra_stack *volatile signal_stack;
@@ -51,20 +51,6 @@ static int64_t parse_seconds(const char *s)
     if (lyra_value_parse(LYRA_P_DURATION, buf, 0, -1, &v, err, sizeof(err)))
         return -1;
     return v.u.i;
-}
-
-static int has_iface(struct lyra_stack *s, const char *iface)
-{
-    for (unsigned i = 0;; i++) {
-        const char *n = lyra_stack_instance_name(s, i);
-        const struct lyra_component *c;
-        if (!n)
-            return 0;
-        lyra_stack_instance(s, n, &c);
-        for (unsigned k = 0; k < c->n_provides; k++)
-            if (!strcmp(c->provides[k].iface, iface))
-                return 1;
-    }
 }
 
 int lyra_run_main(const char *prog, const char *source, int argc, char **argv,
@@ -119,26 +105,9 @@ int lyra_run_main(const char *prog, const char *source, int argc, char **argv,
     free(ov);
     if (r)
         return r == -EINVAL ? 1 : 2;
-    if (services) {
-        char list[256];
-        snprintf(list, sizeof(list), "%s", services);
-        for (char *save = NULL, *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-            int known = 0;
-            for (unsigned k = 0; k < sizeof(known_services) / sizeof(*known_services); k++)
-                known |= !strcmp(t, known_services[k]);
-            if (!known) {
-                fprintf(stderr, "%s: --services: unknown service '%s' (known: echo, discard, "
-                                "chargen, http, stall)\n", prog, t);
-                lyra_stack_destroy(s);
-                return 1;
-            }
-            if (!has_iface(s, "socket")) {
-                fprintf(stderr, "%s: --services: service '%s' needs a socket layer (udp or tcp), "
-                                "and assembly %s has none\n", prog, t, lyra_stack_name(s));
-                lyra_stack_destroy(s);
-                return 1;
-            }
-        }
+    if (services && lyra_services_check(s, services, stderr)) {
+        lyra_stack_destroy(s);
+        return 1;
     }
     if ((r = lyra_stack_start(s))) {
         lyra_stack_destroy(s);
@@ -151,7 +120,16 @@ int lyra_run_main(const char *prog, const char *source, int argc, char **argv,
     signal_stack = s;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    struct lyra_services *sv = NULL;
+    if (services && (r = lyra_services_start(s, services, stderr, &sv))) {
+        signal_stack = NULL;
+        lyra_stack_destroy(s);
+        return r;
+    }
     r = lyra_stack_run_for(s, for_ns < 0 ? LYRA_TIME_NEVER : (uint64_t)for_ns);
+    /* the services' blocked calls end with ECANCELED once stopped */
+    lyra_stack_stop(s);
+    lyra_services_join(sv);
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
     signal_stack = NULL;

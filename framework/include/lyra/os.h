@@ -1,4 +1,4 @@
-/* Interface `os` 1.0: what a component needs of its platform.
+/* Interface `os` 1.2: what a component needs of its platform.
  *
  * Provided by an OS adapter (os_posix on Linux, the bare-metal adapter under
  * QEMU) or by fake_os in tests. Every op is immediate unless noted. Timers
@@ -20,7 +20,7 @@ extern "C" {
 
 #define LYRA_OS_IFACE "os"
 #define LYRA_OS_MAJOR 1
-#define LYRA_OS_MINOR 1 /* 1.1: links */
+#define LYRA_OS_MINOR 2 /* 1.1: links; 1.2: condition waits */
 
 #define LYRA_TIME_NEVER UINT64_MAX
 
@@ -121,6 +121,16 @@ struct lyra_os_ops {
     void (*link_close)(void *self, struct lyra_link *l);
     int (*link_send)(void *self, struct lyra_link *l, const void *frame, size_t len);
     int (*link_recv)(void *self, struct lyra_link *l, void *buf, size_t cap);
+    /* 1.2: condition variables on the locks above, for application threads
+     * that wait for the stack's loop (the socket API). cond_wait releases
+     * `lock` while it sleeps and holds it again on return: 0 when woken
+     * (possibly spuriously), -ETIMEDOUT at deadline_ns (now_ns's clock;
+     * LYRA_TIME_NEVER: no deadline). NULL where there is one thread (bare
+     * metal): waiters then drive the loop themselves. */
+    int (*cond_create)(void *self, void **cond);
+    void (*cond_destroy)(void *self, void *cond);
+    int (*cond_wait)(void *self, void *cond, void *lock, uint64_t deadline_ns);
+    void (*cond_broadcast)(void *self, void *cond);
 };
 
 /* Convenience for components holding (ops, instance) of their os slot. */

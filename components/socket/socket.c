@@ -1,0 +1,371 @@
+/* socket: the `socket` interface over up to SOCK_L4_MAX transports. It maps
+ * descriptors to (transport, endpoint) and otherwise passes each call to
+ * the transport that owns the endpoint; blocking is the public API's job
+ * (framework/src/socket_api.c), so every op here returns at once. */
+#include <errno.h>
+#include <string.h>
+
+#include "fd_table.h"
+#include "lyra/diag.h"
+#include "lyra/l4.h"
+#include "lyra/os.h"
+#include "lyra/socket_if.h"
+
+#define SOCK_L4_MAX 4
+
+struct sock {
+    const struct lyra_l4_ops *l4[SOCK_L4_MAX];
+    void *l4_self[SOCK_L4_MAX];
+    const struct lyra_os_ops *os;
+    void *os_self;
+    unsigned max_fds;
+    struct fd_table t;
+    uint64_t opened, closed, emfile, no_proto, bad_fd;
+    uint64_t high_water;
+};
+
+static unsigned n_l4(const struct sock *k)
+{
+    unsigned n = 0;
+    while (n < SOCK_L4_MAX && k->l4[n])
+        n++;
+    return n;
+}
+
+/* The transport serving (type, protocol); protocol 0: the type's first. */
+static int find_l4(const struct sock *k, int type, int protocol)
+{
+    int type_seen = 0;
+    for (unsigned i = 0; i < n_l4(k); i++) {
+        if (k->l4[i]->type != type)
+            continue;
+        type_seen = 1;
+        if (protocol == 0 || k->l4[i]->protocol == protocol)
+            return (int)i;
+    }
+    return type_seen ? -EPROTONOSUPPORT : -ESOCKTNOSUPPORT;
+}
+
+static int s_socket(void *self, int type, int protocol)
+{
+    struct sock *k = self;
+    if (!k->t.e)
+        return -ENETDOWN;
+    int i = find_l4(k, type, protocol);
+    if (i < 0) {
+        k->no_proto++;
+        return i;
+    }
+    if (k->t.open >= k->t.n) {
+        k->emfile++;
+        return -EMFILE;
+    }
+    int h = k->l4[i]->open(k->l4_self[i]);
+    if (h < 0)
+        return h;
+    int fd = fd_alloc(&k->t, (uint8_t)i, h);
+    if (fd < 0) {
+        k->l4[i]->close(k->l4_self[i], h);
+        return fd;
+    }
+    k->opened++;
+    if (k->t.open > k->high_water)
+        k->high_water = k->t.open;
+    return fd;
+}
+
+/* The entry and its transport, or -EBADF (counted). */
+#define LOOKUP(k, fd, e)          \
+    struct fd_entry *e = fd_get(&(k)->t, (fd)); \
+    if (!e) {                     \
+        (k)->bad_fd++;            \
+        return -EBADF;            \
+    }                             \
+    const struct lyra_l4_ops *L = (k)->l4[e->l4]; \
+    void *LS = (k)->l4_self[e->l4]
+
+static int s_close(void *self, int fd)
+{
+    struct sock *k = self;
+    LOOKUP(k, fd, e);
+    L->close(LS, e->handle);
+    fd_release(&k->t, fd);
+    k->closed++;
+    return 0;
+}
+
+static int s_bind(void *self, int fd, const struct lyra_sockaddr4 *a)
+{
+    struct sock *k = self;
+    LOOKUP(k, fd, e);
+    return L->bind(LS, e->handle, a);
+}
+
+static int s_connect(void *self, int fd, const struct lyra_sockaddr4 *a)
+{
+    struct sock *k = self;
+    LOOKUP(k, fd, e);
+    return L->connect(LS, e->handle, a);
+}
+
+static int s_listen(void *self, int fd, int backlog)
+{
+    struct sock *k = self;
+    LOOKUP(k, fd, e);
+    return L->listen(LS, e->handle, backlog);
+}
+
+static int s_accept(void *self, int fd, struct lyra_sockaddr4 *peer)
+{
+    struct sock *k = self;
+    LOOKUP(k, fd, e);
+    if (k->t.open >= k->t.n) {
+        k->emfile++;
+        return -EMFILE; /* leave the connection queued for later */
+    }
+    int h = L->accept(LS, e->handle, peer);
+    if (h < 0)
+        return h;
+    uint8_t l4 = e->l4;
+    int nfd = fd_alloc(&k->t, l4, h);
+    if (nfd < 0) {
+        L->close(LS, h);
+        return nfd;
+    }
+    k->opened++;
+    if (k->t.open > k->high_water)
+        k->high_water = k->t.open;
+    return nfd;
+}
+
+static long s_send(void *self, int fd, const void *buf, size_t len, const struct lyra_sockaddr4 *to,
+                   int flags)
+{
+    struct sock *k = self;
+    LOOKUP(k, fd, e);
+    return L->send(LS, e->handle, buf, len, to, flags);
+}
+
+static long s_recv(void *self, int fd, void *buf, size_t len, struct lyra_sockaddr4 *from,
+                   int flags)
+{
+    struct sock *k = self;
+    LOOKUP(k, fd, e);
+    return L->recv(LS, e->handle, buf, len, from, flags);
+}
+
+static int s_shutdown(void *self, int fd, int how)
+{
+    struct sock *k = self;
+    LOOKUP(k, fd, e);
+    return L->shutdown(LS, e->handle, how);
+}
+
+static int s_name(void *self, int fd, int peer, struct lyra_sockaddr4 *out)
+{
+    struct sock *k = self;
+    LOOKUP(k, fd, e);
+    return L->name(LS, e->handle, peer, out);
+}
+
+static unsigned s_poll(void *self, int fd)
+{
+    struct sock *k = self;
+    struct fd_entry *e = fd_get(&k->t, fd);
+    if (!e)
+        return LYRA_POLL_ERR;
+    return k->l4[e->l4]->poll(k->l4_self[e->l4], e->handle);
+}
+
+static int s_setopt(void *self, int fd, int opt, int64_t val)
+{
+    struct sock *k = self;
+    LOOKUP(k, fd, e);
+    switch (opt) {
+    case LYRA_FD_NONBLOCK:
+        e->nonblock = val != 0;
+        return 0;
+    case LYRA_FD_RCVTIMEO:
+    case LYRA_FD_SNDTIMEO:
+        if (val < 0)
+            return -EDOM;
+        *(opt == LYRA_FD_RCVTIMEO ? &e->rcvtimeo : &e->sndtimeo) = val;
+        return 0;
+    case LYRA_FD_TYPE:
+        return -ENOPROTOOPT; /* read-only */
+    default:
+        if (opt > LYRA_SO__L4_LAST || val < INT32_MIN || val > INT32_MAX)
+            return opt > LYRA_SO__L4_LAST ? -ENOPROTOOPT : -EINVAL;
+        return L->setopt(LS, e->handle, opt, (int)val);
+    }
+}
+
+static int s_getopt(void *self, int fd, int opt, int64_t *val)
+{
+    struct sock *k = self;
+    LOOKUP(k, fd, e);
+    switch (opt) {
+    case LYRA_FD_NONBLOCK:
+        *val = e->nonblock;
+        return 0;
+    case LYRA_FD_RCVTIMEO:
+        *val = e->rcvtimeo;
+        return 0;
+    case LYRA_FD_SNDTIMEO:
+        *val = e->sndtimeo;
+        return 0;
+    case LYRA_FD_TYPE:
+        *val = L->type;
+        return 0;
+    default: {
+        if (opt > LYRA_SO__L4_LAST)
+            return -ENOPROTOOPT;
+        int v = 0, r = L->getopt(LS, e->handle, opt, &v);
+        if (r == 0)
+            *val = v;
+        return r;
+    }
+    }
+}
+
+static const struct lyra_socket_ops sock_ops = {
+    .hdr = LYRA_OPS_HDR(LYRA_SOCKET_IFACE, LYRA_SOCKET_MAJOR, LYRA_SOCKET_MINOR,
+                        struct lyra_socket_ops),
+    .socket = s_socket,
+    .close = s_close,
+    .bind = s_bind,
+    .connect = s_connect,
+    .listen = s_listen,
+    .accept = s_accept,
+    .send = s_send,
+    .recv = s_recv,
+    .shutdown = s_shutdown,
+    .name = s_name,
+    .poll = s_poll,
+    .setopt = s_setopt,
+    .getopt = s_getopt,
+};
+
+enum { P_MAX_FDS, P__COUNT };
+
+static int sock_create(void *self, const struct lyra_value *p, struct lyra_diag *d)
+{
+    struct sock *k = self;
+    k->max_fds = (unsigned)p[P_MAX_FDS].u.i;
+    return 0;
+}
+
+static int sock_start(void *self)
+{
+    struct sock *k = self;
+    /* two transports of one (type, protocol) would make socket() ambiguous */
+    for (unsigned i = 0; i < n_l4(k); i++)
+        for (unsigned j = 0; j < i; j++)
+            if (k->l4[i]->type == k->l4[j]->type && k->l4[i]->protocol == k->l4[j]->protocol)
+                return -EEXIST;
+    k->t.e = k->os->mem_alloc(k->os_self, k->max_fds * sizeof(struct fd_entry), 8);
+    if (!k->t.e)
+        return -ENOMEM;
+    memset(k->t.e, 0, k->max_fds * sizeof(struct fd_entry));
+    k->t.n = k->max_fds;
+    k->t.open = 0;
+    return 0;
+}
+
+static void sock_stop(void *self)
+{
+    struct sock *k = self;
+    if (!k->t.e)
+        return;
+    /* descriptors the application left open: their endpoints go too */
+    for (unsigned fd = 0; fd < k->t.n; fd++)
+        if (k->t.e[fd].used) {
+            k->l4[k->t.e[fd].l4]->close(k->l4_self[k->t.e[fd].l4], k->t.e[fd].handle);
+            fd_release(&k->t, (int)fd);
+            k->closed++;
+        }
+    k->os->mem_free(k->os_self, k->t.e);
+    k->t.e = NULL;
+    k->t.n = 0;
+}
+
+static void sock_stats(void *self, struct lyra_stats_sink *sink)
+{
+    struct sock *k = self;
+    lyra_stat(sink, "open", k->t.open);
+    lyra_stat(sink, "opened", k->opened);
+    lyra_stat(sink, "closed", k->closed);
+    lyra_stat(sink, "high_water", k->high_water);
+    lyra_stat(sink, "emfile", k->emfile);
+    lyra_stat(sink, "no_proto", k->no_proto);
+    lyra_stat(sink, "bad_fd", k->bad_fd);
+}
+
+static const struct lyra_provide sock_provides[] = {
+    {
+        .iface = LYRA_SOCKET_IFACE,
+        .major = LYRA_SOCKET_MAJOR,
+        .minor = LYRA_SOCKET_MINOR,
+        .ops = &sock_ops,
+        .max_users = 0,
+        .doc = "descriptors for the public socket API (lyra/socket.h)",
+    },
+};
+
+static const struct lyra_slot sock_slots[] = {
+    {
+        .name = "l4",
+        .iface = LYRA_L4_IFACE,
+        .major = LYRA_L4_MAJOR,
+        .minor = LYRA_L4_MINOR,
+        .min = 1,
+        .max = SOCK_L4_MAX,
+        LYRA_SLOT_STORE(struct sock, l4, l4_self),
+        .doc = "transports (udp, tcp, ip's ICMP echo sockets), one per (type, protocol)",
+    },
+    {
+        .name = "os",
+        .iface = LYRA_OS_IFACE,
+        .major = LYRA_OS_MAJOR,
+        .minor = 0,
+        .min = 1,
+        .max = 1,
+        LYRA_SLOT_STORE(struct sock, os, os_self),
+        .doc = "the descriptor table's memory at start",
+    },
+};
+
+static const struct lyra_param sock_params[P__COUNT] = {
+    [P_MAX_FDS] = {"max_fds", LYRA_P_INT, "32", 1, 4096,
+                   "descriptors open at once (socket() and accept() fail with EMFILE "
+                   "beyond)"},
+};
+
+LYRA_EXPORT const struct lyra_component lyra_component_socket = {
+    LYRA_COMPONENT_HDR,
+    .name = "socket",
+    .version = "1.0.0",
+    .summary = "BSD socket descriptors over the transports",
+    .doc = "@component socket\n"
+           "@summary descriptors for lyra_socket() and friends over l4 transports\n"
+           "@provides socket 1.0 (the public API in lyra/socket.h finds it in the stack)\n"
+           "@uses l4 l4 1.0 (1 to 4 transports, one per type and protocol); os os 1.0\n"
+           "@context the caller's, under the stack lock the public API takes\n"
+           "Descriptors are the lowest free numbers from 0, per stack. O_NONBLOCK and the "
+           "timeouts live here; everything else is the transport's. Descriptors left open "
+           "are closed at stop.\n"
+           "@stat open opened closed high_water; emfile: table full; no_proto: socket() for "
+           "a type or protocol no transport serves; bad_fd: calls on descriptors not open\n",
+    .provides = sock_provides,
+    .n_provides = LYRA_COUNT(sock_provides),
+    .slots = sock_slots,
+    .n_slots = LYRA_COUNT(sock_slots),
+    .params = sock_params,
+    .n_params = LYRA_COUNT(sock_params),
+    .instance_size = sizeof(struct sock),
+    .create = sock_create,
+    .start = sock_start,
+    .stop = sock_stop,
+    .destroy = sock_stop,
+    .stats = sock_stats,
+};

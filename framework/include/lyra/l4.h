@@ -1,0 +1,99 @@
+/* Interface `l4` 1.0: a transport (udp, tcp, ICMP echo sockets) as the
+ * socket layer sees it.
+ *
+ * A provider serves one socket type and IP protocol (`type`, `protocol` in
+ * its ops table). Endpoints are small non-negative handles the provider
+ * hands out from a table sized by its parameters. Every op is non-blocking
+ * and runs on the stack's context (the socket layer holds the stack lock):
+ * where BSD would block, an op returns -EAGAIN and `poll` tells when to try
+ * again. Errors are negative errno values with BSD meanings. Addresses and
+ * ports are in host byte order. */
+#ifndef LYRA_L4_H
+#define LYRA_L4_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lyra/component.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define LYRA_L4_IFACE "l4"
+#define LYRA_L4_MAJOR 1
+#define LYRA_L4_MINOR 0
+
+/* Socket types (the values of Linux's SOCK_STREAM and SOCK_DGRAM, so the
+ * public API passes them through unchanged). */
+#define LYRA_SOCK_STREAM 1
+#define LYRA_SOCK_DGRAM 2
+
+struct lyra_sockaddr4 {
+    uint32_t addr; /* 0: any */
+    uint16_t port; /* 0: any (bind: an ephemeral port) */
+};
+
+/* poll() readiness bits (values of POLLIN, POLLOUT, POLLERR, POLLHUP). */
+#define LYRA_POLL_IN 0x001
+#define LYRA_POLL_OUT 0x004
+#define LYRA_POLL_ERR 0x008
+#define LYRA_POLL_HUP 0x010
+
+/* send/recv flags (values of Linux's MSG_*). */
+#define LYRA_MSG_PEEK 0x02
+#define LYRA_MSG_TRUNC 0x20 /* recv: return the datagram's real length */
+
+/* Options for setopt/getopt (values are ints; a provider answers
+ * -ENOPROTOOPT for one it does not have). */
+enum lyra_sockopt {
+    LYRA_SO_ERROR = 1,     /* get: pending error (positive errno), cleared */
+    LYRA_SO_BROADCAST,     /* may send to broadcast addresses */
+    LYRA_SO_REUSEADDR,     /* bind to a port another endpoint holds */
+    LYRA_SO_RCVBUF,        /* receive queue bytes */
+    LYRA_SO_SNDBUF,        /* send buffer bytes (stream) */
+    LYRA_IP_TTL,           /* TTL of what this endpoint sends */
+    LYRA_IP_TOS,
+    LYRA_TCP_NODELAY,
+    LYRA_SO__L4_LAST = 63  /* the socket layer's own options start above */
+};
+
+struct lyra_l4_ops {
+    struct lyra_ops_hdr hdr;
+    int type;     /* LYRA_SOCK_* */
+    int protocol; /* IP protocol number: 17 UDP, 6 TCP, 1 ICMP (echo sockets) */
+    /* A new endpoint: its handle, or -ENOBUFS when the table is full. */
+    int (*open)(void *self);
+    /* Releases h (a stream endpoint may linger to finish its close). */
+    void (*close)(void *self, int h);
+    /* -EADDRINUSE, -EADDRNOTAVAIL (not one of ours), -EINVAL (bound). */
+    int (*bind)(void *self, int h, const struct lyra_sockaddr4 *a);
+    /* Datagram: sets the default peer (addr 0 and port 0: dissolves it).
+     * Stream: starts the handshake, -EINPROGRESS; poll OUT (or ERR) ends it. */
+    int (*connect)(void *self, int h, const struct lyra_sockaddr4 *a);
+    int (*listen)(void *self, int h, int backlog);
+    /* A new handle for a completed connection, -EAGAIN when none. */
+    int (*accept)(void *self, int h, struct lyra_sockaddr4 *peer);
+    /* Bytes taken (a datagram is taken whole or not at all), -EAGAIN,
+     * -EMSGSIZE, -EDESTADDRREQ, -ENETUNREACH, -EACCES (broadcast without
+     * SO_BROADCAST), -ENOTCONN, -EPIPE, -ECONNREFUSED (a pending error). */
+    long (*send)(void *self, int h, const void *buf, size_t len, const struct lyra_sockaddr4 *to,
+                 int flags);
+    /* Bytes copied (a datagram's excess is discarded unless PEEK; with
+     * LYRA_MSG_TRUNC the datagram's real length is returned), 0 at a stream's
+     * end, -EAGAIN when nothing is queued; from may be NULL. */
+    long (*recv)(void *self, int h, void *buf, size_t len, struct lyra_sockaddr4 *from, int flags);
+    /* how: 0 read, 1 write, 2 both (SHUT_*). */
+    int (*shutdown)(void *self, int h, int how);
+    /* Local (peer 0) or remote (peer 1) address; -ENOTCONN. */
+    int (*name)(void *self, int h, int peer, struct lyra_sockaddr4 *out);
+    /* LYRA_POLL_* that hold now. */
+    unsigned (*poll)(void *self, int h);
+    int (*setopt)(void *self, int h, int opt, int val);
+    int (*getopt)(void *self, int h, int opt, int *val);
+};
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,68 @@
+/* The socket API applications call: BSD names and semantics with the stack
+ * as an added first argument, -1 and errno on failure. Descriptors belong
+ * to their stack (no process-wide table): two stacks may both hand out
+ * descriptor 0.
+ *
+ * Threads: any number of application threads may call these while another
+ * thread runs lyra_stack_run; calls serialise on the stack's lock, and a
+ * blocking call sleeps until the loop makes progress for it. When no thread
+ * runs the loop (bare metal, or a single-threaded program), a blocking call
+ * drives the loop itself until it can complete or its timeout passes.
+ * A blocking call fails with ECANCELED once lyra_stack_stop was called.
+ *
+ * Supported: AF_INET; SOCK_DGRAM (UDP, and IPPROTO_ICMP echo sockets as
+ * on Linux, when the assembly's ip provides them), SOCK_STREAM when the
+ * assembly has tcp. Options: SOL_SOCKET SO_ERROR, SO_BROADCAST,
+ * SO_REUSEADDR, SO_RCVBUF, SO_SNDBUF, SO_RCVTIMEO, SO_SNDTIMEO, SO_TYPE;
+ * IPPROTO_IP IP_TTL, IP_TOS; IPPROTO_TCP TCP_NODELAY. fcntl F_GETFL/F_SETFL
+ * with O_NONBLOCK; MSG_DONTWAIT, MSG_PEEK, MSG_TRUNC. */
+#ifndef LYRA_SOCKET_H
+#define LYRA_SOCKET_H
+
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct lyra_stack;
+
+int lyra_socket(struct lyra_stack *s, int domain, int type, int protocol);
+int lyra_close(struct lyra_stack *s, int fd);
+int lyra_bind(struct lyra_stack *s, int fd, const struct sockaddr *addr, socklen_t len);
+int lyra_connect(struct lyra_stack *s, int fd, const struct sockaddr *addr, socklen_t len);
+int lyra_listen(struct lyra_stack *s, int fd, int backlog);
+int lyra_accept(struct lyra_stack *s, int fd, struct sockaddr *addr, socklen_t *len);
+ssize_t lyra_send(struct lyra_stack *s, int fd, const void *buf, size_t len, int flags);
+ssize_t lyra_sendto(struct lyra_stack *s, int fd, const void *buf, size_t len, int flags,
+                    const struct sockaddr *to, socklen_t tolen);
+ssize_t lyra_recv(struct lyra_stack *s, int fd, void *buf, size_t len, int flags);
+ssize_t lyra_recvfrom(struct lyra_stack *s, int fd, void *buf, size_t len, int flags,
+                      struct sockaddr *from, socklen_t *fromlen);
+int lyra_shutdown(struct lyra_stack *s, int fd, int how);
+int lyra_getsockname(struct lyra_stack *s, int fd, struct sockaddr *addr, socklen_t *len);
+int lyra_getpeername(struct lyra_stack *s, int fd, struct sockaddr *addr, socklen_t *len);
+int lyra_setsockopt(struct lyra_stack *s, int fd, int level, int name, const void *val,
+                    socklen_t len);
+int lyra_getsockopt(struct lyra_stack *s, int fd, int level, int name, void *val,
+                    socklen_t *len);
+/* F_GETFL and F_SETFL (O_NONBLOCK) only. */
+int lyra_fcntl(struct lyra_stack *s, int fd, int cmd, int arg);
+
+/* poll(2) over this stack's descriptors: events POLLIN/POLLOUT, revents
+ * also POLLERR, POLLHUP, POLLNVAL. timeout_ms < 0 waits forever. Returns
+ * the number of ready entries, 0 on timeout, -1/errno (ECANCELED). */
+struct lyra_pollfd {
+    int fd;
+    short events;
+    short revents;
+};
+int lyra_poll(struct lyra_stack *s, struct lyra_pollfd *fds, unsigned nfds, int timeout_ms);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

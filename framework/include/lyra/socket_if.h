@@ -1,0 +1,63 @@
+/* Interface `socket` 1.0: the descriptor table the public socket API
+ * (lyra/socket.h) calls into. A provider (components/socket) maps
+ * descriptors to l4 endpoints and keeps each descriptor's own options
+ * (non-blocking, timeouts). Like l4, every op is non-blocking and returns
+ * negative errno values: the public API turns -EAGAIN into a wait when the
+ * descriptor is blocking, and errors into -1/errno. */
+#ifndef LYRA_SOCKET_IF_H
+#define LYRA_SOCKET_IF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lyra/component.h"
+#include "lyra/l4.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define LYRA_SOCKET_IFACE "socket"
+#define LYRA_SOCKET_MAJOR 1
+#define LYRA_SOCKET_MINOR 0
+
+/* Descriptor options kept by the socket layer (above the l4 ones). */
+enum lyra_fdopt {
+    LYRA_FD_NONBLOCK = 64, /* 0/1 */
+    LYRA_FD_RCVTIMEO,      /* ns; 0: wait forever */
+    LYRA_FD_SNDTIMEO,      /* ns; 0: wait forever */
+    LYRA_FD_TYPE,          /* get: LYRA_SOCK_* */
+};
+
+struct lyra_socket_ops {
+    struct lyra_ops_hdr hdr;
+    /* A descriptor (>= 0) for an endpoint of a provider serving (type,
+     * protocol); protocol 0 picks the type's first provider.
+     * -EPROTONOSUPPORT, -ESOCKTNOSUPPORT, -EMFILE, -ENOBUFS. */
+    int (*socket)(void *self, int type, int protocol);
+    /* -EBADF for a descriptor that is not open. */
+    int (*close)(void *self, int fd);
+    int (*bind)(void *self, int fd, const struct lyra_sockaddr4 *a);
+    int (*connect)(void *self, int fd, const struct lyra_sockaddr4 *a);
+    int (*listen)(void *self, int fd, int backlog);
+    /* A new descriptor, or -EAGAIN. */
+    int (*accept)(void *self, int fd, struct lyra_sockaddr4 *peer);
+    long (*send)(void *self, int fd, const void *buf, size_t len, const struct lyra_sockaddr4 *to,
+                 int flags);
+    long (*recv)(void *self, int fd, void *buf, size_t len, struct lyra_sockaddr4 *from,
+                 int flags);
+    int (*shutdown)(void *self, int fd, int how);
+    int (*name)(void *self, int fd, int peer, struct lyra_sockaddr4 *out);
+    /* LYRA_POLL_* of fd; LYRA_POLL_ERR alone for a bad descriptor (-EBADF
+     * is not representable), which callers check with getopt first. */
+    unsigned (*poll)(void *self, int fd);
+    /* l4 options (enum lyra_sockopt) pass through; LYRA_FD_* are kept here.
+     * Values are 64-bit for the timeouts. */
+    int (*setopt)(void *self, int fd, int opt, int64_t val);
+    int (*getopt)(void *self, int fd, int opt, int64_t *val);
+};
+
+#ifdef __cplusplus
+}
+#endif
+#endif

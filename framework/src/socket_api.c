@@ -1,0 +1,487 @@
+/* The public socket API (lyra/socket.h): BSD conventions over the stack's
+ * `socket` provider. This file owns what BSD adds to the non-blocking
+ * socket interface: sockaddr conversion, -1/errno, option levels, and the
+ * blocking waits (under the stack lock, sleeping until the loop makes
+ * progress, or driving the loop when no thread runs it). */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include "lyra/os.h"
+#include "lyra/socket.h"
+#include "lyra/socket_if.h"
+#include "stack_internal.h"
+
+/* What a blocking call is doing, so that one loop can retry any of them. */
+enum call_kind { C_SEND, C_RECV, C_ACCEPT };
+
+struct call {
+    enum call_kind kind;
+    int fd, flags;
+    const void *cbuf;
+    void *buf;
+    size_t len;
+    struct lyra_sockaddr4 a;
+    const struct lyra_sockaddr4 *to;
+};
+
+static int fail(long r)
+{
+    errno = (int)-r;
+    return -1;
+}
+
+/* The provider, or NULL with errno set; on success the stack is locked. */
+static const struct lyra_socket_ops *enter(struct lyra_stack *s, void **self)
+{
+    if (!s) {
+        errno = EINVAL;
+        return NULL;
+    }
+    const struct lyra_socket_ops *o = lyra_stack_socket(s, self);
+    if (!o) {
+        errno = EAFNOSUPPORT; /* this assembly has no socket layer */
+        return NULL;
+    }
+    lyra_stack_lock(s);
+    return o;
+}
+
+static void leave(struct lyra_stack *s, int changed)
+{
+    if (changed)
+        lyra_stack_kick(s);
+    lyra_stack_unlock(s);
+}
+
+static int from_sockaddr(const struct sockaddr *sa, socklen_t len, struct lyra_sockaddr4 *out)
+{
+    if (!sa || len < (socklen_t)sizeof(sa_family_t))
+        return -EINVAL;
+    if (sa->sa_family == AF_UNSPEC) {
+        out->addr = 0;
+        out->port = 0;
+        return 1; /* connect(AF_UNSPEC) dissolves an association */
+    }
+    if (sa->sa_family != AF_INET)
+        return -EAFNOSUPPORT;
+    if (len < (socklen_t)sizeof(struct sockaddr_in))
+        return -EINVAL;
+    struct sockaddr_in in;
+    memcpy(&in, sa, sizeof(in));
+    out->addr = ntohl(in.sin_addr.s_addr);
+    out->port = ntohs(in.sin_port);
+    return 0;
+}
+
+static void to_sockaddr(const struct lyra_sockaddr4 *a, struct sockaddr *sa, socklen_t *len)
+{
+    if (!sa || !len)
+        return;
+    struct sockaddr_in in;
+    memset(&in, 0, sizeof(in));
+    in.sin_family = AF_INET;
+    in.sin_addr.s_addr = htonl(a->addr);
+    in.sin_port = htons(a->port);
+    socklen_t n = *len < (socklen_t)sizeof(in) ? *len : (socklen_t)sizeof(in);
+    memcpy(sa, &in, n);
+    *len = sizeof(in); /* the real size, as BSD reports it */
+}
+
+static long do_call(const struct lyra_socket_ops *o, void *x, struct call *c)
+{
+    int fl = c->flags & (LYRA_MSG_PEEK | LYRA_MSG_TRUNC);
+    switch (c->kind) {
+    case C_SEND:
+        return o->send(x, c->fd, c->cbuf, c->len, c->to, fl);
+    case C_RECV:
+        return o->recv(x, c->fd, c->buf, c->len, &c->a, fl);
+    case C_ACCEPT:
+        return o->accept(x, c->fd, &c->a);
+    }
+    return -EINVAL;
+}
+
+/* Deadline for a blocking call on fd from its timeout option; 0 when the
+ * call must not block. */
+static uint64_t block_deadline(struct lyra_stack *s, const struct lyra_socket_ops *o, void *x,
+                               int fd, int flags, int timeo_opt)
+{
+    int64_t nb = 0, to = 0;
+    if ((flags & MSG_DONTWAIT) || o->getopt(x, fd, LYRA_FD_NONBLOCK, &nb) < 0 || nb)
+        return 0;
+    o->getopt(x, fd, timeo_opt, &to);
+    if (to <= 0)
+        return LYRA_TIME_NEVER;
+    return lyra_stack_now(s) + (uint64_t)to;
+}
+
+/* Runs c until it completes, fails, or (blocking) its timeout passes:
+ * every -EAGAIN waits for the next progress of the loop. */
+static long run_call(struct lyra_stack *s, const struct lyra_socket_ops *o, void *x, struct call *c,
+                     int timeo_opt)
+{
+    long r = do_call(o, x, c);
+    if (r != -EAGAIN)
+        return r;
+    uint64_t deadline = block_deadline(s, o, x, c->fd, c->flags, timeo_opt);
+    if (!deadline)
+        return r;
+    for (;;) {
+        int w = lyra_stack_wait_locked(s, deadline);
+        if (w == -ETIMEDOUT)
+            return -EAGAIN; /* SO_RCVTIMEO/SO_SNDTIMEO expired, as on Linux */
+        if (w < 0)
+            return w;
+        r = do_call(o, x, c);
+        if (r != -EAGAIN)
+            return r;
+    }
+}
+
+int lyra_socket(struct lyra_stack *s, int domain, int type, int protocol)
+{
+    void *x;
+    const struct lyra_socket_ops *o = enter(s, &x);
+    if (!o)
+        return -1;
+    int nonblock = (type & SOCK_NONBLOCK) != 0;
+    type &= ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+    int r = domain != AF_INET ? -EAFNOSUPPORT : o->socket(x, type, protocol);
+    if (r >= 0 && nonblock)
+        o->setopt(x, r, LYRA_FD_NONBLOCK, 1);
+    leave(s, 0);
+    return r < 0 ? fail(r) : r;
+}
+
+int lyra_close(struct lyra_stack *s, int fd)
+{
+    void *x;
+    const struct lyra_socket_ops *o = enter(s, &x);
+    if (!o)
+        return -1;
+    int r = o->close(x, fd);
+    leave(s, 1);
+    return r < 0 ? fail(r) : 0;
+}
+
+int lyra_bind(struct lyra_stack *s, int fd, const struct sockaddr *addr, socklen_t len)
+{
+    struct lyra_sockaddr4 a;
+    int r = from_sockaddr(addr, len, &a);
+    if (r > 0)
+        r = -EAFNOSUPPORT;
+    if (r < 0)
+        return fail(r);
+    void *x;
+    const struct lyra_socket_ops *o = enter(s, &x);
+    if (!o)
+        return -1;
+    r = o->bind(x, fd, &a);
+    leave(s, 0);
+    return r < 0 ? fail(r) : 0;
+}
+
+int lyra_connect(struct lyra_stack *s, int fd, const struct sockaddr *addr, socklen_t len)
+{
+    struct lyra_sockaddr4 a;
+    int r = from_sockaddr(addr, len, &a);
+    if (r < 0)
+        return fail(r);
+    void *x;
+    const struct lyra_socket_ops *o = enter(s, &x);
+    if (!o)
+        return -1;
+    r = o->connect(x, fd, &a);
+    if (r == -EINPROGRESS) {
+        /* a stream handshake: blocking descriptors wait for its end */
+        uint64_t deadline = block_deadline(s, o, x, fd, 0, LYRA_FD_SNDTIMEO);
+        while (deadline) {
+            if (o->poll(x, fd) & (LYRA_POLL_OUT | LYRA_POLL_ERR | LYRA_POLL_HUP)) {
+                int64_t e = 0;
+                o->getopt(x, fd, LYRA_SO_ERROR, &e);
+                r = (int)-e;
+                break;
+            }
+            int w = lyra_stack_wait_locked(s, deadline);
+            if (w < 0) {
+                r = w == -ETIMEDOUT ? -ETIMEDOUT : w;
+                break;
+            }
+        }
+    }
+    leave(s, 1);
+    return r < 0 ? fail(r) : 0;
+}
+
+int lyra_listen(struct lyra_stack *s, int fd, int backlog)
+{
+    void *x;
+    const struct lyra_socket_ops *o = enter(s, &x);
+    if (!o)
+        return -1;
+    int r = o->listen(x, fd, backlog);
+    leave(s, 1);
+    return r < 0 ? fail(r) : 0;
+}
+
+int lyra_accept(struct lyra_stack *s, int fd, struct sockaddr *addr, socklen_t *len)
+{
+    void *x;
+    const struct lyra_socket_ops *o = enter(s, &x);
+    if (!o)
+        return -1;
+    struct call c = {.kind = C_ACCEPT, .fd = fd};
+    long r = run_call(s, o, x, &c, LYRA_FD_RCVTIMEO);
+    leave(s, 1);
+    if (r < 0)
+        return fail(r);
+    to_sockaddr(&c.a, addr, len);
+    return (int)r;
+}
+
+ssize_t lyra_sendto(struct lyra_stack *s, int fd, const void *buf, size_t len, int flags,
+                    const struct sockaddr *to, socklen_t tolen)
+{
+    struct call c = {.kind = C_SEND, .fd = fd, .flags = flags, .cbuf = buf, .len = len};
+    if (to) {
+        int r = from_sockaddr(to, tolen, &c.a);
+        if (r > 0)
+            r = -EAFNOSUPPORT;
+        if (r < 0)
+            return fail(r);
+        c.to = &c.a;
+    }
+    if (!buf && len)
+        return fail(-EFAULT);
+    void *x;
+    const struct lyra_socket_ops *o = enter(s, &x);
+    if (!o)
+        return -1;
+    long r = run_call(s, o, x, &c, LYRA_FD_SNDTIMEO);
+    leave(s, 1);
+    return r < 0 ? fail(r) : r;
+}
+
+ssize_t lyra_send(struct lyra_stack *s, int fd, const void *buf, size_t len, int flags)
+{
+    return lyra_sendto(s, fd, buf, len, flags, NULL, 0);
+}
+
+ssize_t lyra_recvfrom(struct lyra_stack *s, int fd, void *buf, size_t len, int flags,
+                      struct sockaddr *from, socklen_t *fromlen)
+{
+    if (!buf && len)
+        return fail(-EFAULT);
+    void *x;
+    const struct lyra_socket_ops *o = enter(s, &x);
+    if (!o)
+        return -1;
+    struct call c = {.kind = C_RECV, .fd = fd, .flags = flags, .buf = buf, .len = len};
+    long r = run_call(s, o, x, &c, LYRA_FD_RCVTIMEO);
+    leave(s, r > 0); /* a stream's window may have opened */
+    if (r < 0)
+        return fail(r);
+    to_sockaddr(&c.a, from, fromlen);
+    return r;
+}
+
+ssize_t lyra_recv(struct lyra_stack *s, int fd, void *buf, size_t len, int flags)
+{
+    return lyra_recvfrom(s, fd, buf, len, flags, NULL, NULL);
+}
+
+int lyra_shutdown(struct lyra_stack *s, int fd, int how)
+{
+    if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR)
+        return fail(-EINVAL);
+    void *x;
+    const struct lyra_socket_ops *o = enter(s, &x);
+    if (!o)
+        return -1;
+    int r = o->shutdown(x, fd, how);
+    leave(s, 1);
+    return r < 0 ? fail(r) : 0;
+}
+
+static int get_name(struct lyra_stack *s, int fd, int peer, struct sockaddr *addr, socklen_t *len)
+{
+    if (!addr || !len)
+        return fail(-EFAULT);
+    void *x;
+    const struct lyra_socket_ops *o = enter(s, &x);
+    if (!o)
+        return -1;
+    struct lyra_sockaddr4 a = {0, 0};
+    int r = o->name(x, fd, peer, &a);
+    leave(s, 0);
+    if (r < 0)
+        return fail(r);
+    to_sockaddr(&a, addr, len);
+    return 0;
+}
+
+int lyra_getsockname(struct lyra_stack *s, int fd, struct sockaddr *addr, socklen_t *len)
+{
+    return get_name(s, fd, 0, addr, len);
+}
+
+int lyra_getpeername(struct lyra_stack *s, int fd, struct sockaddr *addr, socklen_t *len)
+{
+    return get_name(s, fd, 1, addr, len);
+}
+
+/* BSD (level, name) to the socket interface's option; 1 for a timeval
+ * option, 0 for an int one, -ENOPROTOOPT when unknown. */
+static int map_opt(int level, int name, int *opt)
+{
+    static const struct {
+        int level, name, opt, tv;
+    } map[] = {
+        {SOL_SOCKET, SO_ERROR, LYRA_SO_ERROR, 0},
+        {SOL_SOCKET, SO_BROADCAST, LYRA_SO_BROADCAST, 0},
+        {SOL_SOCKET, SO_REUSEADDR, LYRA_SO_REUSEADDR, 0},
+        {SOL_SOCKET, SO_RCVBUF, LYRA_SO_RCVBUF, 0},
+        {SOL_SOCKET, SO_SNDBUF, LYRA_SO_SNDBUF, 0},
+        {SOL_SOCKET, SO_TYPE, LYRA_FD_TYPE, 0},
+        {SOL_SOCKET, SO_RCVTIMEO, LYRA_FD_RCVTIMEO, 1},
+        {SOL_SOCKET, SO_SNDTIMEO, LYRA_FD_SNDTIMEO, 1},
+        {IPPROTO_IP, IP_TTL, LYRA_IP_TTL, 0},
+        {IPPROTO_IP, IP_TOS, LYRA_IP_TOS, 0},
+        {IPPROTO_TCP, TCP_NODELAY, LYRA_TCP_NODELAY, 0},
+    };
+    for (unsigned i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+        if (map[i].level == level && map[i].name == name) {
+            *opt = map[i].opt;
+            return map[i].tv;
+        }
+    return -ENOPROTOOPT;
+}
+
+int lyra_setsockopt(struct lyra_stack *s, int fd, int level, int name, const void *val,
+                    socklen_t len)
+{
+    int opt, tv = map_opt(level, name, &opt);
+    if (tv < 0)
+        return fail(tv);
+    if (opt == LYRA_SO_ERROR || opt == LYRA_FD_TYPE)
+        return fail(-ENOPROTOOPT); /* read-only */
+    int64_t v;
+    if (!val)
+        return fail(-EFAULT);
+    if (tv) {
+        struct timeval t;
+        if (len < (socklen_t)sizeof(t))
+            return fail(-EINVAL);
+        memcpy(&t, val, sizeof(t));
+        if (t.tv_sec < 0 || t.tv_usec < 0 || t.tv_usec >= 1000000)
+            return fail(-EDOM);
+        v = (int64_t)t.tv_sec * 1000000000 + (int64_t)t.tv_usec * 1000;
+    } else {
+        int i;
+        if (len < (socklen_t)sizeof(i))
+            return fail(-EINVAL);
+        memcpy(&i, val, sizeof(i));
+        v = i;
+    }
+    void *x;
+    const struct lyra_socket_ops *o = enter(s, &x);
+    if (!o)
+        return -1;
+    int r = o->setopt(x, fd, opt, v);
+    leave(s, 0);
+    return r < 0 ? fail(r) : 0;
+}
+
+int lyra_getsockopt(struct lyra_stack *s, int fd, int level, int name, void *val, socklen_t *len)
+{
+    int opt, tv = map_opt(level, name, &opt);
+    if (tv < 0)
+        return fail(tv);
+    if (!val || !len)
+        return fail(-EFAULT);
+    void *x;
+    const struct lyra_socket_ops *o = enter(s, &x);
+    if (!o)
+        return -1;
+    int64_t v = 0;
+    int r = o->getopt(x, fd, opt, &v);
+    leave(s, 0);
+    if (r < 0)
+        return fail(r);
+    if (tv) {
+        struct timeval t = {.tv_sec = (time_t)(v / 1000000000), .tv_usec = (suseconds_t)(v % 1000000000 / 1000)};
+        socklen_t n = *len < (socklen_t)sizeof(t) ? *len : (socklen_t)sizeof(t);
+        memcpy(val, &t, n);
+        *len = n;
+    } else {
+        int i = (int)v;
+        socklen_t n = *len < (socklen_t)sizeof(i) ? *len : (socklen_t)sizeof(i);
+        memcpy(val, &i, n);
+        *len = n;
+    }
+    return 0;
+}
+
+int lyra_fcntl(struct lyra_stack *s, int fd, int cmd, int arg)
+{
+    if (cmd != F_GETFL && cmd != F_SETFL)
+        return fail(-EINVAL);
+    void *x;
+    const struct lyra_socket_ops *o = enter(s, &x);
+    if (!o)
+        return -1;
+    int64_t nb = 0;
+    int r = cmd == F_GETFL ? o->getopt(x, fd, LYRA_FD_NONBLOCK, &nb)
+                           : o->setopt(x, fd, LYRA_FD_NONBLOCK, (arg & O_NONBLOCK) != 0);
+    leave(s, 0);
+    if (r < 0)
+        return fail(r);
+    return cmd == F_GETFL ? (O_RDWR | (nb ? O_NONBLOCK : 0)) : 0;
+}
+
+int lyra_poll(struct lyra_stack *s, struct lyra_pollfd *fds, unsigned nfds, int timeout_ms)
+{
+    if (!fds && nfds)
+        return fail(-EFAULT);
+    void *x;
+    const struct lyra_socket_ops *o = enter(s, &x);
+    if (!o)
+        return -1;
+    uint64_t deadline = timeout_ms < 0 ? LYRA_TIME_NEVER
+                                       : lyra_stack_now(s) + (uint64_t)timeout_ms * 1000000u;
+    int n;
+    for (;;) {
+        n = 0;
+        for (unsigned i = 0; i < nfds; i++) {
+            int64_t t;
+            fds[i].revents = 0;
+            if (fds[i].fd < 0)
+                continue;
+            if (o->getopt(x, fds[i].fd, LYRA_FD_TYPE, &t) < 0) {
+                fds[i].revents = POLLNVAL;
+            } else {
+                unsigned ev = o->poll(x, fds[i].fd);
+                unsigned want = (unsigned)fds[i].events & (POLLIN | POLLOUT);
+                fds[i].revents = (short)(ev & (want | LYRA_POLL_ERR | LYRA_POLL_HUP));
+            }
+            n += fds[i].revents != 0;
+        }
+        if (n || timeout_ms == 0)
+            break;
+        int w = lyra_stack_wait_locked(s, deadline);
+        if (w == -ETIMEDOUT) {
+            n = 0;
+            break;
+        }
+        if (w < 0) {
+            n = w;
+            break;
+        }
+    }
+    leave(s, 0);
+    return n < 0 ? fail(n) : n;
+}

@@ -1,0 +1,358 @@
+/* The socket component and the public socket API over fake_l4, in stacks
+ * loaded from a manifest with os_posix: descriptors, errno conventions,
+ * options, and blocking calls both with a loop thread and without one (the
+ * caller then drives the loop: fake_l4 only delivers in a poll step). */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lyra/socket.h"
+#include "lyra/stack.h"
+
+#define PROTO 253
+
+static const char *manifest_text = "[os]\ncomponent = os_posix\n"
+                                   "[l4]\ncomponent = fake_l4\n"
+                                   "[sock]\ncomponent = socket\nl4 = l4\nos = os\nmax_fds = 4\n";
+
+static struct lyra_stack *new_stack(void)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/tmp/lyra-socket-test-%d.lyra", (int)getpid());
+    FILE *f = fopen(path, "w");
+    cr_assert(f);
+    fputs(manifest_text, f);
+    fclose(f);
+    struct lyra_stack *s = NULL;
+    int r = lyra_stack_load(path, NULL, &s);
+    unlink(path);
+    cr_assert_eq(r, 0, "load: %d", r);
+    cr_assert_eq(lyra_stack_start(s), 0);
+    return s;
+}
+
+static struct sockaddr_in sin_port(uint16_t port)
+{
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(0x7f000001);
+    return a;
+}
+
+static int bound(struct lyra_stack *s, uint16_t port)
+{
+    int fd = lyra_socket(s, AF_INET, SOCK_DGRAM, PROTO);
+    cr_assert_geq(fd, 0, "socket: %s", strerror(errno));
+    struct sockaddr_in a = sin_port(port);
+    cr_assert_eq(lyra_bind(s, fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    return fd;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+Test(socket, descriptors_are_lowest_free_and_bounded_by_max_fds)
+{
+    struct lyra_stack *s = new_stack();
+    int fds[4];
+    for (int i = 0; i < 4; i++)
+        cr_assert_eq(fds[i] = lyra_socket(s, AF_INET, SOCK_DGRAM, 0), i);
+    errno = 0;
+    cr_assert_eq(lyra_socket(s, AF_INET, SOCK_DGRAM, 0), -1);
+    cr_assert_eq(errno, EMFILE);
+    cr_assert_eq(lyra_close(s, 1), 0);
+    cr_assert_eq(lyra_socket(s, AF_INET, SOCK_DGRAM, 0), 1);
+    cr_assert_eq(lyra_stack_counter(s, "sock", "emfile"), 1);
+    lyra_stack_destroy(s);
+}
+
+Test(socket, unsupported_domain_type_protocol_and_bad_descriptors)
+{
+    struct lyra_stack *s = new_stack();
+    errno = 0;
+    cr_assert_eq(lyra_socket(s, AF_INET6, SOCK_DGRAM, 0), -1);
+    cr_assert_eq(errno, EAFNOSUPPORT);
+    cr_assert_eq(lyra_socket(s, AF_INET, SOCK_STREAM, 0), -1);
+    cr_assert_eq(errno, ESOCKTNOSUPPORT);
+    cr_assert_eq(lyra_socket(s, AF_INET, SOCK_DGRAM, 17), -1);
+    cr_assert_eq(errno, EPROTONOSUPPORT);
+    char b[4];
+    cr_assert_eq(lyra_recv(s, 3, b, sizeof(b), MSG_DONTWAIT), -1);
+    cr_assert_eq(errno, EBADF);
+    cr_assert_eq(lyra_close(s, -1), -1);
+    cr_assert_eq(errno, EBADF);
+    cr_assert_eq(lyra_close(s, 99), -1);
+    cr_assert_eq(errno, EBADF);
+    cr_assert_eq(lyra_stack_counter(s, "sock", "bad_fd"), 3);
+    cr_assert_eq(lyra_stack_counter(s, "sock", "no_proto"), 2);
+    lyra_stack_destroy(s);
+}
+
+Test(socket, bad_addresses_are_rejected_before_the_transport)
+{
+    struct lyra_stack *s = new_stack();
+    int fd = lyra_socket(s, AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in a = sin_port(7);
+    errno = 0;
+    cr_assert_eq(lyra_bind(s, fd, (struct sockaddr *)&a, 4), -1);
+    cr_assert_eq(errno, EINVAL);
+    a.sin_family = AF_INET6;
+    cr_assert_eq(lyra_bind(s, fd, (struct sockaddr *)&a, sizeof(a)), -1);
+    cr_assert_eq(errno, EAFNOSUPPORT);
+    cr_assert_eq(lyra_bind(s, fd, NULL, 0), -1);
+    cr_assert_eq(errno, EINVAL);
+    lyra_stack_destroy(s);
+}
+
+Test(socket, nonblocking_calls_say_eagain_and_fcntl_round_trips)
+{
+    struct lyra_stack *s = new_stack();
+    int fd = bound(s, 1000);
+    char b[8];
+    cr_assert_eq(lyra_recv(s, fd, b, sizeof(b), MSG_DONTWAIT), -1);
+    cr_assert_eq(errno, EAGAIN);
+    cr_assert_eq(lyra_fcntl(s, fd, F_GETFL, 0) & O_NONBLOCK, 0);
+    cr_assert_eq(lyra_fcntl(s, fd, F_SETFL, O_NONBLOCK), 0);
+    cr_assert_eq(lyra_fcntl(s, fd, F_GETFL, 0) & O_NONBLOCK, O_NONBLOCK);
+    cr_assert_eq(lyra_recv(s, fd, b, sizeof(b), 0), -1);
+    cr_assert_eq(errno, EAGAIN);
+    int nb = lyra_socket(s, AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+    cr_assert_eq(lyra_fcntl(s, nb, F_GETFL, 0) & O_NONBLOCK, O_NONBLOCK);
+    cr_assert_eq(lyra_fcntl(s, nb, F_DUPFD, 0), -1);
+    cr_assert_eq(errno, EINVAL);
+    lyra_stack_destroy(s);
+}
+
+Test(socket, blocking_recv_without_a_loop_thread_drives_the_loop)
+{
+    struct lyra_stack *s = new_stack();
+    int a = bound(s, 1000), b = bound(s, 2000);
+    struct sockaddr_in to = sin_port(2000);
+    cr_assert_eq(lyra_sendto(s, a, "hello", 5, 0, (struct sockaddr *)&to, sizeof(to)), 5);
+    /* nothing arrives until a poll step runs */
+    char buf[16];
+    cr_assert_eq(lyra_recv(s, b, buf, sizeof(buf), MSG_DONTWAIT), -1);
+    struct sockaddr_in from;
+    socklen_t fl = sizeof(from);
+    cr_assert_eq(lyra_recvfrom(s, b, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl), 5);
+    cr_assert_eq(memcmp(buf, "hello", 5), 0);
+    cr_assert_eq(fl, sizeof(from));
+    cr_assert_eq(from.sin_family, AF_INET);
+    cr_assert_eq(ntohs(from.sin_port), 1000);
+    cr_assert_eq(ntohl(from.sin_addr.s_addr), 0x7f000001);
+    cr_assert_eq(lyra_stack_counter(s, "l4", "delivered"), 1);
+    lyra_stack_destroy(s);
+}
+
+Test(socket, peek_and_trunc_pass_through)
+{
+    struct lyra_stack *s = new_stack();
+    int a = bound(s, 1000), b = bound(s, 2000);
+    struct sockaddr_in to = sin_port(2000);
+    cr_assert_eq(lyra_sendto(s, a, "abcdef", 6, 0, (struct sockaddr *)&to, sizeof(to)), 6);
+    char buf[4];
+    cr_assert_eq(lyra_recv(s, b, buf, 2, MSG_PEEK), 2);
+    cr_assert_eq(lyra_recv(s, b, buf, 2, MSG_TRUNC), 6);
+    cr_assert_eq(memcmp(buf, "ab", 2), 0);
+    cr_assert_eq(lyra_recv(s, b, buf, 2, MSG_DONTWAIT), -1);
+    lyra_stack_destroy(s);
+}
+
+Test(socket, receive_timeout_ends_a_blocking_recv_with_eagain)
+{
+    struct lyra_stack *s = new_stack();
+    int b = bound(s, 2000);
+    struct timeval tv = {0, 150000};
+    cr_assert_eq(lyra_setsockopt(s, b, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
+    struct timeval got;
+    socklen_t gl = sizeof(got);
+    cr_assert_eq(lyra_getsockopt(s, b, SOL_SOCKET, SO_RCVTIMEO, &got, &gl), 0);
+    cr_assert_eq(got.tv_usec, 150000);
+    char buf[4];
+    double t0 = now_s();
+    cr_assert_eq(lyra_recv(s, b, buf, sizeof(buf), 0), -1);
+    cr_assert_eq(errno, EAGAIN);
+    double dt = now_s() - t0;
+    cr_assert(dt >= 0.149 && dt < 5, "waited %f s", dt);
+    tv.tv_usec = 1000000;
+    cr_assert_eq(lyra_setsockopt(s, b, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), -1);
+    cr_assert_eq(errno, EDOM);
+    lyra_stack_destroy(s);
+}
+
+struct loop {
+    struct lyra_stack *s;
+    pthread_t t;
+};
+
+static void *run_loop(void *arg)
+{
+    lyra_stack_run(((struct loop *)arg)->s);
+    return NULL;
+}
+
+struct rx {
+    struct lyra_stack *s;
+    int fd;
+    long r;
+    int err;
+    char buf[16];
+    pthread_t t;
+};
+
+static void *blocking_recv(void *arg)
+{
+    struct rx *x = arg;
+    x->r = lyra_recv(x->s, x->fd, x->buf, sizeof(x->buf), 0);
+    x->err = errno;
+    return NULL;
+}
+
+Test(socket, application_threads_block_while_a_loop_thread_runs)
+{
+    struct lyra_stack *s = new_stack();
+    struct loop lp = {.s = s};
+    pthread_create(&lp.t, NULL, run_loop, &lp);
+    int a = bound(s, 1000), b = bound(s, 2000);
+    struct rx x = {.s = s, .fd = b};
+    pthread_create(&x.t, NULL, blocking_recv, &x);
+    usleep(50000); /* the receiver is asleep on the stack's condition */
+    struct sockaddr_in to = sin_port(2000);
+    cr_assert_eq(lyra_sendto(s, a, "ping", 4, 0, (struct sockaddr *)&to, sizeof(to)), 4);
+    pthread_join(x.t, NULL);
+    cr_assert_eq(x.r, 4, "recv: %ld (%s)", x.r, strerror(x.err));
+    cr_assert_eq(memcmp(x.buf, "ping", 4), 0);
+    lyra_stack_stop(s);
+    pthread_join(lp.t, NULL);
+    lyra_stack_destroy(s);
+}
+
+Test(socket, stop_cancels_blocked_callers)
+{
+    struct lyra_stack *s = new_stack();
+    struct loop lp = {.s = s};
+    pthread_create(&lp.t, NULL, run_loop, &lp);
+    int b = bound(s, 2000);
+    struct rx x = {.s = s, .fd = b};
+    pthread_create(&x.t, NULL, blocking_recv, &x);
+    usleep(50000);
+    lyra_stack_stop(s);
+    pthread_join(lp.t, NULL);
+    pthread_join(x.t, NULL);
+    cr_assert_eq(x.r, -1);
+    cr_assert_eq(x.err, ECANCELED);
+    lyra_stack_destroy(s);
+}
+
+Test(socket, names_and_options)
+{
+    struct lyra_stack *s = new_stack();
+    int a = bound(s, 1000);
+    struct sockaddr_in n;
+    socklen_t nl = sizeof(n);
+    cr_assert_eq(lyra_getsockname(s, a, (struct sockaddr *)&n, &nl), 0);
+    cr_assert_eq(ntohs(n.sin_port), 1000);
+    nl = sizeof(n);
+    cr_assert_eq(lyra_getpeername(s, a, (struct sockaddr *)&n, &nl), -1);
+    cr_assert_eq(errno, ENOTCONN);
+    struct sockaddr_in p = sin_port(3000);
+    cr_assert_eq(lyra_connect(s, a, (struct sockaddr *)&p, sizeof(p)), 0);
+    nl = sizeof(n);
+    cr_assert_eq(lyra_getpeername(s, a, (struct sockaddr *)&n, &nl), 0);
+    cr_assert_eq(ntohs(n.sin_port), 3000);
+    int ttl = 9, v = 0;
+    socklen_t vl = sizeof(v);
+    cr_assert_eq(lyra_setsockopt(s, a, IPPROTO_IP, IP_TTL, &ttl, sizeof(ttl)), 0);
+    cr_assert_eq(lyra_getsockopt(s, a, IPPROTO_IP, IP_TTL, &v, &vl), 0);
+    cr_assert_eq(v, 9);
+    vl = sizeof(v);
+    cr_assert_eq(lyra_getsockopt(s, a, SOL_SOCKET, SO_TYPE, &v, &vl), 0);
+    cr_assert_eq(v, SOCK_DGRAM);
+    cr_assert_eq(lyra_setsockopt(s, a, SOL_SOCKET, SO_TYPE, &v, sizeof(v)), -1);
+    cr_assert_eq(errno, ENOPROTOOPT);
+    cr_assert_eq(lyra_setsockopt(s, a, SOL_SOCKET, SO_BROADCAST, &v, sizeof(v)), -1);
+    cr_assert_eq(errno, ENOPROTOOPT); /* fake_l4 has no such option */
+    cr_assert_eq(lyra_setsockopt(s, a, 12345, 1, &v, sizeof(v)), -1);
+    cr_assert_eq(errno, ENOPROTOOPT);
+    lyra_stack_destroy(s);
+}
+
+Test(socket, poll_reports_readiness_and_times_out)
+{
+    struct lyra_stack *s = new_stack();
+    int a = bound(s, 1000), b = bound(s, 2000);
+    struct lyra_pollfd p[3] = {{b, POLLIN, 0}, {a, POLLOUT, 0}, {3, POLLIN, 0}};
+    cr_assert_eq(lyra_poll(s, p, 1, 50), 0);
+    cr_assert_eq(lyra_poll(s, p, 3, 0), 2);
+    cr_assert_eq(p[0].revents, 0);
+    cr_assert_eq(p[1].revents, POLLOUT);
+    cr_assert_eq(p[2].revents, POLLNVAL);
+    struct sockaddr_in to = sin_port(2000);
+    cr_assert_eq(lyra_sendto(s, a, "x", 1, 0, (struct sockaddr *)&to, sizeof(to)), 1);
+    /* the datagram lands in a poll step the waiting lyra_poll itself runs */
+    cr_assert_eq(lyra_poll(s, p, 1, 1000), 1);
+    cr_assert_eq(p[0].revents, POLLIN);
+    lyra_stack_destroy(s);
+}
+
+Test(socket, descriptors_left_open_are_closed_at_stop)
+{
+    struct lyra_stack *s = new_stack();
+    bound(s, 1000);
+    bound(s, 2000);
+    cr_assert_eq(lyra_stack_counter(s, "l4", "opened"), 2);
+    lyra_stack_destroy(s); /* stops: fake_l4 must see both closes */
+}
+
+Test(socket, a_stack_without_a_socket_layer_says_so)
+{
+    errno = 0;
+    cr_assert_eq(lyra_socket(NULL, AF_INET, SOCK_DGRAM, 0), -1);
+    cr_assert_eq(errno, EINVAL);
+}
+
+Test(socket, a_caller_driving_the_loop_hands_over_to_a_late_loop_thread)
+{
+    struct lyra_stack *s = new_stack();
+    int a = bound(s, 1000), b = bound(s, 2000);
+    struct rx x = {.s = s, .fd = b};
+    pthread_create(&x.t, NULL, blocking_recv, &x);
+    usleep(50000); /* no loop thread yet: the receiver drives the loop */
+    struct loop lp = {.s = s};
+    pthread_create(&lp.t, NULL, run_loop, &lp);
+    usleep(50000);
+    struct sockaddr_in to = sin_port(2000);
+    cr_assert_eq(lyra_sendto(s, a, "late", 4, 0, (struct sockaddr *)&to, sizeof(to)), 4);
+    pthread_join(x.t, NULL);
+    cr_assert_eq(x.r, 4, "recv: %ld (%s)", x.r, strerror(x.err));
+    lyra_stack_stop(s);
+    pthread_join(lp.t, NULL);
+    lyra_stack_destroy(s);
+}
+
+Test(socket, a_send_from_another_thread_wakes_a_caller_driving_the_loop)
+{
+    struct lyra_stack *s = new_stack();
+    int a = bound(s, 1000), b = bound(s, 2000);
+    struct rx x = {.s = s, .fd = b};
+    pthread_create(&x.t, NULL, blocking_recv, &x);
+    usleep(50000);
+    struct sockaddr_in to = sin_port(2000);
+    cr_assert_eq(lyra_sendto(s, a, "wake", 4, 0, (struct sockaddr *)&to, sizeof(to)), 4);
+    pthread_join(x.t, NULL);
+    cr_assert_eq(x.r, 4, "recv: %ld (%s)", x.r, strerror(x.err));
+    cr_assert_eq(memcmp(x.buf, "wake", 4), 0);
+    lyra_stack_destroy(s);
+}

@@ -1,0 +1,361 @@
+/* lyra-ping: ping (ICMP echo, or UDP echo with -u) from a LyraNET stack,
+ * an ordinary application of the socket API.
+ *
+ *   lyra-ping [OPTIONS] --stack MANIFEST [INST.PARAM=VALUE ...]
+ *             [--peer MANIFEST [INST.PARAM=VALUE ...]] DEST
+ *
+ * The stack (and with --peer a second one in this process, running the
+ * echo service) runs its loop on a thread of its own; the pings are
+ * blocking socket calls from the main thread. Every reply is checked byte
+ * for byte against what was sent. Exit status as ping's: 0 when replies
+ * came, 1 when none did, 2 for errors (also 1 for usage errors). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "lyra/inet_csum.h"
+#include "lyra/socket.h"
+#include "lyra/stack.h"
+#include "services.h"
+
+#define MAX_ARGS 64
+#define MAX_SIZE 65000
+
+struct stack_arg {
+    const char *manifest;
+    const char *ov[MAX_ARGS + 1];
+    unsigned n;
+    struct lyra_stack *s;
+    pthread_t loop;
+    int running;
+    struct lyra_services *sv;
+};
+
+struct opts {
+    long count;
+    size_t size;
+    double interval, timeout;
+    int udp_port; /* 0: ICMP */
+    int quiet, stats;
+    const char *json, *dest;
+    struct stack_arg st, peer;
+};
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: lyra-ping [-c COUNT] [-s SIZE] [-i SECONDS] [-W SECONDS] [-u PORT] [-q]\n"
+            "                 [--stats] [--stats-json FILE]\n"
+            "                 --stack MANIFEST [INST.PARAM=VALUE ...]\n"
+            "                 [--peer MANIFEST [INST.PARAM=VALUE ...]] DEST\n"
+            "  -c COUNT    echoes to send (default 5)\n"
+            "  -s SIZE     payload bytes (default 56; ICMP adds an 8-byte header)\n"
+            "  -i SECONDS  between echoes (default 1)\n"
+            "  -W SECONDS  wait for each reply (default 2)\n"
+            "  -u PORT     UDP echo (RFC 862) to PORT instead of ICMP echo\n"
+            "  --peer      a second stack in this process, running the echo service\n"
+            "  --stats     print each stack's counters at the end\n");
+}
+
+static int parse_num(const char *opt, const char *v, double lo, double hi, double *out)
+{
+    char *end;
+    errno = 0;
+    double d = v ? strtod(v, &end) : 0;
+    if (!v || errno || end == v || *end || d < lo || d > hi) {
+        fprintf(stderr, "lyra-ping: %s: '%s' is not a number in [%g, %g]\n", opt, v ? v : "",
+                lo, hi);
+        return -1;
+    }
+    *out = d;
+    return 0;
+}
+
+static int parse_args(int argc, char **argv, struct opts *o)
+{
+    struct stack_arg *cur = NULL;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        double d;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            usage(stdout);
+            exit(0);
+        } else if (!strcmp(a, "-c") || !strcmp(a, "-s") || !strcmp(a, "-i") || !strcmp(a, "-W") ||
+                   !strcmp(a, "-u")) {
+            const char *v = i + 1 < argc ? argv[++i] : NULL;
+            if (a[1] == 'c' && !parse_num(a, v, 1, 1e9, &d))
+                o->count = (long)d;
+            else if (a[1] == 's' && !parse_num(a, v, 16, MAX_SIZE, &d))
+                o->size = (size_t)d;
+            else if (a[1] == 'i' && !parse_num(a, v, 0, 3600, &d))
+                o->interval = d;
+            else if (a[1] == 'W' && !parse_num(a, v, 0.001, 3600, &d))
+                o->timeout = d;
+            else if (a[1] == 'u' && !parse_num(a, v, 1, 65535, &d))
+                o->udp_port = (int)d;
+            else
+                return -1;
+        } else if (!strcmp(a, "-q")) {
+            o->quiet = 1;
+        } else if (!strcmp(a, "--stats")) {
+            o->stats = 1;
+        } else if (!strcmp(a, "--stats-json")) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "lyra-ping: --stats-json needs a file\n");
+                return -1;
+            }
+            o->json = argv[++i];
+        } else if (!strcmp(a, "--stack") || !strcmp(a, "--peer")) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "lyra-ping: %s needs a manifest\n", a);
+                return -1;
+            }
+            cur = a[2] == 's' ? &o->st : &o->peer;
+            if (cur->manifest) {
+                fprintf(stderr, "lyra-ping: %s given twice\n", a);
+                return -1;
+            }
+            cur->manifest = argv[++i];
+        } else if (a[0] == '-') {
+            fprintf(stderr, "lyra-ping: unknown option '%s'\n", a);
+            return -1;
+        } else if (strchr(a, '=')) {
+            if (!cur) {
+                fprintf(stderr, "lyra-ping: override '%s' before --stack\n", a);
+                return -1;
+            }
+            if (cur->n == MAX_ARGS) {
+                fprintf(stderr, "lyra-ping: too many overrides\n");
+                return -1;
+            }
+            cur->ov[cur->n++] = a;
+        } else if (!o->dest) {
+            o->dest = a;
+        } else {
+            fprintf(stderr, "lyra-ping: more than one destination ('%s', '%s')\n", o->dest, a);
+            return -1;
+        }
+    }
+    if (!o->st.manifest || !o->dest) {
+        fprintf(stderr, "lyra-ping: %s\n", !o->st.manifest ? "--stack MANIFEST is required"
+                                                            : "no destination");
+        return -1;
+    }
+    return 0;
+}
+
+static void *run_loop(void *arg)
+{
+    lyra_stack_run(((struct stack_arg *)arg)->s);
+    return NULL;
+}
+
+/* Loads, starts and runs a stack on its own thread. 0, 1 (manifest or
+ * override error) or 2. */
+static int bring_up(struct stack_arg *a, const char *services)
+{
+    int r = lyra_stack_load(a->manifest, a->ov, &a->s);
+    if (r)
+        return r == -EINVAL ? 1 : 2;
+    if ((r = lyra_stack_start(a->s))) {
+        fprintf(stderr, "lyra-ping: %s: start failed: %s\n", a->manifest, strerror(-r));
+        return 2;
+    }
+    if (services && (r = lyra_services_start(a->s, services, stderr, &a->sv)))
+        return r;
+    if (pthread_create(&a->loop, NULL, run_loop, a))
+        return 2;
+    a->running = 1;
+    return 0;
+}
+
+static void take_down(struct stack_arg *a)
+{
+    if (!a->s)
+        return;
+    lyra_stack_stop(a->s);
+    if (a->running)
+        pthread_join(a->loop, NULL);
+    lyra_services_join(a->sv);
+}
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* Payload byte i of echo seq: varies with both, so a reply carrying
+ * another echo's bytes is caught. */
+static uint8_t pattern(unsigned seq, size_t i)
+{
+    return (uint8_t)(i * 7 + seq * 13 + 1);
+}
+
+static int run_pings(struct opts *o, struct lyra_stack *s, struct sockaddr_in *dst)
+{
+    int udp = o->udp_port != 0;
+    int fd = lyra_socket(s, AF_INET, SOCK_DGRAM, udp ? IPPROTO_UDP : IPPROTO_ICMP);
+    if (fd < 0) {
+        fprintf(stderr, "lyra-ping: socket(%s): %s\n", udp ? "UDP" : "ICMP", strerror(errno));
+        return -1;
+    }
+    struct timeval tv = {(time_t)o->timeout, (suseconds_t)((o->timeout - (double)(time_t)o->timeout) * 1e6)};
+    lyra_setsockopt(s, fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    size_t hdr = udp ? 0 : 8, len = hdr + o->size;
+    uint8_t *out = malloc(len), *in = malloc(len + 64);
+    long sent = 0, got = 0, bad = 0;
+    double tmin = 1e30, tmax = 0, tsum = 0, t_start = now_ms();
+    printf("PING %s (%s) %zu data bytes %s from %s\n", o->dest, o->dest, o->size,
+           udp ? "(UDP echo)" : "(ICMP echo)", lyra_stack_name(s));
+    for (long seq = 0; seq < o->count && !interrupted; seq++) {
+        memset(out, 0, hdr);
+        if (!udp) {
+            out[0] = 8; /* echo request; ip fills the identifier and checksum */
+            out[6] = (uint8_t)(seq >> 8);
+            out[7] = (uint8_t)seq;
+        }
+        for (size_t i = 0; i < o->size; i++)
+            out[hdr + i] = pattern((unsigned)seq, i);
+        if (udp && o->size >= 4) {
+            out[0] = (uint8_t)(seq >> 8);
+            out[1] = (uint8_t)seq;
+        }
+        double t0 = now_ms();
+        if (lyra_sendto(s, fd, out, len, 0, (struct sockaddr *)dst, sizeof(*dst)) < 0) {
+            fprintf(stderr, "lyra-ping: sendto: %s\n", strerror(errno));
+        } else {
+            sent++;
+            /* wait for this echo's reply; older ones arriving late are skipped */
+            for (;;) {
+                struct sockaddr_in from;
+                socklen_t fl = sizeof(from);
+                ssize_t n = lyra_recvfrom(s, fd, in, len + 64, 0, (struct sockaddr *)&from, &fl);
+                if (n < 0) {
+                    if (errno == EAGAIN)
+                        printf("no reply for seq=%ld within %g s\n", seq, o->timeout);
+                    else if (errno != ECANCELED)
+                        fprintf(stderr, "lyra-ping: recvfrom: %s\n", strerror(errno));
+                    break;
+                }
+                long rseq = udp ? (long)((in[0] << 8) | in[1]) : (long)((in[6] << 8) | in[7]);
+                if (n >= 2 && rseq != (seq & 0xffff) && (udp || in[0] == 0))
+                    continue; /* a late reply to an earlier echo */
+                double rtt = now_ms() - t0;
+                int ok = (size_t)n == len && (udp || (in[0] == 0 && in[1] == 0)) &&
+                         !memcmp(in + hdr, out + hdr, o->size);
+                if (!ok) {
+                    bad++;
+                    printf("%zd bytes from %s: seq=%ld CORRUPT (expected %zu bytes back)\n", n,
+                           inet_ntoa(from.sin_addr), seq, len);
+                    break;
+                }
+                got++;
+                tsum += rtt;
+                tmin = rtt < tmin ? rtt : tmin;
+                tmax = rtt > tmax ? rtt : tmax;
+                if (!o->quiet)
+                    printf("%zd bytes from %s: %s=%ld time=%.3f ms\n", n,
+                           inet_ntoa(from.sin_addr), udp ? "udp_seq" : "icmp_seq", seq, rtt);
+                break;
+            }
+        }
+        if (seq + 1 < o->count && o->interval > 0) {
+            struct timespec d = {(time_t)o->interval,
+                                 (long)((o->interval - (double)(time_t)o->interval) * 1e9)};
+            nanosleep(&d, NULL);
+        }
+    }
+    printf("--- %s ping statistics ---\n", o->dest);
+    printf("%ld packets transmitted, %ld received, %ld corrupt, %.1f%% packet loss, time %.0f ms\n",
+           sent, got, bad, sent ? 100.0 * (double)(sent - got) / (double)sent : 0.0,
+           now_ms() - t_start);
+    if (got)
+        printf("rtt min/avg/max = %.3f/%.3f/%.3f ms\n", tmin, tsum / (double)got, tmax);
+    lyra_close(s, fd);
+    free(out);
+    free(in);
+    return bad ? -1 : got > 0 ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+    struct opts o = {.count = 5, .size = 56, .interval = 1, .timeout = 2};
+    if (parse_args(argc, argv, &o)) {
+        usage(stderr);
+        return 1;
+    }
+    struct sockaddr_in dst;
+    memset(&dst, 0, sizeof(dst));
+    dst.sin_family = AF_INET;
+    dst.sin_port = htons((uint16_t)o.udp_port);
+    if (inet_pton(AF_INET, o.dest, &dst.sin_addr) != 1) {
+        fprintf(stderr, "lyra-ping: '%s' is not an IPv4 address\n", o.dest);
+        return 1;
+    }
+    if (!o.udp_port && o.size + 8 > MAX_SIZE) {
+        fprintf(stderr, "lyra-ping: -s too large\n");
+        return 1;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    int status = 0;
+    /* the peer first, so it is listening when the first echo goes out */
+    if (o.peer.manifest && (status = bring_up(&o.peer, "echo")))
+        goto out;
+    if ((status = bring_up(&o.st, NULL)))
+        goto out;
+    if (o.peer.s && !strcmp(lyra_stack_name(o.peer.s), lyra_stack_name(o.st.s))) {
+        char name[80];
+        snprintf(name, sizeof(name), "%s-peer", lyra_stack_name(o.peer.s));
+        lyra_stack_set_name(o.peer.s, name);
+    }
+    int r = run_pings(&o, o.st.s, &dst);
+    status = r < 0 ? 2 : r;
+out:
+    take_down(&o.st);
+    take_down(&o.peer);
+    struct stack_arg *both[2] = {&o.st, &o.peer};
+    if (o.stats)
+        for (int i = 0; i < 2; i++)
+            if (both[i]->s) {
+                printf("== %s ==\n", lyra_stack_name(both[i]->s));
+                lyra_stack_stats_print(both[i]->s, stdout);
+            }
+    if (o.json) {
+        FILE *f = fopen(o.json, "w");
+        if (!f) {
+            fprintf(stderr, "lyra-ping: --stats-json %s: %s\n", o.json, strerror(errno));
+            status = 2;
+        } else {
+            fputc('{', f);
+            for (int i = 0, k = 0; i < 2; i++)
+                if (both[i]->s) {
+                    fprintf(f, "%s\"%s\": ", k++ ? ", " : "", lyra_stack_name(both[i]->s));
+                    lyra_stack_stats_json(both[i]->s, f);
+                }
+            fputs("}\n", f);
+            fclose(f);
+        }
+    }
+    lyra_stack_destroy(o.st.s);
+    lyra_stack_destroy(o.peer.s);
+    return status;
+}
