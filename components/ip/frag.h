@@ -6,7 +6,9 @@
  * each copied into a new skb from the pool with its own 20-byte header
  * (no options are ever sent, so every fragment's header is the same
  * length). The caller decides DF before calling: a DF datagram that does
- * not fit is never given here. */
+ * not fit is never given here. Each fragment asks the pool for no more than
+ * headroom + MTU, so a datagram held in one of skb_copy's big buffers is cut
+ * into normal buffers (the big one is freed once it is copied). */
 #ifndef LYRA_FRAG_H
 #define LYRA_FRAG_H
 

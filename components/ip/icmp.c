@@ -1,7 +1,8 @@
 /* ICMP (RFC 792) as a host needs it (RFC 1122 section 3.2.2): echo
  * replies, destination unreachable and time exceeded about datagrams we
  * received, rate-limited, and received errors passed to the transport whose
- * datagram they quote.
+ * datagram they quote. Echo replies, and errors about our echo requests,
+ * go to the ping sockets (icmp_sock.c).
  *
  * Ownership: icmp_input takes the skb; every path below ends in a hand-over
  * (ip_output, a user's rx) or a lyra_skb_free next to its counter. */
@@ -157,7 +158,8 @@ static void echo_reply(struct ip *ip, struct lyra_skb *skb, const struct lyra_l3
         ip->st.icmp_echo_replies++;
 }
 
-/* An error about a datagram we sent: to the transport that sent it. */
+/* An error about a datagram we sent: to the transport that sent it, or
+ * to the ping socket whose echo request it quotes. */
 static void error_input(struct ip *ip, const struct icmp_view *v)
 {
     struct lyra_l3_icmp_err err;
@@ -166,6 +168,8 @@ static void error_input(struct ip *ip, const struct icmp_view *v)
         ip->st.icmp_in_error_bad++; /* not a datagram of ours */
         return;
     }
+    if (err.proto == LYRA_IPPROTO_ICMP && icmp_sock_error(ip, &err))
+        return;
     const struct ip_proto *p = ip_proto_find(ip, err.proto);
     if (!p || !p->ev->icmp_error) {
         ip->st.icmp_in_error_unclaimed++;
@@ -198,6 +202,19 @@ void icmp_input(struct ip *ip, struct lyra_skb *skb, const struct lyra_l3_rxinfo
         error_input(ip, &v);
         lyra_skb_free(skb);
         return;
+    case ICMP_ECHO_REPLY:
+        /* RFC 792: the identifier says which of our echo requests it
+         * answers, so which ping socket gets it (RFC 1122 3.2.2.6: passed
+         * to the application). */
+        ip->st.icmp_echo_reply_in++;
+        if (icmp_sock_input(ip, skb, info))
+            return;
+        if (!ip_proto_find(ip, LYRA_IPPROTO_ICMP)) {
+            ip->st.icmp_sock_no_endpoint++;
+            lyra_skb_free(skb);
+            return;
+        }
+        break; /* to the protocol 1 user below */
     case ICMP_SOURCE_QUENCH: /* RFC 6633: ignored */
     case ICMP_REDIRECT:      /* one link, no route cache to update */
         ip->st.icmp_in_ignored++;
@@ -206,7 +223,8 @@ void icmp_input(struct ip *ip, struct lyra_skb *skb, const struct lyra_l3_rxinfo
     default:
         break;
     }
-    /* Echo replies and the rest go to a user that registered ICMP (ping). */
+    /* The rest (and echo replies no socket took) go to a user that
+     * registered ICMP. */
     const struct ip_proto *p = ip_proto_find(ip, LYRA_IPPROTO_ICMP);
     if (!p) {
         ip->st.icmp_in_unhandled++;

@@ -57,8 +57,7 @@ const struct ip_proto *ip_proto_find(const struct ip *ip, uint8_t proto)
 
 /* ----- routing ------------------------------------------------------------ */
 
-/* Where a datagram to dst goes: its next hop and source. -ENETUNREACH. */
-static int resolve(const struct ip *ip, uint32_t dst, uint32_t *next_hop, uint32_t *src)
+int ip_resolve(const struct ip *ip, uint32_t dst, uint32_t *next_hop, uint32_t *src)
 {
     if (!ip->started)
         return -ENETUNREACH;
@@ -115,7 +114,7 @@ int ip_output(struct ip *ip, struct lyra_skb *skb, uint32_t src, uint32_t dst, u
     if (!ip->started)
         return drop(skb, &ip->st.tx_down, -ENETDOWN);
     uint32_t next_hop, rsrc;
-    if (resolve(ip, dst, &next_hop, &rsrc))
+    if (ip_resolve(ip, dst, &next_hop, &rsrc))
         return drop(skb, &ip->st.tx_noroute, -ENETUNREACH);
     if (src && src != ip->addr)
         return drop(skb, &ip->st.tx_bad_src, -EADDRNOTAVAIL);
@@ -345,7 +344,7 @@ static int l3_route(void *self, uint32_t dst, struct lyra_l3_route *rt)
     uint32_t nh, src;
     if (!rt)
         return -EINVAL;
-    if (resolve(ip, dst, &nh, &src))
+    if (ip_resolve(ip, dst, &nh, &src))
         return -ENETUNREACH;
     rt->src = src;
     rt->next_hop = nh;
@@ -412,6 +411,7 @@ enum {
     P_ICMP_RATE,
     P_ICMP_BURST,
     P_MAX_PROTOS,
+    P_ICMP_SOCKETS,
     P__COUNT
 };
 
@@ -457,8 +457,9 @@ static int ip_create(void *self, const struct lyra_value *p, struct lyra_diag *d
     ip->icmp_rate = (uint32_t)p[P_ICMP_RATE].u.i;
     ip->icmp_burst = (uint32_t)p[P_ICMP_BURST].u.i;
     ip->max_protos = (uint32_t)p[P_MAX_PROTOS].u.i;
+    ip->icmp_sockets = (uint32_t)p[P_ICMP_SOCKETS].u.i;
     if (ip->ttl == 0 || ip->max_protos == 0 || ip->max_protos > IP_PROTOS_CAP ||
-        ip->icmp_burst == 0 || ip->reass_timeout == 0) {
+        ip->icmp_burst == 0 || ip->reass_timeout == 0 || ip->icmp_sockets > ICMP_SOCK_MAX) {
         lyra_diag_add(d, LYRA_E_RANGE, 0, "a parameter is outside its documented range");
         bad = 1;
     }
@@ -468,6 +469,11 @@ static int ip_create(void *self, const struct lyra_value *p, struct lyra_diag *d
 
 static void release(struct ip *ip)
 {
+    icmp_sock_purge(&ip->socks); /* queued echo replies go back to the pool */
+    icmp_sock_init(&ip->socks, NULL, 0);
+    if (ip->socks_mem)
+        ip->os.ops->mem_free(ip->os.self, ip->socks_mem);
+    ip->socks_mem = NULL;
     if (ip->reass_mem)
         ip->os.ops->mem_free(ip->os.self, ip->reass_mem);
     ip->reass_mem = NULL;
@@ -514,6 +520,16 @@ static int ip_start(void *self)
     reass_init(&ip->reass, ip->reass_mem, ip->reass_max, ip->reass_bytes, ip->reass_timeout,
                ip->skb, ip->skb_self, ip_headroom(ip));
     ip->reass.st = keep;
+    if (ip->icmp_sockets) {
+        ip->socks_mem = ip->os.ops->mem_alloc(
+            ip->os.self, (size_t)ip->icmp_sockets * sizeof(struct icmp_ep),
+            alignof(struct icmp_ep));
+        if (!ip->socks_mem) {
+            release(ip);
+            return -ENOMEM;
+        }
+    }
+    icmp_sock_init(&ip->socks, ip->socks_mem, ip->icmp_sockets);
 
     route_init(&ip->routes, ip->routes_mem, IP_ROUTES_CAP);
     r = route_add(&ip->routes, ip->addr, ip->plen, 0, ip->addr); /* connected */
@@ -603,6 +619,16 @@ static const struct lyra_provide ip_provides[] = {
         .max_users = 0,
         .doc = "IPv4 to any number of transports, each registering its protocol numbers",
     },
+    {
+        .iface = LYRA_L4_IFACE,
+        .major = LYRA_L4_MAJOR,
+        .minor = LYRA_L4_MINOR,
+        .ops = &icmp_sock_l4_ops,
+        .attach = NULL,
+        .max_users = 0,
+        .doc = "ICMP echo sockets (SOCK_DGRAM, protocol 1) as Linux's ping sockets: "
+               "icmp_sockets endpoints",
+    },
 };
 
 static const struct lyra_slot ip_slots[] = {
@@ -624,7 +650,8 @@ static const struct lyra_slot ip_slots[] = {
         .min = 1,
         .max = 1,
         LYRA_SLOT_STORE(struct ip, skb, skb_self),
-        .doc = "buffers for fragments, reassembled datagrams and ICMP messages",
+        .doc = "buffers for fragments, reassembled datagrams, ICMP messages and what ping "
+               "sockets send",
     },
     {
         .name = "os",
@@ -634,8 +661,8 @@ static const struct lyra_slot ip_slots[] = {
         .min = 1,
         .max = 1,
         LYRA_SLOT_STORE(struct ip, os.ops, os.self),
-        .doc = "time and the reassembly timer, randomness for the IP ID, logging, the "
-               "reassembly table's memory at start",
+        .doc = "time and the reassembly timer, randomness for the IP ID and ping identifiers, "
+               "logging, the reassembly and ping socket tables' memory at start",
     },
 };
 
@@ -664,6 +691,9 @@ static const struct lyra_param ip_params[P__COUNT] = {
                       "ICMP errors that may be sent back to back (the bucket's size)"},
     [P_MAX_PROTOS] = {"max_protos", LYRA_P_INT, "8", 1, IP_PROTOS_CAP,
                       "IP protocols transports may register"},
+    [P_ICMP_SOCKETS] = {"icmp_sockets", LYRA_P_INT, "4", 0, ICMP_SOCK_MAX,
+                        "ICMP echo (ping) socket endpoints, each queueing up to 8 echo "
+                        "replies; 0: no ping sockets"},
 };
 
 LYRA_EXPORT const struct lyra_component lyra_component_ip = {
@@ -675,7 +705,10 @@ LYRA_EXPORT const struct lyra_component lyra_component_ip = {
            "@summary IPv4 for a host: input checks, demultiplexing, ICMP, fragmentation and "
            "reassembly, a small routing table\n"
            "@provides l3 1.0 (any number of users; protocols by register_proto; a user of "
-           "protocol 1 gets the ICMP messages ip does not handle itself, e.g. echo replies)\n"
+           "protocol 1 gets the ICMP messages ip does not handle itself, e.g. echo replies "
+           "no ping socket takes)\n"
+           "@provides l4 1.0 (type SOCK_DGRAM, protocol 1: ICMP echo sockets as Linux's "
+           "ping sockets; icmp_sockets endpoints)\n"
            "@uses lower l2 1.0 (events rx, tx_ready); skb skb 1.0; os os 1.0\n"
            "@context task (the stack's poll step; the reassembly timer runs from os timers)\n"
            "@rfc 791 (IP), 792 (ICMP), 815 (reassembly), 1122 3.2-3.3 (host rules), 1812 "
@@ -684,9 +717,21 @@ LYRA_EXPORT const struct lyra_component lyra_component_ip = {
            "no forwarding. Output routes by longest prefix (the subnet on-link, the gateway "
            "for the rest), fragments to the link MTU unless DF, and takes the IP ID from a "
            "counter seeded from os random. Reassembly keeps fragments as skbs and copies a "
-           "complete datagram into one skb: datagrams larger than one pool buffer are dropped "
-           "(reass_too_big). ICMP errors are never sent about broadcasts, non-first fragments "
-           "or ICMP errors, and are rate-limited (icmp_rate, icmp_burst).\n"
+           "complete datagram into one skb, a big one from skb_copy's big buffers when it "
+           "needs one: a datagram no buffer can hold, or one needing a big buffer when none "
+           "is free, is dropped (reass_too_big); an empty pool drops it too (reass_nobuf). "
+           "Fragments sent are always copied into normal buffers. ICMP errors are never sent "
+           "about broadcasts, non-first fragments or ICMP errors, and are rate-limited "
+           "(icmp_rate, icmp_burst).\n"
+           "Ping sockets (l4): send takes an ICMP echo request (type 8 code 0, 8-byte header "
+           "and data; the checksum is ignored), puts the endpoint's identifier (its port: "
+           "bind, else an ephemeral one from os random, unique) and the checksum in, and "
+           "sends it; an echo reply with that identifier (to the bound address, from the "
+           "connected peer if any) is queued on the endpoint (8 at most) and recv returns "
+           "its ICMP header and data, from = its source with port 0. An ICMP error quoting "
+           "one of our echo requests sets SO_ERROR on a connected endpoint (Linux's errno "
+           "for the type and code). Options SO_ERROR, IP_TTL, IP_TOS; listen, accept and "
+           "shutdown: EOPNOTSUPP. Broadcast destinations: EACCES.\n"
            "@stat rx_packets rx_bytes; rx_down: received while stopped; rx_nonlinear: skb with "
            "segments\n"
            "@stat rx_short rx_version rx_hdrlen rx_totlen rx_csum: malformed headers\n"
@@ -702,6 +747,11 @@ LYRA_EXPORT const struct lyra_component lyra_component_ip = {
            "icmp_in_error_unclaimed icmp_in_ignored icmp_in_delivered icmp_in_unhandled\n"
            "@stat icmp_out_errors icmp_err_suppressed (RFC 1122 rules) icmp_rate_limited "
            "icmp_out_nobuf\n"
+           "@stat icmp_echo_reply_in: echo replies received; icmp_sock_rx: queued on a ping "
+           "socket; icmp_sock_no_endpoint: no socket (nor protocol 1 user) for the "
+           "identifier; icmp_sock_queue_full: the socket's queue held 8\n"
+           "@stat icmp_sock_tx: echo requests sent by sockets; icmp_sock_tx_nobuf: no buffer "
+           "for one; icmp_sock_errors: errors posted to connected sockets\n"
            "@stat reass_frags reass_ok reass_timeout reass_overlap reass_dup reass_full "
            "reass_too_big reass_nobuf reass_bad reass_copy_bytes reass_in_progress "
            "reass_bytes_held\n",

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "icmp_sock.h"
 #include "ipv4_wire.h"
 #include "lyra/l2.h"
 #include "lyra/l3.h"
@@ -72,7 +73,14 @@
     X(icmp_out_errors)         \
     X(icmp_err_suppressed)     \
     X(icmp_rate_limited)       \
-    X(icmp_out_nobuf)
+    X(icmp_out_nobuf)          \
+    X(icmp_echo_reply_in)      \
+    X(icmp_sock_rx)            \
+    X(icmp_sock_no_endpoint)   \
+    X(icmp_sock_queue_full)    \
+    X(icmp_sock_tx)            \
+    X(icmp_sock_tx_nobuf)      \
+    X(icmp_sock_errors)
 
 struct ip_stats {
 #define IP_STAT_FIELD(n) uint64_t n;
@@ -106,6 +114,7 @@ struct ip {
     uint64_t reass_timeout;
     uint32_t icmp_rate, icmp_burst;
     uint32_t max_protos;
+    uint32_t icmp_sockets;
 
     /* slots */
     const struct lyra_l2_ops *l2;
@@ -131,6 +140,8 @@ struct ip {
     struct ip_tbucket icmp_tb;
     struct ip_proto protos[IP_PROTOS_CAP];
     unsigned nprotos;
+    struct icmp_ep *socks_mem; /* icmp_sockets entries, os mem_alloc at start */
+    struct icmp_socks socks;
 
     struct ip_stats st;
 };
@@ -141,6 +152,9 @@ struct ip {
 int ip_output(struct ip *ip, struct lyra_skb *skb, uint32_t src, uint32_t dst, uint8_t proto,
               uint8_t ttl, uint8_t tos, int df);
 const struct ip_proto *ip_proto_find(const struct ip *ip, uint8_t proto);
+/* Where a datagram to dst goes: its next hop and source. 0, or
+ * -ENETUNREACH (also while stopped). */
+int ip_resolve(const struct ip *ip, uint32_t dst, uint32_t *next_hop, uint32_t *src);
 /* Broadcast forms we accept: 255.255.255.255 and our subnet's. */
 bool ip_addr_is_bcast(const struct ip *ip, uint32_t a);
 uint32_t ip_headroom(const struct ip *ip);

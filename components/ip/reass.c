@@ -102,8 +102,9 @@ static struct lyra_skb *assemble(struct reass *r, struct reass_dgram *d)
     struct lyra_skb *out = r->skb->alloc(r->skb_self, r->headroom, len);
     uint8_t *p = out ? lyra_skb_put(out, len) : NULL;
     if (!p) {
-        /* The pool says NULL both when it is empty and when the request
-         * is larger than a buffer: buffers left tell the two apart. */
+        /* The pool says NULL both when it is empty and when no buffer it
+         * has free can hold the request (larger than any, or all big ones
+         * out): normal buffers left tell the two apart. */
         if (out || r->skb->avail(r->skb_self) > 0)
             r->st.too_big++;
         else

@@ -24,8 +24,12 @@
  *    one that cannot fit even alone is dropped (full);
  *  - datagrams not complete `timeout` after their first fragment arrived
  *    are dropped by reass_expire (timeout);
- *  - a complete datagram larger than one pool buffer cannot be handed up
- *    as one skb: dropped (too_big); an empty pool drops it too (nobuf). */
+ *  - a complete datagram is copied into one skb from the pool's alloc,
+ *    which may give a big buffer (skb_copy's big_count) when a normal one
+ *    is too small. When alloc says NULL while buffers are left, no buffer
+ *    can take it (too large for any, or the big ones are all out: the skb
+ *    interface does not say which): dropped (too_big); an empty pool drops
+ *    it too (nobuf). */
 #ifndef LYRA_REASS_H
 #define LYRA_REASS_H
 

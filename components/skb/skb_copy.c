@@ -2,7 +2,17 @@
  *
  * Every skb is one linear buffer from a fixed pool; payload handed to
  * add_data is copied into it, and copy_out copies frames out. Both copies
- * are counted, so the copy path's cost can be compared with skb_zc. */
+ * are counted, so the copy path's cost can be compared with skb_zc.
+ *
+ * Two classes of buffers, each a pool of its own (skb_pool.c): `count`
+ * normal buffers of `buf_size` bytes, and `big_count` big ones of
+ * `big_size` bytes for the rare datagram that does not fit a normal buffer
+ * (a reassembled 8 KB UDP datagram, ping -s 3000, a UDP datagram before ip
+ * fragments it). A transmit alloc takes a normal buffer whenever headroom
+ * plus size fits one, and a big one only when it does not; receive buffers
+ * are always normal. The classes never lend to each other, so running out
+ * of one leaves the other untouched. A freed skb goes back to the pool that
+ * owns its header. */
 #include <errno.h>
 #include <string.h>
 
@@ -14,13 +24,29 @@
 
 #define SKB_COPY_NAME "skb_copy"
 
-enum { P_COUNT, P_BUF_SIZE, P_HEADROOM, P_RX_HEADROOM, P_RESERVE_RX, P__N };
+/* The largest big_size: the largest IPv4 datagram (65535 bytes) behind
+ * the largest headroom parameter (1024), rounded up to 65 KiB (a multiple
+ * of SKB_POOL_ALIGN). */
+#define SKB_COPY_BIG_MAX (65u * 1024u)
+
+enum {
+    P_COUNT,
+    P_BUF_SIZE,
+    P_HEADROOM,
+    P_RX_HEADROOM,
+    P_RESERVE_RX,
+    P_BIG_COUNT,
+    P_BIG_SIZE,
+    P__N
+};
 
 struct skb_copy {
     struct lyra_os os;
     int os_bound;
-    struct skb_pool pool;
+    struct skb_pool pool; /* normal buffers: transmit and receive */
+    struct skb_pool big;  /* big buffers: transmit only, when a normal one is too small */
     uint32_t count, buf_size, headroom, rx_headroom, reserve_rx;
+    uint32_t big_count, big_size;
     uint64_t copy_in_bytes, copy_in_calls;
     uint64_t copy_out_bytes, copy_out_calls;
     uint64_t copy_out_einval;
@@ -36,13 +62,23 @@ static uint32_t fit_headroom(uint32_t buf_size, uint32_t asked, uint32_t preferr
     return h;
 }
 
+/* A normal buffer when what was asked fits one; else a big one when big
+ * buffers exist and it fits one of those; else the normal pool refuses it
+ * and counts alloc_fail_size, as without big buffers. */
 static struct lyra_skb *op_alloc(void *self, uint32_t headroom, uint32_t size)
 {
     struct skb_copy *c = self;
+    uint64_t need = (uint64_t)headroom + size;
+    if (need > c->buf_size && c->big_count && need <= c->big_size) {
+        uint32_t h = fit_headroom(c->big_size, headroom, c->headroom, size);
+        return skb_pool_alloc(&c->big, h, size, 0);
+    }
     uint32_t h = fit_headroom(c->buf_size, headroom, c->headroom, size);
     return skb_pool_alloc(&c->pool, h, size, 0);
 }
 
+/* Receive buffers are always normal ones: a NIC never needs more than a
+ * frame, and big buffers are kept for the datagrams that need them. */
 static struct lyra_skb *op_alloc_rx(void *self, uint32_t size)
 {
     struct skb_copy *c = self;
@@ -50,10 +86,15 @@ static struct lyra_skb *op_alloc_rx(void *self, uint32_t size)
     return skb_pool_alloc(&c->pool, h, size, 1);
 }
 
+/* By the pool that owns the header; a stranger is the normal pool's to
+ * count (bad_free), as a double free is the owning pool's. */
 static void op_free(void *self, struct lyra_skb *skb)
 {
     struct skb_copy *c = self;
-    (void)skb_pool_free(&c->pool, skb);
+    if (skb_pool_owns(&c->big, skb))
+        (void)skb_pool_free(&c->big, skb);
+    else
+        (void)skb_pool_free(&c->pool, skb);
 }
 
 static int op_add_data(void *self, struct lyra_skb *skb, const void *p, uint32_t len,
@@ -122,6 +163,7 @@ static int op_copy_out(void *self, const struct lyra_skb *skb, uint32_t off, voi
     return 0;
 }
 
+/* Normal buffers only (what a NIC's receive ring and most senders need). */
 static uint32_t op_avail(void *self)
 {
     struct skb_copy *c = self;
@@ -158,10 +200,18 @@ static int skb_copy_create(void *self, const struct lyra_value *p, struct lyra_d
     c->headroom = (uint32_t)p[P_HEADROOM].u.i;
     c->rx_headroom = (uint32_t)p[P_RX_HEADROOM].u.i;
     c->reserve_rx = (uint32_t)p[P_RESERVE_RX].u.i;
+    c->big_count = (uint32_t)p[P_BIG_COUNT].u.i;
+    c->big_size = (uint32_t)p[P_BIG_SIZE].u.i;
     if (c->reserve_rx > c->count) {
         lyra_diag_add(d, LYRA_E_RANGE, 0,
                       "reserve_rx (%u) is larger than count (%u)",
                       (unsigned)c->reserve_rx, (unsigned)c->count);
+        return -EINVAL;
+    }
+    if (c->big_count && c->big_size <= c->buf_size) {
+        lyra_diag_add(d, LYRA_E_RANGE, 0,
+                      "big_size (%u) must be larger than buf_size (%u) when big_count is set",
+                      (unsigned)c->big_size, (unsigned)c->buf_size);
         return -EINVAL;
     }
     return 0;
@@ -180,29 +230,61 @@ static int skb_copy_start(void *self)
         .reserve_rx = c->reserve_rx,
     };
     int r = skb_pool_init(&c->pool, &c->os, SKB_COPY_NAME, &cfg, &skb_copy_ops, c);
-    if (r)
+    if (r) {
         lyra_log(&c->os, LYRA_LOG_ERROR, SKB_COPY_NAME,
                  "cannot allocate %u buffers of %u bytes", (unsigned)c->count,
                  (unsigned)c->buf_size);
-    return r;
+        return r;
+    }
+    if (c->big_count) {
+        struct skb_pool_cfg bcfg = {.count = c->big_count, .buf_size = c->big_size};
+        r = skb_pool_init(&c->big, &c->os, SKB_COPY_NAME, &bcfg, &skb_copy_ops, c);
+        if (r) {
+            lyra_log(&c->os, LYRA_LOG_ERROR, SKB_COPY_NAME,
+                     "cannot allocate %u big buffers of %u bytes", (unsigned)c->big_count,
+                     (unsigned)c->big_size);
+            skb_pool_fini(&c->pool); /* nothing out yet: all of it goes back */
+            return r;
+        }
+    }
+    return 0;
 }
 
 static void skb_copy_stop(void *self)
 {
     struct skb_copy *c = self;
     skb_pool_fini(&c->pool);
+    skb_pool_fini(&c->big);
 }
 
 static void skb_copy_destroy(void *self)
 {
-    struct skb_copy *c = self;
-    skb_pool_fini(&c->pool); /* when destroyed without a stop */
+    skb_copy_stop(self); /* when destroyed without a stop */
 }
 
+/* The normal pool's counters under the names they always had, but for
+ * in_use and bad_free, which cover both classes (a leak check reads one
+ * counter); the big pool's under big_*. No request reaches the big pool
+ * unless it fits, so its alloc_fail_size is always 0. */
 static void skb_copy_stats(void *self, struct lyra_stats_sink *sink)
 {
     struct skb_copy *c = self;
-    skb_pool_stats(&c->pool, sink);
+    const struct skb_pool_stats *n = &c->pool.st, *b = &c->big.st;
+    lyra_stat(sink, "alloc", n->alloc);
+    lyra_stat(sink, "alloc_rx", n->alloc_rx);
+    lyra_stat(sink, "alloc_fail_empty", n->alloc_fail_empty);
+    lyra_stat(sink, "alloc_fail_size", n->alloc_fail_size + b->alloc_fail_size);
+    lyra_stat(sink, "free", n->free);
+    lyra_stat(sink, "bad_free", n->bad_free + b->bad_free);
+    lyra_stat(sink, "in_use", (uint64_t)skb_pool_in_use(&c->pool) + skb_pool_in_use(&c->big));
+    lyra_stat(sink, "high_water", n->high_water);
+    lyra_stat(sink, "big_alloc", b->alloc);
+    lyra_stat(sink, "big_alloc_fail_empty", b->alloc_fail_empty);
+    lyra_stat(sink, "big_free", b->free);
+    lyra_stat(sink, "big_bad_free", b->bad_free);
+    lyra_stat(sink, "big_in_use", skb_pool_in_use(&c->big));
+    lyra_stat(sink, "big_high_water", b->high_water);
+    lyra_stat(sink, "big_count", c->big_count);
     lyra_stat(sink, "count", c->count);
     lyra_stat(sink, "copy_bytes", c->copy_in_bytes + c->copy_out_bytes);
     lyra_stat(sink, "copy_calls", c->copy_in_calls + c->copy_out_calls);
@@ -250,6 +332,12 @@ static const struct lyra_param skb_copy_params[P__N] = {
                        "Ethernet is 4-byte aligned)"},
     [P_RESERVE_RX] = {"reserve_rx", LYRA_P_INT, "0", 0, 65536,
                       "buffers kept for receive only, so that transmit cannot starve receive"},
+    [P_BIG_COUNT] = {"big_count", LYRA_P_INT, "0", 0, 1024,
+                     "big buffers, for transmit allocations too large for a normal buffer "
+                     "(reassembled or unfragmented datagrams); 0: none, such allocations fail"},
+    [P_BIG_SIZE] = {"big_size", LYRA_P_SIZE, "16k", 2048, SKB_COPY_BIG_MAX,
+                    "linear bytes per big buffer, larger than buf_size (65k holds a 65535-byte "
+                    "datagram behind 1024 bytes of headroom)"},
 };
 
 LYRA_EXPORT const struct lyra_component lyra_component_skb_copy = {
@@ -258,12 +346,23 @@ LYRA_EXPORT const struct lyra_component lyra_component_skb_copy = {
     .version = "1.0.0",
     .summary = "classic copying packet buffer manager (fixed pool)",
     .doc = "All buffers are allocated from the os at start: count headers and count "
-           "buffers of buf_size bytes; nothing on the data path allocates. add_data copies "
-           "payload into the linear tail of an skb and copy_out copies any range of a frame "
-           "out; both are counted (copy_bytes, copy_calls). An empty pool makes alloc "
-           "return NULL (alloc_fail_empty); a transmit alloc also fails when only "
-           "reserve_rx buffers are left. A free of a free buffer or of a stranger is "
-           "counted (bad_free) and logged, and leaves the pool intact.",
+           "buffers of buf_size bytes, and big_count big buffers of big_size bytes; nothing "
+           "on the data path allocates. alloc takes a normal buffer when headroom plus size "
+           "fits one, else a big one (when big_count > 0 and it fits big_size); alloc_rx "
+           "only ever takes normal buffers, and avail counts normal buffers. The two "
+           "classes are separate pools: exhausting one never touches the other. add_data "
+           "copies payload into the linear tail of an skb and copy_out copies any range of "
+           "a frame out; both are counted (copy_bytes, copy_calls). An empty pool makes "
+           "alloc return NULL (alloc_fail_empty, big_alloc_fail_empty); a transmit alloc of "
+           "a normal buffer also fails when only reserve_rx are left; a request no class "
+           "can hold fails with alloc_fail_size. A free of a free buffer or of a stranger is "
+           "counted (bad_free) and logged, and leaves the pools intact.\n"
+           "@stat alloc alloc_rx alloc_fail_empty free high_water: normal buffers\n"
+           "@stat alloc_fail_size: larger than any buffer class\n"
+           "@stat in_use bad_free: both classes together\n"
+           "@stat big_alloc big_alloc_fail_empty big_free big_bad_free big_in_use "
+           "big_high_water big_count: big buffers\n"
+           "@stat count copy_bytes copy_calls copy_in_bytes copy_out_bytes copy_out_einval",
     .provides = skb_copy_provides,
     .n_provides = LYRA_COUNT(skb_copy_provides),
     .slots = skb_copy_slots,

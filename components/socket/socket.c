@@ -32,9 +32,17 @@ static unsigned n_l4(const struct sock *k)
     return n;
 }
 
-/* The transport serving (type, protocol); protocol 0: the type's first. */
+/* The transport serving (type, protocol). Protocol 0 means the type's
+ * usual one (UDP for datagrams, TCP for streams, as BSD), whatever order
+ * the manifest lists the transports in; else the type's first. */
 static int find_l4(const struct sock *k, int type, int protocol)
 {
+    if (protocol == 0) {
+        int usual = type == LYRA_SOCK_DGRAM ? 17 : type == LYRA_SOCK_STREAM ? 6 : -1;
+        for (unsigned i = 0; i < n_l4(k); i++)
+            if (k->l4[i]->type == type && k->l4[i]->protocol == usual)
+                return (int)i;
+    }
     int type_seen = 0;
     for (unsigned i = 0; i < n_l4(k); i++) {
         if (k->l4[i]->type != type)

@@ -1,10 +1,14 @@
 /* libFuzzer entry for the ip component: received packets, fragment
- * sequences and short scripts against one ip instance wired to a fake l2
- * (below), fake_os and skb_copy (created once; ip is stopped and started
- * again around each input so that an input replays alone).
+ * sequences and short scripts (ping sockets included) against one ip
+ * instance wired to a fake l2 (below), fake_os and skb_copy with a few big
+ * buffers (created once; ip is stopped and started again around each input
+ * so that an input replays alone).
  *
- * After every input: no skb may be out of the pool once ip has stopped,
- * and none freed twice; otherwise abort() so the fuzzer keeps the input.
+ * What ip sends must be a valid IPv4 datagram within the MTU, and an
+ * unfragmented ICMP message must carry a valid checksum. After every
+ * input: no skb may be out of the pool once ip has stopped (which closes
+ * every ping socket), and none freed twice; otherwise abort() so the
+ * fuzzer keeps the input.
  *
  * First input byte: mode (low 2 bits).
  *  0: the rest is one IP packet, delivered as eth would.
@@ -25,6 +29,7 @@
 #include "lyra/inet_csum.h"
 #include "lyra/l2.h"
 #include "lyra/l3.h"
+#include "lyra/l4.h"
 #include "lyra/skb.h"
 
 extern const struct lyra_component lyra_component_ip;
@@ -40,6 +45,7 @@ struct harness {
     struct lt_inst *os, *skb, *ip;
     const struct lyra_skb_ops *so;
     const struct lyra_l3_ops *l3;
+    const struct lyra_l4_ops *l4;
     /* the fake l2 */
     const struct lyra_l2_events *ev;
     void *user;
@@ -85,6 +91,9 @@ static int fl2_output(void *self, struct lyra_skb *skb, uint16_t type, uint32_t 
     must(lyra_csum_fold(lyra_csum_add(b, (size_t)(b[0] & 15) * 4, 0)) == 0xffff,
          "bad header checksum");
     must(((uint32_t)b[2] << 8 | b[3]) == n, "total length is not the datagram's");
+    uint32_t hl = (uint32_t)(b[0] & 15) * 4;
+    if (b[9] == 1 && (((uint32_t)b[6] << 8 | b[7]) & 0x3fff) == 0 && n >= hl + 8)
+        must(lyra_csum_fold(lyra_csum_add(b + hl, n - hl, 0)) == 0xffff, "bad ICMP checksum");
     h->sent++;
     lyra_skb_free(skb);
     return 0;
@@ -154,7 +163,8 @@ static struct harness *harness_get(void)
     h.mtu = 1500;
     h.os = lt_create(&lyra_component_fake_os, NULL);
     h.skb = lt_create(&lyra_component_skb_copy,
-                      (const char *const[]){"count=48", "buf_size=4096", NULL});
+                      (const char *const[]){"count=48", "buf_size=4096", "big_count=2",
+                                            "big_size=16k", NULL});
     h.ip = lt_create(&lyra_component_ip,
                      (const char *const[]){"addr=192.0.2.2/24", "gateway=192.0.2.254",
                                            "reass_max=4", "reass_bytes=40k", "icmp_burst=4",
@@ -166,6 +176,8 @@ static struct harness *harness_get(void)
     must(!lt_start(h.os) && !lt_start(h.skb), "start");
     h.so = lt_ops(h.skb, "skb");
     h.l3 = lt_ops(h.ip, "l3");
+    h.l4 = lt_ops(h.ip, "l4");
+    must(h.l4 != NULL, "ip provides no l4");
     must(!h.l3->register_proto(h.ip->self, 17, &udp_ev, &h), "register");
     ready = 1;
     return &h;
@@ -224,6 +236,125 @@ static void build_frags(struct harness *h, const uint8_t *p, size_t n)
     }
 }
 
+/* A ping socket handle from a script byte: one of the four opened so far,
+ * or (bit 7) a raw, likely bad, handle. */
+static int handle(const int hs[4], uint8_t s)
+{
+    return (s & 0x80) ? (int)(int8_t)s : hs[s & 3];
+}
+
+/* An echo reply from 192.0.2.1 (or .9) with identifier id, as a peer sends it. */
+static void deliver_reply(struct harness *h, uint16_t id, uint8_t seq, uint32_t len, int other)
+{
+    static const uint32_t max = 1480 - 8;
+    uint8_t b[1500];
+    if (len > max)
+        len = max;
+    memset(b, 0, 20);
+    b[0] = 0x45;
+    b[2] = (uint8_t)((28 + len) >> 8);
+    b[3] = (uint8_t)(28 + len);
+    b[8] = 64;
+    b[9] = 1;
+    uint32_t src = other ? 0xc0000209u : LINUX_IP;
+    for (int k = 0; k < 4; k++) {
+        b[12 + k] = (uint8_t)(src >> (24 - 8 * k));
+        b[16 + k] = (uint8_t)(STACK_IP >> (24 - 8 * k));
+    }
+    uint16_t c = (uint16_t)~lyra_csum_fold(lyra_csum_add(b, 20, 0));
+    b[10] = (uint8_t)(c >> 8);
+    b[11] = (uint8_t)c;
+    uint8_t *m = b + 20;
+    memset(m, 0, 8);
+    m[4] = (uint8_t)(id >> 8);
+    m[5] = (uint8_t)id;
+    m[7] = seq;
+    memset(m + 8, seq, len);
+    c = (uint16_t)~lyra_csum_fold(lyra_csum_add(m, 8 + len, 0));
+    m[2] = (uint8_t)(c >> 8);
+    m[3] = (uint8_t)c;
+    deliver(h, b, 28 + len, LYRA_SKB_F_HOST);
+}
+
+/* Ping socket ops (op bytes >= 0x40; (op - 0x40) % 8 picks one):
+ *  0: open               1 s(1) port(2): bind (port 0: ephemeral; s bit6:
+ *                         to 192.0.2.1, not ours; bit5: to 192.0.2.2)
+ *  2 s(1) d(1): connect to 192.0.2.d (d 0: dissolve)
+ *  3 s(1) d(1) len(2) t(1): send an echo request of len % 9000 data bytes
+ *     to 192.0.2.d (d 0: no address; d >= 200: 198.51.100.d), type 8
+ *     unless t bit7 (then type t, code t & 3)
+ *  4 s(1) n(1) fl(1): recv into n bytes, fl bit0 PEEK, bit1 TRUNC
+ *  5 s(1): close           6 s(1) opt(1) val(1): setopt (opt bit7: getopt)
+ *  7 id(2) seq(1) len(2): an echo reply arrives (seq bit7: from .9) */
+static size_t ping_op(struct harness *h, int hs[4], unsigned *nh, uint8_t op, const uint8_t *p,
+                      size_t left)
+{
+    static const size_t need[8] = {0, 3, 2, 5, 3, 1, 3, 5};
+    void *ip = h->ip->self;
+    unsigned k = (unsigned)(op - 0x40) % 8;
+    if (left < need[k])
+        return left;
+    switch (k) {
+    case 0: {
+        int r = h->l4->open(ip);
+        if (r >= 0)
+            hs[(*nh)++ & 3] = r;
+        break;
+    }
+    case 1: {
+        struct lyra_sockaddr4 a = {.addr = (p[0] & 0x40) ? LINUX_IP : (p[0] & 0x20) ? STACK_IP : 0,
+                                   .port = (uint16_t)(p[1] << 8 | p[2])};
+        h->l4->bind(ip, handle(hs, p[0]), &a);
+        break;
+    }
+    case 2: {
+        struct lyra_sockaddr4 a = {.addr = p[1] ? 0xc0000200u | p[1] : 0};
+        h->l4->connect(ip, handle(hs, p[0]), &a);
+        break;
+    }
+    case 3: {
+        static uint8_t m[9008];
+        uint32_t len = (uint32_t)(p[2] << 8 | p[3]) % 9000;
+        uint8_t t = p[4];
+        memset(m, t, sizeof(m));
+        m[0] = (t & 0x80) ? t : 8;
+        m[1] = (t & 0x80) ? (t & 3) : 0;
+        uint32_t d = p[1];
+        struct lyra_sockaddr4 to = {.addr = d >= 200 ? 0xc6336400u | d : 0xc0000200u | d};
+        long r = h->l4->send(ip, handle(hs, p[0]), m, 8 + len, d ? &to : NULL, 0);
+        must(r < 0 || r == (long)(8 + len), "send took part of a datagram");
+        break;
+    }
+    case 4: {
+        uint8_t buf[256];
+        int fl = ((p[2] & 1) ? LYRA_MSG_PEEK : 0) | ((p[2] & 2) ? LYRA_MSG_TRUNC : 0);
+        size_t n = p[1];
+        struct lyra_sockaddr4 from;
+        long r = h->l4->recv(ip, handle(hs, p[0]), buf, n, &from, fl);
+        must(r < 0 || (fl & LYRA_MSG_TRUNC) || (size_t)r <= n, "recv past the buffer");
+        must(r <= 0 || n == 0 || buf[0] == 0, "a socket received something not an echo reply");
+        break;
+    }
+    case 5:
+        h->l4->close(ip, handle(hs, p[0]));
+        break;
+    case 6: {
+        int opt = (p[1] & 0x3f) % 10, v = (int)(int8_t)p[2];
+        if (p[1] & 0x80)
+            h->l4->getopt(ip, handle(hs, p[0]), opt, &v);
+        else
+            h->l4->setopt(ip, handle(hs, p[0]), opt, v);
+        h->l4->poll(ip, handle(hs, p[0]));
+        break;
+    }
+    case 7:
+        deliver_reply(h, (uint16_t)(p[0] << 8 | p[1]), p[2],
+                      (uint32_t)(p[3] << 8 | p[4]) % 1500, p[2] & 0x80);
+        break;
+    }
+    return need[k];
+}
+
 /* Ops: a byte `op` then its arguments; ends when the input does.
  *  0 len(2) bytes: receive a packet     1 len(2) bytes: receive as link broadcast
  *  2 dst(1) len(2) fl(1): output len bytes of UDP to 192.0.2.dst (0..255)
@@ -231,11 +362,19 @@ static void build_frags(struct harness *h, const uint8_t *p, size_t n)
  *     bit1 checksum offload at csum_start 30 + fl>>2, csum_off dst & 15
  *  3 s(1): advance the clock by s seconds
  *  4 len(2) bytes: icmp_error about a hand-made original of those bytes
- *  5: l2 tx_ready */
+ *  5: l2 tx_ready
+ *  op >= 0x40: a ping socket op (ping_op) */
 static void run_script(struct harness *h, const uint8_t *p, size_t n)
 {
     size_t i = 0;
+    int hs[4] = {-1, -1, -1, -1};
+    unsigned nh = 0;
     while (i < n) {
+        if (p[i] >= 0x40) {
+            uint8_t pop = p[i++];
+            i += ping_op(h, hs, &nh, pop, p + i, n - i);
+            continue;
+        }
         uint8_t op = p[i++] % 6;
         size_t left = n - i;
         switch (op) {

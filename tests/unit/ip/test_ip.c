@@ -1,282 +1,9 @@
-/* The ip component wired to a hand-written fake l2 (below), fake_os and
- * skb_copy.
- *
- * The fake l2 records every datagram ip outputs (flattened, with its next
- * hop) and lets a test deliver packets up as eth would: from whole
- * Ethernet frames of the Linux captures (tests/data/eth/ping-linux.pcap,
- * tests/data/ip; README.txt there), pulled past the 14-byte header.
- * ip plays 192.0.2.2/24 (the kernel's peer) unless a test says otherwise.
- * Every test ends with a leak check: no skb out of the pool once ip has
- * stopped, none freed twice, no os memory or timer left. */
-#include <criterion/criterion.h>
-#include <errno.h>
-#include <stdio.h>
-#include <string.h>
-
-#include "fake_os.h"
-#include "icmp_wire.h"
-#include "ip_internal.h"
-#include "ip_test_util.h"
-#include "lyra/inet_csum.h"
-#include "lyra/l2.h"
-#include "lyra/l3.h"
-#include "lyra/skb.h"
-
-extern const struct lyra_component lyra_component_ip;
-extern const struct lyra_component lyra_component_skb_copy;
-
-/* ----- fake l2 ------------------------------------------------------------ */
-
-#define OUT_MAX 64
-
-struct out_rec {
-    uint8_t b[1600];
-    uint32_t len;
-    uint32_t next_hop;
-    uint16_t type;
-    uint32_t headroom;
-};
-
-struct fake_l2 {
-    const struct lyra_l2_events *ev;
-    void *user;
-    int registered;
-    uint32_t addrs[4];
-    unsigned naddrs;
-    uint32_t mtu;
-    int output_err; /* returned by output (the skb is taken anyway) */
-    unsigned nout;
-    struct out_rec out[OUT_MAX];
-};
-
-static int fl2_register(void *self, uint16_t type, const struct lyra_l2_events *ev, void *user)
-{
-    struct fake_l2 *l = self;
-    if (type != LYRA_ETHERTYPE_IPV4)
-        return -EINVAL;
-    if (l->registered)
-        return -EEXIST;
-    l->ev = ev;
-    l->user = user;
-    l->registered = 1;
-    return 0;
-}
-
-static int fl2_add_addr(void *self, uint32_t a)
-{
-    struct fake_l2 *l = self;
-    if (l->naddrs >= 4)
-        return -ENOSPC;
-    l->addrs[l->naddrs++] = a;
-    return 0;
-}
-
-static int fl2_del_addr(void *self, uint32_t a)
-{
-    struct fake_l2 *l = self;
-    for (unsigned i = 0; i < l->naddrs; i++)
-        if (l->addrs[i] == a) {
-            l->addrs[i] = l->addrs[--l->naddrs];
-            return 0;
-        }
-    return -ENOENT;
-}
-
-static int fl2_output(void *self, struct lyra_skb *skb, uint16_t type, uint32_t nh)
-{
-    struct fake_l2 *l = self;
-    cr_assert(lyra_skb_total(skb) <= l->mtu, "ip sent %u bytes over MTU %u",
-              lyra_skb_total(skb), l->mtu);
-    if (l->nout < OUT_MAX) {
-        struct out_rec *o = &l->out[l->nout++];
-        o->len = lyra_skb_flatten(skb, o->b, sizeof(o->b));
-        o->next_hop = nh;
-        o->type = type;
-        o->headroom = lyra_skb_headroom(skb);
-    }
-    lyra_skb_free(skb);
-    return l->output_err;
-}
-
-static int fl2_output_mac(void *self, struct lyra_skb *skb, uint16_t type, const uint8_t d[6])
-{
-    (void)self, (void)type, (void)d;
-    lyra_skb_free(skb);
-    return -ENOTSUP;
-}
-
-static int fl2_caps(void *self, struct lyra_netdev_caps *c)
-{
-    struct fake_l2 *l = self;
-    memset(c, 0, sizeof(*c));
-    c->mtu = l->mtu;
-    c->link_up = 1;
-    return 0;
-}
-
-static uint32_t fl2_headroom(void *self)
-{
-    (void)self;
-    return ETH_HLEN;
-}
-
-static const struct lyra_l2_ops fl2_ops = {
-    .hdr = LYRA_OPS_HDR(LYRA_L2_IFACE, LYRA_L2_MAJOR, LYRA_L2_MINOR, struct lyra_l2_ops),
-    .register_proto = fl2_register,
-    .add_addr = fl2_add_addr,
-    .del_addr = fl2_del_addr,
-    .output = fl2_output,
-    .output_mac = fl2_output_mac,
-    .caps = fl2_caps,
-    .headroom = fl2_headroom,
-};
-
-/* ----- a transport above -------------------------------------------------- */
-
-struct user {
-    const struct lyra_l3_ops *l3;
-    void *ip;
-    int icmp_error_on_rx; /* answer every datagram with port unreachable */
-    int last_icmp_ret;
-    unsigned rx, errs;
-    uint8_t last[4096];
-    uint32_t last_len;
-    struct lyra_l3_rxinfo info;
-    struct lyra_l3_icmp_err err;
-    int l3_off_ok;
-};
-
-static void user_rx(void *u, struct lyra_skb *skb, const struct lyra_l3_rxinfo *info)
-{
-    struct user *us = u;
-    us->rx++;
-    us->info = *info;
-    us->last_len = lyra_skb_flatten(skb, us->last, sizeof(us->last));
-    us->l3_off_ok = skb->l3_off + IPV4_HDR_LEN <= (uint32_t)(skb->data - skb->head);
-    if (us->icmp_error_on_rx)
-        us->last_icmp_ret = us->l3->icmp_error(us->ip, skb, ICMP_DEST_UNREACH,
-                                               ICMP_CODE_PORT_UNREACH);
-    lyra_skb_free(skb);
-}
-
-static void user_icmp_error(void *u, const struct lyra_l3_icmp_err *e)
-{
-    struct user *us = u;
-    us->errs++;
-    us->err = *e;
-}
-
-static const struct lyra_l3_events user_ev = {
-    .hdr = LYRA_OPS_HDR(LYRA_L3_IFACE, LYRA_L3_MAJOR, LYRA_L3_MINOR, struct lyra_l3_events),
-    .rx = user_rx,
-    .icmp_error = user_icmp_error,
-};
-
-/* ----- fixture ------------------------------------------------------------ */
-
-struct fx {
-    struct lt_inst *os, *skb, *ip;
-    const struct lyra_skb_ops *so;
-    const struct lyra_l3_ops *l3;
-    struct fake_l2 l2;
-    struct user udp;
-};
-
-static void fx_make(struct fx *f, const char *const *ip_p, const char *skb_buf)
-{
-    memset(f, 0, sizeof(*f));
-    f->l2.mtu = 1500;
-    f->os = lt_create(&lyra_component_fake_os, NULL);
-    f->skb = lt_create(&lyra_component_skb_copy,
-                       (const char *const[]){"count=64", skb_buf ? skb_buf : "buf_size=2048",
-                                             NULL});
-    f->ip = lt_create(&lyra_component_ip, ip_p ? ip_p
-                                               : (const char *const[]){"addr=192.0.2.2/24", NULL});
-    cr_assert_not_null(f->ip);
-    cr_assert_eq(lt_bind(f->skb, "os", f->os), 0);
-    cr_assert_eq(lt_bind_raw(f->ip, "lower", &fl2_ops, &f->l2), 0);
-    cr_assert_eq(lt_bind(f->ip, "skb", f->skb), 0);
-    cr_assert_eq(lt_bind(f->ip, "os", f->os), 0);
-    cr_assert_eq(lt_start(f->os), 0);
-    cr_assert_eq(lt_start(f->skb), 0);
-    f->so = lt_ops(f->skb, "skb");
-    f->l3 = lt_ops(f->ip, "l3");
-    cr_assert_not_null(f->l3);
-    f->udp.l3 = f->l3;
-    f->udp.ip = f->ip->self;
-}
-
-static void fx_up(struct fx *f, const char *const *ip_p, const char *skb_buf)
-{
-    fx_make(f, ip_p, skb_buf);
-    cr_assert_eq(lt_start(f->ip), 0);
-    cr_assert(f->l2.registered);
-    cr_assert_eq(f->l2.naddrs, 1);
-}
-
-static uint64_t st(struct fx *f, const char *name)
-{
-    uint64_t v = lt_stat(f->ip, name);
-    cr_assert_neq(v, UINT64_MAX, "ip reports no counter %s", name);
-    return v;
-}
-
-static void fx_down(struct fx *f)
-{
-    lt_stop(f->ip);
-    cr_assert_eq(f->l2.naddrs, 0, "the address was not removed from l2");
-    cr_assert_eq(lt_stat(f->skb, "in_use"), 0, "skbs leaked: %llu",
-                 (unsigned long long)lt_stat(f->skb, "in_use"));
-    cr_assert_eq(lt_stat(f->skb, "bad_free"), 0, "an skb was freed twice");
-    lt_stop(f->skb);
-    cr_assert_eq(fake_os_mem_in_use(f->os->self), 0, "os memory leaked");
-    cr_assert_eq(fake_os_timers_armed(f->os->self), 0, "a timer is left armed");
-    lt_destroy(f->ip);
-    lt_destroy(f->skb);
-    lt_destroy(f->os);
-}
-
-/* Delivers an IP packet as eth would: in an rx buffer after a 14-byte
- * Ethernet header that is pulled, with the link-layer flags. */
-static void deliver_ip(struct fx *f, const uint8_t *p, uint32_t len, uint16_t l2flags)
-{
-    struct lyra_skb *s = f->so->alloc_rx(f->skb->self, ETH_HLEN + len);
-    cr_assert_not_null(s, "pool empty");
-    uint8_t *d = lyra_skb_put(s, ETH_HLEN + len);
-    cr_assert_not_null(d);
-    memset(d, 0, ETH_HLEN);
-    memcpy(d + ETH_HLEN, p, len);
-    lyra_skb_pull(s, ETH_HLEN);
-    s->flags |= l2flags;
-    s->protocol = LYRA_ETHERTYPE_IPV4;
-    s->l3_off = (uint32_t)(s->data - s->head);
-    struct lyra_l2_rxinfo info = {.ethertype = LYRA_ETHERTYPE_IPV4, .flags = l2flags};
-    f->l2.ev->rx(f->l2.user, s, &info);
-}
-
-static void deliver_frame(struct fx *f, const struct frame *fr)
-{
-    deliver_ip(f, l3(fr), l3_len(fr), LYRA_SKB_F_HOST);
-}
-
-/* A datagram's header must be valid: version, IHL, length, checksum. */
-static void check_ip(const struct out_rec *o, struct ipv4_view *v)
-{
-    cr_assert_eq(o->type, LYRA_ETHERTYPE_IPV4);
-    cr_assert_eq(ipv4_view_init(v, o->b, o->len), IPV4_OK);
-    cr_assert_eq(v->len, o->len);
-    cr_assert(ipv4_view_csum_ok(v), "bad IP header checksum");
-    cr_assert(o->headroom >= ETH_HLEN, "no room left for the Ethernet header");
-}
-
-/* Our datagram equals the kernel's except the IP ID and header checksum. */
-static void same_as_linux(const struct out_rec *o, const uint8_t *lx, uint32_t lxlen)
-{
-    cr_assert_eq(o->len, lxlen, "length %u, the kernel's %u", o->len, lxlen);
-    cr_assert_eq(memcmp(o->b, lx, 4), 0, "version/IHL/TOS/length differ");
-    cr_assert_eq(memcmp(o->b + 6, lx + 6, 4), 0, "flags/offset/TTL/protocol differ");
-    cr_assert_eq(memcmp(o->b + 12, lx + 12, lxlen - 12), 0, "addresses or payload differ");
-}
+/* The ip component wired to a hand-written fake l2, fake_os and skb_copy
+ * (ip_fixture.h): echo, reassembly (with skb_copy's big buffers too),
+ * fragmentation, routing, ICMP errors, malformed input, lifecycle. Every
+ * test ends with fx_down's leak check. The ping sockets are tested in
+ * test_icmp_sock.c. */
+#include "ip_fixture.h"
 
 /* ----- echo --------------------------------------------------------------- */
 
@@ -516,18 +243,134 @@ Test(ip, reassembled_too_big_for_pool_buffers)
     fx_down(&f);
 }
 
-/* ----- output and fragmentation ------------------------------------------- */
+/* ----- big datagrams: skb_copy's big buffers ------------------------------ */
 
-static struct lyra_skb *payload(struct fx *f, uint32_t n)
+/* 2048-byte normal buffers, as a NIC needs, and a few big ones. */
+#define SKB_BIG(n) \
+    ((const char *const[]){"count=64", "buf_size=2048", "big_count=" #n, "big_size=16k", NULL})
+
+static uint64_t skb_st(struct fx *f, const char *name)
 {
-    struct lyra_skb *s = f->so->alloc(f->skb->self, f->l3->headroom(f->ip->self), n);
-    cr_assert_not_null(s);
-    uint8_t *p = lyra_skb_put(s, n);
-    cr_assert_not_null(p);
-    for (uint32_t i = 0; i < n; i++)
-        p[i] = (uint8_t)(i * 7 + 3);
-    return s;
+    uint64_t v = lt_stat(f->skb, name);
+    cr_assert_neq(v, UINT64_MAX, "skb_copy reports no counter %s", name);
+    return v;
 }
+
+Test(ip, big_buffer_reassembles_ping_s_3000_and_the_reply_is_fragmented)
+{
+    struct fx f;
+    fx_up_p(&f, NULL, SKB_BIG(2), NULL);
+    struct frame fr[6];
+    load_frag_ping(fr, 1);
+    for (unsigned i = 0; i < 3; i++)
+        deliver_frame(&f, &fr[i]);
+    /* the 3028-byte request went into one big buffer; the reply was built
+     * in it and cut into the kernel's three fragments, from normal buffers */
+    check_frag_reply(&f, 0, fr);
+    cr_assert_eq(st(&f, "reass_ok"), 1);
+    cr_assert_eq(st(&f, "reass_too_big"), 0);
+    cr_assert_eq(skb_st(&f, "big_alloc"), 1);
+    cr_assert_eq(skb_st(&f, "alloc"), 3, "the fragments are normal buffers");
+    cr_assert_eq(skb_st(&f, "big_in_use"), 0, "the big buffer went back");
+    cr_assert_eq(skb_st(&f, "in_use"), 0);
+    cr_assert_eq(st(&f, "icmp_echo_replies"), 1);
+    cr_assert_eq(st(&f, "tx_fragments"), 3);
+
+    load_frag_ping(fr, 7); /* the second request, reversed */
+    for (unsigned i = 3; i-- > 0;)
+        deliver_frame(&f, &fr[i]);
+    check_frag_reply(&f, 3, fr);
+    cr_assert_eq(skb_st(&f, "big_alloc"), 2);
+    cr_assert_eq(skb_st(&f, "big_high_water"), 1);
+    fx_down(&f);
+}
+
+Test(ip, big_buffer_8k_udp_datagram_end_to_end)
+{
+    /* a sends an 8 KB UDP datagram (8192 bytes of data behind its 8-byte
+     * header) held in one big buffer; b reassembles it into one */
+    struct fx a, b;
+    fx_up_p(&a, (const char *const[]){"addr=192.0.2.1/24", NULL}, SKB_BIG(1), NULL);
+    fx_up_p(&b, NULL, SKB_BIG(1), NULL);
+    cr_assert_eq(b.l3->register_proto(b.ip->self, LYRA_IPPROTO_UDP, &user_ev, &b.udp), 0);
+    struct lyra_skb *dg = payload(&a, 8200);
+    cr_assert_eq(dg->size, 16384, "an 8 KB datagram takes a big buffer");
+    cr_assert_eq(skb_st(&a, "big_in_use"), 1);
+    uint64_t normal_before = skb_st(&a, "alloc");
+    cr_assert_eq(a.l3->output(a.ip->self, dg, 0, STACK_IP, LYRA_IPPROTO_UDP, 0, 0, 0), 0);
+    /* ceil(8200 / 1480) = 6 fragments, each from a normal buffer */
+    cr_assert_eq(a.l2.nout, 6);
+    cr_assert_eq(skb_st(&a, "alloc") - normal_before, 6);
+    cr_assert_eq(skb_st(&a, "big_alloc"), 1);
+    cr_assert_eq(skb_st(&a, "big_in_use"), 0);
+    for (unsigned i = 0; i < 6; i++) {
+        struct ipv4_view v;
+        check_ip(&a.l2.out[i], &v);
+        cr_assert_eq(ipv4_view_frag_off(&v), 1480 * i);
+        cr_assert_eq(ipv4_view_mf(&v), i < 5);
+        cr_assert_eq(v.len, i < 5 ? 1500u : 20u + 8200 - 5 * 1480);
+    }
+    /* out of order at b: the last fragment first */
+    for (unsigned k = 0; k < 6; k++) {
+        const struct out_rec *o = &a.l2.out[(k + 5) % 6];
+        deliver_ip(&b, o->b, o->len, LYRA_SKB_F_HOST);
+    }
+    cr_assert_eq(b.udp.rx, 1);
+    cr_assert_eq(b.udp.last_len, 8200);
+    cr_assert_eq(b.udp.info.src, LINUX_IP);
+    cr_assert(b.udp.l3_off_ok);
+    for (uint32_t i = 0; i < 8200; i++)
+        cr_assert_eq(b.udp.last[i], (uint8_t)(i * 7 + 3), "byte %u", i);
+    cr_assert_eq(st(&b, "reass_ok"), 1);
+    cr_assert_eq(skb_st(&b, "big_alloc"), 1);
+    cr_assert_eq(skb_st(&b, "big_in_use"), 0);
+    fx_down(&b);
+    fx_down(&a);
+}
+
+Test(ip, big_buffers_exhausted_drop_the_datagram_not_the_stack)
+{
+    struct fx f;
+    fx_up_p(&f, NULL, SKB_BIG(1), NULL);
+    struct lyra_skb *hold = f.so->alloc(f.skb->self, 0, 5000); /* the only big buffer */
+    cr_assert_not_null(hold);
+    struct frame fr[6];
+    load_frag_ping(fr, 1);
+    for (unsigned i = 0; i < 3; i++)
+        deliver_frame(&f, &fr[i]);
+    cr_assert_eq(f.l2.nout, 0);
+    /* skb alloc does not say why it failed; normal buffers were left, so
+     * reassembly counts it as too big */
+    cr_assert_eq(st(&f, "reass_too_big") + st(&f, "reass_nobuf"), 1);
+    cr_assert_eq(skb_st(&f, "big_alloc_fail_empty"), 1);
+    cr_assert_eq(st(&f, "reass_in_progress"), 0);
+    lyra_skb_free(hold);
+    load_frag_ping(fr, 7);
+    for (unsigned i = 0; i < 3; i++)
+        deliver_frame(&f, &fr[i]);
+    check_frag_reply(&f, 0, fr);
+    fx_down(&f);
+}
+
+Test(ip, datagram_larger_than_a_big_buffer_dropped)
+{
+    struct fx f;
+    fx_up_p(&f, NULL,
+            (const char *const[]){"count=64", "buf_size=2048", "big_count=1", "big_size=3000",
+                                  NULL},
+            NULL);
+    struct frame fr[6];
+    load_frag_ping(fr, 1); /* 3028 bytes + headroom: more than 3000 */
+    for (unsigned i = 0; i < 3; i++)
+        deliver_frame(&f, &fr[i]);
+    cr_assert_eq(f.l2.nout, 0);
+    cr_assert_eq(st(&f, "reass_too_big"), 1);
+    cr_assert_eq(skb_st(&f, "alloc_fail_size"), 1);
+    cr_assert_eq(skb_st(&f, "big_alloc"), 0);
+    fx_down(&f);
+}
+
+/* ----- output and fragmentation ------------------------------------------- */
 
 Test(ip, fragments_3000_bytes_to_mtu_1500)
 {

@@ -252,6 +252,24 @@ Test(reass, too_big_for_one_buffer)
     fx_down(&x);
 }
 
+Test(reass, big_buffer_when_a_normal_one_is_too_small)
+{
+    struct fx x;
+    /* 2048-byte buffers (the default) and two of skb_copy's big ones */
+    fx_up(&x, "big_count=2", 8, 64 * 1024);
+    cr_assert_null(feed(&x, 2, 0));
+    cr_assert_null(feed(&x, 0, 0));
+    struct lyra_skb *s = feed(&x, 1, 0);
+    cr_assert_not_null(s);
+    cr_assert_gt(s->size, 2048, "a big buffer");
+    cr_assert_eq(lt_stat(x.skb, "big_in_use"), 1);
+    cr_assert_eq(lt_stat(x.skb, "in_use"), 1, "the fragments went back");
+    check_whole(&x, s);
+    cr_assert_eq(x.r.st.too_big, 0);
+    cr_assert_eq(lt_stat(x.skb, "big_in_use"), 0);
+    fx_down(&x);
+}
+
 Test(reass, impossible_lengths)
 {
     struct fx x;

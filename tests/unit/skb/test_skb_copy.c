@@ -854,6 +854,14 @@ Test(skb_copy, parameter_ranges)
     cr_assert_eq(parse_param("reserve_rx", "65536"), 0);
     cr_assert_eq(parse_param("reserve_rx", "65537"), -ERANGE);
     cr_assert_eq(parse_param("reserve_rx", "-1"), -ERANGE);
+    cr_assert_eq(parse_param("big_count", "0"), 0);
+    cr_assert_eq(parse_param("big_count", "1024"), 0);
+    cr_assert_eq(parse_param("big_count", "1025"), -ERANGE);
+    cr_assert_eq(parse_param("big_count", "-1"), -ERANGE);
+    cr_assert_eq(parse_param("big_size", "2048"), 0);
+    cr_assert_eq(parse_param("big_size", "2047"), -ERANGE);
+    cr_assert_eq(parse_param("big_size", "65k"), 0, "a 64 KB datagram with 1 KB of headroom");
+    cr_assert_eq(parse_param("big_size", "66561"), -ERANGE);
 }
 
 Test(skb_copy, descriptor_is_complete)
@@ -874,8 +882,9 @@ Test(skb_copy, descriptor_is_complete)
     cr_assert_str_eq(os->iface, LYRA_OS_IFACE);
     cr_assert_eq(os->min, 1, "os is required");
     cr_assert_eq(os->max, 1);
-    const char *names[] = {"count", "buf_size", "headroom", "rx_headroom", "reserve_rx"};
-    for (unsigned i = 0; i < 5; i++)
+    const char *names[] = {"count",      "buf_size",  "headroom", "rx_headroom",
+                           "reserve_rx", "big_count", "big_size"};
+    for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         cr_assert_geq(lyra_component_param(c, names[i]), 0, "%s", names[i]);
     for (unsigned i = 0; i < c->n_params; i++) {
         const struct lyra_param *p = &c->params[i];
@@ -900,8 +909,278 @@ Test(skb_copy, all_counters_reported)
     struct env e = env_new(P("count=2"));
     const char *names[] = {"alloc",    "alloc_rx",   "alloc_fail_empty", "alloc_fail_size",
                            "free",     "bad_free",   "in_use",           "high_water",
-                           "copy_bytes", "copy_calls", "count"};
+                           "copy_bytes", "copy_calls", "count",          "big_alloc",
+                           "big_alloc_fail_empty", "big_free", "big_bad_free", "big_in_use",
+                           "big_high_water", "big_count"};
     for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         cr_assert_neq(lt_stat(e.skb, names[i]), UINT64_MAX, "%s", names[i]);
+    env_done(&e);
+}
+
+/* ---- big buffers ---- */
+
+Test(skb_copy, big_buffers_off_by_default)
+{
+    struct env e = env_new(P("count=4"));
+    cr_assert_eq(st(&e, "big_count"), 0);
+    /* too big for a normal buffer and no big ones: fails as it always did */
+    cr_assert_null(xalloc(&e, 0, 4000));
+    cr_assert_null(xalloc(&e, 34, 3028));
+    cr_assert_eq(st(&e, "alloc_fail_size"), 2);
+    cr_assert_eq(st(&e, "alloc_fail_empty"), 0);
+    cr_assert_eq(st(&e, "big_alloc"), 0);
+    cr_assert_eq(st(&e, "big_alloc_fail_empty"), 0);
+    cr_assert_eq(e.ops->avail(e.self), 4);
+    lt_stop(e.skb);
+    cr_assert_eq(tos_mem(e.os), 0);
+    env_done(&e);
+}
+
+Test(skb_copy, big_chosen_only_when_needed)
+{
+    struct env e = env_new(P("count=4", "big_count=2", "big_size=8k"));
+    cr_assert_eq(st(&e, "big_count"), 2);
+    cr_assert_eq(e.ops->avail(e.self), 4, "avail counts normal buffers only");
+    /* fits a normal buffer: normal, headroom rules as before */
+    struct lyra_skb *a = xalloc(&e, 0, 100);
+    cr_assert_eq(a->size, 2048);
+    cr_assert_eq(lyra_skb_headroom(a), 128);
+    struct lyra_skb *b = xalloc(&e, 0, 2048);
+    cr_assert_eq(b->size, 2048, "exactly a normal buffer is still normal");
+    cr_assert_eq(lyra_skb_headroom(b), 0);
+    struct lyra_skb *c = xalloc(&e, 100, 1948);
+    cr_assert_eq(c->size, 2048);
+    cr_assert_eq(lyra_skb_headroom(c), 100);
+    cr_assert_eq(st(&e, "alloc"), 3);
+    cr_assert_eq(st(&e, "big_alloc"), 0);
+    lyra_skb_free(a);
+    lyra_skb_free(b);
+    lyra_skb_free(c);
+
+    /* one byte more than a normal buffer holds: big, with the preferred
+     * headroom where it fits (fit_headroom on big_size) */
+    struct lyra_skb *d = xalloc(&e, 0, 2049);
+    cr_assert_not_null(d);
+    cr_assert_eq(d->size, 8192);
+    cr_assert_eq(lyra_skb_headroom(d), 128);
+    cr_assert_geq(lyra_skb_tailroom(d), 2049);
+    cr_assert_eq((uintptr_t)d->head % 64, 0, "big buffers are aligned too");
+    struct lyra_skb *f = xalloc(&e, 34, 8192 - 34); /* asked headroom wins over 128 */
+    cr_assert_not_null(f);
+    cr_assert_eq(f->size, 8192);
+    cr_assert_eq(lyra_skb_headroom(f), 34);
+    cr_assert_eq(lyra_skb_tailroom(f), 8192 - 34);
+    cr_assert_eq(st(&e, "big_alloc"), 2);
+    cr_assert_eq(st(&e, "big_in_use"), 2);
+    cr_assert_eq(st(&e, "in_use"), 2, "in_use covers both classes");
+    cr_assert_eq(e.ops->avail(e.self), 4, "big allocations leave normal buffers alone");
+    /* a big skb works as any other: payload, copy_out, free home */
+    static uint8_t in[8000], out[8000];
+    for (unsigned i = 0; i < sizeof(in); i++)
+        in[i] = (uint8_t)(i * 13 + 1);
+    lyra_skb_free(d);
+    d = xalloc(&e, 64, 8000);
+    cr_assert_eq(e.ops->add_data(e.self, d, in, 8000, 0), 0);
+    cr_assert_eq(e.ops->copy_out(e.self, d, 0, out, 8000), 0);
+    cr_assert_eq(memcmp(in, out, 8000), 0);
+    cr_assert_eq(d->owner, e.self);
+    lyra_skb_free(d);
+    lyra_skb_free(f);
+    cr_assert_eq(st(&e, "big_free"), 3);
+    cr_assert_eq(st(&e, "big_in_use"), 0);
+    cr_assert_eq(st(&e, "free"), 3, "normal frees counted apart");
+
+    /* larger than a big buffer: refused by size, neither pool touched */
+    cr_assert_null(xalloc(&e, 1, 8192));
+    cr_assert_null(xalloc(&e, 0, 8193));
+    cr_assert_null(xalloc(&e, UINT32_MAX, 1));
+    cr_assert_eq(st(&e, "alloc_fail_size"), 3);
+    cr_assert_eq(st(&e, "big_alloc_fail_empty"), 0);
+    /* receive never takes a big buffer */
+    cr_assert_null(xalloc_rx(&e, 2049));
+    cr_assert_null(xalloc_rx(&e, 4000));
+    cr_assert_eq(st(&e, "alloc_fail_size"), 5);
+    cr_assert_eq(st(&e, "big_alloc"), 3);
+    cr_assert_eq(st(&e, "big_high_water"), 2);
+    cr_assert_eq(st(&e, "high_water"), 3);
+    env_done(&e);
+}
+
+Test(skb_copy, classes_exhaust_independently)
+{
+    struct env e = env_new(P("count=2", "big_count=1", "big_size=4k"));
+    struct lyra_skb *n0 = xalloc(&e, 0, 10), *n1 = xalloc_rx(&e, 10);
+    cr_assert_not_null(n0);
+    cr_assert_not_null(n1);
+    cr_assert_null(xalloc(&e, 0, 10), "a small request never falls back to a big buffer");
+    cr_assert_null(xalloc_rx(&e, 10));
+    cr_assert_eq(st(&e, "alloc_fail_empty"), 2);
+    cr_assert_eq(e.ops->avail(e.self), 0);
+    /* normal pool empty: big still there */
+    struct lyra_skb *b0 = xalloc(&e, 0, 3000);
+    cr_assert_not_null(b0);
+    cr_assert_eq(b0->size, 4096);
+    cr_assert_null(xalloc(&e, 0, 3000));
+    cr_assert_eq(st(&e, "big_alloc_fail_empty"), 1);
+    cr_assert_eq(st(&e, "alloc_fail_empty"), 2, "a big miss is not a normal miss");
+    /* a normal buffer back: normal works, big still empty */
+    lyra_skb_free(n0);
+    cr_assert_eq(e.ops->avail(e.self), 1);
+    cr_assert_null(xalloc(&e, 0, 2500));
+    cr_assert_eq(st(&e, "big_alloc_fail_empty"), 2);
+    n0 = xalloc(&e, 0, 2000);
+    cr_assert_not_null(n0);
+    cr_assert_eq(n0->size, 2048);
+    /* the big one back: big works again, normal still empty */
+    lyra_skb_free(b0);
+    cr_assert_null(xalloc(&e, 0, 10));
+    cr_assert_eq(st(&e, "alloc_fail_empty"), 3);
+    b0 = xalloc(&e, 0, 2049);
+    cr_assert_not_null(b0);
+    cr_assert_eq(st(&e, "in_use"), 3);
+    cr_assert_eq(st(&e, "big_in_use"), 1);
+    lyra_skb_free(n0);
+    lyra_skb_free(n1);
+    lyra_skb_free(b0);
+    cr_assert_eq(st(&e, "in_use"), 0);
+    cr_assert_eq(st(&e, "big_high_water"), 1);
+    cr_assert_eq(st(&e, "high_water"), 2);
+    env_done(&e);
+}
+
+Test(skb_copy, big_reserve_rx_does_not_apply)
+{
+    /* reserve_rx guards normal buffers; big ones are transmit-only anyway */
+    struct env e = env_new(P("count=2", "reserve_rx=2", "big_count=1", "big_size=4k"));
+    cr_assert_null(xalloc(&e, 0, 10));
+    struct lyra_skb *b = xalloc(&e, 0, 4000);
+    cr_assert_not_null(b);
+    lyra_skb_free(b);
+    env_done(&e);
+}
+
+Test(skb_copy, big_bad_frees_detected)
+{
+    struct env e = env_new(P("count=2", "big_count=2", "big_size=4k"));
+    struct lyra_skb *b = xalloc(&e, 0, 3000);
+    lyra_skb_free(b);
+    cr_assert_eq(st(&e, "big_free"), 1);
+    unsigned warns = tos_warns(e.os);
+    lyra_skb_free(b); /* double free of a big buffer */
+    cr_assert_eq(st(&e, "bad_free"), 1);
+    cr_assert_eq(st(&e, "big_bad_free"), 1);
+    cr_assert_eq(st(&e, "big_free"), 1);
+    cr_assert_eq(tos_warns(e.os), warns + 1, "logged");
+    /* the big pool is intact: both buffers, distinct */
+    struct lyra_skb *x = xalloc(&e, 0, 3000), *y = xalloc(&e, 0, 3000);
+    cr_assert_not_null(x);
+    cr_assert_not_null(y);
+    cr_assert_neq(x, y);
+    cr_assert_null(xalloc(&e, 0, 3000));
+    /* a pointer into the big header array that is not a header */
+    e.ops->free(e.self, (struct lyra_skb *)((uint8_t *)x + 8));
+    cr_assert_eq(st(&e, "bad_free"), 2);
+    cr_assert_eq(st(&e, "big_in_use"), 2);
+    /* a big skb of another instance: a stranger here, left alone */
+    struct env o = env_new(P("count=1", "big_count=1", "big_size=4k"));
+    struct lyra_skb *t = xalloc(&o, 0, 3000);
+    e.ops->free(e.self, t);
+    cr_assert_eq(st(&e, "bad_free"), 3);
+    cr_assert_eq(st(&o, "big_in_use"), 1);
+    cr_assert_eq(t->refcnt, 1);
+    lyra_skb_free(t);
+    cr_assert_eq(st(&o, "big_in_use"), 0);
+    env_done(&o);
+    /* refcounts work on big buffers */
+    lyra_skb_ref(x);
+    lyra_skb_free(x);
+    cr_assert_eq(st(&e, "big_in_use"), 2);
+    lyra_skb_free(x);
+    lyra_skb_free(y);
+    cr_assert_eq(st(&e, "big_in_use"), 0);
+    cr_assert_eq(st(&e, "bad_free"), 3);
+    env_done(&e);
+}
+
+Test(skb_copy, big_stop_restart_and_leaks)
+{
+    struct env e = env_new(P("count=2", "big_count=3", "big_size=16k"));
+    cr_assert_geq(tos_mem(e.os), 2 * 2048 + 3 * 16384, "both pools allocated at start");
+    struct lyra_skb *b = xalloc(&e, 0, 10000); /* never freed */
+    cr_assert_not_null(b);
+    unsigned warns = tos_warns(e.os);
+    lt_stop(e.skb);
+    cr_assert_eq(tos_warns(e.os), warns + 1, "the big leak is reported");
+    cr_assert_eq(st(&e, "in_use"), 1, "the leak stays visible");
+    cr_assert_eq(st(&e, "big_in_use"), 1);
+    cr_assert_eq(tos_mem(e.os), 0, "both pools released at stop");
+    cr_assert_null(xalloc(&e, 0, 10000), "no big buffers while stopped");
+    cr_assert_eq(lt_start(e.skb), 0);
+    struct lyra_skb *s[3];
+    for (int i = 0; i < 3; i++)
+        cr_assert_not_null(s[i] = xalloc(&e, 0, 16384));
+    for (int i = 0; i < 3; i++)
+        lyra_skb_free(s[i]);
+    env_done(&e);
+}
+
+Test(skb_copy, big_out_of_memory_at_start_leaves_nothing)
+{
+    struct mini_os m;
+    memset(&m, 0, sizeof(m));
+    struct lt_inst *s = lt_create(&lyra_component_skb_copy,
+                                  P("count=4", "big_count=2", "big_size=4k"));
+    cr_assert_eq(lt_bind_raw(s, "os", &mini_os_ops, &m), 0);
+    const struct lyra_skb_ops *ops = lt_ops(s, LYRA_SKB_IFACE);
+    cr_assert_eq(lt_start(s), 0);
+    unsigned n = m.nalloc;
+    cr_assert_geq(n, 8, "two pools");
+    lt_stop(s);
+    cr_assert_eq(m.in_use, 0);
+    for (unsigned k = 1; k <= n; k++) {
+        m.calls = 0;
+        m.fail_at = (int)k;
+        cr_assert_eq(lt_start(s), -ENOMEM, "allocation %u failing", k);
+        cr_assert_eq(m.in_use, 0, "allocation %u failing leaks", k);
+        cr_assert_null(ops->alloc(s->self, 0, 10));
+        cr_assert_null(ops->alloc(s->self, 0, 3000));
+        cr_assert_eq(ops->avail(s->self), 0);
+    }
+    m.fail_at = 0;
+    cr_assert_eq(lt_start(s), 0, "a later start works");
+    struct lyra_skb *b = ops->alloc(s->self, 0, 3000);
+    cr_assert_not_null(b);
+    lyra_skb_free(b);
+    lt_destroy(s);
+    cr_assert_eq(m.in_use, 0);
+}
+
+Test(skb_copy, big_size_must_exceed_buf_size)
+{
+    struct lt_inst *s = NULL;
+    cr_assert_eq(lt_try_create(&lyra_component_skb_copy, P("big_count=1", "big_size=2048"), &s),
+                 -EINVAL);
+    cr_assert_null(s);
+    cr_assert_eq(lt_try_create(&lyra_component_skb_copy,
+                               P("buf_size=4k", "big_count=1", "big_size=4k"), &s),
+                 -EINVAL);
+    /* without big buffers big_size is not looked at */
+    cr_assert_eq(lt_try_create(&lyra_component_skb_copy, P("big_size=2048"), &s), 0);
+    lt_destroy(s);
+    cr_assert_eq(lt_try_create(&lyra_component_skb_copy,
+                               P("big_count=1024", "big_size=65k"), &s),
+                 0);
+    lt_destroy(s);
+}
+
+Test(skb_copy, big_max_holds_a_64k_datagram)
+{
+    struct env e = env_new(P("count=1", "big_count=1", "big_size=65k"));
+    struct lyra_skb *b = xalloc(&e, 1024, 65535);
+    cr_assert_not_null(b);
+    cr_assert_eq(lyra_skb_headroom(b), 1024);
+    cr_assert_not_null(lyra_skb_put(b, 65535));
+    memset(b->data, 0xa5, 65535);
+    lyra_skb_free(b);
     env_done(&e);
 }
