@@ -19,7 +19,7 @@ function(lyra_add_component NAME)
   set_target_properties(lyra_${NAME} PROPERTIES PREFIX "" OUTPUT_NAME lyra_${NAME}
                         LIBRARY_OUTPUT_DIRECTORY ${LYRA_COMPONENT_DIR})
   # (clang's sanitizer runtime is resolved at load time: skip the check there)
-  if(NOT A_OS_ADAPTER AND NOT LYRA_SANITIZE)
+  if(NOT A_OS_ADAPTER AND NOT LYRA_SANITIZE AND NOT LYRA_FUZZ)
     # Components must not need anything at load time that they do not name.
     target_link_options(lyra_${NAME} PRIVATE -Wl,--no-undefined)
   endif()
