@@ -1,0 +1,68 @@
+/* UDP header and checksum (see udp_wire.h). */
+#include "udp_wire.h"
+
+#include "lyra/inet_csum.h"
+
+enum udp_parse_result udp_hdr_parse(const uint8_t *p, uint32_t avail, struct udp_hdr *h)
+{
+    if (avail < UDP_HDR_LEN)
+        return UDP_E_SHORT;
+    h->sport = udp_ld16(p);
+    h->dport = udp_ld16(p + 2);
+    h->len = udp_ld16(p + 4);
+    h->csum = udp_ld16(p + 6);
+    /* RFC 768: the length counts header and data, so at least 8; more
+     * than IP carried is a truncated datagram; less leaves padding, which
+     * the caller trims. */
+    if (h->len < UDP_HDR_LEN || h->len > avail)
+        return UDP_E_LEN;
+    return UDP_OK;
+}
+
+void udp_hdr_build(uint8_t *p, const struct udp_hdr *h)
+{
+    udp_st16(p, h->sport);
+    udp_st16(p + 2, h->dport);
+    udp_st16(p + 4, h->len);
+    udp_st16(p + 6, h->csum);
+}
+
+uint32_t udp_pseudo_sum(uint32_t src, uint32_t dst, uint16_t udp_len)
+{
+    return (src >> 16) + (src & 0xffff) + (dst >> 16) + (dst & 0xffff) + 17u + udp_len;
+}
+
+/* Adds one contiguous piece; `odd` says the piece starts at an odd offset
+ * of the summed range, whose bytes then sit in the other half of each
+ * 16-bit word: a byte swap of the piece's own sum (RFC 1071 2(B)). */
+static uint32_t add_piece(const uint8_t *p, uint32_t n, uint32_t sum, unsigned odd)
+{
+    uint32_t s = lyra_csum_fold(lyra_csum_add(p, n, 0));
+    if (odd)
+        s = ((s & 0xff) << 8) | (s >> 8);
+    return lyra_csum_fold(sum + s);
+}
+
+uint32_t udp_csum_skb(const struct lyra_skb *s, uint32_t off, uint32_t len, uint32_t sum)
+{
+    sum = lyra_csum_fold(sum);
+    unsigned odd = 0;
+    /* the linear part, then each segment: skip to off, sum len bytes */
+    for (int i = -1; i < (int)s->nseg && len; i++) {
+        const uint8_t *p = i < 0 ? s->data : s->seg[i].ptr;
+        uint32_t n = i < 0 ? s->len : s->seg[i].len;
+        if (off >= n) {
+            off -= n;
+            continue;
+        }
+        p += off;
+        n -= off;
+        off = 0;
+        if (n > len)
+            n = len;
+        sum = add_piece(p, n, sum, odd);
+        odd ^= n & 1;
+        len -= n;
+    }
+    return sum;
+}

@@ -1,0 +1,90 @@
+/* fake_l3: the `l3` interface for testing a transport alone.
+ *
+ * Component "fake_l3" (lyra_component_fake_l3). Slot: skb (optional; the
+ * buffers fake_l3_rx delivers in). Parameters: addr (prefix, default
+ * 192.0.2.2/24), gateway (IPv4, default unset), headroom (default 34: an
+ * IPv4 and an Ethernet header), mtu (default 1500), csum_tx (integer
+ * LYRA_CSUM_* mask the routes report, default 0).
+ *
+ * It answers as ip would, from the settable fields of struct fake_l3_cfg:
+ * route gives src = addr and next hop LYRA_L2_BROADCAST for the limited and
+ * the subnet's broadcast, the address itself on the subnet and for
+ * multicast, the gateway beyond (-ENETUNREACH without one, or always
+ * route_err when that is set); is_local is true for addr and both
+ * broadcasts. output records each skb (bytes, src, dst, proto, ttl, tos,
+ * df, skb flags and checksum offsets, headroom) and frees it; icmp_error
+ * records the call and the bytes at the original's IP header.
+ * Stats: out, out_unrecorded, icmp_errors, rx_injected, rx_nobuf. */
+#ifndef LYRA_FAKE_L3_H
+#define LYRA_FAKE_L3_H
+
+#include <stdint.h>
+
+#include "lyra/component.h"
+#include "lyra/l3.h"
+
+extern const struct lyra_component lyra_component_fake_l3;
+
+/* What the fake answers; tests change these between calls. */
+struct fake_l3_cfg {
+    uint32_t addr;     /* ours (route src, is_local) */
+    uint8_t plen;      /* subnet prefix length */
+    uint32_t gateway;  /* 0: nothing beyond the subnet */
+    uint32_t headroom; /* headroom() */
+    uint32_t mtu;      /* route's mtu */
+    uint8_t csum_tx;   /* route's csum_tx */
+    int route_err;     /* non-zero: route() returns it */
+    int output_err;    /* output() returns it (the skb is recorded and freed anyway) */
+    int icmp_ret;      /* icmp_error() returns it */
+};
+
+#define FAKE_L3_OUT_MAX 32
+#define FAKE_L3_OUT_BYTES 2048
+#define FAKE_L3_ICMP_MAX 16
+#define FAKE_L3_QUOTE 64
+
+/* One datagram output was given (data at the transport header). */
+struct fake_l3_out {
+    uint8_t b[FAKE_L3_OUT_BYTES];
+    uint32_t len;   /* bytes kept in b */
+    uint32_t total; /* the skb's length (more than len when it did not fit) */
+    uint32_t src, dst;
+    uint8_t proto, ttl, tos;
+    int df;
+    uint16_t skb_flags, csum_start, csum_off;
+    uint32_t headroom; /* lyra_skb_headroom() at output */
+    uint32_t nseg;
+};
+
+/* One icmp_error call. */
+struct fake_l3_icmp {
+    uint8_t type, code;
+    uint8_t quote[FAKE_L3_QUOTE]; /* bytes from the original's IP header */
+    uint32_t quote_len;
+    uint32_t l4_at; /* where its data pointed, counted from the IP header */
+};
+
+struct fake_l3_cfg *fake_l3_cfg(void *self);
+
+/* Delivers a transport datagram (len bytes at l4) up to whoever registered
+ * info->proto, as ip would: in an rx skb from the skb slot, behind a valid
+ * 20-byte IPv4 header made from info (skb->l3_off at it, skb->data at the
+ * transport header). 0, -ENOTCONN (nobody registered it, or no skb slot),
+ * -ENOBUFS (counted rx_nobuf). */
+int fake_l3_rx(void *self, const void *l4, uint32_t len, const struct lyra_l3_rxinfo *info);
+/* Raises icmp_error for e->proto's user (0, or -ENOTCONN). */
+int fake_l3_icmp_error(void *self, const struct lyra_l3_icmp_err *e);
+/* Raises tx_ready for every registered user. */
+void fake_l3_tx_ready(void *self);
+/* Is proto registered? */
+int fake_l3_registered(void *self, uint8_t proto);
+
+/* Recorded outputs and icmp_error calls since the last clear, oldest
+ * first; beyond the MAX ones they are only counted. */
+unsigned fake_l3_out_count(void *self);
+const struct fake_l3_out *fake_l3_out(void *self, unsigned i);
+unsigned fake_l3_icmp_count(void *self);
+const struct fake_l3_icmp *fake_l3_icmp(void *self, unsigned i);
+void fake_l3_clear(void *self);
+
+#endif
