@@ -220,6 +220,8 @@ static long s_send(void *self, int h, const void *buf, size_t len,
         return r;
 
     uint32_t n = (uint32_t)len;
+    if (n > lyra_skb_max_alloc(ip->skb, ip->skb_self, ip_headroom(ip)))
+        return -EMSGSIZE; /* no buffer of this pool can ever hold it */
     struct lyra_skb *skb = ip->skb->alloc(ip->skb_self, ip_headroom(ip), n);
     uint8_t *p = skb ? lyra_skb_put(skb, ICMP_HDR_LEN) : NULL;
     if (!p) {

@@ -77,6 +77,13 @@ static struct lyra_skb *op_alloc(void *self, uint32_t headroom, uint32_t size)
     return skb_pool_alloc(&c->pool, h, size, 0);
 }
 
+static uint32_t op_max_alloc(void *self, uint32_t headroom)
+{
+    struct skb_copy *c = self;
+    uint32_t cap = c->big_count && c->big_size > c->buf_size ? c->big_size : c->buf_size;
+    return headroom >= cap ? 0 : cap - headroom;
+}
+
 /* Receive buffers are always normal ones: a NIC never needs more than a
  * frame, and big buffers are kept for the datagrams that need them. */
 static struct lyra_skb *op_alloc_rx(void *self, uint32_t size)
@@ -178,6 +185,7 @@ static const struct lyra_skb_ops skb_copy_ops = {
     .add_data = op_add_data,
     .copy_out = op_copy_out,
     .avail = op_avail,
+    .max_alloc = op_max_alloc,
 };
 
 static int bind_os(void *self, unsigned index, const void *ops, void *provider)

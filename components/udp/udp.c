@@ -43,7 +43,7 @@
 #define UDP_STATS(X)                                                                          \
     X(rx_datagrams) X(rx_bytes) X(rx_short) X(rx_bad_len) X(rx_bad_csum) X(rx_nonlinear)     \
     X(rx_down) X(no_port) X(no_port_bcast) X(rx_queue_full) X(rx_bcast_copies)                 \
-    X(rx_bcast_nobuf) X(tx_datagrams) X(tx_bytes) X(tx_nobuf) X(tx_noroute) X(tx_errors)       \
+    X(rx_bcast_nobuf) X(tx_datagrams) X(tx_bytes) X(tx_nobuf) X(tx_too_big) X(tx_noroute) X(tx_errors)       \
     X(tx_csum_offload) X(icmp_errors_in) X(icmp_errors_set) X(tx_ready)
 
 struct udp_stats {
@@ -477,6 +477,10 @@ static long op_send(void *self, int h, const void *buf, size_t len,
     uint32_t src = e->laddr && !e->laddr_bcast ? e->laddr : rt.src;
     uint32_t hr = u->l3->headroom(u->l3_self);
     uint16_t ulen = (uint16_t)(len + UDP_HDR_LEN);
+    if (len > lyra_skb_max_alloc(u->skb, u->skb_self, hr + UDP_HDR_LEN)) {
+        u->st.tx_too_big++;
+        return -EMSGSIZE; /* no buffer of this pool can ever hold it */
+    }
     struct lyra_skb *skb = u->skb->alloc(u->skb_self, hr + UDP_HDR_LEN, (uint32_t)len);
     if (!skb) {
         u->st.tx_nobuf++;
@@ -879,7 +883,7 @@ LYRA_EXPORT const struct lyra_component lyra_component_udp = {
            "or multicast for no endpoint; rx_queue_full: over rx_queue or the byte budget\n"
            "@stat rx_bcast_copies rx_bcast_nobuf: copies of a broadcast for more endpoints, "
            "and those the pool could not give\n"
-           "@stat tx_datagrams tx_bytes; tx_nobuf: no buffer or dropped below for want of "
+           "@stat tx_datagrams tx_bytes; tx_too_big: larger than any buffer of the pool (-EMSGSIZE); tx_nobuf: no buffer or dropped below for want of "
            "room (-EAGAIN); tx_noroute; tx_errors: other output failures; tx_csum_offload: "
            "checksums left to the NIC\n"
            "@stat icmp_errors_in: ICMP errors l3 passed up; icmp_errors_set: errors pending "

@@ -118,14 +118,15 @@ PX_OP(psk, SK, copy_out, 4, int, len,
       (void *self, const struct lyra_skb *s, uint32_t off, void *d, uint32_t len),
       (p->prov, s, off, d, len))
 PX_OP(psk, SK, avail, 5, uint32_t, 0, (void *self), (p->prov))
+PX_OP(psk, SK, max_alloc, 6, uint32_t, 0, (void *self, uint32_t h), (p->prov, h))
 
 static const struct lyra_skb_ops px_skb_ops = {
     .hdr = LYRA_OPS_HDR(LYRA_SKB_IFACE, LYRA_SKB_MAJOR, LYRA_SKB_MINOR, struct lyra_skb_ops),
     .alloc = psk_alloc, .alloc_rx = psk_alloc_rx, .free = psk_free, .add_data = psk_add_data,
-    .copy_out = psk_copy_out, .avail = psk_avail,
+    .copy_out = psk_copy_out, .avail = psk_avail, .max_alloc = psk_max_alloc,
 };
 static const char *const skb_names[] = {"alloc", "alloc_rx", "free", "add_data", "copy_out",
-                                        "avail"};
+                                        "avail", "max_alloc"};
 
 /* ---- netdev ---- */
 #define ND struct lyra_netdev_ops
@@ -239,7 +240,7 @@ static const char *const l3_names[] = {"register_proto", "route", "output", "icm
 
 static const struct lyra_proxy_class classes[] = {
     {LYRA_OS_IFACE, 31, 0, os_names, &px_os_ops, NULL},
-    {LYRA_SKB_IFACE, 6, 0, skb_names, &px_skb_ops, NULL},
+    {LYRA_SKB_IFACE, 7, 0, skb_names, &px_skb_ops, NULL},
     {LYRA_NETDEV_IFACE, 5, 3, netdev_names, &px_netdev_ops, &px_netdev_events},
     {LYRA_L2_IFACE, 7, 2, l2_names, &px_l2_ops, &px_l2_events},
     {LYRA_L3_IFACE, 6, 3, l3_names, &px_l3_ops, &px_l3_events},

@@ -23,7 +23,7 @@ extern "C" {
 
 #define LYRA_SKB_IFACE "skb"
 #define LYRA_SKB_MAJOR 1
-#define LYRA_SKB_MINOR 0
+#define LYRA_SKB_MINOR 1 /* 1.1: max_alloc */
 
 #define LYRA_SKB_MAX_SEGS 6
 
@@ -90,9 +90,23 @@ struct lyra_skb_ops {
     /* Copies len bytes from offset off of the frame to dst (counted). */
     int (*copy_out)(void *self, const struct lyra_skb *skb, uint32_t off, void *dst,
                     uint32_t len);
-    /* Free buffers left. */
+    /* Free buffers left (the ones alloc_rx takes: normal buffers). */
     uint32_t (*avail)(void *self);
+    /* 1.1: the largest `size` alloc can ever grant with `headroom` (the
+     * pool's shape, not what is free now), so that a request no buffer can
+     * hold fails at once (-EMSGSIZE) instead of waiting for buffers. */
+    uint32_t (*max_alloc)(void *self, uint32_t headroom);
 };
+
+/* max_alloc when the provider has it (1.1), else "no limit known". */
+static inline uint32_t lyra_skb_max_alloc(const struct lyra_skb_ops *o, void *self,
+                                          uint32_t headroom)
+{
+    if (o->hdr.minor >= 1 && o->hdr.size >= offsetof(struct lyra_skb_ops, max_alloc) +
+                                                sizeof(o->max_alloc) && o->max_alloc)
+        return o->max_alloc(self, headroom);
+    return UINT32_MAX;
+}
 
 static inline uint32_t lyra_skb_total(const struct lyra_skb *s)
 {

@@ -671,6 +671,36 @@ Test(udp, emsgsize_and_largest_datagram)
     fx_down(&f);
 }
 
+/* A datagram no buffer of the pool can hold fails at once with EMSGSIZE:
+ * -EAGAIN would make a blocking send wait for ever (skb 1.1 max_alloc). */
+Test(udp, larger_than_any_buffer_is_emsgsize_not_eagain)
+{
+    struct fx f;
+    fx_up3(&f, NULL, (const char *const[]){"count=4", "buf_size=2048", NULL}, NULL);
+    int h = ep_open(&f);
+    static uint8_t big[3000];
+    struct lyra_sockaddr4 to = A(LINUX_IP, 9);
+    cr_assert_eq(f.l4->send(f.u, h, big, sizeof(big), &to, 0), -EMSGSIZE);
+    cr_assert_eq(st(&f, "tx_too_big"), 1);
+    cr_assert_eq(st(&f, "tx_nobuf"), 0);
+    cr_assert_eq(f.l4->send(f.u, h, big, 1000, &to, 0), 1000);
+    fx_down(&f);
+}
+
+Test(udp, big_buffers_carry_datagrams_larger_than_normal_ones)
+{
+    struct fx f;
+    fx_up3(&f, NULL,
+           (const char *const[]){"count=4", "buf_size=2048", "big_count=1", "big_size=16k", NULL},
+           NULL);
+    int h = ep_open(&f);
+    static uint8_t big[8000];
+    struct lyra_sockaddr4 to = A(LINUX_IP, 9);
+    cr_assert_eq(f.l4->send(f.u, h, big, sizeof(big), &to, 0), 8000);
+    cr_assert_eq(out(&f, 0)->total, 8008);
+    fx_down(&f);
+}
+
 Test(udp, edestaddrreq_and_send_to_on_connected)
 {
     struct fx f;
