@@ -4,6 +4,7 @@
 #ifndef LYRA_ACCT_H
 #define LYRA_ACCT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "lyra/os.h"
@@ -34,8 +35,9 @@ struct lyra_proxy {
 };
 
 /* Copies a proxy table, keeping NULL what `real` leaves NULL. Tables are a
- * struct lyra_ops_hdr followed by function pointers only. */
-void lyra_proxy_table(void *dst, const void *tmpl, const void *real);
+ * struct lyra_ops_hdr, then `data` bytes of plain fields copied from `real`
+ * (l4's type and protocol), then function pointers only. */
+void lyra_proxy_table(void *dst, const void *tmpl, const void *real, size_t data);
 
 struct lyra_proxy_class {
     const char *iface;
@@ -43,6 +45,7 @@ struct lyra_proxy_class {
     const char *const *names; /* n_ops op names then n_events event names */
     const void *ops;          /* proxy ops table (instance: struct lyra_proxy) */
     const void *events;       /* proxy events table, NULL if the interface has none */
+    size_t ops_data;          /* plain fields after the ops header (see lyra_proxy_table) */
 };
 
 const struct lyra_proxy_class *lyra_proxy_class_find(const char *iface);

@@ -7,6 +7,7 @@
 #include "acct.h"
 #include "lyra/l2.h"
 #include "lyra/l3.h"
+#include "lyra/l4.h"
 #include "lyra/netdev.h"
 #include "lyra/os.h"
 #include "lyra/skb.h"
@@ -238,21 +239,67 @@ static const char *const l3_names[] = {"register_proto", "route", "output", "icm
                                        "headroom", "is_local", "rx", "icmp_error_up",
                                        "tx_ready"};
 
+/* ---- l4 (type and protocol are data: copied from the real table) ---- */
+#define L4 struct lyra_l4_ops
+PX_OP(pl4, L4, open, 0, int, 0, (void *self), (p->prov))
+PX_VOP(pl4, L4, close, 1, 0, (void *self, int h), (p->prov, h))
+PX_OP(pl4, L4, bind, 2, int, 0, (void *self, int h, const struct lyra_sockaddr4 *a),
+      (p->prov, h, a))
+PX_OP(pl4, L4, connect, 3, int, 0, (void *self, int h, const struct lyra_sockaddr4 *a),
+      (p->prov, h, a))
+PX_OP(pl4, L4, listen, 4, int, 0, (void *self, int h, int backlog), (p->prov, h, backlog))
+PX_OP(pl4, L4, accept, 5, int, 0, (void *self, int h, struct lyra_sockaddr4 *a), (p->prov, h, a))
+PX_OP(pl4, L4, send, 6, long, len,
+      (void *self, int h, const void *buf, size_t len, const struct lyra_sockaddr4 *to, int fl),
+      (p->prov, h, buf, len, to, fl))
+/* recv counts the bytes it returns, not the room offered */
+static long pl4_recv(void *self, int h, void *buf, size_t len, struct lyra_sockaddr4 *from, int fl)
+{
+    struct lyra_proxy *p = self;
+    uint64_t t0 = lyra_px_now(p);
+    long r = ((const L4 *)p->ops)->recv(p->prov, h, buf, len, from, fl);
+    lyra_px_count(p, 7, r > 0 ? (uint64_t)r : 0, t0);
+    return r;
+}
+PX_OP(pl4, L4, shutdown, 8, int, 0, (void *self, int h, int how), (p->prov, h, how))
+PX_OP(pl4, L4, name, 9, int, 0, (void *self, int h, int peer, struct lyra_sockaddr4 *a),
+      (p->prov, h, peer, a))
+PX_OP(pl4, L4, poll, 10, unsigned, 0, (void *self, int h), (p->prov, h))
+PX_OP(pl4, L4, setopt, 11, int, 0, (void *self, int h, int o, int v), (p->prov, h, o, v))
+PX_OP(pl4, L4, getopt, 12, int, 0, (void *self, int h, int o, int *v), (p->prov, h, o, v))
+
+static const struct lyra_l4_ops px_l4_ops = {
+    .hdr = LYRA_OPS_HDR(LYRA_L4_IFACE, LYRA_L4_MAJOR, LYRA_L4_MINOR, L4),
+    .open = pl4_open, .close = pl4_close, .bind = pl4_bind, .connect = pl4_connect,
+    .listen = pl4_listen, .accept = pl4_accept, .send = pl4_send, .recv = pl4_recv,
+    .shutdown = pl4_shutdown, .name = pl4_name, .poll = pl4_poll, .setopt = pl4_setopt,
+    .getopt = pl4_getopt,
+};
+static const char *const l4_names[] = {"open",     "close", "bind", "connect", "listen",
+                                       "accept",   "send",  "recv", "shutdown", "name",
+                                       "poll",     "setopt", "getopt"};
+
 static const struct lyra_proxy_class classes[] = {
-    {LYRA_OS_IFACE, 31, 0, os_names, &px_os_ops, NULL},
-    {LYRA_SKB_IFACE, 7, 0, skb_names, &px_skb_ops, NULL},
-    {LYRA_NETDEV_IFACE, 5, 3, netdev_names, &px_netdev_ops, &px_netdev_events},
-    {LYRA_L2_IFACE, 7, 2, l2_names, &px_l2_ops, &px_l2_events},
-    {LYRA_L3_IFACE, 6, 3, l3_names, &px_l3_ops, &px_l3_events},
+    {LYRA_OS_IFACE, 31, 0, os_names, &px_os_ops, NULL, 0},
+    {LYRA_SKB_IFACE, 7, 0, skb_names, &px_skb_ops, NULL, 0},
+    {LYRA_NETDEV_IFACE, 5, 3, netdev_names, &px_netdev_ops, &px_netdev_events, 0},
+    {LYRA_L2_IFACE, 7, 2, l2_names, &px_l2_ops, &px_l2_events, 0},
+    {LYRA_L3_IFACE, 6, 3, l3_names, &px_l3_ops, &px_l3_events, 0},
+    {LYRA_L4_IFACE, 13, 0, l4_names, &px_l4_ops, NULL,
+     offsetof(struct lyra_l4_ops, open) - sizeof(struct lyra_ops_hdr)},
 };
 
-void lyra_proxy_table(void *dst, const void *tmpl, const void *real)
+void lyra_proxy_table(void *dst, const void *tmpl, const void *real, size_t data)
 {
     const struct lyra_ops_hdr *h = tmpl, *r = real;
     uint32_t size = h->size < LYRA_PROXY_TABLE_MAX ? h->size : LYRA_PROXY_TABLE_MAX;
     memcpy(dst, tmpl, size);
+    size_t first = sizeof(struct lyra_ops_hdr) + data;
+    if (first <= r->size && first <= size)
+        memcpy((unsigned char *)dst + sizeof(struct lyra_ops_hdr),
+               (const unsigned char *)real + sizeof(struct lyra_ops_hdr), data);
     typedef void (*fnptr)(void);
-    for (size_t off = sizeof(struct lyra_ops_hdr); off + sizeof(fnptr) <= size; off += sizeof(fnptr)) {
+    for (size_t off = first; off + sizeof(fnptr) <= size; off += sizeof(fnptr)) {
         fnptr f = NULL;
         if (off + sizeof(fnptr) <= r->size)
             memcpy(&f, (const unsigned char *)real + off, sizeof(f));

@@ -165,11 +165,11 @@ static int bind_all(struct lyra_stack *s, struct lyra_diag *d)
             *px = (struct lyra_proxy){.cls = pc, .ops = ops, .prov = prov, .events = events,
                                       .user = user, .os = s->os, .os_self = s->os_self};
             s->px[b] = px;
-            lyra_proxy_table(px->ops_copy, pc->ops, ops);
+            lyra_proxy_table(px->ops_copy, pc->ops, ops, pc->ops_data);
             ops = px->ops_copy;
             prov = px;
             if (events && pc->events) {
-                lyra_proxy_table(px->events_copy, pc->events, events);
+                lyra_proxy_table(px->events_copy, pc->events, events, 0);
                 events = px->events_copy;
             }
             user = px;

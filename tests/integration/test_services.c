@@ -1,0 +1,199 @@
+/* The services (--services) and lyra-ping as users meet them: copy-dma
+ * runs echo, discard and chargen; copy-pio talks to it over the in-process
+ * wire through the socket API (each stack's loop on a thread of its own).
+ * Then the CLI's errors: unknown services, TCP-only services on a stack
+ * without TCP, lyra-ping's usage errors, exit statuses. No root needed. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lyra/socket.h"
+#include "lyra/stack.h"
+#include "services.h"
+
+static const char *env(const char *n)
+{
+    const char *s = getenv(n);
+    cr_assert(s, "%s is not set (run through ctest)", n);
+    return s;
+}
+
+struct node {
+    struct lyra_stack *s;
+    pthread_t loop;
+};
+
+static void *run_loop(void *arg)
+{
+    lyra_stack_run(((struct node *)arg)->s);
+    return NULL;
+}
+
+static void up(struct node *n, const char *name, const char *wire)
+{
+    char mf[512], link[128];
+    snprintf(mf, sizeof(mf), "%s/assemblies/%s.lyra", env("LYRA_SOURCE_DIR"), name);
+    snprintf(link, sizeof(link), "dev.link=wire:%s", wire);
+    const char *ov[] = {link, "os.seed=7", NULL};
+    cr_assert_eq(lyra_stack_load(mf, ov, &n->s), 0, "load %s", name);
+    cr_assert_eq(lyra_stack_start(n->s), 0);
+}
+
+static void go(struct node *n)
+{
+    cr_assert_eq(pthread_create(&n->loop, NULL, run_loop, n), 0);
+}
+
+static void down(struct node *n)
+{
+    lyra_stack_stop(n->s);
+    pthread_join(n->loop, NULL);
+}
+
+static int udp_to(struct lyra_stack *s, uint16_t port, struct sockaddr_in *dst)
+{
+    int fd = lyra_socket(s, AF_INET, SOCK_DGRAM, 0);
+    cr_assert_geq(fd, 0);
+    struct timeval tv = {2, 0};
+    cr_assert_eq(lyra_setsockopt(s, fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
+    memset(dst, 0, sizeof(*dst));
+    dst->sin_family = AF_INET;
+    dst->sin_port = htons(port);
+    dst->sin_addr.s_addr = htonl(0xc0000203); /* copy-dma: 192.0.2.3 */
+    return fd;
+}
+
+Test(services, echo_discard_and_chargen_answer_over_udp, .timeout = 60)
+{
+    char wire[64];
+    snprintf(wire, sizeof(wire), "svc%d", getpid());
+    struct node a, b;
+    up(&b, "copy-dma", wire);
+    up(&a, "copy-pio", wire);
+    cr_assert_eq(lyra_services_check(b.s, "echo,discard,chargen", stderr), 0);
+    struct lyra_services *sv = NULL;
+    cr_assert_eq(lyra_services_start(b.s, "echo,discard,chargen", stderr, &sv), 0);
+    go(&b);
+    go(&a);
+
+    struct sockaddr_in dst;
+    char buf[2048];
+    /* echo (RFC 862): the same bytes back, from port 7 */
+    int e = udp_to(a.s, 7, &dst);
+    for (int i = 0; i < 3; i++) {
+        char msg[64];
+        int n = snprintf(msg, sizeof(msg), "echo %d", i);
+        cr_assert_eq(lyra_sendto(a.s, e, msg, (size_t)n, 0, (struct sockaddr *)&dst, sizeof(dst)), n);
+        struct sockaddr_in from;
+        socklen_t fl = sizeof(from);
+        ssize_t r = lyra_recvfrom(a.s, e, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
+        cr_assert_eq(r, n, "echo %d: %zd (%s)", i, r, strerror(errno));
+        cr_assert_eq(memcmp(buf, msg, (size_t)n), 0);
+        cr_assert_eq(ntohs(from.sin_port), 7);
+    }
+    /* discard (RFC 863): taken, never answered */
+    int d = udp_to(a.s, 9, &dst);
+    struct timeval tv = {0, 300000};
+    lyra_setsockopt(a.s, d, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    uint64_t before = lyra_stack_counter(b.s, "udp", "rx_datagrams");
+    cr_assert_eq(lyra_sendto(a.s, d, "gone", 4, 0, (struct sockaddr *)&dst, sizeof(dst)), 4);
+    cr_assert_eq(lyra_recv(a.s, d, buf, sizeof(buf), 0), -1);
+    cr_assert_eq(errno, EAGAIN);
+    cr_assert_eq(lyra_stack_counter(b.s, "udp", "rx_datagrams"), before + 1);
+    /* chargen (RFC 864): 0..512 characters of the rotating pattern */
+    int c = udp_to(a.s, 19, &dst);
+    for (int i = 0; i < 5; i++) {
+        cr_assert_eq(lyra_sendto(a.s, c, "", 0, 0, (struct sockaddr *)&dst, sizeof(dst)), 0);
+        ssize_t r = lyra_recv(a.s, c, buf, sizeof(buf), 0);
+        cr_assert(r >= 0 && r <= 512, "chargen: %zd", r);
+        for (ssize_t k = 0; k < r; k++)
+            cr_assert((buf[k] >= ' ' && buf[k] <= '~') || buf[k] == '\r' || buf[k] == '\n',
+                      "byte %zd is %d", k, buf[k]);
+        /* a line is 72 characters, each the previous one's successor */
+        for (ssize_t k = 1; k < r && k < 72; k++)
+            cr_assert_eq((buf[k] - ' ') % 95, (buf[k - 1] - ' ' + 1) % 95);
+    }
+    lyra_close(a.s, e);
+    lyra_close(a.s, d);
+    lyra_close(a.s, c);
+    down(&a);
+    down(&b);
+    lyra_services_join(sv);
+    cr_assert_eq(lyra_stack_counter(b.s, "skb", "in_use"), 0);
+    cr_assert_eq(lyra_stack_counter(a.s, "skb", "in_use"), 0);
+    lyra_stack_destroy(a.s);
+    lyra_stack_destroy(b.s);
+}
+
+#define OUT_MAX 65536
+static char out[OUT_MAX];
+
+static int sh(const char *fmt, ...)
+{
+    char cmd[4096], full[4400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof(cmd), fmt, ap);
+    va_end(ap);
+    snprintf(full, sizeof(full), "cd '%s' && (%s) 2>&1", env("LYRA_SOURCE_DIR"), cmd);
+    FILE *p = popen(full, "r");
+    cr_assert(p);
+    size_t n = fread(out, 1, OUT_MAX - 1, p);
+    out[n] = 0;
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+Test(services, cli_rejects_what_the_assembly_cannot_serve)
+{
+    const char *b = env("LYRA_BUILD_DIR");
+    cr_assert_eq(sh("%s/bin/lyranet run assemblies/copy-pio.lyra dev.link=wire:x%d --services "
+                    "echo,gopher --for 0.1", b, getpid()), 1, "%s", out);
+    cr_assert(strstr(out, "unknown service 'gopher'"), "%s", out);
+    cr_assert_eq(sh("%s/bin/lyra-copy-pio dev.link=wire:x%d --services http --for 0.1", b,
+                    getpid()), 1, "%s", out);
+    cr_assert(strstr(out, "http needs TCP"), "%s", out);
+    cr_assert_eq(sh("%s/bin/lyra-copy-dma dev.link=wire:x%d --services echo,discard,chargen "
+                    "--for 0.2 --stats", b, getpid()), 0, "%s", out);
+    cr_assert(strstr(out, "stats of stack copy-dma"), "%s", out);
+}
+
+Test(services, lyra_ping_usage_errors_and_exit_statuses, .timeout = 60)
+{
+    const char *b = env("LYRA_BUILD_DIR");
+    int pid = getpid();
+    cr_assert_eq(sh("%s/bin/lyra-ping 192.0.2.3", b), 1, "%s", out);
+    cr_assert(strstr(out, "--stack MANIFEST is required"), "%s", out);
+    cr_assert_eq(sh("%s/bin/lyra-ping --stack assemblies/copy-pio.lyra", b), 1, "%s", out);
+    cr_assert(strstr(out, "no destination"), "%s", out);
+    cr_assert_eq(sh("%s/bin/lyra-ping -s 5 --stack assemblies/copy-pio.lyra 192.0.2.3", b), 1);
+    cr_assert(strstr(out, "-s: '5' is not a number in"), "%s", out);
+    cr_assert_eq(sh("%s/bin/lyra-ping --stack assemblies/copy-pio.lyra 192.0.2.300", b), 1);
+    cr_assert(strstr(out, "not an IPv4 address"), "%s", out);
+    cr_assert_eq(sh("%s/bin/lyra-ping --stack assemblies/copy-pio.lyra ip.ttl=0 1.2.3.4", b), 1);
+    cr_assert(strstr(out, "ip.ttl=0"), "the override is named: %s", out);
+    cr_assert_eq(sh("%s/bin/lyra-ping -q --frob --stack x.lyra 1.2.3.4", b), 1);
+    /* nobody there: no replies, exit 1 as ping */
+    cr_assert_eq(sh("%s/bin/lyra-ping -c 2 -i 0 -W 0.3 --stack assemblies/copy-pio.lyra "
+                    "dev.link=wire:none%d 192.0.2.3", b, pid), 1, "%s", out);
+    cr_assert(strstr(out, "2 packets transmitted, 0 received"), "%s", out);
+    /* a peer: every echo answered, byte for byte; both stacks' stats in JSON */
+    char json[512];
+    snprintf(json, sizeof(json), "%s/tests/ping-%d.json", b, pid);
+    cr_assert_eq(sh("%s/bin/lyra-ping -c 3 -i 0 -s 1000 --stats-json %s "
+                    "--stack assemblies/copy-pio.lyra dev.link=wire:p%d "
+                    "--peer assemblies/copy-dma.lyra dev.link=wire:p%d 192.0.2.3",
+                    b, json, pid, pid), 0, "%s", out);
+    cr_assert(strstr(out, "3 packets transmitted, 3 received, 0 corrupt"), "%s", out);
+    cr_assert_eq(sh("python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); "
+                    "print(d[\"copy-pio\"][\"ip\"][\"icmp_sock_tx\"], "
+                    "d[\"copy-dma\"][\"ip\"][\"icmp_echo_requests\"])' %s", json), 0, "%s", out);
+    cr_assert_str_eq(out, "3 3\n");
+    unlink(json);
+}
