@@ -23,27 +23,14 @@
 #include "lyra/stack.h"
 #include "services.h"
 
-#define MAX_ARGS 64
-#define MAX_SIZE 65000
+#include "ping_args.h"
 
 struct stack_arg {
-    const char *manifest;
-    const char *ov[MAX_ARGS + 1];
-    unsigned n;
+    struct ping_stack_arg a;
     struct lyra_stack *s;
     pthread_t loop;
     int running;
     struct lyra_services *sv;
-};
-
-struct opts {
-    long count;
-    size_t size;
-    double interval, timeout;
-    int udp_port; /* 0: ICMP */
-    int quiet, stats;
-    const char *json, *dest;
-    struct stack_arg st, peer;
 };
 
 static volatile sig_atomic_t interrupted;
@@ -52,109 +39,6 @@ static void on_signal(int sig)
 {
     (void)sig;
     interrupted = 1;
-}
-
-static void usage(FILE *f)
-{
-    fprintf(f,
-            "usage: lyra-ping [-c COUNT] [-s SIZE] [-i SECONDS] [-W SECONDS] [-u PORT] [-q]\n"
-            "                 [--stats] [--stats-json FILE]\n"
-            "                 --stack MANIFEST [INST.PARAM=VALUE ...]\n"
-            "                 [--peer MANIFEST [INST.PARAM=VALUE ...]] DEST\n"
-            "  -c COUNT    echoes to send (default 5)\n"
-            "  -s SIZE     payload bytes (default 56; ICMP adds an 8-byte header)\n"
-            "  -i SECONDS  between echoes (default 1)\n"
-            "  -W SECONDS  wait for each reply (default 2)\n"
-            "  -u PORT     UDP echo (RFC 862) to PORT instead of ICMP echo\n"
-            "  --peer      a second stack in this process, running the echo service\n"
-            "  --stats     print each stack's counters at the end\n");
-}
-
-static int parse_num(const char *opt, const char *v, double lo, double hi, double *out)
-{
-    char *end;
-    errno = 0;
-    double d = v ? strtod(v, &end) : 0;
-    if (!v || errno || end == v || *end || d < lo || d > hi) {
-        fprintf(stderr, "lyra-ping: %s: '%s' is not a number in [%g, %g]\n", opt, v ? v : "",
-                lo, hi);
-        return -1;
-    }
-    *out = d;
-    return 0;
-}
-
-static int parse_args(int argc, char **argv, struct opts *o)
-{
-    struct stack_arg *cur = NULL;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        double d;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            usage(stdout);
-            exit(0);
-        } else if (!strcmp(a, "-c") || !strcmp(a, "-s") || !strcmp(a, "-i") || !strcmp(a, "-W") ||
-                   !strcmp(a, "-u")) {
-            const char *v = i + 1 < argc ? argv[++i] : NULL;
-            if (a[1] == 'c' && !parse_num(a, v, 1, 1e9, &d))
-                o->count = (long)d;
-            else if (a[1] == 's' && !parse_num(a, v, 16, MAX_SIZE, &d))
-                o->size = (size_t)d;
-            else if (a[1] == 'i' && !parse_num(a, v, 0, 3600, &d))
-                o->interval = d;
-            else if (a[1] == 'W' && !parse_num(a, v, 0.001, 3600, &d))
-                o->timeout = d;
-            else if (a[1] == 'u' && !parse_num(a, v, 1, 65535, &d))
-                o->udp_port = (int)d;
-            else
-                return -1;
-        } else if (!strcmp(a, "-q")) {
-            o->quiet = 1;
-        } else if (!strcmp(a, "--stats")) {
-            o->stats = 1;
-        } else if (!strcmp(a, "--stats-json")) {
-            if (i + 1 >= argc) {
-                fprintf(stderr, "lyra-ping: --stats-json needs a file\n");
-                return -1;
-            }
-            o->json = argv[++i];
-        } else if (!strcmp(a, "--stack") || !strcmp(a, "--peer")) {
-            if (i + 1 >= argc) {
-                fprintf(stderr, "lyra-ping: %s needs a manifest\n", a);
-                return -1;
-            }
-            cur = a[2] == 's' ? &o->st : &o->peer;
-            if (cur->manifest) {
-                fprintf(stderr, "lyra-ping: %s given twice\n", a);
-                return -1;
-            }
-            cur->manifest = argv[++i];
-        } else if (a[0] == '-') {
-            fprintf(stderr, "lyra-ping: unknown option '%s'\n", a);
-            return -1;
-        } else if (strchr(a, '=')) {
-            if (!cur) {
-                fprintf(stderr, "lyra-ping: override '%s' before --stack\n", a);
-                return -1;
-            }
-            if (cur->n == MAX_ARGS) {
-                fprintf(stderr, "lyra-ping: too many overrides\n");
-                return -1;
-            }
-            cur->ov[cur->n++] = a;
-        } else if (!o->dest) {
-            o->dest = a;
-        } else {
-            fprintf(stderr, "lyra-ping: more than one destination ('%s', '%s')\n", o->dest, a);
-            return -1;
-        }
-    }
-    if (!o->st.manifest || !o->dest) {
-        fprintf(stderr, "lyra-ping: %s\n", !o->st.manifest ? "--stack MANIFEST is required"
-                                                            : "no destination");
-        return -1;
-    }
-    return 0;
 }
 
 static void *run_loop(void *arg)
@@ -167,11 +51,11 @@ static void *run_loop(void *arg)
  * override error) or 2. */
 static int bring_up(struct stack_arg *a, const char *services)
 {
-    int r = lyra_stack_load(a->manifest, a->ov, &a->s);
+    int r = lyra_stack_load(a->a.manifest, a->a.ov, &a->s);
     if (r)
         return r == -EINVAL ? 1 : 2;
     if ((r = lyra_stack_start(a->s))) {
-        fprintf(stderr, "lyra-ping: %s: start failed: %s\n", a->manifest, strerror(-r));
+        fprintf(stderr, "lyra-ping: %s: start failed: %s\n", a->a.manifest, strerror(-r));
         return 2;
     }
     if (services && (r = lyra_services_start(a->s, services, stderr, &a->sv)))
@@ -206,7 +90,7 @@ static uint8_t pattern(unsigned seq, size_t i)
     return (uint8_t)(i * 7 + seq * 13 + 1);
 }
 
-static int run_pings(struct opts *o, struct lyra_stack *s, struct sockaddr_in *dst)
+static int run_pings(struct ping_opts *o, struct lyra_stack *s, struct sockaddr_in *dst)
 {
     int udp = o->udp_port != 0;
     int fd = lyra_socket(s, AF_INET, SOCK_DGRAM, udp ? IPPROTO_UDP : IPPROTO_ICMP);
@@ -294,11 +178,14 @@ static int run_pings(struct opts *o, struct lyra_stack *s, struct sockaddr_in *d
 
 int main(int argc, char **argv)
 {
-    struct opts o = {.count = 5, .size = 56, .interval = 1, .timeout = 2};
-    if (parse_args(argc, argv, &o)) {
-        usage(stderr);
-        return 1;
+    struct ping_opts o;
+    ping_opts_init(&o);
+    int pr = ping_parse_args(argc, argv, &o, stderr);
+    if (pr) {
+        ping_usage(pr == 2 ? stdout : stderr);
+        return pr == 2 ? 0 : 1;
     }
+    struct stack_arg st = {.a = o.st}, peer = {.a = o.peer};
     struct sockaddr_in dst;
     memset(&dst, 0, sizeof(dst));
     dst.sin_family = AF_INET;
@@ -307,7 +194,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "lyra-ping: '%s' is not an IPv4 address\n", o.dest);
         return 1;
     }
-    if (!o.udp_port && o.size + 8 > MAX_SIZE) {
+    if (!o.udp_port && o.size + 8 > PING_MAX_SIZE) {
         fprintf(stderr, "lyra-ping: -s too large\n");
         return 1;
     }
@@ -318,21 +205,21 @@ int main(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     int status = 0;
     /* the peer first, so it is listening when the first echo goes out */
-    if (o.peer.manifest && (status = bring_up(&o.peer, "echo")))
+    if (peer.a.manifest && (status = bring_up(&peer, "echo")))
         goto out;
-    if ((status = bring_up(&o.st, NULL)))
+    if ((status = bring_up(&st, NULL)))
         goto out;
-    if (o.peer.s && !strcmp(lyra_stack_name(o.peer.s), lyra_stack_name(o.st.s))) {
+    if (peer.s && !strcmp(lyra_stack_name(peer.s), lyra_stack_name(st.s))) {
         char name[80];
-        snprintf(name, sizeof(name), "%s-peer", lyra_stack_name(o.peer.s));
-        lyra_stack_set_name(o.peer.s, name);
+        snprintf(name, sizeof(name), "%s-peer", lyra_stack_name(peer.s));
+        lyra_stack_set_name(peer.s, name);
     }
-    int r = run_pings(&o, o.st.s, &dst);
+    int r = run_pings(&o, st.s, &dst);
     status = r < 0 ? 2 : r;
 out:
-    take_down(&o.st);
-    take_down(&o.peer);
-    struct stack_arg *both[2] = {&o.st, &o.peer};
+    take_down(&st);
+    take_down(&peer);
+    struct stack_arg *both[2] = {&st, &peer};
     if (o.stats)
         for (int i = 0; i < 2; i++)
             if (both[i]->s) {
@@ -355,7 +242,7 @@ out:
             fclose(f);
         }
     }
-    lyra_stack_destroy(o.st.s);
-    lyra_stack_destroy(o.peer.s);
+    lyra_stack_destroy(st.s);
+    lyra_stack_destroy(peer.s);
     return status;
 }
