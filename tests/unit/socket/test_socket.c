@@ -39,18 +39,7 @@ static struct lyra_stack *new_stack_from(const char *text)
 
 static struct lyra_stack *new_stack(void)
 {
-    char path[64];
-    snprintf(path, sizeof(path), "/tmp/lyra-socket-test-%d.lyra", (int)getpid());
-    FILE *f = fopen(path, "w");
-    cr_assert(f);
-    fputs(manifest_text, f);
-    fclose(f);
-    struct lyra_stack *s = NULL;
-    int r = lyra_stack_load(path, NULL, &s);
-    unlink(path);
-    cr_assert_eq(r, 0, "load: %d", r);
-    cr_assert_eq(lyra_stack_start(s), 0);
-    return s;
+    return new_stack_from(manifest_text);
 }
 
 static struct sockaddr_in sin_port(uint16_t port)
