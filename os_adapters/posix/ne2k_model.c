@@ -33,7 +33,7 @@ enum { OVW_NONE, OVW_LOCKED, OVW_STOPPED, OVW_LOOPBACK, OVW_RESTARTED };
     X(rx_frames) X(rx_bytes) X(rx_padded) X(rx_oversize) X(rx_missed) X(rx_filtered) \
     X(rx_overflow) X(rx_bad_ring) X(tx_frames) X(tx_bytes) X(tx_runt) X(tx_abort) \
     X(tx_loopback) X(tx_overlap) X(txq_drop) X(link_tx_fail) X(link_rx_drop) \
-    X(rdma_misuse) X(rdma_send_cmd) X(resets) X(rx_fcs)
+    X(rdma_misuse) X(rdma_send_cmd) X(resets) X(rx_fcs) X(rx_held)
 
 struct model_stats {
 #define MS_FIELD(n) uint64_t n;
@@ -733,6 +733,19 @@ static void model_destroy(void *self)
     model_stop(self);
 }
 
+/* QEMU's ne2000_can_receive: a ring with less free room than a full-size
+ * frame refuses to take more, and the frames wait on the link (so QEMU never
+ * overflows, where the datasheet's card at line rate would). */
+static bool ring_can_take_max(const struct ne2k_model *m)
+{
+    unsigned n = (unsigned)(m->pstop - m->pstart);
+    if (!n || m->pstop <= m->pstart)
+        return false;
+    /* as receive() counts room and pages */
+    unsigned room = (unsigned)(m->bnry - m->curr + n) % n;
+    return room >= (FRAME_MAX + NE_RXHDR_LEN + FCS_LEN + NE_PAGE - 1) / NE_PAGE;
+}
+
 static int model_poll(void *self, unsigned budget)
 {
     struct ne2k_model *m = self;
@@ -744,6 +757,10 @@ static int model_poll(void *self, unsigned budget)
     if (!m->link || !m->os.ops->link_recv)
         return work;
     for (unsigned i = 0; i < budget; i++) {
+        if (!m->datasheet && !m->stopped && !ring_can_take_max(m)) {
+            m->st.rx_held++;
+            break;
+        }
         int r = m->os.ops->link_recv(m->os.self, m->link, m->buf, sizeof(m->buf));
         if (r == -EMSGSIZE) {
             m->st.rx_oversize++;
@@ -847,7 +864,9 @@ LYRA_EXPORT const struct lyra_component lyra_component_ne2k_model = {
            "@stat tx_frames tx_bytes: on the wire; tx_runt (under 60 bytes); tx_abort (bad "
            "TPSR/TBCR); tx_loopback; tx_overlap (TXP while sending); txq_drop; link_tx_fail\n"
            "@stat rdma_misuse (data port without a matching remote DMA); rdma_send_cmd; "
-           "resets; rx_fcs (frames stored with their CRC, quirks=datasheet)\n",
+           "resets; rx_fcs (frames stored with their CRC, quirks=datasheet); rx_held (polls that "
+           "left frames on the link because the ring could not take a full-size one, as QEMU "
+           "does; quirks=qemu)\n",
     .provides = model_provides,
     .n_provides = LYRA_COUNT(model_provides),
     .slots = model_slots,
