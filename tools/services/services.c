@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lyra/l4.h"
 #include "lyra/socket.h"
 
 #define SV_MAX 10
@@ -38,14 +39,21 @@ struct lyra_services {
     unsigned n;
 };
 
-/* Does the stack have a transport for (type, protocol)? */
+/* Does the stack have a transport for (type, protocol)? Read from the
+ * descriptors (a probing socket() would count as a failed call). */
 static int has(struct lyra_stack *s, int type, int proto)
 {
-    int fd = lyra_socket(s, AF_INET, type, proto);
-    if (fd < 0)
-        return errno != EPROTONOSUPPORT && errno != ESOCKTNOSUPPORT && errno != EAFNOSUPPORT;
-    lyra_close(s, fd);
-    return 1;
+    for (unsigned i = 0; lyra_stack_instance_name(s, i); i++) {
+        const struct lyra_component *c;
+        lyra_stack_instance(s, lyra_stack_instance_name(s, i), &c);
+        for (unsigned k = 0; k < c->n_provides; k++) {
+            const struct lyra_l4_ops *o = c->provides[k].ops;
+            if (!strcmp(c->provides[k].iface, LYRA_L4_IFACE) && o && o->type == type &&
+                o->protocol == proto)
+                return 1;
+        }
+    }
+    return 0;
 }
 
 /* Calls fn for each name in list; stops at the first nonzero return. */
