@@ -835,7 +835,7 @@ static const struct lyra_slot eth_slots[] = {
         .name = "skb",
         .iface = LYRA_SKB_IFACE,
         .major = LYRA_SKB_MAJOR,
-        .minor = LYRA_SKB_MINOR,
+        .minor = 0, /* skb 1.0 is all it needs */
         .min = 1,
         .max = 1,
         LYRA_SLOT_STORE(struct eth, skb, skb_self),

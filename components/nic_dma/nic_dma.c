@@ -625,7 +625,7 @@ static const struct lyra_slot nic_dma_slots[] = {
     {"bus", LYRA_BUS_IFACE, LYRA_BUS_MAJOR, LYRA_BUS_MINOR, 1, 1, NULL, NULL,
      "the card: PCI config, BAR0 registers, DMA memory",
      LYRA_SLOT_STORE(struct nic_dma, bus, bself)},
-    {"skb", LYRA_SKB_IFACE, LYRA_SKB_MAJOR, LYRA_SKB_MINOR, 1, 1, NULL, NULL,
+    {"skb", LYRA_SKB_IFACE, LYRA_SKB_MAJOR, 0, 1, 1, NULL, NULL,
      "receive buffers (frames are copied into them from the DMA buffers)",
      LYRA_SLOT_STORE(struct nic_dma, so, sself)},
     {"os", LYRA_OS_IFACE, LYRA_OS_MAJOR, 0, 1, 1, NULL, NULL,

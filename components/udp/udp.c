@@ -836,7 +836,7 @@ static const struct lyra_slot udp_slots[] = {
         .name = "skb",
         .iface = LYRA_SKB_IFACE,
         .major = LYRA_SKB_MAJOR,
-        .minor = LYRA_SKB_MINOR,
+        .minor = 0, /* 1.0 suffices (1.1 max_alloc is used when present) */
         .min = 1,
         .max = 1,
         LYRA_SLOT_STORE(struct udp, skb, skb_self),

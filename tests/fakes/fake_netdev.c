@@ -667,7 +667,7 @@ static const struct lyra_provide fnd_provides[] = {
 };
 
 static const struct lyra_slot fnd_slots[] = {
-    {"skb", LYRA_SKB_IFACE, LYRA_SKB_MAJOR, LYRA_SKB_MINOR, 1, 1, NULL, NULL,
+    {"skb", LYRA_SKB_IFACE, LYRA_SKB_MAJOR, 0, 1, 1, NULL, NULL,
      "receive buffers",
      LYRA_SLOT_STORE(struct fake_netdev, skb, skb_self)},
     {"os", LYRA_OS_IFACE, LYRA_OS_MAJOR, LYRA_OS_MINOR, 1, 1, NULL, NULL,
