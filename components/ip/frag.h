@@ -40,10 +40,12 @@ int frag_split(const struct lyra_skb_ops *so, void *so_self, struct lyra_skb *sk
 
 /* Checksum offload cannot survive fragmentation (the NIC sees fragments,
  * not the transport's message): computes the checksum the NIC would have,
- * in software, before the datagram is cut. start and off locate the sum
- * and the 16-bit field (in the linear part) from skb->data, as the NIC
- * would (skb.h, LYRA_SKB_F_CSUM_TX); the field holds the transport's seed
- * (its pseudo-header sum). A UDP result of 0 is sent as 0xffff (RFC 768).
+ * in software, before the datagram is cut. start (from skb->data: the
+ * caller converts skb->csum_start, which counts from head, skb.h
+ * LYRA_SKB_F_CSUM_TX) and off (from start) locate the sum and the 16-bit
+ * field (in the linear part), as the NIC would; the field holds the
+ * transport's seed (its pseudo-header sum). A UDP result of 0 is sent as
+ * 0xffff (RFC 768).
  * Clears LYRA_SKB_F_CSUM_TX. 0, or -EINVAL when the offsets do not fit. */
 int frag_csum_resolve(const struct lyra_skb_ops *so, void *so_self, struct lyra_skb *skb,
                       uint32_t start, uint32_t off, bool udp);

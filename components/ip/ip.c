@@ -138,13 +138,13 @@ int ip_output(struct ip *ip, struct lyra_skb *skb, uint32_t src, uint32_t dst, u
         return drop(skb, &ip->st.tx_df_too_big, -EMSGSIZE);
     /* The NIC would sum the whole transport message; it will only ever
      * see fragments, so the sum is done here. skb.h counts csum_start
-     * from the frame as the NIC gets it: below the transport header are
-     * our header and l2's. */
+     * from head; nothing is pushed yet, so data is at the transport
+     * header and the sum starts csum_start - headroom bytes into it. */
     if (skb->flags & LYRA_SKB_F_CSUM_TX) {
-        uint32_t below = ip->l2_headroom + IPV4_HDR_LEN;
-        if (skb->csum_start < below ||
-            frag_csum_resolve(ip->skb, ip->skb_self, skb, skb->csum_start - below,
-                              skb->csum_off, proto == LYRA_IPPROTO_UDP))
+        uint32_t at = lyra_skb_headroom(skb);
+        if (skb->csum_start < at ||
+            frag_csum_resolve(ip->skb, ip->skb_self, skb, skb->csum_start - at, skb->csum_off,
+                              proto == LYRA_IPPROTO_UDP))
             return drop(skb, &ip->st.tx_bad_csum, -EINVAL);
     }
     struct lyra_skb_queue q;

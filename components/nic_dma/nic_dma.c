@@ -198,12 +198,20 @@ static int nd_xmit(void *self, struct lyra_skb *skb)
         return total > max ? -EMSGSIZE : -EINVAL;
     }
     bool csum = (skb->flags & LYRA_SKB_F_CSUM_TX) != 0;
-    uint32_t css = skb->csum_start, cso = (uint32_t)skb->csum_start + skb->csum_off;
+    uint32_t css = 0, cso = 0; /* the descriptor's: offsets in the frame */
     if (csum) {
         if (!n->csum_tx) {
             n->st.tx_errors++;
             return -EOPNOTSUPP;
         }
+        /* csum_start counts from head (skb.h); the frame starts at data */
+        uintptr_t h = (uintptr_t)skb->head, d = (uintptr_t)skb->data;
+        if (d < h || skb->csum_start < d - h) {
+            n->st.tx_errors++;
+            return -EINVAL;
+        }
+        css = skb->csum_start - (uint32_t)(d - h);
+        cso = css + skb->csum_off;
         if (css < LYRA_ETH_HLEN || css > 255 || cso > 255 || cso + 2 > total) {
             n->st.tx_errors++;
             return -EINVAL;

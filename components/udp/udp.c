@@ -502,18 +502,18 @@ static long op_send(void *self, int h, const void *buf, size_t len,
     skb->l4_off = (uint32_t)(skb->data - skb->head);
     if (u->csum_tx) {
         uint32_t ps = udp_pseudo_sum(src, dst, ulen);
-        if ((rt.csum_tx & LYRA_CSUM_UDP) && hr <= UINT16_MAX) {
-            /* The NIC sums from csum_start (counted from the frame's start:
-             * hr bytes of ip and link headers come below us) to the end and
-             * stores the complement at csum_off; the field holds the pseudo
-             * header's sum as its seed (skb.h; ip resolves it in software
-             * if it must fragment). */
+        if ((rt.csum_tx & LYRA_CSUM_UDP) && skb->l4_off <= UINT16_MAX) {
+            /* The NIC sums from csum_start (counted from head, skb.h: our
+             * header's place in the buffer, whatever ip and l2 push below
+             * it) to the end and stores the complement at csum_off; the
+             * field holds the pseudo header's sum as its seed (ip resolves
+             * it in software if it must fragment). */
             uint32_t seed = ps;
             while (seed >> 16)
                 seed = (seed & 0xffff) + (seed >> 16);
             udp_st16(p + UDP_CSUM_OFF, (uint16_t)seed);
             skb->flags |= LYRA_SKB_F_CSUM_TX;
-            skb->csum_start = (uint16_t)hr;
+            skb->csum_start = (uint16_t)skb->l4_off; /* lyra_skb_headroom() at our header */
             skb->csum_off = UDP_CSUM_OFF;
             u->st.tx_csum_offload++;
         } else {

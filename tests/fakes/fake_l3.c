@@ -108,6 +108,7 @@ static int fl3_output(void *self, struct lyra_skb *skb, uint32_t src, uint32_t d
         o->csum_start = skb->csum_start;
         o->csum_off = skb->csum_off;
         o->headroom = lyra_skb_headroom(skb);
+        o->csum_at = skb->csum_start >= o->headroom ? (int32_t)(skb->csum_start - o->headroom) : -1;
         o->nseg = skb->nseg;
     } else {
         f->out_unrecorded++;

@@ -51,8 +51,9 @@ struct fake_l3_out {
     uint32_t src, dst;
     uint8_t proto, ttl, tos;
     int df;
-    uint16_t skb_flags, csum_start, csum_off;
-    uint32_t headroom; /* lyra_skb_headroom() at output */
+    uint16_t skb_flags, csum_start, csum_off; /* as given: csum_start from head */
+    uint32_t headroom;                         /* lyra_skb_headroom() at output */
+    int32_t csum_at; /* csum_start - headroom: where the sum starts in b (-1: before data) */
     uint32_t nseg;
 };
 

@@ -299,6 +299,16 @@ static int fnd_set_rx_mode(void *self, bool allmulti, bool promisc)
     return 0;
 }
 
+/* Where an offloaded sum starts in the frame: csum_start counts from
+ * head (skb.h), the frame from data. -1 when it lies before the frame. */
+static int64_t csum_frame_start(const struct lyra_skb *skb)
+{
+    uintptr_t h = (uintptr_t)skb->head, d = (uintptr_t)skb->data;
+    if (d < h || skb->csum_start < d - h)
+        return -1;
+    return (int64_t)(skb->csum_start - (d - h));
+}
+
 /* Checks what a real NIC with these caps would refuse. */
 static int tx_check(struct fake_netdev *nd, const struct lyra_skb *skb)
 {
@@ -314,9 +324,11 @@ static int tx_check(struct fake_netdev *nd, const struct lyra_skb *skb)
                 return -EINVAL;
         }
     }
-    if ((skb->flags & LYRA_SKB_F_CSUM_TX) &&
-        (uint32_t)skb->csum_start + skb->csum_off + 2 > lyra_skb_total(skb))
-        return -EINVAL;
+    if (skb->flags & LYRA_SKB_F_CSUM_TX) {
+        int64_t css = csum_frame_start(skb);
+        if (css < 0 || (uint64_t)css + skb->csum_off + 2 > lyra_skb_total(skb))
+            return -EINVAL;
+    }
     return 0;
 }
 
@@ -355,10 +367,11 @@ static int fnd_xmit(void *self, struct lyra_skb *skb)
     }
     uint32_t len = lyra_skb_flatten(skb, f, nd->frame_max);
     if (skb->flags & LYRA_SKB_F_CSUM_TX) {
-        /* as CHECKSUM_PARTIAL: the field holds the pseudo-header sum */
-        uint32_t at = skb->csum_start + (uint32_t)skb->csum_off;
-        uint16_t c = (uint16_t)~lyra_csum_fold(
-            lyra_csum_add(f + skb->csum_start, len - skb->csum_start, 0));
+        /* as CHECKSUM_PARTIAL: the field holds the pseudo-header sum;
+         * tx_check made the frame offsets fit */
+        uint32_t css = (uint32_t)csum_frame_start(skb);
+        uint32_t at = css + (uint32_t)skb->csum_off;
+        uint16_t c = (uint16_t)~lyra_csum_fold(lyra_csum_add(f + css, len - css, 0));
         if (!c)
             c = 0xffff;
         f[at] = (uint8_t)(c >> 8);

@@ -359,7 +359,8 @@ static size_t ping_op(struct harness *h, int hs[4], unsigned *nh, uint8_t op, co
  *  0 len(2) bytes: receive a packet     1 len(2) bytes: receive as link broadcast
  *  2 dst(1) len(2) fl(1): output len bytes of UDP to 192.0.2.dst (0..255)
  *     or, dst >= 200, to 198.51.100.dst (via the gateway); fl bit0 DF,
- *     bit1 checksum offload at csum_start 30 + fl>>2, csum_off dst & 15
+ *     bit1 checksum offload at csum_start headroom - 4 + fl>>2 (from head,
+ *     skb.h: 4 bytes before the UDP header to 59 into it), csum_off dst & 15
  *  3 s(1): advance the clock by s seconds
  *  4 len(2) bytes: icmp_error about a hand-made original of those bytes
  *  5: l2 tx_ready
@@ -417,7 +418,7 @@ static void run_script(struct harness *h, const uint8_t *p, size_t n)
             memset(s->data, (int)d, len);
             if (p[i - 1] & 2) { /* checksum offload, offsets from the input */
                 s->flags |= LYRA_SKB_F_CSUM_TX;
-                s->csum_start = (uint16_t)(p[i - 1] >> 2) + 30;
+                s->csum_start = (uint16_t)(lyra_skb_headroom(s) - 4 + (p[i - 1] >> 2));
                 s->csum_off = (uint16_t)(d & 15);
             }
             h->l3->output(h->ip->self, s, 0, dst, 17, 0, 0, df);

@@ -21,6 +21,7 @@
  * big-endian length then its bytes. 1: a script, one op per chunk (see
  * run_script). */
 #include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -132,18 +133,24 @@ static void settle(struct harness *h)
     must(lt_stat(h->dev, "dma_maps_live") == 0, "DMA mapping leaked");
 }
 
-/* A transmit built from the chunk: linear part then up to 3 segments. */
+/* A transmit built from the chunk: linear part then up to 3 segments.
+ * p[3]: bits 0-1 segments, bits 2-6 headroom asked (16-byte steps), bit 7
+ * csum_start = p[5] as is (counted from head: often before the frame)
+ * rather than p[5] bytes into the frame; p[4]: bit 0 checksum offload,
+ * the rest csum_off. */
 static void xmit(struct harness *h, const uint8_t *p, size_t n)
 {
     if (n < 6)
         return;
     uint32_t lin = p[1] | (uint32_t)(p[2] & 7) << 8;
     unsigned nseg = p[3] % 4;
+    uint32_t hr = (uint32_t)(p[3] >> 2 & 31) * 16;
+    bool raw_css = (p[3] & 0x80) != 0;
     uint8_t flags = p[4];
     uint8_t css = p[5];
     p += 6;
     n -= 6;
-    struct lyra_skb *s = h->so->alloc(h->skb->self, 0, lin);
+    struct lyra_skb *s = h->so->alloc(h->skb->self, hr, lin);
     if (!s)
         return;
     uint8_t *d = lyra_skb_put(s, lin);
@@ -162,7 +169,8 @@ static void xmit(struct harness *h, const uint8_t *p, size_t n)
     s->nseg = (uint16_t)nseg;
     if (flags & 1) {
         s->flags |= LYRA_SKB_F_CSUM_TX;
-        s->csum_start = css;
+        /* skb.h: csum_start counts from head */
+        s->csum_start = (uint16_t)(raw_css ? css : lyra_skb_headroom(s) + css);
         s->csum_off = (uint16_t)(flags >> 1);
     }
     int r = h->nd->xmit(h->nic->self, s);

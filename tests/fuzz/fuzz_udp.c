@@ -116,12 +116,15 @@ static void check_outputs(struct harness *h)
             continue;
         struct lyra_skb s = {.data = (uint8_t *)o->b, .len = o->len};
         if (o->skb_flags & LYRA_SKB_F_CSUM_TX) {
-            must(o->csum_start == h->cfg->headroom && o->csum_off == 6, "offload offsets");
+            /* csum_start counts from head (skb.h): at the UDP header */
+            must(o->csum_start == o->headroom && o->csum_at == 0 && o->csum_off == 6,
+                 "offload offsets");
+            must(o->headroom >= h->cfg->headroom, "less headroom than l3 asked for");
             /* the NIC's work, then the receiver's check */
             uint8_t b[FAKE_L3_OUT_BYTES];
             memcpy(b, o->b, o->len);
             struct lyra_skb t = {.data = b, .len = o->len};
-            udp_st16(b + 6, (uint16_t)~udp_csum_skb(&t, 0, o->len, 0));
+            udp_st16(b + o->csum_off, (uint16_t)~udp_csum_skb(&t, 0, o->len, 0));
             must(udp_csum_ok(udp_csum_skb(&t, 0, o->len,
                                           udp_pseudo_sum(o->src, o->dst, (uint16_t)o->len))),
                  "offload seed wrong");

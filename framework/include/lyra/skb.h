@@ -29,6 +29,14 @@ extern "C" {
 
 /* skb->flags */
 #define LYRA_SKB_F_RX 0x0001        /* came from a NIC */
+/* LYRA_SKB_F_CSUM_TX: the NIC inserts the L4 checksum, as Linux's
+ * CHECKSUM_PARTIAL. The transport sets csum_start to lyra_skb_headroom()
+ * right after pushing its header (so csum_start counts from head, not from
+ * data, and stays right whatever is pushed below it); the checksum field,
+ * csum_off bytes after csum_start, holds the pseudo-header sum as a seed.
+ * At xmit a NIC sums from frame offset csum_start - (data - head) to the
+ * end of the frame and stores the complement there; csum_start below
+ * data - head, or a field beyond the frame, is an invalid request. */
 #define LYRA_SKB_F_CSUM_TX 0x0002   /* NIC inserts the L4 checksum (csum_start/csum_off) */
 #define LYRA_SKB_F_CSUM_OK 0x0004   /* NIC verified the L4 checksum */
 #define LYRA_SKB_F_BCAST 0x0008     /* link-layer broadcast */
@@ -58,7 +66,7 @@ struct lyra_skb {
     uint16_t refcnt;
     uint16_t flags;
     uint16_t protocol;   /* ethertype, host order */
-    uint16_t csum_start; /* from data at the time of xmit: where summing starts */
+    uint16_t csum_start; /* from head (not data): where summing starts (F_CSUM_TX) */
     uint16_t csum_off;   /* where to store the checksum, from csum_start */
     uint32_t l3_off;     /* offsets from head, set by layers as they parse */
     uint32_t l4_off;

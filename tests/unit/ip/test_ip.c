@@ -413,46 +413,68 @@ Test(ip, fragments_3000_bytes_to_mtu_1500)
     fx_down(&f);
 }
 
+/* payload() with `extra` bytes of headroom beyond what ip asks for. */
+static struct lyra_skb *payload_hr(struct fx *f, uint32_t n, uint32_t extra)
+{
+    struct lyra_skb *s = f->so->alloc(f->skb->self, f->l3->headroom(f->ip->self) + extra, n);
+    cr_assert_not_null(s);
+    cr_assert_geq(lyra_skb_headroom(s), f->l3->headroom(f->ip->self) + extra);
+    uint8_t *p = lyra_skb_put(s, n);
+    cr_assert_not_null(p);
+    for (uint32_t i = 0; i < n; i++)
+        p[i] = (uint8_t)(i * 7 + 3);
+    return s;
+}
+
 Test(ip, checksum_offload_resolved_before_fragmenting)
 {
     struct fx f;
     fx_up(&f, NULL, "buf_size=4096");
-    /* a UDP message asking the NIC for its checksum (skb.h: offsets from
-     * the frame, Ethernet and IP headers included), seeded with the
-     * pseudo-header sum as transports do for offload */
-    struct lyra_skb *s = payload(&f, 3000);
-    uint8_t *u = s->data;
-    ip_st16(u, 40000);
-    ip_st16(u + 2, 9);
-    ip_st16(u + 4, 3000);
     uint32_t ph = (STACK_IP >> 16) + (STACK_IP & 0xffff) + (LINUX_IP >> 16) +
                   (LINUX_IP & 0xffff) + 17 + 3000;
-    ip_st16(u + 6, lyra_csum_fold(ph));
-    s->flags |= LYRA_SKB_F_CSUM_TX;
-    s->csum_start = ETH_HLEN + 20;
-    s->csum_off = 6;
-    cr_assert_eq(f.l3->output(f.ip->self, s, 0, LINUX_IP, 17, 0, 0, 0), 0);
-    cr_assert_eq(f.l2.nout, 3);
-    uint8_t all[3000];
-    for (unsigned i = 0; i < 3; i++) {
-        struct ipv4_view v;
-        check_ip(&f.l2.out[i], &v);
-        memcpy(all + ipv4_view_frag_off(&v), ipv4_view_payload(&v), ipv4_view_payload_len(&v));
+    /* a UDP message asking the NIC for its checksum (skb.h: csum_start
+     * counted from head, at the UDP header), seeded with the pseudo-header
+     * sum as transports do for offload; once with the headroom ip asks
+     * for (or the pool's more), once with 300 bytes more than that */
+    for (unsigned k = 0; k < 2; k++) {
+        struct lyra_skb *s = payload_hr(&f, 3000, k ? 300 : 0);
+        uint8_t *u = s->data;
+        ip_st16(u, 40000);
+        ip_st16(u + 2, 9);
+        ip_st16(u + 4, 3000);
+        ip_st16(u + 6, lyra_csum_fold(ph));
+        s->flags |= LYRA_SKB_F_CSUM_TX;
+        s->csum_start = (uint16_t)lyra_skb_headroom(s);
+        s->csum_off = 6;
+        cr_assert_eq(f.l3->output(f.ip->self, s, 0, LINUX_IP, 17, 0, 0, 0), 0);
+        cr_assert_eq(f.l2.nout, 3 * (k + 1));
+        uint8_t all[3000];
+        for (unsigned i = 0; i < 3; i++) {
+            struct ipv4_view v;
+            check_ip(&f.l2.out[3 * k + i], &v);
+            memcpy(all + ipv4_view_frag_off(&v), ipv4_view_payload(&v),
+                   ipv4_view_payload_len(&v));
+        }
+        cr_assert_neq(ip_ld16(all + 6), 0);
+        cr_assert_eq(lyra_csum_fold(lyra_csum_add(all, 3000, ph)), 0xffff,
+                     "the UDP checksum of the fragmented datagram does not verify (%u)", k);
     }
-    cr_assert_neq(ip_ld16(all + 6), 0);
-    cr_assert_eq(lyra_csum_fold(lyra_csum_add(all, 3000, ph)), 0xffff,
-                 "the UDP checksum of the fragmented datagram does not verify");
+    cr_assert_eq(st(&f, "tx_bad_csum"), 0);
     /* offsets that cannot be: dropped, counted */
-    s = payload(&f, 3000);
+    struct lyra_skb *s = payload(&f, 3000);
     s->flags |= LYRA_SKB_F_CSUM_TX;
-    s->csum_start = 10;
+    s->csum_start = 10; /* inside the headroom, before the datagram */
     cr_assert_eq(f.l3->output(f.ip->self, s, 0, LINUX_IP, 17, 0, 0, 0), -EINVAL);
     s = payload(&f, 3000);
     s->flags |= LYRA_SKB_F_CSUM_TX;
-    s->csum_start = ETH_HLEN + 20 + 2999;
+    s->csum_start = (uint16_t)(lyra_skb_headroom(s) - 1); /* one byte before it */
     cr_assert_eq(f.l3->output(f.ip->self, s, 0, LINUX_IP, 17, 0, 0, 0), -EINVAL);
-    cr_assert_eq(st(&f, "tx_bad_csum"), 2);
-    cr_assert_eq(f.l2.nout, 3);
+    s = payload(&f, 3000);
+    s->flags |= LYRA_SKB_F_CSUM_TX;
+    s->csum_start = (uint16_t)(lyra_skb_headroom(s) + 2999); /* the field beyond the end */
+    cr_assert_eq(f.l3->output(f.ip->self, s, 0, LINUX_IP, 17, 0, 0, 0), -EINVAL);
+    cr_assert_eq(st(&f, "tx_bad_csum"), 3);
+    cr_assert_eq(f.l2.nout, 6);
     fx_down(&f);
 }
 

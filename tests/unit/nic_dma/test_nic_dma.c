@@ -608,9 +608,18 @@ Test(nic_dma, tx_errors_leave_the_skb_with_the_caller)
     lyra_skb_free(s);
     s = mkskb(&f, b, mkframe(b, 60, bcast, 1));
     s->flags |= LYRA_SKB_F_CSUM_TX;
-    s->csum_start = 300; /* beyond the frame */
+    s->csum_start = (uint16_t)(lyra_skb_headroom(s) + 300); /* beyond the frame */
+    cr_assert_eq(f.nd->xmit(f.nic->self, s), -EINVAL);
+    s->csum_start = (uint16_t)(lyra_skb_headroom(s) + 54); /* the field ends 2 past it */
+    s->csum_off = 6;
+    cr_assert_eq(f.nd->xmit(f.nic->self, s), -EINVAL);
+    cr_assert_gt(lyra_skb_headroom(s), 34);
+    s->csum_start = 34; /* counted from data, not head: before the frame */
+    s->csum_off = 6;
     cr_assert_eq(f.nd->xmit(f.nic->self, s), -EINVAL);
     lyra_skb_free(s);
+    cr_assert_eq(st(f.nic, "tx_errors"), 4);
+    cr_assert_eq(st(f.nic, "tx_csum_offload"), 0);
     fx_down(&f);
 }
 
@@ -941,7 +950,7 @@ Test(nic_dma, csum_tx_offload_on)
         s->seg_len = len - 42;
         s->nseg = 1;
         s->flags |= LYRA_SKB_F_CSUM_TX;
-        s->csum_start = 34;
+        s->csum_start = (uint16_t)(lyra_skb_headroom(s) + 34); /* from head */
         s->csum_off = 6;
         cr_assert_eq(f.nd->xmit(f.nic->self, s), 0);
         size_t n = take(&f, out, sizeof(out));
@@ -952,6 +961,49 @@ Test(nic_dma, csum_tx_offload_on)
     cr_assert_eq(st(f.dev, "tx_csum_inserted"), 2);
     cr_assert_eq(st(f.nic, "tx_ctx_desc"), 1, "the context is reused while it holds");
     cr_assert_eq(st(f.nic, "tx_csum_offload"), 2);
+    fx_down(&f);
+}
+
+/* skb.h counts csum_start from head, so a transport sets it once, at its
+ * header, and the layers below push theirs without touching it, however
+ * much headroom the pool left in front: the card gets the offsets in the
+ * frame (css 34, cso 40 each time, so one context serves them all) and the
+ * checksum it inserts is the one computed here in software. 600 bytes of
+ * headroom put csum_start beyond what a CSS field (8 bits) could hold. */
+Test(nic_dma, csum_tx_offload_with_extra_headroom)
+{
+    struct fx f;
+    fx_up(&f);
+    static const uint32_t extra[] = {0, 1, 7, 250, 600};
+    uint8_t seeded[400], want[400], out[2048];
+    uint32_t len = mkudp(seeded, 300, false);
+    cr_assert_eq(mkudp(want, 300, true), len);
+    cr_assert(udp_ok(want, len) && !udp_ok(seeded, len));
+    for (unsigned k = 0; k < sizeof(extra) / sizeof(extra[0]); k++) {
+        /* as udp, ip and eth build it: payload, then headers pushed down */
+        struct lyra_skb *s = f.so->alloc(f.skb->self, 42 + extra[k], len - 42);
+        cr_assert_not_null(s);
+        cr_assert_geq(lyra_skb_headroom(s), 42 + extra[k]);
+        memcpy(lyra_skb_put(s, len - 42), seeded + 42, len - 42);
+        memcpy(lyra_skb_push(s, 8), seeded + 34, 8);
+        s->flags |= LYRA_SKB_F_CSUM_TX;
+        s->csum_start = (uint16_t)lyra_skb_headroom(s); /* once, at the UDP header */
+        s->csum_off = 6;
+        uint16_t cs = s->csum_start;
+        memcpy(lyra_skb_push(s, 20), seeded + 14, 20);
+        memcpy(lyra_skb_push(s, 14), seeded, 14);
+        cr_assert_eq(lyra_skb_headroom(s) + 34, cs);
+        cr_assert_eq(f.nd->xmit(f.nic->self, s), 0, "extra headroom %u", extra[k]);
+        size_t n = take(&f, out, sizeof(out));
+        cr_assert_eq(n, len);
+        cr_assert_arr_eq(out, want, len, "extra headroom %u: the card's checksum is not ours",
+                         extra[k]);
+        poll(&f);
+    }
+    cr_assert_eq(st(f.dev, "tx_csum_inserted"), 5);
+    cr_assert_eq(st(f.nic, "tx_csum_offload"), 5);
+    cr_assert_eq(st(f.nic, "tx_ctx_desc"), 1, "the same frame offsets: one context");
+    cr_assert_eq(st(f.nic, "tx_errors"), 0);
     fx_down(&f);
 }
 
@@ -966,7 +1018,7 @@ Test(nic_dma, csum_tx_offload_off)
     uint32_t len = mkudp(b, 50, true);
     struct lyra_skb *s = mkskb(&f, b, len);
     s->flags |= LYRA_SKB_F_CSUM_TX;
-    s->csum_start = 34;
+    s->csum_start = (uint16_t)(lyra_skb_headroom(s) + 34);
     s->csum_off = 6;
     cr_assert_eq(f.nd->xmit(f.nic->self, s), -EOPNOTSUPP);
     s->flags &= (uint16_t)~LYRA_SKB_F_CSUM_TX;

@@ -685,15 +685,31 @@ Test(fake_netdev, csum_offload_inserts_and_verifies)
     struct rig r = rig_up(p);
     uint8_t f[100];
     size_t n = udp_frame(f, true);
-    struct lyra_skb *s = tp_alloc(r.pool, 0, (uint32_t)n);
+    /* csum_start counts from head (skb.h): the frame starts `hr` bytes in */
+    static const uint32_t hrs[] = {0, 40};
+    for (unsigned k = 0; k < 2; k++) {
+        struct lyra_skb *s = tp_alloc(r.pool, hrs[k], (uint32_t)n);
+        memcpy(lyra_skb_put(s, (uint32_t)n), f, n);
+        s->flags |= LYRA_SKB_F_CSUM_TX;
+        s->csum_start = (uint16_t)(hrs[k] + 34);
+        s->csum_off = 6;
+        cr_assert_eq(r.ops->xmit(r.nd->self, s), 0);
+        size_t len;
+        const uint8_t *sent = fake_netdev_tx_frame(r.nd->self, k, &len);
+        cr_assert(udp_ok(sent), "the NIC finished the checksum (headroom %u)", hrs[k]);
+    }
+    /* before the frame (from data, not head) or the field beyond it: refused */
+    struct lyra_skb *s = tp_alloc(r.pool, 40, (uint32_t)n);
     memcpy(lyra_skb_put(s, (uint32_t)n), f, n);
     s->flags |= LYRA_SKB_F_CSUM_TX;
     s->csum_start = 34;
     s->csum_off = 6;
-    cr_assert_eq(r.ops->xmit(r.nd->self, s), 0);
-    size_t len;
-    const uint8_t *sent = fake_netdev_tx_frame(r.nd->self, 0, &len);
-    cr_assert(udp_ok(sent), "the NIC finished the checksum");
+    cr_assert_eq(r.ops->xmit(r.nd->self, s), -EINVAL);
+    s->csum_start = (uint16_t)(40 + n - 7); /* the field's second byte past the end */
+    cr_assert_eq(r.ops->xmit(r.nd->self, s), -EINVAL);
+    lyra_skb_free(s);
+    cr_assert_eq(lt_stat(r.nd, "tx_invalid"), 2);
+    cr_assert_eq(fake_netdev_tx_count(r.nd->self), 2);
 
     n = udp_frame(f, false);
     cr_assert_eq(fake_netdev_deliver(r.nd->self, f, n), 0);
