@@ -7,7 +7,9 @@ int fd_alloc(struct fd_table *t, uint8_t l4, int handle)
 {
     for (unsigned i = 0; i < t->n; i++)
         if (!t->e[i].used) {
+            uint32_t gen = t->e[i].gen + 1;
             memset(&t->e[i], 0, sizeof(t->e[i]));
+            t->e[i].gen = gen;
             t->e[i].used = true;
             t->e[i].l4 = l4;
             t->e[i].handle = handle;

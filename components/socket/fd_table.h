@@ -14,6 +14,7 @@ struct fd_entry {
     uint8_t l4;     /* index into the l4 slot */
     int handle;     /* the transport's endpoint */
     int64_t rcvtimeo, sndtimeo; /* ns; 0: forever */
+    uint32_t gen;   /* incremented each time the number is handed out */
 };
 
 struct fd_table {

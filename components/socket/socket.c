@@ -200,6 +200,7 @@ static int s_setopt(void *self, int fd, int opt, int64_t val)
         *(opt == LYRA_FD_RCVTIMEO ? &e->rcvtimeo : &e->sndtimeo) = val;
         return 0;
     case LYRA_FD_TYPE:
+    case LYRA_FD_GEN:
         return -ENOPROTOOPT; /* read-only */
     default:
         if (opt > LYRA_SO__L4_LAST || val < INT32_MIN || val > INT32_MAX)
@@ -224,6 +225,9 @@ static int s_getopt(void *self, int fd, int opt, int64_t *val)
         return 0;
     case LYRA_FD_TYPE:
         *val = L->type;
+        return 0;
+    case LYRA_FD_GEN:
+        *val = e->gen;
         return 0;
     default: {
         if (opt > LYRA_SO__L4_LAST)

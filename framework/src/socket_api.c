@@ -119,6 +119,15 @@ static uint64_t block_deadline(struct lyra_stack *s, const struct lyra_socket_op
     return lyra_stack_now(s) + (uint64_t)to;
 }
 
+/* What fd names now (socket 1.1), -1 when closed or the provider cannot
+ * say: a blocking call that slept must not go on with another socket that
+ * took the number meanwhile. */
+static int64_t fd_gen(const struct lyra_socket_ops *o, void *x, int fd)
+{
+    int64_t g = -1;
+    return o->getopt(x, fd, LYRA_FD_GEN, &g) < 0 ? -1 : g;
+}
+
 /* Runs c until it completes, fails, or (blocking) its timeout passes:
  * every -EAGAIN waits for the next progress of the loop. */
 static long run_call(struct lyra_stack *s, const struct lyra_socket_ops *o, void *x, struct call *c,
@@ -130,12 +139,15 @@ static long run_call(struct lyra_stack *s, const struct lyra_socket_ops *o, void
     uint64_t deadline = block_deadline(s, o, x, c->fd, c->flags, timeo_opt);
     if (!deadline)
         return r;
+    int64_t gen = fd_gen(o, x, c->fd);
     for (;;) {
         int w = lyra_stack_wait_locked(s, deadline);
         if (w == -ETIMEDOUT)
             return -EAGAIN; /* SO_RCVTIMEO/SO_SNDTIMEO expired, as on Linux */
         if (w < 0)
             return w;
+        if (fd_gen(o, x, c->fd) != gen)
+            return -EBADF; /* closed while this call slept */
         r = do_call(o, x, c);
         if (r != -EAGAIN)
             return r;
@@ -199,7 +211,12 @@ int lyra_connect(struct lyra_stack *s, int fd, const struct sockaddr *addr, sock
     if (r == -EINPROGRESS) {
         /* a stream handshake: blocking descriptors wait for its end */
         uint64_t deadline = block_deadline(s, o, x, fd, 0, LYRA_FD_SNDTIMEO);
+        int64_t gen = fd_gen(o, x, fd);
         while (deadline) {
+            if (fd_gen(o, x, fd) != gen) {
+                r = -EBADF;
+                break;
+            }
             if (o->poll(x, fd) & (LYRA_POLL_OUT | LYRA_POLL_ERR | LYRA_POLL_HUP)) {
                 int64_t e = 0;
                 o->getopt(x, fd, LYRA_SO_ERROR, &e);
@@ -208,7 +225,8 @@ int lyra_connect(struct lyra_stack *s, int fd, const struct sockaddr *addr, sock
             }
             int w = lyra_stack_wait_locked(s, deadline);
             if (w < 0) {
-                r = w == -ETIMEDOUT ? -ETIMEDOUT : w;
+                /* SO_SNDTIMEO expired: still connecting, as Linux says */
+                r = w == -ETIMEDOUT ? -EINPROGRESS : w;
                 break;
             }
         }
@@ -282,7 +300,9 @@ ssize_t lyra_recvfrom(struct lyra_stack *s, int fd, void *buf, size_t len, int f
         return -1;
     struct call c = {.kind = C_RECV, .fd = fd, .flags = flags, .buf = buf, .len = len};
     long r = run_call(s, o, x, &c, LYRA_FD_RCVTIMEO);
-    leave(s, r > 0); /* a stream's window may have opened */
+    /* a stream's window may have opened, a buffer gone back to the pool
+     * (a zero-length datagram too) */
+    leave(s, r >= 0);
     if (r < 0)
         return fail(r);
     to_sockaddr(&c.a, from, fromlen);
@@ -379,7 +399,10 @@ int lyra_setsockopt(struct lyra_stack *s, int fd, int level, int name, const voi
         memcpy(&t, val, sizeof(t));
         if (t.tv_sec < 0 || t.tv_usec < 0 || t.tv_usec >= 1000000)
             return fail(-EDOM);
-        v = (int64_t)t.tv_sec * 1000000000 + (int64_t)t.tv_usec * 1000;
+        /* beyond what 64-bit ns hold: forever, as Linux takes a huge one */
+        v = t.tv_sec >= INT64_MAX / 1000000000 - 1
+                ? 0
+                : (int64_t)t.tv_sec * 1000000000 + (int64_t)t.tv_usec * 1000;
     } else {
         int i;
         if (len < (socklen_t)sizeof(i))
@@ -453,15 +476,19 @@ int lyra_poll(struct lyra_stack *s, struct lyra_pollfd *fds, unsigned nfds, int 
         return -1;
     uint64_t deadline = timeout_ms < 0 ? LYRA_TIME_NEVER
                                        : lyra_stack_now(s) + (uint64_t)timeout_ms * 1000000u;
+    int64_t gen[64]; /* what the first 64 descriptors named when the call began */
     int n;
-    for (;;) {
+    for (int pass = 0;; pass++) {
         n = 0;
         for (unsigned i = 0; i < nfds; i++) {
             int64_t t;
             fds[i].revents = 0;
             if (fds[i].fd < 0)
                 continue;
-            if (o->getopt(x, fds[i].fd, LYRA_FD_TYPE, &t) < 0) {
+            if (i < 64 && !pass)
+                gen[i] = fd_gen(o, x, fds[i].fd);
+            if (o->getopt(x, fds[i].fd, LYRA_FD_TYPE, &t) < 0 ||
+                (i < 64 && pass && fd_gen(o, x, fds[i].fd) != gen[i])) {
                 fds[i].revents = POLLNVAL;
             } else {
                 unsigned ev = o->poll(x, fds[i].fd);

@@ -40,7 +40,9 @@ struct lyra_stack {
     void *mu;
     void *cv; /* broadcast after each step while someone waits (NULL: none) */
     atomic_int loop_running; /* a thread is inside lyra_stack_run_for */
+    int looping;             /* one of them runs the loop, the others wait (under mu) */
     int driving;             /* a blocked caller is stepping the loop (under mu) */
+    uint64_t sleep_until;    /* deadline of the thread in os wait; 0: none (under mu) */
     unsigned waiters;        /* callers in cond_wait (under mu) */
     const struct lyra_socket_ops *sock;
     void *sock_self;
@@ -360,6 +362,11 @@ uint64_t lyra_stack_poll(struct lyra_stack *s)
 {
     lyra_stack_lock(s);
     uint64_t next = lyra_stack_step_locked(s);
+    /* Another thread may be in os wait (the loop thread, or a blocked
+     * caller driving the loop): this step may have taken the frames that
+     * were to end its wait, or armed a timer due before its deadline. */
+    if (s->sleep_until && (next == 0 || next < s->sleep_until) && s->os && s->os->wake)
+        s->os->wake(s->os_self);
     lyra_stack_unlock(s);
     return next;
 }
@@ -385,30 +392,40 @@ int lyra_stack_run_for(struct lyra_stack *s, uint64_t ns)
     lyra_stack_lock(s);
     atomic_fetch_add(&s->loop_running, 1);
     /* A caller may be driving the loop (it blocked before this thread
-     * came): end its os wait and let it hand over, so that one thread at a
-     * time waits in the os (os wait's rule). */
-    while (s->driving && s->cv) {
-        if (s->os->wake)
+     * came), or another thread may be running it: end the caller's os wait
+     * and let it hand over, wait for the other loop to return, so that one
+     * thread at a time waits in the os (os wait's rule; one wake() from
+     * lyra_stack_stop ends one wait). */
+    while ((s->driving || s->looping) && s->cv && !atomic_load(&s->stop) &&
+           (end == LYRA_TIME_NEVER || s->os->now_ns(s->os_self) < end)) {
+        if (s->driving && s->os->wake)
             s->os->wake(s->os_self);
         s->waiters++;
-        s->os->cond_wait(s->os_self, s->cv, s->mu, s->os->now_ns(s->os_self) + 1000000);
+        s->os->cond_wait(s->os_self, s->cv, s->mu,
+                         s->driving ? s->os->now_ns(s->os_self) + 1000000 : end);
         s->waiters--;
     }
-    lyra_stack_unlock(s);
-    while (!atomic_load(&s->stop)) {
-        uint64_t next = lyra_stack_poll(s);
+    int mine = !s->looping && (!s->driving || !s->cv);
+    s->looping |= mine;
+    while (mine && !atomic_load(&s->stop)) {
+        uint64_t next = lyra_stack_step_locked(s);
         if (atomic_load(&s->stop))
             break;
         if (end != LYRA_TIME_NEVER && s->os->now_ns(s->os_self) >= end)
             break;
         if (next > end)
             next = end;
+        s->sleep_until = next; /* 0: work pending, step again at once */
+        lyra_stack_unlock(s);
         if (next != 0)
             s->os->wait(s->os_self, next);
+        lyra_stack_lock(s);
+        s->sleep_until = 0;
     }
     /* callers waiting for this loop must now drive it themselves (or see
      * the stop) */
-    lyra_stack_lock(s);
+    if (mine)
+        s->looping = 0;
     atomic_fetch_sub(&s->loop_running, 1);
     progress(s);
     lyra_stack_unlock(s);
@@ -606,9 +623,11 @@ int lyra_stack_wait_locked(struct lyra_stack *s, uint64_t deadline)
     if (next != 0) {
         if (next > deadline)
             next = deadline;
+        s->sleep_until = next;
         lyra_stack_unlock(s);
         s->os->wait(s->os_self, next);
         lyra_stack_lock(s);
+        s->sleep_until = 0;
     }
     s->driving = 0;
     progress(s);

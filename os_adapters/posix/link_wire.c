@@ -319,8 +319,11 @@ static int join_inproc(struct lyra_link *l, struct wire_end *e, struct wire *w)
     if (claim < 0)
         return claim == -EADDRINUSE ? -EBUSY : claim;
     int r = 0;
+    /* under w->mu: end A's recv and send look at the rings meanwhile */
+    pthread_mutex_lock(&w->mu);
     if (!w->q[0].slot && !(r = link_ring_init(&w->q[0])))
         r = link_ring_init(&w->q[1]);
+    pthread_mutex_unlock(&w->mu);
     if (!r) {
         e->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
         r = e->evfd < 0 ? -errno : watch(l, e->evfd);

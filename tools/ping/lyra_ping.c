@@ -34,11 +34,15 @@ struct stack_arg {
 };
 
 static volatile sig_atomic_t interrupted;
+static struct lyra_stack *volatile pinging; /* the stack the pings block on */
 
 static void on_signal(int sig)
 {
     (void)sig;
     interrupted = 1;
+    /* a blocked lyra_recvfrom does not end with EINTR: end it (ECANCELED) */
+    if (pinging)
+        lyra_stack_stop(pinging);
 }
 
 static void *run_loop(void *arg)
@@ -158,7 +162,7 @@ static int run_pings(struct ping_opts *o, struct lyra_stack *s, struct sockaddr_
                 break;
             }
         }
-        if (seq + 1 < o->count && o->interval > 0) {
+        if (seq + 1 < o->count && o->interval > 0 && !interrupted) {
             struct timespec d = {(time_t)o->interval,
                                  (long)((o->interval - (double)(time_t)o->interval) * 1e9)};
             nanosleep(&d, NULL);
@@ -214,7 +218,9 @@ int main(int argc, char **argv)
         snprintf(name, sizeof(name), "%s-peer", lyra_stack_name(peer.s));
         lyra_stack_set_name(peer.s, name);
     }
-    int r = run_pings(&o, st.s, &dst);
+    pinging = st.s;
+    int r = interrupted ? 1 : run_pings(&o, st.s, &dst);
+    pinging = NULL;
     status = r < 0 ? 2 : r;
 out:
     take_down(&st);

@@ -1,4 +1,4 @@
-/* Interface `socket` 1.0: the descriptor table the public socket API
+/* Interface `socket` 1.1: the descriptor table the public socket API
  * (lyra/socket.h) calls into. A provider (components/socket) maps
  * descriptors to l4 endpoints and keeps each descriptor's own options
  * (non-blocking, timeouts). Like l4, every op is non-blocking and returns
@@ -19,7 +19,7 @@ extern "C" {
 
 #define LYRA_SOCKET_IFACE "socket"
 #define LYRA_SOCKET_MAJOR 1
-#define LYRA_SOCKET_MINOR 0
+#define LYRA_SOCKET_MINOR 1
 
 /* Descriptor options kept by the socket layer (above the l4 ones). */
 enum lyra_fdopt {
@@ -27,6 +27,7 @@ enum lyra_fdopt {
     LYRA_FD_RCVTIMEO,      /* ns; 0: wait forever */
     LYRA_FD_SNDTIMEO,      /* ns; 0: wait forever */
     LYRA_FD_TYPE,          /* get: LYRA_SOCK_* */
+    LYRA_FD_GEN,           /* get (1.1): changes each time the number is handed out */
 };
 
 struct lyra_socket_ops {
