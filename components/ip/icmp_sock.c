@@ -227,9 +227,9 @@ static long s_send(void *self, int h, const void *buf, size_t len,
     if (!p) {
         lyra_skb_free(skb);
         ip->st.icmp_sock_tx_nobuf++;
-        /* An empty pool is back-pressure (poll OUT says when); buffers
-         * left that still cannot hold it: none of its size is free. */
-        return ip->skb->avail(ip->skb_self) ? -ENOBUFS : -EAGAIN;
+        /* A buffer of its size will come back (max_alloc said one can
+         * hold it): back-pressure, as udp's */
+        return -EAGAIN;
     }
     memcpy(p, m, ICMP_HDR_LEN);
     ip_st16(p + 4, e->id);
@@ -248,27 +248,39 @@ static long s_send(void *self, int h, const void *buf, size_t len,
     return (long)len;
 }
 
-static long s_recv(void *self, int h, void *buf, size_t len, struct lyra_sockaddr4 *from,
-                   int flags)
+static long s_recv(void *self, int h, const struct lyra_iov *iov, unsigned iovcnt,
+                   struct lyra_sockaddr4 *from, struct lyra_l4_dst *to, int flags)
 {
     struct ip *ip = self;
     struct icmp_ep *e = ep_get(ip, h);
     if (!e)
         return -EBADF;
-    if (!buf && len)
+    if (!iov && iovcnt)
         return -EFAULT;
+    for (unsigned i = 0; i < iovcnt; i++)
+        if (!iov[i].base && iov[i].len)
+            return -EFAULT;
     if (e->err) /* as Linux's datagram receive: the error first */
         return take_err(e);
     struct lyra_skb *skb = e->rq.head;
     if (!skb)
         return -EAGAIN;
-    uint32_t total = lyra_skb_total(skb);
-    uint32_t n = len < total ? (uint32_t)len : total;
-    if (n && ip->skb->copy_out(ip->skb_self, skb, 0, buf, n) != 0)
-        return -EIO; /* cannot be: the skb's own length */
+    uint32_t total = lyra_skb_total(skb), n = 0;
+    for (unsigned i = 0; i < iovcnt && n < total; i++) {
+        uint32_t k = total - n < iov[i].len ? total - n : (uint32_t)iov[i].len;
+        if (k && ip->skb->copy_out(ip->skb_self, skb, n, iov[i].base, k) != 0)
+            return -EIO; /* cannot be: the skb's own length */
+        n += k;
+    }
     if (from) {
         from->addr = (uint32_t)skb->cb[0];
         from->port = 0;
+    }
+    if (to) {
+        uint32_t dst = (uint32_t)skb->cb[1], nh, src = dst;
+        if ((ip_addr_is_bcast(ip, dst) || (dst >> 28) == 0xe) && ip_resolve(ip, dst, &nh, &src))
+            src = 0;
+        *to = (struct lyra_l4_dst){.addr = dst, .local = src, .port = e->id};
     }
     if (!(flags & LYRA_MSG_PEEK))
         lyra_skb_free(lyra_skbq_pop(&e->rq));
@@ -390,6 +402,7 @@ bool icmp_sock_input(struct ip *ip, struct lyra_skb *skb, const struct lyra_l3_r
             return true;
         }
         skb->cb[0] = info->src;
+        skb->cb[1] = info->dst;
         lyra_skbq_push(&e->rq, skb);
         ip->st.icmp_sock_rx++;
         return true;

@@ -11,6 +11,7 @@
 struct fd_entry {
     bool used;
     bool nonblock;
+    bool pktinfo;   /* IP_PKTINFO: recvmsg reports the destination */
     uint8_t l4;     /* index into the l4 slot */
     int handle;     /* the transport's endpoint */
     int64_t rcvtimeo, sndtimeo; /* ns; 0: forever */

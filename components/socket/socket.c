@@ -154,12 +154,12 @@ static long s_send(void *self, int fd, const void *buf, size_t len, const struct
     return L->send(LS, e->handle, buf, len, to, flags);
 }
 
-static long s_recv(void *self, int fd, void *buf, size_t len, struct lyra_sockaddr4 *from,
-                   int flags)
+static long s_recv(void *self, int fd, const struct lyra_iov *iov, unsigned iovcnt,
+                   struct lyra_sockaddr4 *from, struct lyra_l4_dst *to, int flags)
 {
     struct sock *k = self;
     LOOKUP(k, fd, e);
-    return L->recv(LS, e->handle, buf, len, from, flags);
+    return L->recv(LS, e->handle, iov, iovcnt, from, to, flags);
 }
 
 static int s_shutdown(void *self, int fd, int how)
@@ -193,6 +193,9 @@ static int s_setopt(void *self, int fd, int opt, int64_t val)
     case LYRA_FD_NONBLOCK:
         e->nonblock = val != 0;
         return 0;
+    case LYRA_FD_PKTINFO:
+        e->pktinfo = val != 0;
+        return 0;
     case LYRA_FD_RCVTIMEO:
     case LYRA_FD_SNDTIMEO:
         if (val < 0)
@@ -216,6 +219,9 @@ static int s_getopt(void *self, int fd, int opt, int64_t *val)
     switch (opt) {
     case LYRA_FD_NONBLOCK:
         *val = e->nonblock;
+        return 0;
+    case LYRA_FD_PKTINFO:
+        *val = e->pktinfo;
         return 0;
     case LYRA_FD_RCVTIMEO:
         *val = e->rcvtimeo;

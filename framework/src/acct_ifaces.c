@@ -253,11 +253,12 @@ PX_OP(pl4, L4, send, 6, long, len,
       (void *self, int h, const void *buf, size_t len, const struct lyra_sockaddr4 *to, int fl),
       (p->prov, h, buf, len, to, fl))
 /* recv counts the bytes it returns, not the room offered */
-static long pl4_recv(void *self, int h, void *buf, size_t len, struct lyra_sockaddr4 *from, int fl)
+static long pl4_recv(void *self, int h, const struct lyra_iov *iov, unsigned n,
+                     struct lyra_sockaddr4 *from, struct lyra_l4_dst *to, int fl)
 {
     struct lyra_proxy *p = self;
     uint64_t t0 = lyra_px_now(p);
-    long r = ((const L4 *)p->ops)->recv(p->prov, h, buf, len, from, fl);
+    long r = ((const L4 *)p->ops)->recv(p->prov, h, iov, n, from, to, fl);
     lyra_px_count(p, 7, r > 0 ? (uint64_t)r : 0, t0);
     return r;
 }

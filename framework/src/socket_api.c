@@ -5,9 +5,12 @@
  * progress, or driving the loop when no thread runs it). */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <sys/time.h>
 
 #include "lyra/os.h"
@@ -22,8 +25,10 @@ struct call {
     enum call_kind kind;
     int fd, flags;
     const void *cbuf;
-    void *buf;
     size_t len;
+    const struct lyra_iov *iov; /* recv: where the data goes */
+    unsigned iovcnt;
+    struct lyra_l4_dst *dst;    /* recv: where it was sent (IP_PKTINFO) */
     struct lyra_sockaddr4 a;
     const struct lyra_sockaddr4 *to;
 };
@@ -98,7 +103,7 @@ static long do_call(const struct lyra_socket_ops *o, void *x, struct call *c)
     case C_SEND:
         return o->send(x, c->fd, c->cbuf, c->len, c->to, fl);
     case C_RECV:
-        return o->recv(x, c->fd, c->buf, c->len, &c->a, fl);
+        return o->recv(x, c->fd, c->iov, c->iovcnt, &c->a, c->dst, fl);
     case C_ACCEPT:
         return o->accept(x, c->fd, &c->a);
     }
@@ -298,7 +303,8 @@ ssize_t lyra_recvfrom(struct lyra_stack *s, int fd, void *buf, size_t len, int f
     const struct lyra_socket_ops *o = enter(s, &x);
     if (!o)
         return -1;
-    struct call c = {.kind = C_RECV, .fd = fd, .flags = flags, .buf = buf, .len = len};
+    struct lyra_iov v = {buf, len};
+    struct call c = {.kind = C_RECV, .fd = fd, .flags = flags, .iov = &v, .iovcnt = 1};
     long r = run_call(s, o, x, &c, LYRA_FD_RCVTIMEO);
     /* a stream's window may have opened, a buffer gone back to the pool
      * (a zero-length datagram too) */
@@ -312,6 +318,89 @@ ssize_t lyra_recvfrom(struct lyra_stack *s, int fd, void *buf, size_t len, int f
 ssize_t lyra_recv(struct lyra_stack *s, int fd, void *buf, size_t len, int flags)
 {
     return lyra_recvfrom(s, fd, buf, len, flags, NULL, NULL);
+}
+
+/* The IP_PKTINFO control message into msg's control buffer; MSG_CTRUNC
+ * (and no message) when it does not fit. */
+static void put_pktinfo(struct msghdr *msg, const struct lyra_l4_dst *d)
+{
+    struct in_pktinfo pi;
+    memset(&pi, 0, sizeof(pi));
+    pi.ipi_ifindex = 1; /* the stack's one interface */
+    pi.ipi_spec_dst.s_addr = htonl(d->local);
+    pi.ipi_addr.s_addr = htonl(d->addr);
+    if (!msg->msg_control || msg->msg_controllen < CMSG_LEN(sizeof(pi))) {
+        msg->msg_flags |= MSG_CTRUNC;
+        msg->msg_controllen = 0;
+        return;
+    }
+    struct cmsghdr h;
+    memset(&h, 0, sizeof(h));
+    h.cmsg_len = CMSG_LEN(sizeof(pi));
+    h.cmsg_level = IPPROTO_IP;
+    h.cmsg_type = IP_PKTINFO;
+    unsigned char *p = msg->msg_control;
+    memcpy(p, &h, sizeof(h));
+    memcpy(p + CMSG_LEN(0), &pi, sizeof(pi));
+    size_t used = CMSG_SPACE(sizeof(pi));
+    msg->msg_controllen = used < msg->msg_controllen ? used : msg->msg_controllen;
+}
+
+ssize_t lyra_recvmsg(struct lyra_stack *s, int fd, struct msghdr *msg, int flags)
+{
+    if (!msg || (!msg->msg_iov && msg->msg_iovlen))
+        return fail(-EFAULT);
+    if (msg->msg_iovlen > IOV_MAX)
+        return fail(-EMSGSIZE);
+    /* struct iovec to struct lyra_iov: on the stack for a few pieces */
+    struct lyra_iov few[8], *iov = few;
+    unsigned n = (unsigned)msg->msg_iovlen;
+    if (n > 8 && !(iov = malloc(n * sizeof(*iov))))
+        return fail(-ENOMEM);
+    size_t room = 0;
+    for (unsigned i = 0; i < n; i++) {
+        iov[i].base = msg->msg_iov[i].iov_base;
+        iov[i].len = msg->msg_iov[i].iov_len;
+        room = iov[i].len > SIZE_MAX - room ? SIZE_MAX : room + iov[i].len;
+    }
+    void *x;
+    const struct lyra_socket_ops *o = enter(s, &x);
+    if (!o) {
+        if (iov != few)
+            free(iov);
+        return -1;
+    }
+    int64_t type = 0, pktinfo = 0;
+    o->getopt(x, fd, LYRA_FD_TYPE, &type);
+    o->getopt(x, fd, LYRA_FD_PKTINFO, &pktinfo);
+    int dgram = type == LYRA_SOCK_DGRAM;
+    struct lyra_l4_dst dst = {0, 0, 0};
+    /* a datagram's real length tells whether it was cut (MSG_TRUNC) */
+    struct call c = {.kind = C_RECV,
+                     .fd = fd,
+                     .flags = flags | (dgram ? MSG_TRUNC : 0),
+                     .iov = iov,
+                     .iovcnt = n,
+                     .dst = dgram && pktinfo ? &dst : NULL};
+    long r = run_call(s, o, x, &c, LYRA_FD_RCVTIMEO);
+    leave(s, r >= 0);
+    if (iov != few)
+        free(iov);
+    if (r < 0)
+        return fail(r);
+    msg->msg_flags = 0;
+    if (dgram && (size_t)r > room) {
+        msg->msg_flags |= MSG_TRUNC;
+        if (!(flags & MSG_TRUNC))
+            r = (long)room;
+    }
+    if (msg->msg_name)
+        to_sockaddr(&c.a, msg->msg_name, &msg->msg_namelen);
+    if (c.dst)
+        put_pktinfo(msg, &dst);
+    else
+        msg->msg_controllen = 0;
+    return r;
 }
 
 int lyra_shutdown(struct lyra_stack *s, int fd, int how)
@@ -371,6 +460,7 @@ static int map_opt(int level, int name, int *opt)
         {SOL_SOCKET, SO_SNDTIMEO, LYRA_FD_SNDTIMEO, 1},
         {IPPROTO_IP, IP_TTL, LYRA_IP_TTL, 0},
         {IPPROTO_IP, IP_TOS, LYRA_IP_TOS, 0},
+        {IPPROTO_IP, IP_PKTINFO, LYRA_FD_PKTINFO, 0},
         {IPPROTO_TCP, TCP_NODELAY, LYRA_TCP_NODELAY, 0},
     };
     for (unsigned i = 0; i < sizeof(map) / sizeof(map[0]); i++)

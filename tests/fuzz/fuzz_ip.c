@@ -32,6 +32,9 @@
 #include "lyra/l4.h"
 #include "lyra/skb.h"
 
+/* One receive buffer as the l4 recv's iovec. */
+#define IOV1(b, l) (&(struct lyra_iov){(b), (l)})
+
 extern const struct lyra_component lyra_component_ip;
 extern const struct lyra_component lyra_component_skb_copy;
 
@@ -330,7 +333,7 @@ static size_t ping_op(struct harness *h, int hs[4], unsigned *nh, uint8_t op, co
         int fl = ((p[2] & 1) ? LYRA_MSG_PEEK : 0) | ((p[2] & 2) ? LYRA_MSG_TRUNC : 0);
         size_t n = p[1];
         struct lyra_sockaddr4 from;
-        long r = h->l4->recv(ip, handle(hs, p[0]), buf, n, &from, fl);
+        long r = h->l4->recv(ip, handle(hs, p[0]), IOV1(buf, n), 1, &from, NULL, fl);
         must(r < 0 || (fl & LYRA_MSG_TRUNC) || (size_t)r <= n, "recv past the buffer");
         must(r <= 0 || n == 0 || buf[0] == 0, "a socket received something not an echo reply");
         break;

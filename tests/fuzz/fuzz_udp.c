@@ -275,8 +275,13 @@ static void run_script(struct harness *h, const uint8_t *p, size_t n)
             uint8_t fl = p[i + 3];
             int flags = ((fl & 1) ? LYRA_MSG_PEEK : 0) | ((fl & 2) ? LYRA_MSG_TRUNC : 0);
             struct lyra_sockaddr4 from;
-            long r = h->l4->recv(h->u, hd, (fl & 4) ? NULL : buf, (fl & 4) ? 0 : len,
-                                 (fl & 8) ? NULL : &from, flags);
+            struct lyra_l4_dst dst;
+            /* bit 16: scatter over two pieces */
+            size_t first = (fl & 16) ? len / 2 : len;
+            struct lyra_iov v[2] = {{(fl & 4) ? NULL : buf, (fl & 4) ? 0 : first},
+                                    {(fl & 4) ? NULL : buf + first, (fl & 4) ? 0 : len - first}};
+            long r = h->l4->recv(h->u, hd, v, (fl & 16) ? 2 : 1, (fl & 8) ? NULL : &from,
+                                 (fl & 8) ? NULL : &dst, flags);
             must(r <= 65507, "recv returned more than a datagram");
             must((flags & LYRA_MSG_TRUNC) || r <= (long)((fl & 4) ? 0 : len),
                  "recv copied beyond the buffer");

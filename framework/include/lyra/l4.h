@@ -34,6 +34,21 @@ struct lyra_sockaddr4 {
     uint16_t port; /* 0: any (bind: an ephemeral port) */
 };
 
+/* A piece of a receive buffer (recv scatters a datagram over several). */
+struct lyra_iov {
+    void *base;
+    size_t len;
+};
+
+/* Where a received datagram was sent (RFC 1122 4.1.3.5: an application
+ * must be able to learn the specific destination; IP_PKTINFO). */
+struct lyra_l4_dst {
+    uint32_t addr;  /* its IP destination: one of ours, or a broadcast */
+    uint32_t local; /* our address it arrived on: addr, or for a broadcast
+                     * the stack's address (the source a reply would use) */
+    uint16_t port;  /* the local port (ICMP echo sockets: the id) */
+};
+
 /* poll() readiness bits (values of POLLIN, POLLOUT, POLLERR, POLLHUP). */
 #define LYRA_POLL_IN 0x001
 #define LYRA_POLL_OUT 0x004
@@ -79,10 +94,14 @@ struct lyra_l4_ops {
      * SO_BROADCAST), -ENOTCONN, -EPIPE, -ECONNREFUSED (a pending error). */
     long (*send)(void *self, int h, const void *buf, size_t len, const struct lyra_sockaddr4 *to,
                  int flags);
-    /* Bytes copied (a datagram's excess is discarded unless PEEK; with
-     * LYRA_MSG_TRUNC the datagram's real length is returned), 0 at a stream's
-     * end, -EAGAIN when nothing is queued; from may be NULL. */
-    long (*recv)(void *self, int h, void *buf, size_t len, struct lyra_sockaddr4 *from, int flags);
+    /* Bytes copied, filling the iovcnt pieces of iov in order (a datagram's
+     * excess is discarded unless PEEK; with LYRA_MSG_TRUNC the datagram's
+     * real length is returned), 0 at a stream's end, -EAGAIN when nothing
+     * is queued, -EFAULT for a piece with NULL base and non-zero len.
+     * from and to may be NULL; to (datagrams) tells where the datagram
+     * was sent (the socket layer asks for it when IP_PKTINFO is on). */
+    long (*recv)(void *self, int h, const struct lyra_iov *iov, unsigned iovcnt,
+                 struct lyra_sockaddr4 *from, struct lyra_l4_dst *to, int flags);
     /* how: 0 read, 1 write, 2 both (SHUT_*). */
     int (*shutdown)(void *self, int h, int how);
     /* Local (peer 0) or remote (peer 1) address; -ENOTCONN. */

@@ -14,8 +14,8 @@
  * on Linux, when the assembly's ip provides them), SOCK_STREAM when the
  * assembly has tcp. Options: SOL_SOCKET SO_ERROR, SO_BROADCAST,
  * SO_REUSEADDR, SO_RCVBUF, SO_SNDBUF, SO_RCVTIMEO, SO_SNDTIMEO, SO_TYPE;
- * IPPROTO_IP IP_TTL, IP_TOS; IPPROTO_TCP TCP_NODELAY. fcntl F_GETFL/F_SETFL
- * with O_NONBLOCK; MSG_DONTWAIT, MSG_PEEK, MSG_TRUNC. */
+ * IPPROTO_IP IP_TTL, IP_TOS, IP_PKTINFO; IPPROTO_TCP TCP_NODELAY. fcntl
+ * F_GETFL/F_SETFL with O_NONBLOCK; MSG_DONTWAIT, MSG_PEEK, MSG_TRUNC. */
 #ifndef LYRA_SOCKET_H
 #define LYRA_SOCKET_H
 
@@ -42,6 +42,14 @@ ssize_t lyra_sendto(struct lyra_stack *s, int fd, const void *buf, size_t len, i
 ssize_t lyra_recv(struct lyra_stack *s, int fd, void *buf, size_t len, int flags);
 ssize_t lyra_recvfrom(struct lyra_stack *s, int fd, void *buf, size_t len, int flags,
                       struct sockaddr *from, socklen_t *fromlen);
+/* recvmsg(2): scatters into msg_iov, the source into msg_name, msg_flags
+ * MSG_TRUNC (datagram cut) and MSG_CTRUNC. With IP_PKTINFO on, a datagram
+ * brings one control message (IPPROTO_IP, IP_PKTINFO, struct in_pktinfo:
+ * ipi_ifindex 1, ipi_spec_dst our address it arrived on, ipi_addr its IP
+ * destination, RFC 1122 4.1.3.5); otherwise msg_controllen is set to 0.
+ * A control buffer smaller than CMSG_LEN(sizeof(struct in_pktinfo)) gets
+ * MSG_CTRUNC and no message. */
+ssize_t lyra_recvmsg(struct lyra_stack *s, int fd, struct msghdr *msg, int flags);
 int lyra_shutdown(struct lyra_stack *s, int fd, int how);
 int lyra_getsockname(struct lyra_stack *s, int fd, struct sockaddr *addr, socklen_t *len);
 int lyra_getpeername(struct lyra_stack *s, int fd, struct sockaddr *addr, socklen_t *len);

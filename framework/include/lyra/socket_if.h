@@ -28,6 +28,7 @@ enum lyra_fdopt {
     LYRA_FD_SNDTIMEO,      /* ns; 0: wait forever */
     LYRA_FD_TYPE,          /* get: LYRA_SOCK_* */
     LYRA_FD_GEN,           /* get (1.1): changes each time the number is handed out */
+    LYRA_FD_PKTINFO,       /* 0/1 (1.1): IP_PKTINFO, recvmsg reports the destination */
 };
 
 struct lyra_socket_ops {
@@ -45,8 +46,9 @@ struct lyra_socket_ops {
     int (*accept)(void *self, int fd, struct lyra_sockaddr4 *peer);
     long (*send)(void *self, int fd, const void *buf, size_t len, const struct lyra_sockaddr4 *to,
                  int flags);
-    long (*recv)(void *self, int fd, void *buf, size_t len, struct lyra_sockaddr4 *from,
-                 int flags);
+    /* As l4 recv (iov pieces, to: where the datagram was sent). */
+    long (*recv)(void *self, int fd, const struct lyra_iov *iov, unsigned iovcnt,
+                 struct lyra_sockaddr4 *from, struct lyra_l4_dst *to, int flags);
     int (*shutdown)(void *self, int fd, int how);
     int (*name)(void *self, int fd, int peer, struct lyra_sockaddr4 *out);
     /* LYRA_POLL_* of fd; LYRA_POLL_ERR alone for a bad descriptor (-EBADF

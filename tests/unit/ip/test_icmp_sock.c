@@ -9,6 +9,9 @@
 #include "ip_fixture.h"
 #include "lyra/l4.h"
 
+/* One receive buffer as the l4 recv's iovec. */
+#define IOV1(b, l) (&(struct lyra_iov){(b), (l)})
+
 /* ----- helpers ------------------------------------------------------------ */
 
 static const struct lyra_l4_ops *l4_of(struct fx *f)
@@ -379,15 +382,22 @@ Test(icmp_sock, reply_lands_on_the_right_endpoint)
     cr_assert_eq(l4->poll(ip, a) & LYRA_POLL_IN, 0);
     uint8_t buf[128];
     struct lyra_sockaddr4 from = {.addr = 1, .port = 1};
-    cr_assert_eq(l4->recv(ip, a, buf, sizeof(buf), &from, 0), -EAGAIN);
+    cr_assert_eq(l4->recv(ip, a, IOV1(buf, sizeof(buf)), 1, &from, NULL, 0), -EAGAIN);
     answer(&f, &f.l2.out[1]); /* b's first */
     cr_assert_eq(l4->poll(ip, a) & LYRA_POLL_IN, 0);
     cr_assert(l4->poll(ip, b) & LYRA_POLL_IN);
-    cr_assert_eq(l4->recv(ip, a, buf, sizeof(buf), &from, 0), -EAGAIN);
+    cr_assert_eq(l4->recv(ip, a, IOV1(buf, sizeof(buf)), 1, &from, NULL, 0), -EAGAIN);
     /* recv: the ICMP header and data, as Linux's ping sockets */
-    cr_assert_eq(l4->recv(ip, b, buf, sizeof(buf), &from, 0), 40);
+    struct lyra_l4_dst to = {0, 0, 0};
+    uint8_t head[3];
+    struct lyra_iov v[2] = {{head, sizeof(head)}, {buf + 3, sizeof(buf) - 3}};
+    cr_assert_eq(l4->recv(ip, b, v, 2, &from, &to, 0), 40, "scattered over two pieces");
+    memcpy(buf, head, sizeof(head));
     cr_assert_eq(from.addr, LINUX_IP);
     cr_assert_eq(from.port, 0);
+    cr_assert_eq(to.addr, STACK_IP, "the reply's destination");
+    cr_assert_eq(to.local, STACK_IP);
+    cr_assert_eq(to.port, ident(&f, b));
     cr_assert_eq(buf[0], ICMP_ECHO_REPLY);
     cr_assert_eq(ip_ld16(buf + 4), ident(&f, b));
     cr_assert_eq(ip_ld16(buf + 6), 2);
@@ -395,7 +405,7 @@ Test(icmp_sock, reply_lands_on_the_right_endpoint)
         cr_assert_eq(buf[8 + i], data_byte(i, 2));
     cr_assert_eq(l4->poll(ip, b) & LYRA_POLL_IN, 0);
     answer(&f, &f.l2.out[0]);
-    cr_assert_eq(l4->recv(ip, a, buf, sizeof(buf), NULL, 0), 24);
+    cr_assert_eq(l4->recv(ip, a, IOV1(buf, sizeof(buf)), 1, NULL, NULL, 0), 24);
     cr_assert_eq(ip_ld16(buf + 6), 1);
     cr_assert_eq(st(&f, "icmp_echo_reply_in"), 2);
     cr_assert_eq(st(&f, "icmp_sock_rx"), 2);
@@ -478,14 +488,14 @@ Test(icmp_sock, queue_is_bounded)
     cr_assert_eq(lt_stat(f.skb, "in_use"), ICMP_SOCK_QLEN, "the dropped ones went back");
     uint8_t buf[16];
     for (uint16_t seq = 0; seq < ICMP_SOCK_QLEN; seq++) {
-        cr_assert_eq(l4->recv(ip, h, buf, sizeof(buf), NULL, 0), 8);
+        cr_assert_eq(l4->recv(ip, h, IOV1(buf, sizeof(buf)), 1, NULL, NULL, 0), 8);
         cr_assert_eq(ip_ld16(buf + 6), seq, "in order, the first 8 kept");
     }
-    cr_assert_eq(l4->recv(ip, h, buf, sizeof(buf), NULL, 0), -EAGAIN);
+    cr_assert_eq(l4->recv(ip, h, IOV1(buf, sizeof(buf)), 1, NULL, NULL, 0), -EAGAIN);
     cr_assert_eq(lt_stat(f.skb, "in_use"), 0);
     /* room again */
     deliver_ip(&f, b, make_reply(b, LINUX_IP, STACK_IP, 7, 99, NULL, 0), LYRA_SKB_F_HOST);
-    cr_assert_eq(l4->recv(ip, h, buf, sizeof(buf), NULL, 0), 8);
+    cr_assert_eq(l4->recv(ip, h, IOV1(buf, sizeof(buf)), 1, NULL, NULL, 0), 8);
     fx_down(&f);
 }
 
@@ -526,17 +536,20 @@ Test(icmp_sock, recv_peek_trunc_and_short_buffers)
     deliver_ip(&f, b, make_reply(b, LINUX_IP, STACK_IP, 9, 1, d, 100), LYRA_SKB_F_HOST);
     deliver_ip(&f, b, make_reply(b, LINUX_IP, STACK_IP, 9, 2, d, 10), LYRA_SKB_F_HOST);
     uint8_t buf[200];
-    cr_assert_eq(l4->recv(ip, h, buf, 12, NULL, LYRA_MSG_PEEK), 12);
-    cr_assert_eq(l4->recv(ip, h, buf, 12, NULL, LYRA_MSG_PEEK | LYRA_MSG_TRUNC), 108);
-    cr_assert_eq(l4->recv(ip, h, buf, sizeof(buf), NULL, LYRA_MSG_PEEK), 108, "still there");
+    cr_assert_eq(l4->recv(ip, h, IOV1(buf, 12), 1, NULL, NULL, LYRA_MSG_PEEK), 12);
+    cr_assert_eq(l4->recv(ip, h, IOV1(buf, 12), 1, NULL, NULL, LYRA_MSG_PEEK | LYRA_MSG_TRUNC),
+                 108);
+    cr_assert_eq(l4->recv(ip, h, IOV1(buf, sizeof(buf)), 1, NULL, NULL, LYRA_MSG_PEEK),
+                 108, "still there");
     cr_assert_eq(ip_ld16(buf + 6), 1);
-    cr_assert_eq(l4->recv(ip, h, NULL, 10, NULL, 0), -EFAULT);
+    cr_assert_eq(l4->recv(ip, h, IOV1(NULL, 10), 1, NULL, NULL, 0), -EFAULT);
     /* short buffer: the rest of the datagram is discarded */
-    cr_assert_eq(l4->recv(ip, h, buf, 10, NULL, 0), 10);
+    cr_assert_eq(l4->recv(ip, h, IOV1(buf, 10), 1, NULL, NULL, 0), 10);
     cr_assert_eq(buf[8], 0);
     cr_assert_eq(buf[9], 1);
-    cr_assert_eq(l4->recv(ip, h, buf, 4, NULL, LYRA_MSG_TRUNC), 18, "the real length");
-    cr_assert_eq(l4->recv(ip, h, buf, sizeof(buf), NULL, 0), -EAGAIN);
+    cr_assert_eq(l4->recv(ip, h, IOV1(buf, 4), 1, NULL, NULL, LYRA_MSG_TRUNC),
+                 18, "the real length");
+    cr_assert_eq(l4->recv(ip, h, IOV1(buf, sizeof(buf)), 1, NULL, NULL, 0), -EAGAIN);
     fx_down(&f);
 }
 
@@ -567,7 +580,7 @@ Test(icmp_sock, connect_sets_the_peer_and_filters_replies)
     cr_assert_eq(st(&f, "icmp_sock_no_endpoint"), 1);
     deliver_ip(&f, b, make_reply(b, LINUX_IP, STACK_IP, id, 3, NULL, 0), LYRA_SKB_F_HOST);
     cr_assert(l4->poll(ip, h) & LYRA_POLL_IN);
-    cr_assert_eq(l4->recv(ip, h, b, sizeof(b), NULL, 0), 8);
+    cr_assert_eq(l4->recv(ip, h, IOV1(b, sizeof(b)), 1, NULL, NULL, 0), 8);
     /* dissolved: replies from anyone again, and a destination is needed */
     struct lyra_sockaddr4 none = {0};
     cr_assert_eq(l4->connect(ip, h, &none), 0);
@@ -623,8 +636,8 @@ Test(icmp_sock, icmp_errors_set_a_pending_error_when_connected)
     /* time exceeded: returned by the next recv, once */
     error_about(&f, &f.l2.out[0], LINUX_IP, ICMP_TIME_EXCEEDED, 0);
     uint8_t buf[32];
-    cr_assert_eq(l4->recv(ip, c, buf, sizeof(buf), NULL, 0), -EHOSTUNREACH);
-    cr_assert_eq(l4->recv(ip, c, buf, sizeof(buf), NULL, 0), -EAGAIN);
+    cr_assert_eq(l4->recv(ip, c, IOV1(buf, sizeof(buf)), 1, NULL, NULL, 0), -EHOSTUNREACH);
+    cr_assert_eq(l4->recv(ip, c, IOV1(buf, sizeof(buf)), 1, NULL, NULL, 0), -EAGAIN);
     /* or by the next send */
     error_about(&f, &f.l2.out[0], LINUX_IP, ICMP_DEST_UNREACH, 3);
     cr_assert_eq(l4->send(ip, c, m, n, NULL, 0), -ECONNREFUSED);
@@ -701,7 +714,7 @@ Test(icmp_sock, ping_s_3000_like_linux_and_the_kernels_reply_received)
     cr_assert_eq(st(&f, "reass_ok"), 1);
     cr_assert(l4->poll(ip, h) & LYRA_POLL_IN);
     struct lyra_sockaddr4 from;
-    cr_assert_eq(l4->recv(ip, h, buf, sizeof(buf), &from, 0), 3008);
+    cr_assert_eq(l4->recv(ip, h, IOV1(buf, sizeof(buf)), 1, &from, NULL, 0), 3008);
     cr_assert_eq(memcmp(buf, rep, 3008), 0, "the ICMP message as the kernel sent it");
     cr_assert_eq(from.addr, STACK_IP);
     cr_assert_eq(lt_stat(f.skb, "big_alloc"), 2);

@@ -100,19 +100,29 @@ static long f_send(void *self, int h, const void *buf, size_t len, const struct 
     return (long)len;
 }
 
-static long f_recv(void *self, int h, void *buf, size_t len, struct lyra_sockaddr4 *from,
-                   int flags)
+static long f_recv(void *self, int h, const struct lyra_iov *iov, unsigned iovcnt,
+                   struct lyra_sockaddr4 *from, struct lyra_l4_dst *to, int flags)
 {
     struct fl4 *f = self;
     struct ep *e = &f->ep[h];
     if (!e->qn)
         return -EAGAIN;
     struct dg *d = &e->q[e->qh];
-    size_t n = d->len < len ? d->len : len;
-    memcpy(buf, d->data, n);
+    size_t n = 0;
+    for (unsigned i = 0; i < iovcnt && n < d->len; i++) {
+        size_t k = d->len - n < iov[i].len ? d->len - n : iov[i].len;
+        if (k)
+            memcpy(iov[i].base, d->data + n, k);
+        n += k;
+    }
     if (from) {
         from->addr = 0x7f000001;
         from->port = d->src;
+    }
+    if (to) { /* every datagram goes to 127.0.0.1 */
+        to->addr = 0x7f000001;
+        to->local = 0x7f000001;
+        to->port = d->dst;
     }
     long r = (flags & LYRA_MSG_TRUNC) ? d->len : (long)n;
     if (!(flags & LYRA_MSG_PEEK)) {

@@ -175,6 +175,85 @@ Test(socket, peek_and_trunc_pass_through)
     lyra_stack_destroy(s);
 }
 
+/* recvmsg: msg_iov filled in order, the source in msg_name, and with
+ * IP_PKTINFO one control message (fake_l4 sends everything to 127.0.0.1). */
+Test(socket, recvmsg_scatters_and_reports_pktinfo)
+{
+    struct lyra_stack *s = new_stack();
+    int a = bound(s, 1000), b = bound(s, 2000);
+    int one = 1, v = -1;
+    socklen_t vl = sizeof(v);
+    cr_assert_eq(lyra_getsockopt(s, b, IPPROTO_IP, IP_PKTINFO, &v, &vl), 0);
+    cr_assert_eq(v, 0, "off by default");
+    cr_assert_eq(lyra_setsockopt(s, b, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)), 0);
+    cr_assert_eq(lyra_getsockopt(s, b, IPPROTO_IP, IP_PKTINFO, &v, &vl), 0);
+    cr_assert_eq(v, 1);
+    struct sockaddr_in to = sin_port(2000);
+    cr_assert_eq(lyra_sendto(s, a, "abcdefgh", 8, 0, (struct sockaddr *)&to, sizeof(to)), 8);
+    char p1[3], p2[2], p3[8];
+    struct iovec iov[3] = {{p1, sizeof(p1)}, {p2, sizeof(p2)}, {p3, sizeof(p3)}};
+    struct sockaddr_in from;
+    union {
+        struct cmsghdr align;
+        char b[CMSG_SPACE(sizeof(struct in_pktinfo))];
+    } ctl;
+    memset(&ctl, 0xff, sizeof(ctl));
+    struct msghdr m = {.msg_name = &from, .msg_namelen = sizeof(from), .msg_iov = iov,
+                       .msg_iovlen = 3, .msg_control = ctl.b, .msg_controllen = sizeof(ctl.b),
+                       .msg_flags = -1};
+    cr_assert_eq(lyra_recvmsg(s, b, &m, 0), 8);
+    cr_assert_eq(memcmp(p1, "abc", 3), 0);
+    cr_assert_eq(memcmp(p2, "de", 2), 0);
+    cr_assert_eq(memcmp(p3, "fgh", 3), 0);
+    cr_assert_eq(m.msg_flags, 0);
+    cr_assert_eq(m.msg_namelen, sizeof(from));
+    cr_assert_eq(ntohs(from.sin_port), 1000);
+    cr_assert_eq(m.msg_controllen, CMSG_SPACE(sizeof(struct in_pktinfo)));
+    struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+    cr_assert_not_null(c);
+    cr_assert_eq(c->cmsg_level, IPPROTO_IP);
+    cr_assert_eq(c->cmsg_type, IP_PKTINFO);
+    cr_assert_eq(c->cmsg_len, CMSG_LEN(sizeof(struct in_pktinfo)));
+    struct in_pktinfo pi;
+    memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+    cr_assert_eq(pi.ipi_ifindex, 1);
+    cr_assert_eq(ntohl(pi.ipi_addr.s_addr), 0x7f000001);
+    cr_assert_eq(ntohl(pi.ipi_spec_dst.s_addr), 0x7f000001);
+    cr_assert_null(CMSG_NXTHDR(&m, c), "one message");
+
+    /* too small a control buffer: MSG_CTRUNC and no message; a datagram
+     * larger than the pieces: cut, MSG_TRUNC (and its real length when
+     * asked with MSG_TRUNC) */
+    cr_assert_eq(lyra_sendto(s, a, "0123456789", 10, 0, (struct sockaddr *)&to, sizeof(to)), 10);
+    cr_assert_eq(lyra_sendto(s, a, "0123456789", 10, 0, (struct sockaddr *)&to, sizeof(to)), 10);
+    struct iovec small[2] = {{p1, 3}, {p2, 2}};
+    m = (struct msghdr){.msg_iov = small, .msg_iovlen = 2, .msg_control = ctl.b,
+                        .msg_controllen = CMSG_LEN(sizeof(struct in_pktinfo)) - 1};
+    cr_assert_eq(lyra_recvmsg(s, b, &m, 0), 5);
+    cr_assert_eq(memcmp(p1, "012", 3), 0);
+    cr_assert_eq(memcmp(p2, "34", 2), 0);
+    cr_assert_eq(m.msg_flags, MSG_TRUNC | MSG_CTRUNC);
+    cr_assert_eq(m.msg_controllen, 0);
+    m = (struct msghdr){.msg_iov = small, .msg_iovlen = 2};
+    cr_assert_eq(lyra_recvmsg(s, b, &m, MSG_TRUNC), 10, "MSG_TRUNC: the real length");
+    cr_assert_eq(m.msg_flags, MSG_TRUNC | MSG_CTRUNC, "no control buffer at all");
+
+    /* IP_PKTINFO off: no control message */
+    int zero = 0;
+    cr_assert_eq(lyra_setsockopt(s, b, IPPROTO_IP, IP_PKTINFO, &zero, sizeof(zero)), 0);
+    cr_assert_eq(lyra_sendto(s, a, "xy", 2, 0, (struct sockaddr *)&to, sizeof(to)), 2);
+    m = (struct msghdr){.msg_iov = iov, .msg_iovlen = 3, .msg_control = ctl.b,
+                        .msg_controllen = sizeof(ctl.b)};
+    cr_assert_eq(lyra_recvmsg(s, b, &m, 0), 2);
+    cr_assert_eq(m.msg_controllen, 0);
+    cr_assert_eq(m.msg_flags, 0);
+    cr_assert_null(CMSG_FIRSTHDR(&m));
+    errno = 0;
+    cr_assert_eq(lyra_recvmsg(s, b, NULL, 0), -1);
+    cr_assert_eq(errno, EFAULT);
+    lyra_stack_destroy(s);
+}
+
 Test(socket, receive_timeout_ends_a_blocking_recv_with_eagain)
 {
     struct lyra_stack *s = new_stack();

@@ -21,6 +21,9 @@
 #include "udp_vectors.h"
 #include "udp_wire.h"
 
+/* One receive buffer as the l4 recv's iovec. */
+#define IOV1(b, l) (&(struct lyra_iov){(b), (l)})
+
 extern const struct lyra_component lyra_component_udp;
 extern const struct lyra_component lyra_component_skb_copy;
 
@@ -173,7 +176,7 @@ static void expect(struct fx *f, int h, const char *text, uint32_t src, uint16_t
 {
     char buf[2048];
     struct lyra_sockaddr4 from = {0};
-    long n = f->l4->recv(f->u, h, buf, sizeof(buf), &from, 0);
+    long n = f->l4->recv(f->u, h, IOV1(buf, sizeof(buf)), 1, &from, NULL, 0);
     cr_assert_eq(n, (long)strlen(text), "endpoint %d: recv %ld, want \"%s\"", h, n, text);
     cr_assert_eq(memcmp(buf, text, (size_t)n), 0, "endpoint %d: wrong data", h);
     cr_assert_eq(from.addr, src);
@@ -183,7 +186,7 @@ static void expect(struct fx *f, int h, const char *text, uint32_t src, uint16_t
 static void expect_none(struct fx *f, int h)
 {
     char buf[16];
-    cr_assert_eq(f->l4->recv(f->u, h, buf, sizeof(buf), NULL, 0), -EAGAIN,
+    cr_assert_eq(f->l4->recv(f->u, h, IOV1(buf, sizeof(buf)), 1, NULL, NULL, 0), -EAGAIN,
                  "endpoint %d has a datagram", h);
 }
 
@@ -230,7 +233,7 @@ Test(udp, receives_linux_capture)
     expect(&f, e7, "Lyra!", LINUX_IP, 40000);
     uint8_t big[1000];
     struct lyra_sockaddr4 from;
-    cr_assert_eq(f.l4->recv(f.u, e9, big, sizeof(big), &from, 0), 1000);
+    cr_assert_eq(f.l4->recv(f.u, e9, IOV1(big, sizeof(big)), 1, &from, NULL, 0), 1000);
     for (unsigned i = 0; i < sizeof(big); i++)
         cr_assert_eq(big[i], i % 251);
     expect(&f, e9, "bcast", LINUX_IP, 40001);
@@ -317,7 +320,7 @@ Test(udp, padding_trimmed)
     cr_assert_eq(rx_raw(&f, LINUX_IP, STACK_IP, b, sizeof(b), 0), 0);
     char buf[64];
     struct lyra_sockaddr4 from;
-    cr_assert_eq(f.l4->recv(f.u, h, buf, sizeof(buf), &from, LYRA_MSG_TRUNC), 5);
+    cr_assert_eq(f.l4->recv(f.u, h, IOV1(buf, sizeof(buf)), 1, &from, NULL, LYRA_MSG_TRUNC), 5);
     cr_assert_eq(memcmp(buf, "Lyra!", 5), 0);
     cr_assert_eq(st(&f, "rx_bad_csum"), 0);
     fx_down(&f);
@@ -499,17 +502,21 @@ Test(udp, truncation_peek_and_trunc)
     rx(&f, LINUX_IP, 1001, STACK_IP, 9, "next", 0);
     char b[16] = {0};
     struct lyra_sockaddr4 from;
-    cr_assert_eq(f.l4->recv(f.u, h, b, 4, &from, LYRA_MSG_PEEK), 4);
+    cr_assert_eq(f.l4->recv(f.u, h, IOV1(b, 4), 1, &from, NULL, LYRA_MSG_PEEK), 4);
     cr_assert_eq(memcmp(b, "0123", 4), 0);
     cr_assert_eq(from.port, 1000);
-    cr_assert_eq(f.l4->recv(f.u, h, b, 4, &from, LYRA_MSG_PEEK | LYRA_MSG_TRUNC), 10);
-    cr_assert_eq(f.l4->recv(f.u, h, b, sizeof(b), NULL, LYRA_MSG_PEEK), 10, "still queued");
+    cr_assert_eq(f.l4->recv(f.u, h, IOV1(b, 4), 1, &from, NULL, LYRA_MSG_PEEK | LYRA_MSG_TRUNC),
+                 10);
+    cr_assert_eq(f.l4->recv(f.u, h, IOV1(b, sizeof(b)), 1, NULL, NULL, LYRA_MSG_PEEK),
+                 10, "still queued");
     memset(b, 0, sizeof(b));
-    cr_assert_eq(f.l4->recv(f.u, h, b, 4, NULL, LYRA_MSG_TRUNC), 10, "TRUNC: the real length");
+    cr_assert_eq(f.l4->recv(f.u, h, IOV1(b, 4), 1, NULL, NULL, LYRA_MSG_TRUNC),
+                 10, "TRUNC: the real length");
     cr_assert_eq(memcmp(b, "0123", 4), 0);
     cr_assert_eq(b[4], 0, "only 4 bytes copied");
     /* the rest of the datagram went: next is the next one */
-    cr_assert_eq(f.l4->recv(f.u, h, b, 2, &from, 0), 2, "truncated without TRUNC: copied");
+    cr_assert_eq(f.l4->recv(f.u, h, IOV1(b, 2), 1, &from, NULL, 0),
+                 2, "truncated without TRUNC: copied");
     cr_assert_eq(memcmp(b, "ne", 2), 0);
     cr_assert_eq(from.port, 1001);
     expect_none(&f, h);
@@ -527,7 +534,7 @@ Test(udp, close_frees_queued)
     f.l4->close(f.u, h);
     cr_assert_eq(skb_in_use(&f), 0);
     cr_assert_eq(st(&f, "endpoints"), 0);
-    cr_assert_eq(f.l4->recv(f.u, h, NULL, 0, NULL, 0), -EBADF);
+    cr_assert_eq(f.l4->recv(f.u, h, IOV1(NULL, 0), 1, NULL, NULL, 0), -EBADF);
     /* the port is free again */
     int g = ep_bound(&f, 0, 9);
     rx(&f, LINUX_IP, 1000, STACK_IP, 9, "new", 0);
@@ -948,7 +955,7 @@ Test(udp, icmp_error_to_connected_only)
     rx(&f, LINUX_IP, 9, STACK_IP, 5000, "data", 0);
     icmp_about(&f, 3, 3, 5000, LINUX_IP, 9);
     char b[8];
-    cr_assert_eq(f.l4->recv(f.u, c, b, sizeof(b), NULL, 0), -ECONNREFUSED);
+    cr_assert_eq(f.l4->recv(f.u, c, IOV1(b, sizeof(b)), 1, NULL, NULL, 0), -ECONNREFUSED);
     expect(&f, c, "data", LINUX_IP, 9);
     /* SO_ERROR reads and clears; other codes and types */
     int v;
@@ -1023,7 +1030,8 @@ Test(udp, poll_and_shutdown)
     cr_assert_eq(f.l4->poll(f.u, h), LYRA_POLL_IN | LYRA_POLL_HUP);
     expect(&f, h, "x", LINUX_IP, 7);
     char b[4];
-    cr_assert_eq(f.l4->recv(f.u, h, b, sizeof(b), NULL, 0), 0, "read side shut: end");
+    cr_assert_eq(f.l4->recv(f.u, h, IOV1(b, sizeof(b)), 1, NULL, NULL, 0),
+                 0, "read side shut: end");
     fx_down(&f);
 }
 
@@ -1068,5 +1076,67 @@ Test(udp, two_instances_independent)
     cr_assert_eq(fake_l3_out_count(g.fl), 1);
     cr_assert_eq(out(&g, 0)->src, LINUX_IP);
     fx_stop_udp(&g);
+    fx_down(&f);
+}
+
+/* ----- where a datagram was sent (RFC 1122 4.1.3.5, IP_PKTINFO) ------------ */
+
+/* recv's `to`: the datagram's IP destination (ours, the limited or the
+ * directed broadcast), our address it came in on, and the local port. */
+Test(udp, recv_tells_destination)
+{
+    struct fx f;
+    fx_up(&f, NULL);
+    int h = ep_bound(&f, 0, 9);
+    rx(&f, LINUX_IP, 40000, STACK_IP, 9, "uni", 0);
+    rx(&f, LINUX_IP, 40000, 0xffffffffu, 9, "lim", LYRA_L3_F_BCAST);
+    rx(&f, LINUX_IP, 40000, SUBNET_BCAST, 9, "dir", LYRA_L3_F_BCAST);
+    const uint32_t want[3] = {STACK_IP, 0xffffffffu, SUBNET_BCAST};
+    for (int i = 0; i < 3; i++) {
+        char b[8];
+        struct lyra_sockaddr4 from = {0};
+        struct lyra_l4_dst to = {0, 0, 0};
+        cr_assert_eq(f.l4->recv(f.u, h, IOV1(b, sizeof(b)), 1, &from, &to, LYRA_MSG_PEEK), 3);
+        cr_assert_eq(to.addr, want[i], "datagram %d: to %08x", i, to.addr);
+        cr_assert_eq(to.local, STACK_IP, "datagram %d: arrived on %08x", i, to.local);
+        cr_assert_eq(to.port, 9);
+        struct lyra_l4_dst again = {0, 0, 0};
+        cr_assert_eq(f.l4->recv(f.u, h, IOV1(b, sizeof(b)), 1, NULL, &again, 0), 3);
+        cr_assert_eq(again.addr, want[i], "PEEK left the datagram as it was");
+        cr_assert_eq(from.addr, LINUX_IP);
+    }
+    fx_down(&f);
+}
+
+/* A datagram fills the pieces in order; what does not fit is cut (and
+ * discarded), TRUNC still tells its real length; empty pieces are skipped
+ * and a piece nothing goes to may have no base. */
+Test(udp, recv_scatters_over_iovecs)
+{
+    struct fx f;
+    fx_up(&f, NULL);
+    int h = ep_bound(&f, 0, 9);
+    rx(&f, LINUX_IP, 40000, STACK_IP, 9, "abcdefghij", 0);
+    rx(&f, LINUX_IP, 40000, STACK_IP, 9, "0123456789", 0);
+    rx(&f, LINUX_IP, 40000, STACK_IP, 9, "xy", 0);
+    char a[3], b[4], c[5];
+    memset(c, '.', sizeof(c));
+    struct lyra_iov v[4] = {{a, 3}, {NULL, 0}, {b, 4}, {c, 5}};
+    cr_assert_eq(f.l4->recv(f.u, h, v, 4, NULL, NULL, 0), 10);
+    cr_assert_eq(memcmp(a, "abc", 3), 0);
+    cr_assert_eq(memcmp(b, "defg", 4), 0);
+    cr_assert_eq(memcmp(c, "hij..", 5), 0, "the third piece only as far as the datagram");
+    struct lyra_iov w[3] = {{a, 3}, {b, 4}, {c, 2}};
+    cr_assert_eq(f.l4->recv(f.u, h, w, 3, NULL, NULL, LYRA_MSG_TRUNC), 10, "the real length");
+    cr_assert_eq(memcmp(a, "012", 3), 0);
+    cr_assert_eq(memcmp(b, "3456", 4), 0);
+    cr_assert_eq(memcmp(c, "78", 2), 0);
+    struct lyra_iov x[2] = {{a, 2}, {NULL, 5}};
+    cr_assert_eq(f.l4->recv(f.u, h, x, 2, NULL, NULL, LYRA_MSG_PEEK), 2,
+                 "the piece without a base is not reached");
+    struct lyra_iov y[2] = {{a, 1}, {NULL, 5}};
+    cr_assert_eq(f.l4->recv(f.u, h, y, 2, NULL, NULL, 0), -EFAULT);
+    cr_assert_eq(f.l4->recv(f.u, h, w, 3, NULL, NULL, 0), 2, "EFAULT left the datagram queued");
+    expect_none(&f, h);
     fx_down(&f);
 }
