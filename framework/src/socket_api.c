@@ -8,7 +8,6 @@
 #include <limits.h>
 #include <netinet/tcp.h>
 #include <poll.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
 #include <sys/time.h>
@@ -350,13 +349,12 @@ ssize_t lyra_recvmsg(struct lyra_stack *s, int fd, struct msghdr *msg, int flags
 {
     if (!msg || (!msg->msg_iov && msg->msg_iovlen))
         return fail(-EFAULT);
-    if (msg->msg_iovlen > IOV_MAX)
+    /* struct iovec to struct lyra_iov on the caller's stack: no allocation
+     * on the data path, so the pieces are bounded (LYRA_RECVMSG_IOV_MAX) */
+    if (msg->msg_iovlen > LYRA_RECVMSG_IOV_MAX)
         return fail(-EMSGSIZE);
-    /* struct iovec to struct lyra_iov: on the stack for a few pieces */
-    struct lyra_iov few[8], *iov = few;
+    struct lyra_iov iov[LYRA_RECVMSG_IOV_MAX];
     unsigned n = (unsigned)msg->msg_iovlen;
-    if (n > 8 && !(iov = malloc(n * sizeof(*iov))))
-        return fail(-ENOMEM);
     size_t room = 0;
     for (unsigned i = 0; i < n; i++) {
         iov[i].base = msg->msg_iov[i].iov_base;
@@ -365,11 +363,8 @@ ssize_t lyra_recvmsg(struct lyra_stack *s, int fd, struct msghdr *msg, int flags
     }
     void *x;
     const struct lyra_socket_ops *o = enter(s, &x);
-    if (!o) {
-        if (iov != few)
-            free(iov);
+    if (!o)
         return -1;
-    }
     int64_t type = 0, pktinfo = 0;
     o->getopt(x, fd, LYRA_FD_TYPE, &type);
     o->getopt(x, fd, LYRA_FD_PKTINFO, &pktinfo);
@@ -384,8 +379,6 @@ ssize_t lyra_recvmsg(struct lyra_stack *s, int fd, struct msghdr *msg, int flags
                      .dst = dgram && pktinfo ? &dst : NULL};
     long r = run_call(s, o, x, &c, LYRA_FD_RCVTIMEO);
     leave(s, r >= 0);
-    if (iov != few)
-        free(iov);
     if (r < 0)
         return fail(r);
     msg->msg_flags = 0;

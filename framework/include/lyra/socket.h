@@ -48,7 +48,9 @@ ssize_t lyra_recvfrom(struct lyra_stack *s, int fd, void *buf, size_t len, int f
  * ipi_ifindex 1, ipi_spec_dst our address it arrived on, ipi_addr its IP
  * destination, RFC 1122 4.1.3.5); otherwise msg_controllen is set to 0.
  * A control buffer smaller than CMSG_LEN(sizeof(struct in_pktinfo)) gets
- * MSG_CTRUNC and no message. */
+ * MSG_CTRUNC and no message. At most LYRA_RECVMSG_IOV_MAX pieces
+ * (EMSGSIZE beyond): they are converted on the caller's stack. */
+#define LYRA_RECVMSG_IOV_MAX 64
 ssize_t lyra_recvmsg(struct lyra_stack *s, int fd, struct msghdr *msg, int flags);
 int lyra_shutdown(struct lyra_stack *s, int fd, int how);
 int lyra_getsockname(struct lyra_stack *s, int fd, struct sockaddr *addr, socklen_t *len);

@@ -487,3 +487,26 @@ Test(socket, an_accounted_transport_binding_keeps_its_type_and_counts_bytes)
     cr_assert_eq(seen.recv_bytes, 5, "bytes returned, not the 64 offered");
     lyra_stack_destroy(s);
 }
+
+Test(socket, recvmsg_pieces_are_bounded)
+{
+    struct lyra_stack *s = new_stack();
+    int b = bound(s, 2000);
+    static struct iovec iov[LYRA_RECVMSG_IOV_MAX + 1];
+    static char space[LYRA_RECVMSG_IOV_MAX + 1];
+    for (int i = 0; i <= LYRA_RECVMSG_IOV_MAX; i++) {
+        iov[i].iov_base = &space[i];
+        iov[i].iov_len = 1;
+    }
+    struct msghdr m;
+    memset(&m, 0, sizeof(m));
+    m.msg_iov = iov;
+    m.msg_iovlen = LYRA_RECVMSG_IOV_MAX + 1;
+    errno = 0;
+    cr_assert_eq(lyra_recvmsg(s, b, &m, MSG_DONTWAIT), -1);
+    cr_assert_eq(errno, EMSGSIZE);
+    m.msg_iovlen = LYRA_RECVMSG_IOV_MAX;
+    cr_assert_eq(lyra_recvmsg(s, b, &m, MSG_DONTWAIT), -1);
+    cr_assert_eq(errno, EAGAIN, "within the bound the call goes through");
+    lyra_stack_destroy(s);
+}
