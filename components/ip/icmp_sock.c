@@ -325,20 +325,8 @@ static int s_setopt(void *self, int h, int opt, int val)
     struct icmp_ep *e = ep_get(self, h);
     if (!e)
         return -EBADF;
-    switch (opt) {
-    case LYRA_IP_TTL: /* -1: back to the default, as Linux */
-        if (val != -1 && (val < 1 || val > 255))
-            return -EINVAL;
-        e->ttl = val == -1 ? 0 : (uint8_t)val;
-        return 0;
-    case LYRA_IP_TOS:
-        if (val < 0 || val > 255)
-            return -EINVAL;
-        e->tos = (uint8_t)val;
-        return 0;
-    default: /* SO_ERROR is read-only */
-        return -ENOPROTOOPT;
-    }
+    int r = lyra_l4_ip_setopt(opt, val, &e->ttl, &e->tos);
+    return r <= 0 ? r : -ENOPROTOOPT; /* SO_ERROR is read-only */
 }
 
 static int s_getopt(void *self, int h, int opt, int *val)

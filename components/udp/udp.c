@@ -659,6 +659,9 @@ static int op_setopt(void *self, int h, int opt, int val)
     struct udp_ep *e = ep_get(u, h);
     if (!e)
         return -EBADF;
+    int r = lyra_l4_ip_setopt(opt, val, &e->ttl, &e->tos);
+    if (r <= 0)
+        return r;
     switch (opt) {
     case LYRA_SO_BROADCAST:
         e->bcast_ok = val != 0;
@@ -670,17 +673,6 @@ static int op_setopt(void *self, int h, int opt, int val)
         if (val <= 0)
             return -EINVAL;
         e->rcvbuf = (uint32_t)val; /* taken as given (Linux doubles it) */
-        return 0;
-    case LYRA_IP_TTL:
-        /* -1 (Linux) or 0: ip's default; RFC 1122 3.2.1.7 forbids TTL 0 */
-        if (val < -1 || val > 255)
-            return -EINVAL;
-        e->ttl = val < 0 ? 0 : (uint8_t)val;
-        return 0;
-    case LYRA_IP_TOS:
-        if (val < 0 || val > 255)
-            return -EINVAL;
-        e->tos = (uint8_t)val;
         return 0;
     default:
         return -ENOPROTOOPT;

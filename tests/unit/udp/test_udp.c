@@ -997,6 +997,7 @@ Test(udp, options)
     cr_assert_eq(f.l4->send(f.u, h, "x", 1, &to, 0), 1);
     cr_assert_eq(out(&f, 1)->ttl, 0);
     cr_assert_eq(setopt(&f, h, LYRA_IP_TTL, 256), -EINVAL);
+    cr_assert_eq(setopt(&f, h, LYRA_IP_TTL, 0), -EINVAL, "RFC 1122 3.2.1.7: never TTL 0");
     cr_assert_eq(setopt(&f, h, LYRA_IP_TOS, -2), -EINVAL);
     cr_assert_eq(setopt(&f, h, LYRA_SO_RCVBUF, 0), -EINVAL);
     cr_assert_eq(setopt(&f, h, LYRA_SO_BROADCAST, 5), 0);
