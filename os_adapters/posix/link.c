@@ -24,6 +24,21 @@ static void link_log(struct os_posix *os, int level, const char *fmt, ...)
     va_end(ap);
 }
 
+/* Which link, why, and what to do: the caller only sees an errno
+ * ("start failed: Device or resource busy"). The TAP backend says its own. */
+static void wire_open_failed(struct os_posix *os, const char *name, int r)
+{
+    if (r == -EBUSY)
+        link_log(os, LYRA_LOG_ERROR,
+                 "link wire:%s: wire:%s already has two ends (another process or stack); "
+                 "use dev.link=wire:OTHERNAME",
+                 name, name);
+    else if (r == -ENAMETOOLONG)
+        link_log(os, LYRA_LOG_ERROR, "link wire:%s: name too long; pick a shorter one", name);
+    else
+        link_log(os, LYRA_LOG_ERROR, "link wire:%s: cannot open: %s", name, strerror(-r));
+}
+
 int os_link_open(void *self, const char *spec, const struct lyra_link_params *p,
                  struct lyra_link **out)
 {
@@ -49,8 +64,16 @@ int os_link_open(void *self, const char *spec, const struct lyra_link_params *p,
         link_log(os, LYRA_LOG_ERROR, "link %s: expected wire:NAME or tap:IFNAME", spec);
         return -EINVAL;
     }
-    if (!*arg || strlen(spec) >= sizeof(((struct lyra_link *)0)->spec))
+    if (!*arg) {
+        link_log(os, LYRA_LOG_ERROR, "link %s: no name after '%s' (e.g. %sNAME)", spec,
+                 wire ? "wire:" : "tap:", wire ? "wire:" : "tap:");
         return -EINVAL;
+    }
+    if (strlen(spec) >= sizeof(((struct lyra_link *)0)->spec)) {
+        link_log(os, LYRA_LOG_ERROR, "link %s: longer than %zu characters; pick a shorter name",
+                 spec, sizeof(((struct lyra_link *)0)->spec) - 1);
+        return -EINVAL;
+    }
 
     struct lyra_link *l = calloc(1, sizeof(*l));
     if (!l)
@@ -71,8 +94,11 @@ int os_link_open(void *self, const char *spec, const struct lyra_link_params *p,
             link_log(os, LYRA_LOG_ERROR, "link %s: cannot write pcap %s: %s", spec, p->pcap,
                      strerror(-r));
     }
-    if (!r)
+    if (!r) {
         r = wire ? link_wire_open(l, arg) : link_tap_open(l, arg);
+        if (r && wire)
+            wire_open_failed(os, arg, r);
+    }
     if (r) {
         pcap_writer_close(l->pcap);
         link_impair_fini(l);

@@ -77,13 +77,28 @@ static const struct link_backend tap_backend = {
 
 int link_tap_open(struct lyra_link *l, const char *ifname)
 {
-    if (strlen(ifname) >= IFNAMSIZ)
+    if (strlen(ifname) >= IFNAMSIZ) {
+        tap_log(l->os, LYRA_LOG_ERROR,
+                "link tap:%s: interface names have at most %d characters; pick a shorter one",
+                ifname, IFNAMSIZ - 1);
         return -ENAMETOOLONG;
+    }
     int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) {
         int r = -errno;
-        tap_log(l->os, LYRA_LOG_ERROR, "link tap:%s: cannot open /dev/net/tun: %s", ifname,
-                strerror(-r));
+        if (r == -ENOENT || r == -ENODEV)
+            tap_log(l->os, LYRA_LOG_ERROR,
+                    "link tap:%s: /dev/net/tun is missing: %s (load the tun module: "
+                    "modprobe tun; in a container, pass --device /dev/net/tun)",
+                    ifname, strerror(-r));
+        else if (r == -EACCES || r == -EPERM)
+            tap_log(l->os, LYRA_LOG_ERROR,
+                    "link tap:%s: no permission to open /dev/net/tun: %s (run as root or give "
+                    "this user access to /dev/net/tun)",
+                    ifname, strerror(-r));
+        else
+            tap_log(l->os, LYRA_LOG_ERROR, "link tap:%s: cannot open /dev/net/tun: %s", ifname,
+                    strerror(-r));
         return r;
     }
     struct ifreq ifr;
@@ -99,6 +114,16 @@ int link_tap_open(struct lyra_link *l, const char *ifname)
                     "this user does not own needs CAP_NET_ADMIN (run as root, or create it "
                     "first: ip tuntap add dev %s mode tap user $USER)",
                     ifname, ifname);
+        else if (r == -EBUSY)
+            tap_log(l->os, LYRA_LOG_ERROR,
+                    "link tap:%s: the TAP is already open in another process (or is not a "
+                    "TAP: a TUN of that name); stop that process or use dev.link=tap:OTHERNAME",
+                    ifname);
+        else if (r == -EINVAL)
+            tap_log(l->os, LYRA_LOG_ERROR,
+                    "link tap:%s: the kernel refused the name or mode (%s); an interface of "
+                    "that name that is not a TAP exists? use dev.link=tap:OTHERNAME",
+                    ifname, strerror(-r));
         else
             tap_log(l->os, LYRA_LOG_ERROR, "link tap:%s: TUNSETIFF failed: %s", ifname,
                     strerror(-r));

@@ -736,3 +736,53 @@ Test(links, fake_os_pairs_instances_by_name)
     lt_destroy(a);
     lt_destroy(b);
 }
+
+/* Issue 9.4: a link that cannot be opened says which link, why and what to
+ * do; the caller sees only an errno. stderr is captured in a temp file. */
+static char *open_err(struct os *o, const char *spec, int want)
+{
+    char path[] = "/tmp/lt-linkerr-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    unlink(path);
+    fflush(stderr);
+    int saved = dup(2);
+    cr_assert_geq(saved, 0);
+    cr_assert_eq(dup2(fd, 2), 2);
+    struct lyra_link *l = NULL;
+    int r = o->ops->link_open(o->self, spec, NULL, &l);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    cr_assert_eq(r, want, "%s: %d, want %d", spec, r, want);
+    cr_assert_null(l);
+    static char buf[2048];
+    ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+    close(fd);
+    buf[n > 0 ? n : 0] = 0;
+    return buf;
+}
+
+Test(links, a_link_that_cannot_open_says_which_why_and_what_to_do)
+{
+    struct os a = os_up(NULL), b = os_up(NULL), c = os_up(NULL);
+    const char *n = wname("why");
+    struct lyra_link *la = lopen(&a, n, NULL), *lb = lopen(&b, n, NULL);
+    char want[256];
+    snprintf(want, sizeof(want), "link %s: %s already has two ends (another process or stack); "
+             "use dev.link=wire:OTHERNAME", n, n);
+    char *e = open_err(&c, n, -EBUSY);
+    cr_assert(strstr(e, want), "got: %s", e);
+    e = open_err(&c, "cable:x", -EINVAL);
+    cr_assert(strstr(e, "link cable:x: expected wire:NAME or tap:IFNAME"), "got: %s", e);
+    e = open_err(&c, "wire:", -EINVAL);
+    cr_assert(strstr(e, "link wire:: no name after 'wire:'"), "got: %s", e);
+    e = open_err(&c, "tap:abcdefghijklmnopqrstuvwxyz", -ENAMETOOLONG);
+    cr_assert(strstr(e, "link tap:abcdefghijklmnopqrstuvwxyz: interface names have at most 15"),
+              "got: %s", e);
+    a.ops->link_close(a.self, la);
+    b.ops->link_close(b.self, lb);
+    os_down(&a);
+    os_down(&b);
+    os_down(&c);
+}
