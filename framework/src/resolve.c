@@ -137,9 +137,16 @@ static void bind_one(struct lyra_graph *g, unsigned user, unsigned slot, const c
             o += (size_t)snprintf(have + o, sizeof(have) - o, "%s%s %u.%u", o ? ", " : "",
                                   p->c->provides[k].iface, p->c->provides[k].major,
                                   p->c->provides[k].minor);
-        lyra_diag_add(d, LYRA_E_IFACE, line, "%s%s.%s needs interface %s %u.%u, but %s (%s) provides %s",
-                      via, u->name, s->name, s->iface, s->major, s->minor, p->name, p->c->name,
-                      o ? have : "nothing");
+        if (dot) /* name the selector that is wrong */
+            lyra_diag_add(d, LYRA_E_IFACE, line,
+                          "%s%s.%s = %s: %s (%s) has no interface '%s'; it provides %s", via,
+                          u->name, s->name, tok, p->name, p->c->name, dot + 1,
+                          o ? have : "nothing");
+        else
+            lyra_diag_add(d, LYRA_E_IFACE, line,
+                          "%s%s.%s needs interface %s %u.%u, but %s (%s) provides %s", via,
+                          u->name, s->name, s->iface, s->major, s->minor, p->name, p->c->name,
+                          o ? have : "nothing");
         return;
     }
     const struct lyra_provide *pr = &p->c->provides[found];

@@ -165,6 +165,16 @@ Test(manifest, interface_mismatch)
     done(&r);
 }
 
+/* issue 9.1: a wrong selector is named, with what the instance provides */
+Test(manifest, wrong_interface_selector_names_it)
+{
+    struct run r;
+    check(&r, "[src]\ncomponent = toy_src\n[sink]\ncomponent = toy_sink\nlower = src.l5\n");
+    expect_one(&r, LYRA_E_IFACE, 5,
+               "sink.lower = src.l5: src (toy_src) has no interface 'l5'; it provides pkt 1.2");
+    done(&r);
+}
+
 Test(manifest, version_mismatch_major)
 {
     struct run r;
