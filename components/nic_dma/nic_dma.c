@@ -471,6 +471,25 @@ static int nd_attach(void *self, const void *events, void *user)
 
 enum { P_RX_RING, P_TX_RING, P_CSUM_TX, P_CSUM_RX, P_PAGE_CONTIG, P_RX_BUDGET, P__COUNT };
 
+/* Rules the parameter table cannot say (check hook, ABI 0.1). */
+static int nic_dma_check(const struct lyra_value *p, struct lyra_diag *d)
+{
+    int bad = 0;
+    if (p[P_RX_RING].u.i % 8) {
+        lyra_diag_add(d, LYRA_E_RANGE, P_RX_RING + 1,
+                      "%lld is not a multiple of 8 (RDLEN must be a multiple of 128 bytes)",
+                      (long long)p[P_RX_RING].u.i);
+        bad++;
+    }
+    if (p[P_TX_RING].u.i % 8) {
+        lyra_diag_add(d, LYRA_E_RANGE, P_TX_RING + 1,
+                      "%lld is not a multiple of 8 (TDLEN must be a multiple of 128 bytes)",
+                      (long long)p[P_TX_RING].u.i);
+        bad++;
+    }
+    return bad;
+}
+
 static int nic_dma_create(void *self, const struct lyra_value *p, struct lyra_diag *d)
 {
     struct nic_dma *n = self;
@@ -682,4 +701,5 @@ LYRA_EXPORT const struct lyra_component lyra_component_nic_dma = {
     .destroy = nic_dma_destroy,
     .poll = nic_dma_poll,
     .stats = nic_dma_stats,
+    .check = nic_dma_check,
 };

@@ -752,6 +752,17 @@ static const struct lyra_param udp_params[P__COUNT] = {
                     "highest ephemeral port, at least port_min"},
 };
 
+/* Rules between parameters (check hook, ABI 0.1): run before anything starts. */
+static int udp_check(const struct lyra_value *p, struct lyra_diag *d)
+{
+    if (p[P_PORT_MIN].u.i > p[P_PORT_MAX].u.i) {
+        lyra_diag_add(d, LYRA_E_RANGE, P_PORT_MIN + 1, "%lld exceeds port_max (%lld)",
+                      (long long)p[P_PORT_MIN].u.i, (long long)p[P_PORT_MAX].u.i);
+        return 1;
+    }
+    return 0;
+}
+
 static int udp_create(void *self, const struct lyra_value *p, struct lyra_diag *d)
 {
     struct udp *u = self;
@@ -933,4 +944,5 @@ LYRA_EXPORT const struct lyra_component lyra_component_udp = {
     .destroy = udp_destroy,
     .poll = NULL,
     .stats = udp_stats,
+    .check = udp_check,
 };

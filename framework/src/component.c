@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "lyra/component.h"
+#include "lyra/diag.h"
 
 const struct lyra_slot *lyra_component_slot(const struct lyra_component *c, const char *name,
                                             unsigned *index)
@@ -49,4 +50,31 @@ int lyra_ops_check(const void *table, const char *iface, uint16_t major, uint16_
         return -EPROTO;
     }
     return 0;
+}
+
+/* Runs c's check hook (ABI 0.1) and copies its errors to d as "INST.PARAM:
+ * msg" at the line of the parameter at fault (lines[k], 0 when the value is
+ * the default) or at inst_line. Returns the number of errors. */
+unsigned lyra_component_run_check(const struct lyra_component *c, const char *inst,
+                                  const struct lyra_value *v, const unsigned *lines,
+                                  unsigned inst_line, struct lyra_diag *d)
+{
+    int (*check)(const struct lyra_value *, struct lyra_diag *) = LYRA_COMPONENT_CHECK(c);
+    if (!check)
+        return 0;
+    struct lyra_diag cd;
+    lyra_diag_init(&cd, NULL);
+    check(v, &cd);
+    for (unsigned e = 0; e < cd.n; e++) {
+        unsigned k = cd.v[e].line;
+        unsigned line = k && k <= c->n_params && lines && lines[k - 1] ? lines[k - 1] : inst_line;
+        if (k && k <= c->n_params)
+            lyra_diag_add(d, LYRA_E_RANGE, line, "%s.%s: %s", inst, c->params[k - 1].name,
+                          cd.v[e].msg);
+        else
+            lyra_diag_add(d, LYRA_E_RANGE, line, "%s: %s", inst, cd.v[e].msg);
+    }
+    unsigned n = cd.n + cd.dropped;
+    lyra_diag_free(&cd);
+    return n;
 }

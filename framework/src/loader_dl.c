@@ -113,7 +113,7 @@ static int open_so(struct lyra_loader *l, const char *name, const char *path,
         dlclose(h);
         return -ENOEXEC;
     }
-    if (c->abi_major != LYRA_ABI_MAJOR || c->desc_size < sizeof(*c) || !c->name ||
+    if (c->abi_major != LYRA_ABI_MAJOR || c->desc_size < LYRA_DESC_SIZE_0_0 || !c->name ||
         strcmp(c->name, name)) {
         snprintf(msg, msglen, "%s: descriptor ABI %u.%u (size %u) or name does not match %u.%u",
                  path, c->abi_major, c->abi_minor, c->desc_size, LYRA_ABI_MAJOR, LYRA_ABI_MINOR);

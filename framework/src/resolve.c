@@ -343,6 +343,26 @@ unsigned lyra_graph_build(const struct lyra_manifest *m, lyra_resolve_fn resolve
         }
     }
 
+    /* Rules between parameters (the components' check hooks), once every
+     * value is known, so check reports what create would refuse. */
+    for (unsigned i = 0; i < g->n_inst; i++) {
+        struct lyra_g_inst *gi = &g->inst[i];
+        if (!gi->c || !gi->params)
+            continue;
+        unsigned n = gi->c->n_params;
+        struct lyra_value *v = calloc(n + 1, sizeof(*v));
+        unsigned *lines = calloc(n + 1, sizeof(*lines));
+        if (v && lines) {
+            for (unsigned k = 0; k < n; k++) {
+                v[k] = gi->params[k].v;
+                lines[k] = gi->params[k].line;
+            }
+            lyra_component_run_check(gi->c, gi->name, v, lines, gi->line, d);
+        }
+        free(v);
+        free(lines);
+    }
+
     /* Pass 3: bindings named in each section. */
     for (unsigned i = 0, ii = 0; i < m->n; i++) {
         const struct lyra_mf_section *s = &m->sec[i];

@@ -211,7 +211,7 @@ int lyra_stack_create(const struct lyra_plan *plan, const char *const *overrides
         struct inst_rt *in = &s->inst[i];
         in->c = c;
         in->name = pi->name;
-        if (c->abi_major != LYRA_ABI_MAJOR || c->desc_size < sizeof(struct lyra_component)) {
+        if (c->abi_major != LYRA_ABI_MAJOR || c->desc_size < LYRA_DESC_SIZE_0_0) {
             report(d, LYRA_E_LOAD, "component %s: descriptor ABI %s%s", c->name,
                    c->abi_major != LYRA_ABI_MAJOR ? "major differs" : "too small", "");
             r = -EPROTO;
@@ -236,6 +236,20 @@ int lyra_stack_create(const struct lyra_plan *plan, const char *const *overrides
     }
     if ((r = apply_overrides(s, overrides, d)))
         goto fail;
+    /* the check hooks again: overrides may break a rule between parameters */
+    unsigned bad = 0;
+    struct lyra_diag own;
+    lyra_diag_init(&own, NULL);
+    for (unsigned i = 0; i < s->n; i++)
+        bad += lyra_component_run_check(s->inst[i].c, s->inst[i].name, s->inst[i].v, NULL, 0,
+                                        d ? d : &own);
+    if (!d)
+        lyra_diag_print(&own, stderr);
+    lyra_diag_free(&own);
+    if (bad) {
+        r = -EINVAL;
+        goto fail;
+    }
     /* String values must outlive the plan and the caller's overrides. */
     for (unsigned i = 0; i < s->n; i++)
         for (unsigned k = 0; k < s->inst[i].c->n_params; k++) {

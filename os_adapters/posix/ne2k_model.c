@@ -660,6 +660,25 @@ enum {
     P_RATE, P_TX_DEFER, P_QUIRKS, P__COUNT
 };
 
+/* Rules the parameter table cannot say (check hook, ABI 0.1): the quirks
+ * enumeration and the link's syntax, so `lyranet check` refuses what create
+ * and the link's open would. */
+static int model_check(const struct lyra_value *p, struct lyra_diag *d)
+{
+    int bad = 0;
+    const char *q = p[P_QUIRKS].u.s;
+    if (q && strcmp(q, "qemu") && strcmp(q, "datasheet")) {
+        lyra_diag_add(d, LYRA_E_RANGE, P_QUIRKS + 1, "'%s' is neither qemu nor datasheet", q);
+        bad++;
+    }
+    const char *l = p[P_LINK].set ? p[P_LINK].u.s : NULL;
+    if (l && !((!strncmp(l, "wire:", 5) && l[5]) || (!strncmp(l, "tap:", 4) && l[4]))) {
+        lyra_diag_add(d, LYRA_E_RANGE, P_LINK + 1, "'%s': expected wire:NAME or tap:IFNAME", l);
+        bad++;
+    }
+    return bad;
+}
+
 static int model_create(void *self, const struct lyra_value *p, struct lyra_diag *d)
 {
     struct ne2k_model *m = self;
@@ -880,4 +899,5 @@ LYRA_EXPORT const struct lyra_component lyra_component_ne2k_model = {
     .destroy = model_destroy,
     .poll = model_poll,
     .stats = model_stats,
+    .check = model_check,
 };

@@ -21,7 +21,7 @@ extern "C" {
 
 /* Version of the descriptor layout itself (not of any interface). */
 #define LYRA_ABI_MAJOR 1
-#define LYRA_ABI_MINOR 0
+#define LYRA_ABI_MINOR 1 /* 1: check hook */
 
 /* Every ops or events table starts with this header, so a binder can check
  * what it is handed: same major, minor at least the one the user was built
@@ -117,7 +117,19 @@ struct lyra_component {
      * work and return how many were done (>0 means "call me again soon"). */
     int (*poll)(void *self, unsigned budget);
     void (*stats)(void *self, struct lyra_stats_sink *sink);
+    /* check (ABI 0.1, may be NULL): rules between parameters that the table
+     * cannot say (port_min <= port_max, a ring a multiple of 8). Called by
+     * `lyranet check` and again before create, with overrides applied; no
+     * state. Report each error with lyra_diag_add whose line is the 1-based
+     * index of the parameter at fault (0: the instance), so the framework
+     * can point at FILE:LINE; return the number of errors. */
+    int (*check)(const struct lyra_value *p, struct lyra_diag *d);
 };
+
+/* A descriptor built before ABI 0.1 ends before `check`. */
+#define LYRA_DESC_SIZE_0_0 offsetof(struct lyra_component, check)
+#define LYRA_COMPONENT_CHECK(c) \
+    ((c)->desc_size > LYRA_DESC_SIZE_0_0 ? (c)->check : NULL)
 
 #define LYRA_COMPONENT_HDR \
     .abi_major = LYRA_ABI_MAJOR, .abi_minor = LYRA_ABI_MINOR, \
@@ -154,6 +166,11 @@ static inline int lyra_slot_bind(const struct lyra_slot *s, void *self, unsigned
 const struct lyra_slot *lyra_component_slot(const struct lyra_component *c, const char *name,
                                             unsigned *index);
 int lyra_component_param(const struct lyra_component *c, const char *name);
+/* Runs c's check hook; its errors go to d at the manifest line of the
+ * parameter at fault (lines[k], 0: default) or inst_line. Returns how many. */
+unsigned lyra_component_run_check(const struct lyra_component *c, const char *inst,
+                                  const struct lyra_value *v, const unsigned *lines,
+                                  unsigned inst_line, struct lyra_diag *d);
 
 /* Checks an ops/events table against what a slot or user expects. Returns 0
  * or -EPROTO with a reason in `why`. */

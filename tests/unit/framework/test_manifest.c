@@ -175,6 +175,33 @@ Test(manifest, wrong_interface_selector_names_it)
     done(&r);
 }
 
+/* issue 9.1: check hooks run in `check`, every error at FILE:LINE at once */
+Test(manifest, check_hook_errors_point_at_the_parameter)
+{
+    struct run r;
+    check(&r, "[c]\ncomponent = toy_checked\ncount = 7\nlabel = bad\n");
+    for (unsigned i = 0; i < r.d.n; i++)
+        cr_log_info("diag %u: line %u: %s", i, r.d.v[i].line, r.d.v[i].msg);
+    cr_assert_eq(r.d.n, 2);
+    cr_assert_eq(r.d.v[0].cls, LYRA_E_RANGE);
+    cr_assert_eq(r.d.v[0].line, 3);
+    cr_assert_str_eq(r.d.v[0].msg, "c.count: 7 is odd");
+    cr_assert_eq(r.d.v[1].line, 1, "no parameter named: the instance's line");
+    cr_assert_str_eq(r.d.v[1].msg, "c: label and count disagree");
+    done(&r);
+    check(&r, "[c]\ncomponent = toy_checked\ncount = 8\n");
+    cr_assert_eq(r.d.n, 0);
+    done(&r);
+}
+
+Test(manifest, descriptor_without_check_hook_still_resolves)
+{
+    struct run r;
+    check(&r, "[c]\ncomponent = toy_old\ncount = 7\n");
+    cr_assert_eq(r.d.n, 0, "a 0.0 descriptor's check is not read");
+    done(&r);
+}
+
 Test(manifest, version_mismatch_major)
 {
     struct run r;

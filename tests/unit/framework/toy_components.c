@@ -1,4 +1,6 @@
+#include <string.h>
 #include "toy_components.h"
+#include "lyra/diag.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -98,6 +100,30 @@ TOY(toy_excl, excl_prov, 1, NULL, 0);
 TOY(toy_relay, src_prov, 1, relay_slots, 1);
 TOY(toy_other, other_prov, 1, NULL, 0);
 
+/* a check hook (ABI 0.1): count must be even, label not "bad" */
+static int toy_check(const struct lyra_value *p, struct lyra_diag *d)
+{
+    int bad = 0;
+    if (p[0].u.i % 2)
+        bad++, lyra_diag_add(d, LYRA_E_RANGE, 1, "%lld is odd", (long long)p[0].u.i);
+    if (!strcmp(p[1].u.s, "bad"))
+        bad++, lyra_diag_add(d, LYRA_E_RANGE, 0, "label and count disagree");
+    return bad;
+}
+
+const struct lyra_component toy_checked = {
+    LYRA_COMPONENT_HDR, .name = "toy_checked", .version = "1.0", .summary = "toy with check",
+    .provides = src_prov, .n_provides = 1, .params = params, .n_params = LYRA_COUNT(params),
+    .instance_size = sizeof(struct toy_state), .create = toy_create, .start = toy_start,
+    .stop = toy_stop, .stats = toy_stats, .check = toy_check};
+/* as built before ABI 0.1: the descriptor ends before `check` */
+const struct lyra_component toy_old = {
+    .abi_major = LYRA_ABI_MAJOR, .abi_minor = 0, .desc_size = LYRA_DESC_SIZE_0_0,
+    .name = "toy_old", .version = "1.0", .summary = "toy 0.0 descriptor",
+    .provides = src_prov, .n_provides = 1, .params = params, .n_params = LYRA_COUNT(params),
+    .instance_size = sizeof(struct toy_state), .create = toy_create, .start = toy_start,
+    .stop = toy_stop, .stats = toy_stats, .check = toy_check /* beyond desc_size: unread */};
+
 const struct lyra_component *const toy_all[] = {&toy_src, &toy_sink, &toy_sink_v2, &toy_sink_v13,
                                                 &toy_multi, &toy_excl, &toy_relay, &toy_other,
-                                                NULL};
+                                                &toy_checked, &toy_old, NULL};
