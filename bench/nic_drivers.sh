@@ -4,7 +4,7 @@
 # transmit and receive, 60- and 1514-byte frames. Each case runs at two
 # frame counts; the difference divided by the frame difference is the
 # per-frame cost (set-up and tear-down cancel). The cost is split by source
-# file (callgrind_annotate --inclusive=no): os_adapters/posix/*model* is the
+# file (callgrind_annotate --inclusive=no): models/ is the
 # device model's emulation, components/nic_* the driver, the rest (skb_copy,
 # fake_os, the lt harness, the benchmark loop, libc) is "other". Writes
 # bench/results/nic_drivers.md.
@@ -32,7 +32,7 @@ SPLIT_AWK='
 function cat_of(f) {
     if (index(f, src "/") != 1) return "ext"
     f = substr(f, length(src) + 2)
-    if (f ~ /^os_adapters\/posix\/[^\/]*model/) return "model"
+    if (f ~ /^models\//) return "model"
     if (f ~ /^components\/nic_/) return "driver"
     return "other"
 }
@@ -107,7 +107,7 @@ done
     echo "Frames are SIZE bytes without FCS, ethertype 0x88b5."
     echo
     echo "Split by source file of each instruction (callgrind_annotate --inclusive=no --tree=caller):"
-    echo "model = os_adapters/posix/*model*, driver = components/nic_*, other = the rest (skb_copy,"
+    echo "model = models/, driver = components/nic_*, other = the rest (skb_copy,"
     echo "fake_os, the lt harness, the benchmark loop, inline skb helpers from framework headers, libc)."
     echo "\"libc\" is the part of \"other\" spent in libc (memcpy/memset), whoever called it."
     echo

@@ -3,7 +3,8 @@
  * Offsets are relative to the board's I/O window. Registers 0x00-0x0F are
  * the DP8390's, paged by CR.PS1:PS0; 0x10 is the NE2000 remote-DMA data
  * port and 0x1F its reset port (a read resets the board). Names follow the
- * datasheet. Shared by the nic_pio driver and the posix ne2k_model. */
+ * datasheet. The nic_pio driver's own: the ne2k_model device model keeps a
+ * register map of its own (models/ne2k/ne2k_model_regs.h). */
 #ifndef NE2K_REGS_H
 #define NE2K_REGS_H
 

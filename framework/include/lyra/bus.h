@@ -1,6 +1,6 @@
 /* Interface `bus` 1.0: everything a NIC driver sees of its device.
  *
- * Provided by a device model on the host (ne2k_model, e1000_model: they own
+ * Provided by a device model on the host (models/: ne2k_model, e1000_model own
  * the link, the pcap capture and the MAC the card reports) and by the
  * bare-metal adapter over real (emulated) hardware. Drivers touch registers
  * only through this, so one driver source runs on both.

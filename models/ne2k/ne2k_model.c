@@ -16,7 +16,7 @@
 #include "lyra/component.h"
 #include "lyra/diag.h"
 #include "lyra/os.h"
-#include "ne2k_regs.h"
+#include "ne2k_model_regs.h"
 
 #define WHO "ne2k_model"
 #define FRAME_MAX 1514
