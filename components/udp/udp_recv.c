@@ -1,0 +1,72 @@
+/* udp recv: a queued datagram copied into the caller's pieces. */
+#include "udp_priv.h"
+
+/* Copies the first n bytes of skb into the pieces of iov in order;
+ * -EFAULT for a piece without a base that bytes would go to. */
+static int copy_iov(struct udp *u, struct lyra_skb *skb, uint32_t n, const struct lyra_iov *iov,
+                    unsigned cnt)
+{
+    uint32_t off = 0;
+    for (unsigned i = 0; i < cnt && off < n; i++) {
+        uint32_t k = n - off < iov[i].len ? n - off : (uint32_t)iov[i].len;
+        if (!k)
+            continue;
+        if (!iov[i].base || u->skb->copy_out(u->skb_self, skb, off, iov[i].base, k) != 0)
+            return -EFAULT;
+        off += k;
+    }
+    return 0;
+}
+
+/* Our address a datagram to dst arrived on: dst itself, or for a
+ * broadcast (or group) the source a reply through its route would use. */
+static uint32_t local_of(struct udp *u, uint32_t dst)
+{
+    struct lyra_l3_route rt;
+    memset(&rt, 0, sizeof(rt));
+    bool mcast = (dst >> 28) == 0xe;
+    if (u->l3->route(u->l3_self, dst, &rt) != 0)
+        return dst == IPV4_LIMITED_BCAST || mcast ? 0 : dst;
+    return mcast || udp_is_bcast(u, dst, &rt) ? rt.src : dst;
+}
+
+long udp_op_recv(void *self, int h, const struct lyra_iov *iov, unsigned iovcnt,
+                 struct lyra_sockaddr4 *from, struct lyra_l4_dst *to, int flags)
+{
+    struct udp *u = self;
+    struct udp_ep *e = udp_ep_get(u, h);
+    if (!e)
+        return -EBADF;
+    if (!iov && iovcnt)
+        return -EFAULT;
+    if (e->err) {
+        int r = e->err;
+        e->err = 0;
+        return -r;
+    }
+    struct lyra_skb *skb = e->q.head;
+    if (!skb)
+        return e->shut_rd ? 0 : -EAGAIN;
+    struct udp_cb cb = cb_get(skb);
+    size_t room = 0;
+    for (unsigned i = 0; i < iovcnt && room < cb.len; i++)
+        room += iov[i].len < cb.len ? iov[i].len : cb.len; /* no overflow */
+    uint32_t n = cb.len < room ? cb.len : (uint32_t)room;
+    if (n && copy_iov(u, skb, n, iov, iovcnt) != 0)
+        return -EFAULT;
+    if (from) {
+        from->addr = cb.src;
+        from->port = cb.sport;
+    }
+    if (to) {
+        to->addr = cb.dst;
+        to->local = local_of(u, cb.dst);
+        to->port = cb.dport;
+    }
+    if (!(flags & LYRA_MSG_PEEK)) { /* the excess of a datagram is discarded */
+        lyra_skbq_pop(&e->q);
+        e->q_bytes -= cb.len;
+        lyra_skb_free(skb);
+    }
+    return (flags & LYRA_MSG_TRUNC) ? (long)cb.len : (long)n;
+}

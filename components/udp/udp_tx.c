@@ -1,0 +1,118 @@
+/* udp send: a datagram built in a pool skb and handed to l3 output. */
+#include "udp_priv.h"
+
+/* Maps what l3 output said to our return value and counters. */
+static int output_error(struct udp *u, int r)
+{
+    switch (r) {
+    case -ENETUNREACH:
+        u->st.tx_noroute++;
+        return r;
+    case -EAGAIN:
+    case -ENOBUFS: /* dropped below for want of room: the caller retries */
+        u->st.tx_nobuf++;
+        return -EAGAIN;
+    default:
+        u->st.tx_errors++;
+        return r;
+    }
+}
+
+long udp_op_send(void *self, int h, const void *buf, size_t len,
+                 const struct lyra_sockaddr4 *to, int flags)
+{
+    struct udp *u = self;
+    struct udp_ep *e = udp_ep_get(u, h);
+    (void)flags;
+    if (!e)
+        return -EBADF;
+    if (e->err) { /* a pending error is reported first, once */
+        int r = e->err;
+        e->err = 0;
+        return -r;
+    }
+    if (e->shut_wr)
+        return -EPIPE;
+    if (len > UDP_MAX_PAYLOAD)
+        return -EMSGSIZE;
+    if (!buf && len)
+        return -EFAULT;
+    uint32_t dst;
+    uint16_t dport;
+    if (to) { /* also on a connected endpoint, as Linux allows */
+        if (!to->port)
+            return -EINVAL;
+        dst = to->addr;
+        dport = to->port;
+    } else if (e->connected) {
+        dst = e->raddr;
+        dport = e->rport;
+    } else {
+        return -EDESTADDRREQ;
+    }
+    struct lyra_l3_route rt;
+    memset(&rt, 0, sizeof(rt));
+    if (u->l3->route(u->l3_self, dst, &rt)) {
+        u->st.tx_noroute++;
+        return -ENETUNREACH;
+    }
+    if (udp_is_bcast(u, dst, &rt) && !e->bcast_ok)
+        return -EACCES;
+    if (!e->lport) {
+        int r = udp_autobind(u, e);
+        if (r)
+            return r;
+    }
+    uint32_t src = e->laddr && !e->laddr_bcast ? e->laddr : rt.src;
+    uint32_t hr = u->l3->headroom(u->l3_self);
+    uint16_t ulen = (uint16_t)(len + UDP_HDR_LEN);
+    if (len > lyra_skb_max_alloc(u->skb, u->skb_self, hr + UDP_HDR_LEN)) {
+        u->st.tx_too_big++;
+        return -EMSGSIZE; /* no buffer of this pool can ever hold it */
+    }
+    struct lyra_skb *skb = u->skb->alloc(u->skb_self, hr + UDP_HDR_LEN, (uint32_t)len);
+    if (!skb) {
+        u->st.tx_nobuf++;
+        return -EAGAIN;
+    }
+    if (len && u->skb->add_data(u->skb_self, skb, buf, (uint32_t)len, LYRA_SEG_F_USER)) {
+        u->st.tx_errors++;
+        lyra_skb_free(skb);
+        return -ENOBUFS;
+    }
+    uint8_t *p = lyra_skb_push(skb, UDP_HDR_LEN);
+    if (!p) {
+        u->st.tx_errors++;
+        lyra_skb_free(skb);
+        return -ENOBUFS;
+    }
+    struct udp_hdr uh = {.sport = e->lport, .dport = dport, .len = ulen, .csum = 0};
+    udp_hdr_build(p, &uh);
+    skb->l4_off = (uint32_t)(skb->data - skb->head);
+    if (u->csum_tx) {
+        uint32_t ps = udp_pseudo_sum(src, dst, ulen);
+        if ((rt.csum_tx & LYRA_CSUM_UDP) && skb->l4_off <= UINT16_MAX) {
+            /* The NIC sums from csum_start (counted from head, skb.h: our
+             * header's place in the buffer, whatever ip and l2 push below
+             * it) to the end and stores the complement at csum_off; the
+             * field holds the pseudo header's sum as its seed (ip resolves
+             * it in software if it must fragment). */
+            uint32_t seed = ps;
+            while (seed >> 16)
+                seed = (seed & 0xffff) + (seed >> 16);
+            udp_st16(p + UDP_CSUM_OFF, (uint16_t)seed);
+            skb->flags |= LYRA_SKB_F_CSUM_TX;
+            skb->csum_start = (uint16_t)skb->l4_off; /* lyra_skb_headroom() at our header */
+            skb->csum_off = UDP_CSUM_OFF;
+            u->st.tx_csum_offload++;
+        } else {
+            udp_st16(p + UDP_CSUM_OFF, udp_csum_final(udp_csum_skb(skb, 0, ulen, ps)));
+        }
+    } /* else 0: no checksum, which RFC 768 allows */
+    int r = u->l3->output(u->l3_self, skb, src, dst, LYRA_IPPROTO_UDP, e->ttl, e->tos, 0);
+    if (r)
+        return output_error(u, r);
+    u->st.tx_datagrams++;
+    u->st.tx_bytes += len;
+    return (long)len;
+}
