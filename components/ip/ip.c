@@ -483,6 +483,16 @@ static void release(struct ip *ip)
     route_init(&ip->routes, ip->routes_mem, IP_ROUTES_CAP);
 }
 
+/* check hook (ABI 0.1): start refuses an ip without an address, so
+ * `lyranet check` does too, at the instance's line. */
+static int ip_check(const struct lyra_value *p, struct lyra_diag *d)
+{
+    if (p[P_ADDR].set)
+        return 0;
+    lyra_diag_add(d, LYRA_E_RANGE, 0, "no address: set addr (e.g. addr = 192.0.2.2/24)");
+    return 1;
+}
+
 static int ip_start(void *self)
 {
     struct ip *ip = self;
@@ -768,4 +778,5 @@ LYRA_EXPORT const struct lyra_component lyra_component_ip = {
     .destroy = ip_destroy,
     .poll = NULL,
     .stats = ip_stats,
+    .check = ip_check,
 };

@@ -675,6 +675,10 @@ static int model_check(const struct lyra_value *p, struct lyra_diag *d)
     if (l && !((!strncmp(l, "wire:", 5) && l[5]) || (!strncmp(l, "tap:", 4) && l[4]))) {
         lyra_diag_add(d, LYRA_E_RANGE, P_LINK + 1, "'%s': expected wire:NAME or tap:IFNAME", l);
         bad++;
+    } else if (l && ((l[0] == 't' && strlen(l + 4) > 15) || strlen(l) > 95)) {
+        /* Linux interface names: 15 characters; wire names: 90 */
+        lyra_diag_add(d, LYRA_E_RANGE, P_LINK + 1, "'%s': name too long (tap: 15, wire: 90)", l);
+        bad++;
     }
     return bad;
 }

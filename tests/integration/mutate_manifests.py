@@ -1,0 +1,90 @@
+#!/usr/bin/env python3
+"""Issue 9.1: `lyranet check` must refuse what `run` refuses as configuration.
+
+Mutates each shipped manifest at random (seeded: LYRA_MUTATE_SEED, default 1;
+LYRA_MUTATE_N per manifest, default 200): values out of range, wrong enums,
+bad links, swapped components, removed lines, bad selectors. A mutation that
+check accepts is run for a moment in a private network namespace (PID in
+its name, deleted afterwards); exit 1 from run, or exit 2 with a create/config
+message, is a mismatch. Without CAP_NET_ADMIN: skip (77)."""
+import os, random, re, subprocess, sys, tempfile
+
+lyranet, asm_dir = sys.argv[1], sys.argv[2]
+seed = int(os.environ.get("LYRA_MUTATE_SEED", "1"))
+per = int(os.environ.get("LYRA_MUTATE_N", "200"))
+ns = "lyramut%d" % os.getpid()
+if subprocess.run(["ip", "netns", "add", ns], capture_output=True).returncode:
+    print("SKIPPED LOUDLY: mutate_manifests needs CAP_NET_ADMIN for a private netns")
+    sys.exit(77)
+
+VALUES = ["0", "-1", "7", "12", "65536", "99999999999", "qmeu", "datasheet", "wrie:lyra",
+          "wire:", "tap:", "tap:abcdefghijklmnopqrstuvwxyz", "wire:other", "yes", "maybe",
+          "50%", "101%", "1.5", "", "192.0.2.300", "02:00:00:00:00:01", "01:00:00:00:00:01"]
+
+def mutate(lines, rng, comps):
+    ls = list(lines)
+    idx = [i for i, l in enumerate(ls) if "=" in l and not l.lstrip().startswith("#")]
+    kind = rng.randrange(6)
+    if not idx:
+        return ls, "none"
+    i = rng.choice(idx)
+    key = ls[i].split("=", 1)[0].strip()
+    if kind == 0:
+        ls[i] = "%s = %s" % (key, rng.choice(VALUES))
+    elif kind == 1:
+        del ls[i]
+    elif kind == 2 and key == "component":
+        ls[i] = "component = %s" % rng.choice(comps)
+    elif kind == 3:
+        v = ls[i].split("=", 1)[1].strip()
+        ls[i] = "%s = %s.l%d" % (key, v.split(",")[0].strip(), rng.randrange(2, 7))
+    elif kind == 4:
+        m = re.match(r"\s*(\S+)\s*=\s*(\d+)", ls[i])
+        if m:
+            n = int(m.group(2))
+            ls[i] = "%s = %d" % (key, rng.choice([n + 1, n * 3, n // 2, n + 4, 2 ** 31]))
+    else:
+        j = rng.choice(idx)
+        ls[i], ls[j] = ls[j], ls[i]
+    return ls, "%d@%d" % (kind, i + 1)
+
+def main():
+    rng = random.Random(seed)
+    comps = sorted({m.group(1) for f in os.listdir(asm_dir) if f.endswith(".lyra")
+                    for m in re.finditer(r"component\s*=\s*(\S+)", open(os.path.join(asm_dir, f)).read())})
+    total = accepted = rejected = mism = 0
+    tmp = tempfile.mkdtemp(prefix="lyramut")
+    for f in sorted(os.listdir(asm_dir)):
+        if not f.endswith(".lyra"):
+            continue
+        lines = open(os.path.join(asm_dir, f)).read().splitlines()
+        for k in range(per):
+            ls, how = mutate(lines, rng, comps)
+            path = os.path.join(tmp, "%s.%d.lyra" % (f[:-5], k))
+            open(path, "w").write("\n".join(ls) + "\n")
+            total += 1
+            c = subprocess.run([lyranet, "check", path], capture_output=True, text=True)
+            if c.returncode:
+                rejected += 1
+                os.unlink(path)
+                continue
+            accepted += 1
+            r = subprocess.run(["ip", "netns", "exec", ns, lyranet, "run", path, "--for", "0.2"],
+                               capture_output=True, text=True, timeout=60)
+            config = r.returncode == 1 or (r.returncode == 2 and re.search(
+                r"create|start failed|error: .*\.(\w+):", r.stderr))
+            if config:
+                mism += 1
+                print("MISMATCH %s (%s): check ok, run exit %d: %s" %
+                      (path, how, r.returncode, r.stderr.strip().splitlines()[-1:]))
+            else:
+                os.unlink(path)
+    subprocess.run(["ip", "netns", "del", ns])
+    print("mutate_manifests seed=%d: mutations %d, accepted %d, rejected %d, mismatches %d"
+          % (seed, total, accepted, rejected, mism))
+    return 1 if mism else 0
+
+try:
+    sys.exit(main())
+finally:
+    subprocess.run(["ip", "netns", "del", ns], capture_output=True)
