@@ -14,6 +14,7 @@
 #include "icmp_wire.h"
 #include "ip_internal.h"
 #include "lyra/inet_csum.h"
+#include "lyra/l4_ip.h"
 
 /* ----- table -------------------------------------------------------------- */
 
@@ -400,20 +401,10 @@ bool icmp_sock_input(struct ip *ip, struct lyra_skb *skb, const struct lyra_l3_r
 
 int icmp_sock_errno(uint8_t type, uint8_t code)
 {
-    /* net/ipv4/icmp.c icmp_err_convert, RFC 792 / RFC 1122 3.2.2.1 codes */
-    static const int unreach[16] = {
-        ENETUNREACH,  EHOSTUNREACH, ENOPROTOOPT,  ECONNREFUSED, EMSGSIZE,     EOPNOTSUPP,
-        ENETUNREACH,  EHOSTDOWN,    ENONET,       ENETUNREACH,  EHOSTUNREACH, ENETUNREACH,
-        EHOSTUNREACH, EHOSTUNREACH, EHOSTUNREACH, EHOSTUNREACH,
-    };
-    switch (type) {
-    case ICMP_DEST_UNREACH:
-        return code < 16 ? unreach[code] : EHOSTUNREACH;
-    case ICMP_PARAM_PROBLEM:
-        return EPROTO;
-    default: /* time exceeded */
-        return EHOSTUNREACH;
-    }
+    /* The map udp uses too (lyra/l4_ip.h); an echo socket reports every
+     * error it is given, so what the map ignores is EHOSTUNREACH here. */
+    int e = lyra_l4_icmp_errno(type, code);
+    return e ? e : EHOSTUNREACH;
 }
 
 bool icmp_sock_error(struct ip *ip, const struct lyra_l3_icmp_err *err)

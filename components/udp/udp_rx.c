@@ -1,5 +1,6 @@
 /* udp input: datagrams and ICMP errors from l3, demultiplexed to
  * endpoint queues (RFC 768, RFC 1122 4.1.3.3). */
+#include "lyra/l4_ip.h"
 #include "udp_priv.h"
 
 /* ----- input -------------------------------------------------------------- */
@@ -128,31 +129,6 @@ static void l3_rx(void *user, struct lyra_skb *skb, const struct lyra_l3_rxinfo 
     enqueue(u, &u->tab.ep[i], skb, &cb);
 }
 
-/* The errno an ICMP error means to a connected endpoint, 0: ignored. */
-static int icmp_errno(uint8_t type, uint8_t code)
-{
-    switch (type) {
-    case ICMP_DEST_UNREACH:
-        switch (code) {
-        case ICMP_CODE_PORT_UNREACH:
-            return ECONNREFUSED;
-        case ICMP_CODE_NET_UNREACH:
-        case ICMP_CODE_NET_UNKNOWN:
-        case ICMP_CODE_NET_PROHIBITED:
-        case ICMP_CODE_NET_UNREACH_TOS:
-            return ENETUNREACH;
-        default:
-            return EHOSTUNREACH;
-        }
-    case ICMP_TIME_EXCEEDED:
-        return EHOSTUNREACH;
-    case ICMP_PARAM_PROBLEM:
-        return EPROTO;
-    default:
-        return 0; /* source quench and the rest: nothing to report (RFC 6633) */
-    }
-}
-
 /* l3 event: an ICMP error quoting a datagram we sent. RFC 1122 4.1.3.3
  * wants it passed up; as on Linux without IP_RECVERR, only a connected
  * endpoint hears it (an unconnected one could not tell which peer). */
@@ -164,7 +140,7 @@ static void l3_icmp_error(void *user, const struct lyra_l3_icmp_err *err)
     u->st.icmp_errors_in++;
     if (!u->started || err->proto != LYRA_IPPROTO_UDP)
         return;
-    int e = icmp_errno(err->type, err->code);
+    int e = lyra_l4_icmp_errno(err->type, err->code);
     uint16_t sport = udp_ld16(err->l4), dport = udp_ld16(err->l4 + 2);
     if (!e || sport == 0)
         return;

@@ -662,6 +662,7 @@ Test(icmp_sock, icmp_errors_set_a_pending_error_when_connected)
     cr_assert_eq(icmp_sock_errno(ICMP_DEST_UNREACH, 2), ENOPROTOOPT);
     cr_assert_eq(icmp_sock_errno(ICMP_DEST_UNREACH, 4), EMSGSIZE);
     cr_assert_eq(icmp_sock_errno(ICMP_DEST_UNREACH, 200), EHOSTUNREACH);
+    cr_assert_eq(icmp_sock_errno(ICMP_DEST_UNREACH, 8), EHOSTUNREACH, "not Linux-only ENONET");
     cr_assert_eq(icmp_sock_errno(ICMP_PARAM_PROBLEM, 0), EPROTO);
     fx_down(&f);
 }

@@ -976,6 +976,30 @@ Test(udp, icmp_error_to_connected_only)
     fx_down(&f);
 }
 
+/* Linux's map (icmp_err_convert): protocol unreachable and fragmentation
+ * needed have their own errnos; code 8 (Linux ENONET) is EHOSTUNREACH. */
+Test(udp, icmp_codes_as_linux)
+{
+    struct fx f;
+    fx_up(&f, NULL);
+    int c = ep_bound(&f, 0, 5000);
+    struct lyra_sockaddr4 peer = A(LINUX_IP, 9);
+    cr_assert_eq(f.l4->connect(f.u, c, &peer), 0);
+    static const struct { uint8_t code; int e; } want[] = {
+        {2, ENOPROTOOPT}, {4, EMSGSIZE}, {5, EOPNOTSUPP}, {8, EHOSTUNREACH}, {13, EHOSTUNREACH}};
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+        int v = -1;
+        icmp_about(&f, 3, want[i].code, 5000, LINUX_IP, 9);
+        cr_assert_eq(f.l4->getopt(f.u, c, LYRA_SO_ERROR, &v), 0);
+        cr_assert_eq(v, want[i].e, "code %u: %d, want %d", want[i].code, v, want[i].e);
+    }
+    int v = -1;
+    icmp_about(&f, 3, 16, 5000, LINUX_IP, 9); /* unknown code: ignored, as Linux */
+    cr_assert_eq(f.l4->getopt(f.u, c, LYRA_SO_ERROR, &v), 0);
+    cr_assert_eq(v, 0);
+    fx_down(&f);
+}
+
 /* ----- options and poll ---------------------------------------------------- */
 
 Test(udp, options)
