@@ -2,7 +2,15 @@
  *
  * Several users (ip, a test, ...) share one provider: each registers the
  * ethertypes it handles at start, with its own events table. ARP answers for
- * the protocol addresses users add with add_addr. */
+ * the protocol addresses users add with add_addr.
+ *
+ * Contexts (issue 8.6): ops and events run on the stack's context (poll step,
+ * or an application thread holding the stack lock), never from an interrupt.
+ * rx and tx_ready are called from eth's netdev events in the poll step; a
+ * user may call output from inside them. output may call the netdev below,
+ * never a user's events re-entrantly. skb ownership in l2 1.0: output and output_mac always
+ * take the skb, whatever they return (unlike netdev 1.0 xmit; one rule for
+ * both comes with skb 2.0, issue 8.1). */
 #ifndef LYRA_L2_H
 #define LYRA_L2_H
 

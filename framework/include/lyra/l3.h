@@ -2,7 +2,15 @@
  *
  * Several users share one provider: each registers the IP protocol numbers
  * it handles at start, with its own events table. Addresses are IPv4 in host
- * byte order. */
+ * byte order.
+ *
+ * Contexts (issue 8.6): ops and events run on the stack's context (poll step,
+ * or an application thread holding the stack lock), never from an interrupt.
+ * rx, icmp_error and tx_ready are called in the poll step from ip's l2
+ * events; a transport may call output or icmp_error from inside them. output
+ * may call l2 below, never a transport's events re-entrantly. skb ownership
+ * in l3 1.0: output always takes the skb, whatever it returns; icmp_error
+ * never takes `orig`; rx hands the skb to the transport. */
 #ifndef LYRA_L3_H
 #define LYRA_L3_H
 

@@ -1,6 +1,15 @@
 /* Interface `netdev` 1.0: a NIC as the link layer sees it.
  *
- * Users: one (eth). Events go up to the user bound with attach(). */
+ * Users: one (eth). Events go up to the user bound with attach().
+ *
+ * Contexts (issue 8.6): every op and event runs on the stack's context: the
+ * poll step (loop thread) or an application thread holding the stack lock;
+ * never from an interrupt (a driver's interrupt handler only notes work for
+ * its next poll step). Ops may call the events of the same user back only
+ * from a later poll step, not from inside the op (no re-entry into eth).
+ * Events may call ops of this driver (eth re-sends from tx_ready).
+ * skb ownership: xmit 0 = the driver took it; any negative = the caller
+ * keeps it, unchanged. rx: the user always takes the skb. */
 #ifndef LYRA_NETDEV_H
 #define LYRA_NETDEV_H
 
