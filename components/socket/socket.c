@@ -51,7 +51,11 @@ static int find_l4(const struct sock *k, int type, int protocol)
         if (protocol == 0 || k->l4[i]->protocol == protocol)
             return (int)i;
     }
+#ifdef ESOCKTNOSUPPORT
     return type_seen ? -EPROTONOSUPPORT : -ESOCKTNOSUPPORT;
+#else /* newlib without Linux errno extensions: the nearest portable errno */
+    return -EPROTONOSUPPORT;
+#endif
 }
 
 static int s_socket(void *self, int type, int protocol)
