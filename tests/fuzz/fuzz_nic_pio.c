@@ -12,7 +12,7 @@
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
  *     -Iframework/include -Itests/support -Itests/fakes -Icomponents/nic_pio \
  *     -Imodels/ne2k tests/fuzz/fuzz_nic_pio.c \
- *     components/nic_pio/{nic_pio,ne2k_hw}.c models/ne2k/ne2k_model.c \
+ *     components/nic_pio/{nic_pio,ne2k_hw}.c models/ne2k/ne2k_model*.c \
  *     components/skb/skb_copy.c components/skb/skb_pool.c tests/fakes/fake_os.c \
  *     tests/support/lt.c framework/src/{value,diag,component}.c -lpthread -o fuzz_nic_pio
  *
