@@ -74,6 +74,7 @@ test_all() {
     install_deps
     echo "== gcc build and tests"
     build build
+    python3 tools/check_structure.py --build build # layering, file sizes, writable globals
     run_ctest build
     echo "== clang build (warnings are errors) and tests"
     build build-clang -DCMAKE_C_COMPILER=clang
