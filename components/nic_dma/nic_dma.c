@@ -648,10 +648,25 @@ static const struct lyra_provide nic_dma_provides[] = {
     },
 };
 
+/* bus 1.0: info() is fixed from the provider's create on, so a device that
+ * is not a supported e1000 is refused here, at bind, and `lyranet check`
+ * says so before anything starts (start probes again). */
+static int nic_dma_bind_bus(void *self, unsigned index, const void *ops, void *prov)
+{
+    struct nic_dma *n = self;
+    struct e1000_hw probe = {.bus = ops, .bself = prov};
+    (void)index;
+    if (!probe.bus->info || e1000_hw_probe(&probe))
+        return -ENODEV;
+    n->bus = ops;
+    n->bself = prov;
+    return 0;
+}
+
 static const struct lyra_slot nic_dma_slots[] = {
-    {"bus", LYRA_BUS_IFACE, LYRA_BUS_MAJOR, LYRA_BUS_MINOR, 1, 1, NULL, NULL,
-     "the card: PCI config, BAR0 registers, DMA memory",
-     LYRA_SLOT_STORE(struct nic_dma, bus, bself)},
+    {"bus", LYRA_BUS_IFACE, LYRA_BUS_MAJOR, LYRA_BUS_MINOR, 1, 1, NULL, nic_dma_bind_bus,
+     "the card: PCI config, BAR0 registers, DMA memory; a bus that is not an 82540EM or "
+     "82574L is refused", 0, 0},
     {"skb", LYRA_SKB_IFACE, LYRA_SKB_MAJOR, 0, 1, 1, NULL, NULL,
      "receive buffers (frames are copied into them from the DMA buffers)",
      LYRA_SLOT_STORE(struct nic_dma, so, sself)},

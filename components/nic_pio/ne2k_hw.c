@@ -312,3 +312,13 @@ void ne2k_tallies(struct ne2k_hw *h, uint32_t *fae, uint32_t *crc, uint32_t *mis
     *crc = ne2k_in(h, NE_CNTR1);
     *missed = ne2k_in(h, NE_CNTR2);
 }
+
+bool ne2k_bus_drivable(const struct lyra_bus_ops *bus, void *bus_self)
+{
+    struct lyra_bus_info info;
+    memset(&info, 0, sizeof(info));
+    if (!bus->info || bus->info(bus_self, &info))
+        return true; /* nothing known: the reset at start probes */
+    /* QEMU's ne2k_pci is an RTL8029 (10ec:8029) */
+    return info.has_pio && (!info.is_pci || (info.vendor == 0x10ec && info.device == 0x8029));
+}

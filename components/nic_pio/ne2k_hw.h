@@ -57,6 +57,9 @@ static inline void ne2k_out(struct ne2k_hw *h, uint32_t reg, uint8_t v)
 
 /* Reads the reset port and waits for ISR.RST: -ETIMEDOUT when the card
  * never answers (no card there). */
+/* Whether the device behind the bus can be an NE2000: a port I/O window, and
+ * no PCI ID or an NE2000 clone's. ISA cards have no IDs: the reset probes. */
+bool ne2k_bus_drivable(const struct lyra_bus_ops *bus, void *bus_self);
 int ne2k_reset(struct ne2k_hw *h);
 /* Reads the 32-byte address PROM in word mode; keeps the even bytes. */
 int ne2k_read_prom(struct ne2k_hw *h, uint8_t mac[6]);

@@ -591,14 +591,6 @@ static int nic_start(void *self)
     if (!n->bus->inb || !n->bus->outb || !n->bus->inw || !n->bus->outw || !n->bus->insw ||
         !n->bus->outsw)
         return -ENODEV;
-    if (n->bus->info) {
-        struct lyra_bus_info info;
-        memset(&info, 0, sizeof(info));
-        if (n->bus->info(n->bus_self, &info) == 0 && !info.has_pio) {
-            lyra_log(&n->os, LYRA_LOG_ERROR, WHO, "the bus has no port I/O window");
-            return -ENODEV;
-        }
-    }
     n->hw.bus = n->bus;
     n->hw.bus_self = n->bus_self;
     int r = ne2k_reset(&n->hw);
@@ -673,6 +665,19 @@ static const struct lyra_provide nic_provides[] = {
     },
 };
 
+/* Refuses at bind a device that is no NE2000 (bus info is fixed from the
+ * provider's create on), so `lyranet check` reports it. */
+static int nic_bind_bus(void *self, unsigned index, const void *ops, void *prov)
+{
+    struct nic_pio *n = self;
+    (void)index;
+    if (!ne2k_bus_drivable(ops, prov))
+        return -ENODEV;
+    n->bus = ops;
+    n->bus_self = prov;
+    return 0;
+}
+
 static const struct lyra_slot nic_slots[] = {
     {
         .name = "bus",
@@ -682,8 +687,9 @@ static const struct lyra_slot nic_slots[] = {
         .min = 1,
         .max = 1,
         .events = NULL,
-        LYRA_SLOT_STORE(struct nic_pio, bus, bus_self),
-        .doc = "the card's port I/O window (ne2k_model on the host, ISA/PCI on bare metal)",
+        .bind = nic_bind_bus,
+        .doc = "the card's port I/O window (ne2k_model on the host, ISA/PCI on bare metal); "
+               "a bus without port I/O or with another PCI ID than an NE2000's is refused",
     },
     {
         .name = "skb",

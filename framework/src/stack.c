@@ -177,6 +177,15 @@ static int bind_all(struct lyra_stack *s, struct lyra_diag *d)
             user = px;
         }
         int r = lyra_slot_bind(sl, u->self, pb->index, ops, prov);
+        if (r == -ENODEV) {
+            /* a driver refusing its device at bind: a manifest error */
+            char what[160];
+            snprintf(what, sizeof(what), "%s (%s) does not drive the device %s (%s) provides",
+                     u->name, u->c->name, v->name, v->c->name);
+            report(d, LYRA_E_IFACE, "%s.%s: %s; bind it to a model of its card (lyranet list)",
+                   u->name, sl->name, what);
+            return -EINVAL;
+        }
         if (!r && pr->attach)
             r = pr->attach(v->self, events, user);
         if (r) {

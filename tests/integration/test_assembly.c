@@ -192,6 +192,33 @@ Test(cli, check_reports_every_error_with_file_and_line_and_exits_1)
     unlink(f);
 }
 
+/* Issue 9.1: a driver bound to a model of another card is a manifest error
+ * that check reports, as run does, before anything starts. */
+Test(cli, check_refuses_a_driver_bound_to_another_card)
+{
+    static const struct {
+        const char *from, *sed, *want;
+    } cases[] = {
+        {"copy-pio", "s/= nic_pio/= nic_dma/",
+         "nic.bus: nic (nic_dma) does not drive the device dev (ne2k_model) provides"},
+        {"copy-dma", "s/= nic_dma/= nic_pio/",
+         "nic.bus: nic (nic_pio) does not drive the device dev (e1000_model) provides"},
+    };
+    for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char out[8192], f[512];
+        snprintf(f, sizeof(f), "%s/tests/swap-%d-%u.lyra", build_dir(), getpid(), i);
+        cr_assert_eq(sh(out, sizeof(out), "sed '%s' assemblies/%s.lyra > %s", cases[i].sed,
+                        cases[i].from, f),
+                     0, "%s", out);
+        cr_assert_eq(sh(out, sizeof(out), "%s/bin/lyranet check %s", build_dir(), f), 1, "%s", out);
+        cr_assert(strstr(out, cases[i].want), "check: %s", out);
+        cr_assert_eq(sh(out, sizeof(out), "%s/bin/lyranet run %s --for 0.1", build_dir(), f), 1,
+                     "%s", out);
+        cr_assert(strstr(out, cases[i].want), "run: %s", out);
+        unlink(f);
+    }
+}
+
 Test(cli, good_manifests_check_and_graph_render)
 {
     char out[65536];

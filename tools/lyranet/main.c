@@ -48,12 +48,34 @@ static int load_graph(const char *path, struct lyra_loader *l, struct lyra_graph
     return status;
 }
 
+/* Creates and binds every instance, then destroys them, opening no link and
+ * starting nothing: what only a provider's create or a driver's bind can
+ * refuse (a driver bound to a device it does not drive) is caught here
+ * rather than by `run`. 0, 1 or 2 as exit. */
+static int create_once(const char *path)
+{
+    struct lyra_diag d;
+    struct lyra_stack *s = NULL;
+    lyra_diag_init(&d, path);
+    int r = lyra_stack_load_diag(path, NULL, &d, &s);
+    if (s)
+        lyra_stack_destroy(s);
+    if (d.n || d.dropped) {
+        lyra_diag_print(&d, stderr);
+        fprintf(stderr, "%s: %u error%s\n", path, d.n + d.dropped, d.n + d.dropped == 1 ? "" : "s");
+    }
+    lyra_diag_free(&d);
+    return r == 0 ? 0 : r == -EINVAL ? 1 : 2;
+}
+
 static int cmd_check(const char *path, int dot)
 {
     struct lyra_loader *l = lyra_loader_new();
     struct lyra_graph g;
     int built;
     int st = load_graph(path, l, &g, &built);
+    if (!st)
+        st = create_once(path);
     if (!st) {
         if (dot)
             lyra_graph_dot(&g, stdout);

@@ -37,6 +37,10 @@ struct lyra_bus_info {
 
 struct lyra_bus_ops {
     struct lyra_ops_hdr hdr;
+    /* What the device is. Fixed from the provider's create on: a driver
+     * may call it from its slot's bind (the only op allowed there) to refuse,
+     * with -ENODEV, a device it does not drive, which `lyranet check` then
+     * reports as a manifest error. */
     int (*info)(void *self, struct lyra_bus_info *info);
     /* port I/O */
     uint8_t (*inb)(void *self, uint32_t port);

@@ -1626,12 +1626,8 @@ Test(nic_dma, wrong_device_refused)
     struct lt_inst *skb = lt_create(&lyra_component_skb_copy, NULL);
     struct lt_inst *nic = lt_create(&lyra_component_nic_dma, NULL);
     cr_assert_eq(lt_bind(skb, "os", os), 0);
-    cr_assert_eq(lt_bind_raw(nic, "bus", &fake_bus_ops, b), 0);
-    cr_assert_eq(lt_bind(nic, "skb", skb), 0);
-    cr_assert_eq(lt_bind(nic, "os", os), 0);
-    cr_assert_eq(lt_start(os), 0);
-    cr_assert_eq(lt_start(skb), 0);
-    cr_assert_eq(lt_start(nic), -ENODEV);
+    /* refused at bind, from bus info alone, so `lyranet check` reports it */
+    cr_assert_eq(lt_bind_raw(nic, "bus", &fake_bus_ops, b), -ENODEV);
     cr_assert_eq(b->n, 0, "no register touched");
     lt_destroy(nic);
     lt_destroy(skb);
