@@ -34,36 +34,47 @@ build() { # build DIR [cmake args...]
     cmake --build "$dir" -j"$JOBS"
 }
 
+# build quietly: the log goes to a file, shown (its end) only when it fails
+build_quiet() { # build_quiet DIR LOG [cmake args...]
+    local dir=$1 log=$2
+    shift 2
+    mkdir -p "$(dirname "$log")"
+    if ! build "$dir" "$@" >"$log" 2>&1; then
+        tail -n 40 "$log" >&2
+        echo "dev.sh: build of $dir failed; full log: $log" >&2
+        exit 1
+    fi
+}
+
 demo() {
     install_deps
-    build build
-    local bin=build/bin
-    echo "== lyranet list"
-    "$bin/lyranet" list
+    build_quiet build build/demo-build.log
+    echo "== built in build/ (log: build/demo-build.log)"
+    local bin=build/bin n=0
     for m in assemblies/*.lyra; do
+        local base
+        base=build/$(basename "$m" .lyra)
         "$bin/lyranet" check "$m" >/dev/null
-        "$bin/lyranet" graph "$m" >"build/$(basename "$m" .lyra).dot"
-        if command -v dot >/dev/null; then
-            dot -Tpng "build/$(basename "$m" .lyra).dot" -o "build/$(basename "$m" .lyra).png"
-        fi
+        "$bin/lyranet" graph "$m" >"$base.dot"
+        if command -v dot >/dev/null; then dot -Tpng "$base.dot" -o "$base.png"; fi
+        n=$((n + 1))
     done
-    echo "== every manifest checks; graphs in build/*.dot (and .png)"
-    echo "== lyranet graph assemblies/copy-dma.lyra"
-    "$bin/lyranet" graph assemblies/copy-dma.lyra
+    echo "== $n manifests check (lyranet check); their graphs: build/*.dot, build/*.png"
     # Two stacks in one process on the in-process wire (no root, no TAP):
     # copy-pio (NE2000, 192.0.2.2) and copy-dma (e1000, 192.0.2.3). The
     # --peer stack runs the echo service; lyra-ping checks every reply byte.
     local w="dev.link=wire:demo$$"
     echo "== copy-pio pings copy-dma (ICMP echo, 56 bytes)"
-    "$bin/lyra-ping" -c 5 -i 0.2 --stack assemblies/copy-pio.lyra "$w" \
+    "$bin/lyra-ping" -c 3 -i 0.2 --stack assemblies/copy-pio.lyra "$w" \
         --peer assemblies/copy-dma.lyra "$w" 192.0.2.3
     echo "== copy-dma pings copy-pio with 3000 bytes (fragmented and reassembled both ways)"
     "$bin/lyra-ping" -c 3 -s 3000 -i 0.2 --stack assemblies/copy-dma.lyra "$w" \
         --peer assemblies/copy-pio.lyra "$w" 192.0.2.2
-    echo "== copy-pio sends 8000-byte UDP datagrams to copy-dma's echo service (port 7); stats of both"
-    "$bin/lyra-ping" -u 7 -c 5 -s 8000 -i 0.1 --stats --stats-json build/demo-stats.json \
+    echo "== copy-pio sends 8000-byte UDP datagrams to copy-dma's echo service (port 7)"
+    "$bin/lyra-ping" -u 7 -c 3 -s 8000 -i 0.1 --stats-json build/demo-stats.json \
         --stack assemblies/copy-pio.lyra "$w" --peer assemblies/copy-dma.lyra "$w" 192.0.2.3
-    echo "== stats as JSON: build/demo-stats.json"
+    echo "== counters of the UDP run (all of them: build/demo-stats.json; or add --stats)"
+    python3 tools/stats_summary.py build/demo-stats.json
 }
 
 run_ctest() { # run_ctest DIR

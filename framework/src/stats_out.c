@@ -40,16 +40,66 @@ static void print_binding(void *ctx, const char *user, const char *slot, const c
     (void)iface;
 }
 
-void lyra_stack_stats_print(struct lyra_stack *s, FILE *f)
+static void print_bindings(struct lyra_stack *s, struct print_ctx *p)
+{
+    struct lyra_stats_visitor vb = {.binding = print_binding, .ctx = p};
+    lyra_stack_stats(s, &vb);
+    if (p->header)
+        fprintf(p->f, "  (^ marks events going up; ns include what the callee calls)\n");
+}
+
+void lyra_stack_stats_print_all(struct lyra_stack *s, FILE *f)
 {
     struct print_ctx p = {f, NULL, 0};
     fprintf(f, "stats of stack %s\n", lyra_stack_name(s));
     struct lyra_stats_visitor v = {.counter = print_counter, .ctx = &p};
     lyra_stack_stats(s, &v);
-    struct lyra_stats_visitor vb = {.binding = print_binding, .ctx = &p};
-    lyra_stack_stats(s, &vb);
-    if (p.header)
-        fprintf(f, "  (^ marks events going up; ns include what the callee calls)\n");
+    print_bindings(s, &p);
+}
+
+/* The short form: per instance one line of NAME=VALUE for the counters that
+ * moved, wrapped under the first at WRAP columns. */
+#define WRAP 100
+
+struct brief_ctx {
+    FILE *f;
+    char inst[40];
+    unsigned col, shown, hidden;
+};
+
+static void brief_counter(void *ctx, const char *inst, const char *name, uint64_t v)
+{
+    struct brief_ctx *b = ctx;
+    if (!v) {
+        b->hidden++;
+        return;
+    }
+    char item[96];
+    int n = snprintf(item, sizeof(item), "%s=%" PRIu64, name, v);
+    if (strncmp(b->inst, inst, sizeof(b->inst) - 1) || !b->col) {
+        fprintf(b->f, "%s  %-6s", b->col ? "\n" : "", inst);
+        snprintf(b->inst, sizeof(b->inst), "%s", inst);
+        b->col = 2 + (unsigned)(strlen(inst) > 6 ? strlen(inst) : 6);
+    } else if (b->col + 1 + (unsigned)n > WRAP) {
+        fprintf(b->f, "\n%*s", 8, "");
+        b->col = 8;
+    }
+    fprintf(b->f, " %s", item);
+    b->col += 1 + (unsigned)n;
+    b->shown++;
+}
+
+void lyra_stack_stats_print(struct lyra_stack *s, FILE *f)
+{
+    struct brief_ctx b = {.f = f};
+    fprintf(f, "stats of stack %s (counters that moved)\n", lyra_stack_name(s));
+    struct lyra_stats_visitor v = {.counter = brief_counter, .ctx = &b};
+    lyra_stack_stats(s, &v);
+    if (b.col)
+        fputc('\n', f);
+    fprintf(f, "  (%u counters at 0 not shown: --stats=all)\n", b.hidden);
+    struct print_ctx p = {f, NULL, 0};
+    print_bindings(s, &p);
 }
 
 static void json_str(FILE *f, const char *s)

@@ -14,7 +14,7 @@ static void usage(FILE *f)
     fprintf(f, "usage: lyranet check FILE\n"
                "       lyranet graph FILE\n"
                "       lyranet list [-v]\n"
-               "       lyranet run FILE [INSTANCE.PARAM=VALUE ...] [--services LIST] [--stats]\n"
+               "       lyranet run FILE [INSTANCE.PARAM=VALUE ...] [--services LIST] [--stats[=all]]\n"
                "                   [--stats-json FILE] [--for SECONDS]\n"
                "exit status: 0 ok, 1 manifest or usage error, 2 run-time failure\n");
 }

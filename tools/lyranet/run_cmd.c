@@ -23,7 +23,7 @@ static void on_signal(int sig)
 static void usage(FILE *f, const char *prog)
 {
     fprintf(f,
-            "usage: %s [INSTANCE.PARAM=VALUE ...] [--services LIST] [--stats]\n"
+            "usage: %s [INSTANCE.PARAM=VALUE ...] [--services LIST] [--stats[=all]]\n"
             "       [--stats-json FILE] [--for SECONDS]\n",
             prog);
 }
@@ -66,6 +66,8 @@ int lyra_run_main(const char *prog, const char *source, int argc, char **argv,
         const char *a = argv[i];
         if (!strcmp(a, "--stats")) {
             stats = 1;
+        } else if (!strcmp(a, "--stats=all")) {
+            stats = 2;
         } else if (!strcmp(a, "--stats-json") || !strcmp(a, "--services") || !strcmp(a, "--for")) {
             if (i + 1 >= argc) {
                 fprintf(stderr, "%s: %s needs a value\n", prog, a);
@@ -139,7 +141,7 @@ int lyra_run_main(const char *prog, const char *source, int argc, char **argv,
         status = 2;
     }
     if (stats)
-        lyra_stack_stats_print(s, stdout);
+        (stats == 2 ? lyra_stack_stats_print_all : lyra_stack_stats_print)(s, stdout);
     if (json) {
         FILE *f = fopen(json, "w");
         if (!f) {

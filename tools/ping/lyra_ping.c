@@ -230,7 +230,8 @@ out:
         for (int i = 0; i < 2; i++)
             if (both[i]->s) {
                 printf("== %s ==\n", lyra_stack_name(both[i]->s));
-                lyra_stack_stats_print(both[i]->s, stdout);
+                (o.stats == 2 ? lyra_stack_stats_print_all
+                              : lyra_stack_stats_print)(both[i]->s, stdout);
             }
     if (o.json) {
         FILE *f = fopen(o.json, "w");

@@ -17,7 +17,7 @@ void ping_usage(FILE *f)
 {
     fprintf(f,
             "usage: lyra-ping [-c COUNT] [-s SIZE] [-i SECONDS] [-W SECONDS] [-u PORT] [-q]\n"
-            "                 [--stats] [--stats-json FILE]\n"
+            "                 [--stats[=all]] [--stats-json FILE]\n"
             "                 --stack MANIFEST [INST.PARAM=VALUE ...]\n"
             "                 [--peer MANIFEST [INST.PARAM=VALUE ...]] DEST\n"
             "  -c COUNT    echoes to send (default 5)\n"
@@ -27,7 +27,8 @@ void ping_usage(FILE *f)
             "  -u PORT     UDP echo (RFC 862) to PORT instead of ICMP echo\n"
             "  -q          only the summary\n"
             "  --peer      a second stack in this process, running the echo service\n"
-            "  --stats     print each stack's counters at the end\n"
+            "  --stats     print each stack's counters that moved at the end\n"
+            "  --stats=all print every counter, one per line\n"
             "  --stats-json FILE   write them as {\"STACK\": {...}, ...}\n");
 }
 
@@ -74,6 +75,8 @@ int ping_parse_args(int argc, char **argv, struct ping_opts *o, FILE *err)
             o->quiet = 1;
         } else if (!strcmp(a, "--stats")) {
             o->stats = 1;
+        } else if (!strcmp(a, "--stats=all")) {
+            o->stats = 2;
         } else if (!strcmp(a, "--stats-json")) {
             if (i + 1 >= argc) {
                 fprintf(err, "lyra-ping: --stats-json needs a file\n");

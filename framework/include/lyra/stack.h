@@ -74,7 +74,10 @@ struct lyra_stats_visitor {
 void lyra_stack_stats(struct lyra_stack *s, const struct lyra_stats_visitor *v);
 /* One counter (UINT64_MAX when absent). */
 uint64_t lyra_stack_counter(struct lyra_stack *s, const char *inst, const char *name);
+/* The counters that moved, one group of NAME=VALUE per instance (--stats). */
 void lyra_stack_stats_print(struct lyra_stack *s, FILE *f);
+/* Every counter, one per line (--stats=all). */
+void lyra_stack_stats_print_all(struct lyra_stack *s, FILE *f);
 /* Writes {"INST": {counters..., "bindings": {...}}, ...} (no trailing newline). */
 void lyra_stack_stats_json(struct lyra_stack *s, FILE *f);
 

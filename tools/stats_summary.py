@@ -1,0 +1,51 @@
+#!/usr/bin/env python3
+"""A short summary of a --stats-json file: per stack, what moved and anything
+dropped or failed, in two or three lines (the full counters stay in the file).
+usage: tools/stats_summary.py FILE.json"""
+import json
+import re
+import sys
+
+# Counters whose name says something went wrong when they moved.
+BAD = re.compile(r"drop|fail|bad|err|timeout|overflow|nobuf|missed|too_big|busy|"
+                 r"crc|corrupt|unreach|trunc|invalid|reject|noroute|nomem|full")
+# Headline figures, shown where the stack has them: (label, [(inst, counter)]).
+HEAD = [("frames out/in", [("nic", "tx_frames"), ("nic", "rx_frames")]),
+        ("IP packets out/in", [("ip", "tx_packets"), ("ip", "rx_packets")]),
+        ("reassembled", [("ip", "reass_ok")]),
+        ("UDP datagrams out/in", [("udp", "tx_datagrams"), ("udp", "rx_datagrams")]),
+        ("ICMP echoes answered", [("ip", "icmp_echo_replies_sent")]),
+        ("payload bytes copied by skb", [("skb", "copy_bytes")])]
+
+
+def counters(inst):
+    return {k: v for k, v in inst.items() if isinstance(v, int)}
+
+
+def summary(name, stack):
+    moved = {(i, k): v for i, c in stack.items() if isinstance(c, dict)
+             for k, v in counters(c).items() if v}
+    bad = ["%s.%s=%d" % (i, k, v) for (i, k), v in moved.items() if BAD.search(k)]
+    head = []
+    for label, keys in HEAD:
+        vals = [stack.get(i, {}).get(k) for i, k in keys]
+        if all(isinstance(v, int) for v in vals) and any(vals):
+            head.append("%s %s" % (label, "/".join(str(v) for v in vals)))
+    print("%s: %d counters moved in %d instances; %s" % (
+        name, len(moved), len({i for i, _ in moved}),
+        "dropped or failed: " + ", ".join(bad) if bad else "nothing dropped or failed"))
+    if head:
+        print("  " + "; ".join(head))
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit(__doc__.strip().splitlines()[-1])
+    with open(sys.argv[1]) as f:
+        stacks = json.load(f)
+    for name, stack in stacks.items():
+        summary(name, stack)
+
+
+if __name__ == "__main__":
+    main()
