@@ -77,36 +77,58 @@ demo() {
     python3 tools/stats_summary.py build/demo-stats.json
 }
 
-run_ctest() { # run_ctest DIR
-    (cd "$1" && ctest --output-on-failure -j"$JOBS" --timeout 600)
+run_ctest() { # run_ctest LABEL DIR: progress, then a one-line result (tools/ctest_run.py)
+    python3 tools/ctest_run.py run "$1" "$2" -j"$JOBS" --timeout 600
 }
 
+# Every step runs even when one fails, so the summary at the end is complete.
 test_all() {
     install_deps
-    echo "== gcc build and tests"
-    build build
-    python3 tools/check_structure.py --build build # layering, file sizes, writable globals
-    run_ctest build
-    echo "== clang build (warnings are errors) and tests"
-    build build-clang -DCMAKE_C_COMPILER=clang
-    run_ctest build-clang
-    echo "== ASan+UBSan build and tests"
-    build build-asan -DCMAKE_BUILD_TYPE=Debug -DLYRA_SANITIZE=ON
+    local failed=() d
+    rm -f build*/test-summary.json
+    echo "== gcc build (log: build/build.log) and tests"
+    build_quiet build build/build.log
+    python3 tools/check_structure.py --build build || failed+=(structure) # layering, file sizes, writable globals
+    run_ctest gcc build || failed+=(gcc)
+    echo "== clang build (warnings are errors; log: build-clang/build.log) and tests"
+    build_quiet build-clang build-clang/build.log -DCMAKE_C_COMPILER=clang
+    run_ctest clang build-clang || failed+=(clang)
+    echo "== ASan+UBSan build (log: build-asan/build.log) and tests"
+    build_quiet build-asan build-asan/build.log -DCMAKE_BUILD_TYPE=Debug -DLYRA_SANITIZE=ON
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-        run_ctest build-asan
-    echo "== libFuzzer: ${FUZZ_SECONDS:-20}s per target"
-    build build-fuzz -DCMAKE_C_COMPILER=clang -DLYRA_FUZZ=ON -DLYRA_BENCH=OFF
+        run_ctest asan build-asan || failed+=(asan)
+    echo "== libFuzzer build (log: build-fuzz/build.log): ${FUZZ_SECONDS:-20}s per target"
+    build_quiet build-fuzz build-fuzz/build.log -DCMAKE_C_COMPILER=clang -DLYRA_FUZZ=ON -DLYRA_BENCH=OFF
+    local n=0 ok=0 bad=() t0=$SECONDS
     for f in build-fuzz/fuzz/fuzz_*; do
         [ -x "$f" ] || continue
         local name corpus tmp
         name=$(basename "$f")
         corpus=tests/fuzz/corpus/${name#fuzz_}
         tmp=$(mktemp -d)
-        echo "-- $name"
-        "$f" "$tmp" "$corpus" -max_total_time="${FUZZ_SECONDS:-20}" -print_final_stats=1 \
-            -artifact_prefix=build-fuzz/ 2>&1 | tail -n 3
+        n=$((n + 1))
+        if "$f" "$tmp" "$corpus" -max_total_time="${FUZZ_SECONDS:-20}" -print_final_stats=1 \
+            -artifact_prefix=build-fuzz/ >"build-fuzz/$name.log" 2>&1; then
+            ok=$((ok + 1))
+            echo "  fuzz: $name ok, $(grep -o 'stat::number_of_executed_units: *[0-9]*' \
+                "build-fuzz/$name.log" | grep -o '[0-9]*$') inputs (log build-fuzz/$name.log)"
+        else
+            bad+=("$name")
+            echo "  fuzz: $name FAILED (crash input under build-fuzz/; log build-fuzz/$name.log)"
+            tail -n 20 "build-fuzz/$name.log"
+        fi
         rm -rf "$tmp"
     done
+    printf '{"label": "fuzz", "run": %d, "passed": %d, "failed": %d, "skipped": 0, "seconds": %d}\n' \
+        "$n" "$ok" "${#bad[@]}" $((SECONDS - t0)) >build-fuzz/test-summary.json
+    [ ${#bad[@]} -eq 0 ] || failed+=(fuzz)
+    echo "== summary (fuzz: targets run ${FUZZ_SECONDS:-20}s each; details in each build's ctest.log)"
+    for d in build build-clang build-asan build-fuzz; do echo "$d/test-summary.json"; done |
+        xargs python3 tools/ctest_run.py summary
+    if [ ${#failed[@]} -ne 0 ]; then
+        echo "dev.sh test: FAILED: ${failed[*]}"
+        exit 1
+    fi
     echo "dev.sh test: all passed"
 }
 

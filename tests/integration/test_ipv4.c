@@ -10,6 +10,8 @@
  * Needs root (CAP_NET_ADMIN for the namespace and the TAP): without it each
  * test is skipped loudly, naming what was not tested. */
 #include <criterion/criterion.h>
+
+#include "lt.h"
 #include <criterion/hooks.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -17,25 +19,6 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-/* A run where tests were skipped and none failed exits 77, which ctest
- * (SKIP_RETURN_CODE) reports as a skip, not a pass. Criterion's main
- * returns 0 after printing its summary, so the status is changed at exit. */
-static int skipped_clean;
-
-static void exit_as_skip(void)
-{
-    if (skipped_clean) {
-        fflush(NULL);
-        _exit(77);
-    }
-}
-
-ReportHook(POST_ALL)(struct criterion_global_stats *st)
-{
-    skipped_clean = st->tests_skipped > 0 && st->tests_failed == 0 && st->tests_crashed == 0;
-    atexit(exit_as_skip);
-}
 
 static const char *env(const char *n)
 {
@@ -71,10 +54,11 @@ static int run(char *o, size_t olen, const char *cmd)
 
 static void need_root(const char *what)
 {
-    if (geteuid() != 0)
-        cr_skip_test("SKIPPED LOUDLY: not root (CAP_NET_ADMIN needed for a network namespace "
+    const char *why = lt_netns_missing();
+    if (why)
+        cr_skip_test("SKIPPED LOUDLY: %s (CAP_NET_ADMIN needed for a network namespace "
                      "and a TAP): %s was NOT tested",
-                     what);
+                     why, what);
 }
 
 static int have(const char *tool)

@@ -3,6 +3,8 @@
  * wire, captures decode with tshark, and Linux arping gets answers from the
  * stack on a TAP in a private network namespace with each NIC. */
 #include <criterion/criterion.h>
+
+#include "lt.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,8 +125,10 @@ Test(nics, ne2000_and_e1000_stacks_resolve_each_other_over_the_wire)
 /* Linux arping against the stack on a TAP inside a namespace of our own. */
 static void arping_against(const char *manifest)
 {
-    if (geteuid() != 0)
-        cr_skip_test("SKIPPED LOUDLY: not root (CAP_NET_ADMIN needed): arping over a TAP was NOT tested");
+    const char *why = lt_netns_missing();
+    if (why)
+        cr_skip_test("SKIPPED LOUDLY: %s (CAP_NET_ADMIN needed): arping over a TAP was NOT tested",
+                     why);
     char out[16384], ns[64];
     snprintf(ns, sizeof(ns), "lyraarp%d", getpid());
     const char *b = env("LYRA_BUILD_DIR");

@@ -1,5 +1,7 @@
 #include "lt.h"
 
+#include <unistd.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -249,4 +251,23 @@ void lt_pcap_close(struct lt_pcap *p)
 {
     free(p->buf);
     p->buf = NULL;
+}
+
+const char *lt_netns_missing(void)
+{
+    if (geteuid() != 0)
+        return "not root";
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    unsigned long long eff = 0;
+    while (f && fgets(line, sizeof(line), f))
+        if (sscanf(line, "CapEff: %llx", &eff) == 1)
+            break;
+    if (f)
+        fclose(f);
+    if (!((eff >> 12) & 1)) /* CAP_NET_ADMIN */
+        return "root without CAP_NET_ADMIN (a container without it?)";
+    if (access("/dev/net/tun", R_OK | W_OK))
+        return "/dev/net/tun is missing";
+    return NULL;
 }

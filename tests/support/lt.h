@@ -54,4 +54,10 @@ int lt_pcap_open(struct lt_pcap *p, const char *name);
 uint32_t lt_pcap_next(struct lt_pcap *p, const uint8_t **frame);
 void lt_pcap_close(struct lt_pcap *p);
 
+/* Why the TAP/namespace tests cannot run here (not root, no CAP_NET_ADMIN in
+ * the effective set, no /dev/net/tun), or NULL when they can. Tests skip
+ * loudly with this reason, never pass silently. */
+const char *lt_netns_missing(void);
+
+
 #endif

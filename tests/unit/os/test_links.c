@@ -593,19 +593,6 @@ Test(links, a_third_end_in_another_process_is_busy)
 
 /* ---- TAP ---- */
 
-static bool have_net_admin(void)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    unsigned long long eff = 0;
-    while (f && fgets(line, sizeof(line), f))
-        if (sscanf(line, "CapEff: %llx", &eff) == 1)
-            break;
-    if (f)
-        fclose(f);
-    return (eff >> 12) & 1; /* CAP_NET_ADMIN */
-}
-
 static int tap_child(const char *ns)
 {
     char path[128];
@@ -640,11 +627,10 @@ static int tap_child(const char *ns)
 
 Test(links, tap_receives_an_arp_request_from_linux, .timeout = 30)
 {
-    if (geteuid() != 0 || !have_net_admin())
-        cr_skip_test("SKIPPED: the TAP test needs root with CAP_NET_ADMIN (ip netns, "
-                     "/dev/net/tun); tap:IFNAME was NOT tested");
-    if (access("/dev/net/tun", R_OK | W_OK))
-        cr_skip_test("SKIPPED: /dev/net/tun is missing; tap:IFNAME was NOT tested");
+    const char *why = lt_netns_missing();
+    if (why)
+        cr_skip_test("SKIPPED: %s: the TAP test needs root with CAP_NET_ADMIN (ip netns, "
+                     "/dev/net/tun); tap:IFNAME was NOT tested", why);
     char ns[64], cmd[160];
     snprintf(ns, sizeof(ns), "lyratap%d", (int)getpid());
     snprintf(cmd, sizeof(cmd), "ip netns add %s", ns);

@@ -1,0 +1,36 @@
+/* Linked into every Criterion test binary (lyra_add_test): a run in which
+ * tests were skipped and none failed exits 77, which ctest (SKIP_RETURN_CODE)
+ * reports as a skip, never as a pass. Criterion's main returns 0 after its
+ * summary, so the status is changed at exit. */
+#include <criterion/criterion.h>
+#include <criterion/hooks.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+static int skipped_clean;
+
+/* Criterion prints a skip's reason only under --verbose: print it always. */
+ReportHook(POST_TEST)(struct criterion_test_stats *st)
+{
+    if (st->test_status == CR_STATUS_SKIPPED)
+        fprintf(stderr, "[SKIP] %s::%s: %s\n", st->test->category, st->test->name,
+                st->message ? st->message : "(no reason given)");
+}
+
+static void exit_as_skip(void)
+{
+    if (skipped_clean) {
+        fflush(NULL);
+        _exit(77);
+    }
+}
+
+ReportHook(POST_ALL)(struct criterion_global_stats *st)
+{
+    skipped_clean = st->tests_skipped > 0 && st->tests_failed == 0 && st->tests_crashed == 0;
+    if (skipped_clean)
+        fprintf(stderr, "%zu test%s SKIPPED ([SKIP] lines say why); exit 77\n",
+                st->tests_skipped, st->tests_skipped == 1 ? "" : "s");
+    atexit(exit_as_skip);
+}
