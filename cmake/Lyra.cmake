@@ -14,6 +14,10 @@ function(lyra_add_component NAME)
   add_library(lyra_c_${NAME} STATIC $<TARGET_OBJECTS:lyra_obj_${NAME}>)
   target_link_libraries(lyra_c_${NAME} PUBLIC lyra_headers ${A_LIBS})
   target_include_directories(lyra_c_${NAME} PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
+  set_property(GLOBAL APPEND PROPERTY LYRA_COMPONENTS ${NAME})
+  if(LYRA_EMBEDDED)
+    return() # static only: a target has no dlopen
+  endif()
   add_library(lyra_${NAME} MODULE $<TARGET_OBJECTS:lyra_obj_${NAME}>)
   target_link_libraries(lyra_${NAME} PRIVATE ${A_LIBS})
   set_target_properties(lyra_${NAME} PROPERTIES PREFIX "" OUTPUT_NAME lyra_${NAME}
@@ -24,7 +28,6 @@ function(lyra_add_component NAME)
     target_link_options(lyra_${NAME} PRIVATE -Wl,--no-undefined)
   endif()
   install(TARGETS lyra_${NAME} LIBRARY DESTINATION lib/lyra)
-  set_property(GLOBAL APPEND PROPERTY LYRA_COMPONENTS ${NAME})
 endfunction()
 
 # lyra_add_test(NAME SOURCES src... [LIBS lib...])

@@ -11,9 +11,12 @@ JOBS=$(nproc 2>/dev/null || echo 2)
 PKGS=(cmake make gcc clang libclang-rt-14-dev libcriterion-dev pkg-config binutils
       graphviz tshark python3 iproute2 iputils-ping iputils-arping socat procps)
 
-install_deps() {
+# only `test` needs these: the Cortex-M4 cross build (bench/sizes.sh)
+PKGS_TEST=(gcc-arm-none-eabi libnewlib-arm-none-eabi)
+
+install_deps() { # install_deps [extra packages...]
     local missing=()
-    for p in "${PKGS[@]}"; do
+    for p in "${PKGS[@]}" "$@"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
     done
     [ ${#missing[@]} -eq 0 ] && return 0
@@ -83,9 +86,9 @@ run_ctest() { # run_ctest LABEL DIR: progress, then a one-line result (tools/cte
 
 # Every step runs even when one fails, so the summary at the end is complete.
 test_all() {
-    install_deps
+    install_deps "${PKGS_TEST[@]}"
     local failed=() d
-    rm -f build*/test-summary.json
+    rm -f build*/test-summary.json build-sizes/test-summary.json
     echo "== gcc build (log: build/build.log) and tests"
     build_quiet build build/build.log
     python3 tools/check_structure.py --build build || failed+=(structure) # layering, file sizes, writable globals
@@ -122,8 +125,16 @@ test_all() {
     printf '{"label": "fuzz", "run": %d, "passed": %d, "failed": %d, "skipped": 0, "seconds": %d}\n' \
         "$n" "$ok" "${#bad[@]}" $((SECONDS - t0)) >build-fuzz/test-summary.json
     [ ${#bad[@]} -eq 0 ] || failed+=(fuzz)
+    echo "== Cortex-M4 (arm-none-eabi-gcc -Os) and x86-64 -Os builds of the components; size table"
+    t0=$SECONDS
+    if bench/sizes.sh; then
+        printf '{"label": "cortex-m4", "run": 4, "passed": 4, "failed": 0, "skipped": 0, "seconds": %d}\n' \
+            $((SECONDS - t0)) >build-sizes/test-summary.json
+    else
+        failed+=(cortex-m4)
+    fi
     echo "== summary (fuzz: targets run ${FUZZ_SECONDS:-20}s each; details in each build's ctest.log)"
-    for d in build build-clang build-asan build-fuzz; do echo "$d/test-summary.json"; done |
+    for d in build build-clang build-asan build-fuzz build-sizes; do echo "$d/test-summary.json"; done |
         xargs python3 tools/ctest_run.py summary
     if [ ${#failed[@]} -ne 0 ]; then
         echo "dev.sh test: FAILED: ${failed[*]}"

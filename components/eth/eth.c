@@ -815,7 +815,7 @@ static const struct lyra_provide eth_provides[] = {
         .ops = &eth_l2_ops,
         .attach = l2_attach,
         .max_users = 0,
-        .doc = "Ethernet II and ARP to any number of users, each registering its ethertypes",
+        .doc = LYRA_DOC("Ethernet II and ARP to any number of users, each registering its ethertypes"),
     },
 };
 
@@ -829,7 +829,7 @@ static const struct lyra_slot eth_slots[] = {
         .max = 1,
         .events = &eth_nd_events,
         LYRA_SLOT_STORE(struct eth, nd, nd_self),
-        .doc = "the NIC: frames in (rx, tx_ready, link events) and out",
+        .doc = LYRA_DOC("the NIC: frames in (rx, tx_ready, link events) and out"),
     },
     {
         .name = "skb",
@@ -839,7 +839,7 @@ static const struct lyra_slot eth_slots[] = {
         .min = 1,
         .max = 1,
         LYRA_SLOT_STORE(struct eth, skb, skb_self),
-        .doc = "buffers for the ARP requests, replies and announcements eth sends itself",
+        .doc = LYRA_DOC("buffers for the ARP requests, replies and announcements eth sends itself"),
     },
     {
         .name = "os",
@@ -849,7 +849,7 @@ static const struct lyra_slot eth_slots[] = {
         .min = 1,
         .max = 1,
         LYRA_SLOT_STORE(struct eth, os.ops, os.self),
-        .doc = "time and the ARP timer, logging, the ARP table's memory at start",
+        .doc = LYRA_DOC("time and the ARP timer, logging, the ARP table's memory at start"),
     },
 };
 
@@ -857,39 +857,39 @@ static const struct lyra_slot eth_slots[] = {
 
 static const struct lyra_param eth_params[P__COUNT] = {
     [P_MAC] = {"mac", LYRA_P_MAC, NULL, 1, 0,
-               "station MAC; unset: the NIC's (a different one puts the NIC in promiscuous mode)"},
+               LYRA_DOC("station MAC; unset: the NIC's (a different one puts the NIC in promiscuous mode)")},
     [P_ADDR] = {"addr", LYRA_P_IPV4, NULL, 1, 0,
-                "an IPv4 address ARP answers for without a layer above (tests); unset: none"},
+                LYRA_DOC("an IPv4 address ARP answers for without a layer above (tests); unset: none")},
     [P_ARP_ENTRIES] = {"arp_entries", LYRA_P_INT, "32", 1, 4096,
-                       "ARP table size; when full the least recently used entry is replaced"},
+                       LYRA_DOC("ARP table size; when full the least recently used entry is replaced")},
     [P_ARP_TIMEOUT] = {"arp_timeout", LYRA_P_DURATION, "60s", 1000000, 86400 * NS_PER_S,
-                       "how long a resolved address stays valid without a new ARP packet"},
+                       LYRA_DOC("how long a resolved address stays valid without a new ARP packet")},
     [P_ARP_RETRY] = {"arp_retry", LYRA_P_DURATION, "1s", 1000000, 60 * NS_PER_S,
-                     "time between ARP requests for one address (RFC 1122: at most 1/s)"},
+                     LYRA_DOC("time between ARP requests for one address (RFC 1122: at most 1/s)")},
     [P_ARP_RETRIES] = {"arp_retries", LYRA_P_INT, "3", 1, 20,
-                       "ARP requests sent for an address before its waiting packets are dropped"},
+                       LYRA_DOC("ARP requests sent for an address before its waiting packets are dropped")},
     [P_ARP_QUEUE] = {"arp_queue", LYRA_P_INT, "16", 0, 1024,
-                     "packets waiting for ARP resolution, all addresses together (when full, "
-                     "the oldest goes); 0: none wait"},
+                     LYRA_DOC("packets waiting for ARP resolution, all addresses together (when full, "
+                     "the oldest goes); 0: none wait")},
     [P_GRATUITOUS] = {"gratuitous", LYRA_P_BOOL, "on", 1, 0,
-                      "announce each address (RFC 5227 gratuitous ARP) at start, on add_addr "
-                      "and when the link comes up"},
+                      LYRA_DOC("announce each address (RFC 5227 gratuitous ARP) at start, on add_addr "
+                      "and when the link comes up")},
     [P_MAX_PROTOS] = {"max_protos", LYRA_P_INT, "8", 1, ETH_PROTOS_CAP,
-                      "ethertypes users may register"},
+                      LYRA_DOC("ethertypes users may register")},
     [P_MAX_ADDRS] = {"max_addrs", LYRA_P_INT, "4", 1, ETH_ADDRS_CAP,
-                     "IPv4 addresses ARP answers for (addr and add_addr together)"},
+                     LYRA_DOC("IPv4 addresses ARP answers for (addr and add_addr together)")},
     [P_TXQ] = {"txq", LYRA_P_INT, "32", 0, 1024,
-               "frames kept while the NIC is busy (-EAGAIN), sent on tx_ready; more are dropped"},
+               LYRA_DOC("frames kept while the NIC is busy (-EAGAIN), sent on tx_ready; more are dropped")},
     [P_PROMISC] = {"promisc", LYRA_P_BOOL, "off", 1, 0,
-                   "deliver frames for other stations to users too (never to ARP)"},
+                   LYRA_DOC("deliver frames for other stations to users too (never to ARP)")},
 };
 
 LYRA_EXPORT const struct lyra_component lyra_component_eth = {
     LYRA_COMPONENT_HDR,
     .name = "eth",
     .version = "1.0.0",
-    .summary = "Ethernet II framing and ARP (RFC 826) with gratuitous announcements",
-    .doc = "@component eth\n"
+    .summary = LYRA_DOC("Ethernet II framing and ARP (RFC 826) with gratuitous announcements"),
+    .doc = LYRA_DOC("@component eth\n"
            "@summary Ethernet II framing and ARP (RFC 826)\n"
            "@provides l2 1.0 (any number of users; ethertypes by register_proto)\n"
            "@uses lower netdev 1.0 (events rx, tx_ready, link); skb skb 1.0; os os 1.0\n"
@@ -919,7 +919,7 @@ LYRA_EXPORT const struct lyra_component lyra_component_eth = {
            "request/reply; arp_bogus: group or zero sender MAC; arp_conflict: another "
            "station claims our address\n"
            "@stat arp_cache_evict arp_cache_expired arp_failed (gave up on an address) "
-           "arp_unresolved (packets dropped with it) arp_queue_full stop_purged\n",
+           "arp_unresolved (packets dropped with it) arp_queue_full stop_purged\n"),
     .provides = eth_provides,
     .n_provides = LYRA_COUNT(eth_provides),
     .slots = eth_slots,

@@ -627,7 +627,7 @@ static const struct lyra_provide ip_provides[] = {
         .ops = &ip_l3_ops,
         .attach = l3_attach,
         .max_users = 0,
-        .doc = "IPv4 to any number of transports, each registering its protocol numbers",
+        .doc = LYRA_DOC("IPv4 to any number of transports, each registering its protocol numbers"),
     },
     {
         .iface = LYRA_L4_IFACE,
@@ -636,8 +636,8 @@ static const struct lyra_provide ip_provides[] = {
         .ops = &icmp_sock_l4_ops,
         .attach = NULL,
         .max_users = 0,
-        .doc = "ICMP echo sockets (SOCK_DGRAM, protocol 1) as Linux's ping sockets: "
-               "icmp_sockets endpoints",
+        .doc = LYRA_DOC("ICMP echo sockets (SOCK_DGRAM, protocol 1) as Linux's ping sockets: "
+               "icmp_sockets endpoints"),
     },
 };
 
@@ -650,7 +650,7 @@ static const struct lyra_slot ip_slots[] = {
         .min = 1,
         .max = 1,
         LYRA_SLOT_STORE(struct ip, l2, l2_self),
-        .doc = "the link layer: ethertype 0x0800 and ARP for addr, registered at start",
+        .doc = LYRA_DOC("the link layer: ethertype 0x0800 and ARP for addr, registered at start"),
     },
     {
         .name = "skb",
@@ -660,8 +660,8 @@ static const struct lyra_slot ip_slots[] = {
         .min = 1,
         .max = 1,
         LYRA_SLOT_STORE(struct ip, skb, skb_self),
-        .doc = "buffers for fragments, reassembled datagrams, ICMP messages and what ping "
-               "sockets send",
+        .doc = LYRA_DOC("buffers for fragments, reassembled datagrams, ICMP messages and what ping "
+               "sockets send"),
     },
     {
         .name = "os",
@@ -671,8 +671,8 @@ static const struct lyra_slot ip_slots[] = {
         .min = 1,
         .max = 1,
         LYRA_SLOT_STORE(struct ip, os.ops, os.self),
-        .doc = "time and the reassembly timer, randomness for the IP ID and ping identifiers, "
-               "logging, the reassembly and ping socket tables' memory at start",
+        .doc = LYRA_DOC("time and the reassembly timer, randomness for the IP ID and ping identifiers, "
+               "logging, the reassembly and ping socket tables' memory at start"),
     },
 };
 
@@ -680,38 +680,38 @@ static const struct lyra_slot ip_slots[] = {
 
 static const struct lyra_param ip_params[P__COUNT] = {
     [P_ADDR] = {"addr", LYRA_P_PREFIX, NULL, 1, 0,
-                "our address and subnet, e.g. 192.0.2.2/24 (a connected route); unset: "
-                "start fails"},
+                LYRA_DOC("our address and subnet, e.g. 192.0.2.2/24 (a connected route); unset: "
+                "start fails")},
     [P_GATEWAY] = {"gateway", LYRA_P_IPV4, NULL, 1, 0,
-                   "default router, inside addr's subnet; unset: only the subnet is reachable"},
+                   LYRA_DOC("default router, inside addr's subnet; unset: only the subnet is reachable")},
     [P_TTL] = {"ttl", LYRA_P_INT, "64", 1, 255,
-               "TTL of the datagrams ip sends (users passing ttl 0 get it too)"},
+               LYRA_DOC("TTL of the datagrams ip sends (users passing ttl 0 get it too)")},
     [P_REASS_MAX] = {"reass_max", LYRA_P_INT, "8", 0, 256,
-                     "datagrams reassembled at once (full: the oldest is dropped); 0: fragments "
-                     "are dropped"},
+                     LYRA_DOC("datagrams reassembled at once (full: the oldest is dropped); 0: fragments "
+                     "are dropped")},
     [P_REASS_BYTES] = {"reass_bytes", LYRA_P_SIZE, "64k", 1024, 16 * 1024 * 1024,
-                       "buffer bytes fragments may hold (skb buffer sizes, all datagrams); "
-                       "beyond it the oldest datagrams are dropped"},
+                       LYRA_DOC("buffer bytes fragments may hold (skb buffer sizes, all datagrams); "
+                       "beyond it the oldest datagrams are dropped")},
     [P_REASS_TIMEOUT] = {"reass_timeout", LYRA_P_DURATION, "30s", 1000000, 255 * NS_PER_S,
-                         "a datagram not complete this long after its first fragment is "
-                         "dropped (and ICMP time exceeded sent if fragment zero came)"},
+                         LYRA_DOC("a datagram not complete this long after its first fragment is "
+                         "dropped (and ICMP time exceeded sent if fragment zero came)")},
     [P_ICMP_RATE] = {"icmp_rate", LYRA_P_INT, "10", 0, 10000,
-                     "ICMP errors sent per second at most (token bucket); 0: none are sent"},
+                     LYRA_DOC("ICMP errors sent per second at most (token bucket); 0: none are sent")},
     [P_ICMP_BURST] = {"icmp_burst", LYRA_P_INT, "10", 1, 1000,
-                      "ICMP errors that may be sent back to back (the bucket's size)"},
+                      LYRA_DOC("ICMP errors that may be sent back to back (the bucket's size)")},
     [P_MAX_PROTOS] = {"max_protos", LYRA_P_INT, "8", 1, IP_PROTOS_CAP,
-                      "IP protocols transports may register"},
+                      LYRA_DOC("IP protocols transports may register")},
     [P_ICMP_SOCKETS] = {"icmp_sockets", LYRA_P_INT, "4", 0, ICMP_SOCK_MAX,
-                        "ICMP echo (ping) socket endpoints, each queueing up to 8 echo "
-                        "replies; 0: no ping sockets"},
+                        LYRA_DOC("ICMP echo (ping) socket endpoints, each queueing up to 8 echo "
+                        "replies; 0: no ping sockets")},
 };
 
 LYRA_EXPORT const struct lyra_component lyra_component_ip = {
     LYRA_COMPONENT_HDR,
     .name = "ip",
     .version = "1.0.0",
-    .summary = "IPv4 host (RFC 791, 1122): ICMP, fragmentation, reassembly, routing",
-    .doc = "@component ip\n"
+    .summary = LYRA_DOC("IPv4 host (RFC 791, 1122): ICMP, fragmentation, reassembly, routing"),
+    .doc = LYRA_DOC("@component ip\n"
            "@summary IPv4 for a host: input checks, demultiplexing, ICMP, fragmentation and "
            "reassembly, a small routing table\n"
            "@provides l3 1.0 (any number of users; protocols by register_proto; a user of "
@@ -764,7 +764,7 @@ LYRA_EXPORT const struct lyra_component lyra_component_ip = {
            "for one; icmp_sock_errors: errors posted to connected sockets\n"
            "@stat reass_frags reass_ok reass_timeout reass_overlap reass_dup reass_full "
            "reass_too_big reass_nobuf reass_bad reass_copy_bytes reass_in_progress "
-           "reass_bytes_held\n",
+           "reass_bytes_held\n"),
     .provides = ip_provides,
     .n_provides = LYRA_COUNT(ip_provides),
     .slots = ip_slots,

@@ -644,7 +644,7 @@ static const struct lyra_provide nic_dma_provides[] = {
         .ops = &nic_dma_nd_ops,
         .attach = nd_attach,
         .max_users = 1,
-        .doc = "the e1000 as a netdev: gather transmit, checksum offload, polled receive",
+        .doc = LYRA_DOC("the e1000 as a netdev: gather transmit, checksum offload, polled receive"),
     },
 };
 
@@ -665,44 +665,44 @@ static int nic_dma_bind_bus(void *self, unsigned index, const void *ops, void *p
 
 static const struct lyra_slot nic_dma_slots[] = {
     {"bus", LYRA_BUS_IFACE, LYRA_BUS_MAJOR, LYRA_BUS_MINOR, 1, 1, NULL, nic_dma_bind_bus,
-     "the card: PCI config, BAR0 registers, DMA memory; a bus that is not an 82540EM or "
-     "82574L is refused", 0, 0},
+     LYRA_DOC("the card: PCI config, BAR0 registers, DMA memory; a bus that is not an 82540EM or "
+     "82574L is refused"), 0, 0},
     {"skb", LYRA_SKB_IFACE, LYRA_SKB_MAJOR, 0, 1, 1, NULL, NULL,
-     "receive buffers (frames are copied into them from the DMA buffers)",
+     LYRA_DOC("receive buffers (frames are copied into them from the DMA buffers)"),
      LYRA_SLOT_STORE(struct nic_dma, so, sself)},
     {"os", LYRA_OS_IFACE, LYRA_OS_MAJOR, 0, 1, 1, NULL, NULL,
-     "memory for the ring bookkeeping (at start) and logging",
+     LYRA_DOC("memory for the ring bookkeeping (at start) and logging"),
      LYRA_SLOT_STORE(struct nic_dma, os.ops, os.self)},
 };
 
 static const struct lyra_param nic_dma_params[P__COUNT] = {
     [P_RX_RING] = {"rx_ring", LYRA_P_INT, "64", 8, 4096,
-                   "receive descriptors, a multiple of 8, each with a 4096-byte DMA buffer "
-                   "(the bus must have rx_ring x 4 KiB of DMA memory: e1000_model.dma_mem)"},
+                   LYRA_DOC("receive descriptors, a multiple of 8, each with a 4096-byte DMA buffer "
+                   "(the bus must have rx_ring x 4 KiB of DMA memory: e1000_model.dma_mem)")},
     [P_TX_RING] = {"tx_ring", LYRA_P_INT, "256", 8, 4096,
-                   "transmit descriptors, a multiple of 8 (one per part of a frame)"},
+                   LYRA_DOC("transmit descriptors, a multiple of 8 (one per part of a frame)")},
     [P_CSUM_TX] = {"csum_tx", LYRA_P_BOOL, "on", 0, -1,
-                   "offload TCP/UDP transmit checksums (context descriptor)"},
+                   LYRA_DOC("offload TCP/UDP transmit checksums (context descriptor)")},
     [P_CSUM_RX] = {"csum_rx", LYRA_P_BOOL, "on", 0, -1,
-                   "let the card verify IPv4/TCP/UDP checksums on receive (RXCSUM)"},
+                   LYRA_DOC("let the card verify IPv4/TCP/UDP checksums on receive (RXCSUM)")},
     [P_PAGE_CONTIG] = {"page_contig", LYRA_P_BOOL, "on", 0, -1,
-                       "ask for DMA segments that do not cross a page (split otherwise)"},
+                       LYRA_DOC("ask for DMA segments that do not cross a page (split otherwise)")},
     [P_RX_BUDGET] = {"rx_budget", LYRA_P_INT, "64", 1, 4096,
-                     "received frames handled per poll step at most"},
+                     LYRA_DOC("received frames handled per poll step at most")},
 };
 
 LYRA_EXPORT const struct lyra_component lyra_component_nic_dma = {
     LYRA_COMPONENT_HDR,
     .name = "nic_dma",
     .version = "1.0.0",
-    .summary = "Intel 8254x (e1000, 82540EM / 82574L) descriptor-ring DMA driver",
-    .doc = "Brings the card up through `bus` (bus mastering on, CTRL.RST, MAC from the EEPROM "
+    .summary = LYRA_DOC("Intel 8254x (e1000, 82540EM / 82574L) descriptor-ring DMA driver"),
+    .doc = LYRA_DOC("Brings the card up through `bus` (bus mastering on, CTRL.RST, MAC from the EEPROM "
            "through EERD, RAL0/RAH0), then runs a receive ring of rx_ring page-sized DMA "
            "buffers (frames are copied into skbs: rx_copy_bytes) and a transmit ring of "
            "tx_ring descriptors with one descriptor per skb part. A full transmit ring makes "
            "xmit return -EAGAIN (tx_busy) and tx_ready follows when descriptors come back. "
            "Polled: each step reads ICR, reclaims finished transmits and receives up to "
-           "rx_budget frames.",
+           "rx_budget frames."),
     .provides = nic_dma_provides,
     .n_provides = LYRA_COUNT(nic_dma_provides),
     .slots = nic_dma_slots,

@@ -661,7 +661,7 @@ static const struct lyra_provide nic_provides[] = {
         .ops = &nic_netdev_ops,
         .attach = nd_attach,
         .max_users = 1,
-        .doc = "the NE2000 as a netdev: gather transmit by remote DMA, ring receive",
+        .doc = LYRA_DOC("the NE2000 as a netdev: gather transmit by remote DMA, ring receive"),
     },
 };
 
@@ -688,8 +688,8 @@ static const struct lyra_slot nic_slots[] = {
         .max = 1,
         .events = NULL,
         .bind = nic_bind_bus,
-        .doc = "the card's port I/O window (ne2k_model on the host, ISA/PCI on bare metal); "
-               "a bus without port I/O or with another PCI ID than an NE2000's is refused",
+        .doc = LYRA_DOC("the card's port I/O window (ne2k_model on the host, ISA/PCI on bare metal); "
+               "a bus without port I/O or with another PCI ID than an NE2000's is refused"),
     },
     {
         .name = "skb",
@@ -699,7 +699,7 @@ static const struct lyra_slot nic_slots[] = {
         .min = 1,
         .max = 1,
         LYRA_SLOT_STORE(struct nic_pio, skb, skb_self),
-        .doc = "receive buffers (alloc_rx)",
+        .doc = LYRA_DOC("receive buffers (alloc_rx)"),
     },
     {
         .name = "os",
@@ -709,37 +709,37 @@ static const struct lyra_slot nic_slots[] = {
         .min = 1,
         .max = 1,
         LYRA_SLOT_STORE(struct nic_pio, os.ops, os.self),
-        .doc = "logging",
+        .doc = LYRA_DOC("logging"),
     },
 };
 
 static const struct lyra_param nic_params[P__COUNT] = {
     [P_MAC] = {"mac", LYRA_P_MAC, NULL, 1, 0,
-               "station MAC written to PAR0-5; unset: the card's address PROM. Another "
+               LYRA_DOC("station MAC written to PAR0-5; unset: the card's address PROM. Another "
                "address than the PROM's turns RCR.PRO on and filters unicast in the driver "
-               "(QEMU filters on the PROM, not PAR)"},
+               "(QEMU filters on the PROM, not PAR)")},
     [P_RX_BUDGET] = {"rx_budget", LYRA_P_INT, "32", 1, 1024,
-                     "most frames taken from the ring in one poll step"},
+                     LYRA_DOC("most frames taken from the ring in one poll step")},
     [P_TX_BUFS] = {"tx_bufs", LYRA_P_INT, "2", 1, 2,
-                   "transmit buffers on the card (2: one loads while the other sends)"},
+                   LYRA_DOC("transmit buffers on the card (2: one loads while the other sends)")},
     [P_WAIT_SPINS] = {"wait_spins", LYRA_P_INT, "10000", 1, 10000000,
-                      "bounded waits (reset, remote DMA complete): ISR reads 1 us apart "
-                      "before giving up (counted in rdma_timeout / reset_timeout)"},
+                      LYRA_DOC("bounded waits (reset, remote DMA complete): ISR reads 1 us apart "
+                      "before giving up (counted in rdma_timeout / reset_timeout)")},
     [P_ALLMULTI] = {"allmulti", LYRA_P_BOOL, "off", 1, 0,
-                    "accept every multicast frame (RCR.AM, MAR all ones)"},
-    [P_PROMISC] = {"promisc", LYRA_P_BOOL, "off", 1, 0, "accept every frame (RCR.PRO)"},
+                    LYRA_DOC("accept every multicast frame (RCR.AM, MAR all ones)")},
+    [P_PROMISC] = {"promisc", LYRA_P_BOOL, "off", 1, 0, LYRA_DOC("accept every frame (RCR.PRO)")},
     [P_RX_CRC] = {"rx_crc", LYRA_P_STRING, "auto", 1, 0,
-                  "whether the ring header's count includes the frame's 4-byte CRC: off as "
+                  LYRA_DOC("whether the ring header's count includes the frame's 4-byte CRC: off as "
                   "QEMU's ne2000, on as the DP8390 datasheet and real NE2000 boards, auto "
-                  "(default) tells from the frames (see the component doc)"},
+                  "(default) tells from the frames (see the component doc)")},
 };
 
 LYRA_EXPORT const struct lyra_component lyra_component_nic_pio = {
     LYRA_COMPONENT_HDR,
     .name = "nic_pio",
     .version = "1.0.0",
-    .summary = "NE2000 (DP8390) programmed-I/O driver",
-    .doc = "@component nic_pio\n"
+    .summary = LYRA_DOC("NE2000 (DP8390) programmed-I/O driver"),
+    .doc = LYRA_DOC("@component nic_pio\n"
            "@summary NE2000 (DP8390) programmed-I/O driver\n"
            "@provides netdev 1.0 (one user)\n"
            "@uses bus bus 1.0 (port I/O); skb skb 1.0; os os 1.0\n"
@@ -771,7 +771,7 @@ LYRA_EXPORT const struct lyra_component lyra_component_nic_pio = {
            "whose CRC was removed; rx_filtered: unicast for others dropped by the driver; "
            "rx_fcs_mode: 0 not known yet, 1 count without CRC, 2 count with CRC\n"
            "@stat rx_crc rx_frame rx_missed: the card's tally counters\n"
-           "@stat rdma_timeout reset_timeout: bounded waits that ran out\n",
+           "@stat rdma_timeout reset_timeout: bounded waits that ran out\n"),
     .provides = nic_provides,
     .n_provides = LYRA_COUNT(nic_provides),
     .slots = nic_slots,

@@ -309,7 +309,7 @@ static const struct lyra_provide skb_copy_provides[] = {
         .ops = &skb_copy_ops,
         .attach = NULL,
         .max_users = 0,
-        .doc = "packet buffers from a fixed pool; payload is copied in and out",
+        .doc = LYRA_DOC("packet buffers from a fixed pool; payload is copied in and out"),
     },
 };
 
@@ -323,37 +323,37 @@ static const struct lyra_slot skb_copy_slots[] = {
         .max = 1,
         .events = NULL,
         .bind = bind_os,
-        .doc = "memory for the pool (at start only) and logging",
+        .doc = LYRA_DOC("memory for the pool (at start only) and logging"),
     },
 };
 
 /* Order matches the P_* indices. */
 static const struct lyra_param skb_copy_params[P__N] = {
     [P_COUNT] = {"count", LYRA_P_INT, "256", 1, 65536,
-                 "buffers in the pool (transmit and receive together)"},
+                 LYRA_DOC("buffers in the pool (transmit and receive together)")},
     [P_BUF_SIZE] = {"buf_size", LYRA_P_SIZE, "2048", 256, 65536,
-                    "linear bytes per buffer: headroom plus the largest frame"},
+                    LYRA_DOC("linear bytes per buffer: headroom plus the largest frame")},
     [P_HEADROOM] = {"headroom", LYRA_P_SIZE, "128", 0, 1024,
-                    "least headroom of a transmit buffer, when it fits beside the size asked"},
+                    LYRA_DOC("least headroom of a transmit buffer, when it fits beside the size asked")},
     [P_RX_HEADROOM] = {"rx_headroom", LYRA_P_SIZE, "2", 0, 1024,
-                       "headroom of a receive buffer (2: the IP header after 14 bytes of "
-                       "Ethernet is 4-byte aligned)"},
+                       LYRA_DOC("headroom of a receive buffer (2: the IP header after 14 bytes of "
+                       "Ethernet is 4-byte aligned)")},
     [P_RESERVE_RX] = {"reserve_rx", LYRA_P_INT, "0", 0, 65536,
-                      "buffers kept for receive only, so that transmit cannot starve receive"},
+                      LYRA_DOC("buffers kept for receive only, so that transmit cannot starve receive")},
     [P_BIG_COUNT] = {"big_count", LYRA_P_INT, "0", 0, 1024,
-                     "big buffers, for transmit allocations too large for a normal buffer "
-                     "(reassembled or unfragmented datagrams); 0: none, such allocations fail"},
+                     LYRA_DOC("big buffers, for transmit allocations too large for a normal buffer "
+                     "(reassembled or unfragmented datagrams); 0: none, such allocations fail")},
     [P_BIG_SIZE] = {"big_size", LYRA_P_SIZE, "16k", 2048, SKB_COPY_BIG_MAX,
-                    "linear bytes per big buffer, larger than buf_size (65k holds a 65535-byte "
-                    "datagram behind 1024 bytes of headroom)"},
+                    LYRA_DOC("linear bytes per big buffer, larger than buf_size (65k holds a 65535-byte "
+                    "datagram behind 1024 bytes of headroom)")},
 };
 
 LYRA_EXPORT const struct lyra_component lyra_component_skb_copy = {
     LYRA_COMPONENT_HDR,
     .name = SKB_COPY_NAME,
     .version = "1.0.0",
-    .summary = "classic copying packet buffer manager (fixed pool)",
-    .doc = "All buffers are allocated from the os at start: count headers and count "
+    .summary = LYRA_DOC("classic copying packet buffer manager (fixed pool)"),
+    .doc = LYRA_DOC("All buffers are allocated from the os at start: count headers and count "
            "buffers of buf_size bytes, and big_count big buffers of big_size bytes; nothing "
            "on the data path allocates. alloc takes a normal buffer when headroom plus size "
            "fits one, else a big one (when big_count > 0 and it fits big_size); alloc_rx "
@@ -370,7 +370,7 @@ LYRA_EXPORT const struct lyra_component lyra_component_skb_copy = {
            "@stat in_use bad_free: both classes together\n"
            "@stat big_alloc big_alloc_fail_empty big_free big_bad_free big_in_use "
            "big_high_water big_count: big buffers\n"
-           "@stat count copy_bytes copy_calls copy_in_bytes copy_out_bytes copy_out_einval",
+           "@stat count copy_bytes copy_calls copy_in_bytes copy_out_bytes copy_out_einval"),
     .provides = skb_copy_provides,
     .n_provides = LYRA_COUNT(skb_copy_provides),
     .slots = skb_copy_slots,

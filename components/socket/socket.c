@@ -54,6 +54,7 @@ static int find_l4(const struct sock *k, int type, int protocol)
 #ifdef ESOCKTNOSUPPORT
     return type_seen ? -EPROTONOSUPPORT : -ESOCKTNOSUPPORT;
 #else /* newlib without Linux errno extensions: the nearest portable errno */
+    (void)type_seen;
     return -EPROTONOSUPPORT;
 #endif
 }
@@ -330,7 +331,7 @@ static const struct lyra_provide sock_provides[] = {
         .minor = LYRA_SOCKET_MINOR,
         .ops = &sock_ops,
         .max_users = 0,
-        .doc = "descriptors for the public socket API (lyra/socket.h)",
+        .doc = LYRA_DOC("descriptors for the public socket API (lyra/socket.h)"),
     },
 };
 
@@ -343,7 +344,7 @@ static const struct lyra_slot sock_slots[] = {
         .min = 1,
         .max = SOCK_L4_MAX,
         LYRA_SLOT_STORE(struct sock, l4, l4_self),
-        .doc = "transports (udp, tcp, ip's ICMP echo sockets), one per (type, protocol)",
+        .doc = LYRA_DOC("transports (udp, tcp, ip's ICMP echo sockets), one per (type, protocol)"),
     },
     {
         .name = "os",
@@ -353,22 +354,22 @@ static const struct lyra_slot sock_slots[] = {
         .min = 1,
         .max = 1,
         LYRA_SLOT_STORE(struct sock, os, os_self),
-        .doc = "the descriptor table's memory at start",
+        .doc = LYRA_DOC("the descriptor table's memory at start"),
     },
 };
 
 static const struct lyra_param sock_params[P__COUNT] = {
     [P_MAX_FDS] = {"max_fds", LYRA_P_INT, "32", 1, 4096,
-                   "descriptors open at once (socket() and accept() fail with EMFILE "
-                   "beyond)"},
+                   LYRA_DOC("descriptors open at once (socket() and accept() fail with EMFILE "
+                   "beyond)")},
 };
 
 LYRA_EXPORT const struct lyra_component lyra_component_socket = {
     LYRA_COMPONENT_HDR,
     .name = "socket",
     .version = "1.0.0",
-    .summary = "BSD socket descriptors over the transports",
-    .doc = "@component socket\n"
+    .summary = LYRA_DOC("BSD socket descriptors over the transports"),
+    .doc = LYRA_DOC("@component socket\n"
            "@summary descriptors for lyra_socket() and friends over l4 transports\n"
            "@provides socket 1.0 (the public API in lyra/socket.h finds it in the stack)\n"
            "@uses l4 l4 1.0 (1 to 4 transports, one per type and protocol); os os 1.0\n"
@@ -377,7 +378,7 @@ LYRA_EXPORT const struct lyra_component lyra_component_socket = {
            "timeouts live here; everything else is the transport's. Descriptors left open "
            "are closed at stop.\n"
            "@stat open opened closed high_water; emfile: table full; no_proto: socket() for "
-           "a type or protocol no transport serves; bad_fd: calls on descriptors not open\n",
+           "a type or protocol no transport serves; bad_fd: calls on descriptors not open\n"),
     .provides = sock_provides,
     .n_provides = LYRA_COUNT(sock_provides),
     .slots = sock_slots,

@@ -20,19 +20,19 @@ enum { P_MAX_SOCKETS, P_RX_QUEUE, P_RX_BYTES, P_CSUM_TX, P_PORT_MIN, P_PORT_MAX,
 
 static const struct lyra_param udp_params[P__COUNT] = {
     [P_MAX_SOCKETS] = {"max_sockets", LYRA_P_INT, "16", 1, 4096,
-                       "endpoints open at once (the table is allocated at start)"},
+                       LYRA_DOC("endpoints open at once (the table is allocated at start)")},
     [P_RX_QUEUE] = {"rx_queue", LYRA_P_INT, "16", 1, 65536,
-                    "datagrams queued per endpoint; more are dropped (rx_queue_full)"},
+                    LYRA_DOC("datagrams queued per endpoint; more are dropped (rx_queue_full)")},
     [P_RX_BYTES] = {"rx_bytes", LYRA_P_SIZE, "64k", 0, 1 << 30,
-                    "payload bytes queued per endpoint (SO_RCVBUF sets it per endpoint); "
-                    "more are dropped (rx_queue_full)"},
+                    LYRA_DOC("payload bytes queued per endpoint (SO_RCVBUF sets it per endpoint); "
+                    "more are dropped (rx_queue_full)")},
     [P_CSUM_TX] = {"csum_tx", LYRA_P_BOOL, "on", 0, -1,
-                   "checksum what is sent (off: 0, \"none\", which RFC 768 allows); the NIC "
-                   "computes it when it offers UDP checksum offload"},
+                   LYRA_DOC("checksum what is sent (off: 0, \"none\", which RFC 768 allows); the NIC "
+                   "computes it when it offers UDP checksum offload")},
     [P_PORT_MIN] = {"port_min", LYRA_P_INT, "49152", 1, 65535,
-                    "lowest ephemeral port (RFC 6335 dynamic range by default)"},
+                    LYRA_DOC("lowest ephemeral port (RFC 6335 dynamic range by default)")},
     [P_PORT_MAX] = {"port_max", LYRA_P_INT, "65535", 1, 65535,
-                    "highest ephemeral port, at least port_min"},
+                    LYRA_DOC("highest ephemeral port, at least port_min")},
 };
 
 /* Rules between parameters (check hook, ABI 0.1): run before anything starts. */
@@ -142,7 +142,7 @@ static const struct lyra_provide udp_provides[] = {
         .ops = &udp_l4_ops,
         .attach = NULL,
         .max_users = 1,
-        .doc = "datagram endpoints (SOCK_DGRAM, IP protocol 17) for the socket layer",
+        .doc = LYRA_DOC("datagram endpoints (SOCK_DGRAM, IP protocol 17) for the socket layer"),
     },
 };
 
@@ -155,7 +155,7 @@ static const struct lyra_slot udp_slots[] = {
         .min = 1,
         .max = 1,
         LYRA_SLOT_STORE(struct udp, l3, l3_self),
-        .doc = "IPv4: protocol 17 registered at start, routes, output, ICMP errors",
+        .doc = LYRA_DOC("IPv4: protocol 17 registered at start, routes, output, ICMP errors"),
     },
     {
         .name = "skb",
@@ -165,7 +165,7 @@ static const struct lyra_slot udp_slots[] = {
         .min = 1,
         .max = 1,
         LYRA_SLOT_STORE(struct udp, skb, skb_self),
-        .doc = "buffers for sent datagrams; copies into user memory on recv",
+        .doc = LYRA_DOC("buffers for sent datagrams; copies into user memory on recv"),
     },
     {
         .name = "os",
@@ -175,7 +175,7 @@ static const struct lyra_slot udp_slots[] = {
         .min = 1,
         .max = 1,
         LYRA_SLOT_STORE(struct udp, os.ops, os.self),
-        .doc = "the endpoint table's memory at start, randomness for ephemeral ports, logging",
+        .doc = LYRA_DOC("the endpoint table's memory at start, randomness for ephemeral ports, logging"),
     },
 };
 
@@ -183,8 +183,8 @@ LYRA_EXPORT const struct lyra_component lyra_component_udp = {
     LYRA_COMPONENT_HDR,
     .name = "udp",
     .version = "1.0.0",
-    .summary = "UDP (RFC 768, RFC 1122 4.1): datagram endpoints over l3",
-    .doc = "@component udp\n"
+    .summary = LYRA_DOC("UDP (RFC 768, RFC 1122 4.1): datagram endpoints over l3"),
+    .doc = LYRA_DOC("@component udp\n"
            "@summary UDP: checksums, demultiplexing by most specific endpoint, bounded "
            "receive queues, ephemeral ports, ICMP errors to connected endpoints\n"
            "@provides l4 1.0 (one user: the socket layer; SOCK_DGRAM, protocol 17)\n"
@@ -213,7 +213,7 @@ LYRA_EXPORT const struct lyra_component lyra_component_udp = {
            "checksums left to the NIC\n"
            "@stat icmp_errors_in: ICMP errors l3 passed up; icmp_errors_set: errors pending "
            "on an endpoint because of them; tx_ready: l3 said room is back\n"
-           "@stat endpoints rx_queued: endpoints open and datagrams queued now\n",
+           "@stat endpoints rx_queued: endpoints open and datagrams queued now\n"),
     .provides = udp_provides,
     .n_provides = LYRA_COUNT(udp_provides),
     .slots = udp_slots,

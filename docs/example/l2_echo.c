@@ -73,24 +73,24 @@ static void stats(void *self, struct lyra_stats_sink *s)
 
 static const struct lyra_slot slots[] = {
     {.name = "lower", .iface = LYRA_L2_IFACE, .major = LYRA_L2_MAJOR, .minor = LYRA_L2_MINOR,
-     .min = 1, .max = 1, .doc = "the Ethernet layer to echo on",
+     .min = 1, .max = 1, .doc = LYRA_DOC("the Ethernet layer to echo on"),
      LYRA_SLOT_STORE(struct l2_echo, l2, l2_self)},
     {.name = "os", .iface = LYRA_OS_IFACE, .major = LYRA_OS_MAJOR, .minor = LYRA_OS_MINOR,
-     .min = 1, .max = 1, .doc = "logging",
+     .min = 1, .max = 1, .doc = LYRA_DOC("logging"),
      LYRA_SLOT_STORE(struct l2_echo, os.ops, os.self)},
 };
 
 static const struct lyra_param params[] = {
     [P_ETHERTYPE] = {"ethertype", LYRA_P_INT, "0x88b5", 0x600, 0xffff,
-                     "ethertype to echo (0x88b5: IEEE local experimental)"},
-    [P_MAX_LEN] = {"max_len", LYRA_P_SIZE, "1500", 0, 1500, "longest payload echoed"},
+                     LYRA_DOC("ethertype to echo (0x88b5: IEEE local experimental)")},
+    [P_MAX_LEN] = {"max_len", LYRA_P_SIZE, "1500", 0, 1500, LYRA_DOC("longest payload echoed")},
 };
 
 LYRA_EXPORT const struct lyra_component lyra_component_l2_echo = {
     LYRA_COMPONENT_HDR,
     .name = "l2_echo",
     .version = "1.0.0",
-    .summary = "sends frames of one ethertype back to their sender (example component)",
+    .summary = LYRA_DOC("sends frames of one ethertype back to their sender (example component)"),
     .slots = slots,
     .n_slots = LYRA_COUNT(slots),
     .params = params,

@@ -12,7 +12,8 @@ void lyra_graph_print(const struct lyra_graph *g, FILE *f)
         const struct lyra_g_inst *gi = &g->inst[i];
         if (!gi->c)
             continue;
-        fprintf(f, "\n[%s] %s %s: %s\n", gi->name, gi->c->name, gi->c->version, gi->c->summary);
+        fprintf(f, "\n[%s] %s %s: %s\n", gi->name, gi->c->name, gi->c->version,
+                gi->c->summary ? gi->c->summary : "");
         for (unsigned s = 0; s < gi->c->n_slots; s++) {
             const struct lyra_slot *sl = &gi->c->slots[s];
             int any = 0;

@@ -4,13 +4,8 @@
  * blocking waits (under the stack lock, sleeping until the loop makes
  * progress, or driving the loop when no thread runs it). */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
-#include <netinet/tcp.h>
-#include <poll.h>
 #include <string.h>
-#include <sys/uio.h>
-#include <sys/time.h>
 
 #include "lyra/os.h"
 #include "lyra/socket.h"

@@ -557,11 +557,18 @@ const struct lyra_value *lyra_stack_param(struct lyra_stack *s, const char *inst
 struct sink_ctx {
     const struct lyra_stats_visitor *v;
     const char *inst;
+    unsigned n; /* counters reported so far by this instance */
 };
 
 static void sink_counter(struct lyra_stats_sink *sk, const char *name, uint64_t val)
 {
     struct sink_ctx *c = sk->ctx;
+    char num[16];
+    if (!name) { /* built with LYRA_NO_DOCS: counters by number */
+        snprintf(num, sizeof(num), "#%u", c->n);
+        name = num;
+    }
+    c->n++;
     if (c->v->counter)
         c->v->counter(c->v->ctx, c->inst, name, val);
 }
@@ -570,7 +577,7 @@ void lyra_stack_stats(struct lyra_stack *s, const struct lyra_stats_visitor *v)
 {
     for (unsigned i = 0; i < s->n; i++) {
         struct inst_rt *in = &s->inst[i];
-        struct sink_ctx c = {v, in->name};
+        struct sink_ctx c = {v, in->name, 0};
         struct lyra_stats_sink sk = {sink_counter, &c};
         if (in->created && in->c->stats)
             in->c->stats(in->self, &sk);

@@ -1,5 +1,7 @@
-/* --stats table and --stats-json writer. */
-#include <inttypes.h>
+/* --stats table and --stats-json writer. (%llu with casts, not PRIu64:
+ * Debian's arm-none-eabi newlib does not define PRIu64.) */
+#include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "lyra/stack.h"
@@ -16,7 +18,7 @@ static void print_counter(void *ctx, const char *inst, const char *name, uint64_
     if (!p->last || strcmp(p->last, inst))
         fprintf(p->f, "  %s\n", inst);
     p->last = inst;
-    fprintf(p->f, "    %-28s %" PRIu64 "\n", name, v);
+    fprintf(p->f, "    %-28s %llu\n", name, (unsigned long long)v);
 }
 
 static void print_binding(void *ctx, const char *user, const char *slot, const char *prov,
@@ -35,8 +37,9 @@ static void print_binding(void *ctx, const char *user, const char *slot, const c
     snprintf(b, sizeof(b), "%s.%s->%s", user, slot, prov);
     char o[64];
     snprintf(o, sizeof(o), "%s%s", is_event ? "^" : "", op);
-    fprintf(p->f, "  %-28s %-14s %10" PRIu64 " %12" PRIu64 " %12" PRIu64 " %9" PRIu64 "\n", b, o,
-            calls, bytes, ns, calls ? ns / calls : 0);
+    fprintf(p->f, "  %-28s %-14s %10llu %12llu %12llu %9llu\n", b, o, (unsigned long long)calls,
+            (unsigned long long)bytes, (unsigned long long)ns,
+            (unsigned long long)(calls ? ns / calls : 0));
     (void)iface;
 }
 
@@ -75,7 +78,7 @@ static void brief_counter(void *ctx, const char *inst, const char *name, uint64_
         return;
     }
     char item[96];
-    int n = snprintf(item, sizeof(item), "%s=%" PRIu64, name, v);
+    int n = snprintf(item, sizeof(item), "%s=%llu", name, (unsigned long long)v);
     if (strncmp(b->inst, inst, sizeof(b->inst) - 1) || !b->col) {
         fprintf(b->f, "%s  %-6s", b->col ? "\n" : "", inst);
         snprintf(b->inst, sizeof(b->inst), "%s", inst);
@@ -135,7 +138,7 @@ static void json_counter(void *ctx, const char *inst, const char *name, uint64_t
     fprintf(j->f, "%s", j->first ? "" : ", ");
     j->first = 0;
     json_str(j->f, name);
-    fprintf(j->f, ": %" PRIu64, v);
+    fprintf(j->f, ": %llu", (unsigned long long)v);
 }
 
 static void json_binding(void *ctx, const char *user, const char *slot, const char *prov,
@@ -168,8 +171,8 @@ static void json_binding(void *ctx, const char *user, const char *slot, const ch
     fprintf(j->f, "%s", j->first_op ? "" : ", ");
     j->first_op = 0;
     json_str(j->f, op);
-    fprintf(j->f, ": {\"calls\": %" PRIu64 ", \"bytes\": %" PRIu64 ", \"ns\": %" PRIu64 "}",
-            calls, bytes, ns);
+    fprintf(j->f, ": {\"calls\": %llu, \"bytes\": %llu, \"ns\": %llu}", (unsigned long long)calls,
+            (unsigned long long)bytes, (unsigned long long)ns);
 }
 
 void lyra_stack_stats_json(struct lyra_stack *s, FILE *f)

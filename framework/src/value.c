@@ -295,35 +295,35 @@ static void fmt_scalar(enum lyra_ptype t, int64_t v, char *buf, size_t len)
     case LYRA_P_PERCENT: {
         int64_t whole = v / LYRA_PPM_PER_PERCENT, frac = v % LYRA_PPM_PER_PERCENT;
         if (!frac) {
-            snprintf(buf, len, "%" PRId64 "%%", whole);
+            snprintf(buf, len, "%lld%%", (long long)whole);
         } else {
             char f[8];
-            snprintf(f, sizeof(f), "%04" PRId64, frac);
+            snprintf(f, sizeof(f), "%04lld", (long long)frac);
             for (int i = 3; i > 0 && f[i] == '0'; i--)
                 f[i] = 0;
-            snprintf(buf, len, "%" PRId64 ".%s%%", whole, f);
+            snprintf(buf, len, "%lld.%s%%", (long long)whole, f);
         }
         break;
     }
     case LYRA_P_DURATION:
         if (v % 1000000000 == 0)
-            snprintf(buf, len, "%" PRId64 "s", v / 1000000000);
+            snprintf(buf, len, "%llds", (long long)(v / 1000000000));
         else if (v % 1000000 == 0)
-            snprintf(buf, len, "%" PRId64 "ms", v / 1000000);
+            snprintf(buf, len, "%lldms", (long long)(v / 1000000));
         else if (v % 1000 == 0)
-            snprintf(buf, len, "%" PRId64 "us", v / 1000);
+            snprintf(buf, len, "%lldus", (long long)(v / 1000));
         else
-            snprintf(buf, len, "%" PRId64 "ns", v);
+            snprintf(buf, len, "%lldns", (long long)(v));
         break;
     case LYRA_P_SIZE:
         if (v && v % (1024 * 1024) == 0)
-            snprintf(buf, len, "%" PRId64 "M", v / (1024 * 1024));
+            snprintf(buf, len, "%lldM", (long long)(v / (1024 * 1024)));
         else if (v && v % 1024 == 0)
-            snprintf(buf, len, "%" PRId64 "k", v / 1024);
+            snprintf(buf, len, "%lldk", (long long)(v / 1024));
         else
-            snprintf(buf, len, "%" PRId64, v);
+            snprintf(buf, len, "%lld", (long long)v);
         break;
-    default: snprintf(buf, len, "%" PRId64, v); break;
+    default: snprintf(buf, len, "%lld", (long long)v); break;
     }
 }
 
@@ -342,11 +342,12 @@ void lyra_value_format(const struct lyra_value *v, char *buf, size_t len)
                  v->u.mac[2], v->u.mac[3], v->u.mac[4], v->u.mac[5]);
         break;
     case LYRA_P_IPV4:
-        snprintf(buf, len, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
+        snprintf(buf, len, "%u.%u.%u.%u", (unsigned)(a >> 24), (unsigned)(a >> 16) & 255,
+                 (unsigned)(a >> 8) & 255, (unsigned)a & 255);
         break;
     case LYRA_P_PREFIX:
-        snprintf(buf, len, "%u.%u.%u.%u/%u", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255,
-                 v->u.ip.len);
+        snprintf(buf, len, "%u.%u.%u.%u/%u", (unsigned)(a >> 24), (unsigned)(a >> 16) & 255,
+                 (unsigned)(a >> 8) & 255, (unsigned)a & 255, (unsigned)v->u.ip.len);
         break;
     }
 }

@@ -93,7 +93,7 @@ static int cmd_check(const char *path, int dot)
 static void list_one(void *ctx, const struct lyra_component *c, const char *path)
 {
     int verbose = *(int *)ctx;
-    printf("%s %s - %s\n", c->name, c->version, c->summary);
+    printf("%s %s - %s\n", c->name, c->version, c->summary ? c->summary : "");
     if (verbose)
         printf("  from %s\n", path);
     if (verbose && c->doc)

@@ -19,10 +19,7 @@
 #ifndef LYRA_SOCKET_H
 #define LYRA_SOCKET_H
 
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <sys/types.h>
+#include "lyra/socket_types.h" /* the host's sockaddr, msghdr, ...; or our own on bare metal */
 
 #ifdef __cplusplus
 extern "C" {
