@@ -35,7 +35,11 @@ endfunction()
 function(lyra_add_test NAME)
   cmake_parse_arguments(A "" "TIMEOUT" "SOURCES;LIBS" ${ARGN})
   # skip_status.c: a run with skips and no failure exits 77 (ctest: skipped)
-  add_executable(${NAME} ${A_SOURCES} ${PROJECT_SOURCE_DIR}/tests/support/skip_status.c)
+  # test_env.c: the directories ctest sets, as defaults for runs by hand
+  add_executable(${NAME} ${A_SOURCES} ${PROJECT_SOURCE_DIR}/tests/support/skip_status.c
+                 ${PROJECT_SOURCE_DIR}/tests/support/test_env.c)
+  set_source_files_properties(${PROJECT_SOURCE_DIR}/tests/support/test_env.c PROPERTIES
+    COMPILE_DEFINITIONS "LYRA_TEST_SOURCE_DIR=\"${CMAKE_SOURCE_DIR}\";LYRA_TEST_BUILD_DIR=\"${CMAKE_BINARY_DIR}\";LYRA_TEST_COMPONENT_DIR=\"${LYRA_COMPONENT_DIR}\"")
   target_link_libraries(${NAME} PRIVATE ${A_LIBS} lyra_test_support criterion)
   set_target_properties(${NAME} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
   add_test(NAME ${NAME} COMMAND ${NAME} --jobs 1)

@@ -366,8 +366,8 @@ int lyra_stack_start(struct lyra_stack *s)
         struct inst_rt *in = &s->inst[s->order[k]];
         int r = in->c->start ? in->c->start(in->self) : 0;
         if (r) {
-            fprintf(stderr, "error: %s (%s): start failed: %s\n", in->name, in->c->name,
-                    strerror(-r));
+            fprintf(stderr, "error: stack %s not started: %s (%s) could not start (%s)\n", s->name,
+                    in->name, in->c->name, strerror(-r));
             for (unsigned j = k; j-- > 0;) {
                 struct inst_rt *o = &s->inst[s->order[j]];
                 if (o->started && o->c->stop)

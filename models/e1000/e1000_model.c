@@ -274,7 +274,7 @@ static int model_start(void *self)
     if (m->link_spec) {
         int r = o->link_open(m->os.self, m->link_spec, &m->lp, &m->link);
         if (r) {
-            lyra_log(&m->os, LYRA_LOG_ERROR, WHO, "cannot open link %s (%d)", m->link_spec, r);
+            /* the os said which link and why, and what to do */
             model_release(m);
             return r;
         }

@@ -72,7 +72,7 @@ def main():
             r = subprocess.run(["ip", "netns", "exec", ns, lyranet, "run", path, "--for", "0.2"],
                                capture_output=True, text=True, timeout=60)
             config = r.returncode == 1 or (r.returncode == 2 and re.search(
-                r"create|start failed|error: .*\.(\w+):", r.stderr))
+                r"create|start failed|could not start|error: .*\.(\w+):", r.stderr))
             if config:
                 mism += 1
                 print("MISMATCH %s (%s): check ok, run exit %d: %s" %

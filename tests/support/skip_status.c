@@ -9,13 +9,16 @@
 #include <unistd.h>
 
 static int skipped_clean;
+static size_t skipped_by_test; /* cr_skip_test; --filter's exclusions are not counted */
 
 /* Criterion prints a skip's reason only under --verbose: print it always. */
 ReportHook(POST_TEST)(struct criterion_test_stats *st)
 {
-    if (st->test_status == CR_STATUS_SKIPPED)
-        fprintf(stderr, "[SKIP] %s::%s: %s\n", st->test->category, st->test->name,
-                st->message ? st->message : "(no reason given)");
+    if (st->test_status != CR_STATUS_SKIPPED)
+        return;
+    skipped_by_test++;
+    fprintf(stderr, "[SKIP] %s::%s: %s\n", st->test->category, st->test->name,
+            st->message ? st->message : "(no reason given)");
 }
 
 static void exit_as_skip(void)
@@ -28,9 +31,9 @@ static void exit_as_skip(void)
 
 ReportHook(POST_ALL)(struct criterion_global_stats *st)
 {
-    skipped_clean = st->tests_skipped > 0 && st->tests_failed == 0 && st->tests_crashed == 0;
+    skipped_clean = skipped_by_test > 0 && st->tests_failed == 0 && st->tests_crashed == 0;
     if (skipped_clean)
         fprintf(stderr, "%zu test%s SKIPPED ([SKIP] lines say why); exit 77\n",
-                st->tests_skipped, st->tests_skipped == 1 ? "" : "s");
+                skipped_by_test, skipped_by_test == 1 ? "" : "s");
     atexit(exit_as_skip);
 }
