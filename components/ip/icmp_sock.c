@@ -28,6 +28,14 @@ void icmp_sock_init(struct icmp_socks *t, struct icmp_ep *mem, unsigned n)
     }
 }
 
+int icmp_sock_attach(void *self, const void *events, void *user)
+{
+    struct ip *ip = self;
+    ip->socks.ev = events;
+    ip->socks.ev_user = user;
+    return 0;
+}
+
 static void ep_close(struct icmp_ep *e)
 {
     lyra_skbq_purge(&e->rq);
@@ -76,6 +84,14 @@ static int autobind(struct ip *ip, struct icmp_ep *e)
         }
     }
     return -EADDRINUSE; /* unreachable: the table is far smaller */
+}
+
+/* Endpoint e may progress for what (l4 1.1 ready). */
+static void ready(struct ip *ip, const struct icmp_ep *e, unsigned what)
+{
+    const struct lyra_l4_events *ev = ip->socks.ev;
+    if (ev && ev->ready && e->cookie != LYRA_L4_NO_COOKIE)
+        ev->ready(ip->socks.ev_user, e->cookie, what);
 }
 
 /* ----- l4 ops ------------------------------------------------------------- */
@@ -354,6 +370,13 @@ static int s_getopt(void *self, int h, int opt, int *val)
     }
 }
 
+static void s_set_cookie(void *self, int h, uintptr_t cookie)
+{
+    struct icmp_ep *e = ep_get(self, h);
+    if (e)
+        e->cookie = cookie;
+}
+
 const struct lyra_l4_ops icmp_sock_l4_ops = {
     .hdr = LYRA_OPS_HDR(LYRA_L4_IFACE, LYRA_L4_MAJOR, LYRA_L4_MINOR, struct lyra_l4_ops),
     .type = LYRA_SOCK_DGRAM,
@@ -371,6 +394,7 @@ const struct lyra_l4_ops icmp_sock_l4_ops = {
     .poll = s_poll,
     .setopt = s_setopt,
     .getopt = s_getopt,
+    .set_cookie = s_set_cookie,
 };
 
 /* ----- from icmp.c -------------------------------------------------------- */
@@ -394,6 +418,7 @@ bool icmp_sock_input(struct ip *ip, struct lyra_skb *skb, const struct lyra_l3_r
         skb->cb[1] = info->dst;
         lyra_skbq_push(&e->rq, skb);
         ip->st.icmp_sock_rx++;
+        ready(ip, e, LYRA_POLL_IN);
         return true;
     }
     return false;
@@ -421,6 +446,7 @@ bool icmp_sock_error(struct ip *ip, const struct lyra_l3_icmp_err *err)
         if (e->connected && e->peer == err->dst) {
             e->err = icmp_sock_errno(err->type, err->code);
             ip->st.icmp_sock_errors++;
+            ready(ip, e, LYRA_POLL_IN | LYRA_POLL_ERR);
         }
         return true;
     }

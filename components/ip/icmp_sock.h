@@ -47,17 +47,24 @@ struct icmp_ep {
     uint8_t tos;
     int err;        /* pending error, positive errno; 0: none */
     struct lyra_skb_queue rq; /* echo replies; cb[0] holds the source */
+    uintptr_t cookie; /* l4 1.1: what ready events about it carry (0: none) */
 };
 
 struct icmp_socks {
     struct icmp_ep *ep; /* n entries, os mem_alloc at start */
     unsigned n;
+    /* l4 1.1: the socket layer's events (attach) */
+    const struct lyra_l4_events *ev;
+    void *ev_user;
 };
 
 struct ip;
 
 /* The l4 ops table ip provides (self: the ip instance). */
 extern const struct lyra_l4_ops icmp_sock_l4_ops;
+
+/* l4 1.1 attach (self: the ip instance): keeps the user's events. */
+int icmp_sock_attach(void *self, const void *events, void *user);
 
 /* Takes the table (n entries, may be NULL when n is 0) at start. */
 void icmp_sock_init(struct icmp_socks *t, struct icmp_ep *mem, unsigned n);

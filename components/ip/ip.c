@@ -634,7 +634,7 @@ static const struct lyra_provide ip_provides[] = {
         .major = LYRA_L4_MAJOR,
         .minor = LYRA_L4_MINOR,
         .ops = &icmp_sock_l4_ops,
-        .attach = NULL,
+        .attach = icmp_sock_attach,
         .max_users = 0,
         .doc = LYRA_DOC("ICMP echo sockets (SOCK_DGRAM, protocol 1) as Linux's ping sockets: "
                "icmp_sockets endpoints"),
@@ -717,7 +717,7 @@ LYRA_EXPORT const struct lyra_component lyra_component_ip = {
            "@provides l3 1.0 (any number of users; protocols by register_proto; a user of "
            "protocol 1 gets the ICMP messages ip does not handle itself, e.g. echo replies "
            "no ping socket takes)\n"
-           "@provides l4 1.0 (type SOCK_DGRAM, protocol 1: ICMP echo sockets as Linux's "
+           "@provides l4 1.1 (type SOCK_DGRAM, protocol 1: ICMP echo sockets as Linux's "
            "ping sockets; icmp_sockets endpoints)\n"
            "@uses lower l2 1.0 (events rx, tx_ready); skb skb 1.0; os os 1.0\n"
            "@context task (the stack's poll step; the reassembly timer runs from os timers)\n"

@@ -22,7 +22,47 @@ struct sock {
     struct fd_table t;
     uint64_t opened, closed, emfile, no_proto, bad_fd;
     uint64_t high_water;
+    /* the public API's events (socket 1.2), attached by the framework */
+    const struct lyra_socket_events *ev;
+    void *ev_user;
 };
+
+/* A descriptor may progress: tell whoever waits on it (the public API). */
+static void notify(struct sock *k, int fd, unsigned what)
+{
+    if (k->ev && k->ev->ready)
+        k->ev->ready(k->ev_user, fd, what);
+}
+
+/* l4 1.1 ready: the cookie is the descriptor + 1 (0 is "none"). */
+static void l4_ready(void *user, uintptr_t cookie, unsigned what)
+{
+    struct sock *k = user;
+    if (cookie == LYRA_L4_EVERY)
+        notify(k, -1, what);
+    else if (cookie != LYRA_L4_NO_COOKIE && cookie - 1 < k->t.n)
+        notify(k, (int)(cookie - 1), what);
+}
+
+static const struct lyra_l4_events sock_l4_events = {
+    .hdr = LYRA_OPS_HDR(LYRA_L4_IFACE, LYRA_L4_MAJOR, LYRA_L4_MINOR, struct lyra_l4_events),
+    .ready = l4_ready,
+};
+
+static int sock_attach(void *self, const void *events, void *user)
+{
+    struct sock *k = self;
+    k->ev = events;
+    k->ev_user = user;
+    return 0;
+}
+
+/* Gives endpoint h of transport i the cookie of fd. */
+static void set_cookie(struct sock *k, unsigned i, int h, int fd)
+{
+    if (k->l4[i]->set_cookie)
+        k->l4[i]->set_cookie(k->l4_self[i], h, (uintptr_t)fd + 1);
+}
 
 static unsigned n_l4(const struct sock *k)
 {
@@ -81,6 +121,7 @@ static int s_socket(void *self, int type, int protocol)
         k->l4[i]->close(k->l4_self[i], h);
         return fd;
     }
+    set_cookie(k, (unsigned)i, h, fd);
     k->opened++;
     if (k->t.open > k->high_water)
         k->high_water = k->t.open;
@@ -101,9 +142,12 @@ static int s_close(void *self, int fd)
 {
     struct sock *k = self;
     LOOKUP(k, fd, e);
+    if (L->set_cookie) /* events about it no longer name this descriptor */
+        L->set_cookie(LS, e->handle, LYRA_L4_NO_COOKIE);
     L->close(LS, e->handle);
     fd_release(&k->t, fd);
     k->closed++;
+    notify(k, fd, LYRA_POLL_NVAL); /* calls blocked on it end with EBADF */
     return 0;
 }
 
@@ -145,6 +189,7 @@ static int s_accept(void *self, int fd, struct lyra_sockaddr4 *peer)
         L->close(LS, h);
         return nfd;
     }
+    set_cookie(k, l4, h, nfd);
     k->opened++;
     if (k->t.open > k->high_water)
         k->high_water = k->t.open;
@@ -330,6 +375,7 @@ static const struct lyra_provide sock_provides[] = {
         .major = LYRA_SOCKET_MAJOR,
         .minor = LYRA_SOCKET_MINOR,
         .ops = &sock_ops,
+        .attach = sock_attach,
         .max_users = 0,
         .doc = LYRA_DOC("descriptors for the public socket API (lyra/socket.h)"),
     },
@@ -343,6 +389,7 @@ static const struct lyra_slot sock_slots[] = {
         .minor = LYRA_L4_MINOR,
         .min = 1,
         .max = SOCK_L4_MAX,
+        .events = &sock_l4_events,
         LYRA_SLOT_STORE(struct sock, l4, l4_self),
         .doc = LYRA_DOC("transports (udp, tcp, ip's ICMP echo sockets), one per (type, protocol)"),
     },
@@ -371,8 +418,10 @@ LYRA_EXPORT const struct lyra_component lyra_component_socket = {
     .summary = LYRA_DOC("BSD socket descriptors over the transports"),
     .doc = LYRA_DOC("@component socket\n"
            "@summary descriptors for lyra_socket() and friends over l4 transports\n"
-           "@provides socket 1.0 (the public API in lyra/socket.h finds it in the stack)\n"
-           "@uses l4 l4 1.0 (1 to 4 transports, one per type and protocol); os os 1.0\n"
+           "@provides socket 1.2 (the public API in lyra/socket.h finds it in the stack; "
+           "event ready per descriptor)\n"
+           "@uses l4 l4 1.1 (1 to 4 transports, one per type and protocol; event ready); "
+           "os os 1.0\n"
            "@context the caller's, under the stack lock the public API takes\n"
            "Descriptors are the lowest free numbers from 0, per stack. O_NONBLOCK and the "
            "timeouts live here; everything else is the transport's. Descriptors left open "

@@ -140,7 +140,7 @@ static const struct lyra_provide udp_provides[] = {
         .major = LYRA_L4_MAJOR,
         .minor = LYRA_L4_MINOR,
         .ops = &udp_l4_ops,
-        .attach = NULL,
+        .attach = udp_l4_attach,
         .max_users = 1,
         .doc = LYRA_DOC("datagram endpoints (SOCK_DGRAM, IP protocol 17) for the socket layer"),
     },
@@ -187,7 +187,7 @@ LYRA_EXPORT const struct lyra_component lyra_component_udp = {
     .doc = LYRA_DOC("@component udp\n"
            "@summary UDP: checksums, demultiplexing by most specific endpoint, bounded "
            "receive queues, ephemeral ports, ICMP errors to connected endpoints\n"
-           "@provides l4 1.0 (one user: the socket layer; SOCK_DGRAM, protocol 17)\n"
+           "@provides l4 1.1 (one user: the socket layer; SOCK_DGRAM, protocol 17; event ready)\n"
            "@uses l3 l3 1.0 (events rx, icmp_error, tx_ready); skb skb 1.0; os os 1.0\n"
            "@context task (the stack's poll step; ops under the socket layer's lock)\n"
            "@rfc 768 (UDP), 1122 4.1 (host rules), 6335 (port ranges), 6056 (port choice)\n"

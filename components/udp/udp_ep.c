@@ -34,6 +34,24 @@ struct udp_ep *udp_ep_get(struct udp *u, int h)
     return u->started ? udp_table_get(&u->tab, h) : NULL;
 }
 
+void udp_ready(struct udp *u, const struct udp_ep *e, unsigned what)
+{
+    if (!u->ev || !u->ev->ready)
+        return;
+    if (!e)
+        u->ev->ready(u->ev_user, LYRA_L4_EVERY, what);
+    else if (e->cookie != LYRA_L4_NO_COOKIE)
+        u->ev->ready(u->ev_user, e->cookie, what);
+}
+
+int udp_l4_attach(void *self, const void *events, void *user)
+{
+    struct udp *u = self;
+    u->ev = events;
+    u->ev_user = user;
+    return 0;
+}
+
 /* ----- l4 ops ------------------------------------------------------------- */
 
 static int op_open(void *self)
@@ -145,6 +163,7 @@ static int op_shutdown(void *self, int h, int how)
         e->shut_rd = true;
     if (how != 0)
         e->shut_wr = true;
+    udp_ready(u, e, LYRA_POLL_IN | LYRA_POLL_OUT | LYRA_POLL_HUP); /* a blocked recv returns 0 */
     return 0;
 }
 
@@ -245,6 +264,13 @@ static int op_getopt(void *self, int h, int opt, int *val)
     }
 }
 
+static void op_set_cookie(void *self, int h, uintptr_t cookie)
+{
+    struct udp_ep *e = udp_ep_get(self, h);
+    if (e)
+        e->cookie = cookie;
+}
+
 const struct lyra_l4_ops udp_l4_ops = {
     .hdr = LYRA_OPS_HDR(LYRA_L4_IFACE, LYRA_L4_MAJOR, LYRA_L4_MINOR, struct lyra_l4_ops),
     .type = LYRA_SOCK_DGRAM,
@@ -262,4 +288,5 @@ const struct lyra_l4_ops udp_l4_ops = {
     .poll = op_poll,
     .setopt = op_setopt,
     .getopt = op_getopt,
+    .set_cookie = op_set_cookie,
 };

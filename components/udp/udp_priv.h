@@ -60,6 +60,9 @@ struct udp {
     struct udp_ep *mem;
     struct udp_table tab;
     struct udp_stats st;
+    /* l4 1.1: the socket layer's events (attach) */
+    const struct lyra_l4_events *ev;
+    void *ev_user;
 };
 
 /* What recv needs of a queued datagram, kept in skb->cb (written and read
@@ -91,6 +94,10 @@ extern const struct lyra_l4_ops udp_l4_ops;
 bool udp_is_bcast(struct udp *u, uint32_t a, const struct lyra_l3_route *rt);
 int udp_autobind(struct udp *u, struct udp_ep *e);
 struct udp_ep *udp_ep_get(struct udp *u, int h);
+/* Endpoint e (NULL: every endpoint) may progress for the LYRA_POLL_* bits
+ * in what: tells the socket layer (l4 1.1 ready). */
+void udp_ready(struct udp *u, const struct udp_ep *e, unsigned what);
+int udp_l4_attach(void *self, const void *events, void *user);
 /* udp_tx.c */
 long udp_op_send(void *self, int h, const void *buf, size_t len,
                     const struct lyra_sockaddr4 *to, int flags);

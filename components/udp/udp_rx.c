@@ -30,6 +30,7 @@ static void enqueue(struct udp *u, struct udp_ep *e, struct lyra_skb *skb,
     e->q_bytes += cb->len;
     u->st.rx_datagrams++;
     u->st.rx_bytes += cb->len;
+    udp_ready(u, e, LYRA_POLL_IN);
 }
 
 /* A copy of the payload for one more endpoint of a broadcast: a receive
@@ -151,6 +152,7 @@ static void l3_icmp_error(void *user, const struct lyra_l3_icmp_err *err)
             ep->rport == dport) {
             ep->err = e;
             u->st.icmp_errors_set++;
+            udp_ready(u, ep, LYRA_POLL_IN | LYRA_POLL_ERR);
         }
     }
 }
@@ -159,8 +161,9 @@ static void l3_tx_ready(void *user)
 {
     struct udp *u = user;
     /* Nothing waits here (a datagram is sent whole or refused): senders
-     * retry when poll says OUT. Counted to show it arrives. */
+     * blocked for room retry when poll says OUT. */
     u->st.tx_ready++;
+    udp_ready(u, NULL, LYRA_POLL_OUT);
 }
 
 const struct lyra_l3_events udp_l3_events = {

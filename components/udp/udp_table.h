@@ -31,6 +31,7 @@ struct udp_ep {
     uint32_t rcvbuf;   /* payload bytes the queue may hold */
     uint32_t q_bytes;  /* payload bytes queued */
     struct lyra_skb_queue q;
+    uintptr_t cookie;  /* l4 1.1: what ready events about it carry (0: none) */
 };
 
 struct udp_table {

@@ -268,17 +268,26 @@ PX_OP(pl4, L4, name, 9, int, 0, (void *self, int h, int peer, struct lyra_sockad
 PX_OP(pl4, L4, poll, 10, unsigned, 0, (void *self, int h), (p->prov, h))
 PX_OP(pl4, L4, setopt, 11, int, 0, (void *self, int h, int o, int v), (p->prov, h, o, v))
 PX_OP(pl4, L4, getopt, 12, int, 0, (void *self, int h, int o, int *v), (p->prov, h, o, v))
+PX_VOP(pl4, L4, set_cookie, 13, 0, (void *self, int h, uintptr_t c), (p->prov, h, c))
+#define L4E struct lyra_l4_events
+PX_EV(pl4, L4E, ready, 14, 0, (void *self, uintptr_t c, unsigned what), (p->user, c, what))
+
+static const struct lyra_l4_events px_l4_events = {
+    .hdr = LYRA_OPS_HDR(LYRA_L4_IFACE, LYRA_L4_MAJOR, LYRA_L4_MINOR, L4E),
+    .ready = pl4_ev_ready,
+};
 
 static const struct lyra_l4_ops px_l4_ops = {
     .hdr = LYRA_OPS_HDR(LYRA_L4_IFACE, LYRA_L4_MAJOR, LYRA_L4_MINOR, L4),
     .open = pl4_open, .close = pl4_close, .bind = pl4_bind, .connect = pl4_connect,
     .listen = pl4_listen, .accept = pl4_accept, .send = pl4_send, .recv = pl4_recv,
     .shutdown = pl4_shutdown, .name = pl4_name, .poll = pl4_poll, .setopt = pl4_setopt,
-    .getopt = pl4_getopt,
+    .getopt = pl4_getopt, .set_cookie = pl4_set_cookie,
 };
 static const char *const l4_names[] = {"open",     "close", "bind", "connect", "listen",
                                        "accept",   "send",  "recv", "shutdown", "name",
-                                       "poll",     "setopt", "getopt"};
+                                       "poll",     "setopt", "getopt", "set_cookie",
+                                       "ready"};
 
 static const struct lyra_proxy_class classes[] = {
     {LYRA_OS_IFACE, 31, 0, os_names, &px_os_ops, NULL, 0},
@@ -286,7 +295,7 @@ static const struct lyra_proxy_class classes[] = {
     {LYRA_NETDEV_IFACE, 5, 3, netdev_names, &px_netdev_ops, &px_netdev_events, 0},
     {LYRA_L2_IFACE, 7, 2, l2_names, &px_l2_ops, &px_l2_events, 0},
     {LYRA_L3_IFACE, 6, 3, l3_names, &px_l3_ops, &px_l3_events, 0},
-    {LYRA_L4_IFACE, 13, 0, l4_names, &px_l4_ops, NULL,
+    {LYRA_L4_IFACE, 14, 1, l4_names, &px_l4_ops, &px_l4_events,
      offsetof(struct lyra_l4_ops, open) - sizeof(struct lyra_ops_hdr)},
 };
 

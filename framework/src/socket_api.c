@@ -128,7 +128,7 @@ static int64_t fd_gen(const struct lyra_socket_ops *o, void *x, int fd)
 }
 
 /* Runs c until it completes, fails, or (blocking) its timeout passes:
- * every -EAGAIN waits for the next progress of the loop. */
+ * every -EAGAIN waits for a ready event on c's descriptor. */
 static long run_call(struct lyra_stack *s, const struct lyra_socket_ops *o, void *x, struct call *c,
                      int timeo_opt)
 {
@@ -139,18 +139,28 @@ static long run_call(struct lyra_stack *s, const struct lyra_socket_ops *o, void
     if (!deadline)
         return r;
     int64_t gen = fd_gen(o, x, c->fd);
+    struct lyra_waiter w = {.fd = c->fd, .want = c->kind == C_SEND ? LYRA_POLL_OUT : LYRA_POLL_IN};
+    lyra_waiter_add(s, &w);
     for (;;) {
-        int w = lyra_stack_wait_locked(s, deadline);
-        if (w == -ETIMEDOUT)
-            return -EAGAIN; /* SO_RCVTIMEO/SO_SNDTIMEO expired, as on Linux */
-        if (w < 0)
-            return w;
-        if (fd_gen(o, x, c->fd) != gen)
-            return -EBADF; /* closed while this call slept */
+        int e = lyra_stack_wait_locked(s, &w, deadline);
+        if (e == -ETIMEDOUT) {
+            r = -EAGAIN; /* SO_RCVTIMEO/SO_SNDTIMEO expired, as on Linux */
+            break;
+        }
+        if (e < 0) {
+            r = e;
+            break;
+        }
+        if (fd_gen(o, x, c->fd) != gen) {
+            r = -EBADF; /* closed while this call slept */
+            break;
+        }
         r = do_call(o, x, c);
         if (r != -EAGAIN)
-            return r;
+            break;
     }
+    lyra_waiter_del(s, &w);
+    return r;
 }
 
 int lyra_socket(struct lyra_stack *s, int domain, int type, int protocol)
@@ -211,6 +221,8 @@ int lyra_connect(struct lyra_stack *s, int fd, const struct sockaddr *addr, sock
         /* a stream handshake: blocking descriptors wait for its end */
         uint64_t deadline = block_deadline(s, o, x, fd, 0, LYRA_FD_SNDTIMEO);
         int64_t gen = fd_gen(o, x, fd);
+        struct lyra_waiter wt = {.fd = fd, .want = LYRA_POLL_OUT};
+        lyra_waiter_add(s, &wt);
         while (deadline) {
             if (fd_gen(o, x, fd) != gen) {
                 r = -EBADF;
@@ -222,13 +234,14 @@ int lyra_connect(struct lyra_stack *s, int fd, const struct sockaddr *addr, sock
                 r = (int)-e;
                 break;
             }
-            int w = lyra_stack_wait_locked(s, deadline);
+            int w = lyra_stack_wait_locked(s, &wt, deadline);
             if (w < 0) {
                 /* SO_SNDTIMEO expired: still connecting, as Linux says */
                 r = w == -ETIMEDOUT ? -EINPROGRESS : w;
                 break;
             }
         }
+        lyra_waiter_del(s, &wt);
     }
     leave(s, 1);
     return r < 0 ? fail(r) : 0;
@@ -544,6 +557,86 @@ int lyra_fcntl(struct lyra_stack *s, int fd, int cmd, int arg)
     return cmd == F_GETFL ? (O_RDWR | (nb ? O_NONBLOCK : 0)) : 0;
 }
 
+/* revents of one entry; closed: the descriptor was closed during the wait
+ * (its number may name another socket now). */
+static short poll_entry(const struct lyra_socket_ops *o, void *x, const struct lyra_pollfd *p,
+                        int closed)
+{
+    int64_t t;
+    if (p->fd < 0)
+        return 0;
+    if (closed || o->getopt(x, p->fd, LYRA_FD_TYPE, &t) < 0)
+        return POLLNVAL;
+    unsigned ev = o->poll(x, p->fd);
+    unsigned want = (unsigned)p->events & (POLLIN | POLLOUT | POLLRDHUP);
+    return (short)(ev & (want | LYRA_POLL_ERR | LYRA_POLL_HUP));
+}
+
+static int was_closed(const struct lyra_waiter *w, int fd)
+{
+    if (fd < LYRA_POLL_INDEX_FDS)
+        return (w->closed[fd / 32] >> (fd % 32)) & 1;
+    for (unsigned k = 0; k < w->nready; k++)
+        if (w->ready[k] == (fd | LYRA_WAIT_CLOSED))
+            return 1;
+    return 0;
+}
+
+/* Waits for entries to become ready: the entries are indexed by descriptor
+ * once, and each wake-up looks only at the descriptors its events named,
+ * so its cost does not grow with the idle descriptors watched. */
+static int poll_wait(struct lyra_stack *s, const struct lyra_socket_ops *o, void *x,
+                     struct lyra_pollfd *fds, unsigned nfds, uint64_t deadline)
+{
+    uint16_t idx[LYRA_POLL_INDEX_FDS]; /* entry + 1 of each indexed descriptor */
+    uint32_t closed[LYRA_POLL_INDEX_FDS / 32];
+    memset(idx, 0, sizeof(idx));
+    memset(closed, 0, sizeof(closed));
+    struct lyra_waiter w = {.fd = -1, .idx = idx, .closed = closed};
+    int full = nfds >= UINT16_MAX; /* look at every entry after each wake-up */
+    for (unsigned i = 0; i < nfds; i++) {
+        int fd = fds[i].fd;
+        if (fd < 0)
+            continue;
+        w.want |= (unsigned)fds[i].events & (POLLIN | POLLOUT | POLLRDHUP);
+        if (fd >= LYRA_POLL_INDEX_FDS)
+            w.any = 1;
+        else if (idx[fd])
+            full = 1; /* the same descriptor twice */
+        else if (!full)
+            idx[fd] = (uint16_t)(i + 1);
+    }
+    w.any |= full;
+    lyra_waiter_add(s, &w);
+    int n = 0;
+    while (!n) {
+        int e = lyra_stack_wait_locked(s, &w, deadline);
+        if (e < 0) {
+            n = e == -ETIMEDOUT ? 0 : e;
+            break;
+        }
+        if (w.overflow || w.any) {
+            for (unsigned i = 0; i < nfds; i++) {
+                fds[i].revents = poll_entry(o, x, &fds[i], fds[i].fd >= 0 && was_closed(&w, fds[i].fd));
+                n += fds[i].revents != 0;
+            }
+        } else {
+            for (unsigned k = 0; k < w.nready; k++) {
+                int fd = w.ready[k] & ~LYRA_WAIT_CLOSED;
+                struct lyra_pollfd *p = &fds[idx[fd] - 1];
+                if (!p->revents) {
+                    p->revents = poll_entry(o, x, p, was_closed(&w, fd));
+                    n += p->revents != 0;
+                }
+            }
+        }
+        w.nready = 0;
+        w.overflow = 0;
+    }
+    lyra_waiter_del(s, &w);
+    return n;
+}
+
 int lyra_poll(struct lyra_stack *s, struct lyra_pollfd *fds, unsigned nfds, int timeout_ms)
 {
     if (!fds && nfds)
@@ -554,39 +647,13 @@ int lyra_poll(struct lyra_stack *s, struct lyra_pollfd *fds, unsigned nfds, int 
         return -1;
     uint64_t deadline = timeout_ms < 0 ? LYRA_TIME_NEVER
                                        : lyra_stack_now(s) + (uint64_t)timeout_ms * 1000000u;
-    int64_t gen[64]; /* what the first 64 descriptors named when the call began */
-    int n;
-    for (int pass = 0;; pass++) {
-        n = 0;
-        for (unsigned i = 0; i < nfds; i++) {
-            int64_t t;
-            fds[i].revents = 0;
-            if (fds[i].fd < 0)
-                continue;
-            if (i < 64 && !pass)
-                gen[i] = fd_gen(o, x, fds[i].fd);
-            if (o->getopt(x, fds[i].fd, LYRA_FD_TYPE, &t) < 0 ||
-                (i < 64 && pass && fd_gen(o, x, fds[i].fd) != gen[i])) {
-                fds[i].revents = POLLNVAL;
-            } else {
-                unsigned ev = o->poll(x, fds[i].fd);
-                unsigned want = (unsigned)fds[i].events & (POLLIN | POLLOUT);
-                fds[i].revents = (short)(ev & (want | LYRA_POLL_ERR | LYRA_POLL_HUP));
-            }
-            n += fds[i].revents != 0;
-        }
-        if (n || timeout_ms == 0)
-            break;
-        int w = lyra_stack_wait_locked(s, deadline);
-        if (w == -ETIMEDOUT) {
-            n = 0;
-            break;
-        }
-        if (w < 0) {
-            n = w;
-            break;
-        }
+    int n = 0;
+    for (unsigned i = 0; i < nfds; i++) {
+        fds[i].revents = poll_entry(o, x, &fds[i], 0);
+        n += fds[i].revents != 0;
     }
+    if (!n && timeout_ms != 0)
+        n = poll_wait(s, o, x, fds, nfds, deadline);
     leave(s, 0);
     return n < 0 ? fail(n) : n;
 }

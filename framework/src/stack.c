@@ -1,7 +1,6 @@
 /* The stack runtime: creates, binds, starts, polls and stops the instances
  * of a plan. Static and dynamic assemblies both come through here. */
 #include <errno.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,43 +9,6 @@
 #include "lyra/os.h"
 #include "lyra/socket_if.h"
 #include "lyra/stack.h"
-
-#define POLL_BUDGET 64
-
-struct inst_rt {
-    const struct lyra_component *c;
-    const char *name;
-    void *self;
-    struct lyra_value *v;
-    const char **texts;
-    char **owned; /* copies of string values, per parameter */
-    int created, started;
-};
-
-struct lyra_stack {
-    char name[64];
-    const struct lyra_plan *plan;
-    struct inst_rt *inst;
-    unsigned n;
-    unsigned *order; /* start order: providers first */
-    struct lyra_proxy **px; /* per plan binding; NULL when not accounted */
-    const struct lyra_os_ops *os;
-    void *os_self;
-    atomic_int stop;
-    void (*cleanup)(void *ctx);
-    void *cleanup_ctx;
-    /* Serialises poll steps and socket calls from application threads
-     * (NULL when the os has no locks: then there is one thread). */
-    void *mu;
-    void *cv; /* broadcast after each step while someone waits (NULL: none) */
-    atomic_int loop_running; /* a thread is inside lyra_stack_run_for */
-    int looping;             /* one of them runs the loop, the others wait (under mu) */
-    int driving;             /* a blocked caller is stepping the loop (under mu) */
-    uint64_t sleep_until;    /* deadline of the thread in os wait; 0: none (under mu) */
-    unsigned waiters;        /* callers in cond_wait (under mu) */
-    const struct lyra_socket_ops *sock;
-    void *sock_self;
-};
 
 static void report(struct lyra_diag *d, enum lyra_diag_class cls, const char *fmt, const char *a,
                    const char *b, const char *c)
@@ -297,6 +259,12 @@ int lyra_stack_create(const struct lyra_plan *plan, const char *const *overrides
                 in->c->provides[k].major == LYRA_SOCKET_MAJOR) {
                 s->sock = in->c->provides[k].ops;
                 s->sock_self = in->self;
+                /* socket 1.2: ready events per descriptor come to the stack */
+                if (in->c->provides[k].minor >= 2 && in->c->provides[k].attach &&
+                    in->c->provides[k].attach(in->self, &lyra_stack_sock_events, s)) {
+                    r = -ENOEXEC;
+                    goto fail;
+                }
             }
         for (unsigned k = 0; k < in->c->n_provides && !s->os; k++)
             if (!strcmp(in->c->provides[k].iface, LYRA_OS_IFACE) &&
@@ -334,6 +302,7 @@ static void sync_create(struct lyra_stack *s)
 
 static void sync_destroy(struct lyra_stack *s)
 {
+    lyra_stack_wait_destroy(s);
     if (s->cv)
         s->os->cond_destroy(s->os_self, s->cv);
     if (s->mu)
@@ -351,12 +320,6 @@ void lyra_stack_unlock(struct lyra_stack *s)
 {
     if (s->mu)
         s->os->unlock(s->os_self, s->mu);
-}
-
-static void progress(struct lyra_stack *s)
-{
-    if (s->cv && s->waiters)
-        s->os->cond_broadcast(s->os_self, s->cv);
 }
 
 int lyra_stack_start(struct lyra_stack *s)
@@ -403,7 +366,7 @@ uint64_t lyra_stack_step_locked(struct lyra_stack *s)
             work += in->c->poll(in->self, POLL_BUDGET) > 0;
     }
     uint64_t next = s->os ? s->os->run_timers(s->os_self) : LYRA_TIME_NEVER;
-    progress(s);
+    lyra_stack_progress(s);
     return work ? 0 : next;
 }
 
@@ -450,7 +413,7 @@ int lyra_stack_run_for(struct lyra_stack *s, uint64_t ns)
     if (mine)
         s->looping = 0;
     atomic_fetch_sub(&s->loop_running, 1);
-    progress(s);
+    lyra_stack_wake_all(s);
     lyra_stack_unlock(s);
     return 0;
 }
@@ -627,50 +590,6 @@ const struct lyra_socket_ops *lyra_stack_socket(struct lyra_stack *s, void **sel
 {
     *self = s->sock_self;
     return s->sock;
-}
-
-/* Waits for progress of the loop, with s locked: sleeps on the condition
- * while another thread steps the loop, else steps it here. Returns 0 (look
- * again), -ETIMEDOUT at deadline, -ECANCELED after lyra_stack_stop. */
-int lyra_stack_wait_locked(struct lyra_stack *s, uint64_t deadline)
-{
-    if (atomic_load(&s->stop))
-        return -ECANCELED;
-    if (!s->os)
-        return -ENOSYS;
-    uint64_t now = s->os->now_ns(s->os_self);
-    if (now >= deadline)
-        return -ETIMEDOUT;
-    if (s->cv && (lyra_stack_loop_running(s) || s->driving)) {
-        s->waiters++;
-        int r = s->os->cond_wait(s->os_self, s->cv, s->mu, deadline);
-        s->waiters--;
-        return r == -ETIMEDOUT ? -ETIMEDOUT : 0;
-    }
-    /* No loop thread: this caller is the loop (bare metal, single thread). */
-    s->driving = 1;
-    uint64_t next = lyra_stack_step_locked(s);
-    if (next != 0) {
-        if (next > deadline)
-            next = deadline;
-        s->sleep_until = next;
-        lyra_stack_unlock(s);
-        s->os->wait(s->os_self, next);
-        lyra_stack_lock(s);
-        s->sleep_until = 0;
-    }
-    s->driving = 0;
-    progress(s);
-    return 0;
-}
-
-/* After a socket call changed state: a loop thread blocked in os wait may
- * have to recompute its deadline (new timers) or see new frames to send. */
-void lyra_stack_kick(struct lyra_stack *s)
-{
-    progress(s);
-    if ((lyra_stack_loop_running(s) || s->driving) && s->os && s->os->wake)
-        s->os->wake(s->os_self);
 }
 
 uint64_t lyra_stack_now(struct lyra_stack *s)

@@ -1,13 +1,35 @@
-/* Interface `l4` 1.0: a transport (udp, tcp, ICMP echo sockets) as the
+/* Interface `l4` 1.1: a transport (udp, tcp, ICMP echo sockets) as the
  * socket layer sees it.
  *
  * A provider serves one socket type and IP protocol (`type`, `protocol` in
  * its ops table). Endpoints are small non-negative handles the provider
- * hands out from a table sized by its parameters. Every op is non-blocking
- * and runs on the stack's context (the socket layer holds the stack lock):
+ * hands out from a table sized by its parameters. Every op is non-blocking:
  * where BSD would block, an op returns -EAGAIN and `poll` tells when to try
  * again. Errors are negative errno values with BSD meanings. Addresses and
- * ports are in host byte order. */
+ * ports are in host byte order.
+ *
+ * Contexts. Ops are called by the socket layer from an application thread
+ * (or the loop's thread on bare metal) with the stack lock held; the poll
+ * step takes the same lock, so ops never run concurrently with the
+ * provider's receive path or timers. An op may call down (l3 output, skb)
+ * and may raise the `ready` event synchronously (a recv that frees room,
+ * a close). It must not call back into the socket layer's ops.
+ * The `ready` event (1.1) is raised by the provider from its receive path
+ * (poll step), from timers, or from inside an op, always with the stack
+ * lock held; the user must not call the provider's ops from it (it only
+ * records which endpoint may progress and wakes who waits for it).
+ *
+ * Readiness (1.1): whenever an endpoint's poll bits may have gained one of
+ * IN, OUT, ERR, HUP, RDHUP (a datagram queued, an error set, room to send
+ * back, the peer's FIN, a connection to accept), the provider raises
+ * `ready` with the cookie the user gave the endpoint (set_cookie) and the
+ * bits concerned. Spurious events are allowed, a missing one is a lost
+ * wake-up. OUT that depends on a resource shared by every endpoint (the
+ * skb pool) may be reported once with LYRA_L4_EVERY. The user wakes a
+ * blocked call only on an event for its descriptor, so this is what makes
+ * a blocked recv cost one transport call per datagram, not one per step.
+ * (1.0 users had no events and re-ran their calls after every loop step:
+ * hence the minor version, which a 1.1 user requires.) */
 #ifndef LYRA_L4_H
 #define LYRA_L4_H
 
@@ -22,7 +44,12 @@ extern "C" {
 
 #define LYRA_L4_IFACE "l4"
 #define LYRA_L4_MAJOR 1
-#define LYRA_L4_MINOR 0
+#define LYRA_L4_MINOR 1 /* 1.1: ready event, set_cookie */
+
+/* Cookies: 0 is "none" (an endpoint whose user set none raises no event);
+ * LYRA_L4_EVERY in an event means every endpoint of the provider. */
+#define LYRA_L4_NO_COOKIE ((uintptr_t)0)
+#define LYRA_L4_EVERY (~(uintptr_t)0)
 
 /* Socket types (the values of Linux's SOCK_STREAM and SOCK_DGRAM, so the
  * public API passes them through unchanged). */
@@ -54,6 +81,7 @@ struct lyra_l4_dst {
 #define LYRA_POLL_OUT 0x004
 #define LYRA_POLL_ERR 0x008
 #define LYRA_POLL_HUP 0x010
+#define LYRA_POLL_RDHUP 0x2000 /* the peer shut its sending side (Linux POLLRDHUP) */
 
 /* send/recv flags (values of Linux's MSG_*). */
 #define LYRA_MSG_PEEK 0x02
@@ -132,6 +160,18 @@ struct lyra_l4_ops {
     unsigned (*poll)(void *self, int h);
     int (*setopt)(void *self, int h, int opt, int val);
     int (*getopt)(void *self, int h, int opt, int *val);
+    /* 1.1: the cookie `ready` events about h carry (0: none, the default
+     * of a new or accepted endpoint). The user sets it right after open or
+     * accept and re-polls, so an event before that is not lost. */
+    void (*set_cookie)(void *self, int h, uintptr_t cookie);
+};
+
+/* Events the user (the socket layer) implements (1.1). */
+struct lyra_l4_events {
+    struct lyra_ops_hdr hdr;
+    /* Endpoint `cookie` (or LYRA_L4_EVERY) may progress for the LYRA_POLL_*
+     * bits in `what`. Stack lock held; must not call the provider's ops. */
+    void (*ready)(void *user, uintptr_t cookie, unsigned what);
 };
 
 #ifdef __cplusplus

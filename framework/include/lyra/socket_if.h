@@ -1,9 +1,19 @@
-/* Interface `socket` 1.1: the descriptor table the public socket API
+/* Interface `socket` 1.2: the descriptor table the public socket API
  * (lyra/socket.h) calls into. A provider (components/socket) maps
  * descriptors to l4 endpoints and keeps each descriptor's own options
  * (non-blocking, timeouts). Like l4, every op is non-blocking and returns
  * negative errno values: the public API turns -EAGAIN into a wait when the
- * descriptor is blocking, and errors into -1/errno. */
+ * descriptor is blocking, and errors into -1/errno.
+ *
+ * Contexts. The user is the framework (framework/src/socket_api.c), not a
+ * component: it finds the provider in the stack and, when the provide has
+ * `attach`, attaches its events with the stack as user. Ops are called
+ * from application threads with the stack lock held (never concurrently
+ * with a poll step) and may call the l4 providers. The `ready` event (1.2)
+ * comes with the stack lock held, from a poll step (a transport's receive
+ * path or timer) or from inside an op (close, a recv that frees room); the
+ * user only wakes the calls waiting for that descriptor and must not call
+ * ops from it. */
 #ifndef LYRA_SOCKET_IF_H
 #define LYRA_SOCKET_IF_H
 
@@ -19,7 +29,11 @@ extern "C" {
 
 #define LYRA_SOCKET_IFACE "socket"
 #define LYRA_SOCKET_MAJOR 1
-#define LYRA_SOCKET_MINOR 1
+#define LYRA_SOCKET_MINOR 2 /* 1.1: FD_GEN, FD_PKTINFO; 1.2: ready event */
+
+/* In a ready event: the descriptor was closed (its number may be handed
+ * out again at once). The value of POLLNVAL. */
+#define LYRA_POLL_NVAL 0x020
 
 /* Descriptor options kept by the socket layer (above the l4 ones). */
 enum lyra_fdopt {
@@ -58,6 +72,15 @@ struct lyra_socket_ops {
      * Values are 64-bit for the timeouts. */
     int (*setopt)(void *self, int fd, int opt, int64_t val);
     int (*getopt)(void *self, int fd, int opt, int64_t *val);
+};
+
+/* Events the user implements (1.2). */
+struct lyra_socket_events {
+    struct lyra_ops_hdr hdr;
+    /* fd may progress for the LYRA_POLL_* bits in what (LYRA_POLL_NVAL:
+     * it was closed); fd -1: every descriptor (a shared resource such as
+     * the skb pool). Spurious events are allowed, missing ones are not. */
+    void (*ready)(void *user, int fd, unsigned what);
 };
 
 #ifdef __cplusplus

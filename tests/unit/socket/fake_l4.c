@@ -24,6 +24,7 @@ struct ep {
     int ttl;
     struct dg q[FL4_Q];
     unsigned qh, qn;
+    uintptr_t cookie;
 };
 
 struct fl4 {
@@ -31,7 +32,29 @@ struct fl4 {
     struct dg fly[FL4_Q * 2];
     unsigned nfly;
     uint64_t opened, closed, delivered, lost;
+    const struct lyra_l4_events *ev; /* l4 1.1 */
+    void *ev_user;
 };
+
+static void ready(struct fl4 *f, uintptr_t cookie, unsigned what)
+{
+    if (f->ev && cookie != LYRA_L4_NO_COOKIE)
+        f->ev->ready(f->ev_user, cookie, what);
+}
+
+static int f_attach(void *self, const void *events, void *user)
+{
+    struct fl4 *f = self;
+    f->ev = events;
+    f->ev_user = user;
+    return 0;
+}
+
+static void f_set_cookie(void *self, int h, uintptr_t cookie)
+{
+    struct fl4 *f = self;
+    f->ep[h].cookie = cookie;
+}
 
 static int f_open(void *self)
 {
@@ -187,6 +210,7 @@ static const struct lyra_l4_ops fl4_ops = {
     .poll = f_poll,
     .setopt = f_setopt,
     .getopt = f_getopt,
+    .set_cookie = f_set_cookie,
 };
 
 /* The "network": everything in flight arrives now (or is lost when its
@@ -207,8 +231,11 @@ static int fl4_poll(void *self, unsigned budget)
         }
         e->q[(e->qh + e->qn++) % FL4_Q] = *d;
         f->delivered++;
+        ready(f, e->cookie, LYRA_POLL_IN);
     }
     f->nfly = 0;
+    if (n)
+        ready(f, LYRA_L4_EVERY, LYRA_POLL_OUT); /* room in flight again */
     return (int)n;
 }
 
@@ -222,7 +249,8 @@ static void fl4_stats(void *self, struct lyra_stats_sink *s)
 }
 
 static const struct lyra_provide fl4_provides[] = {
-    {.iface = LYRA_L4_IFACE, .major = LYRA_L4_MAJOR, .minor = LYRA_L4_MINOR, .ops = &fl4_ops},
+    {.iface = LYRA_L4_IFACE, .major = LYRA_L4_MAJOR, .minor = LYRA_L4_MINOR, .ops = &fl4_ops,
+     .attach = f_attach},
 };
 
 LYRA_EXPORT const struct lyra_component lyra_component_fake_l4 = {
