@@ -1,4 +1,4 @@
-/* The eth instance, for eth.c and for the unit tests that look inside it.
+/* The eth instance, for eth.c, eth_arp.c and the unit tests that look inside it.
  * Nothing outside components/eth and tests/unit/eth may include this. */
 #ifndef LYRA_ETH_INTERNAL_H
 #define LYRA_ETH_INTERNAL_H
@@ -110,5 +110,29 @@ struct eth {
 
     struct eth_stats st;
 };
+
+static inline bool eth_ipv4_is_mcast(uint32_t a)
+{
+    return (a >> 28) == 0xe; /* 224.0.0.0/4 (RFC 5771) */
+}
+
+/* eth.c: frames an L3 packet to dst and sends it. Takes the skb. */
+int eth_send_to(struct eth *e, struct lyra_skb *skb, const uint8_t dst[ETH_ALEN], uint16_t type);
+
+/* eth_arp.c (RFC 826) */
+bool eth_addr_is_ours(const struct eth *e, uint32_t ip);
+void eth_arp_request(struct eth *e, uint32_t ip);
+void eth_arp_announce(struct eth *e, uint32_t ip);
+void eth_arp_announce_all(struct eth *e);
+/* Queues skb for ip until it resolves (takes it, as l2 output does). */
+int eth_arp_pending_add(struct eth *e, struct lyra_skb *skb, uint32_t ip, uint16_t type);
+/* ip will not resolve: its waiting packets are dropped (counted). */
+void eth_arp_pending_drop(struct eth *e, uint32_t ip);
+/* A cache entry was replaced to make room (old: what it held). */
+void eth_arp_evicted(struct eth *e, const struct arp_entry *old);
+void eth_arp_timer_rearm(struct eth *e);
+void eth_arp_timer(void *ctx, struct lyra_timer *t);
+/* Takes the skb (data at the ARP header). */
+void eth_arp_input(struct eth *e, struct lyra_skb *skb);
 
 #endif
