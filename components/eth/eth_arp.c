@@ -15,7 +15,9 @@
 static int arp_send(struct eth *e, uint16_t op, const uint8_t eth_dst[ETH_ALEN], uint32_t spa,
                     const uint8_t tha[ETH_ALEN], uint32_t tpa)
 {
-    struct lyra_skb *skb = e->skb->alloc(e->skb_self, ETH_HDR_LEN, ARP_LEN);
+    /* ARP is control traffic: it may use the provider's control reserve. */
+    struct lyra_skb *skb =
+        lyra_skb_alloc_cls(e->skb, e->skb_self, LYRA_SKB_CTL, ETH_HDR_LEN, ARP_LEN);
     uint8_t *p = skb ? lyra_skb_put(skb, ARP_LEN) : NULL;
     if (!p) {
         e->st.arp_nobuf++;

@@ -102,7 +102,9 @@ int icmp_send_error(struct ip *ip, const struct lyra_skb *orig, uint8_t type, ui
     if (q > IP_ICMP_ERR_MAX - IPV4_HDR_LEN - ICMP_HDR_LEN)
         q = IP_ICMP_ERR_MAX - IPV4_HDR_LEN - ICMP_HDR_LEN;
     uint32_t n = (uint32_t)(ICMP_HDR_LEN + q);
-    struct lyra_skb *skb = ip->skb->alloc(ip->skb_self, ip_headroom(ip), n);
+    /* An error is a control segment: it may use the control reserve. */
+    struct lyra_skb *skb =
+        lyra_skb_alloc_cls(ip->skb, ip->skb_self, LYRA_SKB_CTL, ip_headroom(ip), n);
     uint8_t *p = skb ? lyra_skb_put(skb, n) : NULL;
     if (!p) {
         ip->st.icmp_out_nobuf++;

@@ -332,7 +332,9 @@ static unsigned s_poll(void *self, int h)
         m |= LYRA_POLL_IN;
     if (e->err)
         m |= LYRA_POLL_ERR;
-    if (ip->started && ip->skb->avail(ip->skb_self) > 0)
+    /* POLLOUT only when a send's alloc can succeed (issue 8.1): avail
+     * counts buffers held back for receive and control. */
+    if (ip->started && lyra_skb_tx_avail(ip->skb, ip->skb_self, LYRA_SKB_DATA, ip_headroom(ip)))
         m |= LYRA_POLL_OUT;
     return m;
 }

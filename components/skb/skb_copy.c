@@ -1,4 +1,4 @@
-/* skb_copy: the classic copying buffer manager (interface skb 1.0).
+/* skb_copy: the classic copying buffer manager (interface skb 1.2).
  *
  * Every skb is one linear buffer from a fixed pool; payload handed to
  * add_data is copied into it, and copy_out copies frames out. Both copies
@@ -12,7 +12,11 @@
  * plus size fits one, and a big one only when it does not; receive buffers
  * are always normal. The classes never lend to each other, so running out
  * of one leaves the other untouched. A freed skb goes back to the pool that
- * owns its header. */
+ * owns its header.
+ *
+ * Within the normal class, reserve_rx buffers are kept for receive and
+ * reserve_ctl more for control transmits (LYRA_SKB_CTL): a data alloc
+ * leaves reserve_rx + reserve_ctl free, a control alloc reserve_rx. */
 #include <errno.h>
 #include <string.h>
 
@@ -37,6 +41,7 @@ enum {
     P_RESERVE_RX,
     P_BIG_COUNT,
     P_BIG_SIZE,
+    P_RESERVE_CTL,
     P__N
 };
 
@@ -45,11 +50,12 @@ struct skb_copy {
     int os_bound;
     struct skb_pool pool; /* normal buffers: transmit and receive */
     struct skb_pool big;  /* big buffers: transmit only, when a normal one is too small */
-    uint32_t count, buf_size, headroom, rx_headroom, reserve_rx;
+    uint32_t count, buf_size, headroom, rx_headroom, reserve_rx, reserve_ctl;
     uint32_t big_count, big_size;
     uint64_t copy_in_bytes, copy_in_calls;
     uint64_t copy_out_bytes, copy_out_calls;
     uint64_t copy_out_einval;
+    uint64_t alloc_bad_cls;
 };
 
 /* Headroom given: the preferred amount when it fits next to `size`, less
@@ -65,16 +71,54 @@ static uint32_t fit_headroom(uint32_t buf_size, uint32_t asked, uint32_t preferr
 /* A normal buffer when what was asked fits one; else a big one when big
  * buffers exist and it fits one of those; else the normal pool refuses it
  * and counts alloc_fail_size, as without big buffers. */
-static struct lyra_skb *op_alloc(void *self, uint32_t headroom, uint32_t size)
+static struct lyra_skb *alloc_tx(struct skb_copy *c, enum skb_pool_kind kind, uint32_t headroom,
+                                 uint32_t size)
 {
-    struct skb_copy *c = self;
     uint64_t need = (uint64_t)headroom + size;
     if (need > c->buf_size && c->big_count && need <= c->big_size) {
         uint32_t h = fit_headroom(c->big_size, headroom, c->headroom, size);
-        return skb_pool_alloc(&c->big, h, size, 0);
+        return skb_pool_alloc(&c->big, h, size, kind);
     }
     uint32_t h = fit_headroom(c->buf_size, headroom, c->headroom, size);
-    return skb_pool_alloc(&c->pool, h, size, 0);
+    return skb_pool_alloc(&c->pool, h, size, kind);
+}
+
+static struct lyra_skb *op_alloc(void *self, uint32_t headroom, uint32_t size)
+{
+    return alloc_tx(self, SKB_POOL_DATA, headroom, size);
+}
+
+static int cls_kind(int cls, enum skb_pool_kind *kind)
+{
+    if (cls == LYRA_SKB_DATA)
+        *kind = SKB_POOL_DATA;
+    else if (cls == LYRA_SKB_CTL)
+        *kind = SKB_POOL_CTL;
+    else
+        return -EINVAL;
+    return 0;
+}
+
+static struct lyra_skb *op_alloc_cls(void *self, int cls, uint32_t headroom, uint32_t size)
+{
+    struct skb_copy *c = self;
+    enum skb_pool_kind kind;
+    if (cls_kind(cls, &kind)) {
+        c->alloc_bad_cls++;
+        return NULL;
+    }
+    return alloc_tx(c, kind, headroom, size);
+}
+
+/* Normal buffers only: a request that fits beside `headroom` in one never
+ * goes to the big class. */
+static uint32_t op_tx_avail(void *self, int cls, uint32_t headroom)
+{
+    struct skb_copy *c = self;
+    enum skb_pool_kind kind;
+    if (cls_kind(cls, &kind) || headroom > c->buf_size)
+        return 0;
+    return skb_pool_avail_for(&c->pool, kind);
 }
 
 static uint32_t op_max_alloc(void *self, uint32_t headroom)
@@ -90,7 +134,7 @@ static struct lyra_skb *op_alloc_rx(void *self, uint32_t size)
 {
     struct skb_copy *c = self;
     uint32_t h = fit_headroom(c->buf_size, 0, c->rx_headroom, size);
-    return skb_pool_alloc(&c->pool, h, size, 1);
+    return skb_pool_alloc(&c->pool, h, size, SKB_POOL_RX);
 }
 
 /* By the pool that owns the header; a stranger is the normal pool's to
@@ -186,6 +230,8 @@ static const struct lyra_skb_ops skb_copy_ops = {
     .copy_out = op_copy_out,
     .avail = op_avail,
     .max_alloc = op_max_alloc,
+    .alloc_cls = op_alloc_cls,
+    .tx_avail = op_tx_avail,
 };
 
 static int bind_os(void *self, unsigned index, const void *ops, void *provider)
@@ -210,10 +256,17 @@ static int skb_copy_create(void *self, const struct lyra_value *p, struct lyra_d
     c->reserve_rx = (uint32_t)p[P_RESERVE_RX].u.i;
     c->big_count = (uint32_t)p[P_BIG_COUNT].u.i;
     c->big_size = (uint32_t)p[P_BIG_SIZE].u.i;
+    c->reserve_ctl = (uint32_t)p[P_RESERVE_CTL].u.i;
     if (c->reserve_rx > c->count) {
         lyra_diag_add(d, LYRA_E_RANGE, 0,
                       "reserve_rx (%u) is larger than count (%u)",
                       (unsigned)c->reserve_rx, (unsigned)c->count);
+        return -EINVAL;
+    }
+    if (c->reserve_ctl > c->count - c->reserve_rx) {
+        lyra_diag_add(d, LYRA_E_RANGE, 0,
+                      "reserve_rx (%u) plus reserve_ctl (%u) is larger than count (%u)",
+                      (unsigned)c->reserve_rx, (unsigned)c->reserve_ctl, (unsigned)c->count);
         return -EINVAL;
     }
     if (c->big_count && c->big_size <= c->buf_size) {
@@ -236,6 +289,7 @@ static int skb_copy_start(void *self)
         .count = c->count,
         .buf_size = c->buf_size,
         .reserve_rx = c->reserve_rx,
+        .reserve_ctl = c->reserve_ctl,
     };
     int r = skb_pool_init(&c->pool, &c->os, SKB_COPY_NAME, &cfg, &skb_copy_ops, c);
     if (r) {
@@ -299,6 +353,7 @@ static void skb_copy_stats(void *self, struct lyra_stats_sink *sink)
     lyra_stat(sink, "copy_in_bytes", c->copy_in_bytes);
     lyra_stat(sink, "copy_out_bytes", c->copy_out_bytes);
     lyra_stat(sink, "copy_out_einval", c->copy_out_einval);
+    lyra_stat(sink, "alloc_bad_cls", c->alloc_bad_cls);
 }
 
 static const struct lyra_provide skb_copy_provides[] = {
@@ -343,6 +398,9 @@ static const struct lyra_param skb_copy_params[P__N] = {
     [P_BIG_COUNT] = {"big_count", LYRA_P_INT, "0", 0, 1024,
                      LYRA_DOC("big buffers, for transmit allocations too large for a normal buffer "
                      "(reassembled or unfragmented datagrams); 0: none, such allocations fail")},
+    [P_RESERVE_CTL] = {"reserve_ctl", LYRA_P_INT, "0", 0, 65536,
+                       LYRA_DOC("buffers, beyond reserve_rx, that only control transmits "
+                       "(LYRA_SKB_CTL: ACKs, RSTs, ARP, ICMP errors) may take")},
     [P_BIG_SIZE] = {"big_size", LYRA_P_SIZE, "16k", 2048, SKB_COPY_BIG_MAX,
                     LYRA_DOC("linear bytes per big buffer, larger than buf_size (65k holds a 65535-byte "
                     "datagram behind 1024 bytes of headroom)")},
@@ -362,7 +420,9 @@ LYRA_EXPORT const struct lyra_component lyra_component_skb_copy = {
            "copies payload into the linear tail of an skb and copy_out copies any range of "
            "a frame out; both are counted (copy_bytes, copy_calls). An empty pool makes "
            "alloc return NULL (alloc_fail_empty, big_alloc_fail_empty); a transmit alloc of "
-           "a normal buffer also fails when only reserve_rx are left; a request no class "
+           "a normal buffer also fails when only reserve_rx are left (reserve_rx + "
+           "reserve_ctl for a data alloc; tx_avail says how many would succeed now); a "
+           "request no class "
            "can hold fails with alloc_fail_size. A free of a free buffer or of a stranger is "
            "counted (bad_free) and logged, and leaves the pools intact.\n"
            "@stat alloc alloc_rx alloc_fail_empty free high_water: normal buffers\n"
@@ -370,7 +430,8 @@ LYRA_EXPORT const struct lyra_component lyra_component_skb_copy = {
            "@stat in_use bad_free: both classes together\n"
            "@stat big_alloc big_alloc_fail_empty big_free big_bad_free big_in_use "
            "big_high_water big_count: big buffers\n"
-           "@stat count copy_bytes copy_calls copy_in_bytes copy_out_bytes copy_out_einval"),
+           "@stat count copy_bytes copy_calls copy_in_bytes copy_out_bytes copy_out_einval\n"
+           "@stat alloc_bad_cls: alloc_cls with a class that is neither DATA nor CTL"),
     .provides = skb_copy_provides,
     .n_provides = LYRA_COUNT(skb_copy_provides),
     .slots = skb_copy_slots,

@@ -50,7 +50,7 @@ int skb_pool_init(struct skb_pool *p, const struct lyra_os *os, const char *who,
     if (p->hdr)
         return -EBUSY;
     if (!os || !os->ops || !owner_ops || cfg->count == 0 || stride == 0 ||
-        cfg->reserve_rx > cfg->count)
+        cfg->reserve_rx > cfg->count || cfg->reserve_ctl > cfg->count - cfg->reserve_rx)
         return -EINVAL;
     if (cfg->data && ((uintptr_t)cfg->data & (align - 1)))
         return -EINVAL;
@@ -69,6 +69,7 @@ int skb_pool_init(struct skb_pool *p, const struct lyra_os *os, const char *who,
     p->buf_size = cfg->buf_size;
     p->stride = stride;
     p->reserve_rx = cfg->reserve_rx;
+    p->reserve_ctl = cfg->reserve_ctl;
     p->nfree = 0;
     p->used = 0;
 
@@ -131,8 +132,24 @@ int skb_pool_owns(const struct skb_pool *p, const struct lyra_skb *skb)
     return off / sizeof(struct lyra_skb) < p->count && off % sizeof(struct lyra_skb) == 0;
 }
 
-struct lyra_skb *skb_pool_alloc(struct skb_pool *p, uint32_t headroom, uint32_t size, int rx)
+uint32_t skb_pool_avail_for(const struct skb_pool *p, enum skb_pool_kind kind)
 {
+    if (!p->hdr)
+        return 0;
+    /* Transmit leaves reserve_rx buffers for receive, so that a sender
+     * cannot starve the NIC of buffers for the ACKs it is waiting for; data
+     * leaves reserve_ctl more, so that ACKs and RSTs can still be sent when
+     * data sends have used up the rest. */
+    uint32_t keep = kind == SKB_POOL_RX ? 0
+                    : kind == SKB_POOL_CTL ? p->reserve_rx
+                                           : p->reserve_rx + p->reserve_ctl;
+    return p->nfree > keep ? p->nfree - keep : 0;
+}
+
+struct lyra_skb *skb_pool_alloc(struct skb_pool *p, uint32_t headroom, uint32_t size,
+                                enum skb_pool_kind kind)
+{
+    int rx = kind == SKB_POOL_RX;
     if (!p->hdr) {
         p->st.alloc_fail_empty++; /* not started: no buffers at all */
         return NULL;
@@ -141,9 +158,7 @@ struct lyra_skb *skb_pool_alloc(struct skb_pool *p, uint32_t headroom, uint32_t 
         p->st.alloc_fail_size++;
         return NULL;
     }
-    /* Transmit leaves reserve_rx buffers for receive, so that a sender
-     * cannot starve the NIC of buffers for the ACKs it is waiting for. */
-    if (p->nfree == 0 || (!rx && p->nfree <= p->reserve_rx)) {
+    if (skb_pool_avail_for(p, kind) == 0) {
         p->st.alloc_fail_empty++;
         return NULL;
     }

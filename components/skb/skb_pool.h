@@ -28,7 +28,8 @@ struct skb_pool_cfg {
     uint32_t count;      /* buffers */
     uint32_t buf_size;   /* linear bytes per buffer (skb->size) */
     uint32_t align;      /* data buffer alignment, power of two; 0: SKB_POOL_ALIGN */
-    uint32_t reserve_rx; /* buffers only skb_pool_alloc(.., rx=1) may take */
+    uint32_t reserve_rx;  /* buffers only SKB_POOL_RX allocations may take */
+    uint32_t reserve_ctl; /* more buffers that SKB_POOL_DATA allocations leave free */
     /* Caller-owned data area of count * skb_pool_stride(cfg) bytes, aligned
      * to cfg->align (e.g. pages from os page_alloc); NULL: the pool
      * allocates it with os mem_alloc. */
@@ -61,7 +62,7 @@ struct skb_pool {
     uint8_t *out;         /* out[i] != 0: buffer i is allocated */
     int own_data;
 
-    uint32_t count, buf_size, stride, reserve_rx;
+    uint32_t count, buf_size, stride, reserve_rx, reserve_ctl;
     uint32_t nfree;
     uint32_t used; /* out now; after fini: what was leaked */
     struct skb_pool_stats st;
@@ -89,11 +90,24 @@ static inline int skb_pool_ready(const struct skb_pool *p)
     return p->hdr != NULL;
 }
 
+/* Who is allocating, which decides how many buffers must stay free after
+ * the allocation: receive takes any buffer; control transmit leaves
+ * reserve_rx; data transmit leaves reserve_rx + reserve_ctl. */
+enum skb_pool_kind {
+    SKB_POOL_DATA = 0,
+    SKB_POOL_RX = 1,
+    SKB_POOL_CTL = 2,
+};
+
 /* An skb with `headroom` bytes before data, len 0, refcnt 1, every other
- * field reset; LYRA_SKB_F_RX set when rx. NULL (counted) when headroom +
- * size does not fit in a buffer, or when no buffer is free (for !rx: when
- * no more than reserve_rx are free). */
-struct lyra_skb *skb_pool_alloc(struct skb_pool *p, uint32_t headroom, uint32_t size, int rx);
+ * field reset; LYRA_SKB_F_RX set for SKB_POOL_RX. NULL (counted) when
+ * headroom + size does not fit in a buffer, or when no buffer is free for
+ * this kind (see enum skb_pool_kind). */
+struct lyra_skb *skb_pool_alloc(struct skb_pool *p, uint32_t headroom, uint32_t size,
+                                enum skb_pool_kind kind);
+
+/* Buffers an allocation of this kind could take now (0 when not set up). */
+uint32_t skb_pool_avail_for(const struct skb_pool *p, enum skb_pool_kind kind);
 
 /* Drops one reference. Returns 1 when the skb went back to the pool, 0 when
  * references remain, -EINVAL for a bad free (counted and logged; the pool

@@ -198,7 +198,10 @@ static unsigned op_poll(void *self, int h)
         m |= LYRA_POLL_IN;
     if (e->err)
         m |= LYRA_POLL_ERR;
-    if (!e->shut_wr && u->skb->avail(u->skb_self) > 0)
+    /* POLLOUT only when a send's alloc can succeed (issue 8.1): avail
+     * counts buffers held back for receive and control. */
+    if (!e->shut_wr && lyra_skb_tx_avail(u->skb, u->skb_self, LYRA_SKB_DATA,
+                                         u->l3->headroom(u->l3_self) + UDP_HDR_LEN))
         m |= LYRA_POLL_OUT;
     if (e->shut_rd && e->shut_wr)
         m |= LYRA_POLL_HUP;

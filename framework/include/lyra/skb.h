@@ -1,4 +1,4 @@
-/* Interface `skb` 1.0: packet buffers and the pools they come from.
+/* Interface `skb` 1.2: packet buffers and the pools they come from.
  *
  * An skb is a linear area (headers pushed downward into headroom, and for
  * skb_copy the payload too) followed by up to LYRA_SKB_MAX_SEGS referenced
@@ -23,7 +23,7 @@ extern "C" {
 
 #define LYRA_SKB_IFACE "skb"
 #define LYRA_SKB_MAJOR 1
-#define LYRA_SKB_MINOR 1 /* 1.1: max_alloc */
+#define LYRA_SKB_MINOR 2 /* 1.1: max_alloc; 1.2: alloc_cls, tx_avail */
 
 #define LYRA_SKB_MAX_SEGS 6
 
@@ -42,6 +42,13 @@ extern "C" {
 #define LYRA_SKB_F_BCAST 0x0008     /* link-layer broadcast */
 #define LYRA_SKB_F_MCAST 0x0010     /* link-layer multicast */
 #define LYRA_SKB_F_HOST 0x0020      /* addressed to our MAC */
+
+/* Transmit classes (1.2). A provider may keep a reserve of buffers that
+ * only LYRA_SKB_CTL allocations take (skb_copy: reserve_ctl), so that a
+ * transport whose data sends have used the pool up can still send the
+ * control segments (pure ACKs, RSTs; ARP and ICMP errors) that free it. */
+#define LYRA_SKB_DATA 0 /* payload: never takes the control reserve */
+#define LYRA_SKB_CTL 1  /* control segments: may take the control reserve */
 
 /* seg flags */
 #define LYRA_SEG_F_USER 0x1   /* references application memory (zero copy) */
@@ -104,14 +111,47 @@ struct lyra_skb_ops {
      * pool's shape, not what is free now), so that a request no buffer can
      * hold fails at once (-EMSGSIZE) instead of waiting for buffers. */
     uint32_t (*max_alloc)(void *self, uint32_t headroom);
+    /* 1.2: alloc of a transmit class (LYRA_SKB_DATA / LYRA_SKB_CTL; alloc
+     * is LYRA_SKB_DATA). NULL (counted) as alloc, and for an unknown class. */
+    struct lyra_skb *(*alloc_cls)(void *self, int cls, uint32_t headroom, uint32_t size);
+    /* 1.2: how many allocs of class cls with `headroom` and a size that
+     * fits beside it in a normal buffer would succeed now (reserves taken
+     * into account, unlike avail). 0 means such an alloc returns NULL, so a
+     * transport reports POLLOUT only when this is > 0. An unknown class: 0.
+     * Larger requests (up to max_alloc) may need a rarer buffer class and
+     * can still fail when this is > 0. */
+    uint32_t (*tx_avail)(void *self, int cls, uint32_t headroom);
 };
+
+/* Does provider o have op `field` (by its minor version and table size)? */
+#define LYRA_SKB_HAS(o, minor_, field)                                                  \
+    ((o)->hdr.minor >= (minor_) &&                                                      \
+     (o)->hdr.size >= offsetof(struct lyra_skb_ops, field) + sizeof((o)->field) && (o)->field)
+
+/* alloc_cls when the provider has it (1.2), else alloc (no reserve). */
+static inline struct lyra_skb *lyra_skb_alloc_cls(const struct lyra_skb_ops *o, void *self,
+                                                  int cls, uint32_t headroom, uint32_t size)
+{
+    if (LYRA_SKB_HAS(o, 2, alloc_cls))
+        return o->alloc_cls(self, cls, headroom, size);
+    return o->alloc(self, headroom, size);
+}
+
+/* tx_avail when the provider has it (1.2), else avail (which a 1.0/1.1
+ * provider with a receive reserve overstates). */
+static inline uint32_t lyra_skb_tx_avail(const struct lyra_skb_ops *o, void *self, int cls,
+                                         uint32_t headroom)
+{
+    if (LYRA_SKB_HAS(o, 2, tx_avail))
+        return o->tx_avail(self, cls, headroom);
+    return o->avail(self);
+}
 
 /* max_alloc when the provider has it (1.1), else "no limit known". */
 static inline uint32_t lyra_skb_max_alloc(const struct lyra_skb_ops *o, void *self,
                                           uint32_t headroom)
 {
-    if (o->hdr.minor >= 1 && o->hdr.size >= offsetof(struct lyra_skb_ops, max_alloc) +
-                                                sizeof(o->max_alloc) && o->max_alloc)
+    if (LYRA_SKB_HAS(o, 1, max_alloc))
         return o->max_alloc(self, headroom);
     return UINT32_MAX;
 }

@@ -348,6 +348,116 @@ Test(skb_copy, reserve_rx_equal_to_count_is_receive_only)
     env_done(&e);
 }
 
+/* ---- transmit classes and tx_avail (skb 1.2) ---- */
+
+static struct lyra_skb *xalloc_cls(struct env *e, int cls, uint32_t hr, uint32_t size)
+{
+    return e->ops->alloc_cls(e->self, cls, hr, size);
+}
+
+Test(skb_copy, reserve_ctl_is_for_control_transmits_only)
+{
+    struct env e = env_new(P("count=5", "reserve_rx=1", "reserve_ctl=2"));
+    cr_assert_eq(e.ops->hdr.minor, 2);
+    cr_assert_eq(e.ops->tx_avail(e.self, LYRA_SKB_DATA, 0), 2);
+    cr_assert_eq(e.ops->tx_avail(e.self, LYRA_SKB_CTL, 0), 4);
+    struct lyra_skb *d0 = xalloc_cls(&e, LYRA_SKB_DATA, 0, 10);
+    struct lyra_skb *d1 = xalloc(&e, 0, 10); /* alloc is a data alloc */
+    cr_assert_not_null(d0);
+    cr_assert_not_null(d1);
+    cr_assert_eq(e.ops->tx_avail(e.self, LYRA_SKB_DATA, 0), 0);
+    cr_assert_null(xalloc(&e, 0, 10), "data may not take the control reserve");
+    cr_assert_null(xalloc_cls(&e, LYRA_SKB_DATA, 0, 10));
+    cr_assert_eq(st(&e, "alloc_fail_empty"), 2);
+    /* avail still counts them all: it is what receive can take */
+    cr_assert_eq(e.ops->avail(e.self), 3);
+
+    cr_assert_eq(e.ops->tx_avail(e.self, LYRA_SKB_CTL, 0), 2);
+    struct lyra_skb *c0 = xalloc_cls(&e, LYRA_SKB_CTL, 0, 10);
+    struct lyra_skb *c1 = xalloc_cls(&e, LYRA_SKB_CTL, 0, 10);
+    cr_assert_not_null(c0);
+    cr_assert_not_null(c1);
+    cr_assert_eq(e.ops->tx_avail(e.self, LYRA_SKB_CTL, 0), 0);
+    cr_assert_null(xalloc_cls(&e, LYRA_SKB_CTL, 0, 10), "control leaves reserve_rx");
+    struct lyra_skb *r = xalloc_rx(&e, 10);
+    cr_assert_not_null(r, "receive takes the last buffer");
+
+    lyra_skb_free(c0);
+    cr_assert_eq(e.ops->tx_avail(e.self, LYRA_SKB_DATA, 0), 0);
+    cr_assert_eq(e.ops->tx_avail(e.self, LYRA_SKB_CTL, 0), 0, "one free: reserve_rx");
+    lyra_skb_free(r);
+    cr_assert_eq(e.ops->tx_avail(e.self, LYRA_SKB_CTL, 0), 1);
+    lyra_skb_free(c1);
+    lyra_skb_free(d0);
+    cr_assert_eq(e.ops->tx_avail(e.self, LYRA_SKB_DATA, 0), 1);
+    lyra_skb_free(d1);
+    cr_assert_eq(e.ops->tx_avail(e.self, LYRA_SKB_DATA, 0), 2);
+    cr_assert_eq(st(&e, "in_use"), 0);
+    env_done(&e);
+}
+
+/* tx_avail > 0 exactly when the alloc it describes succeeds. */
+Test(skb_copy, tx_avail_predicts_alloc)
+{
+    struct env e = env_new(P("count=6", "reserve_rx=2", "reserve_ctl=1", "buf_size=512"));
+    struct lyra_skb *held[6];
+    unsigned n = 0;
+    for (;;) {
+        uint32_t a = e.ops->tx_avail(e.self, LYRA_SKB_DATA, 100);
+        struct lyra_skb *s = xalloc(&e, 100, 412);
+        cr_assert_eq(a > 0, s != NULL, "tx_avail %u, alloc %p", (unsigned)a, (void *)s);
+        if (!s)
+            break;
+        held[n++] = s;
+    }
+    cr_assert_eq(n, 3);
+    while (n)
+        lyra_skb_free(held[--n]);
+    /* a headroom no normal buffer can hold: no alloc of that shape exists */
+    cr_assert_eq(e.ops->tx_avail(e.self, LYRA_SKB_DATA, 513), 0);
+    env_done(&e);
+}
+
+Test(skb_copy, unknown_class_is_refused_and_counted)
+{
+    struct env e = env_new(P("count=2"));
+    cr_assert_null(xalloc_cls(&e, 7, 0, 10));
+    cr_assert_null(xalloc_cls(&e, -1, 0, 10));
+    cr_assert_eq(st(&e, "alloc_bad_cls"), 2);
+    cr_assert_eq(e.ops->tx_avail(e.self, 7, 0), 0);
+    cr_assert_eq(st(&e, "in_use"), 0);
+    env_done(&e);
+}
+
+Test(skb_copy, reserves_larger_than_count_are_refused)
+{
+    struct lt_inst *s = NULL;
+    cr_assert_eq(lt_try_create(&lyra_component_skb_copy,
+                               P("count=4", "reserve_rx=2", "reserve_ctl=3"), &s),
+                 -EINVAL);
+    cr_assert_null(s);
+    cr_assert_eq(lt_try_create(&lyra_component_skb_copy,
+                               P("count=4", "reserve_rx=2", "reserve_ctl=2"), &s),
+                 0);
+    lt_destroy(s);
+}
+
+/* The helpers fall back to alloc/avail for a provider older than 1.2. */
+Test(skb_copy, helpers_fall_back_for_older_providers)
+{
+    struct env e = env_new(P("count=3", "reserve_rx=1", "reserve_ctl=1"));
+    struct lyra_skb_ops old = *e.ops;
+    old.hdr.minor = 1;
+    cr_assert_eq(lyra_skb_tx_avail(&old, e.self, LYRA_SKB_DATA, 0), 3, "avail");
+    cr_assert_eq(lyra_skb_tx_avail(e.ops, e.self, LYRA_SKB_DATA, 0), 1);
+    struct lyra_skb *a = lyra_skb_alloc_cls(e.ops, e.self, LYRA_SKB_CTL, 0, 10);
+    struct lyra_skb *b = lyra_skb_alloc_cls(&old, e.self, LYRA_SKB_CTL, 0, 10);
+    cr_assert_not_null(a);
+    cr_assert_null(b, "without 1.2 a control alloc is a data alloc");
+    lyra_skb_free(a);
+    env_done(&e);
+}
+
 /* ---- skb.h helpers on a pool buffer ---- */
 
 Test(skb_copy, push_pull_put_trim)
@@ -883,7 +993,7 @@ Test(skb_copy, descriptor_is_complete)
     cr_assert_eq(os->min, 1, "os is required");
     cr_assert_eq(os->max, 1);
     const char *names[] = {"count",      "buf_size",  "headroom", "rx_headroom",
-                           "reserve_rx", "big_count", "big_size"};
+                           "reserve_rx", "big_count", "big_size", "reserve_ctl"};
     for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         cr_assert_geq(lyra_component_param(c, names[i]), 0, "%s", names[i]);
     for (unsigned i = 0; i < c->n_params; i++) {
@@ -911,7 +1021,7 @@ Test(skb_copy, all_counters_reported)
                            "free",     "bad_free",   "in_use",           "high_water",
                            "copy_bytes", "copy_calls", "count",          "big_alloc",
                            "big_alloc_fail_empty", "big_free", "big_bad_free", "big_in_use",
-                           "big_high_water", "big_count"};
+                           "big_high_water", "big_count", "alloc_bad_cls"};
     for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         cr_assert_neq(lt_stat(e.skb, names[i]), UINT64_MAX, "%s", names[i]);
     env_done(&e);

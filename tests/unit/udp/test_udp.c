@@ -797,6 +797,30 @@ Test(udp, eagain_on_empty_pool)
     fx_down(&f);
 }
 
+/* With buffers held back for receive and control, POLLOUT follows what a
+ * send can take (skb tx_avail), not what is free (issue 8.1). */
+Test(udp, pollout_is_false_when_only_reserves_are_left)
+{
+    struct fx f;
+    fx_up3(&f, NULL, (const char *const[]){"count=4", "reserve_rx=1", "reserve_ctl=1", NULL},
+           NULL);
+    int h = ep_open(&f);
+    struct lyra_sockaddr4 to = A(LINUX_IP, 9);
+    struct lyra_skb *held[2];
+    for (int i = 0; i < 2; i++) {
+        held[i] = f.so->alloc(f.skb->self, 0, 10);
+        cr_assert_not_null(held[i]);
+    }
+    cr_assert_eq(f.so->avail(f.skb->self), 2, "two free, both reserved");
+    cr_assert_eq(f.l4->poll(f.u, h) & LYRA_POLL_OUT, 0, "only reserves: not writable");
+    cr_assert_eq(f.l4->send(f.u, h, "x", 1, &to, 0), -EAGAIN);
+    lyra_skb_free(held[0]);
+    cr_assert(f.l4->poll(f.u, h) & LYRA_POLL_OUT);
+    cr_assert_eq(f.l4->send(f.u, h, "x", 1, &to, 0), 1);
+    lyra_skb_free(held[1]);
+    fx_down(&f);
+}
+
 Test(udp, output_errors_mapped_and_counted)
 {
     struct fx f;
