@@ -34,13 +34,24 @@ static void notify(struct sock *k, int fd, unsigned what)
         k->ev->ready(k->ev_user, fd, what);
 }
 
-/* l4 1.1 ready: the cookie is the descriptor + 1 (0 is "none"). */
+/* l4 1.1 ready: the cookie is the descriptor + 1 (0 is "none"). DRAINED
+ * stays here: a recv on that descriptor is answered -EAGAIN without asking
+ * the transport until its next event. */
 static void l4_ready(void *user, uintptr_t cookie, unsigned what)
 {
     struct sock *k = user;
-    if (cookie == LYRA_L4_EVERY)
+    if (cookie == LYRA_L4_EVERY) {
+        for (unsigned fd = 0; (what & ~LYRA_POLL_OUT) && fd < k->t.n; fd++)
+            k->t.e[fd].drained = false;
         notify(k, -1, what);
-    else if (cookie != LYRA_L4_NO_COOKIE && cookie - 1 < k->t.n)
+        return;
+    }
+    if (cookie == LYRA_L4_NO_COOKIE || cookie - 1 >= k->t.n)
+        return;
+    struct fd_entry *e = &k->t.e[cookie - 1];
+    if (what == LYRA_L4_DRAINED || (what & ~LYRA_POLL_OUT))
+        e->drained = what == LYRA_L4_DRAINED;
+    if (what != LYRA_L4_DRAINED)
         notify(k, (int)(cookie - 1), what);
 }
 
@@ -209,6 +220,8 @@ static long s_recv(void *self, int fd, const struct lyra_iov *iov, unsigned iovc
 {
     struct sock *k = self;
     LOOKUP(k, fd, e);
+    if (e->drained)
+        return -EAGAIN;
     return L->recv(LS, e->handle, iov, iovcnt, from, to, flags);
 }
 

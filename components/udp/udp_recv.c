@@ -67,6 +67,8 @@ long udp_op_recv(void *self, int h, const struct lyra_iov *iov, unsigned iovcnt,
         lyra_skbq_pop(&e->q);
         e->q_bytes -= cb.len;
         lyra_skb_free(skb);
+        if (!e->q.len && !e->shut_rd && !e->err) /* the next recv need not ask */
+            udp_ready(u, e, LYRA_L4_DRAINED);
     }
     return (flags & LYRA_MSG_TRUNC) ? (long)cb.len : (long)n;
 }

@@ -316,10 +316,21 @@ void lyra_stack_lock(struct lyra_stack *s)
         s->os->lock(s->os_self, s->mu);
 }
 
+/* Wake-ups decided under the lock are delivered after it is released, so
+ * that the woken thread does not block at once on the lock its waker holds
+ * (a futex round trip per wake-up). Safe: conditions live until the stack
+ * is destroyed, and a late wake-up is a spurious one to whoever uses it. */
 void lyra_stack_unlock(struct lyra_stack *s)
 {
+    void *cv[LYRA_WAKE_DEFER];
+    unsigned n = s->n_defer;
+    for (unsigned i = 0; i < n; i++)
+        cv[i] = s->defer[i];
+    s->n_defer = 0;
     if (s->mu)
         s->os->unlock(s->os_self, s->mu);
+    for (unsigned i = 0; i < n; i++)
+        s->os->cond_broadcast(s->os_self, cv[i]);
 }
 
 int lyra_stack_start(struct lyra_stack *s)
@@ -387,6 +398,7 @@ int lyra_stack_run_for(struct lyra_stack *s, uint64_t ns)
         if (s->driving && s->os->wake)
             s->os->wake(s->os_self);
         s->waiters++;
+        lyra_stack_signal_now(s);
         s->os->cond_wait(s->os_self, s->cv, s->mu,
                          s->driving ? s->os->now_ns(s->os_self) + 1000000 : end);
         s->waiters--;

@@ -55,6 +55,10 @@ struct lyra_stack {
     struct lyra_waiter *wl;
     struct lyra_waiter *driver;
     struct lyra_cvnode *cv_free, *cv_all;
+    /* conditions to broadcast once the lock is released (lyra_stack_unlock) */
+#define LYRA_WAKE_DEFER 8
+    void *defer[LYRA_WAKE_DEFER];
+    unsigned n_defer;
 };
 
 
@@ -120,5 +124,7 @@ void lyra_stack_wake_all(struct lyra_stack *s);
 /* The socket provider's events (socket 1.2), user: the stack. */
 extern const struct lyra_socket_events lyra_stack_sock_events;
 void lyra_stack_wait_destroy(struct lyra_stack *s);
+/* The deferred wake-ups now (before a cond_wait, which unlocks by itself). */
+void lyra_stack_signal_now(struct lyra_stack *s);
 
 #endif

@@ -85,11 +85,33 @@ void lyra_waiter_del(struct lyra_stack *s, struct lyra_waiter *w)
     }
 }
 
+/* Broadcasts cv when the lock is released (see lyra_stack_unlock), or now
+ * when too many are pending. */
+static void signal_later(struct lyra_stack *s, void *cv)
+{
+    for (unsigned i = 0; i < s->n_defer; i++)
+        if (s->defer[i] == cv)
+            return;
+    if (s->mu && s->n_defer < LYRA_WAKE_DEFER)
+        s->defer[s->n_defer++] = cv;
+    else
+        s->os->cond_broadcast(s->os_self, cv);
+}
+
+/* Before this thread sleeps on a condition (which releases the lock
+ * without lyra_stack_unlock): what it decided goes out now. */
+void lyra_stack_signal_now(struct lyra_stack *s)
+{
+    for (unsigned i = 0; i < s->n_defer; i++)
+        s->os->cond_broadcast(s->os_self, s->defer[i]);
+    s->n_defer = 0;
+}
+
 static void wake(struct lyra_stack *s, struct lyra_waiter *w)
 {
     w->woken = 1;
     if (w->sleeping)
-        s->os->cond_broadcast(s->os_self, cond_of(s, w));
+        signal_later(s, cond_of(s, w));
     /* the driver sleeps in os wait, not on its condition */
     if (w == s->driver && s->sleep_until && s->os->wake)
         s->os->wake(s->os_self);
@@ -233,6 +255,7 @@ int lyra_stack_wait_locked(struct lyra_stack *s, struct lyra_waiter *w, uint64_t
             if (!w->cv)
                 s->waiters++;
             w->sleeping = 1;
+            lyra_stack_signal_now(s);
             s->os->cond_wait(s->os_self, cond_of(s, w), s->mu, deadline);
             w->sleeping = 0;
             if (!w->cv)

@@ -25,7 +25,9 @@
  * `ready` with the cookie the user gave the endpoint (set_cookie) and the
  * bits concerned. Spurious events are allowed, a missing one is a lost
  * wake-up. OUT that depends on a resource shared by every endpoint (the
- * skb pool) may be reported once with LYRA_L4_EVERY. The user wakes a
+ * skb pool) may be reported once with LYRA_L4_EVERY. A recv that empties
+ * the receive queue may report LYRA_L4_DRAINED: any later event about the
+ * endpoint (IN, ERR, HUP: the user forgets DRAINED on every event) undoes it. The user wakes a
  * blocked call only on an event for its descriptor, so this is what makes
  * a blocked recv cost one transport call per datagram, not one per step.
  * (1.0 users had no events and re-ran their calls after every loop step:
@@ -50,6 +52,11 @@ extern "C" {
  * LYRA_L4_EVERY in an event means every endpoint of the provider. */
 #define LYRA_L4_NO_COOKIE ((uintptr_t)0)
 #define LYRA_L4_EVERY (~(uintptr_t)0)
+/* In an event's `what`, alone: the endpoint's receive queue just became
+ * empty (IN no longer holds), so the user may answer a recv with -EAGAIN
+ * without calling the provider until the next event about the endpoint.
+ * Optional: a provider that never says it costs one more recv call. */
+#define LYRA_L4_DRAINED 0x8000u
 
 /* Socket types (the values of Linux's SOCK_STREAM and SOCK_DGRAM, so the
  * public API passes them through unchanged). */
