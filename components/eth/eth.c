@@ -6,10 +6,13 @@
  * for output with a bounded queue of packets waiting for an answer, and
  * announces its addresses (RFC 5227 section 2.3); that part is eth_arp.c.
  *
- * Ownership: every skb eth receives (from the NIC, or from a user through
- * output/output_mac) is freed exactly once by whoever holds it last; each
- * path below ends in a hand-over (xmit accepted, a user's rx, a queue) or
- * a lyra_skb_free next to the counter that says why. */
+ * Ownership (l2 2.0, as netdev xmit): output/output_mac return 0 when eth
+ * took the skb (sent, or queued for the NIC or for ARP), and a negative
+ * error when the caller keeps it, as it was handed in (a pushed Ethernet
+ * header is pulled back off). Every skb eth holds, from the NIC or a user,
+ * is freed exactly once by whoever holds it last; each path below ends in a
+ * hand-over (xmit accepted, a user's rx, a queue), a return to the caller,
+ * or a lyra_skb_free next to the counter that says why. */
 #include <errno.h>
 #include <stdalign.h>
 #include <string.h>
@@ -31,19 +34,19 @@ static void txq_push_front(struct lyra_skb_queue *q, struct lyra_skb *s)
     q->len++;
 }
 
-/* Queues a frame the NIC cannot take now; drops it when the queue is full. */
+/* Queues a frame the NIC cannot take now; refuses it (-EAGAIN, the caller
+ * keeps it) when the queue is full. */
 static int txq_add(struct eth *e, struct lyra_skb *skb)
 {
     if (e->txq.len >= e->txq_max) {
         e->st.tx_drop++;
-        lyra_skb_free(skb);
         return -EAGAIN;
     }
     lyra_skbq_push(&e->txq, skb);
     return 0;
 }
 
-/* Hands a whole frame to the NIC. Takes the skb. */
+/* Hands a whole frame to the NIC. 0: taken; negative: the caller keeps it. */
 static int tx_frame(struct eth *e, struct lyra_skb *skb)
 {
     uint32_t len = lyra_skb_total(skb); /* read now: a driver may free it in xmit */
@@ -60,7 +63,6 @@ static int tx_frame(struct eth *e, struct lyra_skb *skb)
         return txq_add(e, skb);
     }
     e->st.tx_error++;
-    lyra_skb_free(skb);
     return r;
 }
 
@@ -80,16 +82,21 @@ static int push_hdr(struct eth *e, struct lyra_skb *skb, const uint8_t dst[ETH_A
     return 0;
 }
 
-/* Frames an L3 packet to dst and sends it. Takes the skb. */
-int eth_send_to(struct eth *e, struct lyra_skb *skb, const uint8_t dst[ETH_ALEN],
-                   uint16_t type)
+/* Frames an L3 packet to dst and sends it. 0: taken; negative: the caller
+ * keeps it, without the Ethernet header. */
+int eth_send_to(struct eth *e, struct lyra_skb *skb, const uint8_t dst[ETH_ALEN], uint16_t type)
 {
+    uint16_t proto = skb->protocol;
     if (push_hdr(e, skb, dst, type)) {
         e->st.tx_headroom++;
-        lyra_skb_free(skb);
         return -ENOBUFS;
     }
-    return tx_frame(e, skb);
+    int r = tx_frame(e, skb);
+    if (r) {
+        lyra_skb_pull(skb, ETH_HDR_LEN);
+        skb->protocol = proto;
+    }
+    return r;
 }
 
 static const struct eth_proto *proto_find(const struct eth *e, uint16_t type)
@@ -281,18 +288,16 @@ static int l2_del_addr(void *self, uint32_t ipv4)
     return -ENOENT;
 }
 
-/* Checks shared by both outputs; frees the skb and returns an error when
- * it cannot be sent. */
+/* Checks shared by both outputs; an error when it cannot be sent (the
+ * caller keeps the skb). */
 static int out_check(struct eth *e, struct lyra_skb *skb)
 {
     if (!e->started) {
         e->st.tx_down++;
-        lyra_skb_free(skb);
         return -ENETDOWN;
     }
     if (lyra_skb_total(skb) > e->mtu) {
         e->st.tx_too_big++;
-        lyra_skb_free(skb);
         return -EMSGSIZE;
     }
     return 0;
@@ -315,7 +320,6 @@ static int l2_output(void *self, struct lyra_skb *skb, uint16_t ethertype, uint3
     }
     if (next_hop == 0) {
         e->st.tx_bad_dst++;
-        lyra_skb_free(skb);
         return -EHOSTUNREACH;
     }
     uint8_t mac[ETH_ALEN];
@@ -347,7 +351,6 @@ static int l2_output_mac(void *self, struct lyra_skb *skb, uint16_t ethertype,
         return r;
     if (!dst) {
         e->st.tx_bad_dst++;
-        lyra_skb_free(skb);
         return -EINVAL;
     }
     return eth_send_to(e, skb, dst, ethertype);
@@ -634,7 +637,7 @@ LYRA_EXPORT const struct lyra_component lyra_component_eth = {
     .summary = LYRA_DOC("Ethernet II framing and ARP (RFC 826) with gratuitous announcements"),
     .doc = LYRA_DOC("@component eth\n"
            "@summary Ethernet II framing and ARP (RFC 826)\n"
-           "@provides l2 1.0 (any number of users; ethertypes by register_proto)\n"
+           "@provides l2 2.0 (any number of users; ethertypes by register_proto)\n"
            "@uses lower netdev 1.0 (events rx, tx_ready, link); skb skb 1.0; os os 1.0\n"
            "@context task (the stack's poll step; the ARP timer runs from os timers)\n"
            "@rfc 826 (ARP, merge rule), 1122 2.3.2 (request rate, queueing), 5227 2.3 "

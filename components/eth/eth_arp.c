@@ -29,7 +29,10 @@ static int arp_send(struct eth *e, uint16_t op, const uint8_t eth_dst[ETH_ALEN],
     memcpy(a.tha, tha, ETH_ALEN);
     arp_repr_emit(&a, p);
     /* The driver pads to 60 bytes (netdev contract). */
-    return eth_send_to(e, skb, eth_dst, LYRA_ETHERTYPE_ARP);
+    int r = eth_send_to(e, skb, eth_dst, LYRA_ETHERTYPE_ARP);
+    if (r)
+        lyra_skb_free(skb); /* counted where it failed */
+    return r;
 }
 
 static const uint8_t zero_mac[ETH_ALEN];
@@ -82,7 +85,8 @@ static void pending_release(struct eth *e, uint32_t ip, const uint8_t mac[ETH_AL
     lyra_skbq_init(&q);
     pending_take(e, ip, &q);
     while ((s = lyra_skbq_pop(&q)))
-        eth_send_to(e, s, mac, (uint16_t)s->cb[CB_TYPE]);
+        if (eth_send_to(e, s, mac, (uint16_t)s->cb[CB_TYPE]))
+            lyra_skb_free(s); /* counted where it failed */
 }
 
 /* ip will not resolve: its packets are dropped. */
@@ -125,8 +129,7 @@ int eth_arp_pending_add(struct eth *e, struct lyra_skb *skb, uint32_t ip, uint16
 {
     if (e->arp_queue == 0) {
         e->st.arp_queue_full++;
-        lyra_skb_free(skb);
-        return -ENOBUFS;
+        return -ENOBUFS; /* no queue at all: the caller keeps it */
     }
     if (e->pending.len >= e->arp_queue) {
         e->st.arp_queue_full++;

@@ -116,7 +116,8 @@ static inline bool eth_ipv4_is_mcast(uint32_t a)
     return (a >> 28) == 0xe; /* 224.0.0.0/4 (RFC 5771) */
 }
 
-/* eth.c: frames an L3 packet to dst and sends it. Takes the skb. */
+/* eth.c: frames an L3 packet to dst and sends it. 0: taken; negative: the
+ * caller keeps the skb, as it was (l2 2.0). */
 int eth_send_to(struct eth *e, struct lyra_skb *skb, const uint8_t dst[ETH_ALEN], uint16_t type);
 
 /* eth_arp.c (RFC 826) */
@@ -124,7 +125,7 @@ bool eth_addr_is_ours(const struct eth *e, uint32_t ip);
 void eth_arp_request(struct eth *e, uint32_t ip);
 void eth_arp_announce(struct eth *e, uint32_t ip);
 void eth_arp_announce_all(struct eth *e);
-/* Queues skb for ip until it resolves (takes it, as l2 output does). */
+/* Queues skb for ip until it resolves. 0: taken; -ENOBUFS: the caller keeps it. */
 int eth_arp_pending_add(struct eth *e, struct lyra_skb *skb, uint32_t ip, uint16_t type);
 /* ip will not resolve: its waiting packets are dropped (counted). */
 void eth_arp_pending_drop(struct eth *e, uint32_t ip);

@@ -83,14 +83,17 @@ int ip_resolve(const struct ip *ip, uint32_t dst, uint32_t *next_hop, uint32_t *
 
 /* ----- output ------------------------------------------------------------- */
 
-/* Hands one finished datagram (data at its IP header) to l2. Takes it. */
+/* Hands one finished datagram (data at its IP header) to l2. Takes it:
+ * l2 2.0 leaves a refused skb with us, and ip's own callers (l3 1.x output,
+ * fragments, ICMP) count on it being gone either way. */
 static int l2_send(struct ip *ip, struct lyra_skb *skb, uint32_t next_hop)
 {
-    uint32_t len = lyra_skb_total(skb); /* read now: l2 takes the skb */
+    uint32_t len = lyra_skb_total(skb); /* read now: l2 may free it once taken */
     skb->protocol = LYRA_ETHERTYPE_IPV4;
     int r = ip->l2->output(ip->l2_self, skb, LYRA_ETHERTYPE_IPV4, next_hop);
     if (r) {
         ip->st.tx_l2_error++;
+        lyra_skb_free(skb);
         return r;
     }
     ip->st.tx_packets++;
@@ -719,7 +722,7 @@ LYRA_EXPORT const struct lyra_component lyra_component_ip = {
            "no ping socket takes)\n"
            "@provides l4 1.1 (type SOCK_DGRAM, protocol 1: ICMP echo sockets as Linux's "
            "ping sockets; icmp_sockets endpoints)\n"
-           "@uses lower l2 1.0 (events rx, tx_ready); skb skb 1.0; os os 1.0\n"
+           "@uses lower l2 2.0 (events rx, tx_ready); skb skb 1.0; os os 1.0\n"
            "@context task (the stack's poll step; the reassembly timer runs from os timers)\n"
            "@rfc 791 (IP), 792 (ICMP), 815 (reassembly), 1122 3.2-3.3 (host rules), 1812 "
            "4.3.2 (ICMP error size and TOS), 5722 (overlapping fragments), 6633 (source quench)\n"

@@ -32,11 +32,13 @@ static void on_rx(void *user, struct lyra_skb *skb, const struct lyra_l2_rxinfo 
         lyra_skb_free(skb);
         return;
     }
-    /* output takes the skb whatever happens: no free after it */
-    if (e->l2->output_mac(e->l2_self, skb, e->ethertype, info->src) == 0)
+    /* l2 2.0: 0 means output took the skb; on an error it is still ours */
+    if (e->l2->output_mac(e->l2_self, skb, e->ethertype, info->src) == 0) {
         e->echoed++;
-    else
+    } else {
         e->send_failed++;
+        lyra_skb_free(skb);
+    }
 }
 
 static const struct lyra_l2_events l2_events = {

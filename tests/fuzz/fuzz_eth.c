@@ -154,10 +154,10 @@ static void run_script(struct harness *h, const uint8_t *p, size_t n)
             }
             memset(s->data, 0x45, len);
             static const uint8_t dst[6] = {0x02, 0x01, 0, 0, 0, 1};
-            if (op == 2)
-                h->l2->output(h->eth->self, s, 0x0800, ip);
-            else
-                h->l2->output_mac(h->eth->self, s, 0x0800, dst);
+            int r = op == 2 ? h->l2->output(h->eth->self, s, 0x0800, ip)
+                            : h->l2->output_mac(h->eth->self, s, 0x0800, dst);
+            if (r)
+                lyra_skb_free(s); /* l2 2.0: refused, ours to free */
             break;
         }
         case 3: {

@@ -104,9 +104,8 @@ static int fl2_output(void *self, struct lyra_skb *skb, uint16_t type, uint32_t 
 
 static int fl2_output_mac(void *self, struct lyra_skb *skb, uint16_t t, const uint8_t d[6])
 {
-    (void)self, (void)t, (void)d;
-    lyra_skb_free(skb);
-    return -ENOTSUP;
+    (void)self, (void)t, (void)d, (void)skb;
+    return -ENOTSUP; /* l2 2.0: refused, the caller keeps the skb */
 }
 
 static int fl2_caps(void *self, struct lyra_netdev_caps *c)

@@ -1,4 +1,4 @@
-/* Interface `l2` 1.0: Ethernet as the layers above see it.
+/* Interface `l2` 2.0: Ethernet as the layers above see it.
  *
  * Several users (ip, a test, ...) share one provider: each registers the
  * ethertypes it handles at start, with its own events table. ARP answers for
@@ -8,9 +8,14 @@
  * or an application thread holding the stack lock), never from an interrupt.
  * rx and tx_ready are called from eth's netdev events in the poll step; a
  * user may call output from inside them. output may call the netdev below,
- * never a user's events re-entrantly. skb ownership in l2 1.0: output and output_mac always
- * take the skb, whatever they return (unlike netdev 1.0 xmit; one rule for
- * both comes with skb 2.0, issue 8.1). */
+ * never a user's events re-entrantly.
+ *
+ * skb ownership (2.0, the rule of netdev xmit; issue 8.1): output and
+ * output_mac return 0 when they took the skb (sent, or queued for the NIC or
+ * for ARP: l2 frees it later, also if it is then dropped); on any negative
+ * return the caller keeps the skb, as it handed it in, and frees or retries
+ * it. 1.0 took the skb whatever it returned: the major version changed so
+ * that a 1.x user, which would leak every refused skb, cannot bind. */
 #ifndef LYRA_L2_H
 #define LYRA_L2_H
 
@@ -25,7 +30,7 @@ extern "C" {
 #endif
 
 #define LYRA_L2_IFACE "l2"
-#define LYRA_L2_MAJOR 1
+#define LYRA_L2_MAJOR 2
 #define LYRA_L2_MINOR 0
 
 #define LYRA_ETHERTYPE_IPV4 0x0800
@@ -60,11 +65,14 @@ struct lyra_l2_ops {
     int (*add_addr)(void *self, uint32_t ipv4);
     int (*del_addr)(void *self, uint32_t ipv4);
     /* Sends a packet (data at the L3 header) to an IPv4 next hop (host
-     * order; LYRA_L2_BROADCAST for broadcast), resolving with ARP. Always
-     * takes the skb: it may wait in a bounded queue for resolution.
-     * 0 sent or queued; -EHOSTUNREACH, -ENOBUFS, -EAGAIN (dropped, counted). */
+     * order; LYRA_L2_BROADCAST for broadcast), resolving with ARP; it may
+     * wait in a bounded queue for resolution. 0: sent or queued, taken.
+     * Negative, the caller keeps the skb: -ENETDOWN, -EMSGSIZE (over the
+     * MTU), -EHOSTUNREACH (next hop 0), -ENOBUFS (no headroom, no ARP
+     * queue), -EAGAIN (NIC and transmit queue full; tx_ready follows), or
+     * the NIC's error. Each refusal is counted. */
     int (*output)(void *self, struct lyra_skb *skb, uint16_t ethertype, uint32_t next_hop);
-    /* Sends to a known MAC. Always takes the skb. */
+    /* Sends to a known MAC. Returns and ownership as output. */
     int (*output_mac)(void *self, struct lyra_skb *skb, uint16_t ethertype,
                       const uint8_t dst[6]);
     /* Link properties: MAC, MTU, offloads of the NIC below. */

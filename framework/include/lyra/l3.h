@@ -9,7 +9,9 @@
  * rx, icmp_error and tx_ready are called in the poll step from ip's l2
  * events; a transport may call output or icmp_error from inside them. output
  * may call l2 below, never a transport's events re-entrantly. skb ownership
- * in l3 1.0: output always takes the skb, whatever it returns; icmp_error
+ * in l3 1.0: output always takes the skb, whatever it returns (unlike
+ * netdev xmit and l2 2.0 output, where a negative return leaves the skb
+ * with the caller; l3 follows in its 2.0, issue 8.1); icmp_error
  * never takes `orig`; rx hands the skb to the transport. */
 #ifndef LYRA_L3_H
 #define LYRA_L3_H

@@ -141,6 +141,16 @@ static struct lyra_skb *mkpkt(struct fx *f, uint32_t len, uint8_t fill)
     return s;
 }
 
+/* l2 2.0: a refused skb is the caller's, as it was handed in (len bytes of
+ * fill at data, no Ethernet header left on it); frees it. */
+static void refused(struct lyra_skb *s, uint32_t len, uint8_t fill)
+{
+    cr_assert_eq(s->len, len, "a refused skb comes back as it was handed in");
+    for (uint32_t i = 0; i < len; i++)
+        cr_assert_eq(s->data[i], fill, "byte %u of a refused skb changed", (unsigned)i);
+    lyra_skb_free(s);
+}
+
 static struct lyra_skb *mkpkt_bytes(struct fx *f, const uint8_t *b, uint32_t len)
 {
     struct lyra_skb *s = mkpkt(f, len, 0);
@@ -771,8 +781,9 @@ Test(eth, arp_queue_zero_still_requests)
     struct fx f;
     fx_up(&f, LINUXSIDE_P("gratuitous=off", "arp_queue=0"));
     reg_ipv4(&f);
-    cr_assert_eq(f.l2->output(f.eth->self, mkpkt(&f, 20, 1), LYRA_ETHERTYPE_IPV4, STACK_IP),
-                 -ENOBUFS);
+    struct lyra_skb *s = mkpkt(&f, 20, 1);
+    cr_assert_eq(f.l2->output(f.eth->self, s, LYRA_ETHERTYPE_IPV4, STACK_IP), -ENOBUFS);
+    refused(s, 20, 1);
     cr_assert_eq(st(&f, "arp_queue_full"), 1);
     cr_assert_eq(st(&f, "arp_requests_sent"), 1);
     fx_down(&f);
@@ -839,14 +850,18 @@ Test(eth, tx_busy_queue_keeps_order_and_bound)
     /* a second ethertype of the same user: still one tx_ready */
     cr_assert_eq(f.l2->register_proto(f.eth->self, 0x88b5, &user_ev, &f.user), 0);
     int r[6];
-    for (int i = 0; i < 6; i++)
-        r[i] = f.l2->output_mac(f.eth->self, mkpkt(&f, 20, (uint8_t)(i + 1)), LYRA_ETHERTYPE_IPV4,
-                                linux_mac);
+    struct lyra_skb *pk[6];
+    for (int i = 0; i < 6; i++) {
+        pk[i] = mkpkt(&f, 20, (uint8_t)(i + 1));
+        r[i] = f.l2->output_mac(f.eth->self, pk[i], LYRA_ETHERTYPE_IPV4, linux_mac);
+    }
     /* 1 sent; 2 refused (-EAGAIN) and queued; 3, 4 queued behind it; 5, 6
      * find the queue full */
     cr_assert(r[0] == 0 && r[1] == 0 && r[2] == 0 && r[3] == 0);
     cr_assert_eq(r[4], -EAGAIN);
     cr_assert_eq(r[5], -EAGAIN);
+    refused(pk[4], 20, 5); /* l2 2.0: the caller keeps what was refused */
+    refused(pk[5], 20, 6);
     cr_assert_eq(st(&f, "tx_busy"), 1);
     cr_assert_eq(st(&f, "tx_drop"), 2);
     cr_assert_eq(st(&f, "txq_len"), 3);
@@ -873,9 +888,10 @@ Test(eth, stop_purges_queues)
     lt_stop(f.eth);
     cr_assert_eq(lt_stat(f.skb, "in_use"), 0);
     cr_assert_eq(st(&f, "stop_purged"), 3);
-    /* stopped: output refuses and frees */
-    cr_assert_eq(f.l2->output(f.eth->self, mkpkt(&f, 20, 1), LYRA_ETHERTYPE_IPV4, LINUX_IP),
-                 -ENETDOWN);
+    /* stopped: output refuses; the caller keeps the skb */
+    struct lyra_skb *s = mkpkt(&f, 20, 1);
+    cr_assert_eq(f.l2->output(f.eth->self, s, LYRA_ETHERTYPE_IPV4, LINUX_IP), -ENETDOWN);
+    refused(s, 20, 1);
     cr_assert_eq(st(&f, "tx_down"), 1);
     /* a frame the NIC still hands up is dropped and counted */
     uint8_t req[64];
@@ -899,24 +915,31 @@ Test(eth, output_special_destinations_and_errors)
     const uint8_t mdns[6] = {0x01, 0x00, 0x5e, 0x00, 0x00, 0xfb};
     cr_assert_arr_eq(tx(&f, 1, NULL), mdns, 6);
     cr_assert_eq(st(&f, "arp_requests_sent"), 0);
-    cr_assert_eq(f.l2->output(f.eth->self, mkpkt(&f, 20, 0), 0x0800, 0), -EHOSTUNREACH);
+    struct lyra_skb *k = mkpkt(&f, 20, 0);
+    cr_assert_eq(f.l2->output(f.eth->self, k, 0x0800, 0), -EHOSTUNREACH);
+    refused(k, 20, 0);
     cr_assert_eq(st(&f, "tx_bad_dst"), 1);
     /* MTU: 1500 bytes go, 1501 do not */
     cr_assert_eq(f.l2->output_mac(f.eth->self, mkpkt(&f, 1500, 0), 0x0800, linux_mac), 0);
     size_t len;
     tx(&f, 2, &len);
     cr_assert_eq(len, 1514);
-    cr_assert_eq(f.l2->output_mac(f.eth->self, mkpkt(&f, 1501, 0), 0x0800, linux_mac),
-                 -EMSGSIZE);
+    k = mkpkt(&f, 1501, 0);
+    cr_assert_eq(f.l2->output_mac(f.eth->self, k, 0x0800, linux_mac), -EMSGSIZE);
+    refused(k, 1501, 0);
     cr_assert_eq(st(&f, "tx_too_big"), 1);
     /* no headroom left for the header */
     struct lyra_skb *s = f.so->alloc(f.skb->self, 0, 20);
     s->data = s->head; /* make sure: not one byte below data */
     lyra_skb_put(s, 20);
+    memset(s->data, 7, 20);
     cr_assert_eq(f.l2->output_mac(f.eth->self, s, 0x0800, linux_mac), -ENOBUFS);
+    refused(s, 20, 7);
     cr_assert_eq(st(&f, "tx_headroom"), 1);
     cr_assert_eq(f.l2->output(f.eth->self, NULL, 0x0800, LINUX_IP), -EINVAL);
-    cr_assert_eq(f.l2->output_mac(f.eth->self, mkpkt(&f, 20, 0), 0x0800, NULL), -EINVAL);
+    k = mkpkt(&f, 20, 0);
+    cr_assert_eq(f.l2->output_mac(f.eth->self, k, 0x0800, NULL), -EINVAL);
+    refused(k, 20, 0);
     /* the type given is the type sent */
     f.l2->output_mac(f.eth->self, mkpkt(&f, 20, 0), 0x88b5, linux_mac);
     const uint8_t *p = tx(&f, ntx(&f) - 1, NULL);
@@ -1101,7 +1124,8 @@ Test(eth, nic_refusal_and_pool_exhaustion_are_counted)
     struct fx f;
     fx_up(&f, LINUXSIDE_P("gratuitous=off"));
     reg_ipv4(&f);
-    /* more gather segments than the NIC takes (max_segs 4): refused, freed */
+    /* more gather segments than the NIC takes (max_segs 4): refused, and
+     * (l2 2.0) given back without the Ethernet header */
     struct lyra_skb *s = mkpkt(&f, 20, 0x45);
     static const uint8_t seg[8];
     for (unsigned i = 0; i < 5; i++)
@@ -1110,6 +1134,8 @@ Test(eth, nic_refusal_and_pool_exhaustion_are_counted)
     s->seg_len = 5 * sizeof(seg);
     cr_assert_eq(f.l2->output_mac(f.eth->self, s, 0x0800, stack_mac), -EINVAL);
     cr_assert_eq(st(&f, "tx_error"), 1);
+    cr_assert_eq(s->nseg, 5);
+    refused(s, 20, 0x45);
     cr_assert_eq(lt_stat(f.skb, "in_use"), 0);
     /* no buffer left for the ARP request: counted, the packet still waits */
     struct lyra_skb *pkt = mkpkt(&f, 20, 1);
@@ -1160,8 +1186,9 @@ Test(eth, start_needs_a_usable_mac_and_bound_slots)
     cr_assert_eq(lt_bind_raw(lone, "lower", &v2, NULL), -EINVAL);
     const struct lyra_provide *pv = &lyra_component_eth.provides[0];
     cr_assert_eq(pv->attach(lone->self, &user_ev, NULL), 0);
-    static const struct lyra_ops_hdr ev2 = {.major = 2, .minor = 0, .size = 64, .iface = "l2"};
-    cr_assert_eq(pv->attach(lone->self, &ev2, NULL), -EPROTO);
+    /* l2 1.x users (which expect output to take a refused skb) are refused */
+    static const struct lyra_ops_hdr ev1 = {.major = 1, .minor = 0, .size = 64, .iface = "l2"};
+    cr_assert_eq(pv->attach(lone->self, &ev1, NULL), -EPROTO);
     lt_destroy(lone);
 }
 

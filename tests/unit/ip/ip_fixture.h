@@ -99,16 +99,17 @@ static inline int fl2_output(void *self, struct lyra_skb *skb, uint16_t type, ui
         o->type = type;
         o->headroom = lyra_skb_headroom(skb);
     }
+    if (l->output_err)
+        return l->output_err; /* l2 2.0: refused, the caller keeps the skb */
     lyra_skb_free(skb);
-    return l->output_err;
+    return 0;
 }
 
 static inline int fl2_output_mac(void *self, struct lyra_skb *skb, uint16_t type,
                                  const uint8_t d[6])
 {
-    (void)self, (void)type, (void)d;
-    lyra_skb_free(skb);
-    return -ENOTSUP;
+    (void)self, (void)type, (void)d, (void)skb;
+    return -ENOTSUP; /* l2 2.0: refused, the caller keeps the skb */
 }
 
 static inline int fl2_caps(void *self, struct lyra_netdev_caps *c)
