@@ -216,9 +216,10 @@ static long s_send(void *self, int h, const void *buf, size_t len,
     struct ip *ip = self;
     struct icmp_ep *e = ep_get(ip, h);
     const uint8_t *m = buf;
-    (void)flags; /* none applies to a datagram that is sent at once */
     if (!e)
         return -EBADF;
+    if (flags & LYRA_MSG_OOB)
+        return -EOPNOTSUPP;
     if (!buf && len)
         return -EFAULT;
     if (len > IPV4_MAX_LEN - IPV4_HDR_LEN)
@@ -274,6 +275,8 @@ static long s_recv(void *self, int h, const struct lyra_iov *iov, unsigned iovcn
         return -EBADF;
     if (!iov && iovcnt)
         return -EFAULT;
+    if (flags & (LYRA_MSG_OOB | LYRA_MSG_ERRQUEUE))
+        return -EOPNOTSUPP;
     for (unsigned i = 0; i < iovcnt; i++)
         if (!iov[i].base && iov[i].len)
             return -EFAULT;

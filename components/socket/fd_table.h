@@ -13,6 +13,8 @@ struct fd_entry {
     bool nonblock;
     bool pktinfo;   /* IP_PKTINFO: recvmsg reports the destination */
     bool drained;   /* the transport said nothing is queued (l4 1.1 DRAINED) */
+    bool linger_on; /* SO_LINGER */
+    int32_t linger; /* its seconds */
     uint8_t l4;     /* index into the l4 slot */
     int handle;     /* the transport's endpoint */
     int64_t rcvtimeo, sndtimeo; /* ns; 0: forever */

@@ -265,6 +265,16 @@ static int s_setopt(void *self, int fd, int opt, int64_t val)
             return -EDOM;
         *(opt == LYRA_FD_RCVTIMEO ? &e->rcvtimeo : &e->sndtimeo) = val;
         return 0;
+    case LYRA_FD_LINGER: {
+        if (val < -1 || val > INT32_MAX)
+            return -EINVAL;
+        int r = L->setopt(LS, e->handle, LYRA_SO_LINGER, (int)val);
+        if (r < 0 && r != -ENOPROTOOPT)
+            return r; /* a transport without it has nothing to linger for */
+        e->linger_on = val >= 0;
+        e->linger = val < 0 ? 0 : (int32_t)val;
+        return 0;
+    }
     case LYRA_FD_TYPE:
     case LYRA_FD_GEN:
         return -ENOPROTOOPT; /* read-only */
@@ -297,6 +307,9 @@ static int s_getopt(void *self, int fd, int opt, int64_t *val)
         return 0;
     case LYRA_FD_GEN:
         *val = e->gen;
+        return 0;
+    case LYRA_FD_LINGER:
+        *val = e->linger_on ? e->linger : -1;
         return 0;
     default: {
         if (opt > LYRA_SO__L4_LAST)

@@ -39,6 +39,8 @@ long udp_op_recv(void *self, int h, const struct lyra_iov *iov, unsigned iovcnt,
         return -EBADF;
     if (!iov && iovcnt)
         return -EFAULT;
+    if (flags & (LYRA_MSG_OOB | LYRA_MSG_ERRQUEUE))
+        return -EOPNOTSUPP; /* no out-of-band data, no error queue (IP_RECVERR) */
     if (e->err) {
         int r = e->err;
         e->err = 0;

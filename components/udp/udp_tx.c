@@ -23,9 +23,10 @@ long udp_op_send(void *self, int h, const void *buf, size_t len,
 {
     struct udp *u = self;
     struct udp_ep *e = udp_ep_get(u, h);
-    (void)flags;
     if (!e)
         return -EBADF;
+    if (flags & LYRA_MSG_OOB)
+        return -EOPNOTSUPP; /* no out-of-band data in UDP */
     if (e->err) { /* a pending error is reported first, once */
         int r = e->err;
         e->err = 0;

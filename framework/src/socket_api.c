@@ -25,7 +25,17 @@ struct call {
     struct lyra_l4_dst *dst;    /* recv: where it was sent (IP_PKTINFO) */
     struct lyra_sockaddr4 a;
     const struct lyra_sockaddr4 *to;
+    /* set by the first wait, kept over the pieces of a stream call */
+    uint64_t deadline;
+    int64_t gen;
 };
+
+/* The flags a call accepts (issue 8.4); any other is refused with
+ * EOPNOTSUPP, never dropped. MSG_NOSIGNAL is accepted and means nothing:
+ * there are no signals, EPIPE is always an error return. MSG_OOB and
+ * MSG_ERRQUEUE go to the transport, which refuses them when it has none. */
+#define SEND_FLAGS (MSG_DONTWAIT | MSG_NOSIGNAL | MSG_OOB)
+#define RECV_FLAGS (MSG_DONTWAIT | MSG_WAITALL | MSG_PEEK | MSG_TRUNC | MSG_OOB | MSG_ERRQUEUE)
 
 static int fail(long r)
 {
@@ -92,12 +102,12 @@ static void to_sockaddr(const struct lyra_sockaddr4 *a, struct sockaddr *sa, soc
 
 static long do_call(const struct lyra_socket_ops *o, void *x, struct call *c)
 {
-    int fl = c->flags & (LYRA_MSG_PEEK | LYRA_MSG_TRUNC);
     switch (c->kind) {
     case C_SEND:
-        return o->send(x, c->fd, c->cbuf, c->len, c->to, fl);
+        return o->send(x, c->fd, c->cbuf, c->len, c->to, c->flags & MSG_OOB);
     case C_RECV:
-        return o->recv(x, c->fd, c->iov, c->iovcnt, &c->a, c->dst, fl);
+        return o->recv(x, c->fd, c->iov, c->iovcnt, &c->a, c->dst,
+                       c->flags & (MSG_PEEK | MSG_TRUNC | MSG_OOB | MSG_ERRQUEUE));
     case C_ACCEPT:
         return o->accept(x, c->fd, &c->a);
     }
@@ -135,10 +145,14 @@ static long run_call(struct lyra_stack *s, const struct lyra_socket_ops *o, void
     long r = do_call(o, x, c);
     if (r != -EAGAIN)
         return r;
-    uint64_t deadline = block_deadline(s, o, x, c->fd, c->flags, timeo_opt);
+    if (!c->deadline) {
+        c->deadline = block_deadline(s, o, x, c->fd, c->flags, timeo_opt);
+        c->gen = fd_gen(o, x, c->fd);
+    }
+    uint64_t deadline = c->deadline;
     if (!deadline)
         return r;
-    int64_t gen = fd_gen(o, x, c->fd);
+    int64_t gen = c->gen;
     struct lyra_waiter w = {.fd = c->fd, .want = c->kind == C_SEND ? LYRA_POLL_OUT : LYRA_POLL_IN};
     lyra_waiter_add(s, &w);
     for (;;) {
@@ -163,6 +177,74 @@ static long run_call(struct lyra_stack *s, const struct lyra_socket_ops *o, void
     return r;
 }
 
+static int is_stream(const struct lyra_socket_ops *o, void *x, int fd)
+{
+    int64_t t = 0;
+    return o->getopt(x, fd, LYRA_FD_TYPE, &t) == 0 && t == LYRA_SOCK_STREAM;
+}
+
+/* A blocking stream send returns when every byte is taken, or on an
+ * error, SO_SNDTIMEO or lyra_stack_stop with the count taken so far (as
+ * Linux; there are no signals to interrupt it). */
+static long send_all(struct lyra_stack *s, const struct lyra_socket_ops *o, void *x,
+                     struct call *c)
+{
+    if (!is_stream(o, x, c->fd) || !block_deadline(s, o, x, c->fd, c->flags, LYRA_FD_SNDTIMEO))
+        return run_call(s, o, x, c, LYRA_FD_SNDTIMEO);
+    const char *base = c->cbuf;
+    size_t len = c->len, done = 0;
+    for (;;) {
+        c->cbuf = base + done;
+        c->len = len - done;
+        long r = run_call(s, o, x, c, LYRA_FD_SNDTIMEO);
+        if (r < 0)
+            return done ? (long)done : r;
+        done += (size_t)r;
+        if (done >= len)
+            return (long)done;
+    }
+}
+
+/* MSG_WAITALL on a blocking stream: the pieces are filled, or the stream
+ * ends, fails, times out or the stack stops: the count so far. */
+static long recv_all(struct lyra_stack *s, const struct lyra_socket_ops *o, void *x,
+                     struct call *c)
+{
+    if (!(c->flags & MSG_WAITALL) || (c->flags & (MSG_PEEK | MSG_OOB | MSG_ERRQUEUE)) ||
+        c->iovcnt > LYRA_RECVMSG_IOV_MAX || !is_stream(o, x, c->fd) ||
+        !block_deadline(s, o, x, c->fd, c->flags, LYRA_FD_RCVTIMEO))
+        return run_call(s, o, x, c, LYRA_FD_RCVTIMEO);
+    const struct lyra_iov *iov = c->iov;
+    unsigned cnt = c->iovcnt;
+    size_t done = 0, room = 0;
+    for (unsigned i = 0; i < cnt; i++)
+        room += iov[i].len;
+    for (;;) {
+        struct lyra_iov v[LYRA_RECVMSG_IOV_MAX];
+        unsigned n = 0;
+        size_t skip = done;
+        for (unsigned i = 0; i < cnt; i++) {
+            if (skip >= iov[i].len) {
+                skip -= iov[i].len;
+                continue;
+            }
+            v[n].base = (char *)iov[i].base + skip;
+            v[n++].len = iov[i].len - skip;
+            skip = 0;
+        }
+        c->iov = v;
+        c->iovcnt = n;
+        long r = run_call(s, o, x, c, LYRA_FD_RCVTIMEO);
+        c->iov = iov;
+        c->iovcnt = cnt;
+        if (r < 0)
+            return done ? (long)done : r;
+        done += (size_t)r;
+        if (r == 0 || done >= room)
+            return (long)done;
+    }
+}
+
 int lyra_socket(struct lyra_stack *s, int domain, int type, int protocol)
 {
     void *x;
@@ -178,13 +260,41 @@ int lyra_socket(struct lyra_stack *s, int domain, int type, int protocol)
     return r < 0 ? fail(r) : r;
 }
 
+/* SO_LINGER with a time on a blocking stream: the sending side is shut and
+ * close waits until the transport reports HUP (nothing left to send, the
+ * peer done) or the linger time passes; then the endpoint goes (a
+ * transport told LYRA_SO_LINGER aborts what is left). Without SO_LINGER
+ * close returns at once and the transport may keep the endpoint to finish
+ * (e.g. TIME_WAIT). */
+static void linger(struct lyra_stack *s, const struct lyra_socket_ops *o, void *x, int fd,
+                   int64_t lg)
+{
+    int64_t nb = 0;
+    if (lg <= 0 || !is_stream(o, x, fd) ||
+        (o->getopt(x, fd, LYRA_FD_NONBLOCK, &nb) == 0 && nb))
+        return;
+    o->shutdown(x, fd, SHUT_WR);
+    uint64_t deadline = lyra_stack_now(s) + (uint64_t)lg * 1000000000u;
+    struct lyra_waiter w = {.fd = fd, .want = LYRA_POLL_HUP};
+    lyra_waiter_add(s, &w);
+    while (!(o->poll(x, fd) & (LYRA_POLL_HUP | LYRA_POLL_ERR)) &&
+           lyra_stack_wait_locked(s, &w, deadline) == 0)
+        ;
+    lyra_waiter_del(s, &w);
+}
+
 int lyra_close(struct lyra_stack *s, int fd)
 {
     void *x;
     const struct lyra_socket_ops *o = enter(s, &x);
     if (!o)
         return -1;
-    int r = o->close(x, fd);
+    int64_t lg = -1;
+    int r = o->getopt(x, fd, LYRA_FD_LINGER, &lg);
+    if (r != -EBADF) {
+        linger(s, o, x, fd, lg);
+        r = o->close(x, fd);
+    }
     leave(s, 1);
     return r < 0 ? fail(r) : 0;
 }
@@ -287,11 +397,13 @@ ssize_t lyra_sendto(struct lyra_stack *s, int fd, const void *buf, size_t len, i
     }
     if (!buf && len)
         return fail(-EFAULT);
+    if (flags & ~SEND_FLAGS)
+        return fail(-EOPNOTSUPP);
     void *x;
     const struct lyra_socket_ops *o = enter(s, &x);
     if (!o)
         return -1;
-    long r = run_call(s, o, x, &c, LYRA_FD_SNDTIMEO);
+    long r = send_all(s, o, x, &c);
     leave(s, 1);
     return r < 0 ? fail(r) : r;
 }
@@ -306,13 +418,15 @@ ssize_t lyra_recvfrom(struct lyra_stack *s, int fd, void *buf, size_t len, int f
 {
     if (!buf && len)
         return fail(-EFAULT);
+    if (flags & ~RECV_FLAGS)
+        return fail(-EOPNOTSUPP);
     void *x;
     const struct lyra_socket_ops *o = enter(s, &x);
     if (!o)
         return -1;
     struct lyra_iov v = {buf, len};
     struct call c = {.kind = C_RECV, .fd = fd, .flags = flags, .iov = &v, .iovcnt = 1};
-    long r = run_call(s, o, x, &c, LYRA_FD_RCVTIMEO);
+    long r = recv_all(s, o, x, &c);
     /* a stream's window may have opened, a buffer gone back to the pool
      * (a zero-length datagram too) */
     leave(s, r >= 0);
@@ -361,6 +475,8 @@ ssize_t lyra_recvmsg(struct lyra_stack *s, int fd, struct msghdr *msg, int flags
      * on the data path, so the pieces are bounded (LYRA_RECVMSG_IOV_MAX) */
     if (msg->msg_iovlen > LYRA_RECVMSG_IOV_MAX)
         return fail(-EMSGSIZE);
+    if (flags & ~RECV_FLAGS)
+        return fail(-EOPNOTSUPP);
     struct lyra_iov iov[LYRA_RECVMSG_IOV_MAX];
     unsigned n = (unsigned)msg->msg_iovlen;
     size_t room = 0;
@@ -385,7 +501,7 @@ ssize_t lyra_recvmsg(struct lyra_stack *s, int fd, struct msghdr *msg, int flags
                      .iov = iov,
                      .iovcnt = n,
                      .dst = dgram && pktinfo ? &dst : NULL};
-    long r = run_call(s, o, x, &c, LYRA_FD_RCVTIMEO);
+    long r = recv_all(s, o, x, &c);
     leave(s, r >= 0);
     if (r < 0)
         return fail(r);
@@ -445,7 +561,7 @@ int lyra_getpeername(struct lyra_stack *s, int fd, struct sockaddr *addr, sockle
 }
 
 /* BSD (level, name) to the socket interface's option; 1 for a timeval
- * option, 0 for an int one, -ENOPROTOOPT when unknown. */
+ * option, 2 for struct linger, 0 for an int one, -ENOPROTOOPT when unknown. */
 static int map_opt(int level, int name, int *opt)
 {
     static const struct {
@@ -459,6 +575,7 @@ static int map_opt(int level, int name, int *opt)
         {SOL_SOCKET, SO_TYPE, LYRA_FD_TYPE, 0},
         {SOL_SOCKET, SO_RCVTIMEO, LYRA_FD_RCVTIMEO, 1},
         {SOL_SOCKET, SO_SNDTIMEO, LYRA_FD_SNDTIMEO, 1},
+        {SOL_SOCKET, SO_LINGER, LYRA_FD_LINGER, 2},
         {IPPROTO_IP, IP_TTL, LYRA_IP_TTL, 0},
         {IPPROTO_IP, IP_TOS, LYRA_IP_TOS, 0},
         {IPPROTO_IP, IP_PKTINFO, LYRA_FD_PKTINFO, 0},
@@ -483,7 +600,15 @@ int lyra_setsockopt(struct lyra_stack *s, int fd, int level, int name, const voi
     int64_t v;
     if (!val)
         return fail(-EFAULT);
-    if (tv) {
+    if (tv == 2) {
+        struct linger l;
+        if (len < (socklen_t)sizeof(l))
+            return fail(-EINVAL);
+        memcpy(&l, val, sizeof(l));
+        if (l.l_onoff && l.l_linger < 0)
+            return fail(-EINVAL);
+        v = l.l_onoff ? l.l_linger : -1;
+    } else if (tv) {
         struct timeval t;
         if (len < (socklen_t)sizeof(t))
             return fail(-EINVAL);
@@ -526,7 +651,12 @@ int lyra_getsockopt(struct lyra_stack *s, int fd, int level, int name, void *val
     leave(s, 0);
     if (r < 0)
         return fail(r);
-    if (tv) {
+    if (tv == 2) {
+        struct linger l = {.l_onoff = v >= 0, .l_linger = v >= 0 ? (int)v : 0};
+        socklen_t n = *len < (socklen_t)sizeof(l) ? *len : (socklen_t)sizeof(l);
+        memcpy(val, &l, n);
+        *len = n;
+    } else if (tv) {
         struct timeval t = {.tv_sec = (time_t)(v / 1000000000), .tv_usec = (suseconds_t)(v % 1000000000 / 1000)};
         socklen_t n = *len < (socklen_t)sizeof(t) ? *len : (socklen_t)sizeof(t);
         memcpy(val, &t, n);

@@ -90,9 +90,17 @@ struct lyra_l4_dst {
 #define LYRA_POLL_HUP 0x010
 #define LYRA_POLL_RDHUP 0x2000 /* the peer shut its sending side (Linux POLLRDHUP) */
 
-/* send/recv flags (values of Linux's MSG_*). */
+/* send/recv flags (values of Linux's MSG_*). Transports see OOB, PEEK,
+ * TRUNC, ERRQUEUE; one without out-of-band data or an error queue answers
+ * OOB and ERRQUEUE with -EOPNOTSUPP. DONTWAIT, WAITALL and NOSIGNAL are the
+ * socket API's (waiting; NOSIGNAL is accepted and means nothing). */
+#define LYRA_MSG_OOB 0x01
 #define LYRA_MSG_PEEK 0x02
 #define LYRA_MSG_TRUNC 0x20 /* recv: return the datagram's real length */
+#define LYRA_MSG_DONTWAIT 0x40
+#define LYRA_MSG_WAITALL 0x100
+#define LYRA_MSG_ERRQUEUE 0x2000
+#define LYRA_MSG_NOSIGNAL 0x4000
 
 /* Options for setopt/getopt (values are ints; a provider answers
  * -ENOPROTOOPT for one it does not have). */
@@ -105,6 +113,7 @@ enum lyra_sockopt {
     LYRA_IP_TTL,           /* TTL of what this endpoint sends */
     LYRA_IP_TOS,
     LYRA_TCP_NODELAY,
+    LYRA_SO_LINGER,        /* 1.1, set: -1 off, else seconds; 0: close aborts (RFC 793 ABORT) */
     LYRA_SO__L4_LAST = 63  /* the socket layer's own options start above */
 };
 

@@ -43,6 +43,8 @@ enum lyra_fdopt {
     LYRA_FD_TYPE,          /* get: LYRA_SOCK_* */
     LYRA_FD_GEN,           /* get (1.1): changes each time the number is handed out */
     LYRA_FD_PKTINFO,       /* 0/1 (1.1): IP_PKTINFO, recvmsg reports the destination */
+    LYRA_FD_LINGER,        /* (1.2) SO_LINGER: -1 off, else seconds; also set on the
+                            * transport (LYRA_SO_LINGER) when it has it */
 };
 
 struct lyra_socket_ops {

@@ -71,6 +71,10 @@ struct cmsghdr {
     int cmsg_level;
     int cmsg_type;
 };
+struct linger {
+    int l_onoff;
+    int l_linger;
+};
 struct in_pktinfo {
     int ipi_ifindex;
     struct in_addr ipi_spec_dst;

@@ -109,6 +109,8 @@ static long f_send(void *self, int h, const void *buf, size_t len, const struct 
 {
     struct fl4 *f = self;
     uint16_t dst = to ? to->port : f->ep[h].peer;
+    if (flags & LYRA_MSG_OOB)
+        return -EOPNOTSUPP;
     if (!dst)
         return -EDESTADDRREQ;
     if (len > FL4_DG)
@@ -128,6 +130,8 @@ static long f_recv(void *self, int h, const struct lyra_iov *iov, unsigned iovcn
 {
     struct fl4 *f = self;
     struct ep *e = &f->ep[h];
+    if (flags & (LYRA_MSG_OOB | LYRA_MSG_ERRQUEUE))
+        return -EOPNOTSUPP;
     if (!e->qn)
         return -EAGAIN;
     struct dg *d = &e->q[e->qh];
