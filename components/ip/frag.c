@@ -11,10 +11,8 @@ int frag_split(const struct lyra_skb_ops *so, void *so_self, struct lyra_skb *sk
 {
     uint32_t total = lyra_skb_total(skb);
     lyra_skbq_init(q);
-    if (mtu < FRAG_MIN_MTU || total + IPV4_HDR_LEN > IPV4_MAX_LEN) {
-        lyra_skb_free(skb);
+    if (mtu < FRAG_MIN_MTU || total + IPV4_HDR_LEN > IPV4_MAX_LEN)
         return -EMSGSIZE;
-    }
     uint32_t chunk = frag_chunk(mtu);
     for (uint32_t off = 0; off < total; off += chunk) {
         uint32_t n = total - off < chunk ? total - off : chunk;
@@ -23,7 +21,6 @@ int frag_split(const struct lyra_skb_ops *so, void *so_self, struct lyra_skb *sk
         if (!p || so->copy_out(so_self, skb, off, p + IPV4_HDR_LEN, n) != 0) {
             lyra_skb_free(f);
             lyra_skbq_purge(q);
-            lyra_skb_free(skb);
             return -ENOBUFS;
         }
         struct ipv4_repr r = *h;

@@ -31,9 +31,10 @@ static inline uint32_t frag_chunk(uint32_t mtu)
  * segments, read with copy_out) into fragments for mtu. *h gives every
  * field but frag_off, mf and payload_len, which are set per fragment.
  * Each fragment is a new skb with `headroom` bytes in front of its IP
- * header. Takes skb (freed on every path). 0 and the fragments in order
- * in q; -EMSGSIZE when mtu < 68 or the datagram exceeds 65535 bytes;
- * -ENOBUFS when the pool cannot give every fragment (none is kept). */
+ * header. 0: skb was taken (freed) and the fragments are in q, in order.
+ * The caller keeps skb, unchanged, on -EMSGSIZE (mtu < 68 or the datagram
+ * exceeds 65535 bytes) and -ENOBUFS (the pool cannot give every fragment;
+ * none is kept). */
 int frag_split(const struct lyra_skb_ops *so, void *so_self, struct lyra_skb *skb,
                const struct ipv4_repr *h, uint32_t mtu, uint32_t headroom,
                struct lyra_skb_queue *q);

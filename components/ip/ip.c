@@ -1,6 +1,6 @@
 /* Component `ip`: IPv4 for a host (RFC 791, RFC 1122 section 3): input
  * checks, delivery by registered protocol, reassembly (reass.c), routing
- * (route.c), output with fragmentation (frag.c), and ICMP (icmp.c).
+ * (route.c), output with fragmentation (ip_output.c, frag.c), and ICMP (icmp.c).
  *
  * Below: one l2 (slot `lower`), where ip registers ethertype 0x0800 and its
  * address (for ARP) at start. Above: any number of l3 users, each
@@ -9,8 +9,9 @@
  *
  * Ownership: every skb ip receives (from l2, or from a user through
  * output) is freed exactly once by whoever holds it last; each path below
- * ends in a hand-over (l2 output, a user's rx, the reassembly table) or a
- * lyra_skb_free next to the counter that says why. */
+ * ends in a hand-over (l2 output, a user's rx, the reassembly table), a
+ * refusal that leaves it with the caller (l2 2.0 / l3 2.0 output: negative
+ * return), or a lyra_skb_free next to the counter that says why. */
 #include <errno.h>
 #include <stdalign.h>
 #include <string.h>
@@ -81,25 +82,7 @@ int ip_resolve(const struct ip *ip, uint32_t dst, uint32_t *next_hop, uint32_t *
     return 0;
 }
 
-/* ----- output ------------------------------------------------------------- */
-
-/* Hands one finished datagram (data at its IP header) to l2. Takes it:
- * l2 2.0 leaves a refused skb with us, and ip's own callers (l3 1.x output,
- * fragments, ICMP) count on it being gone either way. */
-static int l2_send(struct ip *ip, struct lyra_skb *skb, uint32_t next_hop)
-{
-    uint32_t len = lyra_skb_total(skb); /* read now: l2 may free it once taken */
-    skb->protocol = LYRA_ETHERTYPE_IPV4;
-    int r = ip->l2->output(ip->l2_self, skb, LYRA_ETHERTYPE_IPV4, next_hop);
-    if (r) {
-        ip->st.tx_l2_error++;
-        lyra_skb_free(skb);
-        return r;
-    }
-    ip->st.tx_packets++;
-    ip->st.tx_bytes += len;
-    return 0;
-}
+/* Output is ip_output.c. */
 
 /* Counts a drop by its reason and frees the skb; returns err. */
 static int drop(struct lyra_skb *skb, uint64_t *counter, int err)
@@ -107,67 +90,6 @@ static int drop(struct lyra_skb *skb, uint64_t *counter, int err)
     (*counter)++;
     lyra_skb_free(skb);
     return err;
-}
-
-int ip_output(struct ip *ip, struct lyra_skb *skb, uint32_t src, uint32_t dst, uint8_t proto,
-              uint8_t ttl, uint8_t tos, int df)
-{
-    if (!skb)
-        return -EINVAL;
-    if (!ip->started)
-        return drop(skb, &ip->st.tx_down, -ENETDOWN);
-    uint32_t next_hop, rsrc;
-    if (ip_resolve(ip, dst, &next_hop, &rsrc))
-        return drop(skb, &ip->st.tx_noroute, -ENETUNREACH);
-    if (src && src != ip->addr)
-        return drop(skb, &ip->st.tx_bad_src, -EADDRNOTAVAIL);
-    uint32_t n = lyra_skb_total(skb);
-    if (n > IPV4_MAX_LEN - IPV4_HDR_LEN)
-        return drop(skb, &ip->st.tx_too_big, -EMSGSIZE);
-    /* RFC 1122 3.2.1.7: never a TTL of zero; 0 from a user means ours. */
-    struct ipv4_repr h = {.src = src ? src : rsrc, .dst = dst, .proto = proto,
-                          .ttl = ttl ? ttl : ip->ttl, .tos = tos, .id = ip->next_id++,
-                          .df = df != 0, .payload_len = n};
-    if (n + IPV4_HDR_LEN <= ip->mtu) {
-        uint8_t *p = lyra_skb_headroom(skb) >= ip_headroom(ip) ? lyra_skb_push(skb, IPV4_HDR_LEN)
-                                                               : NULL;
-        if (!p)
-            return drop(skb, &ip->st.tx_headroom, -ENOBUFS);
-        ipv4_repr_emit(&h, p);
-        skb->l3_off = (uint32_t)(skb->data - skb->head);
-        return l2_send(ip, skb, next_hop);
-    }
-    if (df) /* RFC 791: DF set and too big: the datagram is not sent */
-        return drop(skb, &ip->st.tx_df_too_big, -EMSGSIZE);
-    /* The NIC would sum the whole transport message; it will only ever
-     * see fragments, so the sum is done here. skb.h counts csum_start
-     * from head; nothing is pushed yet, so data is at the transport
-     * header and the sum starts csum_start - headroom bytes into it. */
-    if (skb->flags & LYRA_SKB_F_CSUM_TX) {
-        uint32_t at = lyra_skb_headroom(skb);
-        if (skb->csum_start < at ||
-            frag_csum_resolve(ip->skb, ip->skb_self, skb, skb->csum_start - at, skb->csum_off,
-                              proto == LYRA_IPPROTO_UDP))
-            return drop(skb, &ip->st.tx_bad_csum, -EINVAL);
-    }
-    struct lyra_skb_queue q;
-    int r = frag_split(ip->skb, ip->skb_self, skb, &h, ip->mtu, ip->l2_headroom, &q);
-    if (r) {
-        if (r == -ENOBUFS)
-            ip->st.tx_nobuf++;
-        else
-            ip->st.tx_too_big++;
-        return r;
-    }
-    ip->st.tx_fragmented++;
-    struct lyra_skb *f;
-    while ((f = lyra_skbq_pop(&q))) {
-        ip->st.tx_fragments++;
-        int e = l2_send(ip, f, next_hop);
-        if (e && !r)
-            r = e; /* the rest still go: l2 counts what it drops */
-    }
-    return r;
 }
 
 /* ----- reassembly timer --------------------------------------------------- */
@@ -359,7 +281,7 @@ static int l3_route(void *self, uint32_t dst, struct lyra_l3_route *rt)
 static int l3_output(void *self, struct lyra_skb *skb, uint32_t src, uint32_t dst, uint8_t proto,
                      uint8_t ttl, uint8_t tos, int df)
 {
-    return ip_output(self, skb, src, dst, proto, ttl, tos, df);
+    return ip_output_keep(self, skb, src, dst, proto, ttl, tos, df);
 }
 
 static int l3_icmp_error(void *self, const struct lyra_skb *orig, uint8_t type, uint8_t code)
@@ -717,7 +639,7 @@ LYRA_EXPORT const struct lyra_component lyra_component_ip = {
     .doc = LYRA_DOC("@component ip\n"
            "@summary IPv4 for a host: input checks, demultiplexing, ICMP, fragmentation and "
            "reassembly, a small routing table\n"
-           "@provides l3 1.0 (any number of users; protocols by register_proto; a user of "
+           "@provides l3 2.0 (any number of users; protocols by register_proto; a user of "
            "protocol 1 gets the ICMP messages ip does not handle itself, e.g. echo replies "
            "no ping socket takes)\n"
            "@provides l4 1.1 (type SOCK_DGRAM, protocol 1: ICMP echo sockets as Linux's "

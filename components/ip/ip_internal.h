@@ -148,7 +148,12 @@ struct ip {
 
 /* ip.c */
 /* Sends payload skb (data at the transport header) as one datagram, or
- * fragments. ttl 0: the ttl parameter. Takes the skb. */
+ * fragments. ttl 0: the ttl parameter. l3 2.0 output: 0 = taken; negative
+ * = refused (counted), the caller keeps the skb as handed in (but for a
+ * transport checksum ip completed in software before fragmenting). */
+int ip_output_keep(struct ip *ip, struct lyra_skb *skb, uint32_t src, uint32_t dst,
+                   uint8_t proto, uint8_t ttl, uint8_t tos, int df);
+/* ip_output_keep for ip's own packets (ICMP): takes the skb on every return. */
 int ip_output(struct ip *ip, struct lyra_skb *skb, uint32_t src, uint32_t dst, uint8_t proto,
               uint8_t ttl, uint8_t tos, int df);
 const struct ip_proto *ip_proto_find(const struct ip *ip, uint8_t proto);

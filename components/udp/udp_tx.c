@@ -111,8 +111,10 @@ long udp_op_send(void *self, int h, const void *buf, size_t len,
         }
     } /* else 0: no checksum, which RFC 768 allows */
     int r = u->l3->output(u->l3_self, skb, src, dst, LYRA_IPPROTO_UDP, e->ttl, e->tos, 0);
-    if (r)
+    if (r) {
+        lyra_skb_free(skb); /* l3 2.0: refused, still ours */
         return output_error(u, r);
+    }
     u->st.tx_datagrams++;
     u->st.tx_bytes += len;
     return (long)len;

@@ -114,8 +114,10 @@ static int fl3_output(void *self, struct lyra_skb *skb, uint32_t src, uint32_t d
         f->out_unrecorded++;
     }
     f->nout++;
+    if (f->cfg.output_err)
+        return f->cfg.output_err; /* l3 2.0: refused, the caller keeps the skb */
     lyra_skb_free(skb);
-    return f->cfg.output_err;
+    return 0;
 }
 
 static int fl3_icmp_error(void *self, const struct lyra_skb *orig, uint8_t type, uint8_t code)

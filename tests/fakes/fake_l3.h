@@ -34,7 +34,8 @@ struct fake_l3_cfg {
     uint32_t mtu;      /* route's mtu */
     uint8_t csum_tx;   /* route's csum_tx */
     int route_err;     /* non-zero: route() returns it */
-    int output_err;    /* output() returns it (the skb is recorded and freed anyway) */
+    int output_err;    /* output() records the skb and returns it; when it is not 0 the
+                        * caller keeps the skb (l3 2.0), else it is freed */
     int icmp_ret;      /* icmp_error() returns it */
 };
 

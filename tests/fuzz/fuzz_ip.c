@@ -423,7 +423,8 @@ static void run_script(struct harness *h, const uint8_t *p, size_t n)
                 s->csum_start = (uint16_t)(lyra_skb_headroom(s) - 4 + (p[i - 1] >> 2));
                 s->csum_off = (uint16_t)(d & 15);
             }
-            h->l3->output(h->ip->self, s, 0, dst, 17, 0, 0, df);
+            if (h->l3->output(h->ip->self, s, 0, dst, 17, 0, 0, df))
+                lyra_skb_free(s); /* l3 2.0: refused, still ours */
             break;
         }
         case 3:

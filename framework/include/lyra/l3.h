@@ -1,4 +1,4 @@
-/* Interface `l3` 1.0: IPv4 as the transports (udp, tcp, raw users) see it.
+/* Interface `l3` 2.0: IPv4 as the transports (udp, tcp, raw users) see it.
  *
  * Several users share one provider: each registers the IP protocol numbers
  * it handles at start, with its own events table. Addresses are IPv4 in host
@@ -8,11 +8,14 @@
  * or an application thread holding the stack lock), never from an interrupt.
  * rx, icmp_error and tx_ready are called in the poll step from ip's l2
  * events; a transport may call output or icmp_error from inside them. output
- * may call l2 below, never a transport's events re-entrantly. skb ownership
- * in l3 1.0: output always takes the skb, whatever it returns (unlike
- * netdev xmit and l2 2.0 output, where a negative return leaves the skb
- * with the caller; l3 follows in its 2.0, issue 8.1); icmp_error
- * never takes `orig`; rx hands the skb to the transport. */
+ * may call l2 below, never a transport's events re-entrantly.
+ *
+ * skb ownership (2.0, the rule of netdev xmit and l2 2.0 output; issue
+ * 8.1): output returns 0 when it took the skb, and on any negative return
+ * the caller keeps it, as handed in, to free or retry. icmp_error never
+ * takes `orig`; rx hands the skb to the transport. 1.0 output took the skb
+ * whatever it returned: the major version changed so that a 1.x transport,
+ * which would leak every refused skb, cannot bind. */
 #ifndef LYRA_L3_H
 #define LYRA_L3_H
 
@@ -26,7 +29,7 @@ extern "C" {
 #endif
 
 #define LYRA_L3_IFACE "l3"
-#define LYRA_L3_MAJOR 1
+#define LYRA_L3_MAJOR 2
 #define LYRA_L3_MINOR 0
 
 #define LYRA_IPPROTO_ICMP 1
@@ -83,9 +86,13 @@ struct lyra_l3_ops {
     int (*route)(void *self, uint32_t dst, struct lyra_l3_route *rt);
     /* Sends skb (data at the transport header) from src (0: the route's) to
      * dst, fragmenting to the device MTU unless df; ttl 0 means ip's own
-     * `ttl` parameter (RFC 1122 forbids sending TTL 0). Always takes the skb.
-     * 0 sent or queued; -ENETUNREACH, -EMSGSIZE (df and too big), -ENOBUFS,
-     * -EAGAIN (dropped, counted). */
+     * `ttl` parameter (RFC 1122 forbids sending TTL 0). 0: sent or queued,
+     * taken (once fragmented, a fragment l2 refuses is dropped and counted).
+     * Negative, counted, the caller keeps the skb as handed in (a transport
+     * checksum left to the NIC may have been completed in software):
+     * -ENETDOWN, -ENETUNREACH, -EADDRNOTAVAIL, -EMSGSIZE (df and too big, or
+     * over 65535 bytes), -ENOBUFS (no headroom or no buffers to fragment),
+     * -EAGAIN (l2 and the NIC are full; tx_ready follows), -EINVAL. */
     int (*output)(void *self, struct lyra_skb *skb, uint32_t src, uint32_t dst, uint8_t proto,
                   uint8_t ttl, uint8_t tos, int df);
     /* Sends an ICMP error (RFC 1122 3.2.2: type 3 destination unreachable,

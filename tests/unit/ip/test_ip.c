@@ -373,6 +373,17 @@ Test(ip, datagram_larger_than_a_big_buffer_dropped)
 
 /* ----- output and fragmentation ------------------------------------------- */
 
+/* l3 2.0: a refused skb is the caller's, as it was handed in (payload()'s
+ * n bytes at data, no IP header left on it); frees it. */
+static void refused(struct lyra_skb *s, uint32_t n)
+{
+    cr_assert_eq(lyra_skb_total(s), n, "a refused skb comes back as it was handed in");
+    for (uint32_t i = 0; i < s->len; i++)
+        cr_assert_eq(s->data[i], (uint8_t)(i * 7 + 3), "byte %u of a refused skb changed",
+                     (unsigned)i);
+    lyra_skb_free(s);
+}
+
 Test(ip, fragments_3000_bytes_to_mtu_1500)
 {
     struct fx f;
@@ -398,9 +409,10 @@ Test(ip, fragments_3000_bytes_to_mtu_1500)
     }
     for (uint32_t i = 0; i < 3000; i++)
         cr_assert_eq(all[i], (uint8_t)(i * 7 + 3));
-    /* DF: not sent */
-    cr_assert_eq(f.l3->output(f.ip->self, payload(&f, 3000), 0, LINUX_IP, 17, 0, 0, 1),
-                 -EMSGSIZE);
+    /* DF: not sent; the caller keeps it */
+    struct lyra_skb *s = payload(&f, 3000);
+    cr_assert_eq(f.l3->output(f.ip->self, s, 0, LINUX_IP, 17, 0, 0, 1), -EMSGSIZE);
+    refused(s, 3000);
     cr_assert_eq(st(&f, "tx_df_too_big"), 1);
     cr_assert_eq(f.l2.nout, 3);
     /* exactly the MTU: one datagram, DF kept */
@@ -466,14 +478,17 @@ Test(ip, checksum_offload_resolved_before_fragmenting)
     s->flags |= LYRA_SKB_F_CSUM_TX;
     s->csum_start = 10; /* inside the headroom, before the datagram */
     cr_assert_eq(f.l3->output(f.ip->self, s, 0, LINUX_IP, 17, 0, 0, 0), -EINVAL);
+    lyra_skb_free(s); /* refused: still ours */
     s = payload(&f, 3000);
     s->flags |= LYRA_SKB_F_CSUM_TX;
     s->csum_start = (uint16_t)(lyra_skb_headroom(s) - 1); /* one byte before it */
     cr_assert_eq(f.l3->output(f.ip->self, s, 0, LINUX_IP, 17, 0, 0, 0), -EINVAL);
+    lyra_skb_free(s); /* refused: still ours */
     s = payload(&f, 3000);
     s->flags |= LYRA_SKB_F_CSUM_TX;
     s->csum_start = (uint16_t)(lyra_skb_headroom(s) + 2999); /* the field beyond the end */
     cr_assert_eq(f.l3->output(f.ip->self, s, 0, LINUX_IP, 17, 0, 0, 0), -EINVAL);
+    lyra_skb_free(s); /* refused: still ours */
     cr_assert_eq(st(&f, "tx_bad_csum"), 3);
     cr_assert_eq(f.l2.nout, 6);
     fx_down(&f);
@@ -500,6 +515,7 @@ Test(ip, fragments_to_small_mtu_and_pool_exhaustion)
     lyra_skb_free(hold[--n]); /* one buffer left: not enough for 6 fragments */
     cr_assert_eq(f.l3->output(f.ip->self, big, 0, LINUX_IP, 17, 0, 0, 0), -ENOBUFS);
     cr_assert_eq(st(&f, "tx_nobuf"), 1);
+    refused(big, 3000);
     while (n)
         lyra_skb_free(hold[--n]);
     fx_down(&f);
@@ -510,23 +526,30 @@ Test(ip, output_errors)
     struct fx f;
     fx_up(&f, NULL, NULL);
     /* no route off the subnet without a gateway */
-    cr_assert_eq(f.l3->output(f.ip->self, payload(&f, 10), 0, IP(198, 51, 100, 7), 17, 0, 0, 0),
-                 -ENETUNREACH);
+    struct lyra_skb *k = payload(&f, 10);
+    cr_assert_eq(f.l3->output(f.ip->self, k, 0, IP(198, 51, 100, 7), 17, 0, 0, 0), -ENETUNREACH);
+    refused(k, 10);
     cr_assert_eq(st(&f, "tx_noroute"), 1);
     /* a source that is not ours */
-    cr_assert_eq(f.l3->output(f.ip->self, payload(&f, 10), IP(192, 0, 2, 9), LINUX_IP, 17, 0, 0,
-                              0),
+    k = payload(&f, 10);
+    cr_assert_eq(f.l3->output(f.ip->self, k, IP(192, 0, 2, 9), LINUX_IP, 17, 0, 0, 0),
                  -EADDRNOTAVAIL);
+    refused(k, 10);
     /* too little headroom for IP and Ethernet */
     struct lyra_skb *s = f.so->alloc(f.skb->self, 0, 10);
     lyra_skb_put(s, 10);
     lyra_skb_push(s, lyra_skb_headroom(s) > 20 ? lyra_skb_headroom(s) - 20 : 0);
     cr_assert_eq(f.l3->output(f.ip->self, s, 0, LINUX_IP, 17, 0, 0, 0), -ENOBUFS);
+    lyra_skb_free(s);
     cr_assert_eq(st(&f, "tx_headroom"), 1);
-    /* l2's error is returned and counted, the skb still taken */
+    /* l2's error is returned and counted; l2 and ip both leave the skb to
+     * the caller (2.0), IP header pulled back off */
     f.l2.output_err = -EHOSTUNREACH;
-    cr_assert_eq(f.l3->output(f.ip->self, payload(&f, 10), 0, LINUX_IP, 17, 0, 0, 0),
-                 -EHOSTUNREACH);
+    k = payload(&f, 10);
+    uint32_t hr = lyra_skb_headroom(k);
+    cr_assert_eq(f.l3->output(f.ip->self, k, 0, LINUX_IP, 17, 0, 0, 0), -EHOSTUNREACH);
+    cr_assert_eq(lyra_skb_headroom(k), hr);
+    refused(k, 10);
     cr_assert_eq(st(&f, "tx_l2_error"), 1);
     f.l2.output_err = 0;
     /* ttl and tos as given; 0 is the ttl parameter */
