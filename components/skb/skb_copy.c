@@ -1,4 +1,4 @@
-/* skb_copy: the classic copying buffer manager (interface skb 1.2).
+/* skb_copy: the classic copying buffer manager (interface skb 1.3).
  *
  * Every skb is one linear buffer from a fixed pool; payload handed to
  * add_data is copied into it, and copy_out copies frames out. Both copies
@@ -424,7 +424,9 @@ LYRA_EXPORT const struct lyra_component lyra_component_skb_copy = {
            "reserve_ctl for a data alloc; tx_avail says how many would succeed now); a "
            "request no class "
            "can hold fails with alloc_fail_size. A free of a free buffer or of a stranger is "
-           "counted (bad_free) and logged, and leaves the pools intact.\n"
+           "counted (bad_free) and logged, and leaves the pools intact. When the last reference "
+           "of an skb is dropped, its send-completion callback (skb->done, skb 1.3) runs "
+           "before the buffer goes back.\n"
            "@stat alloc alloc_rx alloc_fail_empty free high_water: normal buffers\n"
            "@stat alloc_fail_size: larger than any buffer class\n"
            "@stat in_use bad_free: both classes together\n"

@@ -1,4 +1,4 @@
-/* Interface `skb` 1.2: packet buffers and the pools they come from.
+/* Interface `skb` 1.3: packet buffers and the pools they come from.
  *
  * An skb is a linear area (headers pushed downward into headroom, and for
  * skb_copy the payload too) followed by up to LYRA_SKB_MAX_SEGS referenced
@@ -7,7 +7,20 @@
  *
  * Ownership: whoever holds an skb frees it exactly once with lyra_skb_free()
  * (which returns it to the pool it came from, whoever that is). Ops that
- * "take" an skb own it from then on, also on error, unless they say so. */
+ * "take" an skb own it from then on; netdev xmit, l2 2.0 and l3 2.0 output
+ * take it only when they return 0 (a negative return leaves it with the
+ * caller).
+ *
+ * Send completion (1.3): a sender may set skb->done (lyra_skb_set_done).
+ * The provider calls it once, when the last reference is dropped: after
+ * the NIC has sent the frame (the driver frees it once its transmission is
+ * complete), or when a layer dropped it, and before the buffer returns to
+ * the pool. Application memory a send referenced (LYRA_SEG_F_USER) may be
+ * reused once `done` has run; skb_copy copies payload in add_data, so with
+ * it the memory is free again as soon as the send returns. `done` runs on
+ * the stack's context (poll step, or an application thread holding the
+ * stack lock), wherever the last free happens; it may read the skb, and
+ * allocate and send others, but must not free or keep it. */
 #ifndef LYRA_SKB_H
 #define LYRA_SKB_H
 
@@ -23,7 +36,7 @@ extern "C" {
 
 #define LYRA_SKB_IFACE "skb"
 #define LYRA_SKB_MAJOR 1
-#define LYRA_SKB_MINOR 2 /* 1.1: max_alloc; 1.2: alloc_cls, tx_avail */
+#define LYRA_SKB_MINOR 3 /* 1.1: max_alloc; 1.2: alloc_cls, tx_avail; 1.3: done */
 
 #define LYRA_SKB_MAX_SEGS 6
 
@@ -85,7 +98,20 @@ struct lyra_skb {
     uint32_t pool_index;
     /* scratch for the current holder (like Linux skb->cb) */
     uint64_t cb[6];
+    /* 1.3: send completion (see the top of this file); NULL: none */
+    void (*done)(void *ctx, struct lyra_skb *skb);
+    void *done_ctx;
 };
+
+/* Asks for fn(ctx, s) when s's last reference is dropped (skb 1.3: the
+ * provider must be 1.3 or later; a user that relies on it binds its skb
+ * slot with minor 3). Clones and references share the one callback. */
+static inline void lyra_skb_set_done(struct lyra_skb *s, void (*fn)(void *ctx, struct lyra_skb *s),
+                                     void *ctx)
+{
+    s->done = fn;
+    s->done_ctx = ctx;
+}
 
 struct lyra_skb_ops {
     struct lyra_ops_hdr hdr;

@@ -597,6 +597,36 @@ Test(nic_dma, tx_ring_full_eagain_then_tx_ready)
     tx_ring_full_eagain_then_tx_ready(q);
 }
 
+static void count_done(void *ctx, struct lyra_skb *s)
+{
+    (void)s;
+    ++*(unsigned *)ctx;
+}
+
+/* skb 1.3 send completion: done runs when the card has sent the frame and
+ * the driver reclaimed its descriptor, not when xmit returns. */
+Test(nic_dma, send_completion_after_the_card_is_done)
+{
+    struct fx f;
+    fx_up(&f);
+    f.bus->cfg_write(f.dev->self, PCI_CMD, 2, 0x0003); /* the card stalls */
+    uint8_t b[100];
+    mkframe(b, sizeof(b), bcast, 9);
+    unsigned done = 0;
+    struct lyra_skb *s = mkskb(&f, b, sizeof(b));
+    lyra_skb_set_done(s, count_done, &done);
+    cr_assert_eq(f.nd->xmit(f.nic->self, s), 0);
+    poll(&f);
+    cr_assert_eq(done, 0, "on the ring, not sent: not done");
+    f.bus->cfg_write(f.dev->self, PCI_CMD, 2, 0x0007);
+    poll(&f);
+    uint8_t out[256];
+    cr_assert_eq(take(&f, out, sizeof(out)), 100);
+    poll(&f);
+    cr_assert_eq(done, 1, "sent and reclaimed: done");
+    fx_down(&f);
+}
+
 Test(nic_dma, tx_errors_leave_the_skb_with_the_caller)
 {
     struct fx f;
