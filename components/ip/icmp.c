@@ -114,6 +114,7 @@ int icmp_send_error(struct ip *ip, const struct lyra_skb *orig, uint8_t type, ui
     icmp_hdr_emit(p, type, code,
                   type == ICMP_DEST_UNREACH && code == ICMP_CODE_FRAG_NEEDED ? (mtu & 0xffff) : 0);
     memcpy(p + ICMP_HDR_LEN, h, q);
+    ip->copy_bytes += q;
     icmp_set_csum(p, n, 0);
     ip->st.icmp_out_errors++;
     /* From the address the datagram was sent to when it is ours (it is,
@@ -147,6 +148,7 @@ static void echo_reply(struct ip *ip, struct lyra_skb *skb, const struct lyra_l3
             lyra_skb_free(skb);
             return;
         }
+        ip->copy_bytes += lyra_skb_total(skb);
         lyra_skb_free(skb);
         skb = c;
     }

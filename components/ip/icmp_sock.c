@@ -259,6 +259,7 @@ static long s_send(void *self, int h, const void *buf, size_t len,
         ip->st.icmp_sock_tx_nobuf++;
         return -ENOBUFS;
     }
+    ip->copy_bytes += n - ICMP_HDR_LEN; /* add_data: skb_copy copies (counted there too) */
     r = ip_output(ip, skb, e->laddr, dst, LYRA_IPPROTO_ICMP, e->ttl, e->tos, 0);
     if (r)
         return r;
@@ -291,6 +292,7 @@ static long s_recv(void *self, int h, const struct lyra_iov *iov, unsigned iovcn
         if (k && ip->skb->copy_out(ip->skb_self, skb, n, iov[i].base, k) != 0)
             return -EIO; /* cannot be: the skb's own length */
         n += k;
+        ip->copy_bytes += k;
     }
     if (from) {
         from->addr = (uint32_t)skb->cb[0];

@@ -538,6 +538,7 @@ static void ip_stats(void *self, struct lyra_stats_sink *sink)
     lyra_stat(sink, "reass_nobuf", rs->nobuf);
     lyra_stat(sink, "reass_bad", rs->bad);
     lyra_stat(sink, "reass_copy_bytes", rs->copy_bytes);
+    lyra_stat(sink, "copy_bytes", ip->copy_bytes + rs->copy_bytes);
     lyra_stat(sink, "reass_in_progress", reass_count(&ip->reass));
     lyra_stat(sink, "reass_bytes_held", ip->reass.bytes_held);
 }
@@ -689,7 +690,9 @@ LYRA_EXPORT const struct lyra_component lyra_component_ip = {
            "for one; icmp_sock_errors: errors posted to connected sockets\n"
            "@stat reass_frags reass_ok reass_timeout reass_overlap reass_dup reass_full "
            "reass_too_big reass_nobuf reass_bad reass_copy_bytes reass_in_progress "
-           "reass_bytes_held\n"),
+           "reass_bytes_held\n"
+           "@stat copy_bytes: payload bytes ip copied, by itself or through the skb provider "
+           "(fragments, reassembly, ICMP echo replies and error quotes, ping sockets)\n"),
     .provides = ip_provides,
     .n_provides = LYRA_COUNT(ip_provides),
     .slots = ip_slots,

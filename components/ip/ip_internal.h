@@ -144,6 +144,9 @@ struct ip {
     struct icmp_socks socks;
 
     struct ip_stats st;
+    /* payload bytes ip copied (fragments, ICMP echo and error bodies, ping
+     * sockets); `copy_bytes` reports it plus reassembly's (issue 8.1) */
+    uint64_t copy_bytes;
 };
 
 /* ip.c */

@@ -78,6 +78,7 @@ int ip_output_keep(struct ip *ip, struct lyra_skb *skb, uint32_t src, uint32_t d
             frag_csum_resolve(ip->skb, ip->skb_self, skb, skb->csum_start - at, skb->csum_off,
                               proto == LYRA_IPPROTO_UDP))
             return refuse(&ip->st.tx_bad_csum, -EINVAL);
+        ip->copy_bytes += n - (skb->csum_start - at); /* read out to be summed */
     }
     struct lyra_skb_queue q;
     int r = frag_split(ip->skb, ip->skb_self, skb, &h, ip->mtu, ip->l2_headroom, &q);
@@ -92,6 +93,7 @@ int ip_output_keep(struct ip *ip, struct lyra_skb *skb, uint32_t src, uint32_t d
      * (tx_l2_error) and dropped, and the rest still go; the loss shows as
      * a reassembly timeout at the receiver, as a drop on the path would. */
     ip->st.tx_fragmented++;
+    ip->copy_bytes += n; /* frag_split copied the payload into the fragments */
     struct lyra_skb *f;
     while ((f = lyra_skbq_pop(&q))) {
         ip->st.tx_fragments++;

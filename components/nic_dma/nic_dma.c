@@ -634,6 +634,8 @@ static void nic_dma_stats(void *self, struct lyra_stats_sink *sink)
 #undef S
     lyra_stat(sink, "tx_ring_free", n->tx_free);
     lyra_stat(sink, "link_up", n->link_up);
+    /* the copies this driver makes: receive only (transmit gathers by DMA) */
+    lyra_stat(sink, "copy_bytes", n->st.rx_copy_bytes);
 }
 
 static const struct lyra_provide nic_dma_provides[] = {

@@ -130,6 +130,7 @@ static void udp_stats(void *self, struct lyra_stats_sink *sink)
     uint32_t queued = 0;
     lyra_stat(sink, "endpoints", udp_table_count(&u->tab, &queued));
     lyra_stat(sink, "rx_queued", queued);
+    lyra_stat(sink, "copy_bytes", u->copy_bytes);
 }
 
 /* ----- descriptor --------------------------------------------------------- */
@@ -213,7 +214,9 @@ LYRA_EXPORT const struct lyra_component lyra_component_udp = {
            "checksums left to the NIC\n"
            "@stat icmp_errors_in: ICMP errors l3 passed up; icmp_errors_set: errors pending "
            "on an endpoint because of them; tx_ready: l3 said room is back\n"
-           "@stat endpoints rx_queued: endpoints open and datagrams queued now\n"),
+           "@stat endpoints rx_queued: endpoints open and datagrams queued now\n"
+           "@stat copy_bytes: payload bytes udp copied through the skb provider (send, recv, "
+           "broadcast copies)\n"),
     .provides = udp_provides,
     .n_provides = LYRA_COUNT(udp_provides),
     .slots = udp_slots,

@@ -60,6 +60,7 @@ struct udp {
     struct udp_ep *mem;
     struct udp_table tab;
     struct udp_stats st;
+    uint64_t copy_bytes; /* payload bytes copied in (send) and out (recv, broadcast copies) */
     /* l4 1.1: the socket layer's events (attach) */
     const struct lyra_l4_events *ev;
     void *ev_user;

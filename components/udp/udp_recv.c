@@ -14,6 +14,7 @@ static int copy_iov(struct udp *u, struct lyra_skb *skb, uint32_t n, const struc
         if (!iov[i].base || u->skb->copy_out(u->skb_self, skb, off, iov[i].base, k) != 0)
             return -EFAULT;
         off += k;
+        u->copy_bytes += k;
     }
     return 0;
 }

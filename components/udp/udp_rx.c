@@ -45,6 +45,7 @@ static struct lyra_skb *copy_payload(struct udp *u, const struct lyra_skb *skb, 
         return NULL;
     }
     c->flags = skb->flags;
+    u->copy_bytes += len;
     return c;
 }
 

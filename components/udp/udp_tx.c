@@ -81,6 +81,7 @@ long udp_op_send(void *self, int h, const void *buf, size_t len,
         lyra_skb_free(skb);
         return -ENOBUFS;
     }
+    u->copy_bytes += len; /* add_data on skb 1.x providers copies (skb_copy) */
     uint8_t *p = lyra_skb_push(skb, UDP_HDR_LEN);
     if (!p) {
         u->st.tx_errors++;

@@ -389,8 +389,10 @@ Test(ip, fragments_3000_bytes_to_mtu_1500)
     struct fx f;
     fx_up(&f, NULL, "buf_size=4096");
     cr_assert_eq(f.l3->headroom(f.ip->self), 34);
+    cr_assert_eq(st(&f, "copy_bytes"), 0);
     cr_assert_eq(f.l3->output(f.ip->self, payload(&f, 3000), 0, LINUX_IP, 17, 0, 0, 0), 0);
     cr_assert_eq(f.l2.nout, 3);
+    cr_assert_eq(st(&f, "copy_bytes"), 3000, "fragmenting copies the payload once");
     static const uint32_t len[3] = {1500, 1500, 60}, off[3] = {0, 1480, 2960};
     uint8_t all[3000];
     uint16_t id = ip_ld16(f.l2.out[0].b + 4);

@@ -1160,6 +1160,25 @@ Test(udp, recv_tells_destination)
 /* A datagram fills the pieces in order; what does not fit is cut (and
  * discarded), TRUNC still tells its real length; empty pieces are skipped
  * and a piece nothing goes to may have no base. */
+/* copy_bytes: the payload bytes udp had copied, in and out (issue 8.1). */
+Test(udp, copied_payload_bytes_are_counted)
+{
+    struct fx f;
+    fx_up(&f, NULL);
+    int h = ep_bound(&f, 0, 9);
+    cr_assert_eq(st(&f, "copy_bytes"), 0);
+    struct lyra_sockaddr4 to = A(LINUX_IP, 9);
+    static const char msg[100] = "payload";
+    cr_assert_eq(f.l4->send(f.u, h, msg, sizeof(msg), &to, 0), 100);
+    cr_assert_eq(st(&f, "copy_bytes"), 100);
+    rx(&f, LINUX_IP, 40000, STACK_IP, 9, "abcdefghij", 0);
+    char a[4];
+    struct lyra_iov v[1] = {{a, sizeof(a)}};
+    cr_assert_eq(f.l4->recv(f.u, h, v, 1, NULL, NULL, 0), 4, "truncated to the buffer");
+    cr_assert_eq(st(&f, "copy_bytes"), 104, "only what was copied out");
+    fx_down(&f);
+}
+
 Test(udp, recv_scatters_over_iovecs)
 {
     struct fx f;
