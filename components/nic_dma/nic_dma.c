@@ -29,14 +29,16 @@
 #include "lyra/netdev.h"
 #include "lyra/os.h"
 #include "lyra/skb.h"
+#include "lyra/skb_pieces.h"
 
 #define WHO "nic_dma"
 #define RX_BUF_SIZE 4096u
 #define RING_ALIGN 128u
-/* a frame takes at most a context, the linear part and every segment split
- * in two at a page boundary */
-#define TX_MAX_DESC (2u + 2u * LYRA_SKB_MAX_SEGS)
-#define TX_MAX_PARTS (1u + 2u * LYRA_SKB_MAX_SEGS)
+/* a frame (at most FRAME_MAX bytes, under a 4 KiB page) takes at most a
+ * context, and the linear part and every segment split in two at a page
+ * boundary; smaller pages can need more (refused, tx_errors) */
+#define TX_MAX_DESC (3u + 2u * LYRA_SKB_MAX_SEGS)
+#define TX_MAX_PARTS (2u + 2u * LYRA_SKB_MAX_SEGS)
 #define FRAME_MAX (LYRA_ETH_FRAME_MAX + 4u) /* room for an 802.1Q tag */
 
 #define NIC_DMA_STATS(X) \
@@ -84,6 +86,7 @@ struct nic_dma {
 
     uint32_t rx_n, tx_n, rx_budget;
     bool csum_tx, csum_rx, page_contig;
+    size_t page; /* the os page size, for page_contig splits */
 
     bool started, opened, link_up;
     uint8_t mac[6];
@@ -151,27 +154,16 @@ struct part {
     uint64_t bus;
 };
 
-/* Splits the frame into DMA parts: the linear part, then each segment (in
- * two where it crosses a page, when page_contig is on). */
-static unsigned tx_parts(const struct nic_dma *n, const struct lyra_skb *skb, struct part *pt)
+/* Splits the frame into DMA parts: the linear part, then each segment,
+ * each split at every page boundary it crosses when page_contig is on (the
+ * shared rule, lyra/skb_pieces.h). The count, or -ENOSPC. */
+static int tx_parts(const struct nic_dma *n, const struct lyra_skb *skb, struct part *pt)
 {
-    unsigned k = 0;
-    if (skb->len)
-        pt[k++] = (struct part){skb->data, skb->len, 0};
-    for (unsigned i = 0; i < skb->nseg; i++) {
-        const uint8_t *p = skb->seg[i].ptr;
-        uint32_t len = skb->seg[i].len;
-        if (!len)
-            continue;
-        uint32_t in_page = RX_BUF_SIZE - (uint32_t)((uintptr_t)p & (RX_BUF_SIZE - 1));
-        if (n->page_contig && len > in_page) {
-            pt[k++] = (struct part){p, in_page, 0};
-            p += in_page;
-            len -= in_page;
-        }
-        pt[k++] = (struct part){p, len, 0};
-    }
-    return k;
+    struct lyra_skb_piece pc[TX_MAX_PARTS];
+    int np = lyra_skb_pieces(skb, n->page_contig ? n->page : 0, pc, TX_MAX_PARTS);
+    for (int i = 0; i < np; i++)
+        pt[i] = (struct part){pc[i].p, pc[i].len, 0};
+    return np;
 }
 
 static int nd_xmit(void *self, struct lyra_skb *skb)
@@ -218,7 +210,12 @@ static int nd_xmit(void *self, struct lyra_skb *skb)
         }
     }
     struct part pt[TX_MAX_PARTS];
-    unsigned np = tx_parts(n, skb, pt);
+    int got = tx_parts(n, skb, pt);
+    if (got <= 0) { /* more pieces than descriptors we allow a frame */
+        n->st.tx_errors++;
+        return -EINVAL;
+    }
+    unsigned np = (unsigned)got;
     bool new_ctx = csum && !(n->ctx_valid && n->ctx_css == css && n->ctx_cso == cso);
     uint32_t need = np + (new_ctx ? 1u : 0u);
     if (need > n->tx_free)
@@ -541,6 +538,9 @@ static int nic_dma_start(void *self)
         return -EINVAL;
     if (n->started)
         return 0;
+    n->page = n->os.ops->page_size ? n->os.ops->page_size(n->os.self) : RX_BUF_SIZE;
+    if (!n->page || (n->page & (n->page - 1)))
+        n->page = RX_BUF_SIZE;
     n->hw = (struct e1000_hw){.bus = n->bus, .bself = n->bself};
     int r = e1000_hw_probe(&n->hw);
     if (r) {

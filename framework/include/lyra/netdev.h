@@ -40,7 +40,8 @@ extern "C" {
 struct lyra_netdev_caps {
     uint32_t mtu;          /* largest payload above the Ethernet header */
     uint16_t max_segs;     /* gather: linear part plus this many segments */
-    uint8_t page_contig;   /* a DMA segment must not cross a page */
+    uint8_t page_contig;   /* a DMA segment must not cross a page (the driver
+                            * splits with lyra/skb_pieces.h, os page size) */
     uint8_t csum_tx;       /* LYRA_CSUM_* the NIC computes on transmit */
     uint8_t csum_rx;       /* LYRA_CSUM_* the NIC verifies on receive */
     uint8_t link_up;
