@@ -106,6 +106,7 @@ static int s_open(void *self)
         if (!e->used) {
             memset(e, 0, sizeof(*e));
             lyra_skbq_init(&e->rq);
+            lyra_l4_ipopts_init(&e->o);
             e->used = true;
             return (int)i;
         }
@@ -199,14 +200,6 @@ static int s_shutdown(void *self, int h, int how)
     return -EOPNOTSUPP;
 }
 
-/* Returns the pending error once (SO_ERROR semantics), or 0. */
-static int take_err(struct icmp_ep *e)
-{
-    int r = e->err;
-    e->err = 0;
-    return -r;
-}
-
 /* RFC 792 echo request from the application: its type, code, sequence
  * number and data are kept; the identifier is the endpoint's and the
  * checksum ours (the application's is ignored, as Linux does). */
@@ -229,8 +222,8 @@ static long s_send(void *self, int h, const void *buf, size_t len,
     if (!to && !e->connected)
         return -EDESTADDRREQ;
     uint32_t dst = to ? to->addr : e->peer;
-    if (e->err)
-        return take_err(e);
+    if (e->o.err)
+        return lyra_l4_take_err(&e->o);
     int r = dst_check(ip, dst);
     if (r)
         return r;
@@ -260,7 +253,7 @@ static long s_send(void *self, int h, const void *buf, size_t len,
         return -ENOBUFS;
     }
     ip->copy_bytes += n - ICMP_HDR_LEN; /* add_data: skb_copy copies (counted there too) */
-    r = ip_output(ip, skb, e->laddr, dst, LYRA_IPPROTO_ICMP, e->ttl, e->tos, 0);
+    r = ip_output(ip, skb, e->laddr, dst, LYRA_IPPROTO_ICMP, e->o.ttl, e->o.tos, 0);
     if (r)
         return r;
     ip->st.icmp_sock_tx++;
@@ -281,8 +274,8 @@ static long s_recv(void *self, int h, const struct lyra_iov *iov, unsigned iovcn
     for (unsigned i = 0; i < iovcnt; i++)
         if (!iov[i].base && iov[i].len)
             return -EFAULT;
-    if (e->err) /* as Linux's datagram receive: the error first */
-        return take_err(e);
+    if (e->o.err) /* as Linux's datagram receive: the error first */
+        return lyra_l4_take_err(&e->o);
     struct lyra_skb *skb = e->rq.head;
     if (!skb)
         return -EAGAIN;
@@ -335,7 +328,7 @@ static unsigned s_poll(void *self, int h)
     unsigned m = 0;
     if (e->rq.len)
         m |= LYRA_POLL_IN;
-    if (e->err)
+    if (e->o.err)
         m |= LYRA_POLL_ERR;
     /* POLLOUT only when a send's alloc can succeed (issue 8.1): avail
      * counts buffers held back for receive and control. */
@@ -349,8 +342,8 @@ static int s_setopt(void *self, int h, int opt, int val)
     struct icmp_ep *e = ep_get(self, h);
     if (!e)
         return -EBADF;
-    int r = lyra_l4_ip_setopt(opt, val, &e->ttl, &e->tos);
-    return r <= 0 ? r : -ENOPROTOOPT; /* SO_ERROR is read-only */
+    int r = lyra_l4_ipopt_set(&e->o, opt, val);
+    return r <= 0 ? r : -ENOPROTOOPT;
 }
 
 static int s_getopt(void *self, int h, int opt, int *val)
@@ -361,20 +354,7 @@ static int s_getopt(void *self, int h, int opt, int *val)
         return -EBADF;
     if (!val)
         return -EINVAL;
-    switch (opt) {
-    case LYRA_SO_ERROR:
-        *val = e->err;
-        e->err = 0;
-        return 0;
-    case LYRA_IP_TTL:
-        *val = e->ttl ? e->ttl : ip->ttl;
-        return 0;
-    case LYRA_IP_TOS:
-        *val = e->tos;
-        return 0;
-    default:
-        return -ENOPROTOOPT;
-    }
+    return lyra_l4_ipopt_get(&e->o, opt, val, ip->ttl) == 0 ? 0 : -ENOPROTOOPT;
 }
 
 static void s_set_cookie(void *self, int h, uintptr_t cookie)
@@ -451,7 +431,7 @@ bool icmp_sock_error(struct ip *ip, const struct lyra_l3_icmp_err *err)
         /* Only a connected endpoint learns of it (as Linux without
          * IP_RECVERR), and only about a request to its peer. */
         if (e->connected && e->peer == err->dst) {
-            e->err = icmp_sock_errno(err->type, err->code);
+            e->o.err = icmp_sock_errno(err->type, err->code);
             ip->st.icmp_sock_errors++;
             ready(ip, e, LYRA_POLL_IN | LYRA_POLL_ERR);
         }

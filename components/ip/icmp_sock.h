@@ -29,6 +29,7 @@
 
 #include "lyra/l3.h"
 #include "lyra/l4.h"
+#include "lyra/l4_ip.h"
 #include "lyra/skb.h"
 
 /* Echo replies queued per endpoint before new ones are dropped. */
@@ -43,9 +44,7 @@ struct icmp_ep {
     uint16_t id;    /* the echo identifier: the endpoint's "port" */
     uint32_t laddr; /* bound local address; 0: any */
     uint32_t peer;  /* connected peer */
-    uint8_t ttl;    /* 0: ip's ttl parameter */
-    uint8_t tos;
-    int err;        /* pending error, positive errno; 0: none */
+    struct lyra_l4_ipopts o; /* SO_ERROR, IP_TTL, IP_TOS, SO_LINGER (lyra/l4_ip.h) */
     struct lyra_skb_queue rq; /* echo replies; cb[0] holds the source */
     uintptr_t cookie; /* l4 1.1: what ready events about it carry (0: none) */
 };

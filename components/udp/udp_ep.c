@@ -194,9 +194,9 @@ static unsigned op_poll(void *self, int h)
     if (!e)
         return LYRA_POLL_ERR;
     unsigned m = 0;
-    if (e->q.len || e->err || e->shut_rd)
+    if (e->q.len || e->o.err || e->shut_rd)
         m |= LYRA_POLL_IN;
-    if (e->err)
+    if (e->o.err)
         m |= LYRA_POLL_ERR;
     /* POLLOUT only when a send's alloc can succeed (issue 8.1): avail
      * counts buffers held back for receive and control. */
@@ -214,7 +214,7 @@ static int op_setopt(void *self, int h, int opt, int val)
     struct udp_ep *e = udp_ep_get(u, h);
     if (!e)
         return -EBADF;
-    int r = lyra_l4_ip_setopt(opt, val, &e->ttl, &e->tos);
+    int r = lyra_l4_ipopt_set(&e->o, opt, val);
     if (r <= 0)
         return r;
     switch (opt) {
@@ -242,11 +242,9 @@ static int op_getopt(void *self, int h, int opt, int *val)
         return -EBADF;
     if (!val)
         return -EINVAL;
+    if (lyra_l4_ipopt_get(&e->o, opt, val, 0) == 0)
+        return 0; /* 0 for IP_TTL: ip's own (udp cannot know it) */
     switch (opt) {
-    case LYRA_SO_ERROR:
-        *val = e->err;
-        e->err = 0;
-        return 0;
     case LYRA_SO_BROADCAST:
         *val = e->bcast_ok;
         return 0;
@@ -255,12 +253,6 @@ static int op_getopt(void *self, int h, int opt, int *val)
         return 0;
     case LYRA_SO_RCVBUF:
         *val = e->rcvbuf > INT32_MAX ? INT32_MAX : (int)e->rcvbuf;
-        return 0;
-    case LYRA_IP_TTL:
-        *val = e->ttl;
-        return 0;
-    case LYRA_IP_TOS:
-        *val = e->tos;
         return 0;
     default:
         return -ENOPROTOOPT;

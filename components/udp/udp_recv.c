@@ -42,11 +42,8 @@ long udp_op_recv(void *self, int h, const struct lyra_iov *iov, unsigned iovcnt,
         return -EFAULT;
     if (flags & (LYRA_MSG_OOB | LYRA_MSG_ERRQUEUE))
         return -EOPNOTSUPP; /* no out-of-band data, no error queue (IP_RECVERR) */
-    if (e->err) {
-        int r = e->err;
-        e->err = 0;
-        return -r;
-    }
+    if (e->o.err)
+        return lyra_l4_take_err(&e->o);
     struct lyra_skb *skb = e->q.head;
     if (!skb)
         return e->shut_rd ? 0 : -EAGAIN;
@@ -70,7 +67,7 @@ long udp_op_recv(void *self, int h, const struct lyra_iov *iov, unsigned iovcnt,
         lyra_skbq_pop(&e->q);
         e->q_bytes -= cb.len;
         lyra_skb_free(skb);
-        if (!e->q.len && !e->shut_rd && !e->err) /* the next recv need not ask */
+        if (!e->q.len && !e->shut_rd && !e->o.err) /* the next recv need not ask */
             udp_ready(u, e, LYRA_L4_DRAINED);
     }
     return (flags & LYRA_MSG_TRUNC) ? (long)cb.len : (long)n;

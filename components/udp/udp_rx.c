@@ -151,7 +151,7 @@ static void l3_icmp_error(void *user, const struct lyra_l3_icmp_err *err)
         if (ep->used && ep->connected && ep->lport == sport &&
             (ep->laddr == 0 || ep->laddr == err->src) && ep->raddr == err->dst &&
             ep->rport == dport) {
-            ep->err = e;
+            ep->o.err = e;
             u->st.icmp_errors_set++;
             udp_ready(u, ep, LYRA_POLL_IN | LYRA_POLL_ERR);
         }

@@ -34,6 +34,7 @@ int udp_table_open(struct udp_table *t, uint32_t rcvbuf)
         lyra_skbq_init(&e->q);
         e->used = true;
         e->rcvbuf = rcvbuf;
+        lyra_l4_ipopts_init(&e->o);
         return (int)i;
     }
     return -ENOBUFS;

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "lyra/l4_ip.h"
 #include "lyra/skb.h"
 
 struct udp_ep {
@@ -21,9 +22,7 @@ struct udp_ep {
     bool reuse;        /* SO_REUSEADDR */
     bool bcast_ok;     /* SO_BROADCAST */
     bool shut_rd, shut_wr;
-    uint8_t ttl;       /* 0: ip's default */
-    uint8_t tos;
-    int err;           /* pending error (positive errno), 0: none */
+    struct lyra_l4_ipopts o; /* SO_ERROR, IP_TTL, IP_TOS, SO_LINGER (lyra/l4_ip.h) */
     uint32_t laddr;    /* 0: any */
     uint16_t lport;    /* 0: not bound */
     uint16_t rport;

@@ -27,11 +27,8 @@ long udp_op_send(void *self, int h, const void *buf, size_t len,
         return -EBADF;
     if (flags & LYRA_MSG_OOB)
         return -EOPNOTSUPP; /* no out-of-band data in UDP */
-    if (e->err) { /* a pending error is reported first, once */
-        int r = e->err;
-        e->err = 0;
-        return -r;
-    }
+    if (e->o.err) /* a pending error is reported first, once */
+        return lyra_l4_take_err(&e->o);
     if (e->shut_wr)
         return -EPIPE;
     if (len > UDP_MAX_PAYLOAD)
@@ -111,7 +108,7 @@ long udp_op_send(void *self, int h, const void *buf, size_t len,
             udp_st16(p + UDP_CSUM_OFF, udp_csum_final(udp_csum_skb(skb, 0, ulen, ps)));
         }
     } /* else 0: no checksum, which RFC 768 allows */
-    int r = u->l3->output(u->l3_self, skb, src, dst, LYRA_IPPROTO_UDP, e->ttl, e->tos, 0);
+    int r = u->l3->output(u->l3_self, skb, src, dst, LYRA_IPPROTO_UDP, e->o.ttl, e->o.tos, 0);
     if (r) {
         lyra_skb_free(skb); /* l3 2.0: refused, still ours */
         return output_error(u, r);

@@ -117,28 +117,6 @@ enum lyra_sockopt {
     LYRA_SO__L4_LAST = 63  /* the socket layer's own options start above */
 };
 
-/* IP_TTL and IP_TOS, which every IP transport keeps per endpoint, set with
- * Linux's rules: TTL -1 means the default again (stored as 0, which l3
- * output reads as ip's own ttl), else 1..255 (RFC 1122 3.2.1.7: a host
- * never sends TTL 0); TOS 0..255. Returns 0, -EINVAL, or 1 when opt is
- * neither (the caller goes on with its own options). */
-static inline int lyra_l4_ip_setopt(int opt, int val, uint8_t *ttl, uint8_t *tos)
-{
-    if (opt == LYRA_IP_TTL) {
-        if (val != -1 && (val < 1 || val > 255))
-            return -EINVAL;
-        *ttl = val == -1 ? 0 : (uint8_t)val;
-        return 0;
-    }
-    if (opt == LYRA_IP_TOS) {
-        if (val < 0 || val > 255)
-            return -EINVAL;
-        *tos = (uint8_t)val;
-        return 0;
-    }
-    return 1;
-}
-
 struct lyra_l4_ops {
     struct lyra_ops_hdr hdr;
     int type;     /* LYRA_SOCK_* */
