@@ -3,19 +3,31 @@
  * to their stack (no process-wide table): two stacks may both hand out
  * descriptor 0.
  *
- * Threads: any number of application threads may call these while another
- * thread runs lyra_stack_run; calls serialise on the stack's lock, and a
- * blocking call sleeps until the loop makes progress for it. When no thread
- * runs the loop (bare metal, or a single-threaded program), a blocking call
- * drives the loop itself until it can complete or its timeout passes.
- * A blocking call fails with ECANCELED once lyra_stack_stop was called.
+ * Threads and contexts: any number of application threads may call these
+ * while another thread runs lyra_stack_run; calls serialise on the stack's
+ * lock (never concurrently with a poll step), and a blocking call sleeps
+ * on a condition of its own until a ready event for its descriptor (or,
+ * waiting for POLLOUT, a loop step) lets it try again. When no thread
+ * runs the loop (bare metal, or a single-threaded program), a blocking
+ * call drives the loop itself until it can complete or its timeout
+ * passes. None of these may be called from inside a component (a poll
+ * step, a timer, an l4 or socket event): they take the stack lock, which
+ * is not recursive. A blocking call fails with ECANCELED once
+ * lyra_stack_stop was called (a stream send: the count so far, if any).
  *
  * Supported: AF_INET; SOCK_DGRAM (UDP, and IPPROTO_ICMP echo sockets as
  * on Linux, when the assembly's ip provides them), SOCK_STREAM when the
  * assembly has tcp. Options: SOL_SOCKET SO_ERROR, SO_BROADCAST,
  * SO_REUSEADDR, SO_RCVBUF, SO_SNDBUF, SO_RCVTIMEO, SO_SNDTIMEO, SO_TYPE;
- * IPPROTO_IP IP_TTL, IP_TOS, IP_PKTINFO; IPPROTO_TCP TCP_NODELAY. fcntl
- * F_GETFL/F_SETFL with O_NONBLOCK; MSG_DONTWAIT, MSG_PEEK, MSG_TRUNC. */
+ * SO_LINGER; IPPROTO_IP IP_TTL, IP_TOS, IP_PKTINFO; IPPROTO_TCP
+ * TCP_NODELAY. fcntl F_GETFL/F_SETFL with O_NONBLOCK. Flags MSG_DONTWAIT,
+ * MSG_WAITALL, MSG_PEEK, MSG_TRUNC, MSG_NOSIGNAL (accepted, meaningless:
+ * no signals, EPIPE is an error return), MSG_OOB and MSG_ERRQUEUE where
+ * the transport has them; any other flag: EOPNOTSUPP.
+ * Streams: a blocking send returns when every byte is taken, or on an
+ * error, SO_SNDTIMEO or lyra_stack_stop with the count so far; close
+ * returns at once unless SO_LINGER is on (then it blocks up to the linger
+ * time; 0 aborts). */
 #ifndef LYRA_SOCKET_H
 #define LYRA_SOCKET_H
 
@@ -59,9 +71,12 @@ int lyra_getsockopt(struct lyra_stack *s, int fd, int level, int name, void *val
 /* F_GETFL and F_SETFL (O_NONBLOCK) only. */
 int lyra_fcntl(struct lyra_stack *s, int fd, int cmd, int arg);
 
-/* poll(2) over this stack's descriptors: events POLLIN/POLLOUT, revents
- * also POLLERR, POLLHUP, POLLNVAL. timeout_ms < 0 waits forever. Returns
- * the number of ready entries, 0 on timeout, -1/errno (ECANCELED). */
+/* poll(2) over this stack's descriptors: events POLLIN/POLLOUT/POLLRDHUP,
+ * revents also POLLERR, POLLHUP, and POLLNVAL for a descriptor not open or
+ * closed (perhaps handed out again) during the wait, in any entry.
+ * timeout_ms < 0 waits forever. The entries are scanned once per call; a
+ * wake-up looks only at the descriptors it concerns. Returns the number of
+ * ready entries, 0 on timeout, -1/errno (ECANCELED). */
 struct lyra_pollfd {
     int fd;
     short events;
