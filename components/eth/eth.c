@@ -120,7 +120,13 @@ static void nd_rx(void *user, struct lyra_skb *skb)
         lyra_skb_free(skb);
         return;
     }
-    /* Received skbs are linear (skb.h): the header must be in data[0..len). */
+    /* The header must be linear: pulled up when the NIC handed segments
+     * (the layers above pull up what they parse). */
+    if (skb->len < ETH_HDR_LEN && !lyra_skb_pull_up(skb, ETH_HDR_LEN)) {
+        e->st.rx_short++;
+        lyra_skb_free(skb);
+        return;
+    }
     struct eth_view v;
     if (eth_view_init(&v, skb->data, skb->len)) {
         e->st.rx_short++;

@@ -210,6 +210,8 @@ bool eth_addr_is_ours(const struct eth *e, uint32_t ip)
 void eth_arp_input(struct eth *e, struct lyra_skb *skb)
 {
     struct arp_repr a;
+    if (skb->len < ARP_LEN)
+        (void)lyra_skb_pull_up(skb, ARP_LEN); /* short or no room: the parse says so */
     int r = arp_repr_parse(skb->data, skb->len, &a);
     lyra_skb_free(skb); /* everything needed is in `a` now */
     if (r == -EBADMSG) {

@@ -177,8 +177,15 @@ static void l2_rx(void *user, struct lyra_skb *skb, const struct lyra_l2_rxinfo 
     ip->st.rx_bytes += lyra_skb_total(skb);
     if (!ip->started)
         return (void)drop(skb, &ip->st.rx_down, 0);
-    if (skb->nseg) /* received skbs are linear (skb.h) */
-        return (void)drop(skb, &ip->st.rx_nonlinear, 0);
+    if (!lyra_skb_is_linear(skb)) {
+        /* A received skb may carry segments (skb 1.3): ip parses, checks
+         * and reassembles linear datagrams, so it pulls the whole datagram
+         * up (a counted copy), or drops it when the buffer has no room. */
+        uint32_t before = skb->len;
+        if (!lyra_skb_pull_up(skb, lyra_skb_total(skb)))
+            return (void)drop(skb, &ip->st.rx_nonlinear, 0);
+        ip->copy_bytes += skb->len - before;
+    }
     struct ipv4_view v;
     switch (ipv4_view_init(&v, skb->data, skb->len)) {
     case IPV4_OK:

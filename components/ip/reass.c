@@ -136,7 +136,7 @@ bool reass_input(struct reass *r, struct lyra_skb *skb, uint64_t now, struct lyr
 {
     *out = NULL;
     struct ipv4_view v;
-    if (skb->nseg || ipv4_view_init(&v, skb->data, skb->len) != IPV4_OK) {
+    if (!lyra_skb_is_linear(skb) || ipv4_view_init(&v, skb->data, skb->len) != IPV4_OK) {
         r->st.bad++; /* the caller promised better: count, never crash */
         lyra_skb_free(skb);
         return false;

@@ -89,9 +89,15 @@ static void l3_rx(void *user, struct lyra_skb *skb, const struct lyra_l3_rxinfo 
         drop(skb, &u->st.rx_down);
         return;
     }
-    if (skb->nseg) { /* received skbs are linear (skb.h) */
-        drop(skb, &u->st.rx_nonlinear);
-        return;
+    if (!lyra_skb_is_linear(skb)) {
+        /* Segments (skb 1.3 receive): pulled up into the linear part (a
+         * counted copy); dropped when the buffer has no room for them. */
+        uint32_t before = skb->len;
+        if (!lyra_skb_pull_up(skb, lyra_skb_total(skb))) {
+            drop(skb, &u->st.rx_nonlinear);
+            return;
+        }
+        u->copy_bytes += skb->len - before;
     }
     struct udp_hdr h;
     switch (udp_hdr_parse(skb->data, skb->len, &h)) {

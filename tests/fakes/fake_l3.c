@@ -212,6 +212,24 @@ int fake_l3_rx(void *self, const void *l4, uint32_t len, const struct lyra_l3_rx
     s->l3_off = (uint32_t)(s->data - s->head);
     lyra_skb_pull(s, IPV4_HDR);
     s->l4_off = (uint32_t)(s->data - s->head);
+    uint32_t k = f->cfg.rx_split;
+    if (k && k < len) {
+        /* A received skb with segments: the rest moves past the linear
+         * part, one rest-length gap further (so a pull-up into the linear
+         * tail never overlaps it), and a segment points there. */
+        uint32_t rest = len - k;
+        uint8_t *far = s->data + len + rest;
+        if ((size_t)(far + rest - s->head) > s->size) {
+            lyra_skb_free(s);
+            f->rx_nobuf++;
+            return -ENOBUFS;
+        }
+        memmove(far, s->data + k, rest);
+        s->len = k;
+        s->seg[0] = (struct lyra_skb_seg){far, rest, 0};
+        s->nseg = 1;
+        s->seg_len = rest;
+    }
     if (info->flags & LYRA_L3_F_CSUM_OK)
         s->flags |= LYRA_SKB_F_CSUM_OK;
     f->rx_injected++;

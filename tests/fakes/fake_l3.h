@@ -37,6 +37,8 @@ struct fake_l3_cfg {
     int output_err;    /* output() records the skb and returns it; when it is not 0 the
                         * caller keeps the skb (l3 2.0), else it is freed */
     int icmp_ret;      /* icmp_error() returns it */
+    uint32_t rx_split; /* fake_l3_rx: transport bytes past this many go in a segment
+                        * (in the skb's own buffer, past the linear part); 0: linear */
 };
 
 #define FAKE_L3_OUT_MAX 32

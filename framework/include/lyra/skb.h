@@ -3,7 +3,10 @@
  * An skb is a linear area (headers pushed downward into headroom, and for
  * skb_copy the payload too) followed by up to LYRA_SKB_MAX_SEGS referenced
  * segments (skb_zc: user memory, then follow_data). A frame on the wire is
- * data[0..len) then seg[0..nseg) in order. Received skbs are linear.
+ * data[0..len) then seg[0..nseg) in order. Received skbs may carry
+ * segments too (a NIC or provider that does not copy): a parser makes what
+ * it reads linear with lyra_skb_pull_up (eth its header; ip and udp the
+ * datagram, counted in their copy_bytes). skb_copy's are linear.
  *
  * Ownership: whoever holds an skb frees it exactly once with lyra_skb_free()
  * (which returns it to the pool it came from, whoever that is). Ops that
@@ -228,14 +231,61 @@ static inline uint8_t *lyra_skb_put(struct lyra_skb *s, uint32_t n)
     return p;
 }
 
-/* Cuts the frame to n bytes (linear only: -1 when segments are present). */
+/* Cuts the frame to at most n bytes, in the linear part and the segments
+ * (segments cut to nothing are left empty, in place: a provider that
+ * references memory through them still sees them at free). Never grows. */
 static inline int lyra_skb_trim(struct lyra_skb *s, uint32_t n)
 {
-    if (s->nseg)
-        return -1;
     if (n < s->len)
         s->len = n;
+    uint32_t left = n - s->len;
+    s->seg_len = 0;
+    for (unsigned i = 0; i < s->nseg && i < LYRA_SKB_MAX_SEGS; i++) {
+        if (s->seg[i].len > left)
+            s->seg[i].len = left;
+        left -= s->seg[i].len;
+        s->seg_len += s->seg[i].len;
+    }
     return 0;
+}
+
+/* No payload outside the linear part (segments absent or emptied). */
+static inline int lyra_skb_is_linear(const struct lyra_skb *s)
+{
+    for (unsigned i = 0; i < s->nseg && i < LYRA_SKB_MAX_SEGS; i++)
+        if (s->seg[i].len)
+            return 0;
+    return 1;
+}
+
+/* Makes the first n bytes of the frame linear (the pull helper for parsers
+ * of received skbs, which may carry segments): copies what is missing from
+ * the front of the segments into the linear tail, which needs that much
+ * room in the buffer. Returns data, or NULL when the frame is shorter than
+ * n or the buffer has no room (nothing changed). The bytes it copied are
+ * the caller's to count (copy_bytes). Segments emptied at the front stay,
+ * empty, in place (see lyra_skb_trim). */
+static inline uint8_t *lyra_skb_pull_up(struct lyra_skb *s, uint32_t n)
+{
+    if (s->len >= n)
+        return s->data;
+    if (lyra_skb_total(s) < n)
+        return NULL;
+    uint32_t need = n - s->len;
+    uint32_t room = s->size - (uint32_t)(s->data - s->head) - s->len;
+    if (room < need)
+        return NULL;
+    for (unsigned i = 0; need && i < s->nseg && i < LYRA_SKB_MAX_SEGS; i++) {
+        struct lyra_skb_seg *g = &s->seg[i];
+        uint32_t k = g->len < need ? g->len : need;
+        memcpy(s->data + s->len, g->ptr, k);
+        s->len += k;
+        s->seg_len -= k;
+        g->ptr += k;
+        g->len -= k;
+        need -= k;
+    }
+    return s->data;
 }
 
 static inline void lyra_skb_ref(struct lyra_skb *s)

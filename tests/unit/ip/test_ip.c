@@ -46,6 +46,47 @@ Test(ip, echo_reply_to_linux_request)
     fx_down(&f);
 }
 
+/* A received datagram whose payload sits in segments (a NIC or provider
+ * that does not copy, skb 1.3): ip pulls it up (counted) and answers as for
+ * a linear one; with no room to pull it up, it is dropped and counted. */
+Test(ip, nonlinear_request_pulled_up_and_answered)
+{
+    struct fx f;
+    fx_up(&f, NULL, NULL);
+    struct frame q, a;
+    load_frame("eth/ping-linux.pcap", 3, &q);
+    load_frame("eth/ping-linux.pcap", 4, &a);
+    uint32_t n = l3_len(&q);
+    static uint8_t rest[2048];
+    memcpy(rest, l3(&q) + 24, n - 24);
+    struct lyra_skb *s = f.so->alloc_rx(f.skb->self, n);
+    memcpy(lyra_skb_put(s, 24), l3(&q), 24); /* IP header and 4 bytes of ICMP */
+    s->seg[0] = (struct lyra_skb_seg){rest, 10, 0};
+    s->seg[1] = (struct lyra_skb_seg){rest + 10, n - 34, 0};
+    s->nseg = 2;
+    s->seg_len = n - 24;
+    s->protocol = LYRA_ETHERTYPE_IPV4;
+    struct lyra_l2_rxinfo info = {.ethertype = LYRA_ETHERTYPE_IPV4, .flags = LYRA_SKB_F_HOST};
+    s->flags |= LYRA_SKB_F_HOST;
+    f.l2.ev->rx(f.l2.user, s, &info);
+    cr_assert_eq(f.l2.nout, 1);
+    same_as_linux(&f.l2.out[0], l3(&a), l3_len(&a));
+    cr_assert_eq(st(&f, "rx_nonlinear"), 0);
+    cr_assert_geq(st(&f, "copy_bytes"), n - 24, "the pull-up is a counted copy");
+
+    /* a full buffer: no room to pull the segment up */
+    s = f.so->alloc_rx(f.skb->self, 8);
+    uint32_t room = s->size - lyra_skb_headroom(s);
+    memset(lyra_skb_put(s, room), 0, room);
+    s->seg[0] = (struct lyra_skb_seg){rest, 100, 0};
+    s->nseg = 1;
+    s->seg_len = 100;
+    f.l2.ev->rx(f.l2.user, s, &info);
+    cr_assert_eq(st(&f, "rx_nonlinear"), 1);
+    cr_assert_eq(f.l2.nout, 1);
+    fx_down(&f);
+}
+
 Test(ip, echo_reply_with_options_and_padding)
 {
     struct fx f;

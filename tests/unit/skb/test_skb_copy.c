@@ -549,16 +549,64 @@ Test(skb_copy, push_pull_put_trim)
     cr_assert_not_null(lyra_skb_pull(s, 100));
     cr_assert_eq(s->len, 0);
 
-    /* with a segment: no tailroom, no trim */
+    /* with a segment: no tailroom */
     static const uint8_t seg[8] = {1, 2, 3, 4, 5, 6, 7, 8};
     s->seg[0] = (struct lyra_skb_seg){seg, sizeof(seg), 0};
     s->nseg = 1;
     s->seg_len = sizeof(seg);
     cr_assert_eq(lyra_skb_tailroom(s), 0);
     cr_assert_null(lyra_skb_put(s, 1));
-    cr_assert_eq(lyra_skb_trim(s, 0), -1);
     cr_assert_eq(lyra_skb_total(s), 8);
     lyra_skb_free(s);
+    env_done(&e);
+}
+
+/* pull_up and trim on an skb with segments (received skbs may have them). */
+Test(skb_copy, pull_up_and_trim_with_segments)
+{
+    struct env e = env_new(P("count=2", "buf_size=256", "headroom=0"));
+    struct lyra_skb *s = xalloc(&e, 0, 4);
+    memcpy(lyra_skb_put(s, 4), "abcd", 4);
+    static const uint8_t g0[3] = {'e', 'f', 'g'}, g1[5] = {'h', 'i', 'j', 'k', 'l'};
+    s->seg[0] = (struct lyra_skb_seg){g0, 3, 0};
+    s->seg[1] = (struct lyra_skb_seg){g1, 5, 0};
+    s->nseg = 2;
+    s->seg_len = 8;
+    cr_assert_eq(lyra_skb_pull_up(s, 3), s->data, "already linear");
+    cr_assert_eq(s->len, 4);
+    cr_assert_null(lyra_skb_pull_up(s, 13), "longer than the frame");
+    cr_assert_eq(s->len, 4, "nothing changed");
+    cr_assert_eq(lyra_skb_pull_up(s, 9), s->data);
+    cr_assert_eq(s->len, 9);
+    cr_assert_eq(memcmp(s->data, "abcdefghi", 9), 0);
+    cr_assert_eq(s->seg[0].len, 0, "emptied, kept in place");
+    cr_assert_eq(s->seg[1].len, 3);
+    cr_assert_eq(s->seg_len, 3);
+    cr_assert_eq(lyra_skb_total(s), 12);
+    uint8_t all[16];
+    cr_assert_eq(lyra_skb_flatten(s, all, sizeof(all)), 12);
+    cr_assert_eq(memcmp(all, "abcdefghijkl", 12), 0, "the frame is the same");
+    /* trim into the segments, then into the linear part */
+    cr_assert_eq(lyra_skb_trim(s, 10), 0);
+    cr_assert_eq(lyra_skb_total(s), 10);
+    cr_assert_eq(s->seg[1].len, 1);
+    cr_assert_eq(lyra_skb_trim(s, 20), 0);
+    cr_assert_eq(lyra_skb_total(s), 10, "trim never grows");
+    cr_assert_eq(lyra_skb_trim(s, 2), 0);
+    cr_assert_eq(s->len, 2);
+    cr_assert_eq(s->seg_len, 0);
+    cr_assert_eq(lyra_skb_total(s), 2);
+    /* no room in the buffer: refused, unchanged */
+    struct lyra_skb *t = xalloc(&e, 0, 256);
+    lyra_skb_put(t, 256);
+    t->seg[0] = (struct lyra_skb_seg){g1, 5, 0};
+    t->nseg = 1;
+    t->seg_len = 5;
+    cr_assert_null(lyra_skb_pull_up(t, 257));
+    cr_assert_eq(t->len, 256);
+    cr_assert_eq(t->seg_len, 5);
+    lyra_skb_free(s);
+    lyra_skb_free(t);
     env_done(&e);
 }
 

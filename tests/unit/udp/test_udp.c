@@ -1179,6 +1179,22 @@ Test(udp, copied_payload_bytes_are_counted)
     fx_down(&f);
 }
 
+/* A received datagram with its payload in a segment: udp pulls it up
+ * (counted in copy_bytes) and delivers it as a linear one. */
+Test(udp, nonlinear_datagram_pulled_up)
+{
+    struct fx f;
+    fx_up(&f, NULL);
+    int h = ep_bound(&f, 0, 9);
+    f.cfg->rx_split = 3; /* not even the UDP header is whole */
+    rx(&f, LINUX_IP, 40000, STACK_IP, 9, "abcdefghijklmnop", 0);
+    cr_assert_eq(st(&f, "rx_nonlinear"), 0);
+    cr_assert_eq(st(&f, "rx_bad_csum"), 0);
+    cr_assert_eq(st(&f, "copy_bytes"), 24 - 3, "the pull-up");
+    expect(&f, h, "abcdefghijklmnop", LINUX_IP, 40000);
+    fx_down(&f);
+}
+
 Test(udp, recv_scatters_over_iovecs)
 {
     struct fx f;
