@@ -9,7 +9,9 @@
  * from a later poll step, not from inside the op (no re-entry into eth).
  * Events may call ops of this driver (eth re-sends from tx_ready).
  * skb ownership: xmit 0 = the driver took it; any negative = the caller
- * keeps it, unchanged. rx: the user always takes the skb. */
+ * keeps it, unchanged (the rule l2 2.0 and l3 2.0 output follow too). rx:
+ * the user always takes the skb. A driver frees a sent skb once the card is
+ * done with it, which runs its send completion (skb 1.3 done). */
 #ifndef LYRA_NETDEV_H
 #define LYRA_NETDEV_H
 
@@ -64,7 +66,8 @@ struct lyra_netdev_ops {
 
 struct lyra_netdev_events {
     struct lyra_ops_hdr hdr;
-    /* A received frame (Ethernet header at data); the user takes it. */
+    /* A received frame (Ethernet header at data); the user takes it. It may
+     * carry segments (skb.h): the user pulls up what it parses. */
     void (*rx)(void *user, struct lyra_skb *skb);
     /* Transmit room is back after an -EAGAIN. */
     void (*tx_ready)(void *user);
