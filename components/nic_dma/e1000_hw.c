@@ -123,18 +123,19 @@ void e1000_hw_set_filter(struct e1000_hw *hw, const uint8_t mac[6])
         e1000_wr(hw, E1000_MTA + 4 * i, 0);
 }
 
-void e1000_hw_rx_init(struct e1000_hw *hw, uint64_t ring_bus, uint32_t n, bool csum)
+void e1000_hw_rx_init(struct e1000_hw *hw, uint64_t ring_bus, uint32_t n, uint32_t rdt,
+                      bool csum)
 {
     e1000_wr(hw, E1000_RCTL, 0);
     e1000_wr(hw, E1000_RDBAL, (uint32_t)ring_bus);
     e1000_wr(hw, E1000_RDBAH, (uint32_t)(ring_bus >> 32));
     e1000_wr(hw, E1000_RDLEN, n * 16);
     e1000_wr(hw, E1000_RDH, 0);
-    e1000_wr(hw, E1000_RDT, n - 1);
+    e1000_wr(hw, E1000_RDT, rdt);
     e1000_wr(hw, E1000_RDTR, 0);
     e1000_wr(hw, E1000_RXCSUM, csum ? E1000_RXCSUM_IPOFLD | E1000_RXCSUM_TUOFLD : 0);
     e1000_wr(hw, E1000_RCTL, E1000_RCTL_EN | E1000_RCTL_BAM | E1000_RCTL_SECRC |
-                                 E1000_RCTL_BSIZE_4096 | E1000_RCTL_RDMTS_HALF);
+                                 E1000_RCTL_BSIZE_2048 | E1000_RCTL_RDMTS_HALF);
 }
 
 void e1000_hw_tx_init(struct e1000_hw *hw, uint64_t ring_bus, uint32_t n)

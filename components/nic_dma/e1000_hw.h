@@ -52,8 +52,11 @@ int e1000_hw_eeprom_valid(struct e1000_hw *hw, bool *ok);
  * until it is written (QEMU preloads RAL0/RAH0). */
 void e1000_hw_set_filter(struct e1000_hw *hw, const uint8_t mac[6]);
 /* Receive ring at ring_bus with n descriptors (n*16 a multiple of 128),
- * 4096-byte buffers, broadcast accepted, CRC stripped; RDT = n-1. */
-void e1000_hw_rx_init(struct e1000_hw *hw, uint64_t ring_bus, uint32_t n, bool csum);
+ * BSIZE 2048 with LPE off (the card writes at most a 1518-byte frame into
+ * a buffer), broadcast accepted, CRC stripped; RDT = rdt (the descriptors
+ * before it hold buffers; n-1 when all do). */
+void e1000_hw_rx_init(struct e1000_hw *hw, uint64_t ring_bus, uint32_t n, uint32_t rdt,
+                      bool csum);
 /* Transmit ring; TDH = TDT = 0; TCTL.EN with PSP (pad short packets). */
 void e1000_hw_tx_init(struct e1000_hw *hw, uint64_t ring_bus, uint32_t n);
 /* RCTL and TCTL off, every interrupt masked. */

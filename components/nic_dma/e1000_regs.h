@@ -93,6 +93,7 @@
 #define E1000_RCTL_BSEX (1u << 25)
 #define E1000_RCTL_SECRC (1u << 26)
 /* BSIZE 11b with BSEX: 4096-byte buffers */
+#define E1000_RCTL_BSIZE_2048 (0u << E1000_RCTL_BSIZE_SHIFT) /* BSEX off */
 #define E1000_RCTL_BSIZE_4096 (E1000_RCTL_BSEX | (3u << E1000_RCTL_BSIZE_SHIFT))
 
 /* TCTL */

@@ -1,14 +1,14 @@
 /* Component `nic_dma`: Intel 8254x (e1000) descriptor-ring DMA driver.
  *
- * Provides netdev 1.0 to one user; uses bus (the card), skb (receive
+ * Provides netdev 1.1 to one user; uses bus (the card), skb (receive
  * buffers) and os (memory for the ring bookkeeping, logging). Runs in
  * poll mode: the poll hook reads ICR (read to clear), reclaims finished
  * transmits and hands received frames up.
  *
- * Receive: rx_ring descriptors, each with a page-sized (4096) buffer from
- * one dma_alloc. A frame is copied from its DMA buffer into an skb from
- * alloc_rx (counted: rx_copy_bytes) and the descriptor is re-armed at once;
- * an empty skb pool drops the frame (rx_nobuf), never the ring.
+ * Receive (nic_dma_rx.c): rx_ring descriptors, each pointing at an skb
+ * posted from the skb provider; the card writes the frame into it and the
+ * skb goes up as it is (no copy), a fresh one posted in its place. An
+ * empty pool leaves descriptors without a buffer until buffers come back.
  *
  * Transmit: one descriptor per part of the skb (linear part, then each
  * segment, each mapped with dma_map), EOP|IFCS|RS on the last; a TCP/IP
@@ -23,6 +23,7 @@
 #include "e1000_desc.h"
 #include "e1000_hw.h"
 #include "e1000_regs.h"
+#include "nic_dma_rx.h"
 #include "lyra/bus.h"
 #include "lyra/component.h"
 #include "lyra/diag.h"
@@ -32,7 +33,7 @@
 #include "lyra/skb_pieces.h"
 
 #define WHO "nic_dma"
-#define RX_BUF_SIZE 4096u
+#define PAGE_DEFAULT 4096u
 #define RING_ALIGN 128u
 /* a frame (at most FRAME_MAX bytes, under a 4 KiB page) takes at most a
  * context, and the linear part and every segment split in two at a page
@@ -49,15 +50,7 @@
     X(tx_dma_errors)     \
     X(tx_csum_offload)   \
     X(tx_ctx_desc)       \
-    X(rx_frames)         \
-    X(rx_bytes)          \
-    X(rx_nobuf)          \
-    X(rx_errors)         \
-    X(rx_copy_bytes)     \
-    X(rx_csum_ok)        \
-    X(rx_csum_bad)       \
     X(rx_overruns)       \
-    X(rx_no_user)        \
     X(link_changes)      \
     X(eeprom_csum_bad)
 
@@ -92,10 +85,7 @@ struct nic_dma {
     uint8_t mac[6];
     uint32_t rctl;
 
-    uint8_t *rx_ring, *rx_bufs;
-    uint64_t rx_ring_bus, rx_bufs_bus;
-    uint32_t rx_next;
-    bool rx_discard; /* dropping the rest of a multi-descriptor frame */
+    struct nd_rx rx; /* the receive ring (nic_dma_rx.h) */
 
     uint8_t *tx_ring;
     uint64_t tx_ring_bus;
@@ -295,74 +285,16 @@ static void tx_purge(struct nic_dma *n)
 
 /* ----- receive ------------------------------------------------------------ */
 
-static void rx_deliver(struct nic_dma *n, const uint8_t *buf, uint32_t len, uint8_t st,
-                       uint8_t err)
+/* A filled skb from the ring goes to the user, who takes it. */
+static void rx_up(void *ctx, struct lyra_skb *skb)
 {
-    struct lyra_skb *skb = n->so->alloc_rx(n->sself, len);
-    uint8_t *dst = skb ? lyra_skb_put(skb, len) : NULL;
-    if (!dst) {
-        n->st.rx_nobuf++;
-        lyra_skb_free(skb);
-        return;
-    }
-    memcpy(dst, buf, len);
-    n->st.rx_copy_bytes += len;
-    skb->flags |= LYRA_SKB_F_RX;
-    if (n->csum_rx && !(st & E1000_RXD_STAT_IXSM)) {
-        bool bad = (err & (E1000_RXD_ERR_TCPE | E1000_RXD_ERR_IPE)) != 0;
-        if (bad)
-            n->st.rx_csum_bad++;
-        else if (st & E1000_RXD_STAT_TCPCS) {
-            skb->flags |= LYRA_SKB_F_CSUM_OK;
-            n->st.rx_csum_ok++;
-        }
-    }
-    n->st.rx_frames++;
-    n->st.rx_bytes += len;
+    struct nic_dma *n = ctx;
     if (n->ev && n->ev->rx) {
         n->ev->rx(n->user, skb);
     } else {
-        n->st.rx_no_user++;
+        n->rx.st.rx_no_user++;
         lyra_skb_free(skb);
     }
-}
-
-static unsigned rx_poll(struct nic_dma *n, unsigned budget)
-{
-    unsigned done = 0;
-    bool moved = false;
-    uint32_t last = 0;
-    while (done < budget && n->started) {
-        uint32_t i = n->rx_next;
-        uint8_t *d = n->rx_ring + (size_t)i * E1000_DESC_SIZE;
-        uint8_t st = e1000_rxd_status(d);
-        if (!(st & E1000_RXD_STAT_DD))
-            break;
-        uint32_t len = e1000_rxd_len(d);
-        uint8_t err = e1000_rxd_errors(d);
-        bool eop = (st & E1000_RXD_STAT_EOP) != 0;
-        if (n->rx_discard || !eop || (err & E1000_RXD_ERR_FRAME) || len < LYRA_ETH_HLEN ||
-            len > RX_BUF_SIZE) {
-            /* a frame that needs several buffers cannot happen with
-             * 4096-byte buffers and LPE off: drop all of it */
-            if (!n->rx_discard)
-                n->st.rx_errors++;
-            n->rx_discard = !eop;
-        } else {
-            rx_deliver(n, n->rx_bufs + (size_t)i * RX_BUF_SIZE, len, st, err);
-        }
-        e1000_rxd_arm(d, n->rx_bufs_bus + (uint64_t)i * RX_BUF_SIZE);
-        last = i;
-        moved = true;
-        n->rx_next = ring_next(i, n->rx_n);
-        done++;
-    }
-    if (moved && n->started) {
-        __atomic_thread_fence(__ATOMIC_RELEASE);
-        /* the descriptor just re-armed is the one held back */
-        e1000_wr(&n->hw, E1000_RDT, last);
-    }
-    return done;
 }
 
 /* ----- poll ---------------------------------------------------------------- */
@@ -386,12 +318,15 @@ static int nic_dma_poll(void *self, unsigned budget)
     uint32_t icr = e1000_rd(&n->hw, E1000_ICR); /* read to clear */
     if (icr & E1000_ICR_LSC)
         link_check(n);
-    if (icr & E1000_ICR_RXO)
+    if (icr & E1000_ICR_RXO) {
         n->st.rx_overruns++;
+        nd_rx_count_missed(&n->rx);
+    }
     unsigned work = tx_clean(n, true);
     if (budget > n->rx_budget)
         budget = n->rx_budget;
-    work += rx_poll(n, budget ? budget : 1);
+    if (n->started)
+        work += nd_rx_poll(&n->rx, budget ? budget : 1, rx_up, n);
     return (int)work;
 }
 
@@ -422,6 +357,7 @@ static int nd_caps(void *self, struct lyra_netdev_caps *c)
     c->csum_rx = n->csum_rx ? (LYRA_CSUM_IPV4 | LYRA_CSUM_TCP | LYRA_CSUM_UDP) : 0;
     c->link_up = n->link_up;
     memcpy(c->mac, n->mac, 6);
+    c->rx_post = (uint16_t)(n->rx_n - 1); /* netdev 1.1: buffers posted at most */
     return 0;
 }
 
@@ -524,11 +460,8 @@ static void release(struct nic_dma *n)
     }
     if (n->tx_ring)
         n->bus->dma_free(n->bself, n->tx_ring, (size_t)n->tx_n * E1000_DESC_SIZE);
-    if (n->rx_bufs)
-        n->bus->dma_free(n->bself, n->rx_bufs, (size_t)n->rx_n * RX_BUF_SIZE);
-    if (n->rx_ring)
-        n->bus->dma_free(n->bself, n->rx_ring, (size_t)n->rx_n * E1000_DESC_SIZE);
-    n->tx_ring = n->rx_bufs = n->rx_ring = NULL;
+    nd_rx_stop(&n->rx);
+    n->tx_ring = NULL;
 }
 
 static int nic_dma_start(void *self)
@@ -538,9 +471,9 @@ static int nic_dma_start(void *self)
         return -EINVAL;
     if (n->started)
         return 0;
-    n->page = n->os.ops->page_size ? n->os.ops->page_size(n->os.self) : RX_BUF_SIZE;
+    n->page = n->os.ops->page_size ? n->os.ops->page_size(n->os.self) : PAGE_DEFAULT;
     if (!n->page || (n->page & (n->page - 1)))
-        n->page = RX_BUF_SIZE;
+        n->page = PAGE_DEFAULT;
     n->hw = (struct e1000_hw){.bus = n->bus, .bself = n->bself};
     int r = e1000_hw_probe(&n->hw);
     if (r) {
@@ -564,15 +497,19 @@ static int nic_dma_start(void *self)
     }
     e1000_hw_set_filter(&n->hw, n->mac);
 
+    n->rx = (struct nd_rx){.bus = n->bus, .bself = n->bself, .so = n->so, .sself = n->sself,
+                           .os = &n->os, .hw = &n->hw, .csum = n->csum_rx, .n = n->rx_n,
+                           .st = n->rx.st};
+    r = nd_rx_start(&n->rx);
+    if (r == -EMSGSIZE) {
+        lyra_log(&n->os, LYRA_LOG_ERROR, WHO,
+                 "the skb provider's receive buffers hold less than a %u-byte frame",
+                 (unsigned)ND_RX_BUF_LEN);
+        return r;
+    }
+    n->tx_ring = r ? NULL : n->bus->dma_alloc(n->bself, (size_t)n->tx_n * E1000_DESC_SIZE,
+                                              RING_ALIGN, &n->tx_ring_bus);
     r = -ENOMEM;
-    n->rx_ring = n->bus->dma_alloc(n->bself, (size_t)n->rx_n * E1000_DESC_SIZE, RING_ALIGN,
-                                   &n->rx_ring_bus);
-    n->rx_bufs = n->rx_ring ? n->bus->dma_alloc(n->bself, (size_t)n->rx_n * RX_BUF_SIZE,
-                                                RX_BUF_SIZE, &n->rx_bufs_bus)
-                            : NULL;
-    n->tx_ring = n->rx_bufs ? n->bus->dma_alloc(n->bself, (size_t)n->tx_n * E1000_DESC_SIZE,
-                                                RING_ALIGN, &n->tx_ring_bus)
-                            : NULL;
     n->tx_slots = n->tx_ring ? n->os.ops->mem_alloc(n->os.self,
                                                     (size_t)n->tx_n * sizeof(struct tx_slot),
                                                     _Alignof(struct tx_slot))
@@ -585,16 +522,15 @@ static int nic_dma_start(void *self)
     }
     memset(n->tx_slots, 0, (size_t)n->tx_n * sizeof(struct tx_slot));
     memset(n->tx_ring, 0, (size_t)n->tx_n * E1000_DESC_SIZE);
-    for (uint32_t i = 0; i < n->rx_n; i++)
-        e1000_rxd_arm(n->rx_ring + (size_t)i * E1000_DESC_SIZE,
-                      n->rx_bufs_bus + (uint64_t)i * RX_BUF_SIZE);
-    n->rx_next = 0;
-    n->rx_discard = false;
+    if (n->rx.posted < n->rx_n - 1)
+        lyra_log(&n->os, LYRA_LOG_WARN, WHO,
+                 "%u of %u receive buffers posted: the skb pool is short (refilled as "
+                 "buffers come back)",
+                 (unsigned)n->rx.posted, (unsigned)(n->rx_n - 1));
     n->tx_head = n->tx_tail = 0;
     n->tx_free = n->tx_n - 1; /* TDT never catches up with TDH */
     n->ctx_valid = n->tx_stopped = false;
-    __atomic_thread_fence(__ATOMIC_RELEASE);
-    e1000_hw_rx_init(&n->hw, n->rx_ring_bus, n->rx_n, n->csum_rx);
+    nd_rx_enable(&n->rx);
     n->rctl = e1000_rd(&n->hw, E1000_RCTL);
     e1000_hw_tx_init(&n->hw, n->tx_ring_bus, n->tx_n);
     e1000_wr(&n->hw, E1000_IMS, E1000_ICR_RXT0 | E1000_ICR_TXDW | E1000_ICR_LSC |
@@ -632,10 +568,15 @@ static void nic_dma_stats(void *self, struct lyra_stats_sink *sink)
 #define S(x) lyra_stat(sink, #x, n->st.x);
     NIC_DMA_STATS(S)
 #undef S
+#define R(x) lyra_stat(sink, #x, n->rx.st.x);
+    ND_RX_STATS(R)
+#undef R
+    lyra_stat(sink, "rx_posted", n->rx.posted);
     lyra_stat(sink, "tx_ring_free", n->tx_free);
     lyra_stat(sink, "link_up", n->link_up);
-    /* the copies this driver makes: receive only (transmit gathers by DMA) */
-    lyra_stat(sink, "copy_bytes", n->st.rx_copy_bytes);
+    /* payload bytes this driver copies: none (receive lands in posted
+     * skbs, transmit gathers by DMA); kept for the per-component scheme */
+    lyra_stat(sink, "copy_bytes", 0);
 }
 
 static const struct lyra_provide nic_dma_provides[] = {
@@ -646,7 +587,8 @@ static const struct lyra_provide nic_dma_provides[] = {
         .ops = &nic_dma_nd_ops,
         .attach = nd_attach,
         .max_users = 1,
-        .doc = LYRA_DOC("the e1000 as a netdev: gather transmit, checksum offload, polled receive"),
+        .doc = LYRA_DOC("the e1000 as a netdev: gather transmit, checksum offload, polled "
+                        "receive into posted skbs (no copy)"),
     },
 };
 
@@ -670,7 +612,8 @@ static const struct lyra_slot nic_dma_slots[] = {
      LYRA_DOC("the card: PCI config, BAR0 registers, DMA memory; a bus that is not an 82540EM or "
      "82574L is refused"), 0, 0},
     {"skb", LYRA_SKB_IFACE, LYRA_SKB_MAJOR, 0, 1, 1, NULL, NULL,
-     LYRA_DOC("receive buffers (frames are copied into them from the DMA buffers)"),
+     LYRA_DOC("receive buffers: rx_ring - 1 skbs stay posted on the ring (the card writes "
+     "frames into them), so the pool needs that many beyond what the stack holds"),
      LYRA_SLOT_STORE(struct nic_dma, so, sself)},
     {"os", LYRA_OS_IFACE, LYRA_OS_MAJOR, 0, 1, 1, NULL, NULL,
      LYRA_DOC("memory for the ring bookkeeping (at start) and logging"),
@@ -679,8 +622,8 @@ static const struct lyra_slot nic_dma_slots[] = {
 
 static const struct lyra_param nic_dma_params[P__COUNT] = {
     [P_RX_RING] = {"rx_ring", LYRA_P_INT, "64", 8, 4096,
-                   LYRA_DOC("receive descriptors, a multiple of 8, each with a 4096-byte DMA buffer "
-                   "(the bus must have rx_ring x 4 KiB of DMA memory: e1000_model.dma_mem)")},
+                   LYRA_DOC("receive descriptors, a multiple of 8; all but one hold an skb posted "
+                   "from the skb slot (rx_ring - 1 buffers of the pool)")},
     [P_TX_RING] = {"tx_ring", LYRA_P_INT, "256", 8, 4096,
                    LYRA_DOC("transmit descriptors, a multiple of 8 (one per part of a frame)")},
     [P_CSUM_TX] = {"csum_tx", LYRA_P_BOOL, "on", 0, -1,
@@ -699,8 +642,11 @@ LYRA_EXPORT const struct lyra_component lyra_component_nic_dma = {
     .version = "1.0.0",
     .summary = LYRA_DOC("Intel 8254x (e1000, 82540EM / 82574L) descriptor-ring DMA driver"),
     .doc = LYRA_DOC("Brings the card up through `bus` (bus mastering on, CTRL.RST, MAC from the EEPROM "
-           "through EERD, RAL0/RAH0), then runs a receive ring of rx_ring page-sized DMA "
-           "buffers (frames are copied into skbs: rx_copy_bytes) and a transmit ring of "
+           "through EERD, RAL0/RAH0), then runs a receive ring of rx_ring descriptors whose "
+           "buffers are skbs posted from the skb slot (the card writes each frame into one, "
+           "which goes up uncopied and is replaced; an empty pool leaves descriptors bare "
+           "until buffers come back: rx_nobuf, and frames the card then drops: rx_missed) "
+           "and a transmit ring of "
            "tx_ring descriptors with one descriptor per skb part. A full transmit ring makes "
            "xmit return -EAGAIN (tx_busy) and tx_ready follows when descriptors come back. "
            "Polled: each step reads ICR, reclaims finished transmits and receives up to "

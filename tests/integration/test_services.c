@@ -56,6 +56,14 @@ static void down(struct node *n)
     pthread_join(n->loop, NULL);
 }
 
+/* Buffers posted on the NIC's receive ring (nic_dma, netdev 1.1): the
+ * driver's until it stops, so they are in skb in_use but not leaked. */
+static uint64_t posted(struct lyra_stack *s)
+{
+    uint64_t v = lyra_stack_counter(s, "nic", "rx_posted");
+    return v == UINT64_MAX ? 0 : v;
+}
+
 static int udp_to(struct lyra_stack *s, uint16_t port, struct sockaddr_in *dst)
 {
     int fd = lyra_socket(s, AF_INET, SOCK_DGRAM, 0);
@@ -132,8 +140,8 @@ Test(services, echo_discard_and_chargen_answer_over_udp, .timeout = 60)
         lyra_stack_poll(a.s);
         lyra_stack_poll(b.s);
     }
-    cr_assert_eq(lyra_stack_counter(b.s, "skb", "in_use"), 0);
-    cr_assert_eq(lyra_stack_counter(a.s, "skb", "in_use"), 0);
+    cr_assert_eq(lyra_stack_counter(b.s, "skb", "in_use"), posted(b.s));
+    cr_assert_eq(lyra_stack_counter(a.s, "skb", "in_use"), posted(a.s));
     lyra_stack_destroy(a.s);
     lyra_stack_destroy(b.s);
 }

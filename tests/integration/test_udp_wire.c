@@ -8,7 +8,8 @@
  * Counters are only read once the loop threads have been stopped and
  * joined (lyra_stack_stats takes no lock), before lyra_stack_destroy. Every
  * test ends with a leak check: with every descriptor closed and nothing
- * left in reassembly, skb in_use is 0 on both stacks. */
+ * left in reassembly, skb in_use is 0 on both stacks (but for the buffers
+ * posted on nic_dma's receive ring). */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -95,6 +96,11 @@ static void node_down_checked(struct node *nd)
 {
     node_halt(nd);
     uint64_t in_use = ctr(nd, "skb", "in_use"), reass = ctr(nd, "ip", "reass_in_progress");
+    /* buffers posted on a receive ring (nic_dma, netdev 1.1) are the
+     * driver's until it stops: not a leak */
+    uint64_t posted = lyra_stack_counter(nd->s, "nic", "rx_posted");
+    if (posted != UINT64_MAX)
+        in_use -= posted;
     cr_expect_eq(reass, 0, "%s: %llu datagrams still in reassembly", lyra_stack_name(nd->s),
                  (unsigned long long)reass);
     cr_expect_eq(in_use, 0, "%s: skb leak: %llu buffers in use after stop (big: %llu)",

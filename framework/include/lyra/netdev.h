@@ -1,4 +1,4 @@
-/* Interface `netdev` 1.0: a NIC as the link layer sees it.
+/* Interface `netdev` 1.1: a NIC as the link layer sees it.
  *
  * Users: one (eth). Events go up to the user bound with attach().
  *
@@ -11,7 +11,26 @@
  * skb ownership: xmit 0 = the driver took it; any negative = the caller
  * keeps it, unchanged (the rule l2 2.0 and l3 2.0 output follow too). rx:
  * the user always takes the skb. A driver frees a sent skb once the card is
- * done with it, which runs its send completion (skb 1.3 done). */
+ * done with it, which runs its send completion (skb 1.3 done).
+ *
+ * Receive-buffer posting (1.1; caps.rx_post > 0): the driver keeps up to
+ * rx_post skbs from its skb provider's alloc_rx (headroom, alignment and
+ * placement the provider's) posted on its receive ring, the card writing
+ * each frame at skb->data through the bus's DMA mapping, and hands the
+ * filled skb up through rx without copying the frame. Ownership: a posted
+ * skb is the driver's (out of the pool, in the provider's in_use); at rx it
+ * is the user's like any received skb: the mapping is released and the
+ * card no longer writes it, and the driver keeps no reference. Whatever
+ * the user keeps (queues, reassembly, sockets) is not available to the
+ * ring: when the provider has no buffer the driver leaves the descriptor
+ * without one (counted, rx_nobuf in nic_dma) and the card drops what it
+ * cannot place (counted), never stalling: descriptors are refilled in the
+ * driver's poll step as buffers come back to the pool (nothing is owed to
+ * the driver; the user frees received skbs as before). Contexts: posting
+ * and refills run in the driver's poll step and start, never inside an op
+ * or event of the user's. At stop the driver returns every posted skb to
+ * the provider (so the provider must outlive the driver's stop). Sizing:
+ * the pool needs rx_post buffers beyond what the stack holds. */
 #ifndef LYRA_NETDEV_H
 #define LYRA_NETDEV_H
 
@@ -27,7 +46,7 @@ extern "C" {
 
 #define LYRA_NETDEV_IFACE "netdev"
 #define LYRA_NETDEV_MAJOR 1
-#define LYRA_NETDEV_MINOR 0
+#define LYRA_NETDEV_MINOR 1 /* 1.1: caps.rx_post (receive-buffer posting) */
 
 #define LYRA_ETH_HLEN 14
 #define LYRA_ETH_ZLEN 60         /* minimum frame without FCS */
@@ -48,6 +67,11 @@ struct lyra_netdev_caps {
     uint8_t csum_rx;       /* LYRA_CSUM_* the NIC verifies on receive */
     uint8_t link_up;
     uint8_t mac[6];
+    /* 1.1: receive skbs the driver keeps posted from the skb provider (see
+     * the top of this file); 0: it receives into memory of its own and
+     * copies into skbs. A 1.0 driver leaves it as the user set it: users
+     * zero the struct before calling caps. */
+    uint16_t rx_post;
 };
 
 struct lyra_netdev_ops {
