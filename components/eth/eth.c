@@ -597,7 +597,7 @@ static const struct lyra_slot eth_slots[] = {
         .name = "os",
         .iface = LYRA_OS_IFACE,
         .major = LYRA_OS_MAJOR,
-        .minor = 0, /* 1.0 is all eth uses (1.1 added links): any os adapter will do */
+        .minor = 0, /* 2.0 is all eth uses: any os adapter will do */
         .min = 1,
         .max = 1,
         LYRA_SLOT_STORE(struct eth, os.ops, os.self),
@@ -644,7 +644,7 @@ LYRA_EXPORT const struct lyra_component lyra_component_eth = {
     .doc = LYRA_DOC("@component eth\n"
            "@summary Ethernet II framing and ARP (RFC 826)\n"
            "@provides l2 2.0 (any number of users; ethertypes by register_proto)\n"
-           "@uses lower netdev 1.0 (events rx, tx_ready, link); skb skb 1.0; os os 1.0\n"
+           "@uses lower netdev 1.0 (events rx, tx_ready, link); skb skb 1.0; os os 2.0\n"
            "@context task (the stack's poll step; the ARP timer runs from os timers)\n"
            "@rfc 826 (ARP, merge rule), 1122 2.3.2 (request rate, queueing), 5227 2.3 "
            "(announcements), 1112 6.4 (multicast MACs)\n"

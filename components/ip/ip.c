@@ -600,7 +600,7 @@ static const struct lyra_slot ip_slots[] = {
         .name = "os",
         .iface = LYRA_OS_IFACE,
         .major = LYRA_OS_MAJOR,
-        .minor = 0, /* 1.0 is all ip uses */
+        .minor = 0, /* 2.0 is all ip uses */
         .min = 1,
         .max = 1,
         LYRA_SLOT_STORE(struct ip, os.ops, os.self),
@@ -652,7 +652,7 @@ LYRA_EXPORT const struct lyra_component lyra_component_ip = {
            "no ping socket takes)\n"
            "@provides l4 1.1 (type SOCK_DGRAM, protocol 1: ICMP echo sockets as Linux's "
            "ping sockets; icmp_sockets endpoints)\n"
-           "@uses lower l2 2.0 (events rx, tx_ready); skb skb 1.0; os os 1.0\n"
+           "@uses lower l2 2.0 (events rx, tx_ready); skb skb 1.0; os os 2.0\n"
            "@context task (the stack's poll step; the reassembly timer runs from os timers)\n"
            "@rfc 791 (IP), 792 (ICMP), 815 (reassembly), 1122 3.2-3.3 (host rules), 1812 "
            "4.3.2 (ICMP error size and TOS), 5722 (overlapping fragments), 6633 (source quench)\n"

@@ -1,7 +1,7 @@
 /* Component `nic_pio`: NE2000 (DP8390) programmed-I/O driver.
  *
  * Provides netdev 1.0 to one user; uses bus 1.0 (port I/O only), skb 1.0
- * and os 1.0. The card's 16 KiB hold two transmit buffers (6 pages each)
+ * and os 2.0. The card's 16 KiB hold two transmit buffers (6 pages each)
  * and a receive ring (pages 0x4C-0x7F); see ne2k_hw.h.
  *
  * Transmit: the frame is gathered straight from the skb (linear headers,
@@ -742,7 +742,7 @@ LYRA_EXPORT const struct lyra_component lyra_component_nic_pio = {
     .doc = LYRA_DOC("@component nic_pio\n"
            "@summary NE2000 (DP8390) programmed-I/O driver\n"
            "@provides netdev 1.0 (one user)\n"
-           "@uses bus bus 1.0 (port I/O); skb skb 1.0; os os 1.0\n"
+           "@uses bus bus 1.0 (port I/O); skb skb 1.0; os os 2.0\n"
            "@context task (the stack's poll step)\n"
            "Start resets the card (read of base+0x1F, wait for ISR.RST), reads the MAC from "
            "the address PROM (word mode, doubled bytes) and initialises it in the datasheet's "

@@ -447,7 +447,7 @@ LYRA_EXPORT const struct lyra_component lyra_component_socket = {
            "@provides socket 1.2 (the public API in lyra/socket.h finds it in the stack; "
            "event ready per descriptor)\n"
            "@uses l4 l4 1.1 (1 to 4 transports, one per type and protocol; event ready); "
-           "os os 1.0\n"
+           "os os 2.0\n"
            "@context the caller's, under the stack lock the public API takes\n"
            "Descriptors are the lowest free numbers from 0, per stack. O_NONBLOCK and the "
            "timeouts live here; everything else is the transport's. Descriptors left open "

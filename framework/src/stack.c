@@ -287,13 +287,13 @@ fail:
 }
 
 /* The lock and condition of the socket API, from the os when it has them
- * (os 1.2 for the condition). */
+ * (the os has them from 2.0; bare metal leaves them NULL). */
 static void sync_create(struct lyra_stack *s)
 {
     const struct lyra_os_ops *o = s->os;
     if (!o || s->mu || !o->lock_create || o->lock_create(s->os_self, &s->mu))
         return;
-    if (o->hdr.minor >= 2 && o->hdr.size >= offsetof(struct lyra_os_ops, cond_broadcast) +
+    if (o->hdr.size >= offsetof(struct lyra_os_ops, cond_broadcast) +
                                                    sizeof(o->cond_broadcast) &&
         o->cond_create && o->cond_wait && o->cond_broadcast && o->cond_destroy &&
         o->cond_create(s->os_self, &s->cv))

@@ -249,9 +249,9 @@ static int model_start(void *self)
     if (m->started)
         return 0;
     const struct lyra_os_ops *o = m->os.ops;
-    if (m->link_spec && (o->hdr.minor < 1 || !o->link_open)) {
+    if (m->link_spec && !o->link_open) {
         lyra_log(&m->os, LYRA_LOG_ERROR, WHO,
-                 "link=%s asked for, but this os provides no links (os 1.1 link ops)",
+                 "link=%s asked for, but this os provides no links (link_open is NULL)",
                  m->link_spec);
         return -ENOTSUP;
     }
@@ -346,8 +346,8 @@ static const struct lyra_provide model_provides[] = {
 };
 
 static const struct lyra_slot model_slots[] = {
-    {"os", LYRA_OS_IFACE, LYRA_OS_MAJOR, LYRA_OS_MINOR, 1, 1, NULL, NULL,
-     "memory (DMA arena), logging, and links (os 1.1) when link is set",
+    {"os", LYRA_OS_IFACE, LYRA_OS_MAJOR, 0, 1, 1, NULL, NULL,
+     "memory (DMA arena), logging, and links (os link ops) when link is set",
      LYRA_SLOT_STORE(struct e1000_model, os.ops, os.self)},
 };
 

@@ -335,11 +335,11 @@ static const struct lyra_slot model_slots[] = {
         .name = "os",
         .iface = LYRA_OS_IFACE,
         .major = LYRA_OS_MAJOR,
-        .minor = 1,
+        .minor = 0,
         .min = 1,
         .max = 1,
         LYRA_SLOT_STORE(struct ne2k_model, os.ops, os.self),
-        .doc = "the link (os 1.1 link ops) and logging",
+        .doc = "the link (os 2.0 link ops) and logging",
     },
 };
 
@@ -383,7 +383,7 @@ LYRA_EXPORT const struct lyra_component lyra_component_ne2k_model = {
     .doc = "@component ne2k_model\n"
            "@summary NE2000 (DP8390) board model\n"
            "@provides bus 1.0 (port I/O; one driver)\n"
-           "@uses os os 1.1 (links)\n"
+           "@uses os os 2.0 (links)\n"
            "As strict as the DP8390D datasheet: 16 KiB card RAM at 0x4000, the PROM with "
            "doubled bytes, remote DMA ending with ISR.RDC, transmit from TPSR, receive into "
            "the ring with a 4-byte header. Where QEMU's ne2000 differs from the datasheet, "

@@ -134,9 +134,9 @@ static void arm_next(struct lyra_link *l)
     if (l->holding && l->held_since + LINK_REORDER_HOLD_NS < next)
         next = l->held_since + LINK_REORDER_HOLD_NS;
     if (next == LYRA_TIME_NEVER) {
-        if (l->timer.armed)
+        if (lyra_tw_armed(&l->timer))
             os_timer_cancel(l->os, &l->timer);
-    } else if (!l->timer.armed || l->timer.deadline != next) {
+    } else if (lyra_tw_deadline(&l->timer) != next) {
         os_timer_arm(l->os, &l->timer, next);
     }
 }

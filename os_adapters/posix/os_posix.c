@@ -73,6 +73,7 @@ static int os_create(void *self, const struct lyra_value *p, struct lyra_diag *d
     os->max_fds = (unsigned)p[P_MAX_FDS].u.i;
     if (os->seeded)
         os_rand_seed(os, os->seed);
+    lyra_tw_init(&os->tw, os_now_ns(os));
 
     int r = -pthread_mutex_init(&os->mu, NULL);
     if (r)
@@ -100,6 +101,7 @@ static void os_stats(void *self, struct lyra_stats_sink *s)
 {
     struct os_posix *os = self;
     lyra_stat(s, "timers_run", atomic_load(&os->timers_run));
+    lyra_stat(s, "timers_armed", os->tw.armed);
     lyra_stat(s, "wakeups", atomic_load(&os->wakeups));
     lyra_stat(s, "waits", atomic_load(&os->waits));
     lyra_stat(s, "log_error", atomic_load(&os->log_lines[LYRA_LOG_ERROR]));

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "lyra/os.h"
+#include "lyra/timer_wheel.h"
 
 /* A run of pages from page_alloc: which memfd page backs each of its pages
  * (page_remap changes that, so it is tracked per page). */
@@ -31,8 +32,7 @@ struct os_posix {
      * both arm timers or draw random bytes, so they share one mutex */
     pthread_mutex_t mu;
     bool mu_ok;
-    struct lyra_timer *timers; /* armed, by deadline, ties in arming order */
-    struct lyra_timer *due;    /* taken off `timers` by run_timers, not run yet */
+    struct lyra_tw tw; /* armed timers (lyra/timer_wheel.h) */
     uint64_t rng[4];
 
     /* loop: an eventfd for wake() and the watched descriptors */

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lyra/timer_wheel.h"
+
 #define FAKE_OS_MAX_FDS 16
 #define FAKE_OS_MAX_PAIRS 8
 #define FAKE_LINK_QUEUE 256u /* frames each way, as os_posix's wires */
@@ -45,8 +47,7 @@ struct fake_pair {
 
 struct fake_os {
     uint64_t now;
-    struct lyra_timer *timers; /* by deadline, ties in arming order */
-    struct lyra_timer *due;    /* taken for the current run, not run yet */
+    struct lyra_tw tw; /* armed timers: the wheel every provider shares */
     uint64_t rng[4];
     bool log;
     unsigned log_count[4];
@@ -79,38 +80,14 @@ static uint64_t fos_now(void *self)
     return ((struct fake_os *)self)->now;
 }
 
-static bool unlink_from(struct lyra_timer **head, struct lyra_timer *t)
-{
-    for (struct lyra_timer **pp = head; *pp; pp = &(*pp)->next)
-        if (*pp == t) {
-            *pp = t->next;
-            t->next = NULL;
-            return true;
-        }
-    return false;
-}
-
 static void fos_timer_cancel(void *self, struct lyra_timer *t)
 {
-    struct fake_os *os = self;
-    if (!t->armed)
-        return;
-    if (!unlink_from(&os->timers, t))
-        unlink_from(&os->due, t);
-    t->armed = 0;
+    lyra_tw_cancel(&((struct fake_os *)self)->tw, t);
 }
 
 static void fos_timer_arm(void *self, struct lyra_timer *t, uint64_t deadline_ns)
 {
-    struct fake_os *os = self;
-    fos_timer_cancel(os, t);
-    t->deadline = deadline_ns;
-    t->armed = 1;
-    struct lyra_timer **pp = &os->timers;
-    while (*pp && (*pp)->deadline <= deadline_ns)
-        pp = &(*pp)->next;
-    t->next = *pp;
-    *pp = t;
+    lyra_tw_arm(&((struct fake_os *)self)->tw, t, deadline_ns);
 }
 
 /* Runs what is due at the current time; a timer a callback re-arms into
@@ -118,25 +95,15 @@ static void fos_timer_arm(void *self, struct lyra_timer *t, uint64_t deadline_ns
 static uint64_t fos_run_timers(void *self)
 {
     struct fake_os *os = self;
-    struct lyra_timer **tail = &os->due;
-    while (*tail)
-        tail = &(*tail)->next;
-    while (os->timers && os->timers->deadline <= os->now) {
-        struct lyra_timer *t = os->timers;
-        os->timers = t->next;
-        t->next = NULL;
-        *tail = t;
-        tail = &t->next;
-    }
-    while (os->due) {
-        struct lyra_timer *t = os->due;
-        os->due = t->next;
-        t->next = NULL;
-        t->armed = 0;
+    struct lyra_tw_link batch;
+    struct lyra_timer *t;
+    lyra_tw_batch_init(&batch);
+    lyra_tw_collect(&os->tw, os->now, &batch);
+    while ((t = lyra_tw_pop(&os->tw, &batch))) {
         os->timers_run++;
         t->fn(t->ctx, t);
     }
-    return os->timers ? os->timers->deadline : LYRA_TIME_NEVER;
+    return lyra_tw_next(&os->tw);
 }
 
 LYRA_EXPORT uint64_t fake_os_now(void *self)
@@ -144,15 +111,19 @@ LYRA_EXPORT uint64_t fake_os_now(void *self)
     return fos_now(self);
 }
 
-/* A callback that keeps re-arming itself at the current time would keep
- * this from returning, as it would keep a real loop busy. */
+/* Steps the clock to each deadline in turn (the wheel's next time is exact
+ * for the nearest timers and a cascade point for far ones), so a callback
+ * sees the time it asked for. A callback that keeps re-arming itself at the
+ * current time would keep this from returning, as it would keep a real loop
+ * busy. */
 LYRA_EXPORT void fake_os_advance(void *self, uint64_t ns)
 {
     struct fake_os *os = self;
     uint64_t target = os->now + ns < os->now ? UINT64_MAX : os->now + ns;
-    while (os->timers && os->timers->deadline <= target) {
-        if (os->timers->deadline > os->now)
-            os->now = os->timers->deadline;
+    uint64_t next;
+    while ((next = lyra_tw_next(&os->tw)) <= target) {
+        if (next > os->now)
+            os->now = next;
         fos_run_timers(os);
     }
     os->now = target;
@@ -160,13 +131,7 @@ LYRA_EXPORT void fake_os_advance(void *self, uint64_t ns)
 
 LYRA_EXPORT unsigned fake_os_timers_armed(void *self)
 {
-    struct fake_os *os = self;
-    unsigned n = 0;
-    for (struct lyra_timer *t = os->timers; t; t = t->next)
-        n++;
-    for (struct lyra_timer *t = os->due; t; t = t->next)
-        n++;
-    return n;
+    return ((struct fake_os *)self)->tw.armed;
 }
 
 /* ---- randomness: splitmix64 seeds xoshiro256** (as os_posix) ---- */
@@ -636,6 +601,7 @@ static int fake_os_create(void *self, const struct lyra_value *p, struct lyra_di
     for (int i = 0; i < 4; i++)
         os->rng[i] = splitmix64(&x);
     os->now = (uint64_t)p[P_START].u.i;
+    lyra_tw_init(&os->tw, os->now);
     os->log = p[P_LOG].u.b;
     os->psize = 4096;
     return 0;

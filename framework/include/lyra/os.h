@@ -1,10 +1,16 @@
-/* Interface `os` 1.2: what a component needs of its platform.
+/* Interface `os` 2.0: what a component needs of its platform.
  *
  * Provided by an OS adapter (os_posix on Linux, the bare-metal adapter under
- * QEMU) or by fake_os in tests. Every op is immediate unless noted. Timers
- * are caller-owned (no allocation): arm a struct lyra_timer that lives in the
- * caller's instance. Timer callbacks run from the stack's poll step, never
- * from inside another op. */
+ * QEMU) or by fake_os in tests. Every op is immediate unless noted.
+ *
+ * Timers are caller-owned (no allocation): arm a struct lyra_timer that lives
+ * in the caller's instance. timer_arm (also a re-arm: an armed timer moves)
+ * and timer_cancel cost O(1) whatever the number armed (every provider uses
+ * lyra/timer_wheel.h); a deadline already passed is due at the next poll
+ * step. Callbacks run from the stack's poll step (run_timers), never from
+ * inside another op, one at a time, in deadline then arming order; a
+ * callback may arm or cancel any timer, itself included (a timer re-armed
+ * for a time already passed runs at the next step, not in this one). */
 #ifndef LYRA_OS_H
 #define LYRA_OS_H
 
@@ -19,8 +25,11 @@ extern "C" {
 #endif
 
 #define LYRA_OS_IFACE "os"
-#define LYRA_OS_MAJOR 1
-#define LYRA_OS_MINOR 2 /* 1.1: links; 1.2: condition waits */
+#define LYRA_OS_MAJOR 2
+/* 2.0: struct lyra_timer's private words (a timing wheel node) replace its
+ * public fields, so a component built against 1.x, which would embed a
+ * timer of the old size, cannot bind. 1.1 added links, 1.2 condition waits. */
+#define LYRA_OS_MINOR 0
 
 #define LYRA_TIME_NEVER UINT64_MAX
 
@@ -29,23 +38,20 @@ enum lyra_log_level { LYRA_LOG_ERROR, LYRA_LOG_WARN, LYRA_LOG_INFO, LYRA_LOG_DEB
 struct lyra_timer;
 typedef void (*lyra_timer_fn)(void *ctx, struct lyra_timer *t);
 
-/* Caller-owned timer. Initialise with lyra_timer_init; the fields after that
- * belong to the os provider. */
+/* Caller-owned timer. Initialise with lyra_timer_init; `priv` belongs to the
+ * os provider and its layout is not part of the contract (the providers share
+ * lyra/timer_wheel.h, which also says whether a timer is armed). */
 struct lyra_timer {
     lyra_timer_fn fn;
     void *ctx;
-    uint64_t deadline; /* monotonic ns */
-    struct lyra_timer *next;
-    int armed;
+    uint64_t priv[4];
 };
 
 static inline void lyra_timer_init(struct lyra_timer *t, lyra_timer_fn fn, void *ctx)
 {
     t->fn = fn;
     t->ctx = ctx;
-    t->deadline = LYRA_TIME_NEVER;
-    t->next = 0;
-    t->armed = 0;
+    t->priv[0] = t->priv[1] = t->priv[2] = t->priv[3] = 0; /* not armed */
 }
 
 /* Page protection for page_protect. */
@@ -101,7 +107,9 @@ struct lyra_os_ops {
     int (*page_protect)(void *self, void *p, size_t npages, int prot);
     int (*cow_register)(void *self, void *p, size_t npages, lyra_cow_fn fn, void *ctx);
     int (*cow_unregister)(void *self, void *p, size_t npages);
-    /* the loop: run due timers (returns the next deadline), block until a
+    /* the loop: run due timers and return when to run them again (at or
+     * before the earliest deadline: the wheel may need a step to move far
+     * timers closer; LYRA_TIME_NEVER when none is armed), block until a
      * deadline or a wake-up, and wake a blocked loop from another thread */
     uint64_t (*run_timers)(void *self);
     int (*wait)(void *self, uint64_t deadline_ns);
