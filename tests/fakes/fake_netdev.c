@@ -30,6 +30,7 @@ struct fake_netdev {
     uint8_t csum_tx, csum_rx;
     unsigned tx_record;
     unsigned tx_busy_every;
+    unsigned rx_post; /* receive skbs kept posted (netdev 1.1); 0: one per frame */
     const char *rx_pcap, *tx_pcap;
 
     /* bindings */
@@ -59,6 +60,8 @@ struct fake_netdev {
     bool rx_swapped;
     unsigned last_segs;
     uint64_t xmit_calls;
+    struct lyra_skb **post; /* rx_post slots, a FIFO: the oldest is filled first */
+    unsigned post_head, post_n;
 
     /* stats */
     uint64_t tx_frames, tx_bytes, tx_busy, tx_invalid, tx_record_dropped, tx_pcap_errors;
@@ -76,6 +79,7 @@ enum {
     P_TX_BUSY_EVERY,
     P_RX_PCAP,
     P_TX_PCAP,
+    P_RX_POST,
 };
 
 static const struct lyra_param fnd_params[] = {
@@ -95,6 +99,10 @@ static const struct lyra_param fnd_params[] = {
                    "pcap file whose frames are received, one per poll, after start"},
     [P_TX_PCAP] = {"tx_pcap", LYRA_P_STRING, NULL, 0, -1,
                    "pcap file written with every transmitted frame (complete after stop)"},
+    [P_RX_POST] = {"rx_post", LYRA_P_INT, "0", 0, 1024,
+                   "receive skbs kept posted from the skb slot, as a DMA driver posts buffers "
+                   "(netdev 1.1): a frame lands in the oldest, a fresh one replaces it; with "
+                   "none posted the frame is dropped (rx_nobuf); 0: an skb per frame"},
 };
 
 static const char WHO[] = "fake_netdev";
@@ -286,6 +294,7 @@ static int fnd_caps(void *self, struct lyra_netdev_caps *c)
     c->page_contig = nd->page_contig;
     c->csum_tx = nd->csum_tx;
     c->csum_rx = nd->csum_rx;
+    c->rx_post = (uint16_t)nd->rx_post;
     c->link_up = nd->link_up;
     memcpy(c->mac, nd->mac, 6);
     return 0;
@@ -422,6 +431,29 @@ static int fnd_attach(void *self, const void *events, void *user)
     return 0;
 }
 
+/* ---- receive-buffer posting (rx_post) ---- */
+
+/* Keeps rx_post skbs posted while the provider has some. */
+static void post_refill(struct fake_netdev *nd)
+{
+    while (nd->post && nd->post_n < nd->rx_post) {
+        struct lyra_skb *skb = nd->skb->alloc_rx(nd->skb_self, nd->frame_max);
+        if (!skb)
+            return;
+        nd->post[(nd->post_head + nd->post_n++) % nd->rx_post] = skb;
+    }
+}
+
+static struct lyra_skb *post_take(struct fake_netdev *nd)
+{
+    if (!nd->post_n)
+        return NULL;
+    struct lyra_skb *skb = nd->post[nd->post_head];
+    nd->post_head = (nd->post_head + 1) % nd->rx_post;
+    nd->post_n--;
+    return skb;
+}
+
 /* ---- test API ---- */
 
 LYRA_EXPORT int fake_netdev_deliver(void *self, const void *frame, size_t len)
@@ -429,7 +461,13 @@ LYRA_EXPORT int fake_netdev_deliver(void *self, const void *frame, size_t len)
     struct fake_netdev *nd = self;
     if (!nd->skb || len > UINT32_MAX)
         return -ENODEV;
-    struct lyra_skb *skb = nd->skb->alloc_rx(nd->skb_self, (uint32_t)len);
+    struct lyra_skb *skb;
+    if (nd->rx_post) {
+        post_refill(nd);
+        skb = post_take(nd); /* the card's "DMA" fills it below */
+    } else {
+        skb = nd->skb->alloc_rx(nd->skb_self, (uint32_t)len);
+    }
     uint8_t *p = skb ? lyra_skb_put(skb, (uint32_t)len) : NULL;
     if (!p) {
         if (skb)
@@ -437,6 +475,8 @@ LYRA_EXPORT int fake_netdev_deliver(void *self, const void *frame, size_t len)
         nd->rx_nobuf++;
         return -ENOBUFS;
     }
+    if (nd->rx_post)
+        post_refill(nd); /* a fresh buffer in its place before it goes up */
     memcpy(p, frame, len);
     const uint8_t *f = frame;
     skb->flags |= LYRA_SKB_F_RX;
@@ -548,6 +588,7 @@ static int fnd_create(void *self, const struct lyra_value *p, struct lyra_diag *
     nd->csum_rx = (uint8_t)p[P_CSUM_RX].u.i;
     nd->tx_record = (unsigned)p[P_TX_RECORD].u.i;
     nd->tx_busy_every = (unsigned)p[P_TX_BUSY_EVERY].u.i;
+    nd->rx_post = (unsigned)p[P_RX_POST].u.i;
     nd->rx_pcap = p[P_RX_PCAP].set ? p[P_RX_PCAP].u.s : NULL;
     nd->tx_pcap = p[P_TX_PCAP].set ? p[P_TX_PCAP].u.s : NULL;
     nd->link_up = true;
@@ -571,6 +612,10 @@ static void release(struct fake_netdev *nd)
         lyra_log(&nd->os, LYRA_LOG_ERROR, WHO, "tx_pcap %s: %llu frames not written",
                  nd->tx_pcap, (unsigned long long)nd->tx_pcap_errors);
     nd->txf = NULL;
+    struct lyra_skb *skb;
+    while ((skb = post_take(nd)))
+        lyra_skb_free(skb);
+    nd->post = NULL;
     if (nd->mem)
         nd->os.ops->mem_free(nd->os.self, nd->mem);
     nd->mem = NULL;
@@ -599,7 +644,8 @@ static int fnd_start(void *self)
     size_t o_inj = o_rlen + align8((size_t)nd->tx_record * sizeof(uint32_t));
     size_t o_ilen = o_inj + align8((size_t)INJECT_MAX * fm);
     size_t o_scr = o_ilen + align8(INJECT_MAX * sizeof(uint32_t));
-    size_t o_pbuf = o_scr + align8(fm);
+    size_t o_post = o_scr + align8(fm);
+    size_t o_pbuf = o_post + align8((size_t)nd->rx_post * sizeof(struct lyra_skb *));
     size_t total = o_pbuf + (nd->rxf ? nd->pbuf_size : 0);
     uint8_t *m = nd->os.ops->mem_alloc(nd->os.self, total, 64);
     if (!m) {
@@ -614,6 +660,9 @@ static int fnd_start(void *self)
     nd->inj_len = (uint32_t *)(void *)(m + o_ilen);
     nd->scratch = m + o_scr;
     nd->pbuf = nd->rxf ? m + o_pbuf : NULL;
+    nd->post = nd->rx_post ? (struct lyra_skb **)(void *)(m + o_post) : NULL;
+    nd->post_head = nd->post_n = 0;
+    post_refill(nd);
     nd->rec_n = nd->rec_head = nd->inj_n = nd->inj_head = 0;
     nd->xmit_calls = 0;
     nd->started = true;
@@ -642,6 +691,7 @@ static int fnd_poll(void *self, unsigned budget)
     unsigned n = 0;
     if (!nd->started)
         return 0;
+    post_refill(nd); /* buffers that came back since */
     while (n < budget && nd->inj_n) {
         unsigned slot = nd->inj_head;
         nd->inj_head = (nd->inj_head + 1) % INJECT_MAX;
@@ -672,6 +722,7 @@ static void fnd_stats(void *self, struct lyra_stats_sink *s)
     lyra_stat(s, "rx_bytes", nd->rx_bytes);
     lyra_stat(s, "rx_nobuf", nd->rx_nobuf);
     lyra_stat(s, "rx_nouser", nd->rx_nouser);
+    lyra_stat(s, "rx_posted", nd->post_n);
 }
 
 static const struct lyra_provide fnd_provides[] = {
@@ -695,7 +746,8 @@ LYRA_EXPORT const struct lyra_component lyra_component_fake_netdev = {
     .summary = "test NIC: records what is sent, receives injected frames or a pcap",
     .doc = "Transmitted frames are flattened, padded to 60 bytes and kept (tx_record), and "
            "written to tx_pcap. Frames given to fake_netdev_inject() or read from rx_pcap "
-           "are received on poll. tx_busy_every makes xmit busy now and then.",
+           "are received on poll. tx_busy_every makes xmit busy now and then. rx_post "
+           "receives into skbs kept posted from the pool, as nic_dma does (netdev 1.1).",
     .provides = fnd_provides,
     .n_provides = LYRA_COUNT(fnd_provides),
     .slots = fnd_slots,

@@ -10,9 +10,14 @@
  * dropped from the record and counted), tx_busy_every (integer, default 0:
  * every Nth xmit returns -EAGAIN), rx_pcap (file whose frames are injected
  * one per poll after start; default unset), tx_pcap (file written at stop
- * with every transmitted frame; default unset).
+ * with every transmitted frame; default unset), rx_post (default 0: an skb
+ * from alloc_rx per frame; N: N skbs kept posted from the pool, as a DMA
+ * driver posts receive buffers (netdev 1.1, caps.rx_post): a frame is
+ * written into the oldest, a fresh one is posted before it goes up, and
+ * with none posted the frame is dropped; refilled at every poll and
+ * delivery, returned at stop).
  * Stats: tx_frames, tx_bytes, tx_busy, rx_frames, rx_bytes, rx_nobuf
- * (no skb to receive into), tx_record_dropped.
+ * (no skb to receive into), tx_record_dropped, rx_posted (skbs posted now).
  * Transmitted frames are recorded flattened and padded to 60 bytes, as a
  * driver pads them. */
 #ifndef LYRA_FAKE_NETDEV_H

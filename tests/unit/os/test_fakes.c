@@ -634,6 +634,45 @@ Test(fake_netdev, empty_pool_is_counted_not_fatal)
     rig_down(&r);
 }
 
+/* rx_post: receive skbs stay posted from the pool (netdev 1.1), a frame
+ * lands in the oldest and a fresh one replaces it; with the pool held by
+ * the user the posted ones run out, then frames are dropped and counted,
+ * and a poll after buffers came back posts them again. */
+Test(fake_netdev, rx_post_keeps_buffers_posted)
+{
+    const char *p[] = {"rx_post=3", NULL};
+    struct rig r = rig_up(p);
+    struct lyra_netdev_caps c;
+    memset(&c, 0, sizeof(c));
+    cr_assert_eq(r.ops->caps(r.nd->self, &c), 0);
+    cr_assert_eq(c.rx_post, 3);
+    cr_assert_eq(pool_used(&r), 3, "posted at start");
+    cr_assert_eq(lt_stat(r.nd, "rx_posted"), 3);
+    uint8_t f[100];
+    frame(f, OUR_MAC, 100, 'a');
+    cr_assert_eq(fake_netdev_deliver(r.nd->self, f, 100), 0);
+    cr_assert_eq(r.seen->n, 1);
+    cr_assert_arr_eq(r.seen->frame[0], f, 100);
+    cr_assert_eq(pool_used(&r), 3, "the user freed it, a fresh one was posted");
+    r.pool->cap = 4;
+    r.seen->keep = true;
+    for (int i = 0; i < 4; i++)
+        cr_assert_eq(fake_netdev_deliver(r.nd->self, f, 100), 0, "frame %d", i);
+    cr_assert_eq(lt_stat(r.nd, "rx_posted"), 0, "the user holds all four");
+    cr_assert_eq(fake_netdev_deliver(r.nd->self, f, 100), -ENOBUFS);
+    cr_assert_eq(lt_stat(r.nd, "rx_nobuf"), 1);
+    for (int i = 1; i < 5; i++)
+        lyra_skb_free(r.seen->kept[i]);
+    r.seen->keep = false;
+    lt_poll(r.nd, 8);
+    cr_assert_eq(lt_stat(r.nd, "rx_posted"), 3, "refilled at the next poll");
+    cr_assert_eq(fake_netdev_deliver(r.nd->self, f, 100), 0);
+    cr_assert_eq(lt_stat(r.nd, "rx_frames"), 6);
+    lt_stop(r.nd);
+    cr_assert_eq(pool_used(&r), 0, "posted buffers go back at stop");
+    rig_down(&r);
+}
+
 /* ---- checksum offload ---- */
 
 static uint32_t sum16(const uint8_t *p, size_t n, uint32_t s)
