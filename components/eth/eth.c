@@ -587,7 +587,7 @@ static const struct lyra_slot eth_slots[] = {
         .name = "skb",
         .iface = LYRA_SKB_IFACE,
         .major = LYRA_SKB_MAJOR,
-        .minor = 0, /* skb 1.0 is all it needs */
+        .minor = 0, /* skb 2.0 is all it needs */
         .min = 1,
         .max = 1,
         LYRA_SLOT_STORE(struct eth, skb, skb_self),
@@ -644,7 +644,7 @@ LYRA_EXPORT const struct lyra_component lyra_component_eth = {
     .doc = LYRA_DOC("@component eth\n"
            "@summary Ethernet II framing and ARP (RFC 826)\n"
            "@provides l2 2.0 (any number of users; ethertypes by register_proto)\n"
-           "@uses lower netdev 1.0 (events rx, tx_ready, link); skb skb 1.0; os os 2.0\n"
+           "@uses lower netdev 1.0 (events rx, tx_ready, link); skb skb 2.0; os os 2.0\n"
            "@context task (the stack's poll step; the ARP timer runs from os timers)\n"
            "@rfc 826 (ARP, merge rule), 1122 2.3.2 (request rate, queueing), 5227 2.3 "
            "(announcements), 1112 6.4 (multicast MACs)\n"

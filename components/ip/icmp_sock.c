@@ -245,14 +245,15 @@ static long s_send(void *self, int h, const void *buf, size_t len,
     memcpy(p, m, ICMP_HDR_LEN);
     ip_st16(p + 4, e->id);
     icmp_set_csum(p, ICMP_HDR_LEN, lyra_csum_add(m + ICMP_HDR_LEN, n - ICMP_HDR_LEN, 0));
+    uint32_t copied = 0;
     if (n > ICMP_HDR_LEN &&
         ip->skb->add_data(ip->skb_self, skb, m + ICMP_HDR_LEN, n - ICMP_HDR_LEN,
-                          LYRA_SEG_F_USER) != 0) {
+                          LYRA_SEG_F_USER, &copied) != (int)(n - ICMP_HDR_LEN)) {
         lyra_skb_free(skb);
         ip->st.icmp_sock_tx_nobuf++;
         return -ENOBUFS;
     }
-    ip->copy_bytes += n - ICMP_HDR_LEN; /* add_data: skb_copy copies (counted there too) */
+    ip->copy_bytes += copied; /* what add_data copied (skb_copy: all of it) */
     r = ip_output(ip, skb, e->laddr, dst, LYRA_IPPROTO_ICMP, e->o.ttl, e->o.tos, 0);
     if (r)
         return r;

@@ -178,7 +178,7 @@ static void l2_rx(void *user, struct lyra_skb *skb, const struct lyra_l2_rxinfo 
     if (!ip->started)
         return (void)drop(skb, &ip->st.rx_down, 0);
     if (!lyra_skb_is_linear(skb)) {
-        /* A received skb may carry segments (skb 1.3): ip parses, checks
+        /* A received skb may carry segments (skb 2.0): ip parses, checks
          * and reassembles linear datagrams, so it pulls the whole datagram
          * up (a counted copy), or drops it when the buffer has no room. */
         uint32_t before = skb->len;
@@ -589,7 +589,7 @@ static const struct lyra_slot ip_slots[] = {
         .name = "skb",
         .iface = LYRA_SKB_IFACE,
         .major = LYRA_SKB_MAJOR,
-        .minor = 0, /* 1.0 suffices (1.1 max_alloc is used when present) */
+        .minor = 0, /* skb 2.0 */
         .min = 1,
         .max = 1,
         LYRA_SLOT_STORE(struct ip, skb, skb_self),
@@ -652,7 +652,7 @@ LYRA_EXPORT const struct lyra_component lyra_component_ip = {
            "no ping socket takes)\n"
            "@provides l4 1.1 (type SOCK_DGRAM, protocol 1: ICMP echo sockets as Linux's "
            "ping sockets; icmp_sockets endpoints)\n"
-           "@uses lower l2 2.0 (events rx, tx_ready); skb skb 1.0; os os 2.0\n"
+           "@uses lower l2 2.0 (events rx, tx_ready); skb skb 2.0; os os 2.0\n"
            "@context task (the stack's poll step; the reassembly timer runs from os timers)\n"
            "@rfc 791 (IP), 792 (ICMP), 815 (reassembly), 1122 3.2-3.3 (host rules), 1812 "
            "4.3.2 (ICMP error size and TOS), 5722 (overlapping fragments), 6633 (source quench)\n"

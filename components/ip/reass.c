@@ -102,9 +102,8 @@ static struct lyra_skb *assemble(struct reass *r, struct reass_dgram *d)
     struct lyra_skb *out = r->skb->alloc(r->skb_self, r->headroom, len);
     uint8_t *p = out ? lyra_skb_put(out, len) : NULL;
     if (!p) {
-        /* Larger than any buffer the pool has (skb 1.1 max_alloc; without
-         * it, a pool with free normal buffers that still refused), or no
-         * buffer of the size free now. */
+        /* Larger than any buffer the pool has (max_alloc: the reassembled
+         * datagram is built linear), or no buffer of the size free now. */
         uint32_t max = lyra_skb_max_alloc(r->skb, r->skb_self, r->headroom);
         if (out || len > max || (max == UINT32_MAX && r->skb->avail(r->skb_self) > 0))
             r->st.too_big++;

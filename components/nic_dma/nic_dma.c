@@ -35,11 +35,10 @@
 #define WHO "nic_dma"
 #define PAGE_DEFAULT 4096u
 #define RING_ALIGN 128u
-/* a frame (at most FRAME_MAX bytes, under a 4 KiB page) takes at most a
- * context, and the linear part and every segment split in two at a page
- * boundary; smaller pages can need more (refused, tx_errors) */
-#define TX_MAX_DESC (3u + 2u * LYRA_SKB_MAX_SEGS)
-#define TX_MAX_PARTS (2u + 2u * LYRA_SKB_MAX_SEGS)
+/* the most data descriptors a frame takes (the gather limit): a frame
+ * with more pieces (after page splits) is bounced into one linear buffer
+ * (lyra_skb_bounce: tx_bounced, counted in copy_bytes) */
+#define TX_MAX_PARTS 14u
 #define FRAME_MAX (LYRA_ETH_FRAME_MAX + 4u) /* room for an 802.1Q tag */
 
 #define NIC_DMA_STATS(X) \
@@ -50,6 +49,9 @@
     X(tx_dma_errors)     \
     X(tx_csum_offload)   \
     X(tx_ctx_desc)       \
+    X(tx_bounced)        \
+    X(tx_bounce_bytes)   \
+    X(tx_bounce_nobuf)   \
     X(rx_overruns)       \
     X(link_changes)      \
     X(eeprom_csum_bad)
@@ -161,17 +163,21 @@ static int nd_xmit(void *self, struct lyra_skb *skb)
     struct nic_dma *n = self;
     if (!n->started)
         return -ENETDOWN;
-    if (!skb || skb->nseg > LYRA_SKB_MAX_SEGS || (skb->len && !skb->data)) {
+    if (!skb || (skb->len && !skb->data)) {
         n->st.tx_errors++;
         return -EINVAL;
     }
-    uint64_t total = skb->len;
-    for (unsigned i = 0; i < skb->nseg; i++) {
-        if (skb->seg[i].len && !skb->seg[i].ptr) {
+    uint64_t total = 0;
+    struct lyra_skb_iter it;
+    const uint8_t *ip;
+    uint32_t ik;
+    lyra_skb_iter_init(&it, skb);
+    while (lyra_skb_iter_next(&it, &ip, &ik)) {
+        if (ik && !ip) {
             n->st.tx_errors++;
             return -EINVAL;
         }
-        total += skb->seg[i].len;
+        total += ik;
     }
     bool tagged = skb->len >= LYRA_ETH_HLEN && skb->data[12] == 0x81 && skb->data[13] == 0x00;
     uint32_t max = tagged ? FRAME_MAX : LYRA_ETH_FRAME_MAX;
@@ -200,8 +206,18 @@ static int nd_xmit(void *self, struct lyra_skb *skb)
         }
     }
     struct part pt[TX_MAX_PARTS];
+    struct lyra_skb *bounce = NULL; /* a linear copy sent in skb's place */
     int got = tx_parts(n, skb, pt);
-    if (got <= 0) { /* more pieces than descriptors we allow a frame */
+    if (got == -ENOSPC) { /* more pieces than we gather: one shared way out */
+        bounce = lyra_skb_bounce(n->so, n->sself, skb);
+        if (!bounce) {
+            n->st.tx_bounce_nobuf++;
+            return -ENOBUFS; /* the caller keeps skb */
+        }
+        got = tx_parts(n, bounce, pt);
+    }
+    if (got <= 0) { /* nothing to send, or more pieces even bounced */
+        lyra_skb_free(bounce);
         n->st.tx_errors++;
         return -EINVAL;
     }
@@ -211,6 +227,7 @@ static int nd_xmit(void *self, struct lyra_skb *skb)
     if (need > n->tx_free)
         tx_clean(n, false);
     if (need > n->tx_free) {
+        lyra_skb_free(bounce);
         n->st.tx_busy++;
         n->tx_stopped = true;
         n->tx_need = need;
@@ -221,6 +238,7 @@ static int nd_xmit(void *self, struct lyra_skb *skb)
         if (r) {
             while (i--)
                 n->bus->dma_unmap(n->bself, pt[i].p, pt[i].len);
+            lyra_skb_free(bounce);
             n->st.tx_dma_errors++;
             return r < 0 ? r : -EFAULT;
         }
@@ -252,6 +270,12 @@ static int nd_xmit(void *self, struct lyra_skb *skb)
         n->tx_slots[idx] = (struct tx_slot){.map_ptr = pt[i].p, .map_len = pt[i].len};
         last = idx;
         idx = ring_next(idx, n->tx_n);
+    }
+    if (bounce) { /* sent from the copy: skb is done with (its `done` runs) */
+        n->st.tx_bounced++;
+        n->st.tx_bounce_bytes += total;
+        lyra_skb_free(skb);
+        skb = bounce;
     }
     n->tx_slots[first].last = last;
     n->tx_slots[last].skb = skb;
@@ -351,7 +375,7 @@ static int nd_caps(void *self, struct lyra_netdev_caps *c)
     struct nic_dma *n = self;
     memset(c, 0, sizeof(*c));
     c->mtu = LYRA_ETH_MTU;
-    c->max_segs = LYRA_SKB_MAX_SEGS;
+    c->max_segs = TX_MAX_PARTS - 1; /* more: bounced (lyra_skb_bounce) */
     c->page_contig = n->page_contig;
     c->csum_tx = n->csum_tx ? (LYRA_CSUM_TCP | LYRA_CSUM_UDP) : 0;
     c->csum_rx = n->csum_rx ? (LYRA_CSUM_IPV4 | LYRA_CSUM_TCP | LYRA_CSUM_UDP) : 0;
@@ -574,9 +598,10 @@ static void nic_dma_stats(void *self, struct lyra_stats_sink *sink)
     lyra_stat(sink, "rx_posted", n->rx.posted);
     lyra_stat(sink, "tx_ring_free", n->tx_free);
     lyra_stat(sink, "link_up", n->link_up);
-    /* payload bytes this driver copies: none (receive lands in posted
-     * skbs, transmit gathers by DMA); kept for the per-component scheme */
-    lyra_stat(sink, "copy_bytes", 0);
+    /* payload bytes this driver copies: none on receive (frames land in
+     * posted skbs); on transmit only frames with more pieces than it
+     * gathers (lyra_skb_bounce), else it gathers by DMA */
+    lyra_stat(sink, "copy_bytes", n->st.tx_bounce_bytes);
 }
 
 static const struct lyra_provide nic_dma_provides[] = {

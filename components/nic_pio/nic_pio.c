@@ -1,6 +1,6 @@
 /* Component `nic_pio`: NE2000 (DP8390) programmed-I/O driver.
  *
- * Provides netdev 1.0 to one user; uses bus 1.0 (port I/O only), skb 1.0
+ * Provides netdev 1.0 to one user; uses bus 1.0 (port I/O only), skb 2.0
  * and os 2.0. The card's 16 KiB hold two transmit buffers (6 pages each)
  * and a receive ring (pages 0x4C-0x7F); see ne2k_hw.h.
  *
@@ -191,11 +191,19 @@ static int nd_xmit(void *self, struct lyra_skb *skb)
     struct nic_pio *n = self;
     if (!n->started)
         return -ENETDOWN;
-    if (!skb || skb->nseg > LYRA_SKB_MAX_SEGS)
+    if (!skb)
         return -EINVAL;
-    uint32_t total = skb->len;
-    for (unsigned i = 0; i < skb->nseg; i++)
-        total += skb->seg[i].len;
+    /* from the pieces themselves, not seg_len */
+    uint64_t total = 0;
+    struct lyra_skb_iter it;
+    const uint8_t *p;
+    uint32_t k;
+    lyra_skb_iter_init(&it, skb);
+    while (lyra_skb_iter_next(&it, &p, &k) && total <= LYRA_ETH_FRAME_MAX) {
+        if (k && !p)
+            return -EINVAL; /* a piece without memory */
+        total += k;
+    }
     if (total > LYRA_ETH_FRAME_MAX) {
         n->st.tx_too_big++;
         return -EMSGSIZE;
@@ -213,9 +221,9 @@ static int nd_xmit(void *self, struct lyra_skb *skb)
     uint32_t flen = total < LYRA_ETH_ZLEN ? LYRA_ETH_ZLEN : total;
     struct ne2k_writer w;
     ne2k_write_begin(&w, &n->hw, (uint16_t)(tx_page((unsigned)b) * NE_PAGE), flen);
-    ne2k_write_piece(&w, skb->data, skb->len);
-    for (unsigned i = 0; i < skb->nseg; i++)
-        ne2k_write_piece(&w, skb->seg[i].ptr, skb->seg[i].len);
+    lyra_skb_iter_init(&it, skb); /* port I/O takes any number of pieces */
+    while (lyra_skb_iter_next(&it, &p, &k))
+        ne2k_write_piece(&w, p, k);
     ne2k_write_zeros(&w, flen - total);
     if (ne2k_write_end(&w)) {
         n->st.tx_rdma_fail++;
@@ -498,7 +506,7 @@ static int nd_caps(void *self, struct lyra_netdev_caps *caps)
     struct nic_pio *n = self;
     memset(caps, 0, sizeof(*caps));
     caps->mtu = LYRA_ETH_MTU;
-    caps->max_segs = LYRA_SKB_MAX_SEGS;
+    caps->max_segs = UINT16_MAX; /* port I/O writes any number of pieces */
     caps->page_contig = 0;
     caps->link_up = 1; /* the NE2000 reports no link state */
     memcpy(caps->mac, n->started ? n->mac : n->mac_param, 6);
@@ -695,7 +703,7 @@ static const struct lyra_slot nic_slots[] = {
         .name = "skb",
         .iface = LYRA_SKB_IFACE,
         .major = LYRA_SKB_MAJOR,
-        .minor = 0, /* skb 1.0 is all it needs */
+        .minor = 0, /* skb 2.0 is all it needs */
         .min = 1,
         .max = 1,
         LYRA_SLOT_STORE(struct nic_pio, skb, skb_self),
@@ -742,7 +750,7 @@ LYRA_EXPORT const struct lyra_component lyra_component_nic_pio = {
     .doc = LYRA_DOC("@component nic_pio\n"
            "@summary NE2000 (DP8390) programmed-I/O driver\n"
            "@provides netdev 1.0 (one user)\n"
-           "@uses bus bus 1.0 (port I/O); skb skb 1.0; os os 2.0\n"
+           "@uses bus bus 1.0 (port I/O); skb skb 2.0; os os 2.0\n"
            "@context task (the stack's poll step)\n"
            "Start resets the card (read of base+0x1F, wait for ISR.RST), reads the MAC from "
            "the address PROM (word mode, doubled bytes) and initialises it in the datasheet's "

@@ -1,8 +1,11 @@
-/* skb_copy: the classic copying buffer manager (interface skb 1.3).
+/* skb_copy: the classic copying buffer manager (interface skb 2.0).
  *
- * Every skb is one linear buffer from a fixed pool; payload handed to
- * add_data is copied into it, and copy_out copies frames out. Both copies
- * are counted, so the copy path's cost can be compared with skb_zc.
+ * Every skb is a linear buffer from a fixed pool; payload handed to
+ * add_data is copied into its tail and, beyond it, into further buffers of
+ * the pool chained as segments (each segment holds a reference on the
+ * buffer it shows, from a pool of `segs` descriptors), so max_alloc bounds
+ * the linear part only. copy_out copies frames out. Both copies are
+ * counted, so the copy path's cost can be compared with skb_zc.
  *
  * Two classes of buffers, each a pool of its own (skb_pool.c): `count`
  * normal buffers of `buf_size` bytes, and `big_count` big ones of
@@ -25,6 +28,7 @@
 #include "lyra/os.h"
 #include "lyra/skb.h"
 #include "skb_pool.h"
+#include "skb_segs.h"
 
 #define SKB_COPY_NAME "skb_copy"
 
@@ -42,6 +46,7 @@ enum {
     P_BIG_COUNT,
     P_BIG_SIZE,
     P_RESERVE_CTL,
+    P_SEGS,
     P__N
 };
 
@@ -50,12 +55,15 @@ struct skb_copy {
     int os_bound;
     struct skb_pool pool; /* normal buffers: transmit and receive */
     struct skb_pool big;  /* big buffers: transmit only, when a normal one is too small */
-    uint32_t count, buf_size, headroom, rx_headroom, reserve_rx, reserve_ctl;
+    struct skb_segs segs; /* descriptors that add_data chains */
+    uint32_t count, buf_size, headroom, rx_headroom, reserve_rx, reserve_ctl, nsegs;
     uint32_t big_count, big_size;
     uint64_t copy_in_bytes, copy_in_calls;
     uint64_t copy_out_bytes, copy_out_calls;
     uint64_t copy_out_einval;
     uint64_t alloc_bad_cls;
+    uint64_t add_data_short; /* add_data took less than asked: buffers or descriptors out */
+    uint64_t add_data_emsgsize;
 };
 
 /* Headroom given: the preferred amount when it fits next to `size`, less
@@ -148,67 +156,70 @@ static void op_free(void *self, struct lyra_skb *skb)
         (void)skb_pool_free(&c->pool, skb);
 }
 
+/* What add_data could ever chain behind skb: the normal buffers a data
+ * alloc may take with the whole pool free (skb's own buffer, when it is a
+ * normal one, excluded), each one descriptor. */
+static uint64_t chain_capacity(const struct skb_copy *c, const struct lyra_skb *skb)
+{
+    uint64_t nbuf = c->count - c->reserve_rx - c->reserve_ctl;
+    if (nbuf && skb_pool_owns(&c->pool, skb))
+        nbuf--;
+    if (nbuf > c->nsegs)
+        nbuf = c->nsegs;
+    return nbuf * c->buf_size;
+}
+
 static int op_add_data(void *self, struct lyra_skb *skb, const void *p, uint32_t len,
-                       uint32_t flags)
+                       uint32_t flags, uint32_t *copied)
 {
     struct skb_copy *c = self;
     (void)flags; /* user memory or not, it is copied */
-    if (!skb || (!p && len))
+    if (copied)
+        *copied = 0;
+    if (!skb || (!p && len) || len > INT32_MAX)
         return -EINVAL;
     if (len == 0)
         return 0;
-    uint8_t *dst = lyra_skb_put(skb, len);
-    if (!dst)
-        return -ENOSPC;
-    memcpy(dst, p, len);
-    c->copy_in_bytes += len;
+    const uint8_t *src = p;
+    uint32_t room = lyra_skb_tailroom(skb);
+    uint32_t taken = len < room ? len : room;
+    if (len - taken > chain_capacity(c, skb)) {
+        c->add_data_emsgsize++;
+        return -EMSGSIZE;
+    }
+    if (taken)
+        memcpy(lyra_skb_put(skb, taken), src, taken);
+    while (taken < len) {
+        struct lyra_skb_seg *g = skb_segs_get(&c->segs);
+        struct lyra_skb *b = g ? skb_pool_alloc(&c->pool, 0, 0, SKB_POOL_DATA) : NULL;
+        if (!b) {
+            skb_segs_put(&c->segs, g);
+            c->add_data_short++;
+            break;
+        }
+        uint32_t k = len - taken < c->buf_size ? len - taken : c->buf_size;
+        memcpy(lyra_skb_put(b, k), src + taken, k);
+        *g = (struct lyra_skb_seg){.ptr = b->data, .len = k, .ref = b};
+        lyra_skb_seg_append(skb, g);
+        taken += k;
+    }
+    c->copy_in_bytes += taken;
     c->copy_in_calls++;
-    return 0;
+    if (copied)
+        *copied = taken;
+    return (int)taken;
 }
 
 static int op_copy_out(void *self, const struct lyra_skb *skb, uint32_t off, void *dst,
                        uint32_t len)
 {
     struct skb_copy *c = self;
-    if (!skb || (!dst && len) || skb->nseg > LYRA_SKB_MAX_SEGS) {
-        c->copy_out_einval++;
-        return -EINVAL;
-    }
-    /* The range is checked against the segments themselves, not seg_len,
-     * so an inconsistent header cannot make us read past a segment. */
-    uint64_t total = skb->len;
-    for (unsigned i = 0; i < skb->nseg; i++)
-        total += skb->seg[i].len;
-    if ((uint64_t)off + len > total) {
+    if (!skb || (!dst && len) || skb_segs_copy_out(skb, off, dst, len)) {
         c->copy_out_einval++;
         return -EINVAL;
     }
     if (len == 0)
         return 0;
-
-    uint8_t *d = dst;
-    uint32_t left = len;
-    if (off < skb->len) {
-        uint32_t k = skb->len - off < left ? skb->len - off : left;
-        memcpy(d, skb->data + off, k);
-        d += k;
-        left -= k;
-        off = 0;
-    } else {
-        off -= skb->len;
-    }
-    for (unsigned i = 0; i < skb->nseg && left; i++) {
-        const struct lyra_skb_seg *s = &skb->seg[i];
-        if (off >= s->len) {
-            off -= s->len;
-            continue;
-        }
-        uint32_t k = s->len - off < left ? s->len - off : left;
-        memcpy(d, s->ptr + off, k);
-        d += k;
-        left -= k;
-        off = 0;
-    }
     c->copy_out_bytes += len;
     c->copy_out_calls++;
     return 0;
@@ -234,6 +245,13 @@ static const struct lyra_skb_ops skb_copy_ops = {
     .tx_avail = op_tx_avail,
 };
 
+/* The last reference of an skb went: what its segments hold goes too. */
+static void copy_release(void *owner, struct lyra_skb *skb)
+{
+    struct skb_copy *c = owner;
+    skb_segs_release(&c->segs, skb);
+}
+
 static int bind_os(void *self, unsigned index, const void *ops, void *provider)
 {
     struct skb_copy *c = self;
@@ -257,6 +275,7 @@ static int skb_copy_create(void *self, const struct lyra_value *p, struct lyra_d
     c->big_count = (uint32_t)p[P_BIG_COUNT].u.i;
     c->big_size = (uint32_t)p[P_BIG_SIZE].u.i;
     c->reserve_ctl = (uint32_t)p[P_RESERVE_CTL].u.i;
+    c->nsegs = (uint32_t)p[P_SEGS].u.i;
     if (c->reserve_rx > c->count) {
         lyra_diag_add(d, LYRA_E_RANGE, 0,
                       "reserve_rx (%u) is larger than count (%u)",
@@ -290,6 +309,7 @@ static int skb_copy_start(void *self)
         .buf_size = c->buf_size,
         .reserve_rx = c->reserve_rx,
         .reserve_ctl = c->reserve_ctl,
+        .release = copy_release,
     };
     int r = skb_pool_init(&c->pool, &c->os, SKB_COPY_NAME, &cfg, &skb_copy_ops, c);
     if (r) {
@@ -299,7 +319,8 @@ static int skb_copy_start(void *self)
         return r;
     }
     if (c->big_count) {
-        struct skb_pool_cfg bcfg = {.count = c->big_count, .buf_size = c->big_size};
+        struct skb_pool_cfg bcfg = {
+            .count = c->big_count, .buf_size = c->big_size, .release = copy_release};
         r = skb_pool_init(&c->big, &c->os, SKB_COPY_NAME, &bcfg, &skb_copy_ops, c);
         if (r) {
             lyra_log(&c->os, LYRA_LOG_ERROR, SKB_COPY_NAME,
@@ -309,6 +330,15 @@ static int skb_copy_start(void *self)
             return r;
         }
     }
+    /* descriptors last, so the buffers' layout is the one pools always had */
+    r = skb_segs_init(&c->segs, &c->os, c->nsegs);
+    if (r) {
+        lyra_log(&c->os, LYRA_LOG_ERROR, SKB_COPY_NAME, "cannot allocate %u segment descriptors",
+                 (unsigned)c->nsegs);
+        skb_pool_fini(&c->pool);
+        skb_pool_fini(&c->big);
+        return r;
+    }
     return 0;
 }
 
@@ -317,6 +347,7 @@ static void skb_copy_stop(void *self)
     struct skb_copy *c = self;
     skb_pool_fini(&c->pool);
     skb_pool_fini(&c->big);
+    skb_segs_fini(&c->segs);
 }
 
 static void skb_copy_destroy(void *self)
@@ -354,6 +385,11 @@ static void skb_copy_stats(void *self, struct lyra_stats_sink *sink)
     lyra_stat(sink, "copy_out_bytes", c->copy_out_bytes);
     lyra_stat(sink, "copy_out_einval", c->copy_out_einval);
     lyra_stat(sink, "alloc_bad_cls", c->alloc_bad_cls);
+    lyra_stat(sink, "segs", c->nsegs);
+    lyra_stat(sink, "segs_in_use", skb_segs_in_use(&c->segs));
+    lyra_stat(sink, "segs_high_water", c->segs.high_water);
+    lyra_stat(sink, "add_data_short", c->add_data_short);
+    lyra_stat(sink, "add_data_emsgsize", c->add_data_emsgsize);
 }
 
 static const struct lyra_provide skb_copy_provides[] = {
@@ -404,16 +440,22 @@ static const struct lyra_param skb_copy_params[P__N] = {
     [P_BIG_SIZE] = {"big_size", LYRA_P_SIZE, "16k", 2048, SKB_COPY_BIG_MAX,
                     LYRA_DOC("linear bytes per big buffer, larger than buf_size (65k holds a 65535-byte "
                     "datagram behind 1024 bytes of headroom)")},
+    [P_SEGS] = {"segs", LYRA_P_INT, "512", 0, 1048576,
+                LYRA_DOC("segment descriptors: add_data chains one per normal buffer it fills "
+                "beyond an skb's linear tail")},
 };
 
 LYRA_EXPORT const struct lyra_component lyra_component_skb_copy = {
     LYRA_COMPONENT_HDR,
     .name = SKB_COPY_NAME,
-    .version = "1.0.0",
+    .version = "2.0.0",
     .summary = LYRA_DOC("classic copying packet buffer manager (fixed pool)"),
     .doc = LYRA_DOC("All buffers are allocated from the os at start: count headers and count "
            "buffers of buf_size bytes, and big_count big buffers of big_size bytes; nothing "
-           "on the data path allocates. alloc takes a normal buffer when headroom plus size "
+           "on the data path allocates. alloc's size is the linear part; add_data copies "
+           "payload into the linear tail and, beyond it, into further normal buffers chained "
+           "as segments (one of `segs` descriptors each), so a datagram larger than a "
+           "buffer needs no big one. alloc takes a normal buffer when headroom plus size "
            "fits one, else a big one (when big_count > 0 and it fits big_size); alloc_rx "
            "only ever takes normal buffers, and avail counts normal buffers. The two "
            "classes are separate pools: exhausting one never touches the other. add_data "
@@ -425,15 +467,18 @@ LYRA_EXPORT const struct lyra_component lyra_component_skb_copy = {
            "request no class "
            "can hold fails with alloc_fail_size. A free of a free buffer or of a stranger is "
            "counted (bad_free) and logged, and leaves the pools intact. When the last reference "
-           "of an skb is dropped, its send-completion callback (skb->done, skb 1.3) runs "
-           "before the buffer goes back.\n"
+           "of an skb is dropped, its send-completion callback (skb->done) runs "
+           "before the buffer and the buffers its segments hold go back.\n"
            "@stat alloc alloc_rx alloc_fail_empty free high_water: normal buffers\n"
            "@stat alloc_fail_size: larger than any buffer class\n"
            "@stat in_use bad_free: both classes together\n"
            "@stat big_alloc big_alloc_fail_empty big_free big_bad_free big_in_use "
            "big_high_water big_count: big buffers\n"
            "@stat count copy_bytes copy_calls copy_in_bytes copy_out_bytes copy_out_einval\n"
-           "@stat alloc_bad_cls: alloc_cls with a class that is neither DATA nor CTL"),
+           "@stat alloc_bad_cls: alloc_cls with a class that is neither DATA nor CTL\n"
+           "@stat segs segs_in_use segs_high_water: segment descriptors\n"
+           "@stat add_data_short: add_data took less than asked (buffers or descriptors out)\n"
+           "@stat add_data_emsgsize: more than the whole pool could hold"),
     .provides = skb_copy_provides,
     .n_provides = LYRA_COUNT(skb_copy_provides),
     .slots = skb_copy_slots,

@@ -218,7 +218,7 @@ int skb_pool_free(struct skb_pool *p, struct lyra_skb *skb)
     }
     if (--skb->refcnt > 0)
         return 0;
-    if (skb->done) { /* skb 1.3 send completion, before the buffer is reused */
+    if (skb->done) { /* send completion, before the buffer is reused */
         void (*fn)(void *, struct lyra_skb *) = skb->done;
         skb->done = NULL;
         fn(skb->done_ctx, skb);

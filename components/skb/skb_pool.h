@@ -109,7 +109,7 @@ struct lyra_skb *skb_pool_alloc(struct skb_pool *p, uint32_t headroom, uint32_t 
 /* Buffers an allocation of this kind could take now (0 when not set up). */
 uint32_t skb_pool_avail_for(const struct skb_pool *p, enum skb_pool_kind kind);
 
-/* Drops one reference; the last runs skb->done (skb 1.3) and then gives the
+/* Drops one reference; the last runs skb->done and then gives the
  * buffer back. Returns 1 when the skb went back to the pool, 0 when
  * references remain, -EINVAL for a bad free (counted and logged; the pool
  * is left as it was). NULL is ignored (0). */

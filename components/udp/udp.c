@@ -5,8 +5,10 @@
  * header and checksum in udp_wire.c. Received datagrams are queued as the
  * skbs ip handed up (header pulled, source in skb->cb): no copy until recv
  * copies into the user's buffer with skb copy_out. Sending takes a pool
- * skb with room for the headers below and puts the payload in with skb
- * add_data (skb_copy copies, skb_zc may reference the user's memory).
+ * skb with room for the headers below (and for the payload when it fits
+ * the linear part, skb 2.0 max_alloc) and puts the payload in with skb
+ * add_data, which chains what does not fit (skb_copy copies, skb_zc may
+ * reference the user's memory).
  *
  * Ownership: every skb l3 hands up ends in an endpoint queue or is freed
  * next to the counter saying why; queued skbs are freed by recv, close and
@@ -162,7 +164,7 @@ static const struct lyra_slot udp_slots[] = {
         .name = "skb",
         .iface = LYRA_SKB_IFACE,
         .major = LYRA_SKB_MAJOR,
-        .minor = 0, /* 1.0 suffices (1.1 max_alloc is used when present) */
+        .minor = 0, /* skb 2.0 */
         .min = 1,
         .max = 1,
         LYRA_SLOT_STORE(struct udp, skb, skb_self),
@@ -189,7 +191,7 @@ LYRA_EXPORT const struct lyra_component lyra_component_udp = {
            "@summary UDP: checksums, demultiplexing by most specific endpoint, bounded "
            "receive queues, ephemeral ports, ICMP errors to connected endpoints\n"
            "@provides l4 1.1 (one user: the socket layer; SOCK_DGRAM, protocol 17; event ready)\n"
-           "@uses l3 l3 2.0 (events rx, icmp_error, tx_ready); skb skb 1.0; os os 2.0\n"
+           "@uses l3 l3 2.0 (events rx, icmp_error, tx_ready); skb skb 2.0; os os 2.0\n"
            "@context task (the stack's poll step; ops under the socket layer's lock)\n"
            "@rfc 768 (UDP), 1122 4.1 (host rules), 6335 (port ranges), 6056 (port choice)\n"
            "Received datagrams are queued as they came (no copy) up to rx_queue datagrams "

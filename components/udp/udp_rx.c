@@ -90,7 +90,7 @@ static void l3_rx(void *user, struct lyra_skb *skb, const struct lyra_l3_rxinfo 
         return;
     }
     if (!lyra_skb_is_linear(skb)) {
-        /* Segments (skb 1.3 receive): pulled up into the linear part (a
+        /* Segments (skb 2.0 receive): pulled up into the linear part (a
          * counted copy); dropped when the buffer has no room for them. */
         uint32_t before = skb->len;
         if (!lyra_skb_pull_up(skb, lyra_skb_total(skb))) {

@@ -64,21 +64,33 @@ long udp_op_send(void *self, int h, const void *buf, size_t len,
     uint32_t src = e->laddr && !e->laddr_bcast ? e->laddr : rt.src;
     uint32_t hr = u->l3->headroom(u->l3_self);
     uint16_t ulen = (uint16_t)(len + UDP_HDR_LEN);
-    if (len > lyra_skb_max_alloc(u->skb, u->skb_self, hr + UDP_HDR_LEN)) {
-        u->st.tx_too_big++;
-        return -EMSGSIZE; /* no buffer of this pool can ever hold it */
-    }
-    struct lyra_skb *skb = u->skb->alloc(u->skb_self, hr + UDP_HDR_LEN, (uint32_t)len);
+    /* skb 2.0: the payload in the linear part when it fits one buffer,
+     * else behind a header buffer, chained by add_data (max_alloc bounds
+     * the linear part only) */
+    uint32_t lin = len <= lyra_skb_max_alloc(u->skb, u->skb_self, hr + UDP_HDR_LEN) ? (uint32_t)len : 0;
+    struct lyra_skb *skb = u->skb->alloc(u->skb_self, hr + UDP_HDR_LEN, lin);
     if (!skb) {
         u->st.tx_nobuf++;
         return -EAGAIN;
     }
-    if (len && u->skb->add_data(u->skb_self, skb, buf, (uint32_t)len, LYRA_SEG_F_USER)) {
-        u->st.tx_errors++;
+    uint32_t copied = 0;
+    int took = len ? u->skb->add_data(u->skb_self, skb, buf, (uint32_t)len, LYRA_SEG_F_USER,
+                                      &copied)
+                   : 0;
+    if (took < 0 || (size_t)took < len) {
         lyra_skb_free(skb);
+        if (took == -EMSGSIZE) {
+            u->st.tx_too_big++;
+            return -EMSGSIZE; /* the pool can never hold it: waiting would not help */
+        }
+        if (took >= 0) {
+            u->st.tx_nobuf++; /* buffers ran out: they come back */
+            return -EAGAIN;
+        }
+        u->st.tx_errors++;
         return -ENOBUFS;
     }
-    u->copy_bytes += len; /* add_data on skb 1.x providers copies (skb_copy) */
+    u->copy_bytes += copied; /* what add_data copied (skb_copy: all of it) */
     uint8_t *p = lyra_skb_push(skb, UDP_HDR_LEN);
     if (!p) {
         u->st.tx_errors++;

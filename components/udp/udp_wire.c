@@ -48,9 +48,11 @@ uint32_t udp_csum_skb(const struct lyra_skb *s, uint32_t off, uint32_t len, uint
     sum = lyra_csum_fold(sum);
     unsigned odd = 0;
     /* the linear part, then each segment: skip to off, sum len bytes */
-    for (int i = -1; i < (int)s->nseg && len; i++) {
-        const uint8_t *p = i < 0 ? s->data : s->seg[i].ptr;
-        uint32_t n = i < 0 ? s->len : s->seg[i].len;
+    struct lyra_skb_iter it;
+    const uint8_t *p;
+    uint32_t n;
+    lyra_skb_iter_init(&it, s);
+    while (len && lyra_skb_iter_next(&it, &p, &n)) {
         if (off >= n) {
             off -= n;
             continue;

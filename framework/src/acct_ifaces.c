@@ -113,8 +113,8 @@ PX_OP(psk, SK, alloc_rx, 1, struct lyra_skb *, size, (void *self, uint32_t size)
       (p->prov, size))
 PX_VOP(psk, SK, free, 2, 0, (void *self, struct lyra_skb *s), (p->prov, s))
 PX_OP(psk, SK, add_data, 3, int, len,
-      (void *self, struct lyra_skb *s, const void *d, uint32_t len, uint32_t fl),
-      (p->prov, s, d, len, fl))
+      (void *self, struct lyra_skb *s, const void *d, uint32_t len, uint32_t fl, uint32_t *cp),
+      (p->prov, s, d, len, fl, cp))
 PX_OP(psk, SK, copy_out, 4, int, len,
       (void *self, const struct lyra_skb *s, uint32_t off, void *d, uint32_t len),
       (p->prov, s, off, d, len))

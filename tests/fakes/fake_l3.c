@@ -219,16 +219,20 @@ int fake_l3_rx(void *self, const void *l4, uint32_t len, const struct lyra_l3_rx
          * tail never overlaps it), and a segment points there. */
         uint32_t rest = len - k;
         uint8_t *far = s->data + len + rest;
-        if ((size_t)(far + rest - s->head) > s->size) {
+        /* the segment's descriptor lives in the buffer too, after it (not
+         * the provider's: left alone at free, gone with the buffer) */
+        uintptr_t at = ((uintptr_t)(far + rest) + _Alignof(struct lyra_skb_seg) - 1) &
+                       ~(uintptr_t)(_Alignof(struct lyra_skb_seg) - 1);
+        struct lyra_skb_seg *g = (struct lyra_skb_seg *)at;
+        if ((size_t)((uint8_t *)(g + 1) - s->head) > s->size) {
             lyra_skb_free(s);
             f->rx_nobuf++;
             return -ENOBUFS;
         }
         memmove(far, s->data + k, rest);
         s->len = k;
-        s->seg[0] = (struct lyra_skb_seg){far, rest, 0};
-        s->nseg = 1;
-        s->seg_len = rest;
+        *g = (struct lyra_skb_seg){.ptr = far, .len = rest};
+        lyra_skb_seg_append(s, g);
     }
     if (info->flags & LYRA_L3_F_CSUM_OK)
         s->flags |= LYRA_SKB_F_CSUM_OK;
@@ -352,7 +356,7 @@ static const struct lyra_slot fl3_slots[] = {
         .name = "skb",
         .iface = LYRA_SKB_IFACE,
         .major = LYRA_SKB_MAJOR,
-        .minor = 0, /* 1.0 suffices (1.1 max_alloc is used when present) */
+        .minor = 0, /* skb 2.0 */
         .min = 0,
         .max = 1,
         LYRA_SLOT_STORE(struct fake_l3, skb, skb_self),

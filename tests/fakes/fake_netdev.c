@@ -16,6 +16,7 @@
 
 #include "lyra/inet_csum.h"
 #include "lyra/os.h"
+#include "lyra/skb_pieces.h"
 
 #define INJECT_MAX 64
 #define PCAP_SNAPLEN 65535u
@@ -65,6 +66,7 @@ struct fake_netdev {
 
     /* stats */
     uint64_t tx_frames, tx_bytes, tx_busy, tx_invalid, tx_record_dropped, tx_pcap_errors;
+    uint64_t tx_bounced, tx_bounce_nobuf;
     uint64_t rx_frames, rx_bytes, rx_nobuf, rx_nouser;
 };
 
@@ -318,18 +320,23 @@ static int64_t csum_frame_start(const struct lyra_skb *skb)
     return (int64_t)(skb->csum_start - (d - h));
 }
 
-/* Checks what a real NIC with these caps would refuse. */
-static int tx_check(struct fake_netdev *nd, const struct lyra_skb *skb)
+/* Checks what a real NIC with these caps would refuse; *pieces: how many
+ * it would gather (0: more than 1 + max_segs, to be bounced). */
+static int tx_check(struct fake_netdev *nd, const struct lyra_skb *skb, unsigned *pieces)
 {
-    if (skb->nseg > nd->max_segs || skb->nseg > LYRA_SKB_MAX_SEGS)
+    struct lyra_skb_piece pc[65]; /* max_segs is at most 64 */
+    int np = lyra_skb_pieces(skb, 0, pc, 1u + nd->max_segs);
+    if (np == -EINVAL)
         return -EINVAL;
+    *pieces = np < 0 ? 0 : (unsigned)np;
     if (lyra_skb_total(skb) > nd->frame_max)
         return -EMSGSIZE;
     if (nd->page_contig) {
         size_t ps = nd->os.ops->page_size(nd->os.self);
-        for (unsigned i = 0; i < skb->nseg; i++) {
-            uintptr_t a = (uintptr_t)skb->seg[i].ptr;
-            if (skb->seg[i].len && a / ps != (a + skb->seg[i].len - 1) / ps)
+        const struct lyra_skb_seg *g;
+        LYRA_SKB_FOR_EACH_SEG(skb, g) {
+            uintptr_t a = (uintptr_t)g->ptr;
+            if (g->len && a / ps != (a + g->len - 1) / ps)
                 return -EINVAL;
         }
     }
@@ -351,10 +358,23 @@ static int fnd_xmit(void *self, struct lyra_skb *skb)
         nd->tx_busy++;
         return -EAGAIN;
     }
-    int r = tx_check(nd, skb);
+    unsigned pieces = 0;
+    int r = tx_check(nd, skb, &pieces);
     if (r) {
         nd->tx_invalid++;
         return r;
+    }
+    if (pieces == 0 && lyra_skb_total(skb)) {
+        /* more pieces than it gathers: as a driver, the shared bounce */
+        struct lyra_skb *b = lyra_skb_bounce(nd->skb, nd->skb_self, skb);
+        if (!b) {
+            nd->tx_bounce_nobuf++;
+            return -ENOBUFS;
+        }
+        nd->tx_bounced++;
+        lyra_skb_free(skb);
+        skb = b;
+        pieces = 1;
     }
 
     /* record in the ring (overwriting the oldest when full) or scratch */
@@ -394,7 +414,7 @@ static int fnd_xmit(void *self, struct lyra_skb *skb)
         *lenp = len;
     if (nd->txf)
         pcap_write_tx(nd, f, len);
-    nd->last_segs = 1u + skb->nseg;
+    nd->last_segs = pieces;
     nd->tx_frames++;
     nd->tx_bytes += len;
     lyra_skb_free(skb);
@@ -716,6 +736,8 @@ static void fnd_stats(void *self, struct lyra_stats_sink *s)
     lyra_stat(s, "tx_bytes", nd->tx_bytes);
     lyra_stat(s, "tx_busy", nd->tx_busy);
     lyra_stat(s, "tx_invalid", nd->tx_invalid);
+    lyra_stat(s, "tx_bounced", nd->tx_bounced);
+    lyra_stat(s, "tx_bounce_nobuf", nd->tx_bounce_nobuf);
     lyra_stat(s, "tx_record_dropped", nd->tx_record_dropped);
     lyra_stat(s, "tx_pcap_errors", nd->tx_pcap_errors);
     lyra_stat(s, "rx_frames", nd->rx_frames);

@@ -165,10 +165,9 @@ static void xmit(struct harness *h, const uint8_t *p, size_t n)
     for (unsigned i = 0; i < nseg; i++) {
         uint32_t len = (uint32_t)(i < n ? p[i] : 0) * 7;
         uint32_t off = (uint32_t)(i + 1 < n ? p[i + 1] : 0) * 13;
-        s->seg[i] = (struct lyra_skb_seg){h->segmem[i] + off, len, 0};
-        s->seg_len += len;
+        if (!lt_skb_add_seg(s, h->segmem[i] + off, len, 0))
+            break; /* no room left for the descriptor in the buffer */
     }
-    s->nseg = (uint16_t)nseg;
     if (flags & 1) {
         s->flags |= LYRA_SKB_F_CSUM_TX;
         /* skb.h: csum_start counts from head */

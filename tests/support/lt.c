@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "lyra/diag.h"
+#include "lyra/skb.h"
 
 int lt_try_create(const struct lyra_component *c, const char *const *params, struct lt_inst **out)
 {
@@ -270,4 +271,19 @@ const char *lt_netns_missing(void)
     if (access("/dev/net/tun", R_OK | W_OK))
         return "/dev/net/tun is missing";
     return NULL;
+}
+
+struct lyra_skb_seg *lt_skb_add_seg(struct lyra_skb *s, const void *p, uint32_t len,
+                                    uint32_t flags)
+{
+    /* descriptor k (0 = first hand-made one) sits k + 1 slots from the end */
+    uintptr_t end = (uintptr_t)(s->head + s->size);
+    uintptr_t at = (end - (uintptr_t)(s->nseg + 1) * sizeof(struct lyra_skb_seg)) &
+                   ~(uintptr_t)(_Alignof(struct lyra_skb_seg) - 1);
+    if (at < (uintptr_t)(s->data + s->len) || at + sizeof(struct lyra_skb_seg) > end)
+        return NULL;
+    struct lyra_skb_seg *g = (struct lyra_skb_seg *)at;
+    *g = (struct lyra_skb_seg){.ptr = p, .len = len, .flags = flags};
+    lyra_skb_seg_append(s, g);
+    return g;
 }

@@ -40,6 +40,16 @@ uint64_t lt_stat(struct lt_inst *i, const char *name);
 /* The ops table the instance provides for an interface name (NULL if none). */
 const void *lt_ops(struct lt_inst *i, const char *iface);
 
+struct lyra_skb;
+struct lyra_skb_seg;
+/* Chains len bytes at p to s as a segment (skb 2.0) whose descriptor lives
+ * at the far end of s's own buffer, so it lasts exactly as long as s (the
+ * provider leaves descriptors it does not own alone at free). For tests
+ * that build segmented skbs by hand; nothing may be put or pulled up into
+ * the linear tail afterwards. NULL when the buffer has no room left. */
+struct lyra_skb_seg *lt_skb_add_seg(struct lyra_skb *s, const void *p, uint32_t len,
+                                    uint32_t flags);
+
 /* Reads a whole file from tests/data (LYRA_SOURCE_DIR/tests/data/NAME). */
 uint8_t *lt_read_data(const char *name, size_t *len);
 

@@ -1,28 +1,45 @@
-/* Interface `skb` 1.3: packet buffers and the pools they come from.
+/* Interface `skb` 2.0: packet buffers and the pools they come from.
  *
- * An skb is a linear area (headers pushed downward into headroom, and for
- * skb_copy the payload too) followed by up to LYRA_SKB_MAX_SEGS referenced
- * segments (skb_zc: user memory, then follow_data). A frame on the wire is
- * data[0..len) then seg[0..nseg) in order. Received skbs may carry
- * segments too (a NIC or provider that does not copy): a parser makes what
- * it reads linear with lyra_skb_pull_up (eth its header; ip and udp the
- * datagram, counted in their copy_bytes). skb_copy's are linear.
+ * An skb is a linear area (headers pushed downward into headroom, then
+ * payload put there) followed by any number of segments, chained through
+ * seg->next. A frame is data[0..len) then each segment in order. Code walks
+ * the pieces only with the helpers here (LYRA_SKB_FOR_EACH_SEG, trim,
+ * pull_up, flatten) and in lyra/skb_pieces.h (gathering drivers).
+ *
+ * 2.0 changed the meaning of ops (so a 1.x user cannot bind): any skb,
+ * received ones too, may carry segments (a parser makes what it reads
+ * linear with lyra_skb_pull_up: eth its header, ip and udp the datagram,
+ * counted in their copy_bytes); alloc's size and max_alloc bound the
+ * linear part only, payload beyond it goes in through add_data, which
+ * reports how much it took and how much of that it copied.
+ *
+ * Segment descriptors: a provider draws the ones add_data and clone chain
+ * from a pool of its own (sized by a parameter; no malloc) and takes them
+ * back when the skb is freed. A descriptor that is not the provider's (a
+ * test or a driver chaining memory with lyra_skb_seg_append) is left alone
+ * at free: its owner keeps it, and the memory it names, valid until the
+ * skb is gone. seg->ref names an skb whose memory the segment shows and on
+ * which it holds one reference, dropped when the skb is freed.
  *
  * Ownership: whoever holds an skb frees it exactly once with lyra_skb_free()
  * (which returns it to the pool it came from, whoever that is). Ops that
  * "take" an skb own it from then on; netdev xmit, l2 2.0 and l3 2.0 output
  * take it only when they return 0 (a negative return leaves it with the
- * caller).
+ * caller, as it was handed in).
  *
- * Send completion (1.3): a sender may set skb->done (lyra_skb_set_done).
- * The provider calls it once, when the last reference is dropped: after
- * the NIC has sent the frame (the driver frees it once its transmission is
- * complete), or when a layer dropped it, and before the buffer returns to
- * the pool. Application memory a send referenced (LYRA_SEG_F_USER) may be
- * reused once `done` has run; skb_copy copies payload in add_data, so with
- * it the memory is free again as soon as the send returns. `done` runs on
- * the stack's context (poll step, or an application thread holding the
- * stack lock), wherever the last free happens; it may read the skb, and
+ * Contexts: every op runs on the stack's context (a poll step, or an
+ * application thread holding the stack lock); none re-enters another layer
+ * but for `done` (below). Providers are not thread safe.
+ *
+ * Send completion: a sender may set skb->done (lyra_skb_set_done). The
+ * provider calls it once, when the last reference is dropped (the skb's own
+ * and every clone's): after the NIC has sent the frame (the driver frees it
+ * once its transmission is complete), or when a layer dropped it, and
+ * before the buffer returns to the pool. Application memory a send
+ * referenced (LYRA_SEG_F_USER segments that add_data did not copy) may be
+ * reused once `done` has run; memory add_data copied (skb_copy copies all)
+ * is free again as soon as add_data returns. `done` runs on the stack's
+ * context wherever the last free happens; it may read the skb, and
  * allocate and send others, but must not free or keep it. */
 #ifndef LYRA_SKB_H
 #define LYRA_SKB_H
@@ -38,10 +55,8 @@ extern "C" {
 #endif
 
 #define LYRA_SKB_IFACE "skb"
-#define LYRA_SKB_MAJOR 1
-#define LYRA_SKB_MINOR 3 /* 1.1: max_alloc; 1.2: alloc_cls, tx_avail; 1.3: done */
-
-#define LYRA_SKB_MAX_SEGS 6
+#define LYRA_SKB_MAJOR 2
+#define LYRA_SKB_MINOR 0
 
 /* skb->flags */
 #define LYRA_SKB_F_RX 0x0001        /* came from a NIC */
@@ -70,10 +85,15 @@ extern "C" {
 #define LYRA_SEG_F_USER 0x1   /* references application memory (zero copy) */
 #define LYRA_SEG_F_PAGE 0x2   /* does not cross a page (split for page-contiguous DMA) */
 
+struct lyra_skb;
+
+/* One segment: len bytes at ptr. */
 struct lyra_skb_seg {
+    struct lyra_skb_seg *next; /* the next segment of the frame; NULL: last */
     const uint8_t *ptr;
     uint32_t len;
     uint32_t flags;
+    struct lyra_skb *ref; /* holds one reference on the skb whose memory this is; NULL: none */
 };
 
 struct lyra_skb_ops;
@@ -84,8 +104,10 @@ struct lyra_skb {
     uint8_t *data;         /* start of the frame's linear part */
     uint32_t len;          /* linear bytes from data */
     uint32_t size;         /* linear buffer size from head */
-    uint32_t seg_len;      /* sum of seg[].len */
-    uint16_t nseg;
+    uint32_t seg_len;      /* sum of the segments' len */
+    uint32_t nseg;         /* segments chained from seg */
+    struct lyra_skb_seg *seg;      /* first segment; NULL: none */
+    struct lyra_skb_seg *seg_last; /* last segment (append point) */
     uint16_t refcnt;
     uint16_t flags;
     uint16_t protocol;   /* ethertype, host order */
@@ -94,21 +116,19 @@ struct lyra_skb {
     uint32_t l3_off;     /* offsets from head, set by layers as they parse */
     uint32_t l4_off;
     uint64_t tstamp;
-    struct lyra_skb_seg seg[LYRA_SKB_MAX_SEGS];
     /* owner: the pool that frees it */
     const struct lyra_skb_ops *owner_ops;
     void *owner;
     uint32_t pool_index;
     /* scratch for the current holder (like Linux skb->cb) */
     uint64_t cb[6];
-    /* 1.3: send completion (see the top of this file); NULL: none */
+    /* send completion (see the top of this file); NULL: none */
     void (*done)(void *ctx, struct lyra_skb *skb);
     void *done_ctx;
 };
 
-/* Asks for fn(ctx, s) when s's last reference is dropped (skb 1.3: the
- * provider must be 1.3 or later; a user that relies on it binds its skb
- * slot with minor 3). Clones and references share the one callback. */
+/* Asks for fn(ctx, s) when s's last reference is dropped (its own, those
+ * of lyra_skb_ref, and those its clones hold). */
 static inline void lyra_skb_set_done(struct lyra_skb *s, void (*fn)(void *ctx, struct lyra_skb *s),
                                      void *ctx)
 {
@@ -118,34 +138,46 @@ static inline void lyra_skb_set_done(struct lyra_skb *s, void (*fn)(void *ctx, s
 
 struct lyra_skb_ops {
     struct lyra_ops_hdr hdr;
-    /* A buffer with `headroom` bytes before data and room for `size` more.
-     * Returns NULL (counted) when the pool is empty or the request is too
-     * big: callers treat that as back-pressure. */
+    /* A buffer with `headroom` bytes before data and room for `size` more
+     * in the linear part (payload beyond it: add_data). Returns NULL
+     * (counted) when the pool is empty or the request is larger than
+     * max_alloc: callers treat that as back-pressure. */
     struct lyra_skb *(*alloc)(void *self, uint32_t headroom, uint32_t size);
-    /* A receive buffer for a NIC, with at least `size` bytes. */
+    /* A receive buffer for a NIC, with at least `size` linear bytes. */
     struct lyra_skb *(*alloc_rx)(void *self, uint32_t size);
-    /* Drops one reference; the last returns the skb to the pool. */
+    /* Drops one reference; the last runs `done`, drops what the segments
+     * hold (seg->ref), takes back the provider's descriptors and returns
+     * the skb to the pool. */
     void (*free)(void *self, struct lyra_skb *skb);
-    /* Appends payload: skb_copy copies into the linear tail, skb_zc may
-     * reference it as a segment (flags: LYRA_SEG_F_USER when the memory is
-     * the application's). 0, -ENOSPC. */
+    /* Appends len bytes of payload at the end of the frame: into the linear
+     * tail while there is room and no segment yet, then as segments (skb_copy
+     * copies into further buffers of its pool; a referencing provider may
+     * chain the memory itself, flags LYRA_SEG_F_USER when it is the
+     * application's: see `done`). Returns the bytes taken, from 0 to len:
+     * fewer when buffers or descriptors ran out (what was taken stays in the
+     * skb, in order; a datagram sender frees the skb and reports EAGAIN, a
+     * stream sender keeps what was taken). *copied (when not NULL) is set to
+     * how many of them were copied rather than referenced. -EMSGSIZE when
+     * the pool could not hold len more bytes even with every buffer free
+     * (nothing taken: waiting would not help); -EINVAL for bad arguments
+     * (len above INT32_MAX included). */
     int (*add_data)(void *self, struct lyra_skb *skb, const void *p, uint32_t len,
-                    uint32_t flags);
+                    uint32_t flags, uint32_t *copied);
     /* Copies len bytes from offset off of the frame to dst (counted). */
     int (*copy_out)(void *self, const struct lyra_skb *skb, uint32_t off, void *dst,
                     uint32_t len);
     /* Free buffers left (the ones alloc_rx takes: normal buffers). */
     uint32_t (*avail)(void *self);
-    /* 1.1: the largest `size` alloc can ever grant with `headroom` (the
-     * pool's shape, not what is free now), so that a request no buffer can
-     * hold fails at once (-EMSGSIZE) instead of waiting for buffers. */
+    /* The largest `size` alloc can ever grant with `headroom`: the linear
+     * part only (the pool's shape, not what is free now). add_data carries
+     * larger payloads. */
     uint32_t (*max_alloc)(void *self, uint32_t headroom);
-    /* 1.2: alloc of a transmit class (LYRA_SKB_DATA / LYRA_SKB_CTL; alloc
-     * is LYRA_SKB_DATA). NULL (counted) as alloc, and for an unknown class. */
+    /* alloc of a transmit class (LYRA_SKB_DATA / LYRA_SKB_CTL; alloc is
+     * LYRA_SKB_DATA). NULL (counted) as alloc, and for an unknown class. */
     struct lyra_skb *(*alloc_cls)(void *self, int cls, uint32_t headroom, uint32_t size);
-    /* 1.2: how many allocs of class cls with `headroom` and a size that
-     * fits beside it in a normal buffer would succeed now (reserves taken
-     * into account, unlike avail). 0 means such an alloc returns NULL, so a
+    /* How many allocs of class cls with `headroom` and a size that fits
+     * beside it in a normal buffer would succeed now (reserves taken into
+     * account, unlike avail). 0 means such an alloc returns NULL, so a
      * transport reports POLLOUT only when this is > 0. An unknown class: 0.
      * Larger requests (up to max_alloc) may need a rarer buffer class and
      * can still fail when this is > 0. */
@@ -157,32 +189,71 @@ struct lyra_skb_ops {
     ((o)->hdr.minor >= (minor_) &&                                                      \
      (o)->hdr.size >= offsetof(struct lyra_skb_ops, field) + sizeof((o)->field) && (o)->field)
 
-/* alloc_cls when the provider has it (1.2), else alloc (no reserve). */
 static inline struct lyra_skb *lyra_skb_alloc_cls(const struct lyra_skb_ops *o, void *self,
                                                   int cls, uint32_t headroom, uint32_t size)
 {
-    if (LYRA_SKB_HAS(o, 2, alloc_cls))
-        return o->alloc_cls(self, cls, headroom, size);
-    return o->alloc(self, headroom, size);
+    return o->alloc_cls(self, cls, headroom, size);
 }
 
-/* tx_avail when the provider has it (1.2), else avail (which a 1.0/1.1
- * provider with a receive reserve overstates). */
 static inline uint32_t lyra_skb_tx_avail(const struct lyra_skb_ops *o, void *self, int cls,
                                          uint32_t headroom)
 {
-    if (LYRA_SKB_HAS(o, 2, tx_avail))
-        return o->tx_avail(self, cls, headroom);
-    return o->avail(self);
+    return o->tx_avail(self, cls, headroom);
 }
 
-/* max_alloc when the provider has it (1.1), else "no limit known". */
 static inline uint32_t lyra_skb_max_alloc(const struct lyra_skb_ops *o, void *self,
                                           uint32_t headroom)
 {
-    if (LYRA_SKB_HAS(o, 1, max_alloc))
-        return o->max_alloc(self, headroom);
-    return UINT32_MAX;
+    return o->max_alloc(self, headroom);
+}
+
+/* Every segment of s, in order: for (g = first; g; g = g->next). */
+#define LYRA_SKB_FOR_EACH_SEG(s, g) for ((g) = (s)->seg; (g); (g) = (g)->next)
+
+/* A walk over a frame's pieces: the linear part (possibly empty), then
+ * each segment. lyra_skb_iter_init, then lyra_skb_iter_next until 0. */
+struct lyra_skb_iter {
+    const struct lyra_skb *s;
+    const struct lyra_skb_seg *g; /* next segment */
+    int lin;                      /* the linear part is still to come */
+};
+
+static inline void lyra_skb_iter_init(struct lyra_skb_iter *it, const struct lyra_skb *s)
+{
+    it->s = s;
+    it->g = s->seg;
+    it->lin = 1;
+}
+
+/* The next piece in (*p, *n): 1, or 0 after the last. */
+static inline int lyra_skb_iter_next(struct lyra_skb_iter *it, const uint8_t **p, uint32_t *n)
+{
+    if (it->lin) {
+        it->lin = 0;
+        *p = it->s->data;
+        *n = it->s->len;
+        return 1;
+    }
+    if (!it->g)
+        return 0;
+    *p = it->g->ptr;
+    *n = it->g->len;
+    it->g = it->g->next;
+    return 1;
+}
+
+/* Chains g (ptr, len, flags, ref set by the caller; next is reset) after
+ * the last segment. Whoever owns g keeps it valid until s is freed. */
+static inline void lyra_skb_seg_append(struct lyra_skb *s, struct lyra_skb_seg *g)
+{
+    g->next = NULL;
+    if (s->seg_last)
+        s->seg_last->next = g;
+    else
+        s->seg = g;
+    s->seg_last = g;
+    s->nseg++;
+    s->seg_len += g->len;
 }
 
 static inline uint32_t lyra_skb_total(const struct lyra_skb *s)
@@ -197,7 +268,7 @@ static inline uint32_t lyra_skb_headroom(const struct lyra_skb *s)
 
 static inline uint32_t lyra_skb_tailroom(const struct lyra_skb *s)
 {
-    return s->nseg ? 0 : (uint32_t)(s->size - (uint32_t)(s->data - s->head) - s->len);
+    return s->seg ? 0 : (uint32_t)(s->size - (uint32_t)(s->data - s->head) - s->len);
 }
 
 /* Prepends n bytes; NULL when the headroom is short. */
@@ -240,11 +311,12 @@ static inline int lyra_skb_trim(struct lyra_skb *s, uint32_t n)
         s->len = n;
     uint32_t left = n - s->len;
     s->seg_len = 0;
-    for (unsigned i = 0; i < s->nseg && i < LYRA_SKB_MAX_SEGS; i++) {
-        if (s->seg[i].len > left)
-            s->seg[i].len = left;
-        left -= s->seg[i].len;
-        s->seg_len += s->seg[i].len;
+    struct lyra_skb_seg *g;
+    LYRA_SKB_FOR_EACH_SEG(s, g) {
+        if (g->len > left)
+            g->len = left;
+        left -= g->len;
+        s->seg_len += g->len;
     }
     return 0;
 }
@@ -252,8 +324,9 @@ static inline int lyra_skb_trim(struct lyra_skb *s, uint32_t n)
 /* No payload outside the linear part (segments absent or emptied). */
 static inline int lyra_skb_is_linear(const struct lyra_skb *s)
 {
-    for (unsigned i = 0; i < s->nseg && i < LYRA_SKB_MAX_SEGS; i++)
-        if (s->seg[i].len)
+    const struct lyra_skb_seg *g;
+    LYRA_SKB_FOR_EACH_SEG(s, g)
+        if (g->len)
             return 0;
     return 1;
 }
@@ -275,8 +348,7 @@ static inline uint8_t *lyra_skb_pull_up(struct lyra_skb *s, uint32_t n)
     uint32_t room = s->size - (uint32_t)(s->data - s->head) - s->len;
     if (room < need)
         return NULL;
-    for (unsigned i = 0; need && i < s->nseg && i < LYRA_SKB_MAX_SEGS; i++) {
-        struct lyra_skb_seg *g = &s->seg[i];
+    for (struct lyra_skb_seg *g = s->seg; need && g; g = g->next) {
         uint32_t k = g->len < need ? g->len : need;
         memcpy(s->data + s->len, g->ptr, k);
         s->len += k;
@@ -307,11 +379,11 @@ static inline uint32_t lyra_skb_flatten(const struct lyra_skb *s, void *dst, uin
     uint8_t *d = (uint8_t *)dst;
     uint32_t n = s->len < cap ? s->len : cap;
     memcpy(d, s->data, n);
-    for (unsigned i = 0; i < s->nseg && n < cap; i++) {
-        uint32_t k = s->seg[i].len;
+    for (const struct lyra_skb_seg *g = s->seg; g && n < cap; g = g->next) {
+        uint32_t k = g->len;
         if (k > cap - n)
             k = cap - n;
-        memcpy(d + n, s->seg[i].ptr, k);
+        memcpy(d + n, g->ptr, k);
         n += k;
     }
     return n;

@@ -954,9 +954,7 @@ Test(eth, output_with_segments)
     fx_up(&f, STACK_P("gratuitous=off"));
     struct lyra_skb *s = mkpkt(&f, 20, 0x45);
     static const uint8_t payload[100] = {1, 2, 3};
-    s->seg[0] = (struct lyra_skb_seg){.ptr = payload, .len = sizeof(payload)};
-    s->nseg = 1;
-    s->seg_len = sizeof(payload);
+    cr_assert_not_null(lt_skb_add_seg(s, payload, sizeof(payload), 0));
     cr_assert_eq(f.l2->output_mac(f.eth->self, s, 0x0800, linux_mac), 0);
     size_t len;
     const uint8_t *p = tx(&f, 0, &len);
@@ -1124,17 +1122,23 @@ Test(eth, nic_refusal_and_pool_exhaustion_are_counted)
     struct fx f;
     fx_up(&f, LINUXSIDE_P("gratuitous=off"));
     reg_ipv4(&f);
-    /* more gather segments than the NIC takes (max_segs 4): refused, and
-     * (l2 2.0) given back without the Ethernet header */
+    /* more gather segments than the NIC takes (max_segs 4): the driver
+     * bounces the frame (skb 2.0), it goes out */
     struct lyra_skb *s = mkpkt(&f, 20, 0x45);
     static const uint8_t seg[8];
     for (unsigned i = 0; i < 5; i++)
-        s->seg[i] = (struct lyra_skb_seg){.ptr = seg, .len = sizeof(seg)};
-    s->nseg = 5;
-    s->seg_len = 5 * sizeof(seg);
+        cr_assert_not_null(lt_skb_add_seg(s, seg, sizeof(seg), 0));
+    cr_assert_eq(f.l2->output_mac(f.eth->self, s, 0x0800, stack_mac), 0);
+    cr_assert_eq(lt_stat(f.nd, "tx_bounced"), 1);
+    cr_assert_eq(fake_netdev_last_tx_segments(f.nd->self), 1);
+    /* a frame the NIC refuses (a segment without memory): refused, and
+     * (l2 2.0) given back without the Ethernet header */
+    s = mkpkt(&f, 20, 0x45);
+    cr_assert_not_null(lt_skb_add_seg(s, NULL, 8, 0));
     cr_assert_eq(f.l2->output_mac(f.eth->self, s, 0x0800, stack_mac), -EINVAL);
     cr_assert_eq(st(&f, "tx_error"), 1);
-    cr_assert_eq(s->nseg, 5);
+    cr_assert_eq(s->nseg, 1);
+    lyra_skb_trim(s, 20); /* the bad segment emptied: the linear part is checked */
     refused(s, 20, 0x45);
     cr_assert_eq(lt_stat(f.skb, "in_use"), 0);
     /* no buffer left for the ARP request: counted, the packet still waits */

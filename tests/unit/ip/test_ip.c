@@ -47,7 +47,7 @@ Test(ip, echo_reply_to_linux_request)
 }
 
 /* A received datagram whose payload sits in segments (a NIC or provider
- * that does not copy, skb 1.3): ip pulls it up (counted) and answers as for
+ * that does not copy): ip pulls it up (counted) and answers as for
  * a linear one; with no room to pull it up, it is dropped and counted. */
 Test(ip, nonlinear_request_pulled_up_and_answered)
 {
@@ -61,10 +61,10 @@ Test(ip, nonlinear_request_pulled_up_and_answered)
     memcpy(rest, l3(&q) + 24, n - 24);
     struct lyra_skb *s = f.so->alloc_rx(f.skb->self, n);
     memcpy(lyra_skb_put(s, 24), l3(&q), 24); /* IP header and 4 bytes of ICMP */
-    s->seg[0] = (struct lyra_skb_seg){rest, 10, 0};
-    s->seg[1] = (struct lyra_skb_seg){rest + 10, n - 34, 0};
-    s->nseg = 2;
-    s->seg_len = n - 24;
+    /* descriptors live as long as the test: ip frees s before rx returns */
+    struct lyra_skb_seg g[2] = {{.ptr = rest, .len = 10}, {.ptr = rest + 10, .len = n - 34}};
+    lyra_skb_seg_append(s, &g[0]);
+    lyra_skb_seg_append(s, &g[1]);
     s->protocol = LYRA_ETHERTYPE_IPV4;
     struct lyra_l2_rxinfo info = {.ethertype = LYRA_ETHERTYPE_IPV4, .flags = LYRA_SKB_F_HOST};
     s->flags |= LYRA_SKB_F_HOST;
@@ -78,9 +78,8 @@ Test(ip, nonlinear_request_pulled_up_and_answered)
     s = f.so->alloc_rx(f.skb->self, 8);
     uint32_t room = s->size - lyra_skb_headroom(s);
     memset(lyra_skb_put(s, room), 0, room);
-    s->seg[0] = (struct lyra_skb_seg){rest, 100, 0};
-    s->nseg = 1;
-    s->seg_len = 100;
+    g[0] = (struct lyra_skb_seg){.ptr = rest, .len = 100};
+    lyra_skb_seg_append(s, &g[0]);
     f.l2.ev->rx(f.l2.user, s, &info);
     cr_assert_eq(st(&f, "rx_nonlinear"), 1);
     cr_assert_eq(f.l2.nout, 1);

@@ -324,9 +324,10 @@ static void fs_free(void *self, struct lyra_skb *s)
     }
 }
 
-static int fs_add_data(void *self, struct lyra_skb *s, const void *d, uint32_t len, uint32_t fl)
+static int fs_add_data(void *self, struct lyra_skb *s, const void *d, uint32_t len, uint32_t fl,
+                       uint32_t *copied)
 {
-    (void)s, (void)d, (void)len, (void)fl;
+    (void)s, (void)d, (void)len, (void)fl, (void)copied;
     ((struct fskb *)self)->copies++;
     return -ENOSPC;
 }

@@ -263,15 +263,11 @@ static struct lyra_skb *skb_gather(struct fx *f, const uint8_t *src, uint32_t le
         uint32_t n = k == 2 ? left : (left / 3 + v + k) | 1;
         if (n > left)
             n = left;
-        s->seg[k].ptr = src + off;
-        s->seg[k].len = n;
-        s->seg[k].flags = 0;
-        s->seg_len += n;
+        cr_assert_not_null(lt_skb_add_seg(s, src + off, n, 0));
         off += n;
         left -= n;
         k++;
     }
-    s->nseg = (uint16_t)k;
     return s;
 }
 

@@ -358,7 +358,6 @@ static struct lyra_skb *xalloc_cls(struct env *e, int cls, uint32_t hr, uint32_t
 Test(skb_copy, reserve_ctl_is_for_control_transmits_only)
 {
     struct env e = env_new(P("count=5", "reserve_rx=1", "reserve_ctl=2"));
-    cr_assert_geq(e.ops->hdr.minor, 2);
     cr_assert_eq(e.ops->tx_avail(e.self, LYRA_SKB_DATA, 0), 2);
     cr_assert_eq(e.ops->tx_avail(e.self, LYRA_SKB_CTL, 0), 4);
     struct lyra_skb *d0 = xalloc_cls(&e, LYRA_SKB_DATA, 0, 10);
@@ -442,23 +441,7 @@ Test(skb_copy, reserves_larger_than_count_are_refused)
     lt_destroy(s);
 }
 
-/* The helpers fall back to alloc/avail for a provider older than 1.2. */
-Test(skb_copy, helpers_fall_back_for_older_providers)
-{
-    struct env e = env_new(P("count=3", "reserve_rx=1", "reserve_ctl=1"));
-    struct lyra_skb_ops old = *e.ops;
-    old.hdr.minor = 1;
-    cr_assert_eq(lyra_skb_tx_avail(&old, e.self, LYRA_SKB_DATA, 0), 3, "avail");
-    cr_assert_eq(lyra_skb_tx_avail(e.ops, e.self, LYRA_SKB_DATA, 0), 1);
-    struct lyra_skb *a = lyra_skb_alloc_cls(e.ops, e.self, LYRA_SKB_CTL, 0, 10);
-    struct lyra_skb *b = lyra_skb_alloc_cls(&old, e.self, LYRA_SKB_CTL, 0, 10);
-    cr_assert_not_null(a);
-    cr_assert_null(b, "without 1.2 a control alloc is a data alloc");
-    lyra_skb_free(a);
-    env_done(&e);
-}
-
-/* ---- send completion (skb 1.3) ---- */
+/* ---- send completion ---- */
 
 struct done_rec {
     struct env *e;
@@ -481,7 +464,6 @@ static void on_done(void *ctx, struct lyra_skb *s)
 Test(skb_copy, done_runs_once_at_the_last_reference)
 {
     struct env e = env_new(P("count=4"));
-    cr_assert_geq(e.ops->hdr.minor, 3);
     struct done_rec d = {.e = &e};
     struct lyra_skb *s = xalloc(&e, 0, 10);
     cr_assert_null(s->done, "a new skb has no completion");
@@ -551,9 +533,8 @@ Test(skb_copy, push_pull_put_trim)
 
     /* with a segment: no tailroom */
     static const uint8_t seg[8] = {1, 2, 3, 4, 5, 6, 7, 8};
-    s->seg[0] = (struct lyra_skb_seg){seg, sizeof(seg), 0};
-    s->nseg = 1;
-    s->seg_len = sizeof(seg);
+    struct lyra_skb_seg g = {.ptr = seg, .len = sizeof(seg)};
+    lyra_skb_seg_append(s, &g);
     cr_assert_eq(lyra_skb_tailroom(s), 0);
     cr_assert_null(lyra_skb_put(s, 1));
     cr_assert_eq(lyra_skb_total(s), 8);
@@ -568,10 +549,9 @@ Test(skb_copy, pull_up_and_trim_with_segments)
     struct lyra_skb *s = xalloc(&e, 0, 4);
     memcpy(lyra_skb_put(s, 4), "abcd", 4);
     static const uint8_t g0[3] = {'e', 'f', 'g'}, g1[5] = {'h', 'i', 'j', 'k', 'l'};
-    s->seg[0] = (struct lyra_skb_seg){g0, 3, 0};
-    s->seg[1] = (struct lyra_skb_seg){g1, 5, 0};
-    s->nseg = 2;
-    s->seg_len = 8;
+    struct lyra_skb_seg d[3] = {{.ptr = g0, .len = 3}, {.ptr = g1, .len = 5}, {.ptr = g1, .len = 5}};
+    lyra_skb_seg_append(s, &d[0]);
+    lyra_skb_seg_append(s, &d[1]);
     cr_assert_eq(lyra_skb_pull_up(s, 3), s->data, "already linear");
     cr_assert_eq(s->len, 4);
     cr_assert_null(lyra_skb_pull_up(s, 13), "longer than the frame");
@@ -579,8 +559,9 @@ Test(skb_copy, pull_up_and_trim_with_segments)
     cr_assert_eq(lyra_skb_pull_up(s, 9), s->data);
     cr_assert_eq(s->len, 9);
     cr_assert_eq(memcmp(s->data, "abcdefghi", 9), 0);
-    cr_assert_eq(s->seg[0].len, 0, "emptied, kept in place");
-    cr_assert_eq(s->seg[1].len, 3);
+    cr_assert_eq(d[0].len, 0, "emptied, kept in place");
+    cr_assert_eq(s->seg, &d[0]);
+    cr_assert_eq(d[1].len, 3);
     cr_assert_eq(s->seg_len, 3);
     cr_assert_eq(lyra_skb_total(s), 12);
     uint8_t all[16];
@@ -589,7 +570,7 @@ Test(skb_copy, pull_up_and_trim_with_segments)
     /* trim into the segments, then into the linear part */
     cr_assert_eq(lyra_skb_trim(s, 10), 0);
     cr_assert_eq(lyra_skb_total(s), 10);
-    cr_assert_eq(s->seg[1].len, 1);
+    cr_assert_eq(d[1].len, 1);
     cr_assert_eq(lyra_skb_trim(s, 20), 0);
     cr_assert_eq(lyra_skb_total(s), 10, "trim never grows");
     cr_assert_eq(lyra_skb_trim(s, 2), 0);
@@ -599,9 +580,7 @@ Test(skb_copy, pull_up_and_trim_with_segments)
     /* no room in the buffer: refused, unchanged */
     struct lyra_skb *t = xalloc(&e, 0, 256);
     lyra_skb_put(t, 256);
-    t->seg[0] = (struct lyra_skb_seg){g1, 5, 0};
-    t->nseg = 1;
-    t->seg_len = 5;
+    lyra_skb_seg_append(t, &d[2]);
     cr_assert_null(lyra_skb_pull_up(t, 257));
     cr_assert_eq(t->len, 256);
     cr_assert_eq(t->seg_len, 5);
@@ -624,9 +603,8 @@ Test(skb_copy, allocation_resets_every_field)
     s->l3_off = 14;
     s->l4_off = 34;
     s->tstamp = 99;
-    s->nseg = 2;
-    s->seg_len = 77;
-    s->seg[0] = (struct lyra_skb_seg){(const uint8_t *)"x", 1, LYRA_SEG_F_USER};
+    static struct lyra_skb_seg x = {.ptr = (const uint8_t *)"x", .len = 1, .flags = LYRA_SEG_F_USER};
+    lyra_skb_seg_append(s, &x);
     memset(s->cb, 0x5a, sizeof(s->cb));
     lyra_skb_free(s);
 
@@ -643,9 +621,8 @@ Test(skb_copy, allocation_resets_every_field)
     cr_assert_eq(s->l3_off, 0);
     cr_assert_eq(s->l4_off, 0);
     cr_assert_eq(s->tstamp, 0);
-    cr_assert_null(s->seg[0].ptr);
-    cr_assert_eq(s->seg[0].len, 0);
-    cr_assert_eq(s->seg[0].flags, 0);
+    cr_assert_null(s->seg);
+    cr_assert_null(s->seg_last);
     for (int i = 0; i < 6; i++)
         cr_assert_eq(s->cb[i], 0);
     cr_assert_eq(s->refcnt, 1);
@@ -772,38 +749,92 @@ Test(skb_copy, add_data_copies_and_counts)
 {
     struct env e = env_new(P("count=2", "buf_size=256", "headroom=0"));
     struct lyra_skb *s = xalloc(&e, 56, 200);
-    uint8_t src[256];
-    for (int i = 0; i < 256; i++)
-        src[i] = (uint8_t)i;
-
-    cr_assert_eq(e.ops->add_data(e.self, s, src, 100, 0), 0);
-    cr_assert_eq(e.ops->add_data(e.self, s, src + 100, 50, LYRA_SEG_F_USER), 0);
+    uint8_t src[512];
+    for (int i = 0; i < 512; i++)
+        src[i] = (uint8_t)(i * 7 + 3);
+    uint32_t cp = 99;
+    cr_assert_eq(e.ops->add_data(e.self, s, src, 100, 0, &cp), 100);
+    cr_assert_eq(cp, 100, "all of it copied");
+    cr_assert_eq(e.ops->add_data(e.self, s, src + 100, 50, LYRA_SEG_F_USER, NULL), 50);
     cr_assert_eq(s->len, 150);
-    cr_assert_eq(s->nseg, 0, "skb_copy never references");
+    cr_assert_eq(s->nseg, 0, "in the linear tail while it has room");
     cr_assert_eq(memcmp(s->data, src, 150), 0);
     cr_assert_eq(st(&e, "copy_bytes"), 150);
     cr_assert_eq(st(&e, "copy_calls"), 2);
 
-    cr_assert_eq(e.ops->add_data(e.self, s, src, 51, 0), -ENOSPC);
-    cr_assert_eq(s->len, 150);
-    cr_assert_eq(st(&e, "copy_bytes"), 150, "a refused add copies nothing");
-    cr_assert_eq(e.ops->add_data(e.self, s, src, 50, 0), 0);
-    cr_assert_eq(lyra_skb_tailroom(s), 0);
-    cr_assert_eq(e.ops->add_data(e.self, s, src, 1, 0), -ENOSPC);
-    cr_assert_eq(e.ops->add_data(e.self, s, src, 0, 0), 0, "nothing to add always fits");
-    cr_assert_eq(e.ops->add_data(e.self, s, NULL, 0, 0), 0);
-    cr_assert_eq(e.ops->add_data(e.self, s, NULL, 1, 0), -EINVAL);
-    cr_assert_eq(st(&e, "copy_bytes"), 200);
-    cr_assert_eq(st(&e, "copy_calls"), 3);
+    /* skb 2.0: beyond the linear tail, into another buffer of the pool,
+     * chained as a segment that holds it */
+    cr_assert_eq(e.ops->add_data(e.self, s, src + 150, 51, 0, &cp), 51);
+    cr_assert_eq(cp, 51);
+    cr_assert_eq(s->len, 200);
+    cr_assert_eq(s->nseg, 1);
+    cr_assert_eq(s->seg_len, 1);
+    cr_assert_not_null(s->seg->ref, "the segment holds the buffer it shows");
+    cr_assert_eq(st(&e, "in_use"), 2);
+    cr_assert_eq(st(&e, "segs_in_use"), 1);
+    uint8_t out[512];
+    cr_assert_eq(e.ops->copy_out(e.self, s, 0, out, 201), 0);
+    cr_assert_eq(memcmp(out, src, 201), 0, "the frame is the bytes added, in order");
+    /* the second buffer has room left: more goes into a new one, none is
+     * free: nothing taken, counted (the caller decides) */
+    cr_assert_eq(e.ops->add_data(e.self, s, src, 10, 0, &cp), 0);
+    cr_assert_eq(cp, 0);
+    cr_assert_eq(st(&e, "add_data_short"), 1);
+    cr_assert_eq(lyra_skb_total(s), 201, "nothing changed");
+    /* more than the whole pool could hold: EMSGSIZE, nothing taken */
+    cr_assert_eq(e.ops->add_data(e.self, s, src, 257, 0, NULL), -EMSGSIZE);
+    cr_assert_eq(st(&e, "add_data_emsgsize"), 1);
+    cr_assert_eq(e.ops->add_data(e.self, s, src, 0, 0, NULL), 0, "nothing to add always fits");
+    cr_assert_eq(e.ops->add_data(e.self, s, NULL, 0, 0, NULL), 0);
+    cr_assert_eq(e.ops->add_data(e.self, s, NULL, 1, 0, NULL), -EINVAL);
+    cr_assert_eq(e.ops->add_data(e.self, s, src, 0x80000000u, 0, NULL), -EINVAL);
+    cr_assert_eq(st(&e, "copy_in_bytes"), 201, "refusals copy nothing");
+    lyra_skb_free(s);
+    cr_assert_eq(st(&e, "in_use"), 0, "the chained buffer went back with the skb");
+    cr_assert_eq(st(&e, "segs_in_use"), 0);
+
+    /* the whole pool: the linear tail and the one other buffer */
+    s = xalloc(&e, 0, 0);
+    cr_assert_eq(e.ops->add_data(e.self, s, src, 512, 0, &cp), 512, "256 + 256");
+    cr_assert_eq(e.ops->copy_out(e.self, s, 0, out, 512), 0);
+    cr_assert_eq(memcmp(out, src, 512), 0);
     lyra_skb_free(s);
 
-    /* once a segment is present the linear part is closed */
+    /* once a segment is present the linear part is closed: what follows
+     * goes after it */
     s = xalloc(&e, 0, 10);
-    s->seg[0] = (struct lyra_skb_seg){src, 4, 0};
-    s->nseg = 1;
-    s->seg_len = 4;
-    cr_assert_eq(e.ops->add_data(e.self, s, src, 1, 0), -ENOSPC);
+    struct lyra_skb_seg g = {.ptr = src, .len = 4};
+    lyra_skb_seg_append(s, &g);
+    cr_assert_eq(e.ops->add_data(e.self, s, src + 4, 1, 0, NULL), 1);
+    cr_assert_eq(s->len, 0);
+    cr_assert_eq(s->nseg, 2);
+    cr_assert_eq(e.ops->copy_out(e.self, s, 0, out, 5), 0);
+    cr_assert_eq(memcmp(out, src, 5), 0);
     lyra_skb_free(s);
+    cr_assert_eq(st(&e, "in_use"), 0);
+    env_done(&e);
+}
+
+/* A provider with small buffers still carries a large payload: max_alloc
+ * bounds the linear part only (skb 2.0). */
+Test(skb_copy, payload_larger_than_any_buffer_is_chained)
+{
+    struct env e = env_new(P("count=16", "buf_size=256", "headroom=64"));
+    cr_assert_eq(e.ops->max_alloc(e.self, 64), 192);
+    static uint8_t in[3000], out[3000];
+    for (unsigned i = 0; i < sizeof(in); i++)
+        in[i] = (uint8_t)(i * 31 + 7);
+    struct lyra_skb *s = xalloc(&e, 64, 0);
+    cr_assert_eq(e.ops->add_data(e.self, s, in, sizeof(in), LYRA_SEG_F_USER, NULL), 3000);
+    cr_assert_eq(s->len, 192);
+    cr_assert_eq(s->nseg, 11, "2808 bytes in 256-byte buffers");
+    cr_assert_eq(lyra_skb_total(s), 3000);
+    cr_assert_eq(e.ops->copy_out(e.self, s, 0, out, sizeof(out)), 0);
+    cr_assert_eq(memcmp(in, out, sizeof(in)), 0);
+    cr_assert_not_null(lyra_skb_push(s, 28), "headers still go in front");
+    lyra_skb_free(s);
+    cr_assert_eq(st(&e, "in_use"), 0);
+    cr_assert_eq(st(&e, "segs_in_use"), 0);
     env_done(&e);
 }
 
@@ -823,13 +854,13 @@ Test(skb_copy, copy_out_across_segments)
     for (unsigned i = 0; i < sizeof(s2); i++, n++)
         ref[n] = s2[i] = (uint8_t)(n * 7 + 1);
     cr_assert_eq(n, sizeof(ref));
-    cr_assert_eq(e.ops->add_data(e.self, s, lin, sizeof(lin), 0), 0);
-    s->seg[0] = (struct lyra_skb_seg){s0, sizeof(s0), LYRA_SEG_F_USER};
-    s->seg[1] = (struct lyra_skb_seg){NULL, 0, 0}; /* an empty segment is skipped */
-    s->seg[2] = (struct lyra_skb_seg){s1, sizeof(s1), 0};
-    s->seg[3] = (struct lyra_skb_seg){s2, sizeof(s2), 0};
-    s->nseg = 4;
-    s->seg_len = sizeof(s0) + sizeof(s1) + sizeof(s2);
+    cr_assert_eq(e.ops->add_data(e.self, s, lin, sizeof(lin), 0, NULL), (int)sizeof(lin));
+    struct lyra_skb_seg g[4] = {{.ptr = s0, .len = sizeof(s0), .flags = LYRA_SEG_F_USER},
+                                {.ptr = NULL, .len = 0}, /* an empty segment is skipped */
+                                {.ptr = s1, .len = sizeof(s1)},
+                                {.ptr = s2, .len = sizeof(s2)}};
+    for (int i = 0; i < 4; i++)
+        lyra_skb_seg_append(s, &g[i]);
     cr_assert_eq(lyra_skb_total(s), sizeof(ref));
 
     uint64_t bytes0 = st(&e, "copy_bytes"), calls0 = st(&e, "copy_calls");
@@ -854,11 +885,11 @@ Test(skb_copy, copy_out_across_segments)
     cr_assert_eq(e.ops->copy_out(e.self, s, 40, out, UINT32_MAX), -EINVAL);
     cr_assert_eq(e.ops->copy_out(e.self, s, UINT32_MAX, out, 2), -EINVAL);
     cr_assert_eq(e.ops->copy_out(e.self, s, 0, NULL, 1), -EINVAL);
-    s->nseg = LYRA_SKB_MAX_SEGS + 1;
+    s->nseg = 3; /* a chain longer than nseg (a header written over) */
     cr_assert_eq(e.ops->copy_out(e.self, s, 0, out, 1), -EINVAL);
     cr_assert_eq(st(&e, "copy_bytes") - bytes0, bytes, "refusals copy nothing");
     cr_assert_eq(st(&e, "copy_out_einval"), 7);
-    s->nseg = 0;
+    s->nseg = 4;
     lyra_skb_free(s);
     env_done(&e);
 }
@@ -868,8 +899,8 @@ Test(skb_copy, copy_out_trusts_segments_not_seg_len)
     struct env e = env_new(P("count=1"));
     struct lyra_skb *s = xalloc(&e, 0, 10);
     static const uint8_t seg[4] = {9, 8, 7, 6};
-    s->seg[0] = (struct lyra_skb_seg){seg, sizeof(seg), 0};
-    s->nseg = 1;
+    struct lyra_skb_seg g = {.ptr = seg, .len = sizeof(seg)};
+    lyra_skb_seg_append(s, &g);
     s->seg_len = 1000; /* wrong */
     uint8_t out[8];
     cr_assert_eq(e.ops->copy_out(e.self, s, 0, out, 4), 0);
@@ -958,7 +989,7 @@ Test(skb_copy, two_instances_do_not_interfere)
     cr_assert_eq(a0->size, 256);
     cr_assert_eq(b0->owner, b->self);
     cr_assert_eq(a0->owner, a->self);
-    ops->add_data(b->self, b0, "hello", 5, 0);
+    ops->add_data(b->self, b0, "hello", 5, 0, NULL);
 
     lyra_skb_free(b0); /* goes home to b */
     cr_assert_eq(ops->avail(b->self), 3);
@@ -1190,7 +1221,7 @@ Test(skb_copy, big_chosen_only_when_needed)
         in[i] = (uint8_t)(i * 13 + 1);
     lyra_skb_free(d);
     d = xalloc(&e, 64, 8000);
-    cr_assert_eq(e.ops->add_data(e.self, d, in, 8000, 0), 0);
+    cr_assert_eq(e.ops->add_data(e.self, d, in, 8000, 0, NULL), 8000);
     cr_assert_eq(e.ops->copy_out(e.self, d, 0, out, 8000), 0);
     cr_assert_eq(memcmp(in, out, 8000), 0);
     cr_assert_eq(d->owner, e.self);

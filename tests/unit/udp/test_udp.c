@@ -685,15 +685,30 @@ Test(udp, emsgsize_and_largest_datagram)
     fx_down(&f);
 }
 
-/* A datagram no buffer of the pool can hold fails at once with EMSGSIZE:
- * -EAGAIN would make a blocking send wait for ever (skb 1.1 max_alloc). */
-Test(udp, larger_than_any_buffer_is_emsgsize_not_eagain)
+/* skb 2.0: a datagram larger than any buffer goes out chained behind a
+ * header buffer (max_alloc bounds the linear part only); one the whole
+ * pool could never hold fails at once with EMSGSIZE: -EAGAIN would make a
+ * blocking send wait for ever. */
+Test(udp, larger_than_a_buffer_chained_larger_than_the_pool_emsgsize)
 {
     struct fx f;
     fx_up3(&f, NULL, (const char *const[]){"count=4", "buf_size=2048", NULL}, NULL);
     int h = ep_open(&f);
-    static uint8_t big[3000];
+    static uint8_t big[10000];
+    for (unsigned i = 0; i < sizeof(big); i++)
+        big[i] = (uint8_t)(i * 17 + 5);
     struct lyra_sockaddr4 to = A(LINUX_IP, 9);
+    /* 2030 bytes: more than a buffer holds behind l3's headroom, less
+     * than fake_l3 records */
+    cr_assert_gt(2030, f.so->max_alloc(f.skb->self, f.cfg->headroom + 8));
+    cr_assert_eq(f.l4->send(f.u, h, big, 2030, &to, 0), 2030);
+    const struct fake_l3_out *o = out(&f, 0);
+    cr_assert_eq(o->total, 2038);
+    cr_assert_geq(o->nseg, 1, "the payload beyond the first buffer is a segment");
+    cr_assert_eq(memcmp(o->b + 8, big, 2030), 0);
+    cr_assert(out_csum_ok(o));
+    cr_assert_eq(f.l4->send(f.u, h, big, 6000, &to, 0), 6000, "three buffers");
+    cr_assert_eq(out(&f, 1)->total, 6008);
     cr_assert_eq(f.l4->send(f.u, h, big, sizeof(big), &to, 0), -EMSGSIZE);
     cr_assert_eq(st(&f, "tx_too_big"), 1);
     cr_assert_eq(st(&f, "tx_nobuf"), 0);

@@ -118,18 +118,19 @@ Test(udp_wire, checksum_over_segments)
     uint32_t want = udp_csum_skb(&f, 0, sizeof(flat), 0x1234);
     for (uint32_t a = 0; a <= 20; a++)
         for (uint32_t b = a; b <= 40; b += 3) {
-            struct lyra_skb s = {.data = flat, .len = a, .nseg = 3};
-            s.seg[0] = (struct lyra_skb_seg){.ptr = flat + a, .len = b - a};
-            s.seg[1] = (struct lyra_skb_seg){.ptr = flat + b, .len = 0};
-            s.seg[2] = (struct lyra_skb_seg){.ptr = flat + b, .len = sizeof(flat) - b};
-            s.seg_len = sizeof(flat) - a;
+            struct lyra_skb s = {.data = flat, .len = a};
+            struct lyra_skb_seg g[3] = {{.ptr = flat + a, .len = b - a},
+                                        {.ptr = flat + b, .len = 0},
+                                        {.ptr = flat + b, .len = sizeof(flat) - b}};
+            for (int i = 0; i < 3; i++)
+                lyra_skb_seg_append(&s, &g[i]);
             cr_assert_eq(udp_csum_skb(&s, 0, sizeof(flat), 0x1234), want, "split %u/%u", a,
                          b);
         }
     /* and a sub-range from an odd offset equals the flat sub-range */
-    struct lyra_skb s = {.data = flat, .len = 5, .nseg = 1};
-    s.seg[0] = (struct lyra_skb_seg){.ptr = flat + 5, .len = sizeof(flat) - 5};
-    s.seg_len = sizeof(flat) - 5;
+    struct lyra_skb s = {.data = flat, .len = 5};
+    struct lyra_skb_seg sg = {.ptr = flat + 5, .len = sizeof(flat) - 5};
+    lyra_skb_seg_append(&s, &sg);
     struct lyra_skb g = {.data = flat + 3, .len = 200};
     cr_assert_eq(udp_csum_skb(&s, 3, 200, 0), udp_csum_skb(&g, 0, 200, 0));
 }

@@ -1,0 +1,128 @@
+/* Segment descriptor pool and chain walks: see skb_segs.h. */
+#include "skb_segs.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <string.h>
+
+int skb_segs_init(struct skb_segs *d, const struct lyra_os *os, uint32_t count)
+{
+    if (d->desc || d->stack)
+        return -EBUSY;
+    d->os = os;
+    d->count = 0;
+    d->nfree = 0;
+    if (count == 0)
+        return 0;
+    const struct lyra_os_ops *o = os->ops;
+    d->desc = o->mem_alloc(os->self, (size_t)count * sizeof(*d->desc), _Alignof(max_align_t));
+    d->stack = o->mem_alloc(os->self, (size_t)count * sizeof(uint32_t), _Alignof(max_align_t));
+    if (!d->desc || !d->stack) {
+        skb_segs_fini(d);
+        return -ENOMEM;
+    }
+    memset(d->desc, 0, (size_t)count * sizeof(*d->desc));
+    for (uint32_t i = 0; i < count; i++)
+        d->stack[i] = count - 1 - i;
+    d->count = count;
+    d->nfree = count;
+    return 0;
+}
+
+uint32_t skb_segs_fini(struct skb_segs *d)
+{
+    uint32_t out = d->count - d->nfree;
+    if (d->desc)
+        d->os->ops->mem_free(d->os->self, d->desc);
+    if (d->stack)
+        d->os->ops->mem_free(d->os->self, d->stack);
+    d->desc = NULL;
+    d->stack = NULL;
+    d->count = 0;
+    d->nfree = 0;
+    return out;
+}
+
+struct lyra_skb_seg *skb_segs_get(struct skb_segs *d)
+{
+    if (d->nfree == 0) {
+        d->get_fail++;
+        return NULL;
+    }
+    struct lyra_skb_seg *g = &d->desc[d->stack[--d->nfree]];
+    memset(g, 0, sizeof(*g));
+    if (d->count - d->nfree > d->high_water)
+        d->high_water = d->count - d->nfree;
+    return g;
+}
+
+void skb_segs_put(struct skb_segs *d, struct lyra_skb_seg *g)
+{
+    if (skb_segs_owns(d, g))
+        d->stack[d->nfree++] = (uint32_t)(g - d->desc);
+}
+
+int skb_segs_owns(const struct skb_segs *d, const struct lyra_skb_seg *g)
+{
+    if (!d->desc || !g)
+        return 0;
+    uintptr_t a = (uintptr_t)g, b = (uintptr_t)d->desc;
+    if (a < b)
+        return 0;
+    uintptr_t off = a - b;
+    return off / sizeof(*g) < d->count && off % sizeof(*g) == 0;
+}
+
+void skb_segs_release(struct skb_segs *d, struct lyra_skb *skb)
+{
+    struct lyra_skb_seg *g = skb->seg;
+    /* at most nseg steps: a chain a holder corrupted into a loop ends */
+    for (uint32_t n = 0; g && n < skb->nseg; n++) {
+        struct lyra_skb_seg *next = g->next;
+        if (skb_segs_owns(d, g)) {
+            struct lyra_skb *ref = g->ref;
+            g->ref = NULL;
+            g->next = NULL;
+            d->stack[d->nfree++] = (uint32_t)(g - d->desc);
+            lyra_skb_free(ref);
+        }
+        g = next;
+    }
+    skb->seg = skb->seg_last = NULL;
+    skb->nseg = 0;
+    skb->seg_len = 0;
+}
+
+int skb_segs_copy_out(const struct lyra_skb *skb, uint32_t off, void *dst, uint32_t len)
+{
+    uint64_t total = skb->len;
+    uint32_t n = 0;
+    const struct lyra_skb_seg *g;
+    for (g = skb->seg; g && n < skb->nseg; g = g->next, n++)
+        total += g->len;
+    if (g || (uint64_t)off + len > total)
+        return -EINVAL;
+    uint8_t *out = dst;
+    uint32_t left = len;
+    if (off < skb->len) {
+        uint32_t k = skb->len - off < left ? skb->len - off : left;
+        memcpy(out, skb->data + off, k);
+        out += k;
+        left -= k;
+        off = 0;
+    } else {
+        off -= skb->len;
+    }
+    for (g = skb->seg; g && left; g = g->next) {
+        if (off >= g->len) {
+            off -= g->len;
+            continue;
+        }
+        uint32_t k = g->len - off < left ? g->len - off : left;
+        memcpy(out, g->ptr + off, k);
+        out += k;
+        left -= k;
+        off = 0;
+    }
+    return 0;
+}

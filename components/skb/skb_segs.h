@@ -1,0 +1,53 @@
+/* Segment descriptors for the skb buffer managers (skb 2.0 chains any
+ * number of segments; issue 8.1): a fixed pool of them, taken at start,
+ * and the walks over a chain every manager needs (release at free, copy
+ * out). Not a component: compiled into each manager, as skb_pool.c.
+ * Not thread safe: one stack runs to completion on one context. */
+#ifndef LYRA_SKB_SEGS_H
+#define LYRA_SKB_SEGS_H
+
+#include <stdint.h>
+
+#include "lyra/os.h"
+#include "lyra/skb.h"
+
+struct skb_segs {
+    const struct lyra_os *os;
+    struct lyra_skb_seg *desc; /* count descriptors */
+    uint32_t *stack;           /* free indices; stack[0..nfree) */
+    uint32_t count, nfree;
+    uint64_t get_fail; /* a get found none free */
+    uint64_t high_water;
+};
+
+/* Takes count descriptors' memory from os (0: none, every get fails).
+ * 0, -EBUSY (already set up) or -ENOMEM (nothing left allocated). */
+int skb_segs_init(struct skb_segs *d, const struct lyra_os *os, uint32_t count);
+/* Gives the memory back; returns how many descriptors were still out. */
+uint32_t skb_segs_fini(struct skb_segs *d);
+
+/* A zeroed descriptor, or NULL (counted: get_fail). */
+struct lyra_skb_seg *skb_segs_get(struct skb_segs *d);
+/* Gives back a descriptor got from d and never chained. */
+void skb_segs_put(struct skb_segs *d, struct lyra_skb_seg *g);
+/* 1 when g is one of d's descriptors. */
+int skb_segs_owns(const struct skb_segs *d, const struct lyra_skb_seg *g);
+
+static inline uint32_t skb_segs_in_use(const struct skb_segs *d)
+{
+    return d->count - d->nfree;
+}
+
+/* At an skb's last free: every segment that is one of d's descriptors
+ * drops the reference it holds (seg->ref) and goes back to d; segments
+ * that are not d's are left to their owners. The chain is emptied. */
+void skb_segs_release(struct skb_segs *d, struct lyra_skb *skb);
+
+/* Copies len bytes from offset off of the frame (linear part, then the
+ * chain) to dst. The range is checked against the segments themselves,
+ * never seg_len, and a chain longer than nseg is refused, so a header
+ * written over by a holder cannot make it read past a segment or loop:
+ * -EINVAL. */
+int skb_segs_copy_out(const struct lyra_skb *skb, uint32_t off, void *dst, uint32_t len);
+
+#endif
