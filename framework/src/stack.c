@@ -173,8 +173,9 @@ int lyra_stack_create(const struct lyra_plan *plan, const char *const *overrides
     s->n = plan->n_inst;
     s->inst = calloc(s->n + 1, sizeof(*s->inst));
     s->order = calloc(s->n + 1, sizeof(unsigned));
+    s->pollers = calloc(s->n + 1, sizeof(*s->pollers));
     s->px = calloc(plan->n_bind + 1, sizeof(*s->px));
-    if (!s->inst || !s->order || !s->px)
+    if (!s->inst || !s->order || !s->pollers || !s->px)
         goto fail;
     for (unsigned i = 0; i < s->n; i++) {
         const struct lyra_plan_inst *pi = &plan->inst[i];
@@ -322,6 +323,11 @@ void lyra_stack_lock(struct lyra_stack *s)
  * is destroyed, and a late wake-up is a spurious one to whoever uses it. */
 void lyra_stack_unlock(struct lyra_stack *s)
 {
+    if (!s->n_defer) { /* the usual case: nobody to wake */
+        if (s->mu)
+            s->os->unlock(s->os_self, s->mu);
+        return;
+    }
     void *cv[LYRA_WAKE_DEFER];
     unsigned n = s->n_defer;
     for (unsigned i = 0; i < n; i++)
@@ -348,9 +354,12 @@ int lyra_stack_start(struct lyra_stack *s)
                     o->c->stop(o->self);
                 o->started = 0;
             }
+            s->n_pollers = 0;
             return r;
         }
         in->started = 1;
+        if (in->c->poll)
+            s->pollers[s->n_pollers++] = (struct lyra_poller){in->c->poll, in->self};
     }
     return 0;
 }
@@ -371,13 +380,11 @@ uint64_t lyra_stack_poll(struct lyra_stack *s)
 uint64_t lyra_stack_step_locked(struct lyra_stack *s)
 {
     int work = 0;
-    for (unsigned k = 0; k < s->n; k++) {
-        struct inst_rt *in = &s->inst[s->order[k]];
-        if (in->started && in->c->poll)
-            work += in->c->poll(in->self, POLL_BUDGET) > 0;
-    }
+    for (unsigned k = 0; k < s->n_pollers; k++)
+        work += s->pollers[k].poll(s->pollers[k].self, POLL_BUDGET) > 0;
     uint64_t next = s->os ? s->os->run_timers(s->os_self) : LYRA_TIME_NEVER;
-    lyra_stack_progress(s);
+    if (s->waiters || s->wl) /* nobody blocked: nothing to tell */
+        lyra_stack_progress(s);
     return work ? 0 : next;
 }
 
@@ -452,6 +459,7 @@ void lyra_stack_destroy(struct lyra_stack *s)
     if (!s)
         return;
     sync_destroy(s);
+    s->n_pollers = 0;
     for (unsigned k = s->n; k-- > 0;) {
         struct inst_rt *in = &s->inst[s->order ? s->order[k] : k];
         if (s->inst && in->started && in->c->stop)
@@ -479,6 +487,7 @@ void lyra_stack_destroy(struct lyra_stack *s)
     free(s->px);
     free(s->inst);
     free(s->order);
+    free(s->pollers);
     if (s->cleanup)
         s->cleanup(s->cleanup_ctx);
     free(s);

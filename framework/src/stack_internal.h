@@ -32,6 +32,13 @@ struct lyra_stack {
     struct inst_rt *inst;
     unsigned n;
     unsigned *order; /* start order: providers first */
+    /* the started instances that have a poll hook, in start order, so an
+     * idle step does not walk every instance */
+    struct lyra_poller {
+        int (*poll)(void *self, unsigned budget);
+        void *self;
+    } *pollers;
+    unsigned n_pollers;
     struct lyra_proxy **px; /* per plan binding; NULL when not accounted */
     const struct lyra_os_ops *os;
     void *os_self;

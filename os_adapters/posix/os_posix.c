@@ -74,6 +74,8 @@ static int os_create(void *self, const struct lyra_value *p, struct lyra_diag *d
     if (os->seeded)
         os_rand_seed(os, os->seed);
     lyra_tw_init(&os->tw, os_now_ns(os));
+    atomic_flag_clear(&os->tw_busy);
+    atomic_init(&os->tw_hint, LYRA_TIME_NEVER);
 
     int r = -pthread_mutex_init(&os->mu, NULL);
     if (r)

@@ -28,12 +28,18 @@ struct os_posix {
     int log_level;
     unsigned max_fds;
 
-    /* timers and the PRNG: the loop's thread and application threads may
-     * both arm timers or draw random bytes, so they share one mutex */
+    /* the PRNG: the loop's thread and application threads may both draw
+     * random bytes */
     pthread_mutex_t mu;
     bool mu_ok;
-    struct lyra_tw tw; /* armed timers (lyra/timer_wheel.h) */
     uint64_t rng[4];
+    /* timers (os_time.c): the wheel under a spin lock, since every section
+     * it guards is O(1) and tens of instructions; tw_hint is at or before
+     * the earliest deadline (the wheel's time when timers are due), read
+     * without the lock so that an idle step costs a clock read */
+    atomic_flag tw_busy;
+    _Atomic uint64_t tw_hint;
+    struct lyra_tw tw; /* armed timers (lyra/timer_wheel.h) */
 
     /* loop: an eventfd for wake() and the watched descriptors */
     int evfd;

@@ -77,12 +77,16 @@ Test(os_posix, timers_run_in_deadline_order)
     struct tctx c[4];
     struct lyra_timer t[4];
     uint64_t n = now(&o);
-    uint64_t dl[4] = {n - 1000, n - 3000, n - 2000, n + 10000000000ull};
+    /* in the future when armed, passed when run: a deadline already passed
+     * at arming is due at once, in arming order */
+    uint64_t dl[4] = {n + 3000000, n + 1000000, n + 2000000, n + 10000000000ull};
     for (int i = 0; i < 4; i++) {
         c[i] = (struct tctx){&rec, i, &o, NULL, 0};
         lyra_timer_init(&t[i], record_fn, &c[i]);
         o.ops->timer_arm(o.self, &t[i], dl[i]);
     }
+    while (now(&o) < n + 3000000)
+        nanosleep(&(struct timespec){0, 1000000}, NULL);
     uint64_t next = o.ops->run_timers(o.self);
     cr_assert_eq(rec.n, 3);
     cr_assert_eq(rec.order[0], 1);
