@@ -1,4 +1,4 @@
-/* skb_copy: the classic copying buffer manager (interface skb 2.0).
+/* skb_copy: the classic copying buffer manager (interface skb 2.1).
  *
  * Every skb is a linear buffer from a fixed pool; payload handed to
  * add_data is copied into its tail and, beyond it, into further buffers of
@@ -64,6 +64,7 @@ struct skb_copy {
     uint64_t alloc_bad_cls;
     uint64_t add_data_short; /* add_data took less than asked: buffers or descriptors out */
     uint64_t add_data_emsgsize;
+    uint64_t clones, clone_fail;
 };
 
 /* Headroom given: the preferred amount when it fits next to `size`, less
@@ -225,6 +226,25 @@ static int op_copy_out(void *self, const struct lyra_skb *skb, uint32_t off, voi
     return 0;
 }
 
+/* A normal buffer (data class) for the clone's headers, the payload shown
+ * through descriptors (skb_segs_clone). */
+static struct lyra_skb *op_clone(void *self, struct lyra_skb *skb, uint32_t headroom)
+{
+    struct skb_copy *c = self;
+    if (!skb || skb->refcnt == 0 || skb->refcnt == UINT16_MAX) {
+        c->clone_fail++;
+        return NULL;
+    }
+    struct lyra_skb *n = alloc_tx(c, SKB_POOL_DATA, headroom, 0);
+    if (!n || skb_segs_clone(&c->segs, n, skb)) {
+        lyra_skb_free(n);
+        c->clone_fail++;
+        return NULL;
+    }
+    c->clones++;
+    return n;
+}
+
 /* Normal buffers only (what a NIC's receive ring and most senders need). */
 static uint32_t op_avail(void *self)
 {
@@ -243,6 +263,7 @@ static const struct lyra_skb_ops skb_copy_ops = {
     .max_alloc = op_max_alloc,
     .alloc_cls = op_alloc_cls,
     .tx_avail = op_tx_avail,
+    .clone = op_clone,
 };
 
 /* The last reference of an skb went: what its segments hold goes too. */
@@ -390,6 +411,8 @@ static void skb_copy_stats(void *self, struct lyra_stats_sink *sink)
     lyra_stat(sink, "segs_high_water", c->segs.high_water);
     lyra_stat(sink, "add_data_short", c->add_data_short);
     lyra_stat(sink, "add_data_emsgsize", c->add_data_emsgsize);
+    lyra_stat(sink, "clones", c->clones);
+    lyra_stat(sink, "clone_fail", c->clone_fail);
 }
 
 static const struct lyra_provide skb_copy_provides[] = {
@@ -455,7 +478,8 @@ LYRA_EXPORT const struct lyra_component lyra_component_skb_copy = {
            "on the data path allocates. alloc's size is the linear part; add_data copies "
            "payload into the linear tail and, beyond it, into further normal buffers chained "
            "as segments (one of `segs` descriptors each), so a datagram larger than a "
-           "buffer needs no big one. alloc takes a normal buffer when headroom plus size "
+           "buffer needs no big one. clone gives a new skb of its own headroom showing "
+           "another's frame through descriptors and holding a reference on it (skb 2.1). alloc takes a normal buffer when headroom plus size "
            "fits one, else a big one (when big_count > 0 and it fits big_size); alloc_rx "
            "only ever takes normal buffers, and avail counts normal buffers. The two "
            "classes are separate pools: exhausting one never touches the other. add_data "
@@ -478,7 +502,9 @@ LYRA_EXPORT const struct lyra_component lyra_component_skb_copy = {
            "@stat alloc_bad_cls: alloc_cls with a class that is neither DATA nor CTL\n"
            "@stat segs segs_in_use segs_high_water: segment descriptors\n"
            "@stat add_data_short: add_data took less than asked (buffers or descriptors out)\n"
-           "@stat add_data_emsgsize: more than the whole pool could hold"),
+           "@stat add_data_emsgsize: more than the whole pool could hold\n"
+           "@stat clones clone_fail: clones made, and refused for want of a buffer or "
+           "descriptors"),
     .provides = skb_copy_provides,
     .n_provides = LYRA_COUNT(skb_copy_provides),
     .slots = skb_copy_slots,

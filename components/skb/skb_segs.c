@@ -93,6 +93,39 @@ void skb_segs_release(struct skb_segs *d, struct lyra_skb *skb)
     skb->seg_len = 0;
 }
 
+int skb_segs_clone(struct skb_segs *d, struct lyra_skb *c, struct lyra_skb *skb)
+{
+    uint32_t need = 1, n = 0;
+    const struct lyra_skb_seg *g;
+    for (g = skb->seg; g && n < skb->nseg; g = g->next, n++)
+        need += g->len != 0;
+    if (g || d->nfree < need) {
+        d->get_fail += !g;
+        return -ENOMEM;
+    }
+    /* the first one holds the reference, even over an empty linear part */
+    struct lyra_skb_seg *h = skb_segs_get(d);
+    *h = (struct lyra_skb_seg){.ptr = skb->data, .len = skb->len, .ref = skb};
+    skb->refcnt++;
+    lyra_skb_seg_append(c, h);
+    for (g = skb->seg; g; g = g->next) {
+        if (!g->len)
+            continue;
+        struct lyra_skb_seg *x = skb_segs_get(d);
+        *x = (struct lyra_skb_seg){.ptr = g->ptr, .len = g->len, .flags = g->flags};
+        lyra_skb_seg_append(c, x);
+    }
+    uint32_t hr = lyra_skb_headroom(skb), nhr = lyra_skb_headroom(c);
+    c->flags = skb->flags;
+    c->protocol = skb->protocol;
+    c->tstamp = skb->tstamp;
+    c->csum_off = skb->csum_off;
+    c->csum_start = (uint16_t)(skb->csum_start - hr + nhr);
+    c->l3_off = skb->l3_off ? skb->l3_off - hr + nhr : 0;
+    c->l4_off = skb->l4_off ? skb->l4_off - hr + nhr : 0;
+    return 0;
+}
+
 int skb_segs_copy_out(const struct lyra_skb *skb, uint32_t off, void *dst, uint32_t len)
 {
     uint64_t total = skb->len;

@@ -43,6 +43,13 @@ static inline uint32_t skb_segs_in_use(const struct skb_segs *d)
  * that are not d's are left to their owners. The chain is emptied. */
 void skb_segs_release(struct skb_segs *d, struct lyra_skb *skb);
 
+/* Makes c (fresh: linear part empty, no segments) a clone of skb
+ * (skb.h ops->clone): a descriptor holding one reference on skb shows its
+ * linear part, one more each of its non-empty segments; flags, protocol
+ * and offsets are carried over. 0, or -ENOMEM when descriptors ran out
+ * (c is left as it was). */
+int skb_segs_clone(struct skb_segs *d, struct lyra_skb *c, struct lyra_skb *skb);
+
 /* Copies len bytes from offset off of the frame (linear part, then the
  * chain) to dst. The range is checked against the segments themselves,
  * never seg_len, and a chain longer than nseg is refused, so a header

@@ -123,15 +123,17 @@ PX_OP(psk, SK, max_alloc, 6, uint32_t, 0, (void *self, uint32_t h), (p->prov, h)
 PX_OP(psk, SK, alloc_cls, 7, struct lyra_skb *, size,
       (void *self, int cls, uint32_t hr, uint32_t size), (p->prov, cls, hr, size))
 PX_OP(psk, SK, tx_avail, 8, uint32_t, 0, (void *self, int cls, uint32_t h), (p->prov, cls, h))
+PX_OP(psk, SK, clone, 9, struct lyra_skb *, 0, (void *self, struct lyra_skb *s, uint32_t h),
+      (p->prov, s, h))
 
 static const struct lyra_skb_ops px_skb_ops = {
     .hdr = LYRA_OPS_HDR(LYRA_SKB_IFACE, LYRA_SKB_MAJOR, LYRA_SKB_MINOR, struct lyra_skb_ops),
     .alloc = psk_alloc, .alloc_rx = psk_alloc_rx, .free = psk_free, .add_data = psk_add_data,
     .copy_out = psk_copy_out, .avail = psk_avail, .max_alloc = psk_max_alloc,
-    .alloc_cls = psk_alloc_cls, .tx_avail = psk_tx_avail,
+    .alloc_cls = psk_alloc_cls, .tx_avail = psk_tx_avail, .clone = psk_clone,
 };
 static const char *const skb_names[] = {"alloc", "alloc_rx", "free", "add_data", "copy_out",
-                                        "avail", "max_alloc", "alloc_cls", "tx_avail"};
+                                        "avail", "max_alloc", "alloc_cls", "tx_avail", "clone"};
 
 /* ---- netdev ---- */
 #define ND struct lyra_netdev_ops
@@ -295,7 +297,7 @@ static const char *const l4_names[] = {"open",     "close", "bind", "connect", "
 
 static const struct lyra_proxy_class classes[] = {
     {LYRA_OS_IFACE, 31, 0, os_names, &px_os_ops, NULL, 0},
-    {LYRA_SKB_IFACE, 9, 0, skb_names, &px_skb_ops, NULL, 0},
+    {LYRA_SKB_IFACE, 10, 0, skb_names, &px_skb_ops, NULL, 0},
     {LYRA_NETDEV_IFACE, 5, 3, netdev_names, &px_netdev_ops, &px_netdev_events, 0},
     {LYRA_L2_IFACE, 7, 2, l2_names, &px_l2_ops, &px_l2_events, 0},
     {LYRA_L3_IFACE, 6, 3, l3_names, &px_l3_ops, &px_l3_events, 0},

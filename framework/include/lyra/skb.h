@@ -31,6 +31,10 @@
  * application thread holding the stack lock); none re-enters another layer
  * but for `done` (below). Providers are not thread safe.
  *
+ * Clones (2.1): several skbs show one payload, each with headers of its
+ * own (a transport keeps a segment for retransmission and hands a clone
+ * down); see ops->clone.
+ *
  * Send completion: a sender may set skb->done (lyra_skb_set_done). The
  * provider calls it once, when the last reference is dropped (the skb's own
  * and every clone's): after the NIC has sent the frame (the driver frees it
@@ -56,7 +60,7 @@ extern "C" {
 
 #define LYRA_SKB_IFACE "skb"
 #define LYRA_SKB_MAJOR 2
-#define LYRA_SKB_MINOR 0
+#define LYRA_SKB_MINOR 1 /* 2.1: clone */
 
 /* skb->flags */
 #define LYRA_SKB_F_RX 0x0001        /* came from a NIC */
@@ -182,6 +186,18 @@ struct lyra_skb_ops {
      * Larger requests (up to max_alloc) may need a rarer buffer class and
      * can still fail when this is > 0. */
     uint32_t (*tx_avail)(void *self, int cls, uint32_t headroom);
+    /* 2.1: a new skb showing skb's frame (its linear part and segments,
+     * as they are now) through segments, behind a linear part of its own
+     * that is empty with `headroom` bytes for the headers the layers below
+     * push (so they never touch skb). The clone holds one reference on
+     * skb, so skb's memory and `done` outlive it: holder and clone free in
+     * any order, and skb's `done` runs once, when the last is gone. The
+     * clone has no `done` of its own; flags, protocol and the offsets are
+     * skb's (those counted from head moved to the clone's buffer). Nobody
+     * writes into a frame that has clones (the bytes are shared); pushing
+     * headers in front of either is fine. NULL (counted) when no buffer or
+     * descriptors are free: back-pressure, as alloc. A clone may be cloned. */
+    struct lyra_skb *(*clone)(void *self, struct lyra_skb *skb, uint32_t headroom);
 };
 
 /* Does provider o have op `field` (by its minor version and table size)? */
@@ -205,6 +221,14 @@ static inline uint32_t lyra_skb_max_alloc(const struct lyra_skb_ops *o, void *se
                                           uint32_t headroom)
 {
     return o->max_alloc(self, headroom);
+}
+
+/* clone when the provider has it (2.1), else NULL (counted by nobody:
+ * the caller treats it as "cannot clone", e.g. copies). */
+static inline struct lyra_skb *lyra_skb_clone(const struct lyra_skb_ops *o, void *self,
+                                              struct lyra_skb *skb, uint32_t headroom)
+{
+    return LYRA_SKB_HAS(o, 1, clone) ? o->clone(self, skb, headroom) : NULL;
 }
 
 /* Every segment of s, in order: for (g = first; g; g = g->next). */

@@ -1254,3 +1254,65 @@ Test(eth, two_instances_side_by_side)
     fx_down(&a);
     fx_down(&b);
 }
+
+/* ----- clones (skb 2.1) ------------------------------------------------------ */
+
+static void count_done(void *ctx, struct lyra_skb *s)
+{
+    (void)s;
+    ++*(unsigned *)ctx;
+}
+
+/* A transport-like user keeps its segment and hands a clone down: eth
+ * pushes its header onto the clone only, the frame is the clone's header
+ * then the original's bytes, and the original's completion runs once,
+ * when the last of the two is freed, in either order: the driver frees
+ * the clone first (sent at once), or the original goes first while the
+ * clone waits for ARP. */
+Test(eth, clone_handed_down_freed_in_either_order)
+{
+    struct fx f;
+    fx_up(&f, LINUXSIDE_P("gratuitous=off"));
+    reg_ipv4(&f);
+    uint8_t payload[300];
+    for (unsigned i = 0; i < sizeof(payload); i++)
+        payload[i] = (uint8_t)(i * 9 + 4);
+    struct lyra_skb *o = f.so->alloc(f.skb->self, 64, 0);
+    cr_assert_eq(f.so->add_data(f.skb->self, o, payload, sizeof(payload), 0, NULL), 300);
+    unsigned done = 0;
+    lyra_skb_set_done(o, count_done, &done);
+    uint32_t hr = f.l2->headroom(f.eth->self), ohr = lyra_skb_headroom(o);
+
+    /* 1: the clone is sent and freed by the driver, the original later */
+    struct lyra_skb *c = lyra_skb_clone(f.so, f.skb->self, o, hr);
+    cr_assert_not_null(c);
+    cr_assert_eq(f.l2->output_mac(f.eth->self, c, LYRA_ETHERTYPE_IPV4, linux_mac), 0);
+    size_t len;
+    const uint8_t *p = tx(&f, 0, &len);
+    cr_assert_eq(len, 14 + 300);
+    cr_assert_arr_eq(p, linux_mac, 6);
+    cr_assert_arr_eq(p + 14, payload, 300);
+    cr_assert_eq(done, 0, "the original is still held");
+    cr_assert_eq(lyra_skb_headroom(o), ohr, "eth pushed nothing onto the original");
+    cr_assert_eq(o->len, 300);
+    cr_assert_arr_eq(o->data, payload, 300);
+
+    /* 2: a second clone waits for ARP; the holder frees the original */
+    c = lyra_skb_clone(f.so, f.skb->self, o, hr);
+    cr_assert_not_null(c);
+    cr_assert_eq(f.l2->output(f.eth->self, c, LYRA_ETHERTYPE_IPV4, STACK_IP), 0);
+    cr_assert_eq(st(&f, "arp_pending"), 1);
+    lyra_skb_free(o);
+    cr_assert_eq(done, 0, "the queued clone still shows the payload");
+    uint8_t krep[64];
+    size_t nrep = pcap_frame("eth/ping-linux.pcap", 2, krep, sizeof(krep));
+    deliver(&f, krep, nrep);
+    cr_assert_eq(st(&f, "arp_pending"), 0);
+    p = tx(&f, ntx(&f) - 1, &len);
+    cr_assert_eq(len, 14 + 300);
+    cr_assert_arr_eq(p + 14, payload, 300, "the payload outlived its holder's free");
+    cr_assert_eq(done, 1, "once, when the last reference went");
+    cr_assert_eq(lt_stat(f.skb, "in_use"), 0);
+    cr_assert_eq(lt_stat(f.skb, "segs_in_use"), 0);
+    fx_down(&f);
+}

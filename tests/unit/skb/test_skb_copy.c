@@ -1425,3 +1425,108 @@ Test(skb_copy, big_max_holds_a_64k_datagram)
     lyra_skb_free(b);
     env_done(&e);
 }
+
+/* ---- clones (skb 2.1) ---- */
+
+static void count_done(void *ctx, struct lyra_skb *s)
+{
+    (void)s;
+    ++*(unsigned *)ctx;
+}
+
+/* A clone shows the original's frame behind headers of its own; the two
+ * are freed in either order and the original's completion runs once, at
+ * the last free; nothing leaks. */
+static void clone_freed_in_order(int clone_first)
+{
+    struct env e = env_new(P("count=8", "buf_size=256", "headroom=0"));
+    uint8_t src[600];
+    for (unsigned i = 0; i < sizeof(src); i++)
+        src[i] = (uint8_t)(i * 13 + 1);
+    struct lyra_skb *o = xalloc(&e, 40, 0);
+    cr_assert_eq(e.ops->add_data(e.self, o, src, sizeof(src), 0, NULL), 600);
+    cr_assert_not_null(lyra_skb_push(o, 20), "a transport header on the original");
+    memset(o->data, 0x77, 20);
+    unsigned done = 0;
+    lyra_skb_set_done(o, count_done, &done);
+    o->flags |= LYRA_SKB_F_CSUM_TX;
+    o->csum_start = (uint16_t)lyra_skb_headroom(o);
+    o->csum_off = 16;
+    struct lyra_skb *c = lyra_skb_clone(e.ops, e.self, o, 34);
+    cr_assert_not_null(c);
+    cr_assert_neq(c, o);
+    cr_assert_eq(lyra_skb_total(c), 620);
+    cr_assert_eq(c->len, 0, "its linear part is its own, empty");
+    cr_assert_geq(lyra_skb_headroom(c), 34);
+    cr_assert_null(c->done, "the completion stays the original's");
+    cr_assert(c->flags & LYRA_SKB_F_CSUM_TX);
+    cr_assert_eq(c->csum_start - lyra_skb_headroom(c), 0, "same place in the frame");
+    /* headers pushed onto the clone go into its buffer only */
+    uint8_t *h = lyra_skb_push(c, 34);
+    cr_assert_not_null(h);
+    memset(h, 0x11, 34);
+    cr_assert_eq(c->csum_start - lyra_skb_headroom(c), 34, "the sum starts after them");
+    uint8_t out[700];
+    cr_assert_eq(e.ops->copy_out(e.self, c, 0, out, 654), 0);
+    for (int i = 0; i < 34; i++)
+        cr_assert_eq(out[i], 0x11);
+    for (int i = 34; i < 54; i++)
+        cr_assert_eq(out[i], 0x77);
+    cr_assert_arr_eq(out + 54, src, 600);
+    cr_assert_eq(lyra_skb_headroom(o), 20, "the original is untouched");
+    cr_assert_eq(o->len, 20 + 256 - 40);
+    cr_assert_eq(st(&e, "clones"), 1);
+    /* a clone of the clone, freed with the rest */
+    struct lyra_skb *cc = lyra_skb_clone(e.ops, e.self, c, 14);
+    cr_assert_not_null(cc);
+    cr_assert_eq(lyra_skb_total(cc), 654);
+    lyra_skb_free(cc);
+    if (clone_first) {
+        lyra_skb_free(c);
+        cr_assert_eq(done, 0, "the original is still held");
+        lyra_skb_free(o);
+    } else {
+        lyra_skb_free(o);
+        cr_assert_eq(done, 0, "a clone still shows the payload");
+        cr_assert_eq(e.ops->copy_out(e.self, c, 54, out, 600), 0);
+        cr_assert_arr_eq(out, src, 600, "still there after the holder freed it");
+        lyra_skb_free(c);
+    }
+    cr_assert_eq(done, 1, "once, at the last reference");
+    cr_assert_eq(st(&e, "in_use"), 0);
+    cr_assert_eq(st(&e, "segs_in_use"), 0);
+    cr_assert_eq(st(&e, "bad_free"), 0);
+    env_done(&e);
+}
+
+Test(skb_copy, clone_freed_clone_first)
+{
+    clone_freed_in_order(1);
+}
+
+Test(skb_copy, clone_freed_original_first)
+{
+    clone_freed_in_order(0);
+}
+
+Test(skb_copy, clone_without_buffer_or_descriptors_is_null)
+{
+    struct env e = env_new(P("count=1", "segs=4"));
+    struct lyra_skb *o = xalloc(&e, 0, 10);
+    cr_assert_null(lyra_skb_clone(e.ops, e.self, o, 0), "no buffer for its headers");
+    cr_assert_eq(st(&e, "clone_fail"), 1);
+    cr_assert_eq(o->refcnt, 1, "nothing taken");
+    lyra_skb_free(o);
+    env_done(&e);
+    e = env_new(P("count=2", "segs=2"));
+    o = xalloc(&e, 0, 10);
+    struct lyra_skb_seg g[2] = {{.ptr = (const uint8_t *)"ab", .len = 2},
+                                {.ptr = (const uint8_t *)"cd", .len = 2}};
+    lyra_skb_seg_append(o, &g[0]);
+    lyra_skb_seg_append(o, &g[1]);
+    cr_assert_null(lyra_skb_clone(e.ops, e.self, o, 0), "3 descriptors needed, 2 exist");
+    cr_assert_eq(st(&e, "in_use"), 1, "the header buffer went back");
+    cr_assert_eq(o->refcnt, 1);
+    lyra_skb_free(o);
+    env_done(&e);
+}
