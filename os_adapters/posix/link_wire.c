@@ -48,6 +48,7 @@ struct wire {
     pthread_mutex_t mu;
     struct wire_end *end[2]; /* in-process ends: [0] is A */
     bool remote_peer;        /* A is connected to a B in another process */
+    atomic_bool b_here;      /* end[1] is set: A need not look for a remote B */
     int claim_fd;            /* the in-process B's claim, -1 */
     struct link_ring q[2];   /* q[i]: frames waiting for end i */
     int refs;                /* ends pointing here */
@@ -160,10 +161,12 @@ static void remote_gone(struct lyra_link *l, struct wire_end *e)
     }
 }
 
-/* A: takes a B that connected from another process. */
+/* A: takes a B that connected from another process. Not while a B is
+ * connected, remote or in this process (its claim on the B name keeps a
+ * third end from connecting at all): a system call per frame saved. */
 static void a_accept(struct lyra_link *l, struct wire_end *e)
 {
-    if (e->lfd < 0)
+    if (e->lfd < 0 || e->cfd >= 0 || atomic_load_explicit(&e->w->b_here, memory_order_relaxed))
         return;
     for (;;) {
         int fd = accept4(e->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -255,9 +258,12 @@ static int wire_recv(struct lyra_link *l, void *buf, size_t cap)
             r = (int)f->len;
         }
         link_ring_pop(q);
+        /* every push signals under mu, so the eventfd counts only while
+         * frames wait: drain it when the last one goes, not on every look
+         * at an empty queue (a system call per poll step) */
+        if (!q->n)
+            drain_fd(e->evfd);
     }
-    if (!q->n)
-        drain_fd(e->evfd);
     pthread_mutex_unlock(&w->mu);
     return r;
 }
@@ -271,6 +277,8 @@ static void wire_close(struct lyra_link *l)
         pthread_mutex_lock(&reg.mu);
         pthread_mutex_lock(&w->mu);
         w->end[e->side] = NULL;
+        if (e->side == 1)
+            atomic_store(&w->b_here, false);
         if (e->side == 0 && w->listed) {
             /* the name is free again: a new wire of that name is a new wire,
              * and its B place too */
@@ -335,6 +343,7 @@ static int join_inproc(struct lyra_link *l, struct wire_end *e, struct wire *w)
     pthread_mutex_lock(&w->mu);
     w->claim_fd = claim;
     w->end[1] = e;
+    atomic_store(&w->b_here, true);
     e->w = w;
     e->side = 1;
     w->refs++;
