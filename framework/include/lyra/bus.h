@@ -8,7 +8,19 @@
  * Port numbers and MMIO offsets are relative to the device's I/O window
  * (ISA iobase or PCI BAR): the driver never knows where the card sits.
  * Every op is immediate. A device model is as strict as the datasheet: a
- * sequence that would hang the real card hangs the model too. */
+ * sequence that would hang the real card hangs the model too.
+ *
+ * Contexts (issue 8.6): the driver calls these from its own entry points
+ * only: its start and stop, its poll hook (the stack's poll step) and the
+ * netdev ops its user calls (a poll step or an application thread in a
+ * socket call, stack lock held), never two at once. info may also be
+ * called from the driver's bind (nothing else may). dma_alloc and
+ * dma_free: start and stop only; dma_map and dma_unmap: anywhere the
+ * driver runs (per frame). No op calls back into the driver; a host model
+ * raises `irq` from its own poll step (a poll step like the driver's, so
+ * the driver may do its work there); on bare metal `irq`
+ * comes from the interrupt handler, where the driver may only note it and
+ * must do the work at its next poll step. */
 #ifndef LYRA_BUS_H
 #define LYRA_BUS_H
 

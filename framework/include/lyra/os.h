@@ -10,7 +10,28 @@
  * step. Callbacks run from the stack's poll step (run_timers), never from
  * inside another op, one at a time, in deadline then arming order; a
  * callback may arm or cancel any timer, itself included (a timer re-armed
- * for a time already passed runs at the next step, not in this one). */
+ * for a time already passed runs at the next step, not in this one).
+ *
+ * Contexts (issue 8.6). The stack calls into components from three: a poll
+ * step (the loop's thread, or a blocked caller driving the loop, with the
+ * stack lock held), an application thread inside a socket call (stack lock
+ * held), and create/start/stop/destroy (one thread, nothing running).
+ *   - now_ns, timer_arm, timer_cancel, random, vlog: any of them, and from
+ *     several threads at once (the provider serialises what it must).
+ *   - mem_alloc, mem_free, lock_create/destroy, cond_create/destroy,
+ *     page_alloc/free, link_open/close: create, start, stop or destroy
+ *     only (never per packet).
+ *   - lock, unlock, cond_wait, cond_broadcast: the stack's own code
+ *     (framework/), not components.
+ *   - run_timers, wait: the thread that runs the loop, one at a time;
+ *     wake: any thread, and on bare metal an interrupt handler (the only
+ *     op allowed there besides now_ns).
+ *   - link_send, link_recv: a device model's poll step or its bus ops.
+ *   - page_remap, page_protect, cow_register/unregister: a poll step or a
+ *     socket call. A cow hook runs in the faulting thread, from a signal
+ *     handler on posix: it may take no lock the faulting code may hold.
+ * Only run_timers (timer callbacks) and a cow fault (its hook) call back
+ * into a component; no other op re-enters its caller. */
 #ifndef LYRA_OS_H
 #define LYRA_OS_H
 
