@@ -30,7 +30,17 @@
 #include "skb_pool.h"
 #include "skb_segs.h"
 
+/* A test build of this file (tests/fakes/fake_skb_split.c) names the
+ * component otherwise and sets SKB_COPY_PIECE_MAX: add_data then leaves the
+ * linear tail alone and puts every payload in pieces of at most that many
+ * bytes, from a pool of `segs` chunks of that size, so that every reader
+ * of skbs meets many pieces. 0 here: the product. */
+#ifndef SKB_COPY_NAME
 #define SKB_COPY_NAME "skb_copy"
+#define SKB_COPY_COMPONENT lyra_component_skb_copy
+#define SKB_COPY_SUMMARY "classic copying packet buffer manager (fixed pool)"
+#define SKB_COPY_PIECE_MAX 0u
+#endif
 
 /* The largest big_size: the largest IPv4 datagram (65535 bytes) behind
  * the largest headroom parameter (1024), rounded up to 65 KiB (a multiple
@@ -56,6 +66,7 @@ struct skb_copy {
     struct skb_pool pool; /* normal buffers: transmit and receive */
     struct skb_pool big;  /* big buffers: transmit only, when a normal one is too small */
     struct skb_segs segs; /* descriptors that add_data chains */
+    struct skb_pool chunks; /* SKB_COPY_PIECE_MAX builds: the pieces add_data fills */
     uint32_t count, buf_size, headroom, rx_headroom, reserve_rx, reserve_ctl, nsegs;
     uint32_t big_count, big_size;
     uint64_t copy_in_bytes, copy_in_calls;
@@ -153,6 +164,8 @@ static void op_free(void *self, struct lyra_skb *skb)
     struct skb_copy *c = self;
     if (skb_pool_owns(&c->big, skb))
         (void)skb_pool_free(&c->big, skb);
+    else if (SKB_COPY_PIECE_MAX && skb_pool_owns(&c->chunks, skb))
+        (void)skb_pool_free(&c->chunks, skb);
     else
         (void)skb_pool_free(&c->pool, skb);
 }
@@ -162,6 +175,8 @@ static void op_free(void *self, struct lyra_skb *skb)
  * normal one, excluded), each one descriptor. */
 static uint64_t chain_capacity(const struct skb_copy *c, const struct lyra_skb *skb)
 {
+    if (SKB_COPY_PIECE_MAX)
+        return (uint64_t)c->nsegs * SKB_COPY_PIECE_MAX;
     uint64_t nbuf = c->count - c->reserve_rx - c->reserve_ctl;
     if (nbuf && skb_pool_owns(&c->pool, skb))
         nbuf--;
@@ -182,7 +197,8 @@ static int op_add_data(void *self, struct lyra_skb *skb, const void *p, uint32_t
     if (len == 0)
         return 0;
     const uint8_t *src = p;
-    uint32_t room = lyra_skb_tailroom(skb);
+    uint32_t room = SKB_COPY_PIECE_MAX ? 0 : lyra_skb_tailroom(skb);
+    uint32_t piece = SKB_COPY_PIECE_MAX ? SKB_COPY_PIECE_MAX : c->buf_size;
     uint32_t taken = len < room ? len : room;
     if (len - taken > chain_capacity(c, skb)) {
         c->add_data_emsgsize++;
@@ -192,13 +208,14 @@ static int op_add_data(void *self, struct lyra_skb *skb, const void *p, uint32_t
         memcpy(lyra_skb_put(skb, taken), src, taken);
     while (taken < len) {
         struct lyra_skb_seg *g = skb_segs_get(&c->segs);
-        struct lyra_skb *b = g ? skb_pool_alloc(&c->pool, 0, 0, SKB_POOL_DATA) : NULL;
+        struct lyra_skb *b =
+            !g ? NULL : skb_pool_alloc(SKB_COPY_PIECE_MAX ? &c->chunks : &c->pool, 0, 0, SKB_POOL_DATA);
         if (!b) {
             skb_segs_put(&c->segs, g);
             c->add_data_short++;
             break;
         }
-        uint32_t k = len - taken < c->buf_size ? len - taken : c->buf_size;
+        uint32_t k = len - taken < piece ? len - taken : piece;
         memcpy(lyra_skb_put(b, k), src + taken, k);
         *g = (struct lyra_skb_seg){.ptr = b->data, .len = k, .ref = b};
         lyra_skb_seg_append(skb, g);
@@ -353,6 +370,13 @@ static int skb_copy_start(void *self)
     }
     /* descriptors last, so the buffers' layout is the one pools always had */
     r = skb_segs_init(&c->segs, &c->os, c->nsegs);
+    if (!r && SKB_COPY_PIECE_MAX != 0 && c->nsegs) {
+        struct skb_pool_cfg ccfg = {
+            .count = c->nsegs, .buf_size = SKB_COPY_PIECE_MAX, .release = copy_release};
+        r = skb_pool_init(&c->chunks, &c->os, SKB_COPY_NAME, &ccfg, &skb_copy_ops, c);
+        if (r)
+            skb_segs_fini(&c->segs);
+    }
     if (r) {
         lyra_log(&c->os, LYRA_LOG_ERROR, SKB_COPY_NAME, "cannot allocate %u segment descriptors",
                  (unsigned)c->nsegs);
@@ -368,6 +392,7 @@ static void skb_copy_stop(void *self)
     struct skb_copy *c = self;
     skb_pool_fini(&c->pool);
     skb_pool_fini(&c->big);
+    skb_pool_fini(&c->chunks);
     skb_segs_fini(&c->segs);
 }
 
@@ -411,6 +436,8 @@ static void skb_copy_stats(void *self, struct lyra_stats_sink *sink)
     lyra_stat(sink, "segs_high_water", c->segs.high_water);
     lyra_stat(sink, "add_data_short", c->add_data_short);
     lyra_stat(sink, "add_data_emsgsize", c->add_data_emsgsize);
+    if (SKB_COPY_PIECE_MAX)
+        lyra_stat(sink, "chunk_in_use", skb_pool_in_use(&c->chunks));
     lyra_stat(sink, "clones", c->clones);
     lyra_stat(sink, "clone_fail", c->clone_fail);
 }
@@ -468,11 +495,11 @@ static const struct lyra_param skb_copy_params[P__N] = {
                 "beyond an skb's linear tail")},
 };
 
-LYRA_EXPORT const struct lyra_component lyra_component_skb_copy = {
+LYRA_EXPORT const struct lyra_component SKB_COPY_COMPONENT = {
     LYRA_COMPONENT_HDR,
     .name = SKB_COPY_NAME,
     .version = "2.0.0",
-    .summary = LYRA_DOC("classic copying packet buffer manager (fixed pool)"),
+    .summary = LYRA_DOC(SKB_COPY_SUMMARY),
     .doc = LYRA_DOC("All buffers are allocated from the os at start: count headers and count "
            "buffers of buf_size bytes, and big_count big buffers of big_size bytes; nothing "
            "on the data path allocates. alloc's size is the linear part; add_data copies "

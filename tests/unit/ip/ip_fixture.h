@@ -27,7 +27,7 @@
 #include "lyra/skb.h"
 
 extern const struct lyra_component lyra_component_ip;
-extern const struct lyra_component lyra_component_skb_copy;
+#include "lt_skb.h" /* LT_SKB_PROVIDER: skb_copy, or fake_skb_split in the _split build */
 
 /* ----- fake l2 ------------------------------------------------------------ */
 
@@ -197,7 +197,7 @@ static inline void fx_make_p(struct fx *f, const char *const *ip_p, const char *
     memset(f, 0, sizeof(*f));
     f->l2.mtu = 1500;
     f->os = lt_create(&lyra_component_fake_os, NULL);
-    f->skb = lt_create(&lyra_component_skb_copy,
+    f->skb = lt_create(&LT_SKB_PROVIDER,
                        skb_p ? skb_p : (const char *const[]){"count=64", "buf_size=2048", NULL});
     cr_assert_not_null(f->skb);
     f->ip = lt_create(&lyra_component_ip, ip_p ? ip_p
