@@ -50,6 +50,27 @@ static void *loop_thread(void *arg)
     return NULL;
 }
 
+/* Copies manifest `from` to `to` with the [skb] section's component
+ * replaced by `comp`. */
+static void swap_skb_component(const char *from, const char *to, const char *comp)
+{
+    FILE *in = fopen(from, "r"), *out = fopen(to, "w");
+    cr_assert(in && out, "cannot copy %s to %s", from, to);
+    char line[512];
+    int swapped = 0;
+    while (fgets(line, sizeof(line), in)) {
+        if (!strncmp(line, "component = skb_copy", 20)) {
+            fprintf(out, "component = %s\n", comp);
+            swapped++;
+        } else {
+            fputs(line, out);
+        }
+    }
+    fclose(in);
+    fclose(out);
+    cr_assert_eq(swapped, 1, "%s: no 'component = skb_copy' line", from);
+}
+
 /* Loads MANIFEST on wire udpw<PID>-<n> with os.seed=seed and the extra
  * overrides (NULL-terminated or NULL), starts it and its loop thread. */
 static void node_up(struct node *nd, const char *manifest, int n, int seed,
@@ -60,12 +81,25 @@ static void node_up(struct node *nd, const char *manifest, int n, int seed,
     snprintf(nd->seed, sizeof(nd->seed), "os.seed=%d", seed);
     const char *ov[24] = {nd->link, nd->seed};
     unsigned i = 2;
+    char path[1024];
+    snprintf(path, sizeof(path), "%s/assemblies/%s", env("LYRA_SOURCE_DIR"), manifest);
+    /* LYRA_TEST_SKB_COMPONENT (the _split run): the same manifest with
+     * another skb provider (fake_skb_split: payload in 64-byte pieces) */
+    const char *alt = getenv("LYRA_TEST_SKB_COMPONENT");
+    if (alt && *alt) {
+        char tmp[256];
+        snprintf(tmp, sizeof(tmp), "/tmp/lyra-udpw-%d-%d.lyra", (int)getpid(), n);
+        swap_skb_component(path, tmp, alt);
+        snprintf(path, sizeof(path), "%s", tmp);
+        ov[i++] = "skb.segs=16384"; /* pieces of 64 bytes: as much payload in flight */
+    }
     for (; extra && *extra && i < 23; extra++)
         ov[i++] = *extra;
     ov[i] = NULL;
-    char path[1024];
-    snprintf(path, sizeof(path), "%s/assemblies/%s", env("LYRA_SOURCE_DIR"), manifest);
-    cr_assert_eq(lyra_stack_load(path, ov, &nd->s), 0, "cannot load %s", manifest);
+    int r = lyra_stack_load(path, ov, &nd->s);
+    if (alt && *alt)
+        unlink(path);
+    cr_assert_eq(r, 0, "cannot load %s", manifest);
     cr_assert_eq(lyra_stack_start(nd->s), 0, "cannot start %s", manifest);
     cr_assert_eq(pthread_create(&nd->t, NULL, loop_thread, nd->s), 0);
     nd->running = 1;
@@ -108,6 +142,9 @@ static void node_down_checked(struct node *nd)
                  (unsigned long long)ctr(nd, "skb", "big_in_use"));
     cr_expect_eq(ctr(nd, "skb", "bad_free"), 0);
     cr_expect_eq(ctr(nd, "sock", "open"), 0, "every descriptor was closed");
+    const char *alt = getenv("LYRA_TEST_SKB_COMPONENT");
+    if (alt && *alt) /* only fake_skb_split reports it: the run is over it */
+        cr_expect_eq(ctr(nd, "skb", "chunk_in_use"), 0, "%s: pieces leaked", lyra_stack_name(nd->s));
     lyra_stack_destroy(nd->s);
     nd->s = NULL;
 }
