@@ -235,6 +235,7 @@ static void model_release(struct e1000_model *m)
     m->cap = NULL;
     m->cap_len = NULL;
     m->maps = NULL;
+    m->map_bucket = NULL;
     m->arena = NULL;
     m->nallocs = 0;
     m->arena_used = 0;
@@ -258,7 +259,11 @@ static int model_start(void *self)
     if (m->lp.pcap && !m->link_spec)
         lyra_log(&m->os, LYRA_LOG_WARN, WHO, "pcap=%s ignored: no link", m->lp.pcap);
     m->arena = o->mem_alloc(m->os.self, (size_t)m->dma_mem, 4096);
-    m->maps = o->mem_alloc(m->os.self, (size_t)m->map_slots * sizeof(*m->maps),
+    for (m->map_nbuckets = 1; m->map_nbuckets < m->map_slots; m->map_nbuckets <<= 1)
+        ;
+    m->maps = o->mem_alloc(m->os.self,
+                           (size_t)m->map_slots * sizeof(*m->maps) +
+                               (size_t)m->map_nbuckets * sizeof(uint32_t),
                            _Alignof(struct dma_mapping));
     if (m->tx_capture) {
         m->cap = o->mem_alloc(m->os.self, (size_t)m->tx_capture * CAP_SLOT, 64);
@@ -270,7 +275,9 @@ static int model_start(void *self)
         model_release(m);
         return -ENOMEM;
     }
-    memset(m->maps, 0, (size_t)m->map_slots * sizeof(*m->maps));
+    memset(m->maps, 0,
+           (size_t)m->map_slots * sizeof(*m->maps) + (size_t)m->map_nbuckets * sizeof(uint32_t));
+    m->map_bucket = (uint32_t *)(void *)(m->maps + m->map_slots);
     if (m->link_spec) {
         int r = o->link_open(m->os.self, m->link_spec, &m->lp, &m->link);
         if (r) {

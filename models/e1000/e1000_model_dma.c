@@ -79,6 +79,14 @@ static bool in_arena(const struct e1000_model *m, const void *p, size_t len)
     return m->arena && q >= a && q - a < m->dma_mem && len <= m->dma_mem - (q - a);
 }
 
+/* dma_unmap finds a mapping by its host address in O(1): a driver that
+ * keeps a ring of receive buffers mapped unmaps the oldest of them. */
+static uint32_t *bucket(struct e1000_model *m, const void *p)
+{
+    uint64_t h = (uint64_t)(uintptr_t)p * 0x9e3779b97f4a7c15u;
+    return &m->map_bucket[(uint32_t)(h >> 32) & (m->map_nbuckets - 1)];
+}
+
 int em_dma_map(void *self, const void *p, size_t len, uint64_t *bus)
 {
     struct e1000_model *m = self;
@@ -99,6 +107,9 @@ int em_dma_map(void *self, const void *p, size_t len, uint64_t *bus)
         e->len = len;
         e->bus = MAP_BUS + (uint64_t)i * MAP_WINDOW + ((uintptr_t)p & 0xfff);
         e->live = true;
+        uint32_t *b = bucket(m, p);
+        e->next = *b;
+        *b = i + 1;
         m->map_hint = (i + 1) % m->map_slots;
         *bus = e->bus;
         return 0;
@@ -112,12 +123,10 @@ void em_dma_unmap(void *self, const void *p, size_t len)
     struct e1000_model *m = self;
     if (!p || in_arena(m, p, len) || !m->maps)
         return;
-    /* mappings are released soon after they are made: search backwards
-     * from the newest */
-    for (uint32_t k = 0; k < m->map_slots; k++) {
-        uint32_t i = (m->map_hint + m->map_slots - 1 - k) % m->map_slots;
-        struct dma_mapping *e = &m->maps[i];
-        if (e->live && e->p == p && e->len == len) {
+    for (uint32_t *pp = bucket(m, p); *pp; pp = &m->maps[*pp - 1].next) {
+        struct dma_mapping *e = &m->maps[*pp - 1];
+        if (e->p == p && e->len == len) {
+            *pp = e->next;
             e->live = false;
             return;
         }

@@ -67,6 +67,7 @@ struct dma_region {
 struct dma_mapping {
     const uint8_t *p;
     uint64_t len, bus;
+    uint32_t next; /* the next mapping of its hash bucket, index + 1; 0: none */
     bool live;
 };
 
@@ -100,6 +101,8 @@ struct e1000_model {
     struct dma_region allocs[MAX_ALLOCS];
     unsigned nallocs;
     struct dma_mapping *maps;
+    uint32_t *map_bucket; /* by host address: a mapping's index + 1, after maps */
+    uint32_t map_nbuckets; /* a power of two >= map_slots */
     uint32_t map_hint;
 
     /* transmit assembly (one frame across descriptors) */
