@@ -230,28 +230,30 @@ static long s_send(void *self, int h, const void *buf, size_t len,
     if (!e->bound && (r = autobind(ip, e)) != 0)
         return r;
 
-    uint32_t n = (uint32_t)len;
-    if (n > lyra_skb_max_alloc(ip->skb, ip->skb_self, ip_headroom(ip)))
-        return -EMSGSIZE; /* no buffer of this pool can ever hold it */
-    struct lyra_skb *skb = ip->skb->alloc(ip->skb_self, ip_headroom(ip), n);
+    uint32_t n = (uint32_t)len, body = n - ICMP_HDR_LEN;
+    /* skb 2.0, as udp: the message linear when it fits one buffer, else
+     * its header in one and the body chained by add_data */
+    uint32_t lin = n <= lyra_skb_max_alloc(ip->skb, ip->skb_self, ip_headroom(ip)) ? n : ICMP_HDR_LEN;
+    struct lyra_skb *skb = ip->skb->alloc(ip->skb_self, ip_headroom(ip), lin);
     uint8_t *p = skb ? lyra_skb_put(skb, ICMP_HDR_LEN) : NULL;
     if (!p) {
         lyra_skb_free(skb);
         ip->st.icmp_sock_tx_nobuf++;
-        /* A buffer of its size will come back (max_alloc said one can
-         * hold it): back-pressure, as udp's */
-        return -EAGAIN;
+        return -EAGAIN; /* back-pressure, as udp's */
     }
     memcpy(p, m, ICMP_HDR_LEN);
     ip_st16(p + 4, e->id);
-    icmp_set_csum(p, ICMP_HDR_LEN, lyra_csum_add(m + ICMP_HDR_LEN, n - ICMP_HDR_LEN, 0));
+    icmp_set_csum(p, ICMP_HDR_LEN, lyra_csum_add(m + ICMP_HDR_LEN, body, 0));
     uint32_t copied = 0;
-    if (n > ICMP_HDR_LEN &&
-        ip->skb->add_data(ip->skb_self, skb, m + ICMP_HDR_LEN, n - ICMP_HDR_LEN,
-                          LYRA_SEG_F_USER, &copied) != (int)(n - ICMP_HDR_LEN)) {
+    int took = body ? ip->skb->add_data(ip->skb_self, skb, m + ICMP_HDR_LEN, body,
+                                        LYRA_SEG_F_USER, &copied)
+                    : 0;
+    if (took < 0 || (uint32_t)took < body) {
         lyra_skb_free(skb);
+        if (took == -EMSGSIZE)
+            return -EMSGSIZE; /* the pool can never hold it: not back-pressure */
         ip->st.icmp_sock_tx_nobuf++;
-        return -ENOBUFS;
+        return took < 0 ? -ENOBUFS : -EAGAIN;
     }
     ip->copy_bytes += copied; /* what add_data copied (skb_copy: all of it) */
     r = ip_output(ip, skb, e->laddr, dst, LYRA_IPPROTO_ICMP, e->o.ttl, e->o.tos, 0);

@@ -209,7 +209,8 @@ Test(icmp_sock, send_refuses_what_is_not_an_echo_request)
 Test(icmp_sock, no_buffer_is_back_pressure)
 {
     struct fx f;
-    fx_up_p(&f, NULL, (const char *const[]){"count=4", NULL}, NULL);
+    /* segs=100: fake_skb_split (the _split build) then holds 6400 bytes */
+    fx_up_p(&f, NULL, (const char *const[]){"count=4", "segs=100", NULL}, NULL);
     const struct lyra_l4_ops *l4 = l4_of(&f);
     int h = l4->open(f.ip->self);
     cr_assert(l4->poll(f.ip->self, h) & LYRA_POLL_OUT);
@@ -220,13 +221,30 @@ Test(icmp_sock, no_buffer_is_back_pressure)
     cr_assert_eq(send_to(&f, h, LINUX_IP, 1, 10), -EAGAIN);
     lyra_skb_free(hold[0]);
     cr_assert(l4->poll(f.ip->self, h) & LYRA_POLL_OUT);
-    /* no buffer of the pool can ever hold it (no big buffers here): an
-     * error at once, not back-pressure a blocking send would wait on */
-    cr_assert_eq(send_to(&f, h, LINUX_IP, 1, 3000), -EMSGSIZE);
+    /* the pool could never hold it (4 buffers, no big ones): an error at
+     * once, not back-pressure a blocking send would wait on */
+    cr_assert_eq(send_to(&f, h, LINUX_IP, 1, 8500), -EMSGSIZE);
     cr_assert_eq(st(&f, "icmp_sock_tx_nobuf"), 1);
     cr_assert_eq(send_to(&f, h, LINUX_IP, 1, 10), 18);
     for (int i = 1; i < 4; i++)
         lyra_skb_free(hold[i]);
+
+    fx_down(&f);
+}
+
+/* skb 2.0: a message larger than a buffer (max_alloc bounds the linear
+ * part) goes out with its body chained behind the header, fragmented by
+ * ip, as with big buffers. */
+Test(icmp_sock, larger_than_a_buffer_chained)
+{
+    struct fx f;
+    fx_up_p(&f, NULL, (const char *const[]){"count=8", NULL}, NULL);
+    const struct lyra_l4_ops *l4 = l4_of(&f);
+    int h = l4->open(f.ip->self);
+    cr_assert_gt(3008, f.so->max_alloc(f.skb->self, 0));
+    cr_assert_eq(send_to(&f, h, LINUX_IP, 1, 3000), 3008);
+    cr_assert_eq(f.l2.nout, 3, "three fragments");
+    cr_assert_eq(lt_stat(f.skb, "in_use"), 0);
     fx_down(&f);
 }
 
