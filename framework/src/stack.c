@@ -321,13 +321,10 @@ void lyra_stack_lock(struct lyra_stack *s)
  * that the woken thread does not block at once on the lock its waker holds
  * (a futex round trip per wake-up). Safe: conditions live until the stack
  * is destroyed, and a late wake-up is a spurious one to whoever uses it. */
-void lyra_stack_unlock(struct lyra_stack *s)
+/* Delivers the wake-ups decided under the lock once it is released, so the
+ * woken thread does not block on its waker's lock. */
+static __attribute__((noinline)) void unlock_and_wake(struct lyra_stack *s)
 {
-    if (!s->n_defer) { /* the usual case: nobody to wake */
-        if (s->mu)
-            s->os->unlock(s->os_self, s->mu);
-        return;
-    }
     void *cv[LYRA_WAKE_DEFER];
     unsigned n = s->n_defer;
     for (unsigned i = 0; i < n; i++)
@@ -337,6 +334,14 @@ void lyra_stack_unlock(struct lyra_stack *s)
         s->os->unlock(s->os_self, s->mu);
     for (unsigned i = 0; i < n; i++)
         s->os->cond_broadcast(s->os_self, cv[i]);
+}
+
+void lyra_stack_unlock(struct lyra_stack *s)
+{
+    if (s->n_defer)
+        unlock_and_wake(s);
+    else if (s->mu) /* the usual case: nobody to wake */
+        s->os->unlock(s->os_self, s->mu);
 }
 
 int lyra_stack_start(struct lyra_stack *s)
@@ -364,10 +369,23 @@ int lyra_stack_start(struct lyra_stack *s)
     return 0;
 }
 
+/* One step: every instance's poll hook, then the due timers; 0 when some
+ * hook did work (step again at once), else when timers are next due. */
+static inline uint64_t step(struct lyra_stack *s)
+{
+    int work = 0;
+    for (unsigned k = 0; k < s->n_pollers; k++)
+        work += s->pollers[k].poll(s->pollers[k].self, POLL_BUDGET) > 0;
+    uint64_t next = s->os ? s->os->run_timers(s->os_self) : LYRA_TIME_NEVER;
+    if (s->waiters || s->wl) /* nobody blocked: nothing to tell */
+        lyra_stack_progress(s);
+    return work ? 0 : next;
+}
+
 uint64_t lyra_stack_poll(struct lyra_stack *s)
 {
     lyra_stack_lock(s);
-    uint64_t next = lyra_stack_step_locked(s);
+    uint64_t next = step(s);
     /* Another thread may be in os wait (the loop thread, or a blocked
      * caller driving the loop): this step may have taken the frames that
      * were to end its wait, or armed a timer due before its deadline. */
@@ -379,13 +397,7 @@ uint64_t lyra_stack_poll(struct lyra_stack *s)
 
 uint64_t lyra_stack_step_locked(struct lyra_stack *s)
 {
-    int work = 0;
-    for (unsigned k = 0; k < s->n_pollers; k++)
-        work += s->pollers[k].poll(s->pollers[k].self, POLL_BUDGET) > 0;
-    uint64_t next = s->os ? s->os->run_timers(s->os_self) : LYRA_TIME_NEVER;
-    if (s->waiters || s->wl) /* nobody blocked: nothing to tell */
-        lyra_stack_progress(s);
-    return work ? 0 : next;
+    return step(s);
 }
 
 int lyra_stack_run_for(struct lyra_stack *s, uint64_t ns)

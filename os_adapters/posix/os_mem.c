@@ -1,4 +1,4 @@
-/* Memory for pools and tables (start time only) and locks. */
+/* Memory for pools and tables (start time only); locks are in os_sync.c. */
 #include <errno.h>
 #include <stdlib.h>
 
@@ -25,36 +25,4 @@ void os_mem_free(void *self, void *p)
         return;
     atomic_fetch_sub_explicit(&os->mem_blocks, 1, memory_order_relaxed);
     free(p);
-}
-
-int os_lock_create(void *self, void **lock)
-{
-    pthread_mutex_t *m = malloc(sizeof(*m));
-    if (!m)
-        return -ENOMEM;
-    int r = pthread_mutex_init(m, NULL);
-    if (r) {
-        free(m);
-        return -r;
-    }
-    *lock = m;
-    return 0;
-}
-
-void os_lock_destroy(void *self, void *lock)
-{
-    if (!lock)
-        return;
-    pthread_mutex_destroy(lock);
-    free(lock);
-}
-
-void os_lock(void *self, void *lock)
-{
-    pthread_mutex_lock(lock);
-}
-
-void os_unlock(void *self, void *lock)
-{
-    pthread_mutex_unlock(lock);
 }

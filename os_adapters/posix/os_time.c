@@ -52,14 +52,9 @@ void os_timer_cancel(void *self, struct lyra_timer *t)
  * may arm or cancel any timer, one of this batch included). Those a
  * callback re-arms into the past run on the next call (the returned
  * deadline says so): a timer that keeps re-arming itself cannot hold the
- * loop here. With nothing due, a clock read and a compare. */
-uint64_t os_run_timers(void *self)
+ * loop here. */
+static __attribute__((noinline)) uint64_t run_due(struct os_posix *os, uint64_t now)
 {
-    struct os_posix *os = self;
-    uint64_t now = os_now_ns(os);
-    uint64_t hint = atomic_load_explicit(&os->tw_hint, memory_order_relaxed);
-    if (now < hint)
-        return hint;
     struct lyra_tw_link batch;
     struct lyra_timer *t;
     lyra_tw_batch_init(&batch);
@@ -75,4 +70,13 @@ uint64_t os_run_timers(void *self)
     atomic_store_explicit(&os->tw_hint, next, memory_order_relaxed);
     tw_unlock(os);
     return next;
+}
+
+/* With nothing due: a clock read and a compare, no lock. */
+uint64_t os_run_timers(void *self)
+{
+    struct os_posix *os = self;
+    uint64_t now = os_now_ns(os);
+    uint64_t hint = atomic_load_explicit(&os->tw_hint, memory_order_relaxed);
+    return now < hint ? hint : run_due(os, now);
 }
