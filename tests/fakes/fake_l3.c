@@ -190,8 +190,9 @@ int fake_l3_rx(void *self, const void *l4, uint32_t len, const struct lyra_l3_rx
     const struct fl3_proto *p = info ? find(f, info->proto) : NULL;
     if (!p || !f->skb || (!l4 && len))
         return -ENOTCONN;
+    int via_add = f->cfg.rx_add_data && len;
     struct lyra_skb *s = f->skb->alloc_rx(f->skb_self, IPV4_HDR + len);
-    uint8_t *d = s ? lyra_skb_put(s, IPV4_HDR + len) : NULL;
+    uint8_t *d = s ? lyra_skb_put(s, IPV4_HDR + (via_add ? 0 : len)) : NULL;
     if (!d) {
         lyra_skb_free(s);
         f->rx_nobuf++;
@@ -207,13 +208,18 @@ int fake_l3_rx(void *self, const void *l4, uint32_t len, const struct lyra_l3_rx
     st32(d + 12, info->src);
     st32(d + 16, info->dst);
     st16(d + 10, (uint16_t)~lyra_csum_fold(lyra_csum_add(d, IPV4_HDR, 0)));
-    if (len)
+    if (len && !via_add)
         memcpy(d + IPV4_HDR, l4, len);
     s->l3_off = (uint32_t)(s->data - s->head);
     lyra_skb_pull(s, IPV4_HDR);
     s->l4_off = (uint32_t)(s->data - s->head);
+    if (via_add && f->skb->add_data(f->skb_self, s, l4, len, 0, NULL) != (int)len) {
+        lyra_skb_free(s);
+        f->rx_nobuf++;
+        return -ENOBUFS;
+    }
     uint32_t k = f->cfg.rx_split;
-    if (k && k < len) {
+    if (!via_add && k && k < len) {
         /* A received skb with segments: the rest moves past the linear
          * part, one rest-length gap further (so a pull-up into the linear
          * tail never overlaps it), and a segment points there. */

@@ -39,6 +39,8 @@ struct fake_l3_cfg {
     int icmp_ret;      /* icmp_error() returns it */
     uint32_t rx_split; /* fake_l3_rx: transport bytes past this many go in a segment
                         * (in the skb's own buffer, past the linear part); 0: linear */
+    int rx_add_data;   /* fake_l3_rx: the transport bytes go in with the provider's add_data
+                        * (over fake_skb_split: in 64-byte pieces); rx_split is then unused */
 };
 
 #define FAKE_L3_OUT_MAX 32

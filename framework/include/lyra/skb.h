@@ -1,10 +1,12 @@
-/* Interface `skb` 2.0: packet buffers and the pools they come from.
+/* Interface `skb` 2.1: packet buffers and the pools they come from.
  *
  * An skb is a linear area (headers pushed downward into headroom, then
  * payload put there) followed by any number of segments, chained through
  * seg->next. A frame is data[0..len) then each segment in order. Code walks
- * the pieces only with the helpers here (LYRA_SKB_FOR_EACH_SEG, trim,
- * pull_up, flatten) and in lyra/skb_pieces.h (gathering drivers).
+ * the pieces only with the helpers here (LYRA_SKB_FOR_EACH_SEG,
+ * lyra_skb_iter_*, trim, pull_up, flatten) and in lyra/skb_pieces.h
+ * (gathering drivers: pieces split at pages, and the bounce of a frame
+ * with more pieces than a NIC gathers).
  *
  * 2.0 changed the meaning of ops (so a 1.x user cannot bind): any skb,
  * received ones too, may carry segments (a parser makes what it reads
@@ -25,7 +27,12 @@
  * (which returns it to the pool it came from, whoever that is). Ops that
  * "take" an skb own it from then on; netdev xmit, l2 2.0 and l3 2.0 output
  * take it only when they return 0 (a negative return leaves it with the
- * caller, as it was handed in).
+ * caller, as it was handed in). Of the ops here: alloc, alloc_cls, alloc_rx
+ * and clone hand the caller a new skb it owns (NULL: nothing); add_data and
+ * copy_out leave the skb with its holder whatever they return (what
+ * add_data took stays in it); free ends the caller's reference;
+ * lyra_skb_bounce returns a new skb and leaves the original with the
+ * driver. A received skb is the rx event's receiver's.
  *
  * Contexts: every op runs on the stack's context (a poll step, or an
  * application thread holding the stack lock); none re-enters another layer

@@ -264,15 +264,20 @@ static inline void fx_down(struct fx *f)
 }
 
 /* Delivers an IP packet as eth would: in an rx buffer after a 14-byte
- * Ethernet header that is pulled, with the link-layer flags. */
+ * Ethernet header that is pulled, with the link-layer flags. In the _split
+ * build the packet is added with add_data, so it arrives in 64-byte
+ * pieces (as from a NIC that does not copy) and ip must pull it up. */
 static inline void deliver_ip(struct fx *f, const uint8_t *p, uint32_t len, uint16_t l2flags)
 {
     struct lyra_skb *s = f->so->alloc_rx(f->skb->self, ETH_HLEN + len);
     cr_assert_not_null(s, "pool empty");
-    uint8_t *d = lyra_skb_put(s, ETH_HLEN + len);
+    uint8_t *d = lyra_skb_put(s, LT_SKB_SPLIT_ON ? ETH_HLEN : ETH_HLEN + len);
     cr_assert_not_null(d);
     memset(d, 0, ETH_HLEN);
-    memcpy(d + ETH_HLEN, p, len);
+    if (LT_SKB_SPLIT_ON)
+        cr_assert_eq(f->so->add_data(f->skb->self, s, p, len, 0, NULL), (int)len);
+    else
+        memcpy(d + ETH_HLEN, p, len);
     lyra_skb_pull(s, ETH_HLEN);
     s->flags |= l2flags;
     s->protocol = LYRA_ETHERTYPE_IPV4;
