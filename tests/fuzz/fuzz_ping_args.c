@@ -37,9 +37,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ping_opts_init(&o);
     int r = ping_parse_args(argc, argv, &o, err ? err : stderr);
     if (r == 0) {
-        if (!o.st.manifest || !o.dest || o.count < 1 || o.size < 16 || o.size > PING_MAX_SIZE ||
+        if (!o.so.st.manifest || !o.dest || o.count < 1 || o.size < 16 || o.size > PING_MAX_SIZE ||
             o.udp_port < 0 || o.udp_port > 65535 || !(o.interval >= 0) || !(o.timeout > 0) ||
-            o.st.n > PING_MAX_OVERRIDES || o.st.ov[o.st.n] || o.peer.ov[o.peer.n])
+            o.so.st.n > TOOL_MAX_OVERRIDES || o.so.st.ov[o.so.st.n] ||
+            o.so.peer.ov[o.so.peer.n])
             abort();
     } else if (r != 1 && r != 2) {
         abort();

@@ -21,17 +21,9 @@
 #include "lyra/inet_csum.h"
 #include "lyra/socket.h"
 #include "lyra/stack.h"
-#include "services.h"
+#include "tool_stacks.h"
 
 #include "ping_args.h"
-
-struct stack_arg {
-    struct ping_stack_arg a;
-    struct lyra_stack *s;
-    pthread_t loop;
-    int running;
-    struct lyra_services *sv;
-};
 
 static volatile sig_atomic_t interrupted;
 static struct lyra_stack *volatile pinging; /* the stack the pings block on */
@@ -43,41 +35,6 @@ static void on_signal(int sig)
     /* a blocked lyra_recvfrom does not end with EINTR: end it (ECANCELED) */
     if (pinging)
         lyra_stack_stop(pinging);
-}
-
-static void *run_loop(void *arg)
-{
-    lyra_stack_run(((struct stack_arg *)arg)->s);
-    return NULL;
-}
-
-/* Loads, starts and runs a stack on its own thread. 0, 1 (manifest or
- * override error) or 2. */
-static int bring_up(struct stack_arg *a, const char *services)
-{
-    int r = lyra_stack_load(a->a.manifest, a->a.ov, &a->s);
-    if (r)
-        return r == -EINVAL ? 1 : 2;
-    if ((r = lyra_stack_start(a->s))) {
-        fprintf(stderr, "lyra-ping: %s: start failed: %s\n", a->a.manifest, strerror(-r));
-        return 2;
-    }
-    if (services && (r = lyra_services_start(a->s, services, stderr, &a->sv)))
-        return r;
-    if (pthread_create(&a->loop, NULL, run_loop, a))
-        return 2;
-    a->running = 1;
-    return 0;
-}
-
-static void take_down(struct stack_arg *a)
-{
-    if (!a->s)
-        return;
-    lyra_stack_stop(a->s);
-    if (a->running)
-        pthread_join(a->loop, NULL);
-    lyra_services_join(a->sv);
 }
 
 static double now_ms(void)
@@ -189,7 +146,7 @@ int main(int argc, char **argv)
         ping_usage(pr == 2 ? stdout : stderr);
         return pr == 2 ? 0 : 1;
     }
-    struct stack_arg st = {.a = o.st}, peer = {.a = o.peer};
+    struct tool_stack st = {.a = o.so.st}, peer = {.a = o.so.peer};
     struct sockaddr_in dst;
     memset(&dst, 0, sizeof(dst));
     dst.sin_family = AF_INET;
@@ -209,47 +166,17 @@ int main(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     int status = 0;
     /* the peer first, so it is listening when the first echo goes out */
-    if (peer.a.manifest && (status = bring_up(&peer, "echo")))
+    if (peer.a.manifest && (status = tool_stack_up("lyra-ping", &peer, "echo")))
         goto out;
-    if ((status = bring_up(&st, NULL)))
+    if ((status = tool_stack_up("lyra-ping", &st, NULL)))
         goto out;
-    if (peer.s && !strcmp(lyra_stack_name(peer.s), lyra_stack_name(st.s))) {
-        char name[80];
-        snprintf(name, sizeof(name), "%s-peer", lyra_stack_name(peer.s));
-        lyra_stack_set_name(peer.s, name);
-    }
+    tool_stacks_name_apart(&st, &peer);
     pinging = st.s;
     int r = interrupted ? 1 : run_pings(&o, st.s, &dst);
     pinging = NULL;
     status = r < 0 ? 2 : r;
-out:
-    take_down(&st);
-    take_down(&peer);
-    struct stack_arg *both[2] = {&st, &peer};
-    if (o.stats)
-        for (int i = 0; i < 2; i++)
-            if (both[i]->s) {
-                printf("== %s ==\n", lyra_stack_name(both[i]->s));
-                (o.stats == 2 ? lyra_stack_stats_print_all
-                              : lyra_stack_stats_print)(both[i]->s, stdout);
-            }
-    if (o.json) {
-        FILE *f = fopen(o.json, "w");
-        if (!f) {
-            fprintf(stderr, "lyra-ping: --stats-json %s: %s\n", o.json, strerror(errno));
-            status = 2;
-        } else {
-            fputc('{', f);
-            for (int i = 0, k = 0; i < 2; i++)
-                if (both[i]->s) {
-                    fprintf(f, "%s\"%s\": ", k++ ? ", " : "", lyra_stack_name(both[i]->s));
-                    lyra_stack_stats_json(both[i]->s, f);
-                }
-            fputs("}\n", f);
-            fclose(f);
-        }
-    }
-    lyra_stack_destroy(st.s);
-    lyra_stack_destroy(peer.s);
-    return status;
+out:;
+    struct tool_stack *both[2] = {&st, &peer};
+    int fr = tool_stacks_finish("lyra-ping", both, 2, &o.so);
+    return status ? status : fr;
 }

@@ -6,23 +6,18 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#define PING_MAX_OVERRIDES 64
-#define PING_MAX_SIZE 65000
+#include "tool_args.h"
 
-struct ping_stack_arg {
-    const char *manifest;
-    const char *ov[PING_MAX_OVERRIDES + 1]; /* NULL-terminated */
-    unsigned n;
-};
+#define PING_MAX_SIZE 65000
 
 struct ping_opts {
     long count;
     size_t size;
     double interval, timeout;
     int udp_port; /* 0: ICMP */
-    int quiet, stats;
-    const char *json, *dest;
-    struct ping_stack_arg st, peer;
+    int quiet;
+    const char *dest;
+    struct tool_stack_opts so; /* --stack, --peer, overrides, --stats */
 };
 
 /* Defaults as ping's: 5 echoes of 56 bytes, 1 s apart, 2 s to answer. */

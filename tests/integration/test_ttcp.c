@@ -1,0 +1,175 @@
+/* lyra-ttcp and lyra-ttcp-linux as users run them: the host build over
+ * loopback TCP (the reference it will be compared with), lyra-ttcp over UDP
+ * between two stacks in one process and in two, the receiver's pattern
+ * check catching wrong bytes, and the usage errors and exit statuses. TCP
+ * through lyra-ttcp waits for the TCP component; until then it must fail
+ * with a message that says why. No root needed. */
+#include <criterion/criterion.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static const char *env(const char *n)
+{
+    const char *s = getenv(n);
+    cr_assert(s, "%s is not set (run through ctest)", n);
+    return s;
+}
+
+/* Starts `cmd` (in the source tree, stderr merged) and returns its pipe. */
+static FILE *start(const char *fmt, ...)
+{
+    char cmd[4096], full[4400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof(cmd), fmt, ap);
+    va_end(ap);
+    snprintf(full, sizeof(full), "cd '%s' && export LYRA_COMPONENT_PATH='%s/lib/lyra' && (%s) 2>&1",
+             env("LYRA_SOURCE_DIR"), env("LYRA_BUILD_DIR"), cmd);
+    FILE *p = popen(full, "r");
+    cr_assert(p);
+    return p;
+}
+
+/* Reads all of p's output into out and returns its exit status. */
+static int finish(FILE *p, char *out, size_t cap)
+{
+    size_t n = fread(out, 1, cap - 1, p);
+    out[n] = 0;
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+#define OUT 16384
+static char o1[OUT], o2[OUT];
+
+/* The byte count on `tag`'s result line, or -1. */
+static long long bytes_of(const char *out, const char *tag)
+{
+    char key[32];
+    snprintf(key, sizeof(key), "%s: ", tag);
+    for (const char *p = strstr(out, key); p; p = strstr(p + 1, key)) {
+        long long b;
+        if (sscanf(p + strlen(key), "%lld bytes in", &b) == 1)
+            return b;
+    }
+    return -1;
+}
+
+static int port(void)
+{
+    return 20000 + (int)(getpid() % 20000);
+}
+
+Test(ttcp, host_build_moves_a_checked_stream_over_loopback_tcp, .timeout = 60)
+{
+    const char *b = env("LYRA_BUILD_DIR");
+    FILE *r = start("%s/bin/lyra-ttcp-linux -r -p %d", b, port());
+    usleep(300000); /* listening */
+    int ts = finish(start("%s/bin/lyra-ttcp-linux -t -l 8192 -n 256 -p %d 127.0.0.1", b, port()),
+                    o1, OUT);
+    int rs = finish(r, o2, OUT);
+    cr_assert_eq(ts, 0, "%s", o1);
+    cr_assert_eq(rs, 0, "%s", o2);
+    cr_assert_eq(bytes_of(o1, "ttcp-t"), 256 * 8192, "%s", o1);
+    cr_assert_eq(bytes_of(o2, "ttcp-r"), 256 * 8192, "%s", o2);
+    cr_assert(strstr(o2, "stream checked in order: 0 bytes wrong"), "%s", o2);
+    cr_assert(strstr(o1, "Mbit/s") && strstr(o1, "CPU "), "%s", o1);
+}
+
+Test(ttcp, the_receiver_counts_bytes_that_break_the_pattern, .timeout = 60)
+{
+    const char *b = env("LYRA_BUILD_DIR");
+    FILE *r = start("%s/bin/lyra-ttcp-linux -r -p %d", b, port() + 1);
+    usleep(300000);
+    /* 1000 bytes of the pattern (i mod 251), then 10 bytes of 0xff */
+    int ps = finish(start("python3 -c \"import socket; s = socket.create_connection(('127.0.0.1', "
+                          "%d)); s.sendall(bytes(i %% 251 for i in range(1000)) + b'\\\\xff' * 10); "
+                          "s.close()\"",
+                          port() + 1),
+                    o1, OUT);
+    cr_assert_eq(ps, 0, "%s", o1);
+    int rs = finish(r, o2, OUT);
+    cr_assert_eq(rs, 3, "wrong data is exit status 3: %s", o2);
+    cr_assert_eq(bytes_of(o2, "ttcp-r"), 1010, "%s", o2);
+    cr_assert(strstr(o2, ": 10 bytes wrong"), "%s", o2);
+}
+
+Test(ttcp, udp_between_two_stacks_in_one_process, .timeout = 60)
+{
+    const char *b = env("LYRA_BUILD_DIR");
+    int s = finish(start("%s/bin/lyra-ttcp -t -u -l 1400 -n 2000 --stack assemblies/copy-pio.lyra "
+                         "dev.link=wire:tt%d --peer assemblies/copy-dma.lyra dev.link=wire:tt%d "
+                         "192.0.2.3",
+                         b, getpid(), getpid()),
+                   o1, OUT);
+    cr_assert_eq(s, 0, "%s", o1);
+    cr_assert_eq(bytes_of(o1, "ttcp-t"), 2000 * 1400, "%s", o1);
+    long long got = bytes_of(o1, "ttcp-r");
+    /* UDP has no flow control: a sender that outruns the receiver loses
+     * datagrams where a queue is full (each a counted drop), so only the
+     * data that came is checked, and that some came */
+    cr_assert(got > 0 && got <= 2000 * 1400, "received %lld: %s", got, o1);
+    cr_assert_eq(got % 1400, 0, "whole datagrams: %s", o1);
+    cr_assert(strstr(o1, "each datagram checked: 0 bytes wrong"), "%s", o1);
+}
+
+Test(ttcp, udp_between_two_processes, .timeout = 60)
+{
+    const char *b = env("LYRA_BUILD_DIR");
+    FILE *r = start("%s/bin/lyra-ttcp -r -u -l 1472 -W 1 -q --stack assemblies/copy-dma.lyra "
+                    "dev.link=wire:tx%d",
+                    b, getpid());
+    usleep(500000);
+    int ts = finish(start("%s/bin/lyra-ttcp -t -u -l 1472 -n 1000 -q --stack "
+                          "assemblies/copy-pio.lyra dev.link=wire:tx%d 192.0.2.3",
+                          b, getpid()),
+                    o1, OUT);
+    int rs = finish(r, o2, OUT);
+    cr_assert_eq(ts, 0, "%s", o1);
+    cr_assert_eq(rs, 0, "%s", o2);
+    long long got = bytes_of(o2, "ttcp-r");
+    cr_assert(got > 0 && got <= 1000 * 1472 && got % 1472 == 0, "received %lld: %s", got, o2);
+    cr_assert(strstr(o2, "0 bytes wrong"), "%s", o2);
+}
+
+Test(ttcp, tcp_on_a_stack_without_tcp_says_so)
+{
+    const char *b = env("LYRA_BUILD_DIR");
+    int s = finish(start("%s/bin/lyra-ttcp -t --stack assemblies/copy-pio.lyra "
+                         "dev.link=wire:tn%d 192.0.2.3",
+                         b, getpid()),
+                   o1, OUT);
+    cr_assert_eq(s, 2, "%s", o1);
+    cr_assert(strstr(o1, "socket(TCP)") && strstr(o1, "-u"), "%s", o1);
+}
+
+Test(ttcp, usage_errors)
+{
+    const char *b = env("LYRA_BUILD_DIR");
+    struct {
+        const char *args, *says;
+    } bad[] = {
+        {"--stack assemblies/copy-pio.lyra", "-t or -r is required"},
+        {"-t --stack assemblies/copy-pio.lyra", "-t needs a HOST"},
+        {"-r --stack assemblies/copy-pio.lyra 192.0.2.3", "-r takes no HOST"},
+        {"-t -r --stack assemblies/copy-pio.lyra 1.2.3.4", "exclude each other"},
+        {"-t -u -l 70000 --stack assemblies/copy-pio.lyra 1.2.3.4", "larger than a UDP datagram"},
+        {"-t -l 0 --stack assemblies/copy-pio.lyra 1.2.3.4", "-l: '0' is not a number"},
+        {"-t 1.2.3.4", "--stack MANIFEST is required"},
+        {"-r --stack assemblies/copy-pio.lyra --peer assemblies/copy-dma.lyra", "--peer goes with -t"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        int s = finish(start("%s/bin/lyra-ttcp %s", b, bad[i].args), o1, OUT);
+        cr_assert_eq(s, 1, "%s: %s", bad[i].args, o1);
+        cr_assert(strstr(o1, bad[i].says), "%s: expected '%s' in: %s", bad[i].args, bad[i].says, o1);
+    }
+    int s = finish(start("%s/bin/lyra-ttcp-linux -t --stack x.lyra 1.2.3.4", b), o1, OUT);
+    cr_assert_eq(s, 1, "%s", o1);
+    cr_assert(strstr(o1, "host's sockets"), "%s", o1);
+    cr_assert_eq(finish(start("%s/bin/lyra-ttcp --help", b), o1, OUT), 0);
+    cr_assert(strstr(o1, "usage: lyra-ttcp"), "%s", o1);
+}

@@ -1,0 +1,426 @@
+/* ttcp: the classic TCP (and UDP) throughput test. One source, built twice:
+ * `lyra-ttcp` runs it on LyraNET stacks (any assembly; with --peer a second
+ * stack in this process receives), `ttcp` on the host's sockets, so the same
+ * program measures Linux and our stack.
+ *
+ *   lyra-ttcp -r [-u] --stack MANIFEST [INST.PARAM=VALUE ...]
+ *   lyra-ttcp -t [-u] --stack MANIFEST [...] [--peer MANIFEST [...]] HOST
+ *   ttcp -r [-u] / ttcp -t [-u] HOST
+ *
+ * The data is a pattern the receiver checks (TCP: the whole stream in
+ * order; UDP: each datagram). Each side prints bytes, seconds, throughput
+ * and the CPU (user + sys) of this process over the transfer. Exit status:
+ * 0, 1 usage, 2 an error (refused, no such transport, ...), 3 wrong data. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ttcp_args.h"
+
+#ifdef TTCP_HOST
+#define TOOL "lyra-ttcp-linux"
+typedef void *net_t; /* the host: no stack */
+#define N_socket(n, d, t, p) socket(d, t, p)
+#define N_close(n, fd) close(fd)
+#define N_bind(n, fd, a, l) bind(fd, a, l)
+#define N_listen(n, fd, b) listen(fd, b)
+#define N_accept(n, fd, a, l) accept(fd, a, l)
+#define N_connect(n, fd, a, l) connect(fd, a, l)
+#define N_send(n, fd, b, l, f) send(fd, b, l, (f) | MSG_NOSIGNAL)
+#define N_sendto(n, fd, b, l, f, a, al) sendto(fd, b, l, f, a, al)
+#define N_recv(n, fd, b, l, f) recv(fd, b, l, f)
+#define N_setsockopt(n, fd, lv, o, v, l) setsockopt(fd, lv, o, v, l)
+#else
+#define TOOL "lyra-ttcp"
+#include "lyra/socket.h"
+#include "lyra/stack.h"
+#include "tool_stacks.h"
+typedef struct lyra_stack *net_t;
+#define N_socket lyra_socket
+#define N_close lyra_close
+#define N_bind lyra_bind
+#define N_listen lyra_listen
+#define N_accept lyra_accept
+#define N_connect lyra_connect
+#define N_send lyra_send
+#define N_sendto lyra_sendto
+#define N_recv lyra_recv
+#define N_setsockopt lyra_setsockopt
+#endif
+
+#define PERIOD 251 /* prime: a segment out of place breaks the pattern */
+
+static volatile sig_atomic_t interrupted;
+
+struct side {
+    const struct ttcp_opts *o;
+    net_t net;
+    const char *tag; /* "ttcp-t" or "ttcp-r" */
+    int trans;
+    unsigned char *pat; /* PERIOD + len bytes of the pattern */
+    unsigned char *buf;
+    long long bytes, wrong, calls;
+    double secs, cpu_user, cpu_sys;
+    int status;
+    int ready;          /* receiver: listening (for an in-process peer) */
+    pthread_mutex_t mu; /* with cv: the receiver tells the sender it is ready */
+    pthread_cond_t cv;
+};
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void cpu(double *user, double *sys)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    *user = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6;
+    *sys = (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+static int fail(struct side *sd, const char *what)
+{
+    int e = errno;
+    fprintf(stderr, "%s: %s: %s%s\n", sd->tag, what, strerror(e),
+            e == EPROTONOSUPPORT || e == ESOCKTNOSUPPORT
+                ? (sd->o->udp ? "" : " (no TCP transport in this stack; -u runs over UDP)")
+                : "");
+    sd->status = 2;
+    return -1;
+}
+
+static void set_ready(struct side *sd)
+{
+    pthread_mutex_lock(&sd->mu);
+    sd->ready = 1;
+    pthread_cond_broadcast(&sd->cv);
+    pthread_mutex_unlock(&sd->mu);
+}
+
+static int open_sock(struct side *sd)
+{
+    const struct ttcp_opts *o = sd->o;
+    int fd = N_socket(sd->net, AF_INET, o->udp ? SOCK_DGRAM : SOCK_STREAM, 0);
+    if (fd < 0)
+        return fail(sd, o->udp ? "socket(UDP)" : "socket(TCP)");
+    int opt = (int)o->sockbuf;
+    if (o->sockbuf && N_setsockopt(sd->net, fd, SOL_SOCKET, sd->trans ? SO_SNDBUF : SO_RCVBUF, &opt,
+                                   sizeof(opt)) < 0)
+        fprintf(stderr, "%s: -b %ld: %s (going on)\n", sd->tag, o->sockbuf, strerror(errno));
+    opt = 1;
+    if (o->nodelay && !o->udp &&
+        N_setsockopt(sd->net, fd, IPPROTO_TCP, TCP_NODELAY, &opt, sizeof(opt)) < 0)
+        fprintf(stderr, "%s: -D: %s (going on)\n", sd->tag, strerror(errno));
+    return fd;
+}
+
+static void result(struct side *sd)
+{
+    double mbit = sd->secs > 0 ? (double)sd->bytes * 8 / sd->secs / 1e6 : 0;
+    printf("%s: %lld bytes in %.3f s = %.2f Mbit/s (%.1f KB/s), %lld %s\n", sd->tag, sd->bytes,
+           sd->secs, mbit, sd->secs > 0 ? (double)sd->bytes / 1024 / sd->secs : 0, sd->calls,
+           sd->trans ? "writes" : "reads");
+    double c = sd->cpu_user + sd->cpu_sys;
+    printf("%s: CPU %.3f s user + %.3f s sys = %.3f s (%.0f%% of wall; this process)\n",
+           sd->tag, sd->cpu_user, sd->cpu_sys, c, sd->secs > 0 ? 100 * c / sd->secs : 0);
+    if (!sd->trans)
+        printf("%s: %s: %lld bytes wrong\n", sd->tag,
+               sd->o->udp ? "each datagram checked" : "stream checked in order", sd->wrong);
+}
+
+/* Counts bytes of buf[0..n) that differ from the pattern at `off`. */
+static long long check(const struct side *sd, const unsigned char *buf, long n, long long off)
+{
+    const unsigned char *p = sd->pat + off % PERIOD;
+    if (!memcmp(buf, p, (size_t)n))
+        return 0;
+    long long w = 0;
+    for (long i = 0; i < n; i++)
+        w += buf[i] != p[i];
+    return w;
+}
+
+static void receive(struct side *sd)
+{
+    const struct ttcp_opts *o = sd->o;
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)o->port)};
+    int lfd = open_sock(sd), fd = -1;
+    if (lfd < 0)
+        goto out;
+    int one = 1;
+    N_setsockopt(sd->net, lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (N_bind(sd->net, lfd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+        (!o->udp && N_listen(sd->net, lfd, 1) < 0)) {
+        fail(sd, "bind/listen");
+        goto out;
+    }
+    if (!o->quiet)
+        printf("%s: buflen=%ld, port=%d %s, waiting\n", sd->tag, o->len, o->port,
+               o->udp ? "udp" : "tcp");
+    fflush(stdout);
+    set_ready(sd);
+    if (o->udp) {
+        fd = lfd;
+        lfd = -1;
+        struct timeval tv = {(time_t)o->timeout,
+                             (suseconds_t)((o->timeout - (double)(time_t)o->timeout) * 1e6)};
+        N_setsockopt(sd->net, fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    } else {
+        fd = N_accept(sd->net, lfd, NULL, NULL);
+        if (fd < 0) {
+            fail(sd, "accept");
+            goto out;
+        }
+    }
+    double t0 = 0, u0 = 0, s0 = 0;
+    int started = !o->udp;
+    if (started) {
+        t0 = now_s();
+        cpu(&u0, &s0);
+    }
+    while (!interrupted) {
+        long n = (long)N_recv(sd->net, fd, sd->buf, (size_t)o->len, 0);
+        if (n < 0) {
+            if (o->udp && errno == EAGAIN && started) {
+                if (!o->quiet)
+                    printf("%s: ended by %g s of silence (end marks lost)\n", sd->tag, o->timeout);
+                break;
+            }
+            if (o->udp && errno == EAGAIN)
+                continue; /* nothing yet */
+            fail(sd, "recv");
+            break;
+        }
+        if (n == 0 && !o->udp)
+            break; /* the sender closed */
+        if (o->udp && n <= 4) { /* start or end mark */
+            if (started && sd->bytes)
+                break;
+            if (!started) {
+                started = 1;
+                t0 = now_s();
+                cpu(&u0, &s0);
+            }
+            continue;
+        }
+        if (!started) { /* the start mark was lost */
+            started = 1;
+            t0 = now_s();
+            cpu(&u0, &s0);
+        }
+        sd->wrong += check(sd, sd->buf, n, o->udp ? 0 : sd->bytes);
+        sd->bytes += n;
+        sd->calls++;
+    }
+    sd->secs = now_s() - t0;
+    cpu(&sd->cpu_user, &sd->cpu_sys);
+    sd->cpu_user -= u0;
+    sd->cpu_sys -= s0;
+    if (sd->status == 0 && sd->wrong)
+        sd->status = 3;
+    result(sd);
+out:
+    if (fd >= 0)
+        N_close(sd->net, fd);
+    if (lfd >= 0)
+        N_close(sd->net, lfd);
+    set_ready(sd); /* a sender waiting for a receiver that failed goes on */
+}
+
+static void transmit(struct side *sd)
+{
+    const struct ttcp_opts *o = sd->o;
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)o->port)};
+    if (inet_pton(AF_INET, o->host, &a.sin_addr) != 1) {
+        fprintf(stderr, "%s: '%s' is not an IPv4 address\n", sd->tag, o->host);
+        sd->status = 1;
+        return;
+    }
+    int fd = open_sock(sd);
+    if (fd < 0)
+        return;
+    if (!o->quiet)
+        printf("%s: buflen=%ld, nbuf=%ld, port=%d %s -> %s\n", sd->tag, o->len, o->count,
+               o->port, o->udp ? "udp" : "tcp", o->host);
+    if (!o->udp && N_connect(sd->net, fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+        fail(sd, "connect");
+        N_close(sd->net, fd);
+        return;
+    }
+    double t0 = now_s(), u0, s0;
+    cpu(&u0, &s0);
+    if (o->udp && N_sendto(sd->net, fd, sd->pat, 4, 0, (struct sockaddr *)&a, sizeof(a)) < 0)
+        fail(sd, "sendto");
+    for (long i = 0; i < o->count && !interrupted && !sd->status; i++) {
+        /* TCP: the stream continues the pattern; UDP: each datagram starts it */
+        const unsigned char *p = sd->pat + (o->udp ? 0 : sd->bytes % PERIOD);
+        long n = o->udp ? (long)N_sendto(sd->net, fd, p, (size_t)o->len, 0,
+                                         (struct sockaddr *)&a, sizeof(a))
+                        : (long)N_send(sd->net, fd, p, (size_t)o->len, 0);
+        if (n < 0) {
+            if (o->udp && (errno == ENOBUFS || errno == EAGAIN))
+                continue; /* a full queue drops a datagram, as UDP may */
+            fail(sd, o->udp ? "sendto" : "send");
+            break;
+        }
+        sd->bytes += n;
+        sd->calls++;
+    }
+    if (o->udp) /* end marks, several: any may be lost */
+        for (int k = 0; k < 4; k++) {
+            N_sendto(sd->net, fd, sd->pat, 4, 0, (struct sockaddr *)&a, sizeof(a));
+            usleep(1000);
+        }
+    N_close(sd->net, fd); /* TCP: after the last byte is queued (close lingers per SO_LINGER) */
+    sd->secs = now_s() - t0;
+    cpu(&sd->cpu_user, &sd->cpu_sys);
+    sd->cpu_user -= u0;
+    sd->cpu_sys -= s0;
+    result(sd);
+}
+
+static int side_init(struct side *sd, const struct ttcp_opts *o, net_t net, int trans)
+{
+    memset(sd, 0, sizeof(*sd));
+    sd->o = o;
+    sd->net = net;
+    sd->tag = trans ? "ttcp-t" : "ttcp-r";
+    sd->trans = trans;
+    sd->pat = malloc((size_t)(PERIOD + o->len));
+    sd->buf = malloc((size_t)o->len);
+    pthread_mutex_init(&sd->mu, NULL);
+    pthread_cond_init(&sd->cv, NULL);
+    if (!sd->pat || !sd->buf)
+        return -1;
+    for (long i = 0; i < PERIOD + o->len; i++)
+        sd->pat[i] = (unsigned char)(i % PERIOD);
+    return 0;
+}
+
+static void side_fini(struct side *sd)
+{
+    free(sd->pat);
+    free(sd->buf);
+    pthread_mutex_destroy(&sd->mu);
+    pthread_cond_destroy(&sd->cv);
+}
+
+#ifndef TTCP_HOST
+static struct lyra_stack *volatile stacks[2];
+
+static void *receiver_thread(void *arg)
+{
+    receive(arg);
+    return NULL;
+}
+#endif
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+#ifndef TTCP_HOST
+    /* a blocked call does not end with EINTR: end it (ECANCELED) */
+    for (int i = 0; i < 2; i++)
+        if (stacks[i])
+            lyra_stack_stop(stacks[i]);
+#endif
+}
+
+int main(int argc, char **argv)
+{
+    struct ttcp_opts o;
+    ttcp_opts_init(&o);
+#ifdef TTCP_HOST
+    int with_stacks = 0;
+#else
+    int with_stacks = 1;
+#endif
+    int pr = ttcp_parse_args(argc, argv, &o, with_stacks, stderr);
+    if (pr) {
+        ttcp_usage(pr == 2 ? stdout : stderr, TOOL, with_stacks);
+        return pr == 2 ? 0 : 1;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    struct side me;
+    int status;
+#ifdef TTCP_HOST
+    signal(SIGPIPE, SIG_IGN);
+    if (side_init(&me, &o, NULL, o.trans))
+        return 2;
+    if (o.trans)
+        transmit(&me);
+    else
+        receive(&me);
+    status = me.status;
+    side_fini(&me);
+#else
+    struct tool_stack st = {.a = o.so.st}, peer = {.a = o.so.peer};
+    struct side peer_side;
+    pthread_t rt;
+    int have_rt = 0;
+    memset(&peer_side, 0, sizeof(peer_side));
+    status = side_init(&me, &o, NULL, o.trans) ? 2 : 0;
+    if (!status && peer.a.manifest)
+        status = tool_stack_up(TOOL, &peer, NULL);
+    if (!status)
+        status = tool_stack_up(TOOL, &st, NULL);
+    if (!status) {
+        tool_stacks_name_apart(&st, &peer);
+        stacks[0] = st.s;
+        stacks[1] = peer.s;
+        me.net = st.s;
+        if (peer.s) { /* the peer receives on a thread; wait until it listens */
+            if (side_init(&peer_side, &o, peer.s, 0) ||
+                pthread_create(&rt, NULL, receiver_thread, &peer_side)) {
+                status = 2;
+            } else {
+                have_rt = 1;
+                pthread_mutex_lock(&peer_side.mu);
+                while (!peer_side.ready)
+                    pthread_cond_wait(&peer_side.cv, &peer_side.mu);
+                pthread_mutex_unlock(&peer_side.mu);
+            }
+        }
+    }
+    if (!status) {
+        if (o.trans)
+            transmit(&me);
+        else
+            receive(&me);
+        status = me.status;
+    }
+    if (have_rt) {
+        pthread_join(rt, NULL);
+        if (!status)
+            status = peer_side.status;
+    }
+    stacks[0] = stacks[1] = NULL;
+    struct tool_stack *both[2] = {&st, &peer};
+    int fr = tool_stacks_finish(TOOL, both, 2, &o.so);
+    side_fini(&me);
+    if (peer_side.pat || peer_side.buf)
+        side_fini(&peer_side);
+    if (!status)
+        status = fr;
+#endif
+    return interrupted && !status ? 1 : status;
+}

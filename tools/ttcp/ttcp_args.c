@@ -1,0 +1,109 @@
+#include "ttcp_args.h"
+
+#include <string.h>
+
+void ttcp_opts_init(struct ttcp_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->trans = -1;
+    o->len = 8192;
+    o->count = 2048;
+    o->port = 5001;
+    o->timeout = 2;
+}
+
+void ttcp_usage(FILE *f, const char *tool, int stacks)
+{
+    fprintf(f,
+            "usage: %s -t [-u] [-l LEN] [-n COUNT] [-p PORT] [-D] [-b BYTES] [-q] %sHOST\n"
+            "       %s -r [-u] [-l LEN] [-p PORT] [-b BYTES] [-W SECONDS] [-q]%s\n"
+            "  -t          transmit COUNT writes of LEN bytes to HOST\n"
+            "  -r          receive (one TCP connection, or UDP until the end marks)\n"
+            "  -u          UDP instead of TCP\n"
+            "  -l LEN      bytes per write and read, 1..%d (UDP: ..%d; default 8192)\n"
+            "  -n COUNT    writes (default 2048)\n"
+            "  -p PORT     port (default 5001)\n"
+            "  -D          TCP_NODELAY\n"
+            "  -b BYTES    SO_SNDBUF / SO_RCVBUF\n"
+            "  -W SECONDS  a UDP receiver ends after this much silence (default 2)\n"
+            "  -s          accepted for compatibility: data is always a pattern, checked\n"
+            "              by the receiver (TCP: the whole stream; UDP: each datagram)\n"
+            "  -q          only the result lines\n",
+            tool, stacks ? "--stack MANIFEST [...] [--peer MANIFEST [...]] " : "", tool,
+            stacks ? " --stack MANIFEST [...]" : "", TTCP_MAX_LEN, TTCP_MAX_UDP_LEN);
+    if (stacks)
+        tool_stack_usage(f, "receiving what -t sends");
+}
+
+int ttcp_parse_args(int argc, char **argv, struct ttcp_opts *o, int stacks, FILE *err)
+{
+    const char *tool = stacks ? "lyra-ttcp" : "lyra-ttcp-linux";
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        double d;
+        if (stacks) {
+            int t = tool_parse_stack_opt(tool, argc, argv, &i, &o->so, err);
+            if (t < 0)
+                return 1;
+            if (t > 0)
+                continue;
+        }
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            return 2;
+        } else if (!strcmp(a, "-t") || !strcmp(a, "-r")) {
+            int t = a[1] == 't';
+            if (o->trans >= 0 && o->trans != t) {
+                fprintf(err, "%s: -t and -r exclude each other\n", tool);
+                return 1;
+            }
+            o->trans = t;
+        } else if (!strcmp(a, "-u")) {
+            o->udp = 1;
+        } else if (!strcmp(a, "-D")) {
+            o->nodelay = 1;
+        } else if (!strcmp(a, "-s")) {
+            /* the pattern is always on */
+        } else if (!strcmp(a, "-q")) {
+            o->quiet = 1;
+        } else if (!strcmp(a, "-l") || !strcmp(a, "-n") || !strcmp(a, "-p") ||
+                   !strcmp(a, "-b") || !strcmp(a, "-W")) {
+            const char *v = i + 1 < argc ? argv[++i] : NULL;
+            if (a[1] == 'l' && !tool_parse_num(tool, a, v, 1, TTCP_MAX_LEN, &d, err))
+                o->len = (long)d;
+            else if (a[1] == 'n' && !tool_parse_num(tool, a, v, 1, 1e9, &d, err))
+                o->count = (long)d;
+            else if (a[1] == 'p' && !tool_parse_num(tool, a, v, 1, 65535, &d, err))
+                o->port = (int)d;
+            else if (a[1] == 'b' && !tool_parse_num(tool, a, v, 1, 1 << 30, &d, err))
+                o->sockbuf = (long)d;
+            else if (a[1] == 'W' && !tool_parse_num(tool, a, v, 0.001, 3600, &d, err))
+                o->timeout = d;
+            else
+                return 1;
+        } else if (a[0] == '-') {
+            fprintf(err, "%s: unknown option '%s'%s\n", tool, a,
+                    !stacks && (!strcmp(a, "--stack") || !strcmp(a, "--peer"))
+                        ? " (this ttcp uses the host's sockets; lyra-ttcp runs stacks)"
+                        : "");
+            return 1;
+        } else if (!o->host) {
+            o->host = a;
+        } else {
+            fprintf(err, "%s: more than one host ('%s', '%s')\n", tool, o->host, a);
+            return 1;
+        }
+    }
+    const char *why = o->trans < 0                      ? "-t or -r is required"
+                      : o->trans && !o->host            ? "-t needs a HOST"
+                      : !o->trans && o->host            ? "-r takes no HOST"
+                      : o->udp && o->len > TTCP_MAX_UDP_LEN ? "-l is larger than a UDP datagram"
+                      : o->udp && o->len <= 4           ? "-l must be over 4 with -u (4-byte datagrams mark start and end)"
+                      : stacks && !o->so.st.manifest    ? "--stack MANIFEST is required"
+                      : o->so.peer.manifest && !o->trans ? "--peer goes with -t (the peer receives)"
+                                                          : NULL;
+    if (why) {
+        fprintf(err, "%s: %s\n", tool, why);
+        return 1;
+    }
+    return 0;
+}
