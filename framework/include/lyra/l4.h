@@ -135,7 +135,15 @@ struct lyra_l4_ops {
     int (*accept)(void *self, int h, struct lyra_sockaddr4 *peer);
     /* Bytes taken (a datagram is taken whole or not at all), -EAGAIN,
      * -EMSGSIZE, -EDESTADDRREQ, -ENETUNREACH, -EACCES (broadcast without
-     * SO_BROADCAST), -ENOTCONN, -EPIPE, -ECONNREFUSED (a pending error). */
+     * SO_BROADCAST), -ENOTCONN, -EPIPE, -ECONNREFUSED (a pending error).
+     * When buf may be reused: the transport builds its skbs with the skb
+     * provider's add_data (skb.h); memory add_data copied (skb_copy copies
+     * all) is the caller's again when send returns; memory a referencing
+     * provider kept is the caller's again only after the last skb holding
+     * it completed (skb `done`: sent and reclaimed by the NIC, and for a
+     * stream transport also acknowledged, since it keeps a clone for
+     * retransmission). A transport that references must say which of its
+     * sends do and how the application learns of their completion. */
     long (*send)(void *self, int h, const void *buf, size_t len, const struct lyra_sockaddr4 *to,
                  int flags);
     /* Bytes copied, filling the iovcnt pieces of iov in order (a datagram's
