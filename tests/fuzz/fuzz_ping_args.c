@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_argv.h"
 #include "ping_args.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -18,20 +19,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size > 4096)
         return 0;
-    /* one copy with a NUL at the end, so every piece is a C string */
-    char *buf = malloc(size + 1);
-    if (!buf)
+    char *buf, *argv[MAX_ARGV + 1];
+    int argc = fuzz_argv(data, size, "lyra-ping", &buf, argv, MAX_ARGV);
+    if (!argc)
         return 0;
-    memcpy(buf, data, size);
-    buf[size] = 0;
-    char *argv[MAX_ARGV + 1];
-    int argc = 0;
-    argv[argc++] = (char *)"lyra-ping";
-    for (size_t i = 0; i <= size && argc < MAX_ARGV;) {
-        argv[argc++] = buf + i;
-        i += strlen(buf + i) + 1;
-    }
-    argv[argc] = NULL;
     FILE *err = fopen("/dev/null", "w");
     struct ping_opts o;
     ping_opts_init(&o);

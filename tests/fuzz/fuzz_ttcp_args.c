@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_argv.h"
 #include "ttcp_args.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -19,19 +20,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size > 4096 || size < 1)
         return 0;
     int stacks = data[0] & 1;
-    char *buf = malloc(size);
-    if (!buf)
+    char *buf, *argv[MAX_ARGV + 1];
+    int argc = fuzz_argv(data + 1, size - 1, "lyra-ttcp", &buf, argv, MAX_ARGV);
+    if (!argc)
         return 0;
-    memcpy(buf, data + 1, size - 1);
-    buf[size - 1] = 0; /* every piece a C string */
-    char *argv[MAX_ARGV + 1];
-    int argc = 0;
-    argv[argc++] = (char *)"lyra-ttcp";
-    for (size_t i = 0; i < size && argc < MAX_ARGV;) {
-        argv[argc++] = buf + i;
-        i += strlen(buf + i) + 1;
-    }
-    argv[argc] = NULL;
     FILE *err = fopen("/dev/null", "w");
     struct ttcp_opts o;
     ttcp_opts_init(&o);
