@@ -375,7 +375,7 @@ static const struct lyra_param model_params[P__COUNT] = {
     [P_CORRUPT] = {"corrupt", LYRA_P_PERCENT, "0%", 0, 1000000, "frames sent with a bit flipped"},
     [P_RATE] = {"rate", LYRA_P_INT, "0", 0, 100000000000, "link rate in bit/s (0: unlimited)"},
     [P_DMA_MEM] = {"dma_mem", LYRA_P_SIZE, "4M", 65536, 1073741824,
-                   "DMA arena for dma_alloc (rings and receive buffers)"},
+                   "DMA arena for dma_alloc (descriptor rings; buffers from elsewhere are dma_map-ped)"},
     [P_MAP_SLOTS] = {"map_slots", LYRA_P_INT, "1024", 16, 65536,
                      "dma_map regions live at once"},
     [P_TX_CAPTURE] = {"tx_capture", LYRA_P_INT, "256", 0, 65536,

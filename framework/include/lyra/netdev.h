@@ -11,7 +11,7 @@
  * skb ownership: xmit 0 = the driver took it; any negative = the caller
  * keeps it, unchanged (the rule l2 2.0 and l3 2.0 output follow too). rx:
  * the user always takes the skb. A driver frees a sent skb once the card is
- * done with it, which runs its send completion (skb 1.3 done).
+ * done with it, which runs its send completion (skb `done`, skb.h).
  *
  * Receive-buffer posting (1.1; caps.rx_post > 0): the driver keeps up to
  * rx_post skbs from its skb provider's alloc_rx (headroom, alignment and
