@@ -3,11 +3,11 @@
  * partial acknowledgments, byte counting as RFC 3465 (L = 2 SMSS in slow
  * start). */
 #include "tcp_cc.h"
+#include "tcp_seq.h"
 
-/* Wrap-safe a > b for sequence numbers (RFC 1982 serial arithmetic). */
 static int seq_gt(uint32_t a, uint32_t b)
 {
-    return (int32_t)(a - b) > 0;
+    return tcp_seq_gt(tcp_seq(a), tcp_seq(b));
 }
 
 static uint32_t half_flight(const struct tcp_cc *cc, uint32_t flight)
