@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "tcp_seq.h"
+
 /* Offsets from rcv_nxt order the ranges without wrap trouble: everything
  * held lies within the receive window (< 2^30 with window scaling). */
 static uint32_t off(uint32_t rcv_nxt, uint32_t s)
@@ -53,8 +55,8 @@ uint32_t tcp_ooo_advance(struct tcp_ooo *o, uint32_t rcv_nxt)
 {
     unsigned k = 0;
     /* ranges are in order: those the in-order data reaches are a prefix */
-    while (k < o->n && (int32_t)(o->r[k].start - rcv_nxt) <= 0) {
-        if ((int32_t)(o->r[k].end - rcv_nxt) > 0)
+    while (k < o->n && tcp_seq_le(tcp_seq(o->r[k].start), tcp_seq(rcv_nxt))) {
+        if (tcp_seq_gt(tcp_seq(o->r[k].end), tcp_seq(rcv_nxt)))
             rcv_nxt = o->r[k].end;
         k++;
     }
