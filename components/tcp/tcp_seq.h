@@ -82,4 +82,12 @@ static inline tcp_seq_t tcp_seq_min(tcp_seq_t a, tcp_seq_t b)
     return tcp_seq_lt(a, b) ? a : b;
 }
 
+/* Timestamp values compare the same way (RFC 7323 5.3: PAWS rejects a
+ * segment whose TSval is less than TS.Recent, modulo 2^32). They stay plain
+ * uint32_t: a TSval is a clock reading, not a place in the byte stream. */
+static inline bool tcp_ts_lt(uint32_t a, uint32_t b)
+{
+    return ((a - b) & 0x80000000u) != 0;
+}
+
 #endif

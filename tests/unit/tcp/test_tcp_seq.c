@@ -116,3 +116,15 @@ Test(tcp_seq, every_pair_of_a_dense_sweep_is_antisymmetric)
             cr_assert_eq(tcp_seq_lt(a, b), tcp_seq_diff(a, b) < 0);
         }
 }
+
+Test(tcp_seq, timestamps_compare_modulo_two_to_the_32_for_paws)
+{
+    /* RFC 7323 5.3: TSval < TS.Recent, the clock having wrapped or not */
+    for (size_t i = 0; i < N(bases); i++)
+        for (size_t j = 0; j < N(dists); j++) {
+            uint32_t recent = bases[i], later = bases[i] + dists[j];
+            cr_assert(tcp_ts_lt(recent, later), "%08x < %08x", recent, later);
+            cr_assert(!tcp_ts_lt(later, recent), "!(%08x < %08x)", later, recent);
+        }
+    cr_assert(!tcp_ts_lt(7, 7));
+}
