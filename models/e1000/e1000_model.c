@@ -147,6 +147,13 @@ enum {
     P_MAP_SLOTS,
     P_TX_CAPTURE,
     P_QUIRKS,
+    P_RX_LOSS,
+    P_RX_DUP,
+    P_RX_REORDER,
+    P_RX_REORDER_DEPTH,
+    P_RX_DELAY,
+    P_RX_CORRUPT,
+    P_RX_RATE,
     P__COUNT
 };
 
@@ -187,6 +194,13 @@ static int model_create(void *self, const struct lyra_value *p, struct lyra_diag
     m->lp.delay_ns = (uint64_t)p[P_DELAY].u.i;
     m->lp.corrupt_ppm = (uint32_t)p[P_CORRUPT].u.i;
     m->lp.rate_bps = (uint64_t)p[P_RATE].u.i;
+    m->lp.rx_loss_ppm = (uint32_t)p[P_RX_LOSS].u.i;
+    m->lp.rx_dup_ppm = (uint32_t)p[P_RX_DUP].u.i;
+    m->lp.rx_reorder_ppm = (uint32_t)p[P_RX_REORDER].u.i;
+    m->lp.rx_reorder_depth = (uint32_t)p[P_RX_REORDER_DEPTH].u.i;
+    m->lp.rx_delay_ns = (uint64_t)p[P_RX_DELAY].u.i;
+    m->lp.rx_corrupt_ppm = (uint32_t)p[P_RX_CORRUPT].u.i;
+    m->lp.rx_rate_bps = (uint64_t)p[P_RX_RATE].u.i;
     m->dma_mem = (uint64_t)p[P_DMA_MEM].u.i;
     m->map_slots = (uint32_t)p[P_MAP_SLOTS].u.i;
     m->tx_capture = (uint32_t)p[P_TX_CAPTURE].u.i;
@@ -353,8 +367,8 @@ static const struct lyra_provide model_provides[] = {
 };
 
 static const struct lyra_slot model_slots[] = {
-    {"os", LYRA_OS_IFACE, LYRA_OS_MAJOR, 0, 1, 1, NULL, NULL,
-     "memory (DMA arena), logging, and links (os link ops) when link is set",
+    {"os", LYRA_OS_IFACE, LYRA_OS_MAJOR, 1, 1, 1, NULL, NULL,
+     "memory (DMA arena), logging, and links (os 2.1 link ops: rx_ impairment) when link is set",
      LYRA_SLOT_STORE(struct e1000_model, os.ops, os.self)},
 };
 
@@ -384,6 +398,19 @@ static const struct lyra_param model_params[P__COUNT] = {
                   "qemu: as QEMU's e1000 (CTRL.RST resets nothing; RAL0/RAH0 hold the MAC "
                   "from power-on); datasheet: as the 8254x manual (CTRL.RST resets every "
                   "register to its default; RAL/RAH empty until the driver writes them)"},
+    /* the same for what the link receives, before the card sees it (os 2.1) */
+    [P_RX_LOSS] = {"rx_loss", LYRA_P_PERCENT, "0%", 0, 1000000, "frames received that are lost"},
+    [P_RX_DUP] = {"rx_dup", LYRA_P_PERCENT, "0%", 0, 1000000, "frames received twice"},
+    [P_RX_REORDER] = {"rx_reorder", LYRA_P_PERCENT, "0%", 0, 1000000,
+                      "frames received out of order"},
+    [P_RX_REORDER_DEPTH] = {"rx_reorder_depth", LYRA_P_INT, "3", 1, 1024,
+                            "how many frames a reordered received one is held behind"},
+    [P_RX_DELAY] = {"rx_delay", LYRA_P_DURATION, "0", 0, 60000000000,
+                    "delay of frames received"},
+    [P_RX_CORRUPT] = {"rx_corrupt", LYRA_P_PERCENT, "0%", 0, 1000000,
+                      "frames received with one byte flipped"},
+    [P_RX_RATE] = {"rx_rate", LYRA_P_INT, "0", 0, 100000000000,
+                   "link rate in bit/s for frames received (0: unlimited)"},
 };
 
 LYRA_EXPORT const struct lyra_component lyra_component_e1000_model = {

@@ -182,7 +182,8 @@ void ne2k_model_set_faults(void *self, unsigned faults)
 
 enum {
     P_MAC, P_LINK, P_PCAP, P_LOSS, P_DUP, P_REORDER, P_REORDER_DEPTH, P_DELAY, P_CORRUPT,
-    P_RATE, P_TX_DEFER, P_QUIRKS, P__COUNT
+    P_RATE, P_TX_DEFER, P_QUIRKS, P_RX_LOSS, P_RX_DUP, P_RX_REORDER, P_RX_REORDER_DEPTH,
+    P_RX_DELAY, P_RX_CORRUPT, P_RX_RATE, P__COUNT
 };
 
 /* Rules the parameter table cannot say (check hook, ABI 0.1): the quirks
@@ -226,6 +227,13 @@ static int model_create(void *self, const struct lyra_value *p, struct lyra_diag
     m->lp.delay_ns = (uint64_t)p[P_DELAY].u.i;
     m->lp.corrupt_ppm = (uint32_t)p[P_CORRUPT].u.i;
     m->lp.rate_bps = (uint64_t)p[P_RATE].u.i;
+    m->lp.rx_loss_ppm = (uint32_t)p[P_RX_LOSS].u.i;
+    m->lp.rx_dup_ppm = (uint32_t)p[P_RX_DUP].u.i;
+    m->lp.rx_reorder_ppm = (uint32_t)p[P_RX_REORDER].u.i;
+    m->lp.rx_reorder_depth = (uint32_t)p[P_RX_REORDER_DEPTH].u.i;
+    m->lp.rx_delay_ns = (uint64_t)p[P_RX_DELAY].u.i;
+    m->lp.rx_corrupt_ppm = (uint32_t)p[P_RX_CORRUPT].u.i;
+    m->lp.rx_rate_bps = (uint64_t)p[P_RX_RATE].u.i;
     m->tx_defer = p[P_TX_DEFER].u.b;
     const char *q = p[P_QUIRKS].u.s;
     if (!strcmp(q, "datasheet")) {
@@ -335,11 +343,11 @@ static const struct lyra_slot model_slots[] = {
         .name = "os",
         .iface = LYRA_OS_IFACE,
         .major = LYRA_OS_MAJOR,
-        .minor = 0,
+        .minor = 1,
         .min = 1,
         .max = 1,
         LYRA_SLOT_STORE(struct ne2k_model, os.ops, os.self),
-        .doc = "the link (os 2.0 link ops) and logging",
+        .doc = "the link (os 2.1 link ops: rx_ impairment) and logging",
     },
 };
 
@@ -373,6 +381,21 @@ static const struct lyra_param model_params[P__COUNT] = {
                   "filter on the PROM, transmit ends at once); datasheet: as the DP8390D "
                   "(count includes the 4 CRC bytes, which follow the frame in the ring; "
                   "unicast filter on PAR0-5; transmit ends at the next poll)"},
+    /* the same for what the link receives, before the card sees it (os 2.1) */
+    [P_RX_LOSS] = {"rx_loss", LYRA_P_PERCENT, "0%", 0, PPM_ALL,
+                   "frames received that the link loses"},
+    [P_RX_DUP] = {"rx_dup", LYRA_P_PERCENT, "0%", 0, PPM_ALL,
+                  "frames received that arrive twice"},
+    [P_RX_REORDER] = {"rx_reorder", LYRA_P_PERCENT, "0%", 0, PPM_ALL,
+                      "frames received that are held back behind later ones"},
+    [P_RX_REORDER_DEPTH] = {"rx_reorder_depth", LYRA_P_INT, "3", 1, 64,
+                            "how many later frames a reordered received frame waits for"},
+    [P_RX_DELAY] = {"rx_delay", LYRA_P_DURATION, "0", 0, 60 * NS_PER_S,
+                    "delay of frames received (bare number: ms)"},
+    [P_RX_CORRUPT] = {"rx_corrupt", LYRA_P_PERCENT, "0%", 0, PPM_ALL,
+                      "frames received with one byte flipped"},
+    [P_RX_RATE] = {"rx_rate", LYRA_P_INT, "0", 0, 100000000000ll,
+                   "link rate in bit/s for frames received; 0: unlimited"},
 };
 
 LYRA_EXPORT const struct lyra_component lyra_component_ne2k_model = {
@@ -383,7 +406,7 @@ LYRA_EXPORT const struct lyra_component lyra_component_ne2k_model = {
     .doc = "@component ne2k_model\n"
            "@summary NE2000 (DP8390) board model\n"
            "@provides bus 1.0 (port I/O; one driver)\n"
-           "@uses os os 2.0 (links)\n"
+           "@uses os os 2.1 (links, rx_ impairment)\n"
            "As strict as the DP8390D datasheet: 16 KiB card RAM at 0x4000, the PROM with "
            "doubled bytes, remote DMA ending with ISR.RDC, transmit from TPSR, receive into "
            "the ring with a 4-byte header. Where QEMU's ne2000 differs from the datasheet, "

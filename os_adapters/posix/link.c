@@ -1,6 +1,8 @@
 /* Links (os 1.1): open dispatches on the spec ("wire:NAME", "tap:IFNAME")
- * to a backend; every end shares the sending pipeline of link_impair.c,
- * pcap capture of both directions and the instance's link_* stats.
+ * to a backend; every end shares the pipelines of link_impair.c (what it
+ * sends and what it receives), pcap capture of both directions (what went
+ * on the medium, and what the stack got after receive impairment) and the
+ * instance's link_* stats.
  *
  * Threads: an end belongs to one stack's loop (the device model that opened
  * it), but its egress timer runs from that instance's run_timers and the
@@ -50,7 +52,8 @@ int os_link_open(void *self, const char *spec, const struct lyra_link_params *p,
     if (!p)
         p = &none;
     if (p->loss_ppm > 1000000 || p->dup_ppm > 1000000 || p->reorder_ppm > 1000000 ||
-        p->corrupt_ppm > 1000000)
+        p->corrupt_ppm > 1000000 || p->rx_loss_ppm > 1000000 || p->rx_dup_ppm > 1000000 ||
+        p->rx_reorder_ppm > 1000000 || p->rx_corrupt_ppm > 1000000)
         return -EINVAL;
     const char *arg;
     bool wire;
@@ -114,7 +117,7 @@ void os_link_close(void *self, struct lyra_link *l)
 {
     if (!l)
         return;
-    os_timer_cancel(l->os, &l->timer);
+    link_impair_cancel(l);
     l->be->close(l);
     pthread_mutex_lock(&l->mu);
     pcap_writer_close(l->pcap);
@@ -144,14 +147,19 @@ int os_link_recv(void *self, struct lyra_link *l, void *buf, size_t cap)
     pthread_mutex_lock(&l->mu);
     /* frames held for delay or reordering that fell due go out now, even
      * when nobody runs this instance's timers */
-    if (l->shaped || l->holding)
-        link_impair_flush(l, os_now_ns(l->os));
-    int n = l->be->recv(l, buf, cap);
-    if (n > 0) {
-        atomic_fetch_add_explicit(&l->os->link_rx, 1, memory_order_relaxed);
-        pcap_writer_frame(l->pcap, buf, (size_t)n);
-    } else if (n == -EMSGSIZE) {
-        atomic_fetch_add_explicit(&l->os->link_drop_size, 1, memory_order_relaxed);
+    if (l->tx.shaped || l->tx.holding)
+        link_impair_flush(&l->tx, os_now_ns(l->os));
+    int n;
+    if (l->rx.queued) {
+        n = link_impair_recv(l, buf, cap);
+    } else {
+        n = l->be->recv(l, buf, cap);
+        if (n > 0) {
+            atomic_fetch_add_explicit(&l->os->link_rx, 1, memory_order_relaxed);
+            pcap_writer_frame(l->pcap, buf, (size_t)n);
+        } else if (n == -EMSGSIZE) {
+            atomic_fetch_add_explicit(&l->os->link_drop_size, 1, memory_order_relaxed);
+        }
     }
     pthread_mutex_unlock(&l->mu);
     return n;

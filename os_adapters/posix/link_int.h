@@ -1,5 +1,6 @@
 /* Links for host device models (os 1.1): the generic end (impairment of
- * what it sends, an egress queue for delay and rate, pcap capture, stats)
+ * what it sends and of what it receives, queues for delay and rate, pcap
+ * capture, stats)
  * and the backends behind it (link_wire.c, link_tap.c). Internal to
  * os_posix. */
 #ifndef LYRA_LINK_INT_H
@@ -47,24 +48,39 @@ struct link_backend {
 
 struct pcap_writer;
 
+/* One direction's impairment pipeline (link_impair.c): the same code for
+ * what an end sends (its frames go on the medium) and for what it receives
+ * (its frames go to the stack through q). */
+struct link_dir {
+    struct lyra_link *l;
+    bool rx;
+    uint32_t loss_ppm, dup_ppm, reorder_ppm, corrupt_ppm, reorder_depth;
+    uint64_t delay_ns, rate_bps;
+    bool impaired;                /* any of loss/dup/reorder/corrupt */
+    bool shaped;                  /* delay or rate */
+    bool queued;                  /* frames go through q (shaped, or rx impaired) */
+    struct link_ring q;           /* by due time (FIFO: due never decreases) */
+    uint64_t busy_until;          /* rate: when the medium is free again */
+    struct link_frame *held;      /* reorder: the frame held back, or NULL */
+    bool holding;
+    uint32_t held_passed;         /* frames that overtook it so far */
+    uint64_t held_since;
+    struct lyra_timer timer;      /* releases q's frames and the held one */
+    uint64_t rng;                 /* rx: its own splitmix64 stream */
+    atomic_uint_fast64_t *c_loss, *c_dup, *c_reorder, *c_corrupt, *c_full;
+};
+
 struct lyra_link {
     struct os_posix *os;
     const struct link_backend *be;
     void *be_state;
     char spec[128];
 
-    /* the sending side: guarded by mu (send, the egress timer, close) */
+    /* both pipelines and the capture: guarded by mu (send, recv, the
+     * timers, close) */
     pthread_mutex_t mu;
     struct lyra_link_params p;
-    bool impaired;                /* any of loss/dup/reorder/corrupt */
-    bool shaped;                  /* delay or rate: frames go through egress */
-    struct link_ring egress;      /* by due time (FIFO: due never decreases) */
-    uint64_t busy_until;          /* rate: when the medium is free again */
-    struct link_frame *held;      /* reorder: the frame held back, or NULL */
-    bool holding;
-    uint32_t held_passed;         /* frames that overtook it so far */
-    uint64_t held_since;
-    struct lyra_timer timer;      /* releases egress frames and the held one */
+    struct link_dir tx, rx;
     struct pcap_writer *pcap;
 };
 
@@ -75,11 +91,15 @@ void os_link_close(void *self, struct lyra_link *l);
 int os_link_send(void *self, struct lyra_link *l, const void *frame, size_t len);
 int os_link_recv(void *self, struct lyra_link *l, void *buf, size_t cap);
 
-/* link_impair.c: the sending pipeline, with l->mu held */
+/* link_impair.c: both pipelines, with l->mu held */
 int link_impair_init(struct lyra_link *l);
 void link_impair_fini(struct lyra_link *l);
+void link_impair_cancel(struct lyra_link *l); /* both timers */
 int link_impair_send(struct lyra_link *l, const void *frame, size_t len);
-void link_impair_flush(struct lyra_link *l, uint64_t now); /* due frames out */
+/* the next frame for the stack through the receiving pipeline: as the
+ * backend's recv; only when l->rx.queued */
+int link_impair_recv(struct lyra_link *l, void *buf, size_t cap);
+void link_impair_flush(struct link_dir *d, uint64_t now); /* due frames out */
 /* hands a frame to the backend, capturing and counting it */
 int link_emit(struct lyra_link *l, const void *frame, size_t len);
 

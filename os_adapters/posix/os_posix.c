@@ -122,6 +122,11 @@ static void os_stats(void *self, struct lyra_stats_sink *s)
     lyra_stat(s, "link_dup", atomic_load(&os->link_dup));
     lyra_stat(s, "link_reorder", atomic_load(&os->link_reorder));
     lyra_stat(s, "link_corrupt", atomic_load(&os->link_corrupt));
+    lyra_stat(s, "link_rx_loss", atomic_load(&os->link_rx_loss));
+    lyra_stat(s, "link_rx_dup", atomic_load(&os->link_rx_dup));
+    lyra_stat(s, "link_rx_reorder", atomic_load(&os->link_rx_reorder));
+    lyra_stat(s, "link_rx_corrupt", atomic_load(&os->link_rx_corrupt));
+    lyra_stat(s, "link_rx_drop_full", atomic_load(&os->link_rx_drop_full));
 }
 
 LYRA_EXPORT const struct lyra_component lyra_component_os_posix = {
@@ -136,7 +141,9 @@ LYRA_EXPORT const struct lyra_component lyra_component_os_posix = {
            "Links (os 1.1): wire:NAME joins two ends in one process through a process-wide "
            "registry of names, or in two processes through the abstract AF_UNIX "
            "SOCK_SEQPACKET socket lyra-wire-NAME; tap:IFNAME opens a Linux TAP. Impairment "
-           "of what an end sends draws on this instance's PRNG (os.seed).",
+           "of what an end sends draws on this instance's PRNG (os.seed); impairment of what "
+           "it receives (the rx_ link parameters, os 2.1) on a stream of its own per end, "
+           "seeded from os.seed and the order ends were opened in.",
     .provides = os_provides,
     .n_provides = LYRA_COUNT(os_provides),
     .params = os_params,

@@ -82,6 +82,10 @@ struct os_posix {
     atomic_uint_fast64_t link_dup;         /* impairment: extra copies */
     atomic_uint_fast64_t link_reorder;     /* impairment: frames held back */
     atomic_uint_fast64_t link_corrupt;     /* impairment: frames with a flipped byte */
+    /* the same for what links receive (rx_ parameters) */
+    atomic_uint_fast64_t link_rx_loss, link_rx_dup, link_rx_reorder, link_rx_corrupt;
+    atomic_uint_fast64_t link_rx_drop_full; /* rx delay/rate queue full */
+    atomic_uint_fast64_t links_opened;      /* seeds each end's rx stream */
 };
 
 #define OS_FREE_NONE UINT32_MAX

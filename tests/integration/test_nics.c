@@ -162,3 +162,52 @@ Test(nics, linux_arping_gets_replies_through_e1000_on_a_tap, .timeout = 60)
 {
     arping_against("eth-dma.lyra");
 }
+
+/* The rx_ link parameters (os 2.1) go through the same checks as the tx
+ * ones: `lyranet check` names FILE:LINE for each bad one on both models,
+ * accepts good ones, and an override that is out of range names itself. */
+Test(nics, check_refuses_bad_rx_impairment_with_file_and_line)
+{
+    char path[128], out[8192];
+    snprintf(path, sizeof(path), "/tmp/lyra-rxchk-%d.lyra", (int)getpid());
+    const char *bin = env("LYRA_BUILD_DIR");
+    /* copy-pio (ne2k) and copy-dma (e1000), each with bad rx_ lines after [dev] */
+    const char *cases[][2] = {{"copy-pio.lyra", "ne2k"}, {"copy-dma.lyra", "e1000"}};
+    for (unsigned c = 0; c < 2; c++) {
+        cr_assert_eq(sh(out, sizeof(out),
+                        "sed '/^\\[dev\\]/a rx_loss = 150%%\\nrx_delay = soon\\nrx_rate = -5\\n"
+                        "rx_corrupt = 2x\\nrx_reorder_depth = 0' assemblies/%s > %s",
+                        cases[c][0], path),
+                     0, "%s", out);
+        int line = 0;
+        char want[5][200];
+        cr_assert_eq(sh(out, sizeof(out), "grep -n '^\\[dev\\]' %s | cut -d: -f1", path), 0);
+        line = atoi(out);
+        cr_assert_gt(line, 0);
+        snprintf(want[0], 200, "%s:%d: error: dev.rx_loss: '150%%' out of range", path, line + 1);
+        snprintf(want[1], 200, "%s:%d: error: dev.rx_delay: expected a duration", path, line + 2);
+        snprintf(want[2], 200, "%s:%d: error: dev.rx_rate: '-5' out of range", path, line + 3);
+        snprintf(want[3], 200, "%s:%d: error: dev.rx_corrupt: expected a percentage", path,
+                 line + 4);
+        snprintf(want[4], 200, "%s:%d: error: dev.rx_reorder_depth: '0' out of range", path,
+                 line + 5);
+        cr_assert_eq(sh(out, sizeof(out), "'%s/bin/lyranet' check %s", bin, path), 1,
+                     "%s (%s)", out, cases[c][1]);
+        for (unsigned k = 0; k < 5; k++)
+            cr_assert(strstr(out, want[k]), "%s: no '%s' in:\n%s", cases[c][1], want[k], out);
+        cr_assert(strstr(out, "5 errors"), "%s", out);
+        /* good values pass */
+        cr_assert_eq(sh(out, sizeof(out),
+                        "sed '/^\\[dev\\]/a rx_loss = 0.5%%\\nrx_dup = 5%%\\nrx_reorder = 1%%\\n"
+                        "rx_corrupt = 0.1%%\\nrx_reorder_depth = 4\\nrx_delay = 20ms\\n"
+                        "rx_rate = 1000000' assemblies/%s > %s && '%s/bin/lyranet' check %s",
+                        cases[c][0], path, bin, path),
+                     0, "%s: %s", cases[c][1], out);
+    }
+    unlink(path);
+    cr_assert_eq(sh(out, sizeof(out), "'%s/bin/lyranet' run assemblies/copy-pio.lyra "
+                                      "dev.rx_dup=101%% --for 0",
+                    bin),
+                 1, "%s", out);
+    cr_assert(strstr(out, "dev.rx_dup"), "the override names itself: %s", out);
+}

@@ -49,8 +49,11 @@ extern "C" {
 #define LYRA_OS_MAJOR 2
 /* 2.0: struct lyra_timer's private words (a timing wheel node) replace its
  * public fields, so a component built against 1.x, which would embed a
- * timer of the old size, cannot bind. 1.1 added links, 1.2 condition waits. */
-#define LYRA_OS_MINOR 0
+ * timer of the old size, cannot bind. 1.1 added links, 1.2 condition waits.
+ * 2.1: struct lyra_link_params gains the rx_ fields at its end (impairment
+ * of what a link end receives); zero means off, so a caller that zeroes the
+ * whole struct keeps 2.0's behaviour. */
+#define LYRA_OS_MINOR 1
 
 #define LYRA_TIME_NEVER UINT64_MAX
 
@@ -88,7 +91,9 @@ typedef int (*lyra_cow_fn)(void *ctx, void *page);
 
 /* A link a host device model attaches to: "wire:NAME" (point-to-point
  * between two stacks, in one process or two) or "tap:IFNAME" (a Linux TAP).
- * Impairment applies to what this end sends, seeded from os.seed. */
+ * Impairment applies to what this end sends and (2.1, the rx_ fields) to
+ * what it receives, seeded from os.seed, each direction from a stream of its
+ * own. */
 struct lyra_link;
 
 struct lyra_link_params {
@@ -97,6 +102,12 @@ struct lyra_link_params {
     uint64_t delay_ns;
     uint64_t rate_bps; /* 0: unlimited */
     const char *pcap;  /* capture both directions to this file; NULL: none */
+    /* 2.1: the same for frames as they come off the medium, before the
+     * stack gets them (a TAP whose kernel has no netem); 0: off */
+    uint32_t rx_loss_ppm, rx_dup_ppm, rx_reorder_ppm, rx_corrupt_ppm;
+    uint32_t rx_reorder_depth;
+    uint64_t rx_delay_ns;
+    uint64_t rx_rate_bps;
 };
 
 struct lyra_os_ops {
