@@ -97,12 +97,17 @@ static void run_rx(const char *sb, const struct lyra_link_params *pa,
     struct lyra_link *la = lopen(&a, nm, pa), *lb = lopen(&b, nm, pb);
     uint8_t f[128], g[2048];
     memset(out, 0, sizeof(*out));
-    for (uint32_t i = 0; i <= n; i++) {
+    /* in bursts of 50, drained at once: a frame held for reordering is
+     * released by the frames behind it, not by its 10 ms running out on a
+     * loaded machine */
+    for (uint32_t i = 0; i <= n; i += 50) {
         if (i < n) {
-            mkframe(f, i, 100);
-            cr_assert_eq(a.ops->link_send(a.self, la, f, 100), 0);
+            for (uint32_t k = i; k < i + 50 && k < n; k++) {
+                mkframe(f, k, 100);
+                cr_assert_eq(a.ops->link_send(a.self, la, f, 100), 0);
+            }
         } else {
-            sleep_ms(20); /* a frame held for reordering goes after 10 ms */
+            sleep_ms(20); /* the last held frame goes after 10 ms */
             b.ops->run_timers(b.self);
         }
         int r;
@@ -191,13 +196,15 @@ Test(links_rx, rx_reorder_changes_the_order_and_loses_nothing)
         seen[r.got[i]]++;
         if (i && r.got[i] < r.got[i - 1]) {
             inversions++;
-            if (r.got[i - 1] < 990)
-                cr_assert_eq(r.got[i - 1] - r.got[i], 3, "held behind exactly depth frames");
+            /* behind depth frames; fewer when its 10 ms ran out first */
+            cr_assert_leq(r.got[i - 1] - r.got[i], 3, "held behind at most depth frames");
         }
     }
     for (unsigned i = 0; i < 1000; i++)
         cr_assert_eq(seen[i], 1);
-    cr_assert_eq(inversions, r.rx_reorder, "each held frame is one inversion");
+    cr_assert_leq(inversions, r.rx_reorder, "a held frame is one inversion at most");
+    cr_assert_geq(inversions, r.rx_reorder * 3 / 4, "%u inversions for %llu held", inversions,
+                  (unsigned long long)r.rx_reorder);
     cr_assert(r.rx_reorder >= 80 && r.rx_reorder <= 200, "held %llu",
               (unsigned long long)r.rx_reorder);
 }
@@ -241,7 +248,7 @@ Test(links_rx, rx_delay_holds_received_frames_and_its_timer_wakes_the_loop)
     cr_assert_eq(b.ops->link_recv(b.self, lb, g, sizeof(g)), 0, "not before the delay");
     /* the frames left the medium: what wakes b's wait now is the timer */
     uint64_t next = b.ops->run_timers(b.self);
-    cr_assert_leq(next, t0 + 50000000 + 20000000, "a timer is due with the first frame");
+    cr_assert_leq(next, b.ops->now_ns(b.self) + 50000000, "a timer is due with the first frame");
     unsigned k = 0;
     while (k < 3 && b.ops->now_ns(b.self) - t0 < 2000000000ull) {
         b.ops->wait(b.self, b.ops->run_timers(b.self));
