@@ -2,8 +2,8 @@
  * 192.0.2.2) and copy-dma (e1000, 192.0.2.3), each loaded with
  * lyra_stack_load and running its loop on a thread of its own
  * (lyra_stack_run), the test thread (and helper threads) using the public
- * socket API. Impairment (loss, reordering, duplication) is seeded by
- * os.seed on both sides.
+ * socket API. Impairment (loss, reordering, duplication; loss on receive
+ * only, dev.rx_loss) is seeded by os.seed on both sides.
  *
  * Counters are only read once the loop threads have been stopped and
  * joined (lyra_stack_stats takes no lock), before lyra_stack_destroy. Every
@@ -297,6 +297,8 @@ static void *receiver_thread(void *arg)
  * is reproducible: measured, then fixed here. The window asserted first is
  * what any seed must give for 10% loss of 200 frames (mean 180, sd 4.2). */
 #define LOSS_EXPECTED_FOR_SEED 179
+/* the same for test 1b (loss on b's receive only, seeds 21/22) */
+#define RX_LOSS_EXPECTED_FOR_SEED 174
 
 Test(udp_wire, ten_percent_loss_delivers_intact_unique_datagrams, .timeout = 120)
 {
@@ -362,6 +364,81 @@ Test(udp_wire, ten_percent_loss_delivers_intact_unique_datagrams, .timeout = 120
     /* the seed makes it reproducible */
     cr_expect_eq(rv.got, LOSS_EXPECTED_FOR_SEED, "seeds 11/12 gave %u arrivals (expected %u)",
                  rv.got, LOSS_EXPECTED_FOR_SEED);
+    node_down_checked(&a);
+    node_down_checked(&b);
+}
+
+/* ----- 1b. loss on receive only (dev.rx_loss, os 2.1) --------------------- */
+
+/* b's link loses 10% of what it receives; a's link and b's sending are
+ * clean. What is lost is counted on b's side (link_rx_loss), a's counters
+ * see no loss, and every frame a put on the wire is either lost on b's
+ * receive or reached b's NIC. */
+Test(udp_wire, rx_loss_on_one_side_drops_datagrams_and_counts_them, .timeout = 120)
+{
+    const char *rx_imp[] = {"dev.rx_loss=10%", "ip.reass_timeout=1s", NULL};
+    const char *clean[] = {"ip.reass_timeout=1s", NULL};
+    struct node a, b;
+    node_up(&a, "copy-pio.lyra", 6, 21, clean);
+    node_up(&b, "copy-dma.lyra", 6, 22, rx_imp);
+    struct warm w;
+    prime(a.s, ADDR_A, b.s, ADDR_B, &w);
+
+    struct receiver rv;
+    memset(&rv, 0, sizeof(rv));
+    rv.s = b.s;
+    rv.fd = udp_bound(b.s, "0.0.0.0", 5001);
+    set_rcvtimeo(b.s, rv.fd, 500);
+    pthread_t rt;
+    cr_assert_eq(pthread_create(&rt, NULL, receiver_thread, &rv), 0);
+    int tx = lyra_socket(a.s, AF_INET, SOCK_DGRAM, IPPROTO_UDP);
+    cr_assert_geq(tx, 0);
+    struct sockaddr_in dst = sin4(ADDR_B, 5001);
+    uint8_t buf[2048];
+    for (unsigned seq = 0; seq < LOSS_N; seq++) {
+        size_t len = loss_len(seq);
+        loss_fill(buf, seq, len);
+        cr_assert_eq(lyra_sendto(a.s, tx, buf, len, 0, SA(dst), sizeof(dst)), (ssize_t)len,
+                     "sendto seq %u: %s", seq, strerror(errno));
+        sleep_ms(1);
+    }
+    atomic_store(&rv.done, 1);
+    pthread_join(rt, NULL);
+    lyra_close(a.s, tx);
+    lyra_close(b.s, rv.fd);
+    sleep_ms(1200);
+    node_halt(&a);
+    node_halt(&b);
+
+    cr_expect_str_empty(rv.why, "%s", rv.why);
+    cr_expect_eq(rv.bad, 0);
+    cr_expect_eq(rv.dup, 0);
+    uint64_t b_rx_lost = ctr(&b, "os", "link_rx_loss");
+    /* 10% of 200 and a few ARP/warm-up frames: mean 20, sd 4.2 */
+    cr_expect(b_rx_lost >= 5 && b_rx_lost <= 40, "b's receive lost %llu",
+              (unsigned long long)b_rx_lost);
+    cr_expect(rv.got >= LOSS_N * 80 / 100 && rv.got < LOSS_N,
+              "%u of %u arrived with 10%% loss on receive", rv.got, LOSS_N);
+    cr_expect_leq(LOSS_N - rv.got, b_rx_lost, "every missing datagram was lost on b's receive");
+    /* nothing else lost anything */
+    cr_expect_eq(ctr(&a, "os", "link_loss") + ctr(&a, "os", "link_rx_loss"), 0);
+    cr_expect_eq(ctr(&b, "os", "link_loss"), 0);
+    cr_expect_eq(ctr(&b, "os", "link_rx_dup") + ctr(&b, "os", "link_rx_reorder") +
+                     ctr(&b, "os", "link_rx_corrupt") + ctr(&b, "os", "link_rx_drop_full"),
+                 0);
+    /* a's frames: lost on b's receive, or handed to b's card and driver */
+    uint64_t a_tx = ctr(&a, "nic", "tx_frames"), a_early = ctr(&a, "os", "link_drop_nopeer");
+    cr_expect_eq(ctr(&a, "os", "link_tx"), a_tx, "no frame of a was lost on its side");
+    cr_expect_eq(a_tx - a_early, ctr(&b, "os", "link_rx") + b_rx_lost,
+                 "a sent %llu (+%llu before b joined), b got %llu and lost %llu",
+                 (unsigned long long)(a_tx - a_early), (unsigned long long)a_early,
+                 (unsigned long long)ctr(&b, "os", "link_rx"), (unsigned long long)b_rx_lost);
+    cr_expect_eq(ctr(&b, "os", "link_rx"), ctr(&b, "nic", "rx_frames"));
+    /* b's frames all reached a */
+    cr_expect_eq(ctr(&b, "os", "link_tx"), ctr(&a, "os", "link_rx"));
+    cr_expect_eq(ctr(&b, "udp", "rx_datagrams"), rv.got + w.got[0]);
+    cr_expect_eq(rv.got, RX_LOSS_EXPECTED_FOR_SEED, "seeds 21/22 gave %u arrivals (expected %u)",
+                 rv.got, RX_LOSS_EXPECTED_FOR_SEED);
     node_down_checked(&a);
     node_down_checked(&b);
 }
