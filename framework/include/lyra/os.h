@@ -52,7 +52,10 @@ extern "C" {
  * timer of the old size, cannot bind. 1.1 added links, 1.2 condition waits.
  * 2.1: struct lyra_link_params gains the rx_ fields at its end (impairment
  * of what a link end receives); zero means off, so a caller that zeroes the
- * whole struct keeps 2.0's behaviour. */
+ * whole struct keeps 2.0's behaviour. Caveat: the struct grew, and a 2.1
+ * provider cannot tell a binary built against 2.0 headers (whose struct
+ * ends at pcap) from a 2.1 one, so such a caller of link_open must be
+ * rebuilt; the in-tree device models ask for 2.1. */
 #define LYRA_OS_MINOR 1
 
 #define LYRA_TIME_NEVER UINT64_MAX

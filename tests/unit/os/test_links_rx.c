@@ -9,6 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -331,4 +334,99 @@ Test(links_rx, the_capture_shows_what_the_stack_got)
     unlink(path);
     lt_destroy(a.inst);
     lt_destroy(b.inst);
+}
+
+Test(links_rx, rx_rate_serializes_what_arrives)
+{
+    struct os a = os_up(NULL), b = os_up(NULL);
+    const char *nm = wname("rate");
+    struct lyra_link_params pb = {.rx_rate_bps = 1000000}; /* 1250 B: 10 ms each */
+    struct lyra_link *la = lopen(&a, nm, NULL), *lb = lopen(&b, nm, &pb);
+    uint8_t f[1250], g[2048];
+    uint64_t t0 = b.ops->now_ns(b.self), at[10];
+    for (uint32_t i = 0; i < 10; i++) {
+        mkframe(f, i, sizeof(f));
+        cr_assert_eq(a.ops->link_send(a.self, la, f, sizeof(f)), 0);
+    }
+    unsigned k = 0;
+    while (k < 10 && b.ops->now_ns(b.self) - t0 < 3000000000ull) {
+        uint64_t next = b.ops->run_timers(b.self), cap = b.ops->now_ns(b.self) + 1000000;
+        while (k < 10 && b.ops->link_recv(b.self, lb, g, sizeof(g)) > 0) {
+            cr_assert_eq(seqof(g), k);
+            at[k++] = b.ops->now_ns(b.self) - t0;
+        }
+        b.ops->wait(b.self, next < cap ? next : cap);
+    }
+    cr_assert_eq(k, 10);
+    cr_assert_geq(at[0], 10000000u);
+    cr_assert_geq(at[9], 100000000u, "10 x 10 ms: last at %llu ns", (unsigned long long)at[9]);
+    cr_assert_lt(at[9], 1500000000u);
+    cr_assert_eq(lt_stat(a.inst, "link_tx"), 10, "the sender was not slowed");
+    a.ops->link_close(a.self, la);
+    b.ops->link_close(b.self, lb);
+    lt_destroy(a.inst);
+    lt_destroy(b.inst);
+}
+
+/* On a TAP: what Linux sends (neighbour discovery when the link comes up,
+ * the ARP request of a ping to 192.0.2.2) comes off the medium and
+ * rx_loss=100% loses every frame before the stack would see it. */
+static int tap_child(const char *ns)
+{
+    char path[128];
+    snprintf(path, sizeof(path), "/var/run/netns/%s", ns);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || setns(fd, CLONE_NEWNET))
+        return 20;
+    close(fd);
+    struct os o = os_up("4");
+    struct lyra_link *l = NULL;
+    struct lyra_link_params p = {.rx_loss_ppm = 1000000};
+    if (o.ops->link_open(o.self, "tap:lyra0", &p, &l))
+        return 21;
+    if (system("ip link set lo up && ip link set lyra0 up && "
+               "ip addr add 192.0.2.1/24 dev lyra0"))
+        return 22;
+    if (system("(ping -c1 -W1 192.0.2.2 >/dev/null 2>&1 &)"))
+        return 23;
+    uint8_t g[2048];
+    int got = 0;
+    uint64_t t0 = o.ops->now_ns(o.self);
+    while (o.ops->now_ns(o.self) - t0 < 500000000ull ||
+           (!lt_stat(o.inst, "link_rx_loss") && o.ops->now_ns(o.self) - t0 < 3000000000ull)) {
+        while (o.ops->link_recv(o.self, l, g, sizeof(g)) > 0)
+            got++;
+        o.ops->wait(o.self, o.ops->now_ns(o.self) + 10000000);
+    }
+    uint64_t lost = lt_stat(o.inst, "link_rx_loss"), rx = lt_stat(o.inst, "link_rx");
+    o.ops->link_close(o.self, l);
+    lt_destroy(o.inst);
+    if (!lost)
+        return 24;
+    return got || rx ? 25 : 0;
+}
+
+Test(links_rx, rx_loss_on_a_tap_loses_what_linux_sends, .timeout = 30)
+{
+    const char *why = lt_netns_missing();
+    if (why)
+        cr_skip_test("SKIPPED: %s: the TAP test needs root with CAP_NET_ADMIN (ip netns, "
+                     "/dev/net/tun); rx_loss on tap:IFNAME was NOT tested", why);
+    char ns[64], cmd[160];
+    snprintf(ns, sizeof(ns), "lyrarxtap%d", (int)getpid());
+    snprintf(cmd, sizeof(cmd), "ip netns add %s", ns);
+    if (system(cmd))
+        cr_skip_test("SKIPPED: `ip netns add` failed; rx_loss on tap:IFNAME was NOT tested");
+    pid_t pid = fork();
+    if (!pid)
+        _exit(tap_child(ns));
+    int st = -1;
+    waitpid(pid, &st, 0);
+    snprintf(cmd, sizeof(cmd), "ip netns del %s", ns);
+    int del = system(cmd);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+              "tap child failed with %d (20 setns, 21 open, 22 ip, 23 ping, 24 nothing lost, "
+              "25 a frame got through)",
+              WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+    cr_assert_eq(del, 0, "ip netns del %s", ns);
 }
