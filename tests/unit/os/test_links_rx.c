@@ -430,3 +430,30 @@ Test(links_rx, rx_loss_on_a_tap_loses_what_linux_sends, .timeout = 30)
               WIFEXITED(st) ? WEXITSTATUS(st) : -1);
     cr_assert_eq(del, 0, "ip netns del %s", ns);
 }
+
+/* The sender's delay and the receiver's add up: each end's queue holds the
+ * frame for its own delay. */
+Test(links_rx, tx_delay_and_rx_delay_add_up)
+{
+    struct os a = os_up(NULL), b = os_up(NULL);
+    const char *nm = wname("delays");
+    struct lyra_link_params pa = {.delay_ns = 30000000}, pb = {.rx_delay_ns = 40000000};
+    struct lyra_link *la = lopen(&a, nm, &pa), *lb = lopen(&b, nm, &pb);
+    uint8_t f[60], g[64];
+    uint64_t t0 = a.ops->now_ns(a.self), at = 0;
+    mkframe(f, 1, 60);
+    cr_assert_eq(a.ops->link_send(a.self, la, f, 60), 0);
+    while (!at && a.ops->now_ns(a.self) - t0 < 2000000000ull) {
+        uint64_t na = a.ops->run_timers(a.self), nb = b.ops->run_timers(b.self);
+        if (b.ops->link_recv(b.self, lb, g, sizeof(g)) == 60)
+            at = a.ops->now_ns(a.self) - t0;
+        uint64_t cap = a.ops->now_ns(a.self) + 1000000, next = na < nb ? na : nb;
+        a.ops->wait(a.self, next < cap ? next : cap);
+    }
+    cr_assert_geq(at, 70000000u, "30 ms + 40 ms: arrived after %llu ns", (unsigned long long)at);
+    cr_assert_lt(at, 1000000000u);
+    a.ops->link_close(a.self, la);
+    b.ops->link_close(b.self, lb);
+    lt_destroy(a.inst);
+    lt_destroy(b.inst);
+}
