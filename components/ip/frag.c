@@ -1,9 +1,12 @@
 /* Output fragmentation (see frag.h). */
 #include "frag.h"
 
+#include "lyra/skb_csum.h"
+
 #include <errno.h>
 
 #include "lyra/inet_csum.h"
+#include "lyra/skb_csum.h"
 
 int frag_split(const struct lyra_skb_ops *so, void *so_self, struct lyra_skb *skb,
                const struct ipv4_repr *h, uint32_t mtu, uint32_t headroom,
@@ -35,22 +38,14 @@ int frag_split(const struct lyra_skb_ops *so, void *so_self, struct lyra_skb *sk
     return 0;
 }
 
-int frag_csum_resolve(const struct lyra_skb_ops *so, void *so_self, struct lyra_skb *skb,
-                      uint32_t start, uint32_t off, bool udp)
+int frag_csum_resolve(struct lyra_skb *skb, uint32_t start, uint32_t off, bool udp)
 {
     uint32_t total = lyra_skb_total(skb);
     if (start > total || off > total - start || total - start - off < 2 ||
         start + off + 2 > skb->len)
         return -EINVAL;
-    uint8_t buf[256]; /* even-sized chunks keep the word alignment of the sum */
-    uint32_t sum = 0;
-    for (uint32_t at = start; at < total;) {
-        uint32_t n = total - at < sizeof(buf) ? total - at : (uint32_t)sizeof(buf);
-        if (so->copy_out(so_self, skb, at, buf, n) != 0)
-            return -EINVAL;
-        sum = lyra_csum_fold(lyra_csum_add(buf, n, sum));
-        at += n;
-    }
+    /* summed where the bytes are, pieces and all: nothing copied */
+    uint32_t sum = lyra_skb_csum(skb, start, total - start, 0);
     uint16_t c = (uint16_t)~lyra_csum_fold(sum);
     if (udp && c == 0)
         c = 0xffff;

@@ -48,7 +48,6 @@ int frag_split(const struct lyra_skb_ops *so, void *so_self, struct lyra_skb *sk
  * transport's seed (its pseudo-header sum). A UDP result of 0 is sent as
  * 0xffff (RFC 768).
  * Clears LYRA_SKB_F_CSUM_TX. 0, or -EINVAL when the offsets do not fit. */
-int frag_csum_resolve(const struct lyra_skb_ops *so, void *so_self, struct lyra_skb *skb,
-                      uint32_t start, uint32_t off, bool udp);
+int frag_csum_resolve(struct lyra_skb *skb, uint32_t start, uint32_t off, bool udp);
 
 #endif

@@ -75,10 +75,8 @@ int ip_output_keep(struct ip *ip, struct lyra_skb *skb, uint32_t src, uint32_t d
     if (skb->flags & LYRA_SKB_F_CSUM_TX) {
         uint32_t at = lyra_skb_headroom(skb);
         if (skb->csum_start < at ||
-            frag_csum_resolve(ip->skb, ip->skb_self, skb, skb->csum_start - at, skb->csum_off,
-                              proto == LYRA_IPPROTO_UDP))
+            frag_csum_resolve(skb, skb->csum_start - at, skb->csum_off, proto == LYRA_IPPROTO_UDP))
             return refuse(&ip->st.tx_bad_csum, -EINVAL);
-        ip->copy_bytes += n - (skb->csum_start - at); /* read out to be summed */
     }
     struct lyra_skb_queue q;
     int r = frag_split(ip->skb, ip->skb_self, skb, &h, ip->mtu, ip->l2_headroom, &q);

@@ -2,6 +2,7 @@
 #include "udp_wire.h"
 
 #include "lyra/inet_csum.h"
+#include "lyra/skb_csum.h"
 
 enum udp_parse_result udp_hdr_parse(const uint8_t *p, uint32_t avail, struct udp_hdr *h)
 {
@@ -32,39 +33,7 @@ uint32_t udp_pseudo_sum(uint32_t src, uint32_t dst, uint16_t udp_len)
     return (src >> 16) + (src & 0xffff) + (dst >> 16) + (dst & 0xffff) + 17u + udp_len;
 }
 
-/* Adds one contiguous piece; `odd` says the piece starts at an odd offset
- * of the summed range, whose bytes then sit in the other half of each
- * 16-bit word: a byte swap of the piece's own sum (RFC 1071 2(B)). */
-static uint32_t add_piece(const uint8_t *p, uint32_t n, uint32_t sum, unsigned odd)
-{
-    uint32_t s = lyra_csum_fold(lyra_csum_add(p, n, 0));
-    if (odd)
-        s = ((s & 0xff) << 8) | (s >> 8);
-    return lyra_csum_fold(sum + s);
-}
-
 uint32_t udp_csum_skb(const struct lyra_skb *s, uint32_t off, uint32_t len, uint32_t sum)
 {
-    sum = lyra_csum_fold(sum);
-    unsigned odd = 0;
-    /* the linear part, then each segment: skip to off, sum len bytes */
-    struct lyra_skb_iter it;
-    const uint8_t *p;
-    uint32_t n;
-    lyra_skb_iter_init(&it, s);
-    while (len && lyra_skb_iter_next(&it, &p, &n)) {
-        if (off >= n) {
-            off -= n;
-            continue;
-        }
-        p += off;
-        n -= off;
-        off = 0;
-        if (n > len)
-            n = len;
-        sum = add_piece(p, n, sum, odd);
-        odd ^= n & 1;
-        len -= n;
-    }
-    return sum;
+    return lyra_skb_csum(s, off, len, sum);
 }
