@@ -114,7 +114,7 @@ static void l3_rx(void *user, struct lyra_skb *skb, const struct lyra_l3_rxinfo 
     /* RFC 768: a zero checksum means the sender computed none; RFC 1122
      * 4.1.3.4: a wrong one is discarded silently. */
     if (h.csum && !(info->flags & LYRA_L3_F_CSUM_OK) &&
-        !udp_csum_ok(udp_csum_skb(skb, 0, h.len, udp_pseudo_sum(info->src, info->dst, h.len)))) {
+        !udp_csum_ok(lyra_skb_csum(skb, 0, h.len, udp_pseudo_sum(info->src, info->dst, h.len)))) {
         drop(skb, &u->st.rx_bad_csum);
         return;
     }

@@ -117,7 +117,7 @@ long udp_op_send(void *self, int h, const void *buf, size_t len,
             skb->csum_off = UDP_CSUM_OFF;
             u->st.tx_csum_offload++;
         } else {
-            udp_st16(p + UDP_CSUM_OFF, udp_csum_final(udp_csum_skb(skb, 0, ulen, ps)));
+            udp_st16(p + UDP_CSUM_OFF, udp_csum_final(lyra_skb_csum(skb, 0, ulen, ps)));
         }
     } /* else 0: no checksum, which RFC 768 allows */
     int r = u->l3->output(u->l3_self, skb, src, dst, LYRA_IPPROTO_UDP, e->o.ttl, e->o.tos, 0);

@@ -2,7 +2,6 @@
 #include "udp_wire.h"
 
 #include "lyra/inet_csum.h"
-#include "lyra/skb_csum.h"
 
 enum udp_parse_result udp_hdr_parse(const uint8_t *p, uint32_t avail, struct udp_hdr *h)
 {
@@ -33,7 +32,3 @@ uint32_t udp_pseudo_sum(uint32_t src, uint32_t dst, uint16_t udp_len)
     return (src >> 16) + (src & 0xffff) + (dst >> 16) + (dst & 0xffff) + 17u + udp_len;
 }
 
-uint32_t udp_csum_skb(const struct lyra_skb *s, uint32_t off, uint32_t len, uint32_t sum)
-{
-    return lyra_skb_csum(s, off, len, sum);
-}

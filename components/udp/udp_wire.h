@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "lyra/skb.h"
+#include "lyra/skb_csum.h"
 
 #define UDP_HDR_LEN 8u
 /* The largest payload: an IPv4 datagram is at most 65535 bytes, less a
@@ -47,10 +48,8 @@ static inline void udp_st16(uint8_t *p, uint16_t v)
  * 17, UDP length), unfolded. */
 uint32_t udp_pseudo_sum(uint32_t src, uint32_t dst, uint16_t udp_len);
 
-/* Adds len bytes of the frame of s from offset off to sum (whatever mix of
- * linear part and segments holds them; odd chunk boundaries keep the word
- * alignment). len must not pass the frame's end. Returns a folded sum. */
-uint32_t udp_csum_skb(const struct lyra_skb *s, uint32_t off, uint32_t len, uint32_t sum);
+/* The sum over the datagram's bytes, whatever pieces hold them, is
+ * lyra_skb_csum (lyra/skb_csum.h). */
 
 /* The value to store from a sum over pseudo header, header (checksum field
  * zero) and data: the complement, with 0 sent as 0xffff because 0 means

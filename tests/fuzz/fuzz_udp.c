@@ -124,12 +124,12 @@ static void check_outputs(struct harness *h)
             uint8_t b[FAKE_L3_OUT_BYTES];
             memcpy(b, o->b, o->len);
             struct lyra_skb t = {.data = b, .len = o->len};
-            udp_st16(b + o->csum_off, (uint16_t)~udp_csum_skb(&t, 0, o->len, 0));
-            must(udp_csum_ok(udp_csum_skb(&t, 0, o->len,
+            udp_st16(b + o->csum_off, (uint16_t)~lyra_skb_csum(&t, 0, o->len, 0));
+            must(udp_csum_ok(lyra_skb_csum(&t, 0, o->len,
                                           udp_pseudo_sum(o->src, o->dst, (uint16_t)o->len))),
                  "offload seed wrong");
         } else if (udp_ld16(o->b + 6) != 0) {
-            must(udp_csum_ok(udp_csum_skb(&s, 0, o->len,
+            must(udp_csum_ok(lyra_skb_csum(&s, 0, o->len,
                                           udp_pseudo_sum(o->src, o->dst, (uint16_t)o->len))),
                  "bad checksum sent");
         }
@@ -168,7 +168,7 @@ static void deliver(struct harness *h, uint8_t fl, const uint8_t *p, size_t n, i
         if (ulen >= 8 && ulen <= n) {
             udp_st16(b + 6, 0);
             struct lyra_skb s = {.data = b, .len = ulen};
-            udp_st16(b + 6, udp_csum_final(udp_csum_skb(&s, 0, ulen,
+            udp_st16(b + 6, udp_csum_final(lyra_skb_csum(&s, 0, ulen,
                                                         udp_pseudo_sum(info.src, info.dst, ulen))));
         }
     }

@@ -161,7 +161,7 @@ static uint32_t make(uint8_t *b, uint32_t src, uint16_t sport, uint32_t dst, uin
     udp_hdr_build(b, &h);
     memcpy(b + 8, data, n);
     struct lyra_skb s = {.data = b, .len = n + 8};
-    udp_st16(b + 6, udp_csum_final(udp_csum_skb(&s, 0, n + 8, udp_pseudo_sum(src, dst, h.len))));
+    udp_st16(b + 6, udp_csum_final(lyra_skb_csum(&s, 0, n + 8, udp_pseudo_sum(src, dst, h.len))));
     return n + 8;
 }
 
@@ -202,7 +202,7 @@ static const struct fake_l3_out *out(struct fx *f, unsigned i)
 static bool out_csum_ok(const struct fake_l3_out *o)
 {
     struct lyra_skb s = {.data = (uint8_t *)o->b, .len = o->len};
-    return udp_csum_ok(udp_csum_skb(&s, 0, o->len, udp_pseudo_sum(o->src, o->dst, (uint16_t)o->len)));
+    return udp_csum_ok(lyra_skb_csum(&s, 0, o->len, udp_pseudo_sum(o->src, o->dst, (uint16_t)o->len)));
 }
 
 /* ----- receiving Linux's datagrams ----------------------------------------- */
@@ -658,7 +658,7 @@ Test(udp, checksum_offload)
     memcpy(b, o->b, sizeof(b));
     uint32_t at = (uint32_t)o->csum_at;
     struct lyra_skb s = {.data = b + at, .len = sizeof(b) - at};
-    udp_st16(b + at + o->csum_off, (uint16_t)~udp_csum_skb(&s, 0, sizeof(b) - at, 0));
+    udp_st16(b + at + o->csum_off, (uint16_t)~lyra_skb_csum(&s, 0, sizeof(b) - at, 0));
     cr_assert_eq(memcmp(b, linux_lyra, sizeof(b)), 0);
     cr_assert_eq(st(&f, "tx_csum_offload"), 1);
     /* a NIC that offloads TCP only: software */

@@ -14,13 +14,13 @@ static uint16_t csum_of(uint32_t src, uint32_t dst, const uint8_t *d, uint32_t n
     memcpy(b, d, n);
     b[6] = b[7] = 0;
     struct lyra_skb s = {.data = b, .len = n};
-    return udp_csum_final(udp_csum_skb(&s, 0, n, udp_pseudo_sum(src, dst, (uint16_t)n)));
+    return udp_csum_final(lyra_skb_csum(&s, 0, n, udp_pseudo_sum(src, dst, (uint16_t)n)));
 }
 
 static bool verifies(uint32_t src, uint32_t dst, const uint8_t *d, uint32_t n)
 {
     struct lyra_skb s = {.data = (uint8_t *)d, .len = n};
-    return udp_csum_ok(udp_csum_skb(&s, 0, n, udp_pseudo_sum(src, dst, (uint16_t)n)));
+    return udp_csum_ok(lyra_skb_csum(&s, 0, n, udp_pseudo_sum(src, dst, (uint16_t)n)));
 }
 
 Test(udp_wire, parse_linux_datagram)
@@ -101,7 +101,7 @@ Test(udp_wire, pseudo_header_seed_matches_linux)
     uint8_t b[16];
     memcpy(b, linux_seed, sizeof(b));
     struct lyra_skb sk = {.data = b, .len = sizeof(b)};
-    uint16_t c = (uint16_t)~udp_csum_skb(&sk, 0, sizeof(b), 0);
+    uint16_t c = (uint16_t)~lyra_skb_csum(&sk, 0, sizeof(b), 0);
     udp_st16(b + 6, c);
     cr_assert(verifies(LINUX_IP, STACK_IP, b, sizeof(b)));
     cr_assert_eq(csum_of(LINUX_IP, STACK_IP, linux_seed, sizeof(linux_seed)), c);
@@ -115,7 +115,7 @@ Test(udp_wire, checksum_over_segments)
     for (unsigned i = 0; i < sizeof(flat); i++)
         flat[i] = (uint8_t)(i * 7 + 3);
     struct lyra_skb f = {.data = flat, .len = sizeof(flat)};
-    uint32_t want = udp_csum_skb(&f, 0, sizeof(flat), 0x1234);
+    uint32_t want = lyra_skb_csum(&f, 0, sizeof(flat), 0x1234);
     for (uint32_t a = 0; a <= 20; a++)
         for (uint32_t b = a; b <= 40; b += 3) {
             struct lyra_skb s = {.data = flat, .len = a};
@@ -124,7 +124,7 @@ Test(udp_wire, checksum_over_segments)
                                         {.ptr = flat + b, .len = sizeof(flat) - b}};
             for (int i = 0; i < 3; i++)
                 lyra_skb_seg_append(&s, &g[i]);
-            cr_assert_eq(udp_csum_skb(&s, 0, sizeof(flat), 0x1234), want, "split %u/%u", a,
+            cr_assert_eq(lyra_skb_csum(&s, 0, sizeof(flat), 0x1234), want, "split %u/%u", a,
                          b);
         }
     /* and a sub-range from an odd offset equals the flat sub-range */
@@ -132,5 +132,5 @@ Test(udp_wire, checksum_over_segments)
     struct lyra_skb_seg sg = {.ptr = flat + 5, .len = sizeof(flat) - 5};
     lyra_skb_seg_append(&s, &sg);
     struct lyra_skb g = {.data = flat + 3, .len = 200};
-    cr_assert_eq(udp_csum_skb(&s, 3, 200, 0), udp_csum_skb(&g, 0, 200, 0));
+    cr_assert_eq(lyra_skb_csum(&s, 3, 200, 0), lyra_skb_csum(&g, 0, 200, 0));
 }
