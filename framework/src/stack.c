@@ -321,8 +321,6 @@ void lyra_stack_lock(struct lyra_stack *s)
  * that the woken thread does not block at once on the lock its waker holds
  * (a futex round trip per wake-up). Safe: conditions live until the stack
  * is destroyed, and a late wake-up is a spurious one to whoever uses it. */
-/* Delivers the wake-ups decided under the lock once it is released, so the
- * woken thread does not block on its waker's lock. */
 static __attribute__((noinline)) void unlock_and_wake(struct lyra_stack *s)
 {
     void *cv[LYRA_WAKE_DEFER];
@@ -347,6 +345,7 @@ void lyra_stack_unlock(struct lyra_stack *s)
 int lyra_stack_start(struct lyra_stack *s)
 {
     sync_create(s);
+    s->n_pollers = 0; /* built afresh below, in start order */
     for (unsigned k = 0; k < s->n; k++) {
         struct inst_rt *in = &s->inst[s->order[k]];
         int r = in->c->start ? in->c->start(in->self) : 0;
