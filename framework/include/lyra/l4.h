@@ -46,7 +46,7 @@ extern "C" {
 
 #define LYRA_L4_IFACE "l4"
 #define LYRA_L4_MAJOR 1
-#define LYRA_L4_MINOR 1 /* 1.1: ready event, set_cookie */
+#define LYRA_L4_MINOR 2 /* 1.1: ready event, set_cookie; 1.2: setopt_buf, getopt_buf */
 
 /* Cookies: 0 is "none" (an endpoint whose user set none raises no event);
  * LYRA_L4_EVERY in an event means every endpoint of the provider. */
@@ -114,6 +114,17 @@ enum lyra_sockopt {
     LYRA_IP_TOS,
     LYRA_TCP_NODELAY,
     LYRA_SO_LINGER,        /* 1.1, set: -1 off, else seconds; 0: close aborts (RFC 793 ABORT) */
+    /* 1.2, stream transports (int values) */
+    LYRA_SO_KEEPALIVE,     /* 0/1: keepalive probes (RFC 1122 4.2.3.6) */
+    LYRA_TCP_MAXSEG,       /* get: the MSS sent with; set before connect/listen: a cap */
+    LYRA_TCP_KEEPIDLE,     /* seconds idle before the first keepalive probe */
+    LYRA_TCP_KEEPINTVL,    /* seconds between probes */
+    LYRA_TCP_KEEPCNT,      /* unanswered probes before the connection is dropped */
+    LYRA_TCP_USER_TIMEOUT, /* ms data may stay unacknowledged before ETIMEDOUT; 0: the
+                            * transport's own rule (RFC 5482; RFC 1122 4.2.3.5 R2) */
+    /* 1.2, values that are not ints (setopt_buf / getopt_buf) */
+    LYRA_TCP_CONGESTION,   /* a name ("newreno"), without a NUL on get when it fills len */
+    LYRA_TCP_INFO,         /* get: struct lyra_tcp_info */
     LYRA_SO__L4_LAST = 63  /* the socket layer's own options start above */
 };
 
@@ -166,6 +177,53 @@ struct lyra_l4_ops {
      * of a new or accepted endpoint). The user sets it right after open or
      * accept and re-polls, so an event before that is not lost. */
     void (*set_cookie)(void *self, int h, uintptr_t cookie);
+    /* 1.2: options whose values are bytes (a name, a struct): set takes
+     * len bytes at val; get fills at most *len bytes and sets *len to what
+     * it wrote. -ENOPROTOOPT for an option the provider does not have, as
+     * setopt. A provider without them leaves both NULL. */
+    int (*setopt_buf)(void *self, int h, int opt, const void *val, uint32_t len);
+    int (*getopt_buf)(void *self, int h, int opt, void *val, uint32_t *len);
+};
+
+/* Connection states as struct lyra_tcp_info reports them (RFC 9293 3.3.2;
+ * Linux's numbering, so tools that know it read them as they expect). */
+enum lyra_tcp_state {
+    LYRA_TCPS_ESTABLISHED = 1,
+    LYRA_TCPS_SYN_SENT,
+    LYRA_TCPS_SYN_RECEIVED,
+    LYRA_TCPS_FIN_WAIT_1,
+    LYRA_TCPS_FIN_WAIT_2,
+    LYRA_TCPS_TIME_WAIT,
+    LYRA_TCPS_CLOSED,
+    LYRA_TCPS_CLOSE_WAIT,
+    LYRA_TCPS_LAST_ACK,
+    LYRA_TCPS_LISTEN,
+    LYRA_TCPS_CLOSING,
+};
+
+/* lyra_tcp_info.options */
+#define LYRA_TCPI_OPT_TIMESTAMPS 0x1
+#define LYRA_TCPI_OPT_SACK 0x2
+#define LYRA_TCPI_OPT_WSCALE 0x4
+
+/* LYRA_TCP_INFO: a snapshot of one connection, Linux's struct tcp_info in
+ * spirit (not its layout). Times in microseconds, windows in bytes. */
+struct lyra_tcp_info {
+    uint8_t state;         /* enum lyra_tcp_state */
+    uint8_t options;       /* LYRA_TCPI_OPT_* negotiated */
+    uint8_t snd_wscale, rcv_wscale;
+    uint8_t backoff;       /* RTO doublings now */
+    uint8_t retransmits;   /* timer expiries in a row now */
+    uint16_t reserved;
+    uint32_t rto, rtt, rttvar;
+    uint32_t snd_mss, rcv_mss;
+    uint32_t snd_cwnd, snd_ssthresh;
+    uint32_t snd_wnd, rcv_wnd;
+    uint32_t unacked;      /* bytes sent, not yet acknowledged */
+    uint32_t total_retrans;   /* segments sent again, over the connection's life */
+    uint64_t bytes_acked;     /* sent and acknowledged */
+    uint64_t bytes_received;  /* in order, delivered or queued for recv */
+    char congestion[16];      /* the congestion control's name */
 };
 
 /* Events the user (the socket layer) implements (1.1). */
