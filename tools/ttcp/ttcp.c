@@ -9,8 +9,12 @@
  *
  * The data is a pattern the receiver checks (TCP: the whole stream in
  * order; UDP: each datagram). Each side prints bytes, seconds, throughput
- * and the CPU (user + sys) of this process over the transfer. Exit status:
- * 0, 1 usage, 2 an error (refused, no such transport, ...), 3 wrong data. */
+ * and the CPU (user + sys) of this process over the transfer. Over TCP the
+ * sender shuts its side after the last write and waits for the receiver's
+ * close, and the receiver lingers until its FIN is acknowledged: so the
+ * sender's time ends when the data arrived, and neither process stops its
+ * stack with data in flight. Exit status: 0, 1 usage, 2 an error (refused,
+ * no such transport, ...), 3 wrong data. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -40,6 +44,7 @@ typedef void *net_t; /* the host: no stack */
 #define N_sendto(n, fd, b, l, f, a, al) sendto(fd, b, l, f, a, al)
 #define N_recv(n, fd, b, l, f) recv(fd, b, l, f)
 #define N_setsockopt(n, fd, lv, o, v, l) setsockopt(fd, lv, o, v, l)
+#define N_shutdown(n, fd, h) shutdown(fd, h)
 #else
 #define TOOL "lyra-ttcp"
 #include "lyra/socket.h"
@@ -56,6 +61,7 @@ typedef struct lyra_stack *net_t;
 #define N_sendto lyra_sendto
 #define N_recv lyra_recv
 #define N_setsockopt lyra_setsockopt
+#define N_shutdown lyra_shutdown
 #endif
 
 #define PERIOD 251 /* prime: a segment out of place breaks the pattern */
@@ -234,11 +240,38 @@ static void receive(struct side *sd)
         sd->status = 3;
     result(sd);
 out:
+    if (fd >= 0 && !o->udp) {
+        /* our FIN acknowledged before close returns: the stack may be
+         * stopped right after (this process ends) */
+        struct linger lg = {1, 10};
+        N_setsockopt(sd->net, fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+    }
     if (fd >= 0)
         N_close(sd->net, fd);
     if (lfd >= 0)
         N_close(sd->net, lfd);
     set_ready(sd); /* a sender waiting for a receiver that failed goes on */
+}
+
+/* TCP, the sender's end: its side is shut (FIN after the last byte) and it
+ * waits for the receiver's EOF, which the receiver sends once it read
+ * everything. So the time counts until the data arrived, not until it was
+ * queued, and a stack in this process is not stopped with data still in
+ * flight. */
+static void drain(struct side *sd, int fd)
+{
+    if (N_shutdown(sd->net, fd, SHUT_WR) < 0) {
+        fail(sd, "shutdown");
+        return;
+    }
+    struct timeval tv = {60, 0}; /* a receiver that never closes */
+    N_setsockopt(sd->net, fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    unsigned char b[256];
+    long n;
+    while ((n = (long)N_recv(sd->net, fd, b, sizeof(b), 0)) > 0)
+        ; /* a receiver sends nothing; anything it did is not ours to check */
+    if (n < 0)
+        fail(sd, "waiting for the receiver to close");
 }
 
 static void transmit(struct side *sd)
@@ -285,7 +318,9 @@ static void transmit(struct side *sd)
             N_sendto(sd->net, fd, sd->pat, 4, 0, (struct sockaddr *)&a, sizeof(a));
             usleep(1000);
         }
-    N_close(sd->net, fd); /* TCP: after the last byte is queued (close lingers per SO_LINGER) */
+    if (!o->udp && !sd->status)
+        drain(sd, fd);
+    N_close(sd->net, fd);
     sd->secs = now_s() - t0;
     cpu(&sd->cpu_user, &sd->cpu_sys);
     sd->cpu_user -= u0;
