@@ -1,7 +1,22 @@
 /* The standard services (`--services`), ordinary applications of the
- * socket API, each on a thread of its own with blocking sockets:
- *   echo 7, discard 9, chargen 19 (RFC 862, 863, 864) over UDP, and over
- *   TCP when the assembly has it; http 80 and stall 5001 need TCP.
+ * socket API: echo 7, discard 9, chargen 19 (RFC 862, 863, 864) over UDP
+ * and over TCP, whichever the assembly has; http 80 and stall 5001 over TCP
+ * only (a SOCK_STREAM transport).
+ *
+ * UDP: a thread per service, blocking recvfrom. TCP: a thread per service
+ * multiplexing its listener and at most SVC_TCP_CONNS (16) connections with
+ * lyra_poll over non-blocking descriptors; connections beyond that wait in
+ * the listen backlog (16) until one closes. Memory is taken at start only.
+ *   echo     sends back what it reads; stops reading while it cannot send
+ *   discard  reads and drops until the peer closes
+ *   chargen  sends RFC 864's 72-character lines until sending fails
+ *   http     GET and HEAD of / (a small page) and /bytes/N (exactly N bytes,
+ *            N <= 2^40, tools/services/svc_pattern.h), HTTP/1.1 keep-alive
+ *            and pipelining, HTTP/1.0 closes unless keep-alive; 400 malformed,
+ *            404 unknown path, 405 other methods, 414 request line over 1024
+ *            bytes, 431 head over 8192 bytes, 505 not HTTP/1.x (http_req.h)
+ *   stall    accepts and never reads (the peer's sends end up blocked);
+ *            closes when the peer shuts down or resets
  * They end when the stack is stopped (their blocking calls fail with
  * ECANCELED). */
 #ifndef LYRA_SERVICES_H
