@@ -3,6 +3,7 @@
  * the transport that owns the endpoint; blocking is the public API's job
  * (framework/src/socket_api.c), so every op here returns at once. */
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "fd_table.h"
@@ -322,6 +323,36 @@ static int s_getopt(void *self, int fd, int opt, int64_t *val)
     }
 }
 
+/* Does transport L have l4 1.2 op `field`? Its minor version and table
+ * size say so, and it is set: the l4 slot takes 1.1 transports too. */
+#define L4_HAS(L, field)                                                               \
+    ((L)->hdr.minor >= 2 &&                                                            \
+     (L)->hdr.size >= offsetof(struct lyra_l4_ops, field) + sizeof((L)->field) && (L)->field)
+
+/* socket 1.3: options whose values are bytes go to the transport as they
+ * are; the descriptor keeps none of them. */
+static int s_setopt_buf(void *self, int fd, int opt, const void *val, uint32_t len)
+{
+    struct sock *k = self;
+    LOOKUP(k, fd, e);
+    if (opt > LYRA_SO__L4_LAST || !L4_HAS(L, setopt_buf))
+        return -ENOPROTOOPT;
+    if (!val && len)
+        return -EFAULT;
+    return L->setopt_buf(LS, e->handle, opt, val, len);
+}
+
+static int s_getopt_buf(void *self, int fd, int opt, void *val, uint32_t *len)
+{
+    struct sock *k = self;
+    LOOKUP(k, fd, e);
+    if (opt > LYRA_SO__L4_LAST || !L4_HAS(L, getopt_buf))
+        return -ENOPROTOOPT;
+    if (!len || (!val && *len))
+        return -EFAULT;
+    return L->getopt_buf(LS, e->handle, opt, val, len);
+}
+
 static const struct lyra_socket_ops sock_ops = {
     .hdr = LYRA_OPS_HDR(LYRA_SOCKET_IFACE, LYRA_SOCKET_MAJOR, LYRA_SOCKET_MINOR,
                         struct lyra_socket_ops),
@@ -338,6 +369,8 @@ static const struct lyra_socket_ops sock_ops = {
     .poll = s_poll,
     .setopt = s_setopt,
     .getopt = s_getopt,
+    .setopt_buf = s_setopt_buf,
+    .getopt_buf = s_getopt_buf,
 };
 
 enum { P_MAX_FDS, P__COUNT };
@@ -412,7 +445,7 @@ static const struct lyra_slot sock_slots[] = {
         .name = "l4",
         .iface = LYRA_L4_IFACE,
         .major = LYRA_L4_MAJOR,
-        .minor = LYRA_L4_MINOR,
+        .minor = 1, /* 1.2's setopt_buf/getopt_buf are used when present (L4_HAS) */
         .min = 1,
         .max = SOCK_L4_MAX,
         .events = &sock_l4_events,
@@ -444,9 +477,10 @@ LYRA_EXPORT const struct lyra_component lyra_component_socket = {
     .summary = LYRA_DOC("BSD socket descriptors over the transports"),
     .doc = LYRA_DOC("@component socket\n"
            "@summary descriptors for lyra_socket() and friends over l4 transports\n"
-           "@provides socket 1.2 (the public API in lyra/socket.h finds it in the stack; "
-           "event ready per descriptor)\n"
-           "@uses l4 l4 1.1 (1 to 4 transports, one per type and protocol; event ready); "
+           "@provides socket 1.3 (the public API in lyra/socket.h finds it in the stack; "
+           "event ready per descriptor; options with byte values)\n"
+           "@uses l4 l4 1.1 (1 to 4 transports, one per type and protocol; event ready; "
+           "1.2's options with byte values when a transport has them); "
            "os os 2.0\n"
            "@context the caller's, under the stack lock the public API takes\n"
            "Descriptors are the lowest free numbers from 0, per stack. O_NONBLOCK and the "

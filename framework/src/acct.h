@@ -34,7 +34,10 @@ struct lyra_proxy {
     _Alignas(16) unsigned char events_copy[LYRA_PROXY_TABLE_MAX];
 };
 
-/* Copies a proxy table, keeping NULL what `real` leaves NULL. Tables are a
+/* Copies a proxy table, keeping NULL what `real` leaves NULL, and with
+ * `real`'s minor version and size where they are smaller (a user that
+ * checks them before calling an op sees what it would see unproxied; a
+ * proxy never adds an op). Tables are a
  * struct lyra_ops_hdr, then `data` bytes of plain fields copied from `real`
  * (l4's type and protocol), then function pointers only. */
 void lyra_proxy_table(void *dst, const void *tmpl, const void *real, size_t data);

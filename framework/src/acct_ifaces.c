@@ -275,8 +275,19 @@ PX_OP(pl4, L4, poll, 10, unsigned, 0, (void *self, int h), (p->prov, h))
 PX_OP(pl4, L4, setopt, 11, int, 0, (void *self, int h, int o, int v), (p->prov, h, o, v))
 PX_OP(pl4, L4, getopt, 12, int, 0, (void *self, int h, int o, int *v), (p->prov, h, o, v))
 PX_VOP(pl4, L4, set_cookie, 13, 0, (void *self, int h, uintptr_t c), (p->prov, h, c))
+PX_OP(pl4, L4, setopt_buf, 14, int, len, (void *self, int h, int o, const void *v, uint32_t len),
+      (p->prov, h, o, v, len))
+/* getopt_buf counts the bytes it wrote, not the room offered */
+static int pl4_getopt_buf(void *self, int h, int o, void *v, uint32_t *len)
+{
+    struct lyra_proxy *p = self;
+    uint64_t t0 = lyra_px_now(p);
+    int r = ((const L4 *)p->ops)->getopt_buf(p->prov, h, o, v, len);
+    lyra_px_count(p, 15, r == 0 && len ? *len : 0, t0);
+    return r;
+}
 #define L4E struct lyra_l4_events
-PX_EV(pl4, L4E, ready, 14, 0, (void *self, uintptr_t c, unsigned what), (p->user, c, what))
+PX_EV(pl4, L4E, ready, 16, 0, (void *self, uintptr_t c, unsigned what), (p->user, c, what))
 
 static const struct lyra_l4_events px_l4_events = {
     .hdr = LYRA_OPS_HDR(LYRA_L4_IFACE, LYRA_L4_MAJOR, LYRA_L4_MINOR, L4E),
@@ -288,12 +299,13 @@ static const struct lyra_l4_ops px_l4_ops = {
     .open = pl4_open, .close = pl4_close, .bind = pl4_bind, .connect = pl4_connect,
     .listen = pl4_listen, .accept = pl4_accept, .send = pl4_send, .recv = pl4_recv,
     .shutdown = pl4_shutdown, .name = pl4_name, .poll = pl4_poll, .setopt = pl4_setopt,
-    .getopt = pl4_getopt, .set_cookie = pl4_set_cookie,
+    .getopt = pl4_getopt, .set_cookie = pl4_set_cookie, .setopt_buf = pl4_setopt_buf,
+    .getopt_buf = pl4_getopt_buf,
 };
-static const char *const l4_names[] = {"open",     "close", "bind", "connect", "listen",
-                                       "accept",   "send",  "recv", "shutdown", "name",
-                                       "poll",     "setopt", "getopt", "set_cookie",
-                                       "ready"};
+static const char *const l4_names[] = {
+    "open", "close", "bind", "connect", "listen", "accept", "send", "recv", "shutdown", "name",
+    "poll", "setopt", "getopt", "set_cookie", "setopt_buf", "getopt_buf", "ready"};
+_Static_assert(LYRA_COUNT(l4_names) == 17, "l4_names: one name per op (16) and event (1)");
 
 static const struct lyra_proxy_class classes[] = {
     {LYRA_OS_IFACE, 31, 0, os_names, &px_os_ops, NULL, 0},
@@ -301,7 +313,7 @@ static const struct lyra_proxy_class classes[] = {
     {LYRA_NETDEV_IFACE, 5, 3, netdev_names, &px_netdev_ops, &px_netdev_events, 0},
     {LYRA_L2_IFACE, 7, 2, l2_names, &px_l2_ops, &px_l2_events, 0},
     {LYRA_L3_IFACE, 6, 3, l3_names, &px_l3_ops, &px_l3_events, 0},
-    {LYRA_L4_IFACE, 14, 1, l4_names, &px_l4_ops, &px_l4_events,
+    {LYRA_L4_IFACE, 16, 1, l4_names, &px_l4_ops, &px_l4_events,
      offsetof(struct lyra_l4_ops, open) - sizeof(struct lyra_ops_hdr)},
 };
 
@@ -310,6 +322,13 @@ void lyra_proxy_table(void *dst, const void *tmpl, const void *real, size_t data
     const struct lyra_ops_hdr *h = tmpl, *r = real;
     uint32_t size = h->size < LYRA_PROXY_TABLE_MAX ? h->size : LYRA_PROXY_TABLE_MAX;
     memcpy(dst, tmpl, size);
+    /* The real side's version where it is older: a user checking the
+     * minor (LYRA_SKB_HAS, socket's L4_HAS) sees what it would see unproxied. */
+    struct lyra_ops_hdr *d = dst;
+    if (r->minor < d->minor)
+        d->minor = r->minor;
+    if (r->size < d->size)
+        d->size = r->size;
     size_t first = sizeof(struct lyra_ops_hdr) + data;
     if (first <= r->size && first <= size)
         memcpy((unsigned char *)dst + sizeof(struct lyra_ops_hdr),

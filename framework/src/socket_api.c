@@ -1,8 +1,9 @@
 /* The public socket API (lyra/socket.h): BSD conventions over the stack's
  * `socket` provider. This file owns what BSD adds to the non-blocking
- * socket interface: sockaddr conversion, -1/errno, option levels, and the
- * blocking waits (under the stack lock, sleeping until the loop makes
- * progress, or driving the loop when no thread runs it). */
+ * socket interface: sockaddr conversion, -1/errno, and the blocking waits
+ * (under the stack lock, sleeping until the loop makes progress, or
+ * driving the loop when no thread runs it). Option levels and values are
+ * socket_opt.c's. */
 #include <errno.h>
 #include <limits.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "lyra/os.h"
 #include "lyra/socket.h"
 #include "lyra/socket_if.h"
+#include "socket_api_internal.h"
 #include "stack_internal.h"
 
 /* What a blocking call is doing, so that one loop can retry any of them. */
@@ -36,35 +38,6 @@ struct call {
  * MSG_ERRQUEUE go to the transport, which refuses them when it has none. */
 #define SEND_FLAGS (MSG_DONTWAIT | MSG_NOSIGNAL | MSG_OOB)
 #define RECV_FLAGS (MSG_DONTWAIT | MSG_WAITALL | MSG_PEEK | MSG_TRUNC | MSG_OOB | MSG_ERRQUEUE)
-
-static int fail(long r)
-{
-    errno = (int)-r;
-    return -1;
-}
-
-/* The provider, or NULL with errno set; on success the stack is locked. */
-static const struct lyra_socket_ops *enter(struct lyra_stack *s, void **self)
-{
-    if (!s) {
-        errno = EINVAL;
-        return NULL;
-    }
-    const struct lyra_socket_ops *o = lyra_stack_socket(s, self);
-    if (!o) {
-        errno = EAFNOSUPPORT; /* this assembly has no socket layer */
-        return NULL;
-    }
-    lyra_stack_lock(s);
-    return o;
-}
-
-static void leave(struct lyra_stack *s, int changed)
-{
-    if (changed)
-        lyra_stack_kick(s);
-    lyra_stack_unlock(s);
-}
 
 static int from_sockaddr(const struct sockaddr *sa, socklen_t len, struct lyra_sockaddr4 *out)
 {
@@ -248,7 +221,7 @@ static long recv_all(struct lyra_stack *s, const struct lyra_socket_ops *o, void
 int lyra_socket(struct lyra_stack *s, int domain, int type, int protocol)
 {
     void *x;
-    const struct lyra_socket_ops *o = enter(s, &x);
+    const struct lyra_socket_ops *o = sock_enter(s, &x);
     if (!o)
         return -1;
     int nonblock = (type & SOCK_NONBLOCK) != 0;
@@ -256,8 +229,8 @@ int lyra_socket(struct lyra_stack *s, int domain, int type, int protocol)
     int r = domain != AF_INET ? -EAFNOSUPPORT : o->socket(x, type, protocol);
     if (r >= 0 && nonblock)
         o->setopt(x, r, LYRA_FD_NONBLOCK, 1);
-    leave(s, 0);
-    return r < 0 ? fail(r) : r;
+    sock_leave(s, 0);
+    return r < 0 ? sock_fail(r) : r;
 }
 
 /* SO_LINGER with a time on a blocking stream: the sending side is shut and
@@ -286,7 +259,7 @@ static void linger(struct lyra_stack *s, const struct lyra_socket_ops *o, void *
 int lyra_close(struct lyra_stack *s, int fd)
 {
     void *x;
-    const struct lyra_socket_ops *o = enter(s, &x);
+    const struct lyra_socket_ops *o = sock_enter(s, &x);
     if (!o)
         return -1;
     int64_t lg = -1;
@@ -295,8 +268,8 @@ int lyra_close(struct lyra_stack *s, int fd)
         linger(s, o, x, fd, lg);
         r = o->close(x, fd);
     }
-    leave(s, 1);
-    return r < 0 ? fail(r) : 0;
+    sock_leave(s, 1);
+    return r < 0 ? sock_fail(r) : 0;
 }
 
 int lyra_bind(struct lyra_stack *s, int fd, const struct sockaddr *addr, socklen_t len)
@@ -306,14 +279,14 @@ int lyra_bind(struct lyra_stack *s, int fd, const struct sockaddr *addr, socklen
     if (r > 0)
         r = -EAFNOSUPPORT;
     if (r < 0)
-        return fail(r);
+        return sock_fail(r);
     void *x;
-    const struct lyra_socket_ops *o = enter(s, &x);
+    const struct lyra_socket_ops *o = sock_enter(s, &x);
     if (!o)
         return -1;
     r = o->bind(x, fd, &a);
-    leave(s, 0);
-    return r < 0 ? fail(r) : 0;
+    sock_leave(s, 0);
+    return r < 0 ? sock_fail(r) : 0;
 }
 
 int lyra_connect(struct lyra_stack *s, int fd, const struct sockaddr *addr, socklen_t len)
@@ -321,9 +294,9 @@ int lyra_connect(struct lyra_stack *s, int fd, const struct sockaddr *addr, sock
     struct lyra_sockaddr4 a;
     int r = from_sockaddr(addr, len, &a);
     if (r < 0)
-        return fail(r);
+        return sock_fail(r);
     void *x;
-    const struct lyra_socket_ops *o = enter(s, &x);
+    const struct lyra_socket_ops *o = sock_enter(s, &x);
     if (!o)
         return -1;
     r = o->connect(x, fd, &a);
@@ -353,32 +326,32 @@ int lyra_connect(struct lyra_stack *s, int fd, const struct sockaddr *addr, sock
         }
         lyra_waiter_del(s, &wt);
     }
-    leave(s, 1);
-    return r < 0 ? fail(r) : 0;
+    sock_leave(s, 1);
+    return r < 0 ? sock_fail(r) : 0;
 }
 
 int lyra_listen(struct lyra_stack *s, int fd, int backlog)
 {
     void *x;
-    const struct lyra_socket_ops *o = enter(s, &x);
+    const struct lyra_socket_ops *o = sock_enter(s, &x);
     if (!o)
         return -1;
     int r = o->listen(x, fd, backlog);
-    leave(s, 1);
-    return r < 0 ? fail(r) : 0;
+    sock_leave(s, 1);
+    return r < 0 ? sock_fail(r) : 0;
 }
 
 int lyra_accept(struct lyra_stack *s, int fd, struct sockaddr *addr, socklen_t *len)
 {
     void *x;
-    const struct lyra_socket_ops *o = enter(s, &x);
+    const struct lyra_socket_ops *o = sock_enter(s, &x);
     if (!o)
         return -1;
     struct call c = {.kind = C_ACCEPT, .fd = fd};
     long r = run_call(s, o, x, &c, LYRA_FD_RCVTIMEO);
-    leave(s, 1);
+    sock_leave(s, 1);
     if (r < 0)
-        return fail(r);
+        return sock_fail(r);
     to_sockaddr(&c.a, addr, len);
     return (int)r;
 }
@@ -392,20 +365,20 @@ ssize_t lyra_sendto(struct lyra_stack *s, int fd, const void *buf, size_t len, i
         if (r > 0)
             r = -EAFNOSUPPORT;
         if (r < 0)
-            return fail(r);
+            return sock_fail(r);
         c.to = &c.a;
     }
     if (!buf && len)
-        return fail(-EFAULT);
+        return sock_fail(-EFAULT);
     if (flags & ~SEND_FLAGS)
-        return fail(-EOPNOTSUPP);
+        return sock_fail(-EOPNOTSUPP);
     void *x;
-    const struct lyra_socket_ops *o = enter(s, &x);
+    const struct lyra_socket_ops *o = sock_enter(s, &x);
     if (!o)
         return -1;
     long r = send_all(s, o, x, &c);
-    leave(s, 1);
-    return r < 0 ? fail(r) : r;
+    sock_leave(s, 1);
+    return r < 0 ? sock_fail(r) : r;
 }
 
 ssize_t lyra_send(struct lyra_stack *s, int fd, const void *buf, size_t len, int flags)
@@ -417,11 +390,11 @@ ssize_t lyra_recvfrom(struct lyra_stack *s, int fd, void *buf, size_t len, int f
                       struct sockaddr *from, socklen_t *fromlen)
 {
     if (!buf && len)
-        return fail(-EFAULT);
+        return sock_fail(-EFAULT);
     if (flags & ~RECV_FLAGS)
-        return fail(-EOPNOTSUPP);
+        return sock_fail(-EOPNOTSUPP);
     void *x;
-    const struct lyra_socket_ops *o = enter(s, &x);
+    const struct lyra_socket_ops *o = sock_enter(s, &x);
     if (!o)
         return -1;
     struct lyra_iov v = {buf, len};
@@ -429,9 +402,9 @@ ssize_t lyra_recvfrom(struct lyra_stack *s, int fd, void *buf, size_t len, int f
     long r = recv_all(s, o, x, &c);
     /* a stream's window may have opened, a buffer gone back to the pool
      * (a zero-length datagram too) */
-    leave(s, r >= 0);
+    sock_leave(s, r >= 0);
     if (r < 0)
-        return fail(r);
+        return sock_fail(r);
     to_sockaddr(&c.a, from, fromlen);
     return r;
 }
@@ -470,13 +443,13 @@ static void put_pktinfo(struct msghdr *msg, const struct lyra_l4_dst *d)
 ssize_t lyra_recvmsg(struct lyra_stack *s, int fd, struct msghdr *msg, int flags)
 {
     if (!msg || (!msg->msg_iov && msg->msg_iovlen))
-        return fail(-EFAULT);
+        return sock_fail(-EFAULT);
     /* struct iovec to struct lyra_iov on the caller's stack: no allocation
      * on the data path, so the pieces are bounded (LYRA_RECVMSG_IOV_MAX) */
     if (msg->msg_iovlen > LYRA_RECVMSG_IOV_MAX)
-        return fail(-EMSGSIZE);
+        return sock_fail(-EMSGSIZE);
     if (flags & ~RECV_FLAGS)
-        return fail(-EOPNOTSUPP);
+        return sock_fail(-EOPNOTSUPP);
     struct lyra_iov iov[LYRA_RECVMSG_IOV_MAX];
     unsigned n = (unsigned)msg->msg_iovlen;
     size_t room = 0;
@@ -486,7 +459,7 @@ ssize_t lyra_recvmsg(struct lyra_stack *s, int fd, struct msghdr *msg, int flags
         room = iov[i].len > SIZE_MAX - room ? SIZE_MAX : room + iov[i].len;
     }
     void *x;
-    const struct lyra_socket_ops *o = enter(s, &x);
+    const struct lyra_socket_ops *o = sock_enter(s, &x);
     if (!o)
         return -1;
     int64_t type = 0, pktinfo = 0;
@@ -502,9 +475,9 @@ ssize_t lyra_recvmsg(struct lyra_stack *s, int fd, struct msghdr *msg, int flags
                      .iovcnt = n,
                      .dst = dgram && pktinfo ? &dst : NULL};
     long r = recv_all(s, o, x, &c);
-    leave(s, r >= 0);
+    sock_leave(s, r >= 0);
     if (r < 0)
-        return fail(r);
+        return sock_fail(r);
     msg->msg_flags = 0;
     if (dgram && (size_t)r > room) {
         msg->msg_flags |= MSG_TRUNC;
@@ -523,29 +496,29 @@ ssize_t lyra_recvmsg(struct lyra_stack *s, int fd, struct msghdr *msg, int flags
 int lyra_shutdown(struct lyra_stack *s, int fd, int how)
 {
     if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR)
-        return fail(-EINVAL);
+        return sock_fail(-EINVAL);
     void *x;
-    const struct lyra_socket_ops *o = enter(s, &x);
+    const struct lyra_socket_ops *o = sock_enter(s, &x);
     if (!o)
         return -1;
     int r = o->shutdown(x, fd, how);
-    leave(s, 1);
-    return r < 0 ? fail(r) : 0;
+    sock_leave(s, 1);
+    return r < 0 ? sock_fail(r) : 0;
 }
 
 static int get_name(struct lyra_stack *s, int fd, int peer, struct sockaddr *addr, socklen_t *len)
 {
     if (!addr || !len)
-        return fail(-EFAULT);
+        return sock_fail(-EFAULT);
     void *x;
-    const struct lyra_socket_ops *o = enter(s, &x);
+    const struct lyra_socket_ops *o = sock_enter(s, &x);
     if (!o)
         return -1;
     struct lyra_sockaddr4 a = {0, 0};
     int r = o->name(x, fd, peer, &a);
-    leave(s, 0);
+    sock_leave(s, 0);
     if (r < 0)
-        return fail(r);
+        return sock_fail(r);
     to_sockaddr(&a, addr, len);
     return 0;
 }
@@ -560,130 +533,20 @@ int lyra_getpeername(struct lyra_stack *s, int fd, struct sockaddr *addr, sockle
     return get_name(s, fd, 1, addr, len);
 }
 
-/* BSD (level, name) to the socket interface's option; 1 for a timeval
- * option, 2 for struct linger, 0 for an int one, -ENOPROTOOPT when unknown. */
-static int map_opt(int level, int name, int *opt)
-{
-    static const struct {
-        int level, name, opt, tv;
-    } map[] = {
-        {SOL_SOCKET, SO_ERROR, LYRA_SO_ERROR, 0},
-        {SOL_SOCKET, SO_BROADCAST, LYRA_SO_BROADCAST, 0},
-        {SOL_SOCKET, SO_REUSEADDR, LYRA_SO_REUSEADDR, 0},
-        {SOL_SOCKET, SO_RCVBUF, LYRA_SO_RCVBUF, 0},
-        {SOL_SOCKET, SO_SNDBUF, LYRA_SO_SNDBUF, 0},
-        {SOL_SOCKET, SO_TYPE, LYRA_FD_TYPE, 0},
-        {SOL_SOCKET, SO_RCVTIMEO, LYRA_FD_RCVTIMEO, 1},
-        {SOL_SOCKET, SO_SNDTIMEO, LYRA_FD_SNDTIMEO, 1},
-        {SOL_SOCKET, SO_LINGER, LYRA_FD_LINGER, 2},
-        {IPPROTO_IP, IP_TTL, LYRA_IP_TTL, 0},
-        {IPPROTO_IP, IP_TOS, LYRA_IP_TOS, 0},
-        {IPPROTO_IP, IP_PKTINFO, LYRA_FD_PKTINFO, 0},
-        {IPPROTO_TCP, TCP_NODELAY, LYRA_TCP_NODELAY, 0},
-    };
-    for (unsigned i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-        if (map[i].level == level && map[i].name == name) {
-            *opt = map[i].opt;
-            return map[i].tv;
-        }
-    return -ENOPROTOOPT;
-}
-
-int lyra_setsockopt(struct lyra_stack *s, int fd, int level, int name, const void *val,
-                    socklen_t len)
-{
-    int opt, tv = map_opt(level, name, &opt);
-    if (tv < 0)
-        return fail(tv);
-    if (opt == LYRA_SO_ERROR || opt == LYRA_FD_TYPE)
-        return fail(-ENOPROTOOPT); /* read-only */
-    int64_t v;
-    if (!val)
-        return fail(-EFAULT);
-    if (tv == 2) {
-        struct linger l;
-        if (len < (socklen_t)sizeof(l))
-            return fail(-EINVAL);
-        memcpy(&l, val, sizeof(l));
-        if (l.l_onoff && l.l_linger < 0)
-            return fail(-EINVAL);
-        v = l.l_onoff ? l.l_linger : -1;
-    } else if (tv) {
-        struct timeval t;
-        if (len < (socklen_t)sizeof(t))
-            return fail(-EINVAL);
-        memcpy(&t, val, sizeof(t));
-        if (t.tv_sec < 0 || t.tv_usec < 0 || t.tv_usec >= 1000000)
-            return fail(-EDOM);
-        /* beyond what 64-bit ns hold: forever, as Linux takes a huge one */
-        v = t.tv_sec >= INT64_MAX / 1000000000 - 1
-                ? 0
-                : (int64_t)t.tv_sec * 1000000000 + (int64_t)t.tv_usec * 1000;
-    } else {
-        int i;
-        if (len < (socklen_t)sizeof(i))
-            return fail(-EINVAL);
-        memcpy(&i, val, sizeof(i));
-        v = i;
-    }
-    void *x;
-    const struct lyra_socket_ops *o = enter(s, &x);
-    if (!o)
-        return -1;
-    int r = o->setopt(x, fd, opt, v);
-    leave(s, 0);
-    return r < 0 ? fail(r) : 0;
-}
-
-int lyra_getsockopt(struct lyra_stack *s, int fd, int level, int name, void *val, socklen_t *len)
-{
-    int opt, tv = map_opt(level, name, &opt);
-    if (tv < 0)
-        return fail(tv);
-    if (!val || !len)
-        return fail(-EFAULT);
-    void *x;
-    const struct lyra_socket_ops *o = enter(s, &x);
-    if (!o)
-        return -1;
-    int64_t v = 0;
-    int r = o->getopt(x, fd, opt, &v);
-    leave(s, 0);
-    if (r < 0)
-        return fail(r);
-    if (tv == 2) {
-        struct linger l = {.l_onoff = v >= 0, .l_linger = v >= 0 ? (int)v : 0};
-        socklen_t n = *len < (socklen_t)sizeof(l) ? *len : (socklen_t)sizeof(l);
-        memcpy(val, &l, n);
-        *len = n;
-    } else if (tv) {
-        struct timeval t = {.tv_sec = (time_t)(v / 1000000000), .tv_usec = (suseconds_t)(v % 1000000000 / 1000)};
-        socklen_t n = *len < (socklen_t)sizeof(t) ? *len : (socklen_t)sizeof(t);
-        memcpy(val, &t, n);
-        *len = n;
-    } else {
-        int i = (int)v;
-        socklen_t n = *len < (socklen_t)sizeof(i) ? *len : (socklen_t)sizeof(i);
-        memcpy(val, &i, n);
-        *len = n;
-    }
-    return 0;
-}
-
 int lyra_fcntl(struct lyra_stack *s, int fd, int cmd, int arg)
 {
     if (cmd != F_GETFL && cmd != F_SETFL)
-        return fail(-EINVAL);
+        return sock_fail(-EINVAL);
     void *x;
-    const struct lyra_socket_ops *o = enter(s, &x);
+    const struct lyra_socket_ops *o = sock_enter(s, &x);
     if (!o)
         return -1;
     int64_t nb = 0;
     int r = cmd == F_GETFL ? o->getopt(x, fd, LYRA_FD_NONBLOCK, &nb)
                            : o->setopt(x, fd, LYRA_FD_NONBLOCK, (arg & O_NONBLOCK) != 0);
-    leave(s, 0);
+    sock_leave(s, 0);
     if (r < 0)
-        return fail(r);
+        return sock_fail(r);
     return cmd == F_GETFL ? (O_RDWR | (nb ? O_NONBLOCK : 0)) : 0;
 }
 
@@ -770,9 +633,9 @@ static int poll_wait(struct lyra_stack *s, const struct lyra_socket_ops *o, void
 int lyra_poll(struct lyra_stack *s, struct lyra_pollfd *fds, unsigned nfds, int timeout_ms)
 {
     if (!fds && nfds)
-        return fail(-EFAULT);
+        return sock_fail(-EFAULT);
     void *x;
-    const struct lyra_socket_ops *o = enter(s, &x);
+    const struct lyra_socket_ops *o = sock_enter(s, &x);
     if (!o)
         return -1;
     uint64_t deadline = timeout_ms < 0 ? LYRA_TIME_NEVER
@@ -784,6 +647,6 @@ int lyra_poll(struct lyra_stack *s, struct lyra_pollfd *fds, unsigned nfds, int 
     }
     if (!n && timeout_ms != 0)
         n = poll_wait(s, o, x, fds, nfds, deadline);
-    leave(s, 0);
-    return n < 0 ? fail(n) : n;
+    sock_leave(s, 0);
+    return n < 0 ? sock_fail(n) : n;
 }

@@ -17,10 +17,17 @@
  *
  * Supported: AF_INET; SOCK_DGRAM (UDP, and IPPROTO_ICMP echo sockets as
  * on Linux, when the assembly's ip provides them), SOCK_STREAM when the
- * assembly has tcp. Options: SOL_SOCKET SO_ERROR, SO_BROADCAST,
- * SO_REUSEADDR, SO_RCVBUF, SO_SNDBUF, SO_RCVTIMEO, SO_SNDTIMEO, SO_TYPE;
- * SO_LINGER; IPPROTO_IP IP_TTL, IP_TOS, IP_PKTINFO; IPPROTO_TCP
- * TCP_NODELAY. fcntl F_GETFL/F_SETFL with O_NONBLOCK. Flags MSG_DONTWAIT,
+ * assembly has tcp. Options (docs/sockets.md has the table): SOL_SOCKET
+ * SO_ERROR, SO_BROADCAST, SO_REUSEADDR, SO_KEEPALIVE, SO_RCVBUF, SO_SNDBUF,
+ * SO_RCVTIMEO, SO_SNDTIMEO, SO_TYPE, SO_LINGER; IPPROTO_IP IP_TTL, IP_TOS,
+ * IP_PKTINFO; IPPROTO_TCP TCP_NODELAY, TCP_MAXSEG, TCP_KEEPIDLE,
+ * TCP_KEEPINTVL, TCP_KEEPCNT, TCP_USER_TIMEOUT (ints), TCP_CONGESTION (a
+ * name, as Linux: set takes up to 15 bytes, to a NUL; get gives 16 bytes,
+ * NUL-padded, or *len if fewer) and TCP_INFO (get only; see below). An
+ * option the socket's transport lacks: ENOPROTOOPT. NULL value or length:
+ * EFAULT; a set value shorter than an int, an empty name, a *len that is
+ * negative as an int: EINVAL. A get cuts the value to *len and sets *len
+ * to the bytes written. fcntl F_GETFL/F_SETFL with O_NONBLOCK. Flags MSG_DONTWAIT,
  * MSG_WAITALL, MSG_PEEK, MSG_TRUNC, MSG_NOSIGNAL (accepted, meaningless:
  * no signals, EPIPE is an error return), MSG_OOB and MSG_ERRQUEUE where
  * the transport has them; any other flag: EOPNOTSUPP.
@@ -66,6 +73,11 @@ int lyra_getsockname(struct lyra_stack *s, int fd, struct sockaddr *addr, sockle
 int lyra_getpeername(struct lyra_stack *s, int fd, struct sockaddr *addr, socklen_t *len);
 int lyra_setsockopt(struct lyra_stack *s, int fd, int level, int name, const void *val,
                     socklen_t len);
+/* getsockopt(IPPROTO_TCP, TCP_INFO) fills a struct lyra_tcp_info
+ * (lyra/l4.h: state as enum lyra_tcp_state, which numbers states as Linux,
+ * rto/rtt/rttvar in us, windows in bytes, the congestion control's name),
+ * not Linux's struct tcp_info: the layouts differ. Code written for Linux
+ * must read it as struct lyra_tcp_info. */
 int lyra_getsockopt(struct lyra_stack *s, int fd, int level, int name, void *val,
                     socklen_t *len);
 /* F_GETFL and F_SETFL (O_NONBLOCK) only. */

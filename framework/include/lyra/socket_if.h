@@ -1,4 +1,4 @@
-/* Interface `socket` 1.2: the descriptor table the public socket API
+/* Interface `socket` 1.3: the descriptor table the public socket API
  * (lyra/socket.h) calls into. A provider (components/socket) maps
  * descriptors to l4 endpoints and keeps each descriptor's own options
  * (non-blocking, timeouts). Like l4, every op is non-blocking and returns
@@ -29,7 +29,8 @@ extern "C" {
 
 #define LYRA_SOCKET_IFACE "socket"
 #define LYRA_SOCKET_MAJOR 1
-#define LYRA_SOCKET_MINOR 2 /* 1.1: FD_GEN, FD_PKTINFO; 1.2: ready event */
+#define LYRA_SOCKET_MINOR 3 /* 1.1: FD_GEN, FD_PKTINFO; 1.2: ready event;
+                             * 1.3: setopt_buf, getopt_buf */
 
 /* In a ready event: the descriptor was closed (its number may be handed
  * out again at once). The value of POLLNVAL. */
@@ -74,7 +75,23 @@ struct lyra_socket_ops {
      * Values are 64-bit for the timeouts. */
     int (*setopt)(void *self, int fd, int opt, int64_t val);
     int (*getopt)(void *self, int fd, int opt, int64_t *val);
+    /* 1.3: l4 options whose values are bytes (l4 1.2: LYRA_TCP_CONGESTION,
+     * LYRA_TCP_INFO), passed to the descriptor's transport unchanged: set
+     * takes len bytes at val; get fills at most *len bytes and sets *len to
+     * what it wrote. LYRA_TCP_CONGESTION is set as the name's bytes (len
+     * counts no NUL; the caller puts one after them all the same). -EBADF;
+     * -ENOPROTOOPT for an option the transport does not have, or when it
+     * has no such ops (older than l4 1.2, or left NULL). */
+    int (*setopt_buf)(void *self, int fd, int opt, const void *val, uint32_t len);
+    int (*getopt_buf)(void *self, int fd, int opt, void *val, uint32_t *len);
 };
+
+/* Does socket provider o have op `field` (by its minor version and table
+ * size)? The stack takes any 1.x provider, so callers of ops newer than
+ * 1.0 check first. */
+#define LYRA_SOCKET_HAS(o, minor_, field)                                                  \
+    ((o)->hdr.minor >= (minor_) &&                                                         \
+     (o)->hdr.size >= offsetof(struct lyra_socket_ops, field) + sizeof((o)->field) && (o)->field)
 
 /* Events the user implements (1.2). */
 struct lyra_socket_events {

@@ -111,6 +111,13 @@ struct in_pktinfo {
 #define IP_TTL 2
 #define IP_PKTINFO 8
 #define TCP_NODELAY 1
+#define TCP_MAXSEG 2
+#define TCP_KEEPIDLE 4
+#define TCP_KEEPINTVL 5
+#define TCP_KEEPCNT 6
+#define TCP_INFO 11 /* fills a struct lyra_tcp_info (lyra/l4.h), not Linux's struct tcp_info */
+#define TCP_CONGESTION 13
+#define TCP_USER_TIMEOUT 18
 #define INADDR_ANY ((in_addr_t)0x00000000)
 #define INADDR_BROADCAST ((in_addr_t)0xffffffff)
 #define MSG_OOB 0x01

@@ -1,0 +1,42 @@
+/* What the files of the public socket API share (socket_api.c: calls and
+ * waits; socket_opt.c: option levels and values): finding the stack's
+ * socket provider under the lock, and -1/errno. */
+#ifndef LYRA_SOCKET_API_INTERNAL_H
+#define LYRA_SOCKET_API_INTERNAL_H
+
+#include <errno.h>
+
+#include "lyra/socket_if.h"
+#include "stack_internal.h"
+
+static inline int sock_fail(long r)
+{
+    errno = (int)-r;
+    return -1;
+}
+
+/* The provider, or NULL with errno set; on success the stack is locked. */
+static inline const struct lyra_socket_ops *sock_enter(struct lyra_stack *s, void **self)
+{
+    if (!s) {
+        errno = EINVAL;
+        return NULL;
+    }
+    const struct lyra_socket_ops *o = lyra_stack_socket(s, self);
+    if (!o) {
+        errno = EAFNOSUPPORT; /* this assembly has no socket layer */
+        return NULL;
+    }
+    lyra_stack_lock(s);
+    return o;
+}
+
+/* Unlocks; changed: the call may have given the loop work (wake it). */
+static inline void sock_leave(struct lyra_stack *s, int changed)
+{
+    if (changed)
+        lyra_stack_kick(s);
+    lyra_stack_unlock(s);
+}
+
+#endif
