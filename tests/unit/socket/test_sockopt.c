@@ -373,3 +373,31 @@ Test(sockopt, an_accounted_binding_counts_the_buffer_ops)
     cr_assert_eq(seen.get_bytes, sizeof(struct lyra_tcp_info));
     lyra_stack_destroy(s);
 }
+
+/* A socket provider that says 1.2 (fake_socket_old, its buffer ops set
+ * all the same): the API does not call them. */
+Test(sockopt, a_socket_provider_older_than_1_3_is_not_asked)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/tmp/lyra-sockopt-old-%d.lyra", (int)getpid());
+    FILE *f = fopen(path, "w");
+    cr_assert(f);
+    fputs("[os]\ncomponent = os_posix\n[sock]\ncomponent = fake_socket_old\n", f);
+    fclose(f);
+    struct lyra_stack *s = NULL;
+    int r = lyra_stack_load(path, NULL, &s);
+    unlink(path);
+    cr_assert_eq(r, 0, "load: %d", r);
+    cr_assert_eq(lyra_stack_start(s), 0);
+    int fd = lyra_socket(s, AF_INET, SOCK_STREAM, 0);
+    cr_assert_eq(fd, 0);
+    struct lyra_tcp_info ti;
+    socklen_t len = sizeof(ti);
+    expect_fail(lyra_getsockopt(s, fd, IPPROTO_TCP, TCP_INFO, &ti, &len), ENOPROTOOPT,
+                "get from 1.2");
+    expect_fail(lyra_setsockopt(s, fd, IPPROTO_TCP, TCP_CONGESTION, "newreno", 7), ENOPROTOOPT,
+                "set on 1.2");
+    expect_fail(lyra_getsockopt(s, 3, IPPROTO_TCP, TCP_INFO, &ti, &len), EBADF, "not open");
+    cr_assert_eq(lyra_stack_counter(s, "sock", "buf_calls"), 0);
+    lyra_stack_destroy(s);
+}
