@@ -223,6 +223,10 @@ Test(svc_stream, http_refuses_what_it_does_not_serve)
     cr_assert_eq(get(fd, "DELETE / HTTP/1.1\r\nHost: t\r\n\r\n", &r, body, sizeof(body)), 405);
     cr_assert(strstr(r.head, "Allow: GET, HEAD\r\n"), "%s", r.head);
     cr_assert_eq(r.close, 0, "a 405 without a body keeps the connection");
+    /* N up to 2^40: the head says so (HEAD: no body), one more is refused */
+    cr_assert_eq(sc_http(S, fd, "HEAD /bytes/1099511627776 HTTP/1.1\r\nHost: t\r\n\r\n", &r,
+                         body, 0, 1), 200);
+    cr_assert_eq(r.length, 1ull << 40, "%s", r.head);
     cr_assert_eq(get(fd, "GET /bytes/1099511627777 HTTP/1.1\r\nHost: t\r\n\r\n", &r, body,
                      sizeof(body)), 400);
     cr_assert(strstr(body, "2^40"), "%s", body);
