@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lyra/l4.h"
 #include "lyra/manifest.h"
 
 #define SEC_ASSEMBLY "assembly"
@@ -169,6 +170,36 @@ static void bind_one(struct lyra_graph *g, unsigned user, unsigned slot, const c
     g->bind[g->n_bind++] = (struct lyra_g_bind){.user = user, .slot = slot, .index = idx,
                                                 .prov = (unsigned)pi, .provide = (unsigned)found,
                                                 .line = line};
+}
+
+/* Transports bound to one slot must differ in (type, protocol): socket()
+ * picks one by them, and two of a kind would also both register their IP
+ * protocol with l3, which the second's start refuses. */
+static void check_l4_choice(const struct lyra_graph *g, struct lyra_diag *d)
+{
+    for (unsigned a = 0; a < g->n_bind; a++) {
+        const struct lyra_g_bind *ba = &g->bind[a];
+        const struct lyra_provide *pa = &g->inst[ba->prov].c->provides[ba->provide];
+        if (strcmp(pa->iface, LYRA_L4_IFACE) || !pa->ops)
+            continue;
+        const struct lyra_l4_ops *oa = pa->ops;
+        for (unsigned b = 0; b < a; b++) {
+            const struct lyra_g_bind *bb = &g->bind[b];
+            if (bb->user != ba->user || bb->slot != ba->slot)
+                continue;
+            const struct lyra_provide *pb = &g->inst[bb->prov].c->provides[bb->provide];
+            const struct lyra_l4_ops *ob = pb->ops;
+            if (strcmp(pb->iface, LYRA_L4_IFACE) || !ob || ob->type != oa->type ||
+                ob->protocol != oa->protocol)
+                continue;
+            lyra_diag_add(d, LYRA_E_CARDINALITY, ba->line,
+                          "%s.%s: %s and %s are both transports of socket type %d, protocol "
+                          "%d; bind one of them",
+                          g->inst[ba->user].name, g->inst[ba->user].c->slots[ba->slot].name,
+                          g->inst[bb->prov].name, g->inst[ba->prov].name, oa->type, oa->protocol);
+            break;
+        }
+    }
 }
 
 static bool slot_bound(const struct lyra_graph *g, unsigned user, unsigned slot)
@@ -519,6 +550,7 @@ unsigned lyra_graph_build(const struct lyra_manifest *m, lyra_resolve_fn resolve
                               gp->c->name, max, max == 1 ? "" : "s", gp->c->provides[k].iface, n);
         }
     }
+    check_l4_choice(g, d);
     check_cycles(g, d);
     return d->n + d->dropped - before;
 }

@@ -231,9 +231,6 @@ Test(services, cli_rejects_what_the_assembly_cannot_serve)
     cr_assert_eq(sh("%s/bin/lyranet run assemblies/copy-pio.lyra dev.link=wire:x%d --services "
                     "echo,gopher --for 0.1", b, getpid()), 1, "%s", out);
     cr_assert(strstr(out, "unknown service 'gopher'"), "%s", out);
-    cr_assert_eq(sh("%s/bin/lyra-copy-pio dev.link=wire:x%d --services http --for 0.1", b,
-                    getpid()), 1, "%s", out);
-    cr_assert(strstr(out, "http needs TCP"), "%s", out);
     cr_assert_eq(sh("%s/bin/lyra-copy-dma dev.link=wire:x%d --services echo,discard,chargen "
                     "--for 0.2 --stats", b, getpid()), 0, "%s", out);
     cr_assert(strstr(out, "stats of stack copy-dma"), "%s", out);

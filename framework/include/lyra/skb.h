@@ -391,6 +391,30 @@ static inline uint8_t *lyra_skb_pull_up(struct lyra_skb *s, uint32_t n)
     return s->data;
 }
 
+/* Drops the first n bytes of the frame: from the linear part, then from
+ * the front of the segments (advanced in place; emptied ones stay, as with
+ * lyra_skb_trim). For a holder of a clone or a received skb cutting what
+ * it does not need (a stream transport's overlap with data it has). No
+ * byte is written or copied. Returns 0, or -1 when the frame is shorter
+ * than n (nothing changed). */
+static inline int lyra_skb_advance(struct lyra_skb *s, uint32_t n)
+{
+    if (lyra_skb_total(s) < n)
+        return -1;
+    uint32_t k = n < s->len ? n : s->len;
+    s->data += k;
+    s->len -= k;
+    n -= k;
+    for (struct lyra_skb_seg *g = s->seg; n && g; g = g->next) {
+        k = g->len < n ? g->len : n;
+        g->ptr += k;
+        g->len -= k;
+        s->seg_len -= k;
+        n -= k;
+    }
+    return 0;
+}
+
 static inline void lyra_skb_ref(struct lyra_skb *s)
 {
     s->refcnt++;

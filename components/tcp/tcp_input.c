@@ -1,0 +1,662 @@
+/* Segment arrival: RFC 9293 3.10.7, state by state. The header is parsed
+ * by tcp_wire.c; this file decides what a segment means for the
+ * connection it belongs to, queues its payload (tcp_rcvq.c) and lets
+ * tcp_output.c send what follows. Every skb ip hands up is queued or
+ * freed here, next to the counter that says why. */
+#include "tcp_hashes.h"
+#include "tcp_priv.h"
+
+struct seg {
+    struct tcp_repr r;
+    const struct lyra_l3_rxinfo *info;
+    struct lyra_skb *skb; /* data at the payload; NULL once queued */
+    uint32_t len;         /* payload bytes (after trimming) */
+};
+
+static void seg_free(struct seg *g)
+{
+    lyra_skb_free(g->skb);
+    g->skb = NULL;
+}
+
+/* ----- options of a SYN (RFC 9293 3.7.1, RFC 7323 2, 3, RFC 2018 2) ---------- */
+
+static void syn_options(struct tcp *u, int i, const struct tcp_repr *r)
+{
+    struct tcp_cb *c = &u->cb[i];
+    const struct tcp_hdr_opts *o = &r->opt;
+    if (u->cfg.wscale && (o->has & TCP_HAS_WS)) {
+        c->flags |= CB_WS;
+        c->snd_ws = o->ws; /* the parser clamps it to 14 (RFC 7323 2.3) */
+    } else {
+        c->flags &= (uint16_t)~CB_WS;
+        c->snd_ws = c->rcv_ws = 0;
+    }
+    if (u->cfg.sack && (o->has & TCP_HAS_SACK_PERM))
+        c->flags |= CB_SACK;
+    else
+        c->flags &= (uint16_t)~CB_SACK;
+    if (u->cfg.timestamps && (o->has & TCP_HAS_TS)) {
+        c->flags |= CB_TS;
+        c->ts_recent = o->tsval;
+    } else {
+        c->flags &= (uint16_t)~CB_TS;
+    }
+    /* the send MSS: what the peer takes (536 without the option), the
+     * timestamps' 12 bytes out of it (RFC 9293 3.7.1: the MSS counts
+     * options in the TCP header), and never above our own cap */
+    uint32_t mss = (o->has & TCP_HAS_MSS) ? o->mss : TCP_DEFAULT_MSS;
+    if (mss > c->rmss)
+        mss = c->rmss;
+    uint32_t optb = (c->flags & CB_TS) ? 12u : 0u;
+    c->mss = (uint16_t)(mss > optb + 64 ? mss - optb : 64);
+}
+
+static void established(struct tcp *u, int i, const struct tcp_repr *r, bool syn_window)
+{
+    struct tcp_cb *c = &u->cb[i];
+    struct tcp_ep *e = &u->ep[i];
+    c->cc.ops = tcp_cc_algs[e->cc_idx];
+    c->cc.ops->init(&c->cc, c->mss);
+    /* RFC 7323 2.2: the window of a SYN is never scaled */
+    c->snd_wnd = syn_window ? r->window : (uint32_t)r->window << c->snd_ws;
+    c->snd_wnd_max = c->snd_wnd;
+    c->snd_wl1 = r->seq;
+    c->snd_wl2 = r->ack;
+    c->retries = 0;
+    tcp_set_state(u, i, TCPS_ESTABLISHED);
+    u->st.conns_established++;
+    c->last_rx = tcp_ms(u);
+    tcp_timer_keep_restart(u, i);
+}
+
+/* ----- RTT (RFC 6298 2, RFC 7323 4.1) ----------------------------------------------- */
+
+static void rtt_sample(struct tcp *u, int i, const struct tcp_repr *r)
+{
+    struct tcp_cb *c = &u->cb[i];
+    uint32_t now = tcp_ms(u);
+    int32_t ms = -1;
+    if ((c->flags & CB_TS) && (r->opt.has & TCP_HAS_TS) && r->opt.tsecr)
+        ms = (int32_t)(now + c->ts_off - r->opt.tsecr);
+    else if ((c->flags & CB_RTT) && tcp_seq_gt(r->ack, c->rtt_seq)) {
+        ms = (int32_t)(now - c->rtt_start);
+        c->flags &= (uint16_t)~CB_RTT;
+    }
+    if (ms < 0)
+        return;
+    /* the ms clock: a sample of 0 is below one tick (G covers it) */
+    tcp_rto_sample(&c->rto, &u->rto_lim, (uint32_t)ms * 1000u + 500u);
+}
+
+/* ----- LISTEN (3.10.7.2) --------------------------------------------------------------- */
+
+static void child_inherit(struct tcp *u, int l, int i)
+{
+    struct tcp_ep *le = &u->ep[l], *e = &u->ep[i];
+    e->o.ttl = le->o.ttl;
+    e->o.tos = le->o.tos;
+    e->o.linger = le->o.linger;
+    e->sndbuf = le->sndbuf;
+    e->rcvbuf = le->rcvbuf;
+    e->user_timeout = le->user_timeout;
+    e->keep_idle = le->keep_idle;
+    e->keep_intvl = le->keep_intvl;
+    e->keep_cnt = le->keep_cnt;
+    e->maxseg = le->maxseg;
+    e->cc_idx = le->cc_idx;
+    e->bound = 1;
+    u->cb[i].flags |= u->cb[l].flags & (CB_KEEP | CB_NODELAY);
+}
+
+/* Our MSS for a connection toward raddr: the route's MTU less 40, the
+ * mss parameter and TCP_MAXSEG. */
+static uint16_t our_mss(struct tcp *u, int i)
+{
+    struct lyra_l3_route rt;
+    memset(&rt, 0, sizeof(rt));
+    uint32_t m = u->cfg.mss;
+    if (u->l3->route(u->l3_self, u->cb[i].raddr, &rt) == 0 && rt.mtu > 40 && rt.mtu - 40 < m)
+        m = rt.mtu - 40;
+    if (u->ep[i].maxseg && u->ep[i].maxseg < m)
+        m = u->ep[i].maxseg;
+    return (uint16_t)(m < 64 ? 64 : m);
+}
+
+void tcp_conn_prepare(struct tcp *u, int i)
+{
+    struct tcp_cb *c = &u->cb[i];
+    c->rmss = our_mss(u, i);
+    c->rcv_ws = u->cfg.wscale ? tcp_choose_ws(u->ep[i].rcvbuf) : 0;
+    c->iss = tcp_seq(tcp_isn(u->key, c->laddr, c->lport, c->raddr, c->rport, lyra_now(&u->os)));
+    c->snd_una = c->snd_nxt = c->snd_max = c->iss;
+    uint8_t rnd[4];
+    u->os.ops->random(u->os.self, rnd, sizeof(rnd));
+    c->ts_off = (uint32_t)rnd[0] << 24 | (uint32_t)rnd[1] << 16 | (uint32_t)rnd[2] << 8 | rnd[3];
+    tcp_rto_init(&c->rto, &u->rto_lim);
+    c->cc.ops = tcp_cc_algs[u->ep[i].cc_idx];
+    c->cc.ops->init(&c->cc, TCP_DEFAULT_MSS);
+    c->rtx_start = tcp_ms(u);
+}
+
+static void listen_input(struct tcp *u, int l, struct seg *g)
+{
+    const struct tcp_repr *r = &g->r;
+    if (r->flags & TCP_RST) {
+        u->st.rst_ignored++;
+        return;
+    }
+    if (r->flags & TCP_ACK) {
+        tcp_send_rst_reply(u, r, g->info); /* <SEQ=SEG.ACK><CTL=RST> */
+        return;
+    }
+    if (!(r->flags & TCP_SYN))
+        return;
+    struct tcp_ep *le = &u->ep[l];
+    if (le->pending >= le->backlog) {
+        u->st.syn_backlog_drops++; /* the peer retries its SYN (SYN cookies: issue 11) */
+        return;
+    }
+    int i = tcp_conn_alloc(u);
+    if (i < 0) {
+        u->st.syn_no_mem++;
+        return;
+    }
+    struct tcp_cb *c = &u->cb[i];
+    child_inherit(u, l, i);
+    c->laddr = g->info->dst;
+    c->lport = r->dport;
+    c->raddr = g->info->src;
+    c->rport = r->sport;
+    c->flags |= CB_PASSIVE;
+    u->ep[i].parent = (uint16_t)l;
+    le->pending++;
+    tcp_conn_prepare(u, i);
+    c->rcv_nxt = tcp_seq_add(r->seq, 1);
+    c->rcv_adv = c->rcv_nxt;
+    syn_options(u, i, r);
+    c->snd_wnd = r->window;
+    tcp_set_state(u, i, TCPS_SYN_RCVD);
+    c->last_rx = tcp_ms(u);
+    u->st.conns_opened++;
+    /* data on a SYN is not kept: the peer sends it again once we ACK */
+    tcp_send_syn(u, i);
+    tcp_timer_set(u, i, TCP_T_RTX, c->rto.rto / 1000);
+}
+
+/* ----- SYN-SENT (3.10.7.3) -------------------------------------------------------------- */
+
+static void syn_sent_input(struct tcp *u, int i, struct seg *g)
+{
+    struct tcp_cb *c = &u->cb[i];
+    const struct tcp_repr *r = &g->r;
+    bool ack_ok = false;
+    if (r->flags & TCP_ACK) {
+        if (tcp_seq_le(r->ack, c->iss) || tcp_seq_gt(r->ack, c->snd_max)) {
+            if (!(r->flags & TCP_RST))
+                tcp_send_rst_reply(u, r, g->info);
+            return;
+        }
+        ack_ok = true;
+    }
+    if (r->flags & TCP_RST) {
+        if (ack_ok) {
+            u->st.rst_rcvd++;
+            u->st.conns_refused++;
+            tcp_conn_drop(u, i, ECONNREFUSED);
+        } else {
+            u->st.rst_ignored++;
+        }
+        return;
+    }
+    if (!(r->flags & TCP_SYN))
+        return;
+    c->rcv_nxt = tcp_seq_add(r->seq, 1);
+    c->rcv_adv = c->rcv_nxt;
+    syn_options(u, i, r);
+    if (ack_ok) {
+        rtt_sample(u, i, r);
+        c->snd_una = r->ack;
+        tcp_timer_clear(u, i, TCP_T_RTX);
+        established(u, i, r, true);
+        c->flags |= CB_ACK_NOW;
+        tcp_ready(u, i, LYRA_POLL_OUT);
+        return;
+    }
+    /* simultaneous open (3.5 figure 8): SYN-RECEIVED, our SYN again with
+     * an ACK */
+    c->snd_wnd = r->window;
+    tcp_set_state(u, i, TCPS_SYN_RCVD);
+    tcp_send_syn(u, i);
+}
+
+/* ----- synchronized states (3.10.7.4) ---------------------------------------------------- */
+
+static bool acceptable(const struct tcp_cb *c, tcp_seq_t seq, uint32_t seglen)
+{
+    int32_t w = tcp_seq_diff(c->rcv_adv, c->rcv_nxt);
+    uint32_t wnd = w > 0 ? (uint32_t)w : 0;
+    tcp_seq_t end = tcp_seq_add(c->rcv_nxt, wnd);
+    if (!seglen)
+        return wnd ? tcp_seq_ge(seq, c->rcv_nxt) && tcp_seq_lt(seq, end)
+                   : tcp_seq_eq(seq, c->rcv_nxt);
+    if (!wnd)
+        return false;
+    tcp_seq_t last = tcp_seq_add(seq, seglen - 1);
+    return (tcp_seq_ge(seq, c->rcv_nxt) && tcp_seq_lt(seq, end)) ||
+           (tcp_seq_ge(last, c->rcv_nxt) && tcp_seq_lt(last, end));
+}
+
+/* RST in a synchronized state or SYN-RECEIVED. */
+static void rst_input(struct tcp *u, int i, struct seg *g)
+{
+    struct tcp_cb *c = &u->cb[i];
+    if (!tcp_seq_eq(g->r.seq, c->rcv_nxt)) {
+        /* in the window but not exact: RFC 9293 3.10.7.4 (RFC 5961 3.2)
+         * challenge ACK */
+        u->st.challenge_acks++;
+        tcp_send_ack(u, i);
+        return;
+    }
+    u->st.rst_rcvd++;
+    switch (c->state) {
+    case TCPS_SYN_RCVD:
+        if (c->flags & CB_PASSIVE) {
+            tcp_conn_release(u, i); /* back to LISTEN: the child goes */
+            return;
+        }
+        u->st.conns_refused++;
+        tcp_conn_drop(u, i, ECONNREFUSED);
+        return;
+    case TCPS_ESTABLISHED:
+    case TCPS_FIN_WAIT_1:
+    case TCPS_FIN_WAIT_2:
+    case TCPS_CLOSE_WAIT:
+        u->st.conns_reset++;
+        tcp_conn_drop(u, i, ECONNRESET);
+        return;
+    default: /* CLOSING, LAST-ACK, TIME-WAIT */
+        tcp_conn_drop(u, i, 0);
+        return;
+    }
+}
+
+/* Fifth, the ACK field (3.10.7.4). Returns false when the segment is
+ * done with (dropped or the connection gone). */
+static bool ack_input(struct tcp *u, int i, struct seg *g)
+{
+    struct tcp_cb *c = &u->cb[i];
+    const struct tcp_repr *r = &g->r;
+    if (c->state == TCPS_SYN_RCVD) {
+        if (!tcp_seq_gt(r->ack, c->snd_una) || tcp_seq_gt(r->ack, c->snd_max)) {
+            tcp_send_rst_reply(u, r, g->info);
+            return false;
+        }
+        rtt_sample(u, i, r);
+        c->snd_una = r->ack;
+        tcp_timer_clear(u, i, TCP_T_RTX);
+        established(u, i, r, false);
+        struct tcp_ep *e = &u->ep[i];
+        if (e->parent != TCP_NONE) {
+            /* to the listener's accept queue */
+            struct tcp_ep *le = &u->ep[e->parent];
+            e->aq_next = TCP_NONE;
+            if (le->aq_tail != TCP_NONE)
+                u->ep[le->aq_tail].aq_next = (uint16_t)i;
+            else
+                le->aq_head = (uint16_t)i;
+            le->aq_tail = (uint16_t)i;
+            c->flags |= CB_ACCEPTED;
+            tcp_ready(u, e->parent, LYRA_POLL_IN);
+        } else {
+            tcp_ready(u, i, LYRA_POLL_OUT);
+        }
+    }
+    if (tcp_seq_gt(r->ack, c->snd_max)) {
+        /* acknowledges something not yet sent: ACK, drop (3.10.7.4) */
+        c->flags |= CB_ACK_NOW;
+        return false;
+    }
+    uint32_t win = (uint32_t)r->window << c->snd_ws;
+    uint32_t flight = tcp_flight(c);
+    if (tcp_seq_eq(r->ack, c->snd_una)) {
+        /* RFC 5681 2: a duplicate ACK (no data, no SYN/FIN, same window,
+         * data outstanding) */
+        if (!g->r.payload_len && !(r->flags & (TCP_SYN | TCP_FIN)) && win == c->snd_wnd &&
+            flight > 0 && tcp_seq_ge(c->snd_nxt, c->snd_max)) {
+            u->st.dupacks_rcvd++;
+            if (c->dupacks < 255)
+                c->dupacks++;
+            if (c->cc.ops->on_dupack(&c->cc, c->dupacks, c->snd_una.v, c->snd_max.v, flight) &
+                TCP_CC_RETRANSMIT) {
+                u->st.fast_retransmits++;
+                tcp_retransmit_first(u, i);
+            }
+        }
+        if (!win && flight)
+            c->retries = 0; /* a zero window answered: the peer lives (RFC 1122 4.2.2.17) */
+    } else if (tcp_seq_gt(r->ack, c->snd_una)) {
+        uint32_t acked = (uint32_t)tcp_seq_diff(r->ack, c->snd_una);
+        rtt_sample(u, i, r);
+        c->retries = 0;
+        c->flags &= (uint16_t)~CB_RTX_RUN;
+        c->dupacks = 0;
+        tcp_sndq_acked(u, i, r->ack);
+        u->ep[i].bytes_acked += acked;
+        c->snd_una = r->ack;
+        if (tcp_seq_lt(c->snd_nxt, c->snd_una))
+            c->snd_nxt = c->snd_una;
+        c->rtx_start = tcp_ms(u);
+        if (c->cc.ops->on_ack(&c->cc, acked, c->snd_una.v, flight) & TCP_CC_RETRANSMIT)
+            tcp_retransmit_first(u, i); /* RFC 6582 partial ACK */
+        tcp_timer_rtx_restart(u, i);
+        tcp_ready(u, i, LYRA_POLL_OUT);
+    } /* else an old duplicate: ignored */
+    /* the send window (3.10.7.4: SND.WL1/WL2 keep an old segment from
+     * moving it back) */
+    if (tcp_seq_lt(c->snd_wl1, r->seq) ||
+        (tcp_seq_eq(c->snd_wl1, r->seq) && tcp_seq_le(c->snd_wl2, r->ack))) {
+        c->snd_wnd = win;
+        if (win > c->snd_wnd_max)
+            c->snd_wnd_max = win;
+        c->snd_wl1 = r->seq;
+        c->snd_wl2 = r->ack;
+    }
+    bool fin_acked = (c->flags & CB_FIN_SENT) && tcp_seq_eq(c->snd_una, c->snd_max);
+    switch (c->state) {
+    case TCPS_FIN_WAIT_1:
+        if (fin_acked) {
+            tcp_set_state(u, i, TCPS_FIN_WAIT_2);
+            if (c->flags & CB_ORPHAN)
+                tcp_timer_set(u, i, TCP_T_KEEP, u->cfg.time_wait_ms);
+        }
+        break;
+    case TCPS_CLOSING:
+        if (fin_acked) {
+            tcp_enter_time_wait(u, i);
+            return false;
+        }
+        break;
+    case TCPS_LAST_ACK:
+        if (fin_acked) {
+            tcp_conn_drop(u, i, 0);
+            return false;
+        }
+        break;
+    default:
+        break;
+    }
+    return true;
+}
+
+/* Sixth and seventh: urgent data (delivered in line, RFC 6093: the
+ * pointer is only noted) and the payload. */
+static void data_input(struct tcp *u, int i, struct seg *g)
+{
+    struct tcp_cb *c = &u->cb[i];
+    if (!g->len)
+        return;
+    if (c->state != TCPS_ESTABLISHED && c->state != TCPS_FIN_WAIT_1 &&
+        c->state != TCPS_FIN_WAIT_2)
+        return; /* the peer's FIN came before: nothing more from it */
+    if (c->flags & CB_ORPHAN) {
+        /* nobody will read it (RFC 9293 3.10.4 / RFC 2525 2.17): RST */
+        u->st.rx_after_close++;
+        tcp_send_rst(u, i);
+        tcp_conn_drop(u, i, ECONNRESET);
+        return;
+    }
+    bool had_ooo = c->ooo.n != 0;
+    tcp_seq_t seq = g->r.seq;
+    u->st.rx_bytes += g->len;
+    u->ep[i].bytes_received += g->len;
+    bool in_order = tcp_rcvq_data(u, i, g->skb, seq, g->len);
+    g->skb = NULL;
+    if (!in_order || had_ooo) {
+        c->flags |= CB_ACK_NOW; /* 3.8.6.3 / RFC 5681 4.2: out of order or filling a hole */
+    } else if (++c->unacked_segs >= 2) {
+        c->flags |= CB_ACK_NOW; /* at least every second segment */
+    } else {
+        c->flags |= CB_ACK_DEL;
+    }
+    if (in_order)
+        tcp_ready(u, i, LYRA_POLL_IN);
+}
+
+static void fin_input(struct tcp *u, int i, struct seg *g)
+{
+    struct tcp_cb *c = &u->cb[i];
+    if (!(g->r.flags & TCP_FIN))
+        return;
+    if (c->state == TCPS_FREE || c->state == TCPS_CLOSED)
+        return;
+    /* only a FIN right after what we have (the data before it in):
+     * one beyond a hole comes again */
+    if (!tcp_seq_eq(tcp_seq_add(g->r.seq, g->len), c->rcv_nxt) || c->ooo.n)
+        return;
+    if (!(c->flags & CB_FIN_RCVD)) {
+        c->rcv_nxt = tcp_seq_add(c->rcv_nxt, 1);
+        c->flags |= CB_FIN_RCVD;
+    }
+    c->flags |= CB_ACK_NOW;
+    tcp_ready(u, i, LYRA_POLL_IN | LYRA_POLL_RDHUP);
+    switch (c->state) {
+    case TCPS_SYN_RCVD:
+    case TCPS_ESTABLISHED:
+        tcp_set_state(u, i, TCPS_CLOSE_WAIT);
+        break;
+    case TCPS_FIN_WAIT_1:
+        if ((c->flags & CB_FIN_SENT) && tcp_seq_eq(c->snd_una, c->snd_max))
+            tcp_enter_time_wait(u, i);
+        else
+            tcp_set_state(u, i, TCPS_CLOSING);
+        break;
+    case TCPS_FIN_WAIT_2:
+        tcp_enter_time_wait(u, i);
+        break;
+    case TCPS_TIME_WAIT:
+        tcp_timer_set(u, i, TCP_T_KEEP, u->cfg.time_wait_ms); /* restart the 2 MSL */
+        break;
+    default:
+        break;
+    }
+}
+
+static void synced_input(struct tcp *u, int i, struct seg *g)
+{
+    struct tcp_cb *c = &u->cb[i];
+    struct tcp_repr *r = &g->r;
+    uint32_t seglen = g->len + !!(r->flags & TCP_SYN) + !!(r->flags & TCP_FIN);
+    /* RFC 7323 5.3 PAWS: an old timestamp marks an old duplicate */
+    if ((c->flags & CB_TS) && (r->opt.has & TCP_HAS_TS) && !(r->flags & TCP_RST) &&
+        tcp_ts_lt(r->opt.tsval, c->ts_recent)) {
+        u->st.rx_paws++;
+        tcp_send_ack(u, i);
+        return;
+    }
+    /* first, the sequence number */
+    if (!acceptable(c, r->seq, seglen)) {
+        int32_t w = tcp_seq_diff(c->rcv_adv, c->rcv_nxt);
+        if (w <= 0 && tcp_seq_eq(r->seq, c->rcv_nxt) && !(r->flags & (TCP_RST | TCP_SYN))) {
+            /* zero window: the ACK (and URG) still count, the data not */
+            u->st.rx_rcvbuf_full += g->len ? 1 : 0;
+            g->len = 0;
+            r->flags &= (uint8_t)~TCP_FIN;
+        } else {
+            if (c->state == TCPS_SYN_RCVD && (r->flags & TCP_SYN) &&
+                tcp_seq_eq(tcp_seq_add(r->seq, 1), c->rcv_nxt)) {
+                tcp_send_syn(u, i); /* our SYN-ACK was lost: the SYN came again */
+                return;
+            }
+            u->st.rx_out_of_window++;
+            if (!(r->flags & TCP_RST))
+                tcp_send_ack(u, i);
+            else
+                u->st.rst_ignored++;
+            return;
+        }
+    }
+    /* RFC 7323 4.3: remember the timestamp to echo */
+    if ((c->flags & CB_TS) && (r->opt.has & TCP_HAS_TS) && tcp_seq_le(r->seq, c->rcv_nxt) &&
+        !tcp_ts_lt(r->opt.tsval, c->ts_recent))
+        c->ts_recent = r->opt.tsval;
+    /* second, RST */
+    if (r->flags & TCP_RST) {
+        rst_input(u, i, g);
+        return;
+    }
+    /* fourth, SYN: RFC 9293 3.10.7.4 (RFC 5961 4) challenge ACK */
+    if (r->flags & TCP_SYN) {
+        u->st.challenge_acks++;
+        tcp_send_ack(u, i);
+        return;
+    }
+    /* trim what we have (3.10.7.4 "segments with ... already received") */
+    if (tcp_seq_lt(r->seq, c->rcv_nxt)) {
+        uint32_t skip = (uint32_t)tcp_seq_diff(c->rcv_nxt, r->seq);
+        if (skip >= g->len) {
+            if (g->len)
+                u->st.rx_dup_data++;
+            skip = g->len;
+            c->flags |= CB_ACK_NOW; /* a duplicate: the peer lost our ACK */
+        }
+        lyra_skb_advance(g->skb, skip);
+        g->len -= skip;
+        r->seq = tcp_seq_add(r->seq, skip);
+    }
+    int32_t w = tcp_seq_diff(c->rcv_adv, r->seq);
+    uint32_t room = w > 0 ? (uint32_t)w : 0;
+    if (g->len > room) {
+        lyra_skb_trim(g->skb, room); /* beyond the window: cut, the FIN with it */
+        g->len = room;
+        r->flags &= (uint8_t)~TCP_FIN;
+    }
+    /* fifth, ACK */
+    if (!(r->flags & TCP_ACK))
+        return;
+    if (!ack_input(u, i, g))
+        return;
+    if (c->state == TCPS_FREE || c->state == TCPS_CLOSED)
+        return;
+    data_input(u, i, g);
+    if (c->state == TCPS_FREE || c->state == TCPS_CLOSED)
+        return;
+    fin_input(u, i, g);
+}
+
+/* ----- arrival ------------------------------------------------------------------------- */
+
+static void conn_input(struct tcp *u, int i, struct seg *g)
+{
+    struct tcp_cb *c = &u->cb[i];
+    switch (c->state) {
+    case TCPS_LISTEN:
+        listen_input(u, i, g);
+        return;
+    case TCPS_SYN_SENT:
+        syn_sent_input(u, i, g);
+        break;
+    default:
+        synced_input(u, i, g);
+        break;
+    }
+    if (c->state == TCPS_FREE || c->state == TCPS_CLOSED)
+        return;
+    c->last_rx = tcp_ms(u);
+    c->probes = 0;
+    tcp_output(u, i);
+    if ((c->flags & CB_ACK_DEL) && !(c->flags & CB_ACK_NOW) &&
+        !tcp_timers_armed(&c->tm, TCP_T_DELACK))
+        tcp_timer_set(u, i, TCP_T_DELACK, u->cfg.delack_ms);
+}
+
+static void tcp_rx(void *user, struct lyra_skb *skb, const struct lyra_l3_rxinfo *info)
+{
+    struct tcp *u = user;
+    struct seg g = {.info = info, .skb = skb};
+    if (!u->started) {
+        u->st.rx_down++;
+        seg_free(&g);
+        return;
+    }
+    uint32_t tlen = lyra_skb_total(skb);
+    uint8_t *p = lyra_skb_pull_up(skb, tlen < TCP_HDR_LEN ? tlen : TCP_HDR_LEN);
+    uint32_t hlen = p && tlen >= TCP_HDR_LEN ? (uint32_t)(p[12] >> 4) * 4 : 0;
+    if (hlen >= TCP_HDR_LEN && hlen <= tlen)
+        p = lyra_skb_pull_up(skb, hlen);
+    if (!p || tlen < TCP_HDR_LEN) {
+        u->st.rx_bad_hdr++;
+        seg_free(&g);
+        return;
+    }
+    if (tcp_repr_parse(p, tlen, &g.r) != TCP_OK) {
+        u->st.rx_bad_hdr++;
+        seg_free(&g);
+        return;
+    }
+    if (!(skb->flags & LYRA_SKB_F_CSUM_OK) && !(info->flags & LYRA_L3_F_CSUM_OK) &&
+        !tcp_csum_sum_ok(lyra_skb_csum(skb, 0, tlen, tcp_pseudo_sum(info->src, info->dst, tlen)))) {
+        u->st.rx_bad_csum++;
+        seg_free(&g);
+        return;
+    }
+    u->st.rx_segments++;
+    if ((info->flags & (LYRA_L3_F_BCAST | LYRA_L3_F_MCAST)) || !g.r.sport || !g.r.dport) {
+        u->st.rx_bcast++; /* RFC 1122 4.2.3.10: no TCP to broadcasts */
+        seg_free(&g);
+        return;
+    }
+    lyra_skb_pull(skb, g.r.hlen);
+    g.len = g.r.payload_len;
+    int i = tcp_lookup(u, info->dst, g.r.dport, info->src, g.r.sport);
+    if (i < 0)
+        i = tcp_lookup_listener(u, info->dst, g.r.dport);
+    if (i < 0) {
+        /* CLOSED (3.10.7.1) */
+        u->st.rx_to_closed++;
+        tcp_send_rst_reply(u, &g.r, info);
+        seg_free(&g);
+        return;
+    }
+    conn_input(u, i, &g);
+    seg_free(&g);
+}
+
+static void tcp_icmp_error(void *user, const struct lyra_l3_icmp_err *err)
+{
+    struct tcp *u = user;
+    u->st.icmp_errors_in++;
+    uint16_t sport = (uint16_t)(err->l4[0] << 8 | err->l4[1]);
+    uint16_t dport = (uint16_t)(err->l4[2] << 8 | err->l4[3]);
+    int i = tcp_lookup(u, err->src, sport, err->dst, dport);
+    if (i < 0 || u->cb[i].state == TCPS_LISTEN)
+        return;
+    int e = lyra_l4_icmp_errno(err->type, err->code);
+    if (!e || e == EMSGSIZE)
+        return; /* path MTU: issue 11 */
+    /* RFC 1122 4.2.3.9: soft errors are reported, not fatal; a connection
+     * still opening reports it when it gives up (as Linux) */
+    if (u->cb[i].state == TCPS_SYN_SENT && e == ECONNREFUSED) {
+        u->st.conns_refused++;
+        tcp_conn_drop(u, i, ECONNREFUSED);
+        return;
+    }
+    u->ep[i].o.err = e;
+    tcp_ready(u, i, LYRA_POLL_ERR);
+}
+
+static void tcp_tx_ready(void *user)
+{
+    struct tcp *u = user;
+    u->st.tx_ready++;
+    for (uint32_t k = 0; k < u->cfg.max_conns; k++)
+        if (u->cb[k].state >= TCPS_SYN_RCVD)
+            tcp_output(u, (int)k);
+}
+
+const struct lyra_l3_events tcp_l3_events = {
+    .hdr = LYRA_OPS_HDR(LYRA_L3_IFACE, LYRA_L3_MAJOR, LYRA_L3_MINOR, struct lyra_l3_events),
+    .rx = tcp_rx,
+    .icmp_error = tcp_icmp_error,
+    .tx_ready = tcp_tx_ready,
+};

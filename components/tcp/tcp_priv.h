@@ -1,0 +1,300 @@
+/* tcp's private state and what its files give each other.
+ *
+ * A connection is two records at one index (the l4 handle): the control
+ * block (struct tcp_cb: everything the protocol needs, timers, congestion
+ * and SACK state included; at most 256 bytes, issue 10.2) and the endpoint
+ * (struct tcp_ep: the user's side: its buffers' queues, the socket layer's
+ * cookie, options, the listener's accept queue). Files: tcp.c (component,
+ * parameters, lifecycle), tcp_conn.c (the table: slots, lookup, ports,
+ * TIME_WAIT reclaim, state changes), tcp_input.c (segment arrival, RFC
+ * 9293 3.10.7), tcp_output.c (building and sending segments), tcp_sndq.c
+ * (the send queue), tcp_rcvq.c (the receive queue and reassembly),
+ * tcp_timer.c (the connection's timer kinds), tcp_ep.c (l4 ops). */
+#ifndef LYRA_TCP_PRIV_H
+#define LYRA_TCP_PRIV_H
+
+#include <errno.h>
+#include <stdalign.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "lyra/component.h"
+#include "lyra/diag.h"
+#include "lyra/l3.h"
+#include "lyra/l4.h"
+#include "lyra/l4_ip.h"
+#include "lyra/netdev.h"
+#include "lyra/os.h"
+#include "lyra/skb.h"
+#include "lyra/skb_csum.h"
+#include "tcp_cc.h"
+#include "tcp_ooo.h"
+#include "tcp_rto.h"
+#include "tcp_seq.h"
+#include "tcp_timers.h"
+#include "tcp_wire.h"
+
+#define WHO "tcp"
+#define TCP_NONE 0xffffu /* no index (u16 links) */
+#define TCP_DEFAULT_MSS 536u /* RFC 9293 3.7.1: when the peer sends none */
+#define TCP_MAX_WIN 65535u
+
+/* RFC 9293 3.3.2 */
+enum tcp_state {
+    TCPS_FREE = 0, /* slot unused */
+    TCPS_CLOSED,   /* open, not connected (or done, user not closed yet) */
+    TCPS_LISTEN,
+    TCPS_SYN_SENT,
+    TCPS_SYN_RCVD,
+    TCPS_ESTABLISHED,
+    TCPS_FIN_WAIT_1,
+    TCPS_FIN_WAIT_2,
+    TCPS_CLOSE_WAIT,
+    TCPS_CLOSING,
+    TCPS_LAST_ACK,
+    TCPS_TIME_WAIT,
+};
+
+/* tcp_cb.flags */
+#define CB_WS 0x0001u        /* window scaling negotiated (RFC 7323 2) */
+#define CB_TS 0x0002u        /* timestamps negotiated (RFC 7323 3) */
+#define CB_SACK 0x0004u      /* SACK-permitted negotiated (RFC 2018) */
+#define CB_FIN_Q 0x0008u     /* the user closed its side: FIN after the queued data */
+#define CB_FIN_SENT 0x0010u  /* our FIN has a sequence number (snd_max counts it) */
+#define CB_FIN_RCVD 0x0020u  /* the peer's FIN is in (rcv_nxt counts it) */
+#define CB_ACK_NOW 0x0040u   /* an ACK is owed at once */
+#define CB_ACK_DEL 0x0080u   /* an ACK is owed, delayed */
+#define CB_RTT 0x0100u       /* timing rtt_seq (no timestamps) */
+#define CB_PERSIST 0x0200u   /* the RTX timer is the persist timer (zero window) */
+#define CB_RTX_RUN 0x0400u   /* the first unacked segment was resent by the timer */
+#define CB_ORPHAN 0x0800u    /* the user closed the handle; the connection finishes alone */
+#define CB_PASSIVE 0x1000u   /* made by a listener (SYN_RCVD goes back to nothing on RST) */
+#define CB_KEEP 0x2000u      /* keepalive probing on (SO_KEEPALIVE) */
+#define CB_NODELAY 0x4000u   /* TCP_NODELAY: no Nagle */
+#define CB_ACCEPTED 0x8000u  /* in the listener's accept queue (or accepted) */
+
+/* One connection's protocol state (issue 10.2: <= 256 bytes on x86-64
+ * with every option on; tcp.c prints it). Its buffers and the socket
+ * side are in struct tcp_ep. */
+struct tcp_cb {
+    struct lyra_timer tmr;   /* the one os timer, armed for the earliest of tm */
+    struct tcp_cc cc;        /* congestion control (tcp_cc.h) */
+    struct tcp_rto rto;      /* RFC 6298 */
+    struct tcp_timers tm;    /* deadlines per timer kind */
+    struct tcp_ooo ooo;      /* ranges held beyond rcv_nxt (SACK blocks, RFC 2018) */
+    uint32_t laddr, raddr;
+    uint16_t lport, rport;
+    tcp_seq_t iss;
+    tcp_seq_t snd_una, snd_nxt, snd_max; /* snd_max: highest sent (snd_nxt rewinds on RTO) */
+    tcp_seq_t snd_wl1, snd_wl2;          /* RFC 9293 3.10.7.4: last window update */
+    uint32_t snd_wnd;                    /* peer's window, scaled, bytes */
+    uint32_t snd_wnd_max;                /* largest window seen (sender SWS, 3.8.6.2.1) */
+    tcp_seq_t rcv_nxt, rcv_adv;          /* rcv_adv: right edge we advertised */
+    uint32_t ts_recent;                  /* RFC 7323 4.3 */
+    uint32_t ts_off;                     /* our TSval = ms clock + ts_off (RFC 7323 5.4) */
+    tcp_seq_t rtt_seq;                   /* RTT timing without timestamps (Karn) */
+    uint32_t rtt_start;                  /* ms */
+    uint32_t last_rx;                    /* ms: keepalive idle, TIME_WAIT age */
+    uint32_t rtx_start;                  /* ms: oldest unacked data first sent (user timeout) */
+    uint16_t mss;                        /* send MSS: what the peer takes, option bytes excluded */
+    uint16_t rmss;                       /* the MSS we announced */
+    uint16_t flags;                      /* CB_* */
+    uint8_t state;                       /* enum tcp_state */
+    uint8_t snd_ws, rcv_ws;              /* window shifts */
+    uint8_t dupacks;
+    uint8_t retries;                     /* timer expiries in a row (R2, SYN retries) */
+    uint8_t probes;                      /* keepalive probes unanswered */
+    uint8_t unacked_segs;                /* full segments received since our last ACK */
+};
+
+/* The user's side of a connection: queues, cookie, options. */
+struct tcp_ep {
+    struct lyra_skb_queue sndq;   /* payload skbs from snd_una on, cb[0]: first seq */
+    struct lyra_skb_queue rcvq;   /* in-order payload for recv, cb[0]: bytes read of the head */
+    struct lyra_skb *ooo;         /* out-of-order payload skbs, by seq, cb[0]: seq */
+    uint32_t snd_bytes;           /* bytes in sndq (sent or not) */
+    uint32_t rcv_bytes;           /* bytes in rcvq not yet read */
+    uint32_t ooo_bytes;
+    uintptr_t cookie;             /* l4 1.1: the socket layer's */
+    struct lyra_l4_ipopts o;      /* SO_ERROR, TTL, TOS, SO_LINGER */
+    uint32_t sndbuf, rcvbuf;      /* SO_SNDBUF, SO_RCVBUF */
+    uint32_t user_timeout;        /* ms, 0: R2 rules (TCP_USER_TIMEOUT) */
+    uint16_t keep_idle, keep_intvl; /* s */
+    uint8_t keep_cnt;
+    uint8_t reuse;                /* SO_REUSEADDR */
+    uint8_t shut_rd, bound;
+    uint16_t maxseg;              /* TCP_MAXSEG cap, 0: none */
+    uint16_t parent;              /* listener of a passive connection until accepted */
+    uint16_t hnext;               /* hash chain / free list */
+    uint16_t aq_head, aq_tail;    /* listener: established, not yet accepted */
+    uint16_t aq_next;
+    uint16_t backlog, pending;    /* listener: limit; children (SYN_RCVD + queued) */
+    uint8_t cc_idx;               /* congestion control chosen (TCP_CONGESTION) */
+    uint8_t was_conn;             /* connect or accept happened (ENOTCONN vs EPIPE) */
+    uint32_t total_retrans;       /* TCP_INFO */
+    uint64_t bytes_acked, bytes_received;
+};
+
+#define TCP_STATS(X)                                                                          \
+    X(rx_segments) X(rx_bytes) X(rx_bad_csum) X(rx_bad_hdr) X(rx_nonlinear_hdr) X(rx_down)      \
+    X(rx_to_closed) X(rx_out_of_window) X(rx_paws) X(rx_dup_data) X(rx_ooo) X(rx_ooo_drop)      \
+    X(rx_rcvbuf_full) X(rx_after_close) X(rx_bcast) X(tx_segments) X(tx_bytes)                 \
+    X(tx_retrans_segs) X(tx_retrans_bytes) X(tx_nobuf) X(tx_errors) X(tx_noroute)              \
+    X(tx_csum_offload) X(rst_sent) X(rst_rcvd) X(rst_ignored) X(challenge_acks) X(acks_sent)   \
+    X(acks_delayed) X(dupacks_rcvd) X(fast_retransmits) X(rto_expiries) X(probes_sent)         \
+    X(keepalives_sent) X(conns_opened) X(conns_accepted) X(conns_established) X(conns_reset)   \
+    X(conns_timed_out) X(conns_refused) X(syn_backlog_drops) X(syn_no_mem) X(tw_reclaimed)     \
+    X(icmp_errors_in) X(tx_ready)
+
+struct tcp_stats {
+#define TCP_STAT_FIELD(n) uint64_t n;
+    TCP_STATS(TCP_STAT_FIELD)
+#undef TCP_STAT_FIELD
+};
+
+struct tcp_cfg {
+    uint32_t max_conns, backlog_max, snd_buf, rcv_buf, ooo_ranges;
+    uint16_t mss;
+    uint32_t rto_min_ms, rto_max_ms, rto_init_ms, delack_ms, time_wait_ms;
+    uint8_t syn_retries, synack_retries, retries2;
+    uint32_t keep_idle_s, keep_intvl_s, keep_cnt;
+    bool wscale, timestamps, sack;
+    uint8_t cc_idx;
+    uint16_t port_min, port_max;
+};
+
+struct tcp {
+    struct lyra_os os;
+    const struct lyra_skb_ops *skb;
+    void *skb_self;
+    const struct lyra_l3_ops *l3;
+    void *l3_self;
+    const struct lyra_l4_events *ev;
+    void *ev_user;
+    struct tcp_cfg cfg;
+    struct tcp_rto_limits rto_lim;
+    bool started, registered;
+    /* the table (os memory at start) */
+    struct tcp_cb *cb;
+    struct tcp_ep *ep;
+    struct tcp_range *ranges; /* ooo_ranges per connection */
+    uint16_t *hash;           /* bucket heads, TCP_NONE: empty */
+    uint32_t hash_mask;
+    uint16_t free_head;
+    uint32_t nconns;          /* slots in use */
+    uint8_t key[16];          /* RFC 6528 / 6056 secret */
+    uint32_t port_next;       /* RFC 6056 alg 3's counter */
+    struct tcp_stats st;
+    uint64_t copy_bytes;
+};
+
+extern const struct tcp_cc_ops *const tcp_cc_algs[];
+extern const unsigned tcp_cc_nalgs;
+
+static inline uint32_t tcp_ms(const struct tcp *u)
+{
+    return (uint32_t)(lyra_now(&u->os) / 1000000u);
+}
+
+static inline struct tcp_cb *tcp_cb_of(struct tcp *u, int i)
+{
+    return &u->cb[i];
+}
+
+static inline int tcp_idx(const struct tcp *u, const struct tcp_cb *c)
+{
+    return (int)(c - u->cb);
+}
+
+static inline bool tcp_synced(const struct tcp_cb *c)
+{
+    return c->state >= TCPS_ESTABLISHED;
+}
+
+/* bytes in flight: sent, not acknowledged (SYN and FIN count) */
+static inline uint32_t tcp_flight(const struct tcp_cb *c)
+{
+    return (uint32_t)tcp_seq_diff(c->snd_max, c->snd_una);
+}
+
+/* tcp_conn.c */
+int tcp_conn_alloc(struct tcp *u);               /* a CLOSED slot, or -ENOBUFS */
+void tcp_conn_release(struct tcp *u, int i);     /* buffers, timer, hash: the slot is free */
+void tcp_hash_add(struct tcp *u, int i);
+void tcp_hash_del(struct tcp *u, int i);
+int tcp_lookup(struct tcp *u, uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport);
+int tcp_lookup_listener(struct tcp *u, uint32_t laddr, uint16_t lport);
+int tcp_port_in_use(struct tcp *u, int self, uint32_t laddr, uint16_t lport, bool reuse);
+int tcp_autobind(struct tcp *u, int i, uint32_t raddr, uint16_t rport);
+void tcp_set_state(struct tcp *u, int i, enum tcp_state s);
+/* The connection ends: error err (0: none) for the user, timers off,
+ * buffers freed; an orphan's slot is released. */
+void tcp_conn_drop(struct tcp *u, int i, int err);
+/* TIME_WAIT (RFC 9293 3.10.7.4): 2 MSL from now. */
+void tcp_enter_time_wait(struct tcp *u, int i);
+void tcp_ready(struct tcp *u, int i, unsigned what);
+uint8_t tcp_choose_ws(uint32_t rcvbuf);
+
+/* tcp_output.c */
+/* Sends what the windows, Nagle and SWS allow, then any ACK owed. */
+void tcp_output(struct tcp *u, int i);
+/* An ACK now (pure, or with what tcp_output may send). */
+void tcp_send_ack(struct tcp *u, int i);
+/* SYN (SYN_SENT) or SYN-ACK (SYN_RCVD), at iss. */
+int tcp_send_syn(struct tcp *u, int i);
+/* A data segment [seq, seq+len) from the send queue (with FIN when fin);
+ * 0, or negative when nothing was sent. */
+int tcp_xmit_data(struct tcp *u, int i, tcp_seq_t seq, uint32_t len, bool fin, bool rtx);
+/* RST in reply to a segment (RFC 9293 3.10.7.1). */
+void tcp_send_rst_reply(struct tcp *u, const struct tcp_repr *r,
+                        const struct lyra_l3_rxinfo *info);
+/* RST for a connection (abort: <SEQ=SND.NXT><CTL=RST,ACK>). */
+void tcp_send_rst(struct tcp *u, int i);
+/* A keepalive or window probe: <SEQ=SND.UNA-1><ACK> */
+void tcp_send_keepalive(struct tcp *u, int i);
+/* The window we would advertise now (bytes). */
+uint32_t tcp_rcv_window(struct tcp *u, int i);
+/* Resends the first unacknowledged segment. */
+void tcp_retransmit_first(struct tcp *u, int i);
+
+/* tcp_sndq.c */
+long tcp_sndq_append(struct tcp *u, int i, const uint8_t *buf, uint32_t len);
+/* snd_una moved to una: frees what it covers. */
+void tcp_sndq_acked(struct tcp *u, int i, tcp_seq_t una);
+/* End of the queued data (the FIN's seq when one is due). */
+tcp_seq_t tcp_sndq_end(struct tcp *u, int i);
+/* Payload from snd_una: a clone of [seq, seq+len) with room for headers,
+ * len cut to the skb holding seq. NULL: nothing there, or no buffer. */
+struct lyra_skb *tcp_sndq_clone(struct tcp *u, int i, tcp_seq_t seq, uint32_t *len);
+uint32_t tcp_sndq_space(struct tcp *u, int i);
+
+/* tcp_rcvq.c */
+/* Payload skb (data at the payload, len bytes, seq) for the connection:
+ * taken (queued or freed). Returns true when it filled the hole at
+ * rcv_nxt or was in order. */
+bool tcp_rcvq_data(struct tcp *u, int i, struct lyra_skb *skb, tcp_seq_t seq, uint32_t len);
+long tcp_rcvq_recv(struct tcp *u, int i, const struct lyra_iov *iov, unsigned iovcnt, int flags);
+void tcp_rcvq_purge(struct tcp *u, int i);
+
+/* tcp_timer.c */
+void tcp_timer_fn(void *ctx, struct lyra_timer *t);
+/* Sets kind k at now + ms and re-arms the os timer. */
+void tcp_timer_set(struct tcp *u, int i, enum tcp_timer_kind k, uint32_t ms);
+void tcp_timer_clear(struct tcp *u, int i, enum tcp_timer_kind k);
+/* Re-arms the retransmission timer after an ACK (RFC 6298 5.2, 5.3). */
+void tcp_timer_rtx_restart(struct tcp *u, int i);
+void tcp_timer_keep_restart(struct tcp *u, int i);
+
+/* tcp_input.c */
+/* Sets up a connection's sequence space, MSS and window shift before its
+ * SYN (addresses and ports set). */
+void tcp_conn_prepare(struct tcp *u, int i);
+extern const struct lyra_l3_events tcp_l3_events;
+
+/* tcp_ep.c */
+extern const struct lyra_l4_ops tcp_l4_ops;
+int tcp_l4_attach(void *self, const void *events, void *user);
+void tcp_info_fill(struct tcp *u, int i, struct lyra_tcp_info *ti);
+
+#endif

@@ -1,0 +1,133 @@
+/* The receive side's buffers: in-order payload skbs waiting for recv
+ * (skb->cb[0]: bytes of the head already read), and out-of-order ones in
+ * sequence order (cb[0]: seq) with their ranges in the control block's
+ * tcp_ooo, which gives the SACK blocks (RFC 2018 4). No copy until recv
+ * copies into the application's buffer. */
+#include "tcp_priv.h"
+
+static void to_rcvq(struct tcp *u, int i, struct lyra_skb *s, uint32_t len)
+{
+    struct tcp_ep *e = &u->ep[i];
+    s->cb[0] = 0;
+    lyra_skbq_push(&e->rcvq, s);
+    e->rcv_bytes += len;
+    u->cb[i].rcv_nxt = tcp_seq_add(u->cb[i].rcv_nxt, len);
+}
+
+/* Out-of-order skbs that rcv_nxt now reaches move to the receive queue. */
+static void pull_ooo(struct tcp *u, int i)
+{
+    struct tcp_cb *c = &u->cb[i];
+    struct tcp_ep *e = &u->ep[i];
+    struct lyra_skb *s;
+    while ((s = e->ooo)) {
+        tcp_seq_t seq = tcp_seq((uint32_t)s->cb[0]);
+        if (tcp_seq_gt(seq, c->rcv_nxt))
+            break;
+        e->ooo = s->next;
+        s->next = NULL;
+        uint32_t len = lyra_skb_total(s);
+        e->ooo_bytes -= len;
+        int32_t over = tcp_seq_diff(c->rcv_nxt, seq);
+        if ((uint32_t)over >= len) {
+            u->st.rx_dup_data++;
+            lyra_skb_free(s);
+            continue;
+        }
+        lyra_skb_advance(s, (uint32_t)over);
+        to_rcvq(u, i, s, len - (uint32_t)over);
+    }
+    c->rcv_nxt = tcp_seq(tcp_ooo_advance(&c->ooo, c->rcv_nxt.v));
+}
+
+bool tcp_rcvq_data(struct tcp *u, int i, struct lyra_skb *skb, tcp_seq_t seq, uint32_t len)
+{
+    struct tcp_cb *c = &u->cb[i];
+    struct tcp_ep *e = &u->ep[i];
+    if (tcp_seq_eq(seq, c->rcv_nxt)) {
+        to_rcvq(u, i, skb, len);
+        if (e->ooo)
+            pull_ooo(u, i);
+        return true;
+    }
+    /* beyond rcv_nxt: hold it (RFC 9293 3.10.7.4 "segments with higher
+     * beginning sequence numbers SHOULD be held") within the budget */
+    tcp_seq_t end = tcp_seq_add(seq, len);
+    struct lyra_skb **p = &e->ooo;
+    while (*p && tcp_seq_le(tcp_seq((uint32_t)(*p)->cb[0]), seq)) {
+        tcp_seq_t ps = tcp_seq((uint32_t)(*p)->cb[0]);
+        if (tcp_seq_ge(tcp_seq_add(ps, lyra_skb_total(*p)), end)) {
+            u->st.rx_dup_data++; /* all of it is held already */
+            lyra_skb_free(skb);
+            return false;
+        }
+        p = &(*p)->next;
+    }
+    if (e->rcv_bytes + e->ooo_bytes + len > e->rcvbuf ||
+        tcp_ooo_add(&c->ooo, c->rcv_nxt.v, seq.v, end.v) < 0) {
+        u->st.rx_ooo_drop++;
+        lyra_skb_free(skb);
+        return false;
+    }
+    u->st.rx_ooo++;
+    skb->cb[0] = seq.v;
+    skb->next = *p;
+    *p = skb;
+    e->ooo_bytes += len;
+    return false;
+}
+
+long tcp_rcvq_recv(struct tcp *u, int i, const struct lyra_iov *iov, unsigned iovcnt, int flags)
+{
+    struct tcp_ep *e = &u->ep[i];
+    long got = 0;
+    unsigned v = 0;
+    uint32_t voff = 0;
+    struct lyra_skb *s = e->rcvq.head;
+    uint32_t soff = s ? (uint32_t)s->cb[0] : 0;
+    while (s && v < iovcnt) {
+        uint32_t have = lyra_skb_total(s) - soff;
+        uint32_t room = (uint32_t)(iov[v].len - voff);
+        if (iov[v].len - voff > UINT32_MAX)
+            room = UINT32_MAX;
+        uint32_t k = have < room ? have : room;
+        if (k) {
+            u->skb->copy_out(u->skb_self, s, soff, (uint8_t *)iov[v].base + voff, k);
+            u->copy_bytes += k;
+        }
+        got += k;
+        soff += k;
+        voff += k;
+        if (voff == iov[v].len) {
+            v++;
+            voff = 0;
+        }
+        if (soff == lyra_skb_total(s)) {
+            struct lyra_skb *nx = s->next;
+            if (!(flags & LYRA_MSG_PEEK)) {
+                lyra_skb_free(lyra_skbq_pop(&e->rcvq));
+            }
+            s = nx;
+            soff = 0;
+        } else if (!(flags & LYRA_MSG_PEEK)) {
+            s->cb[0] = soff;
+        }
+    }
+    if (!(flags & LYRA_MSG_PEEK))
+        e->rcv_bytes -= (uint32_t)got;
+    return got;
+}
+
+void tcp_rcvq_purge(struct tcp *u, int i)
+{
+    struct tcp_ep *e = &u->ep[i];
+    lyra_skbq_purge(&e->rcvq);
+    struct lyra_skb *s;
+    while ((s = e->ooo)) {
+        e->ooo = s->next;
+        lyra_skb_free(s);
+    }
+    e->rcv_bytes = e->ooo_bytes = 0;
+    tcp_ooo_init(&u->cb[i].ooo, u->ranges + (size_t)i * u->cfg.ooo_ranges,
+                 (uint16_t)u->cfg.ooo_ranges);
+}

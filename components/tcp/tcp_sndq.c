@@ -1,0 +1,122 @@
+/* The send queue: the application's bytes from snd_una on, as payload
+ * skbs of at most one MSS each (skb->cb[0]: the sequence number of the
+ * first byte). A segment is a clone of (part of) one of them with its own
+ * header buffer: the payload is never copied again for a transmission or
+ * a retransmission (issue 10: a referencing buffer manager fills these
+ * skbs with the application's memory, skb_zc's job). Small writes join
+ * the last skb while it has not been sent (Nagle's coalescing). */
+#include "tcp_priv.h"
+
+static uint32_t seq_of(const struct lyra_skb *s)
+{
+    return (uint32_t)s->cb[0];
+}
+
+uint32_t tcp_sndq_space(struct tcp *u, int i)
+{
+    const struct tcp_ep *e = &u->ep[i];
+    return e->snd_bytes >= e->sndbuf ? 0 : e->sndbuf - e->snd_bytes;
+}
+
+tcp_seq_t tcp_sndq_end(struct tcp *u, int i)
+{
+    return tcp_seq_add(u->cb[i].snd_una, u->ep[i].snd_bytes);
+}
+
+/* Takes up to len bytes (what the send buffer and the pool allow): the
+ * count, or -EAGAIN when none could be taken. */
+long tcp_sndq_append(struct tcp *u, int i, const uint8_t *buf, uint32_t len)
+{
+    struct tcp_cb *c = &u->cb[i];
+    struct tcp_ep *e = &u->ep[i];
+    uint32_t room = tcp_sndq_space(u, i);
+    if (len > room)
+        len = room;
+    uint32_t mss = c->mss;
+    uint32_t done = 0;
+    /* the unsent tail skb grows to one MSS first (flags: the bytes are the
+     * application's: a referencing provider may keep them) */
+    struct lyra_skb *t = e->sndq.tail;
+    if (t && len && tcp_seq_ge(tcp_seq(seq_of(t)), c->snd_max) && lyra_skb_total(t) < mss) {
+        uint32_t k = mss - lyra_skb_total(t);
+        if (k > len)
+            k = len;
+        uint32_t copied = 0;
+        int took = u->skb->add_data(u->skb_self, t, buf, k, LYRA_SEG_F_USER, &copied);
+        if (took > 0) {
+            done += (uint32_t)took;
+            u->copy_bytes += copied;
+        }
+    }
+    while (done < len) {
+        uint32_t k = len - done < mss ? len - done : mss;
+        uint32_t lin = k <= lyra_skb_max_alloc(u->skb, u->skb_self, 0) ? k : 0;
+        struct lyra_skb *s = u->skb->alloc(u->skb_self, 0, lin);
+        if (!s) {
+            u->st.tx_nobuf++;
+            break;
+        }
+        uint32_t copied = 0;
+        int took = u->skb->add_data(u->skb_self, s, buf + done, k, LYRA_SEG_F_USER, &copied);
+        if (took <= 0) {
+            lyra_skb_free(s);
+            u->st.tx_nobuf++;
+            break;
+        }
+        u->copy_bytes += copied;
+        s->cb[0] = tcp_seq_add(c->snd_una, e->snd_bytes + done).v;
+        lyra_skbq_push(&e->sndq, s);
+        done += (uint32_t)took;
+        if ((uint32_t)took < k)
+            break;
+    }
+    e->snd_bytes += done;
+    return done ? (long)done : -EAGAIN;
+}
+
+void tcp_sndq_acked(struct tcp *u, int i, tcp_seq_t una)
+{
+    struct tcp_ep *e = &u->ep[i];
+    struct tcp_cb *c = &u->cb[i];
+    /* bytes of data acknowledged (una may also cover our SYN or FIN) */
+    tcp_seq_t data_end = tcp_sndq_end(u, i);
+    tcp_seq_t upto = tcp_seq_min(una, data_end);
+    int32_t acked = tcp_seq_diff(upto, c->snd_una);
+    if (acked <= 0)
+        return;
+    e->snd_bytes -= (uint32_t)acked;
+    struct lyra_skb *s;
+    while ((s = e->sndq.head)) {
+        tcp_seq_t end = tcp_seq_add(tcp_seq(seq_of(s)), lyra_skb_total(s));
+        if (tcp_seq_gt(end, upto))
+            break;
+        lyra_skb_free(lyra_skbq_pop(&e->sndq)); /* clones in flight keep the bytes */
+    }
+}
+
+struct lyra_skb *tcp_sndq_clone(struct tcp *u, int i, tcp_seq_t seq, uint32_t *len)
+{
+    struct tcp_ep *e = &u->ep[i];
+    for (struct lyra_skb *s = e->sndq.head; s; s = s->next) {
+        tcp_seq_t start = tcp_seq(seq_of(s));
+        uint32_t total = lyra_skb_total(s);
+        tcp_seq_t end = tcp_seq_add(start, total);
+        if (!tcp_seq_lt(seq, end))
+            continue;
+        if (tcp_seq_lt(seq, start))
+            return NULL;
+        uint32_t off = (uint32_t)tcp_seq_diff(seq, start);
+        uint32_t n = total - off;
+        if (n > *len)
+            n = *len;
+        uint32_t hr = u->l3->headroom(u->l3_self) + TCP_HDR_MAX;
+        struct lyra_skb *cl = lyra_skb_clone(u->skb, u->skb_self, s, hr);
+        if (!cl)
+            return NULL;
+        lyra_skb_advance(cl, off);
+        lyra_skb_trim(cl, n);
+        *len = n;
+        return cl;
+    }
+    return NULL;
+}
