@@ -480,6 +480,8 @@ static void synced_input(struct tcp *u, int i, struct seg *g)
         if (w <= 0 && tcp_seq_eq(r->seq, c->rcv_nxt) && !(r->flags & (TCP_RST | TCP_SYN))) {
             /* zero window: the ACK (and URG) still count, the data not */
             u->st.rx_rcvbuf_full += g->len ? 1 : 0;
+            if (g->len || (r->flags & TCP_FIN))
+                c->flags |= CB_ACK_NOW; /* a probe: answer with the window (3.8.6.1) */
             g->len = 0;
             r->flags &= (uint8_t)~TCP_FIN;
         } else {
@@ -488,6 +490,9 @@ static void synced_input(struct tcp *u, int i, struct seg *g)
                 tcp_send_syn(u, i); /* our SYN-ACK was lost: the SYN came again */
                 return;
             }
+            if (c->state == TCPS_TIME_WAIT && (r->flags & TCP_FIN) && !(r->flags & TCP_RST))
+                /* the peer's FIN again: ACK it, 2 MSL anew (3.10.7.4 TIME-WAIT) */
+                tcp_timer_set(u, i, TCP_T_KEEP, u->cfg.time_wait_ms);
             u->st.rx_out_of_window++;
             if (!(r->flags & TCP_RST))
                 tcp_send_ack(u, i);

@@ -322,26 +322,33 @@ int tcp_xmit_data(struct tcp *u, int i, tcp_seq_t seq, uint32_t len, bool fin, b
             c->rtx_start = tcp_ms(u);
         tcp_timer_set(u, i, TCP_T_RTX, c->rto.rto / 1000);
     }
-    return (int)n;
+    return (int)(n + (fin ? 1u : 0u));
 }
 
-void tcp_retransmit_first(struct tcp *u, int i)
+int tcp_retransmit_first(struct tcp *u, int i)
 {
     struct tcp_cb *c = &u->cb[i];
     if (c->state == TCPS_SYN_SENT || c->state == TCPS_SYN_RCVD) {
         tcp_send_syn(u, i);
         u->st.tx_retrans_segs++;
-        return;
+        return 0;
     }
     tcp_seq_t dend = tcp_sndq_end(u, i);
     int32_t d = tcp_seq_diff(dend, c->snd_una);
     uint32_t len = d > 0 ? (uint32_t)d : 0;
     if (len > c->mss)
         len = c->mss;
-    bool fin = (c->flags & CB_FIN_SENT) && tcp_seq_eq(tcp_seq_add(c->snd_una, len), dend);
+    /* within the peer's window; a closed one gets one byte, the probe
+     * RFC 9293 3.8.6.1 asks for */
+    uint32_t wnd = c->snd_wnd ? c->snd_wnd : 1;
+    if (len > wnd)
+        len = wnd;
+    bool fin = (c->flags & (CB_FIN_SENT | CB_FIN_Q)) && tcp_seq_eq(tcp_seq_add(c->snd_una, len), dend) &&
+               tcp_seq_gt(c->snd_max, dend);
     if (!len && !fin)
-        return;
-    tcp_xmit_data(u, i, c->snd_una, len, fin, true);
+        return 0;
+    int n = tcp_xmit_data(u, i, c->snd_una, len, fin, true);
+    return n > 0 ? n : 0;
 }
 
 static bool can_send_data(const struct tcp_cb *c)
@@ -377,12 +384,14 @@ void tcp_output(struct tcp *u, int i)
             } else if (len < c->mss && !(c->flags & CB_NODELAY) && tcp_flight(c) > 0 && !fin) {
                 break; /* Nagle (RFC 896): a small segment waits for the ACKs */
             }
-            if (tcp_xmit_data(u, i, c->snd_nxt, len, fin, false) < 0)
+            int n = tcp_xmit_data(u, i, c->snd_nxt, len, fin, false);
+            if (n <= 0)
                 break;
-            c->snd_nxt = tcp_seq_add(c->snd_nxt, len + (fin ? 1 : 0));
+            /* a segment ends at its send-queue skb: n may be below len */
+            c->snd_nxt = tcp_seq_add(c->snd_nxt, (uint32_t)n);
             if (tcp_seq_gt(c->snd_nxt, c->snd_max))
                 c->snd_max = c->snd_nxt;
-            if (fin) {
+            if (fin && tcp_seq_gt(c->snd_nxt, dend)) {
                 c->flags |= CB_FIN_SENT;
                 break;
             }

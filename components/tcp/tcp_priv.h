@@ -243,8 +243,9 @@ void tcp_output(struct tcp *u, int i);
 void tcp_send_ack(struct tcp *u, int i);
 /* SYN (SYN_SENT) or SYN-ACK (SYN_RCVD), at iss. */
 int tcp_send_syn(struct tcp *u, int i);
-/* A data segment [seq, seq+len) from the send queue (with FIN when fin);
- * 0, or negative when nothing was sent. */
+/* A data segment [seq, seq+len) from the send queue (with FIN when fin):
+ * the sequence space it took (payload, cut at the send-queue skb that
+ * holds seq, plus the FIN), or negative when nothing was sent. */
 int tcp_xmit_data(struct tcp *u, int i, tcp_seq_t seq, uint32_t len, bool fin, bool rtx);
 /* RST in reply to a segment (RFC 9293 3.10.7.1). */
 void tcp_send_rst_reply(struct tcp *u, const struct tcp_repr *r,
@@ -255,8 +256,9 @@ void tcp_send_rst(struct tcp *u, int i);
 void tcp_send_keepalive(struct tcp *u, int i);
 /* The window we would advertise now (bytes). */
 uint32_t tcp_rcv_window(struct tcp *u, int i);
-/* Resends the first unacknowledged segment. */
-void tcp_retransmit_first(struct tcp *u, int i);
+/* Resends the first unacknowledged segment (within the peer's window, one
+ * byte into a closed one): the sequence space it took. */
+int tcp_retransmit_first(struct tcp *u, int i);
 
 /* tcp_sndq.c */
 long tcp_sndq_append(struct tcp *u, int i, const uint8_t *buf, uint32_t len);

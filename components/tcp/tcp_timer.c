@@ -139,6 +139,8 @@ static void on_rtx(struct tcp *u, int i)
      * what follows is resent as the (one segment) window opens */
     c->snd_nxt = c->snd_una;
     tcp_timers_clear(&c->tm, TCP_T_RTX);
+    int n = tcp_retransmit_first(u, i);
+    c->snd_nxt = tcp_seq_add(c->snd_una, (uint32_t)n);
     tcp_output(u, i);
     if (!tcp_timers_armed(&c->tm, TCP_T_RTX))
         tcp_timer_set(u, i, TCP_T_RTX, c->rto.rto / 1000);
