@@ -1,0 +1,251 @@
+/* The services over tcp as a client meets them: copy-dma (192.0.2.3) runs
+ * echo, discard, chargen, http and stall; copy-pio (192.0.2.2) connects to
+ * them over the in-process wire (each stack's loop on a thread of its own).
+ * Byte-exact echo of 100 KB, 1 MB into discard, RFC 864 lines, http's page
+ * and 1,000,000 bytes with keep-alive, its refusals, stall filling the
+ * client's send buffer, the per-service connection bound, and the services
+ * ending when the stack stops with connections open. No root needed. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lyra/socket.h"
+#include "lyra/stack.h"
+#include "services.h"
+#include "svc.h"
+#include "svc_client.h"
+#include "svc_pattern.h"
+
+#define SERVER 0xc0000203u /* copy-dma */
+
+struct node {
+    struct lyra_stack *s;
+    pthread_t loop;
+};
+
+static struct node A, B; /* A the client (copy-pio), B the services */
+static struct lyra_services *SV;
+
+static const char *env(const char *n)
+{
+    const char *s = getenv(n);
+    cr_assert(s, "%s is not set (run through ctest)", n);
+    return s;
+}
+
+static void *run_loop(void *arg)
+{
+    lyra_stack_run(((struct node *)arg)->s);
+    return NULL;
+}
+
+static void up(struct node *n, const char *name, const char *wire)
+{
+    char mf[512], link[128];
+    snprintf(mf, sizeof(mf), "%s/assemblies/%s.lyra", env("LYRA_SOURCE_DIR"), name);
+    snprintf(link, sizeof(link), "dev.link=wire:%s", wire);
+    const char *ov[] = {link, "os.seed=7", NULL};
+    cr_assert_eq(lyra_stack_load(mf, ov, &n->s), 0, "load %s", name);
+    cr_assert_eq(lyra_stack_start(n->s), 0);
+}
+
+static void setup(void)
+{
+    char wire[64];
+    snprintf(wire, sizeof(wire), "svct%d", getpid());
+    up(&B, "copy-dma", wire);
+    up(&A, "copy-pio", wire);
+    const char *list = "echo,discard,chargen,http,stall";
+    cr_assert_eq(lyra_services_check(B.s, list, stderr), 0);
+    cr_assert_eq(lyra_services_start(B.s, list, stderr, &SV), 0);
+    cr_assert_eq(pthread_create(&B.loop, NULL, run_loop, &B), 0);
+    cr_assert_eq(pthread_create(&A.loop, NULL, run_loop, &A), 0);
+}
+
+static void teardown(void)
+{
+    if (!A.s)
+        return;
+    lyra_stack_stop(A.s);
+    lyra_stack_stop(B.s);
+    pthread_join(A.loop, NULL);
+    pthread_join(B.loop, NULL);
+    lyra_services_join(SV); /* returns: the services ended with the stack */
+    lyra_stack_destroy(A.s);
+    lyra_stack_destroy(B.s);
+    A.s = B.s = NULL;
+}
+
+TestSuite(svc_tcp, .init = setup, .fini = teardown, .timeout = 120);
+
+static void sleep_ms(int ms)
+{
+    struct timespec t = {ms / 1000, (long)(ms % 1000) * 1000000};
+    nanosleep(&t, NULL);
+}
+
+struct writer {
+    int fd;
+    const unsigned char *p;
+    size_t n;
+    ssize_t r;
+};
+
+static void *write_all(void *arg)
+{
+    struct writer *w = arg;
+    w->r = lyra_send(A.s, w->fd, w->p, w->n, 0);
+    return NULL;
+}
+
+Test(svc_tcp, echo_returns_100_kb_byte_for_byte)
+{
+    int fd = sc_connect(A.s, SERVER, 7);
+    static unsigned char out[100 * 1024], in[100 * 1024];
+    for (size_t i = 0; i < sizeof(out); i++)
+        out[i] = (unsigned char)(i * 13 + i / 977);
+    struct writer w = {fd, out, sizeof(out), 0};
+    pthread_t t;
+    cr_assert_eq(pthread_create(&t, NULL, write_all, &w), 0);
+    sc_recv_exact(A.s, fd, in, sizeof(in));
+    pthread_join(t, NULL);
+    cr_assert_eq(w.r, (ssize_t)sizeof(out), "send: %zd", w.r);
+    cr_assert_eq(memcmp(in, out, sizeof(in)), 0);
+    cr_assert_eq(lyra_shutdown(A.s, fd, SHUT_WR), 0);
+    sc_expect_eof(A.s, fd); /* all echoed and our side done: echo closes */
+    lyra_close(A.s, fd);
+}
+
+Test(svc_tcp, discard_takes_a_megabyte_and_closes_after_our_fin)
+{
+    int fd = sc_connect(A.s, SERVER, 9);
+    static unsigned char junk[1024 * 1024];
+    memset(junk, 'd', sizeof(junk));
+    sc_send_all(A.s, fd, junk, sizeof(junk));
+    cr_assert_eq(lyra_shutdown(A.s, fd, SHUT_WR), 0);
+    sc_expect_eof(A.s, fd); /* discard closes on end of stream: it read it all */
+    lyra_close(A.s, fd);
+}
+
+Test(svc_tcp, chargen_lines_are_rfc_864s)
+{
+    int fd = sc_connect(A.s, SERVER, 19);
+    static unsigned char got[4 * CHARGEN_PERIOD], want[4 * CHARGEN_PERIOD];
+    sc_recv_exact(A.s, fd, got, sizeof(got));
+    chargen_fill(want, sizeof(want), 0);
+    for (size_t line = 0; line < sizeof(got) / CHARGEN_LINE; line++)
+        cr_assert_eq(memcmp(got + line * CHARGEN_LINE, want + line * CHARGEN_LINE, CHARGEN_LINE),
+                     0, "line %zu: %.74s", line, got + line * CHARGEN_LINE);
+    lyra_close(A.s, fd);
+}
+
+Test(svc_tcp, http_page_then_a_million_bytes_on_one_connection)
+{
+    int fd = sc_connect(A.s, SERVER, 80);
+    struct sc_resp r;
+    static char body[4096];
+    cr_assert_eq(sc_http(A.s, fd, "GET / HTTP/1.1\r\nHost: 192.0.2.3\r\n\r\n", &r, body,
+                         sizeof(body), 0), 200, "%s", r.head);
+    cr_assert_eq(r.length, strlen(body));
+    cr_assert(strstr(body, "<h1>LyraNET</h1>"), "%s", body);
+    cr_assert_eq(r.close, 0);
+    const char *get = "GET /bytes/1000000 HTTP/1.1\r\nHost: 192.0.2.3\r\n\r\n";
+    sc_send_all(A.s, fd, get, strlen(get));
+    sc_read_head(A.s, fd, &r);
+    cr_assert_eq(r.status, 200, "%s", r.head);
+    cr_assert(r.has_length && r.length == 1000000, "%s", r.head);
+    sc_read_pattern(A.s, fd, 1000000);
+    /* nothing follows the body but the next response, then the close */
+    cr_assert_eq(sc_http(A.s, fd, "GET /bytes/3 HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
+                         &r, body, sizeof(body), 0), 200);
+    cr_assert_str_eq(body, "000");
+    cr_assert_eq(r.close, 1);
+    sc_expect_eof(A.s, fd);
+    lyra_close(A.s, fd);
+}
+
+Test(svc_tcp, http_refusals_404_405_400)
+{
+    int fd = sc_connect(A.s, SERVER, 80);
+    struct sc_resp r;
+    char body[512];
+    cr_assert_eq(sc_http(A.s, fd, "GET /nope HTTP/1.1\r\nHost: h\r\n\r\n", &r, body, sizeof(body),
+                         0), 404);
+    cr_assert_eq(r.close, 0);
+    cr_assert_eq(sc_http(A.s, fd, "PUT / HTTP/1.1\r\nHost: h\r\n\r\n", &r, body, sizeof(body), 0),
+                 405);
+    cr_assert(strstr(r.head, "Allow: GET, HEAD\r\n"), "%s", r.head);
+    cr_assert_eq(sc_http(A.s, fd, "GET / HTTP/1.1\r\nHost: h\r\nBad Field: x\r\n\r\n", &r, body,
+                         sizeof(body), 0), 400);
+    cr_assert_eq(r.close, 1);
+    sc_expect_eof(A.s, fd);
+    lyra_close(A.s, fd);
+}
+
+Test(svc_tcp, stall_accepts_and_the_senders_buffer_fills)
+{
+    int fd = sc_connect(A.s, SERVER, 5001);
+    cr_assert_eq(lyra_fcntl(A.s, fd, F_SETFL, O_NONBLOCK), 0);
+    static unsigned char b[16384];
+    memset(b, 's', sizeof(b));
+    size_t sent = 0;
+    int blocked = 0;
+    for (int tries = 0; tries < 400 && !blocked; tries++) {
+        ssize_t r;
+        while ((r = lyra_send(A.s, fd, b, sizeof(b), 0)) > 0)
+            sent += (size_t)r;
+        cr_assert_eq(errno, EAGAIN, "%s", strerror(errno));
+        /* EAGAIN for good when the window is closed and our buffer full:
+         * still so after the peer had time to take more */
+        struct lyra_pollfd p = {fd, POLLOUT, 0};
+        blocked = lyra_poll(A.s, &p, 1, 300) == 0;
+    }
+    cr_assert(blocked, "sends never blocked (%zu bytes taken)", sent);
+    cr_assert_lt(sent, 4u << 20, "%zu bytes taken by a peer that never reads", sent);
+    struct lyra_pollfd p = {fd, POLLIN | POLLRDHUP, 0};
+    cr_assert_eq(lyra_poll(A.s, &p, 1, 100), 0, "the connection stays: %x", p.revents);
+    lyra_close(A.s, fd);
+}
+
+Test(svc_tcp, connections_beyond_the_bound_wait_in_the_backlog)
+{
+    int fd[SVC_TCP_CONNS + 1];
+    char c;
+    for (int i = 0; i < SVC_TCP_CONNS; i++) {
+        fd[i] = sc_connect(A.s, SERVER, 7);
+        sc_send_all(A.s, fd[i], "e", 1);
+        sc_recv_exact(A.s, fd[i], &c, 1);
+    }
+    /* the handshake completes (the listener's backlog), the service waits */
+    int extra = sc_connect(A.s, SERVER, 7);
+    sc_send_all(A.s, extra, "x", 1);
+    struct lyra_pollfd p = {extra, POLLIN, 0};
+    cr_assert_eq(lyra_poll(A.s, &p, 1, 300), 0, "served beyond the bound");
+    lyra_close(A.s, fd[0]); /* a slot frees: the waiting one is served */
+    sc_recv_exact(A.s, extra, &c, 1);
+    cr_assert_eq(c, 'x');
+    for (int i = 1; i < SVC_TCP_CONNS; i++)
+        lyra_close(A.s, fd[i]);
+    lyra_close(A.s, extra);
+}
+
+Test(svc_tcp, the_services_end_when_the_stack_stops_with_connections_open)
+{
+    int e = sc_connect(A.s, SERVER, 7), c = sc_connect(A.s, SERVER, 19);
+    int h = sc_connect(A.s, SERVER, 80), st = sc_connect(A.s, SERVER, 5001);
+    char b[64];
+    sc_send_all(A.s, e, "x", 1);
+    sc_recv_exact(A.s, e, b, 1);
+    sc_recv_exact(A.s, c, b, sizeof(b));
+    const char *big = "GET /bytes/100000000 HTTP/1.1\r\nHost: h\r\n\r\n";
+    sc_send_all(A.s, h, big, strlen(big));
+    sc_recv_exact(A.s, h, b, sizeof(b));
+    sleep_ms(50);
+    teardown(); /* joins the service threads mid-transfer */
+    (void)st;
+}
