@@ -225,12 +225,50 @@ static int sh(const char *fmt, ...)
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
 }
 
+/* Writes manifest `from` (under the source tree) to `to` without its tcp
+ * instance: the [tcp] section and tcp in the socket layer's l4 list. */
+static void without_tcp(const char *from, const char *to)
+{
+    char path[512], line[512];
+    snprintf(path, sizeof(path), "%s/%s", env("LYRA_SOURCE_DIR"), from);
+    FILE *in = fopen(path, "r"), *o = fopen(to, "w");
+    cr_assert(in && o, "%s, %s", path, to);
+    int skip = 0, dropped = 0;
+    while (fgets(line, sizeof(line), in)) {
+        if (line[0] == '[')
+            skip = !strncmp(line, "[tcp]", 5);
+        if (skip)
+            continue;
+        if (!strncmp(line, "l4 = tcp, ", 10)) {
+            fprintf(o, "l4 = %s", line + 10);
+            dropped = 1;
+            continue;
+        }
+        fputs(line, o);
+    }
+    fclose(in);
+    fclose(o);
+    cr_assert(dropped, "%s: no 'l4 = tcp, ...' line to change", from);
+}
+
 Test(services, cli_rejects_what_the_assembly_cannot_serve)
 {
     const char *b = env("LYRA_BUILD_DIR");
     cr_assert_eq(sh("%s/bin/lyranet run assemblies/copy-pio.lyra dev.link=wire:x%d --services "
                     "echo,gopher --for 0.1", b, getpid()), 1, "%s", out);
     cr_assert(strstr(out, "unknown service 'gopher'"), "%s", out);
+    /* http and stall need a stream transport: copy-pio without its tcp
+     * refuses them before anything starts, and says why */
+    char udp_only[512];
+    snprintf(udp_only, sizeof(udp_only), "%s/tests/udp-only-%d.lyra", b, getpid());
+    without_tcp("assemblies/copy-pio.lyra", udp_only);
+    cr_assert_eq(sh("%s/bin/lyranet run %s dev.link=wire:x%d --services echo,http --for 0.1", b,
+                    udp_only, getpid()), 1, "%s", out);
+    cr_assert(strstr(out, "http needs TCP (a SOCK_STREAM transport), and assembly "), "%s", out);
+    unlink(udp_only);
+    /* with tcp every service starts, over UDP and TCP */
+    cr_assert_eq(sh("%s/bin/lyra-copy-pio dev.link=wire:x%d --services "
+                    "echo,discard,chargen,http,stall --for 0.2", b, getpid()), 0, "%s", out);
     cr_assert_eq(sh("%s/bin/lyra-copy-dma dev.link=wire:x%d --services echo,discard,chargen "
                     "--for 0.2 --stats", b, getpid()), 0, "%s", out);
     cr_assert(strstr(out, "stats of stack copy-dma"), "%s", out);
