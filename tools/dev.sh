@@ -78,6 +78,10 @@ demo() {
         --stack assemblies/copy-pio.lyra "$w" --peer assemblies/copy-dma.lyra "$w" 192.0.2.3
     echo "== counters of the UDP run (all of them: build/demo-stats.json; or add --stats)"
     python3 tools/stats_summary.py build/demo-stats.json
+    echo "== copy-pio sends 24 MB over TCP to copy-dma (lyra-ttcp; the receiver checks every byte)"
+    "$bin/lyra-ttcp" -t -q -n 3000 --stats-json build/demo-tcp-stats.json \
+        --stack assemblies/copy-pio.lyra "$w" --peer assemblies/copy-dma.lyra "$w" 192.0.2.3
+    python3 tools/stats_summary.py build/demo-tcp-stats.json
 }
 
 run_ctest() { # run_ctest LABEL DIR: progress, then a one-line result (tools/ctest_run.py)

@@ -14,6 +14,8 @@ HEAD = [("frames out/in", [("nic", "tx_frames"), ("nic", "rx_frames")]),
         ("IP packets out/in", [("ip", "tx_packets"), ("ip", "rx_packets")]),
         ("reassembled", [("ip", "reass_ok")]),
         ("UDP datagrams out/in", [("udp", "tx_datagrams"), ("udp", "rx_datagrams")]),
+        ("TCP segments out/in", [("tcp", "tx_segments"), ("tcp", "rx_segments")]),
+        ("TCP retransmitted", [("tcp", "tx_retrans_segs")]),
         ("ICMP echoes answered", [("ip", "icmp_echo_replies_sent")]),
         ("payload bytes copied by skb", [("skb", "copy_bytes")])]
 

@@ -575,6 +575,28 @@ static void conn_input(struct tcp *u, int i, struct seg *g)
         tcp_timer_set(u, i, TCP_T_DELACK, u->cfg.delack_ms);
 }
 
+/* A SYN for a connection in TIME_WAIT starts a new one when it cannot be
+ * an old duplicate: its sequence number beyond what the old one used (RFC
+ * 9293 3.6.1, RFC 1122 4.2.2.13) or, with timestamps, a newer TSval (RFC
+ * 6191). Ends the TIME_WAIT entry and says so. */
+static bool time_wait_reuse(struct tcp *u, int i, const struct tcp_repr *r)
+{
+    struct tcp_cb *c = &u->cb[i];
+    if (c->state != TCPS_TIME_WAIT || (r->flags & (TCP_SYN | TCP_ACK | TCP_RST)) != TCP_SYN)
+        return false;
+    bool newer = (c->flags & CB_TS) && (r->opt.has & TCP_HAS_TS)
+                     ? tcp_ts_lt(c->ts_recent, r->opt.tsval)
+                     : tcp_seq_gt(r->seq, c->rcv_nxt);
+    if (!newer)
+        return false;
+    u->st.tw_reclaimed++;
+    if (c->flags & CB_ORPHAN)
+        tcp_conn_release(u, i);
+    else
+        tcp_set_state(u, i, TCPS_CLOSED);
+    return true;
+}
+
 static void tcp_rx(void *user, struct lyra_skb *skb, const struct lyra_l3_rxinfo *info)
 {
     struct tcp *u = user;
@@ -614,6 +636,8 @@ static void tcp_rx(void *user, struct lyra_skb *skb, const struct lyra_l3_rxinfo
     lyra_skb_pull(skb, g.r.hlen);
     g.len = g.r.payload_len;
     int i = tcp_lookup(u, info->dst, g.r.dport, info->src, g.r.sport);
+    if (i >= 0 && time_wait_reuse(u, i, &g.r))
+        i = -1; /* RFC 6191: a new incarnation ends TIME_WAIT, the listener takes it */
     if (i < 0)
         i = tcp_lookup_listener(u, info->dst, g.r.dport);
     if (i < 0) {
