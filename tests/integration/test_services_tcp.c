@@ -44,12 +44,15 @@ static void *run_loop(void *arg)
     return NULL;
 }
 
+/* what both stacks' devices do to what they send (a lossy suite sets it) */
+static const char *impair = "dev.loss=0%";
+
 static void up(struct node *n, const char *name, const char *wire)
 {
     char mf[512], link[128];
     snprintf(mf, sizeof(mf), "%s/assemblies/%s.lyra", env("LYRA_SOURCE_DIR"), name);
     snprintf(link, sizeof(link), "dev.link=wire:%s", wire);
-    const char *ov[] = {link, "os.seed=7", NULL};
+    const char *ov[] = {link, "os.seed=7", impair, NULL};
     cr_assert_eq(lyra_stack_load(mf, ov, &n->s), 0, "load %s", name);
     cr_assert_eq(lyra_stack_start(n->s), 0);
 }
@@ -103,7 +106,7 @@ static void *write_all(void *arg)
     return NULL;
 }
 
-Test(svc_tcp, echo_returns_100_kb_byte_for_byte)
+static void echo_100_kb(void)
 {
     int fd = sc_connect(A.s, SERVER, 7);
     static unsigned char out[100 * 1024], in[100 * 1024];
@@ -132,7 +135,7 @@ Test(svc_tcp, discard_takes_a_megabyte_and_closes_after_our_fin)
     lyra_close(A.s, fd);
 }
 
-Test(svc_tcp, chargen_lines_are_rfc_864s)
+static void chargen_lines(void)
 {
     int fd = sc_connect(A.s, SERVER, 19);
     static unsigned char got[4 * CHARGEN_PERIOD], want[4 * CHARGEN_PERIOD];
@@ -144,7 +147,7 @@ Test(svc_tcp, chargen_lines_are_rfc_864s)
     lyra_close(A.s, fd);
 }
 
-Test(svc_tcp, http_page_then_a_million_bytes_on_one_connection)
+static void http_page_then_a_million(void)
 {
     int fd = sc_connect(A.s, SERVER, 80);
     struct sc_resp r;
@@ -167,6 +170,21 @@ Test(svc_tcp, http_page_then_a_million_bytes_on_one_connection)
     cr_assert_eq(r.close, 1);
     sc_expect_eof(A.s, fd);
     lyra_close(A.s, fd);
+}
+
+Test(svc_tcp, echo_returns_100_kb_byte_for_byte)
+{
+    echo_100_kb();
+}
+
+Test(svc_tcp, chargen_lines_are_rfc_864s)
+{
+    chargen_lines();
+}
+
+Test(svc_tcp, http_page_then_a_million_bytes_on_one_connection)
+{
+    http_page_then_a_million();
 }
 
 Test(svc_tcp, http_refusals_404_405_400)
