@@ -584,3 +584,54 @@ Test(tcp_close, passive_side_last_ack_then_closed)
     cr_assert_eq(fx_state(&f, h), LYRA_TCPS_CLOSED);
     fx_down(&f);
 }
+
+/* l4 shutdown (how 0, SHUT_RD, BSD): after shutting the read side recv
+ * reports the end of the stream, and nothing is sent for it (RFC 9293 has
+ * no half-close of the receive side on the wire). */
+Test(tcp_close, shutdown_rd_recv_returns_eof)
+{
+    struct fx f;
+    fx_up(&f, NULL);
+    int h = fx_active(&f);
+    cr_assert_eq(fx_shutdown(&f, h, 0), 0);
+    fx_expect_none(&f);
+    char b[4];
+    cr_assert_eq(fx_read(&f, h, b, sizeof(b)), 0);
+    cr_assert_eq(fx_write(&f, h, "still", 5), 5, "the write side closed by SHUT_RD");
+    fx_drain(&f);
+    fx_down(&f);
+}
+
+/* l4 shutdown (how 2, SHUT_RDWR) closes our side: FIN (RFC 9293 3.10.4). */
+Test(tcp_close, shutdown_rdwr_sends_fin)
+{
+    struct fx f;
+    fx_up(&f, NULL);
+    int h = fx_active(&f);
+    cr_assert_eq(fx_shutdown(&f, h, 2), 0);
+    fx_expect(&f, NULL, TCP_FIN | TCP_ACK, f.t_iss + 1, f.p_iss + 1);
+    cr_assert_eq(fx_state(&f, h), LYRA_TCPS_FIN_WAIT_1);
+    fx_down(&f);
+}
+
+/* RFC 9293 3.10.7.4 (SYN-RECEIVED: the ACK of our SYN-ACK establishes the
+ * connection, then the FIN on the same segment moves it to CLOSE-WAIT):
+ * the connection is still accepted and reads as ended. */
+Test(tcp_close, fin_on_handshake_ack_accepted_then_eof)
+{
+    struct fx f;
+    fx_up(&f, NULL);
+    int l = fx_listen(&f, FX_LPORT, 8);
+    fx_syn(&f, NULL);
+    fx_send(&f, TCP_FIN | TCP_ACK, NULL, 0);
+    struct fx_seg s;
+    fx_last(&f, 200, &s);
+    cr_assert_eq(s.ack, f.p_iss + 2);
+    struct lyra_sockaddr4 pa;
+    int h = f.l4->accept(f.t, l, &pa);
+    cr_assert_geq(h, 0, "a connection closed by the peer at once was not accepted: %d", h);
+    cr_assert_eq(fx_state(&f, h), LYRA_TCPS_CLOSE_WAIT);
+    char b[4];
+    cr_assert_eq(fx_read(&f, h, b, sizeof(b)), 0);
+    fx_down(&f);
+}

@@ -607,3 +607,55 @@ Test(tcp_handshake, reuseaddr_binds_over_time_wait)
     cr_assert_eq(f.l4->bind(f.t, b, &a), 0);
     fx_down(&f);
 }
+
+/* RFC 9293 3.10.7.2 (LISTEN, SYN: "any other control or text should be
+ * queued for processing later"; MAY drop it instead): whatever the
+ * SYN-ACK acknowledges of data on the SYN is delivered once the connection
+ * is accepted, and what it does not acknowledge the peer sends again. */
+Test(tcp_handshake, data_in_syn_delivered_if_acknowledged)
+{
+    struct fx f;
+    fx_up(&f, NULL);
+    int l = fx_listen(&f, FX_LPORT, 8);
+    struct tcp_hdr_opts o = {.has = TCP_HAS_MSS, .mss = 1460};
+    fx_send_opt(&f, TCP_SYN, f.p_iss, 0, "hi", 2, &o);
+    struct fx_seg sa;
+    fx_expect(&f, &sa, TCP_SYN | TCP_ACK, FX_ANY, FX_ANY);
+    cr_assert(sa.ack == f.p_iss + 1 || sa.ack == f.p_iss + 3, "SYN-ACK acks %u", sa.ack);
+    bool taken = sa.ack == f.p_iss + 3;
+    f.t_iss = sa.seq;
+    f.p_rcv = sa.seq + 1;
+    f.p_nxt = sa.ack;
+    fx_ack(&f);
+    if (!taken)
+        fx_send(&f, TCP_ACK | TCP_PSH, "hi", 2);
+    struct lyra_sockaddr4 pa;
+    int h = f.l4->accept(f.t, l, &pa);
+    cr_assert_geq(h, 0);
+    char b[8];
+    cr_assert_eq(fx_read(&f, h, b, sizeof(b)), 2);
+    cr_assert_eq(memcmp(b, "hi", 2), 0);
+    fx_drain(&f);
+    fx_down(&f);
+}
+
+/* Accepted connections come out in the order their handshakes completed
+ * (the listen queue, RFC 9293 3.10.1 OPEN; BSD accept). */
+Test(tcp_handshake, accept_in_completion_order)
+{
+    struct fx f;
+    fx_up(&f, NULL);
+    int l = fx_listen(&f, FX_LPORT, 8);
+    for (int i = 0; i < 3; i++) {
+        f.pport = (uint16_t)(FX_PPORT + 10 - i);
+        f.p_iss = 1000u * (uint32_t)(i + 1);
+        fx_syn(&f, NULL);
+        fx_ack(&f);
+    }
+    for (int i = 0; i < 3; i++) {
+        struct lyra_sockaddr4 pa;
+        cr_assert_geq(f.l4->accept(f.t, l, &pa), 0);
+        cr_assert_eq(pa.port, FX_PPORT + 10 - i, "accept %d gave port %u", i, pa.port);
+    }
+    fx_down(&f);
+}

@@ -496,3 +496,22 @@ Test(tcp_rst, rst_in_window_not_at_rcv_nxt_challenged_or_reset)
     }
     fx_down(&f);
 }
+
+/* RFC 9293 3.10.7.4 (second, SYN-RECEIVED: a RST on a connection that came
+ * from an active OPEN, i.e. a simultaneous open: "connection refused"). */
+Test(tcp_rst, simultaneous_open_rst_refuses)
+{
+    struct fx f;
+    fx_up(&f, NULL);
+    int h = fx_connect(&f, NULL);
+    f.p_nxt = f.p_iss;
+    struct tcp_hdr_opts o = {.has = TCP_HAS_MSS, .mss = 1460};
+    fx_send_opt(&f, TCP_SYN, f.p_nxt++, 0, NULL, 0, &o);
+    fx_expect(&f, NULL, TCP_SYN | TCP_ACK, f.t_iss, f.p_iss + 1);
+    fx_send_sa(&f, TCP_RST, f.p_nxt, 0, NULL, 0);
+    fx_expect_none(&f);
+    cr_assert(fx_poll(&f, h) & LYRA_POLL_ERR);
+    cr_assert_eq(fx_soerror(&f, h), ECONNREFUSED);
+    cr_assert_eq(fx_state(&f, h), LYRA_TCPS_CLOSED);
+    fx_down(&f);
+}

@@ -308,3 +308,34 @@ Test(tcp_windows, unscaled_window_clamped_to_65535)
     cr_assert_geq(s.win, 65535u - 10u);
     fx_down(&f);
 }
+
+/* RFC 7323 2.3 (the window field is the window >> Rcv.Wind.Shift): with
+ * window scaling, 100 KB queued unread take about 100 KB off the scaled
+ * window offered, within one unit of the shift. */
+Test(tcp_windows, scaled_window_shrinks_as_data_queues)
+{
+    struct fx f;
+    fx_up(&f, FX_P("rcv_buf=256k"));
+    fx_pattern(pat, sizeof(pat), 0);
+    f.popt.ws = 7;
+    fx_active(&f);
+    cr_assert(f.ws_on);
+    struct fx_seg s;
+    peer_bulk(&f, 1000);
+    last_ack(&f, &s);
+    uint32_t w1 = s.win;
+    struct fx_seg t;
+    for (uint32_t n = 0; n < 100000; n += 1000) { /* content does not matter here */
+        fx_send(&f, TCP_ACK, pat, 1000);
+        while (fx_next(&f, &t))
+            s = t;
+    }
+    fx_ms(&f, 200);
+    while (fx_next(&f, &t))
+        s = t;
+    cr_assert_eq(s.ack, f.p_iss + 1 + 101000);
+    uint32_t unit = 1u << f.t_ws;
+    cr_assert(s.win + 100000 <= w1 + unit && s.win + 100000 + unit >= w1,
+              "window %u after 100000 more bytes queued, %u before (shift %u)", s.win, w1, f.t_ws);
+    fx_down(&f);
+}
