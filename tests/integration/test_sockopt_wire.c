@@ -1,8 +1,9 @@
 /* Socket options on real transports (issue 10.3): the udp and icmp echo
  * sockets of copy-pio have no TCP option and say ENOPROTOOPT, as Linux's
  * UDP does; a TCP connection between copy-pio and copy-dma over the
- * in-process wire reports itself through TCP_INFO (struct lyra_tcp_info)
- * and TCP_CONGESTION. Wire names carry the PID. */
+ * in-process wire reports itself through TCP_INFO (struct lyra_tcp_info:
+ * ESTABLISHED, an RTO) and TCP_CONGESTION ("newreno"). Wire names carry
+ * the PID. */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <pthread.h>
@@ -87,4 +88,74 @@ Test(sockopt_wire, udp_and_icmp_sockets_have_no_tcp_options)
     no_tcp_options(a.s, 0, "udp");
     no_tcp_options(a.s, IPPROTO_ICMP, "icmp");
     node_down(&a);
+}
+
+static struct sockaddr_in sin4(const char *ip, uint16_t port)
+{
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    cr_assert_eq(inet_pton(AF_INET, ip, &a.sin_addr), 1);
+    return a;
+}
+
+/* What TCP_INFO and TCP_CONGESTION say about one end of a connection. */
+static void check_established(struct lyra_stack *s, int fd, const char *what)
+{
+    struct lyra_tcp_info ti;
+    memset(&ti, 0xee, sizeof(ti));
+    socklen_t l = sizeof(ti);
+    cr_assert_eq(lyra_getsockopt(s, fd, IPPROTO_TCP, TCP_INFO, &ti, &l), 0, "%s TCP_INFO: %s",
+                 what, strerror(errno));
+    cr_assert_eq(l, sizeof(ti), "%s: the whole struct", what);
+    cr_assert_eq(ti.state, LYRA_TCPS_ESTABLISHED, "%s: state %u", what, ti.state);
+    /* in us: tcp.rto_min_ms is 200 by default, rto_max_ms 60000 */
+    cr_assert(ti.rto >= 200000 && ti.rto <= 60000000, "%s: rto %u us", what, ti.rto);
+    int mss = 0;
+    socklen_t ml = sizeof(mss);
+    cr_assert_eq(lyra_getsockopt(s, fd, IPPROTO_TCP, TCP_MAXSEG, &mss, &ml), 0);
+    cr_assert(mss > 0 && mss <= 1460, "%s: TCP_MAXSEG %d", what, mss);
+    cr_assert_eq(ti.snd_mss, (uint32_t)mss, "%s: TCP_INFO and TCP_MAXSEG agree", what);
+    cr_assert_str_eq(ti.congestion, "newreno", "%s", what);
+    char name[32];
+    memset(name, 'x', sizeof(name));
+    l = sizeof(name);
+    cr_assert_eq(lyra_getsockopt(s, fd, IPPROTO_TCP, TCP_CONGESTION, name, &l), 0,
+                 "%s TCP_CONGESTION: %s", what, strerror(errno));
+    cr_assert_eq(l, 16, "%s: Linux's TCP_CA_NAME_MAX bytes", what);
+    cr_assert_str_eq(name, "newreno", "%s", what);
+}
+
+Test(sockopt_wire, a_connected_tcp_socket_reports_itself)
+{
+    struct node a, b;
+    node_up(&a, "copy-pio.lyra", "192.0.2.2");
+    node_up(&b, "copy-dma.lyra", "192.0.2.3");
+    int l = lyra_socket(b.s, AF_INET, SOCK_STREAM, 0);
+    cr_assert_geq(l, 0, "socket: %s", strerror(errno));
+    struct sockaddr_in any = sin4("0.0.0.0", 5555), to = sin4("192.0.2.3", 5555);
+    cr_assert_eq(lyra_bind(b.s, l, (struct sockaddr *)&any, sizeof(any)), 0);
+    cr_assert_eq(lyra_listen(b.s, l, 4), 0);
+    int c = lyra_socket(a.s, AF_INET, SOCK_STREAM, 0);
+    cr_assert_geq(c, 0);
+    struct timeval tv = {20, 0};
+    cr_assert_eq(lyra_setsockopt(a.s, c, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)), 0);
+    cr_assert_eq(lyra_setsockopt(b.s, l, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
+    cr_assert_eq(lyra_connect(a.s, c, (struct sockaddr *)&to, sizeof(to)), 0, "connect: %s",
+                 strerror(errno));
+    int d = lyra_accept(b.s, l, NULL, NULL);
+    cr_assert_geq(d, 0, "accept: %s", strerror(errno));
+    check_established(a.s, c, "connecting end");
+    check_established(b.s, d, "accepted end");
+    /* a listener is no connection: state LISTEN */
+    struct lyra_tcp_info ti;
+    socklen_t tl = sizeof(ti);
+    cr_assert_eq(lyra_getsockopt(b.s, l, IPPROTO_TCP, TCP_INFO, &ti, &tl), 0);
+    cr_assert_eq(ti.state, LYRA_TCPS_LISTEN);
+    cr_assert_eq(lyra_close(a.s, c), 0);
+    cr_assert_eq(lyra_close(b.s, d), 0);
+    cr_assert_eq(lyra_close(b.s, l), 0);
+    node_down(&a);
+    node_down(&b);
 }
