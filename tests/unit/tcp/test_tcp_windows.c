@@ -339,3 +339,32 @@ Test(tcp_windows, scaled_window_shrinks_as_data_queues)
               "window %u after 100000 more bytes queued, %u before (shift %u)", s.win, w1, f.t_ws);
     fx_down(&f);
 }
+
+/* RFC 9293 3.10.7.4 (segments are trimmed to the window: "trimming off any
+ * portions that lie outside the window (including SYN and FIN)"): a segment
+ * straddling the right edge gives only the bytes inside; its FIN is not
+ * taken. */
+Test(tcp_windows, segment_beyond_window_trimmed)
+{
+    struct fx f;
+    fx_up(&f, FX_P("rcv_buf=4096"));
+    uint32_t w0;
+    int h = passive_w(&f, &w0);
+    uint32_t first = w0 - 1000;
+    peer_bulk(&f, first);
+    fx_send(&f, TCP_ACK | TCP_FIN, pat + first, 1460); /* ends 460 past the edge */
+    struct fx_seg s;
+    last_ack(&f, &s);
+    cr_assert_eq(s.ack, f.p_iss + 1 + w0, "ack %u, the window ended at %u", s.ack,
+                 f.p_iss + 1 + w0);
+    cr_assert_eq(s.win, 0);
+    static uint8_t b[8192];
+    long n = 0, r;
+    while ((r = fx_read(&f, h, b + n, sizeof(b) - (size_t)n)) > 0)
+        n += r;
+    cr_assert_eq(n, (long)w0, "read %ld bytes of a %u-byte window", n, w0);
+    cr_assert_eq(memcmp(b, pat, w0), 0);
+    cr_assert_eq(r, -EAGAIN, "the FIN beyond the window ended the stream");
+    fx_drain(&f);
+    fx_down(&f);
+}
