@@ -207,9 +207,9 @@ Test(tcp_windows, window_update_after_zero_window_drained)
     fx_down(&f);
 }
 
-/* RFC 1122 4.2.3.3 (receiver SWS avoidance, MUST-?: no window increments
- * smaller than min(RCV.BUFF/2, MSS)): after a 100-byte read of a full
- * buffer no window of 1..MSS-1 bytes is offered. */
+/* RFC 1122 4.2.3.3 (a receiver MUST avoid the silly window syndrome: no
+ * window increments smaller than min(RCV.BUFF/2, MSS)): after a 100-byte
+ * read of a full buffer no window of 1..MSS-1 bytes is offered. */
 Test(tcp_windows, receiver_sws_no_tiny_window)
 {
     struct fx f;
