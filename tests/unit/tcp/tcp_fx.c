@@ -247,7 +247,8 @@ void fx_expect_at(struct fx *f, struct fx_seg *s, unsigned flags, long long seq,
     if (!fx_next(f, s))
         cr_assert_fail("%s:%d: tcp sent nothing, expected %s", file, line, flagstr(flags, b1));
     unsigned mask = ~(unsigned)TCP_PSH & 0xffu;
-    cr_assert_eq(s->flags & mask, flags & mask, "%s:%d: flags %s, expected %s (seq=%u ack=%u len=%u)",
+    cr_assert_eq(s->flags & mask, flags & mask,
+                 "%s:%d: flags %s, expected %s (seq=%u ack=%u len=%u)",
                  file, line, flagstr(s->flags, b1), flagstr(flags, b2), s->seq, s->ack, s->len);
     if (seq != FX_ANY)
         cr_assert_eq(s->seq, (uint32_t)seq, "%s:%d: seq %u, expected %u (%s)", file, line,

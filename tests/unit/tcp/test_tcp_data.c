@@ -312,7 +312,8 @@ Test(tcp_data, send_limited_to_peer_window)
         }
         fx_ms(&f, 10);
     }
-    cr_assert_eq(f.p_rcv - (f.t_iss + 1), 3000, "%u of 3000 bytes sent in 2 s through a 1000-byte window",
+    cr_assert_eq(f.p_rcv - (f.t_iss + 1), 3000,
+                 "%u of 3000 bytes sent in 2 s through a 1000-byte window",
                  f.p_rcv - (f.t_iss + 1));
     fx_down(&f);
 }
@@ -661,7 +662,8 @@ Test(tcp_data, output_refused_then_retried)
         }
         fx_ms(&f, 10);
     }
-    cr_assert_eq(f.p_rcv - (f.t_iss + 1), 2000, "%u of 2000 bytes sent after ip took segments again",
+    cr_assert_eq(f.p_rcv - (f.t_iss + 1), 2000,
+                 "%u of 2000 bytes sent after ip took segments again",
                  f.p_rcv - (f.t_iss + 1));
     fx_down(&f);
 }

@@ -234,7 +234,8 @@ Test(tcp_handshake, syn_retransmission_backs_off)
     uint64_t want[] = {1000, 2000, 4000};
     for (int i = 0; i < 3; i++) {
         uint64_t t = fx_wait(&f, 10000, &s);
-        cr_assert(t + 1 >= want[i] && t <= want[i] + 1, "retransmission %d after %llu ms, want %llu",
+        cr_assert(t + 1 >= want[i] && t <= want[i] + 1,
+                  "retransmission %d after %llu ms, want %llu",
                   i + 1, (unsigned long long)t, (unsigned long long)want[i]);
         cr_assert_eq(s.flags, TCP_SYN);
         cr_assert_eq(s.seq, syn.seq);

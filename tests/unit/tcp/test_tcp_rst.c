@@ -492,7 +492,8 @@ Test(tcp_rst, rst_in_window_not_at_rcv_nxt_challenged_or_reset)
         cr_assert_eq(s.ack, f.p_iss + 1);
         cr_assert_eq(fx_state(&f, h), LYRA_TCPS_ESTABLISHED);
     } else {
-        cr_assert_eq(fx_state(&f, h), LYRA_TCPS_CLOSED, "an in-window RST neither challenged nor obeyed");
+        cr_assert_eq(fx_state(&f, h), LYRA_TCPS_CLOSED,
+                     "an in-window RST neither challenged nor obeyed");
     }
     fx_down(&f);
 }

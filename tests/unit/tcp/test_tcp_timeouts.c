@@ -104,7 +104,8 @@ Test(tcp_timeouts, rto_backoff_capped_by_rto_max)
     cr_assert(t1 >= RTO_LO && t1 <= RTO_HI);
     cr_assert(t2 >= 2 * RTO_LO && t2 <= 2 * RTO_HI);
     cr_assert(t3 >= 699 && t3 <= 701, "third gap %llu with rto_max_ms=700", (unsigned long long)t3);
-    cr_assert(t4 >= 699 && t4 <= 701, "fourth gap %llu with rto_max_ms=700", (unsigned long long)t4);
+    cr_assert(t4 >= 699 && t4 <= 701, "fourth gap %llu with rto_max_ms=700",
+              (unsigned long long)t4);
     fx_down(&f);
 }
 
