@@ -15,7 +15,10 @@ Checks:
   rows       the table has one row per MUST, MUST-1 to MUST-N in order, with
              a known status; a "tested" or "partly" row names a test, a
              "not yet tested" row names none;
-  summary    the "Summary: N MUSTs; ..." line adds up to the table.
+  summary    the "Summary: N MUSTs; ..." line adds up to the table;
+  names      every parameter of components/tcp/tcp.c and every counter
+             (TCP_STATS in tcp_priv.h, lyra_stat in tcp.c) is in the
+             document as `name`.
 
 Every problem is printed as FILE:LINE: rule: what is wrong. Exit status 0
 when the document holds, 1 when it does not, 2 on a usage error.
@@ -43,6 +46,30 @@ def defined_tests(root):
                 with open(os.path.join(d, f), encoding="utf-8", errors="replace") as fh:
                     found.update(TEST_DEF.findall(fh.read()))
     return found
+
+
+PARAM_DEF = re.compile(r'^\s*\[P_\w+\]\s*=\s*\{"(\w+)"', re.M)
+STAT_X = re.compile(r"\bX\((\w+)\)")
+STAT_EMIT = re.compile(r'lyra_stat\(sink,\s*"(\w+)"')
+
+
+def component_names(root):
+    """(parameters, counters) of the tcp component, or empty sets when its
+    files are not there."""
+    params, stats = set(), set()
+    try:
+        with open(os.path.join(root, "components/tcp/tcp.c"), encoding="utf-8") as fh:
+            text = fh.read()
+        params.update(PARAM_DEF.findall(text))
+        stats.update(STAT_EMIT.findall(text))
+        with open(os.path.join(root, "components/tcp/tcp_priv.h"), encoding="utf-8") as fh:
+            text = fh.read()
+        m = re.search(r"#define TCP_STATS\(X\)(.*?)\n\n", text, re.S)
+        if m:
+            stats.update(STAT_X.findall(m.group(1)))
+    except OSError:
+        pass
+    return params, stats
 
 
 def check(root, doc):
@@ -100,6 +127,12 @@ def check(root, doc):
             bad(n, "rows", "MUST-%d is %s but names no test" % (num, status))
         if status == "not yet tested" and named:
             bad(n, "rows", "MUST-%d is not yet tested but names %s::%s" % (num, *named[0]))
+    text = "\n".join(lines)
+    params, stats = component_names(root)
+    for kind, names in (("parameter", params), ("counter", stats)):
+        for name in sorted(names):
+            if "`%s`" % name not in text:
+                bad(1, "names", "tcp's %s %s is not in the document" % (kind, name))
     if not rows:
         bad(1, "rows", "no MUST table (rows starting \"| MUST-\")")
     if summary is None:
@@ -120,7 +153,7 @@ def check(root, doc):
 def self_test():
     """The check passes a small good tree and catches each rule broken."""
     good_doc = (
-        "`tcp_x::ok` and `a.c:f`\n\n"
+        "`tcp_x::ok` and `a.c:f`; `max_x`, `rx_x`, `tx_x`, `conns_x`\n\n"
         "Summary: 3 MUSTs; 2 with a test (1 tested, 1 partly), 1 not yet tested, 0 not done, "
         "0 n/a.\n\n"
         "| MUST | requirement | where | test | status |\n| --- | --- | --- | --- | --- |\n"
@@ -149,10 +182,18 @@ def self_test():
         ("summary off", lambda d: d.replace("1 not yet tested", "2 not yet tested"),
          "summary: says 3 MUSTs"),
         ("no summary", lambda d: d.replace("Summary:", "Sum:"), "summary: no line"),
+        ("a counter left out", lambda d: d.replace("`rx_x`", "rx_x"),
+         "names: tcp's counter rx_x is not in the document"),
+        ("a parameter left out", lambda d: d.replace("`max_x`", "max_x"),
+         "names: tcp's parameter max_x is not in the document"),
     ]
     failures = 0
     with tempfile.TemporaryDirectory() as root:
         for d, body in (("components/tcp/a.c", "void f(void) {}\n"),
+                        ("components/tcp/tcp.c", '    [P_MAX] = {"max_x", LYRA_P_INT, "1"},\n'
+                         '    lyra_stat(sink, "conns_x", 0);\n'),
+                        ("components/tcp/tcp_priv.h", "#define TCP_STATS(X) \\\n"
+                         "    X(rx_x) X(tx_x)\n\nstruct s;\n"),
                         ("components/ip/b.c", "int g(int x)\n{ return x; }\n"),
                         ("tests/unit/x/t.c", "Test(tcp_x, ok)\n{\n}\nTest(tcp_x, ok2, "
                          ".timeout = 9)\n{\n}\n")):
