@@ -635,3 +635,76 @@ Test(tcp_close, fin_on_handshake_ack_accepted_then_eof)
     cr_assert_eq(fx_read(&f, h, b, sizeof(b)), 0);
     fx_down(&f);
 }
+
+/* RFC 9293 3.10.7.4 (seventh, CLOSE-WAIT and later: "This should not occur,
+ * since a FIN has been received from the remote side. Ignore the segment
+ * text."): data after the peer's FIN is not delivered. */
+Test(tcp_close, data_after_peer_fin_ignored)
+{
+    struct fx f;
+    fx_up(&f, NULL);
+    int h = close_wait(&f);
+    fx_send(&f, TCP_ACK | TCP_PSH, "ghost", 5);
+    fx_drain(&f);
+    char b[8];
+    cr_assert_eq(fx_read(&f, h, b, sizeof(b)), 0, "data after the FIN was delivered");
+    cr_assert_eq(fx_state(&f, h), LYRA_TCPS_CLOSE_WAIT);
+    fx_down(&f);
+}
+
+/* RFC 9293 3.10.4 (CLOSE in CLOSED/unconnected: nothing to send) and the
+ * table (max_conns): closing an endpoint that never connected frees its
+ * slot at once. */
+Test(tcp_close, close_unconnected_frees_slot)
+{
+    struct fx f;
+    fx_up(&f, FX_P("max_conns=1"));
+    int h = fx_open(&f);
+    cr_assert_eq(f.l4->open(f.t), -ENOBUFS);
+    fx_close(&f, h);
+    fx_expect_none(&f);
+    cr_assert_geq(f.l4->open(f.t), 0, "the slot of a closed unconnected endpoint is still held");
+    fx_down(&f);
+}
+
+/* RFC 9293 3.10.4 (CLOSE in LISTEN: delete the TCB): a handshake under way
+ * on a listener that closes does not become a connection nobody can
+ * accept; the peer's ACK is answered with RST. */
+Test(tcp_close, listener_close_drops_half_open)
+{
+    struct fx f;
+    fx_up(&f, NULL);
+    int l = fx_listen(&f, FX_LPORT, 8);
+    fx_syn(&f, NULL);
+    fx_close(&f, l);
+    fx_drain(&f);
+    fx_send(&f, TCP_ACK, NULL, 0);
+    struct fx_seg s;
+    cr_assert(fx_next(&f, &s), "the ACK to a closed listener's handshake got no answer");
+    cr_assert(s.flags & TCP_RST);
+    fx_down(&f);
+}
+
+/* The same for a connection established but not yet accepted (BSD, Linux:
+ * closing the listener resets its queue): the peer learns with a RST. */
+Test(tcp_close, listener_close_resets_unaccepted)
+{
+    struct fx f;
+    fx_up(&f, NULL);
+    int l = fx_listen(&f, FX_LPORT, 8);
+    fx_syn(&f, NULL);
+    fx_ack(&f);
+    cr_assert(fx_poll(&f, l) & LYRA_POLL_IN);
+    fx_close(&f, l);
+    struct fx_seg s;
+    bool rst = false;
+    while (fx_next(&f, &s))
+        rst |= (s.flags & TCP_RST) != 0;
+    if (!rst) {
+        fx_send(&f, TCP_ACK | TCP_PSH, "x", 1);
+        while (fx_next(&f, &s))
+            rst |= (s.flags & TCP_RST) != 0;
+    }
+    cr_assert(rst, "an unaccepted connection outlived its listener");
+    fx_down(&f);
+}

@@ -660,3 +660,26 @@ Test(tcp_handshake, accept_in_completion_order)
     }
     fx_down(&f);
 }
+
+/* RFC 1122 4.2.2.13 (MAY: a SYN for a connection in TIME-WAIT reopens it
+ * when its sequence number is above the old connection's), RFC 6191: after
+ * we closed first, the same client port connecting again with a higher ISN
+ * is accepted at once. */
+Test(tcp_handshake, syn_reopens_time_wait_with_higher_seq)
+{
+    struct fx f;
+    fx_up(&f, NULL);
+    int l = fx_listen(&f, FX_LPORT, 8);
+    int h = fx_passive(&f);
+    fx_close(&f, h);
+    fx_expect(&f, NULL, TCP_FIN | TCP_ACK, f.t_iss + 1, f.p_iss + 1);
+    fx_send(&f, TCP_FIN | TCP_ACK, NULL, 0);
+    fx_last(&f, 200, NULL); /* TIME-WAIT */
+    f.p_iss += 100000;
+    struct fx_seg sa;
+    fx_syn(&f, &sa);
+    fx_ack(&f);
+    struct lyra_sockaddr4 pa;
+    cr_assert_geq(f.l4->accept(f.t, l, &pa), 0);
+    fx_down(&f);
+}

@@ -516,3 +516,15 @@ Test(tcp_rst, simultaneous_open_rst_refuses)
     cr_assert_eq(fx_state(&f, h), LYRA_TCPS_CLOSED);
     fx_down(&f);
 }
+
+/* l4 SO_ERROR (BSD: reading the pending error clears it). */
+Test(tcp_rst, so_error_cleared_once_read)
+{
+    struct fx f;
+    fx_up(&f, NULL);
+    int h = fx_active(&f);
+    fx_send_sa(&f, TCP_RST, f.p_nxt, 0, NULL, 0);
+    cr_assert_eq(fx_soerror(&f, h), ECONNRESET);
+    cr_assert_eq(fx_soerror(&f, h), 0);
+    fx_down(&f);
+}
