@@ -230,6 +230,7 @@ def main():
     problems = check(root, doc)
     for p in problems:
         print(p)
+    sys.stdout.flush()
     print("check_tcp_doc: %s" % ("%d problem(s)" % len(problems) if problems else "ok"),
           file=sys.stderr)
     return 1 if problems else 0
