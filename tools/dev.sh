@@ -9,7 +9,8 @@ cd "$(dirname "$0")/.."
 JOBS=$(nproc 2>/dev/null || echo 2)
 
 PKGS=(cmake make gcc clang libclang-rt-14-dev libcriterion-dev pkg-config binutils
-      graphviz tshark python3 iproute2 iputils-ping iputils-arping socat procps)
+      graphviz tshark python3 iproute2 iputils-ping iputils-arping socat procps
+      curl netcat-openbsd)
 
 # only `test` needs these: the Cortex-M4 cross build (bench/sizes.sh)
 PKGS_TEST=(gcc-arm-none-eabi libnewlib-arm-none-eabi)

@@ -1,0 +1,373 @@
+/* TCP against the Linux kernel (issue 10.7, interop): the stack (the static
+ * binaries build/bin/lyra-copy-pio and lyra-copy-dma, i.e. the NE2000 and
+ * the e1000, with their services) on a TAP in a network namespace of the
+ * test's own (lyratcp<PID>, deleted on every path), Linux at 192.0.2.1/24,
+ * the stack at 192.0.2.2/24. Linux's tools are the clients of our services
+ * (curl to http, nc and Python to echo, Python into discard and out of
+ * chargen, a connect() to a closed port), and lyra-ttcp is our client of a
+ * Python server and our server of a Python client. Every byte is checked
+ * (the services' patterns: tools/services/svc_pattern.h, tools/ttcp), the
+ * states at the end are read from both sides (ss -tan in the namespace,
+ * the tcp instance's counters), and curl and nc run again with our link
+ * impairing what it sends and receives (the kernel here has no netem).
+ * Each test prints one line of what it measured. Every test runs for both
+ * assemblies. The Python side: tests/integration/tcp_peer.py.
+ *
+ * Needs root (CAP_NET_ADMIN for the namespace and the TAP): without it each
+ * test is skipped loudly, naming what was not tested. */
+#include <criterion/criterion.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lt.h"
+#include "lt_netns.h"
+
+#define OUT lt_ns_out
+#define PEER "python3 tests/integration/tcp_peer.py"
+/* the stack's services, as the assemblies ship them */
+#define ALL_SERVICES "echo,discard,chargen,http"
+
+/* Runs BODY in namespace lyratcp<PID> with the stack (unless NULL) running
+ * SERVICES with overrides ARGS (may be NULL). */
+static int tap(const char *stack, const char *services, const char *args, const char *body_fmt,
+               ...) __attribute__((format(printf, 4, 5)));
+static int tap(const char *stack, const char *services, const char *args, const char *body_fmt,
+               ...)
+{
+    va_list ap;
+    va_start(ap, body_fmt);
+    int r = lt_ns_vrun(&(struct lt_ns_opts){.prefix = "lyratcp",
+                                            .stack = stack,
+                                            .services = services,
+                                            .args = args,
+                                            .for_s = 300},
+                       body_fmt, ap);
+    va_end(ap);
+    return r;
+}
+
+/* Skips loudly when a tool is missing (tools/dev.sh installs curl and
+ * netcat-openbsd). */
+static void need_tool(const char *tool, const char *what)
+{
+    if (!lt_have(tool))
+        cr_skip_test("SKIPPED LOUDLY: %s is not installed: %s was NOT tested", tool, what);
+}
+
+/* The line of OUT that starts with `tag` (asserted), copied to line. */
+static void line_of(const char *tag, char *line, size_t n)
+{
+    const char *p = OUT;
+    size_t tl = strlen(tag);
+    while (p && strncmp(p, tag, tl)) {
+        p = strchr(p, '\n');
+        if (p)
+            p++;
+    }
+    cr_assert(p, "no line '%s...' in:\n%s", tag, OUT);
+    size_t l = strcspn(p, "\n");
+    if (l >= n)
+        l = n - 1;
+    memcpy(line, p, l);
+    line[l] = 0;
+}
+
+/* Prints what a test measured: its line starting with `tag`. */
+static void measured(const char *test, const char *stack, const char *tag)
+{
+    char l[512];
+    line_of(tag, l, sizeof(l));
+    printf("[tcp_tap] %s %s: %s\n", test, stack, l);
+    fflush(stdout);
+}
+
+/* Linux's TCP sockets at the end of BODY (after a moment for the last
+ * segments), between "== ss" and "== ss end" in OUT. */
+#define SS "sleep 0.3; echo '== ss'; ns ss -tanH; echo '== ss end'\n"
+
+/* Counts Linux's sockets in state `st` (ss's name) between the SS marks;
+ * asserts every socket there is LISTEN or TIME-WAIT: nothing stuck. */
+static int ss_count(const char *st)
+{
+    const char *p = strstr(OUT, "== ss\n"), *e = strstr(OUT, "== ss end");
+    cr_assert(p && e, "no ss output:\n%s", OUT);
+    int n = 0;
+    for (p += 6; p < e; p = strchr(p, '\n') + 1) {
+        cr_assert(!strncmp(p, "LISTEN", 6) || !strncmp(p, "TIME-WAIT", 9),
+                  "a connection is left in a state other than TIME-WAIT:\n%.*s", (int)(e - p), p);
+        n += !strncmp(p, st, strlen(st));
+    }
+    return n;
+}
+
+/* The stack's counters when it stopped: nothing leaked, no bad checksum. */
+static void stack_clean(void)
+{
+    cr_expect_eq(lt_ns_counter("tcp", "rx_bad_csum"), 0);
+    cr_expect_eq(lt_ns_counter("tcp", "established"), 0,
+                 "a connection still ESTABLISHED on our side at the end");
+    cr_expect_eq(lt_ns_skb_leaked(), 0, "skb leak after the stack stopped");
+}
+
+#define BOTH(name, timeout_s)                                                                   \
+    static void name(const char *stack);                                                        \
+    Test(tcp_tap, name##_copy_pio, .timeout = timeout_s) { name("copy-pio"); }                  \
+    Test(tcp_tap, name##_copy_dma, .timeout = timeout_s) { name("copy-dma"); }
+
+/* ----- http: curl --------------------------------------------------------- */
+
+#define CURL_W "-w 'curl: %%{size_download} bytes in %%{time_total} s, %%{speed_download} B/s, " \
+               "http %%{http_code}, %%{num_connects} connects\\n'"
+
+BOTH(curl_10mb_byte_exact, 120)
+static void curl_10mb_byte_exact(const char *stack)
+{
+    lt_need_netns("curl http://192.0.2.2/bytes/10000000 against the stack on a TAP");
+    need_tool("curl", "curl http://192.0.2.2/bytes/10000000");
+    int st = tap(stack, "http", NULL,
+                 "ns curl -sS --max-time 60 -o $T.dl " CURL_W
+                 " http://192.0.2.2/bytes/10000000 || return 1\n"
+                 PEER " bytes $T.dl 10000000 || return 2\n" SS);
+    cr_assert_eq(st, 0, "curl or the check failed (%d):\n%s", st, OUT);
+    cr_assert(strstr(OUT, "curl: 10000000 bytes in"), "%s", OUT);
+    cr_assert(strstr(OUT, "bytes: 10000000 of 10000000 bytes"), "%s", OUT);
+    ss_count("TIME-WAIT");
+    stack_clean();
+    measured("curl_10mb", stack, "curl:");
+}
+
+BOTH(curl_get_root_and_keepalive, 60)
+static void curl_get_root_and_keepalive(const char *stack)
+{
+    lt_need_netns("curl GET / and two URLs on one connection against the stack on a TAP");
+    need_tool("curl", "curl GET / and keep-alive");
+    /* -v: curl says when it re-uses the connection for the second URL */
+    int st = tap(stack, "http", NULL,
+                 "ns curl -sS -v --max-time 20 -o $T.root " CURL_W
+                 " http://192.0.2.2/ 2>$T.v1 || return 1\n"
+                 "echo \"root: $(wc -c < $T.root) bytes\"; grep -ci '<html' $T.root\n"
+                 "ns curl -sS -v --max-time 20 -o /dev/null -o /dev/null " CURL_W
+                 " http://192.0.2.2/bytes/100000 http://192.0.2.2/bytes/200000 2>$T.v2 "
+                 "|| return 2\n"
+                 "grep -i 're-using' $T.v2\n" SS);
+    cr_assert_eq(st, 0, "curl failed (%d):\n%s", st, OUT);
+    cr_assert(strstr(OUT, ", http 200, 1 connects\n"), "GET / was not 200:\n%s", OUT);
+    char l[256];
+    line_of("root: ", l, sizeof(l));
+    cr_assert_gt(atol(l + 6), 0, "GET / gave an empty page:\n%s", OUT);
+    cr_assert(strstr(OUT, "curl: 100000 bytes in"), "%s", OUT);
+    /* the second URL on the first URL's connection: no new connect */
+    cr_assert(strstr(OUT, "curl: 200000 bytes in") &&
+                  strstr(strstr(OUT, "curl: 200000 bytes in"), "http 200, 0 connects"),
+              "the second request did not re-use the connection:\n%s", OUT);
+    cr_assert(strstr(OUT, "Re-using existing connection") ||
+                  strstr(OUT, "Re-using"), "%s", OUT);
+    ss_count("TIME-WAIT");
+    stack_clean();
+    cr_expect_eq(lt_ns_counter("tcp", "conns_accepted"), 2, "GET / and one keep-alive connection");
+    measured("curl_keepalive", stack, "curl: 200000");
+}
+
+/* ----- echo: nc ----------------------------------------------------------- */
+
+/* nc -N: shut down writing at the end of stdin, then read until the
+ * service closes; the bytes back must be those sent. */
+#define NC_ECHO(bytes_)                                                                         \
+    "head -c " #bytes_ " /dev/urandom > $T.in\n"                                                \
+    "t0=$(date +%%s%%N)\n"                                                                      \
+    "ns timeout 60 nc -N 192.0.2.2 7 < $T.in > $T.out; rc=$?\n"                                 \
+    "t1=$(date +%%s%%N)\n"                                                                      \
+    "n=$(stat -c %%s $T.out); ms=$(( (t1 - t0) / 1000000 ))\n"                                  \
+    "if cmp -s $T.in $T.out; then same=byte-exact; else same=WRONG; fi\n"                       \
+    "echo \"nc: $n of " #bytes_ " bytes back, $same, $ms ms, "                                  \
+    "$(( n * 8 / (ms > 0 ? ms : 1) / 1000 )) Mbit/s, nc status $rc\"\n"                         \
+    "[ $rc = 0 ] && [ $same = byte-exact ] || return 1\n"
+
+BOTH(nc_echo_1mb_byte_exact, 90)
+static void nc_echo_1mb_byte_exact(const char *stack)
+{
+    lt_need_netns("nc to the stack's echo service (1 MB) on a TAP");
+    need_tool("nc", "nc to the echo service");
+    int st = tap(stack, "echo", NULL, NC_ECHO(1000000) SS);
+    cr_assert_eq(st, 0, "nc echo failed (%d):\n%s", st, OUT);
+    cr_assert(strstr(OUT, "nc: 1000000 of 1000000 bytes back, byte-exact"), "%s", OUT);
+    ss_count("TIME-WAIT");
+    stack_clean();
+    measured("nc_echo_1mb", stack, "nc:");
+}
+
+/* ----- echo: Python, Linux closes first ---------------------------------- */
+
+BOTH(python_echo_linux_closes_first, 90)
+static void python_echo_linux_closes_first(const char *stack)
+{
+    lt_need_netns("a Python client of the stack's echo service on a TAP (Linux closes first)");
+    int st = tap(stack, "echo", NULL, "ns " PEER " echo 192.0.2.2 7 1000000 || return 1\n" SS);
+    cr_assert_eq(st, 0, "Python echo failed (%d):\n%s", st, OUT);
+    cr_assert(strstr(OUT, "echo: 1000000 of 1000000 bytes back, byte-exact"), "%s", OUT);
+    /* Linux sent the first FIN: its socket waits in TIME-WAIT, ours is gone */
+    cr_assert_eq(ss_count("TIME-WAIT"), 1, "Linux closed first: one TIME-WAIT expected:\n%s",
+                 OUT);
+    stack_clean();
+    cr_expect_eq(lt_ns_counter("tcp", "time_wait"), 0, "the passive closer has no TIME_WAIT");
+    measured("python_echo_1mb", stack, "echo:");
+}
+
+/* ----- http: our side closes first ---------------------------------------- */
+
+BOTH(http_server_closes_first, 60)
+static void http_server_closes_first(const char *stack)
+{
+    lt_need_netns("the stack closing first (http, Connection: close) with Linux on a TAP");
+    /* Python, not curl: curl closes as soon as it has Content-Length bytes,
+     * racing our FIN; this client closes only after the server's FIN */
+    int st = tap(stack, "http", NULL,
+                 "ns " PEER " http_close 192.0.2.2 80 100000 || return 1\n" SS);
+    cr_assert_eq(st, 0, "the request failed (%d):\n%s", st, OUT);
+    cr_assert(strstr(OUT, "http_close: 100000 of 100000 body bytes, the pattern"), "%s", OUT);
+    /* we sent the first FIN: Linux went CLOSE-WAIT, LAST-ACK, closed; the
+     * TIME_WAIT is ours */
+    cr_assert_eq(ss_count("TIME-WAIT"), 0, "Linux did not close second:\n%s", OUT);
+    stack_clean();
+    cr_expect_eq(lt_ns_counter("tcp", "time_wait"), 1, "the active closer holds TIME_WAIT");
+    measured("http_close_first", stack, "http_close:");
+}
+
+/* ----- lyra-ttcp: our client and server, Python on Linux's side ---------- */
+
+#define TTCP_N 1280 /* x 8192 bytes: 10,485,760 */
+#define TTCP_BYTES "10485760"
+
+BOTH(ttcp_to_linux_python_sink, 90)
+static void ttcp_to_linux_python_sink(const char *stack)
+{
+    lt_need_netns("lyra-ttcp -t (our client) to a Python server on Linux over a TAP");
+    int st = tap(NULL, NULL, NULL,
+                 "ip netns exec $NS " PEER " sink 192.0.2.1 5001 " TTCP_BYTES " > $T.srv &\n"
+                 "pids=$!\n"
+                 "for i in $(seq 100); do grep -q ready $T.srv && break; sleep 0.05; done\n"
+                 "ns $B/bin/lyra-ttcp -t -l 8192 -n %d --stack assemblies/%s.lyra "
+                 "dev.link=tap:lyra0 ip.addr=192.0.2.2/24 192.0.2.1; rc=$?\n"
+                 "wait $pids; src=$?; pids=''; cat $T.srv\n"
+                 "[ $rc = 0 ] || return 1; [ $src = 0 ] || return 2\n" SS,
+                 TTCP_N, stack);
+    cr_assert_eq(st, 0, "lyra-ttcp -t or the sink failed (%d):\n%s", st, OUT);
+    cr_assert(strstr(OUT, "sink: " TTCP_BYTES " of " TTCP_BYTES " bytes, 0 wrong"), "%s", OUT);
+    cr_assert(strstr(OUT, "ttcp-t: " TTCP_BYTES " bytes in"), "%s", OUT);
+    ss_count("TIME-WAIT");
+    measured("ttcp_to_linux", stack, "ttcp-t: " TTCP_BYTES);
+}
+
+BOTH(ttcp_from_linux_python_source, 90)
+static void ttcp_from_linux_python_source(const char *stack)
+{
+    lt_need_netns("lyra-ttcp -r (our server) fed by a Python client on Linux over a TAP");
+    int st = tap(NULL, NULL, NULL,
+                 "ip netns exec $NS $B/bin/lyra-ttcp -r -l 8192 --stack assemblies/%s.lyra "
+                 "dev.link=tap:lyra0 ip.addr=192.0.2.2/24 > $T.srv 2>&1 &\n"
+                 "pids=$!\n"
+                 "ns " PEER " source 192.0.2.2 5001 " TTCP_BYTES "; src=$?\n"
+                 "wait $pids; rc=$?; pids=''; cat $T.srv\n"
+                 "[ $src = 0 ] || return 1; [ $rc = 0 ] || return 2\n" SS,
+                 stack);
+    cr_assert_eq(st, 0, "lyra-ttcp -r or the source failed (%d):\n%s", st, OUT);
+    cr_assert(strstr(OUT, "ttcp-r: " TTCP_BYTES " bytes in"), "%s", OUT);
+    cr_assert(strstr(OUT, "ttcp-r: stream checked in order: 0 bytes wrong"), "%s", OUT);
+    ss_count("TIME-WAIT");
+    measured("ttcp_from_linux", stack, "ttcp-r: " TTCP_BYTES);
+}
+
+/* ----- discard and chargen ------------------------------------------------ */
+
+BOTH(discard_50mb_from_linux, 120)
+static void discard_50mb_from_linux(const char *stack)
+{
+    lt_need_netns("50 MB from Linux into the stack's discard service on a TAP");
+    int st = tap(stack, "discard", NULL,
+                 "ns " PEER " discard 192.0.2.2 9 50000000 || return 1\n" SS);
+    cr_assert_eq(st, 0, "discard failed (%d):\n%s", st, OUT);
+    cr_assert(strstr(OUT, "discard: 50000000 bytes in"), "%s", OUT);
+    ss_count("TIME-WAIT");
+    stack_clean();
+    cr_expect_geq(lt_ns_counter("tcp", "rx_bytes"), 50000000);
+    measured("discard_50mb", stack, "discard:");
+}
+
+BOTH(chargen_1mb_into_linux, 60)
+static void chargen_1mb_into_linux(const char *stack)
+{
+    lt_need_netns("the stack's chargen service read by Linux (1 MB) on a TAP");
+    int st = tap(stack, "chargen", NULL,
+                 "ns " PEER " chargen 192.0.2.2 19 1000000 || return 1\n" SS);
+    cr_assert_eq(st, 0, "chargen failed (%d):\n%s", st, OUT);
+    cr_assert(strstr(OUT, "chargen: 1000000 of 1000000 bytes, RFC 864 lines right"), "%s", OUT);
+    /* Linux closed with unread data: it sent a RST (RFC 9293 3.6, RFC 2525
+     * 2.17), so neither side waits in TIME_WAIT or anything else */
+    ss_count("TIME-WAIT");
+    stack_clean();
+    measured("chargen_1mb", stack, "chargen:");
+}
+
+/* ----- RST from a closed port --------------------------------------------- */
+
+BOTH(closed_port_refuses_at_once, 60)
+static void closed_port_refuses_at_once(const char *stack)
+{
+    lt_need_netns("a Linux connect() to a closed port of the stack on a TAP");
+    int st = tap(stack, ALL_SERVICES, NULL, "ns " PEER " refused 192.0.2.2 1 || return 1\n" SS);
+    cr_assert_eq(st, 0, "no ECONNREFUSED at once (%d):\n%s", st, OUT);
+    cr_assert(strstr(OUT, "refused: ECONNREFUSED after"), "%s", OUT);
+    ss_count("TIME-WAIT");
+    stack_clean();
+    cr_expect_geq(lt_ns_counter("tcp", "rst_sent"), 1);
+    cr_expect_geq(lt_ns_counter("tcp", "rx_to_closed"), 1);
+    measured("closed_port", stack, "refused:");
+}
+
+/* ----- impaired both ways ------------------------------------------------- */
+
+/* curl 10 MB and nc echo 1 MB with our link impairing both directions
+ * (seeded: os.seed), the minimum RTO lowered so that losses cost less
+ * time (Linux's own stays 200 ms: its losses cost most of the time). */
+static void impaired(const char *stack, const char *what, const char *args)
+{
+    int st = tap(stack, "echo,http", args,
+                 "ns curl -sS --max-time 120 -o $T.dl " CURL_W
+                 " http://192.0.2.2/bytes/10000000 || return 1\n"
+                 PEER " bytes $T.dl 10000000 || return 2\n" NC_ECHO(1000000) SS);
+    cr_assert_eq(st, 0, "%s: curl, nc or a check failed (%d):\n%s", what, st, OUT);
+    cr_assert(strstr(OUT, "bytes: 10000000 of 10000000 bytes"), "%s", OUT);
+    cr_assert(strstr(OUT, "nc: 1000000 of 1000000 bytes back, byte-exact"), "%s", OUT);
+    ss_count("TIME-WAIT");
+    stack_clean();
+    cr_expect_gt(lt_ns_counter("tcp", "tx_retrans_segs"), 0, "%s: no retransmission?", what);
+    char c[256], n[256];
+    line_of("curl:", c, sizeof(c));
+    line_of("nc:", n, sizeof(n));
+    printf("[tcp_tap] %s %s: %s; %s; %llu of our segments retransmitted\n", what, stack, c, n,
+           lt_ns_counter("tcp", "tx_retrans_segs"));
+    fflush(stdout);
+}
+
+BOTH(impaired_loss_curl_and_echo, 180)
+static void impaired_loss_curl_and_echo(const char *stack)
+{
+    lt_need_netns("curl and nc echo with 5% loss both ways on a TAP");
+    need_tool("curl", "curl and nc echo with 5% loss both ways");
+    need_tool("nc", "curl and nc echo with 5% loss both ways");
+    impaired(stack, "impaired_loss_5pct",
+             "os.seed=7 dev.loss=5% dev.rx_loss=5% tcp.rto_min_ms=50");
+}
+
+BOTH(impaired_reorder_dup_curl_and_echo, 180)
+static void impaired_reorder_dup_curl_and_echo(const char *stack)
+{
+    lt_need_netns("curl and nc echo with reordering and duplication both ways on a TAP");
+    need_tool("curl", "curl and nc echo with reordering and duplication");
+    need_tool("nc", "curl and nc echo with reordering and duplication");
+    impaired(stack, "impaired_reorder_dup",
+             "os.seed=7 dev.reorder=1% dev.rx_reorder=1% dev.dup=1% dev.rx_dup=1% "
+             "tcp.rto_min_ms=50");
+}
