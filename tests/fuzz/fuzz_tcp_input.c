@@ -33,7 +33,8 @@
  *  - every segment tcp sends is TCP from our address, parses, carries a
  *    right checksum, and its payload on the connection under test is the
  *    bytes the application wrote at that stream offset;
- *  - what recv returns on the connection under test is the bytes the peer
+ *  - what recv returns on a connection of the 4-tuple under test (on its
+ *    handle, also once the connection has ended) is the bytes the peer
  *    sent at those sequence numbers (the peer's payload is a function of
  *    its sequence number, so overlapping retransmissions agree);
  *  - send and recv never return more than asked;
@@ -115,8 +116,18 @@ struct h {
     bool iss_known;
     uint32_t t_rcv;    /* what the peer received from tcp in order */
     uint32_t t_max;    /* the highest sequence number tcp sent (end) */
-    uint32_t irs;      /* tcp's IRS (ack of its SYN-ACK, or the SYN-ACK it acknowledged) */
-    bool irs_known;
+    bool irs_known;    /* tcp's IRS on the 4-tuple now is known (see rd_*) */
+    uint32_t irs;
+    /* what the peer sent on the 4-tuple, seen from each of its last SYNs'
+     * sequence numbers: nothing beyond base + maxd */
+    struct {
+        uint32_t base;
+        int32_t maxd;
+    } pb[8];
+    unsigned npb, pb_next;
+    /* what tcp sent on the 4-tuple since its last SYN */
+    bool t_ack_known, t_fin_known;
+    uint32_t t_last_ack, t_fin_seq;
     uint32_t t_tsval;  /* the last TSval tcp sent (the peer echoes it) */
     bool syn_pending;  /* the peer sent a SYN on the 4-tuple: seq, payload length */
     uint32_t syn_seq, syn_len;
@@ -126,7 +137,12 @@ struct h {
 
     /* per handle: bytes written (the pattern's offset), bytes read */
     uint32_t written[MAX_CONNS];
-    uint32_t nread_main; /* bytes read on the connection under test */
+    /* per handle: the IRS of the connection it holds, when known (a
+     * handle keeps its connection's unread bytes after the connection
+     * ended, while a new one on the same 4-tuple has another handle) */
+    bool rd_known[MAX_CONNS];
+    uint32_t rd_irs[MAX_CONNS];
+    uint32_t nread[MAX_CONNS]; /* bytes read since */
 
     unsigned nready;
     struct lyra_skb *held[HOLD_MAX];
@@ -186,6 +202,19 @@ static bool ours(const struct h *x, const struct tcp_repr *r, uint32_t dst)
     return dst == PEER && r->dport == PPORT && r->sport == x->lport;
 }
 
+/* The handle of the live connection on the 4-tuple under test (name()
+ * answers ENOTCONN for a CLOSED one), or -1. */
+static int tuple_handle(struct h *x)
+{
+    for (int k = 0; k < MAX_CONNS; k++) {
+        struct lyra_sockaddr4 a, b;
+        if (x->l4->name(x->t, k, 0, &a) == 0 && a.port == x->lport &&
+            x->l4->name(x->t, k, 1, &b) == 0 && b.addr == PEER && b.port == PPORT)
+            return k;
+    }
+    return -1;
+}
+
 /* Checks every segment tcp output since the last call and feeds the peer
  * model; clears the record. */
 static void outputs(struct h *x)
@@ -225,25 +254,61 @@ static void outputs(struct h *x)
             x->ws_on = x->popts && (r.opt.has & TCP_HAS_WS);
             x->ts_on = x->popts && (r.opt.has & TCP_HAS_TS);
             x->irs_known = false;
-            x->nread_main = 0;
+            x->t_ack_known = x->t_fin_known = false;
             must(r.payload_len == 0, "tcp sent data on its SYN");
             /* the handle that holds it writes from stream offset 0 */
-            for (int k = 0; k < MAX_CONNS; k++) {
-                struct lyra_sockaddr4 a, b;
-                if (x->l4->name(x->t, k, 0, &a) == 0 && a.port == x->lport &&
-                    x->l4->name(x->t, k, 1, &b) == 0 && b.addr == PEER && b.port == PPORT)
-                    x->written[k] = 0;
+            int k = tuple_handle(x);
+            if (k >= 0) {
+                x->written[k] = 0;
+                x->rd_known[k] = false;
             }
         }
         /* tcp's IRS: the peer's last SYN, once tcp acknowledges it */
         if ((r.flags & TCP_ACK) && !x->irs_known && x->syn_pending &&
             (r.ack.v == x->syn_seq + 1 || r.ack.v == x->syn_seq + 1 + x->syn_len)) {
-            x->irs = x->syn_seq;
             x->irs_known = true;
+            x->irs = x->syn_seq;
+            int k = tuple_handle(x);
+            if (k >= 0) {
+                x->rd_known[k] = true;
+                x->rd_irs[k] = x->syn_seq;
+                x->nread[k] = 0;
+            }
             x->syn_pending = false;
+        }
+        if ((r.flags & TCP_ACK) && x->irs_known) {
+            /* RFC 9293 3.10.7.4: RCV.NXT only moves forward, over bytes received */
+            for (unsigned k = 0; k < x->npb; k++)
+                if (x->pb[k].base == x->irs && (int32_t)(r.ack.v - x->irs) > x->pb[k].maxd) {
+                    fprintf(stderr, "fuzz_tcp_input: ACK %u is IRS+%d, the peer sent up to "
+                            "IRS+%d\n", r.ack.v, (int)(r.ack.v - x->irs), (int)x->pb[k].maxd);
+                    must(0, "tcp acknowledged bytes the peer never sent");
+                }
+            if (x->t_ack_known && tcp_seq_lt(r.ack, tcp_seq(x->t_last_ack))) {
+                fprintf(stderr, "fuzz_tcp_input: ACK %u after ACK %u\n", r.ack.v, x->t_last_ack);
+                must(0, "tcp's acknowledgment went backwards");
+            }
+            x->t_ack_known = true;
+            x->t_last_ack = r.ack.v;
         }
         if (r.flags & TCP_SYN)
             continue;
+        {
+            /* nothing after the FIN, and the FIN always at one place */
+            uint32_t dend = seq + r.payload_len;
+            if (x->t_fin_known) {
+                if ((r.payload_len && tcp_seq_gt(tcp_seq(dend), tcp_seq(x->t_fin_seq))) ||
+                    tcp_seq_gt(tcp_seq(seq), tcp_seq(x->t_fin_seq + 1)) ||
+                    ((r.flags & TCP_FIN) && dend != x->t_fin_seq)) {
+                    fprintf(stderr, "fuzz_tcp_input: seq %u len %u%s after a FIN at %u\n", seq,
+                            r.payload_len, (r.flags & TCP_FIN) ? " FIN" : "", x->t_fin_seq);
+                    must(0, "tcp sent data or a FIN beyond its FIN");
+                }
+            } else if (r.flags & TCP_FIN) {
+                x->t_fin_known = true;
+                x->t_fin_seq = dend;
+            }
+        }
         if (!x->iss_known)
             continue;
         /* data: the application's bytes at that stream offset */
@@ -279,6 +344,25 @@ struct seg {
 
 static void inject(struct h *x, const uint8_t *b, uint32_t len, uint32_t src)
 {
+    /* every segment toward the 4-tuple counts as sent, checksum right or
+     * not (the bound only gets looser) */
+    struct tcp_repr r;
+    if (src == PEER && tcp_repr_parse(b, len, &r) == TCP_OK && r.sport == PPORT &&
+        r.dport == (x->lport ? x->lport : LPORT)) {
+        uint32_t adv = r.payload_len + !!(r.flags & TCP_SYN) + !!(r.flags & TCP_FIN);
+        bool have = false;
+        for (unsigned k = 0; k < x->npb; k++) {
+            int32_t d = (int32_t)(r.seq.v + adv - x->pb[k].base);
+            have |= x->pb[k].base == r.seq.v;
+            if (d > x->pb[k].maxd)
+                x->pb[k].maxd = d;
+        }
+        if ((r.flags & TCP_SYN) && !have) {
+            unsigned k = x->npb < 8 ? x->npb++ : x->pb_next++ % 8;
+            x->pb[k].base = r.seq.v;
+            x->pb[k].maxd = (int32_t)adv;
+        }
+    }
     struct lyra_l3_rxinfo info = {.src = src, .dst = US, .proto = 6, .ttl = 64};
     fake_l3_rx(x->fl, b, len, &info);
     outputs(x);
@@ -377,8 +461,8 @@ static long app_recv(struct h *x, int hd, uint32_t cap, int flags, unsigned iovc
     struct lyra_sockaddr4 from;
     long r = x->l4->recv(x->t, hd, v, iovcnt > 1 ? 2 : 1, &from, NULL, flags);
     must(r <= (long)cap, "recv returned more than the buffer holds");
-    if (r > 0 && hd == x->ch && x->irs_known) {
-        uint32_t s0 = x->irs + 1 + x->nread_main;
+    if (r > 0 && hd >= 0 && hd < MAX_CONNS && x->rd_known[hd]) {
+        uint32_t s0 = x->rd_irs[hd] + 1 + x->nread[hd];
         for (long k = 0; k < r; k++)
             if (buf[k] != peer_byte(s0 + (uint32_t)k)) {
                 fprintf(stderr, "fuzz_tcp_input: recv byte %ld (seq %u): %u, the peer sent %u\n",
@@ -386,7 +470,7 @@ static long app_recv(struct h *x, int hd, uint32_t cap, int flags, unsigned iovc
                 must(0, "recv returned bytes the peer did not send there");
             }
         if (!(flags & LYRA_MSG_PEEK))
-            x->nread_main += (uint32_t)r;
+            x->nread[hd] += (uint32_t)r;
     }
     outputs(x);
     return r;
@@ -794,8 +878,10 @@ static void run_ops(struct h *x, const uint8_t *p, size_t n)
                 x->ch = -1;
             if (hd == x->lh && hd >= 0)
                 x->lh = -1;
-            if (hd >= 0 && hd < MAX_CONNS)
+            if (hd >= 0 && hd < MAX_CONNS) {
                 x->written[hd] = 0;
+                x->rd_known[hd] = false;
+            }
             outputs(x);
             i += 1;
             break;
@@ -835,7 +921,6 @@ static void run_ops(struct h *x, const uint8_t *p, size_t n)
                     cookie(x, a);
                     if (x->ch < 0 && sa.addr == PEER && sa.port == PPORT) {
                         x->ch = a; /* the connection under test has a handle again */
-                        x->nread_main = 0;
                     }
                 }
                 break;
@@ -858,8 +943,10 @@ static void run_ops(struct h *x, const uint8_t *p, size_t n)
             case 5: {
                 int o = x->l4->open(x->t);
                 cookie(x, o);
-                if (o >= 0 && o < MAX_CONNS)
+                if (o >= 0 && o < MAX_CONNS) {
                     x->written[o] = 0;
+                    x->rd_known[o] = false;
+                }
                 break;
             }
             case 6:
