@@ -167,6 +167,8 @@ static void parse_out(struct fx *f, const struct fake_l3_out *o, struct fx_seg *
     s->flags = s->r.flags;
     s->len = s->r.payload_len;
     s->dst = o->dst;
+    s->ttl = o->ttl;
+    s->tos = o->tos;
     memcpy(s->data, o->b + s->r.payload_off, s->len);
     s->win = s->r.window;
     if (!(s->flags & TCP_SYN) && f->ws_on)
@@ -350,7 +352,8 @@ void fx_tx(struct fx *f, const struct fx_tx *t)
         b[TCP_CSUM_OFF] ^= 0x5a;
     if (tracing())
         trace("-> tcp", fake_os_now(f->fos), t->flags, t->seq, t->ack, t->len, t->win);
-    struct lyra_l3_rxinfo info = {.src = src, .dst = dst, .proto = 6, .ttl = 64};
+    struct lyra_l3_rxinfo info = {.src = src, .dst = dst, .proto = 6, .ttl = 64,
+                                  .flags = t->l3_flags};
     cr_assert_eq(fake_l3_rx(f->fl, b, hl + t->len, &info), 0, "fake_l3_rx refused the segment");
     fx_run(f);
 }

@@ -45,6 +45,7 @@ struct fx_seg {
     uint32_t win;      /* the window in bytes: scaled when negotiated, not on a SYN */
     uint32_t len;      /* payload bytes */
     uint32_t dst;
+    uint8_t ttl, tos; /* as handed to ip (ttl 0: ip's default) */
     uint8_t data[FAKE_L3_OUT_BYTES];
 };
 
@@ -152,6 +153,7 @@ struct fx_tx {
     bool bad_csum;
     const uint8_t *raw_opt; /* bytes appended after opt's options (a multiple of 4) */
     uint8_t raw_opt_len;
+    uint8_t l3_flags; /* rxinfo.flags (LYRA_L3_F_BCAST, _MCAST) */
 };
 void fx_tx(struct fx *f, const struct fx_tx *t);
 

@@ -667,3 +667,22 @@ Test(tcp_data, output_refused_then_retried)
                  f.p_rcv - (f.t_iss + 1));
     fx_down(&f);
 }
+
+/* RFC 9293 3.9.1.2 (MUST-61: PSH on the last segment of what is queued, as
+ * an implementation without a PUSH flag in SEND must): a 3000-byte write
+ * ends in a segment with PSH. */
+Test(tcp_data, psh_on_last_segment_of_write)
+{
+    init_pat();
+    struct fx f;
+    fx_up(&f, NULL);
+    int h = fx_active(&f);
+    cr_assert_eq(fx_setopt(&f, h, LYRA_TCP_NODELAY, 1), 0);
+    cr_assert_eq(fx_write(&f, h, pat, 3000), 3000);
+    struct fx_seg s, last = {0};
+    while (fx_next(&f, &s))
+        last = s;
+    cr_assert_eq(last.seq + last.len, f.t_iss + 3001);
+    cr_assert(last.flags & TCP_PSH, "the last segment of the write has no PSH");
+    fx_down(&f);
+}

@@ -683,3 +683,48 @@ Test(tcp_handshake, syn_reopens_time_wait_with_higher_seq)
     cr_assert_geq(f.l4->accept(f.t, l, &pa), 0);
     fx_down(&f);
 }
+
+/* RFC 9293 3.9.1.1 (MUST-43: OPEN takes a local IP address): binding to our
+ * address works and a listener bound to it answers; an address not ours is
+ * -EADDRNOTAVAIL. */
+Test(tcp_handshake, bind_to_local_address)
+{
+    struct fx f;
+    fx_up(&f, NULL);
+    int h = fx_open(&f);
+    struct lyra_sockaddr4 a = {.addr = 0xC6336401u /* 198.51.100.1 */, .port = FX_LPORT};
+    cr_assert_eq(f.l4->bind(f.t, h, &a), -EADDRNOTAVAIL);
+    a.addr = FX_US;
+    cr_assert_eq(f.l4->bind(f.t, h, &a), 0);
+    cr_assert_eq(f.l4->listen(f.t, h, 4), 0);
+    f.lh = h;
+    f.lport = FX_LPORT;
+    fx_syn(&f, NULL);
+    fx_down(&f);
+}
+
+/* RFC 9293 3.9.1.1 (MUST-42: a LISTEN on a port while a connection from it
+ * is in SYN-SENT), with SO_REUSEADDR on both as BSD asks. */
+Test(tcp_handshake, listen_on_port_of_connecting_endpoint)
+{
+    struct fx f;
+    fx_up(&f, NULL);
+    int c = fx_open(&f);
+    cr_assert_eq(fx_setopt(&f, c, LYRA_SO_REUSEADDR, 1), 0);
+    struct lyra_sockaddr4 a = {.addr = 0, .port = 5000};
+    cr_assert_eq(f.l4->bind(f.t, c, &a), 0);
+    struct lyra_sockaddr4 to = {.addr = FX_PEER, .port = FX_RPORT};
+    cr_assert_eq(f.l4->connect(f.t, c, &to), -EINPROGRESS);
+    struct fx_seg s;
+    fx_expect(&f, &s, TCP_SYN, FX_ANY, FX_ANY);
+    cr_assert_eq(s.r.sport, 5000);
+    int l = fx_open(&f);
+    cr_assert_eq(fx_setopt(&f, l, LYRA_SO_REUSEADDR, 1), 0);
+    cr_assert_eq(f.l4->bind(f.t, l, &a), 0);
+    cr_assert_eq(f.l4->listen(f.t, l, 4), 0);
+    f.lh = l;
+    f.lport = 5000;
+    f.pport = 40100;
+    fx_syn(&f, NULL); /* a new peer reaches the listener */
+    fx_down(&f);
+}

@@ -86,3 +86,34 @@ Test(tcp_icmp, error_for_unknown_connection_ignored)
     cr_assert_eq(fx_state(&f, h), LYRA_TCPS_SYN_SENT);
     fx_down(&f);
 }
+
+/* RFC 9293 3.9.2.2 (MUST-55: Source Quench is silently discarded). */
+Test(tcp_icmp, source_quench_ignored)
+{
+    struct fx f;
+    fx_up(&f, NULL);
+    int h = fx_active(&f);
+    icmp(&f, 4, 0, f.t_iss + 1);
+    cr_assert_eq(fx_poll(&f, h) & LYRA_POLL_ERR, 0);
+    cr_assert_eq(fx_soerror(&f, h), 0);
+    cr_assert_eq(fx_write(&f, h, "x", 1), 1);
+    fx_expect(&f, NULL, TCP_ACK, f.t_iss + 1, FX_ANY);
+    fx_down(&f);
+}
+
+/* RFC 9293 3.9.1.8 / 3.9.2.2 (MUST-47: soft errors are reported to the
+ * application; SHLD: make the information available): host unreachable on
+ * an established connection shows in SO_ERROR, and the connection stays. */
+Test(tcp_icmp, soft_error_reported_to_application)
+{
+    struct fx f;
+    fx_up(&f, NULL);
+    int h = fx_active(&f);
+    cr_assert_eq(fx_write(&f, h, "data", 4), 4);
+    fx_drain(&f);
+    icmp(&f, 3, 1, f.t_iss + 1);
+    cr_assert(fx_poll(&f, h) & LYRA_POLL_ERR, "the soft error was not reported");
+    cr_assert_eq(fx_soerror(&f, h), EHOSTUNREACH);
+    cr_assert_eq(fx_state(&f, h), LYRA_TCPS_ESTABLISHED);
+    fx_down(&f);
+}

@@ -638,3 +638,45 @@ Test(tcp_options, tcp_info_reports_negotiation)
     cr_assert_eq(strncmp(ti.congestion, "newreno", sizeof(ti.congestion)), 0);
     fx_down(&f);
 }
+
+/* RFC 9293 3.2 (MUST-65: an MSS option only in SYN segments): data, pure
+ * ACKs and FINs carry none. */
+Test(tcp_options, mss_option_only_in_syn)
+{
+    struct fx f;
+    fx_up(&f, NULL);
+    f.popt.ts = true;
+    int h = fx_active(&f);
+    fx_pattern(pat, sizeof(pat), 0);
+    cr_assert_eq(fx_write(&f, h, pat, 2000), 2000);
+    fx_send(&f, TCP_ACK | TCP_PSH, "x", 1);
+    fx_ms(&f, 200);
+    fx_shutdown(&f, h, 1);
+    struct fx_seg s;
+    unsigned n = 0;
+    while (fx_next(&f, &s)) {
+        cr_assert_eq(s.r.opt.has & TCP_HAS_MSS, 0, "MSS option on a segment with flags 0x%x",
+                     s.flags);
+        n++;
+    }
+    cr_assert_geq(n, 3);
+    fx_down(&f);
+}
+
+/* RFC 9293 3.9.1.9 (MUST-48: the application sets the Diffserv field) and
+ * 3.9.2 (MUST-49: the TTL is configurable): IP_TOS and IP_TTL reach ip
+ * with every segment of the connection. */
+Test(tcp_options, ip_tos_and_ttl_set_by_application)
+{
+    struct fx f;
+    fx_up(&f, NULL);
+    int h = fx_active(&f);
+    cr_assert_eq(fx_setopt(&f, h, LYRA_IP_TOS, 0x28), 0);
+    cr_assert_eq(fx_setopt(&f, h, LYRA_IP_TTL, 7), 0);
+    cr_assert_eq(fx_write(&f, h, "tos", 3), 3);
+    struct fx_seg s;
+    fx_expect(&f, &s, TCP_ACK, f.t_iss + 1, FX_ANY);
+    cr_assert_eq(s.tos, 0x28);
+    cr_assert_eq(s.ttl, 7);
+    fx_down(&f);
+}

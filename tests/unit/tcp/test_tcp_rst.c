@@ -528,3 +528,53 @@ Test(tcp_rst, so_error_cleared_once_read)
     cr_assert_eq(fx_soerror(&f, h), 0);
     fx_down(&f);
 }
+
+/* RFC 9293 3.9.2.3 (MUST-57: segments to a broadcast or multicast address
+ * are silently discarded): a SYN to the subnet broadcast neither opens a
+ * connection on a listener nor draws a RST from a closed port. */
+Test(tcp_rst, broadcast_segments_silently_discarded)
+{
+    struct fx f;
+    fx_up(&f, NULL);
+    int l = fx_listen(&f, FX_LPORT, 8);
+    struct tcp_hdr_opts o = {.has = TCP_HAS_MSS, .mss = 1460};
+    struct fx_tx t = {.dst = 0xC00002FFu, .sport = FX_PPORT, .dport = FX_LPORT, .seq = 9,
+                      .flags = TCP_SYN, .win = 8192, .opt = o, .l3_flags = LYRA_L3_F_BCAST};
+    fx_tx(&f, &t);
+    t.dport = 81;
+    fx_tx(&f, &t);
+    t.dst = 0xE0000001u; /* 224.0.0.1 */
+    t.l3_flags = LYRA_L3_F_MCAST;
+    fx_tx(&f, &t);
+    fx_expect_none(&f);
+    cr_assert_eq(fx_poll(&f, l) & LYRA_POLL_IN, 0);
+    fx_down(&f);
+}
+
+/* RFC 9293 3.4 (MUST-66: RSTs are processed even with a zero receive
+ * window): at a zero window, a RST at RCV.NXT resets the connection. */
+Test(tcp_rst, rst_processed_at_zero_window)
+{
+    struct fx f;
+    fx_up(&f, FX_P("rcv_buf=4096"));
+    fx_listen(&f, FX_LPORT, 8);
+    struct fx_seg sa;
+    fx_syn(&f, &sa);
+    fx_ack(&f);
+    struct lyra_sockaddr4 pa;
+    int h = f.l4->accept(f.t, f.lh, &pa);
+    uint8_t d[1460];
+    fx_pattern(d, sizeof(d), 0);
+    for (uint32_t left = sa.win; left;) {
+        uint32_t k = left < sizeof(d) ? left : (uint32_t)sizeof(d);
+        fx_send(&f, TCP_ACK, d, k);
+        left -= k;
+    }
+    struct fx_seg s;
+    fx_last(&f, 200, &s);
+    cr_assert_eq(s.win, 0);
+    fx_send_sa(&f, TCP_RST, f.p_nxt, 0, NULL, 0);
+    fx_expect_none(&f);
+    cr_assert_eq(fx_soerror(&f, h), ECONNRESET);
+    fx_down(&f);
+}

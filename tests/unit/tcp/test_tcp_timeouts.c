@@ -549,3 +549,51 @@ Test(tcp_timeouts, tcp_info_reports_rtt_and_rto)
     cr_assert_eq(ti.retransmits, 0);
     fx_down(&f);
 }
+
+/* RFC 9293 3.8.4 (MUST-28: the keepalive interval is configurable and at
+ * least two hours by default): SO_KEEPALIVE alone probes after 7200 s. */
+Test(tcp_timeouts, keepalive_default_idle_two_hours)
+{
+    struct fx f;
+    fx_up(&f, NULL);
+    int h = fx_active(&f);
+    cr_assert_eq(fx_setopt(&f, h, LYRA_SO_KEEPALIVE, 1), 0);
+    fx_ms(&f, 7199ull * 1000);
+    fx_expect_none(&f);
+    uint64_t t = fx_wait(&f, 2000, NULL);
+    (void)t;
+    fx_down(&f);
+}
+
+/* RFC 9293 3.8.6 (MUST-34: the sender is robust against a window that
+ * shrinks): the peer moves its right edge left below data in flight; tcp
+ * sends nothing new beyond the new edge, and carries on once it reopens. */
+Test(tcp_timeouts, shrinking_window_tolerated)
+{
+    struct fx f;
+    fx_up(&f, NULL);
+    fx_pattern(pat, sizeof(pat), 0);
+    f.p_win = 10000;
+    int h = fx_active(&f);
+    cr_assert_eq(fx_setopt(&f, h, LYRA_TCP_NODELAY, 1), 0);
+    cr_assert_eq(fx_write(&f, h, pat, 12000), 12000);
+    fx_drain(&f);
+    uint32_t una = f.t_iss + 1, sent = f.p_rcv;
+    fx_ack_win(&f, una + 1000, 1000); /* edge at una + 2000, below what was sent */
+    struct fx_seg s;
+    while (fx_next(&f, &s))
+        cr_assert(tcp_seq_le(tcp_seq(s.seq + s.len), tcp_seq(sent)),
+                  "new data [%u, %u) sent past a shrunk window", s.seq, s.seq + s.len);
+    fx_ack_win(&f, sent, 65535);
+    uint32_t acked = sent;
+    for (int t = 0; t < 3000 && f.p_rcv != f.t_iss + 12001; t += 10) {
+        fx_drain(&f);
+        if (f.p_rcv != acked) {
+            acked = f.p_rcv;
+            fx_ack(&f);
+        }
+        fx_ms(&f, 10);
+    }
+    cr_assert_eq(f.p_rcv, f.t_iss + 12001, "%u of 12000 bytes sent", f.p_rcv - (f.t_iss + 1));
+    fx_down(&f);
+}
