@@ -123,7 +123,18 @@ struct h {
     struct {
         uint32_t base;
         int32_t maxd;
+        int ws; /* the SYN's window shift, -1: none */
     } pb[8];
+    /* the right edge of every window the peer offered since tcp's SYN,
+     * from t_iss (scaled by the shift of the SYN tcp took, or 14 before
+     * that is known): tcp sends nothing beyond the largest, but one byte
+     * of a window probe */
+    bool wedge_known;
+    int32_t wedge;
+    /* the handle of the connection on the 4-tuple when last seen (-1: none
+     * or closed by the application): another one is another connection,
+     * even when its SYN never made it out (no route) */
+    int last_k;
     unsigned npb, pb_next;
     /* what tcp sent on the 4-tuple since its last SYN */
     bool t_ack_known, t_fin_known;
@@ -219,6 +230,14 @@ static int tuple_handle(struct h *x)
  * model; clears the record. */
 static void outputs(struct h *x)
 {
+    int kk = tuple_handle(x);
+    if (kk >= 0 && kk != x->last_k) {
+        /* a new connection: nothing known of it until its SYN */
+        x->iss_known = x->irs_known = false;
+        x->t_ack_known = x->t_fin_known = x->wedge_known = false;
+    }
+    if (kk >= 0)
+        x->last_k = kk;
     unsigned n = fake_l3_out_count(x->fl);
     for (unsigned i = 0; i < n && i < FAKE_L3_OUT_MAX; i++) {
         const struct fake_l3_out *o = fake_l3_out(x->fl, i);
@@ -247,6 +266,8 @@ static void outputs(struct h *x)
         uint32_t seq = r.seq.v;
         if (r.flags & TCP_SYN) {
             /* a new connection on the 4-tuple (or its SYN again) */
+            if (!x->iss_known || seq != x->t_iss)
+                x->wedge_known = false;
             x->t_iss = seq;
             x->iss_known = true;
             x->t_rcv = x->t_max = seq + 1;
@@ -261,6 +282,7 @@ static void outputs(struct h *x)
             if (k >= 0) {
                 x->written[k] = 0;
                 x->rd_known[k] = false;
+                x->last_k = k;
             }
         }
         /* tcp's IRS: the peer's last SYN, once tcp acknowledges it */
@@ -293,6 +315,12 @@ static void outputs(struct h *x)
         }
         if (r.flags & TCP_SYN)
             continue;
+        if (r.payload_len && x->wedge_known &&
+            (int64_t)(int32_t)(seq + r.payload_len - x->t_iss) > (int64_t)x->wedge + 1) {
+            fprintf(stderr, "fuzz_tcp_input: data to ISS+%d, the peer's windows end by ISS+%d\n",
+                    (int)(seq + r.payload_len - x->t_iss), (int)x->wedge);
+            must(0, "tcp sent beyond every window the peer offered (RFC 9293 3.8.6)");
+        }
         {
             /* nothing after the FIN, and the FIN always at one place */
             uint32_t dend = seq + r.payload_len;
@@ -361,6 +389,22 @@ static void inject(struct h *x, const uint8_t *b, uint32_t len, uint32_t src)
             unsigned k = x->npb < 8 ? x->npb++ : x->pb_next++ % 8;
             x->pb[k].base = r.seq.v;
             x->pb[k].maxd = (int32_t)adv;
+            x->pb[k].ws = (r.opt.has & TCP_HAS_WS) ? r.opt.ws : -1;
+        }
+        if ((r.flags & TCP_ACK) && x->iss_known) {
+            unsigned sh = 14;
+            if (r.flags & TCP_SYN) {
+                sh = 0; /* RFC 7323 2.2 */
+            } else if (x->irs_known) {
+                for (unsigned k = 0; k < x->npb; k++)
+                    if (x->pb[k].base == x->irs)
+                        sh = x->pb[k].ws < 0 ? 0u : (unsigned)x->pb[k].ws;
+            }
+            int64_t e = (int64_t)(int32_t)(r.ack.v - x->t_iss) + ((int64_t)r.window << sh);
+            int32_t e32 = e > INT32_MAX ? INT32_MAX : (int32_t)e;
+            if (!x->wedge_known || e32 > x->wedge)
+                x->wedge = e32;
+            x->wedge_known = true;
         }
     }
     struct lyra_l3_rxinfo info = {.src = src, .dst = US, .proto = 6, .ttl = 64};
@@ -539,6 +583,7 @@ static void up(struct h *x, uint8_t b0)
     }
     x->ch = -1;
     x->lh = -1;
+    x->last_k = -1;
     x->p_nxt = P_ISS;
 }
 
@@ -651,6 +696,7 @@ static void setup(struct h *x, uint8_t b0)
         if (orphan) {
             drain(x);
             x->l4->close(x->t, x->ch);
+            x->last_k = -1;
             x->ch = -1;
             outputs(x);
         } else {
@@ -685,6 +731,7 @@ static void setup(struct h *x, uint8_t b0)
     if (orphan) {
         drain(x);
         x->l4->close(x->t, x->ch);
+        x->last_k = -1;
         x->ch = -1;
         outputs(x);
     } else {
@@ -874,6 +921,8 @@ static void run_ops(struct h *x, const uint8_t *p, size_t n)
                 return;
             int hd = handle(x, p[i]);
             x->l4->close(x->t, hd);
+            if (hd == x->last_k)
+                x->last_k = -1;
             if (hd == x->ch && hd >= 0)
                 x->ch = -1;
             if (hd == x->lh && hd >= 0)
