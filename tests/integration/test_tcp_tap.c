@@ -83,9 +83,14 @@ static void measured(const char *test, const char *stack, const char *tag)
     fflush(stdout);
 }
 
-/* Linux's TCP sockets at the end of BODY (after a moment for the last
- * segments), between "== ss" and "== ss end" in OUT. */
-#define SS "sleep 0.3; echo '== ss'; ns ss -tanH; echo '== ss end'\n"
+/* Linux's TCP sockets at the end of BODY, between "== ss" and "== ss end"
+ * in OUT: once every one is LISTEN or TIME-WAIT, or after 5 s (time for
+ * the last segments, a lost FIN retransmitted included). */
+#define SS                                                                                      \
+    "for i in $(seq 50); do\n"                                                                  \
+    "  ns ss -tanH | grep -qvE '^(LISTEN|TIME-WAIT)' || break; sleep 0.1\n"                     \
+    "done\n"                                                                                    \
+    "echo '== ss'; ns ss -tanH; echo '== ss end'\n"
 
 /* Counts Linux's sockets in state `st` (ss's name) between the SS marks;
  * asserts every socket there is LISTEN or TIME-WAIT: nothing stuck. */
