@@ -208,6 +208,7 @@ static int op_connect(void *self, int h, const struct lyra_sockaddr4 *a)
     /* a new attempt on a socket that failed one: fresh protocol state */
     c->flags &= (uint16_t)(CB_NODELAY | CB_KEEP);
     e->o.err = 0;
+    e->soft_err = 0;
     c->raddr = a->addr;
     c->rport = a->port;
     if (!c->laddr)

@@ -75,6 +75,15 @@ static void established(struct tcp *u, int i, const struct tcp_repr *r, bool syn
 static void rtt_sample(struct tcp *u, int i, const struct tcp_repr *r)
 {
     struct tcp_cb *c = &u->cb[i];
+    if ((c->state == TCPS_SYN_SENT || c->state == TCPS_SYN_RCVD) && c->retries) {
+        /* RFC 6298 3 (Karn) and 5.7: a handshake that was retransmitted
+         * gives no sample (with timestamps the echo is the first SYN's),
+         * and data starts with an RTO of 3 s */
+        c->flags &= (uint16_t)~CB_RTT;
+        c->rto.rto = 3000000u < u->rto_lim.max_us ? 3000000u : u->rto_lim.max_us;
+        c->rto.backoff = 0;
+        return;
+    }
     uint32_t now = tcp_ms(u);
     int32_t ms = -1;
     if ((c->flags & CB_TS) && (r->opt.has & TCP_HAS_TS) && r->opt.tsecr)
@@ -663,11 +672,18 @@ static void tcp_icmp_error(void *user, const struct lyra_l3_icmp_err *err)
     int e = lyra_l4_icmp_errno(err->type, err->code);
     if (!e || e == EMSGSIZE)
         return; /* path MTU: issue 11 */
-    /* RFC 1122 4.2.3.9: soft errors are reported, not fatal; a connection
-     * still opening reports it when it gives up (as Linux) */
-    if (u->cb[i].state == TCPS_SYN_SENT && e == ECONNREFUSED) {
+    /* RFC 1122 4.2.3.9: codes 2-4 are hard errors (abort an opening
+     * connection); the rest are soft: never fatal. A connection still
+     * opening keeps a soft one to report if it gives up (ETIMEDOUT
+     * otherwise); an open one reports it once through SO_ERROR / send. */
+    uint8_t st = u->cb[i].state;
+    if (st == TCPS_SYN_SENT && (e == ECONNREFUSED || e == ENOPROTOOPT)) {
         u->st.conns_refused++;
         tcp_conn_drop(u, i, ECONNREFUSED);
+        return;
+    }
+    if (st == TCPS_SYN_SENT || st == TCPS_SYN_RCVD) {
+        u->ep[i].soft_err = (int16_t)e;
         return;
     }
     u->ep[i].o.err = e;

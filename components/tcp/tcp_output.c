@@ -278,6 +278,18 @@ int tcp_xmit_data(struct tcp *u, int i, tcp_seq_t seq, uint32_t len, bool fin, b
 {
     struct tcp_cb *c = &u->cb[i];
     struct lyra_skb *s;
+    /* the header first: its options (SACK blocks come and go) take room
+     * from the payload, so the segment stays within the peer's MSS
+     * (RFC 9293 3.7.1; RFC 1122 4.2.2.6 counts the options sent) */
+    struct tcp_repr r;
+    hdr_init(u, i, &r, TCP_ACK, seq);
+    uint32_t room = c->mss + ((c->flags & CB_TS) ? 12u : 0u);
+    uint32_t optb = tcp_opts_len(&r.opt);
+    room = room > optb + 1 ? room - optb : 1;
+    if (len > room) {
+        len = room;
+        fin = false;
+    }
     uint32_t n = len;
     if (len) {
         s = tcp_sndq_clone(u, i, seq, &n);
@@ -292,14 +304,11 @@ int tcp_xmit_data(struct tcp *u, int i, tcp_seq_t seq, uint32_t len, bool fin, b
         if (!s)
             return -EAGAIN;
     }
-    uint8_t flags = TCP_ACK;
     tcp_seq_t end = tcp_seq_add(seq, n);
     if (fin)
-        flags |= TCP_FIN;
+        r.flags |= TCP_FIN;
     if (n && tcp_seq_eq(end, tcp_sndq_end(u, i)))
-        flags |= TCP_PSH; /* the last queued byte: push it (3.9.1.2) */
-    struct tcp_repr r;
-    hdr_init(u, i, &r, flags, seq);
+        r.flags |= TCP_PSH; /* the last queued byte: push it (3.9.1.2) */
     int e = emit_conn(u, i, s, &r);
     if (e)
         return e;

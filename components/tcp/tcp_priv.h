@@ -132,6 +132,7 @@ struct tcp_ep {
     uint16_t backlog, pending;    /* listener: limit; children (SYN_RCVD + queued) */
     uint8_t cc_idx;               /* congestion control chosen (TCP_CONGESTION) */
     uint8_t was_conn;             /* connect or accept happened (ENOTCONN vs EPIPE) */
+    int16_t soft_err;             /* an ICMP soft error while opening (RFC 1122 4.2.3.9) */
     uint32_t total_retrans;       /* TCP_INFO */
     uint64_t bytes_acked, bytes_received;
 };

@@ -122,7 +122,8 @@ static void on_rtx(struct tcp *u, int i)
     c->retries++;
     if (gives_up(u, i)) {
         u->st.conns_timed_out++;
-        tcp_conn_drop(u, i, ETIMEDOUT);
+        int16_t soft = u->ep[i].soft_err; /* RFC 1122 4.2.3.9: what ICMP said, else ETIMEDOUT */
+        tcp_conn_drop(u, i, soft ? soft : ETIMEDOUT);
         return;
     }
     tcp_rto_backoff(&c->rto, &u->rto_lim); /* 5.5 */

@@ -125,6 +125,10 @@ static long run_call(struct lyra_stack *s, const struct lyra_socket_ops *o, void
     uint64_t deadline = c->deadline;
     if (!deadline)
         return r;
+    /* the call may have armed a timer or queued work before it found it
+     * must wait (a stream send's retransmission timer): a loop asleep
+     * until a later deadline learns of it now, once */
+    lyra_stack_kick(s);
     int64_t gen = c->gen;
     struct lyra_waiter w = {.fd = c->fd, .want = c->kind == C_SEND ? LYRA_POLL_OUT : LYRA_POLL_IN};
     lyra_waiter_add(s, &w);
@@ -301,7 +305,9 @@ int lyra_connect(struct lyra_stack *s, int fd, const struct sockaddr *addr, sock
         return -1;
     r = o->connect(x, fd, &a);
     if (r == -EINPROGRESS) {
-        /* a stream handshake: blocking descriptors wait for its end */
+        /* a stream handshake: blocking descriptors wait for its end; the
+         * SYN's timer is armed, so a sleeping loop is told first */
+        lyra_stack_kick(s);
         uint64_t deadline = block_deadline(s, o, x, fd, 0, LYRA_FD_SNDTIMEO);
         int64_t gen = fd_gen(o, x, fd);
         struct lyra_waiter wt = {.fd = fd, .want = LYRA_POLL_OUT};
