@@ -125,10 +125,12 @@ static long run_call(struct lyra_stack *s, const struct lyra_socket_ops *o, void
     uint64_t deadline = c->deadline;
     if (!deadline)
         return r;
-    /* the call may have armed a timer or queued work before it found it
-     * must wait (a stream send's retransmission timer): a loop asleep
-     * until a later deadline learns of it now, once */
-    lyra_stack_kick(s);
+    /* a stream send that took bytes before (send_all's previous round)
+     * armed a retransmission timer: a loop asleep until a later deadline
+     * learns of it now, once (receives arm none, and stepping the loop on
+     * their thread would change who reads what first) */
+    if (c->kind == C_SEND)
+        lyra_stack_kick(s);
     int64_t gen = c->gen;
     struct lyra_waiter w = {.fd = c->fd, .want = c->kind == C_SEND ? LYRA_POLL_OUT : LYRA_POLL_IN};
     lyra_waiter_add(s, &w);

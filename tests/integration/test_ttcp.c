@@ -120,10 +120,15 @@ Test(ttcp, udp_between_two_stacks_in_one_process, .timeout = 60)
 Test(ttcp, udp_between_two_processes, .timeout = 60)
 {
     const char *b = env("LYRA_BUILD_DIR");
-    FILE *r = start("%s/bin/lyra-ttcp -r -u -l 1472 -W 1 -q --stack assemblies/copy-dma.lyra "
+    FILE *r = start("%s/bin/lyra-ttcp -r -u -l 1472 -W 1 --stack assemblies/copy-dma.lyra "
                     "dev.link=wire:tx%d",
                     b, getpid());
-    usleep(500000);
+    /* the sender starts once the receiver says it waits (its stack is on
+     * the wire): a fixed sleep lost every datagram on a loaded machine,
+     * and a receiver that never saw one waits for ever */
+    char first[256] = "";
+    cr_assert(fgets(first, sizeof(first), r), "the receiver said nothing");
+    cr_assert(strstr(first, "waiting"), "%s", first);
     int ts = finish(start("%s/bin/lyra-ttcp -t -u -l 1472 -n 1000 -q --stack "
                           "assemblies/copy-pio.lyra dev.link=wire:tx%d 192.0.2.3",
                           b, getpid()),
