@@ -186,8 +186,9 @@ static void curl_get_root_and_keepalive(const char *stack)
     "t1=$(date +%%s%%N)\n"                                                                      \
     "n=$(stat -c %%s $T.out); ms=$(( (t1 - t0) / 1000000 ))\n"                                  \
     "if cmp -s $T.in $T.out; then same=byte-exact; else same=WRONG; fi\n"                       \
-    "echo \"nc: $n of " #bytes_ " bytes back, $same, $ms ms, "                                  \
-    "$(( n * 8 / (ms > 0 ? ms : 1) / 1000 )) Mbit/s, nc status $rc\"\n"                         \
+    "mbit=$(awk -v n=$n -v ms=$ms "                                                             \
+    "'BEGIN { printf \"%%.2f\", n * 8 / (ms > 0 ? ms : 1) / 1000 }')\n"                         \
+    "echo \"nc: $n of " #bytes_ " bytes back, $same, $ms ms, $mbit Mbit/s, nc status $rc\"\n"    \
     "[ $rc = 0 ] && [ $same = byte-exact ] || return 1\n"
 
 BOTH(nc_echo_1mb_byte_exact, 90)
