@@ -36,6 +36,27 @@ Test(tcp_icmp, port_unreachable_refuses_connect)
     fx_down(&f);
 }
 
+/* RFC 1122 4.2.3.9 (codes 0, 1, 5 are soft errors: TCP MUST NOT abort the
+ * connection): host unreachable for our SYN does not end the connect (no
+ * ERR, which ends a connect in l4); the SYN is sent again and a SYN-ACK
+ * still completes the connection. */
+Test(tcp_icmp, host_unreachable_does_not_abort_connect)
+{
+    struct fx f;
+    fx_up(&f, NULL);
+    int h = fx_connect(&f, NULL);
+    icmp(&f, 3, 1, f.t_iss);
+    cr_assert_eq(fx_poll(&f, h) & LYRA_POLL_ERR, 0, "a soft error ended the connect");
+    struct fx_seg s;
+    fx_wait(&f, 2000, &s);
+    cr_assert_eq(s.flags, TCP_SYN);
+    fx_synack(&f);
+    fx_expect(&f, NULL, TCP_ACK, f.t_iss + 1, f.p_iss + 1);
+    cr_assert(fx_poll(&f, h) & LYRA_POLL_OUT);
+    cr_assert_eq(fx_state(&f, h), LYRA_TCPS_ESTABLISHED);
+    fx_down(&f);
+}
+
 /* RFC 1122 4.2.3.9, RFC 9293 3.9.2.2 (MUST NOT abort on soft errors; the
  * application SHOULD learn of them): network unreachable about data of an
  * established connection leaves it established; the data is retransmitted
