@@ -131,9 +131,10 @@ struct h {
      * of a window probe */
     bool wedge_known;
     int32_t wedge;
-    /* the handle of the connection on the 4-tuple when last seen (-1: none
-     * or closed by the application): another one is another connection,
-     * even when its SYN never made it out (no route) */
+    /* the handle of the connection on the 4-tuple when last seen (-1: none,
+     * ended, or closed by the application): a handle where there was none
+     * or another one is another connection, even when its SYN never made
+     * it out (no route) */
     int last_k;
     unsigned npb, pb_next;
     /* what tcp sent on the 4-tuple since its last SYN */
@@ -236,8 +237,7 @@ static void outputs(struct h *x)
         x->iss_known = x->irs_known = false;
         x->t_ack_known = x->t_fin_known = x->wedge_known = false;
     }
-    if (kk >= 0)
-        x->last_k = kk;
+    x->last_k = kk; /* -1: ended, closed or orphaned (name() refuses them) */
     unsigned n = fake_l3_out_count(x->fl);
     for (unsigned i = 0; i < n && i < FAKE_L3_OUT_MAX; i++) {
         const struct fake_l3_out *o = fake_l3_out(x->fl, i);
@@ -587,8 +587,21 @@ static void up(struct h *x, uint8_t b0)
     x->p_nxt = P_ISS;
 }
 
+static void print_stat(struct lyra_stats_sink *sk, const char *name, uint64_t v)
+{
+    (void)sk;
+    if (v)
+        fprintf(stderr, " %s=%llu", name, (unsigned long long)v);
+}
+
 static void down(struct h *x)
 {
+    if (tracing > 0) {
+        struct lyra_stats_sink sk = {print_stat, NULL};
+        fprintf(stderr, "-- tcp counters:");
+        x->tcp->c->stats(x->t, &sk);
+        fprintf(stderr, "\n");
+    }
     while (x->nheld)
         lyra_skb_free(x->held[--x->nheld]);
     x->cfg->output_err = 0;
