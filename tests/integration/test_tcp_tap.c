@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lt.h"
 #include "lt_netns.h"
@@ -116,10 +117,23 @@ static void stack_clean(void)
     cr_expect_eq(lt_ns_skb_leaked(), 0, "skb leak after the stack stopped");
 }
 
+/* After each test, pass or fail: the stack's counters file goes. */
+static void drop_json(void)
+{
+    if (lt_ns_json[0])
+        unlink(lt_ns_json);
+}
+
 #define BOTH(name, timeout_s)                                                                   \
     static void name(const char *stack);                                                        \
-    Test(tcp_tap, name##_copy_pio, .timeout = timeout_s) { name("copy-pio"); }                  \
-    Test(tcp_tap, name##_copy_dma, .timeout = timeout_s) { name("copy-dma"); }
+    Test(tcp_tap, name##_copy_pio, .timeout = timeout_s, .fini = drop_json)                     \
+    {                                                                                           \
+        name("copy-pio");                                                                       \
+    }                                                                                           \
+    Test(tcp_tap, name##_copy_dma, .timeout = timeout_s, .fini = drop_json)                     \
+    {                                                                                           \
+        name("copy-dma");                                                                       \
+    }
 
 /* ----- http: curl --------------------------------------------------------- */
 
