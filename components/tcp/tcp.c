@@ -50,8 +50,9 @@ static const struct lyra_param tcp_params[P__COUNT] = {
     [P_TIME_WAIT] = {"time_wait_ms", LYRA_P_INT, "60000", 1, 600000,
                      LYRA_DOC("TIME_WAIT's 2 MSL; also how long a closed socket waits in "
                      "FIN_WAIT_2 for the peer's FIN")},
-    [P_SYN_RETRIES] = {"syn_retries", LYRA_P_INT, "6", 1, 127,
-                       LYRA_DOC("SYN retransmissions before connect fails with ETIMEDOUT")},
+    [P_SYN_RETRIES] = {"syn_retries", LYRA_P_INT, "7", 1, 127,
+                       LYRA_DOC("SYN retransmissions before connect fails with ETIMEDOUT (7: "
+                       "183 s with the default RTOs; RFC 9293 MUST-23 asks at least 3 minutes)")},
     [P_SYNACK_RETRIES] = {"synack_retries", LYRA_P_INT, "5", 1, 127,
                           LYRA_DOC("SYN-ACK retransmissions before a half-open connection goes")},
     [P_RETRIES2] = {"retries2", LYRA_P_INT, "15", 1, 127,

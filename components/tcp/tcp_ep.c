@@ -205,6 +205,10 @@ static int op_connect(void *self, int h, const struct lyra_sockaddr4 *a)
         u->st.tx_noroute++;
         return -ENETUNREACH;
     }
+    /* RFC 9293 3.9.1.1 (MUST-46): no connection to a broadcast or
+     * multicast address */
+    if ((a->addr & 0xf0000000u) == 0xe0000000u || rt.next_hop == LYRA_L2_BROADCAST)
+        return -ENETUNREACH;
     /* a new attempt on a socket that failed one: fresh protocol state */
     c->flags &= (uint16_t)(CB_NODELAY | CB_KEEP);
     e->o.err = 0;

@@ -21,6 +21,7 @@
 
 #include "lyra/component.h"
 #include "lyra/diag.h"
+#include "lyra/l2.h"
 #include "lyra/l3.h"
 #include "lyra/l4.h"
 #include "lyra/l4_ip.h"
@@ -138,7 +139,7 @@ struct tcp_ep {
 };
 
 #define TCP_STATS(X)                                                                          \
-    X(rx_segments) X(rx_bytes) X(rx_bad_csum) X(rx_bad_hdr) X(rx_nonlinear_hdr) X(rx_down)      \
+    X(rx_segments) X(rx_bytes) X(rx_bad_csum) X(rx_bad_hdr) X(rx_down)      \
     X(rx_to_closed) X(rx_out_of_window) X(rx_paws) X(rx_dup_data) X(rx_ooo) X(rx_ooo_drop)      \
     X(rx_rcvbuf_full) X(rx_after_close) X(rx_bcast) X(tx_segments) X(tx_bytes)                 \
     X(tx_retrans_segs) X(tx_retrans_bytes) X(tx_nobuf) X(tx_errors) X(tx_noroute)              \

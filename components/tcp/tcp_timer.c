@@ -168,6 +168,12 @@ static void on_keep(struct tcp *u, int i)
     if (!(c->flags & CB_KEEP) || !(c->state == TCPS_ESTABLISHED || c->state == TCPS_CLOSE_WAIT))
         return;
     uint32_t now = tcp_ms(u);
+    if (tcp_flight(c) || tcp_seq_gt(tcp_sndq_end(u, i), c->snd_nxt)) {
+        /* RFC 9293 3.8.4 (MUST-26): probes only on an idle connection;
+         * data to send or in flight has its own timers */
+        tcp_timer_set(u, i, TCP_T_KEEP, (uint32_t)e->keep_idle * 1000u);
+        return;
+    }
     uint32_t idle = now - c->last_rx;
     uint32_t idle_ms = (uint32_t)e->keep_idle * 1000u;
     if (idle < idle_ms && !c->probes) {

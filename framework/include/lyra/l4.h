@@ -1,4 +1,4 @@
-/* Interface `l4` 1.1: a transport (udp, tcp, ICMP echo sockets) as the
+/* Interface `l4` 1.2: a transport (udp, tcp, ICMP echo sockets) as the
  * socket layer sees it.
  *
  * A provider serves one socket type and IP protocol (`type`, `protocol` in
