@@ -124,18 +124,21 @@ struct h {
         uint32_t base;
         int32_t maxd;
         int ws; /* the SYN's window shift, -1: none */
+        int mss; /* the SYN's MSS, -1: none */
     } pb[8];
-    /* the right edge of every window the peer offered since tcp's SYN,
-     * from t_iss (scaled by the shift of the SYN tcp took, or 14 before
-     * that is known): tcp sends nothing beyond the largest, but one byte
-     * of a window probe */
+    /* since tcp's SYN, from t_iss: the largest ACK and the largest window
+     * (scaled by the shift of the SYN tcp took, or 14 before that is known)
+     * the peer sent; tcp sends nothing beyond their sum, but one byte of a
+     * window probe */
     bool wedge_known;
-    int32_t wedge;
+    int32_t wedge, amax;
+    int64_t wmax;
     /* the handle of the connection on the 4-tuple when last seen (-1: none,
      * ended, or closed by the application): a handle where there was none
      * or another one is another connection, even when its SYN never made
      * it out (no route) */
     int last_k;
+    bool mtu_changed; /* the route's MTU was ever other than 1500 */
     unsigned npb, pb_next;
     /* what tcp sent on the 4-tuple since its last SYN */
     bool t_ack_known, t_fin_known;
@@ -250,6 +253,10 @@ static void outputs(struct h *x)
              "tcp sent a bad checksum");
         struct tcp_repr r;
         must(tcp_repr_parse(o->b, o->len, &r) == TCP_OK, "tcp sent a header it cannot parse");
+        if (!x->mtu_changed && o->total + 20 > 1500) {
+            fprintf(stderr, "fuzz_tcp_input: %u bytes of TCP\n", o->total);
+            must(0, "tcp sent a segment over the route's MTU");
+        }
         must(!(r.flags & TCP_RST) || r.payload_len == 0, "tcp sent a RST with data");
         trace(x, "tcp ->", &r, r.payload_len);
         if (!ours(x, &r, o->dst)) {
@@ -315,11 +322,22 @@ static void outputs(struct h *x)
         }
         if (r.flags & TCP_SYN)
             continue;
+        for (unsigned k = 0; x->irs_known && k < x->npb; k++) {
+            /* RFC 9293 3.7.1, RFC 6691: data and options within the peer's MSS
+             * (536 without the option; tiny ones are floored: not checked) */
+            int m = x->pb[k].mss < 0 ? 536 : x->pb[k].mss;
+            if (x->pb[k].base == x->irs && m >= 128 && r.payload_len &&
+                r.payload_len + (r.hlen - TCP_HDR_LEN) > (uint32_t)m) {
+                fprintf(stderr, "fuzz_tcp_input: %u data + %u option bytes, the peer's MSS %d\n",
+                        r.payload_len, r.hlen - TCP_HDR_LEN, m);
+                must(0, "tcp sent a segment over the peer's MSS (RFC 9293 3.7.1, RFC 6691)");
+            }
+        }
         if (r.payload_len && x->wedge_known &&
             (int64_t)(int32_t)(seq + r.payload_len - x->t_iss) > (int64_t)x->wedge + 1) {
-            fprintf(stderr, "fuzz_tcp_input: data to ISS+%d, the peer's windows end by ISS+%d\n",
+            fprintf(stderr, "fuzz_tcp_input: data to ISS+%d, the peer's largest ACK + window: ISS+%d\n",
                     (int)(seq + r.payload_len - x->t_iss), (int)x->wedge);
-            must(0, "tcp sent beyond every window the peer offered (RFC 9293 3.8.6)");
+            must(0, "tcp sent beyond the largest ACK + window the peer sent (RFC 9293 3.8.6)");
         }
         {
             /* nothing after the FIN, and the FIN always at one place */
@@ -390,6 +408,7 @@ static void inject(struct h *x, const uint8_t *b, uint32_t len, uint32_t src)
             x->pb[k].base = r.seq.v;
             x->pb[k].maxd = (int32_t)adv;
             x->pb[k].ws = (r.opt.has & TCP_HAS_WS) ? r.opt.ws : -1;
+            x->pb[k].mss = (r.opt.has & TCP_HAS_MSS) ? r.opt.mss : -1;
         }
         if ((r.flags & TCP_ACK) && x->iss_known) {
             unsigned sh = 14;
@@ -400,10 +419,18 @@ static void inject(struct h *x, const uint8_t *b, uint32_t len, uint32_t src)
                     if (x->pb[k].base == x->irs)
                         sh = x->pb[k].ws < 0 ? 0u : (unsigned)x->pb[k].ws;
             }
-            int64_t e = (int64_t)(int32_t)(r.ack.v - x->t_iss) + ((int64_t)r.window << sh);
-            int32_t e32 = e > INT32_MAX ? INT32_MAX : (int32_t)e;
-            if (!x->wedge_known || e32 > x->wedge)
-                x->wedge = e32;
+            /* RFC 9293 3.10.7.4: SND.UNA moves with any acceptable ACK but
+             * SND.WND only with a segment that passes the SND.WL1/WL2 test, so
+             * the usable edge is bounded by the largest ACK plus the largest
+             * window, not by the edges the peer offered */
+            int32_t a = (int32_t)(r.ack.v - x->t_iss);
+            int64_t w = (int64_t)r.window << sh;
+            if (!x->wedge_known || a > x->amax)
+                x->amax = a;
+            if (!x->wedge_known || w > x->wmax)
+                x->wmax = w;
+            int64_t e = (int64_t)x->amax + x->wmax;
+            x->wedge = e > INT32_MAX ? INT32_MAX : (int32_t)e;
             x->wedge_known = true;
         }
     }
@@ -1036,6 +1063,7 @@ static void run_ops(struct h *x, const uint8_t *p, size_t n)
             x->cfg->route_err = (c & 1) ? -ENETUNREACH : 0;
             x->cfg->output_err = oerr[(c >> 1) & 3];
             x->cfg->mtu = mtus[(c >> 3) & 3];
+            x->mtu_changed |= x->cfg->mtu != 1500;
             x->cfg->csum_tx = (c & 0x20) ? LYRA_CSUM_TCP : 0;
             x->cfg->rx_split = x->split ? 0 : split[c >> 6];
             break;
