@@ -72,6 +72,8 @@ static void op_close(void *self, int h)
     c->flags |= CB_ORPHAN;
     switch (c->state) {
     case TCPS_SYN_RCVD:
+        c->flags |= CB_FIN_Q; /* the FIN follows the SYN once established (3.10.4) */
+        break;
     case TCPS_ESTABLISHED:
         c->flags |= CB_FIN_Q;
         tcp_set_state(u, h, TCPS_FIN_WAIT_1);
@@ -316,7 +318,11 @@ static int op_shutdown(void *self, int h, int how)
         tcp_ready(u, h, LYRA_POLL_IN);
     }
     if (how != 0 && !(c->flags & CB_FIN_Q)) {
-        if (c->state == TCPS_ESTABLISHED || c->state == TCPS_SYN_RCVD) {
+        if (c->state == TCPS_SYN_RCVD) {
+            /* RFC 9293 3.10.4: queued until ESTABLISHED; the FIN's
+             * sequence number comes after the SYN's, never in its place */
+            c->flags |= CB_FIN_Q;
+        } else if (c->state == TCPS_ESTABLISHED) {
             c->flags |= CB_FIN_Q;
             tcp_set_state(u, h, TCPS_FIN_WAIT_1);
         } else if (c->state == TCPS_CLOSE_WAIT) {

@@ -64,7 +64,8 @@ static void established(struct tcp *u, int i, const struct tcp_repr *r, bool syn
     c->snd_wl1 = r->seq;
     c->snd_wl2 = r->ack;
     c->retries = 0;
-    tcp_set_state(u, i, TCPS_ESTABLISHED);
+    /* a close or SHUT_WR in SYN-RECEIVED waited for this (3.10.4) */
+    tcp_set_state(u, i, (c->flags & CB_FIN_Q) ? TCPS_FIN_WAIT_1 : TCPS_ESTABLISHED);
     u->st.conns_established++;
     c->last_rx = tcp_ms(u);
     tcp_timer_keep_restart(u, i);
@@ -159,8 +160,8 @@ static void listen_input(struct tcp *u, int l, struct seg *g)
         tcp_send_rst_reply(u, r, g->info); /* <SEQ=SEG.ACK><CTL=RST> */
         return;
     }
-    if (!(r->flags & TCP_SYN))
-        return;
+    if (!(r->flags & TCP_SYN) || (r->flags & TCP_FIN))
+        return; /* SYN+FIN opens nothing (as Linux; no legitimate peer sends it) */
     struct tcp_ep *le = &u->ep[l];
     if (le->pending >= le->backlog) {
         u->st.syn_backlog_drops++; /* the peer retries its SYN (SYN cookies: issue 11) */

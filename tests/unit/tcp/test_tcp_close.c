@@ -708,3 +708,29 @@ Test(tcp_close, listener_close_resets_unaccepted)
     cr_assert(rst, "an unaccepted connection outlived its listener");
     fx_down(&f);
 }
+
+/* RFC 9293 3.10.4 (CLOSE in SYN-RECEIVED: the FIN waits for ESTABLISHED):
+ * SHUT_WR during a simultaneous open leaves the SYN-ACK to be sent again
+ * as it was, and the FIN then goes at ISS+1, after the SYN, once (found
+ * by fuzz_tcp_input: the FIN took the SYN's sequence number). */
+Test(tcp_close, shutdown_in_syn_received_sends_fin_after_the_syn)
+{
+    struct fx f;
+    fx_up(&f, NULL);
+    int h = fx_connect(&f, NULL);
+    f.p_nxt = f.p_iss;
+    struct tcp_hdr_opts o = {.has = TCP_HAS_MSS, .mss = 1460};
+    fx_send_opt(&f, TCP_SYN, f.p_nxt++, 0, NULL, 0, &o);
+    struct fx_seg s;
+    fx_expect(&f, &s, TCP_SYN | TCP_ACK, f.t_iss, f.p_iss + 1);
+    cr_assert_eq(fx_shutdown(&f, h, 1), 0);
+    fx_expect_none(&f);
+    fx_wait(&f, 5000, &s);
+    cr_assert_eq(s.flags & ~TCP_PSH, TCP_SYN | TCP_ACK, "the SYN-ACK again, not a FIN");
+    cr_assert_eq(s.seq, f.t_iss);
+    fx_ack_to(&f, f.t_iss + 1);
+    fx_expect(&f, &s, TCP_FIN | TCP_ACK, f.t_iss + 1, f.p_iss + 1);
+    cr_assert_eq(fx_state(&f, h), LYRA_TCPS_FIN_WAIT_1);
+    fx_expect_none(&f);
+    fx_down(&f);
+}

@@ -728,3 +728,49 @@ Test(tcp_handshake, listen_on_port_of_connecting_endpoint)
     fx_syn(&f, NULL); /* a new peer reaches the listener */
     fx_down(&f);
 }
+
+/* RFC 9293 3.8.3 (MUST-23): R2 for a SYN covers at least 3 minutes. With
+ * the defaults (syn_retries 7, RTO 1 s doubling to the 60 s cap) the SYN
+ * goes 8 times and connect still waits at 3 minutes. */
+Test(tcp_handshake, syn_retried_for_three_minutes_by_default)
+{
+    struct fx f;
+    fx_up(&f, NULL);
+    int h = fx_connect(&f, NULL);
+    unsigned syns = 1;
+    struct fx_seg s;
+    uint64_t waited = 0;
+    while (waited < 180000) {
+        uint64_t w = fx_wait_maybe(&f, 180000 - waited, &s);
+        if (w == UINT64_MAX)
+            break;
+        waited += w;
+        cr_assert_eq(s.flags & TCP_SYN, TCP_SYN, "not a SYN after %llu ms",
+                     (unsigned long long)waited);
+        syns++;
+    }
+    cr_assert_eq(fx_poll(&f, h) & LYRA_POLL_ERR, 0, "connect gave up within 3 minutes");
+    cr_assert_geq(syns, 7, "only %u SYNs in 3 minutes", syns);
+    fx_ms(&f, 60000);
+    cr_assert(fx_poll(&f, h) & LYRA_POLL_ERR, "still connecting after 4 minutes");
+    cr_assert_eq(fx_soerror(&f, h), ETIMEDOUT);
+    fx_down(&f);
+}
+
+/* RFC 9293 3.9.1.1 (MUST-46): an OPEN to a broadcast or multicast address
+ * is refused, and nothing is sent. */
+Test(tcp_handshake, connect_to_broadcast_or_multicast_refused)
+{
+    struct fx f;
+    fx_up(&f, NULL);
+    const uint32_t bad[] = {0xE0000001u /* 224.0.0.1 */, 0xFFFFFFFFu, 0xC00002FFu /* 192.0.2.255 */};
+    for (unsigned k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+        int h = f.l4->open(f.t);
+        cr_assert_geq(h, 0);
+        struct lyra_sockaddr4 a = {.addr = bad[k], .port = 80};
+        cr_assert_eq(f.l4->connect(f.t, h, &a), -ENETUNREACH, "connect to %08x", bad[k]);
+        f.l4->close(f.t, h);
+    }
+    fx_expect_none(&f);
+    fx_down(&f);
+}

@@ -597,3 +597,27 @@ Test(tcp_timeouts, shrinking_window_tolerated)
     cr_assert_eq(f.p_rcv, f.t_iss + 12001, "%u of 12000 bytes sent", f.p_rcv - (f.t_iss + 1));
     fx_down(&f);
 }
+
+/* RFC 9293 3.8.4 (MUST-26): keepalive probes only a connection with
+ * nothing outstanding: while data waits for its ACK (the peer silent),
+ * what goes out is retransmissions, never a probe (SEG.SEQ = SND.UNA-1). */
+Test(tcp_timeouts, no_keepalive_probe_while_data_outstanding)
+{
+    struct fx f;
+    fx_up(&f, FX_P("retries2=30", "rto_max_ms=2000"));
+    int h = fx_active(&f);
+    cr_assert_eq(fx_setopt(&f, h, LYRA_TCP_KEEPIDLE, 1), 0);
+    cr_assert_eq(fx_setopt(&f, h, LYRA_SO_KEEPALIVE, 1), 0);
+    cr_assert_eq(fx_write(&f, h, "x", 1), 1);
+    struct fx_seg s;
+    unsigned data = 0;
+    for (int k = 0; k < 40; k++) {
+        fx_ms(&f, 100);
+        while (fx_next(&f, &s)) {
+            cr_assert_neq(s.seq, f.t_iss, "a keepalive probe while data is outstanding");
+            data += s.len == 1;
+        }
+    }
+    cr_assert_geq(data, 2, "the data was not retransmitted (%u)", data);
+    fx_down(&f);
+}
