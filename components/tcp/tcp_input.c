@@ -247,8 +247,12 @@ static bool acceptable(const struct tcp_cb *c, tcp_seq_t seq, uint32_t seglen)
     int32_t w = tcp_seq_diff(c->rcv_adv, c->rcv_nxt);
     uint32_t wnd = w > 0 ? (uint32_t)w : 0;
     tcp_seq_t end = tcp_seq_add(c->rcv_nxt, wnd);
+    /* a segment without data may sit at the right edge (a peer that
+     * filled our window and lost some of it sends its ACKs from there):
+     * accepted as Linux does (tcp_sequence), RFC 9293's test being
+     * RCV.NXT =< SEG.SEQ < RCV.NXT+RCV.WND */
     if (!seglen)
-        return wnd ? tcp_seq_ge(seq, c->rcv_nxt) && tcp_seq_lt(seq, end)
+        return wnd ? tcp_seq_ge(seq, c->rcv_nxt) && tcp_seq_le(seq, end)
                    : tcp_seq_eq(seq, c->rcv_nxt);
     if (!wnd)
         return false;

@@ -178,7 +178,12 @@ void tcp_send_ack(struct tcp *u, int i)
     if (!s)
         return; /* still owed: the next segment or timer carries it */
     struct tcp_repr r;
-    hdr_init(u, i, &r, TCP_ACK, u->cb[i].snd_nxt);
+    /* SEQ = the RFC's SND.NXT, the highest sent: snd_nxt rewinds to
+     * snd_una on an RTO, and an ACK with a sequence number below what the
+     * peer has would be dropped as unacceptable (3.10.7.4) with the
+     * acknowledgment it carries: two sides recovering at once then never
+     * hear each other's ACKs */
+    hdr_init(u, i, &r, TCP_ACK, u->cb[i].snd_max);
     if (emit_conn(u, i, s, &r) == 0)
         u->st.acks_sent++;
 }

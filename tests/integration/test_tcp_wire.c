@@ -261,12 +261,12 @@ static const char *const OV_CORRUPT[] = {"dev.corrupt=0.5%", LOSSY, NULL};
 static const char *const OV_ALL[] = {"dev.loss=5%",     "dev.reorder=2%", "dev.dup=1%",
                                      "dev.corrupt=0.5%", "dev.delay=5",   LOSSY, NULL};
 
-/* (the lossy sets are unused while their cases are off: LYRA_TCP_WIRE_LOSSY) */
+/* (IMP_ALL is unused while its cases are off: LYRA_TCP_WIRE_LOSSY) */
 #define MAYBE_UNUSED __attribute__((unused))
 static const struct impair IMP_NONE = {"clean", OV_NONE, 0};
 static const struct impair IMP_REORDER = {"reord2%+dup1%", OV_REORDER, I_REORDER | I_DUP};
-static const struct impair IMP_LOSS MAYBE_UNUSED = {"loss5%", OV_LOSS, I_LOSS};
-static const struct impair IMP_CORRUPT MAYBE_UNUSED = {"corrupt0.5%", OV_CORRUPT, I_CORRUPT};
+static const struct impair IMP_LOSS = {"loss5%", OV_LOSS, I_LOSS};
+static const struct impair IMP_CORRUPT = {"corrupt0.5%", OV_CORRUPT, I_CORRUPT};
 static const struct impair IMP_ALL MAYBE_UNUSED = {"all+delay5ms", OV_ALL,
                                                    I_LOSS | I_REORDER | I_DUP | I_CORRUPT};
 
@@ -642,29 +642,16 @@ Test(tcp_wire, dma_reorder_dup, .timeout = BULK_TIMEOUT)
     bulk_case(&PAIR_DMA, &IMP_REORDER, 13, 205);
 }
 
-/* Loss, corruption and all of them with delay: off until tcp repairs loss
- * while out-of-order data is held (/work/notes/tcp-bugs.md S1: segments
- * carrying SACK blocks are over the MTU, ip refuses them, the connection
- * stalls within the first megabyte). Build with -DLYRA_TCP_WIRE_LOSSY to
- * run them. */
-#ifdef LYRA_TCP_WIRE_LOSSY
-/* clean, but e1000's receive ring overruns now and then (nic rx_overruns):
- * one lost frame, and S1 stalls it as any loss does */
+/* Loss and corruption (both assemblies), and a clean run on copy-dma
+ * (whose e1000 receive ring overruns now and then: a lost frame the
+ * connection must repair). */
 Test(tcp_wire, dma_clean, .timeout = BULK_TIMEOUT)
 {
     bulk_case(&PAIR_DMA, &IMP_NONE, 11, 201);
 }
-Test(tcp_wire, pio_loss, .timeout = BULK_TIMEOUT)
-{
-    bulk_case(&PAIR_PIO, &IMP_LOSS, 2, 103);
-}
 Test(tcp_wire, pio_corrupt, .timeout = BULK_TIMEOUT)
 {
     bulk_case(&PAIR_PIO, &IMP_CORRUPT, 4, 107);
-}
-Test(tcp_wire, pio_all_delay, .timeout = BULK_TIMEOUT)
-{
-    bulk_case(&PAIR_PIO, &IMP_ALL, 5, 109);
 }
 Test(tcp_wire, dma_loss, .timeout = BULK_TIMEOUT)
 {
@@ -673,6 +660,22 @@ Test(tcp_wire, dma_loss, .timeout = BULK_TIMEOUT)
 Test(tcp_wire, dma_corrupt, .timeout = BULK_TIMEOUT)
 {
     bulk_case(&PAIR_DMA, &IMP_CORRUPT, 14, 207);
+}
+
+/* Off (build with -DLYRA_TCP_WIRE_LOSSY to run them): copy-pio with 5%
+ * loss stalls for 30 s now and then, 1 run in 3 under load, past the
+ * first megabytes (the last retransmission timer runs, then none: not
+ * understood yet, /work/notes/tcp-bugs.md W2); all impairments with 5 ms
+ * delay pass but take 53 s each, beyond this test's share of the budget
+ * until loss recovery (issue 11) shortens them. */
+#ifdef LYRA_TCP_WIRE_LOSSY
+Test(tcp_wire, pio_loss, .timeout = BULK_TIMEOUT)
+{
+    bulk_case(&PAIR_PIO, &IMP_LOSS, 2, 103);
+}
+Test(tcp_wire, pio_all_delay, .timeout = BULK_TIMEOUT)
+{
+    bulk_case(&PAIR_PIO, &IMP_ALL, 5, 109);
 }
 Test(tcp_wire, dma_all_delay, .timeout = BULK_TIMEOUT)
 {
