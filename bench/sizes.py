@@ -8,7 +8,7 @@ import re
 import subprocess
 import sys
 
-COPY_PIO = ["lyra_core", "eth", "ip", "udp", "socket", "skb_copy", "nic_pio"]
+COPY_PIO = ["lyra_core", "eth", "ip", "tcp", "udp", "socket", "skb_copy", "nic_pio"]
 
 
 def classify(sec):
