@@ -166,11 +166,10 @@ int tcp_conn_alloc(struct tcp *u)
     memset(c, 0, sizeof(*c));
     lyra_timer_init(&c->tmr, tcp_timer_fn, u);
     tcp_timers_init(&c->tm);
-    tcp_ooo_init(&c->ooo, u->ranges + (size_t)i * u->cfg.ooo_ranges,
-                 (uint16_t)u->cfg.ooo_ranges);
     c->state = TCPS_CLOSED;
     c->mss = TCP_DEFAULT_MSS;
     ep_init(u, i);
+    tcp_rcvq_purge(u, i); /* empty queues; the out-of-order ranges set up in one place */
     u->nconns++;
     return i;
 }
