@@ -321,7 +321,14 @@ int tcp_xmit_data(struct tcp *u, int i, tcp_seq_t seq, uint32_t len, bool fin, b
     if (e)
         return e;
     u->st.tx_bytes += n;
-    if (rtx || tcp_seq_lt(seq, c->snd_max)) {
+    bool resent = rtx || tcp_seq_lt(seq, c->snd_max);
+    /* SND.MAX is the highest sequence number sent, kept here where every
+     * segment leaves: pure ACKs carry it, and one below the peer's
+     * RCV.NXT is dropped by the peer (tcp-bugs W2) */
+    tcp_seq_t top = tcp_seq_add(end, fin ? 1u : 0u);
+    if (tcp_seq_gt(top, c->snd_max))
+        c->snd_max = top;
+    if (resent) {
         u->ep[i].total_retrans++;
         u->st.tx_retrans_segs++;
         u->st.tx_retrans_bytes += n;
@@ -360,6 +367,12 @@ int tcp_retransmit_first(struct tcp *u, int i)
     uint32_t wnd = c->snd_wnd ? c->snd_wnd : 1;
     if (len > wnd)
         len = wnd;
+    /* a retransmission repeats what was sent, no more (a persist probe may
+     * have sent part of a queued skb): new data goes by tcp_output, under
+     * the windows and with an RTT sample */
+    uint32_t sent = tcp_flight(c);
+    if (len > sent)
+        len = sent;
     bool fin = (c->flags & (CB_FIN_SENT | CB_FIN_Q)) && tcp_seq_eq(tcp_seq_add(c->snd_una, len), dend) &&
                tcp_seq_gt(c->snd_max, dend);
     if (!len && !fin)

@@ -621,3 +621,42 @@ Test(tcp_timeouts, no_keepalive_probe_while_data_outstanding)
     cr_assert_geq(data, 2, "the data was not retransmitted (%u)", data);
     fx_down(&f);
 }
+
+/* RFC 9293 3.10.7.4 / RFC 6298 5.4 (W2 in the wire tests): the RTO
+ * resends from SND.UNA, and what it sends may reach beyond what was sent
+ * before (a persist probe sent part of a queued skb; the window then grew,
+ * but not enough for sender SWS avoidance to send more). Whatever the
+ * retransmission carries, SND.MAX stays the highest sequence number sent,
+ * and the pure ACK that follows carries it: one that carried an older one
+ * was below the peer's RCV.NXT, unacceptable to it, while the peer's ACK of
+ * those bytes acknowledged "unsent" data here; both sides dropped each
+ * other's ACKs and backed off to a 20 s RTO. */
+Test(tcp_timeouts, a_retransmission_never_leaves_snd_max_behind)
+{
+    struct fx f;
+    fx_up(&f, NULL);
+    int h = warm(&f);
+    uint32_t una = f.p_rcv;
+    fx_ack_win(&f, una, 256);
+    cr_assert_eq(fx_write(&f, h, pat, 1000), 1000);
+    fx_expect_none(&f); /* sender SWS: 256 bytes of a window is too little */
+    struct fx_seg s;
+    fx_wait(&f, 2000, &s); /* the persist timer: what fits */
+    cr_assert_eq(s.seq, una);
+    cr_assert_eq(s.len, 256);
+    fx_ack_win(&f, una, 640); /* nothing acknowledged, the window grows a little */
+    fx_expect_none(&f);
+    fx_wait(&f, 2000, &s);
+    cr_assert_eq(s.seq, una, "the RTO resends from SND.UNA");
+    cr_assert_eq(memcmp(s.data, pat, s.len), 0);
+    uint32_t high = una + s.len;
+    if (high < una + 256)
+        high = una + 256;
+    /* the peer has all of it, but its ACK is lost; it sends data */
+    f.p_rcv = high;
+    fx_send(&f, TCP_ACK | TCP_PSH, "xy", 2);
+    fx_last(&f, 300, &s);
+    cr_assert_geq(s.seq, high, "an ACK at %u, below the highest sequence sent %u (SND.MAX)",
+                  s.seq - una, high - una);
+    fx_down(&f);
+}
