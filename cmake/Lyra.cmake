@@ -30,10 +30,11 @@ function(lyra_add_component NAME)
   install(TARGETS lyra_${NAME} LIBRARY DESTINATION lib/lyra)
 endfunction()
 
-# lyra_add_test(NAME SOURCES src... [LIBS lib...])
-# A Criterion test executable in build/tests, registered with ctest.
+# lyra_add_test(NAME SOURCES src... [LIBS lib...] [TIMEOUT s] [FILTER pattern])
+# A Criterion test executable in build/tests, registered with ctest (only
+# the cases matching FILTER, Criterion's --filter, when given).
 function(lyra_add_test NAME)
-  cmake_parse_arguments(A "" "TIMEOUT" "SOURCES;LIBS" ${ARGN})
+  cmake_parse_arguments(A "" "TIMEOUT;FILTER" "SOURCES;LIBS" ${ARGN})
   # skip_status.c: a run with skips and no failure exits 77 (ctest: skipped)
   # test_env.c: the directories ctest sets, as defaults for runs by hand
   add_executable(${NAME} ${A_SOURCES} ${PROJECT_SOURCE_DIR}/tests/support/skip_status.c
@@ -42,11 +43,34 @@ function(lyra_add_test NAME)
     COMPILE_DEFINITIONS "LYRA_TEST_SOURCE_DIR=\"${CMAKE_SOURCE_DIR}\";LYRA_TEST_BUILD_DIR=\"${CMAKE_BINARY_DIR}\";LYRA_TEST_COMPONENT_DIR=\"${LYRA_COMPONENT_DIR}\"")
   target_link_libraries(${NAME} PRIVATE ${A_LIBS} lyra_test_support criterion)
   set_target_properties(${NAME} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
-  add_test(NAME ${NAME} COMMAND ${NAME} --jobs 1)
+  if(A_FILTER)
+    add_test(NAME ${NAME} COMMAND ${NAME} --jobs 1 --filter ${A_FILTER})
+  else()
+    add_test(NAME ${NAME} COMMAND ${NAME} --jobs 1)
+  endif()
   if(NOT A_TIMEOUT)
     set(A_TIMEOUT 120)
   endif()
   set_tests_properties(${NAME} PROPERTIES TIMEOUT ${A_TIMEOUT} SKIP_RETURN_CODE 77
+    ENVIRONMENT "LYRA_COMPONENT_PATH=${LYRA_COMPONENT_DIR};LYRA_SOURCE_DIR=${CMAKE_SOURCE_DIR};LYRA_BUILD_DIR=${CMAKE_BINARY_DIR}")
+endfunction()
+
+# lyra_add_test_part(NAME PART FILTER pattern [TIMEOUT s])
+# A second ctest entry, NAME_PART, for the cases of test NAME's executable
+# matching FILTER: long cases of one file run beside each other under
+# ctest -j instead of one after another. Labels are NAME's.
+function(lyra_add_test_part NAME PART)
+  cmake_parse_arguments(A "" "TIMEOUT;FILTER" "" ${ARGN})
+  add_test(NAME ${NAME}_${PART} COMMAND ${NAME} --jobs 1 --filter ${A_FILTER})
+  if(NOT A_TIMEOUT)
+    set(A_TIMEOUT 120)
+  endif()
+  get_test_property(${NAME} LABELS labels)
+  if(NOT labels)
+    set(labels "")
+  endif()
+  set_tests_properties(${NAME}_${PART} PROPERTIES TIMEOUT ${A_TIMEOUT} SKIP_RETURN_CODE 77
+    LABELS "${labels}"
     ENVIRONMENT "LYRA_COMPONENT_PATH=${LYRA_COMPONENT_DIR};LYRA_SOURCE_DIR=${CMAKE_SOURCE_DIR};LYRA_BUILD_DIR=${CMAKE_BINARY_DIR}")
 endfunction()
 
