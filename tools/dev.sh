@@ -31,11 +31,15 @@ install_deps() { # install_deps [extra packages...]
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-build() { # build DIR [cmake args...]
-    local dir=$1
+build() { # build DIR [--target T] [cmake args...]
+    local dir=$1 tgt=()
     shift
+    if [ "${1:-}" = --target ]; then
+        tgt=(--target "$2")
+        shift 2
+    fi
     cmake -S . -B "$dir" "$@" >/dev/null
-    cmake --build "$dir" -j"$JOBS"
+    cmake --build "$dir" -j"$JOBS" "${tgt[@]}"
 }
 
 # build quietly: the log goes to a file, shown (its end) only when it fails
@@ -106,11 +110,12 @@ test_all() {
     build_quiet build-clang build-clang/build.log -DCMAKE_C_COMPILER=clang
     run_ctest clang build-clang -LE 'long|tap' || failed+=(clang)
     echo "== ASan+UBSan build (log: build-asan/build.log) and tests"
-    build_quiet build-asan build-asan/build.log -DCMAKE_BUILD_TYPE=Debug -DLYRA_SANITIZE=ON
+    build_quiet build-asan build-asan/build.log -DCMAKE_BUILD_TYPE=Debug -DLYRA_SANITIZE=ON -DLYRA_BENCH=OFF
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
         run_ctest asan build-asan || failed+=(asan)
     echo "== libFuzzer build (log: build-fuzz/build.log): ${FUZZ_SECONDS:-10}s per target"
-    build_quiet build-fuzz build-fuzz/build.log -DCMAKE_C_COMPILER=clang -DLYRA_FUZZ=ON -DLYRA_BENCH=OFF
+    build_quiet build-fuzz build-fuzz/build.log --target fuzz_all -DCMAKE_C_COMPILER=clang -DLYRA_FUZZ=ON \
+        -DLYRA_BENCH=OFF
     local n=0 ok=0 bad=() t0=$SECONDS
     for f in build-fuzz/fuzz/fuzz_*; do
         [ -x "$f" ] || continue
