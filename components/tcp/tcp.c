@@ -152,14 +152,17 @@ static void release(struct tcp *u)
     if (u->cb)
         for (uint32_t k = 0; k < u->cfg.max_conns; k++)
             tcp_conn_release(u, (int)k);
-    void *mem[] = {u->cb, u->ep, u->ranges, u->hash};
-    for (unsigned k = 0; k < 4; k++)
+    if (u->pend)
+        tcp_batch_cancel(u);
+    void *mem[] = {u->cb, u->ep, u->ranges, u->hash, u->pend};
+    for (unsigned k = 0; k < 5; k++)
         if (mem[k])
             u->os.ops->mem_free(u->os.self, mem[k]);
     u->cb = NULL;
     u->ep = NULL;
     u->ranges = NULL;
     u->hash = NULL;
+    u->pend = NULL;
 }
 
 static int tcp_start(void *self)
@@ -179,13 +182,17 @@ static int tcp_start(void *self)
     u->ranges = o->mem_alloc(u->os.self, (size_t)n * u->cfg.ooo_ranges * sizeof(struct tcp_range),
                              alignof(struct tcp_range));
     u->hash = o->mem_alloc(u->os.self, (size_t)nb * sizeof(uint16_t), alignof(uint16_t));
-    if (!u->cb || !u->ep || !u->ranges || !u->hash) {
+    u->pend = o->mem_alloc(u->os.self, (size_t)(n + 63) / 64 * sizeof(uint64_t), alignof(uint64_t));
+    if (!u->cb || !u->ep || !u->ranges || !u->hash || !u->pend) {
         lyra_log(&u->os, LYRA_LOG_ERROR, WHO, "no memory for %u connections", (unsigned)n);
         u->cfg.max_conns = 0;
         release(u);
         u->cfg.max_conns = n;
         return -ENOMEM;
     }
+    for (uint32_t k = 0; k < (n + 63) / 64; k++)
+        u->pend[k] = 0;
+    tcp_batch_init(u);
     u->hash_mask = nb - 1;
     for (uint32_t k = 0; k < nb; k++)
         u->hash[k] = TCP_NONE;

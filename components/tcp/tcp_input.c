@@ -11,6 +11,7 @@ struct seg {
     const struct lyra_l3_rxinfo *info;
     struct lyra_skb *skb; /* data at the payload; NULL once queued */
     uint32_t len;         /* payload bytes (after trimming) */
+    bool ack_at_once;     /* out of order or filling a hole: no waiting for the batch */
 };
 
 static void seg_free(struct seg *g)
@@ -269,7 +270,7 @@ static void rst_input(struct tcp *u, int i, struct seg *g)
         /* in the window but not exact: RFC 9293 3.10.7.4 (RFC 5961 3.2)
          * challenge ACK */
         u->st.challenge_acks++;
-        tcp_send_ack(u, i);
+        c->flags |= CB_ACK_NOW; /* the challenge ACK, at the batch's end */
         return;
     }
     u->st.rst_rcvd++;
@@ -428,6 +429,7 @@ static void data_input(struct tcp *u, int i, struct seg *g)
     g->skb = NULL;
     if (!in_order || had_ooo) {
         c->flags |= CB_ACK_NOW; /* 3.8.6.3 / RFC 5681 4.2: out of order or filling a hole */
+        g->ack_at_once = true;
     } else if (++c->unacked_segs >= 2) {
         c->flags |= CB_ACK_NOW; /* at least every second segment */
     } else {
@@ -485,7 +487,7 @@ static void synced_input(struct tcp *u, int i, struct seg *g)
     if ((c->flags & CB_TS) && (r->opt.has & TCP_HAS_TS) && !(r->flags & TCP_RST) &&
         tcp_ts_lt(r->opt.tsval, c->ts_recent)) {
         u->st.rx_paws++;
-        tcp_send_ack(u, i);
+        c->flags |= CB_ACK_NOW; /* at the batch's end, as every answer */
         return;
     }
     /* first, the sequence number */
@@ -509,7 +511,7 @@ static void synced_input(struct tcp *u, int i, struct seg *g)
                 tcp_timer_set(u, i, TCP_T_KEEP, u->cfg.time_wait_ms);
             u->st.rx_out_of_window++;
             if (!(r->flags & TCP_RST))
-                tcp_send_ack(u, i);
+                c->flags |= CB_ACK_NOW;
             else
                 u->st.rst_ignored++;
             return;
@@ -527,7 +529,7 @@ static void synced_input(struct tcp *u, int i, struct seg *g)
     /* fourth, SYN: RFC 9293 3.10.7.4 (RFC 5961 4) challenge ACK */
     if (r->flags & TCP_SYN) {
         u->st.challenge_acks++;
-        tcp_send_ack(u, i);
+        c->flags |= CB_ACK_NOW;
         return;
     }
     /* trim what we have (3.10.7.4 "segments with ... already received") */
@@ -583,10 +585,10 @@ static void conn_input(struct tcp *u, int i, struct seg *g)
         return;
     c->last_rx = tcp_ms(u);
     c->probes = 0;
-    tcp_output(u, i);
-    if ((c->flags & CB_ACK_DEL) && !(c->flags & CB_ACK_NOW) &&
-        !tcp_timers_armed(&c->tm, TCP_T_DELACK))
-        tcp_timer_set(u, i, TCP_T_DELACK, u->cfg.delack_ms);
+    if (g->ack_at_once)
+        tcp_answer(u, i);
+    else
+        tcp_batch_defer(u, i); /* MUST-59: after the rest of the batch */
 }
 
 /* A SYN for a connection in TIME_WAIT starts a new one when it cannot be

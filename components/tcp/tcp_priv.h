@@ -147,7 +147,7 @@ struct tcp_ep {
     X(acks_delayed) X(dupacks_rcvd) X(fast_retransmits) X(rto_expiries) X(probes_sent)         \
     X(keepalives_sent) X(conns_opened) X(conns_accepted) X(conns_established) X(conns_reset)   \
     X(conns_timed_out) X(conns_refused) X(syn_backlog_drops) X(syn_no_mem) X(tw_reclaimed)     \
-    X(icmp_errors_in) X(tx_ready)
+    X(icmp_errors_in) X(tx_ready) X(rx_batched)
 
 struct tcp_stats {
 #define TCP_STAT_FIELD(n) uint64_t n;
@@ -189,6 +189,10 @@ struct tcp {
     uint32_t port_next;       /* RFC 6056 alg 3's counter */
     struct tcp_stats st;
     uint64_t copy_bytes;
+    /* the receive batch's end (tcp_batch.c): a bit per connection that
+     * owes its answer, and the timer due at once that gives it */
+    uint64_t *pend;
+    struct lyra_timer batch_end;
 };
 
 extern const struct tcp_cc_ops *const tcp_cc_algs[];
@@ -243,6 +247,12 @@ uint8_t tcp_choose_ws(uint32_t rcvbuf);
 void tcp_output(struct tcp *u, int i);
 /* An ACK now (pure, or with what tcp_output may send). */
 void tcp_send_ack(struct tcp *u, int i);
+/* tcp_batch.c: a connection answers a segment now (tcp_answer: output,
+ * then the delayed ACK's timer) or at the end of the receive batch */
+void tcp_answer(struct tcp *u, int i);
+void tcp_batch_init(struct tcp *u);
+void tcp_batch_defer(struct tcp *u, int i);
+void tcp_batch_cancel(struct tcp *u);
 /* SYN (SYN_SENT) or SYN-ACK (SYN_RCVD), at iss. */
 int tcp_send_syn(struct tcp *u, int i);
 /* A data segment [seq, seq+len) from the send queue (with FIN when fin):

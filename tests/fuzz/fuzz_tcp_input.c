@@ -436,6 +436,7 @@ static void inject(struct h *x, const uint8_t *b, uint32_t len, uint32_t src)
     }
     struct lyra_l3_rxinfo info = {.src = src, .dst = US, .proto = 6, .ttl = 64};
     fake_l3_rx(x->fl, b, len, &info);
+    fake_os_advance(x->fos, 0); /* the end of the receive batch: tcp answers (MUST-59) */
     outputs(x);
 }
 

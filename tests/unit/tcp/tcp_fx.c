@@ -136,8 +136,22 @@ void fx_down(struct fx *f)
 
 void fx_run(struct fx *f)
 {
+    if (f->hold)
+        return; /* a batch being built: fx_batch_end runs it */
     for (int i = 0; i < 1000 && lt_poll(f->tcp, 64) > 0; i++)
         ;
+    fake_os_advance(f->fos, 0); /* the timers due now: a receive batch's end */
+}
+
+void fx_batch_begin(struct fx *f)
+{
+    f->hold = 1;
+}
+
+void fx_batch_end(struct fx *f)
+{
+    f->hold = 0;
+    fx_run(f);
 }
 
 void fx_ms(struct fx *f, uint64_t ms)

@@ -88,6 +88,7 @@ struct fx {
     uint32_t p_tsval;    /* the peer's clock for TSval */
     uint32_t t_tsval;    /* the last TSval tcp sent (the peer's TS.Recent) */
     bool t_ts_seen;
+    int hold; /* fx_batch_begin: segments wait for fx_batch_end */
 };
 
 /* ----- lifecycle ----------------------------------------------------------- */
@@ -101,6 +102,10 @@ void fx_down(struct fx *f);
 
 /* Runs tcp's poll step until it has nothing to do (if it has one). */
 void fx_run(struct fx *f);
+/* Segments sent between these two reach tcp as one receive batch (one
+ * poll step's frames): tcp answers after the last (RFC 9293 MUST-59). */
+void fx_batch_begin(struct fx *f);
+void fx_batch_end(struct fx *f);
 /* Moves the clock forward, running timers. */
 void fx_ms(struct fx *f, uint64_t ms);
 uint64_t fx_now_ms(struct fx *f);

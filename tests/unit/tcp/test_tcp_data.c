@@ -109,6 +109,57 @@ Test(tcp_data, ack_every_second_full_segment)
     fx_down(&f);
 }
 
+/* RFC 9293 3.10.7.4 (MUST-59: process all queued segments before sending
+ * an ACK): six full segments in one receive batch (one poll step's
+ * frames) get one ACK, after the last, not one per two segments. */
+Test(tcp_data, one_ack_for_a_batch_of_segments)
+{
+    init_pat();
+    struct fx f;
+    fx_up(&f, NULL);
+    int h = fx_passive(&f);
+    uint32_t mss = f.t_mss;
+    fx_batch_begin(&f);
+    for (uint32_t k = 0; k < 6; k++)
+        fx_send(&f, TCP_ACK, pat + k * mss, mss);
+    fx_batch_end(&f);
+    struct fx_seg s;
+    fx_expect(&f, &s, TCP_ACK, f.t_iss + 1, f.p_iss + 1 + 6 * mss);
+    fx_expect_none(&f);
+    uint8_t b[8 * 1460];
+    cr_assert_eq(fx_read(&f, h, b, sizeof(b)), (long)(6 * mss));
+    cr_assert_eq(memcmp(b, pat, 6 * mss), 0);
+    fx_down(&f);
+}
+
+/* MUST-59 with RFC 5681 4.2: in a batch, each segment beyond a hole still
+ * gets its duplicate ACK at once (the sender counts them for its fast
+ * retransmit), and old duplicates in a batch get one ACK between them. */
+Test(tcp_data, out_of_order_in_a_batch_each_acked_duplicates_once)
+{
+    init_pat();
+    struct fx f;
+    fx_up(&f, NULL);
+    fx_passive(&f);
+    fx_batch_begin(&f);
+    peer_data_at(&f, 100, 100);
+    peer_data_at(&f, 200, 100);
+    peer_data_at(&f, 300, 100);
+    fx_batch_end(&f);
+    for (int k = 0; k < 3; k++)
+        fx_expect(&f, NULL, TCP_ACK, f.t_iss + 1, f.p_iss + 1);
+    fx_expect_none(&f);
+    peer_data_at(&f, 0, 100); /* fills the hole: all 400 acknowledged */
+    fx_expect(&f, NULL, TCP_ACK, f.t_iss + 1, f.p_iss + 1 + 400);
+    fx_batch_begin(&f);
+    for (int k = 0; k < 3; k++)
+        peer_data_at(&f, 0, 100); /* the peer lost our ACK: three copies */
+    fx_batch_end(&f);
+    fx_expect(&f, NULL, TCP_ACK, f.t_iss + 1, f.p_iss + 1 + 400);
+    fx_expect_none(&f);
+    fx_down(&f);
+}
+
 /* RFC 5681 4.2 (SHOULD: an immediate duplicate ACK for an out-of-order
  * segment), RFC 9293 3.10.7.4: the ACK names RCV.NXT, the hole's start. */
 Test(tcp_data, out_of_order_segment_acked_at_once)
