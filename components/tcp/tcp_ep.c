@@ -273,7 +273,9 @@ static long op_recv(void *self, int h, const struct lyra_iov *iov, unsigned iovc
 {
     GET(h);
     (void)to;
-    if (flags & (LYRA_MSG_OOB | LYRA_MSG_ERRQUEUE))
+    if (flags & LYRA_MSG_OOB)
+        return -EINVAL; /* urgent data is in line (Linux with SO_OOBINLINE) */
+    if (flags & LYRA_MSG_ERRQUEUE)
         return -EOPNOTSUPP;
     if (c->state == TCPS_LISTEN)
         return -ENOTCONN;
@@ -363,6 +365,8 @@ static unsigned op_poll(void *self, int h)
         m |= LYRA_POLL_IN;
     if (c->flags & CB_FIN_RCVD)
         m |= LYRA_POLL_RDHUP;
+    if (e->urg_left != TCP_URG_NONE)
+        m |= LYRA_POLL_PRI; /* urgent data not read past yet (MUST-32) */
     if (can_write(c)) {
         uint32_t space = tcp_sndq_space(u, h);
         uint32_t low = c->mss < e->sndbuf ? c->mss : e->sndbuf;
@@ -485,6 +489,9 @@ static int op_getopt(void *self, int h, int opt, int *val)
         return 0;
     case LYRA_TCP_USER_TIMEOUT:
         *val = (int)e->user_timeout;
+        return 0;
+    case LYRA_SIOCATMARK:
+        *val = e->urg_left == 0; /* the next byte is the mark (MUST-33) */
         return 0;
     default:
         return -ENOPROTOOPT;

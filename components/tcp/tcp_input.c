@@ -12,6 +12,7 @@ struct seg {
     struct lyra_skb *skb; /* data at the payload; NULL once queued */
     uint32_t len;         /* payload bytes (after trimming) */
     bool ack_at_once;     /* out of order or filling a hole: no waiting for the batch */
+    tcp_seq_t up;         /* SEG.SEQ + SEG.UP as it came, before any trimming */
 };
 
 static void seg_free(struct seg *g)
@@ -404,16 +405,38 @@ static bool ack_input(struct tcp *u, int i, struct seg *g)
     return true;
 }
 
-/* Sixth and seventh: urgent data (delivered in line, RFC 6093: the
- * pointer is only noted) and the payload. */
+/* Sixth, the URG bit (3.8.5, 3.10.7.4; RFC 6093): urgent data stays in
+ * line, RCV.UP is the mark just after it. A pointer beyond the mark
+ * (urgent data new, or more of it) moves the mark and signals the user
+ * (MUST-32: POLLPRI, held until the application reads past the mark);
+ * one at or before it, or before what was read, changes nothing. The
+ * mark is kept as the bytes left to read before it (MUST-33: recv stops
+ * there, sockatmark says when it is reached). */
+static void urg_input(struct tcp *u, int i, const struct seg *g)
+{
+    const struct tcp_cb *c = &u->cb[i];
+    struct tcp_ep *e = &u->ep[i];
+    if (!(g->r.flags & TCP_URG) || (c->flags & CB_ORPHAN))
+        return;
+    /* the next byte to read: no FIN is in rcv_nxt in these states */
+    tcp_seq_t rd = tcp_seq(c->rcv_nxt.v - e->rcv_bytes);
+    int32_t left = tcp_seq_diff(g->up, rd);
+    if (left <= 0 || (e->urg_left != TCP_URG_NONE && (uint32_t)left <= e->urg_left))
+        return;
+    e->urg_left = (uint32_t)left;
+    tcp_ready(u, i, LYRA_POLL_PRI);
+}
+
+/* Sixth and seventh: urgent data and the payload. */
 static void data_input(struct tcp *u, int i, struct seg *g)
 {
     struct tcp_cb *c = &u->cb[i];
-    if (!g->len)
-        return;
     if (c->state != TCPS_ESTABLISHED && c->state != TCPS_FIN_WAIT_1 &&
         c->state != TCPS_FIN_WAIT_2)
-        return; /* the peer's FIN came before: nothing more from it */
+        return; /* the peer's FIN came before: nothing more from it (URG ignored) */
+    urg_input(u, i, g);
+    if (!g->len)
+        return;
     if (c->flags & CB_ORPHAN) {
         /* nobody will read it (RFC 9293 3.10.4 / RFC 2525 2.17): RST */
         u->st.rx_after_close++;
@@ -651,6 +674,7 @@ static void tcp_rx(void *user, struct lyra_skb *skb, const struct lyra_l3_rxinfo
     }
     lyra_skb_pull(skb, g.r.hlen);
     g.len = g.r.payload_len;
+    g.up = tcp_seq_add(g.r.seq, g.r.urg);
     int i = tcp_lookup(u, info->dst, g.r.dport, info->src, g.r.sport);
     if (i >= 0 && time_wait_reuse(u, i, &g.r))
         i = -1; /* RFC 6191: a new incarnation ends TIME_WAIT, the listener takes it */

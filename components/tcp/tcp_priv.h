@@ -40,6 +40,7 @@
 #define TCP_NONE 0xffffu /* no index (u16 links) */
 #define TCP_DEFAULT_MSS 536u /* RFC 9293 3.7.1: when the peer sends none */
 #define TCP_MAX_WIN 65535u
+#define TCP_URG_NONE UINT32_MAX /* tcp_ep.urg_left: no urgent data (a mark is < 2^31 ahead) */
 
 /* RFC 9293 3.3.2 */
 enum tcp_state {
@@ -117,6 +118,9 @@ struct tcp_ep {
     uint32_t snd_bytes;           /* bytes in sndq (sent or not) */
     uint32_t rcv_bytes;           /* bytes in rcvq not yet read */
     uint32_t ooo_bytes;
+    uint32_t urg_left;            /* urgent data not read past (RFC 9293 3.8.5): bytes to
+                                   * read before its mark, RCV.UP (RFC 6093: just after the
+                                   * last urgent byte), 0 at it; TCP_URG_NONE: none */
     uintptr_t cookie;             /* l4 1.1: the socket layer's */
     struct lyra_l4_ipopts o;      /* SO_ERROR, TTL, TOS, SO_LINGER */
     uint32_t sndbuf, rcvbuf;      /* SO_SNDBUF, SO_RCVBUF */

@@ -85,12 +85,17 @@ long tcp_rcvq_recv(struct tcp *u, int i, const struct lyra_iov *iov, unsigned io
     uint32_t voff = 0;
     struct lyra_skb *s = e->rcvq.head;
     uint32_t soff = s ? (uint32_t)s->cb[0] : 0;
-    while (s && v < iovcnt) {
+    /* a read stops at the urgent mark (RFC 9293 3.8.5 MUST-33, as BSD);
+     * the next one reads on from it */
+    uint32_t lim = e->urg_left && e->urg_left != TCP_URG_NONE ? e->urg_left : UINT32_MAX;
+    while (s && v < iovcnt && (uint32_t)got < lim) {
         uint32_t have = lyra_skb_total(s) - soff;
         uint32_t room = (uint32_t)(iov[v].len - voff);
         if (iov[v].len - voff > UINT32_MAX)
             room = UINT32_MAX;
         uint32_t k = have < room ? have : room;
+        if (k > lim - (uint32_t)got)
+            k = lim - (uint32_t)got;
         if (k) {
             u->skb->copy_out(u->skb_self, s, soff, (uint8_t *)iov[v].base + voff, k);
             u->copy_bytes += k;
@@ -113,8 +118,15 @@ long tcp_rcvq_recv(struct tcp *u, int i, const struct lyra_iov *iov, unsigned io
             s->cb[0] = soff;
         }
     }
-    if (!(flags & LYRA_MSG_PEEK))
+    if (!(flags & LYRA_MSG_PEEK)) {
         e->rcv_bytes -= (uint32_t)got;
+        if (e->urg_left != TCP_URG_NONE && got) {
+            if (e->urg_left)
+                e->urg_left -= (uint32_t)got; /* up to the mark at most */
+            else
+                e->urg_left = TCP_URG_NONE; /* read past the mark: POLLPRI goes */
+        }
+    }
     return got;
 }
 
@@ -128,6 +140,7 @@ void tcp_rcvq_purge(struct tcp *u, int i)
         lyra_skb_free(s);
     }
     e->rcv_bytes = e->ooo_bytes = 0;
+    e->urg_left = TCP_URG_NONE;
     tcp_ooo_init(&u->cb[i].ooo, u->ranges + (size_t)i * u->cfg.ooo_ranges,
                  (uint16_t)u->cfg.ooo_ranges);
 }

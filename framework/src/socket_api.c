@@ -541,6 +541,20 @@ int lyra_getpeername(struct lyra_stack *s, int fd, struct sockaddr *addr, sockle
     return get_name(s, fd, 1, addr, len);
 }
 
+int lyra_sockatmark(struct lyra_stack *s, int fd)
+{
+    void *x;
+    const struct lyra_socket_ops *o = sock_enter(s, &x);
+    if (!o)
+        return -1;
+    int64_t v = 0;
+    int r = o->getopt(x, fd, LYRA_SIOCATMARK, &v);
+    sock_leave(s, 0);
+    if (r == -ENOPROTOOPT)
+        r = -ENOTTY; /* POSIX: not a socket type that has a mark */
+    return r < 0 ? sock_fail(r) : v != 0;
+}
+
 int lyra_fcntl(struct lyra_stack *s, int fd, int cmd, int arg)
 {
     if (cmd != F_GETFL && cmd != F_SETFL)
@@ -569,7 +583,7 @@ static short poll_entry(const struct lyra_socket_ops *o, void *x, const struct l
     if (closed || o->getopt(x, p->fd, LYRA_FD_TYPE, &t) < 0)
         return POLLNVAL;
     unsigned ev = o->poll(x, p->fd);
-    unsigned want = (unsigned)p->events & (POLLIN | POLLOUT | POLLRDHUP);
+    unsigned want = (unsigned)p->events & (POLLIN | POLLPRI | POLLOUT | POLLRDHUP);
     return (short)(ev & (want | LYRA_POLL_ERR | LYRA_POLL_HUP));
 }
 
@@ -599,7 +613,7 @@ static int poll_wait(struct lyra_stack *s, const struct lyra_socket_ops *o, void
         int fd = fds[i].fd;
         if (fd < 0)
             continue;
-        w.want |= (unsigned)fds[i].events & (POLLIN | POLLOUT | POLLRDHUP);
+        w.want |= (unsigned)fds[i].events & (POLLIN | POLLPRI | POLLOUT | POLLRDHUP);
         if (fd >= LYRA_POLL_INDEX_FDS)
             w.any = 1;
         else if (idx[fd])

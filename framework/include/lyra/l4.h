@@ -20,7 +20,7 @@
  * records which endpoint may progress and wakes who waits for it).
  *
  * Readiness (1.1): whenever an endpoint's poll bits may have gained one of
- * IN, OUT, ERR, HUP, RDHUP (a datagram queued, an error set, room to send
+ * IN, PRI, OUT, ERR, HUP, RDHUP (a datagram queued, urgent data, an error set, room to send
  * back, the peer's FIN, a connection to accept), the provider raises
  * `ready` with the cookie the user gave the endpoint (set_cookie) and the
  * bits concerned. Spurious events are allowed, a missing one is a lost
@@ -83,8 +83,9 @@ struct lyra_l4_dst {
     uint16_t port;  /* the local port (ICMP echo sockets: the id) */
 };
 
-/* poll() readiness bits (values of POLLIN, POLLOUT, POLLERR, POLLHUP). */
+/* poll() readiness bits (values of POLLIN, POLLPRI, POLLOUT, POLLERR, POLLHUP). */
 #define LYRA_POLL_IN 0x001
+#define LYRA_POLL_PRI 0x002 /* urgent data not yet read past (tcp: RFC 9293 3.8.5) */
 #define LYRA_POLL_OUT 0x004
 #define LYRA_POLL_ERR 0x008
 #define LYRA_POLL_HUP 0x010
@@ -92,7 +93,8 @@ struct lyra_l4_dst {
 
 /* send/recv flags (values of Linux's MSG_*). Transports see OOB, PEEK,
  * TRUNC, ERRQUEUE; one without out-of-band data or an error queue answers
- * OOB and ERRQUEUE with -EOPNOTSUPP. DONTWAIT, WAITALL and NOSIGNAL are the
+ * OOB and ERRQUEUE with -EOPNOTSUPP (a stream whose urgent data is in line,
+ * as tcp's, answers a recv with OOB -EINVAL, as Linux with SO_OOBINLINE). DONTWAIT, WAITALL and NOSIGNAL are the
  * socket API's (waiting; NOSIGNAL is accepted and means nothing). */
 #define LYRA_MSG_OOB 0x01
 #define LYRA_MSG_PEEK 0x02
@@ -125,6 +127,9 @@ enum lyra_sockopt {
     /* 1.2, values that are not ints (setopt_buf / getopt_buf) */
     LYRA_TCP_CONGESTION,   /* a name ("newreno"), without a NUL on get when it fills len */
     LYRA_TCP_INFO,         /* get: struct lyra_tcp_info */
+    /* int, get only (set: -ENOPROTOOPT); a transport without urgent data
+     * answers -ENOPROTOOPT (the socket API's lyra_sockatmark: ENOTTY) */
+    LYRA_SIOCATMARK,       /* 1 when the next byte to read is the urgent mark (sockatmark) */
     LYRA_SO__L4_LAST = 63  /* the socket layer's own options start above */
 };
 

@@ -80,10 +80,16 @@ int lyra_setsockopt(struct lyra_stack *s, int fd, int level, int name, const voi
  * must read it as struct lyra_tcp_info. */
 int lyra_getsockopt(struct lyra_stack *s, int fd, int level, int name, void *val,
                     socklen_t *len);
+/* sockatmark(3): 1 when the next byte to read is the urgent mark (a TCP
+ * recv stops there: the urgent data, in line, ends just before it, RFC
+ * 6093), 0 otherwise; -1/errno: EBADF, ENOTTY (a socket without urgent
+ * data, UDP). */
+int lyra_sockatmark(struct lyra_stack *s, int fd);
 /* F_GETFL and F_SETFL (O_NONBLOCK) only. */
 int lyra_fcntl(struct lyra_stack *s, int fd, int cmd, int arg);
 
-/* poll(2) over this stack's descriptors: events POLLIN/POLLOUT/POLLRDHUP,
+/* poll(2) over this stack's descriptors: events POLLIN/POLLPRI/POLLOUT/POLLRDHUP
+ * (POLLPRI: TCP urgent data not yet read past, lyra_sockatmark),
  * revents also POLLERR, POLLHUP, and POLLNVAL for a descriptor not open or
  * closed (perhaps handed out again) during the wait, in any entry.
  * timeout_ms < 0 waits forever. The entries are scanned once per call; a

@@ -160,6 +160,9 @@ _Static_assert(LYRA_POLL_ERR == POLLERR, "LYRA_POLL_ERR differs from POLLERR");
 _Static_assert(LYRA_POLL_HUP == POLLHUP, "LYRA_POLL_HUP differs from POLLHUP");
 _Static_assert(LYRA_MSG_PEEK == MSG_PEEK, "LYRA_MSG_PEEK differs from MSG_PEEK");
 _Static_assert(LYRA_MSG_TRUNC == MSG_TRUNC, "LYRA_MSG_TRUNC differs from MSG_TRUNC");
+#ifdef LYRA_POLL_PRI
+_Static_assert(LYRA_POLL_PRI == POLLPRI, "LYRA_POLL_PRI differs from POLLPRI");
+#endif
 #ifdef LYRA_POLL_RDHUP
 _Static_assert(LYRA_POLL_RDHUP == POLLRDHUP, "LYRA_POLL_RDHUP differs from POLLRDHUP");
 #endif
