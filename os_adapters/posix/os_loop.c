@@ -48,8 +48,13 @@ int os_wait(void *self, uint64_t deadline_ns)
     struct os_posix *os = self;
     atomic_fetch_add_explicit(&os->waits, 1, memory_order_relaxed);
 
-    /* set before taking the set: a watch_fd from now on kicks this wait */
+    /* set before taking the set: a watch_fd from now on kicks this wait,
+     * and so does a timer armed before the deadline (os_timer_arm) */
+    atomic_store(&os->wait_until, deadline_ns);
     atomic_store(&os->waiting, true);
+    uint64_t hint = atomic_load(&os->tw_hint); /* one armed just before */
+    if (hint < deadline_ns)
+        deadline_ns = hint;
     pthread_mutex_lock(&os->fd_mu);
     nfds_t n = 0;
     os->pfd[n++] = (struct pollfd){.fd = os->evfd, .events = POLLIN};
@@ -76,6 +81,13 @@ int os_wait(void *self, uint64_t deadline_ns)
             return -errno;
     }
     return r;
+}
+
+static void kick(struct os_posix *os);
+
+void os_wake_quiet(struct os_posix *os)
+{
+    kick(os); /* not counted in wakeups: those are the stack's own */
 }
 
 static void kick(struct os_posix *os)

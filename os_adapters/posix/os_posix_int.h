@@ -49,6 +49,9 @@ struct os_posix {
     unsigned nfds;
     struct pollfd *pfd; /* wait()'s own copy: max_fds + 1 entries */
     atomic_bool waiting;
+    /* the deadline of the wait in progress: a timer armed from another
+     * thread before it ends the wait (os_time.c) */
+    _Atomic uint64_t wait_until;
 
     /* pages: one memfd whose pages back every page_alloc region */
     pthread_mutex_t pg_mu;
@@ -131,6 +134,7 @@ int os_loop_init(struct os_posix *os);
 void os_loop_fini(struct os_posix *os);
 int os_wait(void *self, uint64_t deadline_ns);
 void os_wake(void *self);
+void os_wake_quiet(struct os_posix *os); /* wake, not counted (os_time.c) */
 int os_watch_fd(void *self, int fd);
 int os_unwatch_fd(void *self, int fd);
 

@@ -33,9 +33,16 @@ void os_timer_arm(void *self, struct lyra_timer *t, uint64_t deadline_ns)
     lyra_tw_arm(&os->tw, t, deadline_ns);
     /* the hint only ever needs to move earlier here: a bound that is too
      * early costs one locked look in run_timers, which corrects it */
-    if (deadline_ns < atomic_load_explicit(&os->tw_hint, memory_order_relaxed))
-        atomic_store_explicit(&os->tw_hint, deadline_ns, memory_order_relaxed);
+    bool earlier = deadline_ns < atomic_load_explicit(&os->tw_hint, memory_order_relaxed);
+    if (earlier)
+        atomic_store(&os->tw_hint, deadline_ns); /* seq_cst: paired with os_wait */
     tw_unlock(os);
+    /* Armed from another thread while the loop waits for a later deadline
+     * (an application's send, setsockopt or close): end that wait. Either
+     * this sees `waiting`, or os_wait, which sets it before reading the
+     * hint, sees this deadline (both seq_cst). */
+    if (earlier && atomic_load(&os->waiting) && deadline_ns < atomic_load(&os->wait_until))
+        os_wake_quiet(os);
 }
 
 void os_timer_cancel(void *self, struct lyra_timer *t)

@@ -289,6 +289,59 @@ Test(os_posix, wait_returns_on_wake_from_another_thread)
     lt_destroy(o.inst);
 }
 
+struct arm_later {
+    struct os *o;
+    struct lyra_timer t;
+    uint64_t in_ns; /* the timer's deadline, from when it is armed */
+};
+
+static void noop_fn(void *ctx, struct lyra_timer *t)
+{
+    (void)ctx;
+    (void)t;
+}
+
+static void *arm_later_fn(void *arg)
+{
+    struct arm_later *l = arg;
+    struct timespec ts = {0, 50000000};
+    nanosleep(&ts, NULL);
+    l->o->ops->timer_arm(l->o->self, &l->t, now(l->o) + l->in_ns);
+    return NULL;
+}
+
+/* A timer armed from another thread (an application thread in a socket
+ * call: a retransmission, a keepalive) before the loop's deadline ends the
+ * loop's wait: the loop then runs it in time. Without that, an idle loop
+ * asleep until "never" would never send the keepalive an application just
+ * turned on. */
+Test(os_posix, a_timer_armed_from_another_thread_ends_a_longer_wait)
+{
+    struct os o = os_up(NULL);
+    struct arm_later l = {.o = &o, .in_ns = 20000000};
+    lyra_timer_init(&l.t, noop_fn, NULL);
+    pthread_t th;
+    uint64_t t0 = now(&o);
+    pthread_create(&th, NULL, arm_later_fn, &l);
+    o.ops->wait(o.self, t0 + 10ull * 1000000000ull);
+    uint64_t dt = now(&o) - t0;
+    pthread_join(th, NULL);
+    cr_assert_lt(dt, 5ull * 1000000000ull, "the wait lasted %llu ms, a timer was due at ~70 ms",
+                 (unsigned long long)(dt / 1000000));
+    while (now(&o) < t0 + 100000000)
+        o.ops->wait(o.self, t0 + 100000000);
+    o.ops->run_timers(o.self); /* the timer ran: nothing is due */
+    /* one armed later than the wait's deadline changes nothing */
+    l.in_ns = 60ull * 1000000000ull;
+    pthread_create(&th, NULL, arm_later_fn, &l);
+    uint64_t d = now(&o) + 200000000;
+    cr_assert_eq(o.ops->wait(o.self, d), 0);
+    cr_assert_geq(now(&o), d);
+    pthread_join(th, NULL);
+    o.ops->timer_cancel(o.self, &l.t);
+    lt_destroy(o.inst);
+}
+
 Test(os_posix, wait_returns_when_a_watched_fd_is_readable)
 {
     struct os o = os_up(NULL);
