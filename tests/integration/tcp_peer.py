@@ -25,6 +25,9 @@ measured. Exit status 0 when all was right, 1 otherwise (the line says why).
   tcp_peer.py source ADDR PORT BYTES   connect (retrying while refused, as
         the receiver may not listen yet), send BYTES of lyra-ttcp's
         pattern, shut down writing, wait for the receiver's FIN.
+  tcp_peer.py urgent HOST PORT         connect (retrying while refused), send
+        b"abc", then b"!" with MSG_OOB (Linux's urgent pointer points just
+        after it), then b"def"; shut down writing, wait for the FIN.
 """
 import errno
 import socket
@@ -209,6 +212,26 @@ def source(host, port, total):
                   f"{mbit(sent, secs):.1f} Mbit/s")
 
 
+def urgent(host, port):
+    t_end = time.monotonic() + 10
+    while True:
+        try:
+            s = socket.create_connection((host, port), timeout=30)
+            break
+        except ConnectionRefusedError:
+            if time.monotonic() > t_end:
+                return result(False, "urgent: refused for 10 s")
+            time.sleep(0.1)
+    s.sendall(b"abc")
+    s.send(b"!", socket.MSG_OOB)
+    s.sendall(b"def")
+    s.shutdown(socket.SHUT_WR)
+    while s.recv(CHUNK):
+        pass
+    s.close()
+    return result(True, "urgent: sent abc, ! (MSG_OOB), def; receiver's FIN seen")
+
+
 def bytes_pattern(total):
     return b"".join(b"%015x\n" % o for o in range(0, total + 15, 16))[:total]
 
@@ -259,6 +282,8 @@ def main(a):
         return http_close(a[1], int(a[2]), int(a[3]))
     if cmd == "refused" and len(a) == 3:
         return refused(a[1], int(a[2]))
+    if cmd == "urgent" and len(a) == 3:
+        return urgent(a[1], int(a[2]))
     if cmd in ("sink", "source") and len(a) == 4:
         return (sink if cmd == "sink" else source)(a[1], int(a[2]), int(a[3]))
     print(__doc__, file=sys.stderr)

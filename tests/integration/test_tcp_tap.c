@@ -4,8 +4,9 @@
  * test's own (lyratcp<PID>, deleted on every path), Linux at 192.0.2.1/24,
  * the stack at 192.0.2.2/24. Linux's tools are the clients of our services
  * (curl to http, nc and Python to echo, Python into discard and out of
- * chargen, a connect() to a closed port), and lyra-ttcp is our client of a
- * Python server and our server of a Python client. Every byte is checked
+ * chargen, a connect() to a closed port), lyra-ttcp is our client of a
+ * Python server and our server of a Python client, and tcp_urg_server
+ * (tcp_urg_server.c) reads a Python client's urgent data. Every byte is checked
  * (the services' patterns: tools/services/svc_pattern.h, tools/ttcp), the
  * states at the end are read from both sides (ss -tan in the namespace,
  * the tcp instance's counters), and curl and nc run again with our link
@@ -297,6 +298,34 @@ static void ttcp_from_linux_python_source(const char *stack)
     cr_assert(strstr(OUT, "ttcp-r: stream checked in order: 0 bytes wrong"), "%s", OUT);
     ss_count("TIME-WAIT");
     measured("ttcp_from_linux", stack, "ttcp-r: " TTCP_BYTES);
+}
+
+/* ----- urgent data --------------------------------------------------------- */
+
+/* RFC 9293 3.8.5 (MUST-32, MUST-33) against Linux's urgent pointer: a
+ * Python client sends "abc", "!" with MSG_OOB, "def"; our server
+ * (tcp_urg_server, the socket API on a stack of its own) sees POLLPRI,
+ * reads "abc!" up to the mark (Linux's pointer is just after the urgent
+ * byte, RFC 6093), sockatmark 1 there, then "def", POLLPRI gone. */
+BOTH(urgent_from_linux_marks_and_signals, 60)
+static void urgent_from_linux_marks_and_signals(const char *stack)
+{
+    lt_need_netns("urgent data from a Linux client (MSG_OOB) into our server on a TAP");
+    int st = tap(NULL, NULL, NULL,
+                 "ip netns exec $NS $B/tests/tcp_urg_server assemblies/%s.lyra 5002 "
+                 "dev.link=tap:lyra0 ip.addr=192.0.2.2/24 > $T.srv 2>&1 &\n"
+                 "pids=$!\n"
+                 "ns " PEER " urgent 192.0.2.2 5002; cl=$?\n"
+                 "wait $pids; rc=$?; pids=''; cat $T.srv\n"
+                 "[ $cl = 0 ] || return 1; [ $rc = 0 ] || return 2\n" SS,
+                 stack);
+    cr_assert_eq(st, 0, "the urgent client or server failed (%d):\n%s", st, OUT);
+    cr_assert(strstr(OUT, "urg-server: pri 1 before 0 to-mark 'abc!' "), "%s", OUT);
+    cr_assert(strstr(OUT, " atmark 1 pri-at-mark 1 after 'def' atmark-after 0 pri-after 0 "
+                          "oob EINVAL udp-atmark ENOTTY"),
+              "%s", OUT);
+    ss_count("TIME-WAIT");
+    measured("urgent", stack, "urg-server: pri");
 }
 
 /* ----- discard and chargen ------------------------------------------------ */
