@@ -324,7 +324,7 @@ int tcp_xmit_data(struct tcp *u, int i, tcp_seq_t seq, uint32_t len, bool fin, b
     bool resent = rtx || tcp_seq_lt(seq, c->snd_max);
     /* SND.MAX is the highest sequence number sent, kept here where every
      * segment leaves: pure ACKs carry it, and one below the peer's
-     * RCV.NXT is dropped by the peer (tcp-bugs W2) */
+     * RCV.NXT is dropped by the peer, which then never hears us again */
     tcp_seq_t top = tcp_seq_add(end, fin ? 1u : 0u);
     if (tcp_seq_gt(top, c->snd_max))
         c->snd_max = top;

@@ -622,7 +622,7 @@ Test(tcp_timeouts, no_keepalive_probe_while_data_outstanding)
     fx_down(&f);
 }
 
-/* RFC 9293 3.10.7.4 / RFC 6298 5.4 (W2 in the wire tests): the RTO
+/* RFC 9293 3.10.7.4 / RFC 6298 5.4 (test_tcp_wire stalled on it): the RTO
  * resends from SND.UNA, and what it sends may reach beyond what was sent
  * before (a persist probe sent part of a queued skb; the window then grew,
  * but not enough for sender SWS avoidance to send more). Whatever the
