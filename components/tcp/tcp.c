@@ -238,16 +238,23 @@ static void tcp_stats(void *self, struct lyra_stats_sink *sink)
 #define TCP_STAT_EMIT(n) lyra_stat(sink, #n, u->st.n);
     TCP_STATS(TCP_STAT_EMIT)
 #undef TCP_STAT_EMIT
-    uint64_t est = 0, tw = 0, listen = 0;
+    uint64_t est = 0, tw = 0, listen = 0, held = 0;
     for (uint32_t k = 0; u->cb && k < u->cfg.max_conns; k++) {
         est += u->cb[k].state == TCPS_ESTABLISHED;
         tw += u->cb[k].state == TCPS_TIME_WAIT;
         listen += u->cb[k].state == TCPS_LISTEN;
+        if (u->cb[k].state == TCPS_FREE)
+            continue;
+        const struct tcp_ep *e = &u->ep[k];
+        held += e->sndq.len + e->rcvq.len;
+        for (const struct lyra_skb *o = e->ooo; o; o = o->next)
+            held++;
     }
     lyra_stat(sink, "conns", u->nconns);
     lyra_stat(sink, "established", est);
     lyra_stat(sink, "time_wait", tw);
     lyra_stat(sink, "listening", listen);
+    lyra_stat(sink, "skbs_held", held);
     lyra_stat(sink, "copy_bytes", u->copy_bytes);
 }
 

@@ -59,8 +59,10 @@ int lt_ns_vrun(const struct lt_ns_opts *o, const char *body_fmt, va_list ap);
 unsigned long long lt_ns_counter(const char *inst, const char *name);
 
 /* skb in_use from lt_ns_json less the buffers posted on the NIC's receive
- * ring (nic_dma, netdev 1.1: the driver's until it stops), written before
- * the instances stopped: what a leak would leave. */
+ * ring (nic_dma, netdev 1.1: the driver's until it stops) and those tcp's
+ * connections still hold in their queues (skbs_held: one still closing
+ * under loss), written before the instances stopped: what a leak would
+ * leave. */
 unsigned long long lt_ns_skb_leaked(void);
 
 #endif

@@ -42,6 +42,28 @@ Test(tcp_data, in_order_data_delivered)
     fx_down(&f);
 }
 
+/* Counter skbs_held: the skbs the connections' queues hold now (what a
+ * leak check at stop must not count as leaked): unread data, unacknowledged
+ * data and data beyond a hole; none once read and acknowledged. */
+Test(tcp_data, skbs_held_counts_what_the_queues_hold)
+{
+    init_pat();
+    struct fx f;
+    fx_up(&f, NULL);
+    int h = fx_passive(&f);
+    cr_assert_eq(lt_stat(f.tcp, "skbs_held"), 0);
+    fx_send(&f, TCP_ACK | TCP_PSH, pat, 1000); /* unread */
+    peer_data_at(&f, 2000, 100);               /* beyond a hole */
+    cr_assert_eq(fx_write(&f, h, pat, 500), 500); /* unacknowledged */
+    cr_assert_eq(lt_stat(f.tcp, "skbs_held"), 3);
+    uint8_t b[2000];
+    cr_assert_eq(fx_read(&f, h, b, sizeof(b)), 1000);
+    fx_drain(&f); /* the peer has our 500 bytes */
+    fx_ack(&f);
+    cr_assert_eq(lt_stat(f.tcp, "skbs_held"), 1, "the out-of-order skb is still held");
+    fx_down(&f);
+}
+
 /* RFC 9293 3.10.7.4 (seventh: RCV.NXT advances over the data and the ACK
  * carries it): the acknowledgment is SEG.SEQ + SEG.LEN. */
 Test(tcp_data, ack_number_covers_received_data)
