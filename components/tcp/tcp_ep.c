@@ -215,6 +215,7 @@ static int op_connect(void *self, int h, const struct lyra_sockaddr4 *a)
     c->flags &= (uint16_t)(CB_NODELAY | CB_KEEP);
     e->o.err = 0;
     e->soft_err = 0;
+    e->snd_urg = 0;
     c->raddr = a->addr;
     c->rport = a->port;
     if (!c->laddr)
@@ -249,8 +250,6 @@ static long op_send(void *self, int h, const void *buf, size_t len, const struct
 {
     GET(h);
     (void)to; /* a connected stream ignores the address, as BSD */
-    if (flags & LYRA_MSG_OOB)
-        return -EOPNOTSUPP;
     if (e->o.err)
         return lyra_l4_take_err(&e->o);
     if (c->state == TCPS_SYN_SENT || c->state == TCPS_SYN_RCVD)
@@ -263,6 +262,13 @@ static long op_send(void *self, int h, const void *buf, size_t len, const struct
         return -EFAULT;
     uint32_t n = len > INT32_MAX ? INT32_MAX : (uint32_t)len;
     long r = tcp_sndq_append(u, h, buf, n);
+    if (r > 0 && (flags & LYRA_MSG_OOB)) {
+        /* urgent data (RFC 9293 3.8.5): the mark just after what was
+         * taken, as Linux (the peer's sockatmark says 1 before its last
+         * byte, ours after it) */
+        e->snd_up = tcp_sndq_end(u, h);
+        e->snd_urg = 1;
+    }
     if (r > 0)
         tcp_output(u, h);
     return r;

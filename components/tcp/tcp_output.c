@@ -149,6 +149,17 @@ static void hdr_init(struct tcp *u, int i, struct tcp_repr *r, uint8_t flags, tc
     r->flags = flags;
     if (flags & TCP_ACK)
         r->ack = c->rcv_nxt;
+    struct tcp_ep *e = &u->ep[i];
+    if (e->snd_urg && !tcp_seq_gt(e->snd_up, c->snd_una))
+        e->snd_urg = 0; /* the urgent data is acknowledged: urgent mode ends */
+    if (e->snd_urg && flags == TCP_ACK && tcp_seq_gt(e->snd_up, seq)) {
+        /* RFC 9293 3.8.5 (MUST-62, RFC 6093): every segment before the
+         * mark, data, ACK or probe, points just after the urgent data,
+         * 0xffff when it is farther (as Linux) */
+        uint32_t up = (uint32_t)tcp_seq_diff(e->snd_up, seq);
+        r->flags |= TCP_URG;
+        r->urg = (uint16_t)(up > 0xffffu ? 0xffffu : up);
+    }
     if (flags & TCP_SYN) {
         r->window = window_field(u, i, true);
     } else {

@@ -137,8 +137,11 @@ struct tcp_ep {
     uint16_t backlog, pending;    /* listener: limit; children (SYN_RCVD + queued) */
     uint8_t cc_idx;               /* congestion control chosen (TCP_CONGESTION) */
     uint8_t was_conn;             /* connect or accept happened (ENOTCONN vs EPIPE) */
+    uint8_t snd_urg;              /* sending urgent data: segments before snd_up carry URG */
     int16_t soft_err;             /* an ICMP soft error while opening (RFC 1122 4.2.3.9) */
     uint32_t total_retrans;       /* TCP_INFO */
+    tcp_seq_t snd_up;             /* SND.UP: just after the last byte sent with MSG_OOB (RFC
+                                   * 6093), with snd_urg */
     uint64_t bytes_acked, bytes_received;
 };
 

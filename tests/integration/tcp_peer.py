@@ -28,6 +28,10 @@ measured. Exit status 0 when all was right, 1 otherwise (the line says why).
   tcp_peer.py urgent HOST PORT         connect (retrying while refused), send
         b"abc", then b"!" with MSG_OOB (Linux's urgent pointer points just
         after it), then b"def"; shut down writing, wait for the FIN.
+  tcp_peer.py urgent_sink ADDR PORT    accept one connection (prints "ready"
+        once listening), wait for POLLPRI, read up to the urgent mark
+        (SIOCATMARK), take the urgent byte with MSG_OOB (Linux's default,
+        no SO_OOBINLINE), read to the end: prints what each step got.
 """
 import errno
 import socket
@@ -232,6 +236,54 @@ def urgent(host, port):
     return result(True, "urgent: sent abc, ! (MSG_OOB), def; receiver's FIN seen")
 
 
+def urgent_sink(addr, port):
+    import fcntl
+    import select
+    import struct
+    siocatmark = 0x8905
+    ls = socket.socket()
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind((addr, port))
+    ls.listen(1)
+    ls.settimeout(30)
+    print("ready")
+    sys.stdout.flush()
+    s, _ = ls.accept()
+    s.settimeout(10)
+    p = select.poll()
+    p.register(s, select.POLLPRI)
+    pri = int(any(ev & select.POLLPRI for _, ev in p.poll(10000)))
+
+    def atmark():
+        return struct.unpack("i", fcntl.ioctl(s, siocatmark, struct.pack("i", 0)))[0]
+
+    normal = b""
+    while not atmark():
+        b = s.recv(64)
+        if not b:
+            break
+        normal += b
+    oob = b""
+    t_end = time.monotonic() + 5
+    while not oob and time.monotonic() < t_end:
+        try:
+            oob = s.recv(1, socket.MSG_OOB)
+        except OSError as e:  # the urgent byte not in yet: EAGAIN, EINVAL
+            if e.errno not in (errno.EAGAIN, errno.EINVAL):
+                raise
+            time.sleep(0.05)
+    rest = b""
+    while True:
+        b = s.recv(64)
+        if not b:
+            break
+        rest += b
+    s.close()
+    ls.close()
+    return result(pri == 1 and normal == b"abc" and oob == b"!" and rest == b"def",
+                  f"urgent-sink: pri {pri} to-mark {normal!r} oob {oob!r} rest {rest!r}")
+
+
 def bytes_pattern(total):
     return b"".join(b"%015x\n" % o for o in range(0, total + 15, 16))[:total]
 
@@ -282,8 +334,8 @@ def main(a):
         return http_close(a[1], int(a[2]), int(a[3]))
     if cmd == "refused" and len(a) == 3:
         return refused(a[1], int(a[2]))
-    if cmd == "urgent" and len(a) == 3:
-        return urgent(a[1], int(a[2]))
+    if cmd in ("urgent", "urgent_sink") and len(a) == 3:
+        return (urgent if cmd == "urgent" else urgent_sink)(a[1], int(a[2]))
     if cmd in ("sink", "source") and len(a) == 4:
         return (sink if cmd == "sink" else source)(a[1], int(a[2]), int(a[3]))
     print(__doc__, file=sys.stderr)

@@ -5,8 +5,8 @@
  * the stack at 192.0.2.2/24. Linux's tools are the clients of our services
  * (curl to http, nc and Python to echo, Python into discard and out of
  * chargen, a connect() to a closed port), lyra-ttcp is our client of a
- * Python server and our server of a Python client, and tcp_urg_server
- * (tcp_urg_server.c) reads a Python client's urgent data. Every byte is checked
+ * Python server and our server of a Python client, and tcp_urg (tcp_urg.c)
+ * reads a Python client's urgent data and sends a Python server some. Every byte is checked
  * (the services' patterns: tools/services/svc_pattern.h, tools/ttcp), the
  * states at the end are read from both sides (ss -tan in the namespace,
  * the tcp instance's counters), and curl and nc run again with our link
@@ -304,7 +304,7 @@ static void ttcp_from_linux_python_source(const char *stack)
 
 /* RFC 9293 3.8.5 (MUST-32, MUST-33) against Linux's urgent pointer: a
  * Python client sends "abc", "!" with MSG_OOB, "def"; our server
- * (tcp_urg_server, the socket API on a stack of its own) sees POLLPRI,
+ * (tcp_urg recv, the socket API on a stack of its own) sees POLLPRI,
  * reads "abc!" up to the mark (Linux's pointer is just after the urgent
  * byte, RFC 6093), sockatmark 1 there, then "def", POLLPRI gone. */
 BOTH(urgent_from_linux_marks_and_signals, 60)
@@ -312,7 +312,7 @@ static void urgent_from_linux_marks_and_signals(const char *stack)
 {
     lt_need_netns("urgent data from a Linux client (MSG_OOB) into our server on a TAP");
     int st = tap(NULL, NULL, NULL,
-                 "ip netns exec $NS $B/tests/tcp_urg_server assemblies/%s.lyra 5002 "
+                 "ip netns exec $NS $B/tests/tcp_urg recv assemblies/%s.lyra 5002 "
                  "dev.link=tap:lyra0 ip.addr=192.0.2.2/24 > $T.srv 2>&1 &\n"
                  "pids=$!\n"
                  "ns " PEER " urgent 192.0.2.2 5002; cl=$?\n"
@@ -326,6 +326,29 @@ static void urgent_from_linux_marks_and_signals(const char *stack)
               "%s", OUT);
     ss_count("TIME-WAIT");
     measured("urgent", stack, "urg-server: pri");
+}
+
+/* RFC 9293 3.8.5 (MUST-30 sending, MUST-62) against Linux: our client
+ * (tcp_urg send) sends "abc", "!" with MSG_OOB, "def"; a Python server
+ * sees POLLPRI, reads "abc" up to Linux's mark, "!" as its out-of-band
+ * byte (our pointer is just after it, as Linux's own), then "def". */
+BOTH(urgent_to_linux_oob_byte, 60)
+static void urgent_to_linux_oob_byte(const char *stack)
+{
+    lt_need_netns("urgent data (MSG_OOB) from our client into a Linux server on a TAP");
+    int st = tap(NULL, NULL, NULL,
+                 "ns " PEER " urgent_sink 192.0.2.1 5003 > $T.srv 2>&1 &\n"
+                 "pids=$!\n"
+                 "ip netns exec $NS $B/tests/tcp_urg send assemblies/%s.lyra 192.0.2.1 5003 "
+                 "dev.link=tap:lyra0 ip.addr=192.0.2.2/24; cl=$?\n"
+                 "wait $pids; rc=$?; pids=''; cat $T.srv\n"
+                 "[ $cl = 0 ] || return 1; [ $rc = 0 ] || return 2\n" SS,
+                 stack);
+    cr_assert_eq(st, 0, "our urgent client or the Linux server failed (%d):\n%s", st, OUT);
+    cr_assert(strstr(OUT, "urg-client: sent abc, ! (MSG_OOB), def; FIN seen"), "%s", OUT);
+    cr_assert(strstr(OUT, "urgent-sink: pri 1 to-mark b'abc' oob b'!' rest b'def'"), "%s", OUT);
+    ss_count("TIME-WAIT");
+    measured("urgent_to_linux", stack, "urgent-sink:");
 }
 
 /* ----- discard and chargen ------------------------------------------------ */

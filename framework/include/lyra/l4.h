@@ -93,8 +93,9 @@ struct lyra_l4_dst {
 
 /* send/recv flags (values of Linux's MSG_*). Transports see OOB, PEEK,
  * TRUNC, ERRQUEUE; one without out-of-band data or an error queue answers
- * OOB and ERRQUEUE with -EOPNOTSUPP (a stream whose urgent data is in line,
- * as tcp's, answers a recv with OOB -EINVAL, as Linux with SO_OOBINLINE). DONTWAIT, WAITALL and NOSIGNAL are the
+ * OOB and ERRQUEUE with -EOPNOTSUPP (tcp sends OOB data as urgent data and,
+ * its urgent data being in line, answers a recv with OOB -EINVAL, as Linux
+ * with SO_OOBINLINE). DONTWAIT, WAITALL and NOSIGNAL are the
  * socket API's (waiting; NOSIGNAL is accepted and means nothing). */
 #define LYRA_MSG_OOB 0x01
 #define LYRA_MSG_PEEK 0x02

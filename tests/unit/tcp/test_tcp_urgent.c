@@ -105,6 +105,70 @@ Test(tcp_urgent, urgent_pointer_beyond_segment)
     fx_down(&f);
 }
 
+/* send with MSG_OOB: bytes taken, or the error. */
+static long oob_write(struct fx *f, int h, const char *d)
+{
+    long r = f->l4->send(f->t, h, d, strlen(d), NULL, LYRA_MSG_OOB);
+    fx_run(f);
+    return r;
+}
+
+/* RFC 9293 3.8.5 (MUST-30, sending; MUST-62: the pointer points just
+ * after the urgent data, RFC 6093): MSG_OOB data goes with URG and a
+ * pointer past its last byte; data after the urgent data goes without. */
+Test(tcp_urgent, oob_send_points_past_urgent_data)
+{
+    struct fx f;
+    fx_up(&f, NULL);
+    int h = fx_passive(&f);
+    cr_assert_eq(oob_write(&f, h, "abc"), 3);
+    struct fx_seg s;
+    fx_expect(&f, &s, TCP_ACK | TCP_URG, f.t_iss + 1, FX_ANY);
+    cr_assert_eq(s.len, 3);
+    cr_assert_eq(s.r.urg, 3, "urgent pointer %u, expected 3 (just after the urgent data)",
+                 s.r.urg);
+    fx_ack(&f);
+    cr_assert_eq(fx_write(&f, h, "def", 3), 3);
+    fx_expect(&f, &s, TCP_ACK, f.t_iss + 4, FX_ANY);
+    cr_assert_eq(s.len, 3);
+    fx_down(&f);
+}
+
+/* MUST-62: every segment before the mark carries it, a retransmission and
+ * a pure ACK too (the urgent data held back by Nagle), until the urgent
+ * data is acknowledged. */
+Test(tcp_urgent, urgent_pointer_until_acknowledged)
+{
+    struct fx f;
+    fx_up(&f, NULL);
+    int h = fx_passive(&f);
+    cr_assert_eq(fx_write(&f, h, "abcd", 4), 4);
+    struct fx_seg s;
+    fx_expect(&f, &s, TCP_ACK, f.t_iss + 1, FX_ANY);
+    cr_assert_eq(oob_write(&f, h, "!"), 1); /* Nagle holds it: "abcd" is out */
+    fx_expect_none(&f);
+    /* "z" from the peer, "abcd" not acknowledged: our ACK points at the mark */
+    fx_send_sa(&f, TCP_ACK | TCP_PSH, f.p_nxt, f.t_iss + 1, "z", 1);
+    f.p_nxt += 1;
+    fx_last(&f, 200, &s);
+    cr_assert_eq(s.len, 0);
+    cr_assert(s.flags & TCP_URG, "an ACK before the mark without URG");
+    cr_assert_eq(s.seq + s.r.urg, f.t_iss + 6);
+    fx_ack(&f); /* "abcd" acknowledged: "!" goes */
+    fx_expect(&f, &s, TCP_ACK | TCP_URG, f.t_iss + 5, FX_ANY);
+    cr_assert_eq(s.len, 1);
+    cr_assert_eq(s.r.urg, 1);
+    fx_wait(&f, 5000, &s); /* not acknowledged: sent again, with URG */
+    cr_assert_eq(s.seq, f.t_iss + 5);
+    cr_assert(s.flags & TCP_URG, "a retransmission of urgent data without URG");
+    cr_assert_eq(s.r.urg, 1);
+    fx_ack(&f);
+    fx_send(&f, TCP_ACK | TCP_PSH, "y", 1);
+    fx_last(&f, 200, &s);
+    cr_assert_eq(s.flags & TCP_URG, 0, "URG after the urgent data was acknowledged");
+    fx_down(&f);
+}
+
 /* RFC 6093 (no out-of-band byte): recv with MSG_OOB does not take the
  * urgent byte out of the stream. */
 Test(tcp_urgent, oob_recv_does_not_remove_urgent_byte)
