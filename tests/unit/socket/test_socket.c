@@ -105,6 +105,22 @@ Test(socket, unsupported_domain_type_protocol_and_bad_descriptors)
     lyra_stack_destroy(s);
 }
 
+/* sockatmark (POSIX): a descriptor whose transport has no urgent mark
+ * (a datagram one) is ENOTTY, one not open EBADF. */
+Test(socket, sockatmark_without_a_mark_is_enotty)
+{
+    struct lyra_stack *s = new_stack();
+    int fd = lyra_socket(s, AF_INET, SOCK_DGRAM, 0);
+    cr_assert_geq(fd, 0);
+    errno = 0;
+    cr_assert_eq(lyra_sockatmark(s, fd), -1);
+    cr_assert_eq(errno, ENOTTY);
+    cr_assert_eq(lyra_sockatmark(s, 99), -1);
+    cr_assert_eq(errno, EBADF);
+    lyra_close(s, fd);
+    lyra_stack_destroy(s);
+}
+
 Test(socket, bad_addresses_are_rejected_before_the_transport)
 {
     struct lyra_stack *s = new_stack();
