@@ -185,7 +185,9 @@ static long send_all(struct lyra_stack *s, const struct lyra_socket_ops *o, void
 }
 
 /* MSG_WAITALL on a blocking stream: the pieces are filled, or the stream
- * ends, fails, times out or the stack stops: the count so far. */
+ * ends, fails, times out, reaches the urgent mark (as Linux: the transport
+ * stopped there, lyra_sockatmark says 1) or the stack stops: the count so
+ * far. */
 static long recv_all(struct lyra_stack *s, const struct lyra_socket_ops *o, void *x,
                      struct call *c)
 {
@@ -220,6 +222,9 @@ static long recv_all(struct lyra_stack *s, const struct lyra_socket_ops *o, void
             return done ? (long)done : r;
         done += (size_t)r;
         if (r == 0 || done >= room)
+            return (long)done;
+        int64_t mark = 0;
+        if (o->getopt(x, c->fd, LYRA_SIOCATMARK, &mark) == 0 && mark)
             return (long)done;
     }
 }

@@ -4,7 +4,8 @@
  *   tcp_urg recv MANIFEST PORT [INSTANCE.PARAM=VALUE ...]
  *     One TCP listener on PORT; it takes one connection, waits for POLLPRI
  *     (urgent data, RFC 9293 3.8.5 MUST-32), reads up to the urgent mark
- *     with lyra_sockatmark telling when it is there (MUST-33), then to the
+ *     with MSG_WAITALL recvs (N of them), lyra_sockatmark telling when it
+ *     is there (MUST-33), then to the
  *     end, and prints one line:
  *       urg-server: pri P before A0 to-mark 'X' reads N atmark A1 pri-at-mark
  *         Q1 after 'Y' atmark-after A2 pri-after Q2 oob E1 udp-atmark E2
@@ -91,8 +92,9 @@ static int serve(struct lyra_stack *s, int port)
     char mark[64], rest[64];
     size_t nm = 0, nr = 0;
     int reads = 0, at = 0;
+    /* MSG_WAITALL: one recv up to the mark (it stops there, as Linux) */
     while (nm < sizeof(mark) - 1 && (at = lyra_sockatmark(s, c)) == 0) {
-        ssize_t r = lyra_recv(s, c, mark + nm, sizeof(mark) - 1 - nm, 0);
+        ssize_t r = lyra_recv(s, c, mark + nm, sizeof(mark) - 1 - nm, MSG_WAITALL);
         if (r <= 0)
             break;
         nm += (size_t)r;
