@@ -6,16 +6,22 @@ LYRA_MUTATE_N per manifest, default 200): values out of range, wrong enums,
 bad links, swapped components, removed lines, bad selectors. A mutation that
 check accepts is run for a moment in a private network namespace (PID in
 its name, deleted afterwards); exit 1 from run, or exit 2 with a create/config
-message, is a mismatch. Without CAP_NET_ADMIN: skip (77)."""
-import os, random, re, subprocess, sys, tempfile
+message, is a mismatch. Without CAP_NET_ADMIN: skip (77). The mutations are
+drawn in order from the seed, then checked and run by two workers, each in
+a namespace of its own (a tap link of one never meets the other's)."""
+import concurrent.futures, os, random, re, subprocess, sys, tempfile
 
 lyranet, asm_dir = sys.argv[1], sys.argv[2]
 seed = int(os.environ.get("LYRA_MUTATE_SEED", "1"))
 per = int(os.environ.get("LYRA_MUTATE_N", "200"))
-ns = "lyramut%d" % os.getpid()
-if subprocess.run(["ip", "netns", "add", ns], capture_output=True).returncode:
-    print("SKIPPED LOUDLY: mutate_manifests needs CAP_NET_ADMIN for a private netns")
-    sys.exit(77)
+WORKERS = 2
+nss = ["lyramut%d-%d" % (os.getpid(), w) for w in range(WORKERS)]
+for ns in nss:
+    if subprocess.run(["ip", "netns", "add", ns], capture_output=True).returncode:
+        for n in nss:
+            subprocess.run(["ip", "netns", "del", n], capture_output=True)
+        print("SKIPPED LOUDLY: mutate_manifests needs CAP_NET_ADMIN for a private netns")
+        sys.exit(77)
 
 VALUES = ["0", "-1", "7", "12", "65536", "99999999999", "qmeu", "datasheet", "wrie:lyra",
           "wire:", "tap:", "tap:abcdefghijklmnopqrstuvwxyz", "wire:other", "yes", "maybe",
@@ -48,12 +54,28 @@ def mutate(lines, rng, comps):
         ls[i], ls[j] = ls[j], ls[i]
     return ls, "%d@%d" % (kind, i + 1)
 
+def trial(w, path, how):
+    """check, then run what check accepts: (accepted, mismatch line or None)"""
+    c = subprocess.run([lyranet, "check", path], capture_output=True, text=True)
+    if c.returncode:
+        os.unlink(path)
+        return False, None
+    r = subprocess.run(["ip", "netns", "exec", nss[w], lyranet, "run", path, "--for", "0.2"],
+                       capture_output=True, text=True, timeout=60)
+    config = r.returncode == 1 or (r.returncode == 2 and re.search(
+        r"create|start failed|could not start|error: .*\.(\w+):", r.stderr))
+    if config:
+        return True, ("MISMATCH %s (%s): check ok, run exit %d: %s" %
+                      (path, how, r.returncode, r.stderr.strip().splitlines()[-1:]))
+    os.unlink(path)
+    return True, None
+
 def main():
     rng = random.Random(seed)
     comps = sorted({m.group(1) for f in os.listdir(asm_dir) if f.endswith(".lyra")
                     for m in re.finditer(r"component\s*=\s*(\S+)", open(os.path.join(asm_dir, f)).read())})
-    total = accepted = rejected = mism = 0
     tmp = tempfile.mkdtemp(prefix="lyramut")
+    jobs = []
     for f in sorted(os.listdir(asm_dir)):
         if not f.endswith(".lyra"):
             continue
@@ -62,24 +84,18 @@ def main():
             ls, how = mutate(lines, rng, comps)
             path = os.path.join(tmp, "%s.%d.lyra" % (f[:-5], k))
             open(path, "w").write("\n".join(ls) + "\n")
-            total += 1
-            c = subprocess.run([lyranet, "check", path], capture_output=True, text=True)
-            if c.returncode:
-                rejected += 1
-                os.unlink(path)
-                continue
-            accepted += 1
-            r = subprocess.run(["ip", "netns", "exec", ns, lyranet, "run", path, "--for", "0.2"],
-                               capture_output=True, text=True, timeout=60)
-            config = r.returncode == 1 or (r.returncode == 2 and re.search(
-                r"create|start failed|could not start|error: .*\.(\w+):", r.stderr))
-            if config:
-                mism += 1
-                print("MISMATCH %s (%s): check ok, run exit %d: %s" %
-                      (path, how, r.returncode, r.stderr.strip().splitlines()[-1:]))
-            else:
-                os.unlink(path)
-    subprocess.run(["ip", "netns", "del", ns])
+            jobs.append((path, how))
+    with concurrent.futures.ThreadPoolExecutor(WORKERS) as ex:
+        futs = [ex.submit(trial, i % WORKERS, p, h) for i, (p, h) in enumerate(jobs)]
+        results = [fu.result() for fu in futs]
+    total = len(results)
+    accepted = sum(1 for a, _ in results if a)
+    rejected = total - accepted
+    mism = 0
+    for _, line in results:
+        if line:
+            mism += 1
+            print(line)
     print("mutate_manifests seed=%d: mutations %d, accepted %d, rejected %d, mismatches %d"
           % (seed, total, accepted, rejected, mism))
     return 1 if mism else 0
@@ -87,4 +103,5 @@ def main():
 try:
     sys.exit(main())
 finally:
-    subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+    for ns in nss:
+        subprocess.run(["ip", "netns", "del", ns], capture_output=True)
