@@ -43,15 +43,22 @@ function(lyra_add_test NAME)
     COMPILE_DEFINITIONS "LYRA_TEST_SOURCE_DIR=\"${CMAKE_SOURCE_DIR}\";LYRA_TEST_BUILD_DIR=\"${CMAKE_BINARY_DIR}\";LYRA_TEST_COMPONENT_DIR=\"${LYRA_COMPONENT_DIR}\"")
   target_link_libraries(${NAME} PRIVATE ${A_LIBS} lyra_test_support criterion)
   set_target_properties(${NAME} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
-  if(A_FILTER)
-    add_test(NAME ${NAME} COMMAND ${NAME} --jobs 1 --filter ${A_FILTER})
-  else()
-    add_test(NAME ${NAME} COMMAND ${NAME} --jobs 1)
+  lyra_register_test(${NAME} ${NAME} "${A_FILTER}" "${A_TIMEOUT}")
+endfunction()
+
+# lyra_register_test(TEST EXE FILTER TIMEOUT): ctest entry TEST running
+# Criterion executable EXE (the cases matching FILTER when not empty), with
+# the timeout (default 120 s), the skip code and the directories' variables.
+function(lyra_register_test TEST EXE FILTER TIMEOUT)
+  set(args --jobs 1)
+  if(FILTER)
+    list(APPEND args --filter ${FILTER})
   endif()
-  if(NOT A_TIMEOUT)
-    set(A_TIMEOUT 120)
+  add_test(NAME ${TEST} COMMAND ${EXE} ${args})
+  if(NOT TIMEOUT)
+    set(TIMEOUT 120)
   endif()
-  set_tests_properties(${NAME} PROPERTIES TIMEOUT ${A_TIMEOUT} SKIP_RETURN_CODE 77
+  set_tests_properties(${TEST} PROPERTIES TIMEOUT ${TIMEOUT} SKIP_RETURN_CODE 77
     ENVIRONMENT "LYRA_COMPONENT_PATH=${LYRA_COMPONENT_DIR};LYRA_SOURCE_DIR=${CMAKE_SOURCE_DIR};LYRA_BUILD_DIR=${CMAKE_BINARY_DIR}")
 endfunction()
 
@@ -61,17 +68,11 @@ endfunction()
 # ctest -j instead of one after another. Labels are NAME's.
 function(lyra_add_test_part NAME PART)
   cmake_parse_arguments(A "" "TIMEOUT;FILTER" "" ${ARGN})
-  add_test(NAME ${NAME}_${PART} COMMAND ${NAME} --jobs 1 --filter ${A_FILTER})
-  if(NOT A_TIMEOUT)
-    set(A_TIMEOUT 120)
-  endif()
+  lyra_register_test(${NAME}_${PART} ${NAME} "${A_FILTER}" "${A_TIMEOUT}")
   get_test_property(${NAME} LABELS labels)
-  if(NOT labels)
-    set(labels "")
+  if(labels)
+    set_tests_properties(${NAME}_${PART} PROPERTIES LABELS "${labels}")
   endif()
-  set_tests_properties(${NAME}_${PART} PROPERTIES TIMEOUT ${A_TIMEOUT} SKIP_RETURN_CODE 77
-    LABELS "${labels}"
-    ENVIRONMENT "LYRA_COMPONENT_PATH=${LYRA_COMPONENT_DIR};LYRA_SOURCE_DIR=${CMAKE_SOURCE_DIR};LYRA_BUILD_DIR=${CMAKE_BINARY_DIR}")
 endfunction()
 
 # lyra_add_assembly(NAME MANIFEST FILE)

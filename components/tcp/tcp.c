@@ -182,7 +182,8 @@ static int tcp_start(void *self)
     u->ranges = o->mem_alloc(u->os.self, (size_t)n * u->cfg.ooo_ranges * sizeof(struct tcp_range),
                              alignof(struct tcp_range));
     u->hash = o->mem_alloc(u->os.self, (size_t)nb * sizeof(uint16_t), alignof(uint16_t));
-    u->pend = o->mem_alloc(u->os.self, (size_t)(n + 63) / 64 * sizeof(uint64_t), alignof(uint64_t));
+    u->pend = o->mem_alloc(u->os.self, (size_t)tcp_pend_words(u) * sizeof(uint64_t),
+                           alignof(uint64_t));
     if (!u->cb || !u->ep || !u->ranges || !u->hash || !u->pend) {
         lyra_log(&u->os, LYRA_LOG_ERROR, WHO, "no memory for %u connections", (unsigned)n);
         u->cfg.max_conns = 0;
@@ -190,7 +191,7 @@ static int tcp_start(void *self)
         u->cfg.max_conns = n;
         return -ENOMEM;
     }
-    for (uint32_t k = 0; k < (n + 63) / 64; k++)
+    for (uint32_t k = 0; k < tcp_pend_words(u); k++)
         u->pend[k] = 0;
     tcp_batch_init(u);
     u->hash_mask = nb - 1;

@@ -14,8 +14,7 @@ static void flush(void *ctx, struct lyra_timer *t)
 {
     (void)t;
     struct tcp *u = ctx;
-    uint32_t words = (u->cfg.max_conns + 63u) / 64u;
-    for (uint32_t w = 0; w < words; w++) {
+    for (uint32_t w = 0; w < tcp_pend_words(u); w++) {
         while (u->pend[w]) {
             unsigned b = (unsigned)__builtin_ctzll(u->pend[w]);
             u->pend[w] &= u->pend[w] - 1;

@@ -205,6 +205,12 @@ struct tcp {
 extern const struct tcp_cc_ops *const tcp_cc_algs[];
 extern const unsigned tcp_cc_nalgs;
 
+/* words of tcp.pend: a bit per connection */
+static inline uint32_t tcp_pend_words(const struct tcp *u)
+{
+    return (u->cfg.max_conns + 63u) / 64u;
+}
+
 static inline uint32_t tcp_ms(const struct tcp *u)
 {
     return (uint32_t)(lyra_now(&u->os) / 1000000u);

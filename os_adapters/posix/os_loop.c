@@ -83,19 +83,17 @@ int os_wait(void *self, uint64_t deadline_ns)
     return r;
 }
 
-static void kick(struct os_posix *os);
-
-void os_wake_quiet(struct os_posix *os)
-{
-    kick(os); /* not counted in wakeups: those are the stack's own */
-}
-
 static void kick(struct os_posix *os)
 {
     uint64_t one = 1;
     /* EAGAIN: the counter is saturated, a wake-up is pending anyway */
     ssize_t w = write(os->evfd, &one, sizeof(one));
     (void)w;
+}
+
+void os_wake_quiet(struct os_posix *os)
+{
+    kick(os); /* not counted in wakeups: those are the stack's own */
 }
 
 void os_wake(void *self)

@@ -166,7 +166,9 @@ def refused(host, port):
         return result(False, f"refused: {e!r} after {time.monotonic() - t0:.3f} s")
 
 
-def sink(addr, port, total):
+def accept_one(addr, port, timeout):
+    """Listens on addr:port, says "ready" (the test waits for it), accepts
+    one connection: (listening socket, connection with this timeout)."""
     ls = socket.socket()
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     ls.bind((addr, port))
@@ -175,7 +177,12 @@ def sink(addr, port, total):
     print("ready")
     sys.stdout.flush()
     s, _ = ls.accept()
-    s.settimeout(30)
+    s.settimeout(timeout)
+    return ls, s
+
+
+def sink(addr, port, total):
+    _, s = accept_one(addr, port, 30)
     t0 = time.monotonic()
     n = wrong = 0
     while True:
@@ -241,15 +248,7 @@ def urgent_sink(addr, port):
     import select
     import struct
     siocatmark = 0x8905
-    ls = socket.socket()
-    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    ls.bind((addr, port))
-    ls.listen(1)
-    ls.settimeout(30)
-    print("ready")
-    sys.stdout.flush()
-    s, _ = ls.accept()
-    s.settimeout(10)
+    ls, s = accept_one(addr, port, 10)
     p = select.poll()
     p.register(s, select.POLLPRI)
     pri = int(any(ev & select.POLLPRI for _, ev in p.poll(10000)))
