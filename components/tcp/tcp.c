@@ -6,7 +6,7 @@
  * nothing is allocated per segment but skbs from the pool. */
 #include "tcp_priv.h"
 
-const struct tcp_cc_ops *const tcp_cc_algs[] = {&tcp_cc_newreno};
+const struct tcp_cc_ops *const tcp_cc_algs[] = {&tcp_cc_newreno, &tcp_cc_cubic};
 const unsigned tcp_cc_nalgs = sizeof(tcp_cc_algs) / sizeof(tcp_cc_algs[0]);
 
 /* issue 10.2: a connection's protocol state, timers, congestion and SACK
@@ -73,8 +73,8 @@ static const struct lyra_param tcp_params[P__COUNT] = {
                 LYRA_DOC("offer SACK-permitted and send SACK blocks for out-of-order data "
                 "(RFC 2018)")},
     [P_CC] = {"cc", LYRA_P_STRING, "newreno", 0, 0,
-              LYRA_DOC("congestion control: newreno (RFC 5681, 6582); TCP_CONGESTION picks "
-              "per socket")},
+              LYRA_DOC("congestion control: newreno (RFC 5681, 6582) or cubic (RFC 9438); "
+              "TCP_CONGESTION picks per socket")},
     [P_PORT_MIN] = {"port_min", LYRA_P_INT, "49152", 1, 65535,
                     LYRA_DOC("lowest ephemeral port (RFC 6335 dynamic range by default)")},
     [P_PORT_MAX] = {"port_max", LYRA_P_INT, "65535", 1, 65535,
@@ -103,7 +103,7 @@ static int tcp_check(const struct lyra_value *p, struct lyra_diag *d)
         bad = 1;
     }
     if (cc_index(p[P_CC].u.s ? p[P_CC].u.s : "") < 0) {
-        lyra_diag_add(d, LYRA_E_RANGE, P_CC + 1, "unknown congestion control \"%s\" (have: newreno)",
+        lyra_diag_add(d, LYRA_E_RANGE, P_CC + 1, "unknown congestion control \"%s\" (have: newreno, cubic)",
                       p[P_CC].u.s ? p[P_CC].u.s : "");
         bad = 1;
     }

@@ -519,16 +519,9 @@ static int op_setopt_buf(void *self, int h, int opt, const void *val, uint32_t l
     for (unsigned k = 0; k < tcp_cc_nalgs; k++)
         if (!strcmp(tcp_cc_algs[k]->name, name)) {
             e->cc_idx = (uint8_t)k;
-            if (!tcp_synced(c)) {
-                c->cc.ops = tcp_cc_algs[k];
-            } else if (c->cc.ops != tcp_cc_algs[k]) {
-                /* a new algorithm starts from the window there is */
-                uint32_t cwnd = c->cc.cwnd, ss = c->cc.ssthresh;
-                c->cc.ops = tcp_cc_algs[k];
-                c->cc.ops->init(&c->cc, c->mss);
-                c->cc.cwnd = cwnd;
-                c->cc.ssthresh = ss;
-            }
+            /* before the handshake tcp_cc_init follows with cc_idx; a live
+             * connection's new algorithm starts from the windows there are */
+            tcp_cc_switch(&c->cc, tcp_cc_algs[k]);
             return 0;
         }
     return -ENOENT;

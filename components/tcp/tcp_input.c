@@ -58,8 +58,7 @@ static void established(struct tcp *u, int i, const struct tcp_repr *r, bool syn
 {
     struct tcp_cb *c = &u->cb[i];
     struct tcp_ep *e = &u->ep[i];
-    c->cc.ops = tcp_cc_algs[e->cc_idx];
-    c->cc.ops->init(&c->cc, c->mss);
+    tcp_cc_init(&c->cc, tcp_cc_algs[e->cc_idx], c->mss);
     /* RFC 7323 2.2: the window of a SYN is never scaled */
     c->snd_wnd = syn_window ? r->window : (uint32_t)r->window << c->snd_ws;
     c->snd_wnd_max = c->snd_wnd;
@@ -146,8 +145,7 @@ void tcp_conn_prepare(struct tcp *u, int i)
     u->os.ops->random(u->os.self, rnd, sizeof(rnd));
     c->ts_off = (uint32_t)rnd[0] << 24 | (uint32_t)rnd[1] << 16 | (uint32_t)rnd[2] << 8 | rnd[3];
     tcp_rto_init(&c->rto, &u->rto_lim);
-    c->cc.ops = tcp_cc_algs[u->ep[i].cc_idx];
-    c->cc.ops->init(&c->cc, TCP_DEFAULT_MSS);
+    tcp_cc_init(&c->cc, tcp_cc_algs[u->ep[i].cc_idx], TCP_DEFAULT_MSS);
     c->rtx_start = tcp_ms(u);
 }
 
@@ -343,8 +341,8 @@ static bool ack_input(struct tcp *u, int i, struct seg *g)
             u->st.dupacks_rcvd++;
             if (c->dupacks < 255)
                 c->dupacks++;
-            if (c->cc.ops->on_dupack(&c->cc, c->dupacks, c->snd_una.v, c->snd_max.v, flight) &
-                TCP_CC_RETRANSMIT) {
+            if (tcp_cc_on_dupack(&c->cc, c->dupacks, c->snd_una.v, c->snd_max.v, flight,
+                                 tcp_ms(u)) & TCP_CC_RETRANSMIT) {
                 u->st.fast_retransmits++;
                 tcp_retransmit_first(u, i);
             }
@@ -363,7 +361,9 @@ static bool ack_input(struct tcp *u, int i, struct seg *g)
         if (tcp_seq_lt(c->snd_nxt, c->snd_una))
             c->snd_nxt = c->snd_una;
         c->rtx_start = tcp_ms(u);
-        if (c->cc.ops->on_ack(&c->cc, acked, c->snd_una.v, flight) & TCP_CC_RETRANSMIT)
+        struct tcp_cc_ack ca = {.acked = acked, .snd_una = c->snd_una.v, .flight = flight,
+                                .now_ms = tcp_ms(u), .rtt_ms = c->rto.srtt / 1000u};
+        if (tcp_cc_on_ack(&c->cc, &ca) & TCP_CC_RETRANSMIT)
             tcp_retransmit_first(u, i); /* RFC 6582 partial ACK */
         tcp_timer_rtx_restart(u, i);
         tcp_ready(u, i, LYRA_POLL_OUT);

@@ -309,7 +309,7 @@ int tcp_xmit_data(struct tcp *u, int i, tcp_seq_t seq, uint32_t len, bool fin, b
     uint32_t n = len;
     if (len && !rtx && tcp_flight(c) == 0 && tcp_seq_ge(seq, c->snd_max) &&
         tcp_ms(u) - c->rtx_start > c->rto.rto / 1000)
-        c->cc.ops->on_idle_restart(&c->cc); /* RFC 5681 4.1: idle longer than an RTO */
+        tcp_cc_on_idle_restart(&c->cc, tcp_ms(u)); /* RFC 5681 4.1: idle longer than an RTO */
     if (len) {
         s = tcp_sndq_clone(u, i, seq, &n);
         if (!s) {

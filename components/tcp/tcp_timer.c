@@ -133,7 +133,7 @@ static void on_rtx(struct tcp *u, int i)
         tcp_timer_set(u, i, TCP_T_RTX, c->rto.rto / 1000);
         return;
     }
-    c->cc.ops->on_rto(&c->cc, c->snd_max.v, tcp_flight(c), !(c->flags & CB_RTX_RUN));
+    tcp_cc_on_rto(&c->cc, c->snd_max.v, tcp_flight(c), !(c->flags & CB_RTX_RUN), tcp_ms(u));
     c->flags |= CB_RTX_RUN;
     c->dupacks = 0;
     /* 5.4: the earliest unacknowledged segment again; go back to it, so

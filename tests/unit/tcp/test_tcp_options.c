@@ -616,6 +616,11 @@ Test(tcp_options, congestion_control_name)
     cr_assert_eq(f.l4->getopt_buf(f.t, h, LYRA_TCP_CONGESTION, name, &len), 0);
     cr_assert_eq(strncmp(name, "newreno", len), 0);
     cr_assert_eq(f.l4->setopt_buf(f.t, h, LYRA_TCP_CONGESTION, "newreno", 7), 0);
+    /* CUBIC (RFC 9438, issue 11.1) is the second */
+    cr_assert_eq(f.l4->setopt_buf(f.t, h, LYRA_TCP_CONGESTION, "cubic", 5), 0);
+    len = sizeof(name);
+    cr_assert_eq(f.l4->getopt_buf(f.t, h, LYRA_TCP_CONGESTION, name, &len), 0);
+    cr_assert_eq(strncmp(name, "cubic", len), 0, "congestion control %.*s", (int)len, name);
     fx_down(&f);
 }
 
