@@ -256,6 +256,8 @@ struct impair {
 
 static const char *const OV_NONE[] = {NULL};
 static const char *const OV_LOSS[] = {"dev.loss=5%", LOSSY, NULL};
+/* the same loss with CUBIC (RFC 9438) on both stacks */
+static const char *const OV_LOSS_CUBIC[] = {"dev.loss=5%", "tcp.cc=cubic", LOSSY, NULL};
 static const char *const OV_REORDER[] = {"dev.reorder=2%", "dev.dup=1%", LOSSY, NULL};
 static const char *const OV_CORRUPT[] = {"dev.corrupt=0.5%", LOSSY, NULL};
 static const char *const OV_ALL[] = {"dev.loss=5%",     "dev.reorder=2%", "dev.dup=1%",
@@ -264,6 +266,7 @@ static const char *const OV_ALL[] = {"dev.loss=5%",     "dev.reorder=2%", "dev.d
 static const struct impair IMP_NONE = {"clean", OV_NONE, 0};
 static const struct impair IMP_REORDER = {"reord2%+dup1%", OV_REORDER, I_REORDER | I_DUP};
 static const struct impair IMP_LOSS = {"loss5%", OV_LOSS, I_LOSS};
+static const struct impair IMP_LOSS_CUBIC = {"loss5%,cubic", OV_LOSS_CUBIC, I_LOSS};
 static const struct impair IMP_CORRUPT = {"corrupt0.5%", OV_CORRUPT, I_CORRUPT};
 static const struct impair IMP_ALL = {"all+delay5ms", OV_ALL,
                                                    I_LOSS | I_REORDER | I_DUP | I_CORRUPT};
@@ -640,9 +643,9 @@ Test(tcp_wire, dma_reorder_dup, .timeout = BULK_TIMEOUT)
     bulk_case(&PAIR_DMA, &IMP_REORDER, 13, 205);
 }
 
-/* Loss and corruption (both assemblies), and a clean run on copy-dma
- * (whose e1000 receive ring overruns now and then: a lost frame the
- * connection must repair). */
+/* Loss and corruption (both assemblies; copy-dma's loss case with CUBIC),
+ * and a clean run on copy-dma (whose e1000 receive ring overruns now and
+ * then: a lost frame the connection must repair). */
 Test(tcp_wire, dma_clean, .timeout = BULK_TIMEOUT)
 {
     bulk_case(&PAIR_DMA, &IMP_NONE, 11, 201);
@@ -653,7 +656,7 @@ Test(tcp_wire, pio_corrupt, .timeout = BULK_TIMEOUT)
 }
 Test(tcp_wire, dma_loss, .timeout = BULK_TIMEOUT)
 {
-    bulk_case(&PAIR_DMA, &IMP_LOSS, 12, 203);
+    bulk_case(&PAIR_DMA, &IMP_LOSS_CUBIC, 12, 203);
 }
 Test(tcp_wire, dma_corrupt, .timeout = BULK_TIMEOUT)
 {
