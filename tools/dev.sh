@@ -95,6 +95,18 @@ run_ctest() { # run_ctest LABEL DIR [ctest args]: progress, then a one-line resu
     python3 tools/ctest_run.py run "$label" "$dir" -j"$JOBS" --timeout 600 "$@"
 }
 
+# fuzz_one NAME: one libFuzzer target for FUZZ_SECONDS from its corpus (a
+# scratch copy grows, the checked-in corpus does not); exit code to NAME.rc
+fuzz_one() {
+    local name=$1 tmp rc=0
+    tmp=$(mktemp -d)
+    build-fuzz/fuzz/"$name" "$tmp" "tests/fuzz/corpus/${name#fuzz_}" -max_total_time="${FUZZ_SECONDS:-10}" \
+        -print_final_stats=1 -artifact_prefix=build-fuzz/ >"build-fuzz/$name.log" 2>&1 || rc=$?
+    echo "$rc" >"build-fuzz/$name.rc"
+    rm -rf "$tmp"
+}
+export -f fuzz_one
+
 # Every step runs even when one fails, so the summary at the end is complete.
 test_all() {
     install_deps "${PKGS_TEST[@]}"
@@ -116,16 +128,17 @@ test_all() {
     echo "== libFuzzer build (log: build-fuzz/build.log): ${FUZZ_SECONDS:-10}s per target"
     build_quiet build-fuzz build-fuzz/build.log --target fuzz_all -DCMAKE_C_COMPILER=clang -DLYRA_FUZZ=ON \
         -DLYRA_BENCH=OFF
-    local n=0 ok=0 bad=() t0=$SECONDS
+    # the targets are single-threaded: $JOBS of them at once (each its own
+    # corpus copy and log); results are printed in name order at the end
+    local n=0 ok=0 bad=() t0=$SECONDS f name
+    rm -f build-fuzz/fuzz_*.rc
+    find build-fuzz/fuzz -maxdepth 1 -name 'fuzz_*' -type f -perm -u+x -printf '%f\n' | sort |
+        FUZZ_SECONDS=${FUZZ_SECONDS:-10} xargs -P "$JOBS" -I{} bash -c 'fuzz_one "$@"' _ {}
     for f in build-fuzz/fuzz/fuzz_*; do
         [ -x "$f" ] || continue
-        local name corpus tmp
         name=$(basename "$f")
-        corpus=tests/fuzz/corpus/${name#fuzz_}
-        tmp=$(mktemp -d)
         n=$((n + 1))
-        if "$f" "$tmp" "$corpus" -max_total_time="${FUZZ_SECONDS:-10}" -print_final_stats=1 \
-            -artifact_prefix=build-fuzz/ >"build-fuzz/$name.log" 2>&1; then
+        if [ "$(cat "build-fuzz/$name.rc" 2>/dev/null)" = 0 ]; then
             ok=$((ok + 1))
             echo "  fuzz: $name ok, $(grep -o 'stat::number_of_executed_units: *[0-9]*' \
                 "build-fuzz/$name.log" | grep -o '[0-9]*$') inputs (log build-fuzz/$name.log)"
@@ -134,7 +147,6 @@ test_all() {
             echo "  fuzz: $name FAILED (crash input under build-fuzz/; log build-fuzz/$name.log)"
             tail -n 20 "build-fuzz/$name.log"
         fi
-        rm -rf "$tmp"
     done
     printf '{"label": "fuzz", "run": %d, "passed": %d, "failed": %d, "skipped": 0, "seconds": %d}\n' \
         "$n" "$ok" "${#bad[@]}" $((SECONDS - t0)) >build-fuzz/test-summary.json
