@@ -462,17 +462,29 @@ static void data_input(struct tcp *u, int i, struct seg *g)
         tcp_ready(u, i, LYRA_POLL_IN);
 }
 
+/* Eighth, the FIN (3.10.7.4): processed once everything before it is in.
+ * One beyond a hole is held (as Linux keeps it with its out-of-order skb)
+ * and taken by the segment that fills the hole: without that the peer
+ * must resend it, a retransmission timeout at the end of a lossy transfer. */
 static void fin_input(struct tcp *u, int i, struct seg *g)
 {
     struct tcp_cb *c = &u->cb[i];
-    if (!(g->r.flags & TCP_FIN))
-        return;
+    struct tcp_ep *e = &u->ep[i];
     if (c->state == TCPS_FREE || c->state == TCPS_CLOSED)
         return;
-    /* only a FIN right after what we have (the data before it in):
-     * one beyond a hole comes again */
-    if (!tcp_seq_eq(tcp_seq_add(g->r.seq, g->len), c->rcv_nxt) || c->ooo.n)
+    if (g->r.flags & TCP_FIN) {
+        tcp_seq_t at = tcp_seq_add(g->r.seq, g->len);
+        if (!tcp_seq_eq(at, c->rcv_nxt) || c->ooo.n) {
+            if (tcp_seq_gt(at, c->rcv_nxt) && !(c->flags & CB_FIN_RCVD) && !e->fin_held) {
+                e->fin_held = 1;
+                e->fin_seq = at;
+            }
+            return;
+        }
+    } else if (!e->fin_held || !tcp_seq_eq(e->fin_seq, c->rcv_nxt) || c->ooo.n) {
         return;
+    }
+    e->fin_held = 0;
     if (!(c->flags & CB_FIN_RCVD)) {
         c->rcv_nxt = tcp_seq_add(c->rcv_nxt, 1);
         c->flags |= CB_FIN_RCVD;

@@ -118,6 +118,7 @@ struct tcp_ep {
     uint32_t snd_bytes;           /* bytes in sndq (sent or not) */
     uint32_t rcv_bytes;           /* bytes in rcvq not yet read */
     uint32_t ooo_bytes;
+    tcp_seq_t fin_seq;            /* with fin_held: the peer's FIN beyond a hole */
     uint32_t urg_left;            /* urgent data not read past (RFC 9293 3.8.5): bytes to
                                    * read before its mark, RCV.UP (RFC 6093: just after the
                                    * last urgent byte), 0 at it; TCP_URG_NONE: none */
@@ -138,6 +139,7 @@ struct tcp_ep {
     uint8_t cc_idx;               /* congestion control chosen (TCP_CONGESTION) */
     uint8_t was_conn;             /* connect or accept happened (ENOTCONN vs EPIPE) */
     uint8_t snd_urg;              /* sending urgent data: segments before snd_up carry URG */
+    uint8_t fin_held;             /* fin_seq holds a FIN that came beyond a hole */
     int16_t soft_err;             /* an ICMP soft error while opening (RFC 1122 4.2.3.9) */
     uint32_t total_retrans;       /* TCP_INFO */
     tcp_seq_t snd_up;             /* SND.UP: just after the last byte sent with MSG_OOB (RFC

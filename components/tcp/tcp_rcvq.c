@@ -133,6 +133,7 @@ long tcp_rcvq_recv(struct tcp *u, int i, const struct lyra_iov *iov, unsigned io
 void tcp_rcvq_purge(struct tcp *u, int i)
 {
     struct tcp_ep *e = &u->ep[i];
+    e->fin_held = 0;
     lyra_skbq_purge(&e->rcvq);
     struct lyra_skb *s;
     while ((s = e->ooo)) {

@@ -502,7 +502,8 @@ Test(tcp_close, data_with_fin_delivered_then_eof)
 
 /* RFC 9293 3.10.7.4 (eighth: a FIN is processed only once everything before
  * it has arrived): a FIN beyond a hole does not end the stream until the
- * hole is filled; then the ACK covers the FIN. */
+ * hole is filled; it is held, so the segment that fills the hole ends the
+ * stream and its ACK covers the FIN (no retransmission of the FIN needed). */
 Test(tcp_close, fin_after_hole_waits_for_data)
 {
     struct fx f;
@@ -518,22 +519,39 @@ Test(tcp_close, fin_after_hole_waits_for_data)
     fx_send_sa(&f, TCP_ACK, f.p_iss + 1, f.p_rcv, d, 100);
     struct fx_seg s;
     fx_last(&f, 200, &s);
-    if (s.ack == f.p_iss + 201) {
-        /* the FIN was not held with the out-of-order data (RFC 9293
-         * 3.10.7.4 lets a receiver drop what is beyond RCV.NXT): only its
-         * retransmission ends the stream */
-        cr_assert_eq(fx_read(&f, h, b, sizeof(b)), 200);
-        cr_assert_eq(fx_read(&f, h, b, sizeof(b)), -EAGAIN, "end of stream without the FIN");
-        fx_send_sa(&f, TCP_ACK | TCP_FIN, f.p_iss + 201, f.p_rcv, NULL, 0);
-        fx_last(&f, 200, &s);
-        cr_assert_eq(s.ack, f.p_iss + 202);
-        cr_assert_eq(fx_read(&f, h, b, sizeof(b)), 0);
-        fx_down(&f);
-        return;
-    }
-    cr_assert_eq(s.ack, f.p_iss + 202);
+    cr_assert_eq(s.ack, f.p_iss + 202, "the held FIN is acknowledged with the data before it");
+    cr_assert_eq(fx_state(&f, h), LYRA_TCPS_CLOSE_WAIT);
+    cr_assert(fx_poll(&f, h) & LYRA_POLL_RDHUP);
     cr_assert_eq(fx_read(&f, h, b, sizeof(b)), 200);
     cr_assert_eq(memcmp(b, d, 200), 0);
+    cr_assert_eq(fx_read(&f, h, b, sizeof(b)), 0);
+    fx_down(&f);
+}
+
+/* A held FIN waits for every hole before it: the first of two holes
+ * filled does not end the stream, the second does; a FIN alone (no data)
+ * beyond a hole is held too. */
+Test(tcp_close, held_fin_waits_for_every_hole)
+{
+    struct fx f;
+    fx_up(&f, NULL);
+    int h = fx_passive(&f);
+    uint8_t d[300];
+    fx_pattern(d, sizeof(d), 0);
+    fx_send_sa(&f, TCP_ACK, f.p_iss + 101, f.p_rcv, d + 100, 100);
+    fx_send_sa(&f, TCP_ACK | TCP_FIN, f.p_iss + 301, f.p_rcv, NULL, 0); /* FIN alone at 300 */
+    fx_send_sa(&f, TCP_ACK, f.p_iss + 1, f.p_rcv, d, 100);             /* first hole */
+    struct fx_seg s;
+    fx_last(&f, 200, &s);
+    cr_assert_eq(s.ack, f.p_iss + 201, "a hole is left: the FIN waits");
+    cr_assert_eq(fx_state(&f, h), LYRA_TCPS_ESTABLISHED);
+    fx_send_sa(&f, TCP_ACK, f.p_iss + 201, f.p_rcv, d + 200, 100); /* second hole */
+    fx_last(&f, 200, &s);
+    cr_assert_eq(s.ack, f.p_iss + 302);
+    cr_assert_eq(fx_state(&f, h), LYRA_TCPS_CLOSE_WAIT);
+    char b[400];
+    cr_assert_eq(fx_read(&f, h, b, sizeof(b)), 300);
+    cr_assert_eq(memcmp(b, d, 300), 0);
     cr_assert_eq(fx_read(&f, h, b, sizeof(b)), 0);
     fx_down(&f);
 }
