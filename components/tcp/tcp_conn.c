@@ -249,6 +249,7 @@ void tcp_conn_drop(struct tcp *u, int i, int err)
     tcp_timers_init(&c->tm);
     lyra_skbq_purge(&e->sndq);
     e->snd_bytes = 0;
+    tcp_sack_reset(u, i);
     tcp_set_state(u, i, TCPS_CLOSED);
     c->flags |= CB_FIN_RCVD; /* reads end (after what is queued) */
     tcp_ready(u, i, LYRA_POLL_IN | LYRA_POLL_OUT | LYRA_POLL_HUP | (err ? LYRA_POLL_ERR : 0));
@@ -263,6 +264,7 @@ void tcp_enter_time_wait(struct tcp *u, int i)
     c->last_rx = tcp_ms(u);
     lyra_skbq_purge(&u->ep[i].sndq);
     u->ep[i].snd_bytes = 0;
+    tcp_sack_reset(u, i);
     tcp_timer_set(u, i, TCP_T_KEEP, u->cfg.time_wait_ms);
     tcp_ready(u, i, LYRA_POLL_IN | LYRA_POLL_HUP);
 }

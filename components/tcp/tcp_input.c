@@ -141,6 +141,7 @@ void tcp_conn_prepare(struct tcp *u, int i)
     c->rcv_ws = u->cfg.wscale ? tcp_choose_ws(u->ep[i].rcvbuf) : 0;
     c->iss = tcp_seq(tcp_isn(u->key, c->laddr, c->lport, c->raddr, c->rport, lyra_now(&u->os)));
     c->snd_una = c->snd_nxt = c->snd_max = c->iss;
+    tcp_sack_reset(u, i);
     uint8_t rnd[4];
     u->os.ops->random(u->os.self, rnd, sizeof(rnd));
     c->ts_off = (uint32_t)rnd[0] << 24 | (uint32_t)rnd[1] << 16 | (uint32_t)rnd[2] << 8 | rnd[3];
@@ -295,6 +296,35 @@ static void rst_input(struct tcp *u, int i, struct seg *g)
     }
 }
 
+/* The SACK side of an ACK (RFC 6675 5): its blocks into the scoreboard;
+ * a duplicate ACK is one with new SACK information (RFC 6675 2), or an RFC
+ * 5681 one without SACK blocks (a path that strips them). Outside
+ * recovery, DupThresh duplicates or IsLost(HighACK + 1) start it, when
+ * they are for data sent after the last recovery or RTO began. IsLost is
+ * asked on every ACK, not only on duplicates (as Linux's
+ * tcp_time_to_recover): the ACK that passes the last recovery's point may
+ * bring nothing new while the scoreboard already shows the next loss, and
+ * with a small window no more duplicates may come to say it. The sending
+ * (limited transmit, step (C)) is tcp_output's, once the batch of ACKs is
+ * in. */
+static void sack_ack(struct tcp *u, int i, const struct tcp_repr *r, bool dup, uint32_t flight)
+{
+    struct tcp_cb *c = &u->cb[i];
+    bool fresh = tcp_sack_input(u, i, r) > 0;
+    dup = fresh || (dup && !(r->opt.has & TCP_HAS_SACK));
+    if (dup)
+        u->st.dupacks_rcvd++;
+    if (tcp_sack_recovering(u, i) || !flight || !tcp_flight(c))
+        return;
+    if (dup && c->dupacks < 255)
+        c->dupacks++;
+    if (!u->ep[i].sb.marks && c->dupacks < 3)
+        return;
+    tcp_sack_scan(u, i);
+    if ((c->dupacks >= 3 || tcp_sack_head_lost(u, i)) && tcp_sack_may_recover(&c->cc, c->snd_una))
+        tcp_sack_enter_recovery(u, i, tcp_flight(c));
+}
+
 /* Fifth, the ACK field (3.10.7.4). Returns false when the segment is
  * done with (dropped or the connection gone). */
 static bool ack_input(struct tcp *u, int i, struct seg *g)
@@ -333,23 +363,13 @@ static bool ack_input(struct tcp *u, int i, struct seg *g)
     }
     uint32_t win = (uint32_t)r->window << c->snd_ws;
     uint32_t flight = tcp_flight(c);
-    if (tcp_seq_eq(r->ack, c->snd_una)) {
-        /* RFC 5681 2: a duplicate ACK (no data, no SYN/FIN, same window,
-         * data outstanding) */
-        if (!g->r.payload_len && !(r->flags & (TCP_SYN | TCP_FIN)) && win == c->snd_wnd &&
-            flight > 0 && tcp_seq_ge(c->snd_nxt, c->snd_max)) {
-            u->st.dupacks_rcvd++;
-            if (c->dupacks < 255)
-                c->dupacks++;
-            if (tcp_cc_on_dupack(&c->cc, c->dupacks, c->snd_una.v, c->snd_max.v, flight,
-                                 tcp_ms(u)) & TCP_CC_RETRANSMIT) {
-                u->st.fast_retransmits++;
-                tcp_retransmit_first(u, i);
-            }
-        }
-        if (!win && flight)
-            c->retries = 0; /* a zero window answered: the peer lives (RFC 1122 4.2.2.17) */
-    } else if (tcp_seq_gt(r->ack, c->snd_una)) {
+    bool same = tcp_seq_eq(r->ack, c->snd_una);
+    /* RFC 5681 2: a duplicate ACK (no data, no SYN/FIN, same window, data
+     * outstanding) */
+    bool dup = same && !g->r.payload_len &&
+               !(r->flags & (TCP_SYN | TCP_FIN)) && win == c->snd_wnd && flight > 0 &&
+               tcp_seq_ge(c->snd_nxt, c->snd_max);
+    if (tcp_seq_gt(r->ack, c->snd_una)) {
         uint32_t acked = (uint32_t)tcp_seq_diff(r->ack, c->snd_una);
         rtt_sample(u, i, r);
         c->retries = 0;
@@ -361,13 +381,33 @@ static bool ack_input(struct tcp *u, int i, struct seg *g)
         if (tcp_seq_lt(c->snd_nxt, c->snd_una))
             c->snd_nxt = c->snd_una;
         c->rtx_start = tcp_ms(u);
+        /* with SACK a partial ACK neither deflates nor resends: the
+         * scoreboard decides (RFC 6675 5) */
         struct tcp_cc_ack ca = {.acked = acked, .snd_una = c->snd_una.v, .flight = flight,
-                                .now_ms = tcp_ms(u), .rtt_ms = c->rto.srtt / 1000u};
+                                .now_ms = tcp_ms(u), .rtt_ms = c->rto.srtt / 1000u,
+                                .sack = (c->flags & CB_SACK) != 0};
         if (tcp_cc_on_ack(&c->cc, &ca) & TCP_CC_RETRANSMIT)
             tcp_retransmit_first(u, i); /* RFC 6582 partial ACK */
         tcp_timer_rtx_restart(u, i);
         tcp_ready(u, i, LYRA_POLL_OUT);
-    } /* else an old duplicate: ignored */
+    } /* else a duplicate, or an old one: ignored but for its SACK blocks */
+    if (c->flags & CB_SACK) {
+        sack_ack(u, i, r, dup, flight);
+    } else {
+        tcp_sack_input(u, i, r); /* blocks without SACK-permitted: counted, ignored */
+        if (dup) {
+            u->st.dupacks_rcvd++;
+            if (c->dupacks < 255)
+                c->dupacks++;
+            if (tcp_cc_on_dupack(&c->cc, c->dupacks, c->snd_una.v, c->snd_max.v, flight,
+                                 tcp_ms(u)) & TCP_CC_RETRANSMIT) {
+                u->st.fast_retransmits++;
+                tcp_retransmit_first(u, i);
+            }
+        }
+    }
+    if (same && !win && flight)
+        c->retries = 0; /* a zero window answered: the peer lives (RFC 1122 4.2.2.17) */
     /* the send window (3.10.7.4: SND.WL1/WL2 keep an old segment from
      * moving it back) */
     if (tcp_seq_lt(c->snd_wl1, r->seq) ||

@@ -307,11 +307,12 @@ int tcp_xmit_data(struct tcp *u, int i, tcp_seq_t seq, uint32_t len, bool fin, b
         fin = false;
     }
     uint32_t n = len;
+    struct lyra_skb *from = NULL;
     if (len && !rtx && tcp_flight(c) == 0 && tcp_seq_ge(seq, c->snd_max) &&
         tcp_ms(u) - c->rtx_start > c->rto.rto / 1000)
         tcp_cc_on_idle_restart(&c->cc, tcp_ms(u)); /* RFC 5681 4.1: idle longer than an RTO */
     if (len) {
-        s = tcp_sndq_clone(u, i, seq, &n);
+        s = tcp_sndq_clone(u, i, seq, &n, &from);
         if (!s) {
             u->st.tx_nobuf++;
             return -EAGAIN;
@@ -343,6 +344,8 @@ int tcp_xmit_data(struct tcp *u, int i, tcp_seq_t seq, uint32_t len, bool fin, b
         u->ep[i].total_retrans++;
         u->st.tx_retrans_segs++;
         u->st.tx_retrans_bytes += n;
+        if (from && (c->flags & CB_SACK))
+            tcp_sack_sent_again(u, i, from); /* pipe counts it (RFC 6675 4) */
         /* Karn (RFC 6298 3): a resent segment gives no RTT sample */
         if ((c->flags & CB_RTT) && tcp_seq_ge(c->rtt_seq, seq) && tcp_seq_lt(c->rtt_seq, end))
             c->flags &= (uint16_t)~CB_RTT;
@@ -398,47 +401,86 @@ static bool can_send_data(const struct tcp_cb *c)
            c->state == TCPS_FIN_WAIT_1 || c->state == TCPS_CLOSING || c->state == TCPS_LAST_ACK;
 }
 
+uint32_t tcp_output_data(struct tcp *u, int i, uint32_t room, bool one)
+{
+    struct tcp_cb *c = &u->cb[i];
+    tcp_seq_t dend = tcp_sndq_end(u, i);
+    uint32_t sent = 0;
+    bool auto_room = room == TCP_ROOM_CWND, piped = false;
+    for (;;) {
+        uint32_t run = UINT32_MAX;
+        if (tcp_seq_lt(c->snd_nxt, c->snd_max))
+            /* going back after an RTO: what the peer SACKed is not sent
+             * again (RFC 6675 5.1) */
+            c->snd_nxt = tcp_seq_min(tcp_sack_skip(u, i, c->snd_nxt, &run), dend);
+        int32_t un = tcp_seq_diff(dend, c->snd_nxt);
+        uint32_t unsent = un > 0 ? (uint32_t)un : 0;
+        int32_t aw = tcp_seq_diff(tcp_seq_add(c->snd_una, c->snd_wnd), c->snd_nxt);
+        uint32_t avail = aw > 0 ? (uint32_t)aw : 0;
+        if (auto_room && !piped && tcp_sack_pipe_mode(u, i)) {
+            /* SACK marks held: cwnd bounds pipe, not SND.NXT - SND.UNA
+             * (RFC 6675 5 step (3), limited transmit; after an RTO, pipe
+             * is what went again since) */
+            room = tcp_sack_cwnd_room(u, i);
+            piped = true;
+        }
+        if (auto_room && !piped) {
+            int32_t cw = tcp_seq_diff(tcp_seq_add(c->snd_una, c->cc.cwnd), c->snd_nxt);
+            if (cw < (int32_t)avail)
+                avail = cw > 0 ? (uint32_t)cw : 0;
+        } else if (room < avail) {
+            avail = room;
+        }
+        uint32_t len = unsent < c->mss ? unsent : c->mss;
+        if (len > run)
+            len = run;
+        if (len > avail)
+            len = avail;
+        /* the FIN goes with the last byte (or alone), again after an
+         * RTO rewound snd_nxt; once past dend it is out */
+        bool fin = (c->flags & CB_FIN_Q) && len == unsent && tcp_seq_le(c->snd_nxt, dend);
+        if (!len && !fin)
+            break;
+        if (len < c->mss && len < unsent && len < run) {
+            /* window-limited: sender SWS avoidance (3.8.6.2.1) sends
+             * only if that is at least half the largest window seen */
+            if (len < c->snd_wnd_max / 2 || !len)
+                break;
+        } else if (len < c->mss && !(c->flags & CB_NODELAY) && tcp_flight(c) > 0 && !fin &&
+                   len == unsent) {
+            break; /* Nagle (RFC 896): a small segment waits for the ACKs */
+        }
+        int n = tcp_xmit_data(u, i, c->snd_nxt, len, fin, false);
+        if (n <= 0)
+            break;
+        sent += (uint32_t)n;
+        if (!auto_room || piped)
+            room = room > (uint32_t)n ? room - (uint32_t)n : 0;
+        /* a segment ends at its send-queue skb: n may be below len */
+        c->snd_nxt = tcp_seq_add(c->snd_nxt, (uint32_t)n);
+        if (tcp_seq_gt(c->snd_nxt, c->snd_max))
+            c->snd_max = c->snd_nxt;
+        if (fin && tcp_seq_gt(c->snd_nxt, dend)) {
+            c->flags |= CB_FIN_SENT;
+            break;
+        }
+        if (one)
+            break;
+    }
+    return sent;
+}
+
 void tcp_output(struct tcp *u, int i)
 {
     struct tcp_cb *c = &u->cb[i];
     if (can_send_data(c)) {
-        tcp_seq_t dend = tcp_sndq_end(u, i);
-        for (;;) {
-            int32_t un = tcp_seq_diff(dend, c->snd_nxt);
-            uint32_t unsent = un > 0 ? (uint32_t)un : 0;
-            uint32_t wnd = c->snd_wnd < c->cc.cwnd ? c->snd_wnd : c->cc.cwnd;
-            int32_t aw = tcp_seq_diff(tcp_seq_add(c->snd_una, wnd), c->snd_nxt);
-            uint32_t avail = aw > 0 ? (uint32_t)aw : 0;
-            uint32_t len = unsent < c->mss ? unsent : c->mss;
-            if (len > avail)
-                len = avail;
-            /* the FIN goes with the last byte (or alone), again after an
-             * RTO rewound snd_nxt; once past dend it is out */
-            bool fin = (c->flags & CB_FIN_Q) && len == unsent && tcp_seq_le(c->snd_nxt, dend);
-            if (!len && !fin)
-                break;
-            if (len < c->mss && len < unsent) {
-                /* window-limited: sender SWS avoidance (3.8.6.2.1) sends
-                 * only if that is at least half the largest window seen */
-                if (len < c->snd_wnd_max / 2 || !len)
-                    break;
-            } else if (len < c->mss && !(c->flags & CB_NODELAY) && tcp_flight(c) > 0 && !fin) {
-                break; /* Nagle (RFC 896): a small segment waits for the ACKs */
-            }
-            int n = tcp_xmit_data(u, i, c->snd_nxt, len, fin, false);
-            if (n <= 0)
-                break;
-            /* a segment ends at its send-queue skb: n may be below len */
-            c->snd_nxt = tcp_seq_add(c->snd_nxt, (uint32_t)n);
-            if (tcp_seq_gt(c->snd_nxt, c->snd_max))
-                c->snd_max = c->snd_nxt;
-            if (fin && tcp_seq_gt(c->snd_nxt, dend)) {
-                c->flags |= CB_FIN_SENT;
-                break;
-            }
-        }
+        if (tcp_sack_recovering(u, i))
+            tcp_sack_output(u, i); /* RFC 6675 5 (C): NextSeg() under pipe */
+        else
+            tcp_output_data(u, i, TCP_ROOM_CWND, false);
         /* zero window with data waiting and nothing out: probe it
          * (3.8.6.1 persist timer) */
+        tcp_seq_t dend = tcp_sndq_end(u, i);
         int32_t un = tcp_seq_diff(dend, c->snd_nxt);
         if ((un > 0 || ((c->flags & CB_FIN_Q) && !(c->flags & CB_FIN_SENT))) &&
             tcp_flight(c) == 0 && !tcp_timers_armed(&c->tm, TCP_T_RTX)) {

@@ -110,9 +110,27 @@ struct tcp_cb {
     uint8_t unacked_segs;                /* full segments received since our last ACK */
 };
 
+/* The SACK scoreboard's summary (RFC 6675 2-4), kept with the send queue
+ * whose skbs carry the per-segment marks (tcp_sack.c). RecoveryPoint is
+ * cc.recover, HighACK snd_una, HighData snd_max. */
+struct tcp_sb {
+    tcp_seq_t high_rxt;    /* one past HighRxt: the end of the last retransmission */
+    tcp_seq_t rescue_rxt;  /* RescueRxt, with rescue_set */
+    tcp_seq_t high_sacked; /* one past the highest SACKed byte (with sacked_segs) */
+    uint32_t sacked_bytes; /* as of the last scan: SACKed above snd_una */
+    uint32_t lost_bytes;   /* unSACKed bytes IsLost() holds for */
+    uint32_t rtx_bytes;    /* unSACKed bytes sent again (in pipe twice unless lost) */
+    uint32_t pipe;         /* RFC 6675 pipe */
+    uint16_t sacked_segs;  /* skbs with SACKed bytes */
+    uint8_t marks;         /* some skb has a mark: a scan is needed for pipe */
+    uint8_t rescue_set;
+};
+
 /* The user's side of a connection: queues, cookie, options. */
 struct tcp_ep {
-    struct lyra_skb_queue sndq;   /* payload skbs from snd_una on, cb[0]: first seq */
+    struct lyra_skb_queue sndq;   /* payload skbs from snd_una on, cb[0]: first seq, cb[1]:
+                                   * SACK scoreboard marks (tcp_sack.c) */
+    struct tcp_sb sb;             /* the scoreboard's summary */
     struct lyra_skb_queue rcvq;   /* in-order payload for recv, cb[0]: bytes read of the head */
     struct lyra_skb *ooo;         /* out-of-order payload skbs, by seq, cb[0]: seq */
     uint32_t snd_bytes;           /* bytes in sndq (sent or not) */
@@ -156,7 +174,8 @@ struct tcp_ep {
     X(acks_delayed) X(dupacks_rcvd) X(fast_retransmits) X(rto_expiries) X(probes_sent)         \
     X(keepalives_sent) X(conns_opened) X(conns_accepted) X(conns_established) X(conns_reset)   \
     X(conns_timed_out) X(conns_refused) X(syn_backlog_drops) X(syn_no_mem) X(tw_reclaimed)     \
-    X(icmp_errors_in) X(tx_ready) X(rx_batched)
+    X(icmp_errors_in) X(tx_ready) X(rx_batched) X(sack_blocks_rcvd) X(sack_blocks_bad)           \
+    X(dsack_rcvd) X(sack_recoveries) X(sack_rescue_rtx) X(sack_reneging)
 
 struct tcp_stats {
 #define TCP_STAT_FIELD(n) uint64_t n;
@@ -274,6 +293,12 @@ int tcp_send_syn(struct tcp *u, int i);
  * the sequence space it took (payload, cut at the send-queue skb that
  * holds seq, plus the FIN), or negative when nothing was sent. */
 int tcp_xmit_data(struct tcp *u, int i, tcp_seq_t seq, uint32_t len, bool fin, bool rtx);
+/* New data from snd_nxt (after an RTO, data again, SACKed ranges skipped)
+ * under the windows, Nagle and SWS; room: what cwnd still allows
+ * (TCP_ROOM_CWND: the rule of the moment, snd_una + cwnd or cwnd - pipe);
+ * one: a single segment. The sequence space sent. */
+#define TCP_ROOM_CWND UINT32_MAX
+uint32_t tcp_output_data(struct tcp *u, int i, uint32_t room, bool one);
 /* RST in reply to a segment (RFC 9293 3.10.7.1). */
 void tcp_send_rst_reply(struct tcp *u, const struct tcp_repr *r,
                         const struct lyra_l3_rxinfo *info);
@@ -294,9 +319,42 @@ void tcp_sndq_acked(struct tcp *u, int i, tcp_seq_t una);
 /* End of the queued data (the FIN's seq when one is due). */
 tcp_seq_t tcp_sndq_end(struct tcp *u, int i);
 /* Payload from snd_una: a clone of [seq, seq+len) with room for headers,
- * len cut to the skb holding seq. NULL: nothing there, or no buffer. */
-struct lyra_skb *tcp_sndq_clone(struct tcp *u, int i, tcp_seq_t seq, uint32_t *len);
+ * len cut to the skb holding seq (*from: that skb). NULL: nothing there,
+ * or no buffer. */
+struct lyra_skb *tcp_sndq_clone(struct tcp *u, int i, tcp_seq_t seq, uint32_t *len,
+                                struct lyra_skb **from);
 uint32_t tcp_sndq_space(struct tcp *u, int i);
+
+/* tcp_sack.c: the SACK scoreboard and RFC 6675 recovery */
+void tcp_sack_init_skb(struct lyra_skb *s);  /* a new send-queue skb: no marks */
+void tcp_sack_reset(struct tcp *u, int i);   /* the send queue was emptied */
+/* Update(): the segment's SACK blocks, validated (RFC 2018, RFC 2883
+ * D-SACK: counted, not marked), into the scoreboard; the bytes newly
+ * SACKed (non-zero: RFC 6675's duplicate ACK). */
+unsigned tcp_sack_input(struct tcp *u, int i, const struct tcp_repr *r);
+/* SetPipe(): totals, IsLost() marks and pipe. */
+void tcp_sack_scan(struct tcp *u, int i);
+/* IsLost(HighACK + 1) as of the last scan. */
+bool tcp_sack_head_lost(struct tcp *u, int i);
+/* RFC 6675 5's RecoveryPoint rule: may a loss at snd_una start recovery? */
+bool tcp_sack_may_recover(const struct tcp_cc *cc, tcp_seq_t snd_una);
+/* In RFC 6675 recovery (SACK negotiated, cc in recovery). */
+bool tcp_sack_recovering(const struct tcp *u, int i);
+/* RFC 6675 5 step (4): recovery begins, HighACK's segment goes again. */
+void tcp_sack_enter_recovery(struct tcp *u, int i, uint32_t flight);
+/* Step (C): what NextSeg() gives while cwnd - pipe >= SMSS. */
+void tcp_sack_output(struct tcp *u, int i);
+/* Outside recovery: whether new data (or, after an RTO, data again) goes
+ * by cwnd - pipe (SACK marks held), and that room. */
+bool tcp_sack_pipe_mode(const struct tcp *u, int i);
+uint32_t tcp_sack_cwnd_room(struct tcp *u, int i);
+/* Going back after an RTO: the first unSACKed byte from seq on, and *run
+ * the unSACKed bytes there (UINT32_MAX: no limit). */
+tcp_seq_t tcp_sack_skip(struct tcp *u, int i, tcp_seq_t seq, uint32_t *run);
+/* s was sent again. */
+void tcp_sack_sent_again(struct tcp *u, int i, struct lyra_skb *s);
+/* The retransmission timer expired (RFC 6675 5.1). */
+void tcp_sack_rto(struct tcp *u, int i);
 
 /* tcp_rcvq.c */
 /* Payload skb (data at the payload, len bytes, seq) for the connection:

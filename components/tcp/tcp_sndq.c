@@ -4,7 +4,8 @@
  * header buffer: the payload is never copied again for a transmission or
  * a retransmission (issue 10: a referencing buffer manager fills these
  * skbs with the application's memory, skb_zc's job). Small writes join
- * the last skb while it has not been sent (Nagle's coalescing). */
+ * the last skb while it has not been sent (Nagle's coalescing). cb[1]
+ * holds the skb's SACK scoreboard marks (tcp_sack.c). */
 #include "tcp_priv.h"
 
 static uint32_t seq_of(const struct lyra_skb *s)
@@ -65,6 +66,7 @@ long tcp_sndq_append(struct tcp *u, int i, const uint8_t *buf, uint32_t len)
         }
         u->copy_bytes += copied;
         s->cb[0] = tcp_seq_add(c->snd_una, e->snd_bytes + done).v;
+        tcp_sack_init_skb(s);
         lyra_skbq_push(&e->sndq, s);
         done += (uint32_t)took;
         if ((uint32_t)took < k)
@@ -94,7 +96,8 @@ void tcp_sndq_acked(struct tcp *u, int i, tcp_seq_t una)
     }
 }
 
-struct lyra_skb *tcp_sndq_clone(struct tcp *u, int i, tcp_seq_t seq, uint32_t *len)
+struct lyra_skb *tcp_sndq_clone(struct tcp *u, int i, tcp_seq_t seq, uint32_t *len,
+                                struct lyra_skb **from)
 {
     struct tcp_ep *e = &u->ep[i];
     for (struct lyra_skb *s = e->sndq.head; s; s = s->next) {
@@ -116,6 +119,8 @@ struct lyra_skb *tcp_sndq_clone(struct tcp *u, int i, tcp_seq_t seq, uint32_t *l
         lyra_skb_advance(cl, off);
         lyra_skb_trim(cl, n);
         *len = n;
+        if (from)
+            *from = s;
         return cl;
     }
     return NULL;

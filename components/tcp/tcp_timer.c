@@ -136,6 +136,8 @@ static void on_rtx(struct tcp *u, int i)
     tcp_cc_on_rto(&c->cc, c->snd_max.v, tcp_flight(c), !(c->flags & CB_RTX_RUN), tcp_ms(u));
     c->flags |= CB_RTX_RUN;
     c->dupacks = 0;
+    if (c->flags & CB_SACK)
+        tcp_sack_rto(u, i); /* RFC 6675 5.1: recovery ends, the scoreboard stays */
     /* 5.4: the earliest unacknowledged segment again; go back to it, so
      * what follows is resent as the (one segment) window opens */
     c->snd_nxt = c->snd_una;
