@@ -298,10 +298,22 @@ int tcp_xmit_data(struct tcp *u, int i, tcp_seq_t seq, uint32_t len, bool fin, b
      * from the payload, so the segment stays within the peer's MSS
      * (RFC 9293 3.7.1; RFC 1122 4.2.2.6 counts the options sent) */
     struct tcp_repr r;
+    bool owed = (c->flags & (CB_ACK_NOW | CB_ACK_DEL)) != 0;
     hdr_init(u, i, &r, TCP_ACK, seq);
-    uint32_t room = c->mss + ((c->flags & CB_TS) ? 12u : 0u);
-    uint32_t optb = tcp_opts_len(&r.opt);
-    room = room > optb + 1 ? room - optb : 1;
+    uint32_t full = c->mss + ((c->flags & CB_TS) ? 12u : 0u);
+    uint32_t room = full > tcp_opts_len(&r.opt) + 1 ? full - tcp_opts_len(&r.opt) : 1;
+    bool sack_later = false;
+    if (len > room && (r.opt.has & TCP_HAS_SACK)) {
+        /* SACK blocks would cut the segment in two, the rest of its
+         * send-queue skb going as a second, small one: under loss a frame
+         * more to lose and a recovery more for the peer. The blocks go in
+         * a pure ACK after it instead (when this segment carried an owed
+         * acknowledgment: the peer learns the same, RFC 2018 4) */
+        r.opt.has &= (uint8_t)~TCP_HAS_SACK;
+        r.opt.nsack = 0;
+        room = full > tcp_opts_len(&r.opt) + 1 ? full - tcp_opts_len(&r.opt) : 1;
+        sack_later = owed;
+    }
     if (len > room) {
         len = room;
         fin = false;
@@ -330,6 +342,8 @@ int tcp_xmit_data(struct tcp *u, int i, tcp_seq_t seq, uint32_t len, bool fin, b
     if (n && tcp_seq_eq(end, tcp_sndq_end(u, i)))
         r.flags |= TCP_PSH; /* the last queued byte: push it (3.9.1.2) */
     int e = emit_conn(u, i, s, &r);
+    if (sack_later)
+        c->flags |= CB_ACK_NOW;
     if (e)
         return e;
     u->st.tx_bytes += n;
