@@ -354,3 +354,77 @@ Test(tcp_sack, newreno_when_sack_is_not_negotiated)
     cr_assert_eq(s.seq, S(5));
     fx_down(&f);
 }
+
+/* With out-of-order data held, a full data segment has no room for SACK
+ * blocks: it goes whole without them, and when it carried an owed
+ * acknowledgment a pure ACK with the blocks follows (cut in two, its tail
+ * would be one more small frame to lose). */
+Test(tcp_sack, data_segment_not_cut_for_sack_blocks)
+{
+    struct fx f;
+    up(&f, true, 5);
+    struct fx_seg s;
+    for (unsigned k = 0; k < 4; k++) {
+        cr_assert(fx_next(&f, &s));
+        cr_assert_eq(s.seq, S(k));
+        cr_assert_eq(s.len, MSS);
+        cr_assert_not(s.r.opt.has & TCP_HAS_SACK);
+    }
+    expect_nothing(&f);
+    static const uint8_t d[100];
+    fx_send_sa(&f, TCP_ACK, f.p_nxt + 100, S(1), d, sizeof(d)); /* a hole before it */
+    cr_assert(fx_next(&f, &s));
+    cr_assert_eq(s.seq, S(4), "the data segment first");
+    cr_assert_eq(s.len, MSS, "whole: %u bytes", s.len);
+    cr_assert_not(s.r.opt.has & TCP_HAS_SACK);
+    cr_assert(fx_next(&f, &s));
+    cr_assert_eq(s.len, 0);
+    cr_assert(s.r.opt.has & TCP_HAS_SACK, "then the SACK blocks in a pure ACK");
+    cr_assert_eq(s.r.opt.nsack, 1);
+    cr_assert_eq(s.r.opt.sack[0].left.v, f.p_nxt + 100);
+    expect_nothing(&f);
+    fx_down(&f);
+}
+
+/* Entering recovery resends the first unacknowledged segment and starts
+ * the retransmission timer anew for it (as Linux): the timer of the last
+ * cumulative ACK would otherwise expire before the retransmission can be
+ * acknowledged whenever the loss shows late in the RTO. */
+Test(tcp_sack, fast_retransmit_restarts_the_timer)
+{
+    struct fx f;
+    up(&f, true, 40);
+    eight_out(&f);
+    struct lyra_tcp_info ti;
+    fx_info(&f, f.h, &ti);
+    uint32_t rto_ms = ti.rto / 1000;
+    fx_ms(&f, rto_ms * 3 / 4);
+    expect_nothing(&f);
+    sack_seg(&f, 4, 1, 5, 8);
+    expect_segs(&f, 4);
+    struct fx_seg s;
+    uint64_t waited = fx_wait(&f, 4 * rto_ms, &s);
+    cr_assert_eq(s.seq, S(4));
+    cr_assert_geq(waited, rto_ms, "the timer expired %llu ms after the fast retransmit (RTO %u)",
+                  (unsigned long long)waited, rto_ms);
+    fx_down(&f);
+}
+
+/* RFC 6675 5: a new recovery may start once the cumulative ACK is beyond
+ * RecoveryPoint. A recovery that ends exactly there, followed at once by
+ * the loss of the next segment, starts the next one on the SACKs (RFC
+ * 6582's rule, one byte stricter, would leave it to the timer). */
+Test(tcp_sack, next_loss_right_after_recovery_point)
+{
+    struct fx f;
+    up(&f, true, 40);
+    eight_out(&f);
+    sack_seg(&f, 4, 1, 5, 8); /* recovery, RecoveryPoint S(12) - 1 */
+    expect_segs(&f, 4);
+    fx_ack_to(&f, S(12)); /* exactly past it: over; cwnd 4, S(12..15) go */
+    expect_segs(&f, 12, 13, 14, 15);
+    sack_seg(&f, 12, 1, 13, 16); /* S(12) lost: cwnd 2, pipe 1 */
+    expect_segs(&f, 12, 16);
+    cr_assert_eq(lt_stat(f.tcp, "sack_recoveries"), 2);
+    fx_down(&f);
+}
