@@ -70,8 +70,9 @@ static const struct lyra_param tcp_params[P__COUNT] = {
     [P_TIMESTAMPS] = {"timestamps", LYRA_P_BOOL, "on", 0, -1,
                       LYRA_DOC("offer timestamps, with PAWS (RFC 7323 3, 5)")},
     [P_SACK] = {"sack", LYRA_P_BOOL, "on", 0, -1,
-                LYRA_DOC("offer SACK-permitted and send SACK blocks for out-of-order data "
-                "(RFC 2018)")},
+                LYRA_DOC("offer SACK-permitted; when the peer agrees, send SACK blocks for "
+                "out-of-order data (RFC 2018) and recover from loss with the SACK scoreboard "
+                "(RFC 6675) rather than NewReno")},
     [P_CC] = {"cc", LYRA_P_STRING, "newreno", 0, 0,
               LYRA_DOC("congestion control: newreno (RFC 5681, 6582) or cubic (RFC 9438); "
               "TCP_CONGESTION picks per socket")},
@@ -313,24 +314,31 @@ LYRA_EXPORT const struct lyra_component lyra_component_tcp = {
     .summary = LYRA_DOC("TCP (RFC 9293): stream endpoints over l3"),
     .doc = LYRA_DOC("@component tcp\n"
            "@summary TCP: all eleven states, MSS, window scaling, timestamps with PAWS, SACK "
-           "blocks as a receiver, RFC 6298 RTO, NewReno, delayed ACKs, Nagle, SWS avoidance, "
+           "(blocks sent, RFC 6675 recovery), RFC 6298 RTO, NewReno and CUBIC, delayed ACKs, "
+           "Nagle, SWS avoidance, "
            "persist and keepalive, bounded everything\n"
            "@provides l4 1.2 (one user: the socket layer; SOCK_STREAM, protocol 6; event ready)\n"
            "@uses l3 l3 2.0 (events rx, icmp_error, tx_ready); skb skb 2.1 (clone); os os 2.0\n"
            "@context task (the stack's poll step; ops under the socket layer's lock)\n"
            "@rfc 9293 (TCP), 1122 4.2 (host rules), 5681 and 6582 (NewReno), 6298 (RTO), 7323 "
-           "(window scale, timestamps, PAWS), 2018 (SACK), 6528 (ISN), 6056 (ports), 896 (Nagle)\n"
+           "(window scale, timestamps, PAWS), 2018 (SACK), 6675 (SACK recovery), 2883 (D-SACK), "
+           "6528 (ISN), 6056 (ports), 896 (Nagle)\n"
            "The send queue holds the application's bytes as payload skbs of one MSS; each "
            "segment is a clone with its own header, so a retransmission copies nothing. "
            "Received payload stays in the skbs ip handed up until recv copies it out; "
            "out-of-order segments are held (ooo_ranges per connection, within the receive "
-           "buffer) and reported in SACK blocks.\n"
+           "buffer) and reported in SACK blocks; the peer's SACK blocks mark the send queue's "
+           "skbs (the scoreboard) for RFC 6675 recovery.\n"
            "@stat rx_segments rx_bytes; rx_bad_csum rx_bad_hdr: malformed; rx_to_closed: "
            "answered with RST; rx_out_of_window rx_paws: answered with an ACK; rx_dup_data; "
            "rx_ooo rx_ooo_drop: held out of order, and dropped for want of room\n"
            "@stat tx_segments tx_bytes tx_retrans_segs tx_retrans_bytes; tx_nobuf: no buffer "
            "(the timer or tx_ready retries); fast_retransmits rto_expiries probes_sent "
            "keepalives_sent\n"
+           "@stat sack_blocks_rcvd; sack_blocks_bad: ignored as bogus; dsack_rcvd: D-SACK "
+           "blocks (RFC 2883); sack_recoveries: RFC 6675 recoveries; sack_rescue_rtx: rescue "
+           "retransmissions; sack_reneging: SACKed data dropped by the receiver, found at a "
+           "timeout\n"
            "@stat conns_opened conns_accepted conns_established conns_reset conns_timed_out "
            "conns_refused; syn_backlog_drops syn_no_mem: SYNs dropped at a full backlog or "
            "table; tw_reclaimed: TIME_WAIT entries ended early for a new connection\n"
