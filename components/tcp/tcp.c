@@ -17,7 +17,7 @@ enum {
     P_MAX_CONNS, P_BACKLOG_MAX, P_SND_BUF, P_RCV_BUF, P_OOO_RANGES, P_MSS, P_RTO_MIN, P_RTO_MAX,
     P_RTO_INIT, P_DELACK, P_TIME_WAIT, P_SYN_RETRIES, P_SYNACK_RETRIES, P_RETRIES2,
     P_KEEP_IDLE, P_KEEP_INTVL, P_KEEP_CNT, P_WSCALE, P_TIMESTAMPS, P_SACK, P_CC, P_PORT_MIN,
-    P_PORT_MAX, P__COUNT
+    P_PORT_MAX, P_SYNCOOKIES, P_CHALLENGE_ACK_LIMIT, P__COUNT
 };
 
 static const struct lyra_param tcp_params[P__COUNT] = {
@@ -25,8 +25,10 @@ static const struct lyra_param tcp_params[P__COUNT] = {
                      LYRA_DOC("connections at once, listeners and TIME_WAIT included (the oldest "
                      "TIME_WAIT is reclaimed when the table is full)")},
     [P_BACKLOG_MAX] = {"backlog_max", LYRA_P_INT, "128", 1, 65000,
-                       LYRA_DOC("largest listen() backlog: half-open and unaccepted connections "
-                       "per listener; more SYNs are dropped (syn_backlog_drops)")},
+                       LYRA_DOC("largest listen() backlog: the length of each of a listener's two "
+                       "queues, half-open (SYN queue) and unaccepted (accept queue); beyond the "
+                       "first a SYN gets a SYN cookie (syncookies), beyond the second it is "
+                       "dropped (syn_backlog_drops)")},
     [P_SND_BUF] = {"snd_buf", LYRA_P_SIZE, "64k", 2048, 1 << 30,
                    LYRA_DOC("send buffer bytes per connection (SO_SNDBUF sets it per socket)")},
     [P_RCV_BUF] = {"rcv_buf", LYRA_P_SIZE, "64k", 2048, 1 << 30,
@@ -79,6 +81,13 @@ static const struct lyra_param tcp_params[P__COUNT] = {
                     LYRA_DOC("lowest ephemeral port (RFC 6335 dynamic range by default)")},
     [P_PORT_MAX] = {"port_max", LYRA_P_INT, "65535", 1, 65535,
                     LYRA_DOC("highest ephemeral port, at least port_min")},
+    [P_SYNCOOKIES] = {"syncookies", LYRA_P_BOOL, "on", 0, -1,
+                      LYRA_DOC("answer SYNs with a SYN cookie when a listener's SYN queue or the "
+                      "table is full (as Linux's tcp_syncookies=1); off: drop them")},
+    [P_CHALLENGE_ACK_LIMIT] = {"challenge_ack_limit", LYRA_P_INT, "2", 1, 65535,
+                               LYRA_DOC("challenge ACKs (RFC 5961) a connection sends per second; "
+                               "per connection, not per host (CVE-2016-5696); 2: Linux's one per "
+                               "500 ms per socket (tcp_invalid_ratelimit)")},
 };
 
 static int cc_index(const char *name)
@@ -140,6 +149,8 @@ static int tcp_create(void *self, const struct lyra_value *p, struct lyra_diag *
     g->cc_idx = (uint8_t)cc_index(p[P_CC].u.s);
     g->port_min = (uint16_t)p[P_PORT_MIN].u.i;
     g->port_max = (uint16_t)p[P_PORT_MAX].u.i;
+    g->syncookies = p[P_SYNCOOKIES].u.b;
+    g->challenge_ack_limit = (uint32_t)p[P_CHALLENGE_ACK_LIMIT].u.i;
     u->rto_lim.min_us = g->rto_min_ms * 1000u;
     u->rto_lim.max_us = g->rto_max_ms * 1000u;
     u->rto_lim.init_us = g->rto_init_ms * 1000u;
