@@ -17,7 +17,7 @@ enum {
     P_MAX_CONNS, P_BACKLOG_MAX, P_SND_BUF, P_RCV_BUF, P_OOO_RANGES, P_MSS, P_RTO_MIN, P_RTO_MAX,
     P_RTO_INIT, P_DELACK, P_TIME_WAIT, P_SYN_RETRIES, P_SYNACK_RETRIES, P_RETRIES2,
     P_KEEP_IDLE, P_KEEP_INTVL, P_KEEP_CNT, P_WSCALE, P_TIMESTAMPS, P_SACK, P_CC, P_PORT_MIN,
-    P_PORT_MAX, P__COUNT
+    P_PORT_MAX, P_SYNCOOKIES, P_CHALLENGE_ACK_LIMIT, P__COUNT
 };
 
 static const struct lyra_param tcp_params[P__COUNT] = {
@@ -25,8 +25,10 @@ static const struct lyra_param tcp_params[P__COUNT] = {
                      LYRA_DOC("connections at once, listeners and TIME_WAIT included (the oldest "
                      "TIME_WAIT is reclaimed when the table is full)")},
     [P_BACKLOG_MAX] = {"backlog_max", LYRA_P_INT, "128", 1, 65000,
-                       LYRA_DOC("largest listen() backlog: half-open and unaccepted connections "
-                       "per listener; more SYNs are dropped (syn_backlog_drops)")},
+                       LYRA_DOC("largest listen() backlog: the length of each of a listener's two "
+                       "queues, half-open (SYN queue) and unaccepted (accept queue); beyond the "
+                       "first a SYN gets a SYN cookie (syncookies), beyond the second it is "
+                       "dropped (syn_backlog_drops)")},
     [P_SND_BUF] = {"snd_buf", LYRA_P_SIZE, "64k", 2048, 1 << 30,
                    LYRA_DOC("send buffer bytes per connection (SO_SNDBUF sets it per socket)")},
     [P_RCV_BUF] = {"rcv_buf", LYRA_P_SIZE, "64k", 2048, 1 << 30,
@@ -80,6 +82,13 @@ static const struct lyra_param tcp_params[P__COUNT] = {
                     LYRA_DOC("lowest ephemeral port (RFC 6335 dynamic range by default)")},
     [P_PORT_MAX] = {"port_max", LYRA_P_INT, "65535", 1, 65535,
                     LYRA_DOC("highest ephemeral port, at least port_min")},
+    [P_SYNCOOKIES] = {"syncookies", LYRA_P_BOOL, "on", 0, -1,
+                      LYRA_DOC("answer SYNs with a SYN cookie when a listener's SYN queue or the "
+                      "table is full (as Linux's tcp_syncookies=1); off: drop them")},
+    [P_CHALLENGE_ACK_LIMIT] = {"challenge_ack_limit", LYRA_P_INT, "2", 1, 65535,
+                               LYRA_DOC("challenge ACKs (RFC 5961) a connection sends per second; "
+                               "per connection, not per host (CVE-2016-5696); 2: Linux's one per "
+                               "500 ms per socket (tcp_invalid_ratelimit)")},
 };
 
 static int cc_index(const char *name)
@@ -141,6 +150,8 @@ static int tcp_create(void *self, const struct lyra_value *p, struct lyra_diag *
     g->cc_idx = (uint8_t)cc_index(p[P_CC].u.s);
     g->port_min = (uint16_t)p[P_PORT_MIN].u.i;
     g->port_max = (uint16_t)p[P_PORT_MAX].u.i;
+    g->syncookies = p[P_SYNCOOKIES].u.b;
+    g->challenge_ack_limit = (uint32_t)p[P_CHALLENGE_ACK_LIMIT].u.i;
     u->rto_lim.min_us = g->rto_min_ms * 1000u;
     u->rto_lim.max_us = g->rto_max_ms * 1000u;
     u->rto_lim.init_us = g->rto_init_ms * 1000u;
@@ -315,14 +326,15 @@ LYRA_EXPORT const struct lyra_component lyra_component_tcp = {
     .doc = LYRA_DOC("@component tcp\n"
            "@summary TCP: all eleven states, MSS, window scaling, timestamps with PAWS, SACK "
            "(blocks sent, RFC 6675 recovery), RFC 6298 RTO, NewReno and CUBIC, delayed ACKs, "
-           "Nagle, SWS avoidance, "
-           "persist and keepalive, bounded everything\n"
+           "Nagle, SWS avoidance, persist and keepalive, RFC 5961 challenge ACKs "
+           "(per-connection limit), SYN cookies, bounded everything\n"
            "@provides l4 1.2 (one user: the socket layer; SOCK_STREAM, protocol 6; event ready)\n"
            "@uses l3 l3 2.0 (events rx, icmp_error, tx_ready); skb skb 2.1 (clone); os os 2.0\n"
            "@context task (the stack's poll step; ops under the socket layer's lock)\n"
            "@rfc 9293 (TCP), 1122 4.2 (host rules), 5681 and 6582 (NewReno), 6298 (RTO), 7323 "
            "(window scale, timestamps, PAWS), 2018 (SACK), 6675 (SACK recovery), 2883 (D-SACK), "
-           "6528 (ISN), 6056 (ports), 896 (Nagle)\n"
+           "6528 (ISN), 6056 (ports), 896 (Nagle), 5961 (blind in-window attacks), 4987 3.6 "
+           "(SYN cookies), 9438 (CUBIC)\n"
            "The send queue holds the application's bytes as payload skbs of one MSS; each "
            "segment is a clone with its own header, so a retransmission copies nothing. "
            "Received payload stays in the skbs ip handed up until recv copies it out; "
@@ -340,8 +352,13 @@ LYRA_EXPORT const struct lyra_component lyra_component_tcp = {
            "retransmissions; sack_reneging: SACKed data dropped by the receiver, found at a "
            "timeout\n"
            "@stat conns_opened conns_accepted conns_established conns_reset conns_timed_out "
-           "conns_refused; syn_backlog_drops syn_no_mem: SYNs dropped at a full backlog or "
-           "table; tw_reclaimed: TIME_WAIT entries ended early for a new connection\n"
+           "conns_refused; syn_backlog_drops syn_no_mem: SYNs dropped at a full accept queue (or "
+           "SYN queue without cookies) or table; tw_reclaimed: TIME_WAIT entries ended early for "
+           "a new connection; syn_evicted: half-open connections that gave their slot\n"
+           "@stat syncookies_sent syncookies_ok syncookies_failed: SYN cookies sent, returned "
+           "good, returned bad; challenge_acks challenge_acks_limited: RFC 5961 challenge ACKs "
+           "sent, and not sent for challenge_ack_limit; rx_bad_ack: segments dropped for an "
+           "unacceptable ACK (RFC 5961 5.2)\n"
            "@stat conns established time_wait listening: now\n"
            "@stat copy_bytes: payload bytes tcp copied through the skb provider\n"),
     .provides = tcp_provides,

@@ -174,6 +174,35 @@ int tcp_conn_alloc(struct tcp *u)
     return i;
 }
 
+/* The oldest half-open connection a listener made: under a SYN flood its
+ * peer is most likely spoofed (a real one answers within a round trip),
+ * and with SYN cookies on a real one still gets in. */
+static int oldest_half_open(struct tcp *u)
+{
+    int best = -1;
+    for (uint32_t k = 0; k < u->cfg.max_conns; k++) {
+        const struct tcp_cb *c = &u->cb[k];
+        if (c->state != TCPS_SYN_RCVD || !(c->flags & CB_PASSIVE) || u->ep[k].parent == TCP_NONE)
+            continue;
+        if (best < 0 || (int32_t)(c->last_rx - u->cb[best].last_rx) < 0)
+            best = (int)k;
+    }
+    return best;
+}
+
+int tcp_conn_alloc_evict(struct tcp *u)
+{
+    int i = tcp_conn_alloc(u);
+    if (i >= 0)
+        return i;
+    int h = oldest_half_open(u);
+    if (h < 0)
+        return -ENOBUFS;
+    u->st.syn_evicted++;
+    tcp_conn_release(u, h);
+    return tcp_conn_alloc(u);
+}
+
 static bool hashed(const struct tcp_cb *c)
 {
     return c->state == TCPS_LISTEN || (c->state > TCPS_LISTEN && c->state != TCPS_FREE);
@@ -194,6 +223,8 @@ void tcp_conn_release(struct tcp *u, int i)
         struct tcp_ep *l = &u->ep[e->parent];
         if (l->pending)
             l->pending--;
+        if (c->state == TCPS_SYN_RCVD && l->synq)
+            l->synq--;
         /* out of the listener's accept queue, if it is there */
         for (uint16_t *p = &l->aq_head; *p != TCP_NONE; p = &u->ep[*p].aq_next)
             if (*p == i) {
@@ -215,6 +246,14 @@ void tcp_conn_release(struct tcp *u, int i)
 void tcp_set_state(struct tcp *u, int i, enum tcp_state s)
 {
     struct tcp_cb *c = &u->cb[i];
+    uint16_t p = u->ep[i].parent;
+    if (p != TCP_NONE && (c->state == TCPS_SYN_RCVD) != (s == TCPS_SYN_RCVD)) {
+        /* the listener's SYN queue: its children in SYN-RECEIVED */
+        if (s == TCPS_SYN_RCVD)
+            u->ep[p].synq++;
+        else if (u->ep[p].synq)
+            u->ep[p].synq--;
+    }
     bool was = hashed(c);
     if (!was && s != TCPS_CLOSED && s != TCPS_FREE) {
         c->state = (uint8_t)s;

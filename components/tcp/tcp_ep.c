@@ -23,7 +23,7 @@ static int op_open(void *self)
     struct tcp *u = self;
     if (!u->started)
         return -ENETDOWN;
-    int i = tcp_conn_alloc(u);
+    int i = tcp_conn_alloc_evict(u); /* a SYN flood's half-open children give way */
     return i < 0 ? -ENOBUFS : i;
 }
 

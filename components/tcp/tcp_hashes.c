@@ -28,6 +28,15 @@ uint32_t tcp_port_offset(const uint8_t key[16], uint32_t laddr, uint32_t raddr, 
     return (uint32_t)lyra_siphash24(key, m, sizeof(m));
 }
 
+uint32_t tcp_ts_offset(const uint8_t key[16], uint32_t laddr, uint32_t raddr)
+{
+    uint8_t m[9];
+    put32(m, laddr);
+    put32(m + 4, raddr);
+    m[8] = 't';
+    return (uint32_t)lyra_siphash24(key, m, sizeof(m));
+}
+
 int tcp_port_pick(uint32_t offset, uint32_t *next, uint16_t min, uint16_t max,
                   int (*usable)(void *ctx, uint16_t port), void *ctx, uint16_t *port)
 {

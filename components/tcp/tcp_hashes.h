@@ -6,7 +6,11 @@
  *   - the ephemeral port, RFC 6056 3.3.3 (algorithm 3, "simple hash-based"):
  *     a per-destination offset, so ports toward one destination stay
  *     sequential (few collisions with TIME_WAIT) while another destination
- *     learns nothing from them.
+ *     learns nothing from them;
+ *   - the timestamp offset of a connection made from a SYN cookie (RFC
+ *     7323 5.4 / 7.1: TSval = clock + offset, the offset per address pair,
+ *     as Linux's secure_tcp_ts_off): with no state between SYN-ACK and ACK
+ *     it must be computable again. Other connections draw theirs at random.
  * Addresses and ports in host order. */
 #ifndef LYRA_TCP_HASHES_H
 #define LYRA_TCP_HASHES_H
@@ -17,6 +21,8 @@ uint32_t tcp_isn(const uint8_t key[16], uint32_t laddr, uint16_t lport, uint32_t
                  uint16_t rport, uint64_t now_ns);
 
 uint32_t tcp_port_offset(const uint8_t key[16], uint32_t laddr, uint32_t raddr, uint16_t rport);
+
+uint32_t tcp_ts_offset(const uint8_t key[16], uint32_t laddr, uint32_t raddr);
 
 /* RFC 6056 3.3.3's loop: the first port of [min, max] from
  * min + (*next + offset) % n on that `usable` accepts; *next advances past

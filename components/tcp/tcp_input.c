@@ -23,7 +23,7 @@ static void seg_free(struct seg *g)
 
 /* ----- options of a SYN (RFC 9293 3.7.1, RFC 7323 2, 3, RFC 2018 2) ---------- */
 
-static void syn_options(struct tcp *u, int i, const struct tcp_repr *r)
+void tcp_syn_options(struct tcp *u, int i, const struct tcp_repr *r)
 {
     struct tcp_cb *c = &u->cb[i];
     const struct tcp_hdr_opts *o = &r->opt;
@@ -100,44 +100,24 @@ static void rtt_sample(struct tcp *u, int i, const struct tcp_repr *r)
     tcp_rto_sample(&c->rto, &u->rto_lim, (uint32_t)ms * 1000u + 500u);
 }
 
-/* ----- LISTEN (3.10.7.2) --------------------------------------------------------------- */
+/* ----- opening (3.10.7.2: LISTEN itself is tcp_listen.c) --------------------------------- */
 
-static void child_inherit(struct tcp *u, int l, int i)
-{
-    struct tcp_ep *le = &u->ep[l], *e = &u->ep[i];
-    e->o.ttl = le->o.ttl;
-    e->o.tos = le->o.tos;
-    e->o.linger = le->o.linger;
-    e->sndbuf = le->sndbuf;
-    e->rcvbuf = le->rcvbuf;
-    e->user_timeout = le->user_timeout;
-    e->keep_idle = le->keep_idle;
-    e->keep_intvl = le->keep_intvl;
-    e->keep_cnt = le->keep_cnt;
-    e->maxseg = le->maxseg;
-    e->cc_idx = le->cc_idx;
-    e->bound = 1;
-    u->cb[i].flags |= u->cb[l].flags & (CB_KEEP | CB_NODELAY);
-}
-
-/* Our MSS for a connection toward raddr: the route's MTU less 40, the
- * mss parameter and TCP_MAXSEG. */
-static uint16_t our_mss(struct tcp *u, int i)
+uint16_t tcp_our_mss(struct tcp *u, uint32_t raddr, uint16_t maxseg)
 {
     struct lyra_l3_route rt;
     memset(&rt, 0, sizeof(rt));
     uint32_t m = u->cfg.mss;
-    if (u->l3->route(u->l3_self, u->cb[i].raddr, &rt) == 0 && rt.mtu > 40 && rt.mtu - 40 < m)
+    if (u->l3->route(u->l3_self, raddr, &rt) == 0 && rt.mtu > 40 && rt.mtu - 40 < m)
         m = rt.mtu - 40;
-    if (u->ep[i].maxseg && u->ep[i].maxseg < m)
-        m = u->ep[i].maxseg;
+    if (maxseg && maxseg < m)
+        m = maxseg;
     return (uint16_t)(m < 64 ? 64 : m);
 }
 
 void tcp_conn_prepare(struct tcp *u, int i)
 {
     struct tcp_cb *c = &u->cb[i];
-    c->rmss = our_mss(u, i);
+    c->rmss = tcp_our_mss(u, c->raddr, u->ep[i].maxseg);
     c->rcv_ws = u->cfg.wscale ? tcp_choose_ws(u->ep[i].rcvbuf) : 0;
     c->iss = tcp_seq(tcp_isn(u->key, c->laddr, c->lport, c->raddr, c->rport, lyra_now(&u->os)));
     c->snd_una = c->snd_nxt = c->snd_max = c->iss;
@@ -148,51 +128,6 @@ void tcp_conn_prepare(struct tcp *u, int i)
     tcp_rto_init(&c->rto, &u->rto_lim);
     tcp_cc_init(&c->cc, tcp_cc_algs[u->ep[i].cc_idx], TCP_DEFAULT_MSS);
     c->rtx_start = tcp_ms(u);
-}
-
-static void listen_input(struct tcp *u, int l, struct seg *g)
-{
-    const struct tcp_repr *r = &g->r;
-    if (r->flags & TCP_RST) {
-        u->st.rst_ignored++;
-        return;
-    }
-    if (r->flags & TCP_ACK) {
-        tcp_send_rst_reply(u, r, g->info); /* <SEQ=SEG.ACK><CTL=RST> */
-        return;
-    }
-    if (!(r->flags & TCP_SYN) || (r->flags & TCP_FIN))
-        return; /* SYN+FIN opens nothing (as Linux; no legitimate peer sends it) */
-    struct tcp_ep *le = &u->ep[l];
-    if (le->pending >= le->backlog) {
-        u->st.syn_backlog_drops++; /* the peer retries its SYN (SYN cookies: issue 11) */
-        return;
-    }
-    int i = tcp_conn_alloc(u);
-    if (i < 0) {
-        u->st.syn_no_mem++;
-        return;
-    }
-    struct tcp_cb *c = &u->cb[i];
-    child_inherit(u, l, i);
-    c->laddr = g->info->dst;
-    c->lport = r->dport;
-    c->raddr = g->info->src;
-    c->rport = r->sport;
-    c->flags |= CB_PASSIVE;
-    u->ep[i].parent = (uint16_t)l;
-    le->pending++;
-    tcp_conn_prepare(u, i);
-    c->rcv_nxt = tcp_seq_add(r->seq, 1);
-    c->rcv_adv = c->rcv_nxt;
-    syn_options(u, i, r);
-    c->snd_wnd = r->window;
-    tcp_set_state(u, i, TCPS_SYN_RCVD);
-    c->last_rx = tcp_ms(u);
-    u->st.conns_opened++;
-    /* data on a SYN is not kept: the peer sends it again once we ACK */
-    tcp_send_syn(u, i);
-    tcp_timer_set(u, i, TCP_T_RTX, c->rto.rto / 1000);
 }
 
 /* ----- SYN-SENT (3.10.7.3) -------------------------------------------------------------- */
@@ -224,7 +159,7 @@ static void syn_sent_input(struct tcp *u, int i, struct seg *g)
         return;
     c->rcv_nxt = tcp_seq_add(r->seq, 1);
     c->rcv_adv = c->rcv_nxt;
-    syn_options(u, i, r);
+    tcp_syn_options(u, i, r);
     if (ack_ok) {
         rtt_sample(u, i, r);
         c->snd_una = r->ack;
@@ -262,15 +197,42 @@ static bool acceptable(const struct tcp_cb *c, tcp_seq_t seq, uint32_t seglen)
            (tcp_seq_ge(last, c->rcv_nxt) && tcp_seq_lt(last, end));
 }
 
+/* RFC 5961 7: a challenge ACK <SEQ=SND.NXT><ACK=RCV.NXT> (at the batch's
+ * end), at most challenge_ack_limit per second of the connection. The
+ * budget is the connection's own, not the host's: Linux's host-wide one
+ * was CVE-2016-5696 (Cao et al., "Off-Path TCP Exploits", USENIX Security
+ * 2016): an attacker spent it with spoofed segments aimed at a victim's
+ * connection and counted the challenge ACKs left on a connection of its
+ * own, learning whether its guess was in the window. A per-connection
+ * budget shows an attacker only what its own segments spent. Linux too
+ * limits per socket now (one per tcp_invalid_ratelimit, 500 ms: our
+ * default of 2 per second) and leaves its host-wide limit off (INT_MAX
+ * since 6.0). */
+static void challenge_ack(struct tcp *u, int i)
+{
+    struct tcp_cb *c = &u->cb[i];
+    uint16_t sec = (uint16_t)(tcp_ms(u) / 1000u);
+    if (c->chal_sec != sec) {
+        c->chal_sec = sec;
+        c->chal_n = 0;
+    }
+    if (c->chal_n >= u->cfg.challenge_ack_limit) {
+        u->st.challenge_acks_limited++;
+        return;
+    }
+    c->chal_n++;
+    u->st.challenge_acks++;
+    c->flags |= CB_ACK_NOW;
+}
+
 /* RST in a synchronized state or SYN-RECEIVED. */
 static void rst_input(struct tcp *u, int i, struct seg *g)
 {
     struct tcp_cb *c = &u->cb[i];
     if (!tcp_seq_eq(g->r.seq, c->rcv_nxt)) {
         /* in the window but not exact: RFC 9293 3.10.7.4 (RFC 5961 3.2)
-         * challenge ACK */
-        u->st.challenge_acks++;
-        c->flags |= CB_ACK_NOW; /* the challenge ACK, at the batch's end */
+         * challenge ACK; only the peer, who knows RCV.NXT, can then reset */
+        challenge_ack(u, i);
         return;
     }
     u->st.rst_rcvd++;
@@ -356,9 +318,16 @@ static bool ack_input(struct tcp *u, int i, struct seg *g)
             tcp_ready(u, i, LYRA_POLL_OUT);
         }
     }
-    if (tcp_seq_gt(r->ack, c->snd_max)) {
-        /* acknowledges something not yet sent: ACK, drop (3.10.7.4) */
-        c->flags |= CB_ACK_NOW;
+    /* RFC 5961 5.2 (RFC 9293 3.10.7.4, MAY-12): acceptable is
+     * SND.UNA - MAX.SND.WND =< SEG.ACK =< SND.NXT (SND.NXT: the highest
+     * sent, snd_max). Beyond it, the ACK of something not yet sent or one
+     * older than any window the peer could have seen: a blind injection
+     * guessing the ACK field. The segment goes, data and all, with a
+     * challenge ACK. */
+    if (tcp_seq_gt(r->ack, c->snd_max) ||
+        tcp_seq_lt(r->ack, tcp_seq(c->snd_una.v - c->snd_wnd_max))) {
+        u->st.rx_bad_ack++;
+        challenge_ack(u, i);
         return false;
     }
     uint32_t win = (uint32_t)r->window << c->snd_ws;
@@ -585,10 +554,12 @@ static void synced_input(struct tcp *u, int i, struct seg *g)
                 /* the peer's FIN again: ACK it, 2 MSL anew (3.10.7.4 TIME-WAIT) */
                 tcp_timer_set(u, i, TCP_T_KEEP, u->cfg.time_wait_ms);
             u->st.rx_out_of_window++;
-            if (!(r->flags & TCP_RST))
-                c->flags |= CB_ACK_NOW;
+            if (r->flags & TCP_RST)
+                u->st.rst_ignored++; /* RFC 5961 3.2: silently */
+            else if (r->flags & TCP_SYN)
+                challenge_ack(u, i); /* RFC 5961 4.2: whatever its sequence number */
             else
-                u->st.rst_ignored++;
+                c->flags |= CB_ACK_NOW;
             return;
         }
     }
@@ -601,10 +572,10 @@ static void synced_input(struct tcp *u, int i, struct seg *g)
         rst_input(u, i, g);
         return;
     }
-    /* fourth, SYN: RFC 9293 3.10.7.4 (RFC 5961 4) challenge ACK */
+    /* fourth, SYN: RFC 9293 3.10.7.4 (RFC 5961 4.2) challenge ACK: a
+     * peer that lost the connection answers it with a RST at RCV.NXT */
     if (r->flags & TCP_SYN) {
-        u->st.challenge_acks++;
-        c->flags |= CB_ACK_NOW;
+        challenge_ack(u, i);
         return;
     }
     /* trim what we have (3.10.7.4 "segments with ... already received") */
@@ -647,8 +618,14 @@ static void conn_input(struct tcp *u, int i, struct seg *g)
     struct tcp_cb *c = &u->cb[i];
     switch (c->state) {
     case TCPS_LISTEN:
-        listen_input(u, i, g);
-        return;
+        /* a SYN cookie's final ACK makes a connection in SYN-RECEIVED:
+         * the segment goes on there */
+        i = tcp_listen_input(u, i, &g->r, g->info);
+        if (i < 0)
+            return;
+        c = &u->cb[i];
+        synced_input(u, i, g);
+        break;
     case TCPS_SYN_SENT:
         syn_sent_input(u, i, g);
         break;

@@ -237,6 +237,16 @@ int tcp_send_syn(struct tcp *u, int i)
     return e;
 }
 
+int tcp_send_unbound(struct tcp *u, const struct tcp_repr *r, uint32_t src, uint32_t dst,
+                     uint8_t ttl, uint8_t tos)
+{
+    struct lyra_skb *s = ctl_skb(u);
+    if (!s)
+        return -ENOBUFS;
+    struct tcp_repr h = *r;
+    return emit(u, s, &h, src, dst, ttl, tos);
+}
+
 void tcp_send_rst_reply(struct tcp *u, const struct tcp_repr *in,
                         const struct lyra_l3_rxinfo *info)
 {

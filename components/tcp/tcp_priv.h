@@ -9,7 +9,8 @@
  * TIME_WAIT reclaim, state changes), tcp_input.c (segment arrival, RFC
  * 9293 3.10.7), tcp_output.c (building and sending segments), tcp_sndq.c
  * (the send queue), tcp_rcvq.c (the receive queue and reassembly),
- * tcp_timer.c (the connection's timer kinds), tcp_ep.c (l4 ops). */
+ * tcp_timer.c (the connection's timer kinds), tcp_listen.c (a listener's
+ * SYNs, its queues, SYN cookies), tcp_ep.c (l4 ops). */
 #ifndef LYRA_TCP_PRIV_H
 #define LYRA_TCP_PRIV_H
 
@@ -108,6 +109,8 @@ struct tcp_cb {
     uint8_t retries;                     /* timer expiries in a row (R2, SYN retries) */
     uint8_t probes;                      /* keepalive probes unanswered */
     uint8_t unacked_segs;                /* full segments received since our last ACK */
+    uint16_t chal_sec, chal_n;           /* challenge ACKs sent in second chal_sec of the ms
+                                          * clock (RFC 5961 7, per connection) */
 };
 
 /* The SACK scoreboard's summary (RFC 6675 2-4), kept with the send queue
@@ -154,6 +157,9 @@ struct tcp_ep {
     uint16_t aq_head, aq_tail;    /* listener: established, not yet accepted */
     uint16_t aq_next;
     uint16_t backlog, pending;    /* listener: limit; children (SYN_RCVD + queued) */
+    uint16_t synq;                /* listener: children in SYN_RCVD (its SYN queue) */
+    uint8_t cookies;              /* listener: has sent SYN cookies, the last at cookie_ms */
+    uint32_t cookie_ms;
     uint8_t cc_idx;               /* congestion control chosen (TCP_CONGESTION) */
     uint8_t was_conn;             /* connect or accept happened (ENOTCONN vs EPIPE) */
     uint8_t snd_urg;              /* sending urgent data: segments before snd_up carry URG */
@@ -171,6 +177,8 @@ struct tcp_ep {
     X(rx_rcvbuf_full) X(rx_after_close) X(rx_bcast) X(tx_segments) X(tx_bytes)                 \
     X(tx_retrans_segs) X(tx_retrans_bytes) X(tx_nobuf) X(tx_errors) X(tx_noroute)              \
     X(tx_csum_offload) X(rst_sent) X(rst_rcvd) X(rst_ignored) X(challenge_acks) X(acks_sent)   \
+    X(challenge_acks_limited) X(rx_bad_ack) X(syncookies_sent) X(syncookies_ok)                \
+    X(syncookies_failed) X(syn_evicted)                                                        \
     X(acks_delayed) X(dupacks_rcvd) X(fast_retransmits) X(rto_expiries) X(probes_sent)         \
     X(keepalives_sent) X(conns_opened) X(conns_accepted) X(conns_established) X(conns_reset)   \
     X(conns_timed_out) X(conns_refused) X(syn_backlog_drops) X(syn_no_mem) X(tw_reclaimed)     \
@@ -189,7 +197,8 @@ struct tcp_cfg {
     uint32_t rto_min_ms, rto_max_ms, rto_init_ms, delack_ms, time_wait_ms;
     uint8_t syn_retries, synack_retries, retries2;
     uint32_t keep_idle_s, keep_intvl_s, keep_cnt;
-    bool wscale, timestamps, sack;
+    bool wscale, timestamps, sack, syncookies;
+    uint32_t challenge_ack_limit;
     uint8_t cc_idx;
     uint16_t port_min, port_max;
 };
@@ -260,6 +269,9 @@ static inline uint32_t tcp_flight(const struct tcp_cb *c)
 
 /* tcp_conn.c */
 int tcp_conn_alloc(struct tcp *u);               /* a CLOSED slot, or -ENOBUFS */
+/* The same, and when the table is full the oldest half-open connection a
+ * listener made gives its slot (syn_evicted). */
+int tcp_conn_alloc_evict(struct tcp *u);
 void tcp_conn_release(struct tcp *u, int i);     /* buffers, timer, hash: the slot is free */
 void tcp_hash_add(struct tcp *u, int i);
 void tcp_hash_del(struct tcp *u, int i);
@@ -299,6 +311,10 @@ int tcp_xmit_data(struct tcp *u, int i, tcp_seq_t seq, uint32_t len, bool fin, b
  * one: a single segment. The sequence space sent. */
 #define TCP_ROOM_CWND UINT32_MAX
 uint32_t tcp_output_data(struct tcp *u, int i, uint32_t room, bool one);
+/* A segment of no connection (a SYN-ACK carrying a SYN cookie): r as
+ * built by the caller, window field and options included. */
+int tcp_send_unbound(struct tcp *u, const struct tcp_repr *r, uint32_t src, uint32_t dst,
+                     uint8_t ttl, uint8_t tos);
 /* RST in reply to a segment (RFC 9293 3.10.7.1). */
 void tcp_send_rst_reply(struct tcp *u, const struct tcp_repr *r,
                         const struct lyra_l3_rxinfo *info);
@@ -377,7 +393,19 @@ void tcp_timer_keep_restart(struct tcp *u, int i);
 /* Sets up a connection's sequence space, MSS and window shift before its
  * SYN (addresses and ports set). */
 void tcp_conn_prepare(struct tcp *u, int i);
+/* Our MSS toward raddr: the route's MTU less 40, the mss parameter and
+ * TCP_MAXSEG (maxseg, 0: none). */
+uint16_t tcp_our_mss(struct tcp *u, uint32_t raddr, uint16_t maxseg);
+/* Options of the peer's SYN (or SYN-ACK) into the connection. */
+void tcp_syn_options(struct tcp *u, int i, const struct tcp_repr *r);
 extern const struct lyra_l3_events tcp_l3_events;
+
+/* tcp_listen.c: a segment for listener l (RFC 9293 3.10.7.2). Returns the
+ * connection it now belongs to (the final ACK of a SYN cookie made it, in
+ * SYN_RCVD: the caller processes the segment there), or -1 when it is
+ * done with. */
+int tcp_listen_input(struct tcp *u, int l, const struct tcp_repr *r,
+                     const struct lyra_l3_rxinfo *info);
 
 /* tcp_ep.c */
 extern const struct lyra_l4_ops tcp_l4_ops;

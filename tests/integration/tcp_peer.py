@@ -28,6 +28,11 @@ measured. Exit status 0 when all was right, 1 otherwise (the line says why).
   tcp_peer.py urgent HOST PORT         connect (retrying while refused), send
         b"abc", then b"!" with MSG_OOB (Linux's urgent pointer points just
         after it), then b"def"; shut down writing, wait for the FIN.
+  tcp_peer.py syn_flood HOST PORT N    N SYNs from spoofed sources
+        (192.0.2.100-199, random ports; a raw socket, root), never
+        completed; then a connection of Linux's own through the stack's SYN
+        cookie: 100,000 bytes echoed byte-exact, and the options Linux
+        negotiated (TCP_INFO: timestamps, SACK, window scale both ways).
   tcp_peer.py urgent_sink ADDR PORT    accept one connection (prints "ready"
         once listening), wait for POLLPRI, read up to the urgent mark
         (SIOCATMARK), take the urgent byte with MSG_OOB (Linux's default,
@@ -111,6 +116,58 @@ def echo(host, port, total):
     return result(ok, f"echo: {len(got)} of {total} bytes back, {'byte-exact' if ok else 'WRONG'}"
                   f"{where}, {secs:.3f} s, {mbit(total, secs):.1f} Mbit/s"
                   f"{', error ' + repr(err[0]) if err else ''}")
+
+
+def csum(b):
+    if len(b) % 2:
+        b += b"\0"
+    s = sum(int.from_bytes(b[i:i + 2], "big") for i in range(0, len(b), 2))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+
+
+def spoofed_syn(src, dst, sport, dport, seq):
+    ip_src, ip_dst = socket.inet_aton(src), socket.inet_aton(dst)
+    tcp = bytearray(sport.to_bytes(2, "big") + dport.to_bytes(2, "big") + seq.to_bytes(4, "big")
+                    + bytes(4) + bytes([6 << 4, 0x02]) + (65535).to_bytes(2, "big") + bytes(4)
+                    + bytes([2, 4]) + (1460).to_bytes(2, "big"))
+    pseudo = ip_src + ip_dst + bytes([0, 6]) + len(tcp).to_bytes(2, "big")
+    tcp[16:18] = csum(pseudo + bytes(tcp)).to_bytes(2, "big")
+    ip = bytearray(bytes([0x45, 0]) + (20 + len(tcp)).to_bytes(2, "big") + bytes(2)
+                   + bytes([0x40, 0, 64, 6]) + bytes(2) + ip_src + ip_dst)
+    ip[10:12] = csum(bytes(ip)).to_bytes(2, "big")
+    return bytes(ip) + bytes(tcp)
+
+
+def syn_flood(host, port, n):
+    import random
+    rnd = random.Random(7)
+    raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+    for _ in range(n):
+        src = "192.0.2.%d" % rnd.randrange(100, 200)
+        raw.sendto(spoofed_syn(src, host, rnd.randrange(1024, 65536), port,
+                               rnd.getrandbits(32)), (host, 0))
+    raw.close()
+    time.sleep(0.2)
+    total = 100000
+    data = echo_pattern(0, total)
+    s = socket.create_connection((host, port), timeout=10)
+    s.sendall(data)
+    got = bytearray()
+    while len(got) < total:
+        b = s.recv(CHUNK)
+        if not b:
+            break
+        got += b
+    info = s.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 8)
+    s.close()
+    opts, ws = info[5], info[6]
+    names = [nm for bit, nm in ((1, "timestamps"), (2, "sack"), (4, "wscale")) if opts & bit]
+    ok = bytes(got) == data and opts & 7 == 7
+    return result(ok, f"syn_flood: {n} spoofed SYNs, then {len(got)} of {total} bytes echoed "
+                  f"{'byte-exact' if bytes(got) == data else 'WRONG'}; Linux negotiated "
+                  f"{' '.join(names) or 'no options'}, shifts snd {ws & 15} rcv {ws >> 4}")
 
 
 def discard(host, port, total):
@@ -335,6 +392,8 @@ def main(a):
         return refused(a[1], int(a[2]))
     if cmd in ("urgent", "urgent_sink") and len(a) == 3:
         return (urgent if cmd == "urgent" else urgent_sink)(a[1], int(a[2]))
+    if cmd == "syn_flood" and len(a) == 4:
+        return syn_flood(a[1], int(a[2]), int(a[3]))
     if cmd in ("sink", "source") and len(a) == 4:
         return (sink if cmd == "sink" else source)(a[1], int(a[2]), int(a[3]))
     print(__doc__, file=sys.stderr)

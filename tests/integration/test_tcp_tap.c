@@ -6,7 +6,8 @@
  * (curl to http, nc and Python to echo, Python into discard and out of
  * chargen, a connect() to a closed port), lyra-ttcp is our client of a
  * Python server and our server of a Python client, and tcp_urg (tcp_urg.c)
- * reads a Python client's urgent data and sends a Python server some. Every byte is checked
+ * reads a Python client's urgent data and sends a Python server some; a
+ * Python client gets in by a SYN cookie behind a spoofed SYN flood. Every byte is checked
  * (the services' patterns: tools/services/svc_pattern.h, tools/ttcp), the
  * states at the end are read from both sides (ss -tan in the namespace,
  * the tcp instance's counters), and curl and nc run again with our link
@@ -234,6 +235,30 @@ static void python_echo_linux_closes_first(const char *stack)
     stack_clean();
     cr_expect_eq(lt_ns_counter("tcp", "time_wait"), 0, "the passive closer has no TIME_WAIT");
     measured("python_echo_1mb", stack, "echo:");
+}
+
+/* ----- a SYN flood: Linux gets in by a SYN cookie --------------------------- */
+
+/* 200 SYNs from spoofed sources (a raw socket in the namespace) fill the
+ * echo service's SYN queue (tcp.backlog_max=1: a queue of one) and leave
+ * it full (their SYN-ACKs find no one); Linux's own connection is then
+ * answered with a SYN cookie, completes, echoes byte-exact, and Linux
+ * reports timestamps, SACK and window scaling negotiated from it. One
+ * assembly: the cookie path is the tcp component's alone. */
+Test(tcp_tap, syn_flood_linux_gets_in_by_cookie, .timeout = 90, .fini = drop_json)
+{
+    lt_need_netns("a SYN cookie answering Linux behind a spoofed SYN flood on a TAP");
+    const char *stack = "copy-pio";
+    int st = tap(stack, "echo", "tcp.backlog_max=1",
+                 "ns " PEER " syn_flood 192.0.2.2 7 200 || return 1\n" SS);
+    cr_assert_eq(st, 0, "the connection through a cookie failed (%d):\n%s", st, OUT);
+    cr_assert(strstr(OUT, "100000 of 100000 bytes echoed byte-exact"), "%s", OUT);
+    ss_count("TIME-WAIT");
+    stack_clean();
+    cr_expect_geq(lt_ns_counter("tcp", "syncookies_sent"), 200, "the flood's and Linux's");
+    cr_expect_eq(lt_ns_counter("tcp", "syncookies_ok"), 1);
+    cr_expect_eq(lt_ns_counter("tcp", "syncookies_failed"), 0);
+    measured("syn_flood", stack, "syn_flood:");
 }
 
 /* ----- http: our side closes first ---------------------------------------- */

@@ -192,5 +192,9 @@ unsigned long long lt_ns_skb_leaked(void)
     /* a connection still closing when the stack stopped (its last ACK
      * lost under impairment) holds what is unacknowledged: not a leak */
     find_counter("tcp", "skbs_held", &held);
-    return lt_ns_counter("skb", "in_use") - posted - held;
+    /* nor packets eth holds for an ARP answer still to come (a SYN-ACK
+     * to a spoofed source never gets one) */
+    unsigned long long arp = 0;
+    find_counter("eth", "arp_pending", &arp);
+    return lt_ns_counter("skb", "in_use") - posted - held - arp;
 }

@@ -567,13 +567,14 @@ Test(tcp_handshake, open_beyond_max_conns_enobufs)
     fx_down(&f);
 }
 
-/* max_conns: a SYN to a listener when no connection can be made is not
- * answered with a SYN-ACK (and nothing breaks: the listener answers again
- * once there is room). */
+/* max_conns: without SYN cookies, a SYN to a listener when no connection
+ * can be made is not answered with a SYN-ACK (and nothing breaks: the
+ * listener answers again once there is room). With them (the default) a
+ * cookie answers: tcp_attack::table_full_syn_gets_cookie. */
 Test(tcp_handshake, syn_with_table_full_not_answered)
 {
     struct fx f;
-    fx_up(&f, FX_P("max_conns=2"));
+    fx_up(&f, FX_P("max_conns=2", "syncookies=off"));
     fx_listen(&f, FX_LPORT, 8);
     int x = fx_open(&f);
     struct tcp_hdr_opts o = {.has = TCP_HAS_MSS, .mss = 1460};

@@ -74,3 +74,16 @@ Test(tcp_port, ports_in_use_are_skipped_and_a_full_range_is_refused)
     cr_assert_eq(all.tries, 10, "every port tried once");
     cr_assert_eq(tcp_port_pick(0, &next, 10, 9, usable, &all, &p), -1, "empty range");
 }
+
+/* A SYN cookie's connection has no state between SYN-ACK and ACK: its
+ * timestamp offset is computed again from the address pair (as Linux's
+ * secure_tcp_ts_off), the same every time, its own per pair and secret. */
+Test(tcp_ts_offset, per_address_pair_and_secret)
+{
+    uint32_t o = tcp_ts_offset(K1, A, B);
+    cr_assert_eq(tcp_ts_offset(K1, A, B), o);
+    cr_assert_neq(tcp_ts_offset(K1, B, A), o);
+    cr_assert_neq(tcp_ts_offset(K1, A, A), o);
+    cr_assert_neq(tcp_ts_offset(K2, A, B), o);
+    cr_assert_neq(tcp_isn(K1, A, 0, B, 0, 0), o, "not the ISN's function");
+}
