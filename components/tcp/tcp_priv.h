@@ -9,7 +9,8 @@
  * TIME_WAIT reclaim, state changes), tcp_input.c (segment arrival, RFC
  * 9293 3.10.7), tcp_output.c (building and sending segments), tcp_sndq.c
  * (the send queue), tcp_rcvq.c (the receive queue and reassembly),
- * tcp_timer.c (the connection's timer kinds), tcp_ep.c (l4 ops). */
+ * tcp_timer.c (the connection's timer kinds), tcp_icmp.c (ICMP errors and
+ * the path MTU), tcp_ep.c (l4 ops). */
 #ifndef LYRA_TCP_PRIV_H
 #define LYRA_TCP_PRIV_H
 
@@ -99,8 +100,11 @@ struct tcp_cb {
     uint32_t rtt_start;                  /* ms */
     uint32_t last_rx;                    /* ms: keepalive idle, TIME_WAIT age */
     uint32_t rtx_start;                  /* ms: oldest unacked data first sent (user timeout) */
-    uint16_t mss;                        /* send MSS: what the peer takes, option bytes excluded */
+    uint16_t mss;                        /* send MSS: what the peer takes, option bytes excluded,
+                                          * within the path MTU (RFC 1191) */
     uint16_t rmss;                       /* the MSS we announced */
+    uint16_t mss_clamp;                  /* the send MSS the handshake allows (path aside);
+                                          * 0: not known yet (before the peer's SYN) */
     uint16_t flags;                      /* CB_* */
     uint8_t state;                       /* enum tcp_state */
     uint8_t snd_ws, rcv_ws;              /* window shifts */
@@ -154,7 +158,8 @@ struct tcp_ep {
     X(acks_delayed) X(dupacks_rcvd) X(fast_retransmits) X(rto_expiries) X(probes_sent)         \
     X(keepalives_sent) X(conns_opened) X(conns_accepted) X(conns_established) X(conns_reset)   \
     X(conns_timed_out) X(conns_refused) X(syn_backlog_drops) X(syn_no_mem) X(tw_reclaimed)     \
-    X(icmp_errors_in) X(tx_ready) X(rx_batched)
+    X(icmp_errors_in) X(icmp_errors_bad_seq) X(pmtu_lowered) X(pmtu_ignored) X(pmtu_mss_synced) \
+    X(tx_ready) X(rx_batched)
 
 struct tcp_stats {
 #define TCP_STAT_FIELD(n) uint64_t n;
@@ -318,6 +323,16 @@ void tcp_timer_keep_restart(struct tcp *u, int i);
  * SYN (addresses and ports set). */
 void tcp_conn_prepare(struct tcp *u, int i);
 extern const struct lyra_l3_events tcp_l3_events;
+
+/* tcp_icmp.c */
+/* l3 event: an ICMP error quoting one of our segments (RFC 1122 4.2.3.9,
+ * RFC 5927, RFC 1191). */
+void tcp_icmp_error(void *user, const struct lyra_l3_icmp_err *err);
+/* The send MSS of connection c over a path of MTU mtu: the handshake's
+ * (mss_clamp) or less, options of every segment (timestamps) out. */
+uint16_t tcp_mss_for_mtu(const struct tcp_cb *c, uint32_t mtu);
+/* c's send MSS becomes mss (and congestion control's SMSS with it). */
+void tcp_mss_set(struct tcp_cb *c, uint16_t mss);
 
 /* tcp_ep.c */
 extern const struct lyra_l4_ops tcp_l4_ops;
