@@ -15,6 +15,7 @@ void pmtu_init(struct pmtu_table *t, struct pmtu_entry *mem, unsigned cap, uint3
     t->floor = floor;
     t->timeout = timeout;
     t->low = UINT32_MAX;
+    t->st = (struct pmtu_stats){0};
 }
 
 static void recompute_low(struct pmtu_table *t)

@@ -44,6 +44,7 @@ struct pmtu_table {
     struct pmtu_stats st;
 };
 
+/* An empty table over mem (cap entries), counters zeroed. */
 void pmtu_init(struct pmtu_table *t, struct pmtu_entry *mem, unsigned cap, uint32_t floor,
                uint64_t timeout);
 /* The path MTU to dst at `now`: its entry's, else link_mtu. An aged-out

@@ -93,13 +93,10 @@ void tcp_icmp_error(void *user, const struct lyra_l3_icmp_err *err)
      * / send, and goes on (MUST-56). */
     struct tcp_cb *c = &u->cb[i];
     bool hard = e == ECONNREFUSED || e == ENOPROTOOPT;
-    if (hard && c->state == TCPS_SYN_RCVD && (c->flags & CB_PASSIVE)) {
-        tcp_conn_release(u, i);
-        return;
-    }
     if (hard && (c->state == TCPS_SYN_SENT || c->state == TCPS_SYN_RCVD)) {
-        u->st.conns_refused++;
-        tcp_conn_drop(u, i, ECONNREFUSED);
+        if (!(c->flags & CB_PASSIVE))
+            u->st.conns_refused++;
+        tcp_conn_drop(u, i, ECONNREFUSED); /* a child not accepted: forgotten */
         return;
     }
     if (c->state == TCPS_SYN_SENT || c->state == TCPS_SYN_RCVD) {
