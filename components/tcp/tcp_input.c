@@ -149,6 +149,7 @@ void tcp_conn_prepare(struct tcp *u, int i)
 {
     struct tcp_cb *c = &u->cb[i];
     c->rmss = our_mss(u, i);
+    c->mss_clamp = 0; /* the peer's SYN says (syn_options) */
     c->rcv_ws = u->cfg.wscale ? tcp_choose_ws(u->ep[i].rcvbuf) : 0;
     c->iss = tcp_seq(tcp_isn(u->key, c->laddr, c->lport, c->raddr, c->rport, lyra_now(&u->os)));
     c->snd_una = c->snd_nxt = c->snd_max = c->iss;
