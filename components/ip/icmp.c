@@ -172,6 +172,16 @@ static void error_input(struct ip *ip, const struct icmp_view *v)
         ip->st.icmp_in_error_bad++; /* not a datagram of ours */
         return;
     }
+    if (err.type == ICMP_DEST_UNREACH && err.code == ICMP_CODE_FRAG_NEEDED) {
+        /* RFC 1191: the transport decides whether to believe it (l3.h);
+         * a router of before RFC 1191 sends no MTU (section 5): guess the
+         * plateau below the length of what it could not forward */
+        ip->st.icmp_in_frag_needed++;
+        if (err.mtu == 0) {
+            ip->st.icmp_in_mtu_guessed++;
+            err.mtu = pmtu_plateau(ip_ld16(icmp_view_body(v) + 2));
+        }
+    }
     if (err.proto == LYRA_IPPROTO_ICMP && icmp_sock_error(ip, &err))
         return;
     const struct ip_proto *p = ip_proto_find(ip, err.proto);

@@ -48,6 +48,11 @@ uint32_t ip_headroom(const struct ip *ip)
     return IPV4_HDR_LEN + ip->l2_headroom;
 }
 
+uint32_t ip_path_mtu(struct ip *ip, uint32_t dst)
+{
+    return ip->pmtu.n ? pmtu_get(&ip->pmtu, dst, ip->mtu, lyra_now(&ip->os)) : ip->mtu;
+}
+
 const struct ip_proto *ip_proto_find(const struct ip *ip, uint8_t proto)
 {
     for (unsigned i = 0; i < ip->nprotos; i++)
@@ -280,9 +285,20 @@ static int l3_route(void *self, uint32_t dst, struct lyra_l3_route *rt)
         return -ENETUNREACH;
     rt->src = src;
     rt->next_hop = nh;
-    rt->mtu = ip->mtu;
+    rt->mtu = ip_path_mtu(ip, dst);
     rt->csum_tx = ip->csum_tx;
+    rt->link_mtu = (uint16_t)ip->mtu; /* at most IPV4_MAX_LEN (ip_start) */
     return 0;
+}
+
+/* l3 2.1: a transport believed a "fragmentation needed" (l3.h). */
+static int l3_pmtu_update(void *self, uint32_t dst, uint32_t mtu)
+{
+    struct ip *ip = self;
+    uint32_t nh, src;
+    if (ip_resolve(ip, dst, &nh, &src))
+        return -ENETUNREACH;
+    return pmtu_update(&ip->pmtu, dst, mtu, ip->mtu, lyra_now(&ip->os));
 }
 
 static int l3_output(void *self, struct lyra_skb *skb, uint32_t src, uint32_t dst, uint8_t proto,
@@ -318,6 +334,7 @@ static const struct lyra_l3_ops ip_l3_ops = {
     .icmp_error = l3_icmp_error,
     .headroom = l3_headroom,
     .is_local = l3_is_local,
+    .pmtu_update = l3_pmtu_update,
 };
 
 static int l3_attach(void *self, const void *events, void *user)
@@ -344,6 +361,9 @@ enum {
     P_ICMP_BURST,
     P_MAX_PROTOS,
     P_ICMP_SOCKETS,
+    P_PMTU_ENTRIES,
+    P_PMTU_MIN,
+    P_PMTU_TIMEOUT,
     P__COUNT
 };
 
@@ -390,8 +410,12 @@ static int ip_create(void *self, const struct lyra_value *p, struct lyra_diag *d
     ip->icmp_burst = (uint32_t)p[P_ICMP_BURST].u.i;
     ip->max_protos = (uint32_t)p[P_MAX_PROTOS].u.i;
     ip->icmp_sockets = (uint32_t)p[P_ICMP_SOCKETS].u.i;
+    ip->pmtu_entries = (uint32_t)p[P_PMTU_ENTRIES].u.i;
+    ip->pmtu_min = (uint32_t)p[P_PMTU_MIN].u.i;
+    ip->pmtu_timeout = (uint64_t)p[P_PMTU_TIMEOUT].u.i;
     if (ip->ttl == 0 || ip->max_protos == 0 || ip->max_protos > IP_PROTOS_CAP ||
-        ip->icmp_burst == 0 || ip->reass_timeout == 0 || ip->icmp_sockets > ICMP_SOCK_MAX) {
+        ip->icmp_burst == 0 || ip->reass_timeout == 0 || ip->icmp_sockets > ICMP_SOCK_MAX ||
+        ip->pmtu_entries == 0 || ip->pmtu_min < FRAG_MIN_MTU || ip->pmtu_timeout == 0) {
         lyra_diag_add(d, LYRA_E_RANGE, 0, "a parameter is outside its documented range");
         bad = 1;
     }
@@ -406,6 +430,12 @@ static void release(struct ip *ip)
     if (ip->socks_mem)
         ip->os.ops->mem_free(ip->os.self, ip->socks_mem);
     ip->socks_mem = NULL;
+    struct pmtu_stats pkeep = ip->pmtu.st; /* counters outlive a stop */
+    pmtu_init(&ip->pmtu, NULL, 0, ip->pmtu_min, ip->pmtu_timeout);
+    ip->pmtu.st = pkeep;
+    if (ip->pmtu_mem)
+        ip->os.ops->mem_free(ip->os.self, ip->pmtu_mem);
+    ip->pmtu_mem = NULL;
     if (ip->reass_mem)
         ip->os.ops->mem_free(ip->os.self, ip->reass_mem);
     ip->reass_mem = NULL;
@@ -472,6 +502,16 @@ static int ip_start(void *self)
         }
     }
     icmp_sock_init(&ip->socks, ip->socks_mem, ip->icmp_sockets);
+    ip->pmtu_mem = ip->os.ops->mem_alloc(ip->os.self,
+                                         (size_t)ip->pmtu_entries * sizeof(struct pmtu_entry),
+                                         alignof(struct pmtu_entry));
+    if (!ip->pmtu_mem) {
+        release(ip);
+        return -ENOMEM;
+    }
+    struct pmtu_stats pkeep = ip->pmtu.st;
+    pmtu_init(&ip->pmtu, ip->pmtu_mem, ip->pmtu_entries, ip->pmtu_min, ip->pmtu_timeout);
+    ip->pmtu.st = pkeep;
 
     route_init(&ip->routes, ip->routes_mem, IP_ROUTES_CAP);
     r = route_add(&ip->routes, ip->addr, ip->plen, 0, ip->addr); /* connected */
@@ -548,6 +588,13 @@ static void ip_stats(void *self, struct lyra_stats_sink *sink)
     lyra_stat(sink, "copy_bytes", ip->copy_bytes + rs->copy_bytes);
     lyra_stat(sink, "reass_in_progress", reass_count(&ip->reass));
     lyra_stat(sink, "reass_bytes_held", ip->reass.bytes_held);
+    const struct pmtu_stats *ps = &ip->pmtu.st;
+    lyra_stat(sink, "pmtu_updates", ps->lowered);
+    lyra_stat(sink, "pmtu_not_lower", ps->not_lower);
+    lyra_stat(sink, "pmtu_below_min", ps->below_min);
+    lyra_stat(sink, "pmtu_expired", ps->expired);
+    lyra_stat(sink, "pmtu_evicted", ps->evicted);
+    lyra_stat(sink, "pmtu_entries", ip->pmtu.n);
 }
 
 /* ----- descriptor --------------------------------------------------------- */
@@ -605,7 +652,7 @@ static const struct lyra_slot ip_slots[] = {
         .max = 1,
         LYRA_SLOT_STORE(struct ip, os.ops, os.self),
         .doc = LYRA_DOC("time and the reassembly timer, randomness for the IP ID and ping identifiers, "
-               "logging, the reassembly and ping socket tables' memory at start"),
+               "logging, the reassembly, ping socket and path MTU tables' memory at start"),
     },
 };
 
@@ -637,6 +684,15 @@ static const struct lyra_param ip_params[P__COUNT] = {
     [P_ICMP_SOCKETS] = {"icmp_sockets", LYRA_P_INT, "4", 0, ICMP_SOCK_MAX,
                         LYRA_DOC("ICMP echo (ping) socket endpoints, each queueing up to 8 echo "
                         "replies; 0: no ping sockets")},
+    [P_PMTU_ENTRIES] = {"pmtu_entries", LYRA_P_INT, "8", 1, 1024,
+                        LYRA_DOC("destinations whose path MTU (RFC 1191) is kept below the link's; "
+                        "full: an aged-out entry, else the one lowered longest ago, is replaced")},
+    [P_PMTU_MIN] = {"pmtu_min", LYRA_P_INT, "552", FRAG_MIN_MTU, 65535,
+                    LYRA_DOC("smallest path MTU believed: a \"fragmentation needed\" claiming less is "
+                    "ignored (RFC 5927 section 7; Linux's min_pmtu; RFC 1191 allows 68)")},
+    [P_PMTU_TIMEOUT] = {"pmtu_timeout", LYRA_P_DURATION, "10min", NS_PER_S, 86400 * NS_PER_S,
+                        LYRA_DOC("a lowered path MTU goes back to the link's this long after it was "
+                        "last lowered (RFC 1191 6.3: 10 minutes)")},
 };
 
 LYRA_EXPORT const struct lyra_component lyra_component_ip = {
@@ -647,7 +703,7 @@ LYRA_EXPORT const struct lyra_component lyra_component_ip = {
     .doc = LYRA_DOC("@component ip\n"
            "@summary IPv4 for a host: input checks, demultiplexing, ICMP, fragmentation and "
            "reassembly, a small routing table\n"
-           "@provides l3 2.0 (any number of users; protocols by register_proto; a user of "
+           "@provides l3 2.1 (any number of users; protocols by register_proto; a user of "
            "protocol 1 gets the ICMP messages ip does not handle itself, e.g. echo replies "
            "no ping socket takes)\n"
            "@provides l4 1.1 (type SOCK_DGRAM, protocol 1: ICMP echo sockets as Linux's "
@@ -655,7 +711,8 @@ LYRA_EXPORT const struct lyra_component lyra_component_ip = {
            "@uses lower l2 2.0 (events rx, tx_ready); skb skb 2.0; os os 2.0\n"
            "@context task (the stack's poll step; the reassembly timer runs from os timers)\n"
            "@rfc 791 (IP), 792 (ICMP), 815 (reassembly), 1122 3.2-3.3 (host rules), 1812 "
-           "4.3.2 (ICMP error size and TOS), 5722 (overlapping fragments), 6633 (source quench)\n"
+           "4.3.2 (ICMP error size and TOS), 5722 (overlapping fragments), 6633 (source quench), "
+           "1191 (path MTU discovery), 5927 (ICMP attacks: the floor)\n"
            "Input accepts datagrams for addr and for the broadcasts of its subnet; there is "
            "no forwarding. Output routes by longest prefix (the subnet on-link, the gateway "
            "for the rest), fragments to the link MTU unless DF, and takes the IP ID from a "
@@ -666,6 +723,16 @@ LYRA_EXPORT const struct lyra_component lyra_component_ip = {
            "Fragments sent are always copied into normal buffers. ICMP errors are never sent "
            "about broadcasts, non-first fragments or ICMP errors, and are rate-limited "
            "(icmp_rate, icmp_burst).\n"
+           "Path MTU (RFC 1191): a table of pmtu_entries destinations whose path MTU is below "
+           "the link's. A \"fragmentation needed\" goes up to the transport with the "
+           "router's next-hop MTU (or, when the router sent 0, the largest RFC 1191 plateau "
+           "below the quoted datagram's length: icmp_in_mtu_guessed); the transport, once it "
+           "has checked the message is about a datagram it has in flight, calls pmtu_update, "
+           "which only lowers the estimate, never below pmtu_min (a smaller claim is ignored: "
+           "pmtu_below_min) nor above the link MTU. An estimate goes back to the link MTU "
+           "pmtu_timeout after its last lowering. route reports the path MTU (and the link's "
+           "as link_mtu); output fragments to it, and refuses a DF datagram larger than it "
+           "(EMSGSIZE, tx_df_too_big).\n"
            "Ping sockets (l4): send takes an ICMP echo request (type 8 code 0, 8-byte header "
            "and data; the checksum is ignored), puts the endpoint's identifier (its port: "
            "bind, else an ephemeral one from os random, unique) and the checksum in, and "
@@ -688,6 +755,12 @@ LYRA_EXPORT const struct lyra_component lyra_component_ip = {
            "@stat icmp_in icmp_in_short icmp_in_csum icmp_echo_requests icmp_echo_replies "
            "icmp_echo_bcast (ignored) icmp_echo_nobuf icmp_in_errors icmp_in_error_bad "
            "icmp_in_error_unclaimed icmp_in_ignored icmp_in_delivered icmp_in_unhandled\n"
+           "@stat icmp_in_frag_needed: fragmentation needed received (passed to the transport); "
+           "icmp_in_mtu_guessed: of those, without a next-hop MTU (RFC 1191 plateau)\n"
+           "@stat pmtu_updates: path MTU estimates lowered; pmtu_not_lower: claims at or above the "
+           "estimate (ignored); pmtu_below_min: claims below pmtu_min (ignored); pmtu_expired: "
+           "estimates aged out (pmtu_timeout); pmtu_evicted: estimates replaced in a full table; "
+           "pmtu_entries: destinations with an estimate now\n"
            "@stat icmp_out_errors icmp_err_suppressed (RFC 1122 rules) icmp_rate_limited "
            "icmp_out_nobuf\n"
            "@stat icmp_echo_reply_in: echo replies received; icmp_sock_rx: queued on a ping "

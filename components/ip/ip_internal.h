@@ -13,6 +13,7 @@
 #include "lyra/l3.h"
 #include "lyra/os.h"
 #include "lyra/skb.h"
+#include "pmtu.h"
 #include "reass.h"
 #include "route.h"
 
@@ -65,6 +66,8 @@
     X(icmp_echo_bcast)         \
     X(icmp_echo_nobuf)         \
     X(icmp_in_errors)          \
+    X(icmp_in_frag_needed)     \
+    X(icmp_in_mtu_guessed)     \
     X(icmp_in_error_bad)       \
     X(icmp_in_error_unclaimed) \
     X(icmp_in_ignored)         \
@@ -115,6 +118,8 @@ struct ip {
     uint32_t icmp_rate, icmp_burst;
     uint32_t max_protos;
     uint32_t icmp_sockets;
+    uint32_t pmtu_entries, pmtu_min;
+    uint64_t pmtu_timeout;
 
     /* slots */
     const struct lyra_l2_ops *l2;
@@ -142,6 +147,8 @@ struct ip {
     unsigned nprotos;
     struct icmp_ep *socks_mem; /* icmp_sockets entries, os mem_alloc at start */
     struct icmp_socks socks;
+    struct pmtu_entry *pmtu_mem; /* pmtu_entries entries, os mem_alloc at start */
+    struct pmtu_table pmtu;
 
     struct ip_stats st;
     /* payload bytes ip copied (fragments, ICMP echo and error bodies, ping
@@ -166,6 +173,8 @@ int ip_resolve(const struct ip *ip, uint32_t dst, uint32_t *next_hop, uint32_t *
 /* Broadcast forms we accept: 255.255.255.255 and our subnet's. */
 bool ip_addr_is_bcast(const struct ip *ip, uint32_t a);
 uint32_t ip_headroom(const struct ip *ip);
+/* The path MTU to dst (pmtu.c's table; the link MTU when it has none). */
+uint32_t ip_path_mtu(struct ip *ip, uint32_t dst);
 
 /* icmp.c */
 /* A received ICMP message (data at the ICMP header). Takes the skb. */

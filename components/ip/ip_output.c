@@ -49,7 +49,12 @@ int ip_output_keep(struct ip *ip, struct lyra_skb *skb, uint32_t src, uint32_t d
     struct ipv4_repr h = {.src = src ? src : rsrc, .dst = dst, .proto = proto,
                           .ttl = ttl ? ttl : ip->ttl, .tos = tos, .id = ip->next_id++,
                           .df = df != 0, .payload_len = n};
-    if (n + IPV4_HDR_LEN <= ip->mtu) {
+    /* RFC 1191: no larger than the path MTU (a lookup only when some
+     * destination has one below this datagram's size) */
+    uint32_t mtu = ip->mtu;
+    if (n + IPV4_HDR_LEN > ip->pmtu.low)
+        mtu = ip_path_mtu(ip, dst);
+    if (n + IPV4_HDR_LEN <= mtu) {
         uint8_t *p = lyra_skb_headroom(skb) >= ip_headroom(ip) ? lyra_skb_push(skb, IPV4_HDR_LEN)
                                                                : NULL;
         if (!p)
@@ -66,7 +71,8 @@ int ip_output_keep(struct ip *ip, struct lyra_skb *skb, uint32_t src, uint32_t d
         }
         return r;
     }
-    if (df) /* RFC 791: DF set and too big: the datagram is not sent */
+    if (df) /* RFC 791: DF set and too big: the datagram is not sent (RFC 1191 3:
+             * the transport hears of it and sends smaller) */
         return refuse(&ip->st.tx_df_too_big, -EMSGSIZE);
     /* The NIC would sum the whole transport message; it will only ever
      * see fragments, so the sum is done here. skb.h counts csum_start
@@ -79,7 +85,7 @@ int ip_output_keep(struct ip *ip, struct lyra_skb *skb, uint32_t src, uint32_t d
             return refuse(&ip->st.tx_bad_csum, -EINVAL);
     }
     struct lyra_skb_queue q;
-    int r = frag_split(ip->skb, ip->skb_self, skb, &h, ip->mtu, ip->l2_headroom, &q);
+    int r = frag_split(ip->skb, ip->skb_self, skb, &h, mtu, ip->l2_headroom, &q);
     if (r) {
         if (r == -ENOBUFS)
             ip->st.tx_nobuf++;

@@ -288,11 +288,12 @@ static const struct lyra_slot tcp_slots[] = {
         .name = "l3",
         .iface = LYRA_L3_IFACE,
         .major = LYRA_L3_MAJOR,
-        .minor = LYRA_L3_MINOR,
+        .minor = 1, /* l3 2.1: the path MTU (route's link_mtu, pmtu_update) */
         .min = 1,
         .max = 1,
         LYRA_SLOT_STORE(struct tcp, l3, l3_self),
-        .doc = LYRA_DOC("IPv4: protocol 6 registered at start, routes, output, ICMP errors"),
+        .doc = LYRA_DOC("IPv4: protocol 6 registered at start, routes (path MTU), output with DF, "
+               "ICMP errors"),
     },
     {
         .name = "skb",
@@ -329,12 +330,13 @@ LYRA_EXPORT const struct lyra_component lyra_component_tcp = {
            "Nagle, SWS avoidance, persist and keepalive, RFC 5961 challenge ACKs "
            "(per-connection limit), SYN cookies, bounded everything\n"
            "@provides l4 1.2 (one user: the socket layer; SOCK_STREAM, protocol 6; event ready)\n"
-           "@uses l3 l3 2.0 (events rx, icmp_error, tx_ready); skb skb 2.1 (clone); os os 2.0\n"
+           "@uses l3 l3 2.1 (events rx, icmp_error, tx_ready; pmtu_update); skb skb 2.1 (clone); os os 2.0\n"
            "@context task (the stack's poll step; ops under the socket layer's lock)\n"
            "@rfc 9293 (TCP), 1122 4.2 (host rules), 5681 and 6582 (NewReno), 6298 (RTO), 7323 "
            "(window scale, timestamps, PAWS), 2018 (SACK), 6675 (SACK recovery), 2883 (D-SACK), "
            "6528 (ISN), 6056 (ports), 896 (Nagle), 5961 (blind in-window attacks), 4987 3.6 "
-           "(SYN cookies), 9438 (CUBIC)\n"
+           "(SYN cookies), 9438 (CUBIC), 1191 (path MTU), 5927 (ICMP errors checked against "
+           "the window)\n"
            "The send queue holds the application's bytes as payload skbs of one MSS; each "
            "segment is a clone with its own header, so a retransmission copies nothing. "
            "Received payload stays in the skbs ip handed up until recv copies it out; "
@@ -359,6 +361,12 @@ LYRA_EXPORT const struct lyra_component lyra_component_tcp = {
            "good, returned bad; challenge_acks challenge_acks_limited: RFC 5961 challenge ACKs "
            "sent, and not sent for challenge_ack_limit; rx_bad_ack: segments dropped for an "
            "unacceptable ACK (RFC 5961 5.2)\n"
+"@stat icmp_errors_in: ICMP errors ip passed up; icmp_errors_bad_seq: of those, "
+           "quoting a sequence number not in flight (RFC 5927: ignored); pmtu_lowered: "
+           "connections whose MSS a fragmentation needed lowered (what was sent resent, cut); "
+           "pmtu_ignored: fragmentation needed not believed (about a SYN, not below what the "
+           "connection sends, below ip's pmtu_min); pmtu_mss_synced: MSS changed to follow the "
+           "route's path MTU (another connection's news, or an estimate aged out)\n"
            "@stat conns established time_wait listening: now\n"
            "@stat copy_bytes: payload bytes tcp copied through the skb provider\n"),
     .provides = tcp_provides,

@@ -51,7 +51,13 @@ void tcp_syn_options(struct tcp *u, int i, const struct tcp_repr *r)
     if (mss > c->rmss)
         mss = c->rmss;
     uint32_t optb = (c->flags & CB_TS) ? 12u : 0u;
-    c->mss = (uint16_t)(mss > optb + 64 ? mss - optb : 64);
+    c->mss_clamp = (uint16_t)(mss > optb + 64 ? mss - optb : 64);
+    /* ... and within the path MTU ip knows (MUST-16: what IP sends) */
+    struct lyra_l3_route rt;
+    memset(&rt, 0, sizeof(rt));
+    c->mss = c->mss_clamp;
+    if (u->l3->route(u->l3_self, c->raddr, &rt) == 0)
+        c->mss = tcp_mss_for_mtu(c, rt.mtu);
 }
 
 static void established(struct tcp *u, int i, const struct tcp_repr *r, bool syn_window)
@@ -102,13 +108,19 @@ static void rtt_sample(struct tcp *u, int i, const struct tcp_repr *r)
 
 /* ----- opening (3.10.7.2: LISTEN itself is tcp_listen.c) --------------------------------- */
 
+/* Our MSS for a connection toward raddr: the link's MTU less 40 (RFC
+ * 9293 3.7.1; never the path MTU, RFC 2923 2.3: the way back may carry
+ * more), the mss parameter and TCP_MAXSEG (maxseg, 0: none). */
 uint16_t tcp_our_mss(struct tcp *u, uint32_t raddr, uint16_t maxseg)
 {
     struct lyra_l3_route rt;
     memset(&rt, 0, sizeof(rt));
     uint32_t m = u->cfg.mss;
-    if (u->l3->route(u->l3_self, raddr, &rt) == 0 && rt.mtu > 40 && rt.mtu - 40 < m)
-        m = rt.mtu - 40;
+    if (u->l3->route(u->l3_self, raddr, &rt) == 0) {
+        uint32_t mtu = rt.link_mtu ? rt.link_mtu : rt.mtu;
+        if (mtu > 40 && mtu - 40 < m)
+            m = mtu - 40;
+    }
     if (maxseg && maxseg < m)
         m = maxseg;
     return (uint16_t)(m < 64 ? 64 : m);
@@ -118,6 +130,7 @@ void tcp_conn_prepare(struct tcp *u, int i)
 {
     struct tcp_cb *c = &u->cb[i];
     c->rmss = tcp_our_mss(u, c->raddr, u->ep[i].maxseg);
+    c->mss_clamp = 0; /* the peer's SYN says (tcp_syn_options) */
     c->rcv_ws = u->cfg.wscale ? tcp_choose_ws(u->ep[i].rcvbuf) : 0;
     c->iss = tcp_seq(tcp_isn(u->key, c->laddr, c->lport, c->raddr, c->rport, lyra_now(&u->os)));
     c->snd_una = c->snd_nxt = c->snd_max = c->iss;
@@ -718,36 +731,6 @@ static void tcp_rx(void *user, struct lyra_skb *skb, const struct lyra_l3_rxinfo
     }
     conn_input(u, i, &g);
     seg_free(&g);
-}
-
-static void tcp_icmp_error(void *user, const struct lyra_l3_icmp_err *err)
-{
-    struct tcp *u = user;
-    u->st.icmp_errors_in++;
-    uint16_t sport = (uint16_t)(err->l4[0] << 8 | err->l4[1]);
-    uint16_t dport = (uint16_t)(err->l4[2] << 8 | err->l4[3]);
-    int i = tcp_lookup(u, err->src, sport, err->dst, dport);
-    if (i < 0 || u->cb[i].state == TCPS_LISTEN)
-        return;
-    int e = lyra_l4_icmp_errno(err->type, err->code);
-    if (!e || e == EMSGSIZE)
-        return; /* path MTU: issue 11 */
-    /* RFC 1122 4.2.3.9: codes 2-4 are hard errors (abort an opening
-     * connection); the rest are soft: never fatal. A connection still
-     * opening keeps a soft one to report if it gives up (ETIMEDOUT
-     * otherwise); an open one reports it once through SO_ERROR / send. */
-    uint8_t st = u->cb[i].state;
-    if (st == TCPS_SYN_SENT && (e == ECONNREFUSED || e == ENOPROTOOPT)) {
-        u->st.conns_refused++;
-        tcp_conn_drop(u, i, ECONNREFUSED);
-        return;
-    }
-    if (st == TCPS_SYN_SENT || st == TCPS_SYN_RCVD) {
-        u->ep[i].soft_err = (int16_t)e;
-        return;
-    }
-    u->ep[i].o.err = e;
-    tcp_ready(u, i, LYRA_POLL_ERR);
 }
 
 static void tcp_tx_ready(void *user)

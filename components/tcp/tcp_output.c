@@ -80,10 +80,14 @@ static void data_opts(struct tcp *u, const struct tcp_cb *c, struct tcp_hdr_opts
     }
 }
 
-/* Pushes r's header on skb, checksums and hands it to l3. Takes skb
- * whatever happens. 0, or the negative error (counted). */
-static int emit(struct tcp *u, struct lyra_skb *skb, struct tcp_repr *r, uint32_t src,
-                uint32_t dst, uint8_t ttl, uint8_t tos)
+/* Pushes r's header on skb, checksums and hands it to l3, with DF (RFC
+ * 1191). Takes skb whatever happens. 0, or the negative error (counted).
+ * For a connection's segment (c): the route's path MTU sets its MSS, both
+ * ways (lowered for another connection's ICMP, raised back once ip's
+ * estimate aged out: RFC 1191 6.3), and a segment with data cut for a
+ * larger path is not sent: -EMSGSIZE, the caller cuts it again. */
+static int emit(struct tcp *u, struct tcp_cb *c, struct lyra_skb *skb, struct tcp_repr *r,
+                uint32_t src, uint32_t dst, uint8_t ttl, uint8_t tos)
 {
     uint32_t hlen = TCP_HDR_LEN + tcp_opts_len(&r->opt);
     uint8_t *p = lyra_skb_push(skb, hlen);
@@ -101,6 +105,17 @@ static int emit(struct tcp *u, struct lyra_skb *skb, struct tcp_repr *r, uint32_
         u->st.tx_noroute++;
         lyra_skb_free(skb);
         return -ENETUNREACH;
+    }
+    if (c && c->mss_clamp) {
+        uint16_t m = tcp_mss_for_mtu(c, rt.mtu);
+        if (m != c->mss) {
+            u->st.pmtu_mss_synced++;
+            tcp_mss_set(c, m);
+        }
+        if (tlen > hlen && tlen + 20u /* IPv4 header */ > rt.mtu) {
+            lyra_skb_free(skb);
+            return -EMSGSIZE;
+        }
     }
     if ((rt.csum_tx & LYRA_CSUM_TCP) && skb->l4_off <= UINT16_MAX) {
         /* the NIC sums from our header (csum_start counts from head) with
@@ -178,7 +193,7 @@ static int emit_conn(struct tcp *u, int i, struct lyra_skb *skb, struct tcp_repr
         c->unacked_segs = 0;
         tcp_timer_clear(u, i, TCP_T_DELACK);
     }
-    return emit(u, skb, r, c->laddr, c->raddr, e->o.ttl, e->o.tos);
+    return emit(u, c, skb, r, c->laddr, c->raddr, e->o.ttl, e->o.tos);
 }
 
 /* ----- control segments ------------------------------------------------------------ */
@@ -229,7 +244,7 @@ int tcp_send_syn(struct tcp *u, int i)
         c->flags &= (uint16_t)~(CB_ACK_NOW | CB_ACK_DEL);
         c->unacked_segs = 0;
     }
-    int e = emit(u, s, &r, c->laddr, c->raddr, u->ep[i].o.ttl, u->ep[i].o.tos);
+    int e = emit(u, c, s, &r, c->laddr, c->raddr, u->ep[i].o.ttl, u->ep[i].o.tos);
     if (tcp_seq_eq(c->snd_nxt, c->iss)) {
         c->snd_nxt = tcp_seq_add(c->iss, 1);
         c->snd_max = c->snd_nxt;
@@ -244,7 +259,7 @@ int tcp_send_unbound(struct tcp *u, const struct tcp_repr *r, uint32_t src, uint
     if (!s)
         return -ENOBUFS;
     struct tcp_repr h = *r;
-    return emit(u, s, &h, src, dst, ttl, tos);
+    return emit(u, NULL, s, &h, src, dst, ttl, tos);
 }
 
 void tcp_send_rst_reply(struct tcp *u, const struct tcp_repr *in,
@@ -272,7 +287,7 @@ void tcp_send_rst_reply(struct tcp *u, const struct tcp_repr *in,
         r.ack = tcp_seq_add(in->seq, seglen);
         r.flags = TCP_RST | TCP_ACK;
     }
-    if (emit(u, s, &r, info->dst, info->src, 0, 0) == 0)
+    if (emit(u, NULL, s, &r, info->dst, info->src, 0, 0) == 0)
         u->st.rst_sent++;
 }
 
@@ -304,6 +319,7 @@ int tcp_xmit_data(struct tcp *u, int i, tcp_seq_t seq, uint32_t len, bool fin, b
 {
     struct tcp_cb *c = &u->cb[i];
     struct lyra_skb *s;
+    uint16_t mss0 = c->mss;
     /* the header first: its options (SACK blocks come and go) take room
      * from the payload, so the segment stays within the peer's MSS
      * (RFC 9293 3.7.1; RFC 1122 4.2.2.6 counts the options sent) */
@@ -352,6 +368,8 @@ int tcp_xmit_data(struct tcp *u, int i, tcp_seq_t seq, uint32_t len, bool fin, b
     if (n && tcp_seq_eq(end, tcp_sndq_end(u, i)))
         r.flags |= TCP_PSH; /* the last queued byte: push it (3.9.1.2) */
     int e = emit_conn(u, i, s, &r);
+    if (e == -EMSGSIZE && c->mss < mss0)
+        return tcp_xmit_data(u, i, seq, len, fin, rtx); /* the path got smaller: cut again */
     if (sack_later)
         c->flags |= CB_ACK_NOW;
     if (e)
@@ -471,8 +489,11 @@ uint32_t tcp_output_data(struct tcp *u, int i, uint32_t room, bool one)
             if (len < c->snd_wnd_max / 2 || !len)
                 break;
         } else if (len < c->mss && !(c->flags & CB_NODELAY) && tcp_flight(c) > 0 && !fin &&
-                   len == unsent) {
-            break; /* Nagle (RFC 896): a small segment waits for the ACKs */
+                   len == unsent && tcp_seq_ge(c->snd_nxt, c->snd_max)) {
+            /* Nagle (RFC 896): a small segment of new data waits for the
+             * ACKs (what is sent again after going back, on a smaller
+             * path MTU or an RTO, is not held) */
+            break;
         }
         int n = tcp_xmit_data(u, i, c->snd_nxt, len, fin, false);
         if (n <= 0)

@@ -10,7 +10,8 @@
  * 9293 3.10.7), tcp_output.c (building and sending segments), tcp_sndq.c
  * (the send queue), tcp_rcvq.c (the receive queue and reassembly),
  * tcp_timer.c (the connection's timer kinds), tcp_listen.c (a listener's
- * SYNs, its queues, SYN cookies), tcp_ep.c (l4 ops). */
+ * SYNs, its queues, SYN cookies), tcp_icmp.c (ICMP errors and the path
+ * MTU), tcp_ep.c (l4 ops). */
 #ifndef LYRA_TCP_PRIV_H
 #define LYRA_TCP_PRIV_H
 
@@ -100,8 +101,11 @@ struct tcp_cb {
     uint32_t rtt_start;                  /* ms */
     uint32_t last_rx;                    /* ms: keepalive idle, TIME_WAIT age */
     uint32_t rtx_start;                  /* ms: oldest unacked data first sent (user timeout) */
-    uint16_t mss;                        /* send MSS: what the peer takes, option bytes excluded */
+    uint16_t mss;                        /* send MSS: what the peer takes, option bytes excluded,
+                                          * within the path MTU (RFC 1191) */
     uint16_t rmss;                       /* the MSS we announced */
+    uint16_t mss_clamp;                  /* the send MSS the handshake allows (path aside);
+                                          * 0: not known yet (before the peer's SYN) */
     uint16_t flags;                      /* CB_* */
     uint8_t state;                       /* enum tcp_state */
     uint8_t snd_ws, rcv_ws;              /* window shifts */
@@ -182,8 +186,9 @@ struct tcp_ep {
     X(acks_delayed) X(dupacks_rcvd) X(fast_retransmits) X(rto_expiries) X(probes_sent)         \
     X(keepalives_sent) X(conns_opened) X(conns_accepted) X(conns_established) X(conns_reset)   \
     X(conns_timed_out) X(conns_refused) X(syn_backlog_drops) X(syn_no_mem) X(tw_reclaimed)     \
-    X(icmp_errors_in) X(tx_ready) X(rx_batched) X(sack_blocks_rcvd) X(sack_blocks_bad)           \
-    X(dsack_rcvd) X(sack_recoveries) X(sack_rescue_rtx) X(sack_reneging)
+    X(icmp_errors_in) X(icmp_errors_bad_seq) X(pmtu_lowered) X(pmtu_ignored) X(pmtu_mss_synced) \
+    X(tx_ready) X(rx_batched) X(sack_blocks_rcvd) X(sack_blocks_bad) X(dsack_rcvd)             \
+    X(sack_recoveries) X(sack_rescue_rtx) X(sack_reneging)
 
 struct tcp_stats {
 #define TCP_STAT_FIELD(n) uint64_t n;
@@ -406,6 +411,15 @@ extern const struct lyra_l3_events tcp_l3_events;
  * done with. */
 int tcp_listen_input(struct tcp *u, int l, const struct tcp_repr *r,
                      const struct lyra_l3_rxinfo *info);
+/* tcp_icmp.c */
+/* l3 event: an ICMP error quoting one of our segments (RFC 1122 4.2.3.9,
+ * RFC 5927, RFC 1191). */
+void tcp_icmp_error(void *user, const struct lyra_l3_icmp_err *err);
+/* The send MSS of connection c over a path of MTU mtu: the handshake's
+ * (mss_clamp) or less, options of every segment (timestamps) out. */
+uint16_t tcp_mss_for_mtu(const struct tcp_cb *c, uint32_t mtu);
+/* c's send MSS becomes mss (and congestion control's SMSS with it). */
+void tcp_mss_set(struct tcp_cb *c, uint16_t mss);
 
 /* tcp_ep.c */
 extern const struct lyra_l4_ops tcp_l4_ops;

@@ -154,7 +154,7 @@ static const struct lyra_slot udp_slots[] = {
         .name = "l3",
         .iface = LYRA_L3_IFACE,
         .major = LYRA_L3_MAJOR,
-        .minor = LYRA_L3_MINOR,
+        .minor = 0, /* l3 2.0 is all udp uses */
         .min = 1,
         .max = 1,
         LYRA_SLOT_STORE(struct udp, l3, l3_self),

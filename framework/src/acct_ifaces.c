@@ -205,10 +205,10 @@ static const char *const l2_names[] = {"register_proto", "add_addr", "del_addr",
 /* ---- l3 ---- */
 #define L3 struct lyra_l3_ops
 #define L3E struct lyra_l3_events
-PX_EV(pl3, L3E, rx, 6, lyra_skb_total(skb),
+PX_EV(pl3, L3E, rx, 7, lyra_skb_total(skb),
       (void *self, struct lyra_skb *skb, const struct lyra_l3_rxinfo *info), (p->user, skb, info))
-PX_EV(pl3, L3E, icmp_error, 7, 0, (void *self, const struct lyra_l3_icmp_err *e), (p->user, e))
-PX_EV(pl3, L3E, tx_ready, 8, 0, (void *self), (p->user))
+PX_EV(pl3, L3E, icmp_error, 8, 0, (void *self, const struct lyra_l3_icmp_err *e), (p->user, e))
+PX_EV(pl3, L3E, tx_ready, 9, 0, (void *self), (p->user))
 
 static const struct lyra_l3_events px_l3_events = {
     .hdr = LYRA_OPS_HDR(LYRA_L3_IFACE, LYRA_L3_MAJOR, LYRA_L3_MINOR, L3E),
@@ -235,15 +235,18 @@ PX_OP(pl3, L3, icmp_error, 3, int, 0,
       (void *self, const struct lyra_skb *o, uint8_t type, uint8_t code), (p->prov, o, type, code))
 PX_OP(pl3, L3, headroom, 4, uint32_t, 0, (void *self), (p->prov))
 PX_OP(pl3, L3, is_local, 5, int, 0, (void *self, uint32_t a), (p->prov, a))
+PX_OP(pl3, L3, pmtu_update, 6, int, 0, (void *self, uint32_t d, uint32_t mtu), (p->prov, d, mtu))
 
 static const struct lyra_l3_ops px_l3_ops = {
     .hdr = LYRA_OPS_HDR(LYRA_L3_IFACE, LYRA_L3_MAJOR, LYRA_L3_MINOR, L3),
     .register_proto = pl3_register_proto, .route = pl3_route, .output = pl3_output,
     .icmp_error = pl3_icmp_error, .headroom = pl3_headroom, .is_local = pl3_is_local,
+    .pmtu_update = pl3_pmtu_update,
 };
 static const char *const l3_names[] = {"register_proto", "route", "output", "icmp_error",
-                                       "headroom", "is_local", "rx", "icmp_error_up",
-                                       "tx_ready"};
+                                       "headroom", "is_local", "pmtu_update", "rx",
+                                       "icmp_error_up", "tx_ready"};
+_Static_assert(LYRA_COUNT(l3_names) == 10, "l3_names: one name per op (7) and event (3)");
 
 /* ---- l4 (type and protocol are data: copied from the real table) ---- */
 #define L4 struct lyra_l4_ops
@@ -312,7 +315,7 @@ static const struct lyra_proxy_class classes[] = {
     {LYRA_SKB_IFACE, 10, 0, skb_names, &px_skb_ops, NULL, 0},
     {LYRA_NETDEV_IFACE, 5, 3, netdev_names, &px_netdev_ops, &px_netdev_events, 0},
     {LYRA_L2_IFACE, 7, 2, l2_names, &px_l2_ops, &px_l2_events, 0},
-    {LYRA_L3_IFACE, 6, 3, l3_names, &px_l3_ops, &px_l3_events, 0},
+    {LYRA_L3_IFACE, 7, 3, l3_names, &px_l3_ops, &px_l3_events, 0},
     {LYRA_L4_IFACE, 16, 1, l4_names, &px_l4_ops, &px_l4_events,
      offsetof(struct lyra_l4_ops, open) - sizeof(struct lyra_ops_hdr)},
 };

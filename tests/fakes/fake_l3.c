@@ -25,7 +25,7 @@ struct fake_l3 {
     unsigned nprotos;
     uint16_t ip_id;
     unsigned nout, nicmp;
-    uint64_t out_total, out_unrecorded, icmp_total, rx_injected, rx_nobuf;
+    uint64_t out_total, out_unrecorded, icmp_total, rx_injected, rx_nobuf, pmtu_calls;
     struct fake_l3_out out[FAKE_L3_OUT_MAX];
     struct fake_l3_icmp icmp[FAKE_L3_ICMP_MAX];
 };
@@ -75,6 +75,7 @@ static int fl3_route(void *self, uint32_t dst, struct lyra_l3_route *rt)
     memset(rt, 0, sizeof(*rt));
     rt->src = f->cfg.addr;
     rt->mtu = f->cfg.mtu;
+    rt->link_mtu = (uint16_t)f->cfg.link_mtu;
     rt->csum_tx = f->cfg.csum_tx;
     if (is_bcast(f, dst))
         rt->next_hop = LYRA_L2_BROADCAST;
@@ -154,6 +155,22 @@ static int fl3_is_local(void *self, uint32_t addr)
     return addr == f->cfg.addr || is_bcast(f, addr);
 }
 
+/* As ip's (l3.h), with one path MTU for every destination: cfg.mtu. */
+static int fl3_pmtu_update(void *self, uint32_t dst, uint32_t mtu)
+{
+    struct fake_l3 *f = self;
+    f->pmtu_calls++;
+    f->cfg.pmtu_dst = dst;
+    f->cfg.pmtu_claim = mtu;
+    if (f->cfg.pmtu_ret)
+        return f->cfg.pmtu_ret;
+    if (mtu < f->cfg.pmtu_min)
+        return -ERANGE;
+    if (mtu < f->cfg.mtu)
+        f->cfg.mtu = mtu;
+    return (int)f->cfg.mtu;
+}
+
 static const struct lyra_l3_ops fl3_ops = {
     .hdr = LYRA_OPS_HDR(LYRA_L3_IFACE, LYRA_L3_MAJOR, LYRA_L3_MINOR, struct lyra_l3_ops),
     .register_proto = fl3_register,
@@ -162,6 +179,7 @@ static const struct lyra_l3_ops fl3_ops = {
     .icmp_error = fl3_icmp_error,
     .headroom = fl3_headroom,
     .is_local = fl3_is_local,
+    .pmtu_update = fl3_pmtu_update,
 };
 
 /* ----- test API ----------------------------------------------------------- */
@@ -303,16 +321,18 @@ void fake_l3_clear(void *self)
 
 /* ----- component ---------------------------------------------------------- */
 
-enum { P_ADDR, P_GATEWAY, P_HEADROOM, P_MTU, P_CSUM_TX, P__COUNT };
+enum { P_ADDR, P_GATEWAY, P_HEADROOM, P_MTU, P_CSUM_TX, P_PMTU_MIN, P__COUNT };
 
 static const struct lyra_param fl3_params[P__COUNT] = {
     [P_ADDR] = {"addr", LYRA_P_PREFIX, "192.0.2.2/24", 1, 0, "our address and subnet"},
     [P_GATEWAY] = {"gateway", LYRA_P_IPV4, NULL, 1, 0,
                    "next hop beyond the subnet; unset: -ENETUNREACH there"},
     [P_HEADROOM] = {"headroom", LYRA_P_INT, "34", 0, 1024, "what headroom() answers"},
-    [P_MTU] = {"mtu", LYRA_P_INT, "1500", 68, 65535, "the routes' mtu"},
+    [P_MTU] = {"mtu", LYRA_P_INT, "1500", 68, 65535, "the routes' mtu and link_mtu"},
     [P_CSUM_TX] = {"csum_tx", LYRA_P_INT, "0", 0, 255,
                    "LYRA_CSUM_* mask the routes report (checksum offload)"},
+    [P_PMTU_MIN] = {"pmtu_min", LYRA_P_INT, "552", 68, 65535,
+                    "pmtu_update refuses a claim below this (-ERANGE), as ip's pmtu_min"},
 };
 
 static int fl3_create(void *self, const struct lyra_value *p, struct lyra_diag *d)
@@ -325,6 +345,8 @@ static int fl3_create(void *self, const struct lyra_value *p, struct lyra_diag *
     f->cfg.gateway = p[P_GATEWAY].set ? p[P_GATEWAY].u.ip.addr : 0;
     f->cfg.headroom = (uint32_t)p[P_HEADROOM].u.i;
     f->cfg.mtu = (uint32_t)p[P_MTU].u.i;
+    f->cfg.link_mtu = f->cfg.mtu;
+    f->cfg.pmtu_min = (uint32_t)p[P_PMTU_MIN].u.i;
     f->cfg.csum_tx = (uint8_t)p[P_CSUM_TX].u.i;
     return 0;
 }
@@ -343,6 +365,7 @@ static void fl3_stats(void *self, struct lyra_stats_sink *sink)
     lyra_stat(sink, "icmp_errors", f->icmp_total);
     lyra_stat(sink, "rx_injected", f->rx_injected);
     lyra_stat(sink, "rx_nobuf", f->rx_nobuf);
+    lyra_stat(sink, "pmtu_updates", f->pmtu_calls);
 }
 
 static const struct lyra_provide fl3_provides[] = {

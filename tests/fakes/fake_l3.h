@@ -1,10 +1,11 @@
-/* fake_l3: the `l3` interface for testing a transport alone.
+/* fake_l3: the `l3` interface (2.1) for testing a transport alone.
  *
  * Component "fake_l3" (lyra_component_fake_l3). Slot: skb (optional; the
  * buffers fake_l3_rx delivers in). Parameters: addr (prefix, default
  * 192.0.2.2/24), gateway (IPv4, default unset), headroom (default 34: an
- * IPv4 and an Ethernet header), mtu (default 1500), csum_tx (integer
- * LYRA_CSUM_* mask the routes report, default 0).
+ * IPv4 and an Ethernet header), mtu (default 1500: the routes' mtu and
+ * link_mtu), csum_tx (integer LYRA_CSUM_* mask the routes report, default
+ * 0), pmtu_min (default 552, as ip's).
  *
  * It answers as ip would, from the settable fields of struct fake_l3_cfg:
  * route gives src = addr and next hop LYRA_L2_BROADCAST for the limited and
@@ -13,8 +14,12 @@
  * route_err when that is set); is_local is true for addr and both
  * broadcasts. output records each skb (bytes, src, dst, proto, ttl, tos,
  * df, skb flags and checksum offsets, headroom) and frees it; icmp_error
- * records the call and the bytes at the original's IP header.
- * Stats: out, out_unrecorded, icmp_errors, rx_injected, rx_nobuf. */
+ * records the call and the bytes at the original's IP header; pmtu_update
+ * keeps one path MTU for every destination, cfg.mtu: a claim below it and
+ * not below pmtu_min lowers it (ip's rules, without aging), and it returns
+ * cfg.mtu (or -ERANGE, or pmtu_ret when that is set).
+ * Stats: out, out_unrecorded, icmp_errors, rx_injected, rx_nobuf,
+ * pmtu_updates (calls). */
 #ifndef LYRA_FAKE_L3_H
 #define LYRA_FAKE_L3_H
 
@@ -31,7 +36,11 @@ struct fake_l3_cfg {
     uint8_t plen;      /* subnet prefix length */
     uint32_t gateway;  /* 0: nothing beyond the subnet */
     uint32_t headroom; /* headroom() */
-    uint32_t mtu;      /* route's mtu */
+    uint32_t mtu;      /* route's mtu (the path MTU; pmtu_update lowers it) */
+    uint32_t link_mtu; /* route's link_mtu */
+    uint32_t pmtu_min; /* pmtu_update: -ERANGE below it */
+    int pmtu_ret;      /* non-zero: pmtu_update returns it, changing nothing */
+    uint32_t pmtu_dst, pmtu_claim; /* the last pmtu_update's arguments */
     uint8_t csum_tx;   /* route's csum_tx */
     int route_err;     /* non-zero: route() returns it */
     int output_err;    /* output() records the skb and returns it; when it is not 0 the

@@ -366,6 +366,8 @@ static size_t ping_op(struct harness *h, int hs[4], unsigned *nh, uint8_t op, co
  *  3 s(1): advance the clock by s seconds
  *  4 len(2) bytes: icmp_error about a hand-made original of those bytes
  *  5: l2 tx_ready
+ *  6 dst(1) mtu(2): l3 2.1 pmtu_update for 192.0.2.dst (dst >= 200:
+ *     198.51.100.dst), as a transport believing a fragmentation needed
  *  op >= 0x40: a ping socket op (ping_op) */
 static void run_script(struct harness *h, const uint8_t *p, size_t n)
 {
@@ -378,7 +380,7 @@ static void run_script(struct harness *h, const uint8_t *p, size_t n)
             i += ping_op(h, hs, &nh, pop, p + i, n - i);
             continue;
         }
-        uint8_t op = p[i++] % 6;
+        uint8_t op = p[i++] % 7;
         size_t left = n - i;
         switch (op) {
         case 0:
@@ -436,6 +438,16 @@ static void run_script(struct harness *h, const uint8_t *p, size_t n)
             if (h->ev->tx_ready)
                 h->ev->tx_ready(h->user);
             break;
+        case 6: {
+            if (left < 3)
+                return;
+            uint32_t d = p[i];
+            uint32_t dst = d >= 200 ? 0xc6336400u | d : 0xc0000200u | d;
+            int r = h->l3->pmtu_update(h->ip->self, dst, (uint32_t)(p[i + 1] << 8 | p[i + 2]));
+            must(r < 0 || ((uint32_t)r >= 552 && (uint32_t)r <= h->mtu), "path MTU out of bounds");
+            i += 3;
+            break;
+        }
         }
     }
 }

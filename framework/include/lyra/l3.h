@@ -1,4 +1,4 @@
-/* Interface `l3` 2.0: IPv4 as the transports (udp, tcp, raw users) see it.
+/* Interface `l3` 2.1: IPv4 as the transports (udp, tcp, raw users) see it.
  *
  * Several users share one provider: each registers the IP protocol numbers
  * it handles at start, with its own events table. Addresses are IPv4 in host
@@ -15,7 +15,15 @@
  * the caller keeps it, as handed in, to free or retry. icmp_error never
  * takes `orig`; rx hands the skb to the transport. 1.0 output took the skb
  * whatever it returned: the major version changed so that a 1.x transport,
- * which would leak every refused skb, cannot bind. */
+ * which would leak every refused skb, cannot bind.
+ *
+ * Path MTU (2.1, RFC 1191): ip keeps a path MTU per destination; route's
+ * mtu is that path's, link_mtu the interface's. ip learns a path MTU only
+ * from a transport: icmp_error hands up "fragmentation needed" with the
+ * next-hop MTU (ip's estimate when the router sent none), the transport
+ * checks that the message is about a datagram it has in flight (RFC 5927
+ * 4.1: TCP by the quoted sequence number) and only then tells ip through
+ * pmtu_update, so a forged message cannot lower the MTU for everyone. */
 #ifndef LYRA_L3_H
 #define LYRA_L3_H
 
@@ -30,7 +38,7 @@ extern "C" {
 
 #define LYRA_L3_IFACE "l3"
 #define LYRA_L3_MAJOR 2
-#define LYRA_L3_MINOR 0
+#define LYRA_L3_MINOR 1 /* 2.1: route's link_mtu, pmtu_update */
 
 #define LYRA_IPPROTO_ICMP 1
 #define LYRA_IPPROTO_TCP 6
@@ -57,7 +65,11 @@ struct lyra_l3_icmp_err {
     uint32_t src, dst; /* of the original datagram (src is ours) */
     uint8_t proto;
     uint8_t l4[8];
-    uint32_t mtu; /* next-hop MTU for "fragmentation needed", else 0 */
+    /* "fragmentation needed" (type 3 code 4): the next-hop MTU the router
+     * sent, or when it sent 0 (an RFC 1191 section 5 "old-style" message)
+     * ip's estimate from the plateau table below the quoted datagram's
+     * length (which may be 0 itself for a quote too short to say); else 0 */
+    uint32_t mtu;
 };
 
 struct lyra_l3_events {
@@ -72,11 +84,18 @@ struct lyra_l3_events {
 
 /* Per-destination facts a transport needs before it builds a datagram. */
 struct lyra_l3_route {
-    uint32_t src;     /* the source address to use */
+    uint32_t src;      /* the source address to use */
     uint32_t next_hop;
-    uint32_t mtu;     /* largest IP datagram without fragmenting */
-    uint8_t csum_tx;  /* LYRA_CSUM_* the NIC computes (netdev.h) */
+    uint32_t mtu;      /* largest IP datagram to dst without fragmenting: the path
+                        * MTU ip knows (2.1), at most the link's */
+    uint8_t csum_tx;   /* LYRA_CSUM_* the NIC computes (netdev.h) */
+    uint16_t link_mtu; /* 2.1: the interface's MTU (0 from a 2.0 provider), what an
+                        * MSS announced to the peer is made from (RFC 9293 3.7.1,
+                        * RFC 2923 2.3: never from the path MTU) */
 };
+/* 2.1's link_mtu sits in 2.0's padding: the struct keeps its size, so a
+ * 2.0 user's route struct has room for what a 2.1 provider writes. */
+_Static_assert(sizeof(struct lyra_l3_route) == 16, "lyra_l3_route changed size");
 
 struct lyra_l3_ops {
     struct lyra_ops_hdr hdr;
@@ -105,6 +124,13 @@ struct lyra_l3_ops {
     uint32_t (*headroom)(void *self);
     /* Is addr one of ours (unicast, or a broadcast we accept)? */
     int (*is_local)(void *self, uint32_t addr);
+    /* 2.1: a transport believes a "fragmentation needed" about a datagram
+     * it sent to dst: the path MTU to dst is mtu (RFC 1191). The estimate
+     * is only ever lowered here (it rises again when it ages out), never
+     * above the link's, never below ip's floor. Returns the path MTU to
+     * dst now in force (lowered or not: compare), or -ERANGE (below the
+     * floor: nothing recorded), -ENETUNREACH (no route, or stopped). */
+    int (*pmtu_update)(void *self, uint32_t dst, uint32_t mtu);
 };
 
 #ifdef __cplusplus

@@ -183,6 +183,8 @@ static void parse_out(struct fx *f, const struct fake_l3_out *o, struct fx_seg *
     s->dst = o->dst;
     s->ttl = o->ttl;
     s->tos = o->tos;
+    s->df = o->df;
+    s->ip_len = o->total + 20;
     memcpy(s->data, o->b + s->r.payload_off, s->len);
     s->win = s->r.window;
     if (!(s->flags & TCP_SYN) && f->ws_on)

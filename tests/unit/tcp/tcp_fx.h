@@ -46,6 +46,8 @@ struct fx_seg {
     uint32_t len;      /* payload bytes */
     uint32_t dst;
     uint8_t ttl, tos; /* as handed to ip (ttl 0: ip's default) */
+    int df;           /* as handed to ip: don't fragment (RFC 1191) */
+    uint32_t ip_len;  /* the IPv4 datagram's length it makes (a 20-byte header) */
     uint8_t data[FAKE_L3_OUT_BYTES];
 };
 

@@ -1042,6 +1042,10 @@ Test(udp, icmp_codes_as_linux)
     icmp_about(&f, 3, 16, 5000, LINUX_IP, 9); /* unknown code: ignored, as Linux */
     cr_assert_eq(f.l4->getopt(f.u, c, LYRA_SO_ERROR, &v), 0);
     cr_assert_eq(v, 0);
+    /* fragmentation needed is reported, never recorded as the path MTU:
+     * nothing in a UDP quote tells a genuine one from a forged one (RFC
+     * 5927), and udp sends without DF (docs/sockets.md) */
+    cr_assert_eq(lt_stat(f.l3, "pmtu_updates"), 0);
     fx_down(&f);
 }
 
