@@ -25,6 +25,7 @@
 
 #include "lyra/component.h"
 #include "lyra/diag.h"
+#include "lyra/inet_csum.h"
 #include "lyra/os.h"
 #include "lyra/skb.h"
 #include "skb_pool.h"
@@ -204,8 +205,20 @@ static int op_add_data(void *self, struct lyra_skb *skb, const void *p, uint32_t
         c->add_data_emsgsize++;
         return -EMSGSIZE;
     }
-    if (taken)
-        memcpy(lyra_skb_put(skb, taken), src, taken);
+    if (taken) {
+        /* the sum in the copy's pass (skb 2.2): kept over the linear
+         * payload, extended while add_data appends to it */
+        uint32_t ko, kn, at = (uint32_t)(skb->data - skb->head) + skb->len;
+        uint16_t part = lyra_csum_copy(lyra_skb_put(skb, taken), src, taken);
+        if (lyra_skb_lin_csum(skb, &ko, &kn) && skb->lin_csum_at + kn == at) {
+            skb->lin_csum = (uint16_t)lyra_csum_block(skb->lin_csum, part, kn);
+            skb->lin_csum_len = kn + taken;
+        } else {
+            skb->lin_csum = part;
+            skb->lin_csum_at = at;
+            skb->lin_csum_len = taken;
+        }
+    }
     while (taken < len) {
         struct lyra_skb_seg *g = skb_segs_get(&c->segs);
         struct lyra_skb *b =
@@ -216,8 +229,9 @@ static int op_add_data(void *self, struct lyra_skb *skb, const void *p, uint32_t
             break;
         }
         uint32_t k = len - taken < piece ? len - taken : piece;
-        memcpy(lyra_skb_put(b, k), src + taken, k);
-        *g = (struct lyra_skb_seg){.ptr = b->data, .len = k, .ref = b};
+        uint16_t sum = lyra_csum_copy(lyra_skb_put(b, k), src + taken, k);
+        *g = (struct lyra_skb_seg){
+            .ptr = b->data, .len = k, .flags = LYRA_SEG_F_CSUM, .ref = b, .csum = sum};
         lyra_skb_seg_append(skb, g);
         taken += k;
     }
