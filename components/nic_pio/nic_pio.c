@@ -68,7 +68,7 @@ enum txb_state { TXB_FREE, TXB_READY, TXB_SENDING };
 #define NIC_STATS(X) \
     X(tx_frames) X(tx_bytes) X(tx_busy) X(tx_errors) X(tx_too_big) X(tx_rdma_fail) \
     X(rx_frames) X(rx_bytes) X(rx_nobuf) X(rx_bad) X(rx_overflow) X(rx_down) X(rx_rdma_fail) \
-    X(rx_crc) X(rx_frame) X(rx_missed) X(rx_fcs_stripped) X(rx_filtered)
+    X(rx_crc) X(rx_frame) X(rx_missed) X(rx_fcs_stripped) X(rx_filtered) X(rx_summed)
 
 struct nic_stats {
 #define NIC_STAT_FIELD(n) uint64_t n;
@@ -344,10 +344,20 @@ static void rx_take(struct nic_pio *n, uint8_t page, const struct ne2k_rxhdr *hd
         lyra_skb_free(skb);
         return;
     }
-    if (ne2k_rx_data(&n->hw, page, p, len)) {
+    uint16_t sum = 0;
+    int summed = 0;
+    if (ne2k_rx_data(&n->hw, page, p, len, &sum, &summed)) {
         n->st.rx_rdma_fail++;
         lyra_skb_free(skb);
         return;
+    }
+    if (summed) {
+        /* the read's sum, kept over the bytes read (skb 2.2): the
+         * transport's check reads its headers, not the payload again */
+        skb->lin_csum = sum;
+        skb->lin_csum_at = (uint32_t)(p - skb->head);
+        skb->lin_csum_len = len;
+        n->st.rx_summed++;
     }
     if (n->fcs == FCS_UNKNOWN) {
         uint32_t flen = fcs_detect(n, page, hdr, p, len);
@@ -777,6 +787,8 @@ LYRA_EXPORT const struct lyra_component lyra_component_nic_pio = {
            "(the ring is dropped); rx_overflow: OVW recoveries; rx_down: received while not "
            "open; rx_rdma_fail: remote DMA read did not complete; rx_fcs_stripped: frames "
            "whose CRC was removed; rx_filtered: unicast for others dropped by the driver; "
+           "rx_summed: frames whose checksum sum the read itself added up (bus insw_csum, "
+           "kept with the skb: the transport does not read the payload again); "
            "rx_fcs_mode: 0 not known yet, 1 count without CRC, 2 count with CRC\n"
            "@stat rx_crc rx_frame rx_missed: the card's tally counters\n"
            "@stat rdma_timeout reset_timeout: bounded waits that ran out\n"),

@@ -7,7 +7,11 @@
  * A piece whose sum the provider kept when it copied the payload in (skb
  * 2.2: a segment's seg->csum, the linear part's lin_csum) is not read when
  * the range covers it whole: a sender's checksum then reads its header
- * only (issue 11.4: each payload byte is summed once, in the copy). */
+ * only (issue 11.4: each payload byte is summed once, in the copy). A
+ * received skb whose NIC summed the bytes it read (nic_pio, bus
+ * insw_csum) keeps that sum over the whole frame: the range's sum is it
+ * less the bytes outside the range (headers in front, padding or a CRC
+ * behind). */
 #ifndef LYRA_SKB_CSUM_H
 #define LYRA_SKB_CSUM_H
 
@@ -22,6 +26,31 @@ static inline uint32_t lyra_skb_csum_bytes_(uint32_t sum, const uint8_t *p, uint
     return lyra_csum_block(sum, lyra_csum_fold(lyra_csum_add(p, n, 0)), at);
 }
 
+/* The sum of the linear bytes [off, off + len) of a received skb from the
+ * sum its NIC kept over more of them: 1 and *r, or 0 when there is none
+ * or reading the range is cheaper. The bytes outside the range are read
+ * where they are, before data too: in a received skb those are headers
+ * the parsers pulled (LYRA_SKB_F_RX; nobody writes into a received frame).
+ * Ones'-complement subtraction can give 0 for a sum of 0xffff (both are
+ * zero): harmless where a checksum is checked, as the pseudo-header's sum
+ * is never zero; so for received skbs only. */
+static inline int lyra_skb_csum_rx_(const struct lyra_skb *s, uint32_t off, uint32_t len,
+                                    uint16_t *r)
+{
+    if (!(s->flags & LYRA_SKB_F_RX) || !s->lin_csum_len || (uint64_t)off + len > s->len)
+        return 0;
+    uint32_t a = (uint32_t)(s->data - s->head) + off; /* the range, from head */
+    uint32_t ra = s->lin_csum_at, rb = ra + s->lin_csum_len;
+    if (ra > a || rb < a + len || rb > s->size || (a - ra) + (rb - a - len) >= len)
+        return 0;
+    uint32_t x = lyra_csum_fold(lyra_csum_add(s->head + ra, a - ra, 0));
+    x = lyra_skb_csum_bytes_(x, s->head + a + len, rb - a - len, a + len - ra);
+    /* the range's sum where it sits in the kept one, then at its own start */
+    uint16_t in = lyra_csum_fold((uint32_t)s->lin_csum + (uint16_t)~x);
+    *r = (uint16_t)lyra_csum_block(0, in, a - ra);
+    return 1;
+}
+
 /* sum (a partial sum, e.g. a pseudo-header) plus bytes [off, off + len) of
  * s, folded to 16 bits (not complemented). Bytes past the skb's end are
  * not summed. */
@@ -29,6 +58,9 @@ static inline uint32_t lyra_skb_csum(const struct lyra_skb *s, uint32_t off, uin
                                      uint32_t sum)
 {
     sum = lyra_csum_fold(sum);
+    uint16_t rx;
+    if (lyra_skb_csum_rx_(s, off, len, &rx))
+        return lyra_csum_fold(sum + rx);
     uint32_t at = 0; /* bytes of the range summed so far */
     /* the linear part, around the payload whose sum it keeps */
     if (off < s->len) {
