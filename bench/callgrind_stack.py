@@ -2,11 +2,13 @@
 """A callgrind profile split into the stack's code and the rest, from the raw
 output file (no callgrind_annotate), for bench/ipb.sh (issue 11.4).
 
-  python3 bench/callgrind_stack.py SRC OUT [--top N]
+  python3 bench/callgrind_stack.py SRC OUT [--top N] [--by-dir]
 
 SRC is the source tree (absolute), OUT a callgrind output file. Prints one
 line of KEY=VALUE instruction counts (and with --top, the N dearest stack
-functions after it, self + libc they call, with their checksum part):
+functions after it, self + libc they call, with their checksum part; with
+--by-dir, one line of dir_NAME=COUNT per component directory of the stack,
+components/X or framework, each with the libc it calls):
 
   stack      the stack: every instruction of a function whose file is under
              SRC/components/ or SRC/framework/ (with what the compiler
@@ -136,10 +138,18 @@ def libc_kind(fn):
     return "libc_other"
 
 
+def dir_of(path, src):
+    """components/X or framework, for a stack file."""
+    rel = path[len(src) + 1:]
+    parts = rel.split("/")
+    return parts[1] if parts[0] == "components" and len(parts) > 2 else parts[0]
+
+
 def split(out, src):
     self_, calls, total = parse(out, src)
     sums = defaultdict(int)
     per_fn = defaultdict(lambda: [0, 0])  # stack function -> [self + libc, checksum]
+    per_dir = defaultdict(int)
     for (fl, fn), (ir, cs) in self_.items():
         p = part_of(fl or "", src)
         sums[p] += ir
@@ -147,6 +157,7 @@ def split(out, src):
             sums["csum"] += cs
             per_fn[fn][0] += ir
             per_fn[fn][1] += cs
+            per_dir[dir_of(fl, src)] += ir
     # libc (ext) called straight from a tree function: charged to that part
     for (fl, fn), callees in calls.items():
         p = part_of(fl or "", src)
@@ -160,6 +171,7 @@ def split(out, src):
             if p == "stack":
                 sums[libc_kind(cfn)] += ir
                 per_fn[fn][0] += ir
+                per_dir[dir_of(fl, src)] += ir
                 if fl and is_csum(fl, src):
                     sums["csum"] += ir
     # libc that calls back into the tree would be counted twice: report it
@@ -181,12 +193,16 @@ def split(out, src):
         "callback": back,
         "total": total,
     }
+    res.update({"dir_" + d: v for d, v in sorted(per_dir.items())})
     return res, per_fn
 
 
 def main():
     args = sys.argv[1:]
     top = 0
+    by_dir = "--by-dir" in args
+    if by_dir:
+        args.remove("--by-dir")
     if "--top" in args:
         k = args.index("--top")
         top = int(args[k + 1])
@@ -195,7 +211,7 @@ def main():
         sys.exit(__doc__)
     src, out = args[0].rstrip("/"), args[1]
     res, per_fn = split(out, src)
-    print(" ".join(f"{k}={v}" for k, v in res.items()))
+    print(" ".join(f"{k}={v}" for k, v in res.items() if by_dir or not k.startswith("dir_")))
     if top:
         for fn, (ir, cs) in sorted(per_fn.items(), key=lambda kv: -kv[1][0])[:top]:
             print(f"  {ir:14d} {cs:14d}  {fn}")

@@ -61,12 +61,17 @@ run_cg() { # run_cg NAME WRITES SENDER RECEIVER [OVR...] -> "counters split"
     line=$(valgrind --tool=callgrind --callgrind-out-file="$out" --toggle-collect=transfer_phase \
         "$B/bench/ipb" "$s" "$r" "$n" "$LEN" "$@" 2>"$D/$name.$n.valgrind.log") ||
         { echo "ipb $s $r $n failed (see $D/$name.$n.valgrind.log)" >&2; exit 1; }
-    echo "$line $(python3 bench/callgrind_stack.py "$SRC" "$out")"
+    echo "$line $(python3 bench/callgrind_stack.py "$SRC" "$out" --by-dir)"
 }
 kv() { # kv "K=V ..." KEY
     tr ' ' '\n' <<<"$1" | awk -F= -v k="$2" '$1 == k {print $2}'
 }
+kv0() { # kv, 0 when KEY is absent
+    tr ' ' '\n' <<<"$1" | awk -F= -v k="$2" '$1 == k {v = $2} END {print v + 0}'
+}
 rows=""
+dirrows=""
+DIRS="eth ip tcp socket skb nic_pio nic_dma framework"
 summary=""
 for c in "${CASES[@]}"; do
     IFS='|' read -r name pair ovr <<<"$c"
@@ -85,6 +90,12 @@ for c in "${CASES[@]}"; do
         printf "%.2f %.2f %.2f %.0f %.3f %.2f %.1f\n", s / by, c / by, (s - c) / by,
             (s - c) / sg, m / by, o / by, dv / by }')"
     bps=$(( d_bytes / d_a_tx_segments ))
+    drow="| $name |"
+    for dn in $DIRS; do
+        x=$(( $(kv0 "$b" "dir_$dn") - $(kv0 "$a" "dir_$dn") ))
+        drow+=" $(awk -v x="$x" -v sg="$d_a_tx_segments" 'BEGIN {printf "%.0f", x / sg}') |"
+    done
+    dirrows+="$drow"$'\n'
     rows+="| ${DESC[$name]} | $pb | $cb | $bb | $ps | $lb | $ob | $db | $bps | $d_a_tx_retrans_segs |"$'\n'
     summary+=$(printf '%-16s %6s instr/B (checksum %s, beyond %s); %s instr/segment beyond the checksum' \
         "$name" "$pb" "$cb" "$bb" "$ps")$'\n'
@@ -227,6 +238,14 @@ history=""
     printf '%s' "$rows"
     echo "| lwIP, same workload (notes/measuring.md) | 7.3 | 5.4 (74%) | 1.9 | ~2,800 | | | | | |"
     echo "| **target** | **<= 1.5** (software checksums) | | | **<= 1,500** | | | | | |"
+    echo
+    echo "The same per segment, by component (its functions' own instructions, checksum"
+    echo "included, and the libc they call; framework: its sources and what its inline"
+    echo "helpers cost where they are not inlined into a component):"
+    echo
+    echo "| stacks | $(tr ' ' '\n' <<<"$DIRS" | paste -sd'|' | sed 's/|/ | /g') |"
+    echo "| --- |$(for _ in $DIRS; do printf ' ---: |'; done)"
+    printf '%s' "$dirrows"
     echo
     echo "The dearest stack functions of each case (self + libc they call, and the checksum"
     echo "lines in it, $N2 writes) are in \`$D/CASE.top.txt\`; the callgrind files beside them."

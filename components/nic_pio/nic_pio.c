@@ -53,13 +53,14 @@
 #include "lyra/netdev.h"
 #include "lyra/os.h"
 #include "lyra/skb.h"
+#include "eth_fcs.h"
 #include "ne2k_hw.h"
 
 #define WHO "nic_pio"
 
 #define NIC_IMR (ISR_PRX | ISR_PTX | ISR_RXE | ISR_TXE | ISR_OVW | ISR_CNT)
 #define RX_MAX_LEN 1522 /* 1514, a VLAN tag, and the CRC real cards count */
-#define FCS_LEN 4
+#define FCS_LEN ETH_FCS_LEN
 
 enum fcs_mode { FCS_UNKNOWN, FCS_NONE, FCS_COUNTED };
 
@@ -273,32 +274,6 @@ static bool hdr_valid(const struct ne2k_hw *h, uint8_t page, const struct ne2k_r
     return span >= lo && span <= hi;
 }
 
-/* CRC-32 of IEEE 802.3 (reflected 0xEDB88320), four bits at a time. */
-static uint32_t eth_crc(const uint8_t *p, uint32_t len)
-{
-    static const uint32_t tab[16] = {
-        0x00000000u, 0x1db71064u, 0x3b6e20c8u, 0x26d930acu, 0x76dc4190u, 0x6b6b51f4u,
-        0x4db26158u, 0x5005713cu, 0xedb88320u, 0xf00f9344u, 0xd6d6a3e8u, 0xcb61b38cu,
-        0x9b64c2b0u, 0x86d3d2d4u, 0xa00ae278u, 0xbdbdf21cu,
-    };
-    uint32_t c = 0xffffffffu;
-    for (uint32_t i = 0; i < len; i++) {
-        c ^= p[i];
-        c = (c >> 4) ^ tab[c & 15];
-        c = (c >> 4) ^ tab[c & 15];
-    }
-    return ~c;
-}
-
-/* Whether the last 4 of len bytes are the FCS of the ones before. */
-static bool fcs_good(const uint8_t *p, uint32_t len)
-{
-    uint32_t c = eth_crc(p, len - FCS_LEN);
-    const uint8_t *f = p + len - FCS_LEN;
-    return f[0] == (uint8_t)c && f[1] == (uint8_t)(c >> 8) && f[2] == (uint8_t)(c >> 16) &&
-           f[3] == (uint8_t)(c >> 24);
-}
-
 /* The next-page pointer of a frame whose count includes its FCS, where
  * QEMU's (room for a CRC beyond the count) would be one page more. */
 static bool span_counts_fcs(const struct ne2k_hw *h, uint8_t page, const struct ne2k_rxhdr *hdr)
@@ -314,7 +289,7 @@ static bool span_counts_fcs(const struct ne2k_hw *h, uint8_t page, const struct 
 static uint32_t fcs_detect(struct nic_pio *n, uint8_t page, const struct ne2k_rxhdr *hdr,
                            const uint8_t *p, uint32_t len)
 {
-    if (len < LYRA_ETH_ZLEN + FCS_LEN || !fcs_good(p, len)) {
+    if (len < LYRA_ETH_ZLEN + FCS_LEN || !eth_fcs_good(p, len)) {
         n->fcs = FCS_NONE; /* proof: a DP8390 stores no such frame with its FCS */
         return len;
     }
@@ -351,12 +326,8 @@ static void rx_take(struct nic_pio *n, uint8_t page, const struct ne2k_rxhdr *hd
         lyra_skb_free(skb);
         return;
     }
-    if (summed) {
-        /* the read's sum, kept over the bytes read (skb 2.2): the
-         * transport's check reads its headers, not the payload again */
-        skb->lin_csum = sum;
-        skb->lin_csum_at = (uint32_t)(p - skb->head);
-        skb->lin_csum_len = len;
+    if (summed) { /* kept (skb 2.2): the transport's check reads its headers only */
+        lyra_skb_keep_lin_csum(skb, p, len, sum);
         n->st.rx_summed++;
     }
     if (n->fcs == FCS_UNKNOWN) {

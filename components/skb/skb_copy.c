@@ -209,15 +209,13 @@ static int op_add_data(void *self, struct lyra_skb *skb, const void *p, uint32_t
         /* the sum in the copy's pass (skb 2.2): kept over the linear
          * payload, extended while add_data appends to it */
         uint32_t ko, kn, at = (uint32_t)(skb->data - skb->head) + skb->len;
-        uint16_t part = lyra_csum_copy(lyra_skb_put(skb, taken), src, taken);
-        if (lyra_skb_lin_csum(skb, &ko, &kn) && skb->lin_csum_at + kn == at) {
-            skb->lin_csum = (uint16_t)lyra_csum_block(skb->lin_csum, part, kn);
-            skb->lin_csum_len = kn + taken;
-        } else {
-            skb->lin_csum = part;
-            skb->lin_csum_at = at;
-            skb->lin_csum_len = taken;
-        }
+        uint8_t *to = lyra_skb_put(skb, taken);
+        uint16_t part = lyra_csum_copy(to, src, taken);
+        if (lyra_skb_lin_csum(skb, &ko, &kn) && skb->lin_csum_at + kn == at)
+            lyra_skb_keep_lin_csum(skb, skb->head + skb->lin_csum_at, kn + taken,
+                                   (uint16_t)lyra_csum_block(skb->lin_csum, part, kn));
+        else
+            lyra_skb_keep_lin_csum(skb, to, taken, part);
     }
     while (taken < len) {
         struct lyra_skb_seg *g = skb_segs_get(&c->segs);

@@ -338,6 +338,16 @@ static inline int lyra_skb_lin_csum(const struct lyra_skb *s, uint32_t *off, uin
     return 1;
 }
 
+/* Keeps sum as that of the linear bytes [p, p + len) of s (2.2), for the
+ * provider or driver that put them there and summed them on the way. */
+static inline void lyra_skb_keep_lin_csum(struct lyra_skb *s, const uint8_t *p, uint32_t len,
+                                          uint16_t sum)
+{
+    s->lin_csum = sum;
+    s->lin_csum_at = (uint32_t)(p - s->head);
+    s->lin_csum_len = len;
+}
+
 /* Prepends n bytes; NULL when the headroom is short. */
 static inline uint8_t *lyra_skb_push(struct lyra_skb *s, uint32_t n)
 {
