@@ -116,11 +116,11 @@ struct lyra_skb_seg {
     struct lyra_skb_seg *next; /* the next segment of the frame; NULL: last */
     const uint8_t *ptr;
     uint32_t len;
-    uint32_t flags;
-    struct lyra_skb *ref; /* holds one reference on the skb whose memory this is; NULL: none */
+    uint16_t flags;
     /* 2.2, with LYRA_SEG_F_CSUM: the Internet checksum's sum of ptr[0..len),
      * folded to 16 bits, network order (lyra_csum_copy's result) */
-    uint32_t csum;
+    uint16_t csum;
+    struct lyra_skb *ref; /* holds one reference on the skb whose memory this is; NULL: none */
 };
 
 struct lyra_skb_ops;
@@ -392,7 +392,7 @@ static inline int lyra_skb_trim(struct lyra_skb *s, uint32_t n)
     LYRA_SKB_FOR_EACH_SEG(s, g) {
         if (g->len > left) {
             g->len = left;
-            g->flags &= ~(uint32_t)LYRA_SEG_F_CSUM;
+            g->flags &= (uint16_t)~LYRA_SEG_F_CSUM;
         }
         left -= g->len;
         s->seg_len += g->len;
@@ -434,7 +434,7 @@ static inline uint8_t *lyra_skb_pull_up(struct lyra_skb *s, uint32_t n)
         s->seg_len -= k;
         g->ptr += k;
         g->len -= k;
-        g->flags &= ~(uint32_t)LYRA_SEG_F_CSUM;
+        g->flags &= (uint16_t)~LYRA_SEG_F_CSUM;
         need -= k;
     }
     return s->data;
@@ -458,7 +458,7 @@ static inline int lyra_skb_advance(struct lyra_skb *s, uint32_t n)
         k = g->len < n ? g->len : n;
         g->ptr += k;
         g->len -= k;
-        g->flags &= ~(uint32_t)LYRA_SEG_F_CSUM;
+        g->flags &= (uint16_t)~LYRA_SEG_F_CSUM;
         s->seg_len -= k;
         n -= k;
     }

@@ -87,7 +87,7 @@ static inline uint32_t lyra_skb_csum(const struct lyra_skb *s, uint32_t off, uin
         }
         uint32_t n = g->len - off < len ? g->len - off : len;
         if (!off && n == g->len && (g->flags & LYRA_SEG_F_CSUM))
-            sum = lyra_csum_block(sum, (uint16_t)g->csum, at);
+            sum = lyra_csum_block(sum, g->csum, at);
         else
             sum = lyra_skb_csum_bytes_(sum, g->ptr + off, n, at);
         at += n;
