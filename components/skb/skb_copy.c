@@ -190,7 +190,8 @@ static int op_add_data(void *self, struct lyra_skb *skb, const void *p, uint32_t
                        uint32_t flags, uint32_t *copied)
 {
     struct skb_copy *c = self;
-    (void)flags; /* user memory or not, it is copied */
+    /* user memory or not, it is copied; summed on the way when asked */
+    int sum = (flags & LYRA_SEG_F_CSUM) != 0;
     if (copied)
         *copied = 0;
     if (!skb || (!p && len) || len > INT32_MAX)
@@ -210,8 +211,10 @@ static int op_add_data(void *self, struct lyra_skb *skb, const void *p, uint32_t
          * payload, extended while add_data appends to it */
         uint32_t ko, kn, at = (uint32_t)(skb->data - skb->head) + skb->len;
         uint8_t *to = lyra_skb_put(skb, taken);
-        uint16_t part = lyra_csum_copy(to, src, taken);
-        if (lyra_skb_lin_csum(skb, &ko, &kn) && skb->lin_csum_at + kn == at)
+        uint16_t part = sum ? lyra_csum_copy(to, src, taken) : 0;
+        if (!sum)
+            memcpy(to, src, taken);
+        else if (lyra_skb_lin_csum(skb, &ko, &kn) && skb->lin_csum_at + kn == at)
             lyra_skb_keep_lin_csum(skb, skb->head + skb->lin_csum_at, kn + taken,
                                    (uint16_t)lyra_csum_block(skb->lin_csum, part, kn));
         else
@@ -227,9 +230,14 @@ static int op_add_data(void *self, struct lyra_skb *skb, const void *p, uint32_t
             break;
         }
         uint32_t k = len - taken < piece ? len - taken : piece;
-        uint16_t sum = lyra_csum_copy(lyra_skb_put(b, k), src + taken, k);
-        *g = (struct lyra_skb_seg){
-            .ptr = b->data, .len = k, .flags = LYRA_SEG_F_CSUM, .ref = b, .csum = sum};
+        uint8_t *to = lyra_skb_put(b, k);
+        *g = (struct lyra_skb_seg){.ptr = b->data, .len = k, .ref = b};
+        if (sum) {
+            g->csum = lyra_csum_copy(to, src + taken, k);
+            g->flags = LYRA_SEG_F_CSUM;
+        } else {
+            memcpy(to, src + taken, k);
+        }
         lyra_skb_seg_append(skb, g);
         taken += k;
     }

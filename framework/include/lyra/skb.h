@@ -43,8 +43,8 @@
  * down); see ops->clone.
  *
  * Payload sums (2.2, issue 11.4): a provider that copies payload in may sum
- * it in the same pass (lyra_csum_copy) and keep the sum with the piece it
- * filled: a segment's in seg->csum (LYRA_SEG_F_CSUM), the linear part's in
+ * it in the same pass (lyra_csum_copy), when add_data's caller asks
+ * (LYRA_SEG_F_CSUM), and keep the sum with the piece it filled: a segment's in seg->csum (LYRA_SEG_F_CSUM), the linear part's in
  * skb->lin_csum over the bytes it names. lyra_skb_csum (lyra/skb_csum.h)
  * takes a kept sum instead of reading a piece it covers whole, so a
  * transport's checksum re-reads no payload byte, and after a re-cut only
@@ -194,7 +194,10 @@ struct lyra_skb_ops {
      * how many of them were copied rather than referenced. -EMSGSIZE when
      * the pool could not hold len more bytes even with every buffer free
      * (nothing taken: waiting would not help); -EINVAL for bad arguments
-     * (len above INT32_MAX included). */
+     * (len above INT32_MAX included). Flags LYRA_SEG_F_CSUM (2.2): the
+     * caller will checksum these bytes in software (no offload), so a
+     * provider that copies may sum them in the copy's pass and keep the
+     * sums (see the top of this file); without it nothing is summed. */
     int (*add_data)(void *self, struct lyra_skb *skb, const void *p, uint32_t len,
                     uint32_t flags, uint32_t *copied);
     /* Copies len bytes from offset off of the frame to dst (counted). */

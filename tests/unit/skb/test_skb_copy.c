@@ -1565,7 +1565,7 @@ Test(skb_copy, add_data_keeps_the_sum_of_each_piece)
     uint32_t took = 0;
     for (uint32_t k = 1; took < sizeof(src); k += 17) {
         uint32_t n = k < sizeof(src) - took ? k : (uint32_t)sizeof(src) - took;
-        cr_assert_eq(e.ops->add_data(e.self, s, src + took, n, 0, NULL), (int)n);
+        cr_assert_eq(e.ops->add_data(e.self, s, src + took, n, LYRA_SEG_F_CSUM, NULL), (int)n);
         took += n;
     }
     uint32_t ko, kn;
@@ -1602,7 +1602,7 @@ Test(skb_copy, kept_sums_are_used_and_a_cut_piece_is_read_again)
     for (unsigned i = 0; i < sizeof(src); i++)
         src[i] = (uint8_t)(i * 7 + 3);
     struct lyra_skb *o = xalloc(&e, 0, 0);
-    cr_assert_eq(e.ops->add_data(e.self, o, src, sizeof(src), 0, NULL), 600);
+    cr_assert_eq(e.ops->add_data(e.self, o, src, sizeof(src), LYRA_SEG_F_CSUM, NULL), 600);
     cr_assert_eq(o->len, 256, "256 linear, then 256 + 88 chained");
     uint16_t want = ref_sum(src, 600, 0);
     cr_assert_eq(skb_sum(o, 0, 600), want);
@@ -1633,5 +1633,25 @@ Test(skb_copy, kept_sums_are_used_and_a_cut_piece_is_read_again)
     lyra_skb_free(c);
     lyra_skb_free(o);
     cr_assert_eq(st(&e, "in_use"), 0);
+    env_done(&e);
+}
+
+/* Without LYRA_SEG_F_CSUM (a caller whose NIC sums) nothing is summed or
+ * kept: the copy alone. */
+Test(skb_copy, add_data_sums_only_when_asked)
+{
+    struct env e = env_new(P("count=16", "buf_size=256", "headroom=0"));
+    uint8_t src[600];
+    for (unsigned i = 0; i < sizeof(src); i++)
+        src[i] = (uint8_t)(i * 5 + 1);
+    struct lyra_skb *s = xalloc(&e, 0, 0);
+    cr_assert_eq(e.ops->add_data(e.self, s, src, sizeof(src), LYRA_SEG_F_USER, NULL), 600);
+    uint32_t ko, kn;
+    cr_assert_not(lyra_skb_lin_csum(s, &ko, &kn));
+    const struct lyra_skb_seg *g;
+    LYRA_SKB_FOR_EACH_SEG(s, g)
+        cr_assert_not(g->flags & LYRA_SEG_F_CSUM);
+    cr_assert_eq(skb_sum(s, 0, 600), ref_sum(src, 600, 0), "read from the bytes");
+    lyra_skb_free(s);
     env_done(&e);
 }
