@@ -6,11 +6,10 @@
  * header for data (every second in-order segment, and at once for a
  * segment with PSH or FIN or out of order; a frame left unacknowledged is
  * acknowledged after 1 ms of silence). No buffer, no checksum check, no
- * options but the MSS, a fixed window of 65535 bytes (no scaling: the
- * same 64 KiB our stack's rcv_buf offers), no timers beyond that one. So
- * its rate is what one read() per frame and one write() per two frames
- * let a TAP program reach with the same sender and window; a stack is
- * that plus its own work.
+ * options but the MSS and window scaling, a window of 8 MiB that never
+ * limits the sender, no timers beyond that one. So its rate is what one
+ * read() per frame and one write() per two frames let a TAP program reach
+ * with this sender: the ceiling of any program behind a TAP.
  *
  *   tap_acker IFNAME A.B.C.D   (in the TAP's namespace; exits after the
  *                               first connection's FIN, printing a line)
@@ -30,6 +29,9 @@
 #include <unistd.h>
 
 static const uint8_t our_mac[6] = {0x02, 0, 0, 0, 0, 0x02};
+/* The window: 65535 << ACKER_WS (8 MiB) once the sender's SYN offered
+ * scaling too (RFC 7323 2.2; Linux's does): never what limits the rate. */
+#define ACKER_WS 7
 
 static uint16_t ld16(const uint8_t *p)
 {
@@ -69,13 +71,13 @@ struct conn {
     uint32_t rcv_nxt, snd_nxt;
     int owed; /* in-order segments not yet acknowledged */
     int up, done;
-    unsigned long long bytes, frames, acks;
+    unsigned long long bytes, frames, acks, ooo; /* ooo: data not at rcv_nxt (loss or old) */
 };
 
 /* Turns frame f (Ethernet, IPv4, TCP of the sender) into our reply in
  * place: addresses and ports swapped, no payload, flags and numbers
  * given; returns its length. */
-static size_t reply(uint8_t *f, uint8_t flags, uint32_t seq, uint32_t ack, int mss)
+static size_t reply(uint8_t *f, uint8_t flags, uint32_t seq, uint32_t ack, int mss, int ws)
 {
     uint8_t t[6];
     memcpy(t, f, 6);
@@ -91,7 +93,7 @@ static size_t reply(uint8_t *f, uint8_t flags, uint32_t seq, uint32_t ack, int m
     memmove(nt, tcp, 4); /* ports, behind a 20-byte IP header */
     uint8_t p[2] = {nt[0], nt[1]};
     nt[0] = nt[2], nt[1] = nt[3], nt[2] = p[0], nt[3] = p[1];
-    size_t tl = mss ? 24 : 20;
+    size_t tl = mss ? (ws ? 28 : 24) : 20; /* a SYN-ACK: MSS, and NOP, window scale */
     st32(nt + 4, seq);
     st32(nt + 8, ack);
     nt[12] = (uint8_t)(tl / 4) << 4;
@@ -102,6 +104,10 @@ static size_t reply(uint8_t *f, uint8_t flags, uint32_t seq, uint32_t ack, int m
     if (mss) {
         nt[20] = 2, nt[21] = 4;
         st16(nt + 22, (uint16_t)mss);
+    }
+    if (mss && ws) {
+        nt[24] = 1;                                /* NOP */
+        nt[25] = 3, nt[26] = 3, nt[27] = ACKER_WS; /* RFC 7323 2.2 */
     }
     ip[0] = 0x45;
     ip[1] = 0;
@@ -158,7 +164,10 @@ static void on_tcp(int fd, uint8_t *f, size_t n, struct conn *c, uint8_t *last, 
         c->snd_nxt = 0x1000;
         c->up = 1;
         c->bytes = 0;
-        send_frame(fd, f, reply(f, 0x12, c->snd_nxt, c->rcv_nxt, 1460), c);
+        int ws = 0; /* scaling only when the SYN offers it (RFC 7323 2.2) */
+        for (size_t k = 20; k < doff && t[k] != 0; k += t[k] == 1 ? 1 : (t[k + 1] ? t[k + 1] : 1))
+            ws |= t[k] == 3;
+        send_frame(fd, f, reply(f, 0x12, c->snd_nxt, c->rcv_nxt, 1460, ws), c);
         c->snd_nxt++;
         return;
     }
@@ -171,17 +180,18 @@ static void on_tcp(int fd, uint8_t *f, size_t n, struct conn *c, uint8_t *last, 
         now = ++c->owed >= 2 || (fl & 0x08);
     } else if (len) {
         now = 1; /* out of order or old: a duplicate ACK */
+        c->ooo++;
     }
     if ((fl & 0x01) && seq + len == c->rcv_nxt) { /* FIN in order: ours goes with its ACK */
         c->rcv_nxt++;
-        send_frame(fd, f, reply(f, 0x11, c->snd_nxt, c->rcv_nxt, 0), c);
+        send_frame(fd, f, reply(f, 0x11, c->snd_nxt, c->rcv_nxt, 0, 0), c);
         c->snd_nxt++;
         c->done = 1;
         c->owed = 0;
         return;
     }
     if (now) {
-        send_frame(fd, f, reply(f, 0x10, c->snd_nxt, c->rcv_nxt, 0), c);
+        send_frame(fd, f, reply(f, 0x10, c->snd_nxt, c->rcv_nxt, 0, 0), c);
         c->owed = 0;
     } else if (c->owed) {
         memcpy(last, f, n < 128 ? n : 128); /* headers for the ACK after silence */
@@ -215,7 +225,7 @@ int main(int argc, char **argv)
         struct pollfd p = {fd, POLLIN, 0};
         int r = poll(&p, 1, c.owed ? 1 : 60000);
         if (r == 0 && c.owed && lastn) { /* silence: what is owed goes */
-            send_frame(fd, last, reply(last, 0x10, c.snd_nxt, c.rcv_nxt, 0), &c);
+            send_frame(fd, last, reply(last, 0x10, c.snd_nxt, c.rcv_nxt, 0, 0), &c);
             c.owed = 0;
             lastn = 0; /* last is a reply now */
             continue;
@@ -231,8 +241,9 @@ int main(int argc, char **argv)
         else if (type == 0x0800 && n >= 34 && f[14 + 9] == 6 && ld32(f + 14 + 16) == my)
             on_tcp(fd, f, (size_t)n, &c, last, &lastn);
     }
-    printf("tap_acker: %llu bytes in order, %llu TCP frames read, %llu frames written\n", c.bytes,
-           c.frames, c.acks);
+    printf("tap_acker: %llu bytes in order, %llu TCP frames read (%llu out of order), %llu frames "
+           "written\n",
+           c.bytes, c.frames, c.ooo, c.acks);
     close(fd);
     return c.done ? 0 : 2;
 }
