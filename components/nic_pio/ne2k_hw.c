@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include "lyra/inet_csum.h"
+
 /* The state bits (STP/STA) every CR write carries while the card is in
  * that state; kept by the sequences that change it. */
 static uint8_t run_bits(struct ne2k_hw *h)
@@ -155,19 +157,37 @@ void ne2k_stop(struct ne2k_hw *h)
     ne2k_out(h, NE_IMR, 0);
 }
 
-int ne2k_rdma_read(struct ne2k_hw *h, uint16_t addr, void *buf, uint32_t len)
+int ne2k_rdma_read_sum(struct ne2k_hw *h, uint16_t addr, void *buf, uint32_t len, uint16_t *sum,
+                       int *summed)
 {
     uint8_t *b = buf;
-    if (len == 0)
+    int with_sum = sum && LYRA_BUS_HAS_INSW_CSUM(h->bus);
+    uint32_t s = 0;
+    if (summed)
+        *summed = with_sum;
+    if (len == 0) {
+        if (with_sum)
+            *sum = 0;
         return 0;
+    }
     rdma_setup(h, addr, (len + 1) & ~1u, CR_RD0);
-    if (len >= 2)
+    if (len >= 2 && with_sum)
+        s = h->bus->insw_csum(h->bus_self, NE_DATA, b, len / 2);
+    else if (len >= 2)
         h->bus->insw(h->bus_self, NE_DATA, b, len / 2);
     if (len & 1) {
         uint16_t w = h->bus->inw(h->bus_self, NE_DATA);
         b[len - 1] = (uint8_t)(w & 0xff); /* little-endian (DCR.BOS clear) */
+        s += (uint32_t)b[len - 1] << 8;   /* an even offset: the high half of its word */
     }
+    if (with_sum)
+        *sum = lyra_csum_fold(s);
     return rdma_finish(h);
+}
+
+int ne2k_rdma_read(struct ne2k_hw *h, uint16_t addr, void *buf, uint32_t len)
+{
+    return ne2k_rdma_read_sum(h, addr, buf, len, NULL, NULL);
 }
 
 int ne2k_write_begin(struct ne2k_writer *w, struct ne2k_hw *h, uint16_t addr, uint32_t count)
@@ -258,19 +278,24 @@ int ne2k_rx_header(struct ne2k_hw *h, uint8_t page, struct ne2k_rxhdr *hdr)
     return 0;
 }
 
-int ne2k_rx_data(struct ne2k_hw *h, uint8_t page, void *buf, uint32_t len)
+int ne2k_rx_data(struct ne2k_hw *h, uint8_t page, void *buf, uint32_t len, uint16_t *sum,
+                 int *summed)
 {
     uint32_t addr = (uint32_t)page * NE_PAGE + NE_RXHDR_LEN;
     uint32_t end = (uint32_t)h->pstop * NE_PAGE;
     uint8_t *b = buf;
     if (addr + len > end) { /* the frame wraps: split at the ring's end */
         uint32_t first = end - addr; /* even: page-aligned end, header of 4 */
-        int r = ne2k_rdma_read(h, (uint16_t)addr, b, first);
-        if (r)
-            return r;
-        return ne2k_rdma_read(h, (uint16_t)(h->pstart * NE_PAGE), b + first, len - first);
+        uint16_t s2 = 0;
+        int r = ne2k_rdma_read_sum(h, (uint16_t)addr, b, first, sum, summed);
+        if (!r)
+            r = ne2k_rdma_read_sum(h, (uint16_t)(h->pstart * NE_PAGE), b + first, len - first,
+                                   sum ? &s2 : NULL, NULL);
+        if (!r && sum && *summed)
+            *sum = (uint16_t)lyra_csum_block(*sum, s2, first); /* first is even */
+        return r;
     }
-    return ne2k_rdma_read(h, (uint16_t)addr, b, len);
+    return ne2k_rdma_read_sum(h, (uint16_t)addr, b, len, sum, summed);
 }
 
 bool ne2k_ovw_begin(struct ne2k_hw *h)

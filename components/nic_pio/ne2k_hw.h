@@ -74,8 +74,13 @@ void ne2k_set_filter(struct ne2k_hw *h, uint8_t rcr, const uint8_t mar[8]);
 void ne2k_stop(struct ne2k_hw *h);
 
 /* Remote DMA read of len bytes at card address addr into buf (word mode:
- * an odd tail byte is read with one more word). 0 or -ETIMEDOUT. */
+ * an odd tail byte is read with one more word). 0 or -ETIMEDOUT. With sum
+ * not NULL and a bus that has insw_csum (bus 1.1), *sum is set to the
+ * Internet checksum's sum of the bytes read (folded, network order),
+ * added in the read's own loop, and *summed to 1; else *summed to 0. */
 int ne2k_rdma_read(struct ne2k_hw *h, uint16_t addr, void *buf, uint32_t len);
+int ne2k_rdma_read_sum(struct ne2k_hw *h, uint16_t addr, void *buf, uint32_t len, uint16_t *sum,
+                       int *summed);
 /* Remote DMA write of `count` bytes at addr (count is rounded up to even). */
 int ne2k_write_begin(struct ne2k_writer *w, struct ne2k_hw *h, uint16_t addr, uint32_t count);
 void ne2k_write_piece(struct ne2k_writer *w, const uint8_t *p, uint32_t len);
@@ -119,7 +124,8 @@ static inline uint8_t ne2k_ring_next(const struct ne2k_hw *h, uint8_t p)
 /* Reads the header of the frame at page p; reads the frame's len bytes
  * (after the header) into buf, splitting the read at the ring's end. */
 int ne2k_rx_header(struct ne2k_hw *h, uint8_t page, struct ne2k_rxhdr *hdr);
-int ne2k_rx_data(struct ne2k_hw *h, uint8_t page, void *buf, uint32_t len);
+int ne2k_rx_data(struct ne2k_hw *h, uint8_t page, void *buf, uint32_t len, uint16_t *sum,
+                 int *summed);
 
 /* Ring overflow recovery, DP8390D datasheet "Buffer Ring Overflow":
  * begin does steps 1-7 (save TXP, STOP, wait 1.6 ms, clear RBCR, decide

@@ -53,13 +53,14 @@
 #include "lyra/netdev.h"
 #include "lyra/os.h"
 #include "lyra/skb.h"
+#include "eth_fcs.h"
 #include "ne2k_hw.h"
 
 #define WHO "nic_pio"
 
 #define NIC_IMR (ISR_PRX | ISR_PTX | ISR_RXE | ISR_TXE | ISR_OVW | ISR_CNT)
 #define RX_MAX_LEN 1522 /* 1514, a VLAN tag, and the CRC real cards count */
-#define FCS_LEN 4
+#define FCS_LEN ETH_FCS_LEN
 
 enum fcs_mode { FCS_UNKNOWN, FCS_NONE, FCS_COUNTED };
 
@@ -68,7 +69,7 @@ enum txb_state { TXB_FREE, TXB_READY, TXB_SENDING };
 #define NIC_STATS(X) \
     X(tx_frames) X(tx_bytes) X(tx_busy) X(tx_errors) X(tx_too_big) X(tx_rdma_fail) \
     X(rx_frames) X(rx_bytes) X(rx_nobuf) X(rx_bad) X(rx_overflow) X(rx_down) X(rx_rdma_fail) \
-    X(rx_crc) X(rx_frame) X(rx_missed) X(rx_fcs_stripped) X(rx_filtered)
+    X(rx_crc) X(rx_frame) X(rx_missed) X(rx_fcs_stripped) X(rx_filtered) X(rx_summed)
 
 struct nic_stats {
 #define NIC_STAT_FIELD(n) uint64_t n;
@@ -273,32 +274,6 @@ static bool hdr_valid(const struct ne2k_hw *h, uint8_t page, const struct ne2k_r
     return span >= lo && span <= hi;
 }
 
-/* CRC-32 of IEEE 802.3 (reflected 0xEDB88320), four bits at a time. */
-static uint32_t eth_crc(const uint8_t *p, uint32_t len)
-{
-    static const uint32_t tab[16] = {
-        0x00000000u, 0x1db71064u, 0x3b6e20c8u, 0x26d930acu, 0x76dc4190u, 0x6b6b51f4u,
-        0x4db26158u, 0x5005713cu, 0xedb88320u, 0xf00f9344u, 0xd6d6a3e8u, 0xcb61b38cu,
-        0x9b64c2b0u, 0x86d3d2d4u, 0xa00ae278u, 0xbdbdf21cu,
-    };
-    uint32_t c = 0xffffffffu;
-    for (uint32_t i = 0; i < len; i++) {
-        c ^= p[i];
-        c = (c >> 4) ^ tab[c & 15];
-        c = (c >> 4) ^ tab[c & 15];
-    }
-    return ~c;
-}
-
-/* Whether the last 4 of len bytes are the FCS of the ones before. */
-static bool fcs_good(const uint8_t *p, uint32_t len)
-{
-    uint32_t c = eth_crc(p, len - FCS_LEN);
-    const uint8_t *f = p + len - FCS_LEN;
-    return f[0] == (uint8_t)c && f[1] == (uint8_t)(c >> 8) && f[2] == (uint8_t)(c >> 16) &&
-           f[3] == (uint8_t)(c >> 24);
-}
-
 /* The next-page pointer of a frame whose count includes its FCS, where
  * QEMU's (room for a CRC beyond the count) would be one page more. */
 static bool span_counts_fcs(const struct ne2k_hw *h, uint8_t page, const struct ne2k_rxhdr *hdr)
@@ -314,7 +289,7 @@ static bool span_counts_fcs(const struct ne2k_hw *h, uint8_t page, const struct 
 static uint32_t fcs_detect(struct nic_pio *n, uint8_t page, const struct ne2k_rxhdr *hdr,
                            const uint8_t *p, uint32_t len)
 {
-    if (len < LYRA_ETH_ZLEN + FCS_LEN || !fcs_good(p, len)) {
+    if (len < LYRA_ETH_ZLEN + FCS_LEN || !eth_fcs_good(p, len)) {
         n->fcs = FCS_NONE; /* proof: a DP8390 stores no such frame with its FCS */
         return len;
     }
@@ -344,10 +319,16 @@ static void rx_take(struct nic_pio *n, uint8_t page, const struct ne2k_rxhdr *hd
         lyra_skb_free(skb);
         return;
     }
-    if (ne2k_rx_data(&n->hw, page, p, len)) {
+    uint16_t sum = 0;
+    int summed = 0;
+    if (ne2k_rx_data(&n->hw, page, p, len, &sum, &summed)) {
         n->st.rx_rdma_fail++;
         lyra_skb_free(skb);
         return;
+    }
+    if (summed) { /* kept (skb 2.2): the transport's check reads its headers only */
+        lyra_skb_keep_lin_csum(skb, p, len, sum);
+        n->st.rx_summed++;
     }
     if (n->fcs == FCS_UNKNOWN) {
         uint32_t flen = fcs_detect(n, page, hdr, p, len);
@@ -777,6 +758,8 @@ LYRA_EXPORT const struct lyra_component lyra_component_nic_pio = {
            "(the ring is dropped); rx_overflow: OVW recoveries; rx_down: received while not "
            "open; rx_rdma_fail: remote DMA read did not complete; rx_fcs_stripped: frames "
            "whose CRC was removed; rx_filtered: unicast for others dropped by the driver; "
+           "rx_summed: frames whose checksum sum the read itself added up (bus insw_csum, "
+           "kept with the skb: the transport does not read the payload again); "
            "rx_fcs_mode: 0 not known yet, 1 count without CRC, 2 count with CRC\n"
            "@stat rx_crc rx_frame rx_missed: the card's tally counters\n"
            "@stat rdma_timeout reset_timeout: bounded waits that ran out\n"),

@@ -25,6 +25,7 @@
 
 #include "lyra/component.h"
 #include "lyra/diag.h"
+#include "lyra/inet_csum.h"
 #include "lyra/os.h"
 #include "lyra/skb.h"
 #include "skb_pool.h"
@@ -189,7 +190,8 @@ static int op_add_data(void *self, struct lyra_skb *skb, const void *p, uint32_t
                        uint32_t flags, uint32_t *copied)
 {
     struct skb_copy *c = self;
-    (void)flags; /* user memory or not, it is copied */
+    /* user memory or not, it is copied; summed on the way when asked */
+    int sum = (flags & LYRA_SEG_F_CSUM) != 0;
     if (copied)
         *copied = 0;
     if (!skb || (!p && len) || len > INT32_MAX)
@@ -204,8 +206,20 @@ static int op_add_data(void *self, struct lyra_skb *skb, const void *p, uint32_t
         c->add_data_emsgsize++;
         return -EMSGSIZE;
     }
-    if (taken)
-        memcpy(lyra_skb_put(skb, taken), src, taken);
+    if (taken) {
+        /* the sum in the copy's pass (skb 2.2): kept over the linear
+         * payload, extended while add_data appends to it */
+        uint32_t ko, kn, at = (uint32_t)(skb->data - skb->head) + skb->len;
+        uint8_t *to = lyra_skb_put(skb, taken);
+        uint16_t part = sum ? lyra_csum_copy(to, src, taken) : 0;
+        if (!sum)
+            memcpy(to, src, taken);
+        else if (lyra_skb_lin_csum(skb, &ko, &kn) && skb->lin_csum_at + kn == at)
+            lyra_skb_keep_lin_csum(skb, skb->head + skb->lin_csum_at, kn + taken,
+                                   (uint16_t)lyra_csum_block(skb->lin_csum, part, kn));
+        else
+            lyra_skb_keep_lin_csum(skb, to, taken, part);
+    }
     while (taken < len) {
         struct lyra_skb_seg *g = skb_segs_get(&c->segs);
         struct lyra_skb *b =
@@ -216,8 +230,14 @@ static int op_add_data(void *self, struct lyra_skb *skb, const void *p, uint32_t
             break;
         }
         uint32_t k = len - taken < piece ? len - taken : piece;
-        memcpy(lyra_skb_put(b, k), src + taken, k);
+        uint8_t *to = lyra_skb_put(b, k);
         *g = (struct lyra_skb_seg){.ptr = b->data, .len = k, .ref = b};
+        if (sum) {
+            g->csum = lyra_csum_copy(to, src + taken, k);
+            g->flags = LYRA_SEG_F_CSUM;
+        } else {
+            memcpy(to, src + taken, k);
+        }
         lyra_skb_seg_append(skb, g);
         taken += k;
     }

@@ -123,13 +123,9 @@ uint32_t skb_pool_fini(struct skb_pool *p)
 
 int skb_pool_owns(const struct skb_pool *p, const struct lyra_skb *skb)
 {
-    if (!p->hdr || !skb)
-        return 0;
-    uintptr_t a = (uintptr_t)skb, b = (uintptr_t)p->hdr;
-    if (a < b)
-        return 0;
-    uintptr_t off = a - b;
-    return off / sizeof(struct lyra_skb) < p->count && off % sizeof(struct lyra_skb) == 0;
+    /* by the index each header keeps (no division: this runs on every
+     * free): a header of this pool is the one at its own index */
+    return p->hdr && skb && skb->pool_index < p->count && &p->hdr[skb->pool_index] == skb;
 }
 
 uint32_t skb_pool_avail_for(const struct skb_pool *p, enum skb_pool_kind kind)
@@ -205,7 +201,7 @@ int skb_pool_free(struct skb_pool *p, struct lyra_skb *skb)
             p->st.bad_free++; /* no os to log to before start / after stop */
         return -EINVAL;
     }
-    uint32_t i = (uint32_t)(skb - p->hdr);
+    uint32_t i = skb->pool_index; /* skb_pool_owns checked it */
     if (!p->out[i]) {
         bad_free(p, skb, "already free");
         return -EINVAL;

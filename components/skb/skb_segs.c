@@ -107,12 +107,17 @@ int skb_segs_clone(struct skb_segs *d, struct lyra_skb *c, struct lyra_skb *skb)
     struct lyra_skb_seg *h = skb_segs_get(d);
     *h = (struct lyra_skb_seg){.ptr = skb->data, .len = skb->len, .ref = skb};
     skb->refcnt++;
+    uint32_t ko, kn;
+    if (lyra_skb_lin_csum(skb, &ko, &kn) && ko == 0 && kn == skb->len) {
+        h->flags = LYRA_SEG_F_CSUM; /* the payload's kept sum goes along (skb 2.2) */
+        h->csum = skb->lin_csum;
+    }
     lyra_skb_seg_append(c, h);
     for (g = skb->seg; g; g = g->next) {
         if (!g->len)
             continue;
         struct lyra_skb_seg *x = skb_segs_get(d);
-        *x = (struct lyra_skb_seg){.ptr = g->ptr, .len = g->len, .flags = g->flags};
+        *x = (struct lyra_skb_seg){.ptr = g->ptr, .len = g->len, .flags = g->flags, .csum = g->csum};
         lyra_skb_seg_append(c, x);
     }
     uint32_t hr = lyra_skb_headroom(skb), nhr = lyra_skb_headroom(c);

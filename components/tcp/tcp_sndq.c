@@ -24,6 +24,18 @@ tcp_seq_t tcp_sndq_end(struct tcp *u, int i)
     return tcp_seq_add(u->cb[i].snd_una, u->ep[i].snd_bytes);
 }
 
+/* add_data's flags: the bytes are the application's; and unless the NIC
+ * sums our segments, the provider sums them in the copy (skb 2.2), so the
+ * checksum of a segment never reads its payload again (issue 11.4). */
+static uint32_t add_flags(struct tcp *u, int i)
+{
+    struct lyra_l3_route rt;
+    memset(&rt, 0, sizeof(rt));
+    if (!u->l3->route(u->l3_self, u->cb[i].raddr, &rt) && (rt.csum_tx & LYRA_CSUM_TCP))
+        return LYRA_SEG_F_USER;
+    return LYRA_SEG_F_USER | LYRA_SEG_F_CSUM;
+}
+
 /* Takes up to len bytes (what the send buffer and the pool allow): the
  * count, or -EAGAIN when none could be taken. */
 long tcp_sndq_append(struct tcp *u, int i, const uint8_t *buf, uint32_t len)
@@ -35,6 +47,7 @@ long tcp_sndq_append(struct tcp *u, int i, const uint8_t *buf, uint32_t len)
         len = room;
     uint32_t mss = c->mss;
     uint32_t done = 0;
+    uint32_t fl = add_flags(u, i);
     /* the unsent tail skb grows to one MSS first (flags: the bytes are the
      * application's: a referencing provider may keep them) */
     struct lyra_skb *t = e->sndq.tail;
@@ -43,7 +56,7 @@ long tcp_sndq_append(struct tcp *u, int i, const uint8_t *buf, uint32_t len)
         if (k > len)
             k = len;
         uint32_t copied = 0;
-        int took = u->skb->add_data(u->skb_self, t, buf, k, LYRA_SEG_F_USER, &copied);
+        int took = u->skb->add_data(u->skb_self, t, buf, k, fl, &copied);
         if (took > 0) {
             done += (uint32_t)took;
             u->copy_bytes += copied;
@@ -58,7 +71,7 @@ long tcp_sndq_append(struct tcp *u, int i, const uint8_t *buf, uint32_t len)
             break;
         }
         uint32_t copied = 0;
-        int took = u->skb->add_data(u->skb_self, s, buf + done, k, LYRA_SEG_F_USER, &copied);
+        int took = u->skb->add_data(u->skb_self, s, buf + done, k, fl, &copied);
         if (took <= 0) {
             lyra_skb_free(s);
             u->st.tx_nobuf++;

@@ -18,6 +18,7 @@
 
 #include "lyra/component.h"
 #include "lyra/diag.h"
+#include "lyra/inet_csum.h"
 
 /* ----- bus ops ----------------------------------------------------------- */
 
@@ -100,6 +101,24 @@ static void bus_insw(void *self, uint32_t port, void *buf, size_t count)
     }
 }
 
+/* insw with the sum of the words (bus 1.1): a word read from the data
+ * port is its two bytes in little-endian order (DCR.BOS clear), so the
+ * sum of the words read is the sum in little-endian order, swapped to
+ * network order at the end (RFC 1071 2(B)), whatever the host's order. */
+static uint16_t bus_insw_csum(void *self, uint32_t port, void *buf, size_t count)
+{
+    uint8_t *b = buf;
+    uint32_t sum = 0; /* a frame's words cannot carry it past 32 bits */
+    for (size_t i = 0; i < count; i++) {
+        uint16_t w = bus_inw(self, port);
+        b[2 * i] = (uint8_t)(w & 0xff);
+        b[2 * i + 1] = (uint8_t)(w >> 8);
+        sum += w;
+    }
+    uint16_t s = lyra_csum_fold(sum);
+    return (uint16_t)(s << 8 | s >> 8);
+}
+
 static void bus_outsw(void *self, uint32_t port, const void *buf, size_t count)
 {
     const uint8_t *b = buf;
@@ -136,6 +155,7 @@ static const struct lyra_bus_ops model_bus_ops = {
     .outl = bus_outl,
     .insw = bus_insw,
     .outsw = bus_outsw,
+    .insw_csum = bus_insw_csum,
     .irq_pending = bus_irq_pending,
     .irq_enable = bus_irq_enable,
     .delay_us = bus_delay_us,

@@ -111,6 +111,11 @@ static int fl3_output(void *self, struct lyra_skb *skb, uint32_t src, uint32_t d
         o->headroom = lyra_skb_headroom(skb);
         o->csum_at = skb->csum_start >= o->headroom ? (int32_t)(skb->csum_start - o->headroom) : -1;
         o->nseg = skb->nseg;
+        uint32_t ko, kn;
+        o->kept = lyra_skb_lin_csum(skb, &ko, &kn) ? kn : 0;
+        const struct lyra_skb_seg *g;
+        LYRA_SKB_FOR_EACH_SEG(skb, g)
+            o->kept += (g->flags & LYRA_SEG_F_CSUM) ? g->len : 0;
     } else {
         f->out_unrecorded++;
     }

@@ -69,6 +69,7 @@ struct fake_l3_out {
     uint32_t headroom;                         /* lyra_skb_headroom() at output */
     int32_t csum_at; /* csum_start - headroom: where the sum starts in b (-1: before data) */
     uint32_t nseg;
+    uint32_t kept; /* bytes in pieces whose sum the skb provider kept (skb 2.2) */
 };
 
 /* One icmp_error call. */

@@ -36,7 +36,7 @@ extern "C" {
 
 #define LYRA_BUS_IFACE "bus"
 #define LYRA_BUS_MAJOR 1
-#define LYRA_BUS_MINOR 0
+#define LYRA_BUS_MINOR 1 /* 1.1: insw_csum */
 
 struct lyra_bus_info {
     uint16_t vendor, device; /* PCI IDs; 0 for ISA */
@@ -84,7 +84,20 @@ struct lyra_bus_ops {
     /* busy-wait (reset sequences); on the host models this advances the
      * model's notion of time instead of sleeping */
     void (*delay_us)(void *self, unsigned us);
+    /* 1.1, optional (NULL: none): insw that also returns the Internet
+     * checksum's sum of the bytes it stored (RFC 1071, folded to 16 bits,
+     * network order: what lyra_csum_copy returns), added in the same loop
+     * that moves the words, so the programmed-I/O read of a received frame
+     * is the one pass over its bytes that the transport's checksum needs
+     * (issue 11.4). A bare-metal provider's loop is in/store/add per word. */
+    uint16_t (*insw_csum)(void *self, uint32_t port, void *buf, size_t count);
 };
+
+/* Whether bus provider o has insw_csum (by its minor version and size). */
+#define LYRA_BUS_HAS_INSW_CSUM(o)                                                        \
+    ((o)->hdr.minor >= 1 &&                                                             \
+     (o)->hdr.size >= offsetof(struct lyra_bus_ops, insw_csum) + sizeof((o)->insw_csum) && \
+     (o)->insw_csum)
 
 /* Events to the driver bound to the bus. */
 struct lyra_bus_events {

@@ -42,6 +42,18 @@
  * own (a transport keeps a segment for retransmission and hands a clone
  * down); see ops->clone.
  *
+ * Payload sums (2.2, issue 11.4): a provider that copies payload in may sum
+ * it in the same pass (lyra_csum_copy), when add_data's caller asks
+ * (LYRA_SEG_F_CSUM), and keep the sum with the piece it filled: a segment's in seg->csum (LYRA_SEG_F_CSUM), the linear part's in
+ * skb->lin_csum over the bytes it names. lyra_skb_csum (lyra/skb_csum.h)
+ * takes a kept sum instead of reading a piece it covers whole, so a
+ * transport's checksum re-reads no payload byte, and after a re-cut only
+ * the piece that was cut. A kept sum names bytes, not contents: whoever
+ * writes into payload bytes it did not put there clears it (nobody in the
+ * tree does; headers are pushed in front). The helpers here that shorten
+ * a segment (trim, advance, pull_up) drop its sum; a clone carries the
+ * sums over.
+ *
  * Send completion: a sender may set skb->done (lyra_skb_set_done). The
  * provider calls it once, when the last reference is dropped (the skb's own
  * and every clone's): after the NIC has sent the frame (the driver frees it
@@ -67,7 +79,7 @@ extern "C" {
 
 #define LYRA_SKB_IFACE "skb"
 #define LYRA_SKB_MAJOR 2
-#define LYRA_SKB_MINOR 1 /* 2.1: clone */
+#define LYRA_SKB_MINOR 2 /* 2.1: clone; 2.2: payload sums kept with the pieces */
 
 /* skb->flags */
 #define LYRA_SKB_F_RX 0x0001        /* came from a NIC */
@@ -95,6 +107,7 @@ extern "C" {
 /* seg flags */
 #define LYRA_SEG_F_USER 0x1   /* references application memory (zero copy) */
 #define LYRA_SEG_F_PAGE 0x2   /* does not cross a page (split for page-contiguous DMA) */
+#define LYRA_SEG_F_CSUM 0x4   /* 2.2: csum is the sum of ptr[0..len) */
 
 struct lyra_skb;
 
@@ -103,7 +116,10 @@ struct lyra_skb_seg {
     struct lyra_skb_seg *next; /* the next segment of the frame; NULL: last */
     const uint8_t *ptr;
     uint32_t len;
-    uint32_t flags;
+    uint16_t flags;
+    /* 2.2, with LYRA_SEG_F_CSUM: the Internet checksum's sum of ptr[0..len),
+     * folded to 16 bits, network order (lyra_csum_copy's result) */
+    uint16_t csum;
     struct lyra_skb *ref; /* holds one reference on the skb whose memory this is; NULL: none */
 };
 
@@ -126,6 +142,13 @@ struct lyra_skb {
     uint16_t csum_off;   /* where to store the checksum, from csum_start */
     uint32_t l3_off;     /* offsets from head, set by layers as they parse */
     uint32_t l4_off;
+    /* 2.2: the folded sum (network order) of the linear bytes
+     * [head + lin_csum_at, + lin_csum_len), kept by the provider that put
+     * them (add_data); lin_csum_len 0: none. Good while those bytes lie in
+     * the linear part (lyra_skb_lin_csum) */
+    uint32_t lin_csum_at;
+    uint32_t lin_csum_len;
+    uint16_t lin_csum;
     uint64_t tstamp;
     /* owner: the pool that frees it */
     const struct lyra_skb_ops *owner_ops;
@@ -171,7 +194,10 @@ struct lyra_skb_ops {
      * how many of them were copied rather than referenced. -EMSGSIZE when
      * the pool could not hold len more bytes even with every buffer free
      * (nothing taken: waiting would not help); -EINVAL for bad arguments
-     * (len above INT32_MAX included). */
+     * (len above INT32_MAX included). Flags LYRA_SEG_F_CSUM (2.2): the
+     * caller will checksum these bytes in software (no offload), so a
+     * provider that copies may sum them in the copy's pass and keep the
+     * sums (see the top of this file); without it nothing is summed. */
     int (*add_data)(void *self, struct lyra_skb *skb, const void *p, uint32_t len,
                     uint32_t flags, uint32_t *copied);
     /* Copies len bytes from offset off of the frame to dst (counted). */
@@ -302,6 +328,29 @@ static inline uint32_t lyra_skb_tailroom(const struct lyra_skb *s)
     return s->seg ? 0 : (uint32_t)(s->size - (uint32_t)(s->data - s->head) - s->len);
 }
 
+/* The kept sum of linear payload (2.2): 1 and its place (offset from data,
+ * length) when s has one over bytes that are all in its linear part now. */
+static inline int lyra_skb_lin_csum(const struct lyra_skb *s, uint32_t *off, uint32_t *len)
+{
+    uint32_t hr = (uint32_t)(s->data - s->head);
+    if (!s->lin_csum_len || s->lin_csum_at < hr ||
+        s->lin_csum_at - hr + (uint64_t)s->lin_csum_len > s->len)
+        return 0;
+    *off = s->lin_csum_at - hr;
+    *len = s->lin_csum_len;
+    return 1;
+}
+
+/* Keeps sum as that of the linear bytes [p, p + len) of s (2.2), for the
+ * provider or driver that put them there and summed them on the way. */
+static inline void lyra_skb_keep_lin_csum(struct lyra_skb *s, const uint8_t *p, uint32_t len,
+                                          uint16_t sum)
+{
+    s->lin_csum = sum;
+    s->lin_csum_at = (uint32_t)(p - s->head);
+    s->lin_csum_len = len;
+}
+
 /* Prepends n bytes; NULL when the headroom is short. */
 static inline uint8_t *lyra_skb_push(struct lyra_skb *s, uint32_t n)
 {
@@ -344,8 +393,10 @@ static inline int lyra_skb_trim(struct lyra_skb *s, uint32_t n)
     s->seg_len = 0;
     struct lyra_skb_seg *g;
     LYRA_SKB_FOR_EACH_SEG(s, g) {
-        if (g->len > left)
+        if (g->len > left) {
             g->len = left;
+            g->flags &= (uint16_t)~LYRA_SEG_F_CSUM;
+        }
         left -= g->len;
         s->seg_len += g->len;
     }
@@ -386,6 +437,7 @@ static inline uint8_t *lyra_skb_pull_up(struct lyra_skb *s, uint32_t n)
         s->seg_len -= k;
         g->ptr += k;
         g->len -= k;
+        g->flags &= (uint16_t)~LYRA_SEG_F_CSUM;
         need -= k;
     }
     return s->data;
@@ -409,6 +461,7 @@ static inline int lyra_skb_advance(struct lyra_skb *s, uint32_t n)
         k = g->len < n ? g->len : n;
         g->ptr += k;
         g->len -= k;
+        g->flags &= (uint16_t)~LYRA_SEG_F_CSUM;
         s->seg_len -= k;
         n -= k;
     }

@@ -17,6 +17,7 @@
 #include "lyra/bus.h"
 #include "lyra/netdev.h"
 #include "lyra/skb.h"
+#include "lyra/skb_csum.h"
 #include "ne2k_model.h"
 #include "ne2k_regs.h"
 
@@ -36,11 +37,50 @@ struct tuser {
     uint16_t last_flags;
     unsigned tx_ready;
     uint32_t seq[64]; /* first 4 payload bytes of the frames received, in order */
+    unsigned summed, sum_wrong; /* frames with the read's kept sum; wrong ones */
 };
+
+/* RFC 1071 over a flat buffer, as written. */
+static uint16_t ref_sum(const uint8_t *b, size_t len)
+{
+    uint32_t s = 0;
+    for (size_t i = 0; i < len; i++)
+        s += (uint32_t)b[i] << ((i & 1) ? 0 : 8);
+    while (s >> 16)
+        s = (s & 0xffff) + (s >> 16);
+    return (uint16_t)s;
+}
+
+/* The sum the read kept (bus insw_csum, issue 11.4) is the frame's, and
+ * lyra_skb_csum gives a transport's range from it right: headers pulled
+ * in front (an odd number of bytes too), bytes cut off behind. */
+static void check_kept_sum(struct tuser *u, struct lyra_skb *skb)
+{
+    if (!skb->lin_csum_len)
+        return;
+    u->summed++;
+    const uint8_t *f = skb->data;
+    uint32_t len = skb->len;
+    /* over what was read: the frame, and a CRC behind it that was trimmed */
+    if (skb->lin_csum_at != (uint32_t)(skb->data - skb->head) || skb->lin_csum_len < len ||
+        skb->lin_csum_len > len + 4 || skb->lin_csum != ref_sum(f, skb->lin_csum_len)) {
+        u->sum_wrong++;
+        return;
+    }
+    uint32_t front = 14 + len % 7, back = len % 5;
+    lyra_skb_pull(skb, front);
+    lyra_skb_trim(skb, len - front - back);
+    if (lyra_skb_csum(skb, 0, skb->len, 0) != ref_sum(f + front, len - front - back) ||
+        lyra_skb_csum(skb, 3, skb->len - 3, 0) != ref_sum(f + front + 3, len - front - back - 3))
+        u->sum_wrong++;
+    skb->data -= front; /* as it came, for the checks of the frame */
+    skb->len = len;
+}
 
 static void tu_rx(void *user, struct lyra_skb *skb)
 {
     struct tuser *u = user;
+    check_kept_sum(u, skb);
     u->last_len = lyra_skb_flatten(skb, u->last, sizeof(u->last));
     u->last_flags = skb->flags;
     if (u->rx_n < 64 && u->last_len >= 18)
@@ -378,6 +418,9 @@ static void rx_every_length(unsigned q, const char *const *nic_p, uint64_t want_
         cr_assert_arr_eq(f.u.last, fr, len, "%s %s: len %u: content", quirks[q], crc, len);
     }
     cr_assert_eq(nic_stat(&f, "rx_frames"), 1455);
+    cr_assert_eq(nic_stat(&f, "rx_summed"), 1455, "every frame summed in its read");
+    cr_assert_eq(f.u.summed, 1455);
+    cr_assert_eq(f.u.sum_wrong, 0, "%s %s: kept sums wrong", quirks[q], crc);
     cr_assert_eq(nic_stat(&f, "rx_bad"), 0);
     cr_assert_eq(nic_stat(&f, "rx_fcs_mode"), want_mode, "%s %s", quirks[q], crc);
     cr_assert_eq(nic_stat(&f, "rx_fcs_stripped"), q == Q_DATASHEET ? 1455u : 0u);
@@ -420,6 +463,8 @@ static void rx_batch_wraps_in_order_within_budget(unsigned q)
     }
     for (unsigned i = 0; i < 64; i++)
         cr_assert_eq(f.u.seq[i], i, "frame %u out of order", i);
+    cr_assert_eq(f.u.summed, 80, "frames split at the ring's end are summed too");
+    cr_assert_eq(f.u.sum_wrong, 0);
     fx_done(&f);
 }
 

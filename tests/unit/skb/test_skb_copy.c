@@ -13,6 +13,7 @@
 #include "lyra/component.h"
 #include "lyra/os.h"
 #include "lyra/skb.h"
+#include "lyra/skb_csum.h"
 #include "lyra/value.h"
 
 extern const struct lyra_component lyra_component_skb_copy;
@@ -1528,5 +1529,129 @@ Test(skb_copy, clone_without_buffer_or_descriptors_is_null)
     cr_assert_eq(st(&e, "in_use"), 1, "the header buffer went back");
     cr_assert_eq(o->refcnt, 1);
     lyra_skb_free(o);
+    env_done(&e);
+}
+
+/* ---- payload sums kept with the pieces (skb 2.2, issue 11.4) ---- */
+
+/* RFC 1071 over a flat buffer, as written: the reference. */
+static uint16_t ref_sum(const uint8_t *b, size_t len, uint32_t at)
+{
+    uint64_t s = 0;
+    for (size_t i = 0; i < len; i++)
+        s += (uint32_t)b[i] << (((at + i) & 1) ? 0 : 8);
+    while (s >> 16)
+        s = (s & 0xffff) + (s >> 16);
+    return (uint16_t)s;
+}
+
+static uint16_t skb_sum(const struct lyra_skb *s, uint32_t off, uint32_t len)
+{
+    return (uint16_t)lyra_skb_csum(s, off, len, 0);
+}
+
+/* add_data sums while it copies: appended in odd pieces into the linear
+ * tail and beyond it into chained buffers, every kept sum is the sum of
+ * its bytes and the frame's sum is right whatever range is asked. */
+Test(skb_copy, add_data_keeps_the_sum_of_each_piece)
+{
+    struct env e = env_new(P("count=16", "buf_size=256", "headroom=0"));
+    uint8_t src[1000], flat[1100];
+    for (unsigned i = 0; i < sizeof(src); i++)
+        src[i] = (uint8_t)(i * 37 + 11);
+    struct lyra_skb *s = xalloc(&e, 20, 0);
+    cr_assert_not_null(lyra_skb_put(s, 7), "bytes of the caller's own in front");
+    memset(s->data, 0xab, 7);
+    uint32_t took = 0;
+    for (uint32_t k = 1; took < sizeof(src); k += 17) {
+        uint32_t n = k < sizeof(src) - took ? k : (uint32_t)sizeof(src) - took;
+        cr_assert_eq(e.ops->add_data(e.self, s, src + took, n, LYRA_SEG_F_CSUM, NULL), (int)n);
+        took += n;
+    }
+    uint32_t ko, kn;
+    cr_assert(lyra_skb_lin_csum(s, &ko, &kn), "the linear payload's sum is kept");
+    cr_assert_eq(ko, 7, "over the payload, not the caller's bytes");
+    cr_assert_eq(kn, s->len - 7);
+    cr_assert_eq(s->lin_csum, ref_sum(src, kn, 0));
+    const struct lyra_skb_seg *g;
+    uint32_t at = kn;
+    LYRA_SKB_FOR_EACH_SEG(s, g) {
+        cr_assert(g->flags & LYRA_SEG_F_CSUM, "each chained buffer's sum is kept");
+        cr_assert_eq(g->csum, ref_sum(src + at, g->len, 0));
+        at += g->len;
+    }
+    cr_assert_gt(s->nseg, 2);
+    uint32_t total = lyra_skb_flatten(s, flat, sizeof(flat));
+    for (uint32_t off = 0; off < total; off += 13)
+        for (uint32_t len = 0; off + len <= total; len += 29)
+            cr_assert_eq(skb_sum(s, off, len), ref_sum(flat + off, len, 0), "off %u len %u", off,
+                         len);
+    lyra_skb_free(s);
+    env_done(&e);
+}
+
+/* The kept sums are used, not the bytes: a piece the range covers whole is
+ * not read again (shown by changing its bytes behind the provider's back,
+ * which the contract forbids), and a piece the range cuts is read, that
+ * piece only. A clone carries the sums; trimming or advancing it drops
+ * the sum of the piece it cut and keeps the others. */
+Test(skb_copy, kept_sums_are_used_and_a_cut_piece_is_read_again)
+{
+    struct env e = env_new(P("count=16", "buf_size=256", "headroom=0"));
+    uint8_t src[600];
+    for (unsigned i = 0; i < sizeof(src); i++)
+        src[i] = (uint8_t)(i * 7 + 3);
+    struct lyra_skb *o = xalloc(&e, 0, 0);
+    cr_assert_eq(e.ops->add_data(e.self, o, src, sizeof(src), LYRA_SEG_F_CSUM, NULL), 600);
+    cr_assert_eq(o->len, 256, "256 linear, then 256 + 88 chained");
+    uint16_t want = ref_sum(src, 600, 0);
+    cr_assert_eq(skb_sum(o, 0, 600), want);
+    struct lyra_skb *c = lyra_skb_clone(e.ops, e.self, o, 20);
+    cr_assert_not_null(c);
+    cr_assert_eq(skb_sum(c, 0, 600), want);
+    const struct lyra_skb_seg *g;
+    LYRA_SKB_FOR_EACH_SEG(c, g)
+        cr_assert(g->flags & LYRA_SEG_F_CSUM, "the clone shows every piece with its sum");
+    /* behind everyone's back: one byte of each piece changes */
+    uint8_t *lin = o->data, *p1 = (uint8_t *)o->seg->ptr, *p2 = (uint8_t *)o->seg->next->ptr;
+    lin[10] ^= 0x5a, p1[10] ^= 0x5a, p2[10] ^= 0x5a;
+    cr_assert_eq(skb_sum(o, 0, 600), want, "whole pieces: the kept sums, no byte read");
+    cr_assert_eq(skb_sum(c, 0, 600), want);
+    uint8_t now[600];
+    lyra_skb_flatten(o, now, sizeof(now));
+    /* a range that cuts the first chained piece reads that one only */
+    uint16_t cut = skb_sum(o, 0, 400);
+    uint32_t s = lyra_csum_block(ref_sum(src, 256, 0), ref_sum(now + 256, 144, 0), 256);
+    cr_assert_eq(cut, lyra_csum_fold(s), "linear part kept, chained piece read");
+    /* a clone re-cut (as a retransmission of another size is) */
+    lyra_skb_advance(c, 300); /* into the first chained piece */
+    lyra_skb_trim(c, 250);    /* 212 of it, then 38 of the last one */
+    cr_assert_not(c->seg->next->flags & LYRA_SEG_F_CSUM, "the piece advanced into");
+    s = lyra_csum_block(0, ref_sum(now + 300, 212, 0), 0);
+    s = lyra_csum_block(s, ref_sum(now + 512, 38, 0), 212);
+    cr_assert_eq(skb_sum(c, 0, 250), lyra_csum_fold(s), "both cut pieces are read");
+    lyra_skb_free(c);
+    lyra_skb_free(o);
+    cr_assert_eq(st(&e, "in_use"), 0);
+    env_done(&e);
+}
+
+/* Without LYRA_SEG_F_CSUM (a caller whose NIC sums) nothing is summed or
+ * kept: the copy alone. */
+Test(skb_copy, add_data_sums_only_when_asked)
+{
+    struct env e = env_new(P("count=16", "buf_size=256", "headroom=0"));
+    uint8_t src[600];
+    for (unsigned i = 0; i < sizeof(src); i++)
+        src[i] = (uint8_t)(i * 5 + 1);
+    struct lyra_skb *s = xalloc(&e, 0, 0);
+    cr_assert_eq(e.ops->add_data(e.self, s, src, sizeof(src), LYRA_SEG_F_USER, NULL), 600);
+    uint32_t ko, kn;
+    cr_assert_not(lyra_skb_lin_csum(s, &ko, &kn));
+    const struct lyra_skb_seg *g;
+    LYRA_SKB_FOR_EACH_SEG(s, g)
+        cr_assert_not(g->flags & LYRA_SEG_F_CSUM);
+    cr_assert_eq(skb_sum(s, 0, 600), ref_sum(src, 600, 0), "read from the bytes");
+    lyra_skb_free(s);
     env_done(&e);
 }
