@@ -369,6 +369,31 @@ static void setup_failed(struct node *a, struct node *b, const char *what, int e
     cr_assert_fail("%s: %s (counters of both stacks on stderr)", what, strerror(err));
 }
 
+/* One connection from a to b's PORT (b's listener, backlog `backlog`,
+ * closed once it accepted), with the watchdog w started just before the
+ * connect: *afd and *bfd are its ends; returns when the connect began. */
+static double connect_pair(struct node *a, struct node *b, int backlog, struct watchdog *w,
+                           int *afd, int *bfd)
+{
+    int lfd = lyra_socket(b->s, AF_INET, SOCK_STREAM, 0);
+    cr_assert_geq(lfd, 0, "socket(SOCK_STREAM): %s", strerror(errno));
+    struct sockaddr_in sb = sin4(ADDR_B, PORT);
+    cr_assert_eq(lyra_bind(b->s, lfd, SA(sb), sizeof(sb)), 0, "bind: %s", strerror(errno));
+    cr_assert_eq(lyra_listen(b->s, lfd, backlog), 0, "listen: %s", strerror(errno));
+    *afd = lyra_socket(a->s, AF_INET, SOCK_STREAM, 0);
+    cr_assert_geq(*afd, 0);
+    watchdog_start(w, a, b, CASE_LIMIT_S);
+    double t0 = now_s();
+    if (lyra_connect(a->s, *afd, SA(sb), sizeof(sb)) < 0)
+        setup_failed(a, b, "connect", errno);
+    set_timeo(b->s, lfd, SO_RCVTIMEO, STALL_S * 1000);
+    *bfd = lyra_accept(b->s, lfd, NULL, NULL);
+    if (*bfd < 0)
+        setup_failed(a, b, "accept", errno);
+    lyra_close(b->s, lfd);
+    return t0;
+}
+
 /* ----- bulk: 24 MB each way on one connection ------------------------------- */
 
 /* One direction of the connection as one side sees it: the sender's
@@ -505,23 +530,9 @@ static void bulk_case(const struct pair *p, const struct impair *imp, int wire, 
     pattern_make(&pat_ab, 0xab00u + (uint64_t)seed);
     pattern_make(&pat_ba, 0xba00u + (uint64_t)seed);
 
-    int lfd = lyra_socket(b.s, AF_INET, SOCK_STREAM, 0);
-    cr_assert_geq(lfd, 0, "socket(SOCK_STREAM): %s", strerror(errno));
-    struct sockaddr_in sb = sin4(ADDR_B, PORT);
-    cr_assert_eq(lyra_bind(b.s, lfd, SA(sb), sizeof(sb)), 0, "bind: %s", strerror(errno));
-    cr_assert_eq(lyra_listen(b.s, lfd, 4), 0, "listen: %s", strerror(errno));
-    int afd = lyra_socket(a.s, AF_INET, SOCK_STREAM, 0);
-    cr_assert_geq(afd, 0);
     struct watchdog wd;
-    watchdog_start(&wd, &a, &b, CASE_LIMIT_S);
-    double t0 = now_s();
-    if (lyra_connect(a.s, afd, SA(sb), sizeof(sb)) < 0)
-        setup_failed(&a, &b, "connect", errno);
-    set_timeo(b.s, lfd, SO_RCVTIMEO, STALL_S * 1000);
-    int bfd = lyra_accept(b.s, lfd, NULL, NULL);
-    if (bfd < 0)
-        setup_failed(&a, &b, "accept", errno);
-    lyra_close(b.s, lfd);
+    int afd, bfd;
+    double t0 = connect_pair(&a, &b, 4, &wd, &afd, &bfd);
     int fds[2] = {afd, bfd};
     struct node *nodes[2] = {&a, &b};
     for (int i = 0; i < 2; i++) {
@@ -712,23 +723,9 @@ static void loss_run(int sack, int run, struct loss_run *o)
     static struct pattern pat;
     if (!pat.b)
         pattern_make(&pat, 0x5ac4);
-    int lfd = lyra_socket(b.s, AF_INET, SOCK_STREAM, 0);
-    cr_assert_geq(lfd, 0);
-    struct sockaddr_in sb = sin4(ADDR_B, PORT);
-    cr_assert_eq(lyra_bind(b.s, lfd, SA(sb), sizeof(sb)), 0, "bind: %s", strerror(errno));
-    cr_assert_eq(lyra_listen(b.s, lfd, 1), 0);
-    int afd = lyra_socket(a.s, AF_INET, SOCK_STREAM, 0);
-    cr_assert_geq(afd, 0);
     struct watchdog wd;
-    watchdog_start(&wd, &a, &b, CASE_LIMIT_S);
-    double t0 = now_s();
-    if (lyra_connect(a.s, afd, SA(sb), sizeof(sb)) < 0)
-        setup_failed(&a, &b, "connect", errno);
-    set_timeo(b.s, lfd, SO_RCVTIMEO, STALL_S * 1000);
-    int bfd = lyra_accept(b.s, lfd, NULL, NULL);
-    if (bfd < 0)
-        setup_failed(&a, &b, "accept", errno);
-    lyra_close(b.s, lfd);
+    int afd, bfd;
+    double t0 = connect_pair(&a, &b, 1, &wd, &afd, &bfd);
     set_timeo(a.s, afd, SO_SNDTIMEO, STALL_S * 1000);
     set_timeo(b.s, bfd, SO_RCVTIMEO, STALL_S * 1000);
     atomic_int failed = 0;
