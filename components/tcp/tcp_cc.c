@@ -87,9 +87,9 @@ unsigned tcp_cc_on_ack(struct tcp_cc *cc, const struct tcp_cc_ack *a)
     return 0;
 }
 
-int tcp_cc_may_recover(const struct tcp_cc *cc, uint32_t snd_una)
+int tcp_cc_may_recover(const struct tcp_cc *cc, uint32_t snd_una, int sack)
 {
-    return !cc->recover_set || seq_gt(snd_una - 1, cc->recover);
+    return !cc->recover_set || seq_gt(sack ? snd_una : snd_una - 1, cc->recover);
 }
 
 unsigned tcp_cc_on_dupack(struct tcp_cc *cc, unsigned ndup, uint32_t snd_una, uint32_t snd_nxt,
@@ -102,7 +102,7 @@ unsigned tcp_cc_on_dupack(struct tcp_cc *cc, unsigned ndup, uint32_t snd_una, ui
     }
     /* RFC 6582 3.2 (2): only when the duplicates are for data sent after
      * the last recovery began (or an RTO), not the tail of it */
-    if (ndup != 3 || !tcp_cc_may_recover(cc, snd_una))
+    if (ndup != 3 || !tcp_cc_may_recover(cc, snd_una, 0))
         return 0;
     /* RFC 5681 3.2 (2)-(3), RFC 6582 3.2 (3) */
     cc->ssthresh = reduce(cc, flight, now_ms, 0);

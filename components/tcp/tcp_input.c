@@ -296,7 +296,8 @@ static void sack_ack(struct tcp *u, int i, const struct tcp_repr *r, bool dup, u
     if (!u->ep[i].sb.marks && c->dupacks < 3)
         return;
     tcp_sack_scan(u, i);
-    if ((c->dupacks >= 3 || tcp_sack_head_lost(u, i)) && tcp_sack_may_recover(&c->cc, c->snd_una))
+    if ((c->dupacks >= 3 || tcp_sack_head_lost(u, i)) &&
+        tcp_cc_may_recover(&c->cc, c->snd_una.v, 1))
         tcp_sack_enter_recovery(u, i, tcp_flight(c));
 }
 

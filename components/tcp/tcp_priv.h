@@ -357,8 +357,6 @@ unsigned tcp_sack_input(struct tcp *u, int i, const struct tcp_repr *r);
 void tcp_sack_scan(struct tcp *u, int i);
 /* IsLost(HighACK + 1) as of the last scan. */
 bool tcp_sack_head_lost(struct tcp *u, int i);
-/* RFC 6675 5's RecoveryPoint rule: may a loss at snd_una start recovery? */
-bool tcp_sack_may_recover(const struct tcp_cc *cc, tcp_seq_t snd_una);
 /* In RFC 6675 recovery (SACK negotiated, cc in recovery). */
 bool tcp_sack_recovering(const struct tcp *u, int i);
 /* RFC 6675 5 step (4): recovery begins, HighACK's segment goes again. */

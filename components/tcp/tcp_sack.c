@@ -347,19 +347,6 @@ static uint32_t rescue(struct tcp *u, int i)
     return (uint32_t)n;
 }
 
-bool tcp_sack_may_recover(const struct tcp_cc *cc, tcp_seq_t snd_una)
-{
-    /* RFC 6675 5: a new recovery once the cumulative ACK point is beyond
-     * RecoveryPoint, i.e. once the ACK field passes it: one byte sooner than
-     * RFC 6582's "covers more than recover" (tcp_cc_may_recover). NewReno
-     * needs that byte because duplicates of what it resent needlessly look
-     * like any others; with SACK they carry no new SACK information and
-     * count for nothing. Without it, a loss of the first segment sent after
-     * a recovery that ended exactly at its point waits for the timer
-     * (measured: about twice the timeouts under 5% loss). */
-    return !cc->recover_set || tcp_seq_gt(snd_una, tcp_seq(cc->recover));
-}
-
 bool tcp_sack_recovering(const struct tcp *u, int i)
 {
     const struct tcp_cb *c = &u->cb[i];

@@ -238,7 +238,7 @@ Test(tcp_cc_newreno, sack_recovery_holds_cwnd_at_ssthresh)
     struct tcp_cc cc = cc_new(MSS);
     cc.cwnd = 20 * MSS;
     uint32_t una = 1000, nxt = una + 20 * MSS;
-    cr_assert(tcp_cc_may_recover(&cc, una), "no recovery yet: any loss may start one");
+    cr_assert(tcp_cc_may_recover(&cc, una, 1), "no recovery yet: any loss may start one");
     tcp_cc_enter_recovery(&cc, nxt, 20 * MSS, 0);
     cr_assert_eq(cc.ssthresh, 10 * MSS);
     cr_assert_eq(cc.cwnd, 10 * MSS, "no 3 SMSS inflation with SACK");
@@ -248,12 +248,16 @@ Test(tcp_cc_newreno, sack_recovery_holds_cwnd_at_ssthresh)
     cr_assert_eq(tcp_cc_on_ack(&cc, &a), 0, "a partial ACK asks for nothing");
     cr_assert_eq(cc.cwnd, 10 * MSS);
     cr_assert(cc.in_recovery);
-    cr_assert(!tcp_cc_may_recover(&cc, una + 3 * MSS), "duplicates below recover start none");
+    cr_assert(!tcp_cc_may_recover(&cc, una + 3 * MSS, 1), "duplicates below recover start none");
     a = (struct tcp_cc_ack){.acked = 17 * MSS, .snd_una = nxt, .flight = 17 * MSS, .sack = 1};
     cr_assert_eq(tcp_cc_on_ack(&cc, &a), 0);
     cr_assert(!cc.in_recovery);
     cr_assert_eq(cc.cwnd, 10 * MSS);
-    cr_assert(tcp_cc_may_recover(&cc, nxt + MSS), "data sent after recovery began may");
+    cr_assert(tcp_cc_may_recover(&cc, nxt + MSS, 1), "data sent after recovery began may");
+    /* the ACK just past RecoveryPoint: SACK may (RFC 6675 5), NewReno
+     * waits for one that covers more than recover (RFC 6582 3.2 (2)) */
+    cr_assert(tcp_cc_may_recover(&cc, nxt, 1));
+    cr_assert(!tcp_cc_may_recover(&cc, nxt, 0));
 }
 
 /* An algorithm swapped on a live connection keeps the windows. */
