@@ -14,7 +14,7 @@ uint16_t tcp_mss_for_mtu(const struct tcp_cb *c, uint32_t mtu)
 {
     /* the timestamps' 12 bytes are in every segment once negotiated; SACK
      * blocks take their room from the payload (tcp_xmit_data) */
-    uint32_t optb = (c->flags & CB_TS) ? 12u : 0u;
+    uint32_t optb = tcp_ts_len(c);
     uint32_t m = mtu > TCP_IP_HDRS + optb + 64 ? mtu - TCP_IP_HDRS - optb : 64;
     return (uint16_t)(m < c->mss_clamp ? m : c->mss_clamp);
 }
@@ -42,7 +42,7 @@ static void frag_needed(struct tcp *u, int i, uint32_t mtu)
      * is not believed; and RFC 5927 section 7, RFC 1191 6.3: a next-hop
      * MTU at or above what the connection sends cannot be why its segment
      * was dropped (a stale message, or a forged one) */
-    uint32_t optb = (c->flags & CB_TS) ? 12u : 0u;
+    uint32_t optb = tcp_ts_len(c);
     if (!tcp_synced(c) || !c->mss_clamp || mtu >= c->mss + TCP_IP_HDRS + optb) {
         u->st.pmtu_ignored++;
         return;

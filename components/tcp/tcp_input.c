@@ -50,7 +50,7 @@ void tcp_syn_options(struct tcp *u, int i, const struct tcp_repr *r)
     uint32_t mss = (o->has & TCP_HAS_MSS) ? o->mss : TCP_DEFAULT_MSS;
     if (mss > c->rmss)
         mss = c->rmss;
-    uint32_t optb = (c->flags & CB_TS) ? 12u : 0u;
+    uint32_t optb = tcp_ts_len(c);
     c->mss_clamp = (uint16_t)(mss > optb + 64 ? mss - optb : 64);
     /* ... and within the path MTU ip knows (MUST-16: what IP sends) */
     struct lyra_l3_route rt;

@@ -326,7 +326,7 @@ int tcp_xmit_data(struct tcp *u, int i, tcp_seq_t seq, uint32_t len, bool fin, b
     struct tcp_repr r;
     bool owed = (c->flags & (CB_ACK_NOW | CB_ACK_DEL)) != 0;
     hdr_init(u, i, &r, TCP_ACK, seq);
-    uint32_t full = c->mss + ((c->flags & CB_TS) ? 12u : 0u);
+    uint32_t full = c->mss + tcp_ts_len(c);
     uint32_t room = full > tcp_opts_len(&r.opt) + 1 ? full - tcp_opts_len(&r.opt) : 1;
     bool sack_later = false;
     if (len > room && (r.opt.has & TCP_HAS_SACK)) {

@@ -266,6 +266,13 @@ static inline bool tcp_synced(const struct tcp_cb *c)
     return c->state >= TCPS_ESTABLISHED;
 }
 
+/* option bytes every segment carries once negotiated: the timestamps'
+ * 12 (RFC 7323 3); the MSS counts payload with them out (RFC 6691) */
+static inline uint32_t tcp_ts_len(const struct tcp_cb *c)
+{
+    return (c->flags & CB_TS) ? 12u : 0u;
+}
+
 /* bytes in flight: sent, not acknowledged (SYN and FIN count) */
 static inline uint32_t tcp_flight(const struct tcp_cb *c)
 {
