@@ -79,7 +79,8 @@ extern "C" {
 
 #define LYRA_SKB_IFACE "skb"
 #define LYRA_SKB_MAJOR 2
-#define LYRA_SKB_MINOR 2 /* 2.1: clone; 2.2: payload sums kept with the pieces */
+#define LYRA_SKB_MINOR 3 /* 2.1: clone; 2.2: payload sums kept with the pieces;
+                          * 2.3: LYRA_SEG_F_REF, packet memory (pkt_alloc/pkt_free) */
 
 /* skb->flags */
 #define LYRA_SKB_F_RX 0x0001        /* came from a NIC */
@@ -108,6 +109,13 @@ extern "C" {
 #define LYRA_SEG_F_USER 0x1   /* references application memory (zero copy) */
 #define LYRA_SEG_F_PAGE 0x2   /* does not cross a page (split for page-contiguous DMA) */
 #define LYRA_SEG_F_CSUM 0x4   /* 2.2: csum is the sum of ptr[0..len) */
+/* 2.3, an add_data flag (issue 12): the caller vouches that the bytes stay
+ * unchanged until the skb's `done` has run (SO_ZEROCOPY / MSG_ZEROCOPY: the
+ * application learns of `done` through a completion), so a referencing
+ * provider may reference them without protecting them. Without it a
+ * referencing provider references only memory it can protect itself (its
+ * packet memory, pkt_alloc) and copies the rest. */
+#define LYRA_SEG_F_REF 0x8
 
 struct lyra_skb;
 
@@ -231,6 +239,21 @@ struct lyra_skb_ops {
      * headers in front of either is fine. NULL (counted) when no buffer or
      * descriptors are free: back-pressure, as alloc. A clone may be cloned. */
     struct lyra_skb *(*clone)(void *self, struct lyra_skb *skb, uint32_t headroom);
+    /* 2.3 (issue 12): packet memory, the paper's PktMemoryAlloc. size bytes
+     * of application memory starting at the returned pointer, whose in-page
+     * offset is where a received TCP segment's payload (behind Ethernet, IP
+     * and a TCP header with timestamps) starts in this provider's receive
+     * buffers, so a recv of one segment's payload into it may remap the
+     * page instead of copying; sent from, it is referenced under copy on
+     * write instead of copied. NULL: out of memory, or a provider that has
+     * none (op left NULL: the framework's lyra_pkt_alloc falls back to
+     * plain memory of the same layout). Create/destroy-time ops in spirit:
+     * they may call the os page ops, never per packet. */
+    void *(*pkt_alloc)(void *self, size_t size);
+    /* Returns what pkt_alloc gave (p exactly); the stack may still hold
+     * references to it (sent, not yet acknowledged): the provider keeps the
+     * pages until the last goes. Anything else: -EINVAL. */
+    int (*pkt_free)(void *self, void *p);
 };
 
 /* Does provider o have op `field` (by its minor version and table size)? */
