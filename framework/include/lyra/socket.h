@@ -102,6 +102,21 @@ struct lyra_pollfd {
 };
 int lyra_poll(struct lyra_stack *s, struct lyra_pollfd *fds, unsigned nfds, int timeout_ms);
 
+/* Packet memory (issue 12; the paper's PktMemoryAlloc, Fig. 7): size bytes
+ * for sending and receiving without copies. On a zero-copy assembly (an skb
+ * provider with pkt_alloc, skb 2.3) the pointer's in-page offset is where a
+ * received TCP segment's payload (with timestamps) starts in a receive
+ * buffer, so a recv of exactly one segment's payload (1448 B with
+ * timestamps) at p + k * page size may remap the page instead of copying,
+ * and a send from it is referenced under copy on write instead of copied.
+ * Elsewhere it is ordinary page-aligned memory, so one program runs on
+ * every assembly. NULL/ENOMEM when none is left; EINVAL for size 0. */
+void *lyra_pkt_alloc(struct lyra_stack *s, size_t size);
+/* Returns p (as lyra_pkt_alloc gave it; NULL is ignored). The stack keeps
+ * pages it still references (sent, not yet acknowledged) until it is done
+ * with them. -1/EINVAL for a pointer lyra_pkt_alloc did not return. */
+int lyra_pkt_free(struct lyra_stack *s, void *p);
+
 #ifdef __cplusplus
 }
 #endif
