@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "lt.h"
 #include "lyra/inet_csum.h"
@@ -458,8 +459,38 @@ Test(skb_zc, bad_pointers_give_efault)
     cr_assert_eq(add(&e, s, (void *)(UINTPTR_MAX - 4), 10, LYRA_SEG_F_REF, NULL), -EFAULT,
                  "a range that wraps");
     cr_assert_eq(add(&e, s, NULL, 0, 0, NULL), 0);
-    cr_assert_eq(lyra_skb_total(s), 0, "nothing taken");
-    cr_assert_eq(st(&e, "add_data_efault"), 3);
+    /* unmapped memory sent by reference: refused now, not read later */
+    uint8_t *m = mmap(NULL, 3 * e.ps, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    cr_assert_neq(m, MAP_FAILED);
+    munmap(m + e.ps, e.ps);
+    cr_assert_eq(add(&e, s, m + 10, (uint32_t)e.ps, LYRA_SEG_F_REF, NULL), -EFAULT,
+                 "the second page is not mapped");
+    cr_assert_eq(add(&e, s, m + e.ps + 10, 100, LYRA_SEG_F_REF, NULL), -EFAULT);
+    mprotect(m + 2 * e.ps, e.ps, PROT_NONE);
+    cr_assert_eq(add(&e, s, m + 2 * e.ps, 100, LYRA_SEG_F_REF, NULL), -EFAULT, "not readable");
+    uint32_t copied = 9;
+    cr_assert_eq(add(&e, s, m + 100, 300, LYRA_SEG_F_REF, &copied), 300, "mapped: referenced");
+    cr_assert_eq(copied, 0);
+    cr_assert_eq(lyra_skb_total(s), 300, "nothing taken of the bad ones");
+    cr_assert_eq(st(&e, "add_data_efault"), 6);
+    lyra_skb_free(s);
+    munmap(m, e.ps);
+    munmap(m + 2 * e.ps, e.ps);
+    env_done(&e);
+}
+
+Test(skb_zc, unmapped_memory_is_not_referenced_by_the_plain_path)
+{
+    /* negative control: without LYRA_SEG_F_REF nothing is checked nor
+     * referenced; mapped plain memory is copied as always */
+    struct env e = env_new(NULL);
+    struct lyra_skb *s = tx(&e);
+    uint8_t buf[300];
+    memset(buf, 4, sizeof(buf));
+    uint32_t copied = 0;
+    cr_assert_eq(add(&e, s, buf, 300, 0, &copied), 300);
+    cr_assert_eq(copied, 300);
+    cr_assert_eq(st(&e, "add_data_efault"), 0);
     lyra_skb_free(s);
     env_done(&e);
 }
