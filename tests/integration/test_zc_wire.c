@@ -81,8 +81,9 @@ struct rx {
     int bad;
 };
 
-/* Reads into packet memory at the payload offset of each page, a page's
- * worth at a time (a whole segment first: remapped on skb_zc). */
+/* Reads into packet memory at the payload offset of each page, a segment
+ * or a page's worth at a time (a whole segment first: remapped on skb_zc),
+ * peeking now and then. */
 static void *rx_thread(void *arg)
 {
     struct rx *r = arg;
@@ -97,6 +98,18 @@ static void *rx_thread(void *arg)
         base += PAGE;
     for (unsigned k = 0;; k++) {
         uint8_t *dst = base + (size_t)(k % (SLOTS - 1)) * PAGE;
+        if (k % 16 == 5) {
+            /* a peek into packet memory must leave the bytes queued (tcp
+             * holds a reference over it, so skb_zc copies, not remaps) */
+            long n = lyra_recv(s, fd, dst, 1448, MSG_PEEK);
+            cr_assert_geq(n, 0, "peek: %s", strerror(errno));
+            for (long i = 0; i < n && !r->bad; i++)
+                if (dst[i] != pat(r->got + (uint64_t)i)) {
+                    r->bad = 1;
+                    r->bad_at = r->got + (uint64_t)i;
+                }
+            memset(dst, 0, (size_t)n);
+        }
         long n = lyra_recv(s, fd, dst, k % 2 ? 1448 : PAGE - PAYLOAD_OFF, 0);
         cr_assert_geq(n, 0, "recv: %s", strerror(errno));
         if (n == 0)
