@@ -37,12 +37,12 @@ static void *run_loop(void *arg)
     return NULL;
 }
 
-static void up(struct node *n, const char *name, const char *wire)
+static void up(struct node *n, const char *as, const char *name, const char *wire)
 {
     char mf[512], link[128];
     snprintf(mf, sizeof(mf), "%s/assemblies/%s.lyra", env("LYRA_SOURCE_DIR"), name);
     snprintf(link, sizeof(link), "dev.link=wire:%s", wire);
-    const char *ov[] = {link, "os.seed=7", NULL};
+    const char *ov[] = {link, "os.seed=7", as, NULL};
     cr_assert_eq(lyra_stack_load(mf, ov, &n->s), 0, "load %s", name);
     cr_assert_eq(lyra_stack_start(n->s), 0);
 }
@@ -86,8 +86,8 @@ static void echo_discard_and_chargen_answer_over_udp(const char *sa, const char 
     char wire[64];
     snprintf(wire, sizeof(wire), "svc%d", getpid());
     struct node a, b;
-    up(&b, sb, wire);
-    up(&a, sa, wire);
+    up(&b, LT_AS_B, sb, wire);
+    up(&a, LT_AS_A, sa, wire);
     cr_assert_eq(lyra_services_check(b.s, "echo,discard,chargen", stderr), 0);
     struct lyra_services *sv = NULL;
     cr_assert_eq(lyra_services_start(b.s, "echo,discard,chargen", stderr, &sv), 0);
@@ -159,8 +159,8 @@ static void pktinfo_tells_unicast_from_broadcast(const char *sa, const char *sb)
     char wire[64];
     snprintf(wire, sizeof(wire), "pki%d", getpid());
     struct node a, b;
-    up(&b, sb, wire);
-    up(&a, sa, wire);
+    up(&b, LT_AS_B, sb, wire);
+    up(&a, LT_AS_A, sa, wire);
     go(&b);
     go(&a);
     int r = lyra_socket(b.s, AF_INET, SOCK_DGRAM, 0), one = 1;

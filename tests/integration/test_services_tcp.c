@@ -50,12 +50,12 @@ static void *run_loop(void *arg)
 /* what both stacks' devices do to what they send (a lossy suite sets it) */
 static const char *impair = "dev.loss=0%";
 
-static void up(struct node *n, const char *name, const char *wire)
+static void up(struct node *n, const char *as, const char *name, const char *wire)
 {
     char mf[512], link[128];
     snprintf(mf, sizeof(mf), "%s/assemblies/%s.lyra", env("LYRA_SOURCE_DIR"), name);
     snprintf(link, sizeof(link), "dev.link=wire:%s", wire);
-    const char *ov[] = {link, "os.seed=7", impair, NULL};
+    const char *ov[] = {link, "os.seed=7", impair, as, NULL};
     cr_assert_eq(lyra_stack_load(mf, ov, &n->s), 0, "load %s", name);
     cr_assert_eq(lyra_stack_start(n->s), 0);
 }
@@ -65,8 +65,8 @@ static void setup(const char *a, const char *b)
 {
     char wire[64];
     snprintf(wire, sizeof(wire), "svct%d", getpid());
-    up(&B, b, wire);
-    up(&A, a, wire);
+    up(&B, LT_AS_B, b, wire);
+    up(&A, LT_AS_A, a, wire);
     const char *list = "echo,discard,chargen,http,stall";
     cr_assert_eq(lyra_services_check(B.s, list, stderr), 0);
     cr_assert_eq(lyra_services_start(B.s, list, stderr, &SV), 0);

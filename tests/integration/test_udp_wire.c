@@ -75,16 +75,17 @@ static void swap_skb_component(const char *from, const char *to, const char *com
     cr_assert_eq(swapped, 1, "%s: no 'component = skb_copy' line", from);
 }
 
-/* Loads assemblies/MANIFEST.lyra on wire udpw<PID>-<n> with os.seed=seed and the extra
- * overrides (NULL-terminated or NULL), starts it and its loop thread. */
-static void node_up(struct node *nd, const char *manifest, int n, int seed,
+/* Loads assemblies/MANIFEST.lyra on wire udpw<PID>-<n> with os.seed=seed,
+ * the address override AS (LT_AS_A, LT_AS_B) and the extra overrides
+ * (NULL-terminated or NULL), starts it and its loop thread. */
+static void node_up(struct node *nd, const char *manifest, const char *as, int n, int seed,
                     const char *const *extra)
 {
     memset(nd, 0, sizeof(*nd));
     snprintf(nd->link, sizeof(nd->link), "dev.link=wire:udpw%d-%d", getpid(), n);
     snprintf(nd->seed, sizeof(nd->seed), "os.seed=%d", seed);
-    const char *ov[24] = {nd->link, nd->seed};
-    unsigned i = 2;
+    const char *ov[24] = {nd->link, nd->seed, as};
+    unsigned i = 3;
     char path[1024];
     snprintf(path, sizeof(path), "%s/assemblies/%s.lyra", env("LYRA_SOURCE_DIR"), manifest);
     /* LYRA_TEST_SKB_COMPONENT (the _split run): the same manifest with
@@ -337,8 +338,8 @@ Test(udp_wire, ten_percent_loss_delivers_intact_unique_datagrams, .timeout = 120
 {
     const char *imp[] = {"dev.loss=10%", "ip.reass_timeout=1s", NULL};
     struct node a, b;
-    node_up(&a, "copy-pio", 1, 11, imp);
-    node_up(&b, "copy-dma", 1, 12, imp);
+    node_up(&a, "copy-pio", LT_AS_A, 1, 11, imp);
+    node_up(&b, "copy-dma", LT_AS_B, 1, 12, imp);
     struct warm w;
     prime(a.s, ADDR_A, b.s, ADDR_B, &w);
 
@@ -390,8 +391,8 @@ Test(udp_wire, rx_loss_on_one_side_drops_datagrams_and_counts_them, .timeout = 1
     const char *rx_imp[] = {"dev.rx_loss=10%", "ip.reass_timeout=1s", NULL};
     const char *clean[] = {"ip.reass_timeout=1s", NULL};
     struct node a, b;
-    node_up(&a, "copy-pio", 6, 21, clean);
-    node_up(&b, "copy-dma", 6, 22, rx_imp);
+    node_up(&a, "copy-pio", LT_AS_A, 6, 21, clean);
+    node_up(&b, "copy-dma", LT_AS_B, 6, 22, rx_imp);
     struct warm w;
     prime(a.s, ADDR_A, b.s, ADDR_B, &w);
 
@@ -493,8 +494,8 @@ static void eight_kb_datagrams_survive_reordering_and_duplication(const char *sa
     const char *imp[] = {"dev.reorder=30%", "dev.reorder_depth=4", "dev.dup=5%",
                          "ip.reass_timeout=1s", NULL};
     struct node a, b;
-    node_up(&a, sa, 2, 21, imp);
-    node_up(&b, sb, 2, 22, imp);
+    node_up(&a, sa, LT_AS_A, 2, 21, imp);
+    node_up(&b, sb, LT_AS_B, 2, 22, imp);
     /* ARP first: a burst queued behind an unresolved address would overflow
      * eth's arp_queue (16 frames; a burst is 24 fragments) */
     struct warm w;
@@ -604,8 +605,8 @@ static void *blocked_recv(void *arg)
 Test(udp_wire, blocking_nonblocking_and_timeouts_from_application_threads, .timeout = 60)
 {
     struct node a, b;
-    node_up(&a, "copy-pio", 3, 31, NULL);
-    node_up(&b, "copy-dma", 3, 32, NULL);
+    node_up(&a, "copy-pio", LT_AS_A, 3, 31, NULL);
+    node_up(&b, "copy-dma", LT_AS_B, 3, 32, NULL);
     int fb = udp_bound(b.s, ADDR_B, 7001);
     int fa = lyra_socket(a.s, AF_INET, SOCK_DGRAM, 0);
     cr_assert_geq(fa, 0);
@@ -699,8 +700,8 @@ LT_EACH_PAIR(udp_wire, icmp_echo_socket_pings_the_other_stack, .timeout = 60)
 static void icmp_echo_socket_pings_the_other_stack(const char *sa, const char *sb)
 {
     struct node a, b;
-    node_up(&a, sa, 4, 41, NULL);
-    node_up(&b, sb, 4, 42, NULL);
+    node_up(&a, sa, LT_AS_A, 4, 41, NULL);
+    node_up(&b, sb, LT_AS_B, 4, 42, NULL);
     int fd = lyra_socket(a.s, AF_INET, SOCK_DGRAM, IPPROTO_ICMP);
     cr_assert_geq(fd, 0, "ICMP echo socket: %s", strerror(errno));
     set_rcvtimeo(a.s, fd, 3000);
@@ -772,8 +773,8 @@ static void connected_udp_socket_gets_econnrefused_from_port_unreachable(const c
                                                                          const char *sb)
 {
     struct node a, b;
-    node_up(&a, sa, 5, 51, NULL);
-    node_up(&b, sb, 5, 52, NULL);
+    node_up(&a, sa, LT_AS_A, 5, 51, NULL);
+    node_up(&b, sb, LT_AS_B, 5, 52, NULL);
     int fd = lyra_socket(a.s, AF_INET, SOCK_DGRAM, 0);
     cr_assert_geq(fd, 0);
     struct sockaddr_in closed = sin4(ADDR_B, 9999);

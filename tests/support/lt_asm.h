@@ -35,6 +35,12 @@ static inline void lt_need_assembly(const char *name)
         cr_skip_test("assemblies/%s.lyra does not exist: not tested on %s", name, name);
 }
 
+/* A pair's addresses, set by override on both stacks whatever their
+ * manifests say (zc-pio and zc-dma are 192.0.2.4 and .5 by default, so
+ * that all four stacks can share a wire): a 192.0.2.2, b 192.0.2.3. */
+#define LT_AS_A "ip.addr=192.0.2.2/24"
+#define LT_AS_B "ip.addr=192.0.2.3/24"
+
 #define LT_ASM_TEST_(suite, fn, id, stack, ...)                                                 \
     Test(suite, fn##_##id, __VA_ARGS__)                                                          \
     {                                                                                            \
