@@ -17,7 +17,7 @@ HEAD = [("frames out/in", [("nic", "tx_frames"), ("nic", "rx_frames")]),
         ("TCP segments out/in", [("tcp", "tx_segments"), ("tcp", "rx_segments")]),
         ("TCP retransmitted", [("tcp", "tx_retrans_segs")]),
         ("ICMP echoes answered", [("ip", "icmp_echo_replies_sent")]),
-        ("payload bytes copied by skb", [("skb", "copy_bytes")])]
+        ]
 
 
 def counters(inst):
@@ -25,7 +25,8 @@ def counters(inst):
 
 
 def summary(name, stack):
-    moved = {(i, k): v for i, c in stack.items() if isinstance(c, dict)
+    copy = stack.get("copy", {})
+    moved = {(i, k): v for i, c in stack.items() if isinstance(c, dict) and i != "copy"
              for k, v in counters(c).items() if v}
     bad = ["%s.%s=%d" % (i, k, v) for (i, k), v in moved.items() if BAD.search(k)]
     head = []
@@ -38,6 +39,11 @@ def summary(name, stack):
         "dropped or failed: " + ", ".join(bad) if bad else "nothing dropped or failed"))
     if head:
         print("  " + "; ".join(head))
+    if copy:  # the "copy" object (docs/buffers.md, "Copies")
+        print("  payload tx %d copied / %d referenced, rx %d copied / %d remapped / %d loaned"
+              % tuple(copy.get(k, 0) for k in ("tx_copied_bytes", "tx_referenced_bytes",
+                                                "rx_copied_bytes", "rx_remapped_bytes",
+                                                "rx_loaned_bytes")))
 
 
 def main():

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "lyra/copy_stats.h"
 #include "lyra/stack.h"
 
 struct print_ctx {
@@ -43,6 +44,13 @@ static void print_binding(void *ctx, const char *user, const char *slot, const c
     (void)iface;
 }
 
+static void print_copy_line(struct lyra_stack *s, FILE *f)
+{
+    struct lyra_copy_stats st;
+    lyra_stack_copy_stats(s, &st);
+    lyra_copy_stats_line(&st, f);
+}
+
 static void print_bindings(struct lyra_stack *s, struct print_ctx *p)
 {
     struct lyra_stats_visitor vb = {.binding = print_binding, .ctx = p};
@@ -57,6 +65,7 @@ void lyra_stack_stats_print_all(struct lyra_stack *s, FILE *f)
     fprintf(f, "stats of stack %s\n", lyra_stack_name(s));
     struct lyra_stats_visitor v = {.counter = print_counter, .ctx = &p};
     lyra_stack_stats(s, &v);
+    print_copy_line(s, f);
     print_bindings(s, &p);
 }
 
@@ -101,6 +110,7 @@ void lyra_stack_stats_print(struct lyra_stack *s, FILE *f)
     if (b.col)
         fputc('\n', f);
     fprintf(f, "  (%u counters at 0 not shown: --stats=all)\n", b.hidden);
+    print_copy_line(s, f);
     struct print_ctx p = {f, NULL, 0};
     print_bindings(s, &p);
 }
@@ -118,6 +128,30 @@ static void json_str(FILE *f, const char *s)
             fputc(c, f);
     }
     fputc('"', f);
+}
+
+/* The "copy" object (lyra/copy_stats.h, docs/buffers.md "Copies"). */
+static void copy_json(const struct lyra_copy_stats *st, FILE *f)
+{
+    fprintf(f,
+            "{\"tx_copied_bytes\": %llu, \"tx_referenced_bytes\": %llu, "
+            "\"rx_copied_bytes\": %llu, \"rx_remapped_bytes\": %llu, "
+            "\"rx_loaned_bytes\": %llu, \"cow_faults\": %llu, \"fallbacks\": {",
+            (unsigned long long)st->tx_copied_bytes, (unsigned long long)st->tx_referenced_bytes,
+            (unsigned long long)st->rx_copied_bytes, (unsigned long long)st->rx_remapped_bytes,
+            (unsigned long long)st->rx_loaned_bytes, (unsigned long long)st->cow_faults);
+    for (unsigned i = 0; i < st->n_fallbacks; i++) {
+        fprintf(f, "%s", i ? ", " : "");
+        json_str(f, st->fallbacks[i].reason);
+        fprintf(f, ": %llu", (unsigned long long)st->fallbacks[i].count);
+    }
+    fprintf(f, "}, \"by_component\": {");
+    for (unsigned i = 0; i < st->n_components; i++) {
+        fprintf(f, "%s", i ? ", " : "");
+        json_str(f, st->by_component[i].inst);
+        fprintf(f, ": %llu", (unsigned long long)st->by_component[i].copy_bytes);
+    }
+    fprintf(f, "}}");
 }
 
 struct json_ctx {
@@ -201,5 +235,9 @@ void lyra_stack_stats_json(struct lyra_stack *s, FILE *f)
             fprintf(f, "}}");
         fprintf(f, "}}");
     }
+    fprintf(f, "%s\"copy\": ", first_inst ? "" : ", ");
+    struct lyra_copy_stats st;
+    lyra_stack_copy_stats(s, &st);
+    copy_json(&st, f);
     fprintf(f, "}");
 }

@@ -1,6 +1,7 @@
-/* The services (--services) and lyra-ping as users meet them: copy-dma
- * runs echo, discard and chargen; copy-pio talks to it over the in-process
- * wire through the socket API (each stack's loop on a thread of its own).
+/* The services (--services) and lyra-ping as users meet them: the DMA
+ * stack runs echo, discard and chargen; the PIO stack talks to it over the
+ * in-process wire through the socket API (each stack's loop on a thread of
+ * its own), for each pair of stacks (copy, zero copy, mixed: lt_asm.h).
  * Then the CLI's errors: unknown services, TCP-only services on a stack
  * without TCP, lyra-ping's usage errors, exit statuses. No root needed. */
 #include <criterion/criterion.h>
@@ -15,6 +16,7 @@
 
 #include "lyra/socket.h"
 #include "lyra/stack.h"
+#include "lt_asm.h"
 #include "services.h"
 
 static const char *env(const char *n)
@@ -35,12 +37,12 @@ static void *run_loop(void *arg)
     return NULL;
 }
 
-static void up(struct node *n, const char *name, const char *wire)
+static void up(struct node *n, const char *as, const char *name, const char *wire)
 {
     char mf[512], link[128];
     snprintf(mf, sizeof(mf), "%s/assemblies/%s.lyra", env("LYRA_SOURCE_DIR"), name);
     snprintf(link, sizeof(link), "dev.link=wire:%s", wire);
-    const char *ov[] = {link, "os.seed=7", NULL};
+    const char *ov[] = {link, "os.seed=7", as, NULL};
     cr_assert_eq(lyra_stack_load(mf, ov, &n->s), 0, "load %s", name);
     cr_assert_eq(lyra_stack_start(n->s), 0);
 }
@@ -73,17 +75,19 @@ static int udp_to(struct lyra_stack *s, uint16_t port, struct sockaddr_in *dst)
     memset(dst, 0, sizeof(*dst));
     dst->sin_family = AF_INET;
     dst->sin_port = htons(port);
-    dst->sin_addr.s_addr = htonl(0xc0000203); /* copy-dma: 192.0.2.3 */
+    dst->sin_addr.s_addr = htonl(0xc0000203); /* the DMA stack: 192.0.2.3 */
     return fd;
 }
 
-Test(services, echo_discard_and_chargen_answer_over_udp, .timeout = 60)
+/* (on each pair of stacks, tests/support/lt_asm.h: b serves, a asks) */
+LT_EACH_PAIR(services, echo_discard_and_chargen_answer_over_udp, .timeout = 60)
+static void echo_discard_and_chargen_answer_over_udp(const char *sa, const char *sb)
 {
     char wire[64];
     snprintf(wire, sizeof(wire), "svc%d", getpid());
     struct node a, b;
-    up(&b, "copy-dma", wire);
-    up(&a, "copy-pio", wire);
+    up(&b, LT_AS_B, sb, wire);
+    up(&a, LT_AS_A, sa, wire);
     cr_assert_eq(lyra_services_check(b.s, "echo,discard,chargen", stderr), 0);
     struct lyra_services *sv = NULL;
     cr_assert_eq(lyra_services_start(b.s, "echo,discard,chargen", stderr, &sv), 0);
@@ -149,13 +153,14 @@ Test(services, echo_discard_and_chargen_answer_over_udp, .timeout = 60)
 /* RFC 1122 4.1.3.5 over the wire: copy-dma's receiver bound to INADDR_ANY
  * learns with IP_PKTINFO whether a datagram came to its address, to the
  * directed or to the limited broadcast, and that it arrived on 192.0.2.3. */
-Test(services, pktinfo_tells_unicast_from_broadcast, .timeout = 60)
+LT_EACH_PAIR(services, pktinfo_tells_unicast_from_broadcast, .timeout = 60)
+static void pktinfo_tells_unicast_from_broadcast(const char *sa, const char *sb)
 {
     char wire[64];
     snprintf(wire, sizeof(wire), "pki%d", getpid());
     struct node a, b;
-    up(&b, "copy-dma", wire);
-    up(&a, "copy-pio", wire);
+    up(&b, LT_AS_B, sb, wire);
+    up(&a, LT_AS_A, sa, wire);
     go(&b);
     go(&a);
     int r = lyra_socket(b.s, AF_INET, SOCK_DGRAM, 0), one = 1;

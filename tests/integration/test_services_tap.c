@@ -1,5 +1,6 @@
 /* The services over tcp against the Linux kernel (issue 10.7's interop
- * with curl and nc): the static copy-pio or copy-dma binary on a TAP in a
+ * with curl and nc): each stack's static binary (copy-pio, copy-dma, zc-pio,
+ * zc-dma: lt_asm.h) on a TAP in a
  * network namespace of the test's own (lyrasvc<PID>, deleted on every path
  * by a trap) at 192.0.2.2/24 with every service, Linux at 192.0.2.1/24.
  * curl gets exactly 10,000,000 bytes of /bytes/N and reuses its connection;
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include "lt.h"
+#include "lt_asm.h"
 
 static const char *env(const char *n)
 {
@@ -88,10 +90,7 @@ static int with_stack(const char *stack, const char *what, const char *body_fmt,
     return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
 }
 
-#define BOTH(name)                                                                              \
-    static void name(const char *stack);                                                        \
-    Test(services_tap, name##_copy_pio) { name("copy-pio"); }                                   \
-    Test(services_tap, name##_copy_dma) { name("copy-dma"); }
+#define BOTH(name) LT_EACH_ASSEMBLY(services_tap, name, .disabled = 0)
 
 TestSuite(services_tap, .timeout = 180);
 

@@ -1,6 +1,8 @@
-/* The services over tcp as a client meets them: copy-dma (192.0.2.3) runs
- * echo, discard, chargen, http and stall; copy-pio (192.0.2.2) connects to
- * them over the in-process wire (each stack's loop on a thread of its own).
+/* The services over tcp as a client meets them: the DMA stack (192.0.2.3)
+ * runs echo, discard, chargen, http and stall; the PIO stack (192.0.2.2)
+ * connects to them over the in-process wire (each stack's loop on a thread
+ * of its own), copy-pio to copy-dma, and for the cases that move payload
+ * every pair of stacks (tests/support/lt_asm.h).
  * Byte-exact echo of 100 KB, 1 MB into discard, RFC 864 lines, http's page
  * and 1,000,000 bytes with keep-alive, its refusals, stall filling the
  * client's send buffer, the per-service connection bound, and the services
@@ -16,19 +18,20 @@
 
 #include "lyra/socket.h"
 #include "lyra/stack.h"
+#include "lt_asm.h"
 #include "services.h"
 #include "svc.h"
 #include "svc_client.h"
 #include "svc_pattern.h"
 
-#define SERVER 0xc0000203u /* copy-dma */
+#define SERVER 0xc0000203u /* the DMA stack (b) */
 
 struct node {
     struct lyra_stack *s;
     pthread_t loop;
 };
 
-static struct node A, B; /* A the client (copy-pio), B the services */
+static struct node A, B; /* A the client (the PIO stack), B the services */
 static struct lyra_services *SV;
 
 static const char *env(const char *n)
@@ -47,22 +50,23 @@ static void *run_loop(void *arg)
 /* what both stacks' devices do to what they send (a lossy suite sets it) */
 static const char *impair = "dev.loss=0%";
 
-static void up(struct node *n, const char *name, const char *wire)
+static void up(struct node *n, const char *as, const char *name, const char *wire)
 {
     char mf[512], link[128];
     snprintf(mf, sizeof(mf), "%s/assemblies/%s.lyra", env("LYRA_SOURCE_DIR"), name);
     snprintf(link, sizeof(link), "dev.link=wire:%s", wire);
-    const char *ov[] = {link, "os.seed=7", impair, NULL};
+    const char *ov[] = {link, "os.seed=7", impair, as, NULL};
     cr_assert_eq(lyra_stack_load(mf, ov, &n->s), 0, "load %s", name);
     cr_assert_eq(lyra_stack_start(n->s), 0);
 }
 
-static void setup(void)
+/* Each test starts its pair: a the client, b the services. */
+static void setup(const char *a, const char *b)
 {
     char wire[64];
     snprintf(wire, sizeof(wire), "svct%d", getpid());
-    up(&B, "copy-dma", wire);
-    up(&A, "copy-pio", wire);
+    up(&B, LT_AS_B, b, wire);
+    up(&A, LT_AS_A, a, wire);
     const char *list = "echo,discard,chargen,http,stall";
     cr_assert_eq(lyra_services_check(B.s, list, stderr), 0);
     cr_assert_eq(lyra_services_start(B.s, list, stderr, &SV), 0);
@@ -84,7 +88,20 @@ static void teardown(void)
     A.s = B.s = NULL;
 }
 
-TestSuite(svc_tcp, .init = setup, .fini = teardown, .timeout = 120);
+TestSuite(svc_tcp, .fini = teardown, .timeout = 120);
+
+/* The cases that move payload run on each pair of stacks (copy, zero copy,
+ * mixed: tests/support/lt_asm.h); the others, whose subject zero copy does
+ * not change, on the copy pair. */
+#define PAIRS(name) LT_EACH_PAIR(svc_tcp, name, .timeout = 120)
+#define COPY_PAIR(name)                                                                         \
+    static void name(void);                                                                      \
+    Test(svc_tcp, name)                                                                          \
+    {                                                                                            \
+        setup("copy-pio", "copy-dma");                                                           \
+        name();                                                                                  \
+    }                                                                                            \
+    static void name(void)
 
 static void sleep_ms(int ms)
 {
@@ -124,8 +141,10 @@ static void echo_100_kb(void)
     lyra_close(A.s, fd);
 }
 
-Test(svc_tcp, discard_takes_a_megabyte_and_closes_after_our_fin)
+PAIRS(discard_takes_a_megabyte_and_closes_after_our_fin)
+static void discard_takes_a_megabyte_and_closes_after_our_fin(const char *a, const char *b)
 {
+    setup(a, b);
     int fd = sc_connect(A.s, SERVER, 9);
     static unsigned char junk[1024 * 1024];
     memset(junk, 'd', sizeof(junk));
@@ -172,22 +191,28 @@ static void http_page_then_a_million(void)
     lyra_close(A.s, fd);
 }
 
-Test(svc_tcp, echo_returns_100_kb_byte_for_byte)
+PAIRS(echo_returns_100_kb_byte_for_byte)
+static void echo_returns_100_kb_byte_for_byte(const char *a, const char *b)
 {
+    setup(a, b);
     echo_100_kb();
 }
 
-Test(svc_tcp, chargen_lines_are_rfc_864s)
+PAIRS(chargen_lines_are_rfc_864s)
+static void chargen_lines_are_rfc_864s(const char *a, const char *b)
 {
+    setup(a, b);
     chargen_lines();
 }
 
-Test(svc_tcp, http_page_then_a_million_bytes_on_one_connection)
+PAIRS(http_page_then_a_million_bytes_on_one_connection)
+static void http_page_then_a_million_bytes_on_one_connection(const char *a, const char *b)
 {
+    setup(a, b);
     http_page_then_a_million();
 }
 
-Test(svc_tcp, http_refusals_404_405_400)
+COPY_PAIR(http_refusals_404_405_400)
 {
     int fd = sc_connect(A.s, SERVER, 80);
     struct sc_resp r;
@@ -205,7 +230,7 @@ Test(svc_tcp, http_refusals_404_405_400)
     lyra_close(A.s, fd);
 }
 
-Test(svc_tcp, stall_accepts_and_the_senders_buffer_fills)
+COPY_PAIR(stall_accepts_and_the_senders_buffer_fills)
 {
     int fd = sc_connect(A.s, SERVER, 5001);
     cr_assert_eq(lyra_fcntl(A.s, fd, F_SETFL, O_NONBLOCK), 0);
@@ -230,7 +255,7 @@ Test(svc_tcp, stall_accepts_and_the_senders_buffer_fills)
     lyra_close(A.s, fd);
 }
 
-Test(svc_tcp, connections_beyond_the_bound_wait_in_the_backlog)
+COPY_PAIR(connections_beyond_the_bound_wait_in_the_backlog)
 {
     int fd[SVC_TCP_CONNS + 1];
     char c;
@@ -252,7 +277,7 @@ Test(svc_tcp, connections_beyond_the_bound_wait_in_the_backlog)
     lyra_close(A.s, extra);
 }
 
-Test(svc_tcp, the_services_end_when_the_stack_stops_with_connections_open)
+COPY_PAIR(the_services_end_when_the_stack_stops_with_connections_open)
 {
     int e = sc_connect(A.s, SERVER, 7), c = sc_connect(A.s, SERVER, 19);
     int h = sc_connect(A.s, SERVER, 80), st = sc_connect(A.s, SERVER, 5001);

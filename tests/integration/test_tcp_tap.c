@@ -12,8 +12,8 @@
  * states at the end are read from both sides (ss -tan in the namespace,
  * the tcp instance's counters), and curl and nc run again with our link
  * impairing what it sends and receives (the kernel here has no netem).
- * Each test prints one line of what it measured. Every test runs for both
- * assemblies. The Python side: tests/integration/tcp_peer.py.
+ * Each test prints one line of what it measured. Every test runs on the
+ * four assemblies but those marked COPY (copy stacks only, see BOTH). The Python side: tests/integration/tcp_peer.py.
  *
  * Needs root (CAP_NET_ADMIN for the namespace and the TAP): without it each
  * test is skipped loudly, naming what was not tested. */
@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "lt.h"
+#include "lt_asm.h"
 #include "lt_netns.h"
 
 #define OUT lt_ns_out
@@ -126,16 +127,16 @@ static void drop_json(void)
         unlink(lt_ns_json);
 }
 
-#define BOTH(name, timeout_s)                                                                   \
-    static void name(const char *stack);                                                        \
-    Test(tcp_tap, name##_copy_pio, .timeout = timeout_s, .fini = drop_json)                     \
-    {                                                                                           \
-        name("copy-pio");                                                                       \
-    }                                                                                           \
-    Test(tcp_tap, name##_copy_dma, .timeout = timeout_s, .fini = drop_json)                     \
-    {                                                                                           \
-        name("copy-dma");                                                                       \
-    }
+/* BOTH: a case on the four stacks (tests/support/lt_asm.h), those that
+ * move payload through the stack (curl's 10 MB and nc's echo byte-exact,
+ * lyra-ttcp both ways, 50 MB into discard, urgent data sent, the loss
+ * case); COPY: on the copy stacks only, the cases whose subject (closes,
+ * keep-alive, a refusal, reordering) zero copy does not change, or that
+ * another case covers on zero copy (chargen: test_services_tcp's zc pairs
+ * and curl here), to keep CI's time budget. */
+#define BOTH(name, timeout_s) LT_EACH_ASSEMBLY(tcp_tap, name, .timeout = timeout_s, .fini = drop_json)
+#define COPY(name, timeout_s)                                                                   \
+    LT_COPY_ASSEMBLIES(tcp_tap, name, .timeout = timeout_s, .fini = drop_json)
 
 /* ----- http: curl --------------------------------------------------------- */
 
@@ -159,7 +160,7 @@ static void curl_10mb_byte_exact(const char *stack)
     measured("curl_10mb", stack, "curl:");
 }
 
-BOTH(curl_get_root_and_keepalive, 60)
+COPY(curl_get_root_and_keepalive, 60)
 static void curl_get_root_and_keepalive(const char *stack)
 {
     lt_need_netns("curl GET / and two URLs on one connection against the stack on a TAP");
@@ -222,7 +223,7 @@ static void nc_echo_1mb_byte_exact(const char *stack)
 
 /* ----- echo: Python, Linux closes first ---------------------------------- */
 
-BOTH(python_echo_linux_closes_first, 90)
+COPY(python_echo_linux_closes_first, 90)
 static void python_echo_linux_closes_first(const char *stack)
 {
     lt_need_netns("a Python client of the stack's echo service on a TAP (Linux closes first)");
@@ -263,7 +264,7 @@ Test(tcp_tap, syn_flood_linux_gets_in_by_cookie, .timeout = 90, .fini = drop_jso
 
 /* ----- http: our side closes first ---------------------------------------- */
 
-BOTH(http_server_closes_first, 60)
+COPY(http_server_closes_first, 60)
 static void http_server_closes_first(const char *stack)
 {
     lt_need_netns("the stack closing first (http, Connection: close) with Linux on a TAP");
@@ -332,7 +333,7 @@ static void ttcp_from_linux_python_source(const char *stack)
  * (tcp_urg recv, the socket API on a stack of its own) sees POLLPRI,
  * reads "abc!" up to the mark (Linux's pointer is just after the urgent
  * byte, RFC 6093), sockatmark 1 there, then "def", POLLPRI gone. */
-BOTH(urgent_from_linux_marks_and_signals, 60)
+COPY(urgent_from_linux_marks_and_signals, 60)
 static void urgent_from_linux_marks_and_signals(const char *stack)
 {
     lt_need_netns("urgent data from a Linux client (MSG_OOB) into our server on a TAP");
@@ -393,7 +394,7 @@ static void discard_50mb_from_linux(const char *stack)
     measured("discard_50mb", stack, "discard:");
 }
 
-BOTH(chargen_1mb_into_linux, 60)
+COPY(chargen_1mb_into_linux, 60)
 static void chargen_1mb_into_linux(const char *stack)
 {
     lt_need_netns("the stack's chargen service read by Linux (1 MB) on a TAP");
@@ -410,7 +411,7 @@ static void chargen_1mb_into_linux(const char *stack)
 
 /* ----- RST from a closed port --------------------------------------------- */
 
-BOTH(closed_port_refuses_at_once, 60)
+COPY(closed_port_refuses_at_once, 60)
 static void closed_port_refuses_at_once(const char *stack)
 {
     lt_need_netns("a Linux connect() to a closed port of the stack on a TAP");
@@ -459,7 +460,7 @@ static void impaired_loss_curl_and_echo(const char *stack)
              "os.seed=7 dev.loss=5% dev.rx_loss=5% tcp.rto_min_ms=50");
 }
 
-BOTH(impaired_reorder_dup_curl_and_echo, 180)
+COPY(impaired_reorder_dup_curl_and_echo, 180)
 static void impaired_reorder_dup_curl_and_echo(const char *stack)
 {
     lt_need_netns("curl and nc echo with reordering and duplication both ways on a TAP");

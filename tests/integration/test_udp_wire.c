@@ -3,7 +3,10 @@
  * lyra_stack_load and running its loop on a thread of its own
  * (lyra_stack_run), the test thread (and helper threads) using the public
  * socket API. Impairment (loss, reordering, duplication; loss on receive
- * only, dev.rx_loss) is seeded by os.seed on both sides.
+ * only, dev.rx_loss) is seeded by os.seed on both sides. The ICMP and
+ * port-unreachable cases also run on zc-pio with zc-dma and on the mixed
+ * pairs, the reordering case on zc-pio with zc-dma (tests/support/lt_asm.h;
+ * the loss and timing cases stay on the copy pair: CI's time budget).
  *
  * Counters are only read once the loop threads have been stopped and
  * joined (lyra_stack_stats takes no lock), before lyra_stack_destroy. Every
@@ -26,9 +29,10 @@
 
 #include "lyra/socket.h"
 #include "lyra/stack.h"
+#include "lt_asm.h"
 
-#define ADDR_A "192.0.2.2" /* copy-pio */
-#define ADDR_B "192.0.2.3" /* copy-dma */
+#define ADDR_A "192.0.2.2" /* the PIO stack */
+#define ADDR_B "192.0.2.3" /* the DMA stack */
 
 static const char *env(const char *n)
 {
@@ -71,18 +75,19 @@ static void swap_skb_component(const char *from, const char *to, const char *com
     cr_assert_eq(swapped, 1, "%s: no 'component = skb_copy' line", from);
 }
 
-/* Loads MANIFEST on wire udpw<PID>-<n> with os.seed=seed and the extra
- * overrides (NULL-terminated or NULL), starts it and its loop thread. */
-static void node_up(struct node *nd, const char *manifest, int n, int seed,
+/* Loads assemblies/MANIFEST.lyra on wire udpw<PID>-<n> with os.seed=seed,
+ * the address override AS (LT_AS_A, LT_AS_B) and the extra overrides
+ * (NULL-terminated or NULL), starts it and its loop thread. */
+static void node_up(struct node *nd, const char *manifest, const char *as, int n, int seed,
                     const char *const *extra)
 {
     memset(nd, 0, sizeof(*nd));
     snprintf(nd->link, sizeof(nd->link), "dev.link=wire:udpw%d-%d", getpid(), n);
     snprintf(nd->seed, sizeof(nd->seed), "os.seed=%d", seed);
-    const char *ov[24] = {nd->link, nd->seed};
-    unsigned i = 2;
+    const char *ov[24] = {nd->link, nd->seed, as};
+    unsigned i = 3;
     char path[1024];
-    snprintf(path, sizeof(path), "%s/assemblies/%s", env("LYRA_SOURCE_DIR"), manifest);
+    snprintf(path, sizeof(path), "%s/assemblies/%s.lyra", env("LYRA_SOURCE_DIR"), manifest);
     /* LYRA_TEST_SKB_COMPONENT (the _split run): the same manifest with
      * another skb provider (fake_skb_split: payload in 64-byte pieces) */
     const char *alt = getenv("LYRA_TEST_SKB_COMPONENT");
@@ -333,8 +338,8 @@ Test(udp_wire, ten_percent_loss_delivers_intact_unique_datagrams, .timeout = 120
 {
     const char *imp[] = {"dev.loss=10%", "ip.reass_timeout=1s", NULL};
     struct node a, b;
-    node_up(&a, "copy-pio.lyra", 1, 11, imp);
-    node_up(&b, "copy-dma.lyra", 1, 12, imp);
+    node_up(&a, "copy-pio", LT_AS_A, 1, 11, imp);
+    node_up(&b, "copy-dma", LT_AS_B, 1, 12, imp);
     struct warm w;
     prime(a.s, ADDR_A, b.s, ADDR_B, &w);
 
@@ -386,8 +391,8 @@ Test(udp_wire, rx_loss_on_one_side_drops_datagrams_and_counts_them, .timeout = 1
     const char *rx_imp[] = {"dev.rx_loss=10%", "ip.reass_timeout=1s", NULL};
     const char *clean[] = {"ip.reass_timeout=1s", NULL};
     struct node a, b;
-    node_up(&a, "copy-pio.lyra", 6, 21, clean);
-    node_up(&b, "copy-dma.lyra", 6, 22, rx_imp);
+    node_up(&a, "copy-pio", LT_AS_A, 6, 21, clean);
+    node_up(&b, "copy-dma", LT_AS_B, 6, 22, rx_imp);
     struct warm w;
     prime(a.s, ADDR_A, b.s, ADDR_B, &w);
 
@@ -482,13 +487,15 @@ static void dump_and_fail(struct node *a, struct node *b, const char *what)
     cr_assert_fail("%s (counters of both stacks on stderr)", what);
 }
 
-Test(udp_wire, eight_kb_datagrams_survive_reordering_and_duplication, .timeout = 120)
+LT_COPY_AND_ZC_PAIRS(udp_wire, eight_kb_datagrams_survive_reordering_and_duplication,
+                     .timeout = 120)
+static void eight_kb_datagrams_survive_reordering_and_duplication(const char *sa, const char *sb)
 {
     const char *imp[] = {"dev.reorder=30%", "dev.reorder_depth=4", "dev.dup=5%",
                          "ip.reass_timeout=1s", NULL};
     struct node a, b;
-    node_up(&a, "copy-pio.lyra", 2, 21, imp);
-    node_up(&b, "copy-dma.lyra", 2, 22, imp);
+    node_up(&a, sa, LT_AS_A, 2, 21, imp);
+    node_up(&b, sb, LT_AS_B, 2, 22, imp);
     /* ARP first: a burst queued behind an unresolved address would overflow
      * eth's arp_queue (16 frames; a burst is 24 fragments) */
     struct warm w;
@@ -598,8 +605,8 @@ static void *blocked_recv(void *arg)
 Test(udp_wire, blocking_nonblocking_and_timeouts_from_application_threads, .timeout = 60)
 {
     struct node a, b;
-    node_up(&a, "copy-pio.lyra", 3, 31, NULL);
-    node_up(&b, "copy-dma.lyra", 3, 32, NULL);
+    node_up(&a, "copy-pio", LT_AS_A, 3, 31, NULL);
+    node_up(&b, "copy-dma", LT_AS_B, 3, 32, NULL);
     int fb = udp_bound(b.s, ADDR_B, 7001);
     int fa = lyra_socket(a.s, AF_INET, SOCK_DGRAM, 0);
     cr_assert_geq(fa, 0);
@@ -689,11 +696,12 @@ static uint16_t ld16(const uint8_t *p)
     return (uint16_t)(p[0] << 8 | p[1]);
 }
 
-Test(udp_wire, icmp_echo_socket_pings_the_other_stack, .timeout = 60)
+LT_EACH_PAIR(udp_wire, icmp_echo_socket_pings_the_other_stack, .timeout = 60)
+static void icmp_echo_socket_pings_the_other_stack(const char *sa, const char *sb)
 {
     struct node a, b;
-    node_up(&a, "copy-pio.lyra", 4, 41, NULL);
-    node_up(&b, "copy-dma.lyra", 4, 42, NULL);
+    node_up(&a, sa, LT_AS_A, 4, 41, NULL);
+    node_up(&b, sb, LT_AS_B, 4, 42, NULL);
     int fd = lyra_socket(a.s, AF_INET, SOCK_DGRAM, IPPROTO_ICMP);
     cr_assert_geq(fd, 0, "ICMP echo socket: %s", strerror(errno));
     set_rcvtimeo(a.s, fd, 3000);
@@ -760,11 +768,13 @@ Test(udp_wire, icmp_echo_socket_pings_the_other_stack, .timeout = 60)
 
 /* ----- 5. port unreachable: ECONNREFUSED on a connected socket ----------- */
 
-Test(udp_wire, connected_udp_socket_gets_econnrefused_from_port_unreachable, .timeout = 60)
+LT_EACH_PAIR(udp_wire, connected_udp_socket_gets_econnrefused_from_port_unreachable, .timeout = 60)
+static void connected_udp_socket_gets_econnrefused_from_port_unreachable(const char *sa,
+                                                                         const char *sb)
 {
     struct node a, b;
-    node_up(&a, "copy-pio.lyra", 5, 51, NULL);
-    node_up(&b, "copy-dma.lyra", 5, 52, NULL);
+    node_up(&a, sa, LT_AS_A, 5, 51, NULL);
+    node_up(&b, sb, LT_AS_B, 5, 52, NULL);
     int fd = lyra_socket(a.s, AF_INET, SOCK_DGRAM, 0);
     cr_assert_geq(fd, 0);
     struct sockaddr_in closed = sin4(ADDR_B, 9999);

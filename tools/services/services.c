@@ -168,12 +168,15 @@ static int open_one(struct ctx *c, int idx, int tcp)
         lyra_close(c->s, v->fd);
         return 2;
     }
-    int nomem = tcp ? svc_tcp_alloc(v) != 0 : !(v->buf = malloc(SVC_UDP_BUF));
-    if (nomem || pthread_create(&v->t, NULL, tcp ? svc_tcp_loop : svc_udp_loop, v)) {
+    if (tcp ? svc_tcp_alloc(v) : svc_udp_alloc(v)) {
+        fprintf(c->err, "--services: %s over %s: no memory for its buffers (packet memory: "
+                "lyra_pkt_alloc)\n", name, proto);
+        lyra_close(c->s, v->fd);
+        return 2;
+    }
+    if (pthread_create(&v->t, NULL, tcp ? svc_tcp_loop : svc_udp_loop, v)) {
         fprintf(c->err, "--services: %s over %s: cannot start a thread\n", name, proto);
-        if (tcp)
-            svc_tcp_free(v);
-        free(v->buf);
+        tcp ? svc_tcp_free(v) : svc_udp_free(v);
         lyra_close(c->s, v->fd);
         return 2;
     }
@@ -222,7 +225,7 @@ void lyra_services_join(struct lyra_services *sv)
         if (v->conns)
             svc_tcp_free(v);
         else
-            free(v->buf);
+            svc_udp_free(v);
     }
     free(sv);
 }

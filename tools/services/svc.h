@@ -3,7 +3,12 @@
  * TCP service multiplexes its listener and its connections with lyra_poll
  * over non-blocking descriptors (svc_tcp.c), the per-service protocol in
  * svc_stream.c (echo, discard, chargen, stall) and svc_http.c (http). All
- * memory is taken when the service starts; none per byte or connection. */
+ * memory is taken when the service starts; none per byte or connection.
+ * The payload buffers (the UDP datagram, the TCP scratch, echo's and
+ * chargen's) are packet memory (lyra_pkt_alloc, socket.h): on a zero-copy
+ * assembly what is sent from them is referenced, not copied, and a read of
+ * one segment's payload into one of their pages may be remapped; elsewhere
+ * it is page-aligned heap memory. */
 #ifndef LYRA_SVC_H
 #define LYRA_SVC_H
 
@@ -24,6 +29,7 @@ enum svc_kind { SVC_ECHO, SVC_DISCARD, SVC_CHARGEN, SVC_HTTP, SVC_STALL };
 #define SVC_ACCEPT_PAUSE_MS 100 /* after accept failed (no descriptor free...) */
 #define SVC_ROUNDS 8        /* reads/writes per connection per wake-up (fairness) */
 #define SVC_OUT_MAX 1024    /* http: response head plus a small body */
+#define SVC_RX_SEG 1448     /* discard's reads: one TCP segment's payload (MSS 1460 with timestamps) */
 
 enum { H_READ, H_WRITE, H_DRAIN };
 
@@ -55,9 +61,10 @@ struct svc {
     pthread_t t;
     int running;
     unsigned seed;           /* UDP chargen's lengths */
-    unsigned char *buf;      /* UDP: a datagram; TCP: SVC_SCRATCH bytes */
-    unsigned char *table;    /* chargen over TCP: two periods of the pattern */
-    unsigned char *cbufs;    /* per-connection buffers */
+    unsigned char *buf;      /* UDP: a datagram; TCP: SVC_SCRATCH bytes (packet memory) */
+    unsigned char *table;    /* chargen over TCP: two periods of the pattern (packet memory) */
+    unsigned char *cbufs;    /* per-connection buffers (echo: packet memory; http: heap) */
+    size_t page;             /* the os page size: discard reads one segment per page */
     struct svc_conn *conns;  /* SVC_TCP_CONNS */
     struct lyra_pollfd *pfd; /* the listener and the connections */
     int *idx;                /* pfd entry -> connection (-1: the listener) */
@@ -83,6 +90,9 @@ uint64_t svc_now_ms(void);
 
 void *svc_udp_loop(void *arg);
 void *svc_tcp_loop(void *arg);
+/* Memory of a UDP service; 0 or -ENOMEM. Freed by svc_udp_free. */
+int svc_udp_alloc(struct svc *v);
+void svc_udp_free(struct svc *v);
 /* Memory of a TCP service (kind set); 0 or -ENOMEM. Freed by svc_tcp_free. */
 int svc_tcp_alloc(struct svc *v);
 void svc_tcp_free(struct svc *v);

@@ -56,11 +56,17 @@ static int echo(struct svc *v, struct svc_conn *c)
     return SVC_KEEP;
 }
 
-/* RFC 863: read and throw away until the peer closes. */
+/* RFC 863: read and throw away until the peer closes. One segment's
+ * payload per read, each into the next page of the scratch buffer (packet
+ * memory): on a zero-copy assembly such a read may remap the received page
+ * instead of copying it (socket.h); the rounds read as much per wake-up
+ * as SVC_ROUNDS reads of the whole buffer would. */
 static int discard(struct svc *v, struct svc_conn *c)
 {
-    for (int round = 0; round < SVC_ROUNDS; round++) {
-        long got = svc_recv(v, c, v->buf, SVC_SCRATCH);
+    size_t pages = v->page + SVC_RX_SEG <= SVC_SCRATCH ? SVC_SCRATCH / v->page : 1;
+    size_t rounds = SVC_ROUNDS * (SVC_SCRATCH / SVC_RX_SEG);
+    for (size_t round = 0; round < rounds; round++) {
+        long got = svc_recv(v, c, v->buf + (round % pages) * v->page, SVC_RX_SEG);
         if (got == 0)
             return SVC_CLOSE;
         if (got == SVC_AGAIN)

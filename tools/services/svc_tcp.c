@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "svc.h"
 #include "svc_pattern.h"
@@ -52,15 +53,26 @@ static size_t conn_buf_size(enum svc_kind k)
     return k == SVC_ECHO ? SVC_ECHO_BUF : k == SVC_HTTP ? HTTP_HEAD_MAX : 0;
 }
 
+/* echo sends from its connection buffers: packet memory; http's hold
+ * request heads, parsed in place and never sent: heap */
+static int cbufs_pkt(enum svc_kind k)
+{
+    return k == SVC_ECHO;
+}
+
 int svc_tcp_alloc(struct svc *v)
 {
     size_t per = conn_buf_size(v->kind);
-    v->buf = malloc(SVC_SCRATCH);
+    long pg = sysconf(_SC_PAGESIZE);
+    v->page = pg > 0 ? (size_t)pg : 4096;
+    v->buf = lyra_pkt_alloc(v->s, SVC_SCRATCH);
     v->conns = calloc(SVC_TCP_CONNS, sizeof(*v->conns));
     v->pfd = calloc(SVC_TCP_CONNS + 1, sizeof(*v->pfd));
     v->idx = calloc(SVC_TCP_CONNS + 1, sizeof(*v->idx));
-    v->cbufs = per ? malloc(per * SVC_TCP_CONNS) : NULL;
-    v->table = v->kind == SVC_CHARGEN ? malloc(2 * CHARGEN_PERIOD) : NULL;
+    v->cbufs = !per ? NULL
+               : cbufs_pkt(v->kind) ? lyra_pkt_alloc(v->s, per * SVC_TCP_CONNS)
+                                    : malloc(per * SVC_TCP_CONNS);
+    v->table = v->kind == SVC_CHARGEN ? lyra_pkt_alloc(v->s, 2 * CHARGEN_PERIOD) : NULL;
     if (!v->buf || !v->conns || !v->pfd || !v->idx || (per && !v->cbufs) ||
         (v->kind == SVC_CHARGEN && !v->table)) {
         svc_tcp_free(v);
@@ -77,12 +89,15 @@ int svc_tcp_alloc(struct svc *v)
 
 void svc_tcp_free(struct svc *v)
 {
-    free(v->buf);
+    lyra_pkt_free(v->s, v->buf);
     free(v->conns);
     free(v->pfd);
     free(v->idx);
-    free(v->cbufs);
-    free(v->table);
+    if (cbufs_pkt(v->kind))
+        lyra_pkt_free(v->s, v->cbufs);
+    else
+        free(v->cbufs);
+    lyra_pkt_free(v->s, v->table);
     v->buf = v->cbufs = v->table = NULL;
     v->conns = NULL;
     v->pfd = NULL;

@@ -6,6 +6,18 @@
 #include "svc.h"
 #include "svc_pattern.h"
 
+int svc_udp_alloc(struct svc *v)
+{
+    v->buf = lyra_pkt_alloc(v->s, SVC_UDP_BUF);
+    return v->buf ? 0 : -ENOMEM;
+}
+
+void svc_udp_free(struct svc *v)
+{
+    lyra_pkt_free(v->s, v->buf);
+    v->buf = NULL;
+}
+
 void *svc_udp_loop(void *arg)
 {
     struct svc *v = arg;

@@ -78,7 +78,8 @@ uint64_t lyra_stack_counter(struct lyra_stack *s, const char *inst, const char *
 void lyra_stack_stats_print(struct lyra_stack *s, FILE *f);
 /* Every counter, one per line (--stats=all). */
 void lyra_stack_stats_print_all(struct lyra_stack *s, FILE *f);
-/* Writes {"INST": {counters..., "bindings": {...}}, ...} (no trailing newline). */
+/* Writes {"INST": {counters..., "bindings": {...}}, ..., "copy": {...}} (no
+ * trailing newline; "copy": lyra/copy_stats.h). */
 void lyra_stack_stats_json(struct lyra_stack *s, FILE *f);
 
 #ifdef __cplusplus

@@ -117,7 +117,11 @@ Test(stack, stats_json_has_every_instance)
     lyra_stack_stats_json(s, f);
     fclose(f);
     cr_assert_str_eq(buf, "{\"src\": {\"sent\": 0, \"got\": 0, \"bindings\": {}}, "
-                          "\"sink\": {\"sent\": 0, \"got\": 0, \"bindings\": {}}}");
+                          "\"sink\": {\"sent\": 0, \"got\": 0, \"bindings\": {}}, "
+                          "\"copy\": {\"tx_copied_bytes\": 0, \"tx_referenced_bytes\": 0, "
+                          "\"rx_copied_bytes\": 0, \"rx_remapped_bytes\": 0, "
+                          "\"rx_loaned_bytes\": 0, \"cow_faults\": 0, \"fallbacks\": {}, "
+                          "\"by_component\": {}}}");
     free(buf);
     lyra_stack_destroy(s);
     lyra_plan_free(p);
