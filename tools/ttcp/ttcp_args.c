@@ -33,8 +33,9 @@ void ttcp_usage(FILE *f, const char *tool, int stacks)
             "  -q          only the result lines\n"
             "  --rotate SIZE  send from and receive into a region of SIZE bytes (k, M, G),\n"
             "              moving on with each write and read: memory the cache no longer\n"
-            "              holds when SIZE is over the last-level cache (e.g. 64M); receive\n"
-            "              positions are page-aligned slots (p + k * %d)\n"
+            "              holds when SIZE is over the last-level cache (e.g. 64M); reads\n"
+            "              write SIZE bytes before they reuse a slot, slots page-aligned\n"
+            "              (p + k * %d)\n"
             "  --rlen LEN  bytes per read when it differs from -l (e.g. 1448: one segment)\n"
             "%s",
             tool, stacks ? "--stack MANIFEST [...] [--peer MANIFEST [...]] " : "", tool,

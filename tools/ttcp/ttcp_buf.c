@@ -25,7 +25,9 @@ int ttcp_sink_init(struct ttcp_sink *k, size_t rotate, size_t len, int paged,
     memset(k, 0, sizeof(*k));
     paged |= rotate > 0;
     k->step = paged ? (len + TTCP_PAGE - 1) / TTCP_PAGE * TTCP_PAGE : len;
-    k->slots = rotate > k->step ? rotate / k->step : 1;
+    /* the reads write `rotate` bytes before a slot comes round again
+     * (the page-stride padding they skip does not count) */
+    k->slots = rotate > len ? rotate / len : 1;
     k->size = k->slots * k->step;
     k->mem = a->alloc(a->ctx, k->size);
     if (!k->mem)

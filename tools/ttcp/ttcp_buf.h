@@ -9,7 +9,9 @@
  * region holds span + len bytes of it, span a multiple of the period (the
  * period itself when warm), and a send of len at stream offset s reads
  * region + s mod span, so the stream is the pattern whatever the rotation.
- * Sink: slots of `step` bytes, read i goes to slot i mod slots. With
+ * Sink: slots of `step` bytes, read i goes to slot i mod slots; rotating,
+ * there are rotate / len of them, so the reads write `rotate` bytes before
+ * they come back to one (the region is larger when slots are pages). With
  * rotation or packet memory the step is len rounded up to whole pages
  * (p + k * page size: where a zero-copy stack can remap a received page);
  * warm heap memory is one slot of len bytes. */
