@@ -106,6 +106,18 @@ enum skb_pool_kind {
 struct lyra_skb *skb_pool_alloc(struct skb_pool *p, uint32_t headroom, uint32_t size,
                                 enum skb_pool_kind kind);
 
+/* Headroom given in a buffer of buf_size bytes: the preferred amount when
+ * it fits next to `size`, less when it does not, never less than what the
+ * caller asked for. */
+static inline uint32_t skb_pool_fit_headroom(uint32_t buf_size, uint32_t asked,
+                                             uint32_t preferred, uint32_t size)
+{
+    uint32_t h = preferred > asked ? preferred : asked;
+    if (size <= buf_size && h > buf_size - size)
+        h = buf_size - size > asked ? buf_size - size : asked;
+    return h;
+}
+
 /* Buffers an allocation of this kind could take now (0 when not set up). */
 uint32_t skb_pool_avail_for(const struct skb_pool *p, enum skb_pool_kind kind);
 
