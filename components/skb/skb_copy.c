@@ -83,19 +83,12 @@ struct skb_copy {
     uint64_t clones, clone_fail;
 };
 
-/* A normal buffer when what was asked fits one; else a big one when big
- * buffers exist and it fits one of those; else the normal pool refuses it
- * and counts alloc_fail_size, as without big buffers. */
+/* skb_pool_alloc_tx: normal, else big (when it fits only there). Before
+ * start neither pool is set up: the normal one refuses (counted). */
 static struct lyra_skb *alloc_tx(struct skb_copy *c, enum skb_pool_kind kind, uint32_t headroom,
                                  uint32_t size)
 {
-    uint64_t need = (uint64_t)headroom + size;
-    if (need > c->buf_size && c->big_count && need <= c->big_size) {
-        uint32_t h = skb_pool_fit_headroom(c->big_size, headroom, c->headroom, size);
-        return skb_pool_alloc(&c->big, h, size, kind);
-    }
-    uint32_t h = skb_pool_fit_headroom(c->buf_size, headroom, c->headroom, size);
-    return skb_pool_alloc(&c->pool, h, size, kind);
+    return skb_pool_alloc_tx(&c->pool, &c->big, c->headroom, kind, headroom, size);
 }
 
 static struct lyra_skb *op_alloc(void *self, uint32_t headroom, uint32_t size)
@@ -103,22 +96,11 @@ static struct lyra_skb *op_alloc(void *self, uint32_t headroom, uint32_t size)
     return alloc_tx(self, SKB_POOL_DATA, headroom, size);
 }
 
-static int cls_kind(int cls, enum skb_pool_kind *kind)
-{
-    if (cls == LYRA_SKB_DATA)
-        *kind = SKB_POOL_DATA;
-    else if (cls == LYRA_SKB_CTL)
-        *kind = SKB_POOL_CTL;
-    else
-        return -EINVAL;
-    return 0;
-}
-
 static struct lyra_skb *op_alloc_cls(void *self, int cls, uint32_t headroom, uint32_t size)
 {
     struct skb_copy *c = self;
     enum skb_pool_kind kind;
-    if (cls_kind(cls, &kind)) {
+    if (skb_pool_cls_kind(cls, &kind)) {
         c->alloc_bad_cls++;
         return NULL;
     }
@@ -131,7 +113,7 @@ static uint32_t op_tx_avail(void *self, int cls, uint32_t headroom)
 {
     struct skb_copy *c = self;
     enum skb_pool_kind kind;
-    if (cls_kind(cls, &kind) || headroom > c->buf_size)
+    if (skb_pool_cls_kind(cls, &kind) || headroom > c->buf_size)
         return 0;
     return skb_pool_avail_for(&c->pool, kind);
 }
@@ -139,8 +121,7 @@ static uint32_t op_tx_avail(void *self, int cls, uint32_t headroom)
 static uint32_t op_max_alloc(void *self, uint32_t headroom)
 {
     struct skb_copy *c = self;
-    uint32_t cap = c->big_count && c->big_size > c->buf_size ? c->big_size : c->buf_size;
-    return headroom >= cap ? 0 : cap - headroom;
+    return skb_pool_max_tx(c->buf_size, c->big_count, c->big_size, headroom);
 }
 
 /* Receive buffers are always normal ones: a NIC never needs more than a

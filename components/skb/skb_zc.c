@@ -7,8 +7,8 @@
  * add_data references packet memory (under copy on write) and memory the
  * caller vouches for, and copies the rest (skb_zc_tx.c); copy_out remaps
  * a whole received payload into packet memory (skb_zc_rx.c); pkt_alloc and
- * pkt_free manage packet memory (skb_zc_pkt.c). No big-buffer class:
- * payload beyond a buffer goes in through add_data as segments. */
+ * pkt_free manage packet memory (skb_zc_pkt.c). big_count big buffers, as
+ * skb_copy's, for the linear datagrams ip reassembles. */
 #include <errno.h>
 #include <string.h>
 
@@ -28,14 +28,15 @@ enum {
     P_PKT_REGIONS,
     P_COW_PAGES,
     P_REF_MIN,
+    P_BIG_COUNT,
+    P_BIG_SIZE,
     P__N
 };
 
 static struct lyra_skb *alloc_kind(struct skb_zc *z, enum skb_pool_kind kind, uint32_t headroom,
                                    uint32_t size)
 {
-    uint32_t h = skb_pool_fit_headroom(z->buf_size, headroom, z->headroom, size);
-    return skb_pool_alloc(&z->pool, h, size, kind);
+    return skb_pool_alloc_tx(&z->pool, &z->big, z->headroom, kind, headroom, size);
 }
 
 static struct lyra_skb *op_alloc(void *self, uint32_t headroom, uint32_t size)
@@ -45,29 +46,34 @@ static struct lyra_skb *op_alloc(void *self, uint32_t headroom, uint32_t size)
 
 static struct lyra_skb *op_alloc_cls(void *self, int cls, uint32_t headroom, uint32_t size)
 {
-    if (cls != LYRA_SKB_DATA && cls != LYRA_SKB_CTL)
+    enum skb_pool_kind kind;
+    if (skb_pool_cls_kind(cls, &kind))
         return NULL;
-    return alloc_kind(self, cls == LYRA_SKB_CTL ? SKB_POOL_CTL : SKB_POOL_DATA, headroom, size);
+    return alloc_kind(self, kind, headroom, size);
 }
 
 static uint32_t op_tx_avail(void *self, int cls, uint32_t headroom)
 {
     struct skb_zc *z = self;
-    if ((cls != LYRA_SKB_DATA && cls != LYRA_SKB_CTL) || headroom > z->buf_size)
+    enum skb_pool_kind kind;
+    if (skb_pool_cls_kind(cls, &kind) || headroom > z->buf_size)
         return 0;
-    return skb_pool_avail_for(&z->pool, cls == LYRA_SKB_CTL ? SKB_POOL_CTL : SKB_POOL_DATA);
+    return skb_pool_avail_for(&z->pool, kind);
 }
 
 static uint32_t op_max_alloc(void *self, uint32_t headroom)
 {
     struct skb_zc *z = self;
-    return headroom >= z->buf_size ? 0 : z->buf_size - headroom;
+    return skb_pool_max_tx(z->buf_size, z->big_count, z->big_size, headroom);
 }
 
 static void op_free(void *self, struct lyra_skb *skb)
 {
     struct skb_zc *z = self;
-    (void)skb_pool_free(skb_pool_owns(&z->rx, skb) ? &z->rx : &z->pool, skb);
+    struct skb_pool *p = skb_pool_owns(&z->rx, skb)    ? &z->rx
+                         : skb_pool_owns(&z->big, skb) ? &z->big
+                                                       : &z->pool;
+    (void)skb_pool_free(p, skb);
 }
 
 static uint32_t op_avail(void *self)
@@ -143,10 +149,18 @@ static int skb_zc_create(void *self, const struct lyra_value *p, struct lyra_dia
     z->pkt_regions = (uint32_t)p[P_PKT_REGIONS].u.i;
     z->cow_pages = (uint32_t)p[P_COW_PAGES].u.i;
     z->ref_min = (uint32_t)p[P_REF_MIN].u.i;
+    z->big_count = (uint32_t)p[P_BIG_COUNT].u.i;
+    z->big_size = (uint32_t)p[P_BIG_SIZE].u.i;
     atomic_init(&z->cow_faults, 0);
     if (z->reserve_ctl >= z->count) {
         lyra_diag_add(d, LYRA_E_RANGE, 0, "reserve_ctl (%u) must be smaller than count (%u)",
                       (unsigned)z->reserve_ctl, (unsigned)z->count);
+        return -EINVAL;
+    }
+    if (z->big_count && z->big_size <= z->buf_size) {
+        lyra_diag_add(d, LYRA_E_RANGE, 0,
+                      "big_size (%u) must be larger than buf_size (%u) when big_count is set",
+                      (unsigned)z->big_size, (unsigned)z->buf_size);
         return -EINVAL;
     }
     return 0;
@@ -158,6 +172,7 @@ static void skb_zc_stop(void *self)
     const struct lyra_os_ops *o = z->os.ops;
     skb_pool_fini(&z->pool);
     skb_pool_fini(&z->rx);
+    skb_pool_fini(&z->big);
     if (z->rx_mem)
         o->page_free(z->os.self, z->rx_mem, z->rx_pages);
     z->rx_mem = NULL;
@@ -196,6 +211,11 @@ static int skb_zc_start(void *self)
         r = skb_pool_init(&z->pool, &z->os, SKB_ZC_NAME, &cfg, &skb_zc_ops, z);
     if (!r)
         r = skb_pool_init(&z->rx, &z->os, SKB_ZC_NAME, &rcfg, &skb_zc_ops, z);
+    if (!r && z->big_count) {
+        struct skb_pool_cfg bcfg = {
+            .count = z->big_count, .buf_size = z->big_size, .release = zc_release};
+        r = skb_pool_init(&z->big, &z->os, SKB_ZC_NAME, &bcfg, &skb_zc_ops, z);
+    }
     if (!r)
         r = skb_segs_init(&z->segs, &z->os, z->nsegs);
     if (!r && z->nsegs) {
@@ -229,12 +249,24 @@ static void skb_zc_destroy(void *self)
 static void skb_zc_stats(void *self, struct lyra_stats_sink *sink)
 {
     struct skb_zc *z = self;
-    skb_pool_stats(&z->pool, sink);
+    const struct skb_pool_stats *n = &z->pool.st, *b = &z->big.st, *r = &z->rx.st;
+    /* skb_copy's names; in_use and bad_free over every pool (a leak check
+     * reads one counter, less what a NIC keeps posted) */
+    lyra_stat(sink, "alloc", n->alloc);
+    lyra_stat(sink, "alloc_rx", r->alloc_rx);
+    lyra_stat(sink, "alloc_fail_empty", n->alloc_fail_empty);
+    lyra_stat(sink, "alloc_fail_size", n->alloc_fail_size + b->alloc_fail_size);
+    lyra_stat(sink, "free", n->free + r->free);
+    lyra_stat(sink, "bad_free", n->bad_free + b->bad_free + r->bad_free);
+    lyra_stat(sink, "in_use", (uint64_t)skb_pool_in_use(&z->pool) + skb_pool_in_use(&z->big) +
+                                  skb_pool_in_use(&z->rx));
+    lyra_stat(sink, "high_water", n->high_water);
     lyra_stat(sink, "count", z->count);
-    lyra_stat(sink, "rx_alloc", z->rx.st.alloc_rx);
-    lyra_stat(sink, "rx_alloc_fail", z->rx.st.alloc_fail_empty + z->rx.st.alloc_fail_size);
+    lyra_stat(sink, "big_alloc", b->alloc);
+    lyra_stat(sink, "big_alloc_fail_empty", b->alloc_fail_empty);
+    lyra_stat(sink, "big_in_use", skb_pool_in_use(&z->big));
+    lyra_stat(sink, "rx_alloc_fail", r->alloc_fail_empty + r->alloc_fail_size);
     lyra_stat(sink, "rx_in_use", skb_pool_in_use(&z->rx));
-    lyra_stat(sink, "rx_bad_free", z->rx.st.bad_free);
     lyra_stat(sink, "segs", z->nsegs);
     lyra_stat(sink, "segs_in_use", skb_segs_in_use(&z->segs));
     lyra_stat(sink, "segs_high_water", z->segs.high_water);
@@ -308,6 +340,11 @@ static const struct lyra_param skb_zc_params[P__N] = {
                      "memory; with none free a send from packet memory is copied")},
     [P_REF_MIN] = {"ref_min", LYRA_P_SIZE, "128", 0, 65536,
                    LYRA_DOC("pieces shorter than this are copied, not referenced")},
+    [P_BIG_COUNT] = {"big_count", LYRA_P_INT, "0", 0, 1024,
+                     LYRA_DOC("big transmit buffers, as skb_copy's (reassembled or unfragmented "
+                     "datagrams); 0: none")},
+    [P_BIG_SIZE] = {"big_size", LYRA_P_SIZE, "16k", 2048, 65u * 1024u,
+                    LYRA_DOC("linear bytes per big buffer, larger than buf_size")},
 };
 
 LYRA_EXPORT const struct lyra_component lyra_component_skb_zc = {
@@ -323,9 +360,11 @@ LYRA_EXPORT const struct lyra_component lyra_component_skb_zc = {
         "most two referenced segments per skb, and copies the rest: into the linear tail, then "
         "into a follow_data buffer. copy_out remaps a whole received payload into packet memory "
         "at its in-page offset, else copies. Receive buffers are os pages (rx_pages).\n"
-        "@stat alloc alloc_rx alloc_fail_empty alloc_fail_size free bad_free in_use high_water "
-        "count: transmit buffers\n"
-        "@stat rx_alloc rx_alloc_fail rx_in_use rx_bad_free: receive pages\n"
+        "@stat alloc alloc_fail_empty high_water count: transmit buffers\n"
+        "@stat alloc_rx alloc_fail_size free bad_free in_use: every pool (in_use: transmit, big "
+        "and receive buffers out)\n"
+        "@stat big_alloc big_alloc_fail_empty big_in_use: big buffers\n"
+        "@stat rx_alloc_fail rx_in_use: receive pages\n"
         "@stat segs segs_in_use segs_high_water: segment descriptors\n"
         "@stat add_data_short add_data_efault add_data_emsgsize copy_out_einval clones clone_fail\n"
         "@stat pkt_pages_in_use pkt_regions_in_use pkt_alloc_fail pkt_free_bad cow_pages_free\n"

@@ -59,11 +59,12 @@ struct skb_zc {
     int os_bound;
     struct skb_pool pool; /* transmit: headers, copied payload, follow_data, clones */
     struct skb_pool rx;   /* receive: one page each */
+    struct skb_pool big;  /* transmit, when a normal buffer is too small */
     struct skb_segs segs;
     struct skb_fill fill;
     struct skb_xfer xfer;
     uint32_t count, buf_size, headroom, rx_headroom, reserve_ctl, nsegs;
-    uint32_t rx_pages, pkt_pages, pkt_regions, cow_pages, ref_min;
+    uint32_t rx_pages, pkt_pages, pkt_regions, cow_pages, ref_min, big_count, big_size;
     size_t psize;
     uint32_t pkt_off; /* in-page offset of what pkt_alloc returns */
     uint8_t *rx_mem;  /* rx_pages pages */
