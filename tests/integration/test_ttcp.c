@@ -501,3 +501,20 @@ Test(ttcp, accounting_of_the_bus_and_of_the_loop, .timeout = 120)
     unlink(m);
     unlink(j);
 }
+
+/* On zero-copy assemblies --pkt is packet memory: the sender's payload is
+ * referenced, not copied, and one-segment reads into page-stride slots are
+ * remapped; the stream is still checked byte by byte across the rotation. */
+Test(ttcp, tcp_packet_memory_on_zero_copy_assemblies, .timeout = 120)
+{
+    const char *b = env("LYRA_BUILD_DIR");
+    int s = finish(start("%s/bin/lyra-ttcp -t -l 8192 -n 512 --rotate 1M --pkt --rlen 1448 --stats "
+                         "--stack assemblies/zc-pio.lyra dev.link=wire:tz%d --peer "
+                         "assemblies/zc-dma.lyra dev.link=wire:tz%d 192.0.2.5",
+                         b, getpid(), getpid()),
+                   o1, OUT);
+    cr_assert_eq(s, 0, "%s", o1);
+    expect_tcp_stream(o1, o1, 512 * 8192);
+    cr_assert_gt(counter_sum(o1, "tx_referenced_bytes"), 512 * 8192 / 2, "%s", o1);
+    cr_assert_gt(counter_sum(o1, "rx_remapped_bytes"), 512 * 8192 / 2, "%s", o1);
+}
