@@ -1,8 +1,18 @@
 /* ttcp between two stacks in one process, for callgrind (bench/ipb.sh,
- * issue 11.4: instructions per payload byte).
+ * issue 11.4: instructions per payload byte) and for the accounted time
+ * per component (bench/zc.sh, issue 12.6: zero copy against copy).
  *
- *   ipb SENDER RECEIVER WRITES LEN [a:INST.PARAM=V ...] [b:INST.PARAM=V ...]
- *   SENDER, RECEIVER: pio (copy-pio) or dma (copy-dma), static assemblies
+ *   ipb [--rotate SIZE] [--pkt] [--rlen N] [--json FILE]
+ *       SENDER RECEIVER WRITES LEN [a:INST.PARAM=V ...] [b:INST.PARAM=V ...]
+ *   SENDER, RECEIVER: pio (copy-pio), dma (copy-dma), zc-pio, zc-dma
+ *   (static assemblies, the zc ones when built), or a manifest file
+ *   (*.lyra, loaded with its components: how bench/zc.sh switches the
+ *   binding accounting on)
+ *   --rotate, --pkt, --rlen: lyra-ttcp's (tools/ttcp/ttcp_buf.h): source
+ *   and sink rotating through SIZE bytes (cache-cold), buffers from
+ *   lyra_pkt_alloc, reads of N bytes (default LEN) into page-stride slots
+ *   --json FILE: both stacks' counters and accounted bindings, and the
+ *   harness's own times, as {"harness": {...}, "a": {...}, "b": {...}}
  *
  * What lyra-ttcp -t / -r do over one wire (WRITES sends of LEN bytes of a
  * pattern, reads of LEN bytes checked in order), but on one thread that
@@ -16,8 +26,12 @@
  * spinning through idle poll steps.
  *
  * Prints one line of KEY=VALUE: bytes, the sender's segments and
- * retransmissions, the receiver's segments and ACKs, and the process's CPU
- * (user + sys) over the transfer; exit 3 on wrong data. */
+ * retransmissions, the receiver's segments and ACKs, the process's CPU
+ * (user + sys) over the transfer, and per stack the ns spent in the
+ * application's socket calls (a_app_ns, b_app_ns: everything a send or
+ * recv does inside the stack) and in its poll steps (a_poll_ns,
+ * b_poll_ns: driver, device model, link, and what the received frames
+ * and the timers cause); exit 3 on wrong data. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -31,11 +45,28 @@
 #include "lyra/os.h"
 #include "lyra/socket.h"
 #include "lyra/stack.h"
+#include "ttcp_buf.h"
 
+typedef int (*asm_create)(const char *const *overrides, struct lyra_stack **out);
 int lyra_assembly_copy_pio_create(const char *const *overrides, struct lyra_stack **out);
 int lyra_assembly_copy_dma_create(const char *const *overrides, struct lyra_stack **out);
+#ifdef IPB_ZC
+int lyra_assembly_zc_pio_create(const char *const *overrides, struct lyra_stack **out);
+int lyra_assembly_zc_dma_create(const char *const *overrides, struct lyra_stack **out);
+#endif
 
-#define PERIOD 251 /* lyra-ttcp's pattern: a prime, so a misplaced segment shows */
+static const struct {
+    const char *kind;
+    asm_create create;
+} kinds[] = {
+    {"pio", lyra_assembly_copy_pio_create},
+    {"dma", lyra_assembly_copy_dma_create},
+#ifdef IPB_ZC
+    {"zc-pio", lyra_assembly_zc_pio_create},
+    {"zc-dma", lyra_assembly_zc_dma_create},
+#endif
+};
+
 #define MAX_OVR 32
 
 struct end {
@@ -43,14 +74,19 @@ struct end {
     int fd;
     const char *ovr[MAX_OVR + 1];
     int n;
+    uint64_t app_ns, poll_ns; /* in its socket calls, in its poll steps */
+    uint64_t app_calls, poll_calls;
+    struct ttcp_alloc mem;    /* heap, or its packet memory (--pkt) */
 };
 
 struct xfer {
     struct end *a, *b;
-    long writes, len;
-    const uint8_t *pat; /* PERIOD + len bytes */
-    uint8_t *rbuf;
-    long long sent, rcvd, wrong;
+    long writes, len, rlen;
+    size_t rotate;
+    int pkt;
+    struct ttcp_src src, pat; /* the sender's source; the pattern checked against */
+    struct ttcp_sink sink;    /* the receiver's reads */
+    long long sent, rcvd, wrong, reads;
 };
 
 static uint64_t mono_ns(void)
@@ -71,19 +107,36 @@ static uint64_t cpu_ns(void)
 
 static int make(const char *kind, struct end *e)
 {
-    if (!strcmp(kind, "pio"))
-        return lyra_assembly_copy_pio_create(e->ovr, &e->s);
-    if (!strcmp(kind, "dma"))
-        return lyra_assembly_copy_dma_create(e->ovr, &e->s);
-    fprintf(stderr, "ipb: '%s': pio or dma\n", kind);
+    size_t n = strlen(kind);
+    if (n > 5 && !strcmp(kind + n - 5, ".lyra"))
+        return lyra_stack_load(kind, e->ovr, &e->s);
+    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+        if (!strcmp(kind, kinds[i].kind))
+            return kinds[i].create(e->ovr, &e->s);
+    fprintf(stderr, "ipb: '%s': pio, dma%s or a manifest (*.lyra)\n", kind,
+#ifdef IPB_ZC
+            ", zc-pio, zc-dma"
+#else
+            " (zc-pio, zc-dma: not built)"
+#endif
+    );
     return -1;
+}
+
+static uint64_t poll_timed(struct end *e)
+{
+    uint64_t t0 = mono_ns();
+    uint64_t d = lyra_stack_poll(e->s);
+    e->poll_ns += mono_ns() - t0;
+    e->poll_calls++;
+    return d;
 }
 
 /* Both stacks one step each; returns 1 when either has work now. */
 static int step(struct xfer *x, uint64_t *next)
 {
-    uint64_t da = lyra_stack_poll(x->a->s);
-    uint64_t db = lyra_stack_poll(x->b->s);
+    uint64_t da = poll_timed(x->a);
+    uint64_t db = poll_timed(x->b);
     *next = da < db ? da : db;
     return da == 0 || db == 0;
 }
@@ -99,17 +152,6 @@ static void idle(uint64_t next)
     nanosleep(&ts, NULL);
 }
 
-static long long check(const struct xfer *x, const uint8_t *buf, long n, long long off)
-{
-    const uint8_t *p = x->pat + off % PERIOD;
-    if (!memcmp(buf, p, (size_t)n))
-        return 0;
-    long long w = 0;
-    for (long i = 0; i < n; i++)
-        w += buf[i] != p[i];
-    return w;
-}
-
 /* The counted part: every byte sent (ttcp's writes of len, each retried
  * from where a short send stopped) and read (reads of len). */
 __attribute__((noinline)) static int transfer_phase(struct xfer *x)
@@ -120,8 +162,11 @@ __attribute__((noinline)) static int transfer_phase(struct xfer *x)
     while (x->rcvd < total) {
         int moved = 0;
         if (x->sent < total) {
-            const uint8_t *p = x->pat + x->sent % PERIOD;
+            const uint8_t *p = ttcp_src_at(&x->src, (unsigned long long)x->sent);
+            uint64_t t0 = mono_ns();
             ssize_t n = lyra_send(x->a->s, x->a->fd, p, (size_t)(x->len - off), MSG_DONTWAIT);
+            x->a->app_ns += mono_ns() - t0;
+            x->a->app_calls++;
             if (n > 0) {
                 x->sent += n;
                 off = (off + n) % x->len;
@@ -134,10 +179,15 @@ __attribute__((noinline)) static int transfer_phase(struct xfer *x)
         uint64_t next;
         moved |= step(x, &next);
         for (;;) {
-            ssize_t n = lyra_recv(x->b->s, x->b->fd, x->rbuf, (size_t)x->len, MSG_DONTWAIT);
+            uint8_t *buf = ttcp_sink_at(&x->sink, (unsigned long long)x->reads);
+            uint64_t t0 = mono_ns();
+            ssize_t n = lyra_recv(x->b->s, x->b->fd, buf, (size_t)x->rlen, MSG_DONTWAIT);
+            x->b->app_ns += mono_ns() - t0;
+            x->b->app_calls++;
             if (n > 0) {
-                x->wrong += check(x, x->rbuf, (long)n, x->rcvd);
+                x->wrong += ttcp_check(&x->pat, buf, (size_t)n, (unsigned long long)x->rcvd);
                 x->rcvd += n;
+                x->reads++;
                 moved = 1;
                 continue;
             }
@@ -187,10 +237,105 @@ static int closed(void *ctx)
     return lyra_recv(b->s, b->fd, buf, sizeof(buf), MSG_DONTWAIT) == 0;
 }
 
+static void *heap_alloc(void *ctx, size_t size)
+{
+    (void)ctx;
+    void *p = NULL;
+    return posix_memalign(&p, TTCP_PAGE, size) ? NULL : p;
+}
+
+static void heap_free(void *ctx, void *p)
+{
+    (void)ctx;
+    free(p);
+}
+
+static void *pkt_alloc(void *ctx, size_t size)
+{
+    return lyra_pkt_alloc(ctx, size);
+}
+
+static void pkt_free(void *ctx, void *p)
+{
+    lyra_pkt_free(ctx, p);
+}
+
+static const struct ttcp_alloc heap = {heap_alloc, heap_free, NULL};
+
+/* The options before SENDER; the index of SENDER, or -1. */
+static int options(int argc, char **argv, struct xfer *x, const char **json)
+{
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-' && argv[i][1] == '-'; i++) {
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(argv[i], "--pkt")) {
+            x->pkt = 1;
+            continue;
+        }
+        if (!v)
+            return -1;
+        i++;
+        if (!strcmp(argv[i - 1], "--rotate")) {
+            if (ttcp_parse_size(v, TTCP_PAGE, 1ull << 30, &x->rotate))
+                return -1;
+        } else if (!strcmp(argv[i - 1], "--rlen")) {
+            x->rlen = atol(v);
+            if (x->rlen <= 0 || x->rlen > (1 << 20))
+                return -1;
+        } else if (!strcmp(argv[i - 1], "--json")) {
+            *json = v;
+        } else {
+            return -1;
+        }
+    }
+    return argc - i >= 4 ? i : -1;
+}
+
+/* ns of one clock read: what each timed interval (here and in the
+ * accounting proxies) adds to what it times, for bench/zc_acct.py. */
+static double clock_ns(void)
+{
+    uint64_t sum = 0, t0 = mono_ns();
+    for (int i = 0; i < 200000; i++)
+        sum += mono_ns();
+    return sum ? (double)(mono_ns() - t0) / 200000 : 0;
+}
+
+static int write_json(const char *path, const struct xfer *x, uint64_t wall)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    fprintf(f,
+            "{\"harness\": {\"bytes\": %lld, \"writes\": %ld, \"len\": %ld, \"rlen\": %ld, "
+            "\"reads\": %lld, \"rotate\": %zu, \"pkt\": %d, \"wall_ns\": %llu, "
+            "\"a_app_ns\": %llu, \"a_poll_ns\": %llu, \"b_app_ns\": %llu, \"b_poll_ns\": %llu, "
+            "\"a_app_calls\": %llu, \"a_poll_calls\": %llu, \"b_app_calls\": %llu, "
+            "\"b_poll_calls\": %llu, \"clock_ns\": %.2f},\n"
+            "\"a\": ",
+            x->rcvd, x->writes, x->len, x->rlen, x->reads, x->rotate, x->pkt,
+            (unsigned long long)wall, (unsigned long long)x->a->app_ns,
+            (unsigned long long)x->a->poll_ns, (unsigned long long)x->b->app_ns,
+            (unsigned long long)x->b->poll_ns, (unsigned long long)x->a->app_calls,
+            (unsigned long long)x->a->poll_calls, (unsigned long long)x->b->app_calls,
+            (unsigned long long)x->b->poll_calls, clock_ns());
+    lyra_stack_stats_json(x->a->s, f);
+    fputs(",\n\"b\": ", f);
+    lyra_stack_stats_json(x->b->s, f);
+    fputs("}\n", f);
+    return fclose(f);
+}
+
 int main(int argc, char **argv)
 {
-    if (argc < 5) {
-        fprintf(stderr, "usage: %s pio|dma pio|dma WRITES LEN [a:INST.PARAM=V ...] [b:...]\n",
+    struct xfer x = {.rlen = 0};
+    const char *json = NULL;
+    int k = options(argc, argv, &x, &json);
+    if (k < 0) {
+        fprintf(stderr,
+                "usage: %s [--rotate SIZE] [--pkt] [--rlen N] [--json FILE] SENDER RECEIVER "
+                "WRITES LEN [a:INST.PARAM=V ...] [b:...]\n"
+                "  SENDER, RECEIVER: pio, dma, zc-pio, zc-dma or a manifest (*.lyra)\n",
                 argv[0]);
         return 1;
     }
@@ -200,7 +345,7 @@ int main(int argc, char **argv)
                     .n = 4};
     struct end b = {.ovr = {link, "os.seed=2", "ip.addr=192.0.2.3/24", "dev.mac=02:00:00:00:00:03"},
                     .n = 4};
-    for (int i = 5; i < argc; i++) {
+    for (int i = k + 4; i < argc; i++) {
         struct end *e = !strncmp(argv[i], "a:", 2) ? &a : !strncmp(argv[i], "b:", 2) ? &b : NULL;
         if (!e || e->n >= MAX_OVR) {
             fprintf(stderr, "ipb: '%s': a:INST.PARAM=V or b:INST.PARAM=V\n", argv[i]);
@@ -208,20 +353,31 @@ int main(int argc, char **argv)
         }
         e->ovr[e->n++] = argv[i] + 2;
     }
-    struct xfer x = {.a = &a, .b = &b, .writes = atol(argv[3]), .len = atol(argv[4])};
+    x.a = &a;
+    x.b = &b;
+    x.writes = atol(argv[k + 2]);
+    x.len = atol(argv[k + 3]);
     if (x.writes <= 0 || x.len <= 0 || x.len > (1 << 20)) {
         fprintf(stderr, "ipb: WRITES > 0, 0 < LEN <= 1 MiB\n");
         return 1;
     }
-    if (make(argv[2], &b) || make(argv[1], &a) || lyra_stack_start(b.s) || lyra_stack_start(a.s))
+    if (!x.rlen)
+        x.rlen = x.len;
+    if (make(argv[k + 1], &b) || make(argv[k], &a) || lyra_stack_start(b.s) ||
+        lyra_stack_start(a.s))
         return 2;
-    uint8_t *pat = malloc((size_t)(PERIOD + x.len));
-    x.rbuf = malloc((size_t)x.len);
-    if (!pat || !x.rbuf)
+    a.mem = b.mem = heap;
+    if (x.pkt) {
+        a.mem = (struct ttcp_alloc){pkt_alloc, pkt_free, a.s};
+        b.mem = (struct ttcp_alloc){pkt_alloc, pkt_free, b.s};
+    }
+    long most = x.len > x.rlen ? x.len : x.rlen;
+    if (ttcp_src_init(&x.src, x.rotate, (size_t)x.len, &a.mem) ||
+        ttcp_src_init(&x.pat, 0, (size_t)most, &heap) ||
+        ttcp_sink_init(&x.sink, x.rotate, (size_t)x.rlen, x.pkt, &b.mem)) {
+        fprintf(stderr, "ipb: no memory for the buffers (%s)\n", x.pkt ? "lyra_pkt_alloc" : "heap");
         return 2;
-    for (long i = 0; i < PERIOD + x.len; i++)
-        pat[i] = (uint8_t)(i % PERIOD);
-    x.pat = pat;
+    }
 
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(5001)};
     struct acc ac = {.b = &b, .lfd = lyra_socket(b.s, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0)};
@@ -242,26 +398,33 @@ int main(int argc, char **argv)
         return 2;
     }
     lyra_fcntl(b.s, b.fd, F_SETFL, O_NONBLOCK);
-    uint64_t c0 = cpu_ns();
+    uint64_t c0 = cpu_ns(), w0 = mono_ns();
     int r = transfer_phase(&x);
-    uint64_t cpu = cpu_ns() - c0;
+    uint64_t cpu = cpu_ns() - c0, wall = mono_ns() - w0;
     lyra_shutdown(a.s, a.fd, SHUT_WR);
     if (!r && run_until(&a, &b, closed, &b))
         fprintf(stderr, "ipb: no FIN\n");
     printf("bytes=%lld wrong=%lld a_tx_segments=%llu a_tx_bytes=%llu a_tx_retrans_segs=%llu "
-           "b_rx_segments=%llu b_acks_sent=%llu cpu_ns=%llu\n",
+           "b_rx_segments=%llu b_acks_sent=%llu cpu_ns=%llu wall_ns=%llu reads=%lld "
+           "a_app_ns=%llu a_poll_ns=%llu b_app_ns=%llu b_poll_ns=%llu\n",
            x.rcvd, x.wrong, (unsigned long long)lyra_stack_counter(a.s, "tcp", "tx_segments"),
            (unsigned long long)lyra_stack_counter(a.s, "tcp", "tx_bytes"),
            (unsigned long long)lyra_stack_counter(a.s, "tcp", "tx_retrans_segs"),
            (unsigned long long)lyra_stack_counter(b.s, "tcp", "rx_segments"),
-           (unsigned long long)lyra_stack_counter(b.s, "tcp", "acks_sent"), (unsigned long long)cpu);
+           (unsigned long long)lyra_stack_counter(b.s, "tcp", "acks_sent"), (unsigned long long)cpu,
+           (unsigned long long)wall, x.reads, (unsigned long long)a.app_ns,
+           (unsigned long long)a.poll_ns, (unsigned long long)b.app_ns,
+           (unsigned long long)b.poll_ns);
+    if (json && write_json(json, &x, wall))
+        perror("ipb: --json");
     lyra_close(a.s, a.fd);
     lyra_close(b.s, b.fd);
     lyra_close(b.s, ac.lfd);
+    ttcp_src_fini(&x.src, &a.mem);
+    ttcp_sink_fini(&x.sink, &b.mem);
+    ttcp_src_fini(&x.pat, &heap);
     lyra_stack_destroy(a.s);
     lyra_stack_destroy(b.s);
-    free(pat);
-    free(x.rbuf);
     if (r)
         return 2;
     return x.wrong ? 3 : 0;

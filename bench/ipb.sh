@@ -53,21 +53,12 @@ declare -A DESC=(
     [dma-dma]="copy-dma to copy-dma (e1000 checksum offload, as shipped)"
     [dma-dma-nocsum]="copy-dma to copy-dma, offload off (nic.csum_tx=off nic.csum_rx=off)"
 )
+# shellcheck source=bench/cg_lib.sh
+. bench/cg_lib.sh
 run_cg() { # run_cg NAME WRITES SENDER RECEIVER [OVR...] -> "counters split"
     local name=$1 n=$2 s=$3 r=$4
     shift 4
-    local out=$D/$name.$n.cg
-    local line
-    line=$(valgrind --tool=callgrind --callgrind-out-file="$out" --toggle-collect=transfer_phase \
-        "$B/bench/ipb" "$s" "$r" "$n" "$LEN" "$@" 2>"$D/$name.$n.valgrind.log") ||
-        { echo "ipb $s $r $n failed (see $D/$name.$n.valgrind.log)" >&2; exit 1; }
-    echo "$line $(python3 bench/callgrind_stack.py "$SRC" "$out" --by-dir)"
-}
-kv() { # kv "K=V ..." KEY
-    tr ' ' '\n' <<<"$1" | awk -F= -v k="$2" '$1 == k {print $2}'
-}
-kv0() { # kv, 0 when KEY is absent
-    tr ' ' '\n' <<<"$1" | awk -F= -v k="$2" '$1 == k {v = $2} END {print v + 0}'
+    cg_run "$D/$name.$n.cg" "$D/$name.$n.valgrind.log" "$s" "$r" "$n" "$LEN" "$@" || exit 1
 }
 rows=""
 dirrows=""
@@ -102,7 +93,6 @@ for c in "${CASES[@]}"; do
 done
 
 # --- 2 and 3: Linux, in namespaces of our own ------------------------------
-median() { sort -g | awk '{v[NR] = $1} END {print NR ? v[int((NR + 1) / 2)] : "-"}'; }
 TTCP_L=$B/bin/lyra-ttcp-linux
 TTCP=$B/bin/lyra-ttcp
 NA=ipba$$ NB=ipbb$$ NT=ipbt$$

@@ -3,7 +3,8 @@
 # from the framework), -Os static libraries, for x86-64 (host gcc) and
 # Cortex-M4 (arm-none-eabi-gcc, newlib), each with and without LYRA_NO_DOCS
 # (documentation strings and counter names left out). Writes
-# bench/results/sizes.md. Needs gcc-arm-none-eabi and libnewlib-arm-none-eabi.
+# bench/results/sizes.md, with each zc assembly against its copy twin
+# (issue 12.6). Needs gcc-arm-none-eabi and libnewlib-arm-none-eabi.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 JOBS=$(nproc 2>/dev/null || echo 2)

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "acct.h"
+#include "lyra/bus.h"
 #include "lyra/l2.h"
 #include "lyra/l3.h"
 #include "lyra/l4.h"
@@ -312,6 +313,59 @@ static const char *const l4_names[] = {
     "poll", "setopt", "getopt", "set_cookie", "setopt_buf", "getopt_buf", "ready"};
 _Static_assert(LYRA_COUNT(l4_names) == 17, "l4_names: one name per op (16) and event (1)");
 
+/* ---- bus (issue 12.6: the device model's time, apart from the driver's) ---- */
+#define BU struct lyra_bus_ops
+PX_OP(pbu, BU, info, 0, int, 0, (void *self, struct lyra_bus_info *i), (p->prov, i))
+PX_OP(pbu, BU, inb, 1, uint8_t, 1, (void *self, uint32_t port), (p->prov, port))
+PX_OP(pbu, BU, inw, 2, uint16_t, 2, (void *self, uint32_t port), (p->prov, port))
+PX_OP(pbu, BU, inl, 3, uint32_t, 4, (void *self, uint32_t port), (p->prov, port))
+PX_VOP(pbu, BU, outb, 4, 1, (void *self, uint32_t port, uint8_t v), (p->prov, port, v))
+PX_VOP(pbu, BU, outw, 5, 2, (void *self, uint32_t port, uint16_t v), (p->prov, port, v))
+PX_VOP(pbu, BU, outl, 6, 4, (void *self, uint32_t port, uint32_t v), (p->prov, port, v))
+PX_VOP(pbu, BU, insw, 7, 2 * n, (void *self, uint32_t port, void *buf, size_t n),
+       (p->prov, port, buf, n))
+PX_VOP(pbu, BU, outsw, 8, 2 * n, (void *self, uint32_t port, const void *buf, size_t n),
+       (p->prov, port, buf, n))
+PX_OP(pbu, BU, read32, 9, uint32_t, 4, (void *self, uint32_t off), (p->prov, off))
+PX_VOP(pbu, BU, write32, 10, 4, (void *self, uint32_t off, uint32_t v), (p->prov, off, v))
+PX_OP(pbu, BU, cfg_read, 11, uint32_t, sz, (void *self, uint32_t off, unsigned sz),
+      (p->prov, off, sz))
+PX_VOP(pbu, BU, cfg_write, 12, sz, (void *self, uint32_t off, unsigned sz, uint32_t v),
+       (p->prov, off, sz, v))
+PX_OP(pbu, BU, dma_alloc, 13, void *, size,
+      (void *self, size_t size, size_t al, uint64_t *bus), (p->prov, size, al, bus))
+PX_VOP(pbu, BU, dma_free, 14, size, (void *self, void *m, size_t size), (p->prov, m, size))
+PX_OP(pbu, BU, dma_map, 15, int, len, (void *self, const void *m, size_t len, uint64_t *bus),
+      (p->prov, m, len, bus))
+PX_VOP(pbu, BU, dma_unmap, 16, len, (void *self, const void *m, size_t len), (p->prov, m, len))
+PX_OP(pbu, BU, irq_pending, 17, bool, 0, (void *self), (p->prov))
+PX_VOP(pbu, BU, irq_enable, 18, 0, (void *self, bool on), (p->prov, on))
+PX_VOP(pbu, BU, delay_us, 19, 0, (void *self, unsigned us), (p->prov, us))
+PX_OP(pbu, BU, insw_csum, 20, uint16_t, 2 * n, (void *self, uint32_t port, void *buf, size_t n),
+      (p->prov, port, buf, n))
+#define BUE struct lyra_bus_events
+PX_EV(pbu, BUE, irq, 21, 0, (void *self), (p->user))
+
+static const struct lyra_bus_events px_bus_events = {
+    .hdr = LYRA_OPS_HDR(LYRA_BUS_IFACE, LYRA_BUS_MAJOR, LYRA_BUS_MINOR, BUE),
+    .irq = pbu_ev_irq,
+};
+
+static const struct lyra_bus_ops px_bus_ops = {
+    .hdr = LYRA_OPS_HDR(LYRA_BUS_IFACE, LYRA_BUS_MAJOR, LYRA_BUS_MINOR, BU),
+    .info = pbu_info, .inb = pbu_inb, .inw = pbu_inw, .inl = pbu_inl, .outb = pbu_outb,
+    .outw = pbu_outw, .outl = pbu_outl, .insw = pbu_insw, .outsw = pbu_outsw,
+    .read32 = pbu_read32, .write32 = pbu_write32, .cfg_read = pbu_cfg_read,
+    .cfg_write = pbu_cfg_write, .dma_alloc = pbu_dma_alloc, .dma_free = pbu_dma_free,
+    .dma_map = pbu_dma_map, .dma_unmap = pbu_dma_unmap, .irq_pending = pbu_irq_pending,
+    .irq_enable = pbu_irq_enable, .delay_us = pbu_delay_us, .insw_csum = pbu_insw_csum,
+};
+static const char *const bus_names[] = {
+    "info", "inb", "inw", "inl", "outb", "outw", "outl", "insw", "outsw", "read32", "write32",
+    "cfg_read", "cfg_write", "dma_alloc", "dma_free", "dma_map", "dma_unmap", "irq_pending",
+    "irq_enable", "delay_us", "insw_csum", "irq"};
+_Static_assert(LYRA_COUNT(bus_names) == 22, "bus_names: one name per op (21) and event (1)");
+
 static const struct lyra_proxy_class classes[] = {
     {LYRA_OS_IFACE, 32, 0, os_names, &px_os_ops, NULL, 0},
     {LYRA_SKB_IFACE, 10, 0, skb_names, &px_skb_ops, NULL, 0},
@@ -320,6 +374,7 @@ static const struct lyra_proxy_class classes[] = {
     {LYRA_L3_IFACE, 7, 3, l3_names, &px_l3_ops, &px_l3_events, 0},
     {LYRA_L4_IFACE, 16, 1, l4_names, &px_l4_ops, &px_l4_events,
      offsetof(struct lyra_l4_ops, open) - sizeof(struct lyra_ops_hdr)},
+    {LYRA_BUS_IFACE, 21, 1, bus_names, &px_bus_ops, &px_bus_events, 0},
 };
 
 void lyra_proxy_table(void *dst, const void *tmpl, const void *real, size_t data)

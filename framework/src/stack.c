@@ -129,6 +129,7 @@ static int bind_all(struct lyra_stack *s, struct lyra_diag *d)
             *px = (struct lyra_proxy){.cls = pc, .ops = ops, .prov = prov, .events = events,
                                       .user = user, .os = s->os, .os_self = s->os_self};
             s->px[b] = px;
+            s->acct_loop = 1;
             lyra_proxy_table(px->ops_copy, pc->ops, ops, pc->ops_data);
             ops = px->ops_copy;
             prov = px;
@@ -175,7 +176,8 @@ int lyra_stack_create(const struct lyra_plan *plan, const char *const *overrides
     s->order = calloc(s->n + 1, sizeof(unsigned));
     s->pollers = calloc(s->n + 1, sizeof(*s->pollers));
     s->px = calloc(plan->n_bind + 1, sizeof(*s->px));
-    if (!s->inst || !s->order || !s->pollers || !s->px)
+    s->loop_cnt = calloc(s->n + 1, sizeof(*s->loop_cnt));
+    if (!s->inst || !s->order || !s->pollers || !s->px || !s->loop_cnt)
         goto fail;
     for (unsigned i = 0; i < s->n; i++) {
         const struct lyra_plan_inst *pi = &plan->inst[i];
@@ -363,16 +365,38 @@ int lyra_stack_start(struct lyra_stack *s)
         }
         in->started = 1;
         if (in->c->poll)
-            s->pollers[s->n_pollers++] = (struct lyra_poller){in->c->poll, in->self};
+            s->pollers[s->n_pollers++] = (struct lyra_poller){in->c->poll, in->self, s->order[k]};
     }
     return 0;
 }
 
 /* One step: every instance's poll hook, then the due timers; 0 when some
  * hook did work (step again at once), else when timers are next due. */
+static uint64_t step_accounted(struct lyra_stack *s, int *work)
+{
+    for (unsigned k = 0; k < s->n_pollers; k++) {
+        struct lyra_loop_cnt *c = &s->loop_cnt[s->pollers[k].inst];
+        uint64_t t0 = s->os->now_ns(s->os_self);
+        *work += s->pollers[k].poll(s->pollers[k].self, POLL_BUDGET) > 0;
+        c->ns += s->os->now_ns(s->os_self) - t0;
+        c->calls++;
+    }
+    uint64_t t0 = s->os->now_ns(s->os_self);
+    uint64_t next = s->os->run_timers(s->os_self);
+    s->timers_cnt.ns += s->os->now_ns(s->os_self) - t0;
+    s->timers_cnt.calls++;
+    return next;
+}
+
 static inline uint64_t step(struct lyra_stack *s)
 {
     int work = 0;
+    if (s->acct_loop && s->os) {
+        uint64_t next = step_accounted(s, &work);
+        if (s->waiters || s->wl)
+            lyra_stack_progress(s);
+        return work ? 0 : next;
+    }
     for (unsigned k = 0; k < s->n_pollers; k++)
         work += s->pollers[k].poll(s->pollers[k].self, POLL_BUDGET) > 0;
     uint64_t next = s->os ? s->os->run_timers(s->os_self) : LYRA_TIME_NEVER;
@@ -496,6 +520,7 @@ void lyra_stack_destroy(struct lyra_stack *s)
     for (unsigned b = 0; s->px && b < s->plan->n_bind; b++)
         free(s->px[b]);
     free(s->px);
+    free(s->loop_cnt);
     free(s->inst);
     free(s->order);
     free(s->pollers);
@@ -590,6 +615,13 @@ void lyra_stack_stats(struct lyra_stack *s, const struct lyra_stats_visitor *v)
                 v->binding(v->ctx, in->name, slot, prov, pc->iface, pc->names[o], o >= pc->n_ops,
                            px->cnt[o].calls, px->cnt[o].bytes, px->cnt[o].ns);
         }
+        /* the loop's entries, as a binding "(loop)" of the instance entered */
+        if (s->acct_loop && s->loop_cnt[i].calls)
+            v->binding(v->ctx, in->name, "(loop)", s->name, "loop", "poll", 1,
+                       s->loop_cnt[i].calls, 0, s->loop_cnt[i].ns);
+        if (s->acct_loop && in->self == s->os_self && s->timers_cnt.calls)
+            v->binding(v->ctx, in->name, "(loop)", s->name, "loop", "run_timers", 1,
+                       s->timers_cnt.calls, 0, s->timers_cnt.ns);
     }
 }
 

@@ -37,9 +37,17 @@ struct lyra_stack {
     struct lyra_poller {
         int (*poll)(void *self, unsigned budget);
         void *self;
+        unsigned inst;
     } *pollers;
     unsigned n_pollers;
     struct lyra_proxy **px; /* per plan binding; NULL when not accounted */
+    /* With any binding accounted, the loop's own entries into the stack
+     * are too (issue 12.6): each instance's poll hook, and the due timers
+     * (delayed ACKs, the receive batch's end), which no binding sees. */
+    int acct_loop;
+    struct lyra_loop_cnt {
+        uint64_t calls, ns;
+    } *loop_cnt, timers_cnt; /* loop_cnt: per instance */
     const struct lyra_os_ops *os;
     void *os_self;
     atomic_int stop;

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "ttcp_args.h"
+#include "ttcp_buf.h"
 
 #ifdef TTCP_HOST
 #define TOOL "lyra-ttcp-linux"
@@ -64,8 +65,6 @@ typedef struct lyra_stack *net_t;
 #define N_shutdown lyra_shutdown
 #endif
 
-#define PERIOD 251 /* prime: a segment out of place breaks the pattern */
-
 static volatile sig_atomic_t interrupted;
 
 struct side {
@@ -73,8 +72,10 @@ struct side {
     net_t net;
     const char *tag; /* "ttcp-t" or "ttcp-r" */
     int trans;
-    unsigned char *pat; /* PERIOD + len bytes of the pattern */
-    unsigned char *buf;
+    struct ttcp_alloc mem; /* heap, or packet memory of the side's stack (--pkt) */
+    struct ttcp_src src;   /* the pattern: sent from, and checked against */
+    struct ttcp_sink sink; /* read into */
+    long rlen;             /* bytes per read */
     long long bytes, wrong, calls;
     double secs, cpu_user, cpu_sys;
     int status;
@@ -148,18 +149,6 @@ static void result(struct side *sd)
                sd->o->udp ? "each datagram checked" : "stream checked in order", sd->wrong);
 }
 
-/* Counts bytes of buf[0..n) that differ from the pattern at `off`. */
-static long long check(const struct side *sd, const unsigned char *buf, long n, long long off)
-{
-    const unsigned char *p = sd->pat + off % PERIOD;
-    if (!memcmp(buf, p, (size_t)n))
-        return 0;
-    long long w = 0;
-    for (long i = 0; i < n; i++)
-        w += buf[i] != p[i];
-    return w;
-}
-
 static void receive(struct side *sd)
 {
     const struct ttcp_opts *o = sd->o;
@@ -199,7 +188,8 @@ static void receive(struct side *sd)
         cpu(&u0, &s0);
     }
     while (!interrupted) {
-        long n = (long)N_recv(sd->net, fd, sd->buf, (size_t)o->len, 0);
+        unsigned char *buf = ttcp_sink_at(&sd->sink, (unsigned long long)sd->calls);
+        long n = (long)N_recv(sd->net, fd, buf, (size_t)sd->rlen, 0);
         if (n < 0) {
             if (o->udp && errno == EAGAIN && started) {
                 if (!o->quiet)
@@ -228,7 +218,7 @@ static void receive(struct side *sd)
             t0 = now_s();
             cpu(&u0, &s0);
         }
-        sd->wrong += check(sd, sd->buf, n, o->udp ? 0 : sd->bytes);
+        sd->wrong += ttcp_check(&sd->src, buf, (size_t)n, o->udp ? 0 : (unsigned long long)sd->bytes);
         sd->bytes += n;
         sd->calls++;
     }
@@ -296,11 +286,14 @@ static void transmit(struct side *sd)
     }
     double t0 = now_s(), u0, s0;
     cpu(&u0, &s0);
-    if (o->udp && N_sendto(sd->net, fd, sd->pat, 4, 0, (struct sockaddr *)&a, sizeof(a)) < 0)
+    if (o->udp && N_sendto(sd->net, fd, sd->src.mem, 4, 0, (struct sockaddr *)&a, sizeof(a)) < 0)
         fail(sd, "sendto");
+    unsigned long long udp_step = ((unsigned long long)o->len + TTCP_PERIOD - 1) / TTCP_PERIOD * TTCP_PERIOD;
     for (long i = 0; i < o->count && !interrupted && !sd->status; i++) {
-        /* TCP: the stream continues the pattern; UDP: each datagram starts it */
-        const unsigned char *p = sd->pat + (o->udp ? 0 : sd->bytes % PERIOD);
+        /* TCP: the stream continues the pattern; UDP: each datagram starts
+         * it (at a multiple of the period, so a rotating source moves on) */
+        unsigned long long off = o->udp ? (unsigned long long)i * udp_step : (unsigned long long)sd->bytes;
+        const unsigned char *p = ttcp_src_at(&sd->src, off);
         long n = o->udp ? (long)N_sendto(sd->net, fd, p, (size_t)o->len, 0,
                                          (struct sockaddr *)&a, sizeof(a))
                         : (long)N_send(sd->net, fd, p, (size_t)o->len, 0);
@@ -315,7 +308,7 @@ static void transmit(struct side *sd)
     }
     if (o->udp) /* end marks, several: any may be lost */
         for (int k = 0; k < 4; k++) {
-            N_sendto(sd->net, fd, sd->pat, 4, 0, (struct sockaddr *)&a, sizeof(a));
+            N_sendto(sd->net, fd, sd->src.mem, 4, 0, (struct sockaddr *)&a, sizeof(a));
             usleep(1000);
         }
     if (!o->udp && !sd->status)
@@ -328,28 +321,77 @@ static void transmit(struct side *sd)
     result(sd);
 }
 
-static int side_init(struct side *sd, const struct ttcp_opts *o, net_t net, int trans)
+static void *heap_alloc(void *ctx, size_t size)
+{
+    (void)ctx;
+    void *p = NULL; /* page-aligned, as packet memory is on copy assemblies */
+    return posix_memalign(&p, TTCP_PAGE, size) ? NULL : p;
+}
+
+static void heap_free(void *ctx, void *p)
+{
+    (void)ctx;
+    free(p);
+}
+
+#ifndef TTCP_HOST
+static void *pkt_alloc(void *ctx, size_t size)
+{
+    return lyra_pkt_alloc(ctx, size);
+}
+
+static void pkt_free(void *ctx, void *p)
+{
+    lyra_pkt_free(ctx, p);
+}
+#endif
+
+static void side_init(struct side *sd, const struct ttcp_opts *o, net_t net, int trans)
 {
     memset(sd, 0, sizeof(*sd));
     sd->o = o;
     sd->net = net;
     sd->tag = trans ? "ttcp-t" : "ttcp-r";
     sd->trans = trans;
-    sd->pat = malloc((size_t)(PERIOD + o->len));
-    sd->buf = malloc((size_t)o->len);
+    sd->rlen = o->rlen ? o->rlen : o->len;
+    sd->mem = (struct ttcp_alloc){heap_alloc, heap_free, NULL};
     pthread_mutex_init(&sd->mu, NULL);
     pthread_cond_init(&sd->cv, NULL);
-    if (!sd->pat || !sd->buf)
-        return -1;
-    for (long i = 0; i < PERIOD + o->len; i++)
-        sd->pat[i] = (unsigned char)(i % PERIOD);
-    return 0;
+}
+
+/* The buffers, once the side's stack is up (--pkt takes its packet
+ * memory). The sender rotates its source; the receiver its sink, and
+ * checks against a warm pattern. */
+static int side_bufs(struct side *sd)
+{
+    const struct ttcp_opts *o = sd->o;
+#ifndef TTCP_HOST
+    if (o->pkt)
+        sd->mem = (struct ttcp_alloc){pkt_alloc, pkt_free, sd->net};
+#endif
+    static const struct ttcp_alloc heap = {heap_alloc, heap_free, NULL};
+    int bad = ttcp_src_init(&sd->src, sd->trans ? o->rotate : 0, (size_t)o->len,
+                            sd->trans ? &sd->mem : &heap) ||
+              (!sd->trans &&
+               ttcp_sink_init(&sd->sink, o->rotate, (size_t)sd->rlen, o->pkt, &sd->mem));
+    if (bad) {
+        fprintf(stderr, "%s: no memory for the %s buffers (%s)\n", sd->tag,
+                o->rotate ? "rotating" : "", o->pkt ? "lyra_pkt_alloc" : "heap");
+        sd->status = 2;
+    }
+    return bad ? -1 : 0;
+}
+
+static void side_free_bufs(struct side *sd)
+{
+    static const struct ttcp_alloc heap = {heap_alloc, heap_free, NULL};
+    ttcp_src_fini(&sd->src, sd->trans ? &sd->mem : &heap);
+    ttcp_sink_fini(&sd->sink, &sd->mem);
 }
 
 static void side_fini(struct side *sd)
 {
-    free(sd->pat);
-    free(sd->buf);
+    side_free_bufs(sd);
     pthread_mutex_destroy(&sd->mu);
     pthread_cond_destroy(&sd->cv);
 }
@@ -399,8 +441,11 @@ int main(int argc, char **argv)
     int status;
 #ifdef TTCP_HOST
     signal(SIGPIPE, SIG_IGN);
-    if (side_init(&me, &o, NULL, o.trans))
+    side_init(&me, &o, NULL, o.trans);
+    if (side_bufs(&me)) {
+        side_fini(&me);
         return 2;
+    }
     if (o.trans)
         transmit(&me);
     else
@@ -411,10 +456,10 @@ int main(int argc, char **argv)
     struct tool_stack st = {.a = o.so.st}, peer = {.a = o.so.peer};
     struct side peer_side;
     pthread_t rt;
-    int have_rt = 0;
-    memset(&peer_side, 0, sizeof(peer_side));
-    status = side_init(&me, &o, NULL, o.trans) ? 2 : 0;
-    if (!status && peer.a.manifest)
+    int have_rt = 0, have_peer = 0;
+    side_init(&me, &o, NULL, o.trans);
+    status = 0;
+    if (peer.a.manifest)
         status = tool_stack_up(TOOL, &peer, NULL);
     if (!status)
         status = tool_stack_up(TOOL, &st, NULL);
@@ -423,9 +468,12 @@ int main(int argc, char **argv)
         stacks[0] = st.s;
         stacks[1] = peer.s;
         me.net = st.s;
-        if (peer.s) { /* the peer receives on a thread; wait until it listens */
-            if (side_init(&peer_side, &o, peer.s, 0) ||
-                pthread_create(&rt, NULL, receiver_thread, &peer_side)) {
+        if (side_bufs(&me))
+            status = 2;
+        if (!status && peer.s) { /* the peer receives on a thread; wait until it listens */
+            side_init(&peer_side, &o, peer.s, 0);
+            have_peer = 1;
+            if (side_bufs(&peer_side) || pthread_create(&rt, NULL, receiver_thread, &peer_side)) {
                 status = 2;
             } else {
                 have_rt = 1;
@@ -449,10 +497,14 @@ int main(int argc, char **argv)
             status = peer_side.status;
     }
     stacks[0] = stacks[1] = NULL;
+    /* packet memory goes back while its stack is still there */
+    side_free_bufs(&me);
+    if (have_peer)
+        side_free_bufs(&peer_side);
     struct tool_stack *both[2] = {&st, &peer};
     int fr = tool_stacks_finish(TOOL, both, 2, &o.so);
     side_fini(&me);
-    if (peer_side.pat || peer_side.buf)
+    if (have_peer)
         side_fini(&peer_side);
     if (!status)
         status = fr;

@@ -1,5 +1,7 @@
 #include "ttcp_args.h"
 
+#include "ttcp_buf.h"
+
 #include <string.h>
 
 void ttcp_opts_init(struct ttcp_opts *o)
@@ -28,9 +30,21 @@ void ttcp_usage(FILE *f, const char *tool, int stacks)
             "  -W SECONDS  a UDP receiver ends after this much silence (default 2)\n"
             "  -s          accepted for compatibility: data is always a pattern, checked\n"
             "              by the receiver (TCP: the whole stream; UDP: each datagram)\n"
-            "  -q          only the result lines\n",
+            "  -q          only the result lines\n"
+            "  --rotate SIZE  send from and receive into a region of SIZE bytes (k, M, G),\n"
+            "              moving on with each write and read: memory the cache no longer\n"
+            "              holds when SIZE is over the last-level cache (e.g. 64M); reads\n"
+            "              write SIZE bytes before they reuse a slot, slots page-aligned\n"
+            "              (p + k * %d)\n"
+            "  --rlen LEN  bytes per read when it differs from -l (e.g. 1448: one segment)\n"
+            "%s",
             tool, stacks ? "--stack MANIFEST [...] [--peer MANIFEST [...]] " : "", tool,
-            stacks ? " --stack MANIFEST [...]" : "", TTCP_MAX_LEN, TTCP_MAX_UDP_LEN);
+            stacks ? " --stack MANIFEST [...]" : "", TTCP_MAX_LEN, TTCP_MAX_UDP_LEN, TTCP_PAGE,
+            stacks ? "  --pkt       buffers from lyra_pkt_alloc: packet memory on a zero-copy\n"
+                     "              assembly (sends referenced under copy on write, one-segment\n"
+                     "              reads into page-stride slots remapped), page-aligned heap\n"
+                     "              memory elsewhere\n"
+                   : "");
     if (stacks)
         tool_stack_usage(f, "receiving what -t sends");
 }
@@ -65,6 +79,20 @@ int ttcp_parse_args(int argc, char **argv, struct ttcp_opts *o, int stacks, FILE
             /* the pattern is always on */
         } else if (!strcmp(a, "-q")) {
             o->quiet = 1;
+        } else if (!strcmp(a, "--pkt") && stacks) {
+            o->pkt = 1;
+        } else if (!strcmp(a, "--rotate")) {
+            const char *v = i + 1 < argc ? argv[++i] : NULL;
+            if (ttcp_parse_size(v, TTCP_PAGE, TTCP_MAX_ROTATE, &o->rotate)) {
+                fprintf(err, "%s: --rotate: '%s' is not a size in [4k, 1G] (e.g. 64M)\n", tool,
+                        v ? v : "");
+                return 1;
+            }
+        } else if (!strcmp(a, "--rlen")) {
+            const char *v = i + 1 < argc ? argv[++i] : NULL;
+            if (tool_parse_num(tool, a, v, 1, TTCP_MAX_LEN, &d, err))
+                return 1;
+            o->rlen = (long)d;
         } else if (!strcmp(a, "-l") || !strcmp(a, "-n") || !strcmp(a, "-p") ||
                    !strcmp(a, "-b") || !strcmp(a, "-W")) {
             const char *v = i + 1 < argc ? argv[++i] : NULL;
@@ -82,7 +110,8 @@ int ttcp_parse_args(int argc, char **argv, struct ttcp_opts *o, int stacks, FILE
                 return 1;
         } else if (a[0] == '-') {
             fprintf(err, "%s: unknown option '%s'%s\n", tool, a,
-                    !stacks && (!strcmp(a, "--stack") || !strcmp(a, "--peer"))
+                    !stacks && (!strcmp(a, "--stack") || !strcmp(a, "--peer") ||
+                                !strcmp(a, "--pkt"))
                         ? " (this ttcp uses the host's sockets; lyra-ttcp runs stacks)"
                         : "");
             return 1;
@@ -98,6 +127,7 @@ int ttcp_parse_args(int argc, char **argv, struct ttcp_opts *o, int stacks, FILE
                       : !o->trans && o->host            ? "-r takes no HOST"
                       : o->udp && o->len > TTCP_MAX_UDP_LEN ? "-l is larger than a UDP datagram"
                       : o->udp && o->len <= 4           ? "-l must be over 4 with -u (4-byte datagrams mark start and end)"
+                      : o->udp && o->rlen && o->rlen != o->len ? "--rlen goes with TCP (a UDP read is one datagram)"
                       : stacks && !o->so.st.manifest    ? "--stack MANIFEST is required"
                       : o->so.peer.manifest && !o->trans ? "--peer goes with -t (the peer receives)"
                                                           : NULL;

@@ -4,12 +4,14 @@
 #ifndef LYRA_TTCP_ARGS_H
 #define LYRA_TTCP_ARGS_H
 
+#include <stddef.h>
 #include <stdio.h>
 
 #include "tool_args.h"
 
 #define TTCP_MAX_LEN (1 << 20) /* -l: one write or read */
 #define TTCP_MAX_UDP_LEN 65507 /* what fits a datagram (RFC 791, 768) */
+#define TTCP_MAX_ROTATE (1ull << 30) /* --rotate: at most 1 GiB */
 
 struct ttcp_opts {
     int trans;      /* 1: -t, 0: -r */
@@ -21,6 +23,9 @@ struct ttcp_opts {
     long sockbuf;   /* -b: SO_SNDBUF / SO_RCVBUF (0: the default) */
     double timeout; /* -W: a UDP receiver ends after this much silence */
     int quiet;      /* -q: only the result lines */
+    size_t rotate;  /* --rotate: bytes the buffers rotate through (0: one buffer, warm) */
+    int pkt;        /* --pkt: buffers from lyra_pkt_alloc (lyra-ttcp only) */
+    long rlen;      /* --rlen: bytes per read (0: -l) */
     const char *host;
     struct tool_stack_opts so;
 };
