@@ -92,7 +92,9 @@ demo() {
 run_ctest() { # run_ctest LABEL DIR [ctest args]: progress, then a one-line result (tools/ctest_run.py)
     local label=$1 dir=$2
     shift 2
-    python3 tools/ctest_run.py run "$label" "$dir" -j"$JOBS" --timeout 600 "$@"
+    # twice as many tests as cores: the long ones mostly wait (link delays,
+    # timers, the Linux peer), so a core per test would leave the CPU idle
+    python3 tools/ctest_run.py run "$label" "$dir" -j"$((JOBS * 2))" --timeout 600 "$@"
 }
 
 # fuzz_one NAME: one libFuzzer target for FUZZ_SECONDS from its corpus (a
