@@ -202,7 +202,10 @@ struct lyra_skb_ops {
      * how many of them were copied rather than referenced. -EMSGSIZE when
      * the pool could not hold len more bytes even with every buffer free
      * (nothing taken: waiting would not help); -EINVAL for bad arguments
-     * (len above INT32_MAX included). Flags LYRA_SEG_F_CSUM (2.2): the
+     * (len above INT32_MAX included); -EFAULT (2.3, a referencing
+     * provider) for memory it would reference and cannot read: NULL, a
+     * range that wraps, LYRA_SEG_F_REF memory that is not mapped readable
+     * (nothing taken). Flags LYRA_SEG_F_CSUM (2.2): the
      * caller will checksum these bytes in software (no offload), so a
      * provider that copies may sum them in the copy's pass and keep the
      * sums (see the top of this file); without it nothing is summed. */
