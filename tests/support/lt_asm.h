@@ -6,7 +6,7 @@
  *   FN("copy-pio") ... (static void FN(const char *stack), defined after).
  *   LT_COPY_ASSEMBLIES: the copy ones only, for the long impairment and
  *   timing cases that zero copy does not change (CI's time budget).
- *   LT_ZC_ASSEMBLIES: the zc ones only (one lossy case per zc assembly).
+ *   LT_ZC_ASSEMBLIES: the zc ones only.
  *   LT_EACH_PAIR(SUITE, FN, opts...): two stacks talking, FN(a, b) for
  *   SUITE/FN_copy (copy-pio, copy-dma), FN_zc (zc-pio, zc-dma) and the
  *   mixed pairs FN_zc_pio_copy_dma and FN_copy_pio_zc_dma (a the PIO stack
@@ -32,7 +32,8 @@ static inline void lt_need_assembly(const char *name)
     char path[1024];
     snprintf(path, sizeof(path), "%s/assemblies/%s.lyra", src ? src : ".", name);
     if (access(path, R_OK))
-        cr_skip_test("assemblies/%s.lyra does not exist: not tested on %s", name, name);
+        cr_skip_test("SKIPPED LOUDLY: assemblies/%s.lyra does not exist: not tested on %s", name,
+                     name);
 }
 
 /* A pair's addresses, set by override on both stacks whatever their
