@@ -21,7 +21,7 @@ int frag_split(const struct lyra_skb_ops *so, void *so_self, struct lyra_skb *sk
         uint32_t n = total - off < chunk ? total - off : chunk;
         struct lyra_skb *f = so->alloc(so_self, headroom, IPV4_HDR_LEN + n);
         uint8_t *p = f ? lyra_skb_put(f, IPV4_HDR_LEN + n) : NULL;
-        if (!p || so->copy_out(so_self, skb, off, p + IPV4_HDR_LEN, n) != 0) {
+        if (!p || so->copy_out(so_self, skb, off, p + IPV4_HDR_LEN, n) < 0) {
             lyra_skb_free(f);
             lyra_skbq_purge(q);
             return -ENOBUFS;

@@ -142,7 +142,7 @@ static void echo_reply(struct ip *ip, struct lyra_skb *skb, const struct lyra_l3
     if (!lyra_skb_is_linear(skb) || lyra_skb_headroom(skb) < ip_headroom(ip)) {
         struct lyra_skb *c = ip->skb->alloc(ip->skb_self, ip_headroom(ip), lyra_skb_total(skb));
         uint8_t *p = c ? lyra_skb_put(c, lyra_skb_total(skb)) : NULL;
-        if (!p || ip->skb->copy_out(ip->skb_self, skb, 0, p, lyra_skb_total(skb)) != 0) {
+        if (!p || ip->skb->copy_out(ip->skb_self, skb, 0, p, lyra_skb_total(skb)) < 0) {
             ip->st.icmp_echo_nobuf++;
             lyra_skb_free(c);
             lyra_skb_free(skb);

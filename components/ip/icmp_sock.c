@@ -290,10 +290,11 @@ static long s_recv(void *self, int h, const struct lyra_iov *iov, unsigned iovcn
     int bad = 0;
     for (unsigned i = 0; i < iovcnt && n < total && !bad; i++) {
         uint32_t k = total - n < iov[i].len ? total - n : (uint32_t)iov[i].len;
-        bad = k && ip->skb->copy_out(ip->skb_self, skb, n, iov[i].base, k) != 0;
+        int moved = k ? ip->skb->copy_out(ip->skb_self, skb, n, iov[i].base, k) : 0;
+        bad = moved < 0;
         if (!bad) {
             n += k;
-            ip->copy_bytes += k;
+            ip->copy_bytes += moved ? 0 : k; /* > 0: remapped, not copied */
         }
     }
     if (flags & LYRA_MSG_PEEK)

@@ -87,7 +87,7 @@ int zc_copy_out(void *self, const struct lyra_skb *skb, uint32_t off, void *dst,
     if (!why) {
         if (!remap_swap(z, skb, ri, dst)) {
             z->xfer.rx_remapped_bytes += len;
-            return 0;
+            return (int)len; /* moved, not copied (skb 2.3) */
         }
         why = SKB_XFER_rx_remap_failed;
     }

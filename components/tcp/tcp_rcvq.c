@@ -102,10 +102,11 @@ long tcp_rcvq_recv(struct tcp *u, int i, const struct lyra_iov *iov, unsigned io
              * the skb's bytes are still wanted, so it copies */
             if (flags & LYRA_MSG_PEEK)
                 lyra_skb_ref(s);
-            u->skb->copy_out(u->skb_self, s, soff, (uint8_t *)iov[v].base + voff, k);
+            int moved = u->skb->copy_out(u->skb_self, s, soff, (uint8_t *)iov[v].base + voff, k);
             if (flags & LYRA_MSG_PEEK)
                 lyra_skb_free(s);
-            u->copy_bytes += k;
+            if (moved <= 0) /* > 0: remapped, not copied */
+                u->copy_bytes += k;
         }
         got += k;
         soff += k;

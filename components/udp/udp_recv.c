@@ -11,10 +11,12 @@ static int copy_iov(struct udp *u, struct lyra_skb *skb, uint32_t n, const struc
         uint32_t k = n - off < iov[i].len ? n - off : (uint32_t)iov[i].len;
         if (!k)
             continue;
-        if (!iov[i].base || u->skb->copy_out(u->skb_self, skb, off, iov[i].base, k) != 0)
+        int moved = iov[i].base ? u->skb->copy_out(u->skb_self, skb, off, iov[i].base, k) : -EFAULT;
+        if (moved < 0)
             return -EFAULT;
         off += k;
-        u->copy_bytes += k;
+        if (!moved) /* > 0: remapped, not copied */
+            u->copy_bytes += k;
     }
     return 0;
 }

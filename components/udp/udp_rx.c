@@ -40,7 +40,7 @@ static struct lyra_skb *copy_payload(struct udp *u, const struct lyra_skb *skb, 
 {
     struct lyra_skb *c = u->skb->alloc_rx(u->skb_self, len);
     uint8_t *p = c ? lyra_skb_put(c, len) : NULL;
-    if (!p || u->skb->copy_out(u->skb_self, skb, 0, p, len) != 0) {
+    if (!p || u->skb->copy_out(u->skb_self, skb, 0, p, len) < 0) {
         lyra_skb_free(c);
         return NULL;
     }

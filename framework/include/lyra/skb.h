@@ -217,7 +217,10 @@ struct lyra_skb_ops {
      * dst is its packet memory and the caller holds the skb's only
      * reference: the skb's bytes are undefined afterwards (its holder frees
      * it). A caller that keeps the skb to read again (MSG_PEEK) holds one
-     * more reference over the call (lyra_skb_ref, then lyra_skb_free). */
+     * more reference over the call (lyra_skb_ref, then lyra_skb_free).
+     * Returns 0 when it copied, len when it remapped instead (so the caller
+     * counts in its copy_bytes only what was copied), or a negative error:
+     * callers test < 0 for failure. */
     int (*copy_out)(void *self, const struct lyra_skb *skb, uint32_t off, void *dst,
                     uint32_t len);
     /* Free buffers left (the ones alloc_rx takes: normal buffers). */
