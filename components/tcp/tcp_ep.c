@@ -261,7 +261,30 @@ static long op_send(void *self, int h, const void *buf, size_t len, const struct
     if (!buf)
         return -EFAULT;
     uint32_t n = len > INT32_MAX ? INT32_MAX : (uint32_t)len;
-    long r = tcp_sndq_append(u, h, buf, n);
+    struct lyra_zc *z = &u->zc[h];
+    struct lyra_zc_rec *zr = NULL;
+    int zcopy = 0;
+    bool zc = (flags & LYRA_MSG_ZEROCOPY) && z->on; /* off: ignored, as Linux */
+    if (zc && (flags & LYRA_MSG_ZC_CONT)) {
+        zr = lyra_zc_cont(z); /* NULL: copy this round */
+        zc = false;           /* no id taken: nothing to count or give back */
+    } else if (zc) {
+        zr = lyra_zc_begin(z, lyra_zc_of(e->sndq.tail), &zcopy);
+        if (!zr && !zcopy) {
+            u->st.zc_nobufs++;
+            return -ENOBUFS; /* no record free: read the error queue (lyra/l4_zc.h) */
+        }
+        u->st.zc_sends++;
+        u->st.zc_copy_fallback += (unsigned)zcopy;
+    }
+    long r = tcp_sndq_append(u, h, buf, n, zr);
+    if (zc && r <= 0) {
+        lyra_zc_abort(z, zr); /* nothing taken: the id is not used */
+        u->st.zc_sends--;
+        u->st.zc_copy_fallback -= (unsigned)zcopy;
+    } else if (zr) {
+        lyra_zc_put(zr); /* the call's own hold: done now unless skbs reference it */
+    }
     if (r > 0 && (flags & LYRA_MSG_OOB)) {
         /* urgent data (RFC 9293 3.8.5): the mark just after what was
          * taken, as Linux (the peer's sockatmark says 1 before its last
@@ -364,7 +387,7 @@ static unsigned op_poll(void *self, int h)
     if (!c)
         return LYRA_POLL_ERR;
     struct tcp_ep *e = &u->ep[h];
-    unsigned m = e->o.err ? LYRA_POLL_ERR : 0;
+    unsigned m = e->o.err || lyra_zc_pending(&u->zc[h]) ? LYRA_POLL_ERR : 0;
     if (c->state == TCPS_LISTEN)
         return m | (e->aq_head != TCP_NONE ? LYRA_POLL_IN : 0);
     if (e->rcv_bytes || (c->flags & CB_FIN_RCVD) || e->shut_rd)
@@ -396,6 +419,9 @@ static int op_setopt(void *self, int h, int opt, int val)
     if (r <= 0)
         return r;
     switch (opt) {
+    case LYRA_SO_ZEROCOPY:
+        u->zc[h].on = val != 0;
+        return 0;
     case LYRA_SO_REUSEADDR:
         e->reuse = val != 0;
         return 0;
@@ -466,6 +492,9 @@ static int op_getopt(void *self, int h, int opt, int *val)
     if (lyra_l4_ipopt_get(&e->o, opt, val, 0) == 0)
         return 0;
     switch (opt) {
+    case LYRA_SO_ZEROCOPY:
+        *val = u->zc[h].on;
+        return 0;
     case LYRA_SO_REUSEADDR:
         *val = e->reuse;
         return 0;
@@ -541,6 +570,8 @@ static int op_getopt_buf(void *self, int h, int opt, void *val, uint32_t *len)
         *len = n;
         return 0;
     }
+    if (opt == LYRA_SO_ZC_COMPL)
+        return lyra_zc_take_buf(&u->zc[h], val, len);
     if (opt == LYRA_TCP_INFO) {
         struct lyra_tcp_info ti;
         tcp_info_fill(u, h, &ti);

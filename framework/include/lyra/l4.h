@@ -46,7 +46,8 @@ extern "C" {
 
 #define LYRA_L4_IFACE "l4"
 #define LYRA_L4_MAJOR 1
-#define LYRA_L4_MINOR 2 /* 1.1: ready event, set_cookie; 1.2: setopt_buf, getopt_buf */
+#define LYRA_L4_MINOR 3 /* 1.1: ready event, set_cookie; 1.2: setopt_buf, getopt_buf;
+                         * 1.3: LYRA_MSG_ZEROCOPY, LYRA_SO_ZEROCOPY, LYRA_SO_ZC_COMPL */
 
 /* Cookies: 0 is "none" (an endpoint whose user set none raises no event);
  * LYRA_L4_EVERY in an event means every endpoint of the provider. */
@@ -104,6 +105,15 @@ struct lyra_l4_dst {
 #define LYRA_MSG_WAITALL 0x100
 #define LYRA_MSG_ERRQUEUE 0x2000
 #define LYRA_MSG_NOSIGNAL 0x4000
+/* 1.3, send (issue 12.2b, Linux MSG_ZEROCOPY): on an endpoint with
+ * LYRA_SO_ZEROCOPY the transport passes LYRA_SEG_F_REF to add_data and
+ * reports the call's completion (lyra/l4_zc.h); otherwise ignored. */
+#define LYRA_MSG_ZEROCOPY 0x4000000
+/* 1.3, with LYRA_MSG_ZEROCOPY, from the socket layer only: this send
+ * continues the previous one (a blocking stream send's next round), so it
+ * takes no new completion id (lyra/l4_zc.h, lyra_zc_cont). No Linux flag
+ * has this value. */
+#define LYRA_MSG_ZC_CONT 0x40000000
 
 /* Options for setopt/getopt (values are ints; a provider answers
  * -ENOPROTOOPT for one it does not have). */
@@ -131,6 +141,10 @@ enum lyra_sockopt {
     /* int, get only (set: -ENOPROTOOPT); a transport without urgent data
      * answers -ENOPROTOOPT (the socket API's lyra_sockatmark: ENOTTY) */
     LYRA_SIOCATMARK,       /* 1 when the next byte to read is the urgent mark (sockatmark) */
+    /* 1.3 (issue 12.2b): MSG_ZEROCOPY completions, tcp and udp */
+    LYRA_SO_ZEROCOPY,      /* int 0/1: sends with LYRA_MSG_ZEROCOPY may reference */
+    LYRA_SO_ZC_COMPL,      /* getopt_buf: take the oldest completion, struct
+                            * lyra_zc_compl (lyra/l4_zc.h); -EAGAIN: none */
     LYRA_SO__L4_LAST = 63  /* the socket layer's own options start above */
 };
 
