@@ -183,7 +183,7 @@ struct tcp_ep {
     X(tx_retrans_segs) X(tx_retrans_bytes) X(tx_nobuf) X(tx_errors) X(tx_noroute)              \
     X(tx_csum_offload) X(rst_sent) X(rst_rcvd) X(rst_ignored) X(challenge_acks) X(acks_sent)   \
     X(challenge_acks_limited) X(rx_bad_ack) X(syncookies_sent) X(syncookies_ok)                \
-    X(syncookies_failed) X(syn_evicted) X(zc_sends) X(zc_copy_fallback) X(zc_nobufs)                                                        \
+    X(syncookies_failed) X(syn_evicted) X(zc_sends) X(zc_copy_fallback) X(zc_nobufs) X(rx_loaned_bytes) X(rx_loans)                                                        \
     X(acks_delayed) X(dupacks_rcvd) X(fast_retransmits) X(rto_expiries) X(probes_sent)         \
     X(keepalives_sent) X(conns_opened) X(conns_accepted) X(conns_established) X(conns_reset)   \
     X(conns_timed_out) X(conns_refused) X(syn_backlog_drops) X(syn_no_mem) X(tw_reclaimed)     \
@@ -392,6 +392,9 @@ void tcp_sack_rto(struct tcp *u, int i);
  * rcv_nxt or was in order. */
 bool tcp_rcvq_data(struct tcp *u, int i, struct lyra_skb *skb, tcp_seq_t seq, uint32_t len);
 long tcp_rcvq_recv(struct tcp *u, int i, const struct lyra_iov *iov, unsigned iovcnt, int flags);
+/* The next in-order piece lent in place (l4 1.3 recv_loan): its length,
+ * -EAGAIN when nothing is queued. The bytes leave the queue as if read. */
+long tcp_rcvq_loan(struct tcp *u, int i, struct lyra_l4_loan *ln);
 void tcp_rcvq_purge(struct tcp *u, int i);
 
 /* tcp_timer.c */

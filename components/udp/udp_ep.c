@@ -233,6 +233,8 @@ static int op_setopt(void *self, int h, int opt, int val)
     case LYRA_SO_ZEROCOPY:
         u->zc[h].on = val != 0;
         return 0;
+    case LYRA_SO_LOAN_MAX:
+        return lyra_zc_set_loan_max(&u->zc[h], val);
     case LYRA_SO_REUSEADDR:
         e->reuse = val != 0;
         return 0;
@@ -262,6 +264,9 @@ static int op_getopt(void *self, int h, int opt, int *val)
         return 0;
     case LYRA_SO_ZEROCOPY:
         *val = u->zc[h].on;
+        return 0;
+    case LYRA_SO_LOAN_MAX:
+        *val = u->zc[h].loan_max;
         return 0;
     case LYRA_SO_REUSEADDR:
         *val = e->reuse;
@@ -321,4 +326,6 @@ const struct lyra_l4_ops udp_l4_ops = {
     .set_cookie = op_set_cookie,
     .setopt_buf = op_setopt_buf,
     .getopt_buf = op_getopt_buf,
+    .recv_loan = udp_op_recv_loan,
+    .loan_return = udp_op_loan_return,
 };

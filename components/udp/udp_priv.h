@@ -39,7 +39,7 @@
     X(rx_down) X(no_port) X(no_port_bcast) X(rx_queue_full) X(rx_bcast_copies)                 \
     X(rx_bcast_nobuf) X(tx_datagrams) X(tx_bytes) X(tx_nobuf) X(tx_too_big) X(tx_noroute) X(tx_errors)       \
     X(tx_csum_offload) X(icmp_errors_in) X(icmp_errors_set) X(tx_ready)  \
-    X(zc_sends) X(zc_copy_fallback) X(zc_nobufs)
+    X(zc_sends) X(zc_copy_fallback) X(zc_nobufs) X(rx_loaned_bytes) X(rx_loans)
 
 struct udp_stats {
 #define UDP_STAT_FIELD(n) uint64_t n;
@@ -108,7 +108,9 @@ void udp_zc_notify(void *ctx, struct lyra_zc *z);
 /* udp_tx.c */
 long udp_op_send(void *self, int h, const void *buf, size_t len,
                     const struct lyra_sockaddr4 *to, int flags);
-/* udp_recv.c */
+/* udp_recv.c (l4 1.3 loans too) */
+long udp_op_recv_loan(void *self, int h, struct lyra_l4_loan *ln, int flags);
+void udp_op_loan_return(void *self, struct lyra_l4_loan *ln);
 long udp_op_recv(void *self, int h, const struct lyra_iov *iov, unsigned iovcnt,
                  struct lyra_sockaddr4 *from, struct lyra_l4_dst *to, int flags);
 

@@ -16,7 +16,7 @@
 #include "stack_internal.h"
 
 /* What a blocking call is doing, so that one loop can retry any of them. */
-enum call_kind { C_SEND, C_RECV, C_ACCEPT };
+enum call_kind { C_SEND, C_RECV, C_ACCEPT, C_LOAN };
 
 struct call {
     enum call_kind kind;
@@ -26,6 +26,7 @@ struct call {
     const struct lyra_iov *iov; /* recv: where the data goes */
     unsigned iovcnt;
     struct lyra_l4_dst *dst;    /* recv: where it was sent (IP_PKTINFO) */
+    struct lyra_l4_loan *loan;  /* recv_loan */
     struct lyra_sockaddr4 a;
     const struct lyra_sockaddr4 *to;
     /* set by the first wait, kept over the pieces of a stream call */
@@ -85,6 +86,8 @@ static long do_call(const struct lyra_socket_ops *o, void *x, struct call *c)
                        c->flags & (MSG_PEEK | MSG_TRUNC | MSG_OOB | MSG_ERRQUEUE));
     case C_ACCEPT:
         return o->accept(x, c->fd, &c->a);
+    case C_LOAN:
+        return o->recv_loan(x, c->fd, c->loan, 0);
     }
     return -EINVAL;
 }
@@ -560,6 +563,51 @@ ssize_t lyra_recvmsg(struct lyra_stack *s, int fd, struct msghdr *msg, int flags
     else
         msg->msg_controllen = 0;
     return r;
+}
+
+ssize_t lyra_recv_loan(struct lyra_stack *s, int fd, struct lyra_loan *loan, int flags)
+{
+    if (!loan)
+        return sock_fail(-EFAULT);
+    if (flags & ~MSG_DONTWAIT)
+        return sock_fail(-EOPNOTSUPP);
+    void *x;
+    const struct lyra_socket_ops *o = sock_enter(s, &x);
+    if (!o)
+        return -1;
+    memset(loan, 0, sizeof(*loan));
+    long r;
+    if (!LYRA_SOCKET_HAS(o, 4, recv_loan)) {
+        int64_t t;
+        r = o->getopt(x, fd, LYRA_FD_TYPE, &t);
+        r = r < 0 ? r : -EOPNOTSUPP;
+    } else {
+        struct call c = {.kind = C_LOAN, .fd = fd, .flags = flags, .loan = &loan->handle};
+        r = run_call(s, o, x, &c, LYRA_FD_RCVTIMEO);
+    }
+    sock_leave(s, r >= 0); /* a stream's window may have opened */
+    if (r < 0)
+        return sock_fail(r);
+    loan->data = loan->handle.data;
+    loan->len = loan->handle.len;
+    return r;
+}
+
+int lyra_loan_return(struct lyra_stack *s, struct lyra_loan *loan)
+{
+    if (!loan || !loan->handle.skb || !loan->handle.l4)
+        return sock_fail(-EINVAL);
+    void *x;
+    const struct lyra_socket_ops *o = sock_enter(s, &x);
+    if (!o)
+        return -1;
+    if (LYRA_SOCKET_HAS(o, 4, loan_return))
+        o->loan_return(x, &loan->handle);
+    sock_leave(s, 1); /* a buffer went back to the pool */
+    loan->data = NULL;
+    loan->len = 0;
+    loan->handle.skb = NULL;
+    return 0;
 }
 
 int lyra_shutdown(struct lyra_stack *s, int fd, int how)

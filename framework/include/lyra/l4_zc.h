@@ -32,6 +32,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "lyra/l4.h"
 #include "lyra/skb.h"
 
 #ifdef __cplusplus
@@ -70,6 +71,8 @@ struct lyra_zc {
     /* a record was queued: the transport raises POLLERR (stack context) */
     void (*notify)(void *ctx, struct lyra_zc *z);
     void *ctx;
+    /* loans (l4 1.3 recv_loan) this incarnation holds, and its bound */
+    uint16_t loans, loan_max;
     /* counters the transport adds to its stats */
     uint64_t calls, fallback, nobufs;
 };
@@ -96,6 +99,37 @@ static inline void lyra_zc_reset(struct lyra_zc *z)
     z->on = 0;
     z->newest = -1;
     z->next_id = 0;
+    z->loans = 0;
+    z->loan_max = LYRA_LOAN_MAX_DEFAULT;
+}
+
+/* LYRA_SO_LOAN_MAX: 0, or -EINVAL out of 1..LYRA_LOAN_MAX_LIMIT. */
+static inline int lyra_zc_set_loan_max(struct lyra_zc *z, int v)
+{
+    if (v < 1 || v > LYRA_LOAN_MAX_LIMIT)
+        return -EINVAL;
+    z->loan_max = (uint16_t)v;
+    return 0;
+}
+
+/* A loan's fields the transport fills (beside data/len), and the count. */
+static inline void lyra_zc_lend(struct lyra_zc *z, struct lyra_l4_loan *ln, uint32_t h,
+                                struct lyra_skb *s)
+{
+    ln->skb = s;
+    ln->h = h;
+    ln->gen = z->gen;
+    z->loans++;
+}
+
+/* A loan came back: the skb reference goes; it counts against its socket
+ * only while that socket is the same incarnation. zc: the endpoint's. */
+static inline void lyra_zc_unlend(struct lyra_zc *z, struct lyra_l4_loan *ln)
+{
+    lyra_skb_free((struct lyra_skb *)ln->skb);
+    if (ln->gen == z->gen && z->loans)
+        z->loans--;
+    ln->skb = NULL;
 }
 
 static inline int lyra_zc_pending(const struct lyra_zc *z)

@@ -117,6 +117,31 @@ void *lyra_pkt_alloc(struct lyra_stack *s, size_t size);
  * with them. -1/EINVAL for a pointer lyra_pkt_alloc did not return. */
 int lyra_pkt_free(struct lyra_stack *s, void *p);
 
+/* Loans (issue 12.3): received payload read in place, no copy. On TCP and
+ * UDP sockets (others: EOPNOTSUPP), lyra_recv_loan fills *loan with one
+ * contiguous piece of one received buffer and returns its length: TCP the
+ * next bytes in order (a buffer of several pieces gives several loans; a
+ * loan stops at the urgent mark as a read), leaving the receive queue as
+ * if read, so the window opens; UDP one whole datagram (the source is not
+ * reported: use recvfrom for that). 0 at a stream's end. Blocking and
+ * non-blocking as recv (MSG_DONTWAIT, O_NONBLOCK, SO_RCVTIMEO); flags
+ * other than MSG_DONTWAIT: EOPNOTSUPP. A socket holds at most
+ * SO_LYRA_LOAN_MAX loans (setsockopt SOL_SOCKET, int 1..1024, default 8):
+ * one more fails at once with ENOBUFS (only returns free them), so an
+ * application cannot drain the stack's buffer pool. The bytes stay valid
+ * and unchanged until lyra_loan_return, which every loan needs exactly
+ * once, also after its socket was closed (never after lyra_stack_destroy).
+ * Counted in the transport's rx_loaned_bytes. */
+struct lyra_loan {
+    const void *data;
+    size_t len;
+    struct lyra_l4_loan handle; /* opaque: the stack's */
+};
+#define SO_LYRA_LOAN_MAX 0x4c01 /* no Linux option has this number */
+ssize_t lyra_recv_loan(struct lyra_stack *s, int fd, struct lyra_loan *loan, int flags);
+/* 0; -1/EINVAL for a loan that is not out (returned already, or never lent). */
+int lyra_loan_return(struct lyra_stack *s, struct lyra_loan *loan);
+
 #ifdef __cplusplus
 }
 #endif
