@@ -55,12 +55,21 @@ static void node_up(struct node *nd, const char *manifest, int wire, const char 
     nd->running = 1;
 }
 
-/* Stops the loop, checks that no skb is left (but those posted on a DMA
- * receive ring) and destroys the stack. */
-static void node_down(struct node *nd)
+static void node_halt(struct node *nd)
 {
+    if (!nd->running)
+        return;
     lyra_stack_stop(nd->s);
     pthread_join(nd->t, NULL);
+    nd->running = 0;
+}
+
+/* Stops the loop, checks that no skb is left (but those posted on a DMA
+ * receive ring) and destroys the stack. TCP sockets were closed lingering
+ * (close_linger), so no FIN is still in flight. */
+static void node_down(struct node *nd)
+{
+    node_halt(nd);
     uint64_t in_use = lyra_stack_counter(nd->s, "skb", "in_use");
     uint64_t posted = lyra_stack_counter(nd->s, "nic", "rx_posted");
     if (posted != UINT64_MAX)
@@ -84,6 +93,15 @@ static void set_int(struct lyra_stack *s, int fd, int level, int name, int v)
 {
     cr_assert_eq(lyra_setsockopt(s, fd, level, name, &v, sizeof(v)), 0, "setsockopt: %s",
                  strerror(errno));
+}
+
+/* close, lingering until the FIN is acknowledged (nothing left in flight
+ * at the leak check) */
+static void close_linger(struct lyra_stack *s, int fd)
+{
+    struct linger lg = {1, 10};
+    cr_expect_eq(lyra_setsockopt(s, fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)), 0);
+    cr_expect_eq(lyra_close(s, fd), 0, "close: %s", strerror(errno));
 }
 
 static void set_rcvtimeo(struct lyra_stack *s, int fd, long ms)
@@ -284,10 +302,171 @@ Test(zerocopy_wire, tcp_one_id_per_call_over_loss, .timeout = 120)
     }
     cr_expect_eq(errno, EAGAIN);
     cr_expect_eq(next, 4, "one id per call: 4 calls, ids 0..3");
-    lyra_close(a.s, tx);
-    lyra_close(b.s, rx);
+    lyra_shutdown(a.s, tx, SHUT_WR);
+    close_linger(b.s, rx);
+    close_linger(a.s, tx);
+    usleep(100000);
     free(k.buf);
     free(src);
     node_down(&a);
+    node_down(&b);
+}
+
+/* ----- loans (issue 12.3) ------------------------------------------------------------ */
+
+/* The receiver reads the stream by loans only, each copied out and
+ * returned at once: the bytes as a recv would give them over 5% loss,
+ * 1 MiB through a receive buffer far smaller (the window reopens as loans
+ * are taken), and rx_loaned_bytes counts them all. */
+struct loan_sink {
+    struct lyra_stack *s;
+    int fd;
+    size_t total, got, loans;
+    uint8_t *buf;
+    int err;
+};
+
+static void *loan_thread(void *arg)
+{
+    struct loan_sink *k = arg;
+    while (k->got < k->total) {
+        struct lyra_loan ln;
+        ssize_t r = lyra_recv_loan(k->s, k->fd, &ln, 0);
+        if (r <= 0) {
+            k->err = r < 0 ? errno : 0;
+            break;
+        }
+        if ((size_t)r != ln.len || k->got + ln.len > k->total) {
+            k->err = EPROTO;
+            break;
+        }
+        memcpy(k->buf + k->got, ln.data, ln.len);
+        k->got += ln.len;
+        k->loans++;
+        if (lyra_loan_return(k->s, &ln) != 0) {
+            k->err = errno;
+            break;
+        }
+    }
+    return NULL;
+}
+
+static void tcp_pair(struct node *a, struct node *b, uint16_t port, int *tx, int *rx)
+{
+    int lfd = lyra_socket(b->s, AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in bb = sin4(ADDR_B, port);
+    cr_assert_eq(lyra_bind(b->s, lfd, SA(bb), sizeof(bb)), 0);
+    cr_assert_eq(lyra_listen(b->s, lfd, 1), 0);
+    *tx = lyra_socket(a->s, AF_INET, SOCK_STREAM, 0);
+    cr_assert_eq(lyra_connect(a->s, *tx, SA(bb), sizeof(bb)), 0, "connect: %s",
+                 strerror(errno));
+    *rx = lyra_accept(b->s, lfd, NULL, NULL);
+    cr_assert_geq(*rx, 0);
+    lyra_close(b->s, lfd);
+}
+
+Test(zerocopy_wire, tcp_loans_byte_exact_over_loss, .timeout = 120)
+{
+    struct node a, b;
+    node_up(&a, "copy-pio.lyra", 3, "dev.loss=5%");
+    node_up(&b, "copy-dma.lyra", 3, "dev.loss=5%");
+    int tx, rx;
+    tcp_pair(&a, &b, 7002, &tx, &rx);
+    struct loan_sink k = {b.s, rx, 1 << 20, 0, 0, NULL, 0};
+    k.buf = malloc(k.total);
+    uint8_t *src = malloc(k.total);
+    cr_assert(k.buf && src);
+    for (size_t i = 0; i < k.total; i++)
+        src[i] = pat(i);
+    pthread_t t;
+    cr_assert_eq(pthread_create(&t, NULL, loan_thread, &k), 0);
+    cr_assert_eq(lyra_send(a.s, tx, src, k.total, 0), (ssize_t)k.total);
+    pthread_join(t, NULL);
+    cr_assert_eq(k.err, 0, "recv_loan/loan_return: %s", strerror(k.err));
+    cr_assert_eq(k.got, k.total);
+    cr_expect_eq(memcmp(k.buf, src, k.total), 0, "the bytes a recv would give");
+    cr_expect_gt(k.loans, k.total / 1500, "one piece (at most a segment) per loan");
+    /* the end of the stream: 0 */
+    cr_assert_eq(lyra_shutdown(a.s, tx, SHUT_WR), 0);
+    struct lyra_loan ln;
+    set_rcvtimeo(b.s, rx, 5000);
+    cr_expect_eq(lyra_recv_loan(b.s, rx, &ln, 0), 0, "EOF: %s", strerror(errno));
+    close_linger(b.s, rx);
+    close_linger(a.s, tx);
+    usleep(100000);
+    node_halt(&b);
+    cr_expect_eq(lyra_stack_counter(b.s, "tcp", "rx_loaned_bytes"), k.total);
+    free(k.buf);
+    free(src);
+    node_down(&a);
+    node_down(&b);
+}
+
+/* UDP: one datagram per loan; the bound (SO_LYRA_LOAN_MAX) refuses one
+ * more with ENOBUFS, a return lets it through; EAGAIN with nothing
+ * queued; bad flags; a loan outlives its socket and goes back once. */
+Test(zerocopy_wire, udp_loans_bound_and_close)
+{
+    struct node a, b;
+    node_up(&a, "copy-pio.lyra", 4, NULL);
+    node_up(&b, "copy-dma.lyra", 4, NULL);
+    int rx = lyra_socket(b.s, AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in bb = sin4(ADDR_B, 7003);
+    cr_assert_eq(lyra_bind(b.s, rx, SA(bb), sizeof(bb)), 0);
+    set_rcvtimeo(b.s, rx, 3000);
+    int v = 0;
+    socklen_t vl = sizeof(v);
+    cr_assert_eq(lyra_getsockopt(b.s, rx, SOL_SOCKET, SO_LYRA_LOAN_MAX, &v, &vl), 0);
+    cr_expect_eq(v, 8, "the documented default");
+    v = 0;
+    cr_expect_eq(lyra_setsockopt(b.s, rx, SOL_SOCKET, SO_LYRA_LOAN_MAX, &v, sizeof(v)), -1);
+    cr_expect_eq(errno, EINVAL);
+    set_int(b.s, rx, SOL_SOCKET, SO_LYRA_LOAN_MAX, 3);
+    struct lyra_loan ln[5];
+    cr_expect_eq(lyra_recv_loan(b.s, rx, &ln[0], MSG_DONTWAIT), -1);
+    cr_expect_eq(errno, EAGAIN);
+    cr_expect_eq(lyra_recv_loan(b.s, rx, &ln[0], MSG_PEEK), -1);
+    cr_expect_eq(errno, EOPNOTSUPP);
+
+    int tx = lyra_socket(a.s, AF_INET, SOCK_DGRAM, 0);
+    char msg[300];
+    for (int tries = 0;; tries++) { /* ARP first */
+        cr_assert_eq(lyra_sendto(a.s, tx, "w", 1, 0, SA(bb), sizeof(bb)), 1);
+        char w;
+        if (lyra_recv(b.s, rx, &w, 1, 0) == 1)
+            break;
+        cr_assert_lt(tries, 5);
+    }
+    for (int d = 0; d < 5; d++) {
+        memset(msg, 'a' + d, sizeof(msg));
+        cr_assert_eq(lyra_sendto(a.s, tx, msg, 100 + (size_t)d, 0, SA(bb), sizeof(bb)),
+                     100 + d);
+    }
+    for (int d = 0; d < 3; d++) { /* blocking: waits for each to arrive */
+        cr_assert_eq(lyra_recv_loan(b.s, rx, &ln[d], 0), 100 + d, "loan %d: %s", d,
+                     strerror(errno));
+        cr_expect_eq(ln[d].len, (size_t)(100 + d));
+        const char *p = ln[d].data;
+        for (int i = 0; i < 100 + d; i++)
+            cr_assert_eq(p[i], 'a' + d);
+    }
+    cr_expect_eq(lyra_recv_loan(b.s, rx, &ln[3], 0), -1, "a fourth: over the bound");
+    cr_expect_eq(errno, ENOBUFS);
+    cr_assert_eq(lyra_loan_return(b.s, &ln[0]), 0);
+    cr_expect_eq(lyra_loan_return(b.s, &ln[0]), -1, "returned twice");
+    cr_expect_eq(errno, EINVAL);
+    cr_assert_eq(lyra_recv_loan(b.s, rx, &ln[3], 0), 103, "room again: %s", strerror(errno));
+    /* closed with three loans out (and a datagram queued): they stay valid */
+    lyra_close(b.s, rx);
+    int rx2 = lyra_socket(b.s, AF_INET, SOCK_DGRAM, 0); /* may take the same slot */
+    for (int d = 1; d < 4; d++) {
+        const char *p = ln[d].data;
+        for (int i = 0; i < 100 + d; i++)
+            cr_assert_eq(p[i], 'a' + d, "loan %d changed after close", d);
+        cr_expect_eq(lyra_loan_return(b.s, &ln[d]), 0);
+    }
+    lyra_close(b.s, rx2);
+    lyra_close(a.s, tx);
+    node_down(&a); /* node_down checks that every skb came back */
     node_down(&b);
 }
