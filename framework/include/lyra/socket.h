@@ -30,7 +30,9 @@
  * to the bytes written. fcntl F_GETFL/F_SETFL with O_NONBLOCK. Flags MSG_DONTWAIT,
  * MSG_WAITALL, MSG_PEEK, MSG_TRUNC, MSG_NOSIGNAL (accepted, meaningless:
  * no signals, EPIPE is an error return), MSG_OOB and MSG_ERRQUEUE where
- * the transport has them; any other flag: EOPNOTSUPP.
+ * the transport has them, MSG_ZEROCOPY (send; with SO_ZEROCOPY on TCP and
+ * UDP, else ignored as Linux: docs/zerocopy_api.md); any other flag:
+ * EOPNOTSUPP.
  * Streams: a blocking send returns when every byte is taken, or on an
  * error, SO_SNDTIMEO or lyra_stack_stop with the count so far; close
  * returns at once unless SO_LINGER is on (then it blocks up to the linger
@@ -64,7 +66,11 @@ ssize_t lyra_recvfrom(struct lyra_stack *s, int fd, void *buf, size_t len, int f
  * ipi_ifindex 1, ipi_spec_dst our address it arrived on, ipi_addr its IP
  * destination, RFC 1122 4.1.3.5); otherwise msg_controllen is set to 0.
  * A control buffer smaller than CMSG_LEN(sizeof(struct in_pktinfo)) gets
- * MSG_CTRUNC and no message. At most LYRA_RECVMSG_IOV_MAX pieces
+ * MSG_CTRUNC and no message. With MSG_ERRQUEUE on a TCP or UDP socket:
+ * the oldest MSG_ZEROCOPY completion, 0 and one (SOL_IP, IP_RECVERR)
+ * message with a struct sock_extended_err (SO_EE_ORIGIN_ZEROCOPY, ids
+ * ee_info..ee_data, ee_code SO_EE_CODE_ZEROCOPY_COPIED when copied), never
+ * waiting, EAGAIN when none is queued. At most LYRA_RECVMSG_IOV_MAX pieces
  * (EMSGSIZE beyond): they are converted on the caller's stack. */
 #define LYRA_RECVMSG_IOV_MAX 64
 ssize_t lyra_recvmsg(struct lyra_stack *s, int fd, struct msghdr *msg, int flags);
