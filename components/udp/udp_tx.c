@@ -18,6 +18,16 @@ static int output_error(struct udp *u, int r)
     }
 }
 
+/* A send that failed frees its skb; a MSG_ZEROCOPY one gives its id back
+ * (lyra/l4_zc.h), the skb letting go of the record first. */
+static void fail_zc(struct lyra_skb *skb, struct lyra_zc *z, struct lyra_zc_rec *zr, bool zc)
+{
+    lyra_zc_detach(skb);
+    lyra_skb_free(skb);
+    if (zc)
+        lyra_zc_abort(z, zr);
+}
+
 long udp_op_send(void *self, int h, const void *buf, size_t len,
                  const struct lyra_sockaddr4 *to, int flags)
 {
@@ -98,9 +108,7 @@ long udp_op_send(void *self, int h, const void *buf, size_t len,
             lyra_zc_attach(zr, skb); /* a new skb: it holds no other record */
     }
     if (took < 0 || (size_t)took < len) {
-        lyra_skb_free(skb); /* runs `done`: drops the record's skb hold */
-        if (zc)
-            lyra_zc_abort(z, zr); /* nothing sent: the id is not used */
+        fail_zc(skb, z, zr, zc); /* nothing sent: the id is not used */
         if (took == -EMSGSIZE) {
             u->st.tx_too_big++;
             return -EMSGSIZE; /* the pool can never hold it: waiting would not help */
@@ -116,9 +124,7 @@ long udp_op_send(void *self, int h, const void *buf, size_t len,
     uint8_t *p = lyra_skb_push(skb, UDP_HDR_LEN);
     if (!p) {
         u->st.tx_errors++;
-        lyra_skb_free(skb);
-        if (zc)
-            lyra_zc_abort(z, zr);
+        fail_zc(skb, z, zr, zc);
         return -ENOBUFS;
     }
     struct udp_hdr uh = {.sport = e->lport, .dport = dport, .len = ulen, .csum = 0};
@@ -146,9 +152,7 @@ long udp_op_send(void *self, int h, const void *buf, size_t len,
     } /* else 0: no checksum, which RFC 768 allows */
     int r = u->l3->output(u->l3_self, skb, src, dst, LYRA_IPPROTO_UDP, e->o.ttl, e->o.tos, 0);
     if (r) {
-        lyra_skb_free(skb); /* l3 2.0: refused, still ours */
-        if (zc)
-            lyra_zc_abort(z, zr);
+        fail_zc(skb, z, zr, zc); /* l3 2.0: refused, still ours */
         return output_error(u, r);
     }
     if (zc) {

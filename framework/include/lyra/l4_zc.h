@@ -272,6 +272,19 @@ static inline int lyra_zc_attach(struct lyra_zc_rec *r, struct lyra_skb *s)
     return 0;
 }
 
+/* A send failed after attaching its record to s, which it is about to
+ * free: s lets go of the record (someone else holding s, a clone, must
+ * not complete an id lyra_zc_abort gives back). */
+static inline void lyra_zc_detach(struct lyra_skb *s)
+{
+    if (s->done != lyra_zc_skb_done)
+        return;
+    struct lyra_zc_rec *r = (struct lyra_zc_rec *)s->done_ctx;
+    lyra_skb_set_done(s, NULL, NULL);
+    if (r->refs)
+        r->refs--;
+}
+
 /* The record s holds (NULL: none), for lyra_zc_begin's join. */
 static inline struct lyra_zc_rec *lyra_zc_of(const struct lyra_skb *s)
 {
