@@ -68,7 +68,9 @@ static int op_open(void *self)
 void udp_zc_notify(void *ctx, struct lyra_zc *z)
 {
     struct udp *u = ctx;
-    udp_ready(u, udp_ep_get(u, (int)(z - u->zc)), LYRA_POLL_ERR);
+    const struct udp_ep *e = udp_ep_get(u, (int)(z - u->zc));
+    if (e) /* closed: nobody to tell (NULL would mean every endpoint) */
+        udp_ready(u, e, LYRA_POLL_ERR);
 }
 
 static void op_close(void *self, int h)
