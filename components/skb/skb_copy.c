@@ -29,7 +29,9 @@
 #include "lyra/os.h"
 #include "lyra/skb.h"
 #include "skb_pool.h"
+#include "skb_fill.h"
 #include "skb_segs.h"
+#include "skb_xfer.h"
 
 /* A test build of this file (tests/fakes/fake_skb_split.c) names the
  * component otherwise and sets SKB_COPY_PIECE_MAX: add_data then leaves the
@@ -68,6 +70,8 @@ struct skb_copy {
     struct skb_pool big;  /* big buffers: transmit only, when a normal one is too small */
     struct skb_segs segs; /* descriptors that add_data chains */
     struct skb_pool chunks; /* SKB_COPY_PIECE_MAX builds: the pieces add_data fills */
+    struct skb_fill fill;   /* how add_data copies: into which pool, in what pieces */
+    struct skb_xfer xfer;   /* the counters every manager shares (all copies here) */
     uint32_t count, buf_size, headroom, rx_headroom, reserve_rx, reserve_ctl, nsegs;
     uint32_t big_count, big_size;
     uint64_t copy_in_bytes, copy_in_calls;
@@ -79,29 +83,12 @@ struct skb_copy {
     uint64_t clones, clone_fail;
 };
 
-/* Headroom given: the preferred amount when it fits next to `size`, less
- * when it does not, never less than what the caller asked for. */
-static uint32_t fit_headroom(uint32_t buf_size, uint32_t asked, uint32_t preferred, uint32_t size)
-{
-    uint32_t h = preferred > asked ? preferred : asked;
-    if (size <= buf_size && h > buf_size - size)
-        h = buf_size - size > asked ? buf_size - size : asked;
-    return h;
-}
-
-/* A normal buffer when what was asked fits one; else a big one when big
- * buffers exist and it fits one of those; else the normal pool refuses it
- * and counts alloc_fail_size, as without big buffers. */
+/* skb_pool_alloc_tx: normal, else big (when it fits only there). Before
+ * start neither pool is set up: the normal one refuses (counted). */
 static struct lyra_skb *alloc_tx(struct skb_copy *c, enum skb_pool_kind kind, uint32_t headroom,
                                  uint32_t size)
 {
-    uint64_t need = (uint64_t)headroom + size;
-    if (need > c->buf_size && c->big_count && need <= c->big_size) {
-        uint32_t h = fit_headroom(c->big_size, headroom, c->headroom, size);
-        return skb_pool_alloc(&c->big, h, size, kind);
-    }
-    uint32_t h = fit_headroom(c->buf_size, headroom, c->headroom, size);
-    return skb_pool_alloc(&c->pool, h, size, kind);
+    return skb_pool_alloc_tx(&c->pool, &c->big, c->headroom, kind, headroom, size);
 }
 
 static struct lyra_skb *op_alloc(void *self, uint32_t headroom, uint32_t size)
@@ -109,22 +96,11 @@ static struct lyra_skb *op_alloc(void *self, uint32_t headroom, uint32_t size)
     return alloc_tx(self, SKB_POOL_DATA, headroom, size);
 }
 
-static int cls_kind(int cls, enum skb_pool_kind *kind)
-{
-    if (cls == LYRA_SKB_DATA)
-        *kind = SKB_POOL_DATA;
-    else if (cls == LYRA_SKB_CTL)
-        *kind = SKB_POOL_CTL;
-    else
-        return -EINVAL;
-    return 0;
-}
-
 static struct lyra_skb *op_alloc_cls(void *self, int cls, uint32_t headroom, uint32_t size)
 {
     struct skb_copy *c = self;
     enum skb_pool_kind kind;
-    if (cls_kind(cls, &kind)) {
+    if (skb_pool_cls_kind(cls, &kind)) {
         c->alloc_bad_cls++;
         return NULL;
     }
@@ -137,7 +113,7 @@ static uint32_t op_tx_avail(void *self, int cls, uint32_t headroom)
 {
     struct skb_copy *c = self;
     enum skb_pool_kind kind;
-    if (cls_kind(cls, &kind) || headroom > c->buf_size)
+    if (skb_pool_cls_kind(cls, &kind) || headroom > c->buf_size)
         return 0;
     return skb_pool_avail_for(&c->pool, kind);
 }
@@ -145,8 +121,7 @@ static uint32_t op_tx_avail(void *self, int cls, uint32_t headroom)
 static uint32_t op_max_alloc(void *self, uint32_t headroom)
 {
     struct skb_copy *c = self;
-    uint32_t cap = c->big_count && c->big_size > c->buf_size ? c->big_size : c->buf_size;
-    return headroom >= cap ? 0 : cap - headroom;
+    return skb_pool_max_tx(c->buf_size, c->big_count, c->big_size, headroom);
 }
 
 /* Receive buffers are always normal ones: a NIC never needs more than a
@@ -154,7 +129,7 @@ static uint32_t op_max_alloc(void *self, uint32_t headroom)
 static struct lyra_skb *op_alloc_rx(void *self, uint32_t size)
 {
     struct skb_copy *c = self;
-    uint32_t h = fit_headroom(c->buf_size, 0, c->rx_headroom, size);
+    uint32_t h = skb_pool_fit_headroom(c->buf_size, 0, c->rx_headroom, size);
     return skb_pool_alloc(&c->pool, h, size, SKB_POOL_RX);
 }
 
@@ -198,50 +173,16 @@ static int op_add_data(void *self, struct lyra_skb *skb, const void *p, uint32_t
         return -EINVAL;
     if (len == 0)
         return 0;
-    const uint8_t *src = p;
     uint32_t room = SKB_COPY_PIECE_MAX ? 0 : lyra_skb_tailroom(skb);
-    uint32_t piece = SKB_COPY_PIECE_MAX ? SKB_COPY_PIECE_MAX : c->buf_size;
-    uint32_t taken = len < room ? len : room;
-    if (len - taken > chain_capacity(c, skb)) {
+    if (len - (len < room ? len : room) > chain_capacity(c, skb)) {
         c->add_data_emsgsize++;
         return -EMSGSIZE;
     }
-    if (taken) {
-        /* the sum in the copy's pass (skb 2.2): kept over the linear
-         * payload, extended while add_data appends to it */
-        uint32_t ko, kn, at = (uint32_t)(skb->data - skb->head) + skb->len;
-        uint8_t *to = lyra_skb_put(skb, taken);
-        uint16_t part = sum ? lyra_csum_copy(to, src, taken) : 0;
-        if (!sum)
-            memcpy(to, src, taken);
-        else if (lyra_skb_lin_csum(skb, &ko, &kn) && skb->lin_csum_at + kn == at)
-            lyra_skb_keep_lin_csum(skb, skb->head + skb->lin_csum_at, kn + taken,
-                                   (uint16_t)lyra_csum_block(skb->lin_csum, part, kn));
-        else
-            lyra_skb_keep_lin_csum(skb, to, taken, part);
-    }
-    while (taken < len) {
-        struct lyra_skb_seg *g = skb_segs_get(&c->segs);
-        struct lyra_skb *b =
-            !g ? NULL : skb_pool_alloc(SKB_COPY_PIECE_MAX ? &c->chunks : &c->pool, 0, 0, SKB_POOL_DATA);
-        if (!b) {
-            skb_segs_put(&c->segs, g);
-            c->add_data_short++;
-            break;
-        }
-        uint32_t k = len - taken < piece ? len - taken : piece;
-        uint8_t *to = lyra_skb_put(b, k);
-        *g = (struct lyra_skb_seg){.ptr = b->data, .len = k, .ref = b};
-        if (sum) {
-            g->csum = lyra_csum_copy(to, src + taken, k);
-            g->flags = LYRA_SEG_F_CSUM;
-        } else {
-            memcpy(to, src + taken, k);
-        }
-        lyra_skb_seg_append(skb, g);
-        taken += k;
-    }
+    int ran_out = 0;
+    uint32_t taken = skb_fill_copy(&c->fill, skb, p, len, sum, &ran_out);
+    c->add_data_short += ran_out;
     c->copy_in_bytes += taken;
+    c->xfer.tx_copied_bytes += taken;
     c->copy_in_calls++;
     if (copied)
         *copied = taken;
@@ -259,6 +200,7 @@ static int op_copy_out(void *self, const struct lyra_skb *skb, uint32_t off, voi
     if (len == 0)
         return 0;
     c->copy_out_bytes += len;
+    c->xfer.rx_copied_bytes += len;
     c->copy_out_calls++;
     return 0;
 }
@@ -397,6 +339,12 @@ static int skb_copy_start(void *self)
         if (r)
             skb_segs_fini(&c->segs);
     }
+    c->fill = (struct skb_fill){
+        .segs = &c->segs,
+        .pool = SKB_COPY_PIECE_MAX ? &c->chunks : &c->pool,
+        .piece = SKB_COPY_PIECE_MAX ? SKB_COPY_PIECE_MAX : c->buf_size,
+        .tail = SKB_COPY_PIECE_MAX == 0,
+    };
     if (r) {
         lyra_log(&c->os, LYRA_LOG_ERROR, SKB_COPY_NAME, "cannot allocate %u segment descriptors",
                  (unsigned)c->nsegs);
@@ -460,6 +408,7 @@ static void skb_copy_stats(void *self, struct lyra_stats_sink *sink)
         lyra_stat(sink, "chunk_in_use", skb_pool_in_use(&c->chunks));
     lyra_stat(sink, "clones", c->clones);
     lyra_stat(sink, "clone_fail", c->clone_fail);
+    skb_xfer_stats(&c->xfer, sink);
 }
 
 static const struct lyra_provide skb_copy_provides[] = {
@@ -551,7 +500,11 @@ LYRA_EXPORT const struct lyra_component SKB_COPY_COMPONENT = {
            "@stat add_data_short: add_data took less than asked (buffers or descriptors out)\n"
            "@stat add_data_emsgsize: more than the whole pool could hold\n"
            "@stat clones clone_fail: clones made, and refused for want of a buffer or "
-           "descriptors"),
+           "descriptors\n"
+           "@stat tx_copied_bytes rx_copied_bytes: copy_in_bytes and copy_out_bytes under the "
+           "names every skb provider shares (issue 12)\n"
+           "@stat tx_referenced_bytes rx_remapped_bytes cow_faults fallback_*: always 0 here "
+           "(nothing is referenced), reported so that skb_copy and skb_zc read alike"),
     .provides = skb_copy_provides,
     .n_provides = LYRA_COUNT(skb_copy_provides),
     .slots = skb_copy_slots,

@@ -240,3 +240,27 @@ void skb_pool_stats(const struct skb_pool *p, struct lyra_stats_sink *sink)
     lyra_stat(sink, "in_use", skb_pool_in_use(p));
     lyra_stat(sink, "high_water", p->st.high_water);
 }
+
+struct lyra_skb *skb_pool_alloc_tx(struct skb_pool *normal, struct skb_pool *big,
+                                   uint32_t preferred, enum skb_pool_kind kind, uint32_t headroom,
+                                   uint32_t size)
+{
+    uint64_t need = (uint64_t)headroom + size;
+    if (need > normal->buf_size && big && skb_pool_ready(big) && need <= big->buf_size) {
+        uint32_t h = skb_pool_fit_headroom(big->buf_size, headroom, preferred, size);
+        return skb_pool_alloc(big, h, size, kind);
+    }
+    uint32_t h = skb_pool_fit_headroom(normal->buf_size, headroom, preferred, size);
+    return skb_pool_alloc(normal, h, size, kind);
+}
+
+int skb_pool_cls_kind(int cls, enum skb_pool_kind *kind)
+{
+    if (cls == LYRA_SKB_DATA)
+        *kind = SKB_POOL_DATA;
+    else if (cls == LYRA_SKB_CTL)
+        *kind = SKB_POOL_CTL;
+    else
+        return -EINVAL;
+    return 0;
+}

@@ -106,6 +106,38 @@ enum skb_pool_kind {
 struct lyra_skb *skb_pool_alloc(struct skb_pool *p, uint32_t headroom, uint32_t size,
                                 enum skb_pool_kind kind);
 
+/* Headroom given in a buffer of buf_size bytes: the preferred amount when
+ * it fits next to `size`, less when it does not, never less than what the
+ * caller asked for. */
+static inline uint32_t skb_pool_fit_headroom(uint32_t buf_size, uint32_t asked,
+                                             uint32_t preferred, uint32_t size)
+{
+    uint32_t h = preferred > asked ? preferred : asked;
+    if (size <= buf_size && h > buf_size - size)
+        h = buf_size - size > asked ? buf_size - size : asked;
+    return h;
+}
+
+/* The transmit classes of a manager (skb_copy, skb_zc): a normal buffer
+ * when headroom + size fits one; else a big one when `big` is set up and it
+ * fits one of those; else the normal pool refuses it (alloc_fail_size), as
+ * without big buffers. preferred: the manager's least headroom. */
+struct lyra_skb *skb_pool_alloc_tx(struct skb_pool *normal, struct skb_pool *big,
+                                   uint32_t preferred, enum skb_pool_kind kind, uint32_t headroom,
+                                   uint32_t size);
+
+/* The pool kind of a transmit class (LYRA_SKB_DATA, LYRA_SKB_CTL); -EINVAL
+ * for another. */
+int skb_pool_cls_kind(int cls, enum skb_pool_kind *kind);
+
+/* max_alloc over the two classes, from the manager's parameters. */
+static inline uint32_t skb_pool_max_tx(uint32_t buf_size, uint32_t big_count, uint32_t big_size,
+                                       uint32_t headroom)
+{
+    uint32_t cap = big_count && big_size > buf_size ? big_size : buf_size;
+    return headroom >= cap ? 0 : cap - headroom;
+}
+
 /* Buffers an allocation of this kind could take now (0 when not set up). */
 uint32_t skb_pool_avail_for(const struct skb_pool *p, enum skb_pool_kind kind);
 

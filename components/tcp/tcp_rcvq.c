@@ -109,7 +109,14 @@ long tcp_rcvq_recv(struct tcp *u, int i, const struct lyra_iov *iov, unsigned io
         if (k > lim - (uint32_t)got)
             k = lim - (uint32_t)got;
         if (k) {
+            /* a peek leaves the bytes queued: its extra reference tells a
+             * provider that remaps pages into packet memory (skb_zc) that
+             * the skb's bytes are still wanted, so it copies */
+            if (flags & LYRA_MSG_PEEK)
+                lyra_skb_ref(s);
             u->skb->copy_out(u->skb_self, s, soff, (uint8_t *)iov[v].base + voff, k);
+            if (flags & LYRA_MSG_PEEK)
+                lyra_skb_free(s);
             u->copy_bytes += k;
         }
         got += k;

@@ -61,7 +61,14 @@ long udp_op_recv(void *self, int h, const struct lyra_iov *iov, unsigned iovcnt,
     for (unsigned i = 0; i < iovcnt && room < cb.len; i++)
         room += iov[i].len < cb.len ? iov[i].len : cb.len; /* no overflow */
     uint32_t n = cb.len < room ? cb.len : (uint32_t)room;
-    if (n && copy_iov(u, skb, n, iov, iovcnt) != 0)
+    /* a peek keeps the datagram: the extra reference makes a remapping
+     * provider (skb_zc) copy rather than give the skb's page away */
+    if (flags & LYRA_MSG_PEEK)
+        lyra_skb_ref(skb);
+    int bad = n && copy_iov(u, skb, n, iov, iovcnt) != 0;
+    if (flags & LYRA_MSG_PEEK)
+        lyra_skb_free(skb);
+    if (bad)
         return -EFAULT;
     if (from) {
         from->addr = cb.src;

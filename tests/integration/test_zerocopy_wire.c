@@ -39,6 +39,7 @@ static void *loop_thread(void *arg)
     return NULL;
 }
 
+/* loss: one more override (an impairment, or another one), or NULL */
 static void node_up(struct node *nd, const char *manifest, int wire, const char *loss)
 {
     memset(nd, 0, sizeof(*nd));
@@ -468,5 +469,100 @@ Test(zerocopy_wire, udp_loans_bound_and_close)
     lyra_close(b.s, rx2);
     lyra_close(a.s, tx);
     node_down(&a); /* node_down checks that every skb came back */
+    node_down(&b);
+}
+
+/* ----- a referencing provider (skb_zc: zc-pio, zc-dma) ------------------------------ */
+
+/* skb_zc references what MSG_ZEROCOPY vouches for (LYRA_SEG_F_REF): the
+ * completions come when the frames (UDP) or the acknowledged segments and
+ * their clones (TCP) are freed, without the COPIED code; the bytes arrive
+ * as sent. A send without the flag references nothing of the buffer. */
+Test(zerocopy_wire, zc_referenced_completions_not_copied, .timeout = 120)
+{
+    struct node a, b;
+    /* the addresses the other cases use (the zc assemblies have .4, .5) */
+    node_up(&a, "zc-pio.lyra", 5, "ip.addr=" ADDR_A "/24");
+    node_up(&b, "zc-dma.lyra", 5, "ip.addr=" ADDR_B "/24");
+    /* UDP */
+    int rx = lyra_socket(b.s, AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in bb = sin4(ADDR_B, 7004);
+    cr_assert_eq(lyra_bind(b.s, rx, SA(bb), sizeof(bb)), 0);
+    set_rcvtimeo(b.s, rx, 3000);
+    int tx = lyra_socket(a.s, AF_INET, SOCK_DGRAM, 0);
+    for (int tries = 0;; tries++) { /* ARP first, an ordinary send */
+        cr_assert_eq(lyra_sendto(a.s, tx, "w", 1, 0, SA(bb), sizeof(bb)), 1);
+        char w;
+        if (lyra_recv(b.s, rx, &w, 1, 0) == 1)
+            break;
+        cr_assert_lt(tries, 5);
+    }
+    set_int(a.s, tx, SOL_SOCKET, SO_ZEROCOPY, 1);
+    static uint8_t dg[3][1200];
+    for (int d = 0; d < 3; d++) {
+        memset(dg[d], 'A' + d, sizeof(dg[d]));
+        cr_assert_eq(lyra_sendto(a.s, tx, dg[d], sizeof(dg[d]), MSG_ZEROCOPY, SA(bb), sizeof(bb)),
+                     (ssize_t)sizeof(dg[d]));
+    }
+    for (int d = 0; d < 3; d++) {
+        uint8_t got[1200];
+        cr_assert_eq(lyra_recv(b.s, rx, got, sizeof(got), 0), (ssize_t)sizeof(got));
+        cr_expect_eq(memcmp(got, dg[d], sizeof(got)), 0);
+    }
+    uint32_t next = 0;
+    struct sock_extended_err ee;
+    int fl;
+    for (int waited = 0; next < 3 && waited < 100; waited++) {
+        if (read_compl(a.s, tx, &ee, &fl) == 0) {
+            cr_expect_eq(ee.ee_info, next);
+            cr_expect_eq(ee.ee_code, 0, "referenced, not copied: no COPIED code");
+            next = ee.ee_data + 1;
+        } else {
+            usleep(10000); /* the NIC frees the frames */
+        }
+    }
+    cr_expect_eq(next, 3, "ids 0..2 completed");
+    lyra_close(a.s, tx);
+    lyra_close(b.s, rx);
+
+    /* TCP: 256 KiB in 8 calls */
+    int ttx, trx;
+    tcp_pair(&a, &b, 7005, &ttx, &trx);
+    set_int(a.s, ttx, SOL_SOCKET, SO_ZEROCOPY, 1);
+    size_t total = 256 * 1024;
+    struct sink k = {b.s, trx, total, 0, NULL};
+    k.buf = malloc(total);
+    uint8_t *src = malloc(total);
+    cr_assert(k.buf && src);
+    for (size_t i = 0; i < total; i++)
+        src[i] = pat(i);
+    pthread_t t;
+    cr_assert_eq(pthread_create(&t, NULL, sink_thread, &k), 0);
+    for (int c = 0; c < 8; c++)
+        cr_assert_eq(lyra_send(a.s, ttx, src + (size_t)c * (total / 8), total / 8, MSG_ZEROCOPY),
+                     (ssize_t)(total / 8));
+    pthread_join(t, NULL);
+    cr_assert_eq(k.got, total);
+    cr_expect_eq(memcmp(k.buf, src, total), 0);
+    next = 0;
+    int copied = 0;
+    for (int waited = 0; next < 8 && waited < 300; waited++) {
+        if (read_compl(a.s, ttx, &ee, &fl) == 0) {
+            cr_expect_eq(ee.ee_info, next);
+            copied |= ee.ee_code == SO_EE_CODE_ZEROCOPY_COPIED;
+            next = ee.ee_data + 1;
+        } else {
+            usleep(10000); /* the last ACKs */
+        }
+    }
+    cr_expect_eq(next, 8, "ids 0..7 completed once acknowledged");
+    cr_expect_eq(copied, 0, "8 KiB sends of plain memory referenced whole under MSG_ZEROCOPY");
+    lyra_shutdown(a.s, ttx, SHUT_WR);
+    close_linger(b.s, trx);
+    close_linger(a.s, ttx);
+    usleep(100000);
+    free(k.buf);
+    free(src);
+    node_down(&a);
     node_down(&b);
 }

@@ -1,0 +1,387 @@
+/* skb_zc: the zero-copy buffer manager (interface skb 2.3; the paper's
+ * buffer manager, DESIGN.md "Buffers and zero copy").
+ *
+ * Transmit buffers (headers, copied payload, follow_data, clones) come from
+ * a pool of `count` buffers of `buf_size` bytes, as skb_copy's normal
+ * class; receive buffers are os pages, `rx_pages` of them taken at start.
+ * add_data references packet memory (under copy on write) and memory the
+ * caller vouches for, and copies the rest (skb_zc_tx.c); copy_out remaps
+ * a whole received payload into packet memory (skb_zc_rx.c); pkt_alloc and
+ * pkt_free manage packet memory (skb_zc_pkt.c). big_count big buffers, as
+ * skb_copy's, for the linear datagrams ip reassembles. */
+#include <errno.h>
+#include <string.h>
+
+#include "lyra/component.h"
+#include "lyra/diag.h"
+#include "skb_zc.h"
+
+enum {
+    P_COUNT,
+    P_BUF_SIZE,
+    P_HEADROOM,
+    P_RX_HEADROOM,
+    P_RESERVE_CTL,
+    P_SEGS,
+    P_RX_PAGES,
+    P_PKT_PAGES,
+    P_PKT_REGIONS,
+    P_COW_PAGES,
+    P_REF_MIN,
+    P_BIG_COUNT,
+    P_BIG_SIZE,
+    P__N
+};
+
+static struct lyra_skb *alloc_kind(struct skb_zc *z, enum skb_pool_kind kind, uint32_t headroom,
+                                   uint32_t size)
+{
+    return skb_pool_alloc_tx(&z->pool, &z->big, z->headroom, kind, headroom, size);
+}
+
+static struct lyra_skb *op_alloc(void *self, uint32_t headroom, uint32_t size)
+{
+    return alloc_kind(self, SKB_POOL_DATA, headroom, size);
+}
+
+static struct lyra_skb *op_alloc_cls(void *self, int cls, uint32_t headroom, uint32_t size)
+{
+    enum skb_pool_kind kind;
+    if (skb_pool_cls_kind(cls, &kind))
+        return NULL;
+    return alloc_kind(self, kind, headroom, size);
+}
+
+static uint32_t op_tx_avail(void *self, int cls, uint32_t headroom)
+{
+    struct skb_zc *z = self;
+    enum skb_pool_kind kind;
+    if (skb_pool_cls_kind(cls, &kind) || headroom > z->buf_size)
+        return 0;
+    return skb_pool_avail_for(&z->pool, kind);
+}
+
+static uint32_t op_max_alloc(void *self, uint32_t headroom)
+{
+    struct skb_zc *z = self;
+    return skb_pool_max_tx(z->buf_size, z->big_count, z->big_size, headroom);
+}
+
+static void op_free(void *self, struct lyra_skb *skb)
+{
+    struct skb_zc *z = self;
+    struct skb_pool *p = skb_pool_owns(&z->rx, skb)    ? &z->rx
+                         : skb_pool_owns(&z->big, skb) ? &z->big
+                                                       : &z->pool;
+    (void)skb_pool_free(p, skb);
+}
+
+static uint32_t op_avail(void *self)
+{
+    return skb_pool_avail(&((struct skb_zc *)self)->rx);
+}
+
+/* As skb_copy's: a transmit buffer for the clone's headers, the payload
+ * shown through descriptors (the first holds a reference on skb). */
+static struct lyra_skb *op_clone(void *self, struct lyra_skb *skb, uint32_t headroom)
+{
+    struct skb_zc *z = self;
+    struct lyra_skb *n = NULL;
+    if (skb && skb->refcnt && skb->refcnt != UINT16_MAX)
+        n = alloc_kind(z, SKB_POOL_DATA, headroom, 0);
+    if (!n || skb_segs_clone(&z->segs, n, skb)) {
+        lyra_skb_free(n);
+        z->clone_fail++;
+        return NULL;
+    }
+    z->clones++;
+    return n;
+}
+
+static const struct lyra_skb_ops skb_zc_ops = {
+    .hdr = LYRA_OPS_HDR(LYRA_SKB_IFACE, LYRA_SKB_MAJOR, LYRA_SKB_MINOR, struct lyra_skb_ops),
+    .alloc = op_alloc,
+    .alloc_rx = zc_alloc_rx,
+    .free = op_free,
+    .add_data = zc_add_data,
+    .copy_out = zc_copy_out,
+    .avail = op_avail,
+    .max_alloc = op_max_alloc,
+    .alloc_cls = op_alloc_cls,
+    .tx_avail = op_tx_avail,
+    .clone = op_clone,
+    .pkt_alloc = zc_pkt_alloc,
+    .pkt_free = zc_pkt_free,
+};
+
+/* The last reference of an skb went: its page references, then what its
+ * segments hold. */
+static void zc_release(void *owner, struct lyra_skb *skb)
+{
+    struct skb_zc *z = owner;
+    zc_release_spans(z, skb);
+    skb_segs_release(&z->segs, skb);
+}
+
+static int bind_os(void *self, unsigned index, const void *ops, void *provider)
+{
+    struct skb_zc *z = self;
+    if (index != 0 || !ops)
+        return -EINVAL;
+    z->os.ops = ops;
+    z->os.self = provider;
+    z->os_bound = 1;
+    return 0;
+}
+
+static int skb_zc_create(void *self, const struct lyra_value *p, struct lyra_diag *d)
+{
+    struct skb_zc *z = self;
+    memset(z, 0, sizeof(*z));
+    z->count = (uint32_t)p[P_COUNT].u.i;
+    z->buf_size = (uint32_t)p[P_BUF_SIZE].u.i;
+    z->headroom = (uint32_t)p[P_HEADROOM].u.i;
+    z->rx_headroom = (uint32_t)p[P_RX_HEADROOM].u.i;
+    z->reserve_ctl = (uint32_t)p[P_RESERVE_CTL].u.i;
+    z->nsegs = (uint32_t)p[P_SEGS].u.i;
+    z->rx_pages = (uint32_t)p[P_RX_PAGES].u.i;
+    z->pkt_pages = (uint32_t)p[P_PKT_PAGES].u.i;
+    z->pkt_regions = (uint32_t)p[P_PKT_REGIONS].u.i;
+    z->cow_pages = (uint32_t)p[P_COW_PAGES].u.i;
+    z->ref_min = (uint32_t)p[P_REF_MIN].u.i;
+    z->big_count = (uint32_t)p[P_BIG_COUNT].u.i;
+    z->big_size = (uint32_t)p[P_BIG_SIZE].u.i;
+    atomic_init(&z->cow_faults, 0);
+    if (z->reserve_ctl >= z->count) {
+        lyra_diag_add(d, LYRA_E_RANGE, 0, "reserve_ctl (%u) must be smaller than count (%u)",
+                      (unsigned)z->reserve_ctl, (unsigned)z->count);
+        return -EINVAL;
+    }
+    if (z->big_count && z->big_size <= z->buf_size) {
+        lyra_diag_add(d, LYRA_E_RANGE, 0,
+                      "big_size (%u) must be larger than buf_size (%u) when big_count is set",
+                      (unsigned)z->big_size, (unsigned)z->buf_size);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+static void skb_zc_stop(void *self)
+{
+    struct skb_zc *z = self;
+    const struct lyra_os_ops *o = z->os.ops;
+    skb_pool_fini(&z->pool);
+    skb_pool_fini(&z->rx);
+    skb_pool_fini(&z->big);
+    if (z->rx_mem)
+        o->page_free(z->os.self, z->rx_mem, z->rx_pages);
+    z->rx_mem = NULL;
+    zc_pkt_fini(z);
+    if (z->span_pg)
+        o->mem_free(z->os.self, z->span_pg);
+    if (z->span_n)
+        o->mem_free(z->os.self, z->span_n);
+    z->span_pg = z->span_n = NULL;
+    skb_segs_fini(&z->segs);
+}
+
+static int skb_zc_start(void *self)
+{
+    struct skb_zc *z = self;
+    if (!z->os_bound)
+        return -EINVAL;
+    if (skb_pool_ready(&z->pool))
+        return 0;
+    const struct lyra_os_ops *o = z->os.ops;
+    z->psize = o->page_size ? o->page_size(z->os.self) : 0;
+    z->pkt_off = z->rx_headroom + SKB_ZC_RX_HDRS;
+    if (z->psize < 2048 || (z->psize & (z->psize - 1)) || z->pkt_off >= z->psize) {
+        lyra_log(&z->os, LYRA_LOG_ERROR, SKB_ZC_NAME, "the os has no usable pages (page size %zu)",
+                 z->psize);
+        return -ENOTSUP;
+    }
+    struct skb_pool_cfg cfg = {.count = z->count, .buf_size = z->buf_size,
+                               .reserve_ctl = z->reserve_ctl, .release = zc_release};
+    z->rx_mem = o->page_alloc(z->os.self, z->rx_pages);
+    struct skb_pool_cfg rcfg = {.count = z->rx_pages, .buf_size = (uint32_t)z->psize,
+                                .align = (uint32_t)z->psize, .data = z->rx_mem,
+                                .release = zc_release};
+    int r = z->rx_mem ? 0 : -ENOMEM;
+    if (!r)
+        r = skb_pool_init(&z->pool, &z->os, SKB_ZC_NAME, &cfg, &skb_zc_ops, z);
+    if (!r)
+        r = skb_pool_init(&z->rx, &z->os, SKB_ZC_NAME, &rcfg, &skb_zc_ops, z);
+    if (!r && z->big_count) {
+        struct skb_pool_cfg bcfg = {
+            .count = z->big_count, .buf_size = z->big_size, .release = zc_release};
+        r = skb_pool_init(&z->big, &z->os, SKB_ZC_NAME, &bcfg, &skb_zc_ops, z);
+    }
+    if (!r)
+        r = skb_segs_init(&z->segs, &z->os, z->nsegs);
+    if (!r && z->nsegs) {
+        size_t n = (size_t)z->nsegs * sizeof(uint32_t);
+        z->span_pg = o->mem_alloc(z->os.self, n, _Alignof(uint32_t));
+        z->span_n = o->mem_alloc(z->os.self, n, _Alignof(uint32_t));
+        if (z->span_pg && z->span_n) {
+            memset(z->span_pg, 0, n);
+            memset(z->span_n, 0, n);
+        } else {
+            r = -ENOMEM;
+        }
+    }
+    if (!r)
+        r = zc_pkt_init(z);
+    if (r) {
+        lyra_log(&z->os, LYRA_LOG_ERROR, SKB_ZC_NAME, "cannot allocate its pools (%d)", r);
+        skb_zc_stop(z);
+        return r;
+    }
+    z->fill = (struct skb_fill){
+        .segs = &z->segs, .pool = &z->pool, .piece = z->buf_size, .pack = 1, .tail = 1};
+    return 0;
+}
+
+static void skb_zc_destroy(void *self)
+{
+    skb_zc_stop(self);
+}
+
+static void skb_zc_stats(void *self, struct lyra_stats_sink *sink)
+{
+    struct skb_zc *z = self;
+    const struct skb_pool_stats *n = &z->pool.st, *b = &z->big.st, *r = &z->rx.st;
+    /* skb_copy's names; in_use and bad_free over every pool (a leak check
+     * reads one counter, less what a NIC keeps posted) */
+    lyra_stat(sink, "alloc", n->alloc);
+    lyra_stat(sink, "alloc_rx", r->alloc_rx);
+    lyra_stat(sink, "alloc_fail_empty", n->alloc_fail_empty);
+    lyra_stat(sink, "alloc_fail_size", n->alloc_fail_size + b->alloc_fail_size);
+    lyra_stat(sink, "free", n->free + r->free);
+    lyra_stat(sink, "bad_free", n->bad_free + b->bad_free + r->bad_free);
+    lyra_stat(sink, "in_use", (uint64_t)skb_pool_in_use(&z->pool) + skb_pool_in_use(&z->big) +
+                                  skb_pool_in_use(&z->rx));
+    lyra_stat(sink, "high_water", n->high_water);
+    lyra_stat(sink, "count", z->count);
+    lyra_stat(sink, "big_alloc", b->alloc);
+    lyra_stat(sink, "big_alloc_fail_empty", b->alloc_fail_empty);
+    lyra_stat(sink, "big_in_use", skb_pool_in_use(&z->big));
+    lyra_stat(sink, "rx_alloc_fail", r->alloc_fail_empty + r->alloc_fail_size);
+    lyra_stat(sink, "rx_in_use", skb_pool_in_use(&z->rx));
+    lyra_stat(sink, "segs", z->nsegs);
+    lyra_stat(sink, "segs_in_use", skb_segs_in_use(&z->segs));
+    lyra_stat(sink, "segs_high_water", z->segs.high_water);
+    lyra_stat(sink, "add_data_short", z->add_data_short);
+    lyra_stat(sink, "add_data_efault", z->add_data_efault);
+    lyra_stat(sink, "add_data_emsgsize", z->add_data_emsgsize);
+    lyra_stat(sink, "copy_out_einval", z->copy_out_einval);
+    lyra_stat(sink, "clones", z->clones);
+    lyra_stat(sink, "clone_fail", z->clone_fail);
+    lyra_stat(sink, "pkt_pages_in_use", z->pg_in_use);
+    lyra_stat(sink, "pkt_regions_in_use", z->reg_in_use);
+    lyra_stat(sink, "pkt_alloc_fail", z->pkt_alloc_fail);
+    lyra_stat(sink, "pkt_free_bad", z->pkt_free_bad);
+    lyra_stat(sink, "cow_pages_free", z->nbounce_free);
+    lyra_stat(sink, "rx_fixup_bytes", z->rx_fixup_bytes);
+    z->xfer.cow_faults = atomic_load_explicit(&z->cow_faults, memory_order_relaxed);
+    skb_xfer_stats(&z->xfer, sink);
+}
+
+static const struct lyra_provide skb_zc_provides[] = {
+    {
+        .iface = LYRA_SKB_IFACE,
+        .major = LYRA_SKB_MAJOR,
+        .minor = LYRA_SKB_MINOR,
+        .ops = &skb_zc_ops,
+        .attach = NULL,
+        .max_users = 0,
+        .doc = LYRA_DOC("packet buffers; payload referenced (packet memory under copy on "
+                        "write, vouched-for memory) or copied, and remapped on receive"),
+    },
+};
+
+static const struct lyra_slot skb_zc_slots[] = {
+    {
+        .name = "os",
+        .iface = LYRA_OS_IFACE,
+        .major = LYRA_OS_MAJOR,
+        .minor = LYRA_OS_MINOR,
+        .min = 1,
+        .max = 1,
+        .events = NULL,
+        .bind = bind_os,
+        .doc = LYRA_DOC("memory and pages (at start and pkt_alloc), page remapping, "
+                        "protection and the copy-on-write hook, logging"),
+    },
+};
+
+/* Order matches the P_* indices. */
+static const struct lyra_param skb_zc_params[P__N] = {
+    [P_COUNT] = {"count", LYRA_P_INT, "256", 1, 65536,
+                 LYRA_DOC("transmit buffers (headers, copied payload, follow_data, clones)")},
+    [P_BUF_SIZE] = {"buf_size", LYRA_P_SIZE, "2048", 256, 65536,
+                    LYRA_DOC("linear bytes per transmit buffer")},
+    [P_HEADROOM] = {"headroom", LYRA_P_SIZE, "128", 0, 1024,
+                    LYRA_DOC("least headroom of a transmit buffer, when it fits beside the size asked")},
+    [P_RX_HEADROOM] = {"rx_headroom", LYRA_P_SIZE, "2", 0, 1024,
+                       LYRA_DOC("headroom of a receive page (2: the IP header is 4-byte aligned); "
+                       "pkt_alloc's in-page offset is rx_headroom + 66")},
+    [P_RESERVE_CTL] = {"reserve_ctl", LYRA_P_INT, "0", 0, 65536,
+                       LYRA_DOC("transmit buffers only control transmits (LYRA_SKB_CTL) may take")},
+    [P_SEGS] = {"segs", LYRA_P_INT, "512", 0, 1048576,
+                LYRA_DOC("segment descriptors: references, follow_data buffers and clones")},
+    [P_RX_PAGES] = {"rx_pages", LYRA_P_INT, "128", 1, 65536,
+                    LYRA_DOC("receive buffers, one os page each, taken at start")},
+    [P_PKT_PAGES] = {"pkt_pages", LYRA_P_INT, "256", 0, 1048576,
+                     LYRA_DOC("pages of packet memory pkt_alloc may hand out in all")},
+    [P_PKT_REGIONS] = {"pkt_regions", LYRA_P_INT, "16", 0, 4096,
+                       LYRA_DOC("pkt_alloc regions at once")},
+    [P_COW_PAGES] = {"cow_pages", LYRA_P_INT, "64", 0, 65536,
+                     LYRA_DOC("bounce pages for copy on write: one per referenced page of packet "
+                     "memory; with none free a send from packet memory is copied")},
+    [P_REF_MIN] = {"ref_min", LYRA_P_SIZE, "128", 0, 65536,
+                   LYRA_DOC("pieces shorter than this are copied, not referenced")},
+    [P_BIG_COUNT] = {"big_count", LYRA_P_INT, "0", 0, 1024,
+                     LYRA_DOC("big transmit buffers, as skb_copy's (reassembled or unfragmented "
+                     "datagrams); 0: none")},
+    [P_BIG_SIZE] = {"big_size", LYRA_P_SIZE, "16k", 2048, 65u * 1024u,
+                    LYRA_DOC("linear bytes per big buffer, larger than buf_size")},
+};
+
+LYRA_EXPORT const struct lyra_component lyra_component_skb_zc = {
+    LYRA_COMPONENT_HDR,
+    .name = SKB_ZC_NAME,
+    .version = "1.0.0",
+    .summary = LYRA_DOC("zero-copy packet buffer manager (references, copy on write, remap)"),
+    .doc = LYRA_DOC(
+        "The paper's buffer manager (docs/buffers.md, skb_zc). add_data references packet "
+        "memory (pkt_alloc: the pages are mapped twice, segments show the stack's alias and the "
+        "application's mapping is read-only while referenced; a write copies the page into a "
+        "bounce page, cow_pages of them) and memory the caller vouches for (LYRA_SEG_F_REF), at "
+        "most two referenced segments per skb, and copies the rest: into the linear tail, then "
+        "into a follow_data buffer. copy_out remaps a whole received payload into packet memory "
+        "at its in-page offset, else copies. Receive buffers are os pages (rx_pages).\n"
+        "@stat alloc alloc_fail_empty high_water count: transmit buffers\n"
+        "@stat alloc_rx alloc_fail_size free bad_free in_use: every pool (in_use: transmit, big "
+        "and receive buffers out)\n"
+        "@stat big_alloc big_alloc_fail_empty big_in_use: big buffers\n"
+        "@stat rx_alloc_fail rx_in_use: receive pages\n"
+        "@stat segs segs_in_use segs_high_water: segment descriptors\n"
+        "@stat add_data_short add_data_efault add_data_emsgsize copy_out_einval clones clone_fail\n"
+        "@stat pkt_pages_in_use pkt_regions_in_use pkt_alloc_fail pkt_free_bad cow_pages_free\n"
+        "@stat rx_fixup_bytes: application bytes moved in front of a remapped payload\n"
+        "@stat tx_copied_bytes tx_referenced_bytes rx_copied_bytes rx_remapped_bytes cow_faults "
+        "fallback_*: the counters every skb provider shares (skb_xfer.h)"),
+    .provides = skb_zc_provides,
+    .n_provides = LYRA_COUNT(skb_zc_provides),
+    .slots = skb_zc_slots,
+    .n_slots = LYRA_COUNT(skb_zc_slots),
+    .params = skb_zc_params,
+    .n_params = LYRA_COUNT(skb_zc_params),
+    .instance_size = sizeof(struct skb_zc),
+    .create = skb_zc_create,
+    .start = skb_zc_start,
+    .stop = skb_zc_stop,
+    .destroy = skb_zc_destroy,
+    .poll = NULL,
+    .stats = skb_zc_stats,
+};

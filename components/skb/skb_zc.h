@@ -1,0 +1,112 @@
+/* skb_zc internals, shared by its files: skb_zc.c (the component, pools,
+ * clone), skb_zc_tx.c (add_data: reference or copy), skb_zc_pkt.c (packet
+ * memory, page references, copy on write), skb_zc_rx.c (page receive
+ * buffers, copy_out by remapping). See docs/buffers.md, "skb_zc". */
+#ifndef LYRA_SKB_ZC_H
+#define LYRA_SKB_ZC_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lyra/os.h"
+#include "lyra/skb.h"
+#include "skb_fill.h"
+#include "skb_pool.h"
+#include "skb_segs.h"
+#include "skb_xfer.h"
+
+#define SKB_ZC_NAME "skb_zc"
+/* at most this many referenced segments per skb (the paper's dataseg[0..1]) */
+#define SKB_ZC_REF_SEGS 2u
+/* where a received TCP payload with timestamps starts behind rx_headroom:
+ * Ethernet 14, IPv4 20, TCP 20 + 12 of options */
+#define SKB_ZC_RX_HDRS (14u + 20u + 32u)
+
+/* A page of packet memory, as copy on write sees it. state is shared with
+ * the fault hook, which may run on an application thread at any time. */
+enum zc_pg_state {
+    ZC_PG_IDLE = 0,    /* no reference: the application's page is writable */
+    ZC_PG_PROT = 1,    /* referenced: read-only, a bounce page reserved */
+    ZC_PG_BOUNCED = 2, /* written since: the alias shows the bounce copy */
+    ZC_PG_LOCKED = 3,  /* one side is moving it between states */
+};
+
+struct zc_page {
+    uint32_t refs;     /* descriptors referencing it (stack context only) */
+    uint32_t bounce;   /* reserved bounce page + 1; 0: none */
+    uint32_t region;   /* index of its region */
+    atomic_uint state; /* enum zc_pg_state */
+};
+
+struct skb_zc;
+
+/* One pkt_alloc: the application's mapping and the stack's alias of the
+ * same pages. */
+struct zc_region {
+    struct skb_zc *zc;  /* for the fault hook */
+    uint8_t *app;       /* page aligned; pkt_alloc returned app + pkt_off */
+    uint8_t *alias;     /* the stack's view: segments reference these addresses */
+    uint32_t npages;
+    uint32_t first;     /* its first entry in skb_zc.pg */
+    uint32_t refs;      /* page references in all */
+    uint8_t used;
+    uint8_t freed;      /* pkt_free came while referenced: released at the last */
+};
+
+struct skb_zc {
+    struct lyra_os os;
+    int os_bound;
+    struct skb_pool pool; /* transmit: headers, copied payload, follow_data, clones */
+    struct skb_pool rx;   /* receive: one page each */
+    struct skb_pool big;  /* transmit, when a normal buffer is too small */
+    struct skb_segs segs;
+    struct skb_fill fill;
+    struct skb_xfer xfer;
+    uint32_t count, buf_size, headroom, rx_headroom, reserve_ctl, nsegs;
+    uint32_t rx_pages, pkt_pages, pkt_regions, cow_pages, ref_min, big_count, big_size;
+    size_t psize;
+    uint32_t pkt_off; /* in-page offset of what pkt_alloc returns */
+    uint8_t *rx_mem;  /* rx_pages pages */
+    /* bounce pages for copy on write */
+    uint8_t *bounce_mem;
+    uint32_t *bounce_free, nbounce_free;
+    /* packet memory */
+    struct zc_region *reg;
+    struct zc_page *pg;
+    uint8_t *pg_used;
+    uint32_t pg_in_use, reg_in_use;
+    /* per segment descriptor: the packet-memory pages it references
+     * (span_n 0: none), so they are released whatever trim did to ptr/len */
+    uint32_t *span_pg, *span_n;
+    atomic_uint cow_faults; /* counted by the fault hook */
+    uint64_t add_data_short, add_data_efault, add_data_emsgsize, copy_out_einval;
+    uint64_t clones, clone_fail, pkt_alloc_fail, pkt_free_bad, rx_fixup_bytes;
+};
+
+/* skb_zc_pkt.c */
+int zc_pkt_init(struct skb_zc *z);
+void zc_pkt_fini(struct skb_zc *z);
+void *zc_pkt_alloc(void *self, size_t size);
+int zc_pkt_free(void *self, void *p);
+/* The region (index) holding [p, p + len) of application addresses, or -1. */
+long zc_pkt_find(const struct skb_zc *z, const uint8_t *p, uint32_t len);
+/* References the pages of region r holding app bytes [p, p + len), the
+ * first `skip` of them already referenced by the same descriptor: protects
+ * the newly referenced ones. 0, or the fallback reason (> 0) to copy. */
+int zc_pages_ref(struct skb_zc *z, long r, const uint8_t *p, uint32_t len, uint32_t skip,
+                 uint32_t *first, uint32_t *n);
+/* Drops one reference on n pages from page entry first. */
+void zc_pages_unref(struct skb_zc *z, uint32_t first, uint32_t n);
+
+/* skb_zc_tx.c */
+int zc_add_data(void *self, struct lyra_skb *skb, const void *p, uint32_t len, uint32_t flags,
+                uint32_t *copied);
+/* At an skb's last free: its descriptors' page references go. */
+void zc_release_spans(struct skb_zc *z, struct lyra_skb *skb);
+
+/* skb_zc_rx.c */
+struct lyra_skb *zc_alloc_rx(void *self, uint32_t size);
+int zc_copy_out(void *self, const struct lyra_skb *skb, uint32_t off, void *dst, uint32_t len);
+
+#endif

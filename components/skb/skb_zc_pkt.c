@@ -1,0 +1,274 @@
+/* skb_zc's packet memory (skb 2.3 pkt_alloc/pkt_free) and copy on write.
+ *
+ * pkt_alloc maps its pages twice (os page_alloc both, then page_remap):
+ * the application's address and the stack's alias of the same pages.
+ * Segments reference the alias. While a page has references the
+ * application's mapping is read-only; the whole region is registered with
+ * the os's copy-on-write hook once, at pkt_alloc. A write to a referenced
+ * page faults into zc_cow_hook, which copies the page (read through the
+ * alias) into the bounce page reserved when the page was protected, maps
+ * that copy under the alias (so what the stack references keeps the bytes
+ * as they were at send time) and makes the application's page writable
+ * again. When the page's last reference goes, the alias shows the
+ * application's page again and the bounce page is free.
+ *
+ * The hook runs in a signal handler on whatever thread wrote, possibly
+ * while the stack works on the same page on another: the two meet only
+ * through each page's atomic state (ZC_PG_LOCKED while one side moves it)
+ * and take no lock of the stack's. Neither side writes application memory
+ * while it holds a page LOCKED, so the hook cannot fault inside it. */
+#include <errno.h>
+#include <string.h>
+
+#include "skb_zc.h"
+
+static uint8_t *bounce_page(struct skb_zc *z, uint32_t b)
+{
+    return z->bounce_mem + (size_t)(b - 1) * z->psize;
+}
+
+int zc_pkt_init(struct skb_zc *z)
+{
+    const struct lyra_os_ops *o = z->os.ops;
+    void *s = z->os.self;
+    z->reg = o->mem_alloc(s, (size_t)z->pkt_regions * sizeof(*z->reg), _Alignof(max_align_t));
+    z->pg = o->mem_alloc(s, (size_t)z->pkt_pages * sizeof(*z->pg), _Alignof(max_align_t));
+    z->pg_used = o->mem_alloc(s, z->pkt_pages, 1);
+    z->bounce_free = o->mem_alloc(s, (size_t)z->cow_pages * sizeof(uint32_t) + 1,
+                                  _Alignof(max_align_t));
+    z->bounce_mem = z->cow_pages ? o->page_alloc(s, z->cow_pages) : NULL;
+    if (!z->reg || !z->pg || !z->pg_used || !z->bounce_free || (z->cow_pages && !z->bounce_mem)) {
+        zc_pkt_fini(z);
+        return -ENOMEM;
+    }
+    memset(z->reg, 0, (size_t)z->pkt_regions * sizeof(*z->reg));
+    memset(z->pg, 0, (size_t)z->pkt_pages * sizeof(*z->pg));
+    memset(z->pg_used, 0, z->pkt_pages);
+    for (uint32_t i = 0; i < z->cow_pages; i++)
+        z->bounce_free[i] = z->cow_pages - i; /* lowest on top */
+    z->nbounce_free = z->cow_pages;
+    return 0;
+}
+
+static void region_release(struct skb_zc *z, struct zc_region *r)
+{
+    const struct lyra_os_ops *o = z->os.ops;
+    o->cow_unregister(z->os.self, r->app, r->npages);
+    o->page_free(z->os.self, r->app, r->npages);
+    o->page_free(z->os.self, r->alias, r->npages);
+    memset(z->pg_used + r->first, 0, r->npages);
+    z->pg_in_use -= r->npages;
+    z->reg_in_use--;
+    r->used = 0;
+    r->freed = 0;
+}
+
+void zc_pkt_fini(struct skb_zc *z)
+{
+    const struct lyra_os_ops *o = z->os.ops;
+    for (uint32_t i = 0; z->reg && i < z->pkt_regions; i++)
+        if (z->reg[i].used)
+            region_release(z, &z->reg[i]);
+    if (z->bounce_mem)
+        o->page_free(z->os.self, z->bounce_mem, z->cow_pages);
+    if (z->reg)
+        o->mem_free(z->os.self, z->reg);
+    if (z->pg)
+        o->mem_free(z->os.self, z->pg);
+    if (z->pg_used)
+        o->mem_free(z->os.self, z->pg_used);
+    if (z->bounce_free)
+        o->mem_free(z->os.self, z->bounce_free);
+    z->reg = NULL;
+    z->pg = NULL;
+    z->pg_used = NULL;
+    z->bounce_free = NULL;
+    z->bounce_mem = NULL;
+    z->nbounce_free = 0;
+}
+
+/* The fault hook (os cow_register): see the top of this file. */
+static int zc_cow_hook(void *ctx, void *page)
+{
+    struct zc_region *r = ctx;
+    struct skb_zc *z = r->zc;
+    uintptr_t a = (uintptr_t)page, lo = (uintptr_t)r->app;
+    if (a < lo || a >= lo + (uintptr_t)r->npages * z->psize)
+        return -1;
+    size_t k = (a - lo) / z->psize;
+    struct zc_page *pg = &z->pg[r->first + k];
+    for (;;) {
+        unsigned s = atomic_load_explicit(&pg->state, memory_order_acquire);
+        if (s == ZC_PG_LOCKED)
+            continue; /* the stack is moving it; it never waits for us */
+        if (s != ZC_PG_PROT)
+            return 0; /* writable again meanwhile: the write runs again */
+        if (atomic_compare_exchange_weak_explicit(&pg->state, &s, ZC_PG_LOCKED,
+                                                  memory_order_acq_rel, memory_order_acquire))
+            break;
+    }
+    const struct lyra_os_ops *o = z->os.ops;
+    uint8_t *alias = r->alias + k * z->psize, *b = bounce_page(z, pg->bounce);
+    memcpy(b, alias, z->psize);
+    int e = o->page_remap(z->os.self, alias, b, 1);
+    if (!e)
+        e = o->page_protect(z->os.self, page, 1, LYRA_PROT_READ | LYRA_PROT_WRITE);
+    atomic_store_explicit(&pg->state, e ? ZC_PG_PROT : ZC_PG_BOUNCED, memory_order_release);
+    if (e)
+        return -1; /* cannot keep the sent bytes apart: the write faults for real */
+    atomic_fetch_add_explicit(&z->cow_faults, 1, memory_order_relaxed);
+    return 0;
+}
+
+void *zc_pkt_alloc(void *self, size_t size)
+{
+    struct skb_zc *z = self;
+    const struct lyra_os_ops *o = z->os.ops;
+    if (!size || size > SIZE_MAX - z->pkt_off - z->psize) {
+        z->pkt_alloc_fail++;
+        return NULL;
+    }
+    size_t np = (z->pkt_off + size + z->psize - 1) / z->psize;
+    long ri = -1;
+    for (uint32_t i = 0; i < z->pkt_regions && ri < 0; i++)
+        if (!z->reg[i].used)
+            ri = i;
+    /* first fit over the page table */
+    uint32_t first = 0, run = 0;
+    for (uint32_t i = 0; i < z->pkt_pages && run < np; i++) {
+        if (z->pg_used[i]) {
+            run = 0;
+            first = i + 1;
+        } else {
+            run++;
+        }
+    }
+    if (ri < 0 || run < np) {
+        z->pkt_alloc_fail++;
+        return NULL;
+    }
+    uint8_t *app = o->page_alloc(z->os.self, np), *alias = o->page_alloc(z->os.self, np);
+    struct zc_region *r = &z->reg[ri];
+    if (!app || !alias || o->page_remap(z->os.self, alias, app, np) ||
+        o->cow_register(z->os.self, app, np, zc_cow_hook, r)) {
+        if (app)
+            o->page_free(z->os.self, app, np);
+        if (alias)
+            o->page_free(z->os.self, alias, np);
+        z->pkt_alloc_fail++;
+        return NULL;
+    }
+    *r = (struct zc_region){.zc = z, .app = app, .alias = alias, .npages = (uint32_t)np,
+                            .first = first, .used = 1};
+    memset(z->pg_used + first, 1, np);
+    for (uint32_t i = 0; i < np; i++) {
+        z->pg[first + i] = (struct zc_page){.region = (uint32_t)ri};
+        atomic_init(&z->pg[first + i].state, ZC_PG_IDLE);
+    }
+    z->pg_in_use += (uint32_t)np;
+    z->reg_in_use++;
+    return app + z->pkt_off;
+}
+
+int zc_pkt_free(void *self, void *p)
+{
+    struct skb_zc *z = self;
+    for (uint32_t i = 0; p && i < z->pkt_regions; i++) {
+        struct zc_region *r = &z->reg[i];
+        if (!r->used || r->freed || r->app + z->pkt_off != p)
+            continue;
+        if (r->refs)
+            r->freed = 1; /* sent and not yet released: kept until then */
+        else
+            region_release(z, r);
+        return 0;
+    }
+    z->pkt_free_bad++;
+    return -EINVAL;
+}
+
+long zc_pkt_find(const struct skb_zc *z, const uint8_t *p, uint32_t len)
+{
+    uintptr_t a = (uintptr_t)p;
+    for (uint32_t i = 0; i < z->pkt_regions; i++) {
+        const struct zc_region *r = &z->reg[i];
+        uintptr_t lo = (uintptr_t)r->app, hi = lo + (uintptr_t)r->npages * z->psize;
+        if (r->used && a >= lo && a < hi && len <= hi - a)
+            return (long)i;
+    }
+    return -1;
+}
+
+/* Stack side: takes a page out of a stable state (spinning while the hook
+ * has it LOCKED) and returns the state it had. */
+static unsigned page_lock(struct zc_page *pg)
+{
+    for (;;) {
+        unsigned s = atomic_load_explicit(&pg->state, memory_order_acquire);
+        if (s != ZC_PG_LOCKED &&
+            atomic_compare_exchange_weak_explicit(&pg->state, &s, ZC_PG_LOCKED,
+                                                  memory_order_acq_rel, memory_order_acquire))
+            return s;
+    }
+}
+
+int zc_pages_ref(struct skb_zc *z, long ri, const uint8_t *p, uint32_t len, uint32_t skip,
+                 uint32_t *first, uint32_t *n)
+{
+    struct zc_region *r = &z->reg[ri];
+    if (r->freed)
+        return SKB_XFER_tx_freed;
+    size_t k0 = (size_t)(p - r->app) / z->psize;
+    size_t k1 = (size_t)(p + len - 1 - r->app) / z->psize;
+    uint32_t need = 0;
+    for (size_t k = k0; k <= k1; k++) {
+        struct zc_page *pg = &z->pg[r->first + k];
+        unsigned s = atomic_load_explicit(&pg->state, memory_order_acquire);
+        if (s == ZC_PG_BOUNCED || s == ZC_PG_LOCKED)
+            return SKB_XFER_tx_cow_pending; /* the alias shows older bytes */
+        need += k - k0 >= skip && pg->refs == 0;
+    }
+    if (need > z->nbounce_free)
+        return SKB_XFER_tx_no_bounce;
+    const struct lyra_os_ops *o = z->os.ops;
+    for (size_t k = k0 + skip; k <= k1; k++) {
+        struct zc_page *pg = &z->pg[r->first + k];
+        if (pg->refs++ == 0) {
+            pg->bounce = z->bounce_free[--z->nbounce_free];
+            /* no LOCKED needed: an idle page cannot fault, and a fault
+             * between protect and the store sees IDLE and just retries */
+            o->page_protect(z->os.self, r->app + k * z->psize, 1, LYRA_PROT_READ);
+            atomic_store_explicit(&pg->state, ZC_PG_PROT, memory_order_release);
+        }
+        r->refs++;
+    }
+    *first = r->first + (uint32_t)k0;
+    *n = (uint32_t)(k1 - k0 + 1);
+    return 0;
+}
+
+void zc_pages_unref(struct skb_zc *z, uint32_t first, uint32_t n)
+{
+    const struct lyra_os_ops *o = z->os.ops;
+    for (uint32_t i = first; i < first + n; i++) {
+        struct zc_page *pg = &z->pg[i];
+        struct zc_region *r = &z->reg[pg->region];
+        r->refs--;
+        if (--pg->refs)
+            continue;
+        uint8_t *app = r->app + (size_t)(i - r->first) * z->psize;
+        unsigned s = page_lock(pg);
+        if (s == ZC_PG_BOUNCED) /* the alias shows the application's page again */
+            o->page_remap(z->os.self, r->alias + (size_t)(i - r->first) * z->psize, app, 1);
+        else
+            o->page_protect(z->os.self, app, 1, LYRA_PROT_READ | LYRA_PROT_WRITE);
+        z->bounce_free[z->nbounce_free++] = pg->bounce;
+        pg->bounce = 0;
+        atomic_store_explicit(&pg->state, ZC_PG_IDLE, memory_order_release);
+    }
+    if (n) {
+        struct zc_region *r = &z->reg[z->pg[first].region];
+        if (r->freed && r->refs == 0)
+            region_release(z, r);
+    }
+}

@@ -1,0 +1,101 @@
+/* skb_zc's receive side: one os page per receive buffer, and copy_out that
+ * remaps instead of copying when a read takes a whole received payload
+ * into packet memory at the in-page offset where it lies.
+ *
+ * The remap swaps pages: the application's page and its alias show the
+ * received frame, the receive buffer takes the application's old page (so
+ * the NIC never writes into a page the application sees). Before the swap
+ * the application's bytes in front of dst in that page are moved into the
+ * receive buffer (rx_fixup_bytes: a few dozen, where the headers were), so
+ * what a stream read put there earlier stays; the bytes of the page behind
+ * dst + len are undefined afterwards (docs/buffers.md). The skb's own
+ * bytes are the application's old page's afterwards: its holder, the only
+ * one (refcnt 1), has read everything it had. */
+#include <errno.h>
+#include <string.h>
+
+#include "skb_zc.h"
+
+struct lyra_skb *zc_alloc_rx(void *self, uint32_t size)
+{
+    struct skb_zc *z = self;
+    uint32_t h = skb_pool_fit_headroom((uint32_t)z->psize, 0, z->rx_headroom, size);
+    return skb_pool_alloc(&z->rx, h, size, SKB_POOL_RX);
+}
+
+/* 0 when [off, off + len) of skb may be remapped to dst, else the reason. */
+static int remap_check(const struct skb_zc *z, const struct lyra_skb *skb, uint32_t off,
+                       const uint8_t *dst, uint32_t len, long *ri)
+{
+    uintptr_t mask = z->psize - 1;
+    *ri = zc_pkt_find(z, dst, len);
+    if (*ri < 0)
+        return SKB_XFER_rx_not_pkt_memory;
+    if (!skb_pool_owns(&z->rx, skb) || !lyra_skb_is_linear(skb))
+        return SKB_XFER_rx_not_page;
+    if ((uint64_t)off + len != skb->len)
+        return SKB_XFER_rx_partial;
+    if (((uintptr_t)(skb->data + off) & mask) != ((uintptr_t)dst & mask))
+        return SKB_XFER_rx_offset;
+    if (skb->refcnt != 1)
+        return SKB_XFER_rx_shared;
+    const struct zc_region *r = &z->reg[*ri];
+    const struct zc_page *pg = &z->pg[r->first + (size_t)(dst - r->app) / z->psize];
+    if (r->freed || pg->refs || atomic_load_explicit(&pg->state, memory_order_acquire))
+        return SKB_XFER_rx_page_busy;
+    return 0;
+}
+
+/* The swap; 0, or -1 with every page as it was. */
+static int remap_swap(struct skb_zc *z, const struct lyra_skb *skb, long ri, uint8_t *dst)
+{
+    const struct lyra_os_ops *o = z->os.ops;
+    void *s = z->os.self;
+    uintptr_t mask = z->psize - 1;
+    struct zc_region *r = &z->reg[ri];
+    uint8_t *app = (uint8_t *)((uintptr_t)dst & ~mask);
+    uint8_t *alias = r->alias + (app - r->app);
+    uint8_t *rx = (uint8_t *)((uintptr_t)skb->head & ~mask);
+    size_t front = (size_t)(dst - app);
+    memcpy(rx, app, front); /* the application's bytes in front of dst */
+    z->rx_fixup_bytes += front;
+    if (o->page_remap(s, app, rx, 1)) /* app: the frame */
+        return -1;
+    if (o->page_remap(s, rx, alias, 1)) { /* rx: the application's old page */
+        o->page_remap(s, app, alias, 1);
+        return -1;
+    }
+    if (o->page_remap(s, alias, app, 1)) { /* alias: the frame, as app */
+        o->page_remap(s, rx, app, 1);
+        o->page_remap(s, app, alias, 1);
+        return -1;
+    }
+    return 0;
+}
+
+int zc_copy_out(void *self, const struct lyra_skb *skb, uint32_t off, void *dst, uint32_t len)
+{
+    struct skb_zc *z = self;
+    if (!skb || (!dst && len)) {
+        z->copy_out_einval++;
+        return -EINVAL;
+    }
+    if (len == 0)
+        return 0;
+    long ri;
+    int why = remap_check(z, skb, off, dst, len, &ri);
+    if (!why) {
+        if (!remap_swap(z, skb, ri, dst)) {
+            z->xfer.rx_remapped_bytes += len;
+            return 0;
+        }
+        why = SKB_XFER_rx_remap_failed;
+    }
+    if (skb_segs_copy_out(skb, off, dst, len)) {
+        z->copy_out_einval++;
+        return -EINVAL;
+    }
+    z->xfer.fallback[why]++;
+    z->xfer.rx_copied_bytes += len;
+    return 0;
+}

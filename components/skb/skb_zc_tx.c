@@ -1,0 +1,169 @@
+/* skb_zc's add_data: reference what may be referenced, copy the rest.
+ *
+ * Referenced (as segments, LYRA_SEG_F_USER, at most SKB_ZC_REF_SEGS per
+ * skb): packet memory of this instance (through its alias, under copy on
+ * write: skb_zc_pkt.c), and any memory the caller vouches for
+ * (LYRA_SEG_F_REF). A piece that continues the last referenced segment
+ * extends it. Everything else is copied (skb_fill.c): into the linear tail
+ * while there is no segment, then into a follow_data pool buffer chained
+ * as a segment and filled up before another is taken; each copy that could
+ * have been a reference is counted by reason (skb_xfer.h). */
+#include <errno.h>
+
+#include "lyra/inet_csum.h"
+#include "skb_zc.h"
+
+static uint32_t desc_index(const struct skb_zc *z, const struct lyra_skb_seg *g)
+{
+    return (uint32_t)(g - z->segs.desc);
+}
+
+/* Segments of ours that show memory without holding a buffer: references. */
+static unsigned ref_segs(const struct skb_zc *z, const struct lyra_skb *skb)
+{
+    unsigned n = 0, k = 0;
+    const struct lyra_skb_seg *g;
+    for (g = skb->seg; g && k < skb->nseg; g = g->next, k++)
+        n += skb_segs_owns(&z->segs, g) && !g->ref && (g->flags & LYRA_SEG_F_USER);
+    return n;
+}
+
+/* The last segment, when the piece at `at` continues it (same kind of
+ * memory: packet memory of region ri, or vouched-for memory when ri < 0). */
+static struct lyra_skb_seg *continued(const struct skb_zc *z, const struct lyra_skb *skb,
+                                      const uint8_t *at, long ri)
+{
+    struct lyra_skb_seg *g = skb->seg_last;
+    if (!g || !skb_segs_owns(&z->segs, g) || g->ref || !(g->flags & LYRA_SEG_F_USER) ||
+        g->ptr + g->len != at)
+        return NULL;
+    uint32_t d = desc_index(z, g);
+    if (ri < 0 ? z->span_n[d] != 0 : !z->span_n[d] || z->pg[z->span_pg[d]].region != (uint32_t)ri)
+        return NULL;
+    return g;
+}
+
+/* References len bytes at p (alias `at` for packet memory of region ri).
+ * 0: taken whole; > 0: the reason to copy instead; -ENOMEM: no descriptor. */
+static int ref_piece(struct skb_zc *z, struct lyra_skb *skb, const uint8_t *p, const uint8_t *at,
+                     uint32_t len, int sum, long ri)
+{
+    struct lyra_skb_seg *g = continued(z, skb, at, ri);
+    uint32_t skip = 0, first = 0, n = 0;
+    if (g && ri >= 0) {
+        uint32_t d = desc_index(z, g), end = z->span_pg[d] + z->span_n[d];
+        uint32_t k0 = z->reg[ri].first + (uint32_t)((size_t)(p - z->reg[ri].app) / z->psize);
+        skip = end > k0 ? end - k0 : 0;
+    }
+    if (!g && len < z->ref_min)
+        return SKB_XFER_tx_small;
+    if (!g && ref_segs(z, skb) >= SKB_ZC_REF_SEGS)
+        return SKB_XFER_tx_segs_full;
+    struct lyra_skb_seg *fresh = g ? NULL : skb_segs_get(&z->segs);
+    if (!g && !fresh)
+        return -ENOMEM;
+    if (ri >= 0) {
+        int why = zc_pages_ref(z, ri, p, len, skip, &first, &n);
+        if (why) {
+            skb_segs_put(&z->segs, fresh);
+            return why;
+        }
+    }
+    /* the sum as the bytes are referenced: one read, no copy (skb 2.2) */
+    uint16_t part = sum ? lyra_csum_fold(lyra_csum_add(at, len, 0)) : 0;
+    if (fresh) {
+        *fresh = (struct lyra_skb_seg){.ptr = at, .flags = LYRA_SEG_F_USER};
+        uint32_t d = desc_index(z, fresh);
+        z->span_pg[d] = first;
+        z->span_n[d] = n;
+        lyra_skb_seg_append(skb, fresh);
+        g = fresh;
+    } else if (ri >= 0 && n) {
+        uint32_t d = desc_index(z, g);
+        if (first + n > z->span_pg[d] + z->span_n[d])
+            z->span_n[d] = first + n - z->span_pg[d];
+    }
+    if (sum)
+        skb_fill_seg_sum(g, g->len, part);
+    else
+        g->flags &= (uint16_t)~LYRA_SEG_F_CSUM;
+    g->len += len;
+    skb->seg_len += len;
+    return 0;
+}
+
+/* What a copy could ever chain behind skb (skb_copy's rule, transmit pool). */
+static uint64_t chain_capacity(const struct skb_zc *z, const struct lyra_skb *skb)
+{
+    uint64_t nbuf = z->count - z->reserve_ctl;
+    if (nbuf && skb_pool_owns(&z->pool, skb))
+        nbuf--;
+    if (nbuf > z->nsegs)
+        nbuf = z->nsegs;
+    return nbuf * z->buf_size + lyra_skb_tailroom(skb);
+}
+
+int zc_add_data(void *self, struct lyra_skb *skb, const void *p, uint32_t len, uint32_t flags,
+                uint32_t *copied)
+{
+    struct skb_zc *z = self;
+    const uint8_t *src = p;
+    int sum = (flags & LYRA_SEG_F_CSUM) != 0;
+    if (copied)
+        *copied = 0;
+    if (!skb || len > INT32_MAX)
+        return -EINVAL;
+    if (len == 0)
+        return 0;
+    if (!src || UINTPTR_MAX - (uintptr_t)src < len) {
+        z->add_data_efault++;
+        return -EFAULT;
+    }
+    /* vouched for: referenced as it is, even packet memory (no protection) */
+    long ri = flags & LYRA_SEG_F_REF ? -1 : zc_pkt_find(z, src, len);
+    int why = SKB_XFER_tx_plain_memory;
+    if (flags & LYRA_SEG_F_REF) {
+        /* read later, not now: an unmapped range must fail here (12.7) */
+        const struct lyra_os_ops *o = z->os.ops;
+        if (LYRA_OS_HAS(o, 2, mem_check) && o->mem_check(z->os.self, src, len)) {
+            z->add_data_efault++;
+            return -EFAULT;
+        }
+        why = ref_piece(z, skb, src, src, len, sum, -1);
+    }
+    else if (ri >= 0)
+        why = ref_piece(z, skb, src, z->reg[ri].alias + (src - z->reg[ri].app), len, sum, ri);
+    if (why == 0) {
+        z->xfer.tx_referenced_bytes += len;
+        return (int)len;
+    }
+    if (why < 0) {
+        z->add_data_short++;
+        return 0;
+    }
+    if (len > chain_capacity(z, skb)) {
+        z->add_data_emsgsize++;
+        return -EMSGSIZE;
+    }
+    z->xfer.fallback[why]++;
+    int ran_out = 0;
+    uint32_t taken = skb_fill_copy(&z->fill, skb, src, len, sum, &ran_out);
+    z->add_data_short += ran_out;
+    z->xfer.tx_copied_bytes += taken;
+    if (copied)
+        *copied = taken;
+    return (int)taken;
+}
+
+void zc_release_spans(struct skb_zc *z, struct lyra_skb *skb)
+{
+    struct lyra_skb_seg *g = skb->seg;
+    for (uint32_t k = 0; g && k < skb->nseg; g = g->next, k++) {
+        if (!skb_segs_owns(&z->segs, g))
+            continue;
+        uint32_t d = desc_index(z, g);
+        if (z->span_n[d])
+            zc_pages_unref(z, z->span_pg[d], z->span_n[d]);
+        z->span_n[d] = 0;
+    }
+}
