@@ -329,6 +329,31 @@ static int s_getopt(void *self, int fd, int opt, int64_t *val)
     ((L)->hdr.minor >= 2 &&                                                            \
      (L)->hdr.size >= offsetof(struct lyra_l4_ops, field) + sizeof((L)->field) && (L)->field)
 
+/* socket 1.4: loans (l4 1.3). The loan remembers its transport: it may
+ * come back after its descriptor closed. */
+static long s_recv_loan(void *self, int fd, struct lyra_l4_loan *loan, int flags)
+{
+    struct sock *k = self;
+    LOOKUP(k, fd, e);
+    if (!LYRA_L4_HAS(L, 3, recv_loan) || !LYRA_L4_HAS(L, 3, loan_return))
+        return -EOPNOTSUPP;
+    long r = L->recv_loan(LS, e->handle, loan, flags);
+    if (r > 0) {
+        loan->l4 = L;
+        loan->l4_self = LS;
+    }
+    return r;
+}
+
+static void s_loan_return(void *self, struct lyra_l4_loan *loan)
+{
+    (void)self;
+    const struct lyra_l4_ops *L = loan->l4;
+    if (L)
+        L->loan_return(loan->l4_self, loan);
+    loan->l4 = NULL;
+}
+
 /* socket 1.3: options whose values are bytes go to the transport as they
  * are; the descriptor keeps none of them. */
 static int s_setopt_buf(void *self, int fd, int opt, const void *val, uint32_t len)
@@ -371,6 +396,8 @@ static const struct lyra_socket_ops sock_ops = {
     .getopt = s_getopt,
     .setopt_buf = s_setopt_buf,
     .getopt_buf = s_getopt_buf,
+    .recv_loan = s_recv_loan,
+    .loan_return = s_loan_return,
 };
 
 enum { P_MAX_FDS, P__COUNT };

@@ -166,8 +166,9 @@ static void release(struct tcp *u)
             tcp_conn_release(u, (int)k);
     if (u->pend)
         tcp_batch_cancel(u);
-    void *mem[] = {u->cb, u->ep, u->ranges, u->hash, u->pend};
-    for (unsigned k = 0; k < 5; k++)
+    /* zc last: freeing the send queues above ran their skbs' `done` */
+    void *mem[] = {u->cb, u->ep, u->ranges, u->hash, u->pend, u->zc};
+    for (unsigned k = 0; k < 6; k++)
         if (mem[k])
             u->os.ops->mem_free(u->os.self, mem[k]);
     u->cb = NULL;
@@ -175,6 +176,14 @@ static void release(struct tcp *u)
     u->ranges = NULL;
     u->hash = NULL;
     u->pend = NULL;
+    u->zc = NULL;
+}
+
+/* A MSG_ZEROCOPY completion was queued: POLLERR (lyra/l4_zc.h). */
+static void zc_notify(void *ctx, struct lyra_zc *z)
+{
+    struct tcp *u = ctx;
+    tcp_ready(u, (int)(z - u->zc), LYRA_POLL_ERR);
 }
 
 static int tcp_start(void *self)
@@ -196,13 +205,16 @@ static int tcp_start(void *self)
     u->hash = o->mem_alloc(u->os.self, (size_t)nb * sizeof(uint16_t), alignof(uint16_t));
     u->pend = o->mem_alloc(u->os.self, (size_t)tcp_pend_words(u) * sizeof(uint64_t),
                            alignof(uint64_t));
-    if (!u->cb || !u->ep || !u->ranges || !u->hash || !u->pend) {
+    u->zc = o->mem_alloc(u->os.self, (size_t)n * sizeof(struct lyra_zc), alignof(struct lyra_zc));
+    if (!u->cb || !u->ep || !u->ranges || !u->hash || !u->pend || !u->zc) {
         lyra_log(&u->os, LYRA_LOG_ERROR, WHO, "no memory for %u connections", (unsigned)n);
         u->cfg.max_conns = 0;
         release(u);
         u->cfg.max_conns = n;
         return -ENOMEM;
     }
+    for (uint32_t k = 0; k < n; k++)
+        lyra_zc_init(&u->zc[k], zc_notify, u);
     for (uint32_t k = 0; k < tcp_pend_words(u); k++)
         u->pend[k] = 0;
     tcp_batch_init(u);

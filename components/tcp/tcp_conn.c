@@ -169,6 +169,7 @@ int tcp_conn_alloc(struct tcp *u)
     c->state = TCPS_CLOSED;
     c->mss = TCP_DEFAULT_MSS;
     ep_init(u, i);
+    lyra_zc_reset(&u->zc[i]);
     tcp_rcvq_purge(u, i); /* empty queues; the out-of-order ranges set up in one place */
     u->nconns++;
     return i;

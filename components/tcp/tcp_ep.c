@@ -261,7 +261,30 @@ static long op_send(void *self, int h, const void *buf, size_t len, const struct
     if (!buf)
         return -EFAULT;
     uint32_t n = len > INT32_MAX ? INT32_MAX : (uint32_t)len;
-    long r = tcp_sndq_append(u, h, buf, n);
+    struct lyra_zc *z = &u->zc[h];
+    struct lyra_zc_rec *zr = NULL;
+    int zcopy = 0;
+    bool zc = (flags & LYRA_MSG_ZEROCOPY) && z->on; /* off: ignored, as Linux */
+    if (zc && (flags & LYRA_MSG_ZC_CONT)) {
+        zr = lyra_zc_cont(z); /* NULL: copy this round */
+        zc = false;           /* no id taken: nothing to count or give back */
+    } else if (zc) {
+        zr = lyra_zc_begin(z, lyra_zc_of(e->sndq.tail), &zcopy);
+        if (!zr && !zcopy) {
+            u->st.zc_nobufs++;
+            return -ENOBUFS; /* no record free: read the error queue (lyra/l4_zc.h) */
+        }
+        u->st.zc_sends++;
+        u->st.zc_copy_fallback += (unsigned)zcopy;
+    }
+    long r = tcp_sndq_append(u, h, buf, n, zr);
+    if (zc && r <= 0) {
+        lyra_zc_abort(z, zr); /* nothing taken: the id is not used */
+        u->st.zc_sends--;
+        u->st.zc_copy_fallback -= (unsigned)zcopy;
+    } else if (zr) {
+        lyra_zc_put(zr); /* the call's own hold: done now unless skbs reference it */
+    }
     if (r > 0 && (flags & LYRA_MSG_OOB)) {
         /* urgent data (RFC 9293 3.8.5): the mark just after what was
          * taken, as Linux (the peer's sockatmark says 1 before its last
@@ -273,6 +296,24 @@ static long op_send(void *self, int h, const void *buf, size_t len, const struct
         tcp_output(u, h);
     return r;
 }
+
+/* n bytes left the receive queue (read or lent, before: the window
+ * advertised until then). */
+static void after_read(struct tcp *u, int h, int32_t before, long n)
+{
+    struct tcp_cb *c = &u->cb[h];
+    struct tcp_ep *e = &u->ep[h];
+    if (n > 0 && tcp_synced(c) && !(c->flags & CB_FIN_RCVD) &&
+        tcp_rcv_window(u, h) > (uint32_t)(before > 0 ? before : 0)) {
+        /* the window opened by at least SWS's step: say so (3.8.6.2.2) */
+        c->flags |= CB_ACK_NOW;
+        tcp_output(u, h);
+    }
+    if (!e->rcv_bytes && !(c->flags & CB_FIN_RCVD) && !e->shut_rd)
+        tcp_ready(u, h, LYRA_L4_DRAINED);
+}
+
+static long no_data(struct tcp *u, int h);
 
 static long op_recv(void *self, int h, const struct lyra_iov *iov, unsigned iovcnt,
                     struct lyra_sockaddr4 *from, struct lyra_l4_dst *to, int flags)
@@ -295,16 +336,47 @@ static long op_recv(void *self, int h, const struct lyra_iov *iov, unsigned iovc
     if (e->rcv_bytes) {
         int32_t before = tcp_seq_diff(c->rcv_adv, c->rcv_nxt);
         long n = tcp_rcvq_recv(u, h, iov, iovcnt, flags);
-        if (!(flags & LYRA_MSG_PEEK) && n > 0 && tcp_synced(c) && !(c->flags & CB_FIN_RCVD) &&
-            tcp_rcv_window(u, h) > (uint32_t)(before > 0 ? before : 0)) {
-            /* the window opened by at least SWS's step: say so (3.8.6.2.2) */
-            c->flags |= CB_ACK_NOW;
-            tcp_output(u, h);
-        }
-        if (!e->rcv_bytes && !(c->flags & CB_FIN_RCVD) && !e->shut_rd)
-            tcp_ready(u, h, LYRA_L4_DRAINED);
+        if (!(flags & LYRA_MSG_PEEK))
+            after_read(u, h, before, n);
         return n;
     }
+    return no_data(u, h);
+}
+
+/* l4 1.3: the next piece in place; as recv otherwise (the window opens). */
+static long op_recv_loan(void *self, int h, struct lyra_l4_loan *ln, int flags)
+{
+    GET(h);
+    if (!ln)
+        return -EFAULT;
+    if (flags)
+        return -EINVAL;
+    if (c->state == TCPS_LISTEN)
+        return -ENOTCONN;
+    if (e->rcv_bytes) {
+        if (u->zc[h].loans >= u->zc[h].loan_max)
+            return -ENOBUFS; /* LYRA_SO_LOAN_MAX: return some first */
+        int32_t before = tcp_seq_diff(c->rcv_adv, c->rcv_nxt);
+        long n = tcp_rcvq_loan(u, h, ln);
+        after_read(u, h, before, n);
+        u->st.rx_loans++;
+        return n;
+    }
+    return no_data(u, h);
+}
+
+static void op_loan_return(void *self, struct lyra_l4_loan *ln)
+{
+    struct tcp *u = self;
+    if (ln && ln->skb && ln->h < u->cfg.max_conns)
+        lyra_zc_unlend(&u->zc[ln->h], ln);
+}
+
+/* What recv says when nothing is queued: an error, the end, or -EAGAIN. */
+static long no_data(struct tcp *u, int h)
+{
+    struct tcp_cb *c = &u->cb[h];
+    struct tcp_ep *e = &u->ep[h];
     if (e->o.err)
         return lyra_l4_take_err(&e->o);
     if ((c->flags & CB_FIN_RCVD) || e->shut_rd)
@@ -364,7 +436,7 @@ static unsigned op_poll(void *self, int h)
     if (!c)
         return LYRA_POLL_ERR;
     struct tcp_ep *e = &u->ep[h];
-    unsigned m = e->o.err ? LYRA_POLL_ERR : 0;
+    unsigned m = e->o.err || lyra_zc_pending(&u->zc[h]) ? LYRA_POLL_ERR : 0;
     if (c->state == TCPS_LISTEN)
         return m | (e->aq_head != TCP_NONE ? LYRA_POLL_IN : 0);
     if (e->rcv_bytes || (c->flags & CB_FIN_RCVD) || e->shut_rd)
@@ -396,6 +468,11 @@ static int op_setopt(void *self, int h, int opt, int val)
     if (r <= 0)
         return r;
     switch (opt) {
+    case LYRA_SO_ZEROCOPY:
+        u->zc[h].on = val != 0;
+        return 0;
+    case LYRA_SO_LOAN_MAX:
+        return lyra_zc_set_loan_max(&u->zc[h], val);
     case LYRA_SO_REUSEADDR:
         e->reuse = val != 0;
         return 0;
@@ -466,6 +543,12 @@ static int op_getopt(void *self, int h, int opt, int *val)
     if (lyra_l4_ipopt_get(&e->o, opt, val, 0) == 0)
         return 0;
     switch (opt) {
+    case LYRA_SO_ZEROCOPY:
+        *val = u->zc[h].on;
+        return 0;
+    case LYRA_SO_LOAN_MAX:
+        *val = u->zc[h].loan_max;
+        return 0;
     case LYRA_SO_REUSEADDR:
         *val = e->reuse;
         return 0;
@@ -541,6 +624,8 @@ static int op_getopt_buf(void *self, int h, int opt, void *val, uint32_t *len)
         *len = n;
         return 0;
     }
+    if (opt == LYRA_SO_ZC_COMPL)
+        return lyra_zc_take_buf(&u->zc[h], val, len);
     if (opt == LYRA_TCP_INFO) {
         struct lyra_tcp_info ti;
         tcp_info_fill(u, h, &ti);
@@ -618,6 +703,8 @@ const struct lyra_l4_ops tcp_l4_ops = {
     .set_cookie = op_set_cookie,
     .setopt_buf = op_setopt_buf,
     .getopt_buf = op_getopt_buf,
+    .recv_loan = op_recv_loan,
+    .loan_return = op_loan_return,
 };
 
 int tcp_l4_attach(void *self, const void *events, void *user)

@@ -26,6 +26,7 @@
 #include "lyra/l2.h"
 #include "lyra/l3.h"
 #include "lyra/l4.h"
+#include "lyra/l4_zc.h"
 #include "lyra/l4_ip.h"
 #include "lyra/netdev.h"
 #include "lyra/os.h"
@@ -182,7 +183,7 @@ struct tcp_ep {
     X(tx_retrans_segs) X(tx_retrans_bytes) X(tx_nobuf) X(tx_errors) X(tx_noroute)              \
     X(tx_csum_offload) X(rst_sent) X(rst_rcvd) X(rst_ignored) X(challenge_acks) X(acks_sent)   \
     X(challenge_acks_limited) X(rx_bad_ack) X(syncookies_sent) X(syncookies_ok)                \
-    X(syncookies_failed) X(syn_evicted)                                                        \
+    X(syncookies_failed) X(syn_evicted) X(zc_sends) X(zc_copy_fallback) X(zc_nobufs) X(rx_loaned_bytes) X(rx_loans)                                                        \
     X(acks_delayed) X(dupacks_rcvd) X(fast_retransmits) X(rto_expiries) X(probes_sent)         \
     X(keepalives_sent) X(conns_opened) X(conns_accepted) X(conns_established) X(conns_reset)   \
     X(conns_timed_out) X(conns_refused) X(syn_backlog_drops) X(syn_no_mem) X(tw_reclaimed)     \
@@ -222,6 +223,8 @@ struct tcp {
     /* the table (os memory at start) */
     struct tcp_cb *cb;
     struct tcp_ep *ep;
+    struct lyra_zc *zc; /* per endpoint: MSG_ZEROCOPY completions (lyra/l4_zc.h), kept
+                         * apart from ep, which a new connection clears */
     struct tcp_range *ranges; /* ooo_ranges per connection */
     uint16_t *hash;           /* bucket heads, TCP_NONE: empty */
     uint32_t hash_mask;
@@ -341,7 +344,8 @@ uint32_t tcp_rcv_window(struct tcp *u, int i);
 int tcp_retransmit_first(struct tcp *u, int i);
 
 /* tcp_sndq.c */
-long tcp_sndq_append(struct tcp *u, int i, const uint8_t *buf, uint32_t len);
+long tcp_sndq_append(struct tcp *u, int i, const uint8_t *buf, uint32_t len,
+                     struct lyra_zc_rec *zr);
 /* snd_una moved to una: frees what it covers. */
 void tcp_sndq_acked(struct tcp *u, int i, tcp_seq_t una);
 /* End of the queued data (the FIN's seq when one is due). */
@@ -388,6 +392,9 @@ void tcp_sack_rto(struct tcp *u, int i);
  * rcv_nxt or was in order. */
 bool tcp_rcvq_data(struct tcp *u, int i, struct lyra_skb *skb, tcp_seq_t seq, uint32_t len);
 long tcp_rcvq_recv(struct tcp *u, int i, const struct lyra_iov *iov, unsigned iovcnt, int flags);
+/* The next in-order piece lent in place (l4 1.3 recv_loan): its length,
+ * -EAGAIN when nothing is queued. The bytes leave the queue as if read. */
+long tcp_rcvq_loan(struct tcp *u, int i, struct lyra_l4_loan *ln);
 void tcp_rcvq_purge(struct tcp *u, int i);
 
 /* tcp_timer.c */

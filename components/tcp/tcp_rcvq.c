@@ -77,6 +77,18 @@ bool tcp_rcvq_data(struct tcp *u, int i, struct lyra_skb *skb, tcp_seq_t seq, ui
     return false;
 }
 
+/* got bytes left the queue (read or lent): the count and the urgent mark */
+static void consumed(struct tcp_ep *e, uint32_t got)
+{
+    e->rcv_bytes -= got;
+    if (e->urg_left != TCP_URG_NONE && got) {
+        if (e->urg_left)
+            e->urg_left -= got; /* up to the mark at most */
+        else
+            e->urg_left = TCP_URG_NONE; /* read past the mark: POLLPRI goes */
+    }
+}
+
 long tcp_rcvq_recv(struct tcp *u, int i, const struct lyra_iov *iov, unsigned iovcnt, int flags)
 {
     struct tcp_ep *e = &u->ep[i];
@@ -126,16 +138,37 @@ long tcp_rcvq_recv(struct tcp *u, int i, const struct lyra_iov *iov, unsigned io
             s->cb[0] = soff;
         }
     }
-    if (!(flags & LYRA_MSG_PEEK)) {
-        e->rcv_bytes -= (uint32_t)got;
-        if (e->urg_left != TCP_URG_NONE && got) {
-            if (e->urg_left)
-                e->urg_left -= (uint32_t)got; /* up to the mark at most */
-            else
-                e->urg_left = TCP_URG_NONE; /* read past the mark: POLLPRI goes */
-        }
-    }
+    if (!(flags & LYRA_MSG_PEEK))
+        consumed(e, (uint32_t)got);
     return got;
+}
+
+long tcp_rcvq_loan(struct tcp *u, int i, struct lyra_l4_loan *ln)
+{
+    struct tcp_ep *e = &u->ep[i];
+    struct lyra_skb *s = e->rcvq.head;
+    if (!s)
+        return -EAGAIN;
+    uint32_t soff = (uint32_t)s->cb[0], at = 0, n = 0;
+    const uint8_t *p = NULL;
+    struct lyra_skb_iter it;
+    lyra_skb_iter_init(&it, s);
+    while (lyra_skb_iter_next(&it, &p, &n) && soff >= at + n) /* the piece holding soff */
+        at += n;
+    uint32_t k = at + n - soff; /* to the piece's end: one contiguous loan */
+    if (e->urg_left && e->urg_left != TCP_URG_NONE && k > e->urg_left)
+        k = e->urg_left; /* stops at the urgent mark, as a read */
+    lyra_skb_ref(s);
+    ln->data = p + (soff - at);
+    ln->len = k;
+    lyra_zc_lend(&u->zc[i], ln, (uint32_t)i, s);
+    if (soff + k == lyra_skb_total(s))
+        lyra_skb_free(lyra_skbq_pop(&e->rcvq)); /* the loan's reference keeps it */
+    else
+        s->cb[0] = soff + k;
+    consumed(e, k);
+    u->st.rx_loaned_bytes += k;
+    return (long)k;
 }
 
 void tcp_rcvq_purge(struct tcp *u, int i)

@@ -36,9 +36,24 @@ static uint32_t add_flags(struct tcp *u, int i)
     return LYRA_SEG_F_USER | LYRA_SEG_F_CSUM;
 }
 
+/* After add_data put took bytes of a MSG_ZEROCOPY call (record zr) in s:
+ * s holds zr until done when some were referenced (lyra/l4_zc.h). */
+static void zc_note(struct lyra_zc_rec *zr, struct lyra_skb *s, int took, uint32_t copied)
+{
+    if (!zr || took <= 0)
+        return;
+    if (copied)
+        zr->copied = 1;
+    if ((uint32_t)took > copied)
+        lyra_zc_attach(zr, s); /* s holds no other record: checked before adding */
+}
+
 /* Takes up to len bytes (what the send buffer and the pool allow): the
- * count, or -EAGAIN when none could be taken. */
-long tcp_sndq_append(struct tcp *u, int i, const uint8_t *buf, uint32_t len)
+ * count, or -EAGAIN when none could be taken. zr: a MSG_ZEROCOPY call's
+ * record (the provider may reference the bytes unprotected until the
+ * skbs' `done`, LYRA_SEG_F_REF); NULL: an ordinary send. */
+long tcp_sndq_append(struct tcp *u, int i, const uint8_t *buf, uint32_t len,
+                     struct lyra_zc_rec *zr)
 {
     struct tcp_cb *c = &u->cb[i];
     struct tcp_ep *e = &u->ep[i];
@@ -47,11 +62,15 @@ long tcp_sndq_append(struct tcp *u, int i, const uint8_t *buf, uint32_t len)
         len = room;
     uint32_t mss = c->mss;
     uint32_t done = 0;
-    uint32_t fl = add_flags(u, i);
+    uint32_t fl = add_flags(u, i) | (zr ? LYRA_SEG_F_REF : 0);
     /* the unsent tail skb grows to one MSS first (flags: the bytes are the
      * application's: a referencing provider may keep them) */
     struct lyra_skb *t = e->sndq.tail;
-    if (t && len && tcp_seq_ge(tcp_seq(seq_of(t)), c->snd_max) && lyra_skb_total(t) < mss) {
+    /* an skb holds one record at most: a call joins one holding another
+     * only when it references nothing (Linux starts a new skb too) */
+    bool may_join = !zr || !t || !t->done || lyra_zc_of(t) == zr;
+    if (t && len && may_join && tcp_seq_ge(tcp_seq(seq_of(t)), c->snd_max) &&
+        lyra_skb_total(t) < mss) {
         uint32_t k = mss - lyra_skb_total(t);
         if (k > len)
             k = len;
@@ -60,6 +79,7 @@ long tcp_sndq_append(struct tcp *u, int i, const uint8_t *buf, uint32_t len)
         if (took > 0) {
             done += (uint32_t)took;
             u->copy_bytes += copied;
+            zc_note(zr, t, took, copied);
         }
     }
     while (done < len) {
@@ -78,6 +98,7 @@ long tcp_sndq_append(struct tcp *u, int i, const uint8_t *buf, uint32_t len)
             break;
         }
         u->copy_bytes += copied;
+        zc_note(zr, s, took, copied);
         s->cb[0] = tcp_seq_add(c->snd_una, e->snd_bytes + done).v;
         tcp_sack_init_skb(s);
         lyra_skbq_push(&e->sndq, s);

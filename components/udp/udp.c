@@ -75,6 +75,9 @@ static void release(struct udp *u)
     if (u->mem)
         u->os.ops->mem_free(u->os.self, u->mem);
     u->mem = NULL;
+    if (u->zc) /* after the endpoints: their skbs' `done` may still come (from the NIC) */
+        u->os.ops->mem_free(u->os.self, u->zc);
+    u->zc = NULL;
     udp_table_init(&u->tab, NULL, 0, u->port_min, u->port_max, 0);
 }
 
@@ -87,7 +90,15 @@ static int udp_start(void *self)
         return 0;
     u->mem = u->os.ops->mem_alloc(u->os.self, (size_t)u->max_sockets * sizeof(struct udp_ep),
                                   alignof(struct udp_ep));
-    if (!u->mem) {
+    u->zc = u->os.ops->mem_alloc(u->os.self, (size_t)u->max_sockets * sizeof(struct lyra_zc),
+                                 alignof(struct lyra_zc));
+    if (!u->mem || !u->zc) {
+        if (u->mem)
+            u->os.ops->mem_free(u->os.self, u->mem);
+        if (u->zc)
+            u->os.ops->mem_free(u->os.self, u->zc);
+        u->mem = NULL;
+        u->zc = NULL;
         lyra_log(&u->os, LYRA_LOG_ERROR, WHO, "no memory for %u endpoints",
                  (unsigned)u->max_sockets);
         return -ENOMEM;
@@ -96,6 +107,8 @@ static int udp_start(void *self)
     u->os.ops->random(u->os.self, rnd, sizeof(rnd));
     uint32_t r = (uint32_t)rnd[0] << 24 | (uint32_t)rnd[1] << 16 | (uint32_t)rnd[2] << 8 | rnd[3];
     udp_table_init(&u->tab, u->mem, u->max_sockets, u->port_min, u->port_max, r);
+    for (uint32_t k = 0; k < u->max_sockets; k++)
+        lyra_zc_init(&u->zc[k], udp_zc_notify, u);
     int e = u->l3->register_proto(u->l3_self, LYRA_IPPROTO_UDP, &udp_l3_events, u);
     if (e == -EEXIST && u->registered)
         e = 0; /* registered at an earlier start (l3 has no unregister) */

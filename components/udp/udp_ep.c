@@ -59,7 +59,18 @@ static int op_open(void *self)
     struct udp *u = self;
     if (!u->started)
         return -ENETDOWN;
-    return udp_table_open(&u->tab, u->rx_bytes);
+    int h = udp_table_open(&u->tab, u->rx_bytes);
+    if (h >= 0)
+        lyra_zc_reset(&u->zc[h]);
+    return h;
+}
+
+void udp_zc_notify(void *ctx, struct lyra_zc *z)
+{
+    struct udp *u = ctx;
+    const struct udp_ep *e = udp_ep_get(u, (int)(z - u->zc));
+    if (e) /* closed: nobody to tell (NULL would mean every endpoint) */
+        udp_ready(u, e, LYRA_POLL_ERR);
 }
 
 static void op_close(void *self, int h)
@@ -196,7 +207,7 @@ static unsigned op_poll(void *self, int h)
     unsigned m = 0;
     if (e->q.len || e->o.err || e->shut_rd)
         m |= LYRA_POLL_IN;
-    if (e->o.err)
+    if (e->o.err || lyra_zc_pending(&u->zc[h]))
         m |= LYRA_POLL_ERR;
     /* POLLOUT only when a send's alloc can succeed (issue 8.1): avail
      * counts buffers held back for receive and control. */
@@ -221,6 +232,11 @@ static int op_setopt(void *self, int h, int opt, int val)
     case LYRA_SO_BROADCAST:
         e->bcast_ok = val != 0;
         return 0;
+    case LYRA_SO_ZEROCOPY:
+        u->zc[h].on = val != 0;
+        return 0;
+    case LYRA_SO_LOAN_MAX:
+        return lyra_zc_set_loan_max(&u->zc[h], val);
     case LYRA_SO_REUSEADDR:
         e->reuse = val != 0;
         return 0;
@@ -248,6 +264,12 @@ static int op_getopt(void *self, int h, int opt, int *val)
     case LYRA_SO_BROADCAST:
         *val = e->bcast_ok;
         return 0;
+    case LYRA_SO_ZEROCOPY:
+        *val = u->zc[h].on;
+        return 0;
+    case LYRA_SO_LOAN_MAX:
+        *val = u->zc[h].loan_max;
+        return 0;
     case LYRA_SO_REUSEADDR:
         *val = e->reuse;
         return 0;
@@ -257,6 +279,26 @@ static int op_getopt(void *self, int h, int opt, int *val)
     default:
         return -ENOPROTOOPT;
     }
+}
+
+/* l4 1.2's bytes options: only the zero-copy completions (1.3). */
+static int op_setopt_buf(void *self, int h, int opt, const void *val, uint32_t len)
+{
+    (void)val;
+    (void)len;
+    return udp_ep_get(self, h) ? (opt == LYRA_SO_ZC_COMPL ? -EINVAL : -ENOPROTOOPT) : -EBADF;
+}
+
+static int op_getopt_buf(void *self, int h, int opt, void *val, uint32_t *len)
+{
+    struct udp *u = self;
+    if (!udp_ep_get(u, h))
+        return -EBADF;
+    if (opt != LYRA_SO_ZC_COMPL)
+        return -ENOPROTOOPT;
+    if (!val || !len)
+        return -EFAULT;
+    return lyra_zc_take_buf(&u->zc[h], val, len);
 }
 
 static void op_set_cookie(void *self, int h, uintptr_t cookie)
@@ -284,4 +326,8 @@ const struct lyra_l4_ops udp_l4_ops = {
     .setopt = op_setopt,
     .getopt = op_getopt,
     .set_cookie = op_set_cookie,
+    .setopt_buf = op_setopt_buf,
+    .getopt_buf = op_getopt_buf,
+    .recv_loan = udp_op_recv_loan,
+    .loan_return = udp_op_loan_return,
 };

@@ -14,6 +14,7 @@
 #include "lyra/l2.h"
 #include "lyra/l3.h"
 #include "lyra/l4.h"
+#include "lyra/l4_zc.h"
 #include "lyra/netdev.h"
 #include "lyra/os.h"
 #include "lyra/skb.h"
@@ -37,7 +38,8 @@
     X(rx_datagrams) X(rx_bytes) X(rx_short) X(rx_bad_len) X(rx_bad_csum) X(rx_nonlinear)     \
     X(rx_down) X(no_port) X(no_port_bcast) X(rx_queue_full) X(rx_bcast_copies)                 \
     X(rx_bcast_nobuf) X(tx_datagrams) X(tx_bytes) X(tx_nobuf) X(tx_too_big) X(tx_noroute) X(tx_errors)       \
-    X(tx_csum_offload) X(icmp_errors_in) X(icmp_errors_set) X(tx_ready)
+    X(tx_csum_offload) X(icmp_errors_in) X(icmp_errors_set) X(tx_ready)  \
+    X(zc_sends) X(zc_copy_fallback) X(zc_nobufs) X(rx_loaned_bytes) X(rx_loans)
 
 struct udp_stats {
 #define UDP_STAT_FIELD(n) uint64_t n;
@@ -58,6 +60,8 @@ struct udp {
     /* state */
     bool started, registered;
     struct udp_ep *mem;
+    struct lyra_zc *zc; /* per endpoint: MSG_ZEROCOPY completions (lyra/l4_zc.h), apart
+                         * from the table, which open and close clear */
     struct udp_table tab;
     struct udp_stats st;
     uint64_t copy_bytes; /* payload bytes copied in (send) and out (recv, broadcast copies) */
@@ -99,10 +103,14 @@ struct udp_ep *udp_ep_get(struct udp *u, int h);
  * in what: tells the socket layer (l4 1.1 ready). */
 void udp_ready(struct udp *u, const struct udp_ep *e, unsigned what);
 int udp_l4_attach(void *self, const void *events, void *user);
+/* A MSG_ZEROCOPY completion was queued: POLLERR (lyra/l4_zc.h). */
+void udp_zc_notify(void *ctx, struct lyra_zc *z);
 /* udp_tx.c */
 long udp_op_send(void *self, int h, const void *buf, size_t len,
                     const struct lyra_sockaddr4 *to, int flags);
-/* udp_recv.c */
+/* udp_recv.c (l4 1.3 loans too) */
+long udp_op_recv_loan(void *self, int h, struct lyra_l4_loan *ln, int flags);
+void udp_op_loan_return(void *self, struct lyra_l4_loan *ln);
 long udp_op_recv(void *self, int h, const struct lyra_iov *iov, unsigned iovcnt,
                  struct lyra_sockaddr4 *from, struct lyra_l4_dst *to, int flags);
 

@@ -33,6 +33,15 @@ static uint32_t local_of(struct udp *u, uint32_t dst)
     return mcast || udp_is_bcast(u, dst, &rt) ? rt.src : dst;
 }
 
+/* The head datagram (len payload bytes) leaves the queue, read or lent. */
+static void dequeue(struct udp *u, struct udp_ep *e, uint32_t len)
+{
+    lyra_skb_free(lyra_skbq_pop(&e->q));
+    e->q_bytes -= len;
+    if (!e->q.len && !e->shut_rd && !e->o.err) /* the next recv need not ask */
+        udp_ready(u, e, LYRA_L4_DRAINED);
+}
+
 long udp_op_recv(void *self, int h, const struct lyra_iov *iov, unsigned iovcnt,
                  struct lyra_sockaddr4 *from, struct lyra_l4_dst *to, int flags)
 {
@@ -72,12 +81,47 @@ long udp_op_recv(void *self, int h, const struct lyra_iov *iov, unsigned iovcnt,
         to->local = local_of(u, cb.dst);
         to->port = cb.dport;
     }
-    if (!(flags & LYRA_MSG_PEEK)) { /* the excess of a datagram is discarded */
-        lyra_skbq_pop(&e->q);
-        e->q_bytes -= cb.len;
-        lyra_skb_free(skb);
-        if (!e->q.len && !e->shut_rd && !e->o.err) /* the next recv need not ask */
-            udp_ready(u, e, LYRA_L4_DRAINED);
-    }
+    if (!(flags & LYRA_MSG_PEEK)) /* the excess of a datagram is discarded */
+        dequeue(u, e, cb.len);
     return (flags & LYRA_MSG_TRUNC) ? (long)cb.len : (long)n;
+}
+
+/* l4 1.3: the next datagram in place. Its payload is linear (udp_rx pulls
+ * a datagram up before queueing it), so one loan is one datagram. */
+long udp_op_recv_loan(void *self, int h, struct lyra_l4_loan *ln, int flags)
+{
+    struct udp *u = self;
+    struct udp_ep *e = udp_ep_get(u, h);
+    if (!e)
+        return -EBADF;
+    if (!ln)
+        return -EFAULT;
+    if (flags)
+        return -EINVAL;
+    if (e->o.err)
+        return lyra_l4_take_err(&e->o);
+    struct lyra_skb *skb = e->q.head;
+    if (!skb)
+        return e->shut_rd ? 0 : -EAGAIN;
+    struct lyra_zc *z = &u->zc[h];
+    if (z->loans >= z->loan_max)
+        return -ENOBUFS; /* LYRA_SO_LOAN_MAX: return some first */
+    struct udp_cb cb = cb_get(skb);
+    if (skb->len < cb.len)
+        return -EIO; /* not linear: udp_rx's rule broken (cannot happen) */
+    lyra_skb_ref(skb);
+    ln->data = skb->data;
+    ln->len = cb.len;
+    lyra_zc_lend(z, ln, (uint32_t)h, skb);
+    dequeue(u, e, cb.len);
+    u->st.rx_loans++;
+    u->st.rx_loaned_bytes += cb.len;
+    return (long)cb.len;
+}
+
+void udp_op_loan_return(void *self, struct lyra_l4_loan *ln)
+{
+    struct udp *u = self;
+    if (ln && ln->skb && ln->h < u->max_sockets)
+        lyra_zc_unlend(&u->zc[ln->h], ln);
 }

@@ -18,6 +18,16 @@ static int output_error(struct udp *u, int r)
     }
 }
 
+/* A send that failed frees its skb; a MSG_ZEROCOPY one gives its id back
+ * (lyra/l4_zc.h), the skb letting go of the record first. */
+static void fail_zc(struct lyra_skb *skb, struct lyra_zc *z, struct lyra_zc_rec *zr, bool zc)
+{
+    lyra_zc_detach(skb);
+    lyra_skb_free(skb);
+    if (zc)
+        lyra_zc_abort(z, zr);
+}
+
 long udp_op_send(void *self, int h, const void *buf, size_t len,
                  const struct lyra_sockaddr4 *to, int flags)
 {
@@ -73,12 +83,32 @@ long udp_op_send(void *self, int h, const void *buf, size_t len,
         u->st.tx_nobuf++;
         return -EAGAIN;
     }
+    /* MSG_ZEROCOPY on an endpoint with SO_ZEROCOPY (off: ignored, as
+     * Linux): the provider may reference buf unprotected until the
+     * datagram's `done` (lyra/l4_zc.h) */
+    struct lyra_zc *z = &u->zc[h];
+    struct lyra_zc_rec *zr = NULL;
+    int zcopy = 0;
+    bool zc = (flags & LYRA_MSG_ZEROCOPY) && z->on;
+    if (zc) {
+        zr = lyra_zc_begin(z, NULL, &zcopy);
+        if (!zr && !zcopy) {
+            lyra_skb_free(skb);
+            u->st.zc_nobufs++;
+            return -ENOBUFS; /* no record free: read the error queue */
+        }
+    }
     uint32_t copied = 0;
-    int took = len ? u->skb->add_data(u->skb_self, skb, buf, (uint32_t)len, LYRA_SEG_F_USER,
-                                      &copied)
+    int took = len ? u->skb->add_data(u->skb_self, skb, buf, (uint32_t)len,
+                                      LYRA_SEG_F_USER | (zr ? LYRA_SEG_F_REF : 0), &copied)
                    : 0;
+    if (zr && took > 0) {
+        zr->copied |= copied > 0;
+        if ((uint32_t)took > copied)
+            lyra_zc_attach(zr, skb); /* a new skb: it holds no other record */
+    }
     if (took < 0 || (size_t)took < len) {
-        lyra_skb_free(skb);
+        fail_zc(skb, z, zr, zc); /* nothing sent: the id is not used */
         if (took == -EMSGSIZE) {
             u->st.tx_too_big++;
             return -EMSGSIZE; /* the pool can never hold it: waiting would not help */
@@ -94,7 +124,7 @@ long udp_op_send(void *self, int h, const void *buf, size_t len,
     uint8_t *p = lyra_skb_push(skb, UDP_HDR_LEN);
     if (!p) {
         u->st.tx_errors++;
-        lyra_skb_free(skb);
+        fail_zc(skb, z, zr, zc);
         return -ENOBUFS;
     }
     struct udp_hdr uh = {.sport = e->lport, .dport = dport, .len = ulen, .csum = 0};
@@ -122,8 +152,14 @@ long udp_op_send(void *self, int h, const void *buf, size_t len,
     } /* else 0: no checksum, which RFC 768 allows */
     int r = u->l3->output(u->l3_self, skb, src, dst, LYRA_IPPROTO_UDP, e->o.ttl, e->o.tos, 0);
     if (r) {
-        lyra_skb_free(skb); /* l3 2.0: refused, still ours */
+        fail_zc(skb, z, zr, zc); /* l3 2.0: refused, still ours */
         return output_error(u, r);
+    }
+    if (zc) {
+        u->st.zc_sends++;
+        u->st.zc_copy_fallback += (unsigned)zcopy;
+        if (zr)
+            lyra_zc_put(zr); /* the call's hold: done now unless the skb references */
     }
     u->st.tx_datagrams++;
     u->st.tx_bytes += len;

@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <string.h>
 
+#include "lyra/l4_zc.h"
 #include "lyra/os.h"
 #include "lyra/socket.h"
 #include "lyra/socket_if.h"
@@ -15,7 +16,7 @@
 #include "stack_internal.h"
 
 /* What a blocking call is doing, so that one loop can retry any of them. */
-enum call_kind { C_SEND, C_RECV, C_ACCEPT };
+enum call_kind { C_SEND, C_RECV, C_ACCEPT, C_LOAN };
 
 struct call {
     enum call_kind kind;
@@ -25,6 +26,7 @@ struct call {
     const struct lyra_iov *iov; /* recv: where the data goes */
     unsigned iovcnt;
     struct lyra_l4_dst *dst;    /* recv: where it was sent (IP_PKTINFO) */
+    struct lyra_l4_loan *loan;  /* recv_loan */
     struct lyra_sockaddr4 a;
     const struct lyra_sockaddr4 *to;
     /* set by the first wait, kept over the pieces of a stream call */
@@ -36,7 +38,7 @@ struct call {
  * EOPNOTSUPP, never dropped. MSG_NOSIGNAL is accepted and means nothing:
  * there are no signals, EPIPE is always an error return. MSG_OOB and
  * MSG_ERRQUEUE go to the transport, which refuses them when it has none. */
-#define SEND_FLAGS (MSG_DONTWAIT | MSG_NOSIGNAL | MSG_OOB)
+#define SEND_FLAGS (MSG_DONTWAIT | MSG_NOSIGNAL | MSG_OOB | MSG_ZEROCOPY)
 #define RECV_FLAGS (MSG_DONTWAIT | MSG_WAITALL | MSG_PEEK | MSG_TRUNC | MSG_OOB | MSG_ERRQUEUE)
 
 static int from_sockaddr(const struct sockaddr *sa, socklen_t len, struct lyra_sockaddr4 *out)
@@ -77,12 +79,15 @@ static long do_call(const struct lyra_socket_ops *o, void *x, struct call *c)
 {
     switch (c->kind) {
     case C_SEND:
-        return o->send(x, c->fd, c->cbuf, c->len, c->to, c->flags & MSG_OOB);
+        return o->send(x, c->fd, c->cbuf, c->len, c->to,
+                       c->flags & (MSG_OOB | MSG_ZEROCOPY | LYRA_MSG_ZC_CONT));
     case C_RECV:
         return o->recv(x, c->fd, c->iov, c->iovcnt, &c->a, c->dst,
                        c->flags & (MSG_PEEK | MSG_TRUNC | MSG_OOB | MSG_ERRQUEUE));
     case C_ACCEPT:
         return o->accept(x, c->fd, &c->a);
+    case C_LOAN:
+        return o->recv_loan(x, c->fd, c->loan, 0);
     }
     return -EINVAL;
 }
@@ -181,6 +186,10 @@ static long send_all(struct lyra_stack *s, const struct lyra_socket_ops *o, void
         done += (size_t)r;
         if (done >= len)
             return (long)done;
+        /* one completion id per call (Linux): the rounds after the first
+         * continue it (lyra/l4_zc.h, lyra_zc_cont) */
+        if (c->flags & MSG_ZEROCOPY)
+            c->flags |= LYRA_MSG_ZC_CONT;
     }
 }
 
@@ -453,6 +462,51 @@ static void put_pktinfo(struct msghdr *msg, const struct lyra_l4_dst *d)
     msg->msg_controllen = used < msg->msg_controllen ? used : msg->msg_controllen;
 }
 
+/* recvmsg(MSG_ERRQUEUE): the oldest MSG_ZEROCOPY completion as Linux
+ * gives it (one IP_RECVERR message, struct sock_extended_err), never
+ * waiting; EAGAIN when none is queued. 1: the transport keeps no
+ * completions (the caller asks it as before). */
+static long recv_errqueue(struct lyra_stack *s, int fd, struct msghdr *msg)
+{
+    void *x;
+    const struct lyra_socket_ops *o = sock_enter(s, &x);
+    if (!o)
+        return -1;
+    struct lyra_zc_compl zc;
+    uint32_t n = sizeof(zc);
+    int r = LYRA_SOCKET_HAS(o, 3, getopt_buf) ? o->getopt_buf(x, fd, LYRA_SO_ZC_COMPL, &zc, &n)
+                                                : -ENOPROTOOPT;
+    sock_leave(s, 0);
+    if (r == -ENOPROTOOPT || r == -EINVAL)
+        return 1;
+    if (r < 0)
+        return sock_fail(r);
+    struct sock_extended_err ee;
+    memset(&ee, 0, sizeof(ee));
+    ee.ee_errno = 0;
+    ee.ee_origin = SO_EE_ORIGIN_ZEROCOPY;
+    ee.ee_code = zc.copied ? SO_EE_CODE_ZEROCOPY_COPIED : 0;
+    ee.ee_info = zc.lo;
+    ee.ee_data = zc.hi;
+    msg->msg_flags = MSG_ERRQUEUE;
+    if (!msg->msg_control || msg->msg_controllen < CMSG_LEN(sizeof(ee))) {
+        msg->msg_flags |= MSG_CTRUNC; /* the completion is gone, as on Linux */
+        msg->msg_controllen = 0;
+        return 0;
+    }
+    struct cmsghdr h;
+    memset(&h, 0, sizeof(h));
+    h.cmsg_len = CMSG_LEN(sizeof(ee));
+    h.cmsg_level = SOL_IP;
+    h.cmsg_type = IP_RECVERR;
+    unsigned char *p = msg->msg_control;
+    memcpy(p, &h, sizeof(h));
+    memcpy(p + CMSG_LEN(0), &ee, sizeof(ee));
+    size_t used = CMSG_SPACE(sizeof(ee));
+    msg->msg_controllen = used < msg->msg_controllen ? used : msg->msg_controllen;
+    return 0;
+}
+
 ssize_t lyra_recvmsg(struct lyra_stack *s, int fd, struct msghdr *msg, int flags)
 {
     if (!msg || (!msg->msg_iov && msg->msg_iovlen))
@@ -463,6 +517,11 @@ ssize_t lyra_recvmsg(struct lyra_stack *s, int fd, struct msghdr *msg, int flags
         return sock_fail(-EMSGSIZE);
     if (flags & ~RECV_FLAGS)
         return sock_fail(-EOPNOTSUPP);
+    if (flags & MSG_ERRQUEUE) {
+        long e = recv_errqueue(s, fd, msg);
+        if (e <= 0)
+            return e;
+    }
     struct lyra_iov iov[LYRA_RECVMSG_IOV_MAX];
     unsigned n = (unsigned)msg->msg_iovlen;
     size_t room = 0;
@@ -504,6 +563,51 @@ ssize_t lyra_recvmsg(struct lyra_stack *s, int fd, struct msghdr *msg, int flags
     else
         msg->msg_controllen = 0;
     return r;
+}
+
+ssize_t lyra_recv_loan(struct lyra_stack *s, int fd, struct lyra_loan *loan, int flags)
+{
+    if (!loan)
+        return sock_fail(-EFAULT);
+    if (flags & ~MSG_DONTWAIT)
+        return sock_fail(-EOPNOTSUPP);
+    void *x;
+    const struct lyra_socket_ops *o = sock_enter(s, &x);
+    if (!o)
+        return -1;
+    memset(loan, 0, sizeof(*loan));
+    long r;
+    if (!LYRA_SOCKET_HAS(o, 4, recv_loan)) {
+        int64_t t;
+        r = o->getopt(x, fd, LYRA_FD_TYPE, &t);
+        r = r < 0 ? r : -EOPNOTSUPP;
+    } else {
+        struct call c = {.kind = C_LOAN, .fd = fd, .flags = flags, .loan = &loan->handle};
+        r = run_call(s, o, x, &c, LYRA_FD_RCVTIMEO);
+    }
+    sock_leave(s, r >= 0); /* a stream's window may have opened */
+    if (r < 0)
+        return sock_fail(r);
+    loan->data = loan->handle.data;
+    loan->len = loan->handle.len;
+    return r;
+}
+
+int lyra_loan_return(struct lyra_stack *s, struct lyra_loan *loan)
+{
+    if (!loan || !loan->handle.skb || !loan->handle.l4)
+        return sock_fail(-EINVAL);
+    void *x;
+    const struct lyra_socket_ops *o = sock_enter(s, &x);
+    if (!o)
+        return -1;
+    if (LYRA_SOCKET_HAS(o, 4, loan_return))
+        o->loan_return(x, &loan->handle);
+    sock_leave(s, 1); /* a buffer went back to the pool */
+    loan->data = NULL;
+    loan->len = 0;
+    loan->handle.skb = NULL;
+    return 0;
 }
 
 int lyra_shutdown(struct lyra_stack *s, int fd, int how)

@@ -46,7 +46,9 @@ extern "C" {
 
 #define LYRA_L4_IFACE "l4"
 #define LYRA_L4_MAJOR 1
-#define LYRA_L4_MINOR 2 /* 1.1: ready event, set_cookie; 1.2: setopt_buf, getopt_buf */
+#define LYRA_L4_MINOR 3 /* 1.1: ready event, set_cookie; 1.2: setopt_buf, getopt_buf;
+                         * 1.3: LYRA_MSG_ZEROCOPY, LYRA_SO_ZEROCOPY, LYRA_SO_ZC_COMPL;
+                         * recv_loan, loan_return, LYRA_SO_LOAN_MAX */
 
 /* Cookies: 0 is "none" (an endpoint whose user set none raises no event);
  * LYRA_L4_EVERY in an event means every endpoint of the provider. */
@@ -104,6 +106,15 @@ struct lyra_l4_dst {
 #define LYRA_MSG_WAITALL 0x100
 #define LYRA_MSG_ERRQUEUE 0x2000
 #define LYRA_MSG_NOSIGNAL 0x4000
+/* 1.3, send (issue 12.2b, Linux MSG_ZEROCOPY): on an endpoint with
+ * LYRA_SO_ZEROCOPY the transport passes LYRA_SEG_F_REF to add_data and
+ * reports the call's completion (lyra/l4_zc.h); otherwise ignored. */
+#define LYRA_MSG_ZEROCOPY 0x4000000
+/* 1.3, with LYRA_MSG_ZEROCOPY, from the socket layer only: this send
+ * continues the previous one (a blocking stream send's next round), so it
+ * takes no new completion id (lyra/l4_zc.h, lyra_zc_cont). No Linux flag
+ * has this value. */
+#define LYRA_MSG_ZC_CONT 0x40000000
 
 /* Options for setopt/getopt (values are ints; a provider answers
  * -ENOPROTOOPT for one it does not have). */
@@ -131,8 +142,30 @@ enum lyra_sockopt {
     /* int, get only (set: -ENOPROTOOPT); a transport without urgent data
      * answers -ENOPROTOOPT (the socket API's lyra_sockatmark: ENOTTY) */
     LYRA_SIOCATMARK,       /* 1 when the next byte to read is the urgent mark (sockatmark) */
+    /* 1.3 (issue 12.2b): MSG_ZEROCOPY completions, tcp and udp */
+    LYRA_SO_ZEROCOPY,      /* int 0/1: sends with LYRA_MSG_ZEROCOPY may reference */
+    LYRA_SO_ZC_COMPL,      /* getopt_buf: take the oldest completion, struct
+                            * lyra_zc_compl (lyra/l4_zc.h); -EAGAIN: none */
+    LYRA_SO_LOAN_MAX,      /* int 1..LYRA_LOAN_MAX_LIMIT: loans a socket may hold
+                            * (recv_loan), LYRA_LOAN_MAX_DEFAULT at open */
     LYRA_SO__L4_LAST = 63  /* the socket layer's own options start above */
 };
+
+/* A loan (1.3, issue 12.3): received payload read in place. data/len: one
+ * contiguous piece of one received skb (its linear part or one segment);
+ * the rest the provider fills for loan_return (the socket layer, the
+ * provider's ops). Valid until returned, also after the socket closed,
+ * never after the stack stopped. */
+struct lyra_l4_loan {
+    const void *data;
+    size_t len;
+    void *skb;           /* the skb the loan holds a reference on */
+    uint32_t h, gen;     /* the endpoint and its incarnation (lyra_zc gen) */
+    const void *l4;      /* the socket layer's: the provider to return it to */
+    void *l4_self;
+};
+#define LYRA_LOAN_MAX_DEFAULT 8
+#define LYRA_LOAN_MAX_LIMIT 1024
 
 struct lyra_l4_ops {
     struct lyra_ops_hdr hdr;
@@ -189,7 +222,22 @@ struct lyra_l4_ops {
      * setopt. A provider without them leaves both NULL. */
     int (*setopt_buf)(void *self, int h, int opt, const void *val, uint32_t len);
     int (*getopt_buf)(void *self, int h, int opt, void *val, uint32_t *len);
+    /* 1.3: the next received piece, in place (struct lyra_l4_loan): its
+     * length; the bytes leave the receive queue as if read (a stream's
+     * window opens; a datagram is one loan, its payload being linear). 0
+     * at a stream's end, -EAGAIN when nothing is queued, -ENOBUFS when the
+     * endpoint holds LYRA_SO_LOAN_MAX loans (only returns free them: never
+     * worth waiting for), errors as recv. flags: none yet (0). */
+    long (*recv_loan)(void *self, int h, struct lyra_l4_loan *loan, int flags);
+    /* Frees what recv_loan lent (its skb reference), whether or not h is
+     * still open. */
+    void (*loan_return)(void *self, struct lyra_l4_loan *loan);
 };
+
+/* Does provider o have op `field` (by its minor version and table size)? */
+#define LYRA_L4_HAS(o, minor_, field)                                                   \
+    ((o)->hdr.minor >= (minor_) &&                                                      \
+     (o)->hdr.size >= offsetof(struct lyra_l4_ops, field) + sizeof((o)->field) && (o)->field)
 
 /* Connection states as struct lyra_tcp_info reports them (RFC 9293 3.3.2;
  * Linux's numbering, so tools that know it read them as they expect). */

@@ -30,7 +30,9 @@
  * to the bytes written. fcntl F_GETFL/F_SETFL with O_NONBLOCK. Flags MSG_DONTWAIT,
  * MSG_WAITALL, MSG_PEEK, MSG_TRUNC, MSG_NOSIGNAL (accepted, meaningless:
  * no signals, EPIPE is an error return), MSG_OOB and MSG_ERRQUEUE where
- * the transport has them; any other flag: EOPNOTSUPP.
+ * the transport has them, MSG_ZEROCOPY (send; with SO_ZEROCOPY on TCP and
+ * UDP, else ignored as Linux: docs/zerocopy_api.md); any other flag:
+ * EOPNOTSUPP.
  * Streams: a blocking send returns when every byte is taken, or on an
  * error, SO_SNDTIMEO or lyra_stack_stop with the count so far; close
  * returns at once unless SO_LINGER is on (then it blocks up to the linger
@@ -64,7 +66,11 @@ ssize_t lyra_recvfrom(struct lyra_stack *s, int fd, void *buf, size_t len, int f
  * ipi_ifindex 1, ipi_spec_dst our address it arrived on, ipi_addr its IP
  * destination, RFC 1122 4.1.3.5); otherwise msg_controllen is set to 0.
  * A control buffer smaller than CMSG_LEN(sizeof(struct in_pktinfo)) gets
- * MSG_CTRUNC and no message. At most LYRA_RECVMSG_IOV_MAX pieces
+ * MSG_CTRUNC and no message. With MSG_ERRQUEUE on a TCP or UDP socket:
+ * the oldest MSG_ZEROCOPY completion, 0 and one (SOL_IP, IP_RECVERR)
+ * message with a struct sock_extended_err (SO_EE_ORIGIN_ZEROCOPY, ids
+ * ee_info..ee_data, ee_code SO_EE_CODE_ZEROCOPY_COPIED when copied), never
+ * waiting, EAGAIN when none is queued. At most LYRA_RECVMSG_IOV_MAX pieces
  * (EMSGSIZE beyond): they are converted on the caller's stack. */
 #define LYRA_RECVMSG_IOV_MAX 64
 ssize_t lyra_recvmsg(struct lyra_stack *s, int fd, struct msghdr *msg, int flags);
@@ -116,6 +122,31 @@ void *lyra_pkt_alloc(struct lyra_stack *s, size_t size);
  * pages it still references (sent, not yet acknowledged) until it is done
  * with them. -1/EINVAL for a pointer lyra_pkt_alloc did not return. */
 int lyra_pkt_free(struct lyra_stack *s, void *p);
+
+/* Loans (issue 12.3): received payload read in place, no copy. On TCP and
+ * UDP sockets (others: EOPNOTSUPP), lyra_recv_loan fills *loan with one
+ * contiguous piece of one received buffer and returns its length: TCP the
+ * next bytes in order (a buffer of several pieces gives several loans; a
+ * loan stops at the urgent mark as a read), leaving the receive queue as
+ * if read, so the window opens; UDP one whole datagram (the source is not
+ * reported: use recvfrom for that). 0 at a stream's end. Blocking and
+ * non-blocking as recv (MSG_DONTWAIT, O_NONBLOCK, SO_RCVTIMEO); flags
+ * other than MSG_DONTWAIT: EOPNOTSUPP. A socket holds at most
+ * SO_LYRA_LOAN_MAX loans (setsockopt SOL_SOCKET, int 1..1024, default 8):
+ * one more fails at once with ENOBUFS (only returns free them), so an
+ * application cannot drain the stack's buffer pool. The bytes stay valid
+ * and unchanged until lyra_loan_return, which every loan needs exactly
+ * once, also after its socket was closed (never after lyra_stack_destroy).
+ * Counted in the transport's rx_loaned_bytes. */
+struct lyra_loan {
+    const void *data;
+    size_t len;
+    struct lyra_l4_loan handle; /* opaque: the stack's */
+};
+#define SO_LYRA_LOAN_MAX 0x4c01 /* no Linux option has this number */
+ssize_t lyra_recv_loan(struct lyra_stack *s, int fd, struct lyra_loan *loan, int flags);
+/* 0; -1/EINVAL for a loan that is not out (returned already, or never lent). */
+int lyra_loan_return(struct lyra_stack *s, struct lyra_loan *loan);
 
 #ifdef __cplusplus
 }

@@ -29,8 +29,8 @@ extern "C" {
 
 #define LYRA_SOCKET_IFACE "socket"
 #define LYRA_SOCKET_MAJOR 1
-#define LYRA_SOCKET_MINOR 3 /* 1.1: FD_GEN, FD_PKTINFO; 1.2: ready event;
-                             * 1.3: setopt_buf, getopt_buf */
+#define LYRA_SOCKET_MINOR 4 /* 1.1: FD_GEN, FD_PKTINFO; 1.2: ready event;
+                             * 1.3: setopt_buf, getopt_buf; 1.4: recv_loan, loan_return */
 
 /* In a ready event: the descriptor was closed (its number may be handed
  * out again at once). The value of POLLNVAL. */
@@ -84,6 +84,11 @@ struct lyra_socket_ops {
      * has no such ops (older than l4 1.2, or left NULL). */
     int (*setopt_buf)(void *self, int fd, int opt, const void *val, uint32_t len);
     int (*getopt_buf)(void *self, int fd, int opt, void *val, uint32_t *len);
+    /* 1.4: l4 1.3's recv_loan on fd's transport, which it records in the
+     * loan (l4, l4_self) so that loan_return finds it after fd closed.
+     * -EOPNOTSUPP when the transport has no loans. */
+    long (*recv_loan)(void *self, int fd, struct lyra_l4_loan *loan, int flags);
+    void (*loan_return)(void *self, struct lyra_l4_loan *loan);
 };
 
 /* Does socket provider o have op `field` (by its minor version and table

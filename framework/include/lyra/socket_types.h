@@ -151,6 +151,53 @@ struct in_pktinfo {
 #define ntohl(x) htonl(x)
 #endif /* LYRA_OWN_SOCKET_TYPES */
 
+/* MSG_ZEROCOPY completions (issue 12.2b): Linux's names and values, from
+ * the host's headers where it has them (<linux/errqueue.h>), else ours. */
+#if !defined(LYRA_OWN_SOCKET_TYPES) && defined(__has_include)
+#if __has_include(<linux/errqueue.h>)
+#include <linux/errqueue.h>
+#define LYRA_HOST_ERRQUEUE 1
+#endif
+#endif
+#ifndef LYRA_HOST_ERRQUEUE
+struct sock_extended_err {
+    uint32_t ee_errno;
+    uint8_t ee_origin;
+    uint8_t ee_type;
+    uint8_t ee_code;
+    uint8_t ee_pad;
+    uint32_t ee_info;
+    uint32_t ee_data;
+};
+#endif
+#ifndef SO_EE_ORIGIN_ZEROCOPY
+#define SO_EE_ORIGIN_ZEROCOPY 5
+#endif
+#ifndef SO_EE_CODE_ZEROCOPY_COPIED
+#define SO_EE_CODE_ZEROCOPY_COPIED 1
+#endif
+#ifndef SO_ZEROCOPY
+#define SO_ZEROCOPY 60
+#endif
+#ifndef MSG_ZEROCOPY
+#define MSG_ZEROCOPY 0x4000000
+#endif
+#ifndef SOL_IP
+#define SOL_IP 0
+#endif
+#ifndef IP_RECVERR
+#define IP_RECVERR 11
+#endif
+_Static_assert(SO_EE_ORIGIN_ZEROCOPY == 5, "SO_EE_ORIGIN_ZEROCOPY is Linux's");
+_Static_assert(SO_EE_CODE_ZEROCOPY_COPIED == 1, "SO_EE_CODE_ZEROCOPY_COPIED is Linux's");
+_Static_assert(SO_ZEROCOPY == 60, "SO_ZEROCOPY is Linux's");
+_Static_assert(IP_RECVERR == 11 && SOL_IP == 0, "IP_RECVERR, SOL_IP are Linux's");
+_Static_assert(sizeof(struct sock_extended_err) == 16, "struct sock_extended_err as Linux's");
+_Static_assert(LYRA_MSG_ZEROCOPY == MSG_ZEROCOPY, "LYRA_MSG_ZEROCOPY differs");
+_Static_assert((LYRA_MSG_ZC_CONT & (MSG_ZEROCOPY | MSG_ERRQUEUE | MSG_NOSIGNAL | MSG_DONTWAIT |
+                                    MSG_OOB)) == 0,
+               "LYRA_MSG_ZC_CONT is no flag an application passes");
+
 /* The values transports see (lyra/l4.h) are the ones applications pass. */
 _Static_assert(LYRA_SOCK_STREAM == SOCK_STREAM, "LYRA_SOCK_STREAM differs from SOCK_STREAM");
 _Static_assert(LYRA_SOCK_DGRAM == SOCK_DGRAM, "LYRA_SOCK_DGRAM differs from SOCK_DGRAM");

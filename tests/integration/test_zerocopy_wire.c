@@ -1,0 +1,568 @@
+/* SO_ZEROCOPY / MSG_ZEROCOPY (issue 12.2b) through the socket API, two
+ * stacks over the in-process wire: copy-pio (192.0.2.2) and copy-dma
+ * (192.0.2.3). skb_copy copies every byte add_data takes, so every
+ * completion comes when the call returns and carries
+ * SO_EE_CODE_ZEROCOPY_COPIED (lyra/l4_zc.h; completions of referenced
+ * ranges are test_l4_zc's). Checked: ids one per call (a blocking stream
+ * send that waits for room included), coalescing into one range, POLLERR
+ * while one waits, EAGAIN when none does, MSG_CTRUNC, MSG_ZEROCOPY ignored
+ * without SO_ZEROCOPY, the bytes delivered unchanged (TCP over a lossy
+ * wire), and no skb left behind. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+
+#include "lyra/socket.h"
+#include "lyra/stack.h"
+
+#define ADDR_A "192.0.2.2"
+#define ADDR_B "192.0.2.3"
+#define SA(a) ((const struct sockaddr *)&(a))
+
+struct node {
+    struct lyra_stack *s;
+    pthread_t t;
+    int running;
+    char link[64];
+};
+
+static void *loop_thread(void *arg)
+{
+    lyra_stack_run(arg);
+    return NULL;
+}
+
+/* loss: one more override (an impairment, or another one), or NULL */
+static void node_up(struct node *nd, const char *manifest, int wire, const char *loss)
+{
+    memset(nd, 0, sizeof(*nd));
+    snprintf(nd->link, sizeof(nd->link), "dev.link=wire:zcw%d-%d", (int)getpid(), wire);
+    /* lossy: a short minimum RTO, or each loss costs 200 ms */
+    const char *ov[] = {nd->link, "os.seed=7", loss, loss ? "tcp.rto_min_ms=20" : NULL, NULL};
+    const char *src = getenv("LYRA_SOURCE_DIR");
+    cr_assert(src, "LYRA_SOURCE_DIR is not set (run through ctest)");
+    char path[1024];
+    snprintf(path, sizeof(path), "%s/assemblies/%s", src, manifest);
+    cr_assert_eq(lyra_stack_load(path, ov, &nd->s), 0, "cannot load %s", manifest);
+    cr_assert_eq(lyra_stack_start(nd->s), 0);
+    cr_assert_eq(pthread_create(&nd->t, NULL, loop_thread, nd->s), 0);
+    nd->running = 1;
+}
+
+static void node_halt(struct node *nd)
+{
+    if (!nd->running)
+        return;
+    lyra_stack_stop(nd->s);
+    pthread_join(nd->t, NULL);
+    nd->running = 0;
+}
+
+/* Stops the loop, checks that no skb is left (but those posted on a DMA
+ * receive ring) and destroys the stack. TCP sockets were closed lingering
+ * (close_linger), so no FIN is still in flight. */
+static void node_down(struct node *nd)
+{
+    node_halt(nd);
+    uint64_t in_use = lyra_stack_counter(nd->s, "skb", "in_use");
+    uint64_t posted = lyra_stack_counter(nd->s, "nic", "rx_posted");
+    if (posted != UINT64_MAX)
+        in_use -= posted;
+    cr_expect_eq(in_use, 0, "%s: %llu skbs in use after stop", lyra_stack_name(nd->s),
+                 (unsigned long long)in_use);
+    lyra_stack_destroy(nd->s);
+}
+
+static struct sockaddr_in sin4(const char *ip, uint16_t port)
+{
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    cr_assert_eq(inet_pton(AF_INET, ip, &a.sin_addr), 1);
+    return a;
+}
+
+static void set_int(struct lyra_stack *s, int fd, int level, int name, int v)
+{
+    cr_assert_eq(lyra_setsockopt(s, fd, level, name, &v, sizeof(v)), 0, "setsockopt: %s",
+                 strerror(errno));
+}
+
+/* close, lingering until the FIN is acknowledged (nothing left in flight
+ * at the leak check) */
+static void close_linger(struct lyra_stack *s, int fd)
+{
+    struct linger lg = {1, 10};
+    cr_expect_eq(lyra_setsockopt(s, fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)), 0);
+    cr_expect_eq(lyra_close(s, fd), 0, "close: %s", strerror(errno));
+}
+
+static void set_rcvtimeo(struct lyra_stack *s, int fd, long ms)
+{
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+    cr_assert_eq(lyra_setsockopt(s, fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
+}
+
+/* One recvmsg(MSG_ERRQUEUE): 0 and the completion, or -1 with errno. */
+static int read_compl(struct lyra_stack *s, int fd, struct sock_extended_err *ee, int *flags)
+{
+    union {
+        char buf[CMSG_SPACE(sizeof(struct sock_extended_err))];
+        struct cmsghdr align;
+    } ctl;
+    memset(&ctl, 0, sizeof(ctl));
+    struct msghdr m;
+    memset(&m, 0, sizeof(m));
+    m.msg_control = ctl.buf;
+    m.msg_controllen = sizeof(ctl.buf);
+    ssize_t r = lyra_recvmsg(s, fd, &m, MSG_ERRQUEUE);
+    if (r < 0)
+        return -1;
+    cr_assert_eq(r, 0, "no payload comes with a completion");
+    *flags = m.msg_flags;
+    struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+    cr_assert(c, "one control message");
+    cr_expect_eq(c->cmsg_level, SOL_IP);
+    cr_expect_eq(c->cmsg_type, IP_RECVERR);
+    cr_expect_eq(c->cmsg_len, CMSG_LEN(sizeof(*ee)));
+    memcpy(ee, CMSG_DATA(c), sizeof(*ee));
+    cr_expect_eq(ee->ee_errno, 0);
+    cr_expect_eq(ee->ee_origin, SO_EE_ORIGIN_ZEROCOPY);
+    return 0;
+}
+
+static short poll_bits(struct lyra_stack *s, int fd)
+{
+    struct lyra_pollfd p = {fd, POLLIN | POLLOUT, 0};
+    cr_assert_geq(lyra_poll(s, &p, 1, 0), 0);
+    return p.revents;
+}
+
+Test(zerocopy_wire, udp_completions_coalesce_copied)
+{
+    struct node a, b;
+    node_up(&a, "copy-pio.lyra", 1, NULL);
+    node_up(&b, "copy-dma.lyra", 1, NULL);
+    int rx = lyra_socket(b.s, AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in bb = sin4(ADDR_B, 7000);
+    cr_assert_eq(lyra_bind(b.s, rx, SA(bb), sizeof(bb)), 0);
+    set_rcvtimeo(b.s, rx, 3000);
+    int tx = lyra_socket(a.s, AF_INET, SOCK_DGRAM, 0);
+    cr_assert_geq(tx, 0);
+    int v = -1;
+    socklen_t vl = sizeof(v);
+    cr_assert_eq(lyra_getsockopt(a.s, tx, SOL_SOCKET, SO_ZEROCOPY, &v, &vl), 0);
+    cr_expect_eq(v, 0, "off by default");
+
+    /* off: MSG_ZEROCOPY is ignored (Linux), no completion */
+    char msg[600];
+    memset(msg, 'z', sizeof(msg));
+    struct sock_extended_err ee;
+    int fl;
+    for (int tries = 0;; tries++) { /* the first may wait for ARP */
+        cr_assert_eq(lyra_sendto(a.s, tx, msg, 10, MSG_ZEROCOPY, SA(bb), sizeof(bb)), 10);
+        char got[16];
+        if (lyra_recv(b.s, rx, got, sizeof(got), 0) == 10)
+            break;
+        cr_assert_lt(tries, 5, "nothing arrives");
+    }
+    cr_expect_eq(read_compl(a.s, tx, &ee, &fl), -1);
+    cr_expect_eq(errno, EAGAIN, "no completion without SO_ZEROCOPY");
+    cr_expect_eq(poll_bits(a.s, tx) & POLLERR, 0);
+
+    set_int(a.s, tx, SOL_SOCKET, SO_ZEROCOPY, 1);
+    vl = sizeof(v);
+    cr_assert_eq(lyra_getsockopt(a.s, tx, SOL_SOCKET, SO_ZEROCOPY, &v, &vl), 0);
+    cr_expect_eq(v, 1);
+    for (int k = 0; k < 5; k++) {
+        msg[0] = (char)k;
+        cr_assert_eq(lyra_sendto(a.s, tx, msg, sizeof(msg), MSG_ZEROCOPY, SA(bb), sizeof(bb)),
+                     (ssize_t)sizeof(msg));
+    }
+    /* a send without the flag takes no id */
+    cr_assert_eq(lyra_sendto(a.s, tx, msg, 1, 0, SA(bb), sizeof(bb)), 1);
+    cr_expect(poll_bits(a.s, tx) & POLLERR, "POLLERR while completions wait");
+    cr_assert_eq(read_compl(a.s, tx, &ee, &fl), 0, "a completion: %s", strerror(errno));
+    cr_expect_eq(ee.ee_info, 0);
+    cr_expect_eq(ee.ee_data, 4, "ids 0..4 coalesced into one range");
+    cr_expect_eq(ee.ee_code, SO_EE_CODE_ZEROCOPY_COPIED, "skb_copy copied every byte");
+    cr_expect(fl & MSG_ERRQUEUE);
+    cr_expect_eq(read_compl(a.s, tx, &ee, &fl), -1);
+    cr_expect_eq(errno, EAGAIN);
+    cr_expect_eq(poll_bits(a.s, tx) & POLLERR, 0, "POLLERR gone with the queue");
+    for (int k = 0; k < 5; k++) {
+        char got[sizeof(msg)];
+        cr_assert_eq(lyra_recv(b.s, rx, got, sizeof(got), 0), (ssize_t)sizeof(msg));
+        cr_expect_eq(got[0], (char)k);
+        cr_expect_eq(memcmp(got + 1, msg + 1, sizeof(msg) - 1), 0);
+    }
+
+    /* the next range starts at 5; a control buffer too small: MSG_CTRUNC */
+    cr_assert_eq(lyra_sendto(a.s, tx, msg, 8, MSG_ZEROCOPY, SA(bb), sizeof(bb)), 8);
+    struct msghdr m;
+    memset(&m, 0, sizeof(m));
+    char small[4];
+    m.msg_control = small;
+    m.msg_controllen = sizeof(small);
+    cr_expect_eq(lyra_recvmsg(a.s, tx, &m, MSG_ERRQUEUE), 0);
+    cr_expect(m.msg_flags & MSG_CTRUNC);
+    cr_expect_eq(m.msg_controllen, 0);
+    cr_assert_eq(lyra_sendto(a.s, tx, msg, 8, MSG_ZEROCOPY, SA(bb), sizeof(bb)), 8);
+    cr_assert_eq(read_compl(a.s, tx, &ee, &fl), 0);
+    cr_expect_eq(ee.ee_info, 6);
+    cr_expect_eq(ee.ee_data, 6);
+    /* a flag no call has */
+    cr_expect_eq(lyra_sendto(a.s, tx, msg, 8, 0x10000000, SA(bb), sizeof(bb)), -1);
+    cr_expect_eq(errno, EOPNOTSUPP);
+
+    lyra_close(a.s, tx);
+    lyra_close(b.s, rx);
+    node_down(&a);
+    node_down(&b);
+}
+
+/* TCP over 5% loss: several MSG_ZEROCOPY sends, one of them a blocking
+ * 1 MiB send that waits for room many times, a single id each; the
+ * receiver gets the bytes exactly. */
+struct sink {
+    struct lyra_stack *s;
+    int fd;
+    size_t total, got;
+    uint8_t *buf;
+};
+
+static void *sink_thread(void *arg)
+{
+    struct sink *k = arg;
+    while (k->got < k->total) {
+        ssize_t r = lyra_recv(k->s, k->fd, k->buf + k->got, k->total - k->got, 0);
+        if (r <= 0)
+            break;
+        k->got += (size_t)r;
+    }
+    return NULL;
+}
+
+static uint8_t pat(size_t i)
+{
+    return (uint8_t)(i * 7 + (i >> 9));
+}
+
+Test(zerocopy_wire, tcp_one_id_per_call_over_loss, .timeout = 120)
+{
+    struct node a, b;
+    node_up(&a, "copy-pio.lyra", 2, "dev.loss=5%");
+    node_up(&b, "copy-dma.lyra", 2, "dev.loss=5%");
+    int lfd = lyra_socket(b.s, AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in bb = sin4(ADDR_B, 7001);
+    cr_assert_eq(lyra_bind(b.s, lfd, SA(bb), sizeof(bb)), 0);
+    cr_assert_eq(lyra_listen(b.s, lfd, 1), 0);
+    int tx = lyra_socket(a.s, AF_INET, SOCK_STREAM, 0);
+    cr_assert_eq(lyra_connect(a.s, tx, SA(bb), sizeof(bb)), 0, "connect: %s", strerror(errno));
+    int rx = lyra_accept(b.s, lfd, NULL, NULL);
+    cr_assert_geq(rx, 0);
+    lyra_close(b.s, lfd);
+    set_int(a.s, tx, SOL_SOCKET, SO_ZEROCOPY, 1);
+
+    const size_t big = 1 << 20, small = 3000;
+    struct sink k = {b.s, rx, 3 * small + big, 0, NULL};
+    k.buf = malloc(k.total);
+    uint8_t *src = malloc(k.total);
+    cr_assert(k.buf && src);
+    for (size_t i = 0; i < k.total; i++)
+        src[i] = pat(i);
+    pthread_t t;
+    cr_assert_eq(pthread_create(&t, NULL, sink_thread, &k), 0);
+    size_t off = 0;
+    for (int c = 0; c < 4; c++) { /* ids 0, 1, 2: small; 3: the big one */
+        size_t n = c < 3 ? small : big;
+        cr_assert_eq(lyra_send(a.s, tx, src + off, n, MSG_ZEROCOPY), (ssize_t)n, "send: %s",
+                     strerror(errno));
+        off += n;
+    }
+    pthread_join(t, NULL);
+    cr_assert_eq(k.got, k.total);
+    cr_expect_eq(memcmp(k.buf, src, k.total), 0, "the bytes as sent");
+    /* every completion, however the ranges came, covers ids 0..3 once */
+    uint32_t next = 0;
+    struct sock_extended_err ee;
+    int fl;
+    while (read_compl(a.s, tx, &ee, &fl) == 0) {
+        cr_expect_eq(ee.ee_info, next, "ranges in order, without gaps or repeats");
+        cr_expect_geq(ee.ee_data, ee.ee_info);
+        cr_expect_eq(ee.ee_code, SO_EE_CODE_ZEROCOPY_COPIED);
+        next = ee.ee_data + 1;
+    }
+    cr_expect_eq(errno, EAGAIN);
+    cr_expect_eq(next, 4, "one id per call: 4 calls, ids 0..3");
+    lyra_shutdown(a.s, tx, SHUT_WR);
+    close_linger(b.s, rx);
+    close_linger(a.s, tx);
+    usleep(100000);
+    free(k.buf);
+    free(src);
+    node_down(&a);
+    node_down(&b);
+}
+
+/* ----- loans (issue 12.3) ------------------------------------------------------------ */
+
+/* The receiver reads the stream by loans only, each copied out and
+ * returned at once: the bytes as a recv would give them over 5% loss,
+ * 1 MiB through a receive buffer far smaller (the window reopens as loans
+ * are taken), and rx_loaned_bytes counts them all. */
+struct loan_sink {
+    struct lyra_stack *s;
+    int fd;
+    size_t total, got, loans;
+    uint8_t *buf;
+    int err;
+};
+
+static void *loan_thread(void *arg)
+{
+    struct loan_sink *k = arg;
+    while (k->got < k->total) {
+        struct lyra_loan ln;
+        ssize_t r = lyra_recv_loan(k->s, k->fd, &ln, 0);
+        if (r <= 0) {
+            k->err = r < 0 ? errno : 0;
+            break;
+        }
+        if ((size_t)r != ln.len || k->got + ln.len > k->total) {
+            k->err = EPROTO;
+            break;
+        }
+        memcpy(k->buf + k->got, ln.data, ln.len);
+        k->got += ln.len;
+        k->loans++;
+        if (lyra_loan_return(k->s, &ln) != 0) {
+            k->err = errno;
+            break;
+        }
+    }
+    return NULL;
+}
+
+static void tcp_pair(struct node *a, struct node *b, uint16_t port, int *tx, int *rx)
+{
+    int lfd = lyra_socket(b->s, AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in bb = sin4(ADDR_B, port);
+    cr_assert_eq(lyra_bind(b->s, lfd, SA(bb), sizeof(bb)), 0);
+    cr_assert_eq(lyra_listen(b->s, lfd, 1), 0);
+    *tx = lyra_socket(a->s, AF_INET, SOCK_STREAM, 0);
+    cr_assert_eq(lyra_connect(a->s, *tx, SA(bb), sizeof(bb)), 0, "connect: %s",
+                 strerror(errno));
+    *rx = lyra_accept(b->s, lfd, NULL, NULL);
+    cr_assert_geq(*rx, 0);
+    lyra_close(b->s, lfd);
+}
+
+Test(zerocopy_wire, tcp_loans_byte_exact_over_loss, .timeout = 120)
+{
+    struct node a, b;
+    node_up(&a, "copy-pio.lyra", 3, "dev.loss=5%");
+    node_up(&b, "copy-dma.lyra", 3, "dev.loss=5%");
+    int tx, rx;
+    tcp_pair(&a, &b, 7002, &tx, &rx);
+    struct loan_sink k = {b.s, rx, 1 << 20, 0, 0, NULL, 0};
+    k.buf = malloc(k.total);
+    uint8_t *src = malloc(k.total);
+    cr_assert(k.buf && src);
+    for (size_t i = 0; i < k.total; i++)
+        src[i] = pat(i);
+    pthread_t t;
+    cr_assert_eq(pthread_create(&t, NULL, loan_thread, &k), 0);
+    cr_assert_eq(lyra_send(a.s, tx, src, k.total, 0), (ssize_t)k.total);
+    pthread_join(t, NULL);
+    cr_assert_eq(k.err, 0, "recv_loan/loan_return: %s", strerror(k.err));
+    cr_assert_eq(k.got, k.total);
+    cr_expect_eq(memcmp(k.buf, src, k.total), 0, "the bytes a recv would give");
+    cr_expect_gt(k.loans, k.total / 1500, "one piece (at most a segment) per loan");
+    /* the end of the stream: 0 */
+    cr_assert_eq(lyra_shutdown(a.s, tx, SHUT_WR), 0);
+    struct lyra_loan ln;
+    set_rcvtimeo(b.s, rx, 5000);
+    cr_expect_eq(lyra_recv_loan(b.s, rx, &ln, 0), 0, "EOF: %s", strerror(errno));
+    close_linger(b.s, rx);
+    close_linger(a.s, tx);
+    usleep(100000);
+    node_halt(&b);
+    cr_expect_eq(lyra_stack_counter(b.s, "tcp", "rx_loaned_bytes"), k.total);
+    free(k.buf);
+    free(src);
+    node_down(&a);
+    node_down(&b);
+}
+
+/* UDP: one datagram per loan; the bound (SO_LYRA_LOAN_MAX) refuses one
+ * more with ENOBUFS, a return lets it through; EAGAIN with nothing
+ * queued; bad flags; a loan outlives its socket and goes back once. */
+Test(zerocopy_wire, udp_loans_bound_and_close)
+{
+    struct node a, b;
+    node_up(&a, "copy-pio.lyra", 4, NULL);
+    node_up(&b, "copy-dma.lyra", 4, NULL);
+    int rx = lyra_socket(b.s, AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in bb = sin4(ADDR_B, 7003);
+    cr_assert_eq(lyra_bind(b.s, rx, SA(bb), sizeof(bb)), 0);
+    set_rcvtimeo(b.s, rx, 3000);
+    int v = 0;
+    socklen_t vl = sizeof(v);
+    cr_assert_eq(lyra_getsockopt(b.s, rx, SOL_SOCKET, SO_LYRA_LOAN_MAX, &v, &vl), 0);
+    cr_expect_eq(v, 8, "the documented default");
+    v = 0;
+    cr_expect_eq(lyra_setsockopt(b.s, rx, SOL_SOCKET, SO_LYRA_LOAN_MAX, &v, sizeof(v)), -1);
+    cr_expect_eq(errno, EINVAL);
+    set_int(b.s, rx, SOL_SOCKET, SO_LYRA_LOAN_MAX, 3);
+    struct lyra_loan ln[5];
+    cr_expect_eq(lyra_recv_loan(b.s, rx, &ln[0], MSG_DONTWAIT), -1);
+    cr_expect_eq(errno, EAGAIN);
+    cr_expect_eq(lyra_recv_loan(b.s, rx, &ln[0], MSG_PEEK), -1);
+    cr_expect_eq(errno, EOPNOTSUPP);
+
+    int tx = lyra_socket(a.s, AF_INET, SOCK_DGRAM, 0);
+    char msg[300];
+    for (int tries = 0;; tries++) { /* ARP first */
+        cr_assert_eq(lyra_sendto(a.s, tx, "w", 1, 0, SA(bb), sizeof(bb)), 1);
+        char w;
+        if (lyra_recv(b.s, rx, &w, 1, 0) == 1)
+            break;
+        cr_assert_lt(tries, 5);
+    }
+    for (int d = 0; d < 5; d++) {
+        memset(msg, 'a' + d, sizeof(msg));
+        cr_assert_eq(lyra_sendto(a.s, tx, msg, 100 + (size_t)d, 0, SA(bb), sizeof(bb)),
+                     100 + d);
+    }
+    for (int d = 0; d < 3; d++) { /* blocking: waits for each to arrive */
+        cr_assert_eq(lyra_recv_loan(b.s, rx, &ln[d], 0), 100 + d, "loan %d: %s", d,
+                     strerror(errno));
+        cr_expect_eq(ln[d].len, (size_t)(100 + d));
+        const char *p = ln[d].data;
+        for (int i = 0; i < 100 + d; i++)
+            cr_assert_eq(p[i], 'a' + d);
+    }
+    cr_expect_eq(lyra_recv_loan(b.s, rx, &ln[3], 0), -1, "a fourth: over the bound");
+    cr_expect_eq(errno, ENOBUFS);
+    cr_assert_eq(lyra_loan_return(b.s, &ln[0]), 0);
+    cr_expect_eq(lyra_loan_return(b.s, &ln[0]), -1, "returned twice");
+    cr_expect_eq(errno, EINVAL);
+    cr_assert_eq(lyra_recv_loan(b.s, rx, &ln[3], 0), 103, "room again: %s", strerror(errno));
+    /* closed with three loans out (and a datagram queued): they stay valid */
+    lyra_close(b.s, rx);
+    int rx2 = lyra_socket(b.s, AF_INET, SOCK_DGRAM, 0); /* may take the same slot */
+    for (int d = 1; d < 4; d++) {
+        const char *p = ln[d].data;
+        for (int i = 0; i < 100 + d; i++)
+            cr_assert_eq(p[i], 'a' + d, "loan %d changed after close", d);
+        cr_expect_eq(lyra_loan_return(b.s, &ln[d]), 0);
+    }
+    lyra_close(b.s, rx2);
+    lyra_close(a.s, tx);
+    node_down(&a); /* node_down checks that every skb came back */
+    node_down(&b);
+}
+
+/* ----- a referencing provider (skb_zc: zc-pio, zc-dma) ------------------------------ */
+
+/* skb_zc references what MSG_ZEROCOPY vouches for (LYRA_SEG_F_REF): the
+ * completions come when the frames (UDP) or the acknowledged segments and
+ * their clones (TCP) are freed, without the COPIED code; the bytes arrive
+ * as sent. A send without the flag references nothing of the buffer. */
+Test(zerocopy_wire, zc_referenced_completions_not_copied, .timeout = 120)
+{
+    struct node a, b;
+    /* the addresses the other cases use (the zc assemblies have .4, .5) */
+    node_up(&a, "zc-pio.lyra", 5, "ip.addr=" ADDR_A "/24");
+    node_up(&b, "zc-dma.lyra", 5, "ip.addr=" ADDR_B "/24");
+    /* UDP */
+    int rx = lyra_socket(b.s, AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in bb = sin4(ADDR_B, 7004);
+    cr_assert_eq(lyra_bind(b.s, rx, SA(bb), sizeof(bb)), 0);
+    set_rcvtimeo(b.s, rx, 3000);
+    int tx = lyra_socket(a.s, AF_INET, SOCK_DGRAM, 0);
+    for (int tries = 0;; tries++) { /* ARP first, an ordinary send */
+        cr_assert_eq(lyra_sendto(a.s, tx, "w", 1, 0, SA(bb), sizeof(bb)), 1);
+        char w;
+        if (lyra_recv(b.s, rx, &w, 1, 0) == 1)
+            break;
+        cr_assert_lt(tries, 5);
+    }
+    set_int(a.s, tx, SOL_SOCKET, SO_ZEROCOPY, 1);
+    static uint8_t dg[3][1200];
+    for (int d = 0; d < 3; d++) {
+        memset(dg[d], 'A' + d, sizeof(dg[d]));
+        cr_assert_eq(lyra_sendto(a.s, tx, dg[d], sizeof(dg[d]), MSG_ZEROCOPY, SA(bb), sizeof(bb)),
+                     (ssize_t)sizeof(dg[d]));
+    }
+    for (int d = 0; d < 3; d++) {
+        uint8_t got[1200];
+        cr_assert_eq(lyra_recv(b.s, rx, got, sizeof(got), 0), (ssize_t)sizeof(got));
+        cr_expect_eq(memcmp(got, dg[d], sizeof(got)), 0);
+    }
+    uint32_t next = 0;
+    struct sock_extended_err ee;
+    int fl;
+    for (int waited = 0; next < 3 && waited < 100; waited++) {
+        if (read_compl(a.s, tx, &ee, &fl) == 0) {
+            cr_expect_eq(ee.ee_info, next);
+            cr_expect_eq(ee.ee_code, 0, "referenced, not copied: no COPIED code");
+            next = ee.ee_data + 1;
+        } else {
+            usleep(10000); /* the NIC frees the frames */
+        }
+    }
+    cr_expect_eq(next, 3, "ids 0..2 completed");
+    lyra_close(a.s, tx);
+    lyra_close(b.s, rx);
+
+    /* TCP: 256 KiB in 8 calls */
+    int ttx, trx;
+    tcp_pair(&a, &b, 7005, &ttx, &trx);
+    set_int(a.s, ttx, SOL_SOCKET, SO_ZEROCOPY, 1);
+    size_t total = 256 * 1024;
+    struct sink k = {b.s, trx, total, 0, NULL};
+    k.buf = malloc(total);
+    uint8_t *src = malloc(total);
+    cr_assert(k.buf && src);
+    for (size_t i = 0; i < total; i++)
+        src[i] = pat(i);
+    pthread_t t;
+    cr_assert_eq(pthread_create(&t, NULL, sink_thread, &k), 0);
+    for (int c = 0; c < 8; c++)
+        cr_assert_eq(lyra_send(a.s, ttx, src + (size_t)c * (total / 8), total / 8, MSG_ZEROCOPY),
+                     (ssize_t)(total / 8));
+    pthread_join(t, NULL);
+    cr_assert_eq(k.got, total);
+    cr_expect_eq(memcmp(k.buf, src, total), 0);
+    next = 0;
+    int copied = 0;
+    for (int waited = 0; next < 8 && waited < 300; waited++) {
+        if (read_compl(a.s, ttx, &ee, &fl) == 0) {
+            cr_expect_eq(ee.ee_info, next);
+            copied |= ee.ee_code == SO_EE_CODE_ZEROCOPY_COPIED;
+            next = ee.ee_data + 1;
+        } else {
+            usleep(10000); /* the last ACKs */
+        }
+    }
+    cr_expect_eq(next, 8, "ids 0..7 completed once acknowledged");
+    cr_expect_eq(copied, 0, "8 KiB sends of plain memory referenced whole under MSG_ZEROCOPY");
+    lyra_shutdown(a.s, ttx, SHUT_WR);
+    close_linger(b.s, trx);
+    close_linger(a.s, ttx);
+    usleep(100000);
+    free(k.buf);
+    free(src);
+    node_down(&a);
+    node_down(&b);
+}
