@@ -76,6 +76,8 @@ long tcp_sndq_append(struct tcp *u, int i, const uint8_t *buf, uint32_t len,
             k = len;
         uint32_t copied = 0;
         int took = u->skb->add_data(u->skb_self, t, buf, k, fl, &copied);
+        if (took == -EFAULT)
+            return -EFAULT; /* memory a referencing provider cannot read (skb 2.3) */
         if (took > 0) {
             done += (uint32_t)took;
             u->copy_bytes += copied;
@@ -94,6 +96,11 @@ long tcp_sndq_append(struct tcp *u, int i, const uint8_t *buf, uint32_t len,
         int took = u->skb->add_data(u->skb_self, s, buf + done, k, fl, &copied);
         if (took <= 0) {
             lyra_skb_free(s);
+            if (took == -EFAULT) {
+                if (!done)
+                    return -EFAULT; /* as Linux: what was taken before it counts */
+                break;
+            }
             u->st.tx_nobuf++;
             break;
         }

@@ -118,7 +118,7 @@ long udp_op_send(void *self, int h, const void *buf, size_t len,
             return -EAGAIN;
         }
         u->st.tx_errors++;
-        return -ENOBUFS;
+        return took == -EFAULT ? -EFAULT : -ENOBUFS; /* EFAULT: memory it cannot read */
     }
     u->copy_bytes += copied; /* what add_data copied (skb_copy: all of it) */
     uint8_t *p = lyra_skb_push(skb, UDP_HDR_LEN);

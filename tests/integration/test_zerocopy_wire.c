@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include <arpa/inet.h>
+#include <sys/mman.h>
 
 #include "lyra/socket.h"
 #include "lyra/stack.h"
@@ -563,6 +564,55 @@ Test(zerocopy_wire, zc_referenced_completions_not_copied, .timeout = 120)
     usleep(100000);
     free(k.buf);
     free(src);
+    node_down(&a);
+    node_down(&b);
+}
+
+/* Issue 12.7: MSG_ZEROCOPY from memory the stack cannot read fails with
+ * EFAULT at the send (skb_zc checks the range through the os before it
+ * references it), on TCP and UDP; the connection still works after it. */
+Test(zerocopy_wire, zc_unmapped_memory_is_efault, .timeout = 60)
+{
+    struct node a, b;
+    node_up(&a, "zc-pio.lyra", 6, "ip.addr=" ADDR_A "/24");
+    node_up(&b, "zc-dma.lyra", 6, "ip.addr=" ADDR_B "/24");
+    long ps = sysconf(_SC_PAGESIZE);
+    uint8_t *gone = mmap(NULL, (size_t)ps, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                         -1, 0);
+    cr_assert_neq(gone, MAP_FAILED);
+    cr_assert_eq(munmap(gone, (size_t)ps), 0);
+
+    int ttx, trx;
+    tcp_pair(&a, &b, 7006, &ttx, &trx);
+    set_int(a.s, ttx, SOL_SOCKET, SO_ZEROCOPY, 1);
+    errno = 0;
+    cr_expect_eq(lyra_send(a.s, ttx, gone, 1000, MSG_ZEROCOPY), -1);
+    cr_expect_eq(errno, EFAULT, "unmapped: %s", strerror(errno));
+    errno = 0;
+    cr_expect_eq(lyra_send(a.s, ttx, NULL, 1000, MSG_ZEROCOPY), -1);
+    cr_expect_eq(errno, EFAULT, "NULL: %s", strerror(errno));
+    /* the connection is intact: an ordinary send arrives */
+    cr_assert_eq(lyra_send(a.s, ttx, "still here", 10, 0), 10);
+    set_rcvtimeo(b.s, trx, 3000);
+    char got[10];
+    size_t n = 0;
+    while (n < sizeof(got)) {
+        ssize_t r = lyra_recv(b.s, trx, got + n, sizeof(got) - n, 0);
+        cr_assert_gt(r, 0, "recv: %s", strerror(errno));
+        n += (size_t)r;
+    }
+    cr_expect_eq(memcmp(got, "still here", 10), 0);
+
+    int utx = lyra_socket(a.s, AF_INET, SOCK_DGRAM, 0);
+    set_int(a.s, utx, SOL_SOCKET, SO_ZEROCOPY, 1);
+    struct sockaddr_in bb = sin4(ADDR_B, 7007);
+    errno = 0;
+    cr_expect_eq(lyra_sendto(a.s, utx, gone, 1000, MSG_ZEROCOPY, SA(bb), sizeof(bb)), -1);
+    cr_expect_eq(errno, EFAULT, "UDP unmapped: %s", strerror(errno));
+    lyra_close(a.s, utx);
+    lyra_shutdown(a.s, ttx, SHUT_WR); /* b's lingering close waits for a's FIN */
+    close_linger(b.s, trx);
+    close_linger(a.s, ttx);
     node_down(&a);
     node_down(&b);
 }
