@@ -150,6 +150,8 @@ if [ "$SIZES" = --sizes ]; then
 fi
 size_rows=$(sed -n '/^## Zero copy against copy/,/^## /p' bench/results/sizes.md 2>/dev/null |
     grep '^| ' || true)
+[ -z "$size_rows" ] || [ "$SIZES" = --sizes ] ||
+    size_note="bench/results/sizes.md as bench/sizes.sh last wrote it (git log bench/results/sizes.md)"
 
 # --- the report -----------------------------------------------------------------------
 history=""
@@ -244,6 +246,12 @@ for wl in send recv; do
 done
 printf '%s\n' "$summary"
 [ $ZC = 1 ] || echo "zc side: not measured (skb_zc not merged)"
+if [ -n "$size_rows" ]; then
+    echo "code size, zc against copy (text+rodata; target <= +2%, paper +1.1 to +1.7%):"
+    grep -v -e "^| build" -e "^| ---" <<<"$size_rows" | awk -F' [|] ' '{printf "  %s, %s: %s\n", $1, $4, $6}' | sed 's/^  | /  /; s/ |$//'
+else
+    echo "code size: not measured (bench/sizes.sh)"
+fi
 echo "paper: protocol time cut 49-63% send, 23-46% receive; targets cache-cold >= 60% send, >= 46% receive"
 }
 main "$@"
