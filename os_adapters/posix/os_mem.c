@@ -1,6 +1,11 @@
-/* Memory for pools and tables (start time only); locks are in os_sync.c. */
+/* Memory for pools and tables (start time only), and the check of
+ * memory a provider will reference (os 2.2); locks are in os_sync.c. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/uio.h>
+#include <unistd.h>
 
 #include "os_posix_int.h"
 
@@ -25,4 +30,46 @@ void os_mem_free(void *self, void *p)
         return;
     atomic_fetch_sub_explicit(&os->mem_blocks, 1, memory_order_relaxed);
     free(p);
+}
+
+/* Pages [first, first + n pages) probed at once: process_vm_readv of one
+ * byte of each from this process itself fails where a page is not
+ * readable (a read of ours there would fault). Where that call is not
+ * allowed (a seccomp filter), mincore says at least whether each page is
+ * mapped. */
+#define CHECK_BATCH 64
+
+static int check_pages(uintptr_t a, uintptr_t first, size_t n, size_t ps)
+{
+    struct iovec remote[CHECK_BATCH];
+    char sink[CHECK_BATCH];
+    struct iovec local = {sink, n};
+    for (size_t i = 0; i < n; i++)
+        remote[i] = (struct iovec){(void *)(i ? first + i * ps : a), 1};
+    ssize_t r = process_vm_readv(getpid(), &local, 1, remote, n, 0);
+    if (r == (ssize_t)n)
+        return 0;
+    if (r >= 0 || errno == EFAULT)
+        return -EFAULT;
+    unsigned char vec[CHECK_BATCH];
+    return mincore((void *)first, n * ps, vec) ? -EFAULT : 0;
+}
+
+int os_mem_check(void *self, const void *p, size_t len)
+{
+    struct os_posix *os = self;
+    uintptr_t a = (uintptr_t)p, ps = os->psize;
+    if (!len)
+        return 0;
+    if (!p || UINTPTR_MAX - a < len - 1)
+        return -EFAULT;
+    uintptr_t first = a & ~(ps - 1);
+    size_t npages = (size_t)(((a + len - 1) & ~(ps - 1)) - first) / ps + 1;
+    for (size_t i = 0; i < npages; i += CHECK_BATCH) {
+        size_t n = npages - i < CHECK_BATCH ? npages - i : CHECK_BATCH;
+        uintptr_t at = first + i * ps;
+        if (check_pages(i ? at : a, at, n, ps))
+            return -EFAULT;
+    }
+    return 0;
 }

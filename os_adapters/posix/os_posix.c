@@ -36,6 +36,7 @@ static const struct lyra_os_ops os_posix_ops = {
     .cond_destroy = os_cond_destroy,
     .cond_wait = os_cond_wait,
     .cond_broadcast = os_cond_broadcast,
+    .mem_check = os_mem_check,
     .page_size = os_page_size,
     .page_alloc = os_page_alloc,
     .page_free = os_page_free,

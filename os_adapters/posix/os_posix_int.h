@@ -109,6 +109,7 @@ void os_vlog(void *self, int level, const char *who, const char *fmt, va_list ap
 /* os_mem.c */
 void *os_mem_alloc(void *self, size_t size, size_t align);
 void os_mem_free(void *self, void *p);
+int os_mem_check(void *self, const void *p, size_t len);
 int os_lock_create(void *self, void **lock);
 void os_lock_destroy(void *self, void *lock);
 void os_lock(void *self, void *lock);

@@ -555,6 +555,16 @@ LYRA_EXPORT unsigned fake_os_links_open(void *self)
     return n;
 }
 
+/* os 2.2: a fake cannot ask the MMU; NULL and a range that wraps are bad,
+ * anything else is taken as mapped (tests of unmapped memory use os_posix). */
+static int fos_mem_check(void *self, const void *p, size_t len)
+{
+    (void)self;
+    if (!len)
+        return 0;
+    return !p || UINTPTR_MAX - (uintptr_t)p < len - 1 ? -EFAULT : 0;
+}
+
 /* ---- component ---- */
 
 static const struct lyra_os_ops fake_os_ops = {
@@ -586,6 +596,7 @@ static const struct lyra_os_ops fake_os_ops = {
     .link_close = fos_link_close,
     .link_send = fos_link_send,
     .link_recv = fos_link_recv,
+    .mem_check = fos_mem_check,
 };
 
 static const struct lyra_provide fake_os_provides[] = {

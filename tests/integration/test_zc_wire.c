@@ -5,7 +5,10 @@
  * wire); odd lengths at odd offsets, so referenced pieces cross pages.
  * The counters must show the payload referenced, not copied, on a zc
  * sender, and remapped on a zc receiver reading whole segments into packet
- * memory at their in-page offset. */
+ * memory at their in-page offset; the receiver peeks now and then. Twice
+ * more under loss, reordering, duplication and corruption (retransmitted
+ * referenced payload). After each: no skb, descriptor or page reference
+ * left. */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <pthread.h>
@@ -35,8 +38,16 @@ static const char *env(const char *n)
 struct node {
     struct lyra_stack *s;
     pthread_t t;
-    char link[64];
+    char link[64], seed[32];
 };
+
+/* Impairment of what each device sends, on both stacks (the retransmission
+ * of referenced payload: clones of skbs holding page references, cut at
+ * partial ACKs), with tcp's timers shortened as test_tcp_wire's lossy
+ * cases do. */
+static const char *const IMPAIRED[] = {"dev.loss=3%", "dev.reorder=2%", "dev.dup=1%",
+                                       "dev.corrupt=0.5%", "tcp.rto_min_ms=20",
+                                       "tcp.delack_ms=10", NULL};
 
 static void *loop_thread(void *arg)
 {
@@ -44,10 +55,16 @@ static void *loop_thread(void *arg)
     return NULL;
 }
 
-static void node_up(struct node *nd, const char *manifest, const char *addr, const char *mac)
+static void node_up(struct node *nd, const char *manifest, const char *addr, const char *mac,
+                    const char *const *more, int seed)
 {
     snprintf(nd->link, sizeof(nd->link), "dev.link=wire:zcw%d", (int)getpid());
-    const char *ov[] = {nd->link, addr, mac, NULL};
+    snprintf(nd->seed, sizeof(nd->seed), "os.seed=%d", seed);
+    const char *ov[16] = {nd->link, addr, mac, nd->seed};
+    unsigned n = 4;
+    for (; more && *more && n < 15; more++)
+        ov[n++] = *more;
+    ov[n] = NULL;
     char path[1024];
     snprintf(path, sizeof(path), "%s/assemblies/%s", env("LYRA_SOURCE_DIR"), manifest);
     cr_assert_eq(lyra_stack_load(path, ov, &nd->s), 0, "cannot load %s", manifest);
@@ -69,6 +86,24 @@ static uint64_t ctr(struct node *nd, const char *name)
     return v;
 }
 
+/* After the loops stopped: every skb and descriptor back (but the receive
+ * buffers nic_dma keeps posted), and on skb_zc every page reference gone
+ * (all bounce pages free). */
+static void leak_check(struct node *nd)
+{
+    const char *nm = lyra_stack_name(nd->s);
+    uint64_t in_use = ctr(nd, "in_use");
+    uint64_t posted = lyra_stack_counter(nd->s, "nic", "rx_posted");
+    if (posted != UINT64_MAX)
+        in_use -= posted;
+    cr_expect_eq(in_use, 0, "%s: %llu skbs in use", nm, (unsigned long long)in_use);
+    cr_expect_eq(ctr(nd, "segs_in_use"), 0, "%s: descriptors in use", nm);
+    cr_expect_eq(ctr(nd, "bad_free"), 0, "%s: bad frees", nm);
+    uint64_t cow = lyra_stack_counter(nd->s, "skb", "cow_pages_free");
+    if (cow != UINT64_MAX)
+        cr_expect_eq(cow, 256, "%s: page references left", nm);
+}
+
 static uint8_t pat(uint64_t i)
 {
     return (uint8_t)(i * 2654435761u >> 13 ^ i >> 7);
@@ -81,8 +116,9 @@ struct rx {
     int bad;
 };
 
-/* Reads into packet memory at the payload offset of each page, a page's
- * worth at a time (a whole segment first: remapped on skb_zc). */
+/* Reads into packet memory at the payload offset of each page, a segment
+ * or a page's worth at a time (a whole segment first: remapped on skb_zc),
+ * peeking now and then. */
 static void *rx_thread(void *arg)
 {
     struct rx *r = arg;
@@ -97,6 +133,18 @@ static void *rx_thread(void *arg)
         base += PAGE;
     for (unsigned k = 0;; k++) {
         uint8_t *dst = base + (size_t)(k % (SLOTS - 1)) * PAGE;
+        if (k % 16 == 5) {
+            /* a peek into packet memory must leave the bytes queued (tcp
+             * holds a reference over it, so skb_zc copies, not remaps) */
+            long n = lyra_recv(s, fd, dst, 1448, MSG_PEEK);
+            cr_assert_geq(n, 0, "peek: %s", strerror(errno));
+            for (long i = 0; i < n && !r->bad; i++)
+                if (dst[i] != pat(r->got + (uint64_t)i)) {
+                    r->bad = 1;
+                    r->bad_at = r->got + (uint64_t)i;
+                }
+            memset(dst, 0, (size_t)n);
+        }
         long n = lyra_recv(s, fd, dst, k % 2 ? 1448 : PAGE - PAYLOAD_OFF, 0);
         cr_assert_geq(n, 0, "recv: %s", strerror(errno));
         if (n == 0)
@@ -147,11 +195,12 @@ static void send_all(struct lyra_stack *s, int fd)
     lyra_pkt_free(s, buf);
 }
 
-static void transfer(const char *from, const char *to, int zc_from, int zc_to)
+static void transfer_ov(const char *from, const char *to, int zc_from, int zc_to,
+                        const char *const *ov)
 {
     struct node a, b;
-    node_up(&a, from, "ip.addr=192.0.2.10/24", "dev.mac=02:00:00:00:00:10");
-    node_up(&b, to, "ip.addr=192.0.2.11/24", "dev.mac=02:00:00:00:00:11");
+    node_up(&a, from, "ip.addr=192.0.2.10/24", "dev.mac=02:00:00:00:00:10", ov, 1);
+    node_up(&b, to, "ip.addr=192.0.2.11/24", "dev.mac=02:00:00:00:00:11", ov, 2);
     int lfd = lyra_socket(b.s, AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(PORT)};
     inet_pton(AF_INET, "192.0.2.11", &sa.sin_addr);
@@ -176,9 +225,11 @@ static void transfer(const char *from, const char *to, int zc_from, int zc_to)
                  (unsigned long long)r.got);
     uint64_t ref = ctr(&a, "tx_referenced_bytes"), cop = ctr(&a, "tx_copied_bytes");
     uint64_t rem = ctr(&b, "rx_remapped_bytes"), rcop = ctr(&b, "rx_copied_bytes");
-    fprintf(stderr, "%s -> %s: sender referenced %llu copied %llu cow_faults %llu; receiver "
-            "remapped %llu copied %llu\n", from, to, (unsigned long long)ref,
-            (unsigned long long)cop, (unsigned long long)ctr(&a, "cow_faults"),
+    fprintf(stderr, "%s -> %s%s: sender referenced %llu copied %llu cow_faults %llu "
+            "retransmitted %llu segments; receiver remapped %llu copied %llu\n", from, to,
+            ov ? " (impaired)" : "", (unsigned long long)ref, (unsigned long long)cop,
+            (unsigned long long)ctr(&a, "cow_faults"),
+            (unsigned long long)lyra_stack_counter(a.s, "tcp", "tx_retrans_segs"),
             (unsigned long long)rem, (unsigned long long)rcop);
     if (getenv("ZC_WIRE_DUMP")) {
         fprintf(stderr, "== %s ==\n", to);
@@ -199,8 +250,15 @@ static void transfer(const char *from, const char *to, int zc_from, int zc_to)
         cr_expect_gt(rem, 0, "%s: whole segments remapped", to);
     else
         cr_expect_eq(rem, 0);
+    leak_check(&a);
+    leak_check(&b);
     lyra_stack_destroy(a.s);
     lyra_stack_destroy(b.s);
+}
+
+static void transfer(const char *from, const char *to, int zc_from, int zc_to)
+{
+    transfer_ov(from, to, zc_from, zc_to, NULL);
 }
 
 Test(zc_wire, pio_to_dma, .timeout = 120)
@@ -221,4 +279,14 @@ Test(zc_wire, zc_to_copy, .timeout = 120)
 Test(zc_wire, copy_to_zc, .timeout = 120)
 {
     transfer("copy-dma.lyra", "zc-pio.lyra", 0, 1);
+}
+
+Test(zc_wire, impaired_pio_to_dma, .timeout = 200)
+{
+    transfer_ov("zc-pio.lyra", "zc-dma.lyra", 1, 1, IMPAIRED);
+}
+
+Test(zc_wire, impaired_dma_to_pio, .timeout = 200)
+{
+    transfer_ov("zc-dma.lyra", "zc-pio.lyra", 1, 1, IMPAIRED);
 }

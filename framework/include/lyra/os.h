@@ -55,8 +55,9 @@ extern "C" {
  * whole struct keeps 2.0's behaviour. Caveat: the struct grew, and a 2.1
  * provider cannot tell a binary built against 2.0 headers (whose struct
  * ends at pcap) from a 2.1 one, so such a caller of link_open must be
- * rebuilt; the in-tree device models ask for 2.1. */
-#define LYRA_OS_MINOR 1
+ * rebuilt; the in-tree device models ask for 2.1.
+ * 2.2: mem_check (issue 12.7), at the end of the table. */
+#define LYRA_OS_MINOR 2
 
 #define LYRA_TIME_NEVER UINT64_MAX
 
@@ -174,7 +175,19 @@ struct lyra_os_ops {
     void (*cond_destroy)(void *self, void *cond);
     int (*cond_wait)(void *self, void *cond, void *lock, uint64_t deadline_ns);
     void (*cond_broadcast)(void *self, void *cond);
+    /* 2.2: 0 when every byte of [p, p + len) is readable memory of this
+     * process, -EFAULT when one is not (NULL, a range that wraps, a page
+     * not mapped or not readable); len 0 is 0. For a provider asked to
+     * reference memory it will read later without copying it now (skb_zc
+     * and LYRA_SEG_F_REF). Any context, never blocks; NULL: cannot tell
+     * (callers use LYRA_OS_HAS). */
+    int (*mem_check)(void *self, const void *p, size_t len);
 };
+
+/* Does os provider o have op `field` (by its minor version and table size)? */
+#define LYRA_OS_HAS(o, minor_, field)                                                   \
+    ((o)->hdr.minor >= (minor_) &&                                                      \
+     (o)->hdr.size >= offsetof(struct lyra_os_ops, field) + sizeof((o)->field) && (o)->field)
 
 /* Convenience for components holding (ops, instance) of their os slot. */
 struct lyra_os {

@@ -202,13 +202,22 @@ struct lyra_skb_ops {
      * how many of them were copied rather than referenced. -EMSGSIZE when
      * the pool could not hold len more bytes even with every buffer free
      * (nothing taken: waiting would not help); -EINVAL for bad arguments
-     * (len above INT32_MAX included). Flags LYRA_SEG_F_CSUM (2.2): the
+     * (len above INT32_MAX included); -EFAULT (2.3, a referencing
+     * provider) for memory it would reference and cannot read: NULL, a
+     * range that wraps, LYRA_SEG_F_REF memory that is not mapped readable
+     * (nothing taken). Flags LYRA_SEG_F_CSUM (2.2): the
      * caller will checksum these bytes in software (no offload), so a
      * provider that copies may sum them in the copy's pass and keep the
      * sums (see the top of this file); without it nothing is summed. */
     int (*add_data)(void *self, struct lyra_skb *skb, const void *p, uint32_t len,
                     uint32_t flags, uint32_t *copied);
-    /* Copies len bytes from offset off of the frame to dst (counted). */
+    /* Copies len bytes from offset off of the frame to dst (counted).
+     * 2.3: a remapping provider (skb_zc) may instead give dst's page the
+     * skb's buffer page when [off, off + len) is the whole rest of the skb,
+     * dst is its packet memory and the caller holds the skb's only
+     * reference: the skb's bytes are undefined afterwards (its holder frees
+     * it). A caller that keeps the skb to read again (MSG_PEEK) holds one
+     * more reference over the call (lyra_skb_ref, then lyra_skb_free). */
     int (*copy_out)(void *self, const struct lyra_skb *skb, uint32_t off, void *dst,
                     uint32_t len);
     /* Free buffers left (the ones alloc_rx takes: normal buffers). */

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -476,6 +477,38 @@ static int cow_hook(void *ctx, void *page)
     if (c->ret)
         return c->ret;
     return c->o->ops->page_protect(c->o->self, page, 1, LYRA_PROT_READ | LYRA_PROT_WRITE);
+}
+
+/* ---- memory checks (os 2.2) ---- */
+
+Test(os_posix, mem_check_tells_readable_memory_from_the_rest)
+{
+    struct os o = os_up(NULL);
+    size_t ps = o.ops->page_size(o.self);
+    uint8_t *m = mmap(NULL, 4 * ps, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    cr_assert_neq(m, MAP_FAILED);
+    cr_assert_eq(o.ops->mem_check(o.self, m + 1, 4 * ps - 1), 0);
+    cr_assert_eq(o.ops->mem_check(o.self, NULL, 0), 0, "nothing to read");
+    cr_assert_eq(o.ops->mem_check(o.self, NULL, 1), -EFAULT);
+    cr_assert_eq(o.ops->mem_check(o.self, (void *)(UINTPTR_MAX - 2), 8), -EFAULT, "wraps");
+    munmap(m + 2 * ps, ps);
+    cr_assert_eq(o.ops->mem_check(o.self, m, 2 * ps), 0, "ends just before the hole");
+    cr_assert_eq(o.ops->mem_check(o.self, m + ps, ps + 1), -EFAULT, "one byte in the hole");
+    cr_assert_eq(mprotect(m + 3 * ps, ps, PROT_NONE), 0);
+    cr_assert_eq(o.ops->mem_check(o.self, m + 3 * ps + 5, 1), -EFAULT, "not readable");
+    cr_assert_eq(mprotect(m + 3 * ps, ps, PROT_READ), 0);
+    cr_assert_eq(o.ops->mem_check(o.self, m + 3 * ps + 5, 1), 0, "read-only is readable");
+    /* many pages (more than one batch) */
+    size_t n = 200;
+    uint8_t *big = mmap(NULL, n * ps, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    cr_assert_neq(big, MAP_FAILED);
+    cr_assert_eq(o.ops->mem_check(o.self, big, n * ps), 0);
+    munmap(big + 150 * ps, ps);
+    cr_assert_eq(o.ops->mem_check(o.self, big, n * ps), -EFAULT, "a hole in the third batch");
+    munmap(big, n * ps);
+    munmap(m, 2 * ps);
+    munmap(m + 3 * ps, ps);
+    lt_destroy(o.inst);
 }
 
 Test(os_posix, cow_hook_fires_and_the_write_then_succeeds)

@@ -1159,6 +1159,33 @@ Test(skb_copy, all_counters_reported)
     env_done(&e);
 }
 
+/* The transfer counters every skb provider exports (issue 12.4): skb_copy
+ * reports its copies under them and 0 for what it never does. */
+Test(skb_copy, shared_transfer_counters)
+{
+    struct env e = env_new(P("count=4"));
+    struct lyra_skb *s = e.ops->alloc(e.self, 0, 0);
+    cr_assert_not_null(s);
+    uint8_t buf[3000], out[3000];
+    memset(buf, 7, sizeof(buf));
+    uint32_t copied = 0;
+    cr_assert_eq(e.ops->add_data(e.self, s, buf, 3000, LYRA_SEG_F_USER | LYRA_SEG_F_REF, &copied),
+                 3000);
+    cr_assert_eq(copied, 3000, "LYRA_SEG_F_REF or not, skb_copy copies");
+    cr_assert_eq(e.ops->copy_out(e.self, s, 100, out, 2000), 0);
+    cr_assert_eq(st(&e, "tx_copied_bytes"), 3000);
+    cr_assert_eq(st(&e, "tx_copied_bytes"), st(&e, "copy_in_bytes"));
+    cr_assert_eq(st(&e, "rx_copied_bytes"), 2000);
+    cr_assert_eq(st(&e, "rx_copied_bytes"), st(&e, "copy_out_bytes"));
+    const char *zero[] = {"tx_referenced_bytes", "rx_remapped_bytes", "cow_faults",
+                          "fallback_tx_plain_memory", "fallback_rx_not_pkt_memory",
+                          "fallback_rx_remap_failed"};
+    for (unsigned i = 0; i < sizeof(zero) / sizeof(zero[0]); i++)
+        cr_assert_eq(st(&e, zero[i]), 0, "%s", zero[i]);
+    lyra_skb_free(s);
+    env_done(&e);
+}
+
 /* ---- big buffers ---- */
 
 Test(skb_copy, big_buffers_off_by_default)

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "lt.h"
 #include "lyra/inet_csum.h"
@@ -27,20 +28,46 @@ struct env {
     uint32_t off; /* pkt_alloc's in-page offset */
 };
 
-static struct env env_new(const char *const *params)
+/* os_posix with page_remap failing at its fail_at-th call from now (0:
+ * never), to reach skb_zc's way back from a remap the os refused. Tests
+ * run one at a time in a process of their own: plain statics are fine. */
+static const struct lyra_os_ops *real_os;
+static struct lyra_os_ops flaky_os;
+static int remap_calls, remap_fail_at;
+
+static int flaky_remap(void *self, void *dst, void *src, size_t n)
+{
+    if (remap_fail_at && ++remap_calls == remap_fail_at)
+        return -ENOMEM;
+    return real_os->page_remap(self, dst, src, n);
+}
+
+static struct env env_new_os(const char *const *params, int flaky)
 {
     struct env e;
     e.os = lt_create(&lyra_component_os_posix, NULL);
     cr_assert_eq(lt_start(e.os), 0);
     e.oo = lt_ops(e.os, LYRA_OS_IFACE);
     e.skb = lt_create(&lyra_component_skb_zc, params);
-    cr_assert_eq(lt_bind(e.skb, "os", e.os), 0);
+    if (flaky) {
+        real_os = e.oo;
+        flaky_os = *e.oo;
+        flaky_os.page_remap = flaky_remap;
+        cr_assert_eq(lt_bind_raw(e.skb, "os", &flaky_os, e.os->self), 0);
+    } else {
+        cr_assert_eq(lt_bind(e.skb, "os", e.os), 0);
+    }
     cr_assert_eq(lt_start(e.skb), 0);
     e.ops = lt_ops(e.skb, LYRA_SKB_IFACE);
     e.self = e.skb->self;
     e.ps = e.oo->page_size(e.os->self);
     e.off = 2 + 14 + 20 + 32; /* rx_headroom 2 by default */
     return e;
+}
+
+static struct env env_new(const char *const *params)
+{
+    return env_new_os(params, 0);
 }
 
 static void env_done(struct env *e)
@@ -458,8 +485,38 @@ Test(skb_zc, bad_pointers_give_efault)
     cr_assert_eq(add(&e, s, (void *)(UINTPTR_MAX - 4), 10, LYRA_SEG_F_REF, NULL), -EFAULT,
                  "a range that wraps");
     cr_assert_eq(add(&e, s, NULL, 0, 0, NULL), 0);
-    cr_assert_eq(lyra_skb_total(s), 0, "nothing taken");
-    cr_assert_eq(st(&e, "add_data_efault"), 3);
+    /* unmapped memory sent by reference: refused now, not read later */
+    uint8_t *m = mmap(NULL, 3 * e.ps, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    cr_assert_neq(m, MAP_FAILED);
+    munmap(m + e.ps, e.ps);
+    cr_assert_eq(add(&e, s, m + 10, (uint32_t)e.ps, LYRA_SEG_F_REF, NULL), -EFAULT,
+                 "the second page is not mapped");
+    cr_assert_eq(add(&e, s, m + e.ps + 10, 100, LYRA_SEG_F_REF, NULL), -EFAULT);
+    mprotect(m + 2 * e.ps, e.ps, PROT_NONE);
+    cr_assert_eq(add(&e, s, m + 2 * e.ps, 100, LYRA_SEG_F_REF, NULL), -EFAULT, "not readable");
+    uint32_t copied = 9;
+    cr_assert_eq(add(&e, s, m + 100, 300, LYRA_SEG_F_REF, &copied), 300, "mapped: referenced");
+    cr_assert_eq(copied, 0);
+    cr_assert_eq(lyra_skb_total(s), 300, "nothing taken of the bad ones");
+    cr_assert_eq(st(&e, "add_data_efault"), 6);
+    lyra_skb_free(s);
+    munmap(m, e.ps);
+    munmap(m + 2 * e.ps, e.ps);
+    env_done(&e);
+}
+
+Test(skb_zc, unmapped_memory_is_not_referenced_by_the_plain_path)
+{
+    /* negative control: without LYRA_SEG_F_REF nothing is checked nor
+     * referenced; mapped plain memory is copied as always */
+    struct env e = env_new(NULL);
+    struct lyra_skb *s = tx(&e);
+    uint8_t buf[300];
+    memset(buf, 4, sizeof(buf));
+    uint32_t copied = 0;
+    cr_assert_eq(add(&e, s, buf, 300, 0, &copied), 300);
+    cr_assert_eq(copied, 300);
+    cr_assert_eq(st(&e, "add_data_efault"), 0);
     lyra_skb_free(s);
     env_done(&e);
 }
@@ -565,4 +622,37 @@ Test(skb_zc, counters_have_the_shared_names)
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         cr_assert_eq(lt_stat(e.skb, names[i]), 0, "%s", names[i]);
     env_done(&e);
+}
+
+/* The os refuses the swap's first, second or third remap: every page is
+ * put back as it was, the payload is copied and counted. */
+Test(skb_zc, a_refused_remap_is_undone_and_copied)
+{
+    for (int at = 1; at <= 3; at++) {
+        struct env e = env_new_os(NULL, 1);
+        uint8_t *p = pkt(&e, e.ps);
+        memset(p, 0x22, e.ps - e.off);
+        struct lyra_skb *s = rx_seg(&e, 1448, 43);
+        uint8_t want[1448];
+        fill(want, 1448, 43);
+        remap_calls = 0;
+        remap_fail_at = at;
+        cr_assert_eq(e.ops->copy_out(e.self, s, 0, p, 1448), 0);
+        remap_fail_at = 0;
+        cr_assert_arr_eq(p, want, 1448, "remap %d refused", at);
+        cr_assert_eq(st(&e, "fallback_rx_remap_failed"), 1);
+        cr_assert_eq(st(&e, "rx_remapped_bytes"), 0);
+        cr_assert_eq(st(&e, "rx_copied_bytes"), 1448);
+        uint8_t was = s->data[0];
+        p[0] ^= 0xFF; /* the receive buffer is not the application's page */
+        cr_assert_eq(s->data[0], was, "remap %d refused", at);
+        /* and the alias still shows the application's page */
+        struct lyra_skb *t = tx(&e);
+        cr_assert_eq(add(&e, t, p, 1000, 0, NULL), 1000);
+        frame_is(t, p, 1000);
+        lyra_skb_free(t);
+        lyra_skb_free(s);
+        e.ops->pkt_free(e.self, p);
+        env_done(&e);
+    }
 }
