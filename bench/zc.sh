@@ -49,7 +49,8 @@ cflags=$(grep '^CMAKE_C_FLAGS:' "$B/CMakeCache.txt" | cut -d= -f2-)
 case " $cflags " in *" -g "*) ;; *) echo "$B needs -DCMAKE_C_FLAGS=-g (callgrind maps code to files by debug info)"; exit 1 ;; esac
 # shellcheck source=bench/cg_lib.sh
 . bench/cg_lib.sh
-case " $PARTS " in *" cg "*) rm -rf "$D" ;; *" time "*) rm -f "$D"/*.json "$D"/*.json.out ;; esac
+case " $PARTS " in *" cg "*) rm -f "$D"/*.cg "$D"/*.line "$D"/*.log "$D"/*.top.txt ;; esac
+case " $PARTS " in *" time "*) rm -f "$D"/*.json "$D"/*.json.out ;; esac
 mkdir -p "$D"
 say() { echo "zc.sh [$(date -u +%T)] $*" >&2; }
 
