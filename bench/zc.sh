@@ -162,7 +162,7 @@ cc_=$(grep CMAKE_C_COMPILER:FILEPATH= "$B/CMakeCache.txt" | cut -d= -f2)
 {
     echo "# Zero copy against copy (issue 12.6)"
     echo
-    echo "Machine: $(uname -m), $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')),"
+    echo "Machine: $(uname -m), $(nproc --all) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')),"
     echo "shared with other work while measured; compiler: $($cc_ --version | head -1); build: $btype,"
     echo "C flags '$cflags'; $(valgrind --version); date: $(date -u +%F)."
     echo "Sides measured: $ASMS.$([ $ZC = 1 ] || echo ' **zc: not measured (skb_zc not merged)**')"
