@@ -35,7 +35,9 @@ SRC=$PWD
 RES=bench/results/zc.md
 D=$B/bench/zc
 CPU=${ZC_CPU:-1} # the harness is one thread: both stacks, one CPU
-PARTS=${ZC_PARTS:-cg time} # ZC_PARTS=time: the accounted runs only (quicker)
+# ZC_PARTS: which parts run (default "cg time"); "time": the accounted runs
+# only; "" rewrites the report from the runs in BUILD_DIR/bench/zc/
+PARTS=${ZC_PARTS-cg time}
 # glibc would pick rep movsb under valgrind and skew copies (notes/measuring.md)
 export GLIBC_TUNABLES=glibc.cpu.x86_rep_movsb_threshold=4294967295
 export LYRA_COMPONENT_PATH=$SRC/$B/lib/lyra
@@ -47,7 +49,8 @@ cflags=$(grep '^CMAKE_C_FLAGS:' "$B/CMakeCache.txt" | cut -d= -f2-)
 case " $cflags " in *" -g "*) ;; *) echo "$B needs -DCMAKE_C_FLAGS=-g (callgrind maps code to files by debug info)"; exit 1 ;; esac
 # shellcheck source=bench/cg_lib.sh
 . bench/cg_lib.sh
-rm -rf "$D"
+case " $PARTS " in *" cg "*) rm -f "$D"/*.cg "$D"/*.line "$D"/*.log "$D"/*.top.txt ;; esac
+case " $PARTS " in *" time "*) rm -f "$D"/*.json "$D"/*.json.out ;; esac
 mkdir -p "$D"
 say() { echo "zc.sh [$(date -u +%T)] $*" >&2; }
 
@@ -72,19 +75,25 @@ ovr() { [ "$1" = zc ] && echo "${ZC_OVR[@]}" || true; } # ovr SIDE -> overrides
 cg_rows=""
 declare -A IPB
 for wl in send recv; do
-    case " $PARTS " in *" cg "*) ;; *) break ;; esac
     read -r _ len rlen <<<"${WL[$wl]}"
     read -r n1 n2 <<<"${CG[$wl]}"
     for nic in pio dma; do
         for side in $ASMS; do
             kind=$([ "$side" = copy ] && echo "$nic" || echo "zc-$nic")
             name=$wl.$side-$nic
-            say "callgrind $name ($n1 and $n2 writes of $len B)"
-            # shellcheck disable=SC2046 # ovr gives a word list
-            a=$(cg_run "$D/$name.$n1.cg" "$D/$name.$n1.log" --pkt --rlen "$rlen" "$kind" "$kind" "$n1" "$len" $(ovr "$side"))
-            # shellcheck disable=SC2046
-            b=$(cg_run "$D/$name.$n2.cg" "$D/$name.$n2.log" --pkt --rlen "$rlen" "$kind" "$kind" "$n2" "$len" $(ovr "$side"))
-            python3 bench/callgrind_stack.py "$SRC" "$D/$name.$n2.cg" --top 30 | tail -n +2 >"$D/$name.top.txt"
+            case " $PARTS " in
+            *" cg "*)
+                say "callgrind $name ($n1 and $n2 writes of $len B)"
+                # shellcheck disable=SC2046 # ovr gives a word list
+                cg_run "$D/$name.$n1.cg" "$D/$name.$n1.log" --pkt --rlen "$rlen" "$kind" "$kind" "$n1" "$len" $(ovr "$side") >"$D/$name.$n1.line"
+                # shellcheck disable=SC2046
+                cg_run "$D/$name.$n2.cg" "$D/$name.$n2.log" --pkt --rlen "$rlen" "$kind" "$kind" "$n2" "$len" $(ovr "$side") >"$D/$name.$n2.line"
+                python3 bench/callgrind_stack.py "$SRC" "$D/$name.$n2.cg" --top 30 | tail -n +2 >"$D/$name.top.txt"
+                ;;
+            esac
+            [ -f "$D/$name.$n2.line" ] || continue
+            a=$(cat "$D/$name.$n1.line")
+            b=$(cat "$D/$name.$n2.line")
             [ "$(kv "$b" wrong)" = 0 ] || { echo "wrong data in $name" >&2; exit 1; }
             db=$(($(kv "$b" bytes) - $(kv "$a" bytes)))
             per() { awk -v x=$(($(kv0 "$b" "$1") - $(kv0 "$a" "$1"))) -v by="$db" 'BEGIN {printf "%.3f", x / by}'; }
@@ -103,10 +112,10 @@ for nic in pio dma; do
     done
 done
 INDEX=$D/index.txt
-echo "# workload side assembly nic mode cache rep json" >"$INDEX"
+case " $PARTS " in *" time "*) echo "# workload side assembly nic mode cache rep json" >"$INDEX" ;; *) REPS_RUN=0 ;; esac
 total=$((2 * 2 * 2 * REPS * 2))
 k=0
-for rep in $(seq "$REPS"); do
+for rep in $(seq "${REPS_RUN:-$REPS}"); do
     for wl in send recv; do
         read -r n len rlen <<<"${WL[$wl]}"
         for temp in warm cold; do
@@ -142,6 +151,8 @@ if [ "$SIZES" = --sizes ]; then
 fi
 size_rows=$(sed -n '/^## Zero copy against copy/,/^## /p' bench/results/sizes.md 2>/dev/null |
     grep '^| ' || true)
+[ -z "$size_rows" ] || [ "$SIZES" = --sizes ] ||
+    size_note="bench/results/sizes.md as bench/sizes.sh last wrote it (git log bench/results/sizes.md)"
 
 # --- the report -----------------------------------------------------------------------
 history=""
@@ -151,7 +162,7 @@ cc_=$(grep CMAKE_C_COMPILER:FILEPATH= "$B/CMakeCache.txt" | cut -d= -f2)
 {
     echo "# Zero copy against copy (issue 12.6)"
     echo
-    echo "Machine: $(uname -m), $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')),"
+    echo "Machine: $(uname -m), $(nproc --all) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')),"
     echo "shared with other work while measured; compiler: $($cc_ --version | head -1); build: $btype,"
     echo "C flags '$cflags'; $(valgrind --version); date: $(date -u +%F)."
     echo "Sides measured: $ASMS.$([ $ZC = 1 ] || echo ' **zc: not measured (skb_zc not merged)**')"
@@ -236,6 +247,12 @@ for wl in send recv; do
 done
 printf '%s\n' "$summary"
 [ $ZC = 1 ] || echo "zc side: not measured (skb_zc not merged)"
+if [ -n "$size_rows" ]; then
+    echo "code size, zc against copy (text+rodata; target <= +2%, paper +1.1 to +1.7%):"
+    grep -v -e "^| build" -e "^| ---" <<<"$size_rows" | awk -F' [|] ' '{printf "  %s, %s: %s\n", $1, $4, $6}' | sed 's/^  | /  /; s/ |$//'
+else
+    echo "code size: not measured (bench/sizes.sh)"
+fi
 echo "paper: protocol time cut 49-63% send, 23-46% receive; targets cache-cold >= 60% send, >= 46% receive"
 }
 main "$@"
