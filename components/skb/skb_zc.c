@@ -152,6 +152,7 @@ static int skb_zc_create(void *self, const struct lyra_value *p, struct lyra_dia
     z->big_count = (uint32_t)p[P_BIG_COUNT].u.i;
     z->big_size = (uint32_t)p[P_BIG_SIZE].u.i;
     atomic_init(&z->cow_faults, 0);
+    atomic_init(&z->cow_unprotects, 0);
     if (z->reserve_ctl >= z->count) {
         lyra_diag_add(d, LYRA_E_RANGE, 0, "reserve_ctl (%u) must be smaller than count (%u)",
                       (unsigned)z->reserve_ctl, (unsigned)z->count);
@@ -282,6 +283,8 @@ static void skb_zc_stats(void *self, struct lyra_stats_sink *sink)
     lyra_stat(sink, "pkt_free_bad", z->pkt_free_bad);
     lyra_stat(sink, "cow_pages_free", z->nbounce_free);
     lyra_stat(sink, "rx_fixup_bytes", z->rx_fixup_bytes);
+    lyra_stat(sink, "cow_unprotects",
+              atomic_load_explicit(&z->cow_unprotects, memory_order_relaxed));
     z->xfer.cow_faults = atomic_load_explicit(&z->cow_faults, memory_order_relaxed);
     skb_xfer_stats(&z->xfer, sink);
 }
@@ -369,6 +372,8 @@ LYRA_EXPORT const struct lyra_component lyra_component_skb_zc = {
         "@stat add_data_short add_data_efault add_data_emsgsize copy_out_einval clones clone_fail\n"
         "@stat pkt_pages_in_use pkt_regions_in_use pkt_alloc_fail pkt_free_bad cow_pages_free\n"
         "@stat rx_fixup_bytes: application bytes moved in front of a remapped payload\n"
+        "@stat cow_unprotects: first writes to sent pages no longer referenced (protection "
+        "is lifted lazily, nothing copied)\n"
         "@stat tx_copied_bytes tx_referenced_bytes rx_copied_bytes rx_remapped_bytes cow_faults "
         "fallback_*: the counters every skb provider shares (skb_xfer.h)"),
     .provides = skb_zc_provides,

@@ -30,6 +30,10 @@ enum zc_pg_state {
     ZC_PG_PROT = 1,    /* referenced: read-only, a bounce page reserved */
     ZC_PG_BOUNCED = 2, /* written since: the alias shows the bounce copy */
     ZC_PG_LOCKED = 3,  /* one side is moving it between states */
+    /* no reference, still read-only: protection is lifted lazily, by the
+     * first write (the hook) or a receive remap, so a page sent again and
+     * again without being written costs no mprotect per send */
+    ZC_PG_RO = 4,
 };
 
 struct zc_page {
@@ -80,6 +84,7 @@ struct skb_zc {
      * (span_n 0: none), so they are released whatever trim did to ptr/len */
     uint32_t *span_pg, *span_n;
     atomic_uint cow_faults; /* counted by the fault hook */
+    atomic_uint cow_unprotects; /* writes to ZC_PG_RO pages: lifted, nothing copied */
     uint64_t add_data_short, add_data_efault, add_data_emsgsize, copy_out_einval;
     uint64_t clones, clone_fail, pkt_alloc_fail, pkt_free_bad, rx_fixup_bytes;
 };
@@ -96,6 +101,10 @@ long zc_pkt_find(const struct skb_zc *z, const uint8_t *p, uint32_t len);
  * the newly referenced ones. 0, or the fallback reason (> 0) to copy. */
 int zc_pages_ref(struct skb_zc *z, long r, const uint8_t *p, uint32_t len, uint32_t skip,
                  uint32_t *first, uint32_t *n);
+/* Stack side: takes a page out of a stable state (spinning while the
+ * fault hook has it ZC_PG_LOCKED) into ZC_PG_LOCKED; returns the state it
+ * had. The caller stores the next state. */
+unsigned zc_page_lock(struct zc_page *pg);
 /* Drops one reference on n pages from page entry first. */
 void zc_pages_unref(struct skb_zc *z, uint32_t first, uint32_t n);
 

@@ -10,7 +10,11 @@
  * that copy under the alias (so what the stack references keeps the bytes
  * as they were at send time) and makes the application's page writable
  * again. When the page's last reference goes, the alias shows the
- * application's page again and the bounce page is free.
+ * application's page again and the bounce page is free. An unwritten page
+ * stays read-only then (ZC_PG_RO): the first write lifts the protection in
+ * the hook without a copy, so a buffer sent over and over is protected
+ * once, not once per send (mprotect is a TLB shootdown on a multi-core
+ * host).
  *
  * The hook runs in a signal handler on whatever thread wrote, possibly
  * while the stack works on the same page on another: the two meet only
@@ -97,17 +101,26 @@ static int zc_cow_hook(void *ctx, void *page)
         return -1;
     size_t k = (a - lo) / z->psize;
     struct zc_page *pg = &z->pg[r->first + k];
+    unsigned s;
     for (;;) {
-        unsigned s = atomic_load_explicit(&pg->state, memory_order_acquire);
+        s = atomic_load_explicit(&pg->state, memory_order_acquire);
         if (s == ZC_PG_LOCKED)
             continue; /* the stack is moving it; it never waits for us */
-        if (s != ZC_PG_PROT)
+        if (s != ZC_PG_PROT && s != ZC_PG_RO)
             return 0; /* writable again meanwhile: the write runs again */
         if (atomic_compare_exchange_weak_explicit(&pg->state, &s, ZC_PG_LOCKED,
                                                   memory_order_acq_rel, memory_order_acquire))
             break;
     }
     const struct lyra_os_ops *o = z->os.ops;
+    if (s == ZC_PG_RO) { /* nothing references it: just lift the protection */
+        int e = o->page_protect(z->os.self, page, 1, LYRA_PROT_READ | LYRA_PROT_WRITE);
+        atomic_store_explicit(&pg->state, e ? ZC_PG_RO : ZC_PG_IDLE, memory_order_release);
+        if (e)
+            return -1;
+        atomic_fetch_add_explicit(&z->cow_unprotects, 1, memory_order_relaxed);
+        return 0;
+    }
     uint8_t *alias = r->alias + k * z->psize, *b = bounce_page(z, pg->bounce);
     memcpy(b, alias, z->psize);
     int e = o->page_remap(z->os.self, alias, b, 1);
@@ -201,7 +214,7 @@ long zc_pkt_find(const struct skb_zc *z, const uint8_t *p, uint32_t len)
 
 /* Stack side: takes a page out of a stable state (spinning while the hook
  * has it LOCKED) and returns the state it had. */
-static unsigned page_lock(struct zc_page *pg)
+unsigned zc_page_lock(struct zc_page *pg)
 {
     for (;;) {
         unsigned s = atomic_load_explicit(&pg->state, memory_order_acquire);
@@ -235,9 +248,10 @@ int zc_pages_ref(struct skb_zc *z, long ri, const uint8_t *p, uint32_t len, uint
         struct zc_page *pg = &z->pg[r->first + k];
         if (pg->refs++ == 0) {
             pg->bounce = z->bounce_free[--z->nbounce_free];
-            /* no LOCKED needed: an idle page cannot fault, and a fault
-             * between protect and the store sees IDLE and just retries */
-            o->page_protect(z->os.self, r->app + k * z->psize, 1, LYRA_PROT_READ);
+            /* still read-only from an earlier send: no system call */
+            unsigned was = zc_page_lock(pg);
+            if (was != ZC_PG_RO)
+                o->page_protect(z->os.self, r->app + k * z->psize, 1, LYRA_PROT_READ);
             atomic_store_explicit(&pg->state, ZC_PG_PROT, memory_order_release);
         }
         r->refs++;
@@ -257,14 +271,16 @@ void zc_pages_unref(struct skb_zc *z, uint32_t first, uint32_t n)
         if (--pg->refs)
             continue;
         uint8_t *app = r->app + (size_t)(i - r->first) * z->psize;
-        unsigned s = page_lock(pg);
-        if (s == ZC_PG_BOUNCED) /* the alias shows the application's page again */
+        unsigned s = zc_page_lock(pg);
+        unsigned to = ZC_PG_RO; /* PROT: left read-only until written (lazy) */
+        if (s == ZC_PG_BOUNCED) { /* the alias shows the application's page again */
             o->page_remap(z->os.self, r->alias + (size_t)(i - r->first) * z->psize, app, 1);
-        else
-            o->page_protect(z->os.self, app, 1, LYRA_PROT_READ | LYRA_PROT_WRITE);
+            to = ZC_PG_IDLE; /* the hook made it writable */
+        }
+        (void)app;
         z->bounce_free[z->nbounce_free++] = pg->bounce;
         pg->bounce = 0;
-        atomic_store_explicit(&pg->state, ZC_PG_IDLE, memory_order_release);
+        atomic_store_explicit(&pg->state, to, memory_order_release);
     }
     if (n) {
         struct zc_region *r = &z->reg[z->pg[first].region];

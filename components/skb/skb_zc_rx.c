@@ -41,7 +41,8 @@ static int remap_check(const struct skb_zc *z, const struct lyra_skb *skb, uint3
         return SKB_XFER_rx_shared;
     const struct zc_region *r = &z->reg[*ri];
     const struct zc_page *pg = &z->pg[r->first + (size_t)(dst - r->app) / z->psize];
-    if (r->freed || pg->refs || atomic_load_explicit(&pg->state, memory_order_acquire))
+    unsigned st = atomic_load_explicit(&pg->state, memory_order_acquire);
+    if (r->freed || pg->refs || (st != ZC_PG_IDLE && st != ZC_PG_RO))
         return SKB_XFER_rx_page_busy;
     return 0;
 }
@@ -85,7 +86,17 @@ int zc_copy_out(void *self, const struct lyra_skb *skb, uint32_t off, void *dst,
     long ri;
     int why = remap_check(z, skb, off, dst, len, &ri);
     if (!why) {
-        if (!remap_swap(z, skb, ri, dst)) {
+        /* the page may still be read-only from a send (ZC_PG_RO): held
+         * LOCKED over the swap, writable (IDLE) after it either way */
+        struct zc_region *r = &z->reg[ri];
+        uint8_t *app = (uint8_t *)((uintptr_t)dst & ~(uintptr_t)(z->psize - 1));
+        struct zc_page *pg = &z->pg[r->first + (size_t)(app - r->app) / z->psize];
+        unsigned was = zc_page_lock(pg);
+        int e = remap_swap(z, skb, ri, dst);
+        if (e && was == ZC_PG_RO)
+            z->os.ops->page_protect(z->os.self, app, 1, LYRA_PROT_READ | LYRA_PROT_WRITE);
+        atomic_store_explicit(&pg->state, ZC_PG_IDLE, memory_order_release);
+        if (!e) {
             z->xfer.rx_remapped_bytes += len;
             return (int)len; /* moved, not copied (skb 2.3) */
         }

@@ -34,6 +34,13 @@ struct env {
 static const struct lyra_os_ops *real_os;
 static struct lyra_os_ops flaky_os;
 static int remap_calls, remap_fail_at;
+static int protect_ro_calls; /* page_protect(.., LYRA_PROT_READ): a page made read-only */
+
+static int counting_protect(void *self, void *p, size_t n, int prot)
+{
+    protect_ro_calls += prot == LYRA_PROT_READ;
+    return real_os->page_protect(self, p, n, prot);
+}
 
 static int flaky_remap(void *self, void *dst, void *src, size_t n)
 {
@@ -53,6 +60,7 @@ static struct env env_new_os(const char *const *params, int flaky)
         real_os = e.oo;
         flaky_os = *e.oo;
         flaky_os.page_remap = flaky_remap;
+        flaky_os.page_protect = counting_protect;
         cr_assert_eq(lt_bind_raw(e.skb, "os", &flaky_os, e.os->self), 0);
     } else {
         cr_assert_eq(lt_bind(e.skb, "os", e.os), 0);
@@ -655,4 +663,56 @@ Test(skb_zc, a_refused_remap_is_undone_and_copied)
         e.ops->pkt_free(e.self, p);
         env_done(&e);
     }
+}
+
+/* Protection is lifted lazily: a page sent again and again without being
+ * written is made read-only once (no mprotect per send); the first write
+ * after its last reference lifts it without copying anything (no bounce:
+ * cow_unprotects, not cow_faults); the next send protects it again; a
+ * receive remaps into a page still read-only from a send and leaves it
+ * writable. */
+Test(skb_zc, sent_pages_stay_read_only_until_written)
+{
+    struct env e = env_new_os(NULL, 1);
+    uint8_t *p = pkt(&e, 1000);
+    fill(p, 1000, 3);
+    protect_ro_calls = 0;
+    for (int round = 0; round < 3; round++) {
+        struct lyra_skb *s = tx(&e);
+        uint32_t copied = 1;
+        cr_assert_eq(add(&e, s, p, 1000, 0, &copied), 1000);
+        cr_assert_eq(copied, 0, "referenced");
+        lyra_skb_free(s);
+    }
+    cr_expect_eq(protect_ro_calls, 1, "one page sent three times, protected %d times",
+                 protect_ro_calls);
+    cr_expect_eq(st(&e, "cow_faults") + st(&e, "cow_unprotects"), 0, "nothing written yet");
+    p[5] = 0x5A; /* faults once: nothing references it, nothing is copied */
+    cr_expect_eq(p[5], 0x5A);
+    cr_expect_eq(st(&e, "cow_unprotects"), 1);
+    cr_expect_eq(st(&e, "cow_faults"), 0, "no bounce copy without a reference");
+    p[6] = 0x5B; /* writable now: no second fault */
+    cr_expect_eq(st(&e, "cow_unprotects"), 1);
+    struct lyra_skb *s = tx(&e);
+    cr_assert_eq(add(&e, s, p, 1000, 0, NULL), 1000);
+    cr_expect_eq(protect_ro_calls, 2, "written since: protected again");
+    lyra_skb_free(s);
+    /* the page is read-only again and unreferenced: a remapping receive
+     * into packet memory on it works and leaves it writable */
+    uint8_t *q = pkt(&e, e.ps);
+    s = tx(&e);
+    cr_assert_eq(add(&e, s, q, 1448, 0, NULL), 1448);
+    lyra_skb_free(s);
+    struct lyra_skb *r = rx_seg(&e, 1448, 41);
+    uint8_t want[1448];
+    fill(want, 1448, 41);
+    cr_assert_eq(e.ops->copy_out(e.self, r, 0, q, 1448), 1448, "remapped");
+    lyra_skb_free(r);
+    cr_assert_arr_eq(q, want, 1448);
+    uint64_t before = st(&e, "cow_unprotects");
+    q[0] ^= 1; /* writable without a fault */
+    cr_expect_eq(st(&e, "cow_unprotects"), before);
+    e.ops->pkt_free(e.self, q);
+    e.ops->pkt_free(e.self, p);
+    env_done(&e);
 }
