@@ -92,7 +92,8 @@ demo() {
     # lines come from each stack's "copy" object (issue 12)
     echo "== zc-pio sends 24 MB over TCP to zc-dma from packet memory (lyra-ttcp --pkt)"
     "$bin/lyra-ttcp" -t -q -n 3000 --pkt --stats-json build/demo-zc-stats.json \
-        --stack assemblies/zc-pio.lyra "$w" --peer assemblies/zc-dma.lyra "$w" 192.0.2.5
+        --stack assemblies/zc-pio.lyra "$w" --peer assemblies/zc-dma.lyra "$w" 192.0.2.5 |
+        grep -E '^ttcp-t: .* bytes in|stream checked'
     python3 tools/stats_summary.py build/demo-zc-stats.json
 }
 
