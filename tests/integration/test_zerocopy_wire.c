@@ -613,6 +613,7 @@ Test(zerocopy_wire, zc_unmapped_memory_is_efault, .timeout = 60)
     lyra_shutdown(a.s, ttx, SHUT_WR); /* b's lingering close waits for a's FIN */
     close_linger(b.s, trx);
     close_linger(a.s, ttx);
+    usleep(100000); /* the loops reclaim the last frames sent (nic_dma's ring) */
     node_down(&a);
     node_down(&b);
 }
