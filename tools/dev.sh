@@ -105,7 +105,7 @@ run_ctest() { # run_ctest LABEL DIR [ctest args]: progress, then a one-line resu
     # (CTEST_JOBS: the ASan stage keeps one test per core: its tests are
     # CPU-bound, and oversubscribed they miss their timing: a SACK-against-
     # NewReno time ratio, UDP arrivals and a TAP peer's timeout failed so once)
-    python3 tools/ctest_run.py run "$label" "$dir" -j"${CTEST_JOBS:-$((JOBS * 2))}" --timeout 600 "$@"
+    python3 tools/ctest_run.py run "$label" "$dir" -j"${CTEST_JOBS:-$JOBS}" --timeout 600 "$@"
 }
 
 # fuzz_one NAME: one libFuzzer target for FUZZ_SECONDS from its corpus (a
