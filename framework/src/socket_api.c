@@ -436,6 +436,27 @@ ssize_t lyra_recv(struct lyra_stack *s, int fd, void *buf, size_t len, int flags
     return lyra_recvfrom(s, fd, buf, len, flags, NULL, NULL);
 }
 
+/* One control message (level, type, n bytes at data) into msg's control
+ * buffer; MSG_CTRUNC and no message when it does not fit. */
+static void put_cmsg(struct msghdr *msg, int level, int type, const void *data, size_t n)
+{
+    if (!msg->msg_control || msg->msg_controllen < CMSG_LEN(n)) {
+        msg->msg_flags |= MSG_CTRUNC;
+        msg->msg_controllen = 0;
+        return;
+    }
+    struct cmsghdr h;
+    memset(&h, 0, sizeof(h));
+    h.cmsg_len = CMSG_LEN(n);
+    h.cmsg_level = level;
+    h.cmsg_type = type;
+    unsigned char *p = msg->msg_control;
+    memcpy(p, &h, sizeof(h));
+    memcpy(p + CMSG_LEN(0), data, n);
+    size_t used = CMSG_SPACE(n);
+    msg->msg_controllen = used < msg->msg_controllen ? used : msg->msg_controllen;
+}
+
 /* The IP_PKTINFO control message into msg's control buffer; MSG_CTRUNC
  * (and no message) when it does not fit. */
 static void put_pktinfo(struct msghdr *msg, const struct lyra_l4_dst *d)
@@ -445,21 +466,7 @@ static void put_pktinfo(struct msghdr *msg, const struct lyra_l4_dst *d)
     pi.ipi_ifindex = 1; /* the stack's one interface */
     pi.ipi_spec_dst.s_addr = htonl(d->local);
     pi.ipi_addr.s_addr = htonl(d->addr);
-    if (!msg->msg_control || msg->msg_controllen < CMSG_LEN(sizeof(pi))) {
-        msg->msg_flags |= MSG_CTRUNC;
-        msg->msg_controllen = 0;
-        return;
-    }
-    struct cmsghdr h;
-    memset(&h, 0, sizeof(h));
-    h.cmsg_len = CMSG_LEN(sizeof(pi));
-    h.cmsg_level = IPPROTO_IP;
-    h.cmsg_type = IP_PKTINFO;
-    unsigned char *p = msg->msg_control;
-    memcpy(p, &h, sizeof(h));
-    memcpy(p + CMSG_LEN(0), &pi, sizeof(pi));
-    size_t used = CMSG_SPACE(sizeof(pi));
-    msg->msg_controllen = used < msg->msg_controllen ? used : msg->msg_controllen;
+    put_cmsg(msg, IPPROTO_IP, IP_PKTINFO, &pi, sizeof(pi));
 }
 
 /* recvmsg(MSG_ERRQUEUE): the oldest MSG_ZEROCOPY completion as Linux
@@ -489,21 +496,8 @@ static long recv_errqueue(struct lyra_stack *s, int fd, struct msghdr *msg)
     ee.ee_info = zc.lo;
     ee.ee_data = zc.hi;
     msg->msg_flags = MSG_ERRQUEUE;
-    if (!msg->msg_control || msg->msg_controllen < CMSG_LEN(sizeof(ee))) {
-        msg->msg_flags |= MSG_CTRUNC; /* the completion is gone, as on Linux */
-        msg->msg_controllen = 0;
-        return 0;
-    }
-    struct cmsghdr h;
-    memset(&h, 0, sizeof(h));
-    h.cmsg_len = CMSG_LEN(sizeof(ee));
-    h.cmsg_level = SOL_IP;
-    h.cmsg_type = IP_RECVERR;
-    unsigned char *p = msg->msg_control;
-    memcpy(p, &h, sizeof(h));
-    memcpy(p + CMSG_LEN(0), &ee, sizeof(ee));
-    size_t used = CMSG_SPACE(sizeof(ee));
-    msg->msg_controllen = used < msg->msg_controllen ? used : msg->msg_controllen;
+    /* too small a buffer: MSG_CTRUNC, and the completion is gone, as on Linux */
+    put_cmsg(msg, SOL_IP, IP_RECVERR, &ee, sizeof(ee));
     return 0;
 }
 
