@@ -218,7 +218,7 @@ void tcp_conn_release(struct tcp *u, int i)
     if (hashed(c))
         tcp_hash_del(u, i);
     u->os.ops->timer_cancel(u->os.self, &c->tmr);
-    lyra_skbq_purge(&e->sndq);
+    tcp_sndq_purge(u, i);
     tcp_rcvq_purge(u, i);
     if (e->parent != TCP_NONE && e->parent < u->cfg.max_conns) {
         struct tcp_ep *l = &u->ep[e->parent];
@@ -287,7 +287,7 @@ void tcp_conn_drop(struct tcp *u, int i, int err)
     }
     u->os.ops->timer_cancel(u->os.self, &c->tmr);
     tcp_timers_init(&c->tm);
-    lyra_skbq_purge(&e->sndq);
+    tcp_sndq_purge(u, i);
     e->snd_bytes = 0;
     tcp_sack_reset(u, i);
     tcp_set_state(u, i, TCPS_CLOSED);
@@ -302,7 +302,7 @@ void tcp_enter_time_wait(struct tcp *u, int i)
     for (unsigned k = 0; k < TCP_T_N; k++)
         tcp_timers_clear(&c->tm, (enum tcp_timer_kind)k);
     c->last_rx = tcp_ms(u);
-    lyra_skbq_purge(&u->ep[i].sndq);
+    tcp_sndq_purge(u, i);
     u->ep[i].snd_bytes = 0;
     tcp_sack_reset(u, i);
     tcp_timer_set(u, i, TCP_T_KEEP, u->cfg.time_wait_ms);

@@ -139,6 +139,8 @@ struct tcp_ep {
     struct lyra_skb_queue sndq;   /* payload skbs from snd_una on, cb[0]: first seq, cb[1]:
                                    * SACK scoreboard marks (tcp_sack.c) */
     struct tcp_sb sb;             /* the scoreboard's summary */
+    struct lyra_skb *snd_hint;    /* in sndq: the skb the last segment came from, where
+                                   * the next one's search starts; NULL: from the head */
     struct lyra_skb_queue rcvq;   /* in-order payload for recv, cb[0]: bytes read of the head */
     struct lyra_skb *ooo;         /* out-of-order payload skbs, by seq, cb[0]: seq */
     uint32_t snd_bytes;           /* bytes in sndq (sent or not) */
@@ -356,6 +358,8 @@ tcp_seq_t tcp_sndq_end(struct tcp *u, int i);
 struct lyra_skb *tcp_sndq_clone(struct tcp *u, int i, tcp_seq_t seq, uint32_t *len,
                                 struct lyra_skb **from);
 uint32_t tcp_sndq_space(struct tcp *u, int i);
+/* Frees the whole queue (reset, close, TIME-WAIT). */
+void tcp_sndq_purge(struct tcp *u, int i);
 
 /* tcp_sack.c: the SACK scoreboard and RFC 6675 recovery */
 void tcp_sack_init_skb(struct lyra_skb *s);  /* a new send-queue skb: no marks */

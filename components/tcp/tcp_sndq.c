@@ -133,15 +133,29 @@ void tcp_sndq_acked(struct tcp *u, int i, tcp_seq_t una)
         tcp_seq_t end = tcp_seq_add(tcp_seq(seq_of(s)), lyra_skb_total(s));
         if (tcp_seq_gt(end, upto))
             break;
+        if (s == e->snd_hint)
+            e->snd_hint = NULL;
         lyra_skb_free(lyra_skbq_pop(&e->sndq)); /* clones in flight keep the bytes */
     }
+}
+
+void tcp_sndq_purge(struct tcp *u, int i)
+{
+    u->ep[i].snd_hint = NULL;
+    lyra_skbq_purge(&u->ep[i].sndq);
 }
 
 struct lyra_skb *tcp_sndq_clone(struct tcp *u, int i, tcp_seq_t seq, uint32_t *len,
                                 struct lyra_skb **from)
 {
     struct tcp_ep *e = &u->ep[i];
-    for (struct lyra_skb *s = e->sndq.head; s; s = s->next) {
+    /* the queue is in sequence order: a search may start at any skb at or
+     * before seq; the last one used is usually it (a walk from the head
+     * costs a step per skb in flight, per segment) */
+    struct lyra_skb *s = e->snd_hint;
+    if (!s || tcp_seq_lt(seq, tcp_seq(seq_of(s))))
+        s = e->sndq.head;
+    for (; s; s = s->next) {
         tcp_seq_t start = tcp_seq(seq_of(s));
         uint32_t total = lyra_skb_total(s);
         tcp_seq_t end = tcp_seq_add(start, total);
@@ -162,6 +176,7 @@ struct lyra_skb *tcp_sndq_clone(struct tcp *u, int i, tcp_seq_t seq, uint32_t *l
         *len = n;
         if (from)
             *from = s;
+        e->snd_hint = s;
         return cl;
     }
     return NULL;

@@ -31,6 +31,15 @@ static void note_seen(struct tcp_hdr_opts *o, uint8_t bit)
 enum tcp_parse_result tcp_opts_parse(const uint8_t *p, uint32_t len, struct tcp_hdr_opts *o)
 {
     *o = (struct tcp_hdr_opts){0};
+    /* RFC 7323 Appendix A: the layout nearly every segment of a
+     * timestamped connection carries (NOP, NOP, TS), taken in one step */
+    if (len == 12 && p[0] == TCP_OPT_NOP && p[1] == TCP_OPT_NOP && p[2] == TCP_OPT_TS &&
+        p[3] == 10) {
+        o->has = TCP_HAS_TS;
+        o->tsval = tcp_ld32(p + 4);
+        o->tsecr = tcp_ld32(p + 8);
+        return TCP_OK;
+    }
     uint32_t i = 0;
     while (i < len) {
         uint8_t kind = p[i];

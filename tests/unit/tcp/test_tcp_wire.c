@@ -334,6 +334,30 @@ Test(tcp_wire, wrong_lengths_of_known_kinds)
     cr_assert_eq(parse_with(7, OPTS(8, 8, 0, 0, 0, 1, 0, 0), 0, NULL), TCP_E_TS_LEN);
 }
 
+/* tcp_opts_parse takes NOP, NOP, TS (12 bytes) in one step: it must
+ * give what the option walk gives, and near misses must take the walk. */
+Test(tcp_wire, the_nop_nop_timestamp_layout_and_its_near_misses)
+{
+    struct tcp_repr r;
+    cr_assert_eq(parse_with(8, OPTS(1, 1, 8, 10, 0, 0, 0, 7, 0x80, 0, 0, 9), 0, &r), TCP_OK);
+    cr_assert_eq(r.opt.has, TCP_HAS_TS);
+    cr_assert_eq(r.opt.notes, 0);
+    cr_assert_eq(r.opt.tsval, 7);
+    cr_assert_eq(r.opt.tsecr, 0x80000009u);
+    /* the same option after other padding: the walk, the same result */
+    cr_assert_eq(parse_with(9, OPTS(1, 1, 8, 10, 0, 0, 0, 7, 0x80, 0, 0, 9, 1, 1, 1, 0), 0, &r),
+                 TCP_OK);
+    cr_assert_eq(r.opt.has, TCP_HAS_TS);
+    cr_assert_eq(r.opt.tsval, 7);
+    cr_assert_eq(r.opt.tsecr, 0x80000009u);
+    /* a wrong length in the layout's place is still refused */
+    cr_assert_eq(parse_with(8, OPTS(1, 1, 8, 9, 0, 0, 0, 7, 0, 0, 0, 9), 0, &r), TCP_E_TS_LEN);
+    /* NOP, NOP, SACK (10 bytes) is not the layout: its blocks are read */
+    cr_assert_eq(parse_with(8, OPTS(1, 1, 5, 10, 0, 0, 0, 1, 0, 0, 0, 2), 0, &r), TCP_OK);
+    cr_assert_eq(r.opt.has, TCP_HAS_SACK);
+    cr_assert_eq(r.opt.nsack, 1);
+}
+
 Test(tcp_wire, sack_lengths_other_than_2_plus_8n_for_1_to_4)
 {
     uint8_t o[40];
