@@ -26,6 +26,10 @@ static void child_inherit(struct tcp *u, int l, int i)
     e->cc_idx = le->cc_idx;
     e->bound = 1;
     u->cb[i].flags |= u->cb[l].flags & (CB_KEEP | CB_NODELAY);
+    /* SO_ZEROCOPY and the loan bound too: Linux copies the listener's
+     * socket flags into the child (sk_clone_lock) */
+    u->zc[i].on = u->zc[l].on;
+    u->zc[i].loan_max = u->zc[l].loan_max;
 }
 
 /* Slot i becomes listener l's child for the segment's 4-tuple, with its

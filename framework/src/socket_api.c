@@ -408,6 +408,8 @@ ssize_t lyra_send(struct lyra_stack *s, int fd, const void *buf, size_t len, int
     return lyra_sendto(s, fd, buf, len, flags, NULL, 0);
 }
 
+static long recv_errqueue(struct lyra_stack *s, int fd, struct msghdr *msg);
+
 ssize_t lyra_recvfrom(struct lyra_stack *s, int fd, void *buf, size_t len, int flags,
                       struct sockaddr *from, socklen_t *fromlen)
 {
@@ -415,6 +417,12 @@ ssize_t lyra_recvfrom(struct lyra_stack *s, int fd, void *buf, size_t len, int f
         return sock_fail(-EFAULT);
     if (flags & ~RECV_FLAGS)
         return sock_fail(-EOPNOTSUPP);
+    if (flags & MSG_ERRQUEUE) { /* as Linux: 0, the completion gone (no room to say it) */
+        struct msghdr m = {0};
+        long e = recv_errqueue(s, fd, &m);
+        if (e <= 0)
+            return e;
+    }
     void *x;
     const struct lyra_socket_ops *o = sock_enter(s, &x);
     if (!o)

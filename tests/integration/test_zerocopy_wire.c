@@ -617,3 +617,66 @@ Test(zerocopy_wire, zc_unmapped_memory_is_efault, .timeout = 60)
     node_down(&a);
     node_down(&b);
 }
+
+/* As Linux: an accepted socket has its listener's SO_ZEROCOPY (the socket
+ * flags are copied into the child), and recv (no control buffer) with
+ * MSG_ERRQUEUE returns 0 and takes the oldest completion, EAGAIN when none
+ * is left. Checked against the negative: a listener without the option
+ * gives children without it. */
+Test(zerocopy_wire, accepted_sockets_inherit_so_zerocopy_and_recv_errqueue, .timeout = 60)
+{
+    struct node a, b;
+    node_up(&a, "copy-pio.lyra", 6, NULL);
+    node_up(&b, "copy-dma.lyra", 6, NULL);
+    for (int on = 0; on <= 1; on++) {
+        int lfd = lyra_socket(b.s, AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in bb = sin4(ADDR_B, (uint16_t)(7006 + on));
+        cr_assert_eq(lyra_bind(b.s, lfd, SA(bb), sizeof(bb)), 0);
+        set_int(b.s, lfd, SOL_SOCKET, SO_ZEROCOPY, on);
+        set_int(b.s, lfd, SOL_SOCKET, SO_LYRA_LOAN_MAX, 3);
+        cr_assert_eq(lyra_listen(b.s, lfd, 1), 0);
+        int cfd = lyra_socket(a.s, AF_INET, SOCK_STREAM, 0);
+        cr_assert_eq(lyra_connect(a.s, cfd, SA(bb), sizeof(bb)), 0, "connect: %s",
+                     strerror(errno));
+        int rx = lyra_accept(b.s, lfd, NULL, NULL);
+        cr_assert_geq(rx, 0);
+        lyra_close(b.s, lfd);
+        int v = -1;
+        socklen_t vl = sizeof(v);
+        cr_assert_eq(lyra_getsockopt(b.s, rx, SOL_SOCKET, SO_ZEROCOPY, &v, &vl), 0);
+        cr_expect_eq(v, on, "the accepted socket's SO_ZEROCOPY is its listener's (%d)", on);
+        vl = sizeof(v);
+        cr_assert_eq(lyra_getsockopt(b.s, rx, SOL_SOCKET, SO_LYRA_LOAN_MAX, &v, &vl), 0);
+        cr_expect_eq(v, 3, "and so is its loan bound");
+        /* two calls from the accepted side: with SO_ZEROCOPY, ids 0 and 1
+         * (copied, so complete at once); without, none */
+        char msg[100];
+        memset(msg, 'z', sizeof(msg));
+        for (int k = 0; k < 2; k++)
+            cr_assert_eq(lyra_send(b.s, rx, msg, sizeof(msg), MSG_ZEROCOPY), (ssize_t)sizeof(msg));
+        char got[200];
+        size_t n = 0;
+        set_rcvtimeo(a.s, cfd, 5000);
+        while (n < sizeof(got)) {
+            ssize_t r = lyra_recv(a.s, cfd, got + n, sizeof(got) - n, 0);
+            cr_assert_gt(r, 0, "recv: %s", strerror(errno));
+            n += (size_t)r;
+        }
+        if (on) {
+            /* both completions coalesce into one range [0, 1]: one recv takes it */
+            char tiny[8];
+            cr_expect_eq(lyra_recv(b.s, rx, tiny, sizeof(tiny), MSG_ERRQUEUE), 0,
+                         "recv(MSG_ERRQUEUE): 0 while a completion waits (%s)", strerror(errno));
+        }
+        errno = 0;
+        cr_expect_eq(lyra_recv(b.s, rx, NULL, 0, MSG_ERRQUEUE), -1);
+        cr_expect_eq(errno, EAGAIN, "none left: EAGAIN (%s)", strerror(errno));
+        cr_expect_eq(poll_bits(b.s, rx) & POLLERR, 0);
+        lyra_shutdown(a.s, cfd, SHUT_WR);
+        close_linger(b.s, rx);
+        close_linger(a.s, cfd);
+    }
+    usleep(100000);
+    node_down(&a);
+    node_down(&b);
+}

@@ -70,7 +70,8 @@ ssize_t lyra_recvfrom(struct lyra_stack *s, int fd, void *buf, size_t len, int f
  * the oldest MSG_ZEROCOPY completion, 0 and one (SOL_IP, IP_RECVERR)
  * message with a struct sock_extended_err (SO_EE_ORIGIN_ZEROCOPY, ids
  * ee_info..ee_data, ee_code SO_EE_CODE_ZEROCOPY_COPIED when copied), never
- * waiting, EAGAIN when none is queued. At most LYRA_RECVMSG_IOV_MAX pieces
+ * waiting, EAGAIN when none is queued (recv and recvfrom with MSG_ERRQUEUE:
+ * 0 and the completion dropped, as Linux). At most LYRA_RECVMSG_IOV_MAX pieces
  * (EMSGSIZE beyond): they are converted on the caller's stack. */
 #define LYRA_RECVMSG_IOV_MAX 64
 ssize_t lyra_recvmsg(struct lyra_stack *s, int fd, struct msghdr *msg, int flags);
