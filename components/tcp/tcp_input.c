@@ -408,6 +408,8 @@ static bool ack_input(struct tcp *u, int i, struct seg *g)
             tcp_set_state(u, i, TCPS_FIN_WAIT_2);
             if (c->flags & CB_ORPHAN)
                 tcp_timer_set(u, i, TCP_T_KEEP, u->cfg.time_wait_ms);
+            else
+                tcp_ready(u, i, LYRA_POLL_OUT); /* a lingering close waits for this */
         }
         break;
     case TCPS_CLOSING:

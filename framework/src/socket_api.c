@@ -161,19 +161,13 @@ static long run_call(struct lyra_stack *s, const struct lyra_socket_ops *o, void
     return r;
 }
 
-static int is_stream(const struct lyra_socket_ops *o, void *x, int fd)
-{
-    int64_t t = 0;
-    return o->getopt(x, fd, LYRA_FD_TYPE, &t) == 0 && t == LYRA_SOCK_STREAM;
-}
-
 /* A blocking stream send returns when every byte is taken, or on an
  * error, SO_SNDTIMEO or lyra_stack_stop with the count taken so far (as
  * Linux; there are no signals to interrupt it). */
 static long send_all(struct lyra_stack *s, const struct lyra_socket_ops *o, void *x,
                      struct call *c)
 {
-    if (!is_stream(o, x, c->fd) || !block_deadline(s, o, x, c->fd, c->flags, LYRA_FD_SNDTIMEO))
+    if (!sock_is_stream(o, x, c->fd) || !block_deadline(s, o, x, c->fd, c->flags, LYRA_FD_SNDTIMEO))
         return run_call(s, o, x, c, LYRA_FD_SNDTIMEO);
     const char *base = c->cbuf;
     size_t len = c->len, done = 0;
@@ -201,7 +195,7 @@ static long recv_all(struct lyra_stack *s, const struct lyra_socket_ops *o, void
                      struct call *c)
 {
     if (!(c->flags & MSG_WAITALL) || (c->flags & (MSG_PEEK | MSG_OOB | MSG_ERRQUEUE)) ||
-        c->iovcnt > LYRA_RECVMSG_IOV_MAX || !is_stream(o, x, c->fd) ||
+        c->iovcnt > LYRA_RECVMSG_IOV_MAX || !sock_is_stream(o, x, c->fd) ||
         !block_deadline(s, o, x, c->fd, c->flags, LYRA_FD_RCVTIMEO))
         return run_call(s, o, x, c, LYRA_FD_RCVTIMEO);
     const struct lyra_iov *iov = c->iov;
@@ -251,45 +245,6 @@ int lyra_socket(struct lyra_stack *s, int domain, int type, int protocol)
         o->setopt(x, r, LYRA_FD_NONBLOCK, 1);
     sock_leave(s, 0);
     return r < 0 ? sock_fail(r) : r;
-}
-
-/* SO_LINGER with a time on a blocking stream: the sending side is shut and
- * close waits until the transport reports HUP (nothing left to send, the
- * peer done) or the linger time passes; then the endpoint goes (a
- * transport told LYRA_SO_LINGER aborts what is left). Without SO_LINGER
- * close returns at once and the transport may keep the endpoint to finish
- * (e.g. TIME_WAIT). */
-static void linger(struct lyra_stack *s, const struct lyra_socket_ops *o, void *x, int fd,
-                   int64_t lg)
-{
-    int64_t nb = 0;
-    if (lg <= 0 || !is_stream(o, x, fd) ||
-        (o->getopt(x, fd, LYRA_FD_NONBLOCK, &nb) == 0 && nb))
-        return;
-    o->shutdown(x, fd, SHUT_WR);
-    uint64_t deadline = lyra_stack_now(s) + (uint64_t)lg * 1000000000u;
-    struct lyra_waiter w = {.fd = fd, .want = LYRA_POLL_HUP};
-    lyra_waiter_add(s, &w);
-    while (!(o->poll(x, fd) & (LYRA_POLL_HUP | LYRA_POLL_ERR)) &&
-           lyra_stack_wait_locked(s, &w, deadline) == 0)
-        ;
-    lyra_waiter_del(s, &w);
-}
-
-int lyra_close(struct lyra_stack *s, int fd)
-{
-    void *x;
-    const struct lyra_socket_ops *o = sock_enter(s, &x);
-    if (!o)
-        return -1;
-    int64_t lg = -1;
-    int r = o->getopt(x, fd, LYRA_FD_LINGER, &lg);
-    if (r != -EBADF) {
-        linger(s, o, x, fd, lg);
-        r = o->close(x, fd);
-    }
-    sock_leave(s, 1);
-    return r < 0 ? sock_fail(r) : 0;
 }
 
 int lyra_bind(struct lyra_stack *s, int fd, const struct sockaddr *addr, socklen_t len)

@@ -1,6 +1,7 @@
 /* What the files of the public socket API share (socket_api.c: calls and
- * waits; socket_opt.c: option levels and values): finding the stack's
- * socket provider under the lock, and -1/errno. */
+ * waits; socket_close.c: close and SO_LINGER; socket_opt.c: option levels
+ * and values): finding the stack's socket provider under the lock, and
+ * -1/errno. */
 #ifndef LYRA_SOCKET_API_INTERNAL_H
 #define LYRA_SOCKET_API_INTERNAL_H
 
@@ -29,6 +30,13 @@ static inline const struct lyra_socket_ops *sock_enter(struct lyra_stack *s, voi
     }
     lyra_stack_lock(s);
     return o;
+}
+
+/* fd is a stream socket (SOCK_STREAM). */
+static inline int sock_is_stream(const struct lyra_socket_ops *o, void *x, int fd)
+{
+    int64_t t = 0;
+    return o->getopt(x, fd, LYRA_FD_TYPE, &t) == 0 && t == LYRA_SOCK_STREAM;
 }
 
 /* Unlocks; changed: the call may have given the loop work (wake it). */

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <arpa/inet.h>
@@ -155,6 +156,75 @@ Test(sockopt_wire, a_connected_tcp_socket_reports_itself)
     cr_assert_eq(ti.state, LYRA_TCPS_LISTEN);
     cr_assert_eq(lyra_close(a.s, c), 0);
     cr_assert_eq(lyra_close(b.s, d), 0);
+    cr_assert_eq(lyra_close(b.s, l), 0);
+    node_down(&a);
+    node_down(&b);
+}
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* SO_LINGER as Linux: close waits until what was sent and the FIN are
+ * acknowledged, not for the peer to close. The peer here never reads nor
+ * closes: close returns in well under the 5 s lingered (it waited the
+ * whole 5 s before), with our side in FIN-WAIT-2, and the peer still gets
+ * every byte and the end of the stream. When the peer's window is shut
+ * (it never reads, far more was sent than it holds), nothing can be
+ * acknowledged: close waits the linger time out. */
+Test(sockopt_wire, so_linger_waits_for_the_fin_to_be_acknowledged, .timeout = 60)
+{
+    struct node a, b;
+    node_up(&a, "copy-pio.lyra", "192.0.2.2");
+    node_up(&b, "copy-dma.lyra", "192.0.2.3");
+    int l = lyra_socket(b.s, AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in any = sin4("0.0.0.0", 5556), to = sin4("192.0.2.3", 5556);
+    cr_assert_eq(lyra_bind(b.s, l, (struct sockaddr *)&any, sizeof(any)), 0);
+    cr_assert_eq(lyra_listen(b.s, l, 4), 0);
+    static char big[1 << 20];
+    for (int shut = 0; shut <= 1; shut++) {
+        int c = lyra_socket(a.s, AF_INET, SOCK_STREAM, 0);
+        cr_assert_eq(lyra_connect(a.s, c, (struct sockaddr *)&to, sizeof(to)), 0, "connect: %s",
+                     strerror(errno));
+        int d = lyra_accept(b.s, l, NULL, NULL);
+        cr_assert_geq(d, 0, "accept: %s", strerror(errno));
+        cr_assert_eq(lyra_send(a.s, c, big, 1000, 0), 1000, "send: %s", strerror(errno));
+        /* shut: fill the peer's receive buffer and our send buffer, until
+         * nothing more is taken for 200 ms */
+        for (int idle = 0; shut && idle < 10;) {
+            if (lyra_send(a.s, c, big, sizeof(big), MSG_DONTWAIT) > 0) {
+                idle = 0;
+                continue;
+            }
+            cr_assert_eq(errno, EAGAIN, "send: %s", strerror(errno));
+            idle++;
+            usleep(20000);
+        }
+        struct linger lg = {1, shut ? 1 : 5};
+        cr_assert_eq(lyra_setsockopt(a.s, c, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)), 0);
+        double t0 = now_s();
+        cr_assert_eq(lyra_close(a.s, c), 0);
+        double took = now_s() - t0;
+        if (!shut) {
+            cr_expect_lt(took, 2.0, "close lingered %.2f s: it waited for the peer to close", took);
+            char buf[2000];
+            size_t got = 0;
+            ssize_t r;
+            struct timeval tv = {5, 0};
+            cr_assert_eq(lyra_setsockopt(b.s, d, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
+            while ((r = lyra_recv(b.s, d, buf, sizeof(buf), 0)) > 0)
+                got += (size_t)r;
+            cr_expect_eq(r, 0, "the end of the stream after the data (%s)", strerror(errno));
+            cr_expect_eq(got, 1000);
+        } else {
+            cr_expect_geq(took, 0.9, "a shut window: close waits its linger time (%.2f s)", took);
+            cr_expect_lt(took, 3.0, "but no longer (%.2f s)", took);
+        }
+        cr_assert_eq(lyra_close(b.s, d), 0);
+    }
     cr_assert_eq(lyra_close(b.s, l), 0);
     node_down(&a);
     node_down(&b);

@@ -36,7 +36,8 @@
  * Streams: a blocking send returns when every byte is taken, or on an
  * error, SO_SNDTIMEO or lyra_stack_stop with the count so far; close
  * returns at once unless SO_LINGER is on (then it blocks up to the linger
- * time; 0 aborts). */
+ * time until what was sent and the FIN are acknowledged, as Linux; 0
+ * aborts). */
 #ifndef LYRA_SOCKET_H
 #define LYRA_SOCKET_H
 

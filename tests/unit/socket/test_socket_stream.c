@@ -305,7 +305,8 @@ Test(stream, close_returns_at_once_and_lingers_only_when_asked)
     cr_assert_lt(now_s() - t0, 0.1, "no SO_LINGER: at once");
     char b[64];
     cr_assert_eq(lyra_recv(S, a, b, sizeof(b), 0), 64, "a plain close keeps what was sent");
-    /* SO_LINGER 1 s while the peer never closes: close blocks for it */
+    /* SO_LINGER 1 s, a transport that reports neither HUP nor our FIN
+     * acknowledged (the fake has no TCP_INFO): close blocks for it */
     int c2, a2;
     pair(&c2, &a2);
     struct linger l = {1, 1}, g;
