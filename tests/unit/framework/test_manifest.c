@@ -226,6 +226,17 @@ Test(manifest, duplicate_instance)
     done(&r);
 }
 
+/* "copy" names each stack's copy object in --stats-json, beside the
+ * instances: an instance of that name is refused, once, and what binds
+ * to it still resolves (no errors that follow from the first). */
+Test(manifest, the_name_copy_is_reserved)
+{
+    struct run r;
+    check(&r, "[copy]\ncomponent = toy_src\n[s]\ncomponent = toy_sink\nlower = copy\n");
+    expect_one(&r, LYRA_E_DUPLICATE, 1, "[copy]: the name is reserved");
+    done(&r);
+}
+
 Test(manifest, duplicate_key)
 {
     struct run r;
