@@ -292,3 +292,58 @@ COPY_PAIR(the_services_end_when_the_stack_stops_with_connections_open)
     teardown(); /* joins the service threads mid-transfer */
     (void)st;
 }
+
+static double mono_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* http closes a connection whose request head is not whole
+ * SVC_HTTP_IDLE_MS after the wait for it began: one that sends nothing,
+ * one that trickles a byte of a head every second (its slot would be held
+ * forever by an idle timer that each byte restarts), and a keep-alive one
+ * idle after its answer. Each sees the end of the stream about 10 s on. */
+COPY_PAIR(http_closes_idle_and_trickling_connections)
+{
+    int quiet = sc_connect(A.s, SERVER, 80);
+    int slow = sc_connect(A.s, SERVER, 80);
+    int kept = sc_connect(A.s, SERVER, 80);
+    double t0 = mono_s();
+    struct sc_resp r;
+    static char body[4096];
+    cr_assert_eq(sc_http(A.s, kept, "GET / HTTP/1.1\r\nHost: h\r\n\r\n", &r, body,
+                         sizeof(body), 0), 200, "%s", r.head);
+    double t_kept = mono_s();
+    const char *head = "GET / HTTP/1.1\r\nHost: h\r\n"; /* never the blank line */
+    size_t sent = 0;
+    double t_slow_end = 0;
+    while (mono_s() - t0 < 13.0 && !t_slow_end) {
+        if (sent < strlen(head) && lyra_send(A.s, slow, head + sent, 1, MSG_DONTWAIT) == 1)
+            sent++;
+        char b;
+        ssize_t n = lyra_recv(A.s, slow, &b, 1, MSG_DONTWAIT);
+        if (n == 0 || (n < 0 && errno != EAGAIN))
+            t_slow_end = mono_s();
+        else
+            sleep_ms(n < 0 ? 1000 : 0);
+    }
+    cr_assert(t_slow_end, "a trickling head keeps its connection past 13 s");
+    cr_expect(t_slow_end - t0 > SVC_HTTP_IDLE_MS / 1000.0 - 0.5 &&
+                  t_slow_end - t0 < SVC_HTTP_IDLE_MS / 1000.0 + 2.0,
+              "the trickling one closed %.1f s after it connected", t_slow_end - t0);
+    struct timeval tv = {5, 0};
+    lyra_setsockopt(A.s, quiet, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    lyra_setsockopt(A.s, kept, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    sc_expect_eof(A.s, quiet);
+    double t_quiet = mono_s() - t0;
+    cr_expect(t_quiet < SVC_HTTP_IDLE_MS / 1000.0 + 2.0, "the quiet one: %.1f s", t_quiet);
+    sc_expect_eof(A.s, kept);
+    double t_idle = mono_s() - t_kept;
+    cr_expect(t_idle > SVC_HTTP_IDLE_MS / 1000.0 - 0.5 && t_idle < SVC_HTTP_IDLE_MS / 1000.0 + 2.0,
+              "the kept-alive one closed %.1f s after its answer", t_idle);
+    lyra_close(A.s, quiet);
+    lyra_close(A.s, slow);
+    lyra_close(A.s, kept);
+}

@@ -14,7 +14,9 @@
  *            N <= 2^40, tools/services/svc_pattern.h), HTTP/1.1 keep-alive
  *            and pipelining, HTTP/1.0 closes unless keep-alive; 400 malformed,
  *            404 unknown path, 405 other methods, 414 request line over 1024
- *            bytes, 431 head over 8192 bytes, 505 not HTTP/1.x (http_req.h)
+ *            bytes, 431 head over 8192 bytes, 505 not HTTP/1.x (http_req.h); a
+ *            connection is closed when a request head is not whole 10 s
+ *            after the wait for it began, or a response stalls 10 s
  *   stall    accepts and never reads (the peer's sends end up blocked);
  *            closes when the peer shuts down or resets
  * They end when the stack is stopped (their blocking calls fail with

@@ -26,6 +26,9 @@ enum svc_kind { SVC_ECHO, SVC_DISCARD, SVC_CHARGEN, SVC_HTTP, SVC_STALL };
 #define SVC_ECHO_BUF 16384  /* echo: bytes read and not yet sent back, per connection */
 #define SVC_SCRATCH 16384   /* per TCP service: discarded input, generated output */
 #define SVC_LINGER_MS 2000  /* http: reading what follows a last response, before close */
+#define SVC_HTTP_IDLE_MS 10000 /* http: a request head comes whole within this of waiting
+                               * for it, and a response makes progress within it; else
+                               * the connection is closed (16 slots: no idle peer keeps one) */
 #define SVC_ACCEPT_PAUSE_MS 100 /* after accept failed (no descriptor free...) */
 #define SVC_ROUNDS 8        /* reads/writes per connection per wake-up (fairness) */
 #define SVC_OUT_MAX 1024    /* http: response head plus a small body */
@@ -101,6 +104,7 @@ void svc_tcp_free(struct svc *v);
 short svc_stream_events(const struct svc *v, const struct svc_conn *c);
 int svc_stream_io(struct svc *v, struct svc_conn *c, short revents);
 short svc_http_events(const struct svc_conn *c);
+void svc_http_open(struct svc_conn *c);
 int svc_http_io(struct svc *v, struct svc_conn *c, short revents);
 
 #endif

@@ -5,7 +5,11 @@
  * read, so pipelined requests wait in the transport. A closing connection
  * shuts its sending side and reads until the peer closes (at most
  * SVC_LINGER_MS), so that unread input cannot reset the response away
- * (RFC 9112 9.6). */
+ * (RFC 9112 9.6). A request head must come whole within SVC_HTTP_IDLE_MS
+ * of waiting for it (keep-alive's wait included), and a response must
+ * make progress within it: otherwise the connection is closed, so that
+ * idle or trickling peers cannot hold the service's few slots (RFC 9112
+ * 9.8 lets a server close an idle connection at any time). */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -118,6 +122,7 @@ static long write_some(struct svc *v, struct svc_conn *c)
         }
         if (put <= 0)
             return put;
+        c->deadline = svc_now_ms() + SVC_HTTP_IDLE_MS; /* progress: the peer reads */
     }
     return h->out_off == h->out_len && h->body_off == h->body_len;
 }
@@ -135,6 +140,14 @@ static void finished(struct svc *v, struct svc_conn *c)
     memmove(c->buf, c->buf + h->consumed, c->len - h->consumed);
     c->len -= h->consumed;
     h->state = H_READ;
+    c->deadline = svc_now_ms() + SVC_HTTP_IDLE_MS; /* the next head, whole, by then */
+}
+
+/* A new connection: its first request head, whole, within SVC_HTTP_IDLE_MS
+ * (a peer that sends nothing, or a byte now and then, frees its slot). */
+void svc_http_open(struct svc_conn *c)
+{
+    c->deadline = svc_now_ms() + SVC_HTTP_IDLE_MS;
 }
 
 /* Reads and parses until a request head is complete: 1 then; else the
@@ -148,6 +161,7 @@ static int read_request(struct svc *v, struct svc_conn *c)
         long r = http_req_parse((const char *)c->buf, c->len, &q);
         if (r != HTTP_REQ_MORE) {
             respond(c, &q, r);
+            c->deadline = svc_now_ms() + SVC_HTTP_IDLE_MS; /* for the response's progress */
             return 1;
         }
         if (round == SVC_ROUNDS)

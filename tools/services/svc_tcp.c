@@ -145,6 +145,8 @@ static int accept_some(struct svc *v)
         memset(c, 0, sizeof(*c));
         c->fd = fd;
         c->buf = buf;
+        if (v->kind == SVC_HTTP)
+            svc_http_open(c);
     }
     return SVC_KEEP;
 }
