@@ -41,6 +41,7 @@ static const struct lyra_os_ops os_posix_ops = {
     .page_alloc = os_page_alloc,
     .page_free = os_page_free,
     .page_remap = os_page_remap,
+    .page_swap = os_page_swap,
     .page_protect = os_page_protect,
     .cow_register = os_cow_register,
     .cow_unregister = os_cow_unregister,
