@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "lyra/os.h"
 #include "lyra/timer_wheel.h"
@@ -25,6 +26,7 @@ struct os_posix {
     /* parameters */
     bool seeded;
     uint64_t seed;
+    pid_t pid; /* at create: mem_check's process_vm_readv */
     int log_level;
     unsigned max_fds;
 
