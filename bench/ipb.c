@@ -13,6 +13,13 @@
  *   lyra_pkt_alloc, reads of N bytes (default LEN) into page-stride slots
  *   --json FILE: both stacks' counters and accounted bindings, and the
  *   harness's own times, as {"harness": {...}, "a": {...}, "b": {...}}
+ *   --zerocopy: the sender sets SO_ZEROCOPY and sends with MSG_ZEROCOPY
+ *   (the buffer referenced as it is, no page protection) and reads the
+ *   completions with recvmsg(MSG_ERRQUEUE) after each send, timed as its
+ *   socket calls; the source is never written, so it is sent again while
+ *   earlier sends of it are in flight, as the application may
+ *   --loan: the receiver reads with lyra_recv_loan and lyra_loan_return
+ *   (both timed; the pattern check between them is not), no sink
  *
  * What lyra-ttcp -t / -r do over one wire (WRITES sends of LEN bytes of a
  * pattern, reads of LEN bytes checked in order), but on one thread that
@@ -83,7 +90,8 @@ struct xfer {
     struct end *a, *b;
     long writes, len, rlen;
     size_t rotate;
-    int pkt;
+    int pkt, zerocopy, loan;
+    long long zc_sends, zc_compl, zc_copied; /* MSG_ZEROCOPY calls, ids completed, of them copied */
     struct ttcp_src src, pat; /* the sender's source; the pattern checked against */
     struct ttcp_sink sink;    /* the receiver's reads */
     long long sent, rcvd, wrong, reads;
@@ -152,6 +160,53 @@ static void idle(uint64_t next)
     nanosleep(&ts, NULL);
 }
 
+/* Every MSG_ZEROCOPY completion waiting (recvmsg MSG_ERRQUEUE until
+ * EAGAIN), timed as the sender's socket calls. */
+static void completions(struct xfer *x)
+{
+    for (;;) {
+        union {
+            char buf[CMSG_SPACE(sizeof(struct sock_extended_err))];
+            struct cmsghdr align;
+        } ctl;
+        struct msghdr m;
+        memset(&m, 0, sizeof(m));
+        m.msg_control = ctl.buf;
+        m.msg_controllen = sizeof(ctl.buf);
+        uint64_t t0 = mono_ns();
+        ssize_t r = lyra_recvmsg(x->a->s, x->a->fd, &m, MSG_ERRQUEUE);
+        x->a->app_ns += mono_ns() - t0;
+        x->a->app_calls++;
+        struct cmsghdr *c = r == 0 ? CMSG_FIRSTHDR(&m) : NULL;
+        if (!c)
+            return;
+        struct sock_extended_err ee;
+        memcpy(&ee, CMSG_DATA(c), sizeof(ee));
+        long long n = (long long)ee.ee_data - ee.ee_info + 1;
+        x->zc_compl += n;
+        if (ee.ee_code == SO_EE_CODE_ZEROCOPY_COPIED)
+            x->zc_copied += n;
+    }
+}
+
+/* One loaned read: -1 at EAGAIN, 0 at the end, else bytes. */
+static ssize_t loan_read(struct xfer *x)
+{
+    struct lyra_loan ln;
+    uint64_t t0 = mono_ns();
+    ssize_t n = lyra_recv_loan(x->b->s, x->b->fd, &ln, MSG_DONTWAIT);
+    x->b->app_ns += mono_ns() - t0;
+    x->b->app_calls++;
+    if (n <= 0)
+        return n < 0 && errno == EAGAIN ? -1 : n == 0 ? 0 : -2;
+    x->wrong += ttcp_check(&x->pat, ln.data, (size_t)n, (unsigned long long)x->rcvd);
+    t0 = mono_ns();
+    int r = lyra_loan_return(x->b->s, &ln);
+    x->b->app_ns += mono_ns() - t0;
+    x->b->app_calls++;
+    return r ? -2 : n;
+}
+
 /* The counted part: every byte sent (ttcp's writes of len, each retried
  * from where a short send stopped) and read (reads of len). */
 __attribute__((noinline)) static int transfer_phase(struct xfer *x)
@@ -164,21 +219,39 @@ __attribute__((noinline)) static int transfer_phase(struct xfer *x)
         if (x->sent < total) {
             const uint8_t *p = ttcp_src_at(&x->src, (unsigned long long)x->sent);
             uint64_t t0 = mono_ns();
-            ssize_t n = lyra_send(x->a->s, x->a->fd, p, (size_t)(x->len - off), MSG_DONTWAIT);
+            ssize_t n = lyra_send(x->a->s, x->a->fd, p, (size_t)(x->len - off),
+                                  MSG_DONTWAIT | (x->zerocopy ? MSG_ZEROCOPY : 0));
             x->a->app_ns += mono_ns() - t0;
             x->a->app_calls++;
             if (n > 0) {
                 x->sent += n;
                 off = (off + n) % x->len;
                 moved = 1;
-            } else if (n < 0 && errno != EAGAIN) {
+                x->zc_sends += x->zerocopy;
+            } else if (n < 0 && errno != EAGAIN && !(x->zerocopy && errno == ENOBUFS)) {
                 perror("ipb: send");
                 return -1;
             }
         }
+        if (x->zerocopy)
+            completions(x);
         uint64_t next;
         moved |= step(x, &next);
-        for (;;) {
+        while (x->loan) {
+            ssize_t n = loan_read(x);
+            if (n > 0) {
+                x->rcvd += n;
+                x->reads++;
+                moved = 1;
+                continue;
+            }
+            if (n < -1 || n == 0) {
+                fprintf(stderr, "ipb: loan ended at %lld of %lld bytes\n", x->rcvd, total);
+                return -1;
+            }
+            break;
+        }
+        for (; !x->loan;) {
             uint8_t *buf = ttcp_sink_at(&x->sink, (unsigned long long)x->reads);
             uint64_t t0 = mono_ns();
             ssize_t n = lyra_recv(x->b->s, x->b->fd, buf, (size_t)x->rlen, MSG_DONTWAIT);
@@ -272,6 +345,14 @@ static int options(int argc, char **argv, struct xfer *x, const char **json)
             x->pkt = 1;
             continue;
         }
+        if (!strcmp(argv[i], "--zerocopy")) {
+            x->zerocopy = 1;
+            continue;
+        }
+        if (!strcmp(argv[i], "--loan")) {
+            x->loan = 1;
+            continue;
+        }
         if (!v)
             return -1;
         i++;
@@ -311,14 +392,16 @@ static int write_json(const char *path, const struct xfer *x, uint64_t wall)
             "\"reads\": %lld, \"rotate\": %zu, \"pkt\": %d, \"wall_ns\": %llu, "
             "\"a_app_ns\": %llu, \"a_poll_ns\": %llu, \"b_app_ns\": %llu, \"b_poll_ns\": %llu, "
             "\"a_app_calls\": %llu, \"a_poll_calls\": %llu, \"b_app_calls\": %llu, "
-            "\"b_poll_calls\": %llu, \"clock_ns\": %.2f},\n"
+            "\"b_poll_calls\": %llu, \"clock_ns\": %.2f, \"zerocopy\": %d, \"loan\": %d, "
+            "\"zc_sends\": %lld, \"zc_completed\": %lld, \"zc_copied\": %lld},\n"
             "\"a\": ",
             x->rcvd, x->writes, x->len, x->rlen, x->reads, x->rotate, x->pkt,
             (unsigned long long)wall, (unsigned long long)x->a->app_ns,
             (unsigned long long)x->a->poll_ns, (unsigned long long)x->b->app_ns,
             (unsigned long long)x->b->poll_ns, (unsigned long long)x->a->app_calls,
             (unsigned long long)x->a->poll_calls, (unsigned long long)x->b->app_calls,
-            (unsigned long long)x->b->poll_calls, clock_ns());
+            (unsigned long long)x->b->poll_calls, clock_ns(), x->zerocopy, x->loan, x->zc_sends,
+            x->zc_compl, x->zc_copied);
     lyra_stack_stats_json(x->a->s, f);
     fputs(",\n\"b\": ", f);
     lyra_stack_stats_json(x->b->s, f);
@@ -333,7 +416,8 @@ int main(int argc, char **argv)
     int k = options(argc, argv, &x, &json);
     if (k < 0) {
         fprintf(stderr,
-                "usage: %s [--rotate SIZE] [--pkt] [--rlen N] [--json FILE] SENDER RECEIVER "
+                "usage: %s [--rotate SIZE] [--pkt] [--rlen N] [--zerocopy] [--loan] [--json FILE] "
+                "SENDER RECEIVER "
                 "WRITES LEN [a:INST.PARAM=V ...] [b:...]\n"
                 "  SENDER, RECEIVER: pio, dma, zc-pio, zc-dma or a manifest (*.lyra)\n",
                 argv[0]);
@@ -398,15 +482,34 @@ int main(int argc, char **argv)
         return 2;
     }
     lyra_fcntl(b.s, b.fd, F_SETFL, O_NONBLOCK);
+    int one = 1;
+    if (x.zerocopy && lyra_setsockopt(a.s, a.fd, SOL_SOCKET, SO_ZEROCOPY, &one, sizeof(one))) {
+        perror("ipb: SO_ZEROCOPY");
+        return 2;
+    }
     uint64_t c0 = cpu_ns(), w0 = mono_ns();
     int r = transfer_phase(&x);
     uint64_t cpu = cpu_ns() - c0, wall = mono_ns() - w0;
     lyra_shutdown(a.s, a.fd, SHUT_WR);
     if (!r && run_until(&a, &b, closed, &b))
         fprintf(stderr, "ipb: no FIN\n");
+    if (x.zerocopy) { /* every id completed before the source goes */
+        for (int i = 0; i < 100000 && x.zc_compl < x.zc_sends; i++) {
+            completions(&x);
+            uint64_t da = lyra_stack_poll(a.s), db = lyra_stack_poll(b.s);
+            if (da && db && x.zc_compl < x.zc_sends)
+                idle(da < db ? da : db);
+        }
+        if (x.zc_compl != x.zc_sends) {
+            fprintf(stderr, "ipb: %lld MSG_ZEROCOPY sends, %lld completed\n", x.zc_sends,
+                    x.zc_compl);
+            r = -1;
+        }
+    }
     printf("bytes=%lld wrong=%lld a_tx_segments=%llu a_tx_bytes=%llu a_tx_retrans_segs=%llu "
            "b_rx_segments=%llu b_acks_sent=%llu cpu_ns=%llu wall_ns=%llu reads=%lld "
-           "a_app_ns=%llu a_poll_ns=%llu b_app_ns=%llu b_poll_ns=%llu\n",
+           "a_app_ns=%llu a_poll_ns=%llu b_app_ns=%llu b_poll_ns=%llu zc_sends=%lld "
+           "zc_completed=%lld zc_copied=%lld\n",
            x.rcvd, x.wrong, (unsigned long long)lyra_stack_counter(a.s, "tcp", "tx_segments"),
            (unsigned long long)lyra_stack_counter(a.s, "tcp", "tx_bytes"),
            (unsigned long long)lyra_stack_counter(a.s, "tcp", "tx_retrans_segs"),
@@ -414,7 +517,7 @@ int main(int argc, char **argv)
            (unsigned long long)lyra_stack_counter(b.s, "tcp", "acks_sent"), (unsigned long long)cpu,
            (unsigned long long)wall, x.reads, (unsigned long long)a.app_ns,
            (unsigned long long)a.poll_ns, (unsigned long long)b.app_ns,
-           (unsigned long long)b.poll_ns);
+           (unsigned long long)b.poll_ns, x.zc_sends, x.zc_compl, x.zc_copied);
     if (json && write_json(json, &x, wall))
         perror("ipb: --json");
     lyra_close(a.s, a.fd);

@@ -17,6 +17,12 @@
 # Both from lyra_pkt_alloc memory (--pkt: packet memory on zc, page-aligned
 # heap memory on copy). Until the zc assemblies are built, the zc side is
 # reported "not measured".
+# Zero-copy modes on the zc assemblies, each its own row against the same
+# copy runs: "zc" copy on write and remapping (--pkt, page games), and the
+# two that need no page protection: "zcmsg" sends with SO_ZEROCOPY +
+# MSG_ZEROCOPY from heap memory, completions read with MSG_ERRQUEUE (send
+# workload), "zcloan" reads with lyra_recv_loan / lyra_loan_return (recv
+# workload).
 #
 #   cmake -S . -B build-rel -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_FLAGS=-g
 #   cmake --build build-rel -j2 && bench/zc.sh build-rel [REPS] [--sizes]
@@ -70,6 +76,14 @@ declare -A SIDE=([send]=a [recv]=b)
 # packet memory for --rotate 64M (source 64 MiB; sink 64M / 1448 pages)
 ZC_OVR=(a:skb.pkt_pages=65536 b:skb.pkt_pages=65536)
 ovr() { [ "$1" = zc ] && echo "${ZC_OVR[@]}" || true; } # ovr SIDE -> overrides
+# the sides of a workload, and each side's ipb flags and assembly
+sides() { # sides WORKLOAD
+    if [ $ZC = 0 ]; then echo copy; elif [ "$1" = send ]; then echo copy zc zcmsg; else echo copy zc zcloan; fi
+}
+flags() { # flags SIDE -> ipb options
+    case $1 in copy | zc) echo --pkt ;; zcmsg) echo --zerocopy ;; zcloan) echo --loan ;; esac
+}
+asm_of() { [ "$1" = copy ] && echo copy || echo zc; } # asm_of SIDE -> manifest prefix
 
 # --- 1. instructions per byte -------------------------------------------------
 cg_rows=""
@@ -78,16 +92,16 @@ for wl in send recv; do
     read -r _ len rlen <<<"${WL[$wl]}"
     read -r n1 n2 <<<"${CG[$wl]}"
     for nic in pio dma; do
-        for side in $ASMS; do
+        for side in $(sides $wl); do
             kind=$([ "$side" = copy ] && echo "$nic" || echo "zc-$nic")
             name=$wl.$side-$nic
             case " $PARTS " in
             *" cg "*)
                 say "callgrind $name ($n1 and $n2 writes of $len B)"
-                # shellcheck disable=SC2046 # ovr gives a word list
-                cg_run "$D/$name.$n1.cg" "$D/$name.$n1.log" --pkt --rlen "$rlen" "$kind" "$kind" "$n1" "$len" $(ovr "$side") >"$D/$name.$n1.line"
+                # shellcheck disable=SC2046 # ovr and flags give word lists
+                cg_run "$D/$name.$n1.cg" "$D/$name.$n1.log" $(flags "$side") --rlen "$rlen" "$kind" "$kind" "$n1" "$len" $(ovr "$side") >"$D/$name.$n1.line"
                 # shellcheck disable=SC2046
-                cg_run "$D/$name.$n2.cg" "$D/$name.$n2.log" --pkt --rlen "$rlen" "$kind" "$kind" "$n2" "$len" $(ovr "$side") >"$D/$name.$n2.line"
+                cg_run "$D/$name.$n2.cg" "$D/$name.$n2.log" $(flags "$side") --rlen "$rlen" "$kind" "$kind" "$n2" "$len" $(ovr "$side") >"$D/$name.$n2.line"
                 python3 bench/callgrind_stack.py "$SRC" "$D/$name.$n2.cg" --top 30 | tail -n +2 >"$D/$name.top.txt"
                 ;;
             esac
@@ -113,7 +127,7 @@ for nic in pio dma; do
 done
 INDEX=$D/index.txt
 case " $PARTS " in *" time "*) echo "# workload side assembly nic mode cache rep json" >"$INDEX" ;; *) REPS_RUN=0 ;; esac
-total=$((2 * 2 * 2 * REPS * 2))
+total=$((2 * 2 * 2 * REPS * 2)) # each step runs copy and the workload's zc modes
 k=0
 for rep in $(seq "${REPS_RUN:-$REPS}"); do
     for wl in send recv; do
@@ -124,13 +138,13 @@ for rep in $(seq "${REPS_RUN:-$REPS}"); do
             for nic in pio dma; do
                 for mode in min full; do
                     k=$((k + 1))
-                    say "time $k/$total: $wl $temp $nic ($mode accounting), run $rep of $REPS: $ASMS"
+                    say "time $k/$total: $wl $temp $nic ($mode accounting), run $rep of $REPS: $(sides $wl)"
                     # copy and zc one after the other, so drift hits both
-                    for side in $ASMS; do
-                        m=$D/$side-$nic.$mode.lyra
+                    for side in $(sides $wl); do
+                        m=$D/$(asm_of $side)-$nic.$mode.lyra
                         j=$D/$wl.$temp.$side-$nic.$mode.$rep.json
-                        # shellcheck disable=SC2046 # ovr gives a word list
-                        taskset -c "$CPU" "$B/bench/ipb" "${rot[@]}" --pkt --rlen "$rlen" --json "$j" \
+                        # shellcheck disable=SC2046 # ovr and flags give word lists
+                        taskset -c "$CPU" "$B/bench/ipb" "${rot[@]}" $(flags "$side") --rlen "$rlen" --json "$j" \
                             "$m" "$m" "$n" "$len" $(ovr "$side") >"$j.out" 2>&1 ||
                             { cat "$j.out" >&2; echo "run failed: $j" >&2; exit 1; }
                         echo "$wl ${SIDE[$wl]} $side-$nic $nic $mode $temp $rep $j" >>"$INDEX"
@@ -165,7 +179,7 @@ cc_=$(grep CMAKE_C_COMPILER:FILEPATH= "$B/CMakeCache.txt" | cut -d= -f2)
     echo "Machine: $(uname -m), $(nproc --all) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')),"
     echo "shared with other work while measured; compiler: $($cc_ --version | head -1); build: $btype,"
     echo "C flags '$cflags'; $(valgrind --version); date: $(date -u +%F)."
-    echo "Sides measured: $ASMS.$([ $ZC = 1 ] || echo ' **zc: not measured (skb_zc not merged)**')"
+    echo "Sides measured: send $(sides send), recv $(sides recv).$([ $ZC = 1 ] || echo ' **zc: not measured (skb_zc not merged)**')"
     echo
     echo "Command: \`bench/zc.sh $B $REPS\` after"
     echo "\`cmake -S . -B $B -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_FLAGS=-g && cmake --build $B -j2\`;"
@@ -177,6 +191,12 @@ cc_=$(grep CMAKE_C_COMPILER:FILEPATH= "$B/CMakeCache.txt" | cut -d= -f2)
     echo "- send: 2920 writes of 8192 B; the sending stack is measured;"
     echo "- recv: 102,400 writes of 1460 B read 1448 B (one segment with timestamps) at a time"
     echo "  into page-stride slots (p + k * 4096, where zc can remap); the receiving stack."
+    echo "- zero-copy modes, each a row of its own against the same copy runs: \`zc\` (copy on"
+    echo "  write on send, page remapping on receive: \`--pkt\`), \`zcmsg\` (send: SO_ZEROCOPY and"
+    echo "  MSG_ZEROCOPY from heap memory, referenced without page protection; completions read"
+    echo "  with recvmsg(MSG_ERRQUEUE) after each send, timed as socket calls) and \`zcloan\` (recv:"
+    echo "  lyra_recv_loan and lyra_loan_return, both timed; no sink buffer, so cold differs from"
+    echo "  warm only in the sender's source);"
     echo "- warm: one source buffer, one sink slot; cold: \`--rotate 64M\`, the source and the"
     echo "  reads move through 64 MiB (the reads write 64 MiB before reusing a slot), twice the"
     echo "  32 MiB L3 of one CCD of this EPYC (getconf reports 508 MiB for the VM, which is not"
@@ -241,7 +261,9 @@ echo "== bench/zc.sh: zero copy against copy (details: $RES, $D/) =="
 for wl in send recv; do
     for nic in pio dma; do
         line="instr/B $wl $nic: copy ${IPB[$wl.copy-$nic]:-not run}"
-        [ $ZC = 1 ] && line+=", zc ${IPB[$wl.zc-$nic]:-not run}"
+        for side in $(sides $wl); do
+            [ "$side" = copy ] || line+=", $side ${IPB[$wl.$side-$nic]:-not run}"
+        done
         echo "$line"
     done
 done

@@ -41,6 +41,11 @@ struct zc_page {
     uint32_t bounce;   /* reserved bounce page + 1; 0: none */
     uint32_t region;   /* index of its region */
     atomic_uint state; /* enum zc_pg_state */
+    /* the alias does not show the application's page: a receive swapped
+     * the page in under the application only (os page_swap); the alias is
+     * brought back in line when the page is next referenced (stack
+     * context only; nothing reads the alias of an unreferenced page) */
+    uint8_t alias_stale;
 };
 
 struct skb_zc;

@@ -171,6 +171,11 @@ void *zc_pkt_alloc(void *self, size_t size)
         z->pkt_alloc_fail++;
         return NULL;
     }
+    /* both mappings populated now, not by first-touch faults in the data
+     * path: the remap filled the alias's page tables (os_posix maps with
+     * MAP_POPULATE), a read of each page fills the application's */
+    for (size_t k = 0; k < np; k++)
+        (void)*(volatile const uint8_t *)(app + k * z->psize);
     *r = (struct zc_region){.zc = z, .app = app, .alias = alias, .npages = (uint32_t)np,
                             .first = first, .used = 1};
     memset(z->pg_used + first, 1, np);
@@ -225,6 +230,38 @@ unsigned zc_page_lock(struct zc_page *pg)
     }
 }
 
+/* Brings the alias of unreferenced pages [k0, k1] of r back in line with
+ * the application's pages where a receive swapped them (alias_stale): one
+ * page_remap per run of such pages. 0, or -1 when the os refused one. */
+static int alias_sync(struct skb_zc *z, struct zc_region *r, size_t k0, size_t k1)
+{
+    const struct lyra_os_ops *o = z->os.ops;
+    for (size_t k = k0; k <= k1;) {
+        if (!z->pg[r->first + k].alias_stale || z->pg[r->first + k].refs) {
+            k++;
+            continue;
+        }
+        size_t e = k;
+        while (e + 1 <= k1 && z->pg[r->first + e + 1].alias_stale && !z->pg[r->first + e + 1].refs)
+            e++;
+        if (o->page_remap(z->os.self, r->alias + k * z->psize, r->app + k * z->psize, e - k + 1))
+            return -1;
+        for (size_t j = k; j <= e; j++)
+            z->pg[r->first + j].alias_stale = 0;
+        k = e + 1;
+    }
+    return 0;
+}
+
+/* Protects the application's pages [a, b] of r read-only: one mprotect for
+ * the run. Pages in it that are read-only already (ZC_PG_RO) cost nothing
+ * extra: a call per run, not per page. */
+static void protect_run(struct skb_zc *z, struct zc_region *r, size_t a, size_t b)
+{
+    const struct lyra_os_ops *o = z->os.ops;
+    o->page_protect(z->os.self, r->app + a * z->psize, b - a + 1, LYRA_PROT_READ);
+}
+
 int zc_pages_ref(struct skb_zc *z, long ri, const uint8_t *p, uint32_t len, uint32_t skip,
                  uint32_t *first, uint32_t *n)
 {
@@ -243,17 +280,37 @@ int zc_pages_ref(struct skb_zc *z, long ri, const uint8_t *p, uint32_t len, uint
     }
     if (need > z->nbounce_free)
         return SKB_XFER_tx_no_bounce;
-    const struct lyra_os_ops *o = z->os.ops;
-    for (size_t k = k0 + skip; k <= k1; k++) {
-        struct zc_page *pg = &z->pg[r->first + k];
-        if (pg->refs++ == 0) {
-            pg->bounce = z->bounce_free[--z->nbounce_free];
-            /* still read-only from an earlier send: no system call */
-            unsigned was = zc_page_lock(pg);
-            if (was != ZC_PG_RO)
-                o->page_protect(z->os.self, r->app + k * z->psize, 1, LYRA_PROT_READ);
-            atomic_store_explicit(&pg->state, ZC_PG_PROT, memory_order_release);
+    /* a page received by a swap: the alias must show it before it is
+     * referenced; if the os refuses, copy (the alias shows older bytes) */
+    if (need && alias_sync(z, r, k0 + skip, k1))
+        return SKB_XFER_tx_cow_pending;
+    /* Newly referenced pages are taken LOCKED (the hook waits) and made
+     * read-only one run at a time: one mprotect per run of consecutive
+     * newly referenced pages that holds a writable one, not one per page.
+     * A page already referenced is never inside a run (it may be BOUNCED
+     * by now, writable, and must stay so). */
+    for (size_t k = k0 + skip; k <= k1;) {
+        if (z->pg[r->first + k].refs) {
+            k++;
+            continue;
         }
+        size_t a = k, lo = SIZE_MAX, hi = 0; /* the run; the span of its writable pages */
+        for (; k <= k1 && z->pg[r->first + k].refs == 0; k++) {
+            struct zc_page *pg = &z->pg[r->first + k];
+            pg->bounce = z->bounce_free[--z->nbounce_free];
+            if (zc_page_lock(pg) != ZC_PG_RO) { /* read-only from an earlier send: no call */
+                if (lo == SIZE_MAX)
+                    lo = k;
+                hi = k;
+            }
+        }
+        if (lo != SIZE_MAX)
+            protect_run(z, r, lo, hi);
+        for (size_t j = a; j < k; j++)
+            atomic_store_explicit(&z->pg[r->first + j].state, ZC_PG_PROT, memory_order_release);
+    }
+    for (size_t k = k0 + skip; k <= k1; k++) {
+        z->pg[r->first + k].refs++;
         r->refs++;
     }
     *first = r->first + (uint32_t)k0;

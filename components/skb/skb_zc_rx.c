@@ -2,9 +2,14 @@
  * remaps instead of copying when a read takes a whole received payload
  * into packet memory at the in-page offset where it lies.
  *
- * The remap swaps pages: the application's page and its alias show the
- * received frame, the receive buffer takes the application's old page (so
- * the NIC never writes into a page the application sees). Before the swap
+ * The remap swaps pages: the application's page shows the received frame,
+ * the receive buffer takes the application's old page (so the NIC never
+ * writes into a page the application sees). With the os's page_swap (os
+ * 2.3) that is two mmap calls and the alias is left stale (alias_stale: it
+ * still shows the old page, now the receive buffer's, which nothing reads
+ * through the alias: a send from the page brings it back in line first,
+ * skb_zc_pkt.c); without it, three page_remap calls, the alias as the
+ * parking place of the old page, and the alias in line. Before the swap
  * the application's bytes in front of dst in that page are moved into the
  * receive buffer (rx_fixup_bytes: a few dozen, where the headers were), so
  * what a stream read put there earlier stays; the bytes of the page behind
@@ -60,6 +65,12 @@ static int remap_swap(struct skb_zc *z, const struct lyra_skb *skb, long ri, uin
     size_t front = (size_t)(dst - app);
     memcpy(rx, app, front); /* the application's bytes in front of dst */
     z->rx_fixup_bytes += front;
+    if (LYRA_OS_HAS(o, 3, page_swap)) {
+        if (o->page_swap(s, app, rx, 1))
+            return -1;
+        z->pg[r->first + (size_t)(app - r->app) / z->psize].alias_stale = 1;
+        return 0;
+    }
     if (o->page_remap(s, app, rx, 1)) /* app: the frame */
         return -1;
     if (o->page_remap(s, rx, alias, 1)) { /* rx: the application's old page */

@@ -33,20 +33,22 @@ void os_mem_free(void *self, void *p)
 }
 
 /* Pages [first, first + n pages) probed at once: process_vm_readv of one
- * byte of each from this process itself fails where a page is not
+ * byte of each from this process itself (its pid taken at create: a
+ * getpid per check was a second system call per referenced segment, and
+ * an instance is not used across fork) fails where a page is not
  * readable (a read of ours there would fault). Where that call is not
  * allowed (a seccomp filter), mincore says at least whether each page is
  * mapped. */
 #define CHECK_BATCH 64
 
-static int check_pages(uintptr_t a, uintptr_t first, size_t n, size_t ps)
+static int check_pages(pid_t pid, uintptr_t a, uintptr_t first, size_t n, size_t ps)
 {
     struct iovec remote[CHECK_BATCH];
     char sink[CHECK_BATCH];
     struct iovec local = {sink, n};
     for (size_t i = 0; i < n; i++)
         remote[i] = (struct iovec){(void *)(i ? first + i * ps : a), 1};
-    ssize_t r = process_vm_readv(getpid(), &local, 1, remote, n, 0);
+    ssize_t r = process_vm_readv(pid, &local, 1, remote, n, 0);
     if (r == (ssize_t)n)
         return 0;
     if (r >= 0 || errno == EFAULT)
@@ -68,7 +70,7 @@ int os_mem_check(void *self, const void *p, size_t len)
     for (size_t i = 0; i < npages; i += CHECK_BATCH) {
         size_t n = npages - i < CHECK_BATCH ? npages - i : CHECK_BATCH;
         uintptr_t at = first + i * ps;
-        if (check_pages(i ? at : a, at, n, ps))
+        if (check_pages(os->pid, i ? at : a, at, n, ps))
             return -EFAULT;
     }
     return 0;

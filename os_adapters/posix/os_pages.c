@@ -3,9 +3,21 @@
  *
  * Every page_alloc region is backed by pages of the instance's memfd, and
  * each of its pages records which memfd page shows there. page_remap maps
- * src's memfd pages over dst (MAP_SHARED|MAP_FIXED), so both addresses show
- * the same memory; a memfd page nobody shows any more is punched out and
- * reused (it reads as zeros again).
+ * src's memfd pages over dst (MAP_SHARED|MAP_FIXED|MAP_POPULATE), so both
+ * addresses show the same memory, with their page-table entries filled in
+ * then rather than by first-touch faults on the data path; page_swap
+ * exchanges what two ranges show (two mmap calls, not three remaps).
+ *
+ * A memfd page nobody shows any more goes on a free list as it is: no
+ * FALLOC_FL_PUNCH_HOLE per page (a system call each, tens of thousands per
+ * transfer on the zero-copy paths), and the memory stays with the memfd up
+ * to the high-water mark of pages shown at once, until fini. Freed pages
+ * hold what they last held (a received frame, application data), so
+ * page_alloc zeroes each page it takes from the free list in user space
+ * (a 4 KiB memset, cheaper than the punch and the later fault it saved)
+ * before the caller sees it: page_alloc memory always reads as zeros, and
+ * no page reaches a caller with someone else's bytes. page_remap and
+ * page_swap only move pages that callers already show.
  *
  * Process-wide state: the SIGSEGV handler and its registry of copy-on-write
  * ranges below are the one piece of global mutable state in os_posix, as
@@ -115,37 +127,42 @@ static int file_reserve(struct os_posix *os, size_t need)
     return 0;
 }
 
-static uint32_t fpage_take(struct os_posix *os)
+/* A memfd page for page_alloc; *used: it comes off the free list and holds
+ * old bytes (the caller zeroes it once mapped). */
+static uint32_t fpage_take(struct os_posix *os, bool *used)
 {
     uint32_t f;
     if (os->fhigh < os->fcap) {
-        f = os->fhigh++; /* fresh pages first: they come out contiguous */
+        f = os->fhigh++; /* fresh pages first: they come out contiguous (and are holes) */
+        *used = false;
     } else {
         f = os->ffree;
         os->ffree = os->fnext[f];
         os->nfree--;
+        *used = true;
     }
     os->fref[f] = 1;
     return f;
 }
 
+/* Kept for reuse as it is: see the top of this file. */
 static void fpage_put(struct os_posix *os, uint32_t f)
 {
     if (--os->fref[f])
         return;
-    /* give the memory back; the page reads as zeros when reused */
-    fallocate(os->memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)f * (off_t)os->psize,
-              (off_t)os->psize);
     os->fnext[f] = os->ffree;
     os->ffree = f;
     os->nfree++;
 }
 
-/* Maps memfd pages f[0..n) at va, one mmap per run of consecutive pages. */
-static int map_run(struct os_posix *os, uintptr_t va, const uint32_t *f, size_t n)
+/* Maps memfd pages f[0..n) at va, one mmap per run of consecutive pages;
+ * populate: fill the page-table entries now (remaps: the pages exist and
+ * are about to be used), not at first touch. */
+static int map_run(struct os_posix *os, uintptr_t va, const uint32_t *f, size_t n, bool populate)
 {
-    void *p = mmap((void *)va, n * os->psize, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
-                   os->memfd, (off_t)f[0] * (off_t)os->psize);
+    int fl = MAP_SHARED | MAP_FIXED | (populate ? MAP_POPULATE : 0);
+    void *p = mmap((void *)va, n * os->psize, PROT_READ | PROT_WRITE, fl, os->memfd,
+                   (off_t)f[0] * (off_t)os->psize);
     return p == MAP_FAILED ? -errno : 0;
 }
 
@@ -203,17 +220,27 @@ void *os_page_alloc(void *self, size_t npages)
     va = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (va == MAP_FAILED)
         goto fail;
-    for (size_t i = 0; i < npages; i++)
-        f[i] = fpage_take(os);
+    size_t nused = 0;
+    for (size_t i = 0; i < npages; i++) {
+        bool used;
+        f[i] = fpage_take(os, &used);
+        nused += used;
+    }
+    /* fresh pages are holes of the memfd and stay unpopulated (a region
+     * that is remapped away at once, as skb_zc's alias, costs no memory) */
     for (size_t i = 0; i < npages;) {
         size_t k = run_len(f + i, npages - i);
-        if (map_run(os, (uintptr_t)va + i * os->psize, f + i, k)) {
+        if (map_run(os, (uintptr_t)va + i * os->psize, f + i, k, false)) {
             for (size_t j = 0; j < npages; j++)
                 fpage_put(os, f[j]);
             goto fail;
         }
         i += k;
     }
+    /* recycled pages (fpage_take hands out the fresh ones first, so they
+     * are the last nused): their old bytes go before the caller sees them */
+    for (size_t i = npages - nused; i < npages; i++)
+        memset((uint8_t *)va + i * os->psize, 0, os->psize);
     size_t at = 0;
     while (at < os->nreg && os->reg[at].addr < (uintptr_t)va)
         at++;
@@ -276,7 +303,7 @@ int os_page_remap(void *self, void *dst, void *src, size_t npages)
     int r = 0;
     for (size_t i = 0; i < npages;) {
         size_t k = run_len(sf + i, npages - i);
-        r = map_run(os, d + i * os->psize, sf + i, k);
+        r = map_run(os, d + i * os->psize, sf + i, k, true);
         if (r)
             break;
         for (size_t j = i; j < i + k; j++) {
@@ -290,6 +317,59 @@ int os_page_remap(void *self, void *dst, void *src, size_t npages)
     pthread_mutex_unlock(&os->pg_mu);
     if (!r)
         atomic_fetch_add_explicit(&os->remaps, npages, memory_order_relaxed);
+    return r;
+}
+
+/* a shows what b showed and b what a showed, page by page: two mmap calls
+ * per run of pages (by memfd offset, so neither range needs a third place
+ * to park its pages), each populated, both read-write afterwards. No page
+ * changes hands between ranges a caller does not name, and reference
+ * counts do not change. On failure the failing run is undone (a shows
+ * its old pages again) and runs before it stay swapped: a one-page swap,
+ * as skb_zc's receive asks, is all or nothing. */
+int os_page_swap(void *self, void *a, void *b, size_t npages)
+{
+    struct os_posix *os = self;
+    uintptr_t x = (uintptr_t)a, y = (uintptr_t)b;
+    if (!npages || (x | y) % os->psize)
+        return -EINVAL;
+    size_t len = npages * os->psize;
+    if (x < y + len && y < x + len)
+        return -EINVAL; /* the same or overlapping ranges */
+
+    pthread_mutex_lock(&os->pg_mu);
+    long xi = find_region(os, x, npages), yi = find_region(os, y, npages);
+    if (xi < 0 || yi < 0) {
+        pthread_mutex_unlock(&os->pg_mu);
+        return -EINVAL;
+    }
+    uint32_t *xf = os->reg[xi].fpage + (x - os->reg[xi].addr) / os->psize;
+    uint32_t *yf = os->reg[yi].fpage + (y - os->reg[yi].addr) / os->psize;
+    int r = 0;
+    for (size_t i = 0; i < npages && !r;) {
+        /* one run where both sides are consecutive memfd pages */
+        size_t k = run_len(xf + i, npages - i), ky = run_len(yf + i, npages - i);
+        if (ky < k)
+            k = ky;
+        r = map_run(os, x + i * os->psize, yf + i, k, true);
+        if (r)
+            break;
+        r = map_run(os, y + i * os->psize, xf + i, k, true);
+        if (r) {
+            int u = map_run(os, x + i * os->psize, xf + i, k, false);
+            r = u ? u : r;
+            break;
+        }
+        for (size_t j = i; j < i + k; j++) {
+            uint32_t t = xf[j];
+            xf[j] = yf[j];
+            yf[j] = t;
+        }
+        i += k;
+    }
+    pthread_mutex_unlock(&os->pg_mu);
+    if (!r)
+        atomic_fetch_add_explicit(&os->remaps, 2 * npages, memory_order_relaxed);
     return r;
 }
 

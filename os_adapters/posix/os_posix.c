@@ -4,6 +4,7 @@
  * pcap_writer.c). */
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "os_posix.h"
 #include "os_posix_int.h"
@@ -41,6 +42,7 @@ static const struct lyra_os_ops os_posix_ops = {
     .page_alloc = os_page_alloc,
     .page_free = os_page_free,
     .page_remap = os_page_remap,
+    .page_swap = os_page_swap,
     .page_protect = os_page_protect,
     .cow_register = os_cow_register,
     .cow_unregister = os_cow_unregister,
@@ -72,6 +74,7 @@ static int os_create(void *self, const struct lyra_value *p, struct lyra_diag *d
     os->seed = p[P_SEED].set ? (uint64_t)p[P_SEED].u.i : 0;
     os->log_level = (int)p[P_LOG_LEVEL].u.i;
     os->max_fds = (unsigned)p[P_MAX_FDS].u.i;
+    os->pid = getpid();
     if (os->seeded)
         os_rand_seed(os, os->seed);
     lyra_tw_init(&os->tw, os_now_ns(os));

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "lyra/os.h"
 #include "lyra/timer_wheel.h"
@@ -25,6 +26,7 @@ struct os_posix {
     /* parameters */
     bool seeded;
     uint64_t seed;
+    pid_t pid; /* at create: mem_check's process_vm_readv */
     int log_level;
     unsigned max_fds;
 
@@ -126,6 +128,7 @@ size_t os_page_size(void *self);
 void *os_page_alloc(void *self, size_t npages);
 void os_page_free(void *self, void *p, size_t npages);
 int os_page_remap(void *self, void *dst, void *src, size_t npages);
+int os_page_swap(void *self, void *a, void *b, size_t npages);
 int os_page_protect(void *self, void *p, size_t npages, int prot);
 int os_cow_register(void *self, void *p, size_t npages, lyra_cow_fn fn, void *ctx);
 int os_cow_unregister(void *self, void *p, size_t npages);

@@ -77,6 +77,7 @@ struct side {
     struct ttcp_sink sink; /* read into */
     long rlen;             /* bytes per read */
     long long bytes, wrong, calls;
+    long long zc_sends, zc_done, zc_copied; /* --zerocopy: calls, ids completed, of them copied */
     double secs, cpu_user, cpu_sys;
     int status;
     int ready;          /* receiver: listening (for an in-process peer) */
@@ -149,6 +150,63 @@ static void result(struct side *sd)
                sd->o->udp ? "each datagram checked" : "stream checked in order", sd->wrong);
 }
 
+#ifndef TTCP_HOST
+/* --zerocopy: every completion waiting (recvmsg MSG_ERRQUEUE never blocks). */
+static void zc_completions(struct side *sd, int fd)
+{
+    for (;;) {
+        union {
+            char buf[CMSG_SPACE(sizeof(struct sock_extended_err))];
+            struct cmsghdr align;
+        } ctl;
+        struct msghdr m;
+        memset(&m, 0, sizeof(m));
+        m.msg_control = ctl.buf;
+        m.msg_controllen = sizeof(ctl.buf);
+        struct cmsghdr *c = lyra_recvmsg(sd->net, fd, &m, MSG_ERRQUEUE) == 0 ? CMSG_FIRSTHDR(&m) : NULL;
+        if (!c)
+            return;
+        struct sock_extended_err ee;
+        memcpy(&ee, CMSG_DATA(c), sizeof(ee));
+        long long n = (long long)ee.ee_data - ee.ee_info + 1;
+        sd->zc_done += n;
+        if (ee.ee_code == SO_EE_CODE_ZEROCOPY_COPIED)
+            sd->zc_copied += n;
+    }
+}
+
+/* --zerocopy: the last completions, before the source may go (the stack
+ * completes a call when its bytes are acknowledged and freed). */
+static void zc_wait_all(struct side *sd, int fd)
+{
+    for (int i = 0; i < 10000 && sd->zc_done < sd->zc_sends; i++) {
+        zc_completions(sd, fd);
+        if (sd->zc_done < sd->zc_sends)
+            usleep(1000);
+    }
+    printf("%s: MSG_ZEROCOPY: %lld sends, %lld completed, %lld of them copied\n", sd->tag,
+           sd->zc_sends, sd->zc_done, sd->zc_copied);
+    if (sd->zc_done != sd->zc_sends && !sd->status) {
+        fprintf(stderr, "%s: %lld MSG_ZEROCOPY sends never completed\n", sd->tag,
+                sd->zc_sends - sd->zc_done);
+        sd->status = 2;
+    }
+}
+
+/* --loan: one loaned read, checked and returned; bytes, 0 at the end, -1. */
+static long loan_read(struct side *sd, int fd)
+{
+    struct lyra_loan ln;
+    long n = (long)lyra_recv_loan(sd->net, fd, &ln, 0);
+    if (n <= 0)
+        return n;
+    sd->wrong += ttcp_check(&sd->src, ln.data, (size_t)n, (unsigned long long)sd->bytes);
+    if (lyra_loan_return(sd->net, &ln))
+        return -1;
+    return n;
+}
+#endif
+
 static void receive(struct side *sd)
 {
     const struct ttcp_opts *o = sd->o;
@@ -189,6 +247,20 @@ static void receive(struct side *sd)
     }
     while (!interrupted) {
         unsigned char *buf = ttcp_sink_at(&sd->sink, (unsigned long long)sd->calls);
+#ifndef TTCP_HOST
+        if (o->loan) {
+            long n = loan_read(sd, fd);
+            if (n < 0) {
+                fail(sd, "lyra_recv_loan");
+                break;
+            }
+            if (n == 0)
+                break; /* the sender closed */
+            sd->bytes += n;
+            sd->calls++;
+            continue;
+        }
+#endif
         long n = (long)N_recv(sd->net, fd, buf, (size_t)sd->rlen, 0);
         if (n < 0) {
             if (o->udp && errno == EAGAIN && started) {
@@ -284,6 +356,17 @@ static void transmit(struct side *sd)
         N_close(sd->net, fd);
         return;
     }
+#ifndef TTCP_HOST
+    int one = 1;
+    if (o->zerocopy && lyra_setsockopt(sd->net, fd, SOL_SOCKET, SO_ZEROCOPY, &one, sizeof(one))) {
+        fail(sd, "SO_ZEROCOPY");
+        N_close(sd->net, fd);
+        return;
+    }
+    int sflags = o->zerocopy ? MSG_ZEROCOPY : 0;
+#else
+    int sflags = 0;
+#endif
     double t0 = now_s(), u0, s0;
     cpu(&u0, &s0);
     if (o->udp && N_sendto(sd->net, fd, sd->src.mem, 4, 0, (struct sockaddr *)&a, sizeof(a)) < 0)
@@ -296,7 +379,19 @@ static void transmit(struct side *sd)
         const unsigned char *p = ttcp_src_at(&sd->src, off);
         long n = o->udp ? (long)N_sendto(sd->net, fd, p, (size_t)o->len, 0,
                                          (struct sockaddr *)&a, sizeof(a))
-                        : (long)N_send(sd->net, fd, p, (size_t)o->len, 0);
+                        : (long)N_send(sd->net, fd, p, (size_t)o->len, sflags);
+#ifndef TTCP_HOST
+        if (o->zerocopy) {
+            if (n < 0 && errno == ENOBUFS) { /* every record busy: read completions, again */
+                zc_completions(sd, fd);
+                usleep(100);
+                i--;
+                continue;
+            }
+            sd->zc_sends += n > 0;
+            zc_completions(sd, fd);
+        }
+#endif
         if (n < 0) {
             if (o->udp && (errno == ENOBUFS || errno == EAGAIN))
                 continue; /* a full queue drops a datagram, as UDP may */
@@ -313,6 +408,10 @@ static void transmit(struct side *sd)
         }
     if (!o->udp && !sd->status)
         drain(sd, fd);
+#ifndef TTCP_HOST
+    if (o->zerocopy)
+        zc_wait_all(sd, fd);
+#endif
     N_close(sd->net, fd);
     sd->secs = now_s() - t0;
     cpu(&sd->cpu_user, &sd->cpu_sys);

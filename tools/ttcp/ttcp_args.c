@@ -44,6 +44,11 @@ void ttcp_usage(FILE *f, const char *tool, int stacks)
                      "              assembly (sends referenced under copy on write, one-segment\n"
                      "              reads into page-stride slots remapped), page-aligned heap\n"
                      "              memory elsewhere\n"
+                     "  --zerocopy  TCP sender: SO_ZEROCOPY and MSG_ZEROCOPY sends (the buffer\n"
+                     "              referenced, not copied, where the assembly can), completions\n"
+                     "              read with recvmsg(MSG_ERRQUEUE); all of them before the end\n"
+                     "  --loan      TCP receiver: reads with lyra_recv_loan and lyra_loan_return\n"
+                     "              (the received buffers in place, no copy; no --rlen)\n"
                    : "");
     if (stacks)
         tool_stack_usage(f, "receiving what -t sends");
@@ -81,6 +86,10 @@ int ttcp_parse_args(int argc, char **argv, struct ttcp_opts *o, int stacks, FILE
             o->quiet = 1;
         } else if (!strcmp(a, "--pkt") && stacks) {
             o->pkt = 1;
+        } else if (!strcmp(a, "--zerocopy") && stacks) {
+            o->zerocopy = 1;
+        } else if (!strcmp(a, "--loan") && stacks) {
+            o->loan = 1;
         } else if (!strcmp(a, "--rotate")) {
             const char *v = i + 1 < argc ? argv[++i] : NULL;
             if (ttcp_parse_size(v, TTCP_PAGE, TTCP_MAX_ROTATE, &o->rotate)) {
@@ -111,7 +120,8 @@ int ttcp_parse_args(int argc, char **argv, struct ttcp_opts *o, int stacks, FILE
         } else if (a[0] == '-') {
             fprintf(err, "%s: unknown option '%s'%s\n", tool, a,
                     !stacks && (!strcmp(a, "--stack") || !strcmp(a, "--peer") ||
-                                !strcmp(a, "--pkt"))
+                                !strcmp(a, "--pkt") || !strcmp(a, "--zerocopy") ||
+                                !strcmp(a, "--loan"))
                         ? " (this ttcp uses the host's sockets; lyra-ttcp runs stacks)"
                         : "");
             return 1;
@@ -130,6 +140,11 @@ int ttcp_parse_args(int argc, char **argv, struct ttcp_opts *o, int stacks, FILE
                       : o->udp && o->rlen && o->rlen != o->len ? "--rlen goes with TCP (a UDP read is one datagram)"
                       : stacks && !o->so.st.manifest    ? "--stack MANIFEST is required"
                       : o->so.peer.manifest && !o->trans ? "--peer goes with -t (the peer receives)"
+                      : o->zerocopy && !o->trans        ? "--zerocopy goes with -t (MSG_ZEROCOPY sends)"
+                      : (o->zerocopy || o->loan) && o->udp ? "--zerocopy and --loan go with TCP (not -u)"
+                      : o->loan && o->trans && !o->so.peer.manifest
+                          ? "--loan goes with a receiver (-r, or -t with --peer)"
+                      : o->loan && o->rlen              ? "--loan takes no --rlen (a loan is as long as the received piece)"
                                                           : NULL;
     if (why) {
         fprintf(err, "%s: %s\n", tool, why);

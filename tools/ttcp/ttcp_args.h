@@ -26,6 +26,8 @@ struct ttcp_opts {
     size_t rotate;  /* --rotate: bytes the buffers rotate through (0: one buffer, warm) */
     int pkt;        /* --pkt: buffers from lyra_pkt_alloc (lyra-ttcp only) */
     long rlen;      /* --rlen: bytes per read (0: -l) */
+    int zerocopy;   /* --zerocopy: the sender's MSG_ZEROCOPY (lyra-ttcp only) */
+    int loan;       /* --loan: the receiver's lyra_recv_loan (lyra-ttcp only) */
     const char *host;
     struct tool_stack_opts so;
 };

@@ -56,8 +56,9 @@ extern "C" {
  * provider cannot tell a binary built against 2.0 headers (whose struct
  * ends at pcap) from a 2.1 one, so such a caller of link_open must be
  * rebuilt; the in-tree device models ask for 2.1.
- * 2.2: mem_check (issue 12.7), at the end of the table. */
-#define LYRA_OS_MINOR 2
+ * 2.2: mem_check (issue 12.7), at the end of the table.
+ * 2.3: page_swap (issue 12.8), at the end of the table. */
+#define LYRA_OS_MINOR 3
 
 #define LYRA_TIME_NEVER UINT64_MAX
 
@@ -182,6 +183,15 @@ struct lyra_os_ops {
      * and LYRA_SEG_F_REF). Any context, never blocks; NULL: cannot tell
      * (callers use LYRA_OS_HAS). */
     int (*mem_check)(void *self, const void *p, size_t len);
+    /* 2.3: a shows the pages b showed and b those a showed (both page
+     * aligned, not overlapping, both from page_alloc), read-write after.
+     * What page_remap would need three calls for (one range parked in a
+     * third place); for a zero-copy receive that hands the application the
+     * received page and the receive buffer the application's old one.
+     * Same contexts as page_remap; 0 or -errno (a one-page swap that fails
+     * leaves both as they were). NULL: not provided (callers use
+     * LYRA_OS_HAS and fall back on page_remap). */
+    int (*page_swap)(void *self, void *a, void *b, size_t npages);
 };
 
 /* Does os provider o have op `field` (by its minor version and table size)? */

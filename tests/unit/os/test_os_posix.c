@@ -445,6 +445,63 @@ Test(os_posix, page_remap_swaps_through_a_spare_page)
     lt_destroy(o.inst);
 }
 
+/* os 2.3: page_swap exchanges what two ranges show without a third. */
+Test(os_posix, page_swap_exchanges_two_ranges)
+{
+    struct os o = os_up(NULL);
+    size_t ps = o.ops->page_size(o.self);
+    uint8_t *a = o.ops->page_alloc(o.self, 3);
+    uint8_t *b = o.ops->page_alloc(o.self, 2);
+    uint8_t *c = o.ops->page_alloc(o.self, 1);
+    cr_assert(a && b && c);
+    memset(a, 'A', 3 * ps);
+    memset(b, 'B', 2 * ps);
+    cr_assert_eq(o.ops->page_remap(o.self, c, a + ps, 1), 0); /* c shares a's page 1 */
+    cr_assert_eq(o.ops->page_swap(o.self, a + ps, b, 2), 0);
+    cr_assert_eq(a[0], 'A');
+    cr_assert_eq(a[ps], 'B');
+    cr_assert_eq(a[3 * ps - 1], 'B');
+    cr_assert_eq(b[0], 'A');
+    cr_assert_eq(b[2 * ps - 1], 'A');
+    b[1] = 'x'; /* b shows a's old page 1, which c shares */
+    cr_assert_eq(c[1], 'x');
+    a[ps + 1] = 'y'; /* a's page 1 is b's old page: nobody else sees it */
+    cr_assert_eq(c[1], 'x');
+    cr_assert_eq(o.ops->page_swap(o.self, a, a + ps, 2), -EINVAL, "overlapping");
+    cr_assert_eq(o.ops->page_swap(o.self, a, a, 1), -EINVAL, "the same");
+    cr_assert_eq(o.ops->page_swap(o.self, a + 1, b, 1), -EINVAL, "misaligned");
+    cr_assert_eq(o.ops->page_swap(o.self, a, b, 3), -EINVAL, "beyond b");
+    o.ops->page_free(o.self, a, 3);
+    o.ops->page_free(o.self, b, 2);
+    o.ops->page_free(o.self, c, 1);
+    lt_destroy(o.inst);
+}
+
+/* Freed pages are kept and reused (no hole punched per page), and a page
+ * taken again from them reads as zeros however it was written before. */
+Test(os_posix, reused_pages_read_as_zeros)
+{
+    struct os o = os_up(NULL);
+    size_t ps = o.ops->page_size(o.self);
+    uint8_t *a = o.ops->page_alloc(o.self, 8);
+    memset(a, 0xA5, 8 * ps);
+    o.ops->page_free(o.self, a, 8);
+    for (int round = 0; round < 3; round++) {
+        uint8_t *b = o.ops->page_alloc(o.self, 5); /* reused pages, then fresh ones */
+        uint8_t *c = o.ops->page_alloc(o.self, 5);
+        cr_assert(b && c);
+        for (size_t i = 0; i < 5 * ps; i++) {
+            cr_assert_eq(b[i], 0, "round %d, byte %zu", round, i);
+            cr_assert_eq(c[i], 0, "round %d, byte %zu", round, i);
+        }
+        memset(b, 0x5A, 5 * ps);
+        memset(c, 0x3C, 5 * ps);
+        o.ops->page_free(o.self, c, 5);
+        o.ops->page_free(o.self, b, 5);
+    }
+    lt_destroy(o.inst);
+}
+
 Test(os_posix, page_remap_rejects_foreign_or_misaligned_memory)
 {
     struct os o = os_up(NULL);

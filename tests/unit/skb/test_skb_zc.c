@@ -34,12 +34,23 @@ struct env {
 static const struct lyra_os_ops *real_os;
 static struct lyra_os_ops flaky_os;
 static int remap_calls, remap_fail_at;
-static int protect_ro_calls; /* page_protect(.., LYRA_PROT_READ): a page made read-only */
+static int protect_ro_calls; /* page_protect(.., LYRA_PROT_READ): calls making pages read-only */
+static size_t protect_ro_pages; /* the pages those calls covered */
+static int swap_calls, swap_fail; /* page_swap calls; swap_fail: refuse them */
 
 static int counting_protect(void *self, void *p, size_t n, int prot)
 {
     protect_ro_calls += prot == LYRA_PROT_READ;
+    protect_ro_pages += prot == LYRA_PROT_READ ? n : 0;
     return real_os->page_protect(self, p, n, prot);
+}
+
+static int flaky_swap(void *self, void *a, void *b, size_t n)
+{
+    swap_calls++;
+    if (swap_fail)
+        return -ENOMEM;
+    return real_os->page_swap(self, a, b, n);
 }
 
 static int flaky_remap(void *self, void *dst, void *src, size_t n)
@@ -61,6 +72,8 @@ static struct env env_new_os(const char *const *params, int flaky)
         flaky_os = *e.oo;
         flaky_os.page_remap = flaky_remap;
         flaky_os.page_protect = counting_protect;
+        flaky_os.page_swap = flaky_swap;
+        swap_calls = swap_fail = 0;
         cr_assert_eq(lt_bind_raw(e.skb, "os", &flaky_os, e.os->self), 0);
     } else {
         cr_assert_eq(lt_bind(e.skb, "os", e.os), 0);
@@ -632,12 +645,14 @@ Test(skb_zc, counters_have_the_shared_names)
     env_done(&e);
 }
 
-/* The os refuses the swap's first, second or third remap: every page is
- * put back as it was, the payload is copied and counted. */
+/* An os without page_swap (before 2.3): the swap is three page_remap
+ * calls. The os refuses the first, second or third: every page is put
+ * back as it was, the payload is copied and counted. */
 Test(skb_zc, a_refused_remap_is_undone_and_copied)
 {
     for (int at = 1; at <= 3; at++) {
         struct env e = env_new_os(NULL, 1);
+        flaky_os.page_swap = NULL;
         uint8_t *p = pkt(&e, e.ps);
         memset(p, 0x22, e.ps - e.off);
         struct lyra_skb *s = rx_seg(&e, 1448, 43);
@@ -663,6 +678,108 @@ Test(skb_zc, a_refused_remap_is_undone_and_copied)
         e.ops->pkt_free(e.self, p);
         env_done(&e);
     }
+}
+
+/* With page_swap (os 2.3) a remapping receive is one swap, no page_remap;
+ * the alias is left stale and brought back in line by the next send from
+ * the page, which references the received bytes, not the old ones. A
+ * refused swap leaves every page as it was and copies. */
+Test(skb_zc, a_receive_swaps_once_and_a_send_after_it_sees_the_received_bytes)
+{
+    struct env e = env_new_os(NULL, 1);
+    uint8_t *p = pkt(&e, e.ps);
+    memset(p, 0x22, e.ps - e.off);
+    struct lyra_skb *s = rx_seg(&e, 1448, 47);
+    uint8_t want[1448];
+    fill(want, 1448, 47);
+    remap_calls = 0;
+    remap_fail_at = 1000; /* counts, never fails */
+    cr_assert_eq(e.ops->copy_out(e.self, s, 0, p, 1448), 1448);
+    cr_expect_eq(swap_calls, 1);
+    cr_expect_eq(remap_calls, 0, "no page_remap on the receive");
+    cr_assert_arr_eq(p, want, 1448);
+    uint8_t was = s->data[0];
+    p[0] ^= 0xFF; /* the receive buffer is not the application's page */
+    cr_assert_eq(s->data[0], was);
+    p[0] ^= 0xFF;
+    lyra_skb_free(s);
+    /* a send from it: the stale alias is brought in line first (one remap) */
+    struct lyra_skb *t = tx(&e);
+    uint32_t copied = 1;
+    cr_assert_eq(add(&e, t, p, 1448, 0, &copied), 1448);
+    cr_expect_eq(copied, 0, "referenced");
+    cr_expect_eq(remap_calls, 1, "the alias synced once");
+    frame_is(t, want, 1448);
+    lyra_skb_free(t);
+    /* again: in line now, no remap */
+    t = tx(&e);
+    cr_assert_eq(add(&e, t, p, 1448, 0, NULL), 1448);
+    cr_expect_eq(remap_calls, 1);
+    frame_is(t, want, 1448);
+    lyra_skb_free(t);
+    remap_fail_at = 0;
+    /* a refused swap: copied, every page as it was */
+    s = rx_seg(&e, 1448, 53);
+    fill(want, 1448, 53);
+    swap_fail = 1;
+    cr_assert_eq(e.ops->copy_out(e.self, s, 0, p, 1448), 0);
+    swap_fail = 0;
+    cr_assert_arr_eq(p, want, 1448);
+    cr_assert_eq(st(&e, "fallback_rx_remap_failed"), 1);
+    was = s->data[0];
+    p[0] ^= 0xFF;
+    cr_assert_eq(s->data[0], was);
+    p[0] ^= 0xFF;
+    lyra_skb_free(s);
+    t = tx(&e);
+    cr_assert_eq(add(&e, t, p, 1448, 0, NULL), 1448);
+    frame_is(t, want, 1448);
+    lyra_skb_free(t);
+    e.ops->pkt_free(e.self, p);
+    env_done(&e);
+}
+
+/* A send that references several pages protects them with one call per
+ * run, not one per page; pages read-only from an earlier send inside the
+ * run cost nothing more, and a page another skb references splits the run
+ * (it may have been written and bounced since, and must stay writable). */
+Test(skb_zc, a_send_protects_its_pages_in_one_call)
+{
+    const char *params[] = {"cow_pages=16", NULL};
+    struct env e = env_new_os(params, 1);
+    size_t n = 6 * e.ps - e.off;
+    uint8_t *p = pkt(&e, n);
+    fill(p, (uint32_t)n, 9);
+    protect_ro_calls = 0;
+    protect_ro_pages = 0;
+    struct lyra_skb *s = tx(&e);
+    cr_assert_eq(add(&e, s, p, (uint32_t)n, 0, NULL), (int)n);
+    cr_expect_eq(protect_ro_calls, 1, "6 pages, %d calls", protect_ro_calls);
+    cr_expect_eq(protect_ro_pages, 6);
+    frame_is(s, p, (uint32_t)n);
+    lyra_skb_free(s); /* the pages stay read-only (lazy) */
+    /* write page 2 (lifts it), reference page 4 from another skb */
+    p[2 * e.ps] ^= 1;
+    struct lyra_skb *u = tx(&e);
+    cr_assert_eq(add(&e, u, p + 4 * e.ps, 200, 0, NULL), 200);
+    protect_ro_calls = 0;
+    protect_ro_pages = 0;
+    s = tx(&e);
+    cr_assert_eq(add(&e, s, p, (uint32_t)n, 0, NULL), (int)n);
+    /* runs 0-3 (page 2 writable: one call over it) and 5 (read-only: none) */
+    cr_expect_eq(protect_ro_calls, 1, "%d calls", protect_ro_calls);
+    cr_expect_eq(protect_ro_pages, 1, "only the written page's span: %zu", protect_ro_pages);
+    frame_is(s, p, (uint32_t)n);
+    uint8_t *sent = malloc(n);
+    memcpy(sent, p, n);
+    p[2 * e.ps + 1] ^= 1; /* referenced and read-only again: copied on write */
+    cr_expect_eq(st(&e, "cow_faults"), 1);
+    frame_is(s, sent, (uint32_t)n);
+    free(sent);
+    lyra_skb_free(s);
+    lyra_skb_free(u);
+    e.ops->pkt_free(e.self, p);
+    env_done(&e);
 }
 
 /* Protection is lifted lazily: a page sent again and again without being
