@@ -294,8 +294,21 @@ static int pl4_getopt_buf(void *self, int h, int o, void *v, uint32_t *len)
     lyra_px_count(p, 15, r == 0 && len ? *len : 0, t0);
     return r;
 }
+/* 1.3: a loan counts the bytes lent; loan_return the bytes given back.
+ * The socket layer keeps the table it lent through (the proxy) in the
+ * loan, so the return comes back this way. */
+static long pl4_recv_loan(void *self, int h, struct lyra_l4_loan *loan, int fl)
+{
+    struct lyra_proxy *p = self;
+    uint64_t t0 = lyra_px_now(p);
+    long r = ((const L4 *)p->ops)->recv_loan(p->prov, h, loan, fl);
+    lyra_px_count(p, 16, r > 0 ? (uint64_t)r : 0, t0);
+    return r;
+}
+PX_VOP(pl4, L4, loan_return, 17, loan ? loan->len : 0, (void *self, struct lyra_l4_loan *loan),
+       (p->prov, loan))
 #define L4E struct lyra_l4_events
-PX_EV(pl4, L4E, ready, 16, 0, (void *self, uintptr_t c, unsigned what), (p->user, c, what))
+PX_EV(pl4, L4E, ready, 18, 0, (void *self, uintptr_t c, unsigned what), (p->user, c, what))
 
 static const struct lyra_l4_events px_l4_events = {
     .hdr = LYRA_OPS_HDR(LYRA_L4_IFACE, LYRA_L4_MAJOR, LYRA_L4_MINOR, L4E),
@@ -308,12 +321,13 @@ static const struct lyra_l4_ops px_l4_ops = {
     .listen = pl4_listen, .accept = pl4_accept, .send = pl4_send, .recv = pl4_recv,
     .shutdown = pl4_shutdown, .name = pl4_name, .poll = pl4_poll, .setopt = pl4_setopt,
     .getopt = pl4_getopt, .set_cookie = pl4_set_cookie, .setopt_buf = pl4_setopt_buf,
-    .getopt_buf = pl4_getopt_buf,
+    .getopt_buf = pl4_getopt_buf, .recv_loan = pl4_recv_loan, .loan_return = pl4_loan_return,
 };
 static const char *const l4_names[] = {
     "open", "close", "bind", "connect", "listen", "accept", "send", "recv", "shutdown", "name",
-    "poll", "setopt", "getopt", "set_cookie", "setopt_buf", "getopt_buf", "ready"};
-_Static_assert(LYRA_COUNT(l4_names) == 17, "l4_names: one name per op (16) and event (1)");
+    "poll", "setopt", "getopt", "set_cookie", "setopt_buf", "getopt_buf", "recv_loan",
+    "loan_return", "ready"};
+_Static_assert(LYRA_COUNT(l4_names) == 19, "l4_names: one name per op (18) and event (1)");
 
 /* ---- bus (issue 12.6: the device model's time, apart from the driver's) ---- */
 #define BU struct lyra_bus_ops
@@ -374,7 +388,7 @@ static const struct lyra_proxy_class classes[] = {
     {LYRA_NETDEV_IFACE, 5, 3, netdev_names, &px_netdev_ops, &px_netdev_events, 0},
     {LYRA_L2_IFACE, 7, 2, l2_names, &px_l2_ops, &px_l2_events, 0},
     {LYRA_L3_IFACE, 7, 3, l3_names, &px_l3_ops, &px_l3_events, 0},
-    {LYRA_L4_IFACE, 16, 1, l4_names, &px_l4_ops, &px_l4_events,
+    {LYRA_L4_IFACE, 18, 1, l4_names, &px_l4_ops, &px_l4_events,
      offsetof(struct lyra_l4_ops, open) - sizeof(struct lyra_ops_hdr)},
     {LYRA_BUS_IFACE, 21, 1, bus_names, &px_bus_ops, &px_bus_events, 0},
 };
