@@ -573,9 +573,17 @@ Test(ttcp, zero_payload_copied_for_a_24_mb_zc_dma_send, .timeout = 180)
                          "--peer assemblies/zc-pio.lyra dev.link=wire:t0%d 192.0.2.4",
                          b, getpid(), getpid()),
                    o1, OUT);
-    cr_assert_eq(s, 0, "%s", o1);
+    cr_assert_eq(s, 0, "exit status %d: %s", s, o1);
     expect_tcp_stream(o1, o1, 3000 * 8192);
     cr_assert_eq(counter_sum(o1, "tx_referenced_bytes"), 3000 * 8192, "%s", o1);
     cr_assert_eq(counter_sum(o1, "tx_copied_bytes"), 0, "%s", o1);
-    cr_assert_gt(counter_sum(o1, "rx_remapped_bytes"), 3000LL * 8192 * 9 / 10, "%s", o1);
+    /* every byte read is either remapped or copied for a counted reason;
+     * how many reads fall across segment edges depends on timing (a read
+     * finding part of a segment queued): 9 in 10 remapped on an idle
+     * machine, a little less under load, so the bound is 3 in 4 */
+    long long rm = counter_sum(o1, "rx_remapped_bytes"), cp = counter_sum(o1, "rx_copied_bytes");
+    cr_assert_eq(rm + cp, 3000LL * 8192, "%s", o1);
+    cr_assert_gt(rm, 3000LL * 8192 * 3 / 4, "%s", o1);
+    cr_assert(!cp || counter_sum(o1, "fallback_rx_offset") + counter_sum(o1, "fallback_rx_partial") > 0,
+              "copies without a counted reason: %s", o1);
 }
