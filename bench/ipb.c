@@ -53,6 +53,7 @@
 #include "lyra/socket.h"
 #include "lyra/stack.h"
 #include "ttcp_buf.h"
+#include "ttcp_zc.h"
 
 typedef int (*asm_create)(const char *const *overrides, struct lyra_stack **out);
 int lyra_assembly_copy_pio_create(const char *const *overrides, struct lyra_stack **out);
@@ -165,26 +166,16 @@ static void idle(uint64_t next)
 static void completions(struct xfer *x)
 {
     for (;;) {
-        union {
-            char buf[CMSG_SPACE(sizeof(struct sock_extended_err))];
-            struct cmsghdr align;
-        } ctl;
-        struct msghdr m;
-        memset(&m, 0, sizeof(m));
-        m.msg_control = ctl.buf;
-        m.msg_controllen = sizeof(ctl.buf);
+        long long n;
+        int copied;
         uint64_t t0 = mono_ns();
-        ssize_t r = lyra_recvmsg(x->a->s, x->a->fd, &m, MSG_ERRQUEUE);
+        int got = ttcp_zc_take(x->a->s, x->a->fd, &n, &copied);
         x->a->app_ns += mono_ns() - t0;
         x->a->app_calls++;
-        struct cmsghdr *c = r == 0 ? CMSG_FIRSTHDR(&m) : NULL;
-        if (!c)
+        if (!got)
             return;
-        struct sock_extended_err ee;
-        memcpy(&ee, CMSG_DATA(c), sizeof(ee));
-        long long n = (long long)ee.ee_data - ee.ee_info + 1;
         x->zc_compl += n;
-        if (ee.ee_code == SO_EE_CODE_ZEROCOPY_COPIED)
+        if (copied)
             x->zc_copied += n;
     }
 }

@@ -51,6 +51,7 @@ typedef void *net_t; /* the host: no stack */
 #include "lyra/socket.h"
 #include "lyra/stack.h"
 #include "tool_stacks.h"
+#include "ttcp_zc.h"
 typedef struct lyra_stack *net_t;
 #define N_socket lyra_socket
 #define N_close lyra_close
@@ -154,23 +155,11 @@ static void result(struct side *sd)
 /* --zerocopy: every completion waiting (recvmsg MSG_ERRQUEUE never blocks). */
 static void zc_completions(struct side *sd, int fd)
 {
-    for (;;) {
-        union {
-            char buf[CMSG_SPACE(sizeof(struct sock_extended_err))];
-            struct cmsghdr align;
-        } ctl;
-        struct msghdr m;
-        memset(&m, 0, sizeof(m));
-        m.msg_control = ctl.buf;
-        m.msg_controllen = sizeof(ctl.buf);
-        struct cmsghdr *c = lyra_recvmsg(sd->net, fd, &m, MSG_ERRQUEUE) == 0 ? CMSG_FIRSTHDR(&m) : NULL;
-        if (!c)
-            return;
-        struct sock_extended_err ee;
-        memcpy(&ee, CMSG_DATA(c), sizeof(ee));
-        long long n = (long long)ee.ee_data - ee.ee_info + 1;
+    long long n;
+    int copied;
+    while (ttcp_zc_take(sd->net, fd, &n, &copied)) {
         sd->zc_done += n;
-        if (ee.ee_code == SO_EE_CODE_ZEROCOPY_COPIED)
+        if (copied)
             sd->zc_copied += n;
     }
 }
