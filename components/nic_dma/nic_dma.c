@@ -93,6 +93,7 @@ struct nic_dma {
     uint64_t tx_ring_bus;
     struct tx_slot *tx_slots;
     uint32_t tx_head, tx_tail, tx_free;
+    uint32_t tx_pending; /* frames on the ring whose skb is not given back yet */
     bool ctx_valid, tx_stopped;
     uint8_t ctx_css, ctx_cso;
     uint32_t tx_need;
@@ -129,6 +130,7 @@ static unsigned tx_clean(struct nic_dma *n, bool notify)
                 break;
         }
         lyra_skb_free(skb);
+        n->tx_pending--;
         n->tx_head = ring_next(last, n->tx_n);
         done++;
     }
@@ -280,6 +282,7 @@ static int nd_xmit(void *self, struct lyra_skb *skb)
     n->tx_slots[first].last = last;
     n->tx_slots[last].skb = skb;
     n->tx_free -= need;
+    n->tx_pending++;
     n->tx_tail = idx;
     n->tx_stopped = false; /* the user got through: no tx_ready owed */
     n->st.tx_frames++;
@@ -299,8 +302,10 @@ static void tx_purge(struct nic_dma *n)
         struct tx_slot *s = &n->tx_slots[n->tx_head];
         if (s->map_ptr)
             n->bus->dma_unmap(n->bself, s->map_ptr, s->map_len);
-        if (s->skb)
+        if (s->skb) {
             lyra_skb_free(s->skb);
+            n->tx_pending--;
+        }
         *s = (struct tx_slot){0};
         n->tx_head = ring_next(n->tx_head, n->tx_n);
         n->tx_free++;
@@ -551,7 +556,7 @@ static int nic_dma_start(void *self)
                  "%u of %u receive buffers posted: the skb pool is short (refilled as "
                  "buffers come back)",
                  (unsigned)n->rx.posted, (unsigned)(n->rx_n - 1));
-    n->tx_head = n->tx_tail = 0;
+    n->tx_head = n->tx_tail = n->tx_pending = 0;
     n->tx_free = n->tx_n - 1; /* TDT never catches up with TDH */
     n->ctx_valid = n->tx_stopped = false;
     nd_rx_enable(&n->rx);
@@ -597,6 +602,8 @@ static void nic_dma_stats(void *self, struct lyra_stats_sink *sink)
 #undef R
     lyra_stat(sink, "rx_posted", n->rx.posted);
     lyra_stat(sink, "tx_ring_free", n->tx_free);
+    /* skbs a stopped loop leaves on the ring until the next poll or stop */
+    lyra_stat(sink, "tx_pending", n->tx_pending);
     lyra_stat(sink, "link_up", n->link_up);
     /* payload bytes this driver copies: none on receive (frames land in
      * posted skbs); on transmit only frames with more pieces than it

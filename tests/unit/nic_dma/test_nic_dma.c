@@ -490,7 +490,9 @@ static void tx_segments_one_descriptor_each(unsigned q)
         cr_assert_not_null(lt_skb_add_seg(s, segs[i], lens[i], 0));
     uint32_t tdt0 = f.bus->read32(f.dev->self, R_TDT);
     unsigned maps0 = f.spy.maps, unmaps0 = f.spy.unmaps; /* receive buffers posted at start */
+    cr_assert_eq(st(f.nic, "tx_pending"), 0);
     cr_assert_eq(f.nd->xmit(f.nic->self, s), 0);
+    cr_assert_eq(st(f.nic, "tx_pending"), 1, "one frame (four descriptors) held");
     uint32_t tdt1 = f.bus->read32(f.dev->self, R_TDT);
     cr_assert_eq(tdt1 - tdt0, 4, "one descriptor per part");
     /* the descriptors: EOP (and RS) on the last only, IFCS on all */
@@ -519,6 +521,7 @@ static void tx_segments_one_descriptor_each(unsigned q)
     poll(&f); /* reclaims: the skb goes back, mappings are released */
     cr_assert_eq(st(f.nic, "tx_frames"), 1);
     cr_assert_eq(st(f.nic, "tx_bytes"), 1047);
+    cr_assert_eq(st(f.nic, "tx_pending"), 0, "given back at the poll");
     cr_assert_eq(f.spy.maps - maps0, 4);
     cr_assert_eq(f.spy.unmaps - unmaps0, 4);
     fx_down(&f);
@@ -819,7 +822,8 @@ Test(nic_dma, stop_with_frames_in_flight)
         cr_assert_eq(f.nd->xmit(f.nic->self, mkskb(&f, b, sizeof(b))), 0);
     uint64_t posted = st(f.nic, "rx_posted");
     cr_assert_eq(posted, 63, "rx_ring - 1 receive buffers posted");
-    cr_assert_eq(st(f.skb, "in_use"), 5 + posted);
+    cr_assert_eq(st(f.nic, "tx_pending"), 5, "nothing came back");
+    cr_assert_eq(st(f.skb, "in_use"), 5 + posted, "the ring's skbs are tx_pending + rx_posted");
     cr_assert_eq(st(f.dev, "dma_maps_live"), 5 + posted);
     fx_down(&f); /* stop gives them all back */
 }
