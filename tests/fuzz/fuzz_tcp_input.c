@@ -399,6 +399,19 @@ static void inject(struct h *x, const uint8_t *b, uint32_t len, uint32_t src)
         bool have = false;
         for (unsigned k = 0; k < x->npb; k++) {
             int32_t d = (int32_t)(r.seq.v + adv - x->pb[k].base);
+            if (x->pb[k].base == r.seq.v && (r.flags & TCP_SYN)) {
+                /* Another SYN from the same ISN, with other options: tcp may
+                 * have taken either (it drops a SYN+RST, takes a SYN later),
+                 * so the bounds become the looser of the two: the larger MSS
+                 * (536 without one) and the larger window shift. */
+                int mss = (r.opt.has & TCP_HAS_MSS) ? r.opt.mss : -1;
+                int ws = (r.opt.has & TCP_HAS_WS) ? r.opt.ws : -1;
+                int m0 = x->pb[k].mss < 0 ? 536 : x->pb[k].mss, m1 = mss < 0 ? 536 : mss;
+                if (m1 > m0)
+                    x->pb[k].mss = mss;
+                if (ws > x->pb[k].ws)
+                    x->pb[k].ws = ws;
+            }
             have |= x->pb[k].base == r.seq.v;
             if (d > x->pb[k].maxd)
                 x->pb[k].maxd = d;
