@@ -250,6 +250,11 @@ static long op_send(void *self, int h, const void *buf, size_t len, const struct
 {
     GET(h);
     (void)to; /* a connected stream ignores the address, as BSD */
+    if ((flags & (LYRA_MSG_ZC_CALL | LYRA_MSG_ZC_CONT)) == (LYRA_MSG_ZC_CALL | LYRA_MSG_ZC_CONT) &&
+        !len) {
+        lyra_zc_call_end(&u->zc[h]); /* the blocking MSG_ZEROCOPY call returns */
+        return 0;
+    }
     if (e->o.err)
         return lyra_l4_take_err(&e->o);
     if (c->state == TCPS_SYN_SENT || c->state == TCPS_SYN_RCVD)
@@ -282,8 +287,10 @@ static long op_send(void *self, int h, const void *buf, size_t len, const struct
         lyra_zc_abort(z, zr); /* nothing taken: the id is not used */
         u->st.zc_sends--;
         u->st.zc_copy_fallback -= (unsigned)zcopy;
+    } else if (zr && zc && (flags & LYRA_MSG_ZC_CALL) && (uint32_t)r < n) {
+        lyra_zc_call_keep(z, zr); /* more rounds come: the hold stays until the call ends */
     } else if (zr) {
-        lyra_zc_put(zr); /* the call's own hold: done now unless skbs reference it */
+        lyra_zc_put(zr); /* the call's (or round's) own hold: done unless skbs reference it */
     }
     if (r > 0 && (flags & LYRA_MSG_OOB)) {
         /* urgent data (RFC 9293 3.8.5): the mark just after what was

@@ -80,7 +80,7 @@ static long do_call(const struct lyra_socket_ops *o, void *x, struct call *c)
     switch (c->kind) {
     case C_SEND:
         return o->send(x, c->fd, c->cbuf, c->len, c->to,
-                       c->flags & (MSG_OOB | MSG_ZEROCOPY | LYRA_MSG_ZC_CONT));
+                       c->flags & (MSG_OOB | MSG_ZEROCOPY | LYRA_MSG_ZC_CONT | LYRA_MSG_ZC_CALL));
     case C_RECV:
         return o->recv(x, c->fd, c->iov, c->iovcnt, &c->a, c->dst,
                        c->flags & (MSG_PEEK | MSG_TRUNC | MSG_OOB | MSG_ERRQUEUE));
@@ -171,20 +171,25 @@ static long send_all(struct lyra_stack *s, const struct lyra_socket_ops *o, void
         return run_call(s, o, x, c, LYRA_FD_SNDTIMEO);
     const char *base = c->cbuf;
     size_t len = c->len, done = 0;
+    if (c->flags & MSG_ZEROCOPY)
+        c->flags |= LYRA_MSG_ZC_CALL;
+    long r;
     for (;;) {
         c->cbuf = base + done;
         c->len = len - done;
-        long r = run_call(s, o, x, c, LYRA_FD_SNDTIMEO);
-        if (r < 0)
-            return done ? (long)done : r;
-        done += (size_t)r;
-        if (done >= len)
-            return (long)done;
+        r = run_call(s, o, x, c, LYRA_FD_SNDTIMEO);
+        if (r < 0 || (done += (size_t)r) >= len)
+            break;
         /* one completion id per call (Linux): the rounds after the first
          * continue it (lyra/l4_zc.h, lyra_zc_cont) */
         if (c->flags & MSG_ZEROCOPY)
             c->flags |= LYRA_MSG_ZC_CONT;
     }
+    if (c->flags & LYRA_MSG_ZC_CONT) { /* the call ends: its record may complete */
+        c->len = 0;
+        (void)do_call(o, x, c);
+    }
+    return r < 0 ? (done ? (long)done : r) : (long)done;
 }
 
 /* MSG_WAITALL on a blocking stream: the pieces are filled, or the stream

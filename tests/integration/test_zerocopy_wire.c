@@ -11,6 +11,7 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -613,6 +614,87 @@ Test(zerocopy_wire, zc_referenced_completions_not_copied, .timeout = 120)
     close_linger(b.s, trx);
     close_linger(a.s, ttx);
     usleep(100000);
+    free(k.buf);
+    free(src);
+    node_down(&a);
+    node_down(&b);
+}
+
+/* A blocking MSG_ZEROCOPY send larger than the send buffer takes several
+ * rounds while the first rounds' segments are acknowledged. Its one id
+ * completes only after the call returns (Linux holds the notification for
+ * the call), and the completion says COPIED exactly when the stack copied
+ * some byte of it. Before, the record completed between rounds, the later
+ * rounds copied, and the completion, already read, said nothing was copied. */
+struct compl_watch {
+    struct lyra_stack *s;
+    int fd;
+    atomic_int sending;
+    int early; /* completions read while the call was still blocked */
+};
+
+static void *compl_watch_thread(void *arg)
+{
+    struct compl_watch *w = arg;
+    while (atomic_load(&w->sending)) {
+        struct sock_extended_err ee;
+        int fl;
+        if (read_compl(w->s, w->fd, &ee, &fl) == 0 && atomic_load(&w->sending))
+            w->early++;
+        usleep(500);
+    }
+    return NULL;
+}
+
+Test(zerocopy_wire, blocking_zerocopy_send_completes_after_the_call, .timeout = 120)
+{
+    struct node a, b;
+    node_up(&a, "zc-pio.lyra", 8, "ip.addr=" ADDR_A "/24");
+    node_up(&b, "zc-dma.lyra", 8, "ip.addr=" ADDR_B "/24");
+    int ttx, trx;
+    tcp_pair(&a, &b, 7009, &ttx, &trx);
+    set_int(a.s, ttx, SOL_SOCKET, SO_ZEROCOPY, 1);
+    set_int(a.s, ttx, SOL_SOCKET, SO_SNDBUF, 16 * 1024);
+    size_t total = 1 << 20;
+    struct sink k = {b.s, trx, total, 0, NULL};
+    k.buf = malloc(total);
+    uint8_t *src = malloc(total);
+    cr_assert(k.buf && src);
+    for (size_t i = 0; i < total; i++)
+        src[i] = pat(i);
+    uint64_t copied0 = lyra_stack_counter(a.s, "skb", "tx_copied_bytes");
+    cr_assert_neq(copied0, UINT64_MAX, "skb reports tx_copied_bytes");
+    struct compl_watch w = {.s = a.s, .fd = ttx, .early = 0};
+    atomic_init(&w.sending, 1);
+    pthread_t t, tw;
+    cr_assert_eq(pthread_create(&t, NULL, sink_thread, &k), 0);
+    cr_assert_eq(pthread_create(&tw, NULL, compl_watch_thread, &w), 0);
+    cr_assert_eq(lyra_send(a.s, ttx, src, total, MSG_ZEROCOPY), (ssize_t)total, "send: %s",
+                 strerror(errno));
+    atomic_store(&w.sending, 0);
+    pthread_join(tw, NULL);
+    pthread_join(t, NULL);
+    cr_assert_eq(k.got, total);
+    cr_expect_eq(memcmp(k.buf, src, total), 0, "the bytes as sent");
+    cr_expect_eq(w.early, 0, "no completion while the call was blocked");
+    uint64_t copied = lyra_stack_counter(a.s, "skb", "tx_copied_bytes") - copied0;
+    struct sock_extended_err ee;
+    int fl, got = 0;
+    for (int waited = 0; !got && waited < 300; waited++) {
+        if (read_compl(a.s, ttx, &ee, &fl) == 0)
+            got = 1;
+        else
+            usleep(10000); /* the last ACKs */
+    }
+    cr_assert(got, "the call's completion came");
+    cr_expect_eq(ee.ee_info, 0);
+    cr_expect_eq(ee.ee_data, 0, "one id for the one call");
+    cr_expect_eq(ee.ee_code == SO_EE_CODE_ZEROCOPY_COPIED, copied > 0,
+                 "COPIED (%u) says whether the stack copied (%llu bytes)", (unsigned)ee.ee_code,
+                 (unsigned long long)copied);
+    lyra_shutdown(a.s, ttx, SHUT_WR);
+    close_linger(b.s, trx);
+    close_linger(a.s, ttx);
     free(k.buf);
     free(src);
     node_down(&a);

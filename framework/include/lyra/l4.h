@@ -115,6 +115,14 @@ struct lyra_l4_dst {
  * takes no new completion id (lyra/l4_zc.h, lyra_zc_cont). No Linux flag
  * has this value. */
 #define LYRA_MSG_ZC_CONT 0x40000000
+/* 1.3, with LYRA_MSG_ZEROCOPY on a stream, from the socket layer only: the
+ * round belongs to a blocking call that goes on until the socket layer
+ * ends it with a zero-length send flagged LYRA_MSG_ZC_CALL |
+ * LYRA_MSG_ZC_CONT, so the call's record is not completed between rounds
+ * (as Linux, whose notification never comes before the call returns: else
+ * later rounds would copy under an id already reported as referenced).
+ * No Linux flag has this value. */
+#define LYRA_MSG_ZC_CALL 0x10000000
 
 /* Options for setopt/getopt (values are ints; a provider answers
  * -ENOPROTOOPT for one it does not have). */

@@ -66,6 +66,7 @@ struct lyra_zc {
     uint8_t nq;
     uint8_t on;              /* SO_ZEROCOPY */
     int8_t newest;           /* the record of the last id handed out, -1: none */
+    int8_t call;             /* the record a blocking send holds between rounds, -1: none */
     uint32_t next_id;
     uint32_t gen;
     /* a record was queued: the transport raises POLLERR (stack context) */
@@ -83,6 +84,7 @@ static inline void lyra_zc_init(struct lyra_zc *z, void (*notify)(void *, struct
 {
     memset(z, 0, sizeof(*z));
     z->newest = -1;
+    z->call = -1;
     z->notify = notify;
     z->ctx = ctx;
 }
@@ -98,6 +100,12 @@ static inline void lyra_zc_reset(struct lyra_zc *z)
     z->nq = 0;
     z->on = 0;
     z->newest = -1;
+    if (z->call >= 0) { /* a call that never ended: its hold goes (stale now) */
+        struct lyra_zc_rec *r = &z->rec[z->call];
+        z->call = -1;
+        if (r->refs && --r->refs == 0)
+            r->state = LYRA_ZC_FREE;
+    }
     z->next_id = 0;
     z->loans = 0;
     z->loan_max = LYRA_LOAN_MAX_DEFAULT;
@@ -222,16 +230,34 @@ static inline struct lyra_zc_rec *lyra_zc_begin(struct lyra_zc *z, struct lyra_z
     return NULL;
 }
 
+/* A blocking stream send's first round took part of its bytes
+ * (LYRA_MSG_ZC_CALL): the call's hold on r stays until lyra_zc_call_end,
+ * so r is not completed while the call still has bytes to give. */
+static inline void lyra_zc_call_keep(struct lyra_zc *z, struct lyra_zc_rec *r)
+{
+    z->call = (int8_t)(r - z->rec);
+}
+
+/* The blocking call ended (the socket layer's zero-length round): its hold
+ * goes; r completes once no skb references it. */
+static inline void lyra_zc_call_end(struct lyra_zc *z)
+{
+    if (z->call < 0)
+        return;
+    struct lyra_zc_rec *r = &z->rec[z->call];
+    z->call = -1;
+    lyra_zc_put(r);
+}
+
 /* A blocking stream send's next round (LYRA_MSG_ZC_CONT): the same id.
- * Its record, held once more, while it is still open; NULL when it is
- * done already (its skbs were all done while the call waited): the round
- * copies then (no LYRA_SEG_F_REF), since a completion was reported. */
+ * The record the call holds, held once more for the round; NULL when the
+ * call holds none (it copies: a fallback, reported as copied already). */
 static inline struct lyra_zc_rec *lyra_zc_cont(struct lyra_zc *z)
 {
-    if (z->newest < 0)
+    if (z->call < 0)
         return NULL;
-    struct lyra_zc_rec *r = &z->rec[z->newest];
-    if (r->state != LYRA_ZC_OPEN || r->gen != z->gen || r->hi + 1 != z->next_id)
+    struct lyra_zc_rec *r = &z->rec[z->call];
+    if (r->state != LYRA_ZC_OPEN || r->gen != z->gen)
         return NULL;
     r->refs++;
     return r;

@@ -153,21 +153,48 @@ Test(l4_zc, a_call_that_sent_nothing_gives_its_id_back)
     cr_expect(!lyra_zc_pending(&Z));
 }
 
-Test(l4_zc, continued_call_keeps_its_id_while_open)
+/* A blocking call in rounds (LYRA_MSG_ZC_CALL): the first round keeps the
+ * call's hold, every later round continues the same id, and the record
+ * completes only when the call has ended, even when every skb of the
+ * first rounds was done while the call waited. */
+Test(l4_zc, a_call_in_rounds_completes_after_it_ends)
 {
     struct lyra_skb a, b;
     memset(&a, 0, sizeof(a));
     memset(&b, 0, sizeof(b));
-    call(&a, 0);
-    struct lyra_zc_rec *r = lyra_zc_cont(&Z);
-    cr_assert(r, "id 0 still open: the next round continues it");
-    lyra_zc_attach(r, &b);
-    lyra_zc_put(r);
-    skb_free(&a);
+    int copy;
+    struct lyra_zc_rec *r = lyra_zc_begin(&Z, NULL, &copy);
+    cr_assert(r);
+    cr_assert_eq(lyra_zc_attach(r, &a), 0);
+    lyra_zc_call_keep(&Z, r); /* the first round took part of the bytes */
+    skb_free(&a);             /* acknowledged while the call waits */
+    cr_expect(!lyra_zc_pending(&Z), "the call still holds id 0");
+    struct lyra_zc_rec *r2 = lyra_zc_cont(&Z);
+    cr_assert_eq(r2, r, "the next round continues id 0");
+    cr_assert_eq(lyra_zc_attach(r2, &b), 0);
+    lyra_zc_put(r2); /* the round's own hold */
     skb_free(&b);
+    cr_expect(!lyra_zc_pending(&Z), "every skb is done, the call has not ended");
+    lyra_zc_call_end(&Z);
     expect_compl(0, 0, 0);
-    cr_expect_null(lyra_zc_cont(&Z), "done already: the next round copies");
+    cr_expect_null(lyra_zc_cont(&Z), "no call holds a record now");
+    lyra_zc_call_end(&Z); /* a second end is harmless */
+    cr_expect(!lyra_zc_pending(&Z));
     cr_expect_eq(Z.next_id, 1);
+}
+
+/* A socket closed while its call waits between rounds: the hold goes with
+ * the old socket; no completion reaches the next one, the record is free. */
+Test(l4_zc, a_call_cut_by_close_leaves_no_record)
+{
+    int copy;
+    struct lyra_zc_rec *r = lyra_zc_begin(&Z, NULL, &copy);
+    cr_assert(r);
+    lyra_zc_call_keep(&Z, r);
+    lyra_zc_reset(&Z);
+    lyra_zc_call_end(&Z); /* the socket layer's end, after the close: nothing */
+    cr_expect(!lyra_zc_pending(&Z));
+    cr_expect_eq(r->state, LYRA_ZC_FREE);
 }
 
 Test(l4_zc, a_closed_sockets_records_do_not_reach_the_next)
