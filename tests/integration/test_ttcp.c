@@ -527,7 +527,14 @@ Test(ttcp, tcp_packet_memory_on_zero_copy_assemblies, .timeout = 120)
     cr_assert_eq(s, 0, "%s", o1);
     expect_tcp_stream(o1, o1, 512 * 8192);
     cr_assert_gt(counter_sum(o1, "tx_referenced_bytes"), 512 * 8192 / 2, "%s", o1);
-    cr_assert_gt(counter_sum(o1, "rx_remapped_bytes"), 512 * 8192 / 2, "%s", o1);
+    /* Every byte read was remapped or copied. How many reads stay on
+     * segment edges depends on timing: a short segment (the tail of a
+     * write sent before the next write joined it) shifts the reads until
+     * they meet an edge again; under ASan and a parallel ctest, 49% were
+     * remapped once. A quarter is far above what a broken remap gives (0). */
+    long long remapped = counter_sum(o1, "rx_remapped_bytes");
+    cr_assert_eq(remapped + counter_sum(o1, "rx_copied_bytes"), 512 * 8192, "%s", o1);
+    cr_assert_gt(remapped, 512 * 8192 / 4, "%s", o1);
 }
 
 /* --zerocopy and --loan (issue 12.8): the sender's MSG_ZEROCOPY sends all

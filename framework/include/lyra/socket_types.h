@@ -197,10 +197,13 @@ _Static_assert(LYRA_MSG_ZEROCOPY == MSG_ZEROCOPY, "LYRA_MSG_ZEROCOPY differs");
 _Static_assert((LYRA_MSG_ZC_CONT & (MSG_ZEROCOPY | MSG_ERRQUEUE | MSG_NOSIGNAL | MSG_DONTWAIT |
                                     MSG_OOB)) == 0,
                "LYRA_MSG_ZC_CONT is no flag an application passes");
-_Static_assert(((LYRA_MSG_ZC_CALL | LYRA_MSG_ZC_CONT) &
-                (MSG_ZEROCOPY | MSG_FASTOPEN | MSG_ERRQUEUE | MSG_NOSIGNAL | MSG_DONTWAIT |
-                 MSG_OOB | MSG_MORE | MSG_CONFIRM | MSG_EOR)) == 0,
+_Static_assert((LYRA_MSG_ZC_CALL & (MSG_ZEROCOPY | MSG_ERRQUEUE | MSG_NOSIGNAL | MSG_DONTWAIT |
+                                    MSG_OOB | LYRA_MSG_ZC_CONT)) == 0,
                "LYRA_MSG_ZC_CALL is no flag an application passes");
+#ifdef MSG_FASTOPEN
+_Static_assert((LYRA_MSG_ZC_CALL & (MSG_FASTOPEN | MSG_MORE | MSG_CONFIRM | MSG_EOR)) == 0,
+               "LYRA_MSG_ZC_CALL is no Linux send flag");
+#endif
 
 /* The values transports see (lyra/l4.h) are the ones applications pass. */
 _Static_assert(LYRA_SOCK_STREAM == SOCK_STREAM, "LYRA_SOCK_STREAM differs from SOCK_STREAM");
