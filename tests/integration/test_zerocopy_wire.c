@@ -265,6 +265,17 @@ static uint8_t pat(size_t i)
     return (uint8_t)(i * 7 + (i >> 9));
 }
 
+/* The sender's bytes (pat) for a stream of `total`, and the sink's buffer. */
+static uint8_t *stream_bufs(size_t total, uint8_t **sink_buf)
+{
+    *sink_buf = malloc(total);
+    uint8_t *src = malloc(total);
+    cr_assert(*sink_buf && src);
+    for (size_t i = 0; i < total; i++)
+        src[i] = pat(i);
+    return src;
+}
+
 Test(zerocopy_wire, tcp_one_id_per_call_over_loss, .timeout = 120)
 {
     struct node a, b;
@@ -283,11 +294,7 @@ Test(zerocopy_wire, tcp_one_id_per_call_over_loss, .timeout = 120)
 
     const size_t big = 1 << 20, small = 3000;
     struct sink k = {b.s, rx, 3 * small + big, 0, NULL};
-    k.buf = malloc(k.total);
-    uint8_t *src = malloc(k.total);
-    cr_assert(k.buf && src);
-    for (size_t i = 0; i < k.total; i++)
-        src[i] = pat(i);
+    uint8_t *src = stream_bufs(k.total, &k.buf);
     pthread_t t;
     cr_assert_eq(pthread_create(&t, NULL, sink_thread, &k), 0);
     size_t off = 0;
@@ -383,11 +390,7 @@ Test(zerocopy_wire, tcp_loans_byte_exact_over_loss, .timeout = 120)
     int tx, rx;
     tcp_pair(&a, &b, 7002, &tx, &rx);
     struct loan_sink k = {b.s, rx, 1 << 20, 0, 0, NULL, 0};
-    k.buf = malloc(k.total);
-    uint8_t *src = malloc(k.total);
-    cr_assert(k.buf && src);
-    for (size_t i = 0; i < k.total; i++)
-        src[i] = pat(i);
+    uint8_t *src = stream_bufs(k.total, &k.buf);
     pthread_t t;
     cr_assert_eq(pthread_create(&t, NULL, loan_thread, &k), 0);
     cr_assert_eq(lyra_send(a.s, tx, src, k.total, 0), (ssize_t)k.total);
@@ -584,11 +587,7 @@ Test(zerocopy_wire, zc_referenced_completions_not_copied, .timeout = 120)
     set_int(a.s, ttx, SOL_SOCKET, SO_ZEROCOPY, 1);
     size_t total = 256 * 1024;
     struct sink k = {b.s, trx, total, 0, NULL};
-    k.buf = malloc(total);
-    uint8_t *src = malloc(total);
-    cr_assert(k.buf && src);
-    for (size_t i = 0; i < total; i++)
-        src[i] = pat(i);
+    uint8_t *src = stream_bufs(k.total, &k.buf);
     pthread_t t;
     cr_assert_eq(pthread_create(&t, NULL, sink_thread, &k), 0);
     for (int c = 0; c < 8; c++)
@@ -657,11 +656,7 @@ Test(zerocopy_wire, blocking_zerocopy_send_completes_after_the_call, .timeout = 
     set_int(a.s, ttx, SOL_SOCKET, SO_SNDBUF, 16 * 1024);
     size_t total = 1 << 20;
     struct sink k = {b.s, trx, total, 0, NULL};
-    k.buf = malloc(total);
-    uint8_t *src = malloc(total);
-    cr_assert(k.buf && src);
-    for (size_t i = 0; i < total; i++)
-        src[i] = pat(i);
+    uint8_t *src = stream_bufs(k.total, &k.buf);
     uint64_t copied0 = lyra_stack_counter(a.s, "skb", "tx_copied_bytes");
     cr_assert_neq(copied0, UINT64_MAX, "skb reports tx_copied_bytes");
     struct compl_watch w = {.s = a.s, .fd = ttx, .early = 0};
