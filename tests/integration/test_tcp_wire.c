@@ -171,14 +171,7 @@ static void node_down_checked(struct node *nd)
 {
     node_halt(nd);
     const char *nm = lyra_stack_name(nd->s);
-    uint64_t in_use = ctr(nd, "skb", "in_use");
-    uint64_t posted = lyra_stack_counter(nd->s, "nic", "rx_posted");
-    if (posted != UINT64_MAX)
-        in_use -= posted;
-    /* frames sent just before the stop, not yet given back by a poll */
-    uint64_t tx_held = lyra_stack_counter(nd->s, "nic", "tx_pending");
-    if (tx_held != UINT64_MAX)
-        in_use -= tx_held;
+    uint64_t in_use = lt_skbs_left(nd->s, ctr(nd, "skb", "in_use"));
     if (in_use)
         dump(nd);
     cr_expect_eq(in_use, 0, "%s: skb leak: %llu buffers in use after stop (counters on stderr)",

@@ -23,6 +23,7 @@
 
 #include "lyra/socket.h"
 #include "lyra/stack.h"
+#include "lt_asm.h"
 
 #define ADDR_A "192.0.2.2"
 #define ADDR_B "192.0.2.3"
@@ -76,14 +77,7 @@ static void node_halt(struct node *nd)
 static void node_down(struct node *nd)
 {
     node_halt(nd);
-    uint64_t in_use = lyra_stack_counter(nd->s, "skb", "in_use");
-    uint64_t posted = lyra_stack_counter(nd->s, "nic", "rx_posted");
-    if (posted != UINT64_MAX)
-        in_use -= posted;
-    /* frames sent just before the stop, not yet given back by a poll */
-    uint64_t tx_held = lyra_stack_counter(nd->s, "nic", "tx_pending");
-    if (tx_held != UINT64_MAX)
-        in_use -= tx_held;
+    uint64_t in_use = lt_skbs_left(nd->s, lyra_stack_counter(nd->s, "skb", "in_use"));
     cr_expect_eq(in_use, 0, "%s: %llu skbs in use after stop", lyra_stack_name(nd->s),
                  (unsigned long long)in_use);
     lyra_stack_destroy(nd->s);

@@ -21,9 +21,26 @@
 #define LYRA_TEST_LT_ASM_H
 
 #include <criterion/criterion.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
+
+#include "lyra/stack.h"
+
+/* A stopped stack's leak check: in_use (its skb.in_use) less the skbs its
+ * NIC holds on its rings (receive buffers posted, frames sent just before
+ * the stop and not yet given back by a poll; nic_dma only). */
+static inline uint64_t lt_skbs_left(struct lyra_stack *s, uint64_t in_use)
+{
+    uint64_t posted = lyra_stack_counter(s, "nic", "rx_posted");
+    uint64_t tx_held = lyra_stack_counter(s, "nic", "tx_pending");
+    if (posted != UINT64_MAX)
+        in_use -= posted;
+    if (tx_held != UINT64_MAX)
+        in_use -= tx_held;
+    return in_use;
+}
 
 /* Skips the test, saying why, when assemblies/NAME.lyra is missing. */
 static inline void lt_need_assembly(const char *name)
