@@ -89,6 +89,8 @@ static inline void lyra_zc_init(struct lyra_zc *z, void (*notify)(void *, struct
     z->ctx = ctx;
 }
 
+static inline void lyra_zc_call_end(struct lyra_zc *z);
+
 /* A new socket in the slot: SO_ZEROCOPY off, ids from 0, nothing queued;
  * records old skbs still hold stay in use (stale: gen differs). */
 static inline void lyra_zc_reset(struct lyra_zc *z)
@@ -100,12 +102,7 @@ static inline void lyra_zc_reset(struct lyra_zc *z)
     z->nq = 0;
     z->on = 0;
     z->newest = -1;
-    if (z->call >= 0) { /* a call that never ended: its hold goes (stale now) */
-        struct lyra_zc_rec *r = &z->rec[z->call];
-        z->call = -1;
-        if (r->refs && --r->refs == 0)
-            r->state = LYRA_ZC_FREE;
-    }
+    lyra_zc_call_end(z); /* a call cut by the close: its stale record is freed, not queued */
     z->next_id = 0;
     z->loans = 0;
     z->loan_max = LYRA_LOAN_MAX_DEFAULT;
