@@ -30,6 +30,7 @@ enum {
     P_REF_MIN,
     P_BIG_COUNT,
     P_BIG_SIZE,
+    P_PROTECT_AHEAD,
     P__N
 };
 
@@ -151,6 +152,7 @@ static int skb_zc_create(void *self, const struct lyra_value *p, struct lyra_dia
     z->ref_min = (uint32_t)p[P_REF_MIN].u.i;
     z->big_count = (uint32_t)p[P_BIG_COUNT].u.i;
     z->big_size = (uint32_t)p[P_BIG_SIZE].u.i;
+    z->protect_ahead = (uint32_t)p[P_PROTECT_AHEAD].u.i;
     atomic_init(&z->cow_faults, 0);
     atomic_init(&z->cow_unprotects, 0);
     if (z->reserve_ctl >= z->count) {
@@ -348,6 +350,9 @@ static const struct lyra_param skb_zc_params[P__N] = {
                      "datagrams); 0: none")},
     [P_BIG_SIZE] = {"big_size", LYRA_P_SIZE, "16k", 2048, 65u * 1024u,
                     LYRA_DOC("linear bytes per big buffer, larger than buf_size")},
+    [P_PROTECT_AHEAD] = {"protect_ahead", LYRA_P_INT, "32", 0, 65536,
+                         LYRA_DOC("unsent pages of packet memory made read-only with a send's "
+                                  "last page, saving later sends the call")},
 };
 
 LYRA_EXPORT const struct lyra_component lyra_component_skb_zc = {

@@ -74,6 +74,7 @@ struct skb_zc {
     struct skb_xfer xfer;
     uint32_t count, buf_size, headroom, rx_headroom, reserve_ctl, nsegs;
     uint32_t rx_pages, pkt_pages, pkt_regions, cow_pages, ref_min, big_count, big_size;
+    uint32_t protect_ahead; /* pages (skb_zc_pkt.c ahead_run) */
     size_t psize;
     uint32_t pkt_off; /* in-page offset of what pkt_alloc returns */
     uint8_t *rx_mem;  /* rx_pages pages */

@@ -262,6 +262,30 @@ static void protect_run(struct skb_zc *z, struct zc_region *r, size_t a, size_t 
     o->page_protect(z->os.self, r->app + a * z->psize, b - a + 1, LYRA_PROT_READ);
 }
 
+/* Protection ahead of a send (protect_ahead): when the send's last page
+ * gets a protect call, the unreferenced writable pages right behind it (at
+ * most protect_ahead, in the region) join that call and are left
+ * read-only, unreferenced (ZC_PG_RO), as a sent page is after its release.
+ * A program streaming through packet memory then pays one call per
+ * protect_ahead pages, not one per page; a write to such a page before it
+ * is sent costs one fault that lifts it (the hook), as a write to a page
+ * sent earlier does. Takes them LOCKED; returns the last one. */
+static size_t ahead_run(struct skb_zc *z, struct zc_region *r, size_t k1)
+{
+    size_t e = k1, lim = r->npages - 1;
+    if (lim - k1 > z->protect_ahead)
+        lim = k1 + z->protect_ahead;
+    while (e < lim) {
+        struct zc_page *pg = &z->pg[r->first + e + 1];
+        /* only the stack moves a page out of IDLE: the check holds */
+        if (pg->refs || atomic_load_explicit(&pg->state, memory_order_acquire) != ZC_PG_IDLE)
+            break;
+        (void)zc_page_lock(pg);
+        e++;
+    }
+    return e;
+}
+
 int zc_pages_ref(struct skb_zc *z, long ri, const uint8_t *p, uint32_t len, uint32_t skip,
                  uint32_t *first, uint32_t *n)
 {
@@ -304,10 +328,13 @@ int zc_pages_ref(struct skb_zc *z, long ri, const uint8_t *p, uint32_t len, uint
                 hi = k;
             }
         }
+        size_t end = lo != SIZE_MAX && hi == k1 ? ahead_run(z, r, k1) : hi;
         if (lo != SIZE_MAX)
-            protect_run(z, r, lo, hi);
+            protect_run(z, r, lo, end);
         for (size_t j = a; j < k; j++)
             atomic_store_explicit(&z->pg[r->first + j].state, ZC_PG_PROT, memory_order_release);
+        for (size_t j = k1 + 1; j <= end; j++) /* protected ahead: unreferenced, read-only */
+            atomic_store_explicit(&z->pg[r->first + j].state, ZC_PG_RO, memory_order_release);
     }
     for (size_t k = k0 + skip; k <= k1; k++) {
         z->pg[r->first + k].refs++;

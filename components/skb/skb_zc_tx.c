@@ -125,7 +125,8 @@ int zc_add_data(void *self, struct lyra_skb *skb, const void *p, uint32_t len, u
     if (flags & LYRA_SEG_F_REF) {
         /* read later, not now: an unmapped range must fail here (12.7) */
         const struct lyra_os_ops *o = z->os.ops;
-        if (LYRA_OS_HAS(o, 2, mem_check) && o->mem_check(z->os.self, src, len)) {
+        if (!(flags & LYRA_SEG_F_CHECKED) && LYRA_OS_HAS(o, 2, mem_check) &&
+            o->mem_check(z->os.self, src, len)) {
             z->add_data_efault++;
             return -EFAULT;
         }

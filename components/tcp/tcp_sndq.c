@@ -63,6 +63,12 @@ long tcp_sndq_append(struct tcp *u, int i, const uint8_t *buf, uint32_t len,
     uint32_t mss = c->mss;
     uint32_t done = 0;
     uint32_t fl = add_flags(u, i) | (zr ? LYRA_SEG_F_REF : 0);
+    /* a MSG_ZEROCOPY call's bytes checked readable once here, not once per
+     * segment by the provider (skb 2.4); where the check fails the provider
+     * checks each piece, and what came before the bad part is still sent */
+    const struct lyra_os_ops *o = u->os.ops;
+    if (zr && len && LYRA_OS_HAS(o, 2, mem_check) && !o->mem_check(u->os.self, buf, len))
+        fl |= LYRA_SEG_F_CHECKED;
     /* the unsent tail skb grows to one MSS first (flags: the bytes are the
      * application's: a referencing provider may keep them) */
     struct lyra_skb *t = e->sndq.tail;

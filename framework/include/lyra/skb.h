@@ -79,8 +79,9 @@ extern "C" {
 
 #define LYRA_SKB_IFACE "skb"
 #define LYRA_SKB_MAJOR 2
-#define LYRA_SKB_MINOR 3 /* 2.1: clone; 2.2: payload sums kept with the pieces;
-                          * 2.3: LYRA_SEG_F_REF, packet memory (pkt_alloc/pkt_free) */
+#define LYRA_SKB_MINOR 4 /* 2.1: clone; 2.2: payload sums kept with the pieces;
+                          * 2.3: LYRA_SEG_F_REF, packet memory (pkt_alloc/pkt_free);
+                          * 2.4: LYRA_SEG_F_CHECKED */
 
 /* skb->flags */
 #define LYRA_SKB_F_RX 0x0001        /* came from a NIC */
@@ -116,6 +117,12 @@ extern "C" {
  * referencing provider references only memory it can protect itself (its
  * packet memory, pkt_alloc) and copies the rest. */
 #define LYRA_SEG_F_REF 0x8
+/* 2.4, an add_data flag beside LYRA_SEG_F_REF: the caller has checked,
+ * through the os's mem_check in the same send call, that these bytes are
+ * mapped readable, so the provider need not check them again (one system
+ * call per send call instead of one per segment; a provider before 2.4
+ * ignores it and checks). */
+#define LYRA_SEG_F_CHECKED 0x10
 
 struct lyra_skb;
 

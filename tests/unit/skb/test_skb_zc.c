@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -780,6 +781,47 @@ Test(skb_zc, a_send_protects_its_pages_in_one_call)
     lyra_skb_free(u);
     e.ops->pkt_free(e.self, p);
     env_done(&e);
+}
+
+/* protect_ahead: the send whose last page needs a protect call takes the
+ * unsent writable pages behind it (up to protect_ahead, inside the region)
+ * into the same call, read-only and unreferenced; the sends that reach
+ * them need no call. A write to one before it is sent lifts it (no copy)
+ * and the send carries the written bytes. With 0, one call per send. */
+Test(skb_zc, a_send_protects_the_pages_behind_it_ahead)
+{
+    for (int ahead = 0; ahead <= 3; ahead += 3) {
+        char pa[32];
+        snprintf(pa, sizeof pa, "protect_ahead=%d", ahead);
+        const char *params[] = {"cow_pages=16", pa, NULL};
+        struct env e = env_new_os(params, 1);
+        size_t n = 6 * e.ps - e.off; /* pages 0-5, the last of the region */
+        uint8_t *p = pkt(&e, n);
+        fill(p, (uint32_t)n, 11);
+        protect_ro_calls = 0;
+        protect_ro_pages = 0;
+        size_t pages = 0;
+        for (int k = 0; k < 6; k++) {
+            if (k == 2) /* written before its send: the one fault lifts it */
+                p[2 * e.ps] ^= 0x40;
+            uint8_t *at = k ? p + k * e.ps - e.off : p; /* page k's bytes */
+            uint32_t len = (uint32_t)(k ? e.ps : e.ps - e.off);
+            struct lyra_skb *s = tx(&e);
+            cr_assert_eq(add(&e, s, at, len, 0, NULL), (int)len, "page %d referenced", k);
+            frame_is(s, at, len);
+            lyra_skb_free(s);
+            pages = protect_ro_pages;
+        }
+        /* ahead 3: pages 0-3 in the first call, 2 again after its write,
+         * 4-5 (the region's end) in the last; ahead 0: a call per page */
+        cr_expect_eq(protect_ro_calls, ahead ? 3 : 6, "ahead %d: %d calls", ahead,
+                     protect_ro_calls);
+        cr_expect_eq(pages, ahead ? 7u : 6u, "ahead %d: %zu pages", ahead, pages);
+        cr_expect_eq(st(&e, "cow_unprotects"), ahead ? 1u : 0u, "ahead %d", ahead);
+        cr_expect_eq(st(&e, "cow_faults"), 0, "nothing referenced was written");
+        e.ops->pkt_free(e.self, p);
+        env_done(&e);
+    }
 }
 
 /* Protection is lifted lazily: a page sent again and again without being
