@@ -75,13 +75,8 @@ int ip_resolve(const struct ip *ip, uint32_t dst, uint32_t *next_hop, uint32_t *
     return 0;
 }
 
-int ip_resolve_cached(struct ip *ip, uint32_t dst, uint32_t *next_hop, uint32_t *src)
+int ip_resolve_fill(struct ip *ip, uint32_t dst, uint32_t *next_hop, uint32_t *src)
 {
-    if (ip->rcache.valid && ip->rcache.dst == dst && ip->started) {
-        *next_hop = ip->rcache.next_hop;
-        *src = ip->rcache.src;
-        return 0;
-    }
     int r = ip_resolve(ip, dst, next_hop, src);
     /* only what the table decided: broadcast and multicast next hops are
      * cheap to tell and would push a unicast destination out */

@@ -184,9 +184,20 @@ const struct ip_proto *ip_proto_find(const struct ip *ip, uint8_t proto);
 /* Where a datagram to dst goes: its next hop and source. 0, or
  * -ENETUNREACH (also while stopped). */
 int ip_resolve(const struct ip *ip, uint32_t dst, uint32_t *next_hop, uint32_t *src);
+/* ip_resolve, keeping a unicast destination's result in ip->rcache. */
+int ip_resolve_fill(struct ip *ip, uint32_t dst, uint32_t *next_hop, uint32_t *src);
 /* ip_resolve through ip->rcache (a unicast destination's result is kept;
- * the rest are resolved every time). */
-int ip_resolve_cached(struct ip *ip, uint32_t dst, uint32_t *next_hop, uint32_t *src);
+ * the rest are resolved every time). Inline: twice per datagram sent. */
+static inline int ip_resolve_cached(struct ip *ip, uint32_t dst, uint32_t *next_hop,
+                                    uint32_t *src)
+{
+    if (ip->rcache.valid && ip->rcache.dst == dst && ip->started) {
+        *next_hop = ip->rcache.next_hop;
+        *src = ip->rcache.src;
+        return 0;
+    }
+    return ip_resolve_fill(ip, dst, next_hop, src);
+}
 /* Forgets the cached route: whenever the routes, the address or `started`
  * change. */
 static inline void ip_rcache_clear(struct ip *ip)
