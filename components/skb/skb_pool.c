@@ -9,6 +9,12 @@
  * holder stuck in a loop of bad frees cannot flood the log. */
 #define SKB_POOL_LOG_FIRST 8u
 
+/* skb_pool_alloc resets the header field by field (no memset): a field
+ * added to struct lyra_skb must be added there too, which this makes a
+ * build error to forget (LP64 and ILP32 sizes). */
+_Static_assert(sizeof(struct lyra_skb) == (sizeof(void *) == 8 ? 184u : 152u),
+               "struct lyra_skb changed: reset the new field in skb_pool_alloc");
+
 /* posix_memalign-style providers want at least pointer alignment. */
 #define SKB_POOL_MIN_ALIGN _Alignof(max_align_t)
 
