@@ -26,18 +26,6 @@
 
 /* ----- addresses ---------------------------------------------------------- */
 
-bool ip_addr_is_bcast(const struct ip *ip, uint32_t a)
-{
-    if (a == IPV4_BCAST)
-        return true;
-    if (!ip->addr_set || ip->plen > 30) /* /31 and /32 have no broadcast (RFC 3021) */
-        return false;
-    uint32_t m = ipv4_mask(ip->plen), net = ip->addr & m;
-    /* the subnet's broadcast, and its obsolete all-zeros form, which RFC
-     * 1122 section 3.3.6 says a host SHOULD still accept */
-    return a == (net | ~m) || a == net;
-}
-
 static bool addr_is_local(const struct ip *ip, uint32_t a)
 {
     return (ip->addr_set && a == ip->addr) || ip_addr_is_bcast(ip, a);
@@ -85,6 +73,17 @@ int ip_resolve(const struct ip *ip, uint32_t dst, uint32_t *next_hop, uint32_t *
     if (rt->src)
         *src = rt->src;
     return 0;
+}
+
+int ip_resolve_fill(struct ip *ip, uint32_t dst, uint32_t *next_hop, uint32_t *src)
+{
+    int r = ip_resolve(ip, dst, next_hop, src);
+    /* only what the table decided: broadcast and multicast next hops are
+     * cheap to tell and would push a unicast destination out */
+    if (!r && *next_hop != LYRA_L2_BROADCAST && !ipv4_is_mcast(dst))
+        ip->rcache = (struct ip_rcache){.valid = true, .dst = dst, .next_hop = *next_hop,
+                                        .src = *src};
+    return r;
 }
 
 /* Output is ip_output.c. */
@@ -137,11 +136,16 @@ static void reass_timer(void *ctx, struct lyra_timer *t)
 /* ----- input -------------------------------------------------------------- */
 
 /* A whole datagram for us, checked (data at its IP header, trimmed):
- * to ICMP, to the registered user, or protocol unreachable. Takes it. */
-static void deliver(struct ip *ip, struct lyra_skb *skb, uint8_t l3flags)
+ * to ICMP, to the registered user, or protocol unreachable. Takes it.
+ * checked: the caller's view of this very skb (an unfragmented datagram),
+ * or NULL (a reassembled one: its header is read here). */
+static void deliver(struct ip *ip, struct lyra_skb *skb, uint8_t l3flags,
+                    const struct ipv4_view *checked)
 {
     struct ipv4_view v;
-    if (ipv4_view_init(&v, skb->data, skb->len) != IPV4_OK) { /* checked by the caller */
+    if (checked) {
+        v = *checked;
+    } else if (ipv4_view_init(&v, skb->data, skb->len) != IPV4_OK) {
         ip->st.rx_hdrlen++;
         lyra_skb_free(skb);
         return;
@@ -230,11 +234,12 @@ static void l2_rx(void *user, struct lyra_skb *skb, const struct lyra_l2_rxinfo 
         struct lyra_skb *whole;
         bool done = reass_input(&ip->reass, skb, lyra_now(&ip->os), &whole);
         timer_rearm(ip);
-        if (!done)
-            return;
-        skb = whole;
+        if (done)
+            deliver(ip, whole, l3flags, NULL);
+        return;
     }
-    deliver(ip, skb, l3flags);
+    /* v still describes skb: trim only shortened it to v.len */
+    deliver(ip, skb, l3flags, &v);
 }
 
 static void l2_tx_ready(void *user)
@@ -281,7 +286,7 @@ static int l3_route(void *self, uint32_t dst, struct lyra_l3_route *rt)
     uint32_t nh, src;
     if (!rt)
         return -EINVAL;
-    if (ip_resolve(ip, dst, &nh, &src))
+    if (ip_resolve_cached(ip, dst, &nh, &src))
         return -ENETUNREACH;
     rt->src = src;
     rt->next_hop = nh;
@@ -382,6 +387,9 @@ static int ip_create(void *self, const struct lyra_value *p, struct lyra_diag *d
         ip->plen = p[P_ADDR].u.ip.len;
         ip->addr_set = true;
         uint32_t m = ipv4_mask(ip->plen);
+        ip->bcast_subnet = ip->plen <= 30;
+        ip->bcast_net = ip->addr & m;
+        ip->bcast_dir = ip->bcast_net | ~m;
         if (!host_addr_valid(ip->addr) || ip->plen == 0 ||
             (ip->plen <= 30 && ((ip->addr & ~m) == 0 || (ip->addr & ~m) == ~m))) {
             lyra_diag_add(d, LYRA_E_RANGE, 0,
@@ -514,6 +522,7 @@ static int ip_start(void *self)
     ip->pmtu.st = pkeep;
 
     route_init(&ip->routes, ip->routes_mem, IP_ROUTES_CAP);
+    ip_rcache_clear(ip); /* the table is made anew */
     r = route_add(&ip->routes, ip->addr, ip->plen, 0, ip->addr); /* connected */
     if (!r && ip->gw_set)
         r = route_add(&ip->routes, 0, 0, ip->gw, ip->addr); /* default */
@@ -554,6 +563,7 @@ static void ip_stop(void *self)
     if (!ip->started)
         return;
     ip->started = false;
+    ip_rcache_clear(ip);
     if (ip->timer_armed)
         ip->os.ops->timer_cancel(ip->os.self, &ip->timer);
     ip->timer_armed = false;

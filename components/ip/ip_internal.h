@@ -111,6 +111,12 @@ struct ip {
     bool addr_set, gw_set;
     uint32_t addr; /* host order */
     uint8_t plen;
+    /* made from addr and plen with them (ip_create): whether the subnet
+     * has broadcast forms (plen <= 30, RFC 3021), its directed broadcast
+     * and its obsolete all-zeros form, so that the receive path does not
+     * rebuild them for every datagram */
+    bool bcast_subnet;
+    uint32_t bcast_dir, bcast_net;
     uint32_t gw;
     uint8_t ttl;
     uint32_t reass_max, reass_bytes;
@@ -137,6 +143,14 @@ struct ip {
     uint16_t next_id;
     struct route routes_mem[IP_ROUTES_CAP];
     struct route_table routes;
+    /* The last destination ip_resolve_cached resolved (a stream sends to
+     * one destination over and over; tcp asks for its route and then
+     * outputs, two lookups per segment). Routes and addresses change only
+     * at start, which empties it, as stop does (ip_rcache_clear). */
+    struct ip_rcache {
+        bool valid;
+        uint32_t dst, next_hop, src;
+    } rcache;
     struct reass_dgram *reass_mem; /* reass_max entries, os mem_alloc at start */
     struct reass reass;
     struct lyra_timer timer;
@@ -170,8 +184,35 @@ const struct ip_proto *ip_proto_find(const struct ip *ip, uint8_t proto);
 /* Where a datagram to dst goes: its next hop and source. 0, or
  * -ENETUNREACH (also while stopped). */
 int ip_resolve(const struct ip *ip, uint32_t dst, uint32_t *next_hop, uint32_t *src);
-/* Broadcast forms we accept: 255.255.255.255 and our subnet's. */
-bool ip_addr_is_bcast(const struct ip *ip, uint32_t a);
+/* ip_resolve, keeping a unicast destination's result in ip->rcache. */
+int ip_resolve_fill(struct ip *ip, uint32_t dst, uint32_t *next_hop, uint32_t *src);
+/* ip_resolve through ip->rcache (a unicast destination's result is kept;
+ * the rest are resolved every time). Inline: twice per datagram sent. */
+static inline int ip_resolve_cached(struct ip *ip, uint32_t dst, uint32_t *next_hop,
+                                    uint32_t *src)
+{
+    if (ip->rcache.valid && ip->rcache.dst == dst && ip->started) {
+        *next_hop = ip->rcache.next_hop;
+        *src = ip->rcache.src;
+        return 0;
+    }
+    return ip_resolve_fill(ip, dst, next_hop, src);
+}
+/* Forgets the cached route: whenever the routes, the address or `started`
+ * change. */
+static inline void ip_rcache_clear(struct ip *ip)
+{
+    ip->rcache.valid = false;
+}
+/* Broadcast forms we accept: 255.255.255.255 and our subnet's (inline: the
+ * receive path asks it of every datagram's source and destination). */
+static inline bool ip_addr_is_bcast(const struct ip *ip, uint32_t a)
+{
+    /* the subnet's broadcast, and its obsolete all-zeros form, which RFC
+     * 1122 section 3.3.6 says a host SHOULD still accept; /31 and /32
+     * have neither (RFC 3021) */
+    return a == IPV4_BCAST || (ip->bcast_subnet && (a == ip->bcast_dir || a == ip->bcast_net));
+}
 uint32_t ip_headroom(const struct ip *ip);
 /* The path MTU to dst (pmtu.c's table; the link MTU when it has none). */
 uint32_t ip_path_mtu(struct ip *ip, uint32_t dst);

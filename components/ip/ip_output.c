@@ -38,7 +38,7 @@ int ip_output_keep(struct ip *ip, struct lyra_skb *skb, uint32_t src, uint32_t d
     if (!ip->started)
         return refuse(&ip->st.tx_down, -ENETDOWN);
     uint32_t next_hop, rsrc;
-    if (ip_resolve(ip, dst, &next_hop, &rsrc))
+    if (ip_resolve_cached(ip, dst, &next_hop, &rsrc))
         return refuse(&ip->st.tx_noroute, -ENETUNREACH);
     if (src && src != ip->addr)
         return refuse(&ip->st.tx_bad_src, -EADDRNOTAVAIL);

@@ -142,22 +142,15 @@ static unsigned tx_clean(struct nic_dma *n, bool notify)
     return done;
 }
 
-struct part {
-    const uint8_t *p;
-    uint32_t len;
-    uint64_t bus;
-};
-
 /* Splits the frame into DMA parts: the linear part, then each segment,
  * each split at every page boundary it crosses when page_contig is on (the
- * shared rule, lyra/skb_pieces.h). The count, or -ENOSPC. */
-static int tx_parts(const struct nic_dma *n, const struct lyra_skb *skb, struct part *pt)
+ * shared rule, lyra/skb_pieces.h). The count, or -ENOSPC. The pieces are
+ * the parts themselves (their bus addresses are kept apart), so nothing is
+ * copied per frame. */
+static int tx_parts(const struct nic_dma *n, const struct lyra_skb *skb,
+                    struct lyra_skb_piece *pt)
 {
-    struct lyra_skb_piece pc[TX_MAX_PARTS];
-    int np = lyra_skb_pieces(skb, n->page_contig ? n->page : 0, pc, TX_MAX_PARTS);
-    for (int i = 0; i < np; i++)
-        pt[i] = (struct part){pc[i].p, pc[i].len, 0};
-    return np;
+    return lyra_skb_pieces(skb, n->page_contig ? n->page : 0, pt, TX_MAX_PARTS);
 }
 
 static int nd_xmit(void *self, struct lyra_skb *skb)
@@ -207,7 +200,8 @@ static int nd_xmit(void *self, struct lyra_skb *skb)
             return -EINVAL;
         }
     }
-    struct part pt[TX_MAX_PARTS];
+    struct lyra_skb_piece pt[TX_MAX_PARTS];
+    uint64_t bus[TX_MAX_PARTS]; /* of pt[i], once mapped */
     struct lyra_skb *bounce = NULL; /* a linear copy sent in skb's place */
     int got = tx_parts(n, skb, pt);
     if (got == -ENOSPC) { /* more pieces than we gather: one shared way out */
@@ -236,7 +230,7 @@ static int nd_xmit(void *self, struct lyra_skb *skb)
         return -EAGAIN;
     }
     for (unsigned i = 0; i < np; i++) {
-        int r = n->bus->dma_map(n->bself, pt[i].p, pt[i].len, &pt[i].bus);
+        int r = n->bus->dma_map(n->bself, pt[i].p, pt[i].len, &bus[i]);
         if (r) {
             while (i--)
                 n->bus->dma_unmap(n->bself, pt[i].p, pt[i].len);
@@ -266,9 +260,9 @@ static int nd_xmit(void *self, struct lyra_skb *skb)
         if (i + 1 == np)
             cmd |= E1000_TXD_CMD_EOP | E1000_TXD_CMD_RS;
         if (csum)
-            e1000_txd_data(d, pt[i].bus, pt[i].len, cmd, E1000_TXD_POPTS_TXSM);
+            e1000_txd_data(d, bus[i], pt[i].len, cmd, E1000_TXD_POPTS_TXSM);
         else
-            e1000_txd_legacy(d, pt[i].bus, (uint16_t)pt[i].len, cmd);
+            e1000_txd_legacy(d, bus[i], (uint16_t)pt[i].len, cmd);
         n->tx_slots[idx] = (struct tx_slot){.map_ptr = pt[i].p, .map_len = pt[i].len};
         last = idx;
         idx = ring_next(idx, n->tx_n);

@@ -147,8 +147,14 @@ uint32_t skb_pool_avail_for(const struct skb_pool *p, enum skb_pool_kind kind);
  * is left as it was). NULL is ignored (0). */
 int skb_pool_free(struct skb_pool *p, struct lyra_skb *skb);
 
-/* 1 when skb is one of this pool's headers (allocated or not). */
-int skb_pool_owns(const struct skb_pool *p, const struct lyra_skb *skb);
+/* 1 when skb is one of this pool's headers (allocated or not). Inline:
+ * every free asks it (of each pool a manager has). */
+static inline int skb_pool_owns(const struct skb_pool *p, const struct lyra_skb *skb)
+{
+    /* by the index each header keeps (no division): a header of this pool
+     * is the one at its own index */
+    return p->hdr && skb && skb->pool_index < p->count && &p->hdr[skb->pool_index] == skb;
+}
 
 /* Free buffers (0 when the pool is not set up). */
 static inline uint32_t skb_pool_avail(const struct skb_pool *p)

@@ -7,18 +7,6 @@
  * destination, follow it through the route (tcp_output.c:emit). */
 #include "tcp_priv.h"
 
-/* IPv4 and TCP headers without options (RFC 9293 3.7.1: MSS = MTU - 40) */
-#define TCP_IP_HDRS 40u
-
-uint16_t tcp_mss_for_mtu(const struct tcp_cb *c, uint32_t mtu)
-{
-    /* the timestamps' 12 bytes are in every segment once negotiated; SACK
-     * blocks take their room from the payload (tcp_xmit_data) */
-    uint32_t optb = tcp_ts_len(c);
-    uint32_t m = mtu > TCP_IP_HDRS + optb + 64 ? mtu - TCP_IP_HDRS - optb : 64;
-    return (uint16_t)(m < c->mss_clamp ? m : c->mss_clamp);
-}
-
 void tcp_mss_set(struct tcp_cb *c, uint16_t mss)
 {
     c->mss = mss;

@@ -57,10 +57,10 @@ static uint32_t tsval(struct tcp *u, const struct tcp_cb *c)
 
 /* Options of a non-SYN segment: timestamps (RFC 7323 3.2: on every
  * segment once negotiated), SACK blocks while out-of-order data is held
- * (RFC 2018 4: 3 blocks fit beside timestamps). */
+ * (RFC 2018 4: 3 blocks fit beside timestamps). o comes zeroed (hdr_init
+ * clears the whole header). */
 static void data_opts(struct tcp *u, const struct tcp_cb *c, struct tcp_hdr_opts *o)
 {
-    memset(o, 0, sizeof(*o));
     if (c->flags & CB_TS) {
         o->has |= TCP_HAS_TS;
         o->tsval = tsval(u, c);

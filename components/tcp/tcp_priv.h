@@ -372,15 +372,23 @@ unsigned tcp_sack_input(struct tcp *u, int i, const struct tcp_repr *r);
 void tcp_sack_scan(struct tcp *u, int i);
 /* IsLost(HighACK + 1) as of the last scan. */
 bool tcp_sack_head_lost(struct tcp *u, int i);
-/* In RFC 6675 recovery (SACK negotiated, cc in recovery). */
-bool tcp_sack_recovering(const struct tcp *u, int i);
+/* In RFC 6675 recovery (SACK negotiated, cc in recovery). Inline, as
+ * tcp_sack_pipe_mode: asked for every segment in and out. */
+static inline bool tcp_sack_recovering(const struct tcp *u, int i)
+{
+    const struct tcp_cb *c = &u->cb[i];
+    return (c->flags & CB_SACK) && c->cc.in_recovery;
+}
 /* RFC 6675 5 step (4): recovery begins, HighACK's segment goes again. */
 void tcp_sack_enter_recovery(struct tcp *u, int i, uint32_t flight);
 /* Step (C): what NextSeg() gives while cwnd - pipe >= SMSS. */
 void tcp_sack_output(struct tcp *u, int i);
 /* Outside recovery: whether new data (or, after an RTO, data again) goes
  * by cwnd - pipe (SACK marks held), and that room. */
-bool tcp_sack_pipe_mode(const struct tcp *u, int i);
+static inline bool tcp_sack_pipe_mode(const struct tcp *u, int i)
+{
+    return (u->cb[i].flags & CB_SACK) && u->ep[i].sb.marks;
+}
 uint32_t tcp_sack_cwnd_room(struct tcp *u, int i);
 /* Going back after an RTO: the first unSACKed byte from seq on, and *run
  * the unSACKed bytes there (UINT32_MAX: no limit). */
@@ -431,9 +439,19 @@ int tcp_listen_input(struct tcp *u, int l, const struct tcp_repr *r,
 /* l3 event: an ICMP error quoting one of our segments (RFC 1122 4.2.3.9,
  * RFC 5927, RFC 1191). */
 void tcp_icmp_error(void *user, const struct lyra_l3_icmp_err *err);
+/* IPv4 and TCP headers without options (RFC 9293 3.7.1: MSS = MTU - 40) */
+#define TCP_IP_HDRS 40u
 /* The send MSS of connection c over a path of MTU mtu: the handshake's
- * (mss_clamp) or less, options of every segment (timestamps) out. */
-uint16_t tcp_mss_for_mtu(const struct tcp_cb *c, uint32_t mtu);
+ * (mss_clamp) or less, options of every segment (timestamps) out. Inline:
+ * emit asks it of every segment. */
+static inline uint16_t tcp_mss_for_mtu(const struct tcp_cb *c, uint32_t mtu)
+{
+    /* the timestamps' 12 bytes are in every segment once negotiated; SACK
+     * blocks take their room from the payload (tcp_xmit_data) */
+    uint32_t optb = tcp_ts_len(c);
+    uint32_t m = mtu > TCP_IP_HDRS + optb + 64 ? mtu - TCP_IP_HDRS - optb : 64;
+    return (uint16_t)(m < c->mss_clamp ? m : c->mss_clamp);
+}
 /* c's send MSS becomes mss (and congestion control's SMSS with it). */
 void tcp_mss_set(struct tcp_cb *c, uint16_t mss);
 

@@ -347,12 +347,6 @@ static uint32_t rescue(struct tcp *u, int i)
     return (uint32_t)n;
 }
 
-bool tcp_sack_recovering(const struct tcp *u, int i)
-{
-    const struct tcp_cb *c = &u->cb[i];
-    return (c->flags & CB_SACK) && c->cc.in_recovery;
-}
-
 void tcp_sack_enter_recovery(struct tcp *u, int i, uint32_t flight)
 {
     struct tcp_cb *c = &u->cb[i];
@@ -414,11 +408,6 @@ uint32_t tcp_sack_cwnd_room(struct tcp *u, int i)
     tcp_sack_scan(u, i);
     uint32_t pipe = u->ep[i].sb.pipe;
     return c->cc.cwnd > pipe ? c->cc.cwnd - pipe : 0;
-}
-
-bool tcp_sack_pipe_mode(const struct tcp *u, int i)
-{
-    return (u->cb[i].flags & CB_SACK) && u->ep[i].sb.marks;
 }
 
 tcp_seq_t tcp_sack_skip(struct tcp *u, int i, tcp_seq_t seq, uint32_t *run)

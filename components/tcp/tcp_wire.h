@@ -122,8 +122,22 @@ enum tcp_parse_result tcp_repr_parse(const uint8_t *p, uint32_t len, struct tcp_
 enum tcp_parse_result tcp_opts_parse(const uint8_t *p, uint32_t len, struct tcp_hdr_opts *o);
 
 /* Bytes the options of o take when built, a multiple of 4 (may exceed 40:
- * such a set cannot be built). */
-uint32_t tcp_opts_len(const struct tcp_hdr_opts *o);
+ * such a set cannot be built). Inline: asked several times per segment. */
+static inline uint32_t tcp_opts_len(const struct tcp_hdr_opts *o)
+{
+    uint32_t n = 0;
+    if (o->has & TCP_HAS_MSS)
+        n += 4;
+    if (o->has & TCP_HAS_TS)
+        n += 12; /* with SACK-permitted in its NOP,NOP */
+    else if (o->has & TCP_HAS_SACK_PERM)
+        n += 4;
+    if (o->has & TCP_HAS_WS)
+        n += 4;
+    if (o->has & TCP_HAS_SACK)
+        n += 4 + 8u * o->nsack;
+    return n;
+}
 
 /* Writes o's options at p in the order and padding Linux uses
  * (tcp_options_write): MSS; SACK-permitted and timestamps as 4,2,8,10 when

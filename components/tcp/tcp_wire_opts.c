@@ -99,22 +99,6 @@ enum tcp_parse_result tcp_opts_parse(const uint8_t *p, uint32_t len, struct tcp_
     return TCP_OK;
 }
 
-uint32_t tcp_opts_len(const struct tcp_hdr_opts *o)
-{
-    uint32_t n = 0;
-    if (o->has & TCP_HAS_MSS)
-        n += 4;
-    if (o->has & TCP_HAS_TS)
-        n += 12; /* with SACK-permitted in its NOP,NOP */
-    else if (o->has & TCP_HAS_SACK_PERM)
-        n += 4;
-    if (o->has & TCP_HAS_WS)
-        n += 4;
-    if (o->has & TCP_HAS_SACK)
-        n += 4 + 8u * o->nsack;
-    return n;
-}
-
 static uint8_t *put4(uint8_t *p, uint8_t a, uint8_t b, uint8_t c, uint8_t d)
 {
     p[0] = a;
