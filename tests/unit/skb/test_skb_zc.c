@@ -46,6 +46,13 @@ static int counting_protect(void *self, void *p, size_t n, int prot)
     return real_os->page_protect(self, p, n, prot);
 }
 
+static int mem_check_calls;
+static int counting_mem_check(void *self, const void *p, size_t len)
+{
+    mem_check_calls++;
+    return real_os->mem_check(self, p, len);
+}
+
 static int flaky_swap(void *self, void *a, void *b, size_t n)
 {
     swap_calls++;
@@ -74,6 +81,8 @@ static struct env env_new_os(const char *const *params, int flaky)
         flaky_os.page_remap = flaky_remap;
         flaky_os.page_protect = counting_protect;
         flaky_os.page_swap = flaky_swap;
+        flaky_os.mem_check = counting_mem_check;
+        mem_check_calls = 0;
         swap_calls = swap_fail = 0;
         cr_assert_eq(lt_bind_raw(e.skb, "os", &flaky_os, e.os->self), 0);
     } else {
@@ -524,6 +533,29 @@ Test(skb_zc, bad_pointers_give_efault)
     lyra_skb_free(s);
     munmap(m, e.ps);
     munmap(m + 2 * e.ps, e.ps);
+    env_done(&e);
+}
+
+/* skb 2.4: LYRA_SEG_F_CHECKED (the caller checked the call's range through
+ * the os) spares the per-piece check; NULL and wrapping ranges are still
+ * refused. Without it every LYRA_SEG_F_REF piece is checked. */
+Test(skb_zc, checked_ranges_are_not_checked_again)
+{
+    struct env e = env_new_os(NULL, 1);
+    struct lyra_skb *s = tx(&e);
+    static uint8_t buf[3000];
+    uint32_t copied = 9;
+    cr_assert_eq(add(&e, s, buf, 1000, LYRA_SEG_F_REF, &copied), 1000);
+    cr_expect_eq(mem_check_calls, 1, "unchecked: the provider checks");
+    cr_assert_eq(add(&e, s, buf + 1000, 1000, LYRA_SEG_F_REF | LYRA_SEG_F_CHECKED, &copied),
+                 1000);
+    cr_expect_eq(copied, 0, "referenced");
+    cr_expect_eq(mem_check_calls, 1, "checked by the caller: no second check");
+    cr_expect_eq(add(&e, s, NULL, 10, LYRA_SEG_F_REF | LYRA_SEG_F_CHECKED, NULL), -EFAULT);
+    cr_expect_eq(add(&e, s, (void *)(UINTPTR_MAX - 4), 10, LYRA_SEG_F_REF | LYRA_SEG_F_CHECKED,
+                     NULL),
+                 -EFAULT);
+    lyra_skb_free(s);
     env_done(&e);
 }
 
