@@ -249,10 +249,7 @@ static const struct lyra_skb_ops skb_copy_ops = {
 static void copy_release(void *owner, struct lyra_skb *skb)
 {
     struct skb_copy *c = owner;
-    /* most skbs (received frames, ACKs) have no segment: nothing to walk
-     * (the pool resets the chain fields when it hands the header out) */
-    if (skb->seg)
-        skb_segs_release(&c->segs, skb);
+    skb_segs_release(&c->segs, skb);
 }
 
 static int bind_os(void *self, unsigned index, const void *ops, void *provider)

@@ -73,7 +73,7 @@ int skb_segs_owns(const struct skb_segs *d, const struct lyra_skb_seg *g)
     return off / sizeof(*g) < d->count && off % sizeof(*g) == 0;
 }
 
-void skb_segs_release(struct skb_segs *d, struct lyra_skb *skb)
+void skb_segs_release_chain(struct skb_segs *d, struct lyra_skb *skb)
 {
     struct lyra_skb_seg *g = skb->seg;
     /* at most nseg steps: a chain a holder corrupted into a loop ends */

@@ -41,7 +41,15 @@ static inline uint32_t skb_segs_in_use(const struct skb_segs *d)
 /* At an skb's last free: every segment that is one of d's descriptors
  * drops the reference it holds (seg->ref) and goes back to d; segments
  * that are not d's are left to their owners. The chain is emptied. */
-void skb_segs_release(struct skb_segs *d, struct lyra_skb *skb);
+void skb_segs_release_chain(struct skb_segs *d, struct lyra_skb *skb);
+/* skb_segs_release_chain when skb has a chain. Inline: most skbs
+ * (received frames, ACKs) have none, and every last free asks (the pool
+ * resets the chain fields when it hands the header out). */
+static inline void skb_segs_release(struct skb_segs *d, struct lyra_skb *skb)
+{
+    if (skb->seg)
+        skb_segs_release_chain(d, skb);
+}
 
 /* Makes c (fresh: linear part empty, no segments) a clone of skb
  * (skb.h ops->clone): a descriptor holding one reference on skb shows its
