@@ -5,6 +5,11 @@
 
 #include "lyra/inet_csum.h"
 
+uint16_t skb_fill_csum(void *dst, const void *src, uint32_t len)
+{
+    return lyra_csum_copy(dst, src, len);
+}
+
 void skb_fill_seg_sum(struct lyra_skb_seg *g, uint32_t old_len, uint16_t part)
 {
     if (old_len == 0) {
@@ -25,7 +30,7 @@ static void fill_tail(struct lyra_skb *skb, const uint8_t *src, uint32_t k, int 
         memcpy(to, src, k);
         return;
     }
-    uint16_t part = lyra_csum_copy(to, src, k);
+    uint16_t part = skb_fill_csum(to, src, k);
     if (lyra_skb_lin_csum(skb, &ko, &kn) && skb->lin_csum_at + kn == at)
         lyra_skb_keep_lin_csum(skb, skb->head + skb->lin_csum_at, kn + k,
                                (uint16_t)lyra_csum_block(skb->lin_csum, part, kn));
@@ -40,7 +45,7 @@ static uint32_t fill_seg(struct lyra_skb *skb, struct lyra_skb_seg *g, struct ly
     uint32_t old = g->len;
     uint8_t *to = lyra_skb_put(b, k);
     if (sum)
-        skb_fill_seg_sum(g, old, lyra_csum_copy(to, src, k));
+        skb_fill_seg_sum(g, old, skb_fill_csum(to, src, k));
     else
         memcpy(to, src, k);
     if (!sum)

@@ -30,6 +30,12 @@ struct skb_fill {
 uint32_t skb_fill_copy(const struct skb_fill *f, struct lyra_skb *skb, const uint8_t *src,
                        uint32_t len, int sum, int *ran_out);
 
+/* Copies len bytes from src to dst (unless dst is NULL) and returns their
+ * sum, folded, in network order: lyra_csum_copy, out of line, so the
+ * managers' copying and skb_zc's summing of referenced pieces share one
+ * instance of the loop. */
+uint16_t skb_fill_csum(void *dst, const void *src, uint32_t len);
+
 /* Extends the kept sum of segment g by `part`, the sum of k bytes appended
  * to it (or sets it when g had none and was empty). */
 void skb_fill_seg_sum(struct lyra_skb_seg *g, uint32_t old_len, uint16_t part);

@@ -27,7 +27,7 @@
     X(rx_shared)       /* the skb has another reference (a clone, a peek) */                \
     X(rx_not_page)     /* not a page receive buffer (or it has segments) */                 \
     X(rx_page_busy)    /* the destination page is referenced by a send */                   \
-    X(rx_remap_failed) /* the os refused a remap */
+    X(rx_remap_failed) /* the os refused the page swap, or has none */
 
 /* 0 is no reason (what was asked happened), so a reason is never 0 */
 enum skb_xfer_reason {

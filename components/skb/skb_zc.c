@@ -180,11 +180,6 @@ static void skb_zc_stop(void *self)
         o->page_free(z->os.self, z->rx_mem, z->rx_pages);
     z->rx_mem = NULL;
     zc_pkt_fini(z);
-    if (z->span_pg)
-        o->mem_free(z->os.self, z->span_pg);
-    if (z->span_n)
-        o->mem_free(z->os.self, z->span_n);
-    z->span_pg = z->span_n = NULL;
     skb_segs_fini(&z->segs);
 }
 
@@ -221,17 +216,6 @@ static int skb_zc_start(void *self)
     }
     if (!r)
         r = skb_segs_init(&z->segs, &z->os, z->nsegs);
-    if (!r && z->nsegs) {
-        size_t n = (size_t)z->nsegs * sizeof(uint32_t);
-        z->span_pg = o->mem_alloc(z->os.self, n, _Alignof(uint32_t));
-        z->span_n = o->mem_alloc(z->os.self, n, _Alignof(uint32_t));
-        if (z->span_pg && z->span_n) {
-            memset(z->span_pg, 0, n);
-            memset(z->span_n, 0, n);
-        } else {
-            r = -ENOMEM;
-        }
-    }
     if (!r)
         r = zc_pkt_init(z);
     if (r) {

@@ -89,6 +89,7 @@ struct skb_zc {
     /* per segment descriptor: the packet-memory pages it references
      * (span_n 0: none), so they are released whatever trim did to ptr/len */
     uint32_t *span_pg, *span_n;
+    void *tables; /* the one allocation reg, pg, pg_used, bounce_free and spans live in */
     atomic_uint cow_faults; /* counted by the fault hook */
     atomic_uint cow_unprotects; /* writes to ZC_PG_RO pages: lifted, nothing copied */
     uint64_t add_data_short, add_data_efault, add_data_emsgsize, copy_out_einval;
@@ -96,6 +97,7 @@ struct skb_zc {
 };
 
 /* skb_zc_pkt.c */
+/* At start, with nsegs, pkt_* and cow_pages set: the tables and bounce pages. */
 int zc_pkt_init(struct skb_zc *z);
 void zc_pkt_fini(struct skb_zc *z);
 void *zc_pkt_alloc(void *self, size_t size);

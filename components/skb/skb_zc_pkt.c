@@ -31,23 +31,31 @@ static uint8_t *bounce_page(struct skb_zc *z, uint32_t b)
     return z->bounce_mem + (size_t)(b - 1) * z->psize;
 }
 
+/* zc's tables (regions, pages, bounce stack, descriptor spans, page use)
+ * in one os allocation: one call to make, one to give back, and the code
+ * for one (issue 12.6 counts this component's bytes). Each part's size is
+ * a multiple of the next one's alignment (8, 4, 4, 1). */
 int zc_pkt_init(struct skb_zc *z)
 {
     const struct lyra_os_ops *o = z->os.ops;
-    void *s = z->os.self;
-    z->reg = o->mem_alloc(s, (size_t)z->pkt_regions * sizeof(*z->reg), _Alignof(max_align_t));
-    z->pg = o->mem_alloc(s, (size_t)z->pkt_pages * sizeof(*z->pg), _Alignof(max_align_t));
-    z->pg_used = o->mem_alloc(s, z->pkt_pages, 1);
-    z->bounce_free = o->mem_alloc(s, (size_t)z->cow_pages * sizeof(uint32_t) + 1,
-                                  _Alignof(max_align_t));
-    z->bounce_mem = z->cow_pages ? o->page_alloc(s, z->cow_pages) : NULL;
-    if (!z->reg || !z->pg || !z->pg_used || !z->bounce_free || (z->cow_pages && !z->bounce_mem)) {
+    size_t nreg = (size_t)z->pkt_regions * sizeof(*z->reg);
+    size_t npg = (size_t)z->pkt_pages * sizeof(*z->pg);
+    size_t nw = (size_t)z->cow_pages + 2u * (size_t)z->nsegs; /* uint32_t words */
+    size_t n = nreg + npg + nw * sizeof(uint32_t) + z->pkt_pages + 1;
+    uint8_t *m = o->mem_alloc(z->os.self, n, _Alignof(max_align_t));
+    z->bounce_mem = z->cow_pages ? o->page_alloc(z->os.self, z->cow_pages) : NULL;
+    z->tables = m;
+    if (!m || (z->cow_pages && !z->bounce_mem)) {
         zc_pkt_fini(z);
         return -ENOMEM;
     }
-    memset(z->reg, 0, (size_t)z->pkt_regions * sizeof(*z->reg));
-    memset(z->pg, 0, (size_t)z->pkt_pages * sizeof(*z->pg));
-    memset(z->pg_used, 0, z->pkt_pages);
+    memset(m, 0, n);
+    z->reg = (struct zc_region *)(void *)m;
+    z->pg = (struct zc_page *)(void *)(m + nreg);
+    z->bounce_free = (uint32_t *)(void *)(m + nreg + npg);
+    z->span_pg = z->bounce_free + z->cow_pages;
+    z->span_n = z->span_pg + z->nsegs;
+    z->pg_used = (uint8_t *)(z->span_n + z->nsegs);
     for (uint32_t i = 0; i < z->cow_pages; i++)
         z->bounce_free[i] = z->cow_pages - i; /* lowest on top */
     z->nbounce_free = z->cow_pages;
@@ -70,23 +78,14 @@ static void region_release(struct skb_zc *z, struct zc_region *r)
 void zc_pkt_fini(struct skb_zc *z)
 {
     const struct lyra_os_ops *o = z->os.ops;
-    for (uint32_t i = 0; z->reg && i < z->pkt_regions; i++)
+    for (uint32_t i = 0; z->tables && i < z->pkt_regions; i++)
         if (z->reg[i].used)
             region_release(z, &z->reg[i]);
     if (z->bounce_mem)
         o->page_free(z->os.self, z->bounce_mem, z->cow_pages);
-    if (z->reg)
-        o->mem_free(z->os.self, z->reg);
-    if (z->pg)
-        o->mem_free(z->os.self, z->pg);
-    if (z->pg_used)
-        o->mem_free(z->os.self, z->pg_used);
-    if (z->bounce_free)
-        o->mem_free(z->os.self, z->bounce_free);
-    z->reg = NULL;
-    z->pg = NULL;
-    z->pg_used = NULL;
-    z->bounce_free = NULL;
+    if (z->tables)
+        o->mem_free(z->os.self, z->tables);
+    z->tables = NULL;
     z->bounce_mem = NULL;
     z->nbounce_free = 0;
 }

@@ -4,12 +4,14 @@
  *
  * The remap swaps pages: the application's page shows the received frame,
  * the receive buffer takes the application's old page (so the NIC never
- * writes into a page the application sees). With the os's page_swap (os
- * 2.3) that is two mmap calls and the alias is left stale (alias_stale: it
- * still shows the old page, now the receive buffer's, which nothing reads
+ * writes into a page the application sees): one os page_swap (os 2.3), two
+ * mmap calls on posix. The alias is left stale (alias_stale: it still
+ * shows the old page, now the receive buffer's, which nothing reads
  * through the alias: a send from the page brings it back in line first,
- * skb_zc_pkt.c); without it, three page_remap calls, the alias as the
- * parking place of the old page, and the alias in line. Before the swap
+ * skb_zc_pkt.c). An os without page_swap gets copies (counted as
+ * rx_remap_failed): a swap built of three page_remap calls cost more code
+ * than it was worth, where a remap already costs more than the copy it
+ * saves on a paravirtualised MMU (bench/results/zc.md). Before the swap
  * the application's bytes in front of dst in that page are moved into the
  * receive buffer (rx_fixup_bytes: a few dozen, where the headers were), so
  * what a stream read put there earlier stays; the bytes of the page behind
@@ -49,39 +51,23 @@ static int remap_check(const struct skb_zc *z, const struct lyra_skb *skb, uint3
     unsigned st = atomic_load_explicit(&pg->state, memory_order_acquire);
     if (r->freed || pg->refs || (st != ZC_PG_IDLE && st != ZC_PG_RO))
         return SKB_XFER_rx_page_busy;
-    return 0;
+    return LYRA_OS_HAS(z->os.ops, 3, page_swap) ? 0 : SKB_XFER_rx_remap_failed;
 }
 
 /* The swap; 0, or -1 with every page as it was. */
 static int remap_swap(struct skb_zc *z, const struct lyra_skb *skb, long ri, uint8_t *dst)
 {
     const struct lyra_os_ops *o = z->os.ops;
-    void *s = z->os.self;
     uintptr_t mask = z->psize - 1;
     struct zc_region *r = &z->reg[ri];
     uint8_t *app = (uint8_t *)((uintptr_t)dst & ~mask);
-    uint8_t *alias = r->alias + (app - r->app);
     uint8_t *rx = (uint8_t *)((uintptr_t)skb->head & ~mask);
     size_t front = (size_t)(dst - app);
     memcpy(rx, app, front); /* the application's bytes in front of dst */
+    if (o->page_swap(z->os.self, app, rx, 1))
+        return -1;
     z->rx_fixup_bytes += front;
-    if (LYRA_OS_HAS(o, 3, page_swap)) {
-        if (o->page_swap(s, app, rx, 1))
-            return -1;
-        z->pg[r->first + (size_t)(app - r->app) / z->psize].alias_stale = 1;
-        return 0;
-    }
-    if (o->page_remap(s, app, rx, 1)) /* app: the frame */
-        return -1;
-    if (o->page_remap(s, rx, alias, 1)) { /* rx: the application's old page */
-        o->page_remap(s, app, alias, 1);
-        return -1;
-    }
-    if (o->page_remap(s, alias, app, 1)) { /* alias: the frame, as app */
-        o->page_remap(s, rx, app, 1);
-        o->page_remap(s, app, alias, 1);
-        return -1;
-    }
+    z->pg[r->first + (size_t)(app - r->app) / z->psize].alias_stale = 1;
     return 0;
 }
 

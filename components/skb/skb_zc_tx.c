@@ -10,7 +10,6 @@
  * have been a reference is counted by reason (skb_xfer.h). */
 #include <errno.h>
 
-#include "lyra/inet_csum.h"
 #include "skb_zc.h"
 
 static uint32_t desc_index(const struct skb_zc *z, const struct lyra_skb_seg *g)
@@ -70,7 +69,7 @@ static int ref_piece(struct skb_zc *z, struct lyra_skb *skb, const uint8_t *p, c
         }
     }
     /* the sum as the bytes are referenced: one read, no copy (skb 2.2) */
-    uint16_t part = sum ? lyra_csum_fold(lyra_csum_add(at, len, 0)) : 0;
+    uint16_t part = sum ? skb_fill_csum(NULL, at, len) : 0;
     if (fresh) {
         *fresh = (struct lyra_skb_seg){.ptr = at, .flags = LYRA_SEG_F_USER};
         uint32_t d = desc_index(z, fresh);

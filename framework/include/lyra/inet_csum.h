@@ -149,11 +149,13 @@ static inline uint32_t lyra_csum_add(const void *p, size_t len, uint32_t sum)
  * loop in C that loads, stores and adds each word takes 0.69 (gcc -O3,
  * x86-64: memcpy moves 32 bytes per vector load and store; bench/results/
  * ipb.md). On 32-bit ones (Cortex-M4, no vector moves) one loop loads each
- * word once, stores it and adds it. */
+ * word once, stores it and adds it. dst NULL: no copy, the sum only (so
+ * one out-of-line instance can serve a caller that copies and one that
+ * only sums, where code size counts: skb_fill_csum). */
 static inline uint16_t lyra_csum_copy(void *dst, const void *src, size_t len)
 {
 #if UINTPTR_MAX > 0xffffffffu && !defined(LYRA_CSUM_WORD32)
-    if (len)
+    if (dst && len)
         memcpy(dst, src, len);
     return lyra_csum_ne_to_be(lyra_csum_ne(NULL, src, len));
 #else
