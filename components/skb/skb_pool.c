@@ -250,18 +250,6 @@ int skb_pool_free(struct skb_pool *p, struct lyra_skb *skb)
     return 1;
 }
 
-void skb_pool_stats(const struct skb_pool *p, struct lyra_stats_sink *sink)
-{
-    lyra_stat(sink, "alloc", p->st.alloc);
-    lyra_stat(sink, "alloc_rx", p->st.alloc_rx);
-    lyra_stat(sink, "alloc_fail_empty", p->st.alloc_fail_empty);
-    lyra_stat(sink, "alloc_fail_size", p->st.alloc_fail_size);
-    lyra_stat(sink, "free", p->st.free);
-    lyra_stat(sink, "bad_free", p->st.bad_free);
-    lyra_stat(sink, "in_use", skb_pool_in_use(p));
-    lyra_stat(sink, "high_water", p->st.high_water);
-}
-
 struct lyra_skb *skb_pool_alloc_tx(struct skb_pool *normal, struct skb_pool *big,
                                    uint32_t preferred, enum skb_pool_kind kind, uint32_t headroom,
                                    uint32_t size)

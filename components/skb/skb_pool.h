@@ -168,8 +168,4 @@ static inline uint32_t skb_pool_in_use(const struct skb_pool *p)
     return p->used;
 }
 
-/* Reports alloc, alloc_rx, alloc_fail_empty, alloc_fail_size, free,
- * bad_free, in_use and high_water (the manager reports its own count). */
-void skb_pool_stats(const struct skb_pool *p, struct lyra_stats_sink *sink);
-
 #endif

@@ -92,10 +92,10 @@ static struct lyra_skb *op_clone(void *self, struct lyra_skb *skb, uint32_t head
         n = alloc_kind(z, SKB_POOL_DATA, headroom, 0);
     if (!n || skb_segs_clone(&z->segs, n, skb)) {
         lyra_skb_free(n);
-        z->clone_fail++;
+        z->n[ZC_clone_fail]++;
         return NULL;
     }
-    z->clones++;
+    z->n[ZC_clones]++;
     return n;
 }
 
@@ -233,6 +233,14 @@ static void skb_zc_destroy(void *self)
     skb_zc_stop(self);
 }
 
+#ifndef LYRA_NO_DOCS
+static const char *const zc_counter_names[ZC_NCOUNTERS] = {
+#define SKB_ZC_COUNTER_NAME(n) #n,
+    SKB_ZC_COUNTERS(SKB_ZC_COUNTER_NAME)
+#undef SKB_ZC_COUNTER_NAME
+};
+#endif
+
 static void skb_zc_stats(void *self, struct lyra_stats_sink *sink)
 {
     struct skb_zc *z = self;
@@ -257,18 +265,11 @@ static void skb_zc_stats(void *self, struct lyra_stats_sink *sink)
     lyra_stat(sink, "segs", z->nsegs);
     lyra_stat(sink, "segs_in_use", skb_segs_in_use(&z->segs));
     lyra_stat(sink, "segs_high_water", z->segs.high_water);
-    lyra_stat(sink, "add_data_short", z->add_data_short);
-    lyra_stat(sink, "add_data_efault", z->add_data_efault);
-    lyra_stat(sink, "add_data_emsgsize", z->add_data_emsgsize);
-    lyra_stat(sink, "copy_out_einval", z->copy_out_einval);
-    lyra_stat(sink, "clones", z->clones);
-    lyra_stat(sink, "clone_fail", z->clone_fail);
+    for (int i = 0; i < ZC_NCOUNTERS; i++)
+        lyra_stat(sink, zc_counter_names[i], z->n[i]);
     lyra_stat(sink, "pkt_pages_in_use", z->pg_in_use);
     lyra_stat(sink, "pkt_regions_in_use", z->reg_in_use);
-    lyra_stat(sink, "pkt_alloc_fail", z->pkt_alloc_fail);
-    lyra_stat(sink, "pkt_free_bad", z->pkt_free_bad);
     lyra_stat(sink, "cow_pages_free", z->nbounce_free);
-    lyra_stat(sink, "rx_fixup_bytes", z->rx_fixup_bytes);
     lyra_stat(sink, "cow_unprotects",
               atomic_load_explicit(&z->cow_unprotects, memory_order_relaxed));
     z->xfer.cow_faults = atomic_load_explicit(&z->cow_faults, memory_order_relaxed);

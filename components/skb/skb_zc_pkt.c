@@ -137,7 +137,7 @@ void *zc_pkt_alloc(void *self, size_t size)
     struct skb_zc *z = self;
     const struct lyra_os_ops *o = z->os.ops;
     if (!size || size > SIZE_MAX - z->pkt_off - z->psize) {
-        z->pkt_alloc_fail++;
+        z->n[ZC_pkt_alloc_fail]++;
         return NULL;
     }
     size_t np = (z->pkt_off + size + z->psize - 1) / z->psize;
@@ -156,7 +156,7 @@ void *zc_pkt_alloc(void *self, size_t size)
         }
     }
     if (ri < 0 || run < np) {
-        z->pkt_alloc_fail++;
+        z->n[ZC_pkt_alloc_fail]++;
         return NULL;
     }
     uint8_t *app = o->page_alloc(z->os.self, np), *alias = o->page_alloc(z->os.self, np);
@@ -167,7 +167,7 @@ void *zc_pkt_alloc(void *self, size_t size)
             o->page_free(z->os.self, app, np);
         if (alias)
             o->page_free(z->os.self, alias, np);
-        z->pkt_alloc_fail++;
+        z->n[ZC_pkt_alloc_fail]++;
         return NULL;
     }
     /* both mappings populated now, not by first-touch faults in the data
@@ -200,7 +200,7 @@ int zc_pkt_free(void *self, void *p)
             region_release(z, r);
         return 0;
     }
-    z->pkt_free_bad++;
+    z->n[ZC_pkt_free_bad]++;
     return -EINVAL;
 }
 
@@ -231,23 +231,19 @@ unsigned zc_page_lock(struct zc_page *pg)
 
 /* Brings the alias of unreferenced pages [k0, k1] of r back in line with
  * the application's pages where a receive swapped them (alias_stale): one
- * page_remap per run of such pages. 0, or -1 when the os refused one. */
+ * page_remap per such page (a run at once would save calls only where a
+ * program sends what it received in more than a page, and costs code).
+ * 0, or -1 when the os refused one. */
 static int alias_sync(struct skb_zc *z, struct zc_region *r, size_t k0, size_t k1)
 {
     const struct lyra_os_ops *o = z->os.ops;
-    for (size_t k = k0; k <= k1;) {
-        if (!z->pg[r->first + k].alias_stale || z->pg[r->first + k].refs) {
-            k++;
+    for (size_t k = k0; k <= k1; k++) {
+        struct zc_page *pg = &z->pg[r->first + k];
+        if (!pg->alias_stale || pg->refs)
             continue;
-        }
-        size_t e = k;
-        while (e + 1 <= k1 && z->pg[r->first + e + 1].alias_stale && !z->pg[r->first + e + 1].refs)
-            e++;
-        if (o->page_remap(z->os.self, r->alias + k * z->psize, r->app + k * z->psize, e - k + 1))
+        if (o->page_remap(z->os.self, r->alias + k * z->psize, r->app + k * z->psize, 1))
             return -1;
-        for (size_t j = k; j <= e; j++)
-            z->pg[r->first + j].alias_stale = 0;
-        k = e + 1;
+        pg->alias_stale = 0;
     }
     return 0;
 }
@@ -353,14 +349,13 @@ void zc_pages_unref(struct skb_zc *z, uint32_t first, uint32_t n)
         r->refs--;
         if (--pg->refs)
             continue;
-        uint8_t *app = r->app + (size_t)(i - r->first) * z->psize;
+        size_t at = (size_t)(i - r->first) * z->psize;
         unsigned s = zc_page_lock(pg);
         unsigned to = ZC_PG_RO; /* PROT: left read-only until written (lazy) */
         if (s == ZC_PG_BOUNCED) { /* the alias shows the application's page again */
-            o->page_remap(z->os.self, r->alias + (size_t)(i - r->first) * z->psize, app, 1);
+            o->page_remap(z->os.self, r->alias + at, r->app + at, 1);
             to = ZC_PG_IDLE; /* the hook made it writable */
         }
-        (void)app;
         z->bounce_free[z->nbounce_free++] = pg->bounce;
         pg->bounce = 0;
         atomic_store_explicit(&pg->state, to, memory_order_release);

@@ -66,7 +66,7 @@ static int remap_swap(struct skb_zc *z, const struct lyra_skb *skb, long ri, uin
     memcpy(rx, app, front); /* the application's bytes in front of dst */
     if (o->page_swap(z->os.self, app, rx, 1))
         return -1;
-    z->rx_fixup_bytes += front;
+    z->n[ZC_rx_fixup_bytes] += front;
     z->pg[r->first + (size_t)(app - r->app) / z->psize].alias_stale = 1;
     return 0;
 }
@@ -75,7 +75,7 @@ int zc_copy_out(void *self, const struct lyra_skb *skb, uint32_t off, void *dst,
 {
     struct skb_zc *z = self;
     if (!skb || (!dst && len)) {
-        z->copy_out_einval++;
+        z->n[ZC_copy_out_einval]++;
         return -EINVAL;
     }
     if (len == 0)
@@ -84,15 +84,13 @@ int zc_copy_out(void *self, const struct lyra_skb *skb, uint32_t off, void *dst,
     int why = remap_check(z, skb, off, dst, len, &ri);
     if (!why) {
         /* the page may still be read-only from a send (ZC_PG_RO): held
-         * LOCKED over the swap, writable (IDLE) after it either way */
+         * LOCKED over the swap; the frame's page is writable (IDLE), and
+         * a refused swap left everything, the protection too, as it was */
         struct zc_region *r = &z->reg[ri];
-        uint8_t *app = (uint8_t *)((uintptr_t)dst & ~(uintptr_t)(z->psize - 1));
-        struct zc_page *pg = &z->pg[r->first + (size_t)(app - r->app) / z->psize];
+        struct zc_page *pg = &z->pg[r->first + (size_t)((uint8_t *)dst - r->app) / z->psize];
         unsigned was = zc_page_lock(pg);
         int e = remap_swap(z, skb, ri, dst);
-        if (e && was == ZC_PG_RO)
-            z->os.ops->page_protect(z->os.self, app, 1, LYRA_PROT_READ | LYRA_PROT_WRITE);
-        atomic_store_explicit(&pg->state, ZC_PG_IDLE, memory_order_release);
+        atomic_store_explicit(&pg->state, e ? was : ZC_PG_IDLE, memory_order_release);
         if (!e) {
             z->xfer.rx_remapped_bytes += len;
             return (int)len; /* moved, not copied (skb 2.3) */
@@ -100,7 +98,7 @@ int zc_copy_out(void *self, const struct lyra_skb *skb, uint32_t off, void *dst,
         why = SKB_XFER_rx_remap_failed;
     }
     if (skb_segs_copy_out(skb, off, dst, len)) {
-        z->copy_out_einval++;
+        z->n[ZC_copy_out_einval]++;
         return -EINVAL;
     }
     z->xfer.fallback[why]++;

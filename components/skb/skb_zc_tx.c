@@ -115,7 +115,7 @@ int zc_add_data(void *self, struct lyra_skb *skb, const void *p, uint32_t len, u
     if (len == 0)
         return 0;
     if (!src || UINTPTR_MAX - (uintptr_t)src < len) {
-        z->add_data_efault++;
+        z->n[ZC_add_data_efault]++;
         return -EFAULT;
     }
     /* vouched for: referenced as it is, even packet memory (no protection) */
@@ -126,7 +126,7 @@ int zc_add_data(void *self, struct lyra_skb *skb, const void *p, uint32_t len, u
         const struct lyra_os_ops *o = z->os.ops;
         if (!(flags & LYRA_SEG_F_CHECKED) && LYRA_OS_HAS(o, 2, mem_check) &&
             o->mem_check(z->os.self, src, len)) {
-            z->add_data_efault++;
+            z->n[ZC_add_data_efault]++;
             return -EFAULT;
         }
         why = ref_piece(z, skb, src, src, len, sum, -1);
@@ -138,17 +138,17 @@ int zc_add_data(void *self, struct lyra_skb *skb, const void *p, uint32_t len, u
         return (int)len;
     }
     if (why < 0) {
-        z->add_data_short++;
+        z->n[ZC_add_data_short]++;
         return 0;
     }
     if (len > chain_capacity(z, skb)) {
-        z->add_data_emsgsize++;
+        z->n[ZC_add_data_emsgsize]++;
         return -EMSGSIZE;
     }
     z->xfer.fallback[why]++;
     int ran_out = 0;
     uint32_t taken = skb_fill_copy(&z->fill, skb, src, len, sum, &ran_out);
-    z->add_data_short += ran_out;
+    z->n[ZC_add_data_short] += ran_out;
     z->xfer.tx_copied_bytes += taken;
     if (copied)
         *copied = taken;
