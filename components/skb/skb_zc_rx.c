@@ -30,44 +30,45 @@ struct lyra_skb *zc_alloc_rx(void *self, uint32_t size)
     return skb_pool_alloc(&z->rx, h, size, SKB_POOL_RX);
 }
 
-/* 0 when [off, off + len) of skb may be remapped to dst, else the reason. */
-static int remap_check(const struct skb_zc *z, const struct lyra_skb *skb, uint32_t off,
-                       const uint8_t *dst, uint32_t len, long *ri)
+/* Remaps [off, off + len) of skb to dst when it may be: 0, or the reason
+ * to copy instead (every page as it was then). */
+static int remap(struct skb_zc *z, const struct lyra_skb *skb, uint32_t off, uint8_t *dst,
+                 uint32_t len)
 {
+    const struct lyra_os_ops *o = z->os.ops;
     uintptr_t mask = z->psize - 1;
-    *ri = zc_pkt_find(z, dst, len);
-    if (*ri < 0)
+    long ri = zc_pkt_find(z, dst, len);
+    if (ri < 0)
         return SKB_XFER_rx_not_pkt_memory;
     if (!skb_pool_owns(&z->rx, skb) || !lyra_skb_is_linear(skb))
         return SKB_XFER_rx_not_page;
     if ((uint64_t)off + len != skb->len)
         return SKB_XFER_rx_partial;
-    if (((uintptr_t)(skb->data + off) & mask) != ((uintptr_t)dst & mask))
+    if (((uintptr_t)(skb->data + off) ^ (uintptr_t)dst) & mask)
         return SKB_XFER_rx_offset;
     if (skb->refcnt != 1)
         return SKB_XFER_rx_shared;
-    const struct zc_region *r = &z->reg[*ri];
-    const struct zc_page *pg = &z->pg[r->first + (size_t)(dst - r->app) / z->psize];
-    unsigned st = atomic_load_explicit(&pg->state, memory_order_acquire);
-    if (r->freed || pg->refs || (st != ZC_PG_IDLE && st != ZC_PG_RO))
-        return SKB_XFER_rx_page_busy;
-    return LYRA_OS_HAS(z->os.ops, 3, page_swap) ? 0 : SKB_XFER_rx_remap_failed;
-}
-
-/* The swap; 0, or -1 with every page as it was. */
-static int remap_swap(struct skb_zc *z, const struct lyra_skb *skb, long ri, uint8_t *dst)
-{
-    const struct lyra_os_ops *o = z->os.ops;
-    uintptr_t mask = z->psize - 1;
     struct zc_region *r = &z->reg[ri];
     uint8_t *app = (uint8_t *)((uintptr_t)dst & ~mask);
     uint8_t *rx = (uint8_t *)((uintptr_t)skb->head & ~mask);
+    struct zc_page *pg = &z->pg[r->first + (size_t)(app - r->app) / z->psize];
+    unsigned st = atomic_load_explicit(&pg->state, memory_order_acquire);
+    if (r->freed || pg->refs || (st != ZC_PG_IDLE && st != ZC_PG_RO))
+        return SKB_XFER_rx_page_busy;
+    if (!LYRA_OS_HAS(o, 3, page_swap))
+        return SKB_XFER_rx_remap_failed;
+    /* the page may still be read-only from a send (ZC_PG_RO): held LOCKED
+     * over the swap; the frame's page is writable (IDLE) after it, and a
+     * refused swap left everything, the protection too, as it was */
+    unsigned was = zc_page_lock(pg);
     size_t front = (size_t)(dst - app);
     memcpy(rx, app, front); /* the application's bytes in front of dst */
-    if (o->page_swap(z->os.self, app, rx, 1))
-        return -1;
+    int e = o->page_swap(z->os.self, app, rx, 1);
+    atomic_store_explicit(&pg->state, e ? was : ZC_PG_IDLE, memory_order_release);
+    if (e)
+        return SKB_XFER_rx_remap_failed;
     z->n[ZC_rx_fixup_bytes] += front;
-    z->pg[r->first + (size_t)(app - r->app) / z->psize].alias_stale = 1;
+    pg->alias_stale = 1;
     return 0;
 }
 
@@ -80,22 +81,10 @@ int zc_copy_out(void *self, const struct lyra_skb *skb, uint32_t off, void *dst,
     }
     if (len == 0)
         return 0;
-    long ri;
-    int why = remap_check(z, skb, off, dst, len, &ri);
+    int why = remap(z, skb, off, dst, len);
     if (!why) {
-        /* the page may still be read-only from a send (ZC_PG_RO): held
-         * LOCKED over the swap; the frame's page is writable (IDLE), and
-         * a refused swap left everything, the protection too, as it was */
-        struct zc_region *r = &z->reg[ri];
-        struct zc_page *pg = &z->pg[r->first + (size_t)((uint8_t *)dst - r->app) / z->psize];
-        unsigned was = zc_page_lock(pg);
-        int e = remap_swap(z, skb, ri, dst);
-        atomic_store_explicit(&pg->state, e ? was : ZC_PG_IDLE, memory_order_release);
-        if (!e) {
-            z->xfer.rx_remapped_bytes += len;
-            return (int)len; /* moved, not copied (skb 2.3) */
-        }
-        why = SKB_XFER_rx_remap_failed;
+        z->xfer.rx_remapped_bytes += len;
+        return (int)len; /* moved, not copied (skb 2.3) */
     }
     if (skb_segs_copy_out(skb, off, dst, len)) {
         z->n[ZC_copy_out_einval]++;

@@ -47,20 +47,21 @@ static struct lyra_skb_seg *continued(const struct skb_zc *z, const struct lyra_
 static int ref_piece(struct skb_zc *z, struct lyra_skb *skb, const uint8_t *p, const uint8_t *at,
                      uint32_t len, int sum, long ri)
 {
-    struct lyra_skb_seg *g = continued(z, skb, at, ri);
+    struct lyra_skb_seg *g = continued(z, skb, at, ri), *fresh = NULL;
     uint32_t skip = 0, first = 0, n = 0;
-    if (g && ri >= 0) {
+    if (!g) {
+        if (len < z->ref_min)
+            return SKB_XFER_tx_small;
+        if (ref_segs(z, skb) >= SKB_ZC_REF_SEGS)
+            return SKB_XFER_tx_segs_full;
+        fresh = skb_segs_get(&z->segs);
+        if (!fresh)
+            return -ENOMEM;
+    } else if (ri >= 0) { /* pages the segment references already */
         uint32_t d = desc_index(z, g), end = z->span_pg[d] + z->span_n[d];
         uint32_t k0 = z->reg[ri].first + (uint32_t)((size_t)(p - z->reg[ri].app) / z->psize);
         skip = end > k0 ? end - k0 : 0;
     }
-    if (!g && len < z->ref_min)
-        return SKB_XFER_tx_small;
-    if (!g && ref_segs(z, skb) >= SKB_ZC_REF_SEGS)
-        return SKB_XFER_tx_segs_full;
-    struct lyra_skb_seg *fresh = g ? NULL : skb_segs_get(&z->segs);
-    if (!g && !fresh)
-        return -ENOMEM;
     if (ri >= 0) {
         int why = zc_pages_ref(z, ri, p, len, skip, &first, &n);
         if (why) {
@@ -68,22 +69,21 @@ static int ref_piece(struct skb_zc *z, struct lyra_skb *skb, const uint8_t *p, c
             return why;
         }
     }
-    /* the sum as the bytes are referenced: one read, no copy (skb 2.2) */
-    uint16_t part = sum ? skb_fill_csum(NULL, at, len) : 0;
     if (fresh) {
         *fresh = (struct lyra_skb_seg){.ptr = at, .flags = LYRA_SEG_F_USER};
-        uint32_t d = desc_index(z, fresh);
-        z->span_pg[d] = first;
-        z->span_n[d] = n;
         lyra_skb_seg_append(skb, fresh);
         g = fresh;
-    } else if (ri >= 0 && n) {
-        uint32_t d = desc_index(z, g);
-        if (first + n > z->span_pg[d] + z->span_n[d])
-            z->span_n[d] = first + n - z->span_pg[d];
     }
+    uint32_t d = desc_index(z, g);
+    if (fresh) {
+        z->span_pg[d] = first;
+        z->span_n[d] = n;
+    } else if (n && first + n > z->span_pg[d] + z->span_n[d]) {
+        z->span_n[d] = first + n - z->span_pg[d];
+    }
+    /* the sum as the bytes are referenced: one read, no copy (skb 2.2) */
     if (sum)
-        skb_fill_seg_sum(g, g->len, part);
+        skb_fill_seg_sum(g, g->len, skb_fill_csum(NULL, at, len));
     else
         g->flags &= (uint16_t)~LYRA_SEG_F_CSUM;
     g->len += len;
