@@ -183,6 +183,17 @@ static void skb_zc_stop(void *self)
     skb_segs_fini(&z->segs);
 }
 
+/* One of the three pools (none when count is 0); a caller-owned data area
+ * (the receive pages) is aligned to its buffer size. */
+static int pool_init(struct skb_zc *z, struct skb_pool *p, uint32_t count, uint32_t size,
+                     uint8_t *data)
+{
+    struct skb_pool_cfg c = {.count = count, .buf_size = size, .align = data ? size : 0,
+                             .reserve_ctl = p == &z->pool ? z->reserve_ctl : 0, .data = data,
+                             .release = zc_release};
+    return count ? skb_pool_init(p, &z->os, SKB_ZC_NAME, &c, &skb_zc_ops, z) : 0;
+}
+
 static int skb_zc_start(void *self)
 {
     struct skb_zc *z = self;
@@ -198,22 +209,14 @@ static int skb_zc_start(void *self)
                  z->psize);
         return -ENOTSUP;
     }
-    struct skb_pool_cfg cfg = {.count = z->count, .buf_size = z->buf_size,
-                               .reserve_ctl = z->reserve_ctl, .release = zc_release};
     z->rx_mem = o->page_alloc(z->os.self, z->rx_pages);
-    struct skb_pool_cfg rcfg = {.count = z->rx_pages, .buf_size = (uint32_t)z->psize,
-                                .align = (uint32_t)z->psize, .data = z->rx_mem,
-                                .release = zc_release};
     int r = z->rx_mem ? 0 : -ENOMEM;
     if (!r)
-        r = skb_pool_init(&z->pool, &z->os, SKB_ZC_NAME, &cfg, &skb_zc_ops, z);
+        r = pool_init(z, &z->pool, z->count, z->buf_size, NULL);
     if (!r)
-        r = skb_pool_init(&z->rx, &z->os, SKB_ZC_NAME, &rcfg, &skb_zc_ops, z);
-    if (!r && z->big_count) {
-        struct skb_pool_cfg bcfg = {
-            .count = z->big_count, .buf_size = z->big_size, .release = zc_release};
-        r = skb_pool_init(&z->big, &z->os, SKB_ZC_NAME, &bcfg, &skb_zc_ops, z);
-    }
+        r = pool_init(z, &z->rx, z->rx_pages, (uint32_t)z->psize, z->rx_mem);
+    if (!r)
+        r = pool_init(z, &z->big, z->big_count, z->big_size, NULL);
     if (!r)
         r = skb_segs_init(&z->segs, &z->os, z->nsegs);
     if (!r)

@@ -118,21 +118,26 @@ int zc_add_data(void *self, struct lyra_skb *skb, const void *p, uint32_t len, u
         z->n[ZC_add_data_efault]++;
         return -EFAULT;
     }
-    /* vouched for: referenced as it is, even packet memory (no protection) */
-    long ri = flags & LYRA_SEG_F_REF ? -1 : zc_pkt_find(z, src, len);
+    /* vouched for: referenced as it is, even packet memory (no protection);
+     * packet memory: referenced through its alias */
+    const struct lyra_os_ops *o = z->os.ops;
+    const uint8_t *at = src;
+    long ri = -1;
     int why = SKB_XFER_tx_plain_memory;
     if (flags & LYRA_SEG_F_REF) {
         /* read later, not now: an unmapped range must fail here (12.7) */
-        const struct lyra_os_ops *o = z->os.ops;
         if (!(flags & LYRA_SEG_F_CHECKED) && LYRA_OS_HAS(o, 2, mem_check) &&
             o->mem_check(z->os.self, src, len)) {
             z->n[ZC_add_data_efault]++;
             return -EFAULT;
         }
-        why = ref_piece(z, skb, src, src, len, sum, -1);
+        why = 0;
+    } else if ((ri = zc_pkt_find(z, src, len)) >= 0) {
+        at = z->reg[ri].alias + (src - z->reg[ri].app);
+        why = 0;
     }
-    else if (ri >= 0)
-        why = ref_piece(z, skb, src, z->reg[ri].alias + (src - z->reg[ri].app), len, sum, ri);
+    if (why == 0)
+        why = ref_piece(z, skb, src, at, len, sum, ri);
     if (why == 0) {
         z->xfer.tx_referenced_bytes += len;
         return (int)len;
