@@ -36,8 +36,8 @@ def twins_section(builds, data):
              "text+rodata of lyra_core and the assembly's components (from its manifest, "
              "without the host's os adapter and device models). Target: at most +2% "
              "(paper: +1.1 to +1.7%).", "",
-             "| build | copy | bytes | zc | bytes | difference |",
-             "| --- | --- | ---: | --- | ---: | ---: |"]
+             "| build | copy | bytes | zc | bytes | difference | bytes over +2% | target |",
+             "| --- | --- | ---: | --- | ---: | ---: | ---: | --- |"]
     for label, _, _ in builds:
         for copy, zc in TWINS:
             cc, zz = assembly_components(copy), assembly_components(zc)
@@ -49,14 +49,19 @@ def twins_section(builds, data):
                 return sum(data[label][n]["text"] + data[label][n]["rodata"] for n in comps), ""
             ct, cwhy = total(cc) if cc else (None, "no manifest")
             if not zz:
-                lines.append("| %s | %s | %s | %s | not measured (skb_zc not merged) | |" % (
+                lines.append("| %s | %s | %s | %s | not measured (skb_zc not merged) | | | |" % (
                     label, copy, ct if ct is not None else cwhy, zc))
                 continue
             zt, zwhy = total(zz)
             diff = ("%+.2f%%" % (100.0 * (zt - ct) / ct)) if ct and zt else ""
-            lines.append("| %s | %s | %s | %s | %s | %s |" % (
+            over, verdict = "", ""
+            if ct and zt:
+                # bytes beyond what +2% allows (negative: room left)
+                over = "%+d" % (zt - ct - int(ct * 0.02))
+                verdict = "meets" if zt - ct <= ct * 0.02 else "misses"
+            lines.append("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
                 label, copy, ct if ct is not None else cwhy, zc,
-                zt if zt is not None else zwhy, diff))
+                zt if zt is not None else zwhy, diff, over, verdict))
     lines.append("")
     return lines
 
