@@ -103,6 +103,7 @@ struct skb_zc {
     struct zc_page *pg;
     uint8_t *pg_used;
     uint32_t pg_in_use, reg_in_use;
+    uint32_t reg_hi; /* regions at and above this index are unused: zc_pkt_find's bound */
     /* per segment descriptor: the packet-memory pages it references
      * (span_n 0: none), so they are released whatever trim did to ptr/len */
     uint32_t *span_pg, *span_n;

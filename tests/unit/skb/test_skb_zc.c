@@ -176,6 +176,44 @@ Test(skb_zc, plain_memory_is_copied_and_counted)
     env_done(&e);
 }
 
+/* Packet memory is found (referenced) in whichever region slot it got,
+ * whatever order regions were given back in: the search bound follows the
+ * highest region in use down and up again. */
+Test(skb_zc, every_region_is_found_whatever_order_they_are_freed_in)
+{
+    struct env e = env_new(NULL);
+    uint8_t *r[4];
+    for (int i = 0; i < 4; i++)
+        r[i] = pkt(&e, 1000);
+    cr_assert_eq(e.ops->pkt_free(e.self, r[3]), 0);
+    cr_assert_eq(e.ops->pkt_free(e.self, r[1]), 0);
+    uint8_t *again = pkt(&e, 1000); /* takes a free slot below the top */
+    uint8_t *sent[] = {r[0], r[2], again};
+    for (int i = 0; i < 3; i++) {
+        fill(sent[i], 500, (uint8_t)(10 + i));
+        struct lyra_skb *s = tx(&e);
+        uint32_t copied = 99;
+        cr_assert_eq(add(&e, s, sent[i], 500, 0, &copied), 500);
+        cr_assert_eq(copied, 0, "region %d referenced", i);
+        frame_is(s, sent[i], 500);
+        lyra_skb_free(s);
+    }
+    cr_assert_eq(e.ops->pkt_free(e.self, r[2]), 0);
+    cr_assert_eq(e.ops->pkt_free(e.self, again), 0);
+    cr_assert_eq(e.ops->pkt_free(e.self, r[0]), 0);
+    cr_assert_eq(st(&e, "pkt_regions_in_use"), 0);
+    /* none left: what was packet memory is plain memory now, copied */
+    uint8_t buf[500];
+    fill(buf, sizeof(buf), 9);
+    struct lyra_skb *s = tx(&e);
+    uint32_t copied = 0;
+    cr_assert_eq(add(&e, s, buf, sizeof(buf), 0, &copied), 500);
+    cr_assert_eq(copied, 500);
+    lyra_skb_free(s);
+    cr_assert_eq(st(&e, "tx_referenced_bytes"), 1500);
+    env_done(&e);
+}
+
 Test(skb_zc, pkt_memory_is_referenced_through_the_alias)
 {
     struct env e = env_new(NULL);
