@@ -25,9 +25,16 @@
  * A mutex guards it; the handler takes it too, which is safe because a
  * fault is synchronous and no code holding that mutex touches registered
  * pages. The handler is installed with the first registration and the
- * previous action is restored when the last one goes. */
+ * previous action is restored when the last one goes.
+ *
+ * mem_check's probe shares that handler (and adds one for SIGBUS, a read
+ * past the end of a mapped file): a thread probing sets its own jump
+ * buffer, and a fault while it is set jumps back with -EFAULT instead of
+ * reaching the copy-on-write registry. Each instance that probed counts
+ * in `probers` until its fini, which keeps both handlers installed. */
 #include <errno.h>
 #include <fcntl.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,7 +57,30 @@ static struct {
     bool installed;
     uintptr_t pmask;
     struct sigaction old;
+    size_t probers;    /* instances that probed and are not finished */
+    bool bus_installed; /* the SIGBUS handler (probes only) */
+    struct sigaction old_bus;
 } cow_reg = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+/* Set while this thread probes (os_probe_pages). Static TLS (initial-exec)
+ * even in a shared object: the handler reads it, and a first access to
+ * dynamic TLS may allocate, which a signal handler must not. */
+static __thread sigjmp_buf *volatile probe_env __attribute__((tls_model("initial-exec")));
+
+/* In a handler: a probe's fault goes back to the probe, the signal
+ * unblocked again (the jump keeps the handler's mask). */
+static void probe_catch(int sig)
+{
+    sigjmp_buf *e = probe_env;
+    if (!e)
+        return;
+    probe_env = NULL;
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, sig);
+    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+    siglongjmp(*e, 1);
+}
 
 /* ---- memfd pages ---- */
 
@@ -390,7 +420,7 @@ int os_page_protect(void *self, void *p, size_t npages, int prot)
 
 /* ---- copy on write: the process-wide registry ---- */
 
-static void cow_chain(int sig, siginfo_t *si, void *uc, const struct sigaction *old)
+static void sig_chain(int sig, siginfo_t *si, void *uc, const struct sigaction *old)
 {
     if (old->sa_handler != SIG_DFL && old->sa_handler != SIG_IGN) {
         if (old->sa_flags & SA_SIGINFO)
@@ -403,12 +433,13 @@ static void cow_chain(int sig, siginfo_t *si, void *uc, const struct sigaction *
     struct sigaction dfl;
     memset(&dfl, 0, sizeof(dfl));
     dfl.sa_handler = SIG_DFL;
-    sigaction(SIGSEGV, &dfl, NULL);
-    raise(SIGSEGV);
+    sigaction(sig, &dfl, NULL);
+    raise(sig);
 }
 
 static void cow_handler(int sig, siginfo_t *si, void *uc)
 {
+    probe_catch(sig);
     int saved = errno;
     uintptr_t a = (uintptr_t)si->si_addr;
     struct cow_ent e = {0};
@@ -430,8 +461,17 @@ static void cow_handler(int sig, siginfo_t *si, void *uc)
         errno = saved;
         return; /* the write runs again, now on a writable page */
     }
-    cow_chain(sig, si, uc, &old);
+    sig_chain(sig, si, uc, &old);
     errno = saved;
+}
+
+static void bus_handler(int sig, siginfo_t *si, void *uc)
+{
+    probe_catch(sig);
+    pthread_mutex_lock(&cow_reg.mu);
+    struct sigaction old = cow_reg.old_bus;
+    pthread_mutex_unlock(&cow_reg.mu);
+    sig_chain(sig, si, uc, &old);
 }
 
 /* Called with cow_reg.mu held. */
@@ -454,7 +494,11 @@ static int cow_install(struct os_posix *os)
 /* Called with cow_reg.mu held. */
 static void cow_maybe_uninstall(void)
 {
-    if (cow_reg.n || !cow_reg.installed)
+    if (cow_reg.bus_installed && !cow_reg.probers) {
+        sigaction(SIGBUS, &cow_reg.old_bus, NULL);
+        cow_reg.bus_installed = false;
+    }
+    if (cow_reg.n || cow_reg.probers || !cow_reg.installed)
         return;
     sigaction(SIGSEGV, &cow_reg.old, NULL);
     cow_reg.installed = false;
@@ -529,6 +573,9 @@ out:
 static void cow_drop_owner(struct os_posix *os)
 {
     pthread_mutex_lock(&cow_reg.mu);
+    if (os->probing)
+        cow_reg.probers--;
+    os->probing = false;
     for (size_t i = 0; i < cow_reg.n;) {
         if (cow_reg.v[i].owner == os)
             cow_reg.v[i] = cow_reg.v[--cow_reg.n];
@@ -537,4 +584,68 @@ static void cow_drop_owner(struct os_posix *os)
     }
     cow_maybe_uninstall();
     pthread_mutex_unlock(&cow_reg.mu);
+}
+
+/* ---- mem_check's probe ---- */
+
+/* Makes this instance a prober: both handlers installed (once). */
+static int probe_install(struct os_posix *os)
+{
+    int r = 0;
+    pthread_mutex_lock(&cow_reg.mu);
+    if (!os->probing) {
+        r = cow_install(os);
+        if (!r && !cow_reg.bus_installed) {
+            struct sigaction sa;
+            memset(&sa, 0, sizeof(sa));
+            sa.sa_sigaction = bus_handler;
+            sa.sa_flags = SA_SIGINFO | SA_RESTART;
+            sigemptyset(&sa.sa_mask);
+            if (sigaction(SIGBUS, &sa, &cow_reg.old_bus))
+                r = -errno;
+            else
+                cow_reg.bus_installed = true;
+        }
+        if (!r) {
+            os->probing = true;
+            cow_reg.probers++;
+        }
+        cow_maybe_uninstall();
+    }
+    pthread_mutex_unlock(&cow_reg.mu);
+    return r;
+}
+
+/* The reads themselves: not instrumented (a sanitizer would report a
+ * read of memory the application freed, which is exactly what a check
+ * may be asked about), not inlined into instrumented code. */
+__attribute__((noinline, no_sanitize_address)) static void probe_reads(uintptr_t a,
+                                                                        uintptr_t first,
+                                                                        size_t npages, size_t ps)
+{
+    for (size_t i = 0; i < npages; i++)
+        (void)*(volatile const char *)(i ? first + i * ps : a);
+}
+
+static int probe_run(uintptr_t a, uintptr_t first, size_t npages, size_t ps)
+{
+    /* what the code after sigsetjmp uses lives in memory (C11 7.13.2.1) */
+    volatile uintptr_t va = a, vfirst = first;
+    volatile size_t vn = npages, vps = ps;
+    sigjmp_buf env;
+    if (sigsetjmp(env, 0))
+        return -EFAULT; /* probe_catch cleared probe_env */
+    probe_env = &env;
+    atomic_signal_fence(memory_order_seq_cst);
+    probe_reads(va, vfirst, vn, vps);
+    atomic_signal_fence(memory_order_seq_cst);
+    probe_env = NULL;
+    return 0;
+}
+
+int os_probe_pages(struct os_posix *os, uintptr_t a, uintptr_t first, size_t npages)
+{
+    if (!os->probing && probe_install(os))
+        return -ENOSYS;
+    return probe_run(a, first, npages, os->psize);
 }

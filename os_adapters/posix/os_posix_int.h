@@ -77,6 +77,8 @@ struct os_posix {
     atomic_uint_fast64_t remaps;
     atomic_uint_fast64_t cow_faults;
     atomic_uint_fast64_t mem_blocks;
+    atomic_uint_fast64_t mem_check_syscalls; /* checks made by system call, not by probe */
+    bool probing; /* counted in the process's probers (os_pages.c) */
     /* links (link*.c) */
     atomic_uint_fast64_t link_tx;          /* frames put on the medium */
     atomic_uint_fast64_t link_rx;          /* frames taken off it */
@@ -94,6 +96,12 @@ struct os_posix {
 };
 
 #define OS_FREE_NONE UINT32_MAX
+
+/* os_pages.c: reads one byte at a and at each page start after it, up to
+ * npages pages from first, catching a fault (SIGSEGV, SIGBUS): 0 when
+ * every read succeeded, -EFAULT when one faulted, -ENOSYS when the signal
+ * handlers could not be installed (the caller checks another way). */
+int os_probe_pages(struct os_posix *os, uintptr_t a, uintptr_t first, size_t npages);
 
 /* os_time.c */
 uint64_t os_now_ns(void *self);

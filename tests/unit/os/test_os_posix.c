@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -565,7 +566,90 @@ Test(os_posix, mem_check_tells_readable_memory_from_the_rest)
     munmap(big, n * ps);
     munmap(m, 2 * ps);
     munmap(m + 3 * ps, ps);
+    /* every check above read the pages itself: no system call */
+    cr_assert_eq(lt_stat(o.inst, "mem_check_syscalls"), 0);
     lt_destroy(o.inst);
+}
+
+/* A read past the end of a mapped file is SIGBUS, not SIGSEGV: caught too. */
+Test(os_posix, mem_check_past_the_end_of_a_mapped_file_is_efault)
+{
+    struct os o = os_up(NULL);
+    size_t ps = o.ops->page_size(o.self);
+    FILE *f = tmpfile();
+    cr_assert_not_null(f);
+    cr_assert_eq(ftruncate(fileno(f), (off_t)ps), 0);
+    uint8_t *m = mmap(NULL, 2 * ps, PROT_READ, MAP_SHARED, fileno(f), 0);
+    cr_assert_neq(m, MAP_FAILED);
+    cr_assert_eq(o.ops->mem_check(o.self, m, ps), 0, "the file's page");
+    cr_assert_eq(o.ops->mem_check(o.self, m + ps, 1), -EFAULT, "past its end");
+    cr_assert_eq(o.ops->mem_check(o.self, m, 2 * ps), -EFAULT);
+    cr_assert_eq(o.ops->mem_check(o.self, m + 10, 100), 0, "and again after the faults");
+    munmap(m, 2 * ps);
+    fclose(f);
+    lt_destroy(o.inst);
+}
+
+/* A check that faulted leaves the thread able to take the next fault: a
+ * copy-on-write fault on the same thread, then another failed check. */
+Test(os_posix, a_failed_check_leaves_faults_working)
+{
+    struct os o = os_up(NULL);
+    size_t ps = o.ops->page_size(o.self);
+    uint8_t *hole = mmap(NULL, ps, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    cr_assert_neq(hole, MAP_FAILED);
+    cr_assert_eq(o.ops->mem_check(o.self, hole, 1), -EFAULT);
+    uint8_t *p = o.ops->page_alloc(o.self, 1);
+    memset(p, 'A', ps);
+    struct cow_ctx c = {.o = &o};
+    cr_assert_eq(o.ops->cow_register(o.self, p, 1, cow_hook, &c), 0);
+    cr_assert_eq(o.ops->page_protect(o.self, p, 1, LYRA_PROT_READ), 0);
+    ((volatile uint8_t *)p)[7] = 'B';
+    cr_assert_eq(c.calls, 1, "the copy-on-write fault reached its hook");
+    cr_assert_eq(p[7], 'B');
+    cr_assert_eq(o.ops->mem_check(o.self, hole, 1), -EFAULT);
+    cr_assert_eq(o.ops->mem_check(o.self, p, ps), 0);
+    cr_assert_eq(o.ops->cow_unregister(o.self, p, 1), 0);
+    o.ops->page_free(o.self, p, 1);
+    munmap(hole, ps);
+    lt_destroy(o.inst);
+}
+
+static volatile sig_atomic_t app_segv;
+static uint8_t *app_page;
+static void app_handler(int sig, siginfo_t *si, void *uc)
+{
+    (void)sig;
+    (void)uc;
+    app_segv++;
+    /* the application's own handler mends its own fault */
+    if ((uint8_t *)si->si_addr >= app_page && (uint8_t *)si->si_addr < app_page + 4096)
+        mprotect(app_page, 4096, PROT_READ | PROT_WRITE);
+}
+
+/* The application's SIGSEGV handler still gets its own faults while the
+ * os probes, and is the process's handler again once the os is gone. */
+Test(os_posix, the_applications_segv_handler_is_chained_and_restored)
+{
+    struct sigaction sa, now;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_sigaction = app_handler;
+    sa.sa_flags = SA_SIGINFO;
+    sigemptyset(&sa.sa_mask);
+    cr_assert_eq(sigaction(SIGSEGV, &sa, NULL), 0);
+    struct os o = os_up(NULL);
+    app_page = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    cr_assert_neq(app_page, MAP_FAILED);
+    uint8_t *hole = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    cr_assert_eq(o.ops->mem_check(o.self, hole, 1), -EFAULT);
+    cr_assert_eq(app_segv, 0, "a probe's fault is the os's own");
+    ((volatile uint8_t *)app_page)[1] = 1;
+    cr_assert_eq(app_segv, 1, "the application's fault reached its handler");
+    lt_destroy(o.inst);
+    cr_assert_eq(sigaction(SIGSEGV, NULL, &now), 0);
+    cr_assert_eq((void *)now.sa_sigaction, (void *)app_handler, "restored");
+    munmap(app_page, 4096);
+    munmap(hole, 4096);
 }
 
 Test(os_posix, cow_hook_fires_and_the_write_then_succeeds)
