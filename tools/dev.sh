@@ -27,8 +27,15 @@ install_deps() { # install_deps [extra packages...]
     fi
     echo "dev.sh: installing ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    # apt's chatter (debconf notes) to a log, shown when something fails
+    local log=/tmp/dev-sh-apt.$$.log
+    if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}"; } \
+        >"$log" 2>&1; then
+        tail -n 30 "$log" >&2
+        echo "dev.sh: installing ${missing[*]} failed (log: $log)" >&2
+        exit 1
+    fi
+    rm -f "$log"
 }
 
 build() { # build DIR [--target T] [cmake args...]
@@ -76,10 +83,10 @@ demo() {
     "$bin/lyra-ping" -c 3 -i 0.2 --stack assemblies/copy-pio.lyra "$w" \
         --peer assemblies/copy-dma.lyra "$w" 192.0.2.3
     echo "== copy-dma pings copy-pio with 3000 bytes (fragmented and reassembled both ways)"
-    "$bin/lyra-ping" -c 3 -s 3000 -i 0.2 --stack assemblies/copy-dma.lyra "$w" \
+    "$bin/lyra-ping" -q -c 3 -s 3000 -i 0.2 --stack assemblies/copy-dma.lyra "$w" \
         --peer assemblies/copy-pio.lyra "$w" 192.0.2.2
     echo "== copy-pio sends 8000-byte UDP datagrams to copy-dma's echo service (port 7)"
-    "$bin/lyra-ping" -u 7 -c 3 -s 8000 -i 0.1 --stats-json build/demo-stats.json \
+    "$bin/lyra-ping" -q -u 7 -c 3 -s 8000 -i 0.1 --stats-json build/demo-stats.json \
         --stack assemblies/copy-pio.lyra "$w" --peer assemblies/copy-dma.lyra "$w" 192.0.2.3
     echo "== counters of the UDP run (all of them: build/demo-stats.json; or add --stats)"
     python3 tools/stats_summary.py build/demo-stats.json
