@@ -80,9 +80,8 @@ static void region_release(struct skb_zc *z, struct zc_region *r)
 void zc_pkt_fini(struct skb_zc *z)
 {
     const struct lyra_os_ops *o = z->os.ops;
-    for (uint32_t i = 0; z->tables && i < z->pkt_regions; i++)
-        if (z->reg[i].used)
-            region_release(z, &z->reg[i]);
+    while (z->reg_hi) /* the highest region in use (0 after a failed init) */
+        region_release(z, &z->reg[z->reg_hi - 1]);
     if (z->bounce_mem)
         o->page_free(z->os.self, z->bounce_mem, z->cow_pages);
     if (z->tables)

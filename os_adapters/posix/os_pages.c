@@ -31,7 +31,10 @@
  * past the end of a mapped file): a thread probing sets its own jump
  * buffer, and a fault while it is set jumps back with -EFAULT instead of
  * reaching the copy-on-write registry. Each instance that probed counts
- * in `probers` until its fini, which keeps both handlers installed. */
+ * in `probers` until its fini, which keeps both handlers installed. A
+ * handler the application installs after them must pass on the faults
+ * that are not its own (as any chained SIGSEGV handler must), or a probe's
+ * fault reaches it. */
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -39,6 +42,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #include "os_posix_int.h"
@@ -65,21 +69,32 @@ static struct {
 /* Set while this thread probes (os_probe_pages). Static TLS (initial-exec)
  * even in a shared object: the handler reads it, and a first access to
  * dynamic TLS may allocate, which a signal handler must not. */
-static __thread sigjmp_buf *volatile probe_env __attribute__((tls_model("initial-exec")));
+struct probe_env {
+    sigjmp_buf jb;
+    sigset_t mask; /* the thread's mask at the fault, set back after the jump */
+};
+static __thread struct probe_env *volatile probe_env __attribute__((tls_model("initial-exec")));
+/* This thread's signal mask as its first probe found it: 0 not looked at
+ * yet, 1 both signals deliverable, -1 one of them blocked. A fault on a
+ * blocked SIGSEGV or SIGBUS kills the process (Linux; POSIX: undefined),
+ * so such a thread checks by system call instead. Looked at once per
+ * thread: the query is a system call too (about 1 us on this VM, a third
+ * of what the probe saves); a thread that blocks them later is the
+ * documented exception (docs/buffers.md). */
+static __thread signed char probe_mask_ok __attribute__((tls_model("initial-exec")));
 
-/* In a handler: a probe's fault goes back to the probe, the signal
- * unblocked again (the jump keeps the handler's mask). */
-static void probe_catch(int sig)
+/* In a handler: a probe's fault (from the kernel, not kill) goes back to
+ * the probe, every signal still blocked (the handlers' mask), so nothing
+ * runs on top of this frame before the jump (ASan's bookkeeping there is
+ * not async-signal-safe); the probe sets the mask of the fault back. */
+static void probe_catch(const siginfo_t *si, void *uc)
 {
-    sigjmp_buf *e = probe_env;
-    if (!e)
+    struct probe_env *e = probe_env;
+    if (!e || si->si_code <= 0)
         return;
     probe_env = NULL;
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, sig);
-    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
-    siglongjmp(*e, 1);
+    memcpy(&e->mask, &((ucontext_t *)uc)->uc_sigmask, sizeof(e->mask));
+    siglongjmp(e->jb, 1);
 }
 
 /* ---- memfd pages ---- */
@@ -439,7 +454,7 @@ static void sig_chain(int sig, siginfo_t *si, void *uc, const struct sigaction *
 
 static void cow_handler(int sig, siginfo_t *si, void *uc)
 {
-    probe_catch(sig);
+    probe_catch(si, uc);
     int saved = errno;
     uintptr_t a = (uintptr_t)si->si_addr;
     struct cow_ent e = {0};
@@ -467,7 +482,7 @@ static void cow_handler(int sig, siginfo_t *si, void *uc)
 
 static void bus_handler(int sig, siginfo_t *si, void *uc)
 {
-    probe_catch(sig);
+    probe_catch(si, uc);
     pthread_mutex_lock(&cow_reg.mu);
     struct sigaction old = cow_reg.old_bus;
     pthread_mutex_unlock(&cow_reg.mu);
@@ -482,8 +497,8 @@ static int cow_install(struct os_posix *os)
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
     sa.sa_sigaction = cow_handler;
-    sa.sa_flags = SA_SIGINFO | SA_RESTART;
-    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK; /* on the alternate stack, if any */
+    sigfillset(&sa.sa_mask); /* no other handler runs while SIGSEGV is blocked (it could probe) */
     if (sigaction(SIGSEGV, &sa, &cow_reg.old))
         return -errno;
     cow_reg.pmask = os->psize - 1;
@@ -573,9 +588,9 @@ out:
 static void cow_drop_owner(struct os_posix *os)
 {
     pthread_mutex_lock(&cow_reg.mu);
-    if (os->probing)
+    if (atomic_load_explicit(&os->probing, memory_order_relaxed) > 0)
         cow_reg.probers--;
-    os->probing = false;
+    atomic_store_explicit(&os->probing, 0, memory_order_relaxed);
     for (size_t i = 0; i < cow_reg.n;) {
         if (cow_reg.v[i].owner == os)
             cow_reg.v[i] = cow_reg.v[--cow_reg.n];
@@ -588,30 +603,30 @@ static void cow_drop_owner(struct os_posix *os)
 
 /* ---- mem_check's probe ---- */
 
-/* Makes this instance a prober: both handlers installed (once). */
+/* Makes this instance a prober: both handlers installed (once). Its
+ * probing state after: 1, or -1 when they cannot be (kept: not retried). */
 static int probe_install(struct os_posix *os)
 {
     int r = 0;
     pthread_mutex_lock(&cow_reg.mu);
-    if (!os->probing) {
+    if (!atomic_load_explicit(&os->probing, memory_order_relaxed)) {
         r = cow_install(os);
         if (!r && !cow_reg.bus_installed) {
             struct sigaction sa;
             memset(&sa, 0, sizeof(sa));
             sa.sa_sigaction = bus_handler;
-            sa.sa_flags = SA_SIGINFO | SA_RESTART;
-            sigemptyset(&sa.sa_mask);
+            sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK; /* on the alternate stack, if any */
+            sigfillset(&sa.sa_mask);
             if (sigaction(SIGBUS, &sa, &cow_reg.old_bus))
                 r = -errno;
             else
                 cow_reg.bus_installed = true;
         }
-        if (!r) {
-            os->probing = true;
-            cow_reg.probers++;
-        }
+        cow_reg.probers += !r;
+        atomic_store_explicit(&os->probing, r ? -1 : 1, memory_order_release);
         cow_maybe_uninstall();
     }
+    r = atomic_load_explicit(&os->probing, memory_order_relaxed);
     pthread_mutex_unlock(&cow_reg.mu);
     return r;
 }
@@ -632,20 +647,42 @@ static int probe_run(uintptr_t a, uintptr_t first, size_t npages, size_t ps)
     /* what the code after sigsetjmp uses lives in memory (C11 7.13.2.1) */
     volatile uintptr_t va = a, vfirst = first;
     volatile size_t vn = npages, vps = ps;
-    sigjmp_buf env;
-    if (sigsetjmp(env, 0))
-        return -EFAULT; /* probe_catch cleared probe_env */
+    /* a probe in a signal handler that interrupted one of this thread's
+     * probes: the outer one's buffer is set back on the way out */
+    struct probe_env *volatile outer = probe_env;
+    struct probe_env env;
+    if (sigsetjmp(env.jb, 0)) {
+        probe_env = outer; /* probe_catch cleared it */
+        pthread_sigmask(SIG_SETMASK, &env.mask, NULL);
+        return -EFAULT;
+    }
     probe_env = &env;
     atomic_signal_fence(memory_order_seq_cst);
     probe_reads(va, vfirst, vn, vps);
     atomic_signal_fence(memory_order_seq_cst);
-    probe_env = NULL;
+    probe_env = outer;
     return 0;
 }
 
+static bool probe_mask_allows(void)
+{
+    if (!probe_mask_ok) {
+        sigset_t m;
+        bool ok = !pthread_sigmask(SIG_BLOCK, NULL, &m) && !sigismember(&m, SIGSEGV) &&
+                  !sigismember(&m, SIGBUS);
+        probe_mask_ok = ok ? 1 : -1;
+    }
+    return probe_mask_ok > 0;
+}
+
+/* -ENOSYS: cannot probe here (handlers not installed, or this thread
+ * blocks their signals): the caller checks by system call. */
 int os_probe_pages(struct os_posix *os, uintptr_t a, uintptr_t first, size_t npages)
 {
-    if (!os->probing && probe_install(os))
+    int st = atomic_load_explicit(&os->probing, memory_order_acquire);
+    if (!st)
+        st = probe_install(os);
+    if (st < 0 || !probe_mask_allows())
         return -ENOSYS;
     return probe_run(a, first, npages, os->psize);
 }

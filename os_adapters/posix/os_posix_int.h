@@ -78,7 +78,7 @@ struct os_posix {
     atomic_uint_fast64_t cow_faults;
     atomic_uint_fast64_t mem_blocks;
     atomic_uint_fast64_t mem_check_syscalls; /* checks made by system call, not by probe */
-    bool probing; /* counted in the process's probers (os_pages.c) */
+    atomic_int probing; /* 1: counted in the process's probers, -1: cannot probe (os_pages.c) */
     /* links (link*.c) */
     atomic_uint_fast64_t link_tx;          /* frames put on the medium */
     atomic_uint_fast64_t link_rx;          /* frames taken off it */

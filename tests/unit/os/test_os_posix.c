@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -615,6 +616,108 @@ Test(os_posix, a_failed_check_leaves_faults_working)
     lt_destroy(o.inst);
 }
 
+/* A thread that blocks SIGSEGV and SIGBUS (as threads that leave signals
+ * to one sigwait thread do) cannot take a probe's fault: the kernel would
+ * kill the process. Its checks go by system call, counted, with the same
+ * answers; other threads still probe. */
+struct blocked_arg {
+    struct os *o;
+    uint8_t *hole, *good;
+    int r_hole, r_good;
+};
+static void *blocked_checker(void *arg)
+{
+    struct blocked_arg *b = arg;
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, NULL);
+    b->r_hole = b->o->ops->mem_check(b->o->self, b->hole, 1);
+    b->r_good = b->o->ops->mem_check(b->o->self, b->good, 100);
+    return NULL;
+}
+
+Test(os_posix, a_thread_blocking_segv_is_checked_by_system_call)
+{
+    struct os o = os_up(NULL);
+    size_t ps = o.ops->page_size(o.self);
+    uint8_t *hole = mmap(NULL, ps, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    cr_assert_neq(hole, MAP_FAILED);
+    uint8_t good[100] = {0};
+    cr_assert_eq(o.ops->mem_check(o.self, hole, 1), -EFAULT, "probed here");
+    cr_assert_eq(lt_stat(o.inst, "mem_check_syscalls"), 0);
+    struct blocked_arg b = {.o = &o, .hole = hole, .good = good, .r_hole = 1, .r_good = 1};
+    pthread_t t;
+    cr_assert_eq(pthread_create(&t, NULL, blocked_checker, &b), 0);
+    cr_assert_eq(pthread_join(t, NULL), 0);
+    cr_assert_eq(b.r_hole, -EFAULT, "alive, and the hole is a hole");
+    cr_assert_eq(b.r_good, 0);
+    cr_assert_eq(lt_stat(o.inst, "mem_check_syscalls"), 2, "both by system call");
+    cr_assert_eq(o.ops->mem_check(o.self, hole, 1), -EFAULT);
+    cr_assert_eq(lt_stat(o.inst, "mem_check_syscalls"), 2, "this thread still probes");
+    munmap(hole, ps);
+    lt_destroy(o.inst);
+}
+
+/* Probes from a signal handler that interrupt probes on the same thread:
+ * a timer fires every 20 faults' time while the thread checks a range of
+ * 64 pages with a hole at its end again and again (the signal lands inside
+ * a probe or its fault most of the time); the handler checks a hole and a
+ * good range. Every
+ * answer is right, and no outer probe loses its catch (it would die of
+ * its fault). */
+static struct os *nest_os;
+static uint8_t *nest_hole;
+static volatile sig_atomic_t nest_runs, nest_wrong;
+static void nest_handler(int sig)
+{
+    (void)sig;
+    uint8_t good[16] = {0};
+    nest_runs++;
+    if (nest_os->ops->mem_check(nest_os->self, nest_hole, 1) != -EFAULT ||
+        nest_os->ops->mem_check(nest_os->self, good, sizeof(good)) != 0)
+        nest_wrong++;
+}
+
+Test(os_posix, probes_inside_a_signal_handler_leave_the_interrupted_one_working)
+{
+    struct os o = os_up(NULL);
+    size_t ps = o.ops->page_size(o.self), n = 64;
+    nest_os = &o;
+    uint8_t *m = mmap(NULL, (n + 1) * ps, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    cr_assert_neq(m, MAP_FAILED);
+    cr_assert_eq(mprotect(m + n * ps, ps, PROT_NONE), 0);
+    nest_hole = m + n * ps;
+    struct sigaction sa, old;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = nest_handler;
+    sigemptyset(&sa.sa_mask);
+    cr_assert_eq(sigaction(SIGALRM, &sa, &old), 0);
+    /* the period: 20 faulting checks, as long as they take here (a fault
+     * costs microseconds, tens of them under ASan; shorter starves the loop) */
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (int i = 0; i < 20; i++)
+        cr_assert_eq(o.ops->mem_check(o.self, nest_hole, 1), -EFAULT);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    long us = (t1.tv_sec - t0.tv_sec) * 1000000L + (t1.tv_nsec - t0.tv_nsec) / 1000 + 1;
+    struct itimerval it = {{0, us}, {0, us}}, off = {{0, 0}, {0, 0}};
+    cr_assert_eq(setitimer(ITIMER_REAL, &it, NULL), 0);
+    int wrong = 0;
+    for (int i = 0; i < 3000; i++) {
+        wrong += o.ops->mem_check(o.self, m, (n + 1) * ps) != -EFAULT;
+        wrong += o.ops->mem_check(o.self, m, n * ps) != 0;
+    }
+    cr_assert_eq(setitimer(ITIMER_REAL, &off, NULL), 0);
+    cr_assert_eq(sigaction(SIGALRM, &old, NULL), 0);
+    cr_assert_eq(wrong, 0);
+    cr_assert_eq(nest_wrong, 0);
+    cr_assert_gt(nest_runs, 20, "the timer (every %ld us) interrupted the checks %d times", us,
+                 (int)nest_runs);
+    cr_assert_eq(lt_stat(o.inst, "mem_check_syscalls"), 0);
+    munmap(m, (n + 1) * ps);
+    lt_destroy(o.inst);
+}
+
 static volatile sig_atomic_t app_segv;
 static uint8_t *app_page;
 static void app_handler(int sig, siginfo_t *si, void *uc)
@@ -625,6 +728,8 @@ static void app_handler(int sig, siginfo_t *si, void *uc)
     /* the application's own handler mends its own fault */
     if ((uint8_t *)si->si_addr >= app_page && (uint8_t *)si->si_addr < app_page + 4096)
         mprotect(app_page, 4096, PROT_READ | PROT_WRITE);
+    else
+        _exit(99); /* a probe's fault reached it: returning would fault again forever */
 }
 
 /* The application's SIGSEGV handler still gets its own faults while the

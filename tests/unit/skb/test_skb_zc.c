@@ -53,12 +53,34 @@ static int counting_mem_check(void *self, const void *p, size_t len)
     return real_os->mem_check(self, p, len);
 }
 
+/* swap_fail 1: refused before anything moved; 2: refused after a's pages
+ * were put back read-write, as os_posix's way back from a failed second
+ * mmap leaves them (os.h allows it) */
 static int flaky_swap(void *self, void *a, void *b, size_t n)
 {
     swap_calls++;
+    if (swap_fail == 2)
+        real_os->page_protect(self, a, n, LYRA_PROT_READ | LYRA_PROT_WRITE);
     if (swap_fail)
         return -ENOMEM;
     return real_os->page_swap(self, a, b, n);
+}
+
+static int page_alloc_calls, page_alloc_fail_at; /* fail the fail_at-th call (0: never) */
+static long pages_out; /* given by page_alloc, not yet back */
+static void *flaky_page_alloc(void *self, size_t n)
+{
+    if (++page_alloc_calls == page_alloc_fail_at)
+        return NULL;
+    void *p = real_os->page_alloc(self, n);
+    pages_out += p ? (long)n : 0;
+    return p;
+}
+
+static void counting_page_free(void *self, void *p, size_t n)
+{
+    pages_out -= p ? (long)n : 0;
+    real_os->page_free(self, p, n);
 }
 
 static int flaky_remap(void *self, void *dst, void *src, size_t n)
@@ -82,6 +104,10 @@ static struct env env_new_os(const char *const *params, int flaky)
         flaky_os.page_protect = counting_protect;
         flaky_os.page_swap = flaky_swap;
         flaky_os.mem_check = counting_mem_check;
+        flaky_os.page_alloc = flaky_page_alloc;
+        flaky_os.page_free = counting_page_free;
+        page_alloc_calls = page_alloc_fail_at = 0;
+        pages_out = 0;
         mem_check_calls = 0;
         swap_calls = swap_fail = 0;
         cr_assert_eq(lt_bind_raw(e.skb, "os", &flaky_os, e.os->self), 0);
@@ -198,7 +224,18 @@ Test(skb_zc, every_region_is_found_whatever_order_they_are_freed_in)
         frame_is(s, sent[i], 500);
         lyra_skb_free(s);
     }
+    /* the top slot freed, then two taken: the bound goes up past it again */
     cr_assert_eq(e.ops->pkt_free(e.self, r[2]), 0);
+    uint8_t *x = pkt(&e, 1000), *y = pkt(&e, 1000); /* slots 2 and 3 */
+    fill(y, 500, 20);
+    struct lyra_skb *t = tx(&e);
+    uint32_t ycopied = 99;
+    cr_assert_eq(add(&e, t, y, 500, 0, &ycopied), 500);
+    cr_assert_eq(ycopied, 0, "the region in the highest slot referenced");
+    frame_is(t, y, 500);
+    lyra_skb_free(t);
+    cr_assert_eq(e.ops->pkt_free(e.self, x), 0);
+    cr_assert_eq(e.ops->pkt_free(e.self, y), 0);
     cr_assert_eq(e.ops->pkt_free(e.self, again), 0);
     cr_assert_eq(e.ops->pkt_free(e.self, r[0]), 0);
     cr_assert_eq(st(&e, "pkt_regions_in_use"), 0);
@@ -210,8 +247,42 @@ Test(skb_zc, every_region_is_found_whatever_order_they_are_freed_in)
     cr_assert_eq(add(&e, s, buf, sizeof(buf), 0, &copied), 500);
     cr_assert_eq(copied, 500);
     lyra_skb_free(s);
-    cr_assert_eq(st(&e, "tx_referenced_bytes"), 1500);
+    cr_assert_eq(st(&e, "tx_referenced_bytes"), 2000);
     env_done(&e);
+}
+
+/* Pages the os will not give at start: start fails with -ENOMEM, gives
+ * back what it took (no page, no memory left over: the sanitizer build
+ * checks the rest), and a later start with pages works. */
+Test(skb_zc, a_start_without_pages_fails_cleanly_and_can_be_retried)
+{
+    for (int at = 1; at <= 2; at++) { /* the receive pages, the bounce pages */
+        struct lt_inst *os = lt_create(&lyra_component_os_posix, NULL);
+        cr_assert_eq(lt_start(os), 0);
+        real_os = lt_ops(os, LYRA_OS_IFACE);
+        flaky_os = *real_os;
+        flaky_os.page_alloc = flaky_page_alloc;
+        flaky_os.page_free = counting_page_free;
+        page_alloc_calls = 0;
+        pages_out = 0;
+        page_alloc_fail_at = at;
+        struct lt_inst *skb = lt_create(&lyra_component_skb_zc, NULL);
+        cr_assert_eq(lt_bind_raw(skb, "os", &flaky_os, os->self), 0);
+        cr_assert_eq(lt_start(skb), -ENOMEM, "page_alloc call %d refused", at);
+        cr_assert_eq(page_alloc_calls, at, "the os was asked %d times", page_alloc_calls);
+        cr_assert_eq(pages_out, 0, "%ld pages left over", pages_out);
+        page_alloc_fail_at = 0;
+        cr_assert_eq(lt_start(skb), 0, "a second start");
+        const struct lyra_skb_ops *ops = lt_ops(skb, LYRA_SKB_IFACE);
+        void *p = ops->pkt_alloc(skb->self, 1000);
+        cr_assert_not_null(p);
+        cr_assert_eq(ops->pkt_free(skb->self, p), 0);
+        lt_stop(skb);
+        cr_assert_eq(pages_out, 0, "%ld pages left over at stop", pages_out);
+        lt_destroy(skb);
+        lt_stop(os);
+        lt_destroy(os);
+    }
 }
 
 Test(skb_zc, pkt_memory_is_referenced_through_the_alias)
@@ -804,6 +875,41 @@ Test(skb_zc, a_receive_swaps_once_and_a_send_after_it_sees_the_received_bytes)
     lyra_skb_free(s);
     t = tx(&e);
     cr_assert_eq(add(&e, t, p, 1448, 0, NULL), 1448);
+    frame_is(t, want, 1448);
+    lyra_skb_free(t);
+    e.ops->pkt_free(e.self, p);
+    env_done(&e);
+}
+
+/* A swap refused after the os put the application's page back read-write
+ * (os_posix's way back from a failed second mmap): the page was read-only
+ * from an earlier send, and the next send must protect it again, so a
+ * write after that send cannot reach the bytes in flight. */
+Test(skb_zc, a_swap_refused_half_way_leaves_the_next_send_protected)
+{
+    struct env e = env_new_os(NULL, 1);
+    uint8_t *p = pkt(&e, e.ps);
+    fill(p, 1448, 5);
+    struct lyra_skb *t = tx(&e);
+    cr_assert_eq(add(&e, t, p, 1448, 0, NULL), 1448);
+    lyra_skb_free(t); /* unreferenced, still read-only */
+    struct lyra_skb *s = rx_seg(&e, 1448, 59);
+    uint8_t want[1448];
+    fill(want, 1448, 59);
+    swap_fail = 2;
+    cr_assert_eq(e.ops->copy_out(e.self, s, 0, p, 1448), 0, "copied");
+    swap_fail = 0;
+    lyra_skb_free(s);
+    cr_assert_arr_eq(p, want, 1448);
+    cr_assert_eq(st(&e, "fallback_rx_remap_failed"), 1);
+    protect_ro_calls = 0;
+    t = tx(&e);
+    uint32_t copied = 1;
+    cr_assert_eq(add(&e, t, p, 1448, 0, &copied), 1448);
+    cr_assert_eq(copied, 0, "referenced");
+    cr_expect_eq(protect_ro_calls, 1, "protected again");
+    p[0] ^= 0xFF; /* after the send: must not reach the frame */
+    p[1447] ^= 0xFF;
     frame_is(t, want, 1448);
     lyra_skb_free(t);
     e.ops->pkt_free(e.self, p);
