@@ -26,7 +26,8 @@
 /* A page of packet memory, as copy on write sees it. state is shared with
  * the fault hook, which may run on an application thread at any time. */
 enum zc_pg_state {
-    ZC_PG_IDLE = 0,    /* no reference: the application's page is writable */
+    ZC_PG_IDLE = 0,    /* no reference, writable (or read-only after a refused page
+                        * swap: the first write lifts it, as for ZC_PG_RO) */
     ZC_PG_PROT = 1,    /* referenced: read-only, a bounce page reserved */
     ZC_PG_BOUNCED = 2, /* written since: the alias shows the bounce copy */
     ZC_PG_LOCKED = 3,  /* one side is moving it between states */

@@ -107,16 +107,16 @@ static int zc_cow_hook(void *ctx, void *page)
         s = atomic_load_explicit(&pg->state, memory_order_acquire);
         if (s == ZC_PG_LOCKED)
             continue; /* the stack is moving it; it never waits for us */
-        if (s != ZC_PG_PROT && s != ZC_PG_RO)
+        if (s == ZC_PG_BOUNCED)
             return 0; /* writable again meanwhile: the write runs again */
         if (atomic_compare_exchange_weak_explicit(&pg->state, &s, ZC_PG_LOCKED,
                                                   memory_order_acq_rel, memory_order_acquire))
             break;
     }
     const struct lyra_os_ops *o = z->os.ops;
-    if (s == ZC_PG_RO) { /* nothing references it: just lift the protection */
+    if (s != ZC_PG_PROT) { /* nothing references it: just lift the protection */
         int e = o->page_protect(z->os.self, page, 1, LYRA_PROT_READ | LYRA_PROT_WRITE);
-        atomic_store_explicit(&pg->state, e ? ZC_PG_RO : ZC_PG_IDLE, memory_order_release);
+        atomic_store_explicit(&pg->state, e ? s : ZC_PG_IDLE, memory_order_release);
         if (e)
             return -1;
         atomic_fetch_add_explicit(&z->cow_unprotects, 1, memory_order_relaxed);

@@ -59,17 +59,14 @@ static int remap(struct skb_zc *z, const struct lyra_skb *skb, uint32_t off, uin
         return SKB_XFER_rx_remap_failed;
     /* the page may still be read-only from a send (ZC_PG_RO): held LOCKED
      * over the swap; the frame's page is writable (IDLE) after it. A
-     * refused swap leaves the bytes but not always the protection (os.h):
-     * a page that was read-only is made writable, so its state says what
-     * the MMU does (else the next send would skip protecting it) */
-    unsigned was = zc_page_lock(pg);
+     * refused swap leaves the bytes but maybe not the protection (os.h):
+     * IDLE then too, which the next send protects and the hook lifts
+     * (never RO: the next send would trust it and skip protecting) */
+    zc_page_lock(pg);
     size_t front = (size_t)(dst - app);
     memcpy(rx, app, front); /* the application's bytes in front of dst */
     int e = o->page_swap(z->os.self, app, rx, 1);
-    if (e && was == ZC_PG_RO &&
-        !o->page_protect(z->os.self, app, 1, LYRA_PROT_READ | LYRA_PROT_WRITE))
-        was = ZC_PG_IDLE;
-    atomic_store_explicit(&pg->state, e ? was : ZC_PG_IDLE, memory_order_release);
+    atomic_store_explicit(&pg->state, ZC_PG_IDLE, memory_order_release);
     if (e)
         return SKB_XFER_rx_remap_failed;
     z->n[ZC_rx_fixup_bytes] += front;

@@ -71,9 +71,13 @@ static struct {
  * dynamic TLS may allocate, which a signal handler must not. */
 struct probe_env {
     sigjmp_buf jb;
-    sigset_t mask; /* the thread's mask at the fault, set back after the jump */
+    uintptr_t lo, len; /* the pages probed: only a fault there is the probe's */
 };
 static __thread struct probe_env *volatile probe_env __attribute__((tls_model("initial-exec")));
+/* The thread's mask at a probe's fault, set back after the jump (in TLS,
+ * not in the probe's frame: C11 7.13.2.1 leaves a non-volatile automatic
+ * written after sigsetjmp indeterminate). */
+static __thread sigset_t probe_fault_mask __attribute__((tls_model("initial-exec")));
 /* This thread's signal mask as its first probe found it: 0 not looked at
  * yet, 1 both signals deliverable, -1 one of them blocked. A fault on a
  * blocked SIGSEGV or SIGBUS kills the process (Linux; POSIX: undefined),
@@ -83,17 +87,21 @@ static __thread struct probe_env *volatile probe_env __attribute__((tls_model("i
  * documented exception (docs/buffers.md). */
 static __thread signed char probe_mask_ok __attribute__((tls_model("initial-exec")));
 
-/* In a handler: a probe's fault (from the kernel, not kill) goes back to
- * the probe, every signal still blocked (the handlers' mask), so nothing
- * runs on top of this frame before the jump (ASan's bookkeeping there is
- * not async-signal-safe); the probe sets the mask of the fault back. */
+/* In a handler: a probe's fault goes back to the probe, every signal
+ * still blocked (the handlers' mask), so nothing runs on top of this frame
+ * before the jump (ASan's bookkeeping there is not async-signal-safe); the
+ * probe sets the mask of the fault back. A probe's fault is one the kernel
+ * raised (not kill) at the probed pages (SI_KERNEL: a non-canonical
+ * address, reported without one): another fault while a probe runs (a
+ * signal handler on top of it writing packet memory) is not the probe's. */
 static void probe_catch(const siginfo_t *si, void *uc)
 {
     struct probe_env *e = probe_env;
-    if (!e || si->si_code <= 0)
+    if (!e || si->si_code <= 0 ||
+        ((uintptr_t)si->si_addr - e->lo >= e->len && si->si_code != SI_KERNEL))
         return;
     probe_env = NULL;
-    memcpy(&e->mask, &((ucontext_t *)uc)->uc_sigmask, sizeof(e->mask));
+    memcpy(&probe_fault_mask, &((ucontext_t *)uc)->uc_sigmask, sizeof(probe_fault_mask));
     siglongjmp(e->jb, 1);
 }
 
@@ -650,10 +658,10 @@ static int probe_run(uintptr_t a, uintptr_t first, size_t npages, size_t ps)
     /* a probe in a signal handler that interrupted one of this thread's
      * probes: the outer one's buffer is set back on the way out */
     struct probe_env *volatile outer = probe_env;
-    struct probe_env env;
+    struct probe_env env = {.lo = first, .len = npages * ps};
     if (sigsetjmp(env.jb, 0)) {
         probe_env = outer; /* probe_catch cleared it */
-        pthread_sigmask(SIG_SETMASK, &env.mask, NULL);
+        pthread_sigmask(SIG_SETMASK, &probe_fault_mask, NULL);
         return -EFAULT;
     }
     probe_env = &env;

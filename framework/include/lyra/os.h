@@ -180,9 +180,10 @@ struct lyra_os_ops {
      * process, -EFAULT when one is not (NULL, a range that wraps, a page
      * not mapped or not readable); len 0 is 0. For a provider asked to
      * reference memory it will read later without copying it now (skb_zc
-     * and LYRA_SEG_F_REF). Any thread, never blocks (os_posix's limit on
-     * signal masks: docs/buffers.md); NULL: cannot tell (callers use
-     * LYRA_OS_HAS). */
+     * and LYRA_SEG_F_REF). Never blocks; any thread (os_posix: one whose
+     * mask keeps SIGSEGV and SIGBUS as its first check found them, and not
+     * from a handler blocking them: docs/buffers.md); NULL: cannot tell
+     * (callers use LYRA_OS_HAS). */
     int (*mem_check)(void *self, const void *p, size_t len);
     /* 2.3: a shows the pages b showed and b those a showed (both page
      * aligned, not overlapping, both from page_alloc), read-write after.
@@ -190,9 +191,10 @@ struct lyra_os_ops {
      * third place); for a zero-copy receive that hands the application the
      * received page and the receive buffer the application's old one.
      * Same contexts as page_remap; 0 or -errno (a one-page swap that fails
-     * leaves both showing what they showed, but their protection may be
-     * read-write then: callers that protected either set it again). NULL:
-     * not provided (callers use LYRA_OS_HAS; skb_zc copies instead). */
+     * normally leaves both showing what they showed, posix: unless the
+     * kernel is out of memory for mappings; their protection may be
+     * read-write then: callers that protected either must not rely on it).
+     * NULL: not provided (callers use LYRA_OS_HAS; skb_zc copies instead). */
     int (*page_swap)(void *self, void *a, void *b, size_t npages);
 };
 

@@ -662,11 +662,13 @@ Test(os_posix, a_thread_blocking_segv_is_checked_by_system_call)
  * a timer fires every 20 faults' time while the thread checks a range of
  * 64 pages with a hole at its end again and again (the signal lands inside
  * a probe or its fault most of the time); the handler checks a hole and a
- * good range. Every
+ * good range, and writes a page under copy on write (its fault is not the
+ * probe's to catch). Every
  * answer is right, and no outer probe loses its catch (it would die of
  * its fault). */
 static struct os *nest_os;
-static uint8_t *nest_hole;
+static uint8_t *nest_hole, *nest_cow_page;
+static struct cow_ctx nest_cow;
 static volatile sig_atomic_t nest_runs, nest_wrong;
 static void nest_handler(int sig)
 {
@@ -676,6 +678,9 @@ static void nest_handler(int sig)
     if (nest_os->ops->mem_check(nest_os->self, nest_hole, 1) != -EFAULT ||
         nest_os->ops->mem_check(nest_os->self, good, sizeof(good)) != 0)
         nest_wrong++;
+    /* a copy-on-write fault on top of a probe is not the probe's */
+    nest_os->ops->page_protect(nest_os->self, nest_cow_page, 1, LYRA_PROT_READ);
+    ((volatile uint8_t *)nest_cow_page)[0] = (uint8_t)nest_runs;
 }
 
 Test(os_posix, probes_inside_a_signal_handler_leave_the_interrupted_one_working)
@@ -687,6 +692,9 @@ Test(os_posix, probes_inside_a_signal_handler_leave_the_interrupted_one_working)
     cr_assert_neq(m, MAP_FAILED);
     cr_assert_eq(mprotect(m + n * ps, ps, PROT_NONE), 0);
     nest_hole = m + n * ps;
+    nest_cow_page = o.ops->page_alloc(o.self, 1);
+    nest_cow = (struct cow_ctx){.o = &o};
+    cr_assert_eq(o.ops->cow_register(o.self, nest_cow_page, 1, cow_hook, &nest_cow), 0);
     struct sigaction sa, old;
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = nest_handler;
@@ -713,7 +721,11 @@ Test(os_posix, probes_inside_a_signal_handler_leave_the_interrupted_one_working)
     cr_assert_eq(nest_wrong, 0);
     cr_assert_gt(nest_runs, 20, "the timer (every %ld us) interrupted the checks %d times", us,
                  (int)nest_runs);
+    cr_assert_eq(nest_cow.calls, (unsigned)nest_runs, "every handler's write reached the hook");
+    cr_assert_eq(nest_cow_page[0], (uint8_t)nest_runs, "and was done");
     cr_assert_eq(lt_stat(o.inst, "mem_check_syscalls"), 0);
+    cr_assert_eq(o.ops->cow_unregister(o.self, nest_cow_page, 1), 0);
+    o.ops->page_free(o.self, nest_cow_page, 1);
     munmap(m, (n + 1) * ps);
     lt_destroy(o.inst);
 }
