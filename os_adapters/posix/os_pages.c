@@ -497,18 +497,25 @@ static void bus_handler(int sig, siginfo_t *si, void *uc)
     sig_chain(sig, si, uc, &old);
 }
 
+/* Installs fn for sig, the previous action to *old: 0 or -errno. */
+static int handler_install(int sig, void (*fn)(int, siginfo_t *, void *), struct sigaction *old)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_sigaction = fn;
+    sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK; /* on the alternate stack, if any */
+    sigfillset(&sa.sa_mask); /* no other handler runs while SIGSEGV is blocked (it could probe) */
+    return sigaction(sig, &sa, old) ? -errno : 0;
+}
+
 /* Called with cow_reg.mu held. */
 static int cow_install(struct os_posix *os)
 {
     if (cow_reg.installed)
         return 0;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_sigaction = cow_handler;
-    sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK; /* on the alternate stack, if any */
-    sigfillset(&sa.sa_mask); /* no other handler runs while SIGSEGV is blocked (it could probe) */
-    if (sigaction(SIGSEGV, &sa, &cow_reg.old))
-        return -errno;
+    int r = handler_install(SIGSEGV, cow_handler, &cow_reg.old);
+    if (r)
+        return r;
     cow_reg.pmask = os->psize - 1;
     cow_reg.installed = true;
     return 0;
@@ -620,15 +627,8 @@ static int probe_install(struct os_posix *os)
     if (!atomic_load_explicit(&os->probing, memory_order_relaxed)) {
         r = cow_install(os);
         if (!r && !cow_reg.bus_installed) {
-            struct sigaction sa;
-            memset(&sa, 0, sizeof(sa));
-            sa.sa_sigaction = bus_handler;
-            sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK; /* on the alternate stack, if any */
-            sigfillset(&sa.sa_mask);
-            if (sigaction(SIGBUS, &sa, &cow_reg.old_bus))
-                r = -errno;
-            else
-                cow_reg.bus_installed = true;
+            r = handler_install(SIGBUS, bus_handler, &cow_reg.old_bus);
+            cow_reg.bus_installed = !r;
         }
         cow_reg.probers += !r;
         atomic_store_explicit(&os->probing, r ? -1 : 1, memory_order_release);
