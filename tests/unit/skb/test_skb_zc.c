@@ -90,6 +90,24 @@ static int flaky_remap(void *self, void *dst, void *src, size_t n)
     return real_os->page_remap(self, dst, src, n);
 }
 
+/* Binds skb to flaky_os over os (every counter and failure reset). */
+static void bind_flaky(struct lt_inst *skb, struct lt_inst *os)
+{
+    real_os = lt_ops(os, LYRA_OS_IFACE);
+    flaky_os = *real_os;
+    flaky_os.page_remap = flaky_remap;
+    flaky_os.page_protect = counting_protect;
+    flaky_os.page_swap = flaky_swap;
+    flaky_os.mem_check = counting_mem_check;
+    flaky_os.page_alloc = flaky_page_alloc;
+    flaky_os.page_free = counting_page_free;
+    page_alloc_calls = page_alloc_fail_at = 0;
+    pages_out = 0;
+    mem_check_calls = 0;
+    swap_calls = swap_fail = 0;
+    cr_assert_eq(lt_bind_raw(skb, "os", &flaky_os, os->self), 0);
+}
+
 static struct env env_new_os(const char *const *params, int flaky)
 {
     struct env e;
@@ -98,19 +116,7 @@ static struct env env_new_os(const char *const *params, int flaky)
     e.oo = lt_ops(e.os, LYRA_OS_IFACE);
     e.skb = lt_create(&lyra_component_skb_zc, params);
     if (flaky) {
-        real_os = e.oo;
-        flaky_os = *e.oo;
-        flaky_os.page_remap = flaky_remap;
-        flaky_os.page_protect = counting_protect;
-        flaky_os.page_swap = flaky_swap;
-        flaky_os.mem_check = counting_mem_check;
-        flaky_os.page_alloc = flaky_page_alloc;
-        flaky_os.page_free = counting_page_free;
-        page_alloc_calls = page_alloc_fail_at = 0;
-        pages_out = 0;
-        mem_check_calls = 0;
-        swap_calls = swap_fail = 0;
-        cr_assert_eq(lt_bind_raw(e.skb, "os", &flaky_os, e.os->self), 0);
+        bind_flaky(e.skb, e.os);
     } else {
         cr_assert_eq(lt_bind(e.skb, "os", e.os), 0);
     }
@@ -259,15 +265,9 @@ Test(skb_zc, a_start_without_pages_fails_cleanly_and_can_be_retried)
     for (int at = 1; at <= 2; at++) { /* the receive pages, the bounce pages */
         struct lt_inst *os = lt_create(&lyra_component_os_posix, NULL);
         cr_assert_eq(lt_start(os), 0);
-        real_os = lt_ops(os, LYRA_OS_IFACE);
-        flaky_os = *real_os;
-        flaky_os.page_alloc = flaky_page_alloc;
-        flaky_os.page_free = counting_page_free;
-        page_alloc_calls = 0;
-        pages_out = 0;
-        page_alloc_fail_at = at;
         struct lt_inst *skb = lt_create(&lyra_component_skb_zc, NULL);
-        cr_assert_eq(lt_bind_raw(skb, "os", &flaky_os, os->self), 0);
+        bind_flaky(skb, os);
+        page_alloc_fail_at = at;
         cr_assert_eq(lt_start(skb), -ENOMEM, "page_alloc call %d refused", at);
         cr_assert_eq(page_alloc_calls, at, "the os was asked %d times", page_alloc_calls);
         cr_assert_eq(pages_out, 0, "%ld pages left over", pages_out);
