@@ -35,12 +35,8 @@ endfunction()
 # the cases matching FILTER, Criterion's --filter, when given).
 function(lyra_add_test NAME)
   cmake_parse_arguments(A "" "TIMEOUT;FILTER" "SOURCES;LIBS" ${ARGN})
-  # skip_status.c: a run with skips and no failure exits 77 (ctest: skipped)
-  # test_env.c: the directories ctest sets, as defaults for runs by hand
-  add_executable(${NAME} ${A_SOURCES} ${PROJECT_SOURCE_DIR}/tests/support/skip_status.c
-                 ${PROJECT_SOURCE_DIR}/tests/support/test_env.c)
-  set_source_files_properties(${PROJECT_SOURCE_DIR}/tests/support/test_env.c PROPERTIES
-    COMPILE_DEFINITIONS "LYRA_TEST_SOURCE_DIR=\"${CMAKE_SOURCE_DIR}\";LYRA_TEST_BUILD_DIR=\"${CMAKE_BINARY_DIR}\";LYRA_TEST_COMPONENT_DIR=\"${LYRA_COMPONENT_DIR}\"")
+  # lyra_test_main's objects (tests/CMakeLists.txt), compiled once for all
+  add_executable(${NAME} ${A_SOURCES} $<TARGET_OBJECTS:lyra_test_main>)
   target_link_libraries(${NAME} PRIVATE ${A_LIBS} lyra_test_support criterion)
   set_target_properties(${NAME} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
   lyra_register_test(${NAME} ${NAME} "${A_FILTER}" "${A_TIMEOUT}")

@@ -17,6 +17,8 @@ extern const struct lyra_component lyra_component_tcp;
 
 #define MS 1000000ull
 
+const bool fx_skb_split = LT_SKB_SPLIT_ON;
+
 /* FX_TRACE=1 in the environment prints every segment in and out (stderr). */
 static void trace(const char *dir, uint64_t now_ns, unsigned flags, uint32_t seq, uint32_t ack,
                   uint32_t len, uint32_t win)

@@ -34,6 +34,11 @@
 #define FX_PPORT 40000u     /* the peer's port */
 #define FX_RPORT 80u        /* the port tcp connects to in active tests */
 
+/* true in the *_split executables: the skb is fake_skb_split, payload in
+ * pieces of at most 64 bytes (a variable, not LT_SKB_SPLIT: only tcp_fx.c is
+ * built twice; the topic files are compiled once for both) */
+extern const bool fx_skb_split;
+
 #define FX_ANY (-1LL) /* fx_expect: do not check this field */
 #define FX_MAX_EP 64
 

@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <string.h>
 
-#include "lt_skb.h"
 #include "lyra/l4_zc.h"
 #include "tcp_fx.h"
 
@@ -104,7 +103,7 @@ Test(tcp_zc, loans_open_the_window_and_are_bounded)
         cr_assert_gt(r, 0, "loan %u: %ld", k, r);
         cr_assert_eq((size_t)r, ln[k].len);
         cr_assert_eq(memcmp(ln[k].data, pat + got, ln[k].len), 0, "loan %u's bytes", k);
-        if (LT_SKB_SPLIT_ON)
+        if (fx_skb_split)
             cr_assert_leq(r, 64, "one piece per loan");
         else
             cr_assert_leq(r, 1460, "at most a segment per loan");
