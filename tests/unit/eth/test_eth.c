@@ -1176,8 +1176,8 @@ Test(eth, own_address_is_never_resolved)
 Test(eth, start_needs_a_usable_mac_and_bound_slots)
 {
     struct fx f;
-    fx_make(&f, (const char *const[]){"addr=192.0.2.2", NULL},
-            (const char *const[]){"mac=00:00:00:00:00:00", NULL}, false);
+    fx_make(&f, (const char *const[]){"addr=192.0.2.2", NULL}, NULL, false);
+    fake_netdev_set_prom_mac(f.nd->self, (const uint8_t[6]){0});
     cr_assert_eq(lt_start(f.eth), -EADDRNOTAVAIL);
     cr_assert_eq(fake_os_log_count(f.os->self, LYRA_LOG_ERROR), 1);
     cr_assert_eq(ntx(&f), 0);

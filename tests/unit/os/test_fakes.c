@@ -979,6 +979,21 @@ Test(fake_netdev, xmit_before_start_is_refused)
 /* The same paths over the real buffer pool (components/skb). */
 extern const struct lyra_component lyra_component_skb_copy;
 
+/* What eth's start refuses, the parameter refuses, so `lyranet check`
+ * refuses it too (a manifest mutation found the gap). */
+Test(fake_netdev, mac_must_be_a_station_address)
+{
+    struct lt_inst *nd = NULL;
+    cr_assert_eq(lt_try_create(&lyra_component_fake_netdev,
+                               (const char *const[]){"mac=01:00:00:00:00:01", NULL}, &nd), -EINVAL);
+    cr_assert_eq(lt_try_create(&lyra_component_fake_netdev,
+                               (const char *const[]){"mac=00:00:00:00:00:00", NULL}, &nd), -EINVAL);
+    cr_assert_null(nd);
+    cr_assert_eq(lt_try_create(&lyra_component_fake_netdev,
+                               (const char *const[]){"mac=02:00:00:00:00:07", NULL}, &nd), 0);
+    lt_destroy(nd);
+}
+
 Test(fake_netdev, works_over_skb_copy)
 {
     struct lt_inst *os = lt_create(&lyra_component_fake_os, NULL);
