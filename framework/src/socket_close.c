@@ -6,23 +6,31 @@
 #include "lyra/socket.h"
 #include "socket_api_internal.h"
 
-/* Our FIN is acknowledged: TCP_INFO's state is past FIN-WAIT-1, CLOSING
- * and LAST-ACK. A transport without TCP_INFO answers HUP alone. */
-static int fin_acked(const struct lyra_socket_ops *o, void *x, int fd)
+/* Whether the linger is over: an error, or our FIN acknowledged, which
+ * TCP_INFO's state tells (past FIN-WAIT-1, CLOSING and LAST-ACK). HUP does
+ * not tell it: it is set as soon as both sides are shut, so after the
+ * peer's FIN it came with our FIN still unsent or in flight, close returned
+ * at once and a program that ended right after never sent it (a Python
+ * peer waited 30 s for our FIN, ASan stage). A transport without TCP_INFO
+ * answers HUP alone. */
+static int linger_done(const struct lyra_socket_ops *o, void *x, int fd)
 {
+    unsigned ev = o->poll(x, fd);
+    if (ev & LYRA_POLL_ERR)
+        return 1;
     struct lyra_tcp_info ti;
     uint32_t n = sizeof(ti);
     if (!LYRA_SOCKET_HAS(o, 3, getopt_buf) || o->getopt_buf(x, fd, LYRA_TCP_INFO, &ti, &n) ||
         n < sizeof(ti.state))
-        return 0;
+        return (ev & LYRA_POLL_HUP) != 0;
     return ti.state == LYRA_TCPS_FIN_WAIT_2 || ti.state == LYRA_TCPS_TIME_WAIT ||
            ti.state == LYRA_TCPS_CLOSED;
 }
 
 /* SO_LINGER with a time on a blocking stream, as Linux: the sending side
  * is shut and close waits until everything sent, the FIN included, is
- * acknowledged (or HUP, an error, or the linger time); the peer need not
- * have closed. Then the endpoint goes (the transport finishes the
+ * acknowledged (or an error, or the linger time); the peer need not have
+ * closed, and when it has, close still waits for its ACK of our FIN. Then the endpoint goes (the transport finishes the
  * closing handshake alone). Without SO_LINGER close returns at once and
  * the transport may keep the endpoint to finish (e.g. TIME_WAIT). */
 static void linger(struct lyra_stack *s, const struct lyra_socket_ops *o, void *x, int fd,
@@ -37,8 +45,7 @@ static void linger(struct lyra_stack *s, const struct lyra_socket_ops *o, void *
     /* tcp reports POLL_OUT when our FIN is acknowledged */
     struct lyra_waiter w = {.fd = fd, .want = LYRA_POLL_HUP | LYRA_POLL_OUT};
     lyra_waiter_add(s, &w);
-    while (!(o->poll(x, fd) & (LYRA_POLL_HUP | LYRA_POLL_ERR)) && !fin_acked(o, x, fd) &&
-           lyra_stack_wait_locked(s, &w, deadline) == 0)
+    while (!linger_done(o, x, fd) && lyra_stack_wait_locked(s, &w, deadline) == 0)
         ;
     lyra_waiter_del(s, &w);
 }

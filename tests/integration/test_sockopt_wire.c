@@ -30,7 +30,9 @@ static void *loop_thread(void *arg)
     return NULL;
 }
 
-static void node_up(struct node *nd, const char *manifest, const char *addr)
+/* extra: one more override (NULL: none) */
+static void node_up_with(struct node *nd, const char *manifest, const char *addr,
+                         const char *extra)
 {
     const char *src = getenv("LYRA_SOURCE_DIR");
     cr_assert(src, "LYRA_SOURCE_DIR is not set (run through ctest)");
@@ -38,10 +40,15 @@ static void node_up(struct node *nd, const char *manifest, const char *addr)
     snprintf(path, sizeof(path), "%s/assemblies/%s", src, manifest);
     snprintf(nd->link, sizeof(nd->link), "dev.link=wire:sockopt%d", (int)getpid());
     snprintf(ip, sizeof(ip), "ip.addr=%s/24", addr);
-    const char *ov[] = {nd->link, ip, "os.seed=7", NULL};
+    const char *ov[] = {nd->link, ip, "os.seed=7", extra, NULL};
     cr_assert_eq(lyra_stack_load(path, ov, &nd->s), 0, "cannot load %s", manifest);
     cr_assert_eq(lyra_stack_start(nd->s), 0, "cannot start %s", manifest);
     cr_assert_eq(pthread_create(&nd->t, NULL, loop_thread, nd->s), 0);
+}
+
+static void node_up(struct node *nd, const char *manifest, const char *addr)
+{
+    node_up_with(nd, manifest, addr, NULL);
 }
 
 static void node_down(struct node *nd)
@@ -161,6 +168,7 @@ Test(sockopt_wire, a_connected_tcp_socket_reports_itself)
     node_down(&b);
 }
 
+
 static double now_s(void)
 {
     struct timespec t;
@@ -225,6 +233,42 @@ Test(sockopt_wire, so_linger_waits_for_the_fin_to_be_acknowledged, .timeout = 60
         }
         cr_assert_eq(lyra_close(b.s, d), 0);
     }
+    cr_assert_eq(lyra_close(b.s, l), 0);
+    node_down(&a);
+    node_down(&b);
+}
+
+/* The peer closed first (we are in CLOSE-WAIT): a lingering close still
+ * waits until the peer acknowledged our FIN (Linux: LAST-ACK is waited
+ * out), though both sides are shut and poll says HUP at once. With 50 ms
+ * each way, the ACK cannot come back in under 100 ms; close used to
+ * return at once, and a program that ended right after never sent its
+ * FIN. */
+Test(sockopt_wire, so_linger_after_the_peer_closed_waits_for_the_ack_of_our_fin, .timeout = 60)
+{
+    struct node a, b;
+    node_up_with(&a, "copy-pio.lyra", "192.0.2.2", "dev.delay=50ms");
+    node_up_with(&b, "copy-dma.lyra", "192.0.2.3", "dev.delay=50ms");
+    int l = lyra_socket(b.s, AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in any = sin4("0.0.0.0", 5557), to = sin4("192.0.2.3", 5557);
+    cr_assert_eq(lyra_bind(b.s, l, (struct sockaddr *)&any, sizeof(any)), 0);
+    cr_assert_eq(lyra_listen(b.s, l, 4), 0);
+    int c = lyra_socket(a.s, AF_INET, SOCK_STREAM, 0);
+    cr_assert_eq(lyra_connect(a.s, c, (struct sockaddr *)&to, sizeof(to)), 0, "connect: %s",
+                 strerror(errno));
+    int d = lyra_accept(b.s, l, NULL, NULL);
+    cr_assert_geq(d, 0, "accept: %s", strerror(errno));
+    cr_assert_eq(lyra_close(b.s, d), 0, "the peer closes first");
+    char buf[16];
+    cr_assert_eq(lyra_recv(a.s, c, buf, sizeof(buf), 0), 0, "its FIN: the end of the stream");
+    struct linger lg = {1, 5};
+    cr_assert_eq(lyra_setsockopt(a.s, c, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)), 0);
+    double t0 = now_s();
+    cr_assert_eq(lyra_close(a.s, c), 0);
+    double took = now_s() - t0;
+    cr_expect_geq(took, 0.1, "close returned after %.3f s, before our FIN could be acknowledged",
+                  took);
+    cr_expect_lt(took, 2.0, "close lingered %.2f s: the ACK of our FIN was missed", took);
     cr_assert_eq(lyra_close(b.s, l), 0);
     node_down(&a);
     node_down(&b);

@@ -97,9 +97,9 @@ int lt_ns_vrun(const struct lt_ns_opts *o, const char *body_fmt, va_list ap)
     fprintf(f,
             "set -u\n"
             "NS=%s; B='%s'; J='%s'; L=\"$B/tests/$NS.log\"; T=\"$B/tests/$NS.tmp\"\n"
-            "pids=''; spid=''\n"
+            "pids=''; spid=''; cpid=''\n"
             "cleanup() {\n"
-            "  for p in $pids $spid; do kill -TERM $p 2>/dev/null; wait $p 2>/dev/null; done\n"
+            "  for p in $pids $spid $cpid; do kill -TERM $p 2>/dev/null; wait $p 2>/dev/null; done\n"
             "  ip netns del $NS 2>/dev/null\n"
             "  if [ -s $L ]; then echo '--- the stack said:'; cat $L; fi\n"
             "  rm -f $L $B/tests/$NS.srv $T.*\n"
@@ -113,6 +113,13 @@ int lt_ns_vrun(const struct lt_ns_opts *o, const char *body_fmt, va_list ap)
             "ip -n $NS link set lyra0 up || exit 93\n"
             "ip -n $NS addr add 192.0.2.1/24 dev lyra0 || exit 94\n",
             ns, b, lt_ns_json);
+    const char *pcap = getenv("LYRA_TEST_PCAP"); /* a directory: the TAP's frames, for a human */
+    if (pcap && *pcap)
+        fprintf(f,
+                "ns tshark -q -i lyra0 -w '%s'/$NS.pcap >/dev/null 2>&1 &\n"
+                "cpid=$!\n"
+                "for i in $(seq 100); do [ -s '%s'/$NS.pcap ] && break; sleep 0.05; done\n",
+                pcap, pcap);
     if (o->stack) {
         fprintf(f,
                 /* not through the function ns: $! must be the stack's own PID
