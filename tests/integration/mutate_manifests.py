@@ -5,7 +5,8 @@ Mutates each shipped manifest at random (seeded: LYRA_MUTATE_SEED, default 1;
 LYRA_MUTATE_TOTAL mutations shared evenly by the manifests, default 1200, i.e.
 200 for each of the six before the zero-copy ones, whose twins would
 otherwise add a third to the time of this test, longest under ASan, whose
-build sets 300 (tests/integration/CMakeLists.txt); or
+build sets 300 through ctest, over any value of the caller's
+(tests/integration/CMakeLists.txt; run the script by hand for more); or
 LYRA_MUTATE_N per manifest): values out of range, wrong enums,
 bad links, swapped components, removed lines, bad selectors. A mutation that
 check accepts is run for a moment in a private network namespace (PID in

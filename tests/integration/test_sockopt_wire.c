@@ -273,3 +273,69 @@ Test(sockopt_wire, so_linger_after_the_peer_closed_waits_for_the_ack_of_our_fin,
     node_down(&a);
     node_down(&b);
 }
+
+/* The rest of Linux's SO_LINGER (tcp_close): a socket that sends no FIN
+ * (a listener) closes at once; pending MSG_ZEROCOPY completions (POLLERR
+ * until read) do not end the wait for our FIN's ACK; and unread received
+ * data makes close an abort (a RST), with no FIN and no wait. 50 ms each
+ * way: a wait for an ACK takes at least 100 ms. */
+Test(sockopt_wire, so_linger_ends_when_linux_ends_it, .timeout = 60)
+{
+    struct node a, b;
+    node_up_with(&a, "copy-pio.lyra", "192.0.2.2", "dev.delay=50ms");
+    node_up_with(&b, "copy-dma.lyra", "192.0.2.3", "dev.delay=50ms");
+    struct linger lg = {1, 3};
+    int l = lyra_socket(b.s, AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in any = sin4("0.0.0.0", 5558), to = sin4("192.0.2.3", 5558);
+    cr_assert_eq(lyra_bind(b.s, l, (struct sockaddr *)&any, sizeof(any)), 0);
+    cr_assert_eq(lyra_listen(b.s, l, 4), 0);
+
+    /* a listener of a's with linger on */
+    int al = lyra_socket(a.s, AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in aany = sin4("0.0.0.0", 5559);
+    cr_assert_eq(lyra_bind(a.s, al, (struct sockaddr *)&aany, sizeof(aany)), 0);
+    cr_assert_eq(lyra_listen(a.s, al, 4), 0);
+    cr_assert_eq(lyra_setsockopt(a.s, al, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)), 0);
+    double t0 = now_s();
+    cr_assert_eq(lyra_close(a.s, al), 0);
+    cr_expect_lt(now_s() - t0, 0.5, "a listener lingered %.2f s", now_s() - t0);
+
+    for (int zc = 0; zc <= 1; zc++) {
+        int c = lyra_socket(a.s, AF_INET, SOCK_STREAM, 0);
+        cr_assert_eq(lyra_connect(a.s, c, (struct sockaddr *)&to, sizeof(to)), 0, "connect: %s",
+                     strerror(errno));
+        int d = lyra_accept(b.s, l, NULL, NULL);
+        cr_assert_geq(d, 0, "accept: %s", strerror(errno));
+        char buf[64];
+        if (zc) {
+            int on = 1;
+            cr_assert_eq(lyra_setsockopt(a.s, c, SOL_SOCKET, SO_ZEROCOPY, &on, sizeof(on)), 0);
+            cr_assert_eq(lyra_send(a.s, c, "zero copy", 9, MSG_ZEROCOPY), 9);
+            cr_assert_eq(lyra_recv(b.s, d, buf, sizeof(buf), 0), 9);
+            cr_assert_eq(lyra_close(b.s, d), 0);
+            cr_assert_eq(lyra_recv(a.s, c, buf, sizeof(buf), 0), 0, "the end of the stream");
+            usleep(200000); /* the ACK of the data: its completion waits to be read */
+            struct lyra_pollfd p = {.fd = c, .events = POLLIN};
+            cr_assert_eq(lyra_poll(a.s, &p, 1, 0), 1);
+            cr_assert(p.revents & POLLERR, "a completion pending (revents %#x)", p.revents);
+        } else {
+            cr_assert_eq(lyra_send(b.s, d, "unread", 6, 0), 6);
+            cr_assert_eq(lyra_close(b.s, d), 0);
+            usleep(300000); /* the bytes and the FIN arrive; nobody reads them */
+        }
+        cr_assert_eq(lyra_setsockopt(a.s, c, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)), 0);
+        t0 = now_s();
+        cr_assert_eq(lyra_close(a.s, c), 0);
+        double took = now_s() - t0;
+        if (zc) {
+            cr_expect_geq(took, 0.1, "close returned after %.3f s with a completion pending, "
+                          "before our FIN could be acknowledged", took);
+            cr_expect_lt(took, 2.0, "close lingered %.2f s", took);
+        } else {
+            cr_expect_lt(took, 0.09, "unread data: close aborts at once, it took %.3f s", took);
+        }
+    }
+    cr_assert_eq(lyra_close(b.s, l), 0);
+    node_down(&a);
+    node_down(&b);
+}
