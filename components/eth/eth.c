@@ -431,7 +431,7 @@ static int eth_create(void *self, const struct lyra_value *p, struct lyra_diag *
     memset(e, 0, sizeof(*e));
     int bad = 0;
     if (p[P_MAC].set) {
-        if (eth_addr_is_mcast(p[P_MAC].u.mac) || eth_addr_is_zero(p[P_MAC].u.mac)) {
+        if (!lyra_eth_addr_is_station(p[P_MAC].u.mac)) {
             lyra_diag_add(d, LYRA_E_RANGE, 0,
                           "mac: a station MAC must be unicast (first octet even) and non-zero");
             bad = 1;
@@ -488,7 +488,7 @@ static int eth_start(void *self)
     if (r)
         return r;
     memcpy(e->mac, e->mac_set ? e->mac_param : caps.mac, ETH_ALEN);
-    if (eth_addr_is_mcast(e->mac) || eth_addr_is_zero(e->mac)) {
+    if (!lyra_eth_addr_is_station(e->mac)) {
         lyra_log(&e->os, LYRA_LOG_ERROR, WHO, "the NIC reports no usable MAC: set eth.mac");
         return -EADDRNOTAVAIL;
     }

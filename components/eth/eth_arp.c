@@ -230,7 +230,7 @@ void eth_arp_input(struct eth *e, struct lyra_skb *skb)
     /* A sender hardware address that is a group address or zero cannot be
      * a station (IEEE 802: sources are individual addresses); believing it
      * would send unicast traffic to a group (RFC 1812 section 3.3.2). */
-    if (eth_addr_is_mcast(a.sha) || eth_addr_is_zero(a.sha)) {
+    if (!lyra_eth_addr_is_station(a.sha)) {
         e->st.arp_bogus++;
         return;
     }

@@ -57,11 +57,6 @@ static inline bool eth_addr_is_mcast(const uint8_t a[ETH_ALEN])
     return (a[0] & 1) != 0; /* broadcast included */
 }
 
-static inline bool eth_addr_is_zero(const uint8_t a[ETH_ALEN])
-{
-    return (a[0] | a[1] | a[2] | a[3] | a[4] | a[5]) == 0;
-}
-
 static inline bool eth_addr_eq(const uint8_t a[ETH_ALEN], const uint8_t b[ETH_ALEN])
 {
     return memcmp(a, b, ETH_ALEN) == 0;

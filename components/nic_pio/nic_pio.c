@@ -542,8 +542,7 @@ static int nic_create(void *self, const struct lyra_value *p, struct lyra_diag *
     memset(n, 0, sizeof(*n));
     if (p[P_MAC].set) {
         const uint8_t *m = p[P_MAC].u.mac;
-        static const uint8_t zero[6];
-        if ((m[0] & 1) || !memcmp(m, zero, 6)) {
+        if (!lyra_eth_addr_is_station(m)) {
             lyra_diag_add(d, LYRA_E_RANGE, 0,
                           "nic_pio.mac: a station MAC must be unicast and non-zero");
             return -EINVAL;

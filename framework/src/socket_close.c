@@ -42,8 +42,9 @@ static int unread(const struct lyra_socket_ops *o, void *x, int fd)
  * acknowledged, the connection is gone, or the linger time passed; the
  * peer need not have closed, and when it has, close still waits for its
  * ACK of our FIN. Unread data: no wait (the close is an abort). Then the
- * endpoint goes (the transport finishes the closing handshake alone). Without SO_LINGER close returns at once and
- * the transport may keep the endpoint to finish (e.g. TIME_WAIT). */
+ * endpoint goes (the transport finishes the closing handshake alone).
+ * Without SO_LINGER close returns at once and the transport may keep the
+ * endpoint to finish (e.g. TIME_WAIT). */
 static void linger(struct lyra_stack *s, const struct lyra_socket_ops *o, void *x, int fd,
                    int64_t lg)
 {

@@ -86,7 +86,8 @@ enum {
 };
 
 static const struct lyra_param fnd_params[] = {
-    [P_MAC] = {"mac", LYRA_P_MAC, "02:00:00:00:00:01", 0, -1, "the MAC the card reports (unicast, non-zero)"},
+    [P_MAC] = {"mac", LYRA_P_MAC, "02:00:00:00:00:01", 0, -1,
+               "the MAC the card reports (unicast, non-zero)"},
     [P_MTU] = {"mtu", LYRA_P_INT, "1500", 68, 9000, "largest payload above the Ethernet header"},
     [P_MAX_SEGS] = {"max_segs", LYRA_P_INT, "4", 0, 64,
                     "gather segments an xmit may carry beyond the linear part"},
@@ -607,10 +608,9 @@ static int fnd_create(void *self, const struct lyra_value *p, struct lyra_diag *
 {
     struct fake_netdev *nd = self;
     memset(nd, 0, sizeof(*nd));
-    static const uint8_t zero[6];
-    if ((p[P_MAC].u.mac[0] & 1) || !memcmp(p[P_MAC].u.mac, zero, 6)) {
-        /* as nic_pio and nic_dma: `check` refuses what eth's start would */
-        lyra_diag_add(d, LYRA_E_RANGE, 0, "fake_netdev.mac: a station MAC must be unicast and non-zero");
+    if (!lyra_eth_addr_is_station(p[P_MAC].u.mac)) { /* as nic_pio's */
+        lyra_diag_add(d, LYRA_E_RANGE, 0,
+                      "fake_netdev.mac: a station MAC must be unicast and non-zero");
         return -EINVAL;
     }
     memcpy(nd->mac, p[P_MAC].u.mac, 6);

@@ -54,7 +54,7 @@ int fake_netdev_is_open(void *self);
 void fake_netdev_rx_mode(void *self, bool *allmulti, bool *promisc);
 /* A card whose PROM holds an address no station may use (multicast, zero):
  * what the card reports from now on. The `mac` parameter refuses such an
- * address, as the real drivers' do: a manifest cannot ask for it. */
+ * address, as nic_pio's does: a manifest cannot ask for it. */
 void fake_netdev_set_prom_mac(void *self, const uint8_t mac[6]);
 
 #endif

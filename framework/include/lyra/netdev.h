@@ -53,6 +53,14 @@ extern "C" {
 #define LYRA_ETH_MTU 1500
 #define LYRA_ETH_FRAME_MAX 1514  /* header + MTU, without FCS */
 
+/* A MAC a station may take as its own: unicast (first octet even) and not
+ * all zero. The NICs' mac parameters and eth check it alike, so `lyranet
+ * check` refuses at the NIC what eth's start would refuse. */
+static inline bool lyra_eth_addr_is_station(const uint8_t a[6])
+{
+    return !(a[0] & 1) && (a[0] | a[1] | a[2] | a[3] | a[4] | a[5]) != 0;
+}
+
 /* checksum offload bits in caps.csum_tx / caps.csum_rx */
 #define LYRA_CSUM_IPV4 0x1
 #define LYRA_CSUM_TCP 0x2

@@ -7,6 +7,7 @@
 #include "arp_wire.h"
 #include "eth_wire.h"
 #include "lt.h"
+#include "lyra/netdev.h"
 
 /* arp-linux.pcap frame 1: arping's request, who has 192.0.2.2, tell .1 */
 static const uint8_t linux_req[42] = {
@@ -50,8 +51,10 @@ Test(wire, addr_classes)
     cr_assert(!eth_addr_is_bcast(m));
     cr_assert(!eth_addr_is_mcast(mac1));
     const uint8_t z[6] = {0};
-    cr_assert(eth_addr_is_zero(z));
-    cr_assert(!eth_addr_is_zero(mac1));
+    cr_assert(!lyra_eth_addr_is_station(z), "zero");
+    cr_assert(!lyra_eth_addr_is_station(m), "a group");
+    cr_assert(!lyra_eth_addr_is_station(eth_addr_bcast), "broadcast");
+    cr_assert(lyra_eth_addr_is_station(mac1));
     cr_assert(eth_addr_eq(mac1, mac1));
     cr_assert(!eth_addr_eq(mac1, mac2));
     const uint8_t almost[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xfe};
