@@ -108,6 +108,17 @@ static struct sockaddr_in sin4(const char *ip, uint16_t port)
     return a;
 }
 
+/* A TCP socket of s listening on port (any address). */
+static int listen_on(struct lyra_stack *s, uint16_t port)
+{
+    int l = lyra_socket(s, AF_INET, SOCK_STREAM, 0);
+    cr_assert_geq(l, 0, "socket: %s", strerror(errno));
+    struct sockaddr_in any = sin4("0.0.0.0", port);
+    cr_assert_eq(lyra_bind(s, l, (struct sockaddr *)&any, sizeof(any)), 0);
+    cr_assert_eq(lyra_listen(s, l, 4), 0);
+    return l;
+}
+
 /* What TCP_INFO and TCP_CONGESTION say about one end of a connection. */
 static void check_established(struct lyra_stack *s, int fd, const char *what)
 {
@@ -140,11 +151,8 @@ Test(sockopt_wire, a_connected_tcp_socket_reports_itself)
     struct node a, b;
     node_up(&a, "copy-pio.lyra", "192.0.2.2");
     node_up(&b, "copy-dma.lyra", "192.0.2.3");
-    int l = lyra_socket(b.s, AF_INET, SOCK_STREAM, 0);
-    cr_assert_geq(l, 0, "socket: %s", strerror(errno));
-    struct sockaddr_in any = sin4("0.0.0.0", 5555), to = sin4("192.0.2.3", 5555);
-    cr_assert_eq(lyra_bind(b.s, l, (struct sockaddr *)&any, sizeof(any)), 0);
-    cr_assert_eq(lyra_listen(b.s, l, 4), 0);
+    int l = listen_on(b.s, 5555);
+    struct sockaddr_in to = sin4("192.0.2.3", 5555);
     int c = lyra_socket(a.s, AF_INET, SOCK_STREAM, 0);
     cr_assert_geq(c, 0);
     struct timeval tv = {20, 0};
@@ -188,10 +196,8 @@ Test(sockopt_wire, so_linger_waits_for_the_fin_to_be_acknowledged, .timeout = 60
     struct node a, b;
     node_up(&a, "copy-pio.lyra", "192.0.2.2");
     node_up(&b, "copy-dma.lyra", "192.0.2.3");
-    int l = lyra_socket(b.s, AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in any = sin4("0.0.0.0", 5556), to = sin4("192.0.2.3", 5556);
-    cr_assert_eq(lyra_bind(b.s, l, (struct sockaddr *)&any, sizeof(any)), 0);
-    cr_assert_eq(lyra_listen(b.s, l, 4), 0);
+    int l = listen_on(b.s, 5556);
+    struct sockaddr_in to = sin4("192.0.2.3", 5556);
     static char big[1 << 20];
     for (int shut = 0; shut <= 1; shut++) {
         int c = lyra_socket(a.s, AF_INET, SOCK_STREAM, 0);
@@ -254,15 +260,10 @@ Test(sockopt_wire, so_linger_ends_when_linux_ends_it, .timeout = 60)
     node_up_with(&a, "copy-pio.lyra", "192.0.2.2", "dev.delay=50ms");
     node_up_with(&b, "copy-dma.lyra", "192.0.2.3", "dev.delay=50ms");
     struct linger lg = {1, 3};
-    int l = lyra_socket(b.s, AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in any = sin4("0.0.0.0", 5558), to = sin4("192.0.2.3", 5558);
-    cr_assert_eq(lyra_bind(b.s, l, (struct sockaddr *)&any, sizeof(any)), 0);
-    cr_assert_eq(lyra_listen(b.s, l, 4), 0);
+    int l = listen_on(b.s, 5558);
+    struct sockaddr_in to = sin4("192.0.2.3", 5558);
 
-    int al = lyra_socket(a.s, AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in aany = sin4("0.0.0.0", 5559);
-    cr_assert_eq(lyra_bind(a.s, al, (struct sockaddr *)&aany, sizeof(aany)), 0);
-    cr_assert_eq(lyra_listen(a.s, al, 4), 0);
+    int al = listen_on(a.s, 5559);
     cr_assert_eq(lyra_setsockopt(a.s, al, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)), 0);
     double t0 = now_s();
     cr_assert_eq(lyra_close(a.s, al), 0);

@@ -975,10 +975,6 @@ Test(fake_netdev, xmit_before_start_is_refused)
     rig_down(&r);
 }
 
-#ifdef HAVE_SKB_COPY
-/* The same paths over the real buffer pool (components/skb). */
-extern const struct lyra_component lyra_component_skb_copy;
-
 /* What eth's start refuses, the parameter refuses, so `lyranet check`
  * refuses it too (a manifest mutation found the gap). */
 Test(fake_netdev, mac_must_be_a_station_address)
@@ -993,6 +989,10 @@ Test(fake_netdev, mac_must_be_a_station_address)
                                (const char *const[]){"mac=02:00:00:00:00:07", NULL}, &nd), 0);
     lt_destroy(nd);
 }
+
+#ifdef HAVE_SKB_COPY
+/* The same paths over the real buffer pool (components/skb). */
+extern const struct lyra_component lyra_component_skb_copy;
 
 Test(fake_netdev, works_over_skb_copy)
 {
