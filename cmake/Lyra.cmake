@@ -42,11 +42,16 @@ function(lyra_add_test NAME)
   lyra_register_test(${NAME} ${NAME} "${A_FILTER}" "${A_TIMEOUT}")
 endfunction()
 
-# lyra_register_test(TEST EXE FILTER TIMEOUT): ctest entry TEST running
-# Criterion executable EXE (the cases matching FILTER when not empty), with
-# the timeout (default 120 s), the skip code and the directories' variables.
+# lyra_register_test(TEST EXE FILTER TIMEOUT [JOBS]): ctest entry TEST
+# running Criterion executable EXE (the cases matching FILTER when not
+# empty), JOBS cases at once (default 1), with the timeout (default 120 s),
+# the skip code and the directories' variables.
 function(lyra_register_test TEST EXE FILTER TIMEOUT)
-  set(args --jobs 1)
+  set(jobs 1)
+  if(ARGC GREATER 4 AND ARGV4)
+    set(jobs ${ARGV4})
+  endif()
+  set(args --jobs ${jobs})
   if(FILTER)
     list(APPEND args --filter ${FILTER})
   endif()
@@ -58,13 +63,16 @@ function(lyra_register_test TEST EXE FILTER TIMEOUT)
     ENVIRONMENT "LYRA_COMPONENT_PATH=${LYRA_COMPONENT_DIR};LYRA_SOURCE_DIR=${CMAKE_SOURCE_DIR};LYRA_BUILD_DIR=${CMAKE_BINARY_DIR}")
 endfunction()
 
-# lyra_add_test_part(NAME PART FILTER pattern [TIMEOUT s])
+# lyra_add_test_part(NAME PART FILTER pattern [TIMEOUT s] [JOBS n])
 # A second ctest entry, NAME_PART, for the cases of test NAME's executable
 # matching FILTER: long cases of one file run beside each other under
-# ctest -j instead of one after another. Labels are NAME's.
+# ctest -j instead of one after another. JOBS: cases run at once inside the
+# entry (Criterion --jobs), for cases that mostly wait: they then hold one
+# of ctest's slots, not one each, so the other slot keeps a core busy.
+# Labels are NAME's.
 function(lyra_add_test_part NAME PART)
-  cmake_parse_arguments(A "" "TIMEOUT;FILTER" "" ${ARGN})
-  lyra_register_test(${NAME}_${PART} ${NAME} "${A_FILTER}" "${A_TIMEOUT}")
+  cmake_parse_arguments(A "" "TIMEOUT;FILTER;JOBS" "" ${ARGN})
+  lyra_register_test(${NAME}_${PART} ${NAME} "${A_FILTER}" "${A_TIMEOUT}" "${A_JOBS}")
   get_test_property(${NAME} LABELS labels)
   if(labels)
     set_tests_properties(${NAME}_${PART} PROPERTIES LABELS "${labels}")
