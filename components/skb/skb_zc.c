@@ -34,23 +34,39 @@ enum {
     P__N
 };
 
-static struct lyra_skb *alloc_kind(struct skb_zc *z, enum skb_pool_kind kind, uint32_t headroom,
-                                   uint32_t size)
+/* create copies parameter i into param[i]: each field sits at its index */
+#define ZC_PARAM_AT(field, i)                                                                   \
+    _Static_assert(offsetof(struct skb_zc, field) ==                                          \
+                       offsetof(struct skb_zc, param) + (i) * sizeof(uint32_t),               \
+                   #field " is param[" #i "]")
+ZC_PARAM_AT(count, P_COUNT);
+ZC_PARAM_AT(buf_size, P_BUF_SIZE);
+ZC_PARAM_AT(headroom, P_HEADROOM);
+ZC_PARAM_AT(rx_headroom, P_RX_HEADROOM);
+ZC_PARAM_AT(reserve_ctl, P_RESERVE_CTL);
+ZC_PARAM_AT(nsegs, P_SEGS);
+ZC_PARAM_AT(rx_pages, P_RX_PAGES);
+ZC_PARAM_AT(pkt_pages, P_PKT_PAGES);
+ZC_PARAM_AT(pkt_regions, P_PKT_REGIONS);
+ZC_PARAM_AT(cow_pages, P_COW_PAGES);
+ZC_PARAM_AT(ref_min, P_REF_MIN);
+ZC_PARAM_AT(big_count, P_BIG_COUNT);
+ZC_PARAM_AT(big_size, P_BIG_SIZE);
+ZC_PARAM_AT(protect_ahead, P_PROTECT_AHEAD);
+_Static_assert(P__N == SKB_ZC_NPARAMS, "SKB_ZC_NPARAMS");
+
+static struct lyra_skb *op_alloc_cls(void *self, int cls, uint32_t headroom, uint32_t size)
 {
+    struct skb_zc *z = self;
+    enum skb_pool_kind kind;
+    if (skb_pool_cls_kind(cls, &kind))
+        return NULL;
     return skb_pool_alloc_tx(&z->pool, &z->big, z->headroom, kind, headroom, size);
 }
 
 static struct lyra_skb *op_alloc(void *self, uint32_t headroom, uint32_t size)
 {
-    return alloc_kind(self, SKB_POOL_DATA, headroom, size);
-}
-
-static struct lyra_skb *op_alloc_cls(void *self, int cls, uint32_t headroom, uint32_t size)
-{
-    enum skb_pool_kind kind;
-    if (skb_pool_cls_kind(cls, &kind))
-        return NULL;
-    return alloc_kind(self, kind, headroom, size);
+    return op_alloc_cls(self, LYRA_SKB_DATA, headroom, size);
 }
 
 static uint32_t op_tx_avail(void *self, int cls, uint32_t headroom)
@@ -89,7 +105,7 @@ static struct lyra_skb *op_clone(void *self, struct lyra_skb *skb, uint32_t head
     struct skb_zc *z = self;
     struct lyra_skb *n = NULL;
     if (skb && skb->refcnt && skb->refcnt != UINT16_MAX)
-        n = alloc_kind(z, SKB_POOL_DATA, headroom, 0);
+        n = op_alloc(z, headroom, 0);
     if (!n || skb_segs_clone(&z->segs, n, skb)) {
         lyra_skb_free(n);
         z->n[ZC_clone_fail]++;
@@ -115,15 +131,6 @@ static const struct lyra_skb_ops skb_zc_ops = {
     .pkt_free = zc_pkt_free,
 };
 
-/* The last reference of an skb went: its page references, then what its
- * segments hold. */
-static void zc_release(void *owner, struct lyra_skb *skb)
-{
-    struct skb_zc *z = owner;
-    zc_release_spans(z, skb);
-    skb_segs_release(&z->segs, skb);
-}
-
 static int bind_os(void *self, unsigned index, const void *ops, void *provider)
 {
     struct skb_zc *z = self;
@@ -139,20 +146,8 @@ static int skb_zc_create(void *self, const struct lyra_value *p, struct lyra_dia
 {
     struct skb_zc *z = self;
     memset(z, 0, sizeof(*z));
-    z->count = (uint32_t)p[P_COUNT].u.i;
-    z->buf_size = (uint32_t)p[P_BUF_SIZE].u.i;
-    z->headroom = (uint32_t)p[P_HEADROOM].u.i;
-    z->rx_headroom = (uint32_t)p[P_RX_HEADROOM].u.i;
-    z->reserve_ctl = (uint32_t)p[P_RESERVE_CTL].u.i;
-    z->nsegs = (uint32_t)p[P_SEGS].u.i;
-    z->rx_pages = (uint32_t)p[P_RX_PAGES].u.i;
-    z->pkt_pages = (uint32_t)p[P_PKT_PAGES].u.i;
-    z->pkt_regions = (uint32_t)p[P_PKT_REGIONS].u.i;
-    z->cow_pages = (uint32_t)p[P_COW_PAGES].u.i;
-    z->ref_min = (uint32_t)p[P_REF_MIN].u.i;
-    z->big_count = (uint32_t)p[P_BIG_COUNT].u.i;
-    z->big_size = (uint32_t)p[P_BIG_SIZE].u.i;
-    z->protect_ahead = (uint32_t)p[P_PROTECT_AHEAD].u.i;
+    for (unsigned i = 0; i < P__N; i++)
+        z->param[i] = (uint32_t)p[i].u.i;
     atomic_init(&z->cow_faults, 0);
     atomic_init(&z->cow_unprotects, 0);
     if (z->reserve_ctl >= z->count) {
@@ -237,44 +232,63 @@ static void skb_zc_destroy(void *self)
 }
 
 #ifndef LYRA_NO_DOCS
-static const char *const zc_counter_names[ZC_NCOUNTERS] = {
-#define SKB_ZC_COUNTER_NAME(n) #n,
-    SKB_ZC_COUNTERS(SKB_ZC_COUNTER_NAME)
-#undef SKB_ZC_COUNTER_NAME
-};
+/* The names stats reports, in order, packed in one string walked with
+ * strlen (no table of pointers): skb_copy's pool names (in_use and
+ * bad_free over every pool: a leak check reads one counter, less what a
+ * NIC keeps posted), SKB_ZC_COUNTERS, packet memory's. */
+#define SKB_ZC_STAT_NAME(n) #n "\0"
+static const char zc_stat_names[] =
+    "alloc\0" "alloc_rx\0" "alloc_fail_empty\0" "alloc_fail_size\0" "free\0" "bad_free\0"
+    "in_use\0" "high_water\0" "count\0" "big_alloc\0" "big_alloc_fail_empty\0" "big_in_use\0"
+    "rx_alloc_fail\0" "rx_in_use\0" "segs\0" "segs_in_use\0" "segs_high_water\0"
+    SKB_ZC_COUNTERS(SKB_ZC_STAT_NAME)
+    "pkt_pages_in_use\0" "pkt_regions_in_use\0" "cow_pages_free\0" "cow_unprotects";
+#undef SKB_ZC_STAT_NAME
 #endif
+
+/* Values first, then one loop: a store per counter is less code than a
+ * call per counter. The first ZC_STATS_HEAD are the pool names', then
+ * SKB_ZC_COUNTERS, then packet memory's. */
+enum { ZC_STATS_HEAD = 17, ZC_NSTATS = ZC_STATS_HEAD + ZC_NCOUNTERS + 4 };
 
 static void skb_zc_stats(void *self, struct lyra_stats_sink *sink)
 {
     struct skb_zc *z = self;
     const struct skb_pool_stats *n = &z->pool.st, *b = &z->big.st, *r = &z->rx.st;
-    /* skb_copy's names; in_use and bad_free over every pool (a leak check
-     * reads one counter, less what a NIC keeps posted) */
-    lyra_stat(sink, "alloc", n->alloc);
-    lyra_stat(sink, "alloc_rx", r->alloc_rx);
-    lyra_stat(sink, "alloc_fail_empty", n->alloc_fail_empty);
-    lyra_stat(sink, "alloc_fail_size", n->alloc_fail_size + b->alloc_fail_size);
-    lyra_stat(sink, "free", n->free + r->free);
-    lyra_stat(sink, "bad_free", n->bad_free + b->bad_free + r->bad_free);
-    lyra_stat(sink, "in_use", (uint64_t)skb_pool_in_use(&z->pool) + skb_pool_in_use(&z->big) +
-                                  skb_pool_in_use(&z->rx));
-    lyra_stat(sink, "high_water", n->high_water);
-    lyra_stat(sink, "count", z->count);
-    lyra_stat(sink, "big_alloc", b->alloc);
-    lyra_stat(sink, "big_alloc_fail_empty", b->alloc_fail_empty);
-    lyra_stat(sink, "big_in_use", skb_pool_in_use(&z->big));
-    lyra_stat(sink, "rx_alloc_fail", r->alloc_fail_empty + r->alloc_fail_size);
-    lyra_stat(sink, "rx_in_use", skb_pool_in_use(&z->rx));
-    lyra_stat(sink, "segs", z->nsegs);
-    lyra_stat(sink, "segs_in_use", skb_segs_in_use(&z->segs));
-    lyra_stat(sink, "segs_high_water", z->segs.high_water);
-    for (int i = 0; i < ZC_NCOUNTERS; i++)
-        lyra_stat(sink, zc_counter_names[i], z->n[i]);
-    lyra_stat(sink, "pkt_pages_in_use", z->pg_in_use);
-    lyra_stat(sink, "pkt_regions_in_use", z->reg_in_use);
-    lyra_stat(sink, "cow_pages_free", z->nbounce_free);
-    lyra_stat(sink, "cow_unprotects",
-              atomic_load_explicit(&z->cow_unprotects, memory_order_relaxed));
+    uint32_t big_in_use = skb_pool_in_use(&z->big), rx_in_use = skb_pool_in_use(&z->rx);
+    uint64_t v[ZC_NSTATS] = {
+        n->alloc,
+        r->alloc_rx,
+        n->alloc_fail_empty,
+        n->alloc_fail_size + b->alloc_fail_size,
+        n->free + r->free,
+        n->bad_free + b->bad_free + r->bad_free,
+        (uint64_t)skb_pool_in_use(&z->pool) + big_in_use + rx_in_use,
+        n->high_water,
+        z->count,
+        b->alloc,
+        b->alloc_fail_empty,
+        big_in_use,
+        r->alloc_fail_empty + r->alloc_fail_size,
+        rx_in_use,
+        z->nsegs,
+        skb_segs_in_use(&z->segs),
+        z->segs.high_water,
+        [ZC_STATS_HEAD + ZC_NCOUNTERS] = z->pg_in_use,
+        z->reg_in_use,
+        z->nbounce_free,
+        atomic_load_explicit(&z->cow_unprotects, memory_order_relaxed),
+    };
+    memcpy(v + ZC_STATS_HEAD, z->n, sizeof(z->n));
+#ifndef LYRA_NO_DOCS
+    const char *name = zc_stat_names;
+#endif
+    for (unsigned i = 0; i < ZC_NSTATS; i++) {
+        lyra_stat(sink, name, v[i]); /* LYRA_NO_DOCS: no names */
+#ifndef LYRA_NO_DOCS
+        name += strlen(name) + 1;
+#endif
+    }
     z->xfer.cow_faults = atomic_load_explicit(&z->cow_faults, memory_order_relaxed);
     skb_xfer_stats(&z->xfer, sink);
 }

@@ -22,6 +22,8 @@
 /* where a received TCP payload with timestamps starts behind rx_headroom:
  * Ethernet 14, IPv4 20, TCP 20 + 12 of options */
 #define SKB_ZC_RX_HDRS (14u + 20u + 32u)
+/* parameters (skb_zc.c P__N) */
+#define SKB_ZC_NPARAMS 14
 
 /* A page of packet memory, as copy on write sees it. state is shared with
  * the fault hook, which may run on an application thread at any time. */
@@ -47,9 +49,16 @@ struct zc_page {
      * brought back in line when the page is next referenced (stack
      * context only; nothing reads the alias of an unreferenced page) */
     uint8_t alias_stale;
+    uint8_t used; /* a region holds it (pkt_alloc's first fit) */
 };
 
 struct skb_zc;
+
+/* The pages of packet memory a segment descriptor references: n entries
+ * of skb_zc.pg from pg (n 0: none). */
+struct zc_span {
+    uint32_t pg, n;
+};
 
 /* skb_zc's own event counters, reported under these names in this order
  * (a table and one loop: less code than a call per counter). */
@@ -90,9 +99,16 @@ struct skb_zc {
     struct skb_segs segs;
     struct skb_fill fill;
     struct skb_xfer xfer;
-    uint32_t count, buf_size, headroom, rx_headroom, reserve_ctl, nsegs;
-    uint32_t rx_pages, pkt_pages, pkt_regions, cow_pages, ref_min, big_count, big_size;
-    uint32_t protect_ahead; /* pages (skb_zc_pkt.c ahead_run) */
+    /* the parameters, in the order of skb_zc.c's P_* indices: create
+     * copies them in one loop (asserted there) */
+    union {
+        struct {
+            uint32_t count, buf_size, headroom, rx_headroom, reserve_ctl, nsegs;
+            uint32_t rx_pages, pkt_pages, pkt_regions, cow_pages, ref_min, big_count, big_size;
+            uint32_t protect_ahead; /* pages (skb_zc_pkt.c ahead_run) */
+        };
+        uint32_t param[SKB_ZC_NPARAMS];
+    };
     size_t psize;
     uint32_t pkt_off; /* in-page offset of what pkt_alloc returns */
     uint8_t *rx_mem;  /* rx_pages pages */
@@ -102,43 +118,44 @@ struct skb_zc {
     /* packet memory */
     struct zc_region *reg;
     struct zc_page *pg;
-    uint8_t *pg_used;
     uint32_t pg_in_use, reg_in_use;
     uint32_t reg_hi; /* regions at and above this index are unused: zc_pkt_find's bound */
-    /* per segment descriptor: the packet-memory pages it references
-     * (span_n 0: none), so they are released whatever trim did to ptr/len */
-    uint32_t *span_pg, *span_n;
-    void *tables; /* the one allocation reg, pg, pg_used, bounce_free and spans live in */
+    /* per segment descriptor: the packet-memory pages it references, so
+     * they are released whatever trim did to ptr/len */
+    struct zc_span *span;
+    void *tables; /* the one allocation reg, pg, bounce_free and span live in */
     atomic_uint cow_faults; /* counted by the fault hook */
     atomic_uint cow_unprotects; /* writes to ZC_PG_RO pages: lifted, nothing copied */
     uint64_t n[ZC_NCOUNTERS]; /* SKB_ZC_COUNTERS */
 };
 
 /* skb_zc_pkt.c */
-/* At start, with nsegs, pkt_* and cow_pages set: the tables and bounce pages. */
+/* At start, with nsegs, pkt_* and cow_pages set: the tables and bounce
+ * pages. When it fails, what it took is left for zc_pkt_fini (start's stop). */
 int zc_pkt_init(struct skb_zc *z);
 void zc_pkt_fini(struct skb_zc *z);
 void *zc_pkt_alloc(void *self, size_t size);
 int zc_pkt_free(void *self, void *p);
 /* The region (index) holding [p, p + len) of application addresses, or -1. */
 long zc_pkt_find(const struct skb_zc *z, const uint8_t *p, uint32_t len);
-/* References the pages of region r holding app bytes [p, p + len), the
- * first `skip` of them already referenced by the same descriptor: protects
- * the newly referenced ones. 0, or the fallback reason (> 0) to copy. */
-int zc_pages_ref(struct skb_zc *z, long r, const uint8_t *p, uint32_t len, uint32_t skip,
-                 uint32_t *first, uint32_t *n);
+/* References the pages of region r holding app bytes [p, p + len) for the
+ * descriptor whose span is sp (the pages sp covers already are not
+ * referenced again): protects the newly referenced ones and extends sp
+ * over them. 0, or the fallback reason (> 0) to copy (sp unchanged). */
+int zc_pages_ref(struct skb_zc *z, long r, const uint8_t *p, uint32_t len, struct zc_span *sp);
 /* Stack side: takes a page out of a stable state (spinning while the
  * fault hook has it ZC_PG_LOCKED) into ZC_PG_LOCKED; returns the state it
  * had. The caller stores the next state. */
 unsigned zc_page_lock(struct zc_page *pg);
-/* Drops one reference on n pages from page entry first. */
-void zc_pages_unref(struct skb_zc *z, uint32_t first, uint32_t n);
+/* Drops the references of span sp (sp->n > 0; pages of one region). */
+void zc_pages_unref(struct skb_zc *z, const struct zc_span *sp);
 
 /* skb_zc_tx.c */
 int zc_add_data(void *self, struct lyra_skb *skb, const void *p, uint32_t len, uint32_t flags,
                 uint32_t *copied);
-/* At an skb's last free: its descriptors' page references go. */
-void zc_release_spans(struct skb_zc *z, struct lyra_skb *skb);
+/* The pools' release, at an skb's last free: its descriptors' page
+ * references go, then what its segments hold. */
+void zc_release(void *owner, struct lyra_skb *skb);
 
 /* skb_zc_rx.c */
 struct lyra_skb *zc_alloc_rx(void *self, uint32_t size);

@@ -31,31 +31,27 @@ static uint8_t *bounce_page(struct skb_zc *z, uint32_t b)
     return z->bounce_mem + (size_t)(b - 1) * z->psize;
 }
 
-/* zc's tables (regions, pages, bounce stack, descriptor spans, page use)
- * in one os allocation: one call to make, one to give back, and the code
- * for one (issue 12.6 counts this component's bytes). Each part's size is
- * a multiple of the next one's alignment (8, 4, 4, 1). */
+/* zc's tables (regions, pages, bounce stack, descriptor spans) in one os
+ * allocation: one call to make, one to give back, and the code for one
+ * (issue 12.6 counts this component's bytes). Each part's size is a
+ * multiple of the next one's alignment (8, 4, 4, 4). */
 int zc_pkt_init(struct skb_zc *z)
 {
     const struct lyra_os_ops *o = z->os.ops;
     size_t nreg = (size_t)z->pkt_regions * sizeof(*z->reg);
     size_t npg = (size_t)z->pkt_pages * sizeof(*z->pg);
     size_t nw = (size_t)z->cow_pages + 2u * (size_t)z->nsegs; /* uint32_t words */
-    size_t n = nreg + npg + nw * sizeof(uint32_t) + z->pkt_pages + 1;
+    size_t n = nreg + npg + nw * sizeof(uint32_t) + 1; /* + 1: never 0 */
     uint8_t *m = o->mem_alloc(z->os.self, n, _Alignof(max_align_t));
     z->bounce_mem = z->cow_pages ? o->page_alloc(z->os.self, z->cow_pages) : NULL;
     z->tables = m;
-    if (!m || (z->cow_pages && !z->bounce_mem)) {
-        zc_pkt_fini(z);
-        return -ENOMEM;
-    }
+    if (!m || (z->cow_pages && !z->bounce_mem))
+        return -ENOMEM; /* start's stop gives back what was taken */
     memset(m, 0, n);
     z->reg = (struct zc_region *)(void *)m;
     z->pg = (struct zc_page *)(void *)(m + nreg);
     z->bounce_free = (uint32_t *)(void *)(m + nreg + npg);
-    z->span_pg = z->bounce_free + z->cow_pages;
-    z->span_n = z->span_pg + z->nsegs;
-    z->pg_used = (uint8_t *)(z->span_n + z->nsegs);
+    z->span = (struct zc_span *)(void *)(z->bounce_free + z->cow_pages);
     for (uint32_t i = 0; i < z->cow_pages; i++)
         z->bounce_free[i] = z->cow_pages - i; /* lowest on top */
     z->nbounce_free = z->cow_pages;
@@ -68,7 +64,8 @@ static void region_release(struct skb_zc *z, struct zc_region *r)
     o->cow_unregister(z->os.self, r->app, r->npages);
     o->page_free(z->os.self, r->app, r->npages);
     o->page_free(z->os.self, r->alias, r->npages);
-    memset(z->pg_used + r->first, 0, r->npages);
+    for (uint32_t i = 0; i < r->npages; i++)
+        z->pg[r->first + i].used = 0;
     z->pg_in_use -= r->npages;
     z->reg_in_use--;
     r->used = 0;
@@ -87,7 +84,6 @@ void zc_pkt_fini(struct skb_zc *z)
     if (z->tables)
         o->mem_free(z->os.self, z->tables);
     z->tables = NULL;
-    z->reg_hi = 0;
     z->bounce_mem = NULL;
     z->nbounce_free = 0;
 }
@@ -113,24 +109,25 @@ static int zc_cow_hook(void *ctx, void *page)
                                                   memory_order_acq_rel, memory_order_acquire))
             break;
     }
+    /* PROT: the sent bytes are copied to the bounce page, which the alias
+     * shows from then on; then (any state) the protection is lifted. Not
+     * PROT: nothing references the page, nothing is copied */
     const struct lyra_os_ops *o = z->os.ops;
-    if (s != ZC_PG_PROT) { /* nothing references it: just lift the protection */
-        int e = o->page_protect(z->os.self, page, 1, LYRA_PROT_READ | LYRA_PROT_WRITE);
-        atomic_store_explicit(&pg->state, e ? s : ZC_PG_IDLE, memory_order_release);
-        if (e)
-            return -1;
-        atomic_fetch_add_explicit(&z->cow_unprotects, 1, memory_order_relaxed);
-        return 0;
+    unsigned to = ZC_PG_IDLE;
+    int e = 0;
+    if (s == ZC_PG_PROT) {
+        uint8_t *alias = r->alias + k * z->psize, *b = bounce_page(z, pg->bounce);
+        memcpy(b, alias, z->psize);
+        e = o->page_remap(z->os.self, alias, b, 1);
+        to = ZC_PG_BOUNCED;
     }
-    uint8_t *alias = r->alias + k * z->psize, *b = bounce_page(z, pg->bounce);
-    memcpy(b, alias, z->psize);
-    int e = o->page_remap(z->os.self, alias, b, 1);
     if (!e)
         e = o->page_protect(z->os.self, page, 1, LYRA_PROT_READ | LYRA_PROT_WRITE);
-    atomic_store_explicit(&pg->state, e ? ZC_PG_PROT : ZC_PG_BOUNCED, memory_order_release);
+    atomic_store_explicit(&pg->state, e ? s : to, memory_order_release);
     if (e)
-        return -1; /* cannot keep the sent bytes apart: the write faults for real */
-    atomic_fetch_add_explicit(&z->cow_faults, 1, memory_order_relaxed);
+        return -1; /* the os refused: the write faults for real */
+    atomic_fetch_add_explicit(s == ZC_PG_PROT ? &z->cow_faults : &z->cow_unprotects, 1,
+                              memory_order_relaxed);
     return 0;
 }
 
@@ -143,21 +140,20 @@ void *zc_pkt_alloc(void *self, size_t size)
         return NULL;
     }
     size_t np = (z->pkt_off + size + z->psize - 1) / z->psize;
-    long ri = -1;
-    for (uint32_t i = 0; i < z->pkt_regions && ri < 0; i++)
-        if (!z->reg[i].used)
-            ri = i;
+    size_t ri = 0; /* the first unused region */
+    while (ri < z->pkt_regions && z->reg[ri].used)
+        ri++;
     /* first fit over the page table */
     uint32_t first = 0, run = 0;
     for (uint32_t i = 0; i < z->pkt_pages && run < np; i++) {
-        if (z->pg_used[i]) {
+        if (z->pg[i].used) {
             run = 0;
             first = i + 1;
         } else {
             run++;
         }
     }
-    if (ri < 0 || run < np) {
+    if (ri == z->pkt_regions || run < np) {
         z->n[ZC_pkt_alloc_fail]++;
         return NULL;
     }
@@ -175,18 +171,16 @@ void *zc_pkt_alloc(void *self, size_t size)
     /* both mappings populated now, not by first-touch faults in the data
      * path: the remap filled the alias's page tables (os_posix maps with
      * MAP_POPULATE), a read of each page fills the application's */
-    for (size_t k = 0; k < np; k++)
-        (void)*(volatile const uint8_t *)(app + k * z->psize);
     *r = (struct zc_region){.zc = z, .app = app, .alias = alias, .npages = (uint32_t)np,
                             .first = first, .used = 1};
-    memset(z->pg_used + first, 1, np);
-    for (uint32_t i = 0; i < np; i++) {
-        z->pg[first + i] = (struct zc_page){.region = (uint32_t)ri};
-        atomic_init(&z->pg[first + i].state, ZC_PG_IDLE);
+    for (size_t k = 0; k < np; k++) {
+        (void)*(volatile const uint8_t *)(app + k * z->psize);
+        z->pg[first + k] = (struct zc_page){.region = (uint32_t)ri, .used = 1};
+        atomic_init(&z->pg[first + k].state, ZC_PG_IDLE);
     }
     z->pg_in_use += (uint32_t)np;
     z->reg_in_use++;
-    if (z->reg_hi <= (uint32_t)ri)
+    if (z->reg_hi <= ri)
         z->reg_hi = (uint32_t)ri + 1;
     return app + z->pkt_off;
 }
@@ -236,32 +230,23 @@ unsigned zc_page_lock(struct zc_page *pg)
     }
 }
 
-/* Brings the alias of unreferenced pages [k0, k1] of r back in line with
- * the application's pages where a receive swapped them (alias_stale): one
- * page_remap per such page (a run at once would save calls only where a
- * program sends what it received in more than a page, and costs code).
- * 0, or -1 when the os refused one. */
-static int alias_sync(struct skb_zc *z, struct zc_region *r, size_t k0, size_t k1)
+/* Brings the alias of unreferenced pages [k0, k1] of r (page entries pg)
+ * back in line with the application's pages where a receive swapped them
+ * (alias_stale): one page_remap per such page (a run at once would save
+ * calls only where a program sends what it received in more than a page,
+ * and costs code). 0, or -1 when the os refused one. */
+static int alias_sync(struct skb_zc *z, struct zc_region *r, struct zc_page *pg, size_t k0,
+                      size_t k1)
 {
     const struct lyra_os_ops *o = z->os.ops;
     for (size_t k = k0; k <= k1; k++) {
-        struct zc_page *pg = &z->pg[r->first + k];
-        if (!pg->alias_stale || pg->refs)
+        if (!pg[k].alias_stale || pg[k].refs)
             continue;
         if (o->page_remap(z->os.self, r->alias + k * z->psize, r->app + k * z->psize, 1))
             return -1;
-        pg->alias_stale = 0;
+        pg[k].alias_stale = 0;
     }
     return 0;
-}
-
-/* Protects the application's pages [a, b] of r read-only: one mprotect for
- * the run. Pages in it that are read-only already (ZC_PG_RO) cost nothing
- * extra: a call per run, not per page. */
-static void protect_run(struct skb_zc *z, struct zc_region *r, size_t a, size_t b)
-{
-    const struct lyra_os_ops *o = z->os.ops;
-    o->page_protect(z->os.self, r->app + a * z->psize, b - a + 1, LYRA_PROT_READ);
 }
 
 /* Protection ahead of a send (protect_ahead): when the send's last page
@@ -272,88 +257,91 @@ static void protect_run(struct skb_zc *z, struct zc_region *r, size_t a, size_t 
  * protect_ahead pages, not one per page; a write to such a page before it
  * is sent costs one fault that lifts it (the hook), as a write to a page
  * sent earlier does. Takes them LOCKED; returns the last one. */
-static size_t ahead_run(struct skb_zc *z, struct zc_region *r, size_t k1)
+static size_t ahead_run(struct skb_zc *z, struct zc_region *r, struct zc_page *pg, size_t k1)
 {
     size_t e = k1, lim = r->npages - 1;
     if (lim - k1 > z->protect_ahead)
         lim = k1 + z->protect_ahead;
-    while (e < lim) {
-        struct zc_page *pg = &z->pg[r->first + e + 1];
-        /* only the stack moves a page out of IDLE: the check holds */
-        if (pg->refs || atomic_load_explicit(&pg->state, memory_order_acquire) != ZC_PG_IDLE)
-            break;
-        (void)zc_page_lock(pg);
-        e++;
-    }
+    /* only the stack moves a page out of IDLE: the check holds */
+    while (e < lim && !pg[e + 1].refs &&
+           atomic_load_explicit(&pg[e + 1].state, memory_order_acquire) == ZC_PG_IDLE)
+        (void)zc_page_lock(&pg[++e]);
     return e;
 }
 
-int zc_pages_ref(struct skb_zc *z, long ri, const uint8_t *p, uint32_t len, uint32_t skip,
-                 uint32_t *first, uint32_t *n)
+int zc_pages_ref(struct skb_zc *z, long ri, const uint8_t *p, uint32_t len, struct zc_span *sp)
 {
     struct zc_region *r = &z->reg[ri];
     if (r->freed)
         return SKB_XFER_tx_freed;
+    struct zc_page *pg = &z->pg[r->first]; /* the region's pages */
     size_t k0 = (size_t)(p - r->app) / z->psize;
     size_t k1 = (size_t)(p + len - 1 - r->app) / z->psize;
+    uint32_t at = r->first + (uint32_t)k0, had = sp->pg + sp->n;
+    size_t ks = k0 + (had > at ? had - at : 0); /* the first page sp does not reference yet */
     uint32_t need = 0;
     for (size_t k = k0; k <= k1; k++) {
-        struct zc_page *pg = &z->pg[r->first + k];
-        unsigned s = atomic_load_explicit(&pg->state, memory_order_acquire);
+        unsigned s = atomic_load_explicit(&pg[k].state, memory_order_acquire);
         if (s == ZC_PG_BOUNCED || s == ZC_PG_LOCKED)
             return SKB_XFER_tx_cow_pending; /* the alias shows older bytes */
-        need += k - k0 >= skip && pg->refs == 0;
+        need += k >= ks && pg[k].refs == 0;
     }
     if (need > z->nbounce_free)
         return SKB_XFER_tx_no_bounce;
     /* a page received by a swap: the alias must show it before it is
      * referenced; if the os refuses, copy (the alias shows older bytes) */
-    if (need && alias_sync(z, r, k0 + skip, k1))
+    if (need && alias_sync(z, r, pg, ks, k1))
         return SKB_XFER_tx_cow_pending;
     /* Newly referenced pages are taken LOCKED (the hook waits) and made
      * read-only one run at a time: one mprotect per run of consecutive
      * newly referenced pages that holds a writable one, not one per page.
      * A page already referenced is never inside a run (it may be BOUNCED
      * by now, writable, and must stay so). */
-    for (size_t k = k0 + skip; k <= k1;) {
-        if (z->pg[r->first + k].refs) {
+    for (size_t k = ks; k <= k1;) {
+        if (pg[k].refs) {
             k++;
             continue;
         }
         size_t a = k, lo = SIZE_MAX, hi = 0; /* the run; the span of its writable pages */
-        for (; k <= k1 && z->pg[r->first + k].refs == 0; k++) {
-            struct zc_page *pg = &z->pg[r->first + k];
-            pg->bounce = z->bounce_free[--z->nbounce_free];
-            if (zc_page_lock(pg) != ZC_PG_RO) { /* read-only from an earlier send: no call */
+        for (; k <= k1 && pg[k].refs == 0; k++) {
+            pg[k].bounce = z->bounce_free[--z->nbounce_free];
+            if (zc_page_lock(&pg[k]) != ZC_PG_RO) { /* read-only from an earlier send: no call */
                 if (lo == SIZE_MAX)
                     lo = k;
                 hi = k;
             }
         }
-        size_t end = lo != SIZE_MAX && hi == k1 ? ahead_run(z, r, k1) : hi;
+        size_t end = lo != SIZE_MAX && hi == k1 ? ahead_run(z, r, pg, k1) : hi;
+        /* one mprotect for the run's writable pages and those ahead (RO
+         * pages between them cost nothing extra) */
         if (lo != SIZE_MAX)
-            protect_run(z, r, lo, end);
+            z->os.ops->page_protect(z->os.self, r->app + lo * z->psize, end - lo + 1,
+                                    LYRA_PROT_READ);
         for (size_t j = a; j < k; j++)
-            atomic_store_explicit(&z->pg[r->first + j].state, ZC_PG_PROT, memory_order_release);
+            atomic_store_explicit(&pg[j].state, ZC_PG_PROT, memory_order_release);
         for (size_t j = k1 + 1; j <= end; j++) /* protected ahead: unreferenced, read-only */
-            atomic_store_explicit(&z->pg[r->first + j].state, ZC_PG_RO, memory_order_release);
+            atomic_store_explicit(&pg[j].state, ZC_PG_RO, memory_order_release);
     }
-    for (size_t k = k0 + skip; k <= k1; k++) {
-        z->pg[r->first + k].refs++;
+    for (size_t k = ks; k <= k1; k++) {
+        pg[k].refs++;
         r->refs++;
     }
-    *first = r->first + (uint32_t)k0;
-    *n = (uint32_t)(k1 - k0 + 1);
+    if (!sp->n)
+        sp->pg = at;
+    if (r->first + k1 + 1 > had)
+        sp->n = r->first + (uint32_t)k1 + 1 - sp->pg;
     return 0;
 }
 
-void zc_pages_unref(struct skb_zc *z, uint32_t first, uint32_t n)
+void zc_pages_unref(struct skb_zc *z, const struct zc_span *sp)
 {
     const struct lyra_os_ops *o = z->os.ops;
-    for (uint32_t i = first; i < first + n; i++) {
+    /* a span's pages are in one region (add_data extends a segment only
+     * with packet memory of the region it shows) */
+    struct zc_region *r = &z->reg[z->pg[sp->pg].region];
+    r->refs -= sp->n;
+    for (uint32_t i = sp->pg; i < sp->pg + sp->n; i++) {
         struct zc_page *pg = &z->pg[i];
-        struct zc_region *r = &z->reg[pg->region];
-        r->refs--;
         if (--pg->refs)
             continue;
         size_t at = (size_t)(i - r->first) * z->psize;
@@ -367,9 +355,6 @@ void zc_pages_unref(struct skb_zc *z, uint32_t first, uint32_t n)
         pg->bounce = 0;
         atomic_store_explicit(&pg->state, to, memory_order_release);
     }
-    if (n) {
-        struct zc_region *r = &z->reg[z->pg[first].region];
-        if (r->freed && r->refs == 0)
-            region_release(z, r);
-    }
+    if (r->freed && r->refs == 0)
+        region_release(z, r);
 }

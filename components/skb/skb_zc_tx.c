@@ -17,13 +17,18 @@ static uint32_t desc_index(const struct skb_zc *z, const struct lyra_skb_seg *g)
     return (uint32_t)(g - z->segs.desc);
 }
 
-/* Segments of ours that show memory without holding a buffer: references. */
+/* A segment of ours that shows memory without holding a buffer: a reference. */
+static int is_ref(const struct skb_zc *z, const struct lyra_skb_seg *g)
+{
+    return skb_segs_owns(&z->segs, g) && !g->ref && (g->flags & LYRA_SEG_F_USER);
+}
+
 static unsigned ref_segs(const struct skb_zc *z, const struct lyra_skb *skb)
 {
     unsigned n = 0, k = 0;
     const struct lyra_skb_seg *g;
     for (g = skb->seg; g && k < skb->nseg; g = g->next, k++)
-        n += skb_segs_owns(&z->segs, g) && !g->ref && (g->flags & LYRA_SEG_F_USER);
+        n += is_ref(z, g);
     return n;
 }
 
@@ -33,11 +38,10 @@ static struct lyra_skb_seg *continued(const struct skb_zc *z, const struct lyra_
                                       const uint8_t *at, long ri)
 {
     struct lyra_skb_seg *g = skb->seg_last;
-    if (!g || !skb_segs_owns(&z->segs, g) || g->ref || !(g->flags & LYRA_SEG_F_USER) ||
-        g->ptr + g->len != at)
+    if (!g || !is_ref(z, g) || g->ptr + g->len != at)
         return NULL;
-    uint32_t d = desc_index(z, g);
-    if (ri < 0 ? z->span_n[d] != 0 : !z->span_n[d] || z->pg[z->span_pg[d]].region != (uint32_t)ri)
+    const struct zc_span *sp = &z->span[desc_index(z, g)];
+    if (ri < 0 ? sp->n != 0 : !sp->n || z->pg[sp->pg].region != (uint32_t)ri)
         return NULL;
     return g;
 }
@@ -48,38 +52,28 @@ static int ref_piece(struct skb_zc *z, struct lyra_skb *skb, const uint8_t *p, c
                      uint32_t len, int sum, long ri)
 {
     struct lyra_skb_seg *g = continued(z, skb, at, ri), *fresh = NULL;
-    uint32_t skip = 0, first = 0, n = 0;
     if (!g) {
         if (len < z->ref_min)
             return SKB_XFER_tx_small;
         if (ref_segs(z, skb) >= SKB_ZC_REF_SEGS)
             return SKB_XFER_tx_segs_full;
-        fresh = skb_segs_get(&z->segs);
-        if (!fresh)
+        fresh = g = skb_segs_get(&z->segs);
+        if (!g)
             return -ENOMEM;
-    } else if (ri >= 0) { /* pages the segment references already */
-        uint32_t d = desc_index(z, g), end = z->span_pg[d] + z->span_n[d];
-        uint32_t k0 = z->reg[ri].first + (uint32_t)((size_t)(p - z->reg[ri].app) / z->psize);
-        skip = end > k0 ? end - k0 : 0;
     }
+    struct zc_span *sp = &z->span[desc_index(z, g)];
+    if (fresh)
+        *sp = (struct zc_span){0, 0};
     if (ri >= 0) {
-        int why = zc_pages_ref(z, ri, p, len, skip, &first, &n);
+        int why = zc_pages_ref(z, ri, p, len, sp);
         if (why) {
             skb_segs_put(&z->segs, fresh);
             return why;
         }
     }
     if (fresh) {
-        *fresh = (struct lyra_skb_seg){.ptr = at, .flags = LYRA_SEG_F_USER};
-        lyra_skb_seg_append(skb, fresh);
-        g = fresh;
-    }
-    uint32_t d = desc_index(z, g);
-    if (fresh) {
-        z->span_pg[d] = first;
-        z->span_n[d] = n;
-    } else if (n && first + n > z->span_pg[d] + z->span_n[d]) {
-        z->span_n[d] = first + n - z->span_pg[d];
+        *g = (struct lyra_skb_seg){.ptr = at, .flags = LYRA_SEG_F_USER};
+        lyra_skb_seg_append(skb, g);
     }
     /* the sum as the bytes are referenced: one read, no copy (skb 2.2) */
     if (sum)
@@ -160,15 +154,17 @@ int zc_add_data(void *self, struct lyra_skb *skb, const void *p, uint32_t len, u
     return (int)taken;
 }
 
-void zc_release_spans(struct skb_zc *z, struct lyra_skb *skb)
+void zc_release(void *owner, struct lyra_skb *skb)
 {
+    struct skb_zc *z = owner;
     struct lyra_skb_seg *g = skb->seg;
     for (uint32_t k = 0; g && k < skb->nseg; g = g->next, k++) {
         if (!skb_segs_owns(&z->segs, g))
             continue;
-        uint32_t d = desc_index(z, g);
-        if (z->span_n[d])
-            zc_pages_unref(z, z->span_pg[d], z->span_n[d]);
-        z->span_n[d] = 0;
+        struct zc_span *sp = &z->span[desc_index(z, g)];
+        if (sp->n)
+            zc_pages_unref(z, sp);
+        sp->n = 0;
     }
+    skb_segs_release(&z->segs, skb);
 }
