@@ -94,9 +94,9 @@ static int zc_cow_hook(void *ctx, void *page)
     struct zc_region *r = ctx;
     struct skb_zc *z = r->zc;
     uintptr_t a = (uintptr_t)page, lo = (uintptr_t)r->app;
-    if (a < lo || a >= lo + (uintptr_t)r->npages * z->psize)
-        return -1;
     size_t k = (a - lo) / z->psize;
+    if (a < lo || k >= r->npages)
+        return -1;
     struct zc_page *pg = &z->pg[r->first + k];
     unsigned s;
     for (;;) {
@@ -188,18 +188,17 @@ void *zc_pkt_alloc(void *self, size_t size)
 int zc_pkt_free(void *self, void *p)
 {
     struct skb_zc *z = self;
-    for (uint32_t i = 0; p && i < z->pkt_regions; i++) {
-        struct zc_region *r = &z->reg[i];
-        if (!r->used || r->freed || r->app + z->pkt_off != p)
-            continue;
-        if (r->refs)
-            r->freed = 1; /* sent and not yet released: kept until then */
-        else
-            region_release(z, r);
-        return 0;
+    long ri = zc_pkt_find(z, p, 1); /* regions do not overlap: the one p is in */
+    struct zc_region *r = ri < 0 ? NULL : &z->reg[ri];
+    if (!r || r->freed || r->app + z->pkt_off != p) {
+        z->n[ZC_pkt_free_bad]++;
+        return -EINVAL;
     }
-    z->n[ZC_pkt_free_bad]++;
-    return -EINVAL;
+    if (r->refs)
+        r->freed = 1; /* sent and not yet released: kept until then */
+    else
+        region_release(z, r);
+    return 0;
 }
 
 /* Every add_data and copy_out asks, most of them about memory that is not
