@@ -787,6 +787,37 @@ Test(skb_zc, counters_have_the_shared_names)
     env_done(&e);
 }
 
+/* skb_zc's own counters are reported from one table of names and one of
+ * values: each name must carry its own value. Parameters and states chosen
+ * so that neighbouring counters differ. */
+Test(skb_zc, own_counters_report_their_own_values)
+{
+    const char *params[] = {"count=40", "segs=70", "cow_pages=9", "big_count=2", NULL};
+    struct env e = env_new(params);
+    uint8_t *p = pkt(&e, 3 * e.ps - e.off); /* three pages, one region */
+    struct lyra_skb *s = tx(&e);
+    cr_assert_eq(add(&e, s, p, 1000, 0, NULL), 1000); /* one page referenced */
+    struct lyra_skb *s2 = tx(&e);
+    cr_assert_eq(e.ops->add_data(e.self, s2, NULL, 10, 0, NULL), -EFAULT);
+    struct {
+        const char *name;
+        uint64_t v;
+    } want[] = {{"count", 40},        {"segs", 70},          {"in_use", 2},
+                {"alloc", 2},          {"segs_in_use", 1},    {"big_in_use", 0},
+                {"pkt_pages_in_use", 3}, {"pkt_regions_in_use", 1}, {"cow_pages_free", 8},
+                {"add_data_efault", 1}, {"add_data_short", 0}, {"free", 0}};
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+        cr_expect_eq(st(&e, want[i].name), want[i].v, "%s: %llu, want %llu", want[i].name,
+                     (unsigned long long)st(&e, want[i].name), (unsigned long long)want[i].v);
+    lyra_skb_free(s);
+    lyra_skb_free(s2);
+    cr_expect_eq(st(&e, "free"), 2);
+    cr_expect_eq(st(&e, "cow_pages_free"), 9);
+    e.ops->pkt_free(e.self, p);
+    cr_expect_eq(st(&e, "pkt_pages_in_use"), 0);
+    env_done(&e);
+}
+
 /* An os without page_swap (before 2.3) cannot remap a receive: the
  * payload is copied and counted, no page is touched (no page_remap), the
  * receive buffer is not the application's page and the alias still shows
