@@ -787,6 +787,39 @@ Test(skb_zc, counters_have_the_shared_names)
     env_done(&e);
 }
 
+struct stat_names {
+    const char *name[64];
+    unsigned n;
+};
+
+static void collect_name(struct lyra_stats_sink *sink, const char *name, uint64_t v)
+{
+    struct stat_names *c = sink->ctx;
+    (void)v;
+    if (c->n < 64)
+        c->name[c->n] = name;
+    c->n++;
+}
+
+/* Every counter skb_zc reports, by name, once: its own 30 (the packed name
+ * string must hold exactly as many names as there are values) and the 18
+ * every provider shares (skb_xfer.h). */
+Test(skb_zc, reports_each_counter_once)
+{
+    struct env e = env_new(NULL);
+    struct stat_names c = {.n = 0};
+    struct lyra_stats_sink sink = {collect_name, &c};
+    lyra_component_skb_zc.stats(e.self, &sink);
+    cr_assert_eq(c.n, 30 + 18, "%u counters", c.n);
+    for (unsigned i = 0; i < c.n; i++) {
+        cr_assert(c.name[i] && c.name[i][0], "counter %u has a name", i);
+        for (unsigned j = 0; j < i; j++)
+            cr_assert_str_neq(c.name[i], c.name[j], "counter %s reported twice", c.name[i]);
+    }
+    cr_expect_str_eq(c.name[29], "cow_unprotects", "the last of skb_zc's own");
+    env_done(&e);
+}
+
 /* skb_zc's own counters are reported from one table of names and one of
  * values: each name must carry its own value. Parameters and states chosen
  * so that neighbouring counters differ. */
