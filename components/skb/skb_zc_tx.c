@@ -17,29 +17,31 @@ static uint32_t desc_index(const struct skb_zc *z, const struct lyra_skb_seg *g)
     return (uint32_t)(g - z->segs.desc);
 }
 
-/* How many of skb's segments are references (of ours, showing memory
- * without holding a buffer); *last: the last segment when it is one. */
-static unsigned ref_segs(const struct skb_zc *z, const struct lyra_skb *skb,
-                         struct lyra_skb_seg **last)
+/* A segment of ours that shows memory without holding a buffer. */
+static int is_ref(const struct skb_zc *z, const struct lyra_skb_seg *g)
+{
+    return skb_segs_owns(&z->segs, g) && !g->ref && (g->flags & LYRA_SEG_F_USER);
+}
+
+/* How many of skb's segments are references. */
+static unsigned ref_segs(const struct skb_zc *z, const struct lyra_skb *skb)
 {
     unsigned n = 0, k = 0;
-    struct lyra_skb_seg *g;
-    *last = NULL;
-    for (g = skb->seg; g && k < skb->nseg; g = g->next, k++) {
-        int ref = skb_segs_owns(&z->segs, g) && !g->ref && (g->flags & LYRA_SEG_F_USER);
-        n += ref;
-        *last = ref ? g : NULL;
-    }
+    const struct lyra_skb_seg *g;
+    for (g = skb->seg; g && k < skb->nseg; g = g->next, k++)
+        n += is_ref(z, g);
     return n;
 }
 
-/* g (the last reference) when the piece at `at` continues it (same kind
- * of memory: packet memory of region ri, or vouched-for memory when
- * ri < 0). */
-static struct lyra_skb_seg *continued(const struct skb_zc *z, struct lyra_skb_seg *g,
+/* skb's last segment when the piece at `at` continues it: a reference of
+ * the same kind of memory (packet memory of region ri, or vouched-for
+ * memory when ri < 0). Checked first, without walking the chain: a send
+ * of many pieces that continue each other costs O(1) per piece. */
+static struct lyra_skb_seg *continued(const struct skb_zc *z, const struct lyra_skb *skb,
                                       const uint8_t *at, long ri)
 {
-    if (!g || g->ptr + g->len != at)
+    struct lyra_skb_seg *g = skb->seg_last;
+    if (!g || !is_ref(z, g) || g->ptr + g->len != at)
         return NULL;
     const struct zc_span *sp = &z->span[desc_index(z, g)];
     if (ri < 0 ? sp->n != 0 : !sp->n || z->pg[sp->pg].region != (uint32_t)ri)
@@ -52,13 +54,11 @@ static struct lyra_skb_seg *continued(const struct skb_zc *z, struct lyra_skb_se
 static int ref_piece(struct skb_zc *z, struct lyra_skb *skb, const uint8_t *p, const uint8_t *at,
                      uint32_t len, int sum, long ri)
 {
-    struct lyra_skb_seg *last, *fresh = NULL;
-    unsigned refs = ref_segs(z, skb, &last);
-    struct lyra_skb_seg *g = continued(z, last, at, ri);
+    struct lyra_skb_seg *fresh = NULL, *g = continued(z, skb, at, ri);
     if (!g) {
         if (len < z->ref_min)
             return SKB_XFER_tx_small;
-        if (refs >= SKB_ZC_REF_SEGS)
+        if (ref_segs(z, skb) >= SKB_ZC_REF_SEGS)
             return SKB_XFER_tx_segs_full;
         fresh = g = skb_segs_get(&z->segs);
         if (!g)
