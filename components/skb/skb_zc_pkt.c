@@ -114,15 +114,21 @@ static int zc_cow_hook(void *ctx, void *page)
      * PROT: nothing references the page, nothing is copied */
     const struct lyra_os_ops *o = z->os.ops;
     unsigned to = ZC_PG_IDLE;
+    uint8_t *alias = r->alias + k * z->psize;
     int e = 0;
     if (s == ZC_PG_PROT) {
-        uint8_t *alias = r->alias + k * z->psize, *b = bounce_page(z, pg->bounce);
+        uint8_t *b = bounce_page(z, pg->bounce);
         memcpy(b, alias, z->psize);
         e = o->page_remap(z->os.self, alias, b, 1);
         to = ZC_PG_BOUNCED;
     }
-    if (!e)
+    if (!e) {
         e = o->page_protect(z->os.self, page, 1, LYRA_PROT_READ | LYRA_PROT_WRITE);
+        /* refused after the alias moved: PROT again means the alias shows
+         * the application's page (unref gives the bounce page back) */
+        if (e && to == ZC_PG_BOUNCED)
+            o->page_remap(z->os.self, alias, page, 1);
+    }
     atomic_store_explicit(&pg->state, e ? s : to, memory_order_release);
     if (e)
         return -1; /* the os refused: the write faults for real */

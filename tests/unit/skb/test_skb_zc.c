@@ -39,8 +39,11 @@ static int protect_ro_calls; /* page_protect(.., LYRA_PROT_READ): calls making p
 static size_t protect_ro_pages; /* the pages those calls covered */
 static int swap_calls, swap_fail; /* page_swap calls; swap_fail: refuse them */
 
+static int protect_rw_fail; /* refuse read-write protection changes */
 static int counting_protect(void *self, void *p, size_t n, int prot)
 {
+    if (protect_rw_fail && prot == (LYRA_PROT_READ | LYRA_PROT_WRITE))
+        return -ENOMEM;
     protect_ro_calls += prot == LYRA_PROT_READ;
     protect_ro_pages += prot == LYRA_PROT_READ ? n : 0;
     return real_os->page_protect(self, p, n, prot);
@@ -90,6 +93,16 @@ static int flaky_remap(void *self, void *dst, void *src, size_t n)
     return real_os->page_remap(self, dst, src, n);
 }
 
+/* The last copy-on-write hook registered, for a test to call by hand. */
+static lyra_cow_fn cow_fn;
+static void *cow_ctx;
+static int capturing_cow_register(void *self, void *p, size_t npages, lyra_cow_fn fn, void *ctx)
+{
+    cow_fn = fn;
+    cow_ctx = ctx;
+    return real_os->cow_register(self, p, npages, fn, ctx);
+}
+
 /* Binds skb to flaky_os over os (every counter and failure reset). */
 static void bind_flaky(struct lt_inst *skb, struct lt_inst *os)
 {
@@ -101,6 +114,9 @@ static void bind_flaky(struct lt_inst *skb, struct lt_inst *os)
     flaky_os.mem_check = counting_mem_check;
     flaky_os.page_alloc = flaky_page_alloc;
     flaky_os.page_free = counting_page_free;
+    flaky_os.cow_register = capturing_cow_register;
+    protect_rw_fail = 0;
+    cow_fn = NULL;
     page_alloc_calls = page_alloc_fail_at = 0;
     pages_out = 0;
     mem_check_calls = 0;
@@ -418,6 +434,38 @@ Test(skb_zc, cow_keeps_the_bytes_of_send_time)
     lyra_skb_free(s);
     p[0] = 1;
     cr_assert_eq(st(&e, "cow_faults"), 1, "no reference: no fault");
+    e.ops->pkt_free(e.self, p);
+    env_done(&e);
+}
+
+/* The hook copied a referenced page and moved the alias to the copy, then
+ * the os refused to make the application's page writable: the write
+ * faults for real, and the page must be as before, referenced with the
+ * alias showing the application's page. Were the alias left on the bounce
+ * page, the page's release would give that page back while the alias
+ * still showed it, and a later send from the page would send the bytes of
+ * the first send instead of the application's new ones. */
+Test(skb_zc, a_hook_refused_write_access_leaves_the_alias_on_the_page)
+{
+    struct env e = env_new_os(NULL, 1);
+    uint8_t *p = pkt(&e, 2000);
+    memset(p, 1, 2000);
+    cr_assert_not_null(cow_fn, "pkt_alloc registered its hook");
+    struct lyra_skb *s = tx(&e);
+    cr_assert_eq(add(&e, s, p, 2000, 0, NULL), 2000);
+    protect_rw_fail = 1; /* the hook, as a write to p would call it */
+    cr_assert_eq(cow_fn(cow_ctx, p - e.off), -1, "refused: the write faults for real");
+    protect_rw_fail = 0;
+    cr_assert_eq(st(&e, "cow_faults"), 0);
+    lyra_skb_free(s);
+    memset(p, 2, 2000); /* read-only until written: the hook lifts it */
+    s = tx(&e);
+    cr_assert_eq(add(&e, s, p, 2000, 0, NULL), 2000);
+    uint8_t now[2000];
+    memset(now, 2, sizeof(now));
+    frame_is(s, now, 2000);
+    lyra_skb_free(s);
+    cr_assert_eq(st(&e, "cow_pages_free"), 64);
     e.ops->pkt_free(e.self, p);
     env_done(&e);
 }
