@@ -126,7 +126,7 @@ static int zc_cow_hook(void *ctx, void *page)
         e = o->page_protect(z->os.self, page, 1, LYRA_PROT_READ | LYRA_PROT_WRITE);
         /* refused after the alias moved: PROT again means the alias shows
          * the application's page (unref gives the bounce page back) */
-        if (e && to == ZC_PG_BOUNCED)
+        if (e && s == ZC_PG_PROT)
             o->page_remap(z->os.self, alias, page, 1);
     }
     atomic_store_explicit(&pg->state, e ? s : to, memory_order_release);
@@ -141,7 +141,8 @@ void *zc_pkt_alloc(void *self, size_t size)
 {
     struct skb_zc *z = self;
     const struct lyra_os_ops *o = z->os.ops;
-    if (!size || size > SIZE_MAX - z->pkt_off - z->psize) {
+    /* no tables: not started (no page size yet) or stopped */
+    if (!z->tables || !size || size > SIZE_MAX - z->pkt_off - z->psize) {
         z->n[ZC_pkt_alloc_fail]++;
         return NULL;
     }

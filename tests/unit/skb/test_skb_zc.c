@@ -301,6 +301,32 @@ Test(skb_zc, a_start_without_pages_fails_cleanly_and_can_be_retried)
     }
 }
 
+/* Packet memory before start and after stop: refused and counted (it
+ * divided by a page size of 0 before start, and read the freed tables
+ * after stop). lyra_pkt_alloc reaches it on a stack created, not started. */
+Test(skb_zc, no_packet_memory_before_start_or_after_stop)
+{
+    struct lt_inst *os = lt_create(&lyra_component_os_posix, NULL);
+    cr_assert_eq(lt_start(os), 0);
+    struct lt_inst *skb = lt_create(&lyra_component_skb_zc, NULL);
+    cr_assert_eq(lt_bind(skb, "os", os), 0);
+    const struct lyra_skb_ops *ops = lt_ops(skb, LYRA_SKB_IFACE);
+    int foreign;
+    cr_assert_null(ops->pkt_alloc(skb->self, 1000), "before start");
+    cr_assert_eq(ops->pkt_free(skb->self, &foreign), -EINVAL);
+    cr_assert_eq(lt_start(skb), 0);
+    void *p = ops->pkt_alloc(skb->self, 1000);
+    cr_assert_not_null(p);
+    lt_stop(skb);
+    cr_assert_null(ops->pkt_alloc(skb->self, 1000), "after stop");
+    cr_assert_eq(ops->pkt_free(skb->self, p), -EINVAL, "stop gave it back already");
+    cr_assert_eq(lt_stat(skb, "pkt_alloc_fail"), 2);
+    cr_assert_eq(lt_stat(skb, "pkt_free_bad"), 2);
+    lt_destroy(skb);
+    lt_stop(os);
+    lt_destroy(os);
+}
+
 Test(skb_zc, pkt_memory_is_referenced_through_the_alias)
 {
     struct env e = env_new(NULL);
