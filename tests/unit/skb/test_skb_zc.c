@@ -437,6 +437,18 @@ Test(skb_zc, referenced_bytes_are_summed_without_a_copy)
 
 /* ---- copy on write ---- */
 
+/* A send of p's 2000 bytes now carries v in each (what the application
+ * wrote last), not older bytes. */
+static void sends_bytes_of(struct env *e, const uint8_t *p, uint8_t v)
+{
+    struct lyra_skb *s = tx(e);
+    cr_assert_eq(add(e, s, p, 2000, 0, NULL), 2000);
+    uint8_t now[2000];
+    memset(now, v, sizeof(now));
+    frame_is(s, now, 2000);
+    lyra_skb_free(s);
+}
+
 Test(skb_zc, cow_keeps_the_bytes_of_send_time)
 {
     struct env e = env_new(NULL);
@@ -452,12 +464,7 @@ Test(skb_zc, cow_keeps_the_bytes_of_send_time)
     frame_is(s, want, 2000);
     lyra_skb_free(s);
     /* the alias shows the application's page again; not protected any more */
-    s = tx(&e);
-    cr_assert_eq(add(&e, s, p, 2000, 0, NULL), 2000);
-    uint8_t now[2000];
-    memset(now, 0xAA, sizeof(now));
-    frame_is(s, now, 2000);
-    lyra_skb_free(s);
+    sends_bytes_of(&e, p, 0xAA);
     p[0] = 1;
     cr_assert_eq(st(&e, "cow_faults"), 1, "no reference: no fault");
     e.ops->pkt_free(e.self, p);
@@ -485,12 +492,7 @@ Test(skb_zc, a_hook_refused_write_access_leaves_the_alias_on_the_page)
     cr_assert_eq(st(&e, "cow_faults"), 0);
     lyra_skb_free(s);
     memset(p, 2, 2000); /* read-only until written: the hook lifts it */
-    s = tx(&e);
-    cr_assert_eq(add(&e, s, p, 2000, 0, NULL), 2000);
-    uint8_t now[2000];
-    memset(now, 2, sizeof(now));
-    frame_is(s, now, 2000);
-    lyra_skb_free(s);
+    sends_bytes_of(&e, p, 2);
     cr_assert_eq(st(&e, "cow_pages_free"), 64);
     e.ops->pkt_free(e.self, p);
     env_done(&e);
