@@ -100,10 +100,14 @@ demo() {
         --stack assemblies/copy-pio.lyra "$w" --peer assemblies/copy-dma.lyra "$w" 192.0.2.3
     python3 tools/stats_summary.py build/demo-tcp-stats.json
     # the paper's zero-copy stacks: the sender's payload is referenced from
-    # packet memory (lyra_pkt_alloc, copy on write), not copied; the "payload"
-    # lines come from each stack's "copy" object (issue 12)
-    echo "== zc-pio sends 24 MB over TCP to zc-dma from packet memory (lyra-ttcp --pkt)"
-    "$bin/lyra-ttcp" -t -q -n 3000 --pkt --stats-json build/demo-zc-stats.json \
+    # packet memory (lyra_pkt_alloc, copy on write), not copied; the receiver
+    # reads one segment (1448 B) at a time into packet memory, where its pages
+    # are remapped, not copied (writes of 5 segments keep the reads on
+    # segment boundaries); the "payload" lines come from each stack's "copy"
+    # object (issue 12). Remapping costs two mmap calls per page: slower
+    # than a copy on this kind of VM (bench/results/zc.md)
+    echo "== zc-pio sends 24 MB over TCP to zc-dma, packet memory both ends (lyra-ttcp --pkt -l 7240 --rlen 1448)"
+    "$bin/lyra-ttcp" -t -q -n 3400 -l 7240 --rlen 1448 --pkt --stats-json build/demo-zc-stats.json \
         --stack assemblies/zc-pio.lyra "$w" --peer assemblies/zc-dma.lyra "$w" 192.0.2.5 |
         grep -E '^ttcp-t: .* bytes in|stream checked'
     python3 tools/stats_summary.py build/demo-zc-stats.json
