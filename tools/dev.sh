@@ -116,11 +116,10 @@ demo() {
 run_ctest() { # run_ctest LABEL DIR [ctest args]: progress, then a one-line result (tools/ctest_run.py)
     local label=$1 dir=$2
     shift 2
-    # twice as many tests as cores: the long ones mostly wait (link delays,
-    # timers, the Linux peer), so a core per test would leave the CPU idle
-    # (CTEST_JOBS: the ASan stage keeps one test per core: its tests are
-    # CPU-bound, and oversubscribed they miss their timing: a SACK-against-
-    # NewReno time ratio, UDP arrivals and a TAP peer's timeout failed so once)
+    # one test per core (CTEST_JOBS overrides): two per core made tests
+    # miss their timing under load (a SACK-against-NewReno time ratio, UDP
+    # arrivals, a TAP peer's timeout); entries that mostly wait run their
+    # cases at once instead (lyra_add_test_part's JOBS)
     python3 tools/ctest_run.py run "$label" "$dir" -j"${CTEST_JOBS:-$JOBS}" --timeout 600 "$@"
 }
 
