@@ -915,9 +915,11 @@ Test(skb_zc, own_counters_report_their_own_values)
                 {"alloc", 2},          {"segs_in_use", 1},    {"big_in_use", 0},
                 {"pkt_pages_in_use", 3}, {"pkt_regions_in_use", 1}, {"cow_pages_free", 8},
                 {"add_data_efault", 1}, {"add_data_short", 0}, {"free", 0}};
-    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
-        cr_expect_eq(st(&e, want[i].name), want[i].v, "%s: %llu, want %llu", want[i].name,
-                     (unsigned long long)st(&e, want[i].name), (unsigned long long)want[i].v);
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+        uint64_t v = st(&e, want[i].name);
+        cr_expect_eq(v, want[i].v, "%s: %llu, want %llu", want[i].name, (unsigned long long)v,
+                     (unsigned long long)want[i].v);
+    }
     lyra_skb_free(s);
     lyra_skb_free(s2);
     cr_expect_eq(st(&e, "free"), 2);
