@@ -38,7 +38,7 @@ extern "C" {
 
 #define LYRA_L3_IFACE "l3"
 #define LYRA_L3_MAJOR 2
-#define LYRA_L3_MINOR 1 /* 2.1: route's link_mtu, pmtu_update */
+#define LYRA_L3_MINOR 2 /* 2.1: route's link_mtu, pmtu_update; 2.2: route's gso_segs (TSO) */
 
 #define LYRA_IPPROTO_ICMP 1
 #define LYRA_IPPROTO_TCP 6
@@ -89,11 +89,16 @@ struct lyra_l3_route {
     uint32_t mtu;      /* largest IP datagram to dst without fragmenting: the path
                         * MTU ip knows (2.1), at most the link's */
     uint8_t csum_tx;   /* LYRA_CSUM_* the NIC computes (netdev.h) */
+    uint8_t gso_segs;  /* 2.2: TCP segmentation offload on this route: the
+                        * most segments (skb.h) behind the headers of an skb
+                        * with gso_size that output takes to the NIC (netdev
+                        * caps.tso_segs, at most 255); 0: none, send
+                        * datagrams within mtu. In 2.1's padding. */
     uint16_t link_mtu; /* 2.1: the interface's MTU (0 from a 2.0 provider), what an
                         * MSS announced to the peer is made from (RFC 9293 3.7.1,
                         * RFC 2923 2.3: never from the path MTU) */
 };
-/* 2.1's link_mtu sits in 2.0's padding: the struct keeps its size, so a
+/* 2.2's gso_segs and 2.1's link_mtu sit in 2.0's padding: the struct keeps its size, so a
  * 2.0 user's route struct has room for what a 2.1 provider writes. */
 _Static_assert(sizeof(struct lyra_l3_route) == 16, "lyra_l3_route changed size");
 
@@ -110,7 +115,10 @@ struct lyra_l3_ops {
      * Negative, counted, the caller keeps the skb as handed in (a transport
      * checksum left to the NIC may have been completed in software):
      * -ENETDOWN, -ENETUNREACH, -EADDRNOTAVAIL, -EMSGSIZE (df and too big, or
-     * over 65535 bytes), -ENOBUFS (no headroom or no buffers to fragment),
+     * over 65535 bytes; 2.2: an skb with gso_size is sent whole, never
+     * fragmented, when the route offers gso_segs, df is set, it carries no
+     * more segments than that and gso_size + headers fits the MTU: else
+     * -EMSGSIZE, and -EOPNOTSUPP without gso_segs), -ENOBUFS (no headroom or no buffers to fragment),
      * -EAGAIN (l2 and the NIC are full; tx_ready follows), -EINVAL. */
     int (*output)(void *self, struct lyra_skb *skb, uint32_t src, uint32_t dst, uint8_t proto,
                   uint8_t ttl, uint8_t tos, int df);

@@ -46,7 +46,8 @@ extern "C" {
 
 #define LYRA_NETDEV_IFACE "netdev"
 #define LYRA_NETDEV_MAJOR 1
-#define LYRA_NETDEV_MINOR 1 /* 1.1: caps.rx_post (receive-buffer posting) */
+#define LYRA_NETDEV_MINOR 2 /* 1.1: caps.rx_post (receive-buffer posting);
+                             * 1.2: caps.tso_segs (TCP segmentation offload) */
 
 #define LYRA_ETH_HLEN 14
 #define LYRA_ETH_ZLEN 60         /* minimum frame without FCS */
@@ -80,7 +81,17 @@ struct lyra_netdev_caps {
      * copies into skbs. A 1.0 driver leaves it as the user set it: users
      * zero the struct before calling caps. */
     uint16_t rx_post;
+    /* 1.2: TCP segmentation offload (skb.h gso_size): the most segments
+     * behind the linear part a frame with gso_size may have (the driver
+     * counts the page splits it makes within this); 0: no TSO, the driver
+     * refuses such frames (-EOPNOTSUPP). A TSO frame is at most
+     * LYRA_TSO_MAX bytes above the Ethernet header, its headers plus
+     * gso_size at most mtu. In 1.1's tail padding: the struct keeps its
+     * size. */
+    uint16_t tso_segs;
 };
+
+#define LYRA_TSO_MAX 65535u /* an IPv4 datagram's largest total length */
 
 struct lyra_netdev_ops {
     struct lyra_ops_hdr hdr;

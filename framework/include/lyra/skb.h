@@ -79,9 +79,9 @@ extern "C" {
 
 #define LYRA_SKB_IFACE "skb"
 #define LYRA_SKB_MAJOR 2
-#define LYRA_SKB_MINOR 4 /* 2.1: clone; 2.2: payload sums kept with the pieces;
+#define LYRA_SKB_MINOR 5 /* 2.1: clone; 2.2: payload sums kept with the pieces;
                           * 2.3: LYRA_SEG_F_REF, packet memory (pkt_alloc/pkt_free);
-                          * 2.4: LYRA_SEG_F_CHECKED */
+                          * 2.4: LYRA_SEG_F_CHECKED; 2.5: gso_size, clone_add (TSO) */
 
 /* skb->flags */
 #define LYRA_SKB_F_RX 0x0001        /* came from a NIC */
@@ -164,6 +164,21 @@ struct lyra_skb {
     uint32_t lin_csum_at;
     uint32_t lin_csum_len;
     uint16_t lin_csum;
+    /* 2.5, TCP segmentation offload (issue 11.4; Linux's gso_size): nonzero
+     * on a TCP/IPv4 frame the NIC cuts into segments of gso_size payload
+     * bytes each, the last one shorter or equal. The linear part holds the
+     * headers (Ethernet, IPv4, TCP with its options) and nothing else; the
+     * payload is all in segments. Set by the transport only when the route
+     * offers it (l3 route gso_segs), with LYRA_SKB_F_CSUM_TX; the TCP
+     * checksum field then holds the pseudo-header sum WITHOUT the TCP
+     * length (the NIC adds each segment's, as the 8254x wants). The NIC
+     * makes per segment: IP total length and header checksum, the IP
+     * identification (the header's, +1 per segment), the sequence number
+     * (+gso_size per segment), the TCP checksum; FIN and PSH go on the last
+     * segment only. Layers between pass it through (ip does not fragment
+     * it: each segment fits the MTU). Reset to 0 by alloc; a clone starts
+     * with 0. Sits in what was padding: the struct keeps its size. */
+    uint16_t gso_size;
     uint64_t tstamp;
     /* owner: the pool that frees it */
     const struct lyra_skb_ops *owner_ops;
@@ -273,6 +288,14 @@ struct lyra_skb_ops {
      * references to it (sent, not yet acknowledged): the provider keeps the
      * pages until the last goes. Anything else: -EINVAL. */
     int (*pkt_free)(void *self, void *p);
+    /* 2.5 (TSO): appends skb's frame (its linear part and segments, as they
+     * are now) to the end of c's through segments, the first holding one
+     * reference on skb, as clone does (skb's memory and `done` outlive c).
+     * So a transport shows a run of its queued skbs as one frame, each
+     * still freed on its own. c's flags and offsets stay c's. 0; -EINVAL
+     * (NULL, c == skb, skb freed); -ENOMEM (no descriptors: counted as a
+     * clone failure, c unchanged). */
+    int (*clone_add)(void *self, struct lyra_skb *c, struct lyra_skb *skb);
 };
 
 /* Does provider o have op `field` (by its minor version and table size)? */
@@ -304,6 +327,13 @@ static inline struct lyra_skb *lyra_skb_clone(const struct lyra_skb_ops *o, void
                                               struct lyra_skb *skb, uint32_t headroom)
 {
     return LYRA_SKB_HAS(o, 1, clone) ? o->clone(self, skb, headroom) : NULL;
+}
+
+/* clone_add when the provider has it (2.5), else -EOPNOTSUPP. */
+static inline int lyra_skb_clone_add(const struct lyra_skb_ops *o, void *self,
+                                     struct lyra_skb *c, struct lyra_skb *skb)
+{
+    return LYRA_SKB_HAS(o, 5, clone_add) ? o->clone_add(self, c, skb) : -EOPNOTSUPP;
 }
 
 /* Every segment of s, in order: for (g = first; g; g = g->next). */
