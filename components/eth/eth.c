@@ -302,7 +302,8 @@ static int out_check(struct eth *e, struct lyra_skb *skb)
         e->st.tx_down++;
         return -ENETDOWN;
     }
-    if (lyra_skb_total(skb) > e->mtu) {
+    /* a TSO frame (skb.h gso_size) is larger: the NIC checks its segments */
+    if (lyra_skb_total(skb) > (skb->gso_size ? LYRA_TSO_MAX : e->mtu)) {
         e->st.tx_too_big++;
         return -EMSGSIZE;
     }

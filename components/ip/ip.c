@@ -36,11 +36,6 @@ uint32_t ip_headroom(const struct ip *ip)
     return IPV4_HDR_LEN + ip->l2_headroom;
 }
 
-uint32_t ip_path_mtu(struct ip *ip, uint32_t dst)
-{
-    return ip->pmtu.n ? pmtu_get(&ip->pmtu, dst, ip->mtu, lyra_now(&ip->os)) : ip->mtu;
-}
-
 const struct ip_proto *ip_proto_find(const struct ip *ip, uint8_t proto)
 {
     for (unsigned i = 0; i < ip->nprotos; i++)
@@ -280,32 +275,6 @@ static int l3_register_proto(void *self, uint8_t proto, const struct lyra_l3_eve
     return 0;
 }
 
-static int l3_route(void *self, uint32_t dst, struct lyra_l3_route *rt)
-{
-    struct ip *ip = self;
-    uint32_t nh, src;
-    if (!rt)
-        return -EINVAL;
-    if (ip_resolve_cached(ip, dst, &nh, &src))
-        return -ENETUNREACH;
-    rt->src = src;
-    rt->next_hop = nh;
-    rt->mtu = ip_path_mtu(ip, dst);
-    rt->csum_tx = ip->csum_tx;
-    rt->link_mtu = (uint16_t)ip->mtu; /* at most IPV4_MAX_LEN (ip_start) */
-    return 0;
-}
-
-/* l3 2.1: a transport believed a "fragmentation needed" (l3.h). */
-static int l3_pmtu_update(void *self, uint32_t dst, uint32_t mtu)
-{
-    struct ip *ip = self;
-    uint32_t nh, src;
-    if (ip_resolve(ip, dst, &nh, &src))
-        return -ENETUNREACH;
-    return pmtu_update(&ip->pmtu, dst, mtu, ip->mtu, lyra_now(&ip->os));
-}
-
 static int l3_output(void *self, struct lyra_skb *skb, uint32_t src, uint32_t dst, uint8_t proto,
                      uint8_t ttl, uint8_t tos, int df)
 {
@@ -334,12 +303,12 @@ static int l3_is_local(void *self, uint32_t addr)
 static const struct lyra_l3_ops ip_l3_ops = {
     .hdr = LYRA_OPS_HDR(LYRA_L3_IFACE, LYRA_L3_MAJOR, LYRA_L3_MINOR, struct lyra_l3_ops),
     .register_proto = l3_register_proto,
-    .route = l3_route,
+    .route = ip_l3_route,
     .output = l3_output,
     .icmp_error = l3_icmp_error,
     .headroom = l3_headroom,
     .is_local = l3_is_local,
-    .pmtu_update = l3_pmtu_update,
+    .pmtu_update = ip_l3_pmtu_update,
 };
 
 static int l3_attach(void *self, const void *events, void *user)
@@ -487,6 +456,8 @@ static int ip_start(void *self)
     if (ip->mtu > IPV4_MAX_LEN)
         ip->mtu = IPV4_MAX_LEN;
     ip->csum_tx = caps.csum_tx;
+    /* TSO only with the NIC summing TCP (each segment's sum is its) */
+    ip->gso_segs = (caps.csum_tx & LYRA_CSUM_TCP) ? (uint8_t)(caps.tso_segs > 255 ? 255 : caps.tso_segs) : 0;
     ip->l2_headroom = ip->l2->headroom ? ip->l2->headroom(ip->l2_self) : 0;
 
     if (ip->reass_max) {
@@ -713,7 +684,7 @@ LYRA_EXPORT const struct lyra_component lyra_component_ip = {
     .doc = LYRA_DOC("@component ip\n"
            "@summary IPv4 for a host: input checks, demultiplexing, ICMP, fragmentation and "
            "reassembly, a small routing table\n"
-           "@provides l3 2.1 (any number of users; protocols by register_proto; a user of "
+           "@provides l3 2.2 (any number of users; protocols by register_proto; a user of "
            "protocol 1 gets the ICMP messages ip does not handle itself, e.g. echo replies "
            "no ping socket takes)\n"
            "@provides l4 1.1 (type SOCK_DGRAM, protocol 1: ICMP echo sockets as Linux's "
@@ -743,6 +714,9 @@ LYRA_EXPORT const struct lyra_component lyra_component_ip = {
            "pmtu_timeout after its last lowering. route reports the path MTU (and the link's "
            "as link_mtu); output fragments to it, and refuses a DF datagram larger than it "
            "(EMSGSIZE, tx_df_too_big).\n"
+           "TSO (l3 2.2): route's gso_segs is the NIC's caps.tso_segs (with TCP checksum offload); "
+           "output sends a TCP datagram with gso_size whole (DF, at most gso_segs segments, each "
+           "within the path MTU) for the NIC to cut.\n"
            "Ping sockets (l4): send takes an ICMP echo request (type 8 code 0, 8-byte header "
            "and data; the checksum is ignored), puts the endpoint's identifier (its port: "
            "bind, else an ephemeral one from os random, unique) and the checksum in, and "
@@ -762,6 +736,7 @@ LYRA_EXPORT const struct lyra_component lyra_component_ip = {
            "@stat tx_packets tx_bytes tx_fragmented tx_fragments; tx_down tx_noroute tx_bad_src "
            "tx_headroom tx_nobuf tx_too_big tx_df_too_big tx_l2_error; tx_bad_csum: checksum "
            "offload offsets outside a datagram that must be fragmented\n"
+           "@stat tx_gso tx_gso_refused: TSO datagrams sent; refused (no TSO, no DF, too big)\n"
            "@stat icmp_in icmp_in_short icmp_in_csum icmp_echo_requests icmp_echo_replies "
            "icmp_echo_bcast (ignored) icmp_echo_nobuf icmp_in_errors icmp_in_error_bad "
            "icmp_in_error_unclaimed icmp_in_ignored icmp_in_delivered icmp_in_unhandled\n"

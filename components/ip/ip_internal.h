@@ -57,6 +57,8 @@
     X(tx_too_big)              \
     X(tx_df_too_big)           \
     X(tx_bad_csum)             \
+    X(tx_gso)                  \
+    X(tx_gso_refused)          \
     X(tx_l2_error)             \
     X(icmp_in)                 \
     X(icmp_in_short)           \
@@ -139,6 +141,7 @@ struct ip {
     bool registered; /* 0x0800 registered with l2 once (l2 has no unregister) */
     uint32_t mtu;    /* of the link below */
     uint8_t csum_tx;
+    uint8_t gso_segs; /* l3 2.2: caps.tso_segs, at most 255 (0: no TSO) */
     uint32_t l2_headroom;
     uint16_t next_id;
     struct route routes_mem[IP_ROUTES_CAP];
@@ -214,6 +217,9 @@ static inline bool ip_addr_is_bcast(const struct ip *ip, uint32_t a)
     return a == IPV4_BCAST || (ip->bcast_subnet && (a == ip->bcast_dir || a == ip->bcast_net));
 }
 uint32_t ip_headroom(const struct ip *ip);
+/* l3 route and pmtu_update (ip_route_query.c). */
+int ip_l3_route(void *self, uint32_t dst, struct lyra_l3_route *rt);
+int ip_l3_pmtu_update(void *self, uint32_t dst, uint32_t mtu);
 /* The path MTU to dst (pmtu.c's table; the link MTU when it has none). */
 uint32_t ip_path_mtu(struct ip *ip, uint32_t dst);
 

@@ -2,6 +2,7 @@
  * Ownership follows l3 2.0 / l2 2.0 (l3.h): ip_output_keep leaves a
  * refused skb with its caller; ip_output, for ip's own ICMP, frees it. */
 #include <errno.h>
+#include <stdbool.h>
 
 #include "frag.h"
 #include "ip_internal.h"
@@ -54,7 +55,19 @@ int ip_output_keep(struct ip *ip, struct lyra_skb *skb, uint32_t src, uint32_t d
     uint32_t mtu = ip->mtu;
     if (n + IPV4_HDR_LEN > ip->pmtu.low)
         mtu = ip_path_mtu(ip, dst);
-    if (n + IPV4_HDR_LEN <= mtu) {
+    bool fits = n + IPV4_HDR_LEN <= mtu;
+    if (skb->gso_size) {
+        /* TSO (l3 2.2): sent whole for the NIC to cut, each of its
+         * segments (the linear part is the TCP header) within the MTU */
+        if (!ip->gso_segs)
+            return refuse(&ip->st.tx_gso_refused, -EOPNOTSUPP);
+        if (!df || proto != LYRA_IPPROTO_TCP || skb->nseg > ip->gso_segs ||
+            skb->len + skb->gso_size + IPV4_HDR_LEN > mtu)
+            return refuse(&ip->st.tx_gso_refused, -EMSGSIZE);
+        ip->st.tx_gso++;
+        fits = true;
+    }
+    if (fits) {
         uint8_t *p = lyra_skb_headroom(skb) >= ip_headroom(ip) ? lyra_skb_push(skb, IPV4_HDR_LEN)
                                                                : NULL;
         if (!p)

@@ -224,6 +224,18 @@ static struct lyra_skb *op_clone(void *self, struct lyra_skb *skb, uint32_t head
     return n;
 }
 
+/* skb 2.5: skb's frame appended to c's (a TSO frame of several queued
+ * skbs), through descriptors as clone. */
+static int op_clone_add(void *self, struct lyra_skb *c, struct lyra_skb *skb)
+{
+    struct skb_copy *k = self;
+    if (!c || !skb || c == skb || skb->refcnt == 0 || skb->refcnt == UINT16_MAX)
+        return -EINVAL;
+    int r = skb_segs_show(&k->segs, c, skb);
+    k->clone_fail += r != 0;
+    return r;
+}
+
 /* Normal buffers only (what a NIC's receive ring and most senders need). */
 static uint32_t op_avail(void *self)
 {
@@ -243,6 +255,7 @@ static const struct lyra_skb_ops skb_copy_ops = {
     .alloc_cls = op_alloc_cls,
     .tx_avail = op_tx_avail,
     .clone = op_clone,
+    .clone_add = op_clone_add,
 };
 
 /* The last reference of an skb went: what its segments hold goes too. */

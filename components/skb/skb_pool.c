@@ -183,6 +183,7 @@ struct lyra_skb *skb_pool_alloc(struct skb_pool *p, uint32_t headroom, uint32_t 
     s->lin_csum_at = 0;
     s->lin_csum_len = 0;
     s->lin_csum = 0;
+    s->gso_size = 0;
     s->tstamp = 0;
     s->owner_ops = p->owner_ops;
     s->owner = p->owner;

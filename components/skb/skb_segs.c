@@ -93,7 +93,7 @@ void skb_segs_release_chain(struct skb_segs *d, struct lyra_skb *skb)
     skb->seg_len = 0;
 }
 
-int skb_segs_clone(struct skb_segs *d, struct lyra_skb *c, struct lyra_skb *skb)
+int skb_segs_show(struct skb_segs *d, struct lyra_skb *c, struct lyra_skb *skb)
 {
     uint32_t need = 1, n = 0;
     const struct lyra_skb_seg *g;
@@ -120,6 +120,14 @@ int skb_segs_clone(struct skb_segs *d, struct lyra_skb *c, struct lyra_skb *skb)
         *x = (struct lyra_skb_seg){.ptr = g->ptr, .len = g->len, .flags = g->flags, .csum = g->csum};
         lyra_skb_seg_append(c, x);
     }
+    return 0;
+}
+
+int skb_segs_clone(struct skb_segs *d, struct lyra_skb *c, struct lyra_skb *skb)
+{
+    int r = skb_segs_show(d, c, skb);
+    if (r)
+        return r;
     uint32_t hr = lyra_skb_headroom(skb), nhr = lyra_skb_headroom(c);
     c->flags = skb->flags;
     c->protocol = skb->protocol;

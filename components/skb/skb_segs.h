@@ -57,6 +57,10 @@ static inline void skb_segs_release(struct skb_segs *d, struct lyra_skb *skb)
  * and offsets are carried over. 0, or -ENOMEM when descriptors ran out
  * (c is left as it was). */
 int skb_segs_clone(struct skb_segs *d, struct lyra_skb *c, struct lyra_skb *skb);
+/* Appends skb's frame to c's through descriptors, the first holding one
+ * reference on skb (skb.h ops->clone_add; clone's first half). 0, or
+ * -ENOMEM when descriptors ran out (c is left as it was). */
+int skb_segs_show(struct skb_segs *d, struct lyra_skb *c, struct lyra_skb *skb);
 
 /* Copies len bytes from offset off of the frame (linear part, then the
  * chain) to dst. The range is checked against the segments themselves,

@@ -115,6 +115,17 @@ static struct lyra_skb *op_clone(void *self, struct lyra_skb *skb, uint32_t head
     return n;
 }
 
+/* As skb_copy's: skb's frame appended to c's (skb 2.5, TSO). */
+static int op_clone_add(void *self, struct lyra_skb *c, struct lyra_skb *skb)
+{
+    struct skb_zc *z = self;
+    if (!c || !skb || c == skb || skb->refcnt == 0 || skb->refcnt == UINT16_MAX)
+        return -EINVAL;
+    int r = skb_segs_show(&z->segs, c, skb);
+    z->n[ZC_clone_fail] += r != 0;
+    return r;
+}
+
 static const struct lyra_skb_ops skb_zc_ops = {
     .hdr = LYRA_OPS_HDR(LYRA_SKB_IFACE, LYRA_SKB_MAJOR, LYRA_SKB_MINOR, struct lyra_skb_ops),
     .alloc = op_alloc,
@@ -129,6 +140,7 @@ static const struct lyra_skb_ops skb_zc_ops = {
     .clone = op_clone,
     .pkt_alloc = zc_pkt_alloc,
     .pkt_free = zc_pkt_free,
+    .clone_add = op_clone_add,
 };
 
 static int bind_os(void *self, unsigned index, const void *ops, void *provider)

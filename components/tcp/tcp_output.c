@@ -98,7 +98,9 @@ static int emit(struct tcp *u, struct tcp_cb *c, struct lyra_skb *skb, struct tc
     }
     uint32_t tlen = lyra_skb_total(skb);
     skb->l4_off = lyra_skb_headroom(skb);
-    uint32_t ps = tcp_pseudo_sum(src, dst, tlen);
+    uint32_t gso = skb->gso_size;
+    /* TSO: the NIC adds each segment's length to the seed (skb.h) */
+    uint32_t ps = tcp_pseudo_sum(src, dst, gso ? 0 : tlen);
     struct lyra_l3_route rt;
     memset(&rt, 0, sizeof(rt));
     if (u->l3->route(u->l3_self, dst, &rt)) {
@@ -107,16 +109,20 @@ static int emit(struct tcp *u, struct tcp_cb *c, struct lyra_skb *skb, struct tc
         return -ENETUNREACH;
     }
     if (c && c->mss_clamp) {
+        c->gso_segs = (rt.csum_tx & LYRA_CSUM_TCP) ? rt.gso_segs : 0;
         uint16_t m = tcp_mss_for_mtu(c, rt.mtu);
         if (m != c->mss) {
             u->st.pmtu_mss_synced++;
             tcp_mss_set(c, m);
         }
-        if (tlen > hlen && tlen + 20u /* IPv4 header */ > rt.mtu) {
+        /* a segment (each of a TSO frame's) within the path MTU */
+        if ((tlen > hlen && (gso ? hlen + gso : tlen) + 20u /* IPv4 header */ > rt.mtu) ||
+            (gso && !c->gso_segs)) {
             lyra_skb_free(skb);
             return -EMSGSIZE;
         }
     }
+    uint32_t segs = gso ? (tlen - hlen + gso - 1) / gso : 1;
     if ((rt.csum_tx & LYRA_CSUM_TCP) && skb->l4_off <= UINT16_MAX) {
         /* the NIC sums from our header (csum_start counts from head) with
          * the pseudo header's sum as the seed (skb.h F_CSUM_TX) */
@@ -141,7 +147,11 @@ static int emit(struct tcp *u, struct tcp_cb *c, struct lyra_skb *skb, struct tc
             u->st.tx_errors++;
         return e;
     }
-    u->st.tx_segments++;
+    u->st.tx_segments += segs;
+    if (gso) {
+        u->st.tx_tso++;
+        u->st.tx_tso_segs += segs;
+    }
     return 0;
 }
 
@@ -340,7 +350,12 @@ int tcp_xmit_data(struct tcp *u, int i, tcp_seq_t seq, uint32_t len, bool fin, b
         room = full > tcp_opts_len(&r.opt) + 1 ? full - tcp_opts_len(&r.opt) : 1;
         sack_later = owed;
     }
-    if (len > room) {
+    /* TSO (skb.h gso_size): new data beyond one segment goes as one frame
+     * the NIC cuts into segments of `room` bytes, with the same options
+     * (timestamps; never SACK blocks or urgent data) in each */
+    bool tso = len > room && c->gso_segs > 1 && !rtx && !(r.opt.has & TCP_HAS_SACK) &&
+               !(r.flags & TCP_URG) && tcp_seq_ge(seq, c->snd_max);
+    if (len > room && !tso) {
         len = room;
         fin = false;
     }
@@ -350,7 +365,10 @@ int tcp_xmit_data(struct tcp *u, int i, tcp_seq_t seq, uint32_t len, bool fin, b
         tcp_ms(u) - c->rtx_start > c->rto.rto / 1000)
         tcp_cc_on_idle_restart(&c->cc, tcp_ms(u)); /* RFC 5681 4.1: idle longer than an RTO */
     if (len) {
-        s = tcp_sndq_clone(u, i, seq, &n, &from);
+        s = tso ? tcp_sndq_clone_run(u, i, seq, &n, c->gso_segs)
+                : tcp_sndq_clone(u, i, seq, &n, &from);
+        if (s && n > room)
+            s->gso_size = (uint16_t)room;
         if (!s) {
             u->st.tx_nobuf++;
             return -EAGAIN;
@@ -443,6 +461,19 @@ static bool can_send_data(const struct tcp_cb *c)
            c->state == TCPS_FIN_WAIT_1 || c->state == TCPS_CLOSING || c->state == TCPS_LAST_ACK;
 }
 
+/* New data for one TSO frame: whole segments (a shorter tail goes on its
+ * own, under Nagle), at most gso_segs of them, within an IPv4 datagram
+ * (headers of at most 60 bytes) and the windows. */
+static uint32_t tso_len(const struct tcp_cb *c, uint32_t unsent, uint32_t avail)
+{
+    uint32_t max = (LYRA_TSO_MAX - 20u - 60u) / c->mss;
+    if (max > c->gso_segs)
+        max = c->gso_segs;
+    uint32_t n = unsent < avail ? unsent : avail;
+    n /= c->mss;
+    return (n < max ? n : max) * c->mss;
+}
+
 uint32_t tcp_output_data(struct tcp *u, int i, uint32_t room, bool one)
 {
     struct tcp_cb *c = &u->cb[i];
@@ -478,6 +509,9 @@ uint32_t tcp_output_data(struct tcp *u, int i, uint32_t room, bool one)
             len = run;
         if (len > avail)
             len = avail;
+        if (len == c->mss && c->gso_segs > 1 && auto_room && !piped && !one &&
+            tcp_seq_ge(c->snd_nxt, c->snd_max))
+            len = tso_len(c, unsent, avail < run ? avail : run);
         /* the FIN goes with the last byte (or alone), again after an
          * RTO rewound snd_nxt; once past dend it is out */
         bool fin = (c->flags & CB_FIN_Q) && len == unsent && tcp_seq_le(c->snd_nxt, dend);

@@ -114,6 +114,8 @@ struct tcp_cb {
     uint8_t retries;                     /* timer expiries in a row (R2, SYN retries) */
     uint8_t probes;                      /* keepalive probes unanswered */
     uint8_t unacked_segs;                /* full segments received since our last ACK */
+    uint8_t gso_segs;                    /* the route's TSO segments (l3 2.2), as of the
+                                          * last segment sent; 0: none */
     uint16_t chal_sec, chal_n;           /* challenge ACKs sent in second chal_sec of the ms
                                           * clock (RFC 5961 7, per connection) */
 };
@@ -191,7 +193,7 @@ struct tcp_ep {
     X(conns_timed_out) X(conns_refused) X(syn_backlog_drops) X(syn_no_mem) X(tw_reclaimed)     \
     X(icmp_errors_in) X(icmp_errors_bad_seq) X(pmtu_lowered) X(pmtu_ignored) X(pmtu_mss_synced) \
     X(tx_ready) X(rx_batched) X(sack_blocks_rcvd) X(sack_blocks_bad) X(dsack_rcvd)             \
-    X(sack_recoveries) X(sack_rescue_rtx) X(sack_reneging)
+    X(sack_recoveries) X(sack_rescue_rtx) X(sack_reneging) X(tx_tso) X(tx_tso_segs)
 
 struct tcp_stats {
 #define TCP_STAT_FIELD(n) uint64_t n;
@@ -357,6 +359,11 @@ tcp_seq_t tcp_sndq_end(struct tcp *u, int i);
  * or no buffer. */
 struct lyra_skb *tcp_sndq_clone(struct tcp *u, int i, tcp_seq_t seq, uint32_t *len,
                                 struct lyra_skb **from);
+/* As tcp_sndq_clone, then the following queued skbs appended (skb 2.5
+ * clone_add) while *len allows and the frame has at most max_segs
+ * segments: a TSO frame's payload. *len: what it holds. */
+struct lyra_skb *tcp_sndq_clone_run(struct tcp *u, int i, tcp_seq_t seq, uint32_t *len,
+                                    uint32_t max_segs);
 uint32_t tcp_sndq_space(struct tcp *u, int i);
 /* Frees the whole queue (reset, close, TIME-WAIT). */
 void tcp_sndq_purge(struct tcp *u, int i);

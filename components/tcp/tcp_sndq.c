@@ -187,3 +187,30 @@ struct lyra_skb *tcp_sndq_clone(struct tcp *u, int i, tcp_seq_t seq, uint32_t *l
     }
     return NULL;
 }
+
+struct lyra_skb *tcp_sndq_clone_run(struct tcp *u, int i, tcp_seq_t seq, uint32_t *len,
+                                    uint32_t max_segs)
+{
+    uint32_t want = *len;
+    struct lyra_skb *from = NULL;
+    struct lyra_skb *cl = tcp_sndq_clone(u, i, seq, len, &from);
+    if (!cl)
+        return NULL;
+    /* whole skbs after the first (trimmed at the end): each adds its
+     * linear part and its segments (skb_segs_show) */
+    struct lyra_skb *s;
+    for (s = from->next; s && *len < want; s = s->next) {
+        uint32_t n = lyra_skb_total(s);
+        if (!n || cl->nseg + 1 + s->nseg > max_segs ||
+            lyra_skb_clone_add(u->skb, u->skb_self, cl, s))
+            break;
+        uint32_t k = n < want - *len ? n : want - *len;
+        *len += k;
+        u->ep[i].snd_hint = s;
+        if (k < n) {
+            lyra_skb_trim(cl, *len);
+            break;
+        }
+    }
+    return cl;
+}

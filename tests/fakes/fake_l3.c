@@ -77,6 +77,7 @@ static int fl3_route(void *self, uint32_t dst, struct lyra_l3_route *rt)
     rt->mtu = f->cfg.mtu;
     rt->link_mtu = (uint16_t)f->cfg.link_mtu;
     rt->csum_tx = f->cfg.csum_tx;
+    rt->gso_segs = f->cfg.gso_segs;
     if (is_bcast(f, dst))
         rt->next_hop = LYRA_L2_BROADCAST;
     else if ((dst >> 28) == 0xe || (dst & m) == (f->cfg.addr & m))
@@ -111,6 +112,17 @@ static int fl3_output(void *self, struct lyra_skb *skb, uint32_t src, uint32_t d
         o->headroom = lyra_skb_headroom(skb);
         o->csum_at = skb->csum_start >= o->headroom ? (int32_t)(skb->csum_start - o->headroom) : -1;
         o->nseg = skb->nseg;
+        o->gso_size = skb->gso_size;
+        o->lin = skb->len;
+        o->tail_fnv = 2166136261u; /* FNV-1a of the bytes past the linear part */
+        struct lyra_skb_iter it;
+        const uint8_t *pp;
+        uint32_t pk, at = 0;
+        lyra_skb_iter_init(&it, skb);
+        while (lyra_skb_iter_next(&it, &pp, &pk))
+            for (uint32_t k = 0; k < pk; k++, at++)
+                if (at >= skb->len)
+                    o->tail_fnv = (o->tail_fnv ^ pp[k]) * 16777619u;
         uint32_t ko, kn;
         o->kept = lyra_skb_lin_csum(skb, &ko, &kn) ? kn : 0;
         const struct lyra_skb_seg *g;

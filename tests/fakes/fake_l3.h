@@ -42,6 +42,7 @@ struct fake_l3_cfg {
     int pmtu_ret;      /* non-zero: pmtu_update returns it, changing nothing */
     uint32_t pmtu_dst, pmtu_claim; /* the last pmtu_update's arguments */
     uint8_t csum_tx;   /* route's csum_tx */
+    uint8_t gso_segs;  /* route's gso_segs (l3 2.2, TSO) */
     int route_err;     /* non-zero: route() returns it */
     int output_err;    /* output() records the skb and returns it; when it is not 0 the
                         * caller keeps the skb (l3 2.0), else it is freed */
@@ -70,6 +71,9 @@ struct fake_l3_out {
     int32_t csum_at; /* csum_start - headroom: where the sum starts in b (-1: before data) */
     uint32_t nseg;
     uint32_t kept; /* bytes in pieces whose sum the skb provider kept (skb 2.2) */
+    uint16_t gso_size; /* skb 2.5 */
+    uint32_t lin;      /* the linear part's length (a TSO frame: its header) */
+    uint32_t tail_fnv; /* FNV-1a (32 bit) of every byte past the linear part */
 };
 
 /* One icmp_error call. */

@@ -68,7 +68,8 @@ struct lyra_l2_ops {
      * order; LYRA_L2_BROADCAST for broadcast), resolving with ARP; it may
      * wait in a bounded queue for resolution. 0: sent or queued, taken.
      * Negative, the caller keeps the skb: -ENETDOWN, -EMSGSIZE (over the
-     * MTU), -EHOSTUNREACH (next hop 0), -ENOBUFS (no headroom, no ARP
+     * MTU; a TSO frame, skb.h gso_size, over LYRA_TSO_MAX: the NIC checks
+     * its segments), -EHOSTUNREACH (next hop 0), -ENOBUFS (no headroom, no ARP
      * queue), -EAGAIN (NIC and transmit queue full; tx_ready follows), or
      * the NIC's error. Each refusal is counted. */
     int (*output)(void *self, struct lyra_skb *skb, uint16_t ethertype, uint32_t next_hop);

@@ -39,6 +39,8 @@ struct out_rec {
     uint32_t next_hop;
     uint16_t type;
     uint32_t headroom;
+    uint32_t total;    /* the datagram's length (b holds its first 1600 bytes) */
+    uint16_t gso_size; /* skb 2.5: a TSO datagram's segment payload */
 };
 
 struct fake_l2 {
@@ -48,6 +50,8 @@ struct fake_l2 {
     uint32_t addrs[4];
     unsigned naddrs;
     uint32_t mtu;
+    uint8_t csum_tx;   /* caps: LYRA_CSUM_* */
+    uint16_t tso_segs; /* caps (netdev 1.2) */
     int output_err; /* returned by output (the skb is taken anyway) */
     unsigned nout;
     struct out_rec out[OUT_MAX];
@@ -90,14 +94,16 @@ static inline int fl2_del_addr(void *self, uint32_t a)
 static inline int fl2_output(void *self, struct lyra_skb *skb, uint16_t type, uint32_t nh)
 {
     struct fake_l2 *l = self;
-    cr_assert(lyra_skb_total(skb) <= l->mtu, "ip sent %u bytes over MTU %u",
-              lyra_skb_total(skb), l->mtu);
+    cr_assert(lyra_skb_total(skb) <= (skb->gso_size ? LYRA_TSO_MAX : l->mtu),
+              "ip sent %u bytes over MTU %u", lyra_skb_total(skb), l->mtu);
     if (l->nout < OUT_MAX) {
         struct out_rec *o = &l->out[l->nout++];
         o->len = lyra_skb_flatten(skb, o->b, sizeof(o->b));
         o->next_hop = nh;
         o->type = type;
         o->headroom = lyra_skb_headroom(skb);
+        o->total = lyra_skb_total(skb);
+        o->gso_size = skb->gso_size;
     }
     if (l->output_err)
         return l->output_err; /* l2 2.0: refused, the caller keeps the skb */
@@ -117,6 +123,8 @@ static inline int fl2_caps(void *self, struct lyra_netdev_caps *c)
     struct fake_l2 *l = self;
     memset(c, 0, sizeof(*c));
     c->mtu = l->mtu;
+    c->csum_tx = l->csum_tx;
+    c->tso_segs = l->tso_segs;
     c->link_up = 1;
     return 0;
 }

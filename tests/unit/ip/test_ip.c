@@ -920,3 +920,89 @@ Test(ip, restart_and_stop_purges)
     check_frag_reply(&f, 0, fr);
     fx_down(&f);
 }
+
+/* ----- TCP segmentation offload (l3 2.2) ------------------------------------ */
+
+static uint8_t tso_pay[8][1500];
+static struct lyra_skb_seg tso_seg[8];
+
+/* A TCP message as tcp hands a TSO frame down: a 20-byte header in the
+ * linear part, nseg payload segments of seglen bytes (caller's memory) */
+static struct lyra_skb *tso_skb(struct fx *f, unsigned nseg, uint32_t seglen)
+{
+    struct lyra_skb *s = payload_hr(f, 20, 0);
+    for (unsigned i = 0; i < nseg; i++) {
+        memset(tso_pay[i], 'a' + (int)i, seglen);
+        tso_seg[i] = (struct lyra_skb_seg){.ptr = tso_pay[i], .len = seglen};
+        lyra_skb_seg_append(s, &tso_seg[i]);
+    }
+    s->gso_size = (uint16_t)seglen;
+    return s;
+}
+
+static void tso_up(struct fx *f, uint8_t csum_tx, uint16_t tso_segs)
+{
+    fx_make(f, NULL, NULL);
+    f->l2.csum_tx = csum_tx;
+    f->l2.tso_segs = tso_segs;
+    cr_assert_eq(lt_start(f->ip), 0);
+}
+
+Test(ip, a_tso_datagram_goes_whole_when_the_nic_segments)
+{
+    struct fx f;
+    tso_up(&f, LYRA_CSUM_TCP, 4);
+    struct lyra_l3_route rt;
+    cr_assert_eq(f.l3->route(f.ip->self, LINUX_IP, &rt), 0);
+    cr_assert_eq(rt.gso_segs, 4, "the NIC's tso_segs");
+    cr_assert_eq(f.l3->output(f.ip->self, tso_skb(&f, 3, 1460), 0, LINUX_IP, 6, 0, 0, 1), 0);
+    cr_assert_eq(f.l2.nout, 1, "one datagram, not fragments");
+    cr_assert_eq(f.l2.out[0].total, 20 + 20 + 3 * 1460);
+    cr_assert_eq(f.l2.out[0].gso_size, 1460);
+    const uint8_t *h = f.l2.out[0].b; /* b holds the first 1600 bytes only */
+    cr_assert_eq(ip_ld16(h + 2), 20 + 20 + 3 * 1460, "the whole datagram's length");
+    cr_assert_eq(ip_ld16(h + 6), 0x4000, "DF, not a fragment");
+    cr_assert_eq(h[9], 6);
+    cr_assert_eq(lyra_csum_fold(lyra_csum_add(h, 20, 0)), 0xffff, "a valid header checksum");
+    cr_assert_eq(h[40], 'a');
+    cr_assert_eq(st(&f, "tx_gso"), 1);
+    cr_assert_eq(st(&f, "tx_fragmented"), 0);
+    fx_down(&f);
+}
+
+Test(ip, a_tso_datagram_is_refused_whole_when_it_breaks_a_rule)
+{
+    struct fx f;
+    tso_up(&f, LYRA_CSUM_TCP, 4);
+    struct lyra_skb *s = tso_skb(&f, 3, 1460);
+    cr_assert_eq(f.l3->output(f.ip->self, s, 0, LINUX_IP, 6, 0, 0, 0), -EMSGSIZE, "without DF");
+    lyra_skb_free(s);
+    s = tso_skb(&f, 5, 1000);
+    cr_assert_eq(f.l3->output(f.ip->self, s, 0, LINUX_IP, 6, 0, 0, 1), -EMSGSIZE,
+                 "more segments than the NIC takes");
+    lyra_skb_free(s);
+    s = tso_skb(&f, 2, 1461);
+    cr_assert_eq(f.l3->output(f.ip->self, s, 0, LINUX_IP, 6, 0, 0, 1), -EMSGSIZE,
+                 "a segment of 20 + 20 + 1461 B is over the MTU");
+    lyra_skb_free(s);
+    s = tso_skb(&f, 2, 1000);
+    cr_assert_eq(f.l3->output(f.ip->self, s, 0, LINUX_IP, 17, 0, 0, 1), -EMSGSIZE, "not TCP");
+    lyra_skb_free(s);
+    cr_assert_eq(st(&f, "tx_gso_refused"), 4);
+    cr_assert_eq(f.l2.nout, 0);
+    fx_down(&f);
+}
+
+Test(ip, no_tso_without_tcp_checksum_offload)
+{
+    struct fx f;
+    tso_up(&f, 0, 4); /* the NIC would cut but not sum: each segment needs its own sum */
+    struct lyra_l3_route rt;
+    cr_assert_eq(f.l3->route(f.ip->self, LINUX_IP, &rt), 0);
+    cr_assert_eq(rt.gso_segs, 0);
+    struct lyra_skb *s = tso_skb(&f, 2, 1000);
+    cr_assert_eq(f.l3->output(f.ip->self, s, 0, LINUX_IP, 6, 0, 0, 1), -EOPNOTSUPP);
+    lyra_skb_free(s);
+    cr_assert_eq(f.l2.nout, 0);
+    fx_down(&f);
+}

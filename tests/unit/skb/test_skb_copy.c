@@ -1559,6 +1559,69 @@ Test(skb_copy, clone_without_buffer_or_descriptors_is_null)
     env_done(&e);
 }
 
+/* skb 2.5 clone_add: a run of queued skbs shown as one frame (TSO) */
+Test(skb_copy, clone_add_shows_a_run_of_skbs_as_one_frame)
+{
+    struct env e = env_new(P("count=8", "buf_size=256", "headroom=0", "segs=8"));
+    uint8_t src[300];
+    for (unsigned i = 0; i < sizeof(src); i++)
+        src[i] = (uint8_t)(i * 13 + 1);
+    struct lyra_skb *q[3];
+    unsigned done = 0;
+    for (int k = 0; k < 3; k++) {
+        q[k] = xalloc(&e, 0, 100);
+        memcpy(lyra_skb_put(q[k], 100), src + 100 * k, 100);
+        lyra_skb_set_done(q[k], count_done, &done);
+    }
+    struct lyra_skb *c = lyra_skb_clone(e.ops, e.self, q[0], 34);
+    cr_assert_not_null(c);
+    lyra_skb_advance(c, 10); /* from the middle of the first, as tcp after a partial ACK */
+    cr_assert_eq(lyra_skb_clone_add(e.ops, e.self, c, q[1]), 0);
+    cr_assert_eq(lyra_skb_clone_add(e.ops, e.self, c, q[2]), 0);
+    cr_assert_eq(lyra_skb_total(c), 290);
+    cr_assert_eq(c->nseg, 3, "one descriptor per linear part shown");
+    uint8_t *h = lyra_skb_push(c, 20);
+    cr_assert_not_null(h);
+    memset(h, 0x55, 20);
+    uint8_t out[310];
+    cr_assert_eq(e.ops->copy_out(e.self, c, 0, out, 310), 0);
+    for (int i = 0; i < 20; i++)
+        cr_assert_eq(out[i], 0x55);
+    cr_assert_arr_eq(out + 20, src + 10, 290, "the run's bytes in order");
+    /* each queued skb is freed on its own; the clone keeps their bytes */
+    for (int k = 0; k < 3; k++)
+        lyra_skb_free(q[k]);
+    cr_assert_eq(done, 0, "the clone holds each of them");
+    cr_assert_eq(e.ops->copy_out(e.self, c, 20, out, 290), 0);
+    cr_assert_arr_eq(out, src + 10, 290);
+    lyra_skb_free(c);
+    cr_assert_eq(done, 3, "each one's completion once, at the clone's free");
+    cr_assert_eq(st(&e, "in_use"), 0);
+    cr_assert_eq(st(&e, "segs_in_use"), 0);
+    env_done(&e);
+}
+
+Test(skb_copy, clone_add_refuses_without_descriptors_and_bad_arguments)
+{
+    struct env e = env_new(P("count=4", "segs=1"));
+    struct lyra_skb *a = xalloc(&e, 0, 10), *b = xalloc(&e, 0, 10);
+    lyra_skb_put(a, 10);
+    lyra_skb_put(b, 10);
+    struct lyra_skb *c = lyra_skb_clone(e.ops, e.self, a, 0);
+    cr_assert_not_null(c, "the one descriptor");
+    cr_assert_eq(lyra_skb_clone_add(e.ops, e.self, c, b), -ENOMEM);
+    cr_assert_eq(st(&e, "clone_fail"), 1);
+    cr_assert_eq(b->refcnt, 1, "nothing taken");
+    cr_assert_eq(lyra_skb_total(c), 10, "the clone unchanged");
+    cr_assert_eq(lyra_skb_clone_add(e.ops, e.self, c, c), -EINVAL);
+    cr_assert_eq(lyra_skb_clone_add(e.ops, e.self, c, NULL), -EINVAL);
+    lyra_skb_free(c);
+    lyra_skb_free(a);
+    lyra_skb_free(b);
+    cr_assert_eq(st(&e, "in_use"), 0);
+    env_done(&e);
+}
+
 /* ---- payload sums kept with the pieces (skb 2.2, issue 11.4) ---- */
 
 /* RFC 1071 over a flat buffer, as written: the reference. */
