@@ -194,6 +194,10 @@ static int nd_xmit(void *self, struct lyra_skb *skb)
         return -ENETDOWN;
     if (!skb)
         return -EINVAL;
+    if (skb->gso_size) { /* netdev 1.2: no TSO here (caps.tso_segs 0) */
+        n->st.tx_too_big++;
+        return -EOPNOTSUPP;
+    }
     /* from the pieces themselves, not seg_len */
     uint64_t total = 0;
     struct lyra_skb_iter it;
@@ -752,7 +756,7 @@ LYRA_EXPORT const struct lyra_component lyra_component_nic_pio = {
            "(what a DP8390 filters on); QEMU filters on the PROM, so an address other than "
            "the PROM's (param mac) is filtered by the driver with RCR.PRO on.\n"
            "@stat tx_frames tx_bytes: sent (PTX); tx_errors: TXE; tx_busy: -EAGAIN; "
-           "tx_too_big: above 1514 bytes; tx_rdma_fail: remote DMA write did not complete\n"
+           "tx_too_big: above 1514 bytes, or a TSO frame (netdev 1.2: none here); tx_rdma_fail: remote DMA write did not complete\n"
            "@stat rx_frames rx_bytes: delivered; rx_nobuf: no skb; rx_bad: bad ring header "
            "(the ring is dropped); rx_overflow: OVW recoveries; rx_down: received while not "
            "open; rx_rdma_fail: remote DMA read did not complete; rx_fcs_stripped: frames "
