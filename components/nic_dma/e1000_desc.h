@@ -33,7 +33,8 @@
  * STA 12, CSS 13, special 14..15 */
 #define E1000_TXD_CMD_EOP 0x01
 #define E1000_TXD_CMD_IFCS 0x02
-#define E1000_TXD_CMD_IC 0x04
+#define E1000_TXD_CMD_IC 0x04  /* legacy descriptors */
+#define E1000_TXD_CMD_TSE 0x04 /* TCP/IP data descriptors: DCMD.TSE (3.3.7) */
 #define E1000_TXD_CMD_RS 0x08
 #define E1000_TXD_CMD_DEXT 0x20
 #define E1000_TXD_STAT_DD 0x01
@@ -121,6 +122,18 @@ void e1000_txd_legacy(uint8_t *d, uint64_t addr, uint16_t len, uint8_t cmd);
  * (ipcss 0, ipcso 0: none). */
 void e1000_txd_context(uint8_t *d, uint8_t ipcss, uint8_t ipcso, uint16_t ipcse, uint8_t tucss,
                        uint8_t tucso, uint16_t tucse, uint8_t tucmd);
+/* The fields of a TCP segmentation context (manual 3.3.6, 3.5): the
+ * checksum offsets as above, and the packet's shape: hdrlen bytes of
+ * header, then paylen (20 bits) bytes of payload cut into mss-byte frames.
+ * tucmd should hold E1000_TXD_TUCMD_TSE. */
+struct e1000_txd_tso {
+    uint8_t ipcss, ipcso, tucss, tucso;
+    uint16_t ipcse, tucse;
+    uint8_t tucmd, hdrlen;
+    uint16_t mss;
+    uint32_t paylen;
+};
+void e1000_txd_tso_context(uint8_t *d, const struct e1000_txd_tso *c);
 /* A TCP/IP data descriptor (DEXT, DTYP 1): dcmd uses the E1000_TXD_CMD_*
  * bits, popts the E1000_TXD_POPTS_* ones (valid on a packet's first). */
 void e1000_txd_data(uint8_t *d, uint64_t addr, uint32_t len, uint8_t dcmd, uint8_t popts);

@@ -1,6 +1,7 @@
 /* Component `nic_dma`: Intel 8254x (e1000) descriptor-ring DMA driver.
  *
- * Provides netdev 1.1 to one user; uses bus (the card), skb (receive
+ * Provides netdev 1.2 (1.2: caps.tso_segs, TCP segmentation offload) to
+ * one user; uses bus (the card), skb (receive
  * buffers) and os (memory for the ring bookkeeping, logging). Runs in
  * poll mode: the poll hook reads ICR (read to clear), reclaims finished
  * transmits and hands received frames up.
@@ -15,7 +16,11 @@
  * context descriptor first when the checksum is offloaded and the context
  * changed. The hardware pads short frames (TCTL.PSP). When the ring is
  * short, xmit returns -EAGAIN and tx_ready follows once enough descriptors
- * are back (DD, written back for RS). */
+ * are back (DD, written back for RS).
+ *
+ * TSO (param tso, skb gso_size): a TCP/IPv4 frame of up to 64 KiB goes on
+ * the ring as one TSE context descriptor and its pieces; the card cuts it
+ * into gso_size-byte segments (manual 3.5; nic_dma_txreq.h). */
 #include <errno.h>
 #include <stdbool.h>
 #include <string.h>
@@ -24,6 +29,7 @@
 #include "e1000_hw.h"
 #include "e1000_regs.h"
 #include "nic_dma_rx.h"
+#include "nic_dma_txreq.h"
 #include "lyra/bus.h"
 #include "lyra/component.h"
 #include "lyra/diag.h"
@@ -39,7 +45,6 @@
  * with more pieces (after page splits) is bounced into one linear buffer
  * (lyra_skb_bounce: tx_bounced, counted in copy_bytes) */
 #define TX_MAX_PARTS 14u
-#define FRAME_MAX (LYRA_ETH_FRAME_MAX + 4u) /* room for an 802.1Q tag */
 
 #define NIC_DMA_STATS(X) \
     X(tx_frames)         \
@@ -52,6 +57,9 @@
     X(tx_bounced)        \
     X(tx_bounce_bytes)   \
     X(tx_bounce_nobuf)   \
+    X(tx_tso_frames)     \
+    X(tx_tso_segments)   \
+    X(tx_tso_refused)    \
     X(rx_overruns)       \
     X(link_changes)      \
     X(eeprom_csum_bad)
@@ -80,7 +88,7 @@ struct nic_dma {
     struct e1000_hw hw;
 
     uint32_t rx_n, tx_n, rx_budget;
-    bool csum_tx, csum_rx, page_contig;
+    bool csum_tx, csum_rx, page_contig, tso; /* tso: asked for and csum_tx on */
     size_t page; /* the os page size, for page_contig splits */
 
     bool started, opened, link_up;
@@ -144,13 +152,110 @@ static unsigned tx_clean(struct nic_dma *n, bool notify)
 
 /* Splits the frame into DMA parts: the linear part, then each segment,
  * each split at every page boundary it crosses when page_contig is on (the
- * shared rule, lyra/skb_pieces.h). The count, or -ENOSPC. The pieces are
- * the parts themselves (their bus addresses are kept apart), so nothing is
- * copied per frame. */
-static int tx_parts(const struct nic_dma *n, const struct lyra_skb *skb,
+ * shared rule, lyra/skb_pieces.h; TSO frames at least every ND_TSO_SPLIT).
+ * The count, or -ENOSPC past the gather limit (TX_MAX_PARTS;
+ * ND_TSO_MAX_PARTS for TSO frames). The pieces are the parts themselves,
+ * so nothing is copied per frame. */
+static int tx_parts(const struct nic_dma *n, const struct lyra_skb *skb, bool tso,
                     struct lyra_skb_piece *pt)
 {
+    if (tso)
+        return lyra_skb_pieces(skb, nd_tso_split(n->page_contig, n->page), pt,
+                               ND_TSO_MAX_PARTS);
     return lyra_skb_pieces(skb, n->page_contig ? n->page : 0, pt, TX_MAX_PARTS);
+}
+
+/* Reads what the frame asks for (nic_dma_txreq.h); every refusal counted
+ * in tx_errors, a TSO frame's also in tx_tso_refused. */
+static int tx_classify(struct nic_dma *n, const struct lyra_skb *skb, struct nd_txreq *q)
+{
+    int r = nd_txreq_read(skb, n->csum_tx, n->tso, q);
+    if (r) {
+        n->st.tx_errors++;
+        n->st.tx_tso_refused += skb->gso_size != 0;
+    }
+    return r;
+}
+
+/* Whether the frame needs a context descriptor: a TSO frame always (its
+ * PAYLEN is its own), a checksum frame when the card holds another. */
+static bool tx_needs_ctx(const struct nic_dma *n, const struct nd_txreq *q)
+{
+    if (q->tso)
+        return true;
+    return q->csum && !(n->ctx_valid && n->ctx_css == q->css && n->ctx_cso == q->cso);
+}
+
+/* Writes the context descriptor at idx and keeps the cache of what the
+ * card holds in step. The card keeps one context (manual 3.3.6): a TSE one
+ * replaces the checksum offsets too, so after it the next checksum frame
+ * writes its own again. */
+static void tx_write_ctx(struct nic_dma *n, uint32_t idx, const struct nd_txreq *q)
+{
+    uint8_t *d = n->tx_ring + (size_t)idx * E1000_DESC_SIZE;
+    if (q->tso) {
+        e1000_txd_tso_context(d, &q->tc);
+        n->ctx_valid = false;
+    } else {
+        /* TCP/UDP checksum from css to the end, stored at cso; the stack
+         * has put the pseudo-header sum there (manual 3.3.6) */
+        e1000_txd_context(d, 0, 0, 0, (uint8_t)q->css, (uint8_t)q->cso, 0, E1000_TXD_TUCMD_IP);
+        n->ctx_valid = true;
+        n->ctx_css = (uint8_t)q->css;
+        n->ctx_cso = (uint8_t)q->cso;
+    }
+    n->tx_slots[idx] = (struct tx_slot){0};
+    n->st.tx_ctx_desc++;
+}
+
+/* Maps each piece and writes its data descriptor from ring index idx on
+ * (mapping and writing in one pass keeps no array of bus addresses on the
+ * stack). 0 and the last index in *last; on a mapping failure what was
+ * mapped is unmapped again and the error returned (nothing reaches the
+ * card before TDT moves). */
+static int tx_write_data(struct nic_dma *n, const struct lyra_skb_piece *pt, unsigned np,
+                         uint32_t idx, const struct nd_txreq *q, uint32_t *last)
+{
+    const uint32_t from = idx;
+    for (unsigned i = 0; i < np; i++) {
+        uint64_t bus;
+        int r = n->bus->dma_map(n->bself, pt[i].p, pt[i].len, &bus);
+        if (r) {
+            for (uint32_t j = from; j != idx; j = ring_next(j, n->tx_n)) {
+                n->bus->dma_unmap(n->bself, n->tx_slots[j].map_ptr, n->tx_slots[j].map_len);
+                n->tx_slots[j] = (struct tx_slot){0};
+            }
+            return r < 0 ? r : -EFAULT;
+        }
+        nd_txreq_desc(n->tx_ring + (size_t)idx * E1000_DESC_SIZE, bus, pt[i].len, i + 1 == np, q);
+        n->tx_slots[idx] = (struct tx_slot){.map_ptr = pt[i].p, .map_len = pt[i].len};
+        *last = idx;
+        idx = ring_next(idx, n->tx_n);
+    }
+    return 0;
+}
+
+/* The frame is on the ring: bookkeeping, counters, and TDT. */
+static void tx_commit(struct nic_dma *n, struct lyra_skb *skb, const struct nd_txreq *q,
+                      uint32_t first, uint32_t last, uint32_t need)
+{
+    n->tx_slots[first].last = last;
+    n->tx_slots[last].skb = skb;
+    n->tx_free -= need;
+    n->tx_pending++;
+    n->tx_tail = ring_next(last, n->tx_n);
+    n->tx_stopped = false; /* the user got through: no tx_ready owed */
+    n->st.tx_frames++;
+    n->st.tx_bytes += q->total;
+    if (q->csum)
+        n->st.tx_csum_offload++;
+    if (q->tso) {
+        n->st.tx_tso_frames++;
+        n->st.tx_tso_segments += nd_tso_frames(&q->tc);
+    }
+    /* descriptors are in memory before the tail moves */
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    e1000_wr(&n->hw, E1000_TDT, n->tx_tail);
 }
 
 static int nd_xmit(void *self, struct lyra_skb *skb)
@@ -162,55 +267,20 @@ static int nd_xmit(void *self, struct lyra_skb *skb)
         n->st.tx_errors++;
         return -EINVAL;
     }
-    uint64_t total = 0;
-    struct lyra_skb_iter it;
-    const uint8_t *ip;
-    uint32_t ik;
-    lyra_skb_iter_init(&it, skb);
-    while (lyra_skb_iter_next(&it, &ip, &ik)) {
-        if (ik && !ip) {
-            n->st.tx_errors++;
-            return -EINVAL;
-        }
-        total += ik;
-    }
-    bool tagged = skb->len >= LYRA_ETH_HLEN && skb->data[12] == 0x81 && skb->data[13] == 0x00;
-    uint32_t max = tagged ? FRAME_MAX : LYRA_ETH_FRAME_MAX;
-    if (total < LYRA_ETH_HLEN || total > max) {
-        n->st.tx_errors++;
-        return total > max ? -EMSGSIZE : -EINVAL;
-    }
-    bool csum = (skb->flags & LYRA_SKB_F_CSUM_TX) != 0;
-    uint32_t css = 0, cso = 0; /* the descriptor's: offsets in the frame */
-    if (csum) {
-        if (!n->csum_tx) {
-            n->st.tx_errors++;
-            return -EOPNOTSUPP;
-        }
-        /* csum_start counts from head (skb.h); the frame starts at data */
-        uintptr_t h = (uintptr_t)skb->head, d = (uintptr_t)skb->data;
-        if (d < h || skb->csum_start < d - h) {
-            n->st.tx_errors++;
-            return -EINVAL;
-        }
-        css = skb->csum_start - (uint32_t)(d - h);
-        cso = css + skb->csum_off;
-        if (css < LYRA_ETH_HLEN || css > 255 || cso > 255 || cso + 2 > total) {
-            n->st.tx_errors++;
-            return -EINVAL;
-        }
-    }
-    struct lyra_skb_piece pt[TX_MAX_PARTS];
-    uint64_t bus[TX_MAX_PARTS]; /* of pt[i], once mapped */
+    struct nd_txreq q;
+    int r = tx_classify(n, skb, &q);
+    if (r)
+        return r;
+    struct lyra_skb_piece pt[ND_TSO_MAX_PARTS > TX_MAX_PARTS ? ND_TSO_MAX_PARTS : TX_MAX_PARTS];
     struct lyra_skb *bounce = NULL; /* a linear copy sent in skb's place */
-    int got = tx_parts(n, skb, pt);
+    int got = tx_parts(n, skb, q.tso, pt);
     if (got == -ENOSPC) { /* more pieces than we gather: one shared way out */
         bounce = lyra_skb_bounce(n->so, n->sself, skb);
         if (!bounce) {
             n->st.tx_bounce_nobuf++;
             return -ENOBUFS; /* the caller keeps skb */
         }
-        got = tx_parts(n, bounce, pt);
+        got = tx_parts(n, bounce, q.tso, pt);
     }
     if (got <= 0) { /* nothing to send, or more pieces even bounced */
         lyra_skb_free(bounce);
@@ -218,8 +288,8 @@ static int nd_xmit(void *self, struct lyra_skb *skb)
         return -EINVAL;
     }
     unsigned np = (unsigned)got;
-    bool new_ctx = csum && !(n->ctx_valid && n->ctx_css == css && n->ctx_cso == cso);
-    uint32_t need = np + (new_ctx ? 1u : 0u);
+    bool ctx = tx_needs_ctx(n, &q);
+    uint32_t need = np + (ctx ? 1u : 0u);
     if (need > n->tx_free)
         tx_clean(n, false);
     if (need > n->tx_free) {
@@ -229,63 +299,25 @@ static int nd_xmit(void *self, struct lyra_skb *skb)
         n->tx_need = need;
         return -EAGAIN;
     }
-    for (unsigned i = 0; i < np; i++) {
-        int r = n->bus->dma_map(n->bself, pt[i].p, pt[i].len, &bus[i]);
-        if (r) {
-            while (i--)
-                n->bus->dma_unmap(n->bself, pt[i].p, pt[i].len);
-            lyra_skb_free(bounce);
-            n->st.tx_dma_errors++;
-            return r < 0 ? r : -EFAULT;
-        }
+    struct lyra_skb *out = bounce ? bounce : skb; /* the frame the card reads */
+    uint16_t ipsum = q.tso ? nd_txreq_ip_csum_clear(out->data, &q) : 0;
+    uint32_t first = n->tx_tail, last = first;
+    r = tx_write_data(n, pt, np, ctx ? ring_next(first, n->tx_n) : first, &q, &last);
+    if (r) {
+        if (q.tso)
+            nd_txreq_ip_csum_restore(out->data, &q, ipsum);
+        lyra_skb_free(bounce);
+        n->st.tx_dma_errors++;
+        return r;
     }
-
-    uint32_t first = n->tx_tail, idx = first, last = first;
-    if (new_ctx) {
-        /* TCP/UDP checksum from css to the end, stored at cso; the stack
-         * has put the pseudo-header sum there (manual 3.3.6) */
-        e1000_txd_context(n->tx_ring + (size_t)idx * E1000_DESC_SIZE, 0, 0, 0, (uint8_t)css,
-                          (uint8_t)cso, 0, E1000_TXD_TUCMD_IP);
-        n->tx_slots[idx] = (struct tx_slot){0};
-        n->ctx_valid = true;
-        n->ctx_css = (uint8_t)css;
-        n->ctx_cso = (uint8_t)cso;
-        n->st.tx_ctx_desc++;
-        last = idx;
-        idx = ring_next(idx, n->tx_n);
-    }
-    for (unsigned i = 0; i < np; i++) {
-        uint8_t *d = n->tx_ring + (size_t)idx * E1000_DESC_SIZE;
-        uint8_t cmd = E1000_TXD_CMD_IFCS;
-        if (i + 1 == np)
-            cmd |= E1000_TXD_CMD_EOP | E1000_TXD_CMD_RS;
-        if (csum)
-            e1000_txd_data(d, bus[i], pt[i].len, cmd, E1000_TXD_POPTS_TXSM);
-        else
-            e1000_txd_legacy(d, bus[i], (uint16_t)pt[i].len, cmd);
-        n->tx_slots[idx] = (struct tx_slot){.map_ptr = pt[i].p, .map_len = pt[i].len};
-        last = idx;
-        idx = ring_next(idx, n->tx_n);
-    }
+    if (ctx)
+        tx_write_ctx(n, first, &q);
     if (bounce) { /* sent from the copy: skb is done with (its `done` runs) */
         n->st.tx_bounced++;
-        n->st.tx_bounce_bytes += total;
+        n->st.tx_bounce_bytes += q.total;
         lyra_skb_free(skb);
-        skb = bounce;
     }
-    n->tx_slots[first].last = last;
-    n->tx_slots[last].skb = skb;
-    n->tx_free -= need;
-    n->tx_pending++;
-    n->tx_tail = idx;
-    n->tx_stopped = false; /* the user got through: no tx_ready owed */
-    n->st.tx_frames++;
-    n->st.tx_bytes += total;
-    if (csum)
-        n->st.tx_csum_offload++;
-    /* descriptors are in memory before the tail moves */
-    __atomic_thread_fence(__ATOMIC_RELEASE);
-    e1000_wr(&n->hw, E1000_TDT, idx);
+    tx_commit(n, out, &q, first, last, need);
     return 0;
 }
 
@@ -381,6 +413,8 @@ static int nd_caps(void *self, struct lyra_netdev_caps *c)
     c->link_up = n->link_up;
     memcpy(c->mac, n->mac, 6);
     c->rx_post = (uint16_t)(n->rx_n - 1); /* netdev 1.1: buffers posted at most */
+    /* netdev 1.2: segments every frame with gso_size may carry and still fit */
+    c->tso_segs = n->tso ? nd_tso_segs(nd_tso_split(n->page_contig, n->page), n->tx_n) : 0;
     return 0;
 }
 
@@ -425,7 +459,7 @@ static int nd_attach(void *self, const void *events, void *user)
 
 /* ----- lifecycle ------------------------------------------------------------ */
 
-enum { P_RX_RING, P_TX_RING, P_CSUM_TX, P_CSUM_RX, P_PAGE_CONTIG, P_RX_BUDGET, P__COUNT };
+enum { P_RX_RING, P_TX_RING, P_CSUM_TX, P_CSUM_RX, P_PAGE_CONTIG, P_RX_BUDGET, P_TSO, P__COUNT };
 
 /* Rules the parameter table cannot say (check hook, ABI 0.1). */
 static int nic_dma_check(const struct lyra_value *p, struct lyra_diag *d)
@@ -456,6 +490,7 @@ static int nic_dma_create(void *self, const struct lyra_value *p, struct lyra_di
     n->csum_rx = p[P_CSUM_RX].u.b;
     n->page_contig = p[P_PAGE_CONTIG].u.b;
     n->rx_budget = (uint32_t)p[P_RX_BUDGET].u.i;
+    n->tso = p[P_TSO].u.b && n->csum_tx; /* the card's TSO computes the checksums */
     int bad = 0;
     if (n->rx_n % 8) {
         lyra_diag_add(d, LYRA_E_RANGE, 0,
@@ -613,8 +648,8 @@ static const struct lyra_provide nic_dma_provides[] = {
         .ops = &nic_dma_nd_ops,
         .attach = nd_attach,
         .max_users = 1,
-        .doc = LYRA_DOC("the e1000 as a netdev: gather transmit, checksum offload, polled "
-                        "receive into posted skbs (no copy)"),
+        .doc = LYRA_DOC("the e1000 as a netdev: gather transmit, checksum offload, TCP "
+                        "segmentation offload (1.2), polled receive into posted skbs (no copy)"),
     },
 };
 
@@ -660,6 +695,10 @@ static const struct lyra_param nic_dma_params[P__COUNT] = {
                        LYRA_DOC("ask for DMA segments that do not cross a page (split otherwise)")},
     [P_RX_BUDGET] = {"rx_budget", LYRA_P_INT, "64", 1, 4096,
                      LYRA_DOC("received frames handled per poll step at most")},
+    [P_TSO] = {"tso", LYRA_P_BOOL, "on", 0, -1,
+               LYRA_DOC("TCP segmentation offload (netdev caps.tso_segs): a TCP/IPv4 frame of up "
+                        "to 64 KiB with gso_size goes out as one context and its pieces, the card "
+                        "cuts it into segments; needs csum_tx (off with it)")},
 };
 
 LYRA_EXPORT const struct lyra_component lyra_component_nic_dma = {
@@ -676,7 +715,27 @@ LYRA_EXPORT const struct lyra_component lyra_component_nic_dma = {
            "tx_ring descriptors with one descriptor per skb part. A full transmit ring makes "
            "xmit return -EAGAIN (tx_busy) and tx_ready follows when descriptors come back. "
            "Polled: each step reads ICR, reclaims finished transmits and receives up to "
-           "rx_budget frames."),
+           "rx_budget frames. With tso (and csum_tx) a frame with gso_size is cut into "
+           "segments by the card (TSE context, manual 3.5): caps.tso_segs says how many "
+           "segments such a frame may carry (gather and ring limits, page splits counted).\n"
+           "@stat tx_frames tx_bytes: frames put on the ring (a TSO frame once, its bytes "
+           "before the card cuts it); tx_busy: ring full (-EAGAIN); tx_errors: refused "
+           "frames; tx_dma_errors: dma_map failed\n"
+           "@stat tx_csum_offload: frames whose checksum the card inserts (TSO ones too); "
+           "tx_ctx_desc: context descriptors written\n"
+           "@stat tx_bounced tx_bounce_bytes: frames with more pieces than the card gathers, "
+           "copied (bytes); tx_bounce_nobuf: no buffer for the copy (-ENOBUFS)\n"
+           "@stat tx_tso_frames: TSO frames sent; tx_tso_segments: the segments the card "
+           "makes of them; tx_tso_refused: frames with gso_size refused (-EOPNOTSUPP: tso "
+           "off; -EINVAL: not a frame the card can cut), also in tx_errors\n"
+           "@stat rx_overruns: ICR.RXO; link_changes; eeprom_csum_bad: the EEPROM's sum is "
+           "not 0xbaba\n"
+           "@stat rx_frames rx_bytes: handed up; rx_nobuf: no skb to post; rx_map_errors; "
+           "rx_missed: frames the card dropped (MPC); rx_errors: frames with receive errors "
+           "or over several descriptors; rx_csum_ok rx_csum_bad: the card's checksum status; "
+           "rx_no_user: received without a user\n"
+           "@stat rx_posted tx_ring_free tx_pending link_up: now; copy_bytes: bytes bounced "
+           "on transmit (nothing is copied on receive)"),
     .provides = nic_dma_provides,
     .n_provides = LYRA_COUNT(nic_dma_provides),
     .slots = nic_dma_slots,

@@ -2,8 +2,8 @@
  * e1000_model.h): the bus ops table, the component's lifecycle and
  * parameters. Written from the 8254x manual, independently of the nic_dma
  * driver (its own register map: e1000_model_regs.h). The topics live apart: registers and reset (e1000_model_regs.c), DMA
- * memory (e1000_model_dma.c), the transmit ring (e1000_model_tx.c) and the
- * receive ring (e1000_model_rx.c). */
+ * memory (e1000_model_dma.c), the transmit ring (e1000_model_tx.c), TCP
+ * segmentation (e1000_model_tso.c) and the receive ring (e1000_model_rx.c). */
 #include "e1000_model_int.h"
 
 #include <errno.h>
@@ -421,7 +421,9 @@ LYRA_EXPORT const struct lyra_component lyra_component_e1000_model = {
     .doc = "Emulates the registers, descriptor rings and DMA of the e1000 as the 8254x manual "
            "defines them, attached to a link (wire or tap) or to the test API. DMA bus "
            "addresses are checked: a descriptor pointing outside dma_alloc'd or dma_map'ped "
-           "memory is a DMA fault (dma_faults) and its frame is dropped. Without bus "
+           "memory is a DMA fault (dma_faults) and its frame is dropped. TCP segmentation "
+           "(TSE contexts, TCP/IPv4) cuts a packet into frames (tx_tso_packets, tx_tso_frames; "
+           "an inconsistent request is dropped: tx_tso_bad). Without bus "
            "mastering in the PCI command register all DMA is refused (dma_refused). Param "
            "quirks picks QEMU's behaviour (default: CTRL.RST ignored, counted in "
            "resets_ignored; RAL0/RAH0 preloaded with the MAC) or the manual's (CTRL.RST "

@@ -8,7 +8,10 @@
  * EERD in the variant's layout, ICR read to clear, IMS/IMC/ICS, RCTL with
  * the receive filter RAL/RAH, MTA, BAM, MPE, UPE, LPE, SECRC and BSIZE,
  * TCTL.EN/PSP, the receive and transmit rings with head/tail and wrap, DD/EOP
- * write-back, RS, TCP/IP context descriptors with checksum insertion, RXCSUM
+ * write-back, RS, TCP/IP context descriptors with checksum insertion and
+ * TCP segmentation (TSE, manual 3.5: TCP over IPv4 only, packets of up to
+ * 64 KiB of payload; an inconsistent request is dropped and counted in
+ * tx_tso_bad; tx_tso_packets, tx_tso_frames), RXCSUM
  * status, MPC/RNBC), and DMA memory: dma_alloc from an arena the model owns
  * (dma_mem), dma_map of other memory. Bus addresses are translated back and
  * checked: one outside every allocated or mapped region is a DMA fault

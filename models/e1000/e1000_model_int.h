@@ -18,7 +18,14 @@
 #define ETH_ZLEN 60
 #define FRAME_STD 1514
 #define FRAME_JUMBO 16384
-#define TXBUF_MAX 16384
+#define TXBUF_MAX 16384 /* a packet without TSE gathers at most this */
+/* TCP segmentation (manual 3.5): the card keeps HDRLEN bytes of header in
+ * an on-chip buffer of 240 bytes (3.5.9); PAYLEN has 20 bits, the model
+ * gathers up to 64 KiB of it (an IPv4 datagram's worth; more is dropped as
+ * tx_oversize). */
+#define TSO_HDR_MAX 240
+#define TSO_PAY_MAX 65536
+#define TXBUF_TSO (TSO_HDR_MAX + TSO_PAY_MAX)
 #define CAP_SLOT 2048
 
 /* bus address windows */
@@ -42,6 +49,9 @@ enum variant { V_82540 = 82540, V_82574 = 82574 };
     X(tx_padded)       \
     X(tx_csum_inserted) \
     X(tx_bad_desc)     \
+    X(tx_tso_packets)  \
+    X(tx_tso_frames)   \
+    X(tx_tso_bad)      \
     X(tx_oversize)     \
     X(tx_link_drop)    \
     X(tx_capture_drop) \
@@ -105,14 +115,19 @@ struct e1000_model {
     uint32_t map_nbuckets; /* a power of two >= map_slots */
     uint32_t map_hint;
 
-    /* transmit assembly (one frame across descriptors) */
-    uint8_t txbuf[TXBUF_MAX];
+    /* transmit assembly (one packet across descriptors; a TSO packet is
+     * cut into frames built in txseg) */
+    uint8_t txbuf[TXBUF_TSO];
+    uint8_t txseg[FRAME_JUMBO];
     uint32_t txlen;
-    bool tx_in_frame, tx_fault, tx_big;
+    bool tx_in_frame, tx_fault, tx_big, tx_tso;
     uint8_t tx_popts;
-    struct {
+    struct em_tx_ctx {
         uint8_t ipcss, ipcso, tucss, tucso;
         uint16_t ipcse, tucse;
+        uint8_t tucmd, hdrlen; /* TUCMD; HDRLEN (TSE) */
+        uint16_t mss;          /* TSE */
+        uint32_t paylen;       /* TSE, 20 bits */
     } ctx;
 
     /* transmitted frames without a link */
@@ -147,6 +162,20 @@ static inline uint16_t ld16be(const uint8_t *p)
 {
     return (uint16_t)(p[0] << 8 | p[1]);
 }
+static inline void st16be(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+static inline uint32_t ld32be(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+static inline void st32be(uint8_t *p, uint32_t v)
+{
+    st16be(p, (uint16_t)(v >> 16));
+    st16be(p + 2, (uint16_t)v);
+}
 
 static inline uint32_t *reg(struct e1000_model *m, uint32_t off)
 {
@@ -180,6 +209,14 @@ void em_cfg_write(void *self, uint32_t off, unsigned size, uint32_t v);
  * assembled across descriptors forgotten. */
 void em_tx_run(struct e1000_model *m);
 void em_tx_assembly_reset(struct e1000_model *m);
+/* One finished frame f of len bytes (room for ETH_ZLEN behind it): the
+ * checksums POPTS asked for inserted from the context, padded (PSP), to
+ * the link or the capture queue. */
+void em_tx_frame_out(struct e1000_model *m, uint8_t *f, uint32_t len);
+
+/* e1000_model_tso.c: the gathered TSE packet cut into frames (manual 3.5),
+ * or dropped and counted when the request is inconsistent. */
+void em_tso_send(struct e1000_model *m);
 
 /* e1000_model_rx.c: one frame from the wire into the receive ring; 0 or a
  * negative errno as e1000_model_inject documents. */

@@ -64,11 +64,16 @@
 #define PCI_CMD_MASTER 0x0004
 
 #define TXD_CMD_EOP 0x01
+#define TXD_CMD_TSE 0x04 /* DCMD of a TCP/IP data descriptor (manual 3.3.7) */
 #define TXD_CMD_RS 0x08
 #define TXD_CMD_DEXT 0x20
 #define TXD_STA_DD 0x01
 #define TXD_POPTS_IXSM 0x01
 #define TXD_POPTS_TXSM 0x02
+/* TCP/IP context descriptor TUCMD (manual 3.3.6.1) */
+#define TXD_TUCMD_TCP 0x01 /* TCP (else UDP) */
+#define TXD_TUCMD_IP 0x02  /* IPv4 (else IPv6) */
+#define TXD_TUCMD_TSE 0x04 /* a TCP segmentation context */
 #define RXD_STA_DD 0x01
 #define RXD_STA_EOP 0x02
 #define RXD_STA_IXSM 0x04

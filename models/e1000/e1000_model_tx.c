@@ -1,7 +1,9 @@
 /* e1000_model: the transmit side. Legacy and TCP/IP data descriptors are
- * gathered into one frame up to EOP, with checksum insertion from the last
- * context descriptor (manual 3.3); the frame goes to the link or, without
- * one, to a capture queue that e1000_model_take_tx drains. */
+ * gathered into one packet up to EOP, with checksum insertion from the last
+ * context descriptor (manual 3.3); a packet whose first data descriptor has
+ * DCMD.TSE is cut into frames by e1000_model_tso.c (manual 3.5). Frames go
+ * to the link or, without one, to a capture queue that e1000_model_take_tx
+ * drains. */
 #include "e1000_model_int.h"
 
 #include <string.h>
@@ -12,7 +14,7 @@
 void em_tx_assembly_reset(struct e1000_model *m)
 {
     m->txlen = 0;
-    m->tx_in_frame = m->tx_fault = m->tx_big = false;
+    m->tx_in_frame = m->tx_fault = m->tx_big = m->tx_tso = false;
     m->tx_popts = 0;
 }
 
@@ -56,26 +58,50 @@ static void insert_csum(struct e1000_model *m, uint8_t *f, uint32_t len, uint32_
     m->st.tx_csum_inserted++;
 }
 
+void em_tx_frame_out(struct e1000_model *m, uint8_t *f, uint32_t len)
+{
+    if (m->tx_popts & TXD_POPTS_IXSM)
+        insert_csum(m, f, len, m->ctx.ipcss, m->ctx.ipcso, m->ctx.ipcse);
+    if (m->tx_popts & TXD_POPTS_TXSM)
+        insert_csum(m, f, len, m->ctx.tucss, m->ctx.tucso, m->ctx.tucse);
+    if (len < ETH_ZLEN && (*reg(m, R_TCTL) & TCTL_PSP)) {
+        memset(f + len, 0, ETH_ZLEN - len);
+        len = ETH_ZLEN;
+        m->st.tx_padded++;
+    }
+    tx_emit(m, f, len);
+}
+
 static void tx_end_of_packet(struct e1000_model *m)
 {
-    uint32_t len = m->txlen;
     if (m->tx_fault) {
         /* counted in dma_faults when it happened */
     } else if (m->tx_big) {
         m->st.tx_oversize++;
+    } else if (m->tx_tso) {
+        em_tso_send(m);
     } else {
-        if (m->tx_popts & TXD_POPTS_IXSM)
-            insert_csum(m, m->txbuf, len, m->ctx.ipcss, m->ctx.ipcso, m->ctx.ipcse);
-        if (m->tx_popts & TXD_POPTS_TXSM)
-            insert_csum(m, m->txbuf, len, m->ctx.tucss, m->ctx.tucso, m->ctx.tucse);
-        if (len < ETH_ZLEN && (*reg(m, R_TCTL) & TCTL_PSP)) {
-            memset(m->txbuf + len, 0, ETH_ZLEN - len);
-            len = ETH_ZLEN;
-            m->st.tx_padded++;
-        }
-        tx_emit(m, m->txbuf, len);
+        em_tx_frame_out(m, m->txbuf, m->txlen);
     }
     em_tx_assembly_reset(m);
+}
+
+/* A TCP/IP context descriptor (manual 3.3.6): the offsets for checksum
+ * insertion and, with TUCMD.TSE, the segmentation parameters. One context
+ * is kept: a TSE context replaces the checksum offsets too. */
+static void tx_context(struct e1000_model *m, const uint8_t *d)
+{
+    struct em_tx_ctx *c = &m->ctx;
+    c->ipcss = d[0];
+    c->ipcso = d[1];
+    c->ipcse = ld16le(d + 2);
+    c->tucss = d[4];
+    c->tucso = d[5];
+    c->tucse = ld16le(d + 6);
+    c->paylen = ld32le(d + 8) & 0xfffff;
+    c->tucmd = d[11];
+    c->hdrlen = d[13];
+    c->mss = ld16le(d + 14);
 }
 
 /* One descriptor; returns whether it asked for status (RS). */
@@ -85,22 +111,19 @@ static bool tx_desc(struct e1000_model *m, const uint8_t *d)
     uint8_t cmd = d[11];
     bool dext = (cmd & TXD_CMD_DEXT) != 0;
     unsigned dtyp = (w2 >> 20) & 0xf;
-    if (dext && dtyp == 0) { /* TCP/IP context */
-        m->ctx.ipcss = d[0];
-        m->ctx.ipcso = d[1];
-        m->ctx.ipcse = ld16le(d + 2);
-        m->ctx.tucss = d[4];
-        m->ctx.tucso = d[5];
-        m->ctx.tucse = ld16le(d + 6);
+    if (dext && dtyp == 0) {
+        tx_context(m, d);
         return (cmd & TXD_CMD_RS) != 0;
     }
     uint32_t len;
     uint8_t popts = 0;
+    bool tse = false;
     if (!dext) {
-        len = ld16le(d + 8);
+        len = ld16le(d + 8); /* bit 2 here is IC (not modelled), not TSE */
     } else if (dtyp == 1) {
         len = w2 & 0xfffff;
         popts = d[13];
+        tse = (cmd & TXD_CMD_TSE) != 0;
     } else {
         m->st.tx_bad_desc++;
         m->tx_fault = true; /* unknown type: the frame is lost */
@@ -108,10 +131,12 @@ static bool tx_desc(struct e1000_model *m, const uint8_t *d)
     }
     if (!m->tx_in_frame) {
         m->tx_in_frame = true;
-        m->tx_popts = popts; /* POPTS counts on a packet's first descriptor */
+        /* POPTS and TSE count on a packet's first descriptor (3.3.7) */
+        m->tx_popts = popts;
+        m->tx_tso = tse;
     }
     if (len && !m->tx_fault && !m->tx_big) {
-        if (len > TXBUF_MAX - m->txlen) {
+        if (len > (m->tx_tso ? TXBUF_TSO : TXBUF_MAX) - m->txlen) {
             m->tx_big = true;
         } else {
             const uint8_t *src = em_dma_ptr(m, ld64le(d), len);
