@@ -148,7 +148,7 @@ uint16_t nd_tso_segs(size_t split, uint32_t tx_n)
 {
     /* descriptors one frame may take: the gather limit, and the ring's
      * tx_n - 1 usable slots less the context descriptor */
-    long pieces = (long)tx_n - 2 < (long)ND_TSO_MAX_PARTS ? (long)tx_n - 2 : ND_TSO_MAX_PARTS;
+    long pieces = (long)tx_n - 2 < (long)ND_TSO_MAX_PARTS ? (long)tx_n - 2 : (long)ND_TSO_MAX_PARTS;
     /* a part of L bytes splits into fewer than L / split + 2 pieces: over
      * the frame (LYRA_TSO_MAX + 14 bytes at most, in the linear part and
      * segs segments) that is total / split + 2 (segs + 1) */
