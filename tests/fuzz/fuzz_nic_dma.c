@@ -137,6 +137,7 @@ static void settle(struct harness *h)
 }
 
 /* A transmit built from the chunk: linear part then up to 3 segments.
+ * p[0]: bit 0 a TSO frame (skb 2.5) of gso_size (p[0] >> 1) * 12 + 8;
  * p[3]: bits 0-1 segments, bits 2-6 headroom asked (16-byte steps), bit 7
  * csum_start = p[5] as is (counted from head: often before the frame)
  * rather than p[5] bytes into the frame; p[4]: bit 0 checksum offload,
@@ -151,6 +152,7 @@ static void xmit(struct harness *h, const uint8_t *p, size_t n)
     bool raw_css = (p[3] & 0x80) != 0;
     uint8_t flags = p[4];
     uint8_t css = p[5];
+    uint8_t g0 = p[0];
     p += 6;
     n -= 6;
     struct lyra_skb *s = h->so->alloc(h->skb->self, hr, lin);
@@ -175,6 +177,8 @@ static void xmit(struct harness *h, const uint8_t *p, size_t n)
         s->csum_start = (uint16_t)(raw_css ? css : lyra_skb_headroom(s) + css);
         s->csum_off = (uint16_t)(flags >> 1);
     }
+    if (g0 & 1)
+        s->gso_size = (uint16_t)((g0 >> 1) * 12u + 8u);
     int r = h->nd->xmit(h->nic->self, s);
     if (r)
         lyra_skb_free(s); /* the caller keeps it on every error */
