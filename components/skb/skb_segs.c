@@ -95,29 +95,39 @@ void skb_segs_release_chain(struct skb_segs *d, struct lyra_skb *skb)
 
 int skb_segs_show(struct skb_segs *d, struct lyra_skb *c, struct lyra_skb *skb)
 {
-    uint32_t need = 1, n = 0;
+    uint32_t need = skb->len != 0, n = 0;
     const struct lyra_skb_seg *g;
     for (g = skb->seg; g && n < skb->nseg; g = g->next, n++)
         need += g->len != 0;
-    if (g || d->nfree < need) {
+    if (g || d->nfree < (need ? need : 1)) {
         d->get_fail += !g;
         return -ENOMEM;
     }
-    /* the first one holds the reference, even over an empty linear part */
-    struct lyra_skb_seg *h = skb_segs_get(d);
-    *h = (struct lyra_skb_seg){.ptr = skb->data, .len = skb->len, .ref = skb};
+    /* one descriptor per non-empty piece, the first holding the reference
+     * on skb (an empty one when the frame is empty): an empty linear part
+     * (a referencing provider's payload skb) costs no descriptor, and no
+     * piece for a driver to walk */
+    struct lyra_skb_seg *x;
+    struct lyra_skb *ref = skb;
     skb->refcnt++;
-    uint32_t ko, kn;
-    if (lyra_skb_lin_csum(skb, &ko, &kn) && ko == 0 && kn == skb->len) {
-        h->flags = LYRA_SEG_F_CSUM; /* the payload's kept sum goes along (skb 2.2) */
-        h->csum = skb->lin_csum;
+    if (skb->len || !need) {
+        x = skb_segs_get(d);
+        *x = (struct lyra_skb_seg){.ptr = skb->data, .len = skb->len, .ref = ref};
+        ref = NULL;
+        uint32_t ko, kn;
+        if (lyra_skb_lin_csum(skb, &ko, &kn) && ko == 0 && kn == skb->len) {
+            x->flags = LYRA_SEG_F_CSUM; /* the payload's kept sum goes along (skb 2.2) */
+            x->csum = skb->lin_csum;
+        }
+        lyra_skb_seg_append(c, x);
     }
-    lyra_skb_seg_append(c, h);
     for (g = skb->seg; g; g = g->next) {
         if (!g->len)
             continue;
-        struct lyra_skb_seg *x = skb_segs_get(d);
-        *x = (struct lyra_skb_seg){.ptr = g->ptr, .len = g->len, .flags = g->flags, .csum = g->csum};
+        x = skb_segs_get(d);
+        *x = (struct lyra_skb_seg){
+            .ptr = g->ptr, .len = g->len, .flags = g->flags, .csum = g->csum, .ref = ref};
+        ref = NULL;
         lyra_skb_seg_append(c, x);
     }
     return 0;

@@ -52,9 +52,10 @@ static inline void skb_segs_release(struct skb_segs *d, struct lyra_skb *skb)
 }
 
 /* Makes c (fresh: linear part empty, no segments) a clone of skb
- * (skb.h ops->clone): a descriptor holding one reference on skb shows its
- * linear part, one more each of its non-empty segments; flags, protocol
- * and offsets are carried over. 0, or -ENOMEM when descriptors ran out
+ * (skb.h ops->clone): a descriptor for each non-empty piece of skb (its
+ * linear part, its segments), the first holding one reference on skb (an
+ * empty one for an empty frame); flags, protocol and offsets are carried
+ * over. 0, or -ENOMEM when descriptors ran out
  * (c is left as it was). */
 int skb_segs_clone(struct skb_segs *d, struct lyra_skb *c, struct lyra_skb *skb);
 /* Appends skb's frame to c's through descriptors, the first holding one

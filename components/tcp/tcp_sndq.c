@@ -201,7 +201,9 @@ struct lyra_skb *tcp_sndq_clone_run(struct tcp *u, int i, tcp_seq_t seq, uint32_
     struct lyra_skb *s;
     for (s = from->next; s && *len < want; s = s->next) {
         uint32_t n = lyra_skb_total(s);
-        if (!n || cl->nseg + 1 + s->nseg > max_segs ||
+        /* at most a descriptor per piece (skb_segs_show: none for an
+         * empty linear part, a zero-copy payload skb's) */
+        if (!n || cl->nseg + (s->len != 0) + s->nseg > max_segs ||
             lyra_skb_clone_add(u->skb, u->skb_self, cl, s))
             break;
         uint32_t k = n < want - *len ? n : want - *len;

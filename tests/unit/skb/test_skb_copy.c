@@ -1548,6 +1548,7 @@ Test(skb_copy, clone_without_buffer_or_descriptors_is_null)
     env_done(&e);
     e = env_new(P("count=2", "segs=2"));
     o = xalloc(&e, 0, 10);
+    memset(lyra_skb_put(o, 10), 'x', 10);
     struct lyra_skb_seg g[2] = {{.ptr = (const uint8_t *)"ab", .len = 2},
                                 {.ptr = (const uint8_t *)"cd", .len = 2}};
     lyra_skb_seg_append(o, &g[0]);
@@ -1556,6 +1557,44 @@ Test(skb_copy, clone_without_buffer_or_descriptors_is_null)
     cr_assert_eq(st(&e, "in_use"), 1, "the header buffer went back");
     cr_assert_eq(o->refcnt, 1);
     lyra_skb_free(o);
+    env_done(&e);
+}
+
+/* A frame whose linear part is empty (a referencing provider's payload
+ * skb) is shown by a descriptor per segment only, the first holding the
+ * reference: no empty piece for a driver to walk. */
+Test(skb_copy, clone_of_segments_alone_takes_a_descriptor_each)
+{
+    struct env e = env_new(P("count=4", "segs=2"));
+    struct lyra_skb *o = xalloc(&e, 0, 0);
+    unsigned done = 0;
+    lyra_skb_set_done(o, count_done, &done);
+    struct lyra_skb_seg g[2] = {{.ptr = (const uint8_t *)"ab", .len = 2},
+                                {.ptr = (const uint8_t *)"cd", .len = 2}};
+    lyra_skb_seg_append(o, &g[0]);
+    lyra_skb_seg_append(o, &g[1]);
+    struct lyra_skb *c = lyra_skb_clone(e.ops, e.self, o, 0);
+    cr_assert_not_null(c, "2 descriptors are enough");
+    cr_assert_eq(c->nseg, 2);
+    cr_assert_eq(o->refcnt, 2, "the clone holds one reference");
+    char out[4];
+    cr_assert_eq(e.ops->copy_out(e.self, c, 0, out, 4), 0);
+    cr_assert_arr_eq(out, "abcd", 4);
+    lyra_skb_free(o);
+    cr_assert_eq(done, 0);
+    lyra_skb_free(c);
+    cr_assert_eq(done, 1, "the reference went with the clone's free");
+    /* an empty frame still gets one (empty) descriptor to hold it */
+    o = xalloc(&e, 0, 0);
+    c = lyra_skb_clone(e.ops, e.self, o, 0);
+    cr_assert_not_null(c);
+    cr_assert_eq(c->nseg, 1);
+    cr_assert_eq(lyra_skb_total(c), 0);
+    cr_assert_eq(o->refcnt, 2);
+    lyra_skb_free(c);
+    lyra_skb_free(o);
+    cr_assert_eq(st(&e, "in_use"), 0);
+    cr_assert_eq(st(&e, "segs_in_use"), 0);
     env_done(&e);
 }
 
