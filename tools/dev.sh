@@ -95,9 +95,11 @@ demo() {
         --stack assemblies/copy-pio.lyra "$w" --peer assemblies/copy-dma.lyra "$w" 192.0.2.3
     echo "== counters of the UDP run (all of them: build/demo-stats.json; or add --stats)"
     python3 tools/stats_summary.py build/demo-stats.json
-    echo "== copy-pio sends 24 MB over TCP to copy-dma (lyra-ttcp; the receiver checks every byte)"
+    # the e1000 stack sends: its summary shows TSO (tcp hands up to 23
+    # segments down as one frame, the card cuts them: docs/buffers.md)
+    echo "== copy-dma sends 24 MB over TCP to copy-pio (lyra-ttcp; the receiver checks every byte)"
     "$bin/lyra-ttcp" -t -q -n 3000 --stats-json build/demo-tcp-stats.json \
-        --stack assemblies/copy-pio.lyra "$w" --peer assemblies/copy-dma.lyra "$w" 192.0.2.3
+        --stack assemblies/copy-dma.lyra "$w" --peer assemblies/copy-pio.lyra "$w" 192.0.2.2
     python3 tools/stats_summary.py build/demo-tcp-stats.json
     # the paper's zero-copy stacks: the sender's payload is referenced from
     # packet memory (lyra_pkt_alloc, copy on write), not copied; the receiver
