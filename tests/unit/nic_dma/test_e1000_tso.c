@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "e1000_bare.h"
 #include "e1000_model.h"
 #include "fake_os.h"
 #include "lt.h"
@@ -24,7 +25,6 @@ extern const struct lyra_component lyra_component_skb_copy;
 #define R_TDLEN 0x3808
 #define R_TDH 0x3810
 #define R_TDT 0x3818
-#define PCI_CMD 0x04
 
 #define MSS 1448u
 #define HLEN (14u + 20u + 32u) /* Ethernet, IPv4, TCP with timestamps */
@@ -158,10 +158,9 @@ static void check_frames(uint8_t (*out)[2048], const size_t *len, unsigned nf,
 
 /* ----- the model alone ----------------------------------------------------- */
 
+/* the model alone (e1000_bare.h) with a transmit ring and a payload buffer */
 struct bare {
-    struct lt_inst *os, *dev;
-    const struct lyra_bus_ops *b;
-    void *s;
+    struct e1000_bare m;
     uint8_t *ring, *buf;
     uint64_t rbus, bbus;
     uint32_t tdt;
@@ -173,32 +172,23 @@ struct bare {
 static void bare_up(struct bare *x)
 {
     memset(x, 0, sizeof(*x));
-    x->os = lt_create(&lyra_component_fake_os, NULL);
-    x->dev = lt_create(&lyra_component_e1000_model, NULL);
-    cr_assert_eq(lt_bind(x->dev, "os", x->os), 0);
-    cr_assert_eq(lt_start(x->os), 0);
-    cr_assert_eq(lt_start(x->dev), 0);
-    x->b = lt_ops(x->dev, "bus");
-    x->s = x->dev->self;
-    x->b->cfg_write(x->s, PCI_CMD, 2, 0x0007);
-    x->ring = x->b->dma_alloc(x->s, RING_N * 16, 128, &x->rbus);
-    x->buf = x->b->dma_alloc(x->s, BUF_SIZE, 4096, &x->bbus);
+    e1000_bare_up(&x->m);
+    x->ring = x->m.b->dma_alloc(x->m.s, RING_N * 16, 128, &x->rbus);
+    x->buf = x->m.b->dma_alloc(x->m.s, BUF_SIZE, 4096, &x->bbus);
     cr_assert(x->ring && x->buf);
-    x->b->write32(x->s, R_TDBAL, (uint32_t)x->rbus);
-    x->b->write32(x->s, R_TDBAH, (uint32_t)(x->rbus >> 32));
-    x->b->write32(x->s, R_TDLEN, RING_N * 16);
-    x->b->write32(x->s, R_TDH, 0);
-    x->b->write32(x->s, R_TDT, 0);
-    x->b->write32(x->s, R_TCTL, 0x2 | 0x8); /* EN, PSP */
+    x->m.b->write32(x->m.s, R_TDBAL, (uint32_t)x->rbus);
+    x->m.b->write32(x->m.s, R_TDBAH, (uint32_t)(x->rbus >> 32));
+    x->m.b->write32(x->m.s, R_TDLEN, RING_N * 16);
+    x->m.b->write32(x->m.s, R_TDH, 0);
+    x->m.b->write32(x->m.s, R_TDT, 0);
+    x->m.b->write32(x->m.s, R_TCTL, 0x2 | 0x8); /* EN, PSP */
 }
 
 static void bare_down(struct bare *x)
 {
-    x->b->dma_free(x->s, x->buf, BUF_SIZE);
-    x->b->dma_free(x->s, x->ring, RING_N * 16);
-    lt_destroy(x->dev);
-    cr_assert_eq(fake_os_mem_in_use(x->os->self), 0);
-    lt_destroy(x->os);
+    x->m.b->dma_free(x->m.s, x->buf, BUF_SIZE);
+    x->m.b->dma_free(x->m.s, x->ring, RING_N * 16);
+    e1000_bare_down(&x->m);
 }
 
 static uint8_t *next_desc(struct bare *x)
@@ -248,7 +238,7 @@ static void data_desc(struct bare *x, uint32_t off, uint32_t len, uint8_t dcmd, 
 
 static void kick(struct bare *x)
 {
-    x->b->write32(x->s, R_TDT, x->tdt);
+    x->m.b->write32(x->m.s, R_TDT, x->tdt);
 }
 
 static unsigned take_all(void *dev, uint8_t (*out)[2048], size_t *len, unsigned max)
@@ -291,13 +281,13 @@ Test(e1000_tso, model_cuts_a_packet_as_the_manual_says)
     data_desc(&x, HLEN + 2000, 1000, TSE | IFCS, POPTS_BOTH);
     data_desc(&x, HLEN + 3000, PAYLEN - 3000, TSE | IFCS | EOP | RS, POPTS_BOTH);
     kick(&x);
-    unsigned nf = take_all(x.s, frames, flen, 64);
+    unsigned nf = take_all(x.m.s, frames, flen, 64);
     check_frames(frames, flen, nf, hdr, payload, PAYLEN, MSS);
     cr_assert_eq(nf, 4);
-    cr_assert_eq(lt_stat(x.dev, "tx_tso_packets"), 1);
-    cr_assert_eq(lt_stat(x.dev, "tx_tso_frames"), 4);
-    cr_assert_eq(lt_stat(x.dev, "tx_tso_bad"), 0);
-    cr_assert_eq(lt_stat(x.dev, "tx_frames"), 4);
+    cr_assert_eq(lt_stat(x.m.dev, "tx_tso_packets"), 1);
+    cr_assert_eq(lt_stat(x.m.dev, "tx_tso_frames"), 4);
+    cr_assert_eq(lt_stat(x.m.dev, "tx_tso_bad"), 0);
+    cr_assert_eq(lt_stat(x.m.dev, "tx_frames"), 4);
     cr_assert(x.ring[16 * 4 + 12] & 1, "DD written back on the RS descriptor");
     bare_down(&x);
 }
@@ -311,7 +301,7 @@ static void plain_frame_goes_out(struct bare *x, unsigned round)
     memcpy(x->buf + 60000, f, sizeof(f));
     data_desc(x, 60000, sizeof(f), IFCS | EOP | RS, 0);
     kick(x);
-    cr_assert_eq(take_all(x->s, frames, flen, 64), 1, "round %u", round);
+    cr_assert_eq(take_all(x->m.s, frames, flen, 64), 1, "round %u", round);
     cr_assert_eq(flen[0], sizeof(f));
     cr_assert_arr_eq(frames[0], f, sizeof(f), "round %u: the frame untouched", round);
 }
@@ -343,24 +333,24 @@ Test(e1000_tso, model_drops_bad_requests_and_goes_on)
         data_desc(&x, 0, HLEN, TSE | IFCS, POPTS_BOTH);
         data_desc(&x, HLEN, PAYLEN, TSE | IFCS | EOP | RS, POPTS_BOTH);
         kick(&x);
-        cr_assert_eq(lt_stat(x.dev, "tx_tso_bad"), i + 1, "%s: counted", bad[i].what);
-        cr_assert_eq(e1000_model_take_tx(x.s, frames[0], 2048), 0, "%s: dropped", bad[i].what);
+        cr_assert_eq(lt_stat(x.m.dev, "tx_tso_bad"), i + 1, "%s: counted", bad[i].what);
+        cr_assert_eq(e1000_model_take_tx(x.m.s, frames[0], 2048), 0, "%s: dropped", bad[i].what);
         plain_frame_goes_out(&x, i);
     }
     /* HDRLEN beyond the data gathered */
     ctx_desc(&x, 0, HLEN, MSS, TUCMD_TSO);
     data_desc(&x, 0, 50, TSE | IFCS | EOP | RS, POPTS_BOTH);
     kick(&x);
-    cr_assert_eq(lt_stat(x.dev, "tx_tso_bad"), ++nbad);
+    cr_assert_eq(lt_stat(x.m.dev, "tx_tso_bad"), ++nbad);
     plain_frame_goes_out(&x, 98);
     /* TSE on the data without a TSE context */
     ctx_desc(&x, 0, 0, 0, 0x02);
     data_desc(&x, 0, HLEN + 100, TSE | IFCS | EOP | RS, POPTS_BOTH);
     kick(&x);
-    cr_assert_eq(lt_stat(x.dev, "tx_tso_bad"), nbad + 1);
+    cr_assert_eq(lt_stat(x.m.dev, "tx_tso_bad"), nbad + 1);
     plain_frame_goes_out(&x, 99);
-    cr_assert_eq(lt_stat(x.dev, "tx_tso_packets"), 0);
-    cr_assert_eq(lt_stat(x.dev, "tx_tso_frames"), 0);
+    cr_assert_eq(lt_stat(x.m.dev, "tx_tso_packets"), 0);
+    cr_assert_eq(lt_stat(x.m.dev, "tx_tso_frames"), 0);
     bare_down(&x);
 }
 

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "e1000_bare.h"
 #include "e1000_model.h"
 #include "fake_os.h"
 #include "lt.h"
@@ -1421,31 +1422,6 @@ Test(nic_dma, driver_writes_receive_address)
 
 /* ----- DMA faults: the model alone ----------------------------------------- */
 
-struct bare {
-    struct lt_inst *os, *dev;
-    const struct lyra_bus_ops *b;
-    void *s;
-};
-
-static void bare_up(struct bare *x)
-{
-    x->os = lt_create(&lyra_component_fake_os, NULL);
-    x->dev = lt_create(&lyra_component_e1000_model, NULL);
-    cr_assert_eq(lt_bind(x->dev, "os", x->os), 0);
-    cr_assert_eq(lt_start(x->os), 0);
-    cr_assert_eq(lt_start(x->dev), 0);
-    x->b = lt_ops(x->dev, "bus");
-    x->s = x->dev->self;
-    x->b->cfg_write(x->s, PCI_CMD, 2, 0x0007);
-}
-
-static void bare_down(struct bare *x)
-{
-    lt_destroy(x->dev);
-    cr_assert_eq(fake_os_mem_in_use(x->os->self), 0);
-    lt_destroy(x->os);
-}
-
 static void txd(uint8_t *d, uint64_t addr, uint16_t len, uint8_t cmd)
 {
     memset(d, 0, 16);
@@ -1458,8 +1434,8 @@ static void txd(uint8_t *d, uint64_t addr, uint16_t len, uint8_t cmd)
 
 Test(nic_dma, model_flags_wild_tx_address)
 {
-    struct bare x;
-    bare_up(&x);
+    struct e1000_bare x;
+    e1000_bare_up(&x);
     uint64_t rbus, bbus;
     uint8_t *ring = x.b->dma_alloc(x.s, 128, 128, &rbus);
     uint8_t *buf = x.b->dma_alloc(x.s, 256, 64, &bbus);
@@ -1499,13 +1475,13 @@ Test(nic_dma, model_flags_wild_tx_address)
     cr_assert_eq(lt_stat(x.dev, "dma_faults"), 4);
     x.b->dma_free(x.s, buf, 256);
     x.b->dma_free(x.s, ring, 128);
-    bare_down(&x);
+    e1000_bare_down(&x);
 }
 
 Test(nic_dma, model_flags_wild_rx_address)
 {
-    struct bare x;
-    bare_up(&x);
+    struct e1000_bare x;
+    e1000_bare_up(&x);
     uint64_t rbus;
     uint8_t *ring = x.b->dma_alloc(x.s, 128, 128, &rbus);
     for (int i = 0; i < 8; i++)
@@ -1522,7 +1498,7 @@ Test(nic_dma, model_flags_wild_rx_address)
     cr_assert_eq(x.b->read32(x.s, R_RDH), 0, "the descriptor was not consumed");
     cr_assert_eq(ring[12], 0, "no status written back");
     x.b->dma_free(x.s, ring, 128);
-    bare_down(&x);
+    e1000_bare_down(&x);
 }
 
 static uint32_t crc32_le(const uint8_t *p, size_t n)
@@ -1538,8 +1514,8 @@ static uint32_t crc32_le(const uint8_t *p, size_t n)
 
 Test(nic_dma, model_appends_fcs_without_secrc)
 {
-    struct bare x;
-    bare_up(&x);
+    struct e1000_bare x;
+    e1000_bare_up(&x);
     uint64_t rbus, bbus;
     uint8_t *ring = x.b->dma_alloc(x.s, 128, 128, &rbus);
     uint8_t *buf = x.b->dma_alloc(x.s, 2048, 2048, &bbus);
@@ -1561,7 +1537,7 @@ Test(nic_dma, model_appends_fcs_without_secrc)
     cr_assert_eq(x.b->read32(x.s, R_ICR), 0, "ICR is read to clear");
     x.b->dma_free(x.s, buf, 2048);
     x.b->dma_free(x.s, ring, 128);
-    bare_down(&x);
+    e1000_bare_down(&x);
 }
 
 /* ----- scripted fake bus: the bring-up sequence ----------------------------- */
