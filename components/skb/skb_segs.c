@@ -95,6 +95,8 @@ void skb_segs_release_chain(struct skb_segs *d, struct lyra_skb *skb)
 
 int skb_segs_show(struct skb_segs *d, struct lyra_skb *c, struct lyra_skb *skb)
 {
+    if (!c || !skb || c == skb || skb->refcnt == 0 || skb->refcnt == UINT16_MAX)
+        return -EINVAL;
     uint32_t need = skb->len != 0, n = 0;
     const struct lyra_skb_seg *g;
     for (g = skb->seg; g && n < skb->nseg; g = g->next, n++)

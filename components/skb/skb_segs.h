@@ -59,8 +59,9 @@ static inline void skb_segs_release(struct skb_segs *d, struct lyra_skb *skb)
  * (c is left as it was). */
 int skb_segs_clone(struct skb_segs *d, struct lyra_skb *c, struct lyra_skb *skb);
 /* Appends skb's frame to c's through descriptors, the first holding one
- * reference on skb (skb.h ops->clone_add; clone's first half). 0, or
- * -ENOMEM when descriptors ran out (c is left as it was). */
+ * reference on skb (skb.h ops->clone_add, whole; clone's first half). 0;
+ * -EINVAL (NULL, c == skb, skb freed or its count full); -ENOMEM when
+ * descriptors ran out (c is left as it was either way). */
 int skb_segs_show(struct skb_segs *d, struct lyra_skb *c, struct lyra_skb *skb);
 
 /* Copies len bytes from offset off of the frame (linear part, then the
