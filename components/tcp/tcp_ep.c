@@ -304,15 +304,34 @@ static long op_send(void *self, int h, const void *buf, size_t len, const struct
     return r;
 }
 
+/* A read moved the edge we may offer (3.8.6.2.2 says by how much, not
+ * when to announce it). A segment of its own is worth it only when the
+ * peer's room was small: at most half of the largest offer, and the new
+ * offer at least twice it (as Linux's tcp_cleanup_rbuf). Otherwise the
+ * next ACK carries the edge: an update per read would double the ACKs of
+ * an application that keeps up, one per segment it reads. While the peer
+ * recovers from a loss (quick, tcp_priv.h) every read that opens the
+ * window is answered: ACKs are what its recovery runs on. */
+static bool update_worth_it(struct tcp *u, int h, int32_t before)
+{
+    struct tcp_cb *c = &u->cb[h];
+    uint32_t was = before > 0 ? (uint32_t)before : 0;
+    uint32_t now = tcp_rcv_window(u, h);
+    uint32_t max = TCP_MAX_WIN << c->rcv_ws;
+    if (u->ep[h].rcvbuf < max)
+        max = u->ep[h].rcvbuf;
+    if (now <= was)
+        return false;
+    return c->quick || (was <= max / 2 && now >= 2 * was);
+}
+
 /* n bytes left the receive queue (read or lent, before: the window
  * advertised until then). */
 static void after_read(struct tcp *u, int h, int32_t before, long n)
 {
     struct tcp_cb *c = &u->cb[h];
     struct tcp_ep *e = &u->ep[h];
-    if (n > 0 && tcp_synced(c) && !(c->flags & CB_FIN_RCVD) &&
-        tcp_rcv_window(u, h) > (uint32_t)(before > 0 ? before : 0)) {
-        /* the window opened by at least SWS's step: say so (3.8.6.2.2) */
+    if (n > 0 && tcp_synced(c) && !(c->flags & CB_FIN_RCVD) && update_worth_it(u, h, before)) {
         c->flags |= CB_ACK_NOW;
         tcp_output(u, h);
     }

@@ -478,6 +478,10 @@ static void data_input(struct tcp *u, int i, struct seg *g)
     if (!in_order || had_ooo) {
         c->flags |= CB_ACK_NOW; /* 3.8.6.3 / RFC 5681 4.2: out of order or filling a hole */
         g->ack_at_once = true;
+        c->quick = TCP_QUICK_ACKS;
+    } else if (c->quick) {
+        c->quick--;
+        c->flags |= CB_ACK_NOW;
     } else if (++c->unacked_segs >= 2) {
         c->flags |= CB_ACK_NOW; /* at least every second segment */
     } else {
@@ -602,6 +606,7 @@ static void synced_input(struct tcp *u, int i, struct seg *g)
                 u->st.rx_dup_data++;
             skip = g->len;
             c->flags |= CB_ACK_NOW; /* a duplicate: the peer lost our ACK */
+            c->quick = TCP_QUICK_ACKS;
         }
         lyra_skb_advance(g->skb, skip);
         g->len -= skip;

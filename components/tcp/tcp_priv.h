@@ -43,6 +43,12 @@
 #define TCP_NONE 0xffffu /* no index (u16 links) */
 #define TCP_DEFAULT_MSS 536u /* RFC 9293 3.7.1: when the peer sends none */
 #define TCP_MAX_WIN 65535u
+/* After a hole, a duplicate or a delayed ACK's timer, the next segments
+ * are acknowledged one by one and every read announces the window it opens
+ * (as Linux's quick-ACK mode): the sender is short of ACKs, and under loss
+ * (5% each way, test_tcp_wire sack_beats_newreno_under_loss) a delayed one
+ * doubled its timeouts. */
+#define TCP_QUICK_ACKS 16u
 #define TCP_URG_NONE UINT32_MAX /* tcp_ep.urg_left: no urgent data (a mark is < 2^31 ahead) */
 
 /* RFC 9293 3.3.2 */
@@ -113,7 +119,9 @@ struct tcp_cb {
     uint8_t dupacks;
     uint8_t retries;                     /* timer expiries in a row (R2, SYN retries) */
     uint8_t probes;                      /* keepalive probes unanswered */
-    uint8_t unacked_segs;                /* full segments received since our last ACK */
+    uint8_t unacked_segs : 3;            /* full segments received since our last ACK */
+    uint8_t quick : 5;                   /* segments still acknowledged one by one
+                                          * (TCP_QUICK_ACKS) */
     uint8_t gso_segs;                    /* the route's TSO segments (l3 2.2), as of the
                                           * last segment sent; 0: none */
     uint16_t chal_sec, chal_n;           /* challenge ACKs sent in second chal_sec of the ms

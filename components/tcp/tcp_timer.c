@@ -204,6 +204,7 @@ void tcp_timer_fn(void *ctx, struct lyra_timer *t)
         on_rtx(u, i);
     if ((due & (1u << TCP_T_DELACK)) && c->state >= TCPS_SYN_RCVD && (c->flags & CB_ACK_DEL)) {
         u->st.acks_delayed++;
+        c->quick = TCP_QUICK_ACKS; /* the sender stopped short: it is short of ACKs */
         tcp_send_ack(u, i);
     }
     if ((due & (1u << TCP_T_KEEP)) && c->state != TCPS_FREE)

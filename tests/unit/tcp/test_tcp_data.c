@@ -131,6 +131,38 @@ Test(tcp_data, ack_every_second_full_segment)
     fx_down(&f);
 }
 
+/* After a hole is filled the sender is rebuilding its ACK clock: the next
+ * TCP_QUICK_ACKS (16) in-order segments are acknowledged one by one, and
+ * so is a read that opens the window; then every second segment again. */
+Test(tcp_data, after_a_hole_segments_acked_one_by_one_for_a_while)
+{
+    init_pat();
+    struct fx f;
+    fx_up(&f, NULL);
+    int h = fx_passive(&f);
+    uint32_t mss = f.t_mss;
+    peer_data_at(&f, mss, mss);
+    fx_expect(&f, NULL, TCP_ACK, f.t_iss + 1, f.p_iss + 1);
+    peer_data_at(&f, 0, mss); /* fills the hole */
+    fx_expect(&f, NULL, TCP_ACK, f.t_iss + 1, f.p_iss + 1 + 2 * mss);
+    uint32_t off = 2 * mss;
+    static uint8_t b[70000];
+    cr_assert_eq(fx_read(&f, h, b, sizeof(b)), (long)(2 * mss));
+    struct fx_seg s;
+    fx_expect(&f, &s, TCP_ACK, f.t_iss + 1, f.p_iss + 1 + off); /* the read's update */
+    for (int k = 0; k < 16; k++, off += mss) {
+        peer_data_at(&f, off, mss);
+        fx_expect(&f, NULL, TCP_ACK, f.t_iss + 1, f.p_iss + 1 + off + mss);
+    }
+    peer_data_at(&f, off, mss);
+    fx_expect_none(&f); /* quick mode over: delayed */
+    cr_assert_gt(fx_read(&f, h, b, sizeof(b)), 0);
+    fx_expect_none(&f); /* and a read of a roomy window is not answered */
+    peer_data_at(&f, off + mss, mss);
+    fx_expect(&f, NULL, TCP_ACK, f.t_iss + 1, f.p_iss + 1 + off + 2 * mss);
+    fx_down(&f);
+}
+
 /* RFC 9293 3.10.7.4 (MUST-59: process all queued segments before sending
  * an ACK): six full segments in one receive batch (one poll step's
  * frames) get one ACK, after the last, not one per two segments. */

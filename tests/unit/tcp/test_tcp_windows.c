@@ -186,6 +186,48 @@ Test(tcp_windows, data_into_zero_window_acked_and_dropped)
     fx_down(&f);
 }
 
+/* A read that leaves the peer more than half the buffer is not answered
+ * by a window update of its own (as Linux): the next ACK carries the new
+ * edge. Without this a reader that keeps up sends an ACK per segment. */
+Test(tcp_windows, read_of_a_roomy_window_sends_no_update)
+{
+    struct fx f;
+    fx_up(&f, FX_P("rcv_buf=16384"));
+    uint32_t w0;
+    int h = passive_w(&f, &w0);
+    peer_bulk(&f, 1460);
+    fx_expect_none(&f); /* one segment: the ACK is delayed */
+    uint8_t b[4096];
+    cr_assert_eq(fx_read(&f, h, b, sizeof(b)), 1460);
+    fx_expect_none(&f);
+    peer_bulk(&f, 1460);
+    struct fx_seg s;
+    fx_expect(&f, &s, TCP_ACK, f.t_iss + 1, f.p_iss + 1 + 2920);
+    cr_assert_geq(s.win, 16384u - 1460u, "window %u: the read's room was not offered", s.win);
+    fx_down(&f);
+}
+
+/* The other side of that rule: when the peer's room was at most half the
+ * buffer and a read at least doubles it, the update goes at once. */
+Test(tcp_windows, read_that_doubles_a_small_window_sends_update)
+{
+    struct fx f;
+    fx_up(&f, FX_P("rcv_buf=16384"));
+    uint32_t w0;
+    int h = passive_w(&f, &w0);
+    peer_bulk(&f, 6 * 1460);
+    uint32_t left = 16384u - 6 * 1460u; /* 7,624 of 16,384: under half */
+    struct fx_seg s;
+    last_ack(&f, &s);
+    cr_assert_eq(s.win, left);
+    static uint8_t b[16384];
+    cr_assert_eq(fx_read(&f, h, b, sizeof(b)), 6 * 1460);
+    fx_expect(&f, &s, TCP_ACK, f.t_iss + 1, f.p_iss + 1 + 6 * 1460);
+    cr_assert_eq(s.win, 16384u);
+    cr_assert_eq(memcmp(b, pat, 6 * 1460), 0);
+    fx_down(&f);
+}
+
 /* The issue's "zero window then update" (RFC 9293 3.8.6.2.2, RFC 1122
  * 4.2.3.3): once the application drains the buffer, tcp offers the window
  * again on its own, without waiting for a probe. */
