@@ -168,7 +168,10 @@ static void deliver(struct ip *ip, struct lyra_skb *skb, uint8_t l3flags,
         return;
     }
     ip->st.rx_delivered++;
-    p->ev->rx(p->user, skb, &info);
+    if (skb->flags & LYRA_SKB_F_GRO)
+        ip_deliver_run(ip, p, skb, &info);
+    else
+        p->ev->rx(p->user, skb, &info);
 }
 
 /* l2 event: a received IPv4 packet (data at the IP header). Takes it. */
@@ -179,6 +182,8 @@ static void l2_rx(void *user, struct lyra_skb *skb, const struct lyra_l2_rxinfo 
         return;
     ip->st.rx_packets++;
     ip->st.rx_bytes += lyra_skb_total(skb);
+    if (skb->flags & LYRA_SKB_F_GRO)
+        ip_count_run(ip, skb); /* skb 2.6: each datagram of a run counts */
     if (!ip->started)
         return (void)drop(skb, &ip->st.rx_down, 0);
     if (!lyra_skb_is_linear(skb)) {
@@ -684,7 +689,7 @@ LYRA_EXPORT const struct lyra_component lyra_component_ip = {
     .doc = LYRA_DOC("@component ip\n"
            "@summary IPv4 for a host: input checks, demultiplexing, ICMP, fragmentation and "
            "reassembly, a small routing table\n"
-           "@provides l3 2.2 (any number of users; protocols by register_proto; a user of "
+           "@provides l3 2.3 (any number of users; protocols by register_proto; a user of "
            "protocol 1 gets the ICMP messages ip does not handle itself, e.g. echo replies "
            "no ping socket takes)\n"
            "@provides l4 1.1 (type SOCK_DGRAM, protocol 1: ICMP echo sockets as Linux's "

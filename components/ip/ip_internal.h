@@ -184,6 +184,11 @@ int ip_output_keep(struct ip *ip, struct lyra_skb *skb, uint32_t src, uint32_t d
 int ip_output(struct ip *ip, struct lyra_skb *skb, uint32_t src, uint32_t dst, uint8_t proto,
               uint8_t ttl, uint8_t tos, int df);
 const struct ip_proto *ip_proto_find(const struct ip *ip, uint8_t proto);
+/* ip_run.c: runs of TCP segments (skb 2.6 LYRA_SKB_F_GRO, l3 2.3) */
+void ip_count_run(struct ip *ip, const struct lyra_skb *head);
+/* Hands the run to p (to one built before l3 2.3: one by one); takes it. */
+void ip_deliver_run(struct ip *ip, const struct ip_proto *p, struct lyra_skb *head,
+                    const struct lyra_l3_rxinfo *info);
 /* Where a datagram to dst goes: its next hop and source. 0, or
  * -ENETUNREACH (also while stopped). */
 int ip_resolve(const struct ip *ip, uint32_t dst, uint32_t *next_hop, uint32_t *src);

@@ -28,6 +28,7 @@
 #include "e1000_desc.h"
 #include "e1000_hw.h"
 #include "e1000_regs.h"
+#include "nic_dma_gro.h"
 #include "nic_dma_rx.h"
 #include "nic_dma_txreq.h"
 #include "lyra/bus.h"
@@ -95,7 +96,8 @@ struct nic_dma {
     uint8_t mac[6];
     uint32_t rctl;
 
-    struct nd_rx rx; /* the receive ring (nic_dma_rx.h) */
+    struct nd_rx rx;   /* the receive ring (nic_dma_rx.h) */
+    struct nd_gro gro; /* receive coalescing (nic_dma_gro.h) */
 
     uint8_t *tx_ring;
     uint64_t tx_ring_bus;
@@ -340,8 +342,8 @@ static void tx_purge(struct nic_dma *n)
 
 /* ----- receive ------------------------------------------------------------ */
 
-/* A filled skb from the ring goes to the user, who takes it. */
-static void rx_up(void *ctx, struct lyra_skb *skb)
+/* A frame, or a run of them (LYRA_SKB_F_GRO), goes to the user, who takes it. */
+static void rx_deliver(void *ctx, struct lyra_skb *skb)
 {
     struct nic_dma *n = ctx;
     if (n->ev && n->ev->rx) {
@@ -350,6 +352,13 @@ static void rx_up(void *ctx, struct lyra_skb *skb)
         n->rx.st.rx_no_user++;
         lyra_skb_free(skb);
     }
+}
+
+/* A filled skb from the ring: through the coalescing to the user. */
+static void rx_up(void *ctx, struct lyra_skb *skb)
+{
+    struct nic_dma *n = ctx;
+    nd_gro_rx(&n->gro, skb, rx_deliver, n);
 }
 
 /* ----- poll ---------------------------------------------------------------- */
@@ -382,6 +391,7 @@ static int nic_dma_poll(void *self, unsigned budget)
         budget = n->rx_budget;
     if (n->started)
         work += nd_rx_poll(&n->rx, budget ? budget : 1, rx_up, n);
+    nd_gro_flush(&n->gro, rx_deliver, n); /* a run ends with the step */
     return (int)work;
 }
 
@@ -459,7 +469,7 @@ static int nd_attach(void *self, const void *events, void *user)
 
 /* ----- lifecycle ------------------------------------------------------------ */
 
-enum { P_RX_RING, P_TX_RING, P_CSUM_TX, P_CSUM_RX, P_PAGE_CONTIG, P_RX_BUDGET, P_TSO, P__COUNT };
+enum { P_RX_RING, P_TX_RING, P_CSUM_TX, P_CSUM_RX, P_PAGE_CONTIG, P_RX_BUDGET, P_TSO, P_GRO, P__COUNT };
 
 /* Rules the parameter table cannot say (check hook, ABI 0.1). */
 static int nic_dma_check(const struct lyra_value *p, struct lyra_diag *d)
@@ -491,6 +501,7 @@ static int nic_dma_create(void *self, const struct lyra_value *p, struct lyra_di
     n->page_contig = p[P_PAGE_CONTIG].u.b;
     n->rx_budget = (uint32_t)p[P_RX_BUDGET].u.i;
     n->tso = p[P_TSO].u.b && n->csum_tx; /* the card's TSO computes the checksums */
+    n->gro.on = p[P_GRO].u.b && n->csum_rx; /* a run takes only what the card verified */
     int bad = 0;
     if (n->rx_n % 8) {
         lyra_diag_add(d, LYRA_E_RANGE, 0,
@@ -518,6 +529,7 @@ static void release(struct nic_dma *n)
     }
     if (n->tx_ring)
         n->bus->dma_free(n->bself, n->tx_ring, (size_t)n->tx_n * E1000_DESC_SIZE);
+    nd_gro_drop(&n->gro);
     nd_rx_stop(&n->rx);
     n->tx_ring = NULL;
 }
@@ -629,6 +641,9 @@ static void nic_dma_stats(void *self, struct lyra_stats_sink *sink)
 #define R(x) lyra_stat(sink, #x, n->rx.st.x);
     ND_RX_STATS(R)
 #undef R
+#define G(x) lyra_stat(sink, #x, n->gro.st.x);
+    ND_GRO_STATS(G)
+#undef G
     lyra_stat(sink, "rx_posted", n->rx.posted);
     lyra_stat(sink, "tx_ring_free", n->tx_free);
     /* skbs a stopped loop leaves on the ring until the next poll or stop */
@@ -699,6 +714,10 @@ static const struct lyra_param nic_dma_params[P__COUNT] = {
                LYRA_DOC("TCP segmentation offload (netdev caps.tso_segs): a TCP/IPv4 frame of up "
                         "to 64 KiB with gso_size goes out as one context and its pieces, the card "
                         "cuts it into segments; needs csum_tx (off with it)")},
+    [P_GRO] = {"gro", LYRA_P_BOOL, "on", 0, -1,
+               LYRA_DOC("receive coalescing (skb 2.6 LYRA_SKB_F_GRO): TCP/IPv4 frames of one "
+                        "flow that continue each other in a poll step go up as one run, so the "
+                        "layers above handle their headers once; needs csum_rx (off with it)")},
 };
 
 LYRA_EXPORT const struct lyra_component lyra_component_nic_dma = {
@@ -734,6 +753,8 @@ LYRA_EXPORT const struct lyra_component lyra_component_nic_dma = {
            "rx_missed: frames the card dropped (MPC); rx_errors: frames with receive errors "
            "or over several descriptors; rx_csum_ok rx_csum_bad: the card's checksum status; "
            "rx_no_user: received without a user\n"
+           "@stat rx_gro_runs: runs of coalesced frames handed up; rx_gro_chained: frames "
+           "that went up chained to a run's first (gro)\n"
            "@stat rx_posted tx_ring_free tx_pending link_up: now; copy_bytes: bytes bounced "
            "on transmit (nothing is copied on receive)"),
     .provides = nic_dma_provides,

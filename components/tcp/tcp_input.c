@@ -4,22 +4,8 @@
  * tcp_output.c send what follows. Every skb ip hands up is queued or
  * freed here, next to the counter that says why. */
 #include "tcp_hashes.h"
+#include "tcp_input.h"
 #include "tcp_priv.h"
-
-struct seg {
-    struct tcp_repr r;
-    const struct lyra_l3_rxinfo *info;
-    struct lyra_skb *skb; /* data at the payload; NULL once queued */
-    uint32_t len;         /* payload bytes (after trimming) */
-    bool ack_at_once;     /* out of order or filling a hole: no waiting for the batch */
-    tcp_seq_t up;         /* SEG.SEQ + SEG.UP as it came, before any trimming */
-};
-
-static void seg_free(struct seg *g)
-{
-    lyra_skb_free(g->skb);
-    g->skb = NULL;
-}
 
 /* ----- options of a SYN (RFC 9293 3.7.1, RFC 7323 2, 3, RFC 2018 2) ---------- */
 
@@ -479,13 +465,8 @@ static void data_input(struct tcp *u, int i, struct seg *g)
         c->flags |= CB_ACK_NOW; /* 3.8.6.3 / RFC 5681 4.2: out of order or filling a hole */
         g->ack_at_once = true;
         c->quick = TCP_QUICK_ACKS;
-    } else if (c->quick) {
-        c->quick--;
-        c->flags |= CB_ACK_NOW;
-    } else if (++c->unacked_segs >= 2) {
-        c->flags |= CB_ACK_NOW; /* at least every second segment */
     } else {
-        c->flags |= CB_ACK_DEL;
+        tcp_owe_ack_in_order(c);
     }
     if (in_order)
         tcp_ready(u, i, LYRA_POLL_IN);
@@ -542,7 +523,7 @@ static void fin_input(struct tcp *u, int i, struct seg *g)
     }
 }
 
-static void synced_input(struct tcp *u, int i, struct seg *g)
+void tcp_synced_input(struct tcp *u, int i, struct seg *g)
 {
     struct tcp_cb *c = &u->cb[i];
     struct tcp_repr *r = &g->r;
@@ -645,23 +626,16 @@ static void conn_input(struct tcp *u, int i, struct seg *g)
         if (i < 0)
             return;
         c = &u->cb[i];
-        synced_input(u, i, g);
+        tcp_synced_input(u, i, g);
         break;
     case TCPS_SYN_SENT:
         syn_sent_input(u, i, g);
         break;
     default:
-        synced_input(u, i, g);
+        tcp_synced_input(u, i, g);
         break;
     }
-    if (c->state == TCPS_FREE || c->state == TCPS_CLOSED)
-        return;
-    c->last_rx = tcp_ms(u);
-    c->probes = 0;
-    if (g->ack_at_once)
-        tcp_answer(u, i);
-    else
-        tcp_batch_defer(u, i); /* MUST-59: after the rest of the batch */
+    tcp_after_input(u, i, g);
 }
 
 /* A SYN for a connection in TIME_WAIT starts a new one when it cannot be
@@ -686,9 +660,13 @@ static bool time_wait_reuse(struct tcp *u, int i, const struct tcp_repr *r)
     return true;
 }
 
-static void tcp_rx(void *user, struct lyra_skb *skb, const struct lyra_l3_rxinfo *info)
+void tcp_rx(void *user, struct lyra_skb *skb, const struct lyra_l3_rxinfo *info)
 {
     struct tcp *u = user;
+    if (skb->flags & LYRA_SKB_F_GRO) {
+        tcp_rx_run(u, skb, info);
+        return;
+    }
     struct seg g = {.info = info, .skb = skb};
     if (!u->started) {
         u->st.rx_down++;
@@ -736,6 +714,10 @@ static void tcp_rx(void *user, struct lyra_skb *skb, const struct lyra_l3_rxinfo
         tcp_send_rst_reply(u, &g.r, info);
         seg_free(&g);
         return;
+    }
+    if (u->run) {
+        u->run_i = i;
+        u->run_r = g.r;
     }
     conn_input(u, i, &g);
     seg_free(&g);

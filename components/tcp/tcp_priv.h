@@ -189,7 +189,7 @@ struct tcp_ep {
 };
 
 #define TCP_STATS(X)                                                                          \
-    X(rx_segments) X(rx_bytes) X(rx_bad_csum) X(rx_bad_hdr) X(rx_down)      \
+    X(rx_segments) X(rx_predicted) X(rx_bytes) X(rx_bad_csum) X(rx_bad_hdr) X(rx_down)      \
     X(rx_to_closed) X(rx_out_of_window) X(rx_paws) X(rx_dup_data) X(rx_ooo) X(rx_ooo_drop)      \
     X(rx_rcvbuf_full) X(rx_after_close) X(rx_bcast) X(tx_segments) X(tx_bytes)                 \
     X(tx_retrans_segs) X(tx_retrans_bytes) X(tx_nobuf) X(tx_errors) X(tx_noroute)              \
@@ -232,6 +232,12 @@ struct tcp {
     struct tcp_cfg cfg;
     struct tcp_rto_limits rto_lim;
     bool started, registered;
+    /* a run of received segments (l3 2.3) being taken apart: the
+     * connection its last segment went to (-1: none) and that segment's
+     * header as parsed (tcp_input.c rx_run) */
+    bool run;
+    int run_i;
+    struct tcp_repr run_r;
     /* the table (os memory at start) */
     struct tcp_cb *cb;
     struct tcp_ep *ep;

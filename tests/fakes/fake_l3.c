@@ -282,6 +282,44 @@ int fake_l3_rx(void *self, const void *l4, uint32_t len, const struct lyra_l3_rx
     return 0;
 }
 
+int fake_l3_rx_run(void *self, const uint8_t *const *l4, const uint32_t *len, unsigned n,
+                   const struct lyra_l3_rxinfo *info)
+{
+    struct fake_l3 *f = self;
+    const struct fl3_proto *p = info ? find(f, info->proto) : NULL;
+    if (!p || !f->skb || !n)
+        return -ENOTCONN;
+    struct lyra_skb *head = NULL, *tail = NULL;
+    for (unsigned k = 0; k < n; k++) {
+        /* each in a buffer of its own behind an IPv4 header, as a NIC
+         * leaves it; the chained ones with data at their TCP header */
+        struct lyra_skb *s = f->skb->alloc_rx(f->skb_self, IPV4_HDR + len[k]);
+        uint8_t *d = s ? lyra_skb_put(s, IPV4_HDR + len[k]) : NULL;
+        if (!d) {
+            lyra_skb_free(s);
+            lyra_skb_free(head);
+            f->rx_nobuf++;
+            return -ENOBUFS;
+        }
+        memset(d, 0, IPV4_HDR);
+        memcpy(d + IPV4_HDR, l4[k], len[k]);
+        s->l3_off = (uint32_t)(s->data - s->head);
+        lyra_skb_pull(s, IPV4_HDR);
+        s->l4_off = (uint32_t)(s->data - s->head);
+        s->flags |= LYRA_SKB_F_CSUM_OK;
+        if (!head) {
+            head = tail = s;
+        } else {
+            tail->next = s;
+            tail = s;
+            head->flags |= LYRA_SKB_F_GRO;
+        }
+    }
+    f->rx_injected += n;
+    p->ev->rx(p->user, head, info);
+    return 0;
+}
+
 int fake_l3_icmp_error(void *self, const struct lyra_l3_icmp_err *e)
 {
     struct fake_l3 *f = self;

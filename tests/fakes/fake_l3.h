@@ -92,6 +92,14 @@ struct fake_l3_cfg *fake_l3_cfg(void *self);
  * transport header). 0, -ENOTCONN (nobody registered it, or no skb slot),
  * -ENOBUFS (counted rx_nobuf). */
 int fake_l3_rx(void *self, const void *l4, uint32_t len, const struct lyra_l3_rxinfo *info);
+/* Delivers n transport segments as one run (skb 2.6 LYRA_SKB_F_GRO, l3
+ * 2.3), as ip hands a coalescing driver's run up: each in an rx skb of
+ * its own with LYRA_SKB_F_CSUM_OK, the first the head with the flag, the
+ * rest chained through `next` with data at their transport header. The
+ * caller makes them a run (same headers but for sequence number). 0,
+ * -ENOTCONN, -ENOBUFS. */
+int fake_l3_rx_run(void *self, const uint8_t *const *l4, const uint32_t *len, unsigned n,
+                   const struct lyra_l3_rxinfo *info);
 /* Raises icmp_error for e->proto's user (0, or -ENOTCONN). */
 int fake_l3_icmp_error(void *self, const struct lyra_l3_icmp_err *e);
 /* Raises tx_ready for every registered user. */

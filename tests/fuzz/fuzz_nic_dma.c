@@ -14,7 +14,7 @@
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
  *     -Iframework/include -Itests/support -Itests/fakes -Imodels/e1000 \
  *     tests/fuzz/fuzz_nic_dma.c \
- *     components/nic_dma/{nic_dma,nic_dma_rx,nic_dma_txreq,e1000_hw,e1000_desc}.c \
+ *     components/nic_dma/{nic_dma,nic_dma_rx,nic_dma_gro,nic_dma_txreq,e1000_hw,e1000_desc}.c \
  *     models/e1000/e1000_model*.c components/skb/skb_copy.c \
  *     components/skb/skb_pool.c tests/fakes/fake_os.c tests/support/lt.c \
  *     framework/src/{value,diag,component}.c -lpthread -o fuzz_nic_dma

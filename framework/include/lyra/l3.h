@@ -38,7 +38,8 @@ extern "C" {
 
 #define LYRA_L3_IFACE "l3"
 #define LYRA_L3_MAJOR 2
-#define LYRA_L3_MINOR 2 /* 2.1: route's link_mtu, pmtu_update; 2.2: route's gso_segs (TSO) */
+#define LYRA_L3_MINOR 3 /* 2.1: route's link_mtu, pmtu_update; 2.2: route's gso_segs (TSO);
+                         * 2.3: rx may hand a run of TCP segments (skb 2.6 LYRA_SKB_F_GRO) */
 
 #define LYRA_IPPROTO_ICMP 1
 #define LYRA_IPPROTO_TCP 6
@@ -74,7 +75,11 @@ struct lyra_l3_icmp_err {
 
 struct lyra_l3_events {
     struct lyra_ops_hdr hdr;
-    /* A datagram for a registered protocol; the user takes the skb. */
+    /* A datagram for a registered protocol; the user takes the skb. 2.3:
+     * to events of 2.3 or later it may be the head of a run of TCP
+     * segments (skb.h LYRA_SKB_F_GRO: data at the head's TCP header, the
+     * chained ones' at theirs, info the same for all); to older events ip
+     * hands them one by one. */
     void (*rx)(void *user, struct lyra_skb *skb, const struct lyra_l3_rxinfo *info);
     /* An ICMP error quoting one of our datagrams of this protocol. */
     void (*icmp_error)(void *user, const struct lyra_l3_icmp_err *err);

@@ -79,9 +79,10 @@ extern "C" {
 
 #define LYRA_SKB_IFACE "skb"
 #define LYRA_SKB_MAJOR 2
-#define LYRA_SKB_MINOR 5 /* 2.1: clone; 2.2: payload sums kept with the pieces;
+#define LYRA_SKB_MINOR 6 /* 2.1: clone; 2.2: payload sums kept with the pieces;
                           * 2.3: LYRA_SEG_F_REF, packet memory (pkt_alloc/pkt_free);
-                          * 2.4: LYRA_SEG_F_CHECKED; 2.5: gso_size, clone_add (TSO) */
+                          * 2.4: LYRA_SEG_F_CHECKED; 2.5: gso_size, clone_add (TSO);
+                          * 2.6: LYRA_SKB_F_GRO (receive coalescing) */
 
 /* skb->flags */
 #define LYRA_SKB_F_RX 0x0001        /* came from a NIC */
@@ -98,6 +99,21 @@ extern "C" {
 #define LYRA_SKB_F_BCAST 0x0008     /* link-layer broadcast */
 #define LYRA_SKB_F_MCAST 0x0010     /* link-layer multicast */
 #define LYRA_SKB_F_HOST 0x0020      /* addressed to our MAC */
+/* 2.6, receive coalescing (Linux's GRO, as a list): set by a driver on a
+ * received TCP/IPv4 frame whose `next` chains the segments of the same
+ * flow that came right after it. Each chained skb is linear, its data
+ * starts at its TCP header and its length is that TCP segment's. The
+ * driver checked that its IPv4 header (no options, not a fragment, header
+ * checksum right) and link header equal the head's but for identification,
+ * total length and checksum; that its TCP header equals the head's but for
+ * the sequence number (which continues the segment before it), checksum
+ * and PSH (PSH ends a run); and that the card verified every TCP checksum
+ * of the run (LYRA_SKB_F_CSUM_OK on each). Layers pass the head up as a
+ * frame of its own; lyra_skb_free frees the chain with it. A holder that
+ * queues, clones or keeps the head takes the chain off first
+ * (lyra_skb_unchain). ip hands a head only to a protocol built against l3
+ * 2.3 or later, otherwise the segments one by one (l3.h). */
+#define LYRA_SKB_F_GRO 0x0040
 
 /* Transmit classes (1.2). A provider may keep a reserve of buffers that
  * only LYRA_SKB_CTL allocations take (skb_copy: reserve_ctl), so that a
@@ -547,8 +563,38 @@ static inline void lyra_skb_ref(struct lyra_skb *s)
 
 static inline void lyra_skb_free(struct lyra_skb *s)
 {
-    if (s)
-        s->owner_ops->free(s->owner, s);
+    if (!s)
+        return;
+    struct lyra_skb *n = (s->flags & LYRA_SKB_F_GRO) ? s->next : NULL; /* 2.6: its chain */
+    s->owner_ops->free(s->owner, s);
+    while (n) {
+        struct lyra_skb *x = n->next;
+        n->owner_ops->free(n->owner, n);
+        n = x;
+    }
+}
+
+/* 2.6: how many skbs are chained to s (0 unless LYRA_SKB_F_GRO), and
+ * their bytes (from their TCP headers on) added to *bytes. */
+static inline uint32_t lyra_skb_chained(const struct lyra_skb *s, uint64_t *bytes)
+{
+    uint32_t n = 0;
+    if (s->flags & LYRA_SKB_F_GRO)
+        for (const struct lyra_skb *c = s->next; c; c = c->next, n++)
+            *bytes += lyra_skb_total(c);
+    return n;
+}
+
+/* 2.6: takes the chain off a LYRA_SKB_F_GRO head (which becomes a plain
+ * frame) and returns it: NULL-terminated through `next`, NULL if none. */
+static inline struct lyra_skb *lyra_skb_unchain(struct lyra_skb *s)
+{
+    if (!(s->flags & LYRA_SKB_F_GRO))
+        return NULL;
+    struct lyra_skb *c = s->next;
+    s->next = NULL;
+    s->flags &= (uint16_t)~LYRA_SKB_F_GRO;
+    return c;
 }
 
 /* Gathers the frame into dst (for drivers without gather and for tests);

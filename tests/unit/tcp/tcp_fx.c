@@ -412,6 +412,43 @@ void fx_send_raw_opt(struct fx *f, unsigned flags, uint32_t seq, uint32_t ack, c
     fx_tx(f, &t);
 }
 
+void fx_send_run(struct fx *f, uint32_t seq, const uint8_t *data, uint32_t seglen, unsigned n)
+{
+    static uint8_t b[FX_RUN_MAX][TCP_HDR_MAX + 1460];
+    const uint8_t *l4[FX_RUN_MAX];
+    uint32_t len[FX_RUN_MAX];
+    cr_assert(n >= 1 && n <= FX_RUN_MAX && seglen <= 1460);
+    struct tcp_repr r = {0};
+    r.sport = f->pport;
+    r.dport = f->lport;
+    r.ack = tcp_seq(f->p_rcv);
+    r.flags = TCP_ACK;
+    uint32_t w = f->p_win;
+    if (f->ws_on)
+        w >>= f->popt.ws;
+    r.window = w > 65535 ? 65535 : (uint16_t)w;
+    if (f->ts_on) { /* one timestamp for the run: the headers are equal */
+        r.opt.has |= TCP_HAS_TS;
+        r.opt.tsval = ++f->p_tsval;
+        r.opt.tsecr = f->t_tsval;
+    }
+    for (unsigned k = 0; k < n; k++) {
+        r.seq = tcp_seq(seq + k * seglen);
+        uint32_t hl = tcp_repr_build(b[k], sizeof(b[k]), &r);
+        cr_assert_gt(hl, 0, "the fixture built a bad header");
+        memcpy(b[k] + hl, data + k * seglen, seglen);
+        tcp_csum_fill(b[k], hl + seglen, f->peer, FX_US);
+        l4[k] = b[k];
+        len[k] = hl + seglen;
+    }
+    if (tcp_seq_gt(tcp_seq(seq + n * seglen), tcp_seq(f->p_nxt)))
+        f->p_nxt = seq + n * seglen;
+    struct lyra_l3_rxinfo info = {.src = f->peer, .dst = FX_US, .proto = 6, .ttl = 64,
+                                  .flags = LYRA_L3_F_CSUM_OK};
+    cr_assert_eq(fake_l3_rx_run(f->fl, l4, len, n, &info), 0, "fake_l3_rx_run refused the run");
+    fx_run(f);
+}
+
 void fx_send_sa(struct fx *f, unsigned flags, uint32_t seq, uint32_t ack, const void *data,
                 uint32_t len)
 {

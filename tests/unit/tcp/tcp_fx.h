@@ -173,6 +173,12 @@ void fx_tx(struct fx *f, const struct fx_tx *t);
  * window p_win (scaled when negotiated), timestamps when negotiated. p_nxt
  * moves by the data and SYN/FIN. */
 void fx_send(struct fx *f, unsigned flags, const void *data, uint32_t len);
+/* n segments of seglen bytes from data, the first at seq, delivered as one
+ * run (l3 2.3, skb 2.6 LYRA_SKB_F_GRO) as a coalescing NIC and ip hand it
+ * up: one header but for the sequence number (ACK p_rcv, window p_win,
+ * one timestamp). p_nxt moves to the run's end if that is beyond it. */
+#define FX_RUN_MAX 8
+void fx_send_run(struct fx *f, uint32_t seq, const uint8_t *data, uint32_t seglen, unsigned n);
 /* The same with the seq and ack given (the model does not move). */
 void fx_send_sa(struct fx *f, unsigned flags, uint32_t seq, uint32_t ack, const void *data,
                 uint32_t len);

@@ -1,0 +1,58 @@
+/* What tcp_input.c shares with tcp_input_run.c: a segment on its way in
+ * and the steps both take. Private to tcp. */
+#ifndef TCP_INPUT_H
+#define TCP_INPUT_H
+
+#include "tcp_priv.h"
+
+struct seg {
+    struct tcp_repr r;
+    const struct lyra_l3_rxinfo *info;
+    struct lyra_skb *skb; /* data at the payload; NULL once queued */
+    uint32_t len;         /* payload bytes (after trimming) */
+    bool ack_at_once;     /* out of order or filling a hole: no waiting for the batch */
+    tcp_seq_t up;         /* SEG.SEQ + SEG.UP as it came, before any trimming */
+};
+
+static inline void seg_free(struct seg *g)
+{
+    lyra_skb_free(g->skb);
+    g->skb = NULL;
+}
+
+/* The ACK an in-order segment calls for (RFC 9293 3.8.6.3, RFC 5681 4.2). */
+static inline void tcp_owe_ack_in_order(struct tcp_cb *c)
+{
+    if (c->quick) {
+        c->quick--;
+        c->flags |= CB_ACK_NOW;
+    } else if (++c->unacked_segs >= 2) {
+        c->flags |= CB_ACK_NOW; /* at least every second segment */
+    } else {
+        c->flags |= CB_ACK_DEL;
+    }
+}
+
+/* What every segment a connection took leads to: the answer, now or at
+ * the end of the receive batch. */
+static inline void tcp_after_input(struct tcp *u, int i, const struct seg *g)
+{
+    struct tcp_cb *c = &u->cb[i];
+    if (c->state == TCPS_FREE || c->state == TCPS_CLOSED)
+        return;
+    c->last_rx = tcp_ms(u);
+    c->probes = 0;
+    if (g->ack_at_once)
+        tcp_answer(u, i);
+    else
+        tcp_batch_defer(u, i); /* MUST-59: after the rest of the batch */
+}
+
+/* RFC 9293 3.10.7.4: a segment for a synchronized connection. */
+void tcp_synced_input(struct tcp *u, int i, struct seg *g);
+/* l3 event rx: one segment, or a run (tcp_rx_run). */
+void tcp_rx(void *user, struct lyra_skb *skb, const struct lyra_l3_rxinfo *info);
+/* tcp_input_run.c: a run (skb 2.6 LYRA_SKB_F_GRO) taken apart; takes it. */
+void tcp_rx_run(struct tcp *u, struct lyra_skb *skb, const struct lyra_l3_rxinfo *info);
+
+#endif

@@ -1,0 +1,104 @@
+/* Runs of received segments (l3 2.3, skb 2.6 LYRA_SKB_F_GRO): a
+ * coalescing NIC's run is taken apart in order, its first segment through
+ * tcp_rx as any, the rest without parsing or lookup and, where the header
+ * predicts it, without the state machine (tcp_input.c). */
+#include "tcp_input.h"
+#include "tcp_priv.h"
+
+/* Header prediction (Van Jacobson's, as in BSD's tcp_input) for a
+ * segment chained to a run whose first the connection took: in order on
+ * an established connection without holes, within the window, carrying
+ * the ACK the connection already has (so nothing is acknowledged and it
+ * is no duplicate: it has data), no SACK blocks, a window that is not
+ * zero, the first's timestamp (which passed PAWS). Of tcp_synced_input there
+ * remains the send window's bookkeeping (3.10.7.4: SND.WL1/WL2), the
+ * timestamp to echo and the data. false: not predicted, nothing done. */
+static bool rx_predicted(struct tcp *u, int i, const struct tcp_repr *r0, struct lyra_skb *skb,
+                         tcp_seq_t seq, uint32_t len)
+{
+    struct tcp_cb *c = &u->cb[i];
+    bool ts = (c->flags & CB_TS) && (r0->opt.has & TCP_HAS_TS);
+    if (c->state != TCPS_ESTABLISHED || !tcp_seq_eq(seq, c->rcv_nxt) || c->ooo.n ||
+        tcp_seq_diff(c->rcv_adv, c->rcv_nxt) < (int32_t)len || !tcp_seq_eq(r0->ack, c->snd_una) ||
+        !r0->window || (r0->opt.has & TCP_HAS_SACK) || (c->flags & CB_ORPHAN) ||
+        (ts && tcp_ts_lt(r0->opt.tsval, c->ts_recent)))
+        return false;
+    if (ts)
+        c->ts_recent = r0->opt.tsval;
+    if (tcp_seq_lt(c->snd_wl1, seq) ||
+        (tcp_seq_eq(c->snd_wl1, seq) && tcp_seq_le(c->snd_wl2, r0->ack))) {
+        uint32_t win = (uint32_t)r0->window << c->snd_ws;
+        c->snd_wnd = win;
+        if (win > c->snd_wnd_max)
+            c->snd_wnd_max = win;
+        c->snd_wl1 = seq;
+        c->snd_wl2 = r0->ack;
+    }
+    u->st.rx_segments++;
+    u->st.rx_predicted++;
+    u->st.rx_bytes += len;
+    u->ep[i].bytes_received += len;
+    lyra_skb_pull(skb, r0->hlen);
+    tcp_rcvq_data(u, i, skb, seq, len); /* in order, within the window: queued */
+    tcp_owe_ack_in_order(c);
+    tcp_ready(u, i, LYRA_POLL_IN);
+    c->last_rx = tcp_ms(u);
+    c->probes = 0;
+    tcp_batch_defer(u, i); /* MUST-59: after the rest of the batch */
+    return true;
+}
+
+/* A segment chained to the run whose first went to connection i with
+ * header r0: the driver vouched that its header is r0's but for the
+ * sequence number, checksum and PSH (skb.h LYRA_SKB_F_GRO), so it is not
+ * parsed or looked up again while i is still that synchronized connection:
+ * predicted (rx_predicted), or tcp_synced_input as any segment. false: take
+ * the whole path. */
+static bool rx_chained(struct tcp *u, int i, const struct tcp_repr *r0,
+                       const struct lyra_l3_rxinfo *info, struct lyra_skb *skb)
+{
+    struct tcp_cb *c = &u->cb[i];
+    uint32_t tlen = lyra_skb_total(skb);
+    if (!(skb->flags & LYRA_SKB_F_CSUM_OK) || c->state < TCPS_ESTABLISHED ||
+        c->state == TCPS_TIME_WAIT || skb->len < r0->hlen || tlen <= r0->hlen ||
+        (skb->data[13] & (uint8_t)~TCP_PSH) != TCP_ACK || c->lport != r0->dport ||
+        c->rport != r0->sport || c->raddr != info->src || c->laddr != info->dst)
+        return false;
+    tcp_seq_t seq = tcp_seq(tcp_ld32(skb->data + 4));
+    if (rx_predicted(u, i, r0, skb, seq, tlen - r0->hlen))
+        return true;
+    struct seg g = {.info = info, .skb = skb, .r = *r0};
+    g.r.seq = seq;
+    g.r.flags = skb->data[13];
+    g.r.payload_len = tlen - r0->hlen;
+    u->st.rx_segments++;
+    lyra_skb_pull(skb, r0->hlen);
+    g.len = g.r.payload_len;
+    g.up = tcp_seq_add(g.r.seq, g.r.urg);
+    tcp_synced_input(u, i, &g); /* conn_input's way for a synchronized connection */
+    tcp_after_input(u, i, &g);
+    seg_free(&g);
+    return true;
+}
+
+/* l3 2.3: a run of segments (skb 2.6 LYRA_SKB_F_GRO) is taken apart and
+ * each goes through the input path in order, as if it had come alone:
+ * what the run saves is eth's and ip's work, and tcp's parsing and lookup,
+ * for all but the first. */
+void tcp_rx_run(struct tcp *u, struct lyra_skb *skb, const struct lyra_l3_rxinfo *info)
+{
+    struct lyra_skb *c = lyra_skb_unchain(skb);
+    u->run = true;
+    u->run_i = -1;
+    tcp_rx(u, skb, info);
+    while (c) {
+        struct lyra_skb *nx = c->next;
+        c->next = NULL;
+        if (u->run_i < 0 || !rx_chained(u, u->run_i, &u->run_r, info, c)) {
+            u->run_i = -1;
+            tcp_rx(u, c, info);
+        }
+        c = nx;
+    }
+    u->run = false;
+}

@@ -1,0 +1,139 @@
+/* tcp state machine, black box: runs of received segments (l3 2.3, skb 2.6
+ * LYRA_SKB_F_GRO), as a coalescing NIC and ip hand them up. A run must
+ * leave tcp exactly where its segments one by one would: the same bytes
+ * delivered, the same acknowledgment, holes and duplicates and the window
+ * handled per segment; what changes is the work (header prediction,
+ * counted rx_predicted). Fixture: tcp_fx.h (fx_send_run). */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "tcp_fx.h"
+
+static uint8_t pat[70000];
+
+static uint64_t stat(struct fx *f, const char *name)
+{
+    return lt_stat(f->tcp, name);
+}
+
+static int up(struct fx *f, const char *const *params)
+{
+    fx_pattern(pat, sizeof(pat), 0);
+    fx_up(f, params);
+    return fx_passive(f);
+}
+
+/* Reads everything queued; returns the byte count. */
+static long read_all(struct fx *f, int h, uint8_t *b, size_t cap)
+{
+    long n = 0, r;
+    while ((r = fx_read(f, h, b + n, cap - (size_t)n)) > 0)
+        n += r;
+    return n;
+}
+
+/* In order: every segment delivered, the first through the state machine,
+ * the rest by header prediction, one ACK for the run at the batch's end
+ * (MUST-58/59, as for the same segments in one batch). */
+Test(tcp_run, in_order_run_delivered_and_acked_once)
+{
+    struct fx f;
+    int h = up(&f, NULL);
+    uint32_t mss = f.t_mss;
+    uint64_t seg0 = stat(&f, "rx_segments");
+    fx_send_run(&f, f.p_iss + 1, pat, mss, 6);
+    struct fx_seg s;
+    fx_expect(&f, &s, TCP_ACK, f.t_iss + 1, f.p_iss + 1 + 6 * mss);
+    fx_expect_none(&f);
+    cr_assert_eq(stat(&f, "rx_segments") - seg0, 6);
+    cr_assert_eq(stat(&f, "rx_predicted"), 5);
+    static uint8_t b[8 * 1460];
+    cr_assert_eq(read_all(&f, h, b, sizeof(b)), (long)(6 * mss));
+    cr_assert_eq(memcmp(b, pat, 6 * mss), 0);
+    fx_down(&f);
+}
+
+/* A run beyond a hole: every segment held out of order, none predicted,
+ * each answered at once with a duplicate ACK (RFC 5681 4.2); the hole's
+ * segment then brings everything. */
+Test(tcp_run, run_beyond_a_hole_held_then_delivered)
+{
+    struct fx f;
+    int h = up(&f, NULL);
+    uint32_t mss = f.t_mss;
+    fx_send_run(&f, f.p_iss + 1 + mss, pat + mss, mss, 4);
+    for (int k = 0; k < 4; k++)
+        fx_expect(&f, NULL, TCP_ACK, f.t_iss + 1, f.p_iss + 1);
+    fx_expect_none(&f);
+    cr_assert_eq(stat(&f, "rx_predicted"), 0);
+    static uint8_t b[8 * 1460];
+    cr_assert_eq(fx_read(&f, h, b, sizeof(b)), -EAGAIN);
+    fx_send_sa(&f, TCP_ACK, f.p_iss + 1, f.p_rcv, pat, mss);
+    fx_expect(&f, NULL, TCP_ACK, f.t_iss + 1, f.p_iss + 1 + 5 * mss);
+    cr_assert_eq(read_all(&f, h, b, sizeof(b)), (long)(5 * mss));
+    cr_assert_eq(memcmp(b, pat, 5 * mss), 0);
+    fx_down(&f);
+}
+
+/* A run whose first segments tcp already has (the peer resent them): those
+ * are trimmed as duplicates, the rest delivered once. */
+Test(tcp_run, run_overlapping_received_data_delivers_each_byte_once)
+{
+    struct fx f;
+    int h = up(&f, NULL);
+    uint32_t mss = f.t_mss;
+    fx_send_sa(&f, TCP_ACK, f.p_iss + 1, f.p_rcv, pat, mss);
+    fx_send_sa(&f, TCP_ACK, f.p_iss + 1 + mss, f.p_rcv, pat + mss, mss);
+    fx_drain(&f);
+    uint64_t old0 = stat(&f, "rx_out_of_window");
+    fx_send_run(&f, f.p_iss + 1, pat, mss, 5);
+    struct fx_seg s;
+    fx_last(&f, 200, &s);
+    cr_assert_eq(s.ack, f.p_iss + 1 + 5 * mss);
+    /* wholly before RCV.NXT: not acceptable, answered (3.10.7.4) */
+    cr_assert_eq(stat(&f, "rx_out_of_window") - old0, 2, "%llu of the resent segments refused",
+                 (unsigned long long)(stat(&f, "rx_out_of_window") - old0));
+    static uint8_t b[8 * 1460];
+    cr_assert_eq(read_all(&f, h, b, sizeof(b)), (long)(5 * mss));
+    cr_assert_eq(memcmp(b, pat, 5 * mss), 0);
+    fx_down(&f);
+}
+
+/* A run longer than the window: what fits is taken, the rest cut, as for
+ * the segments one by one (RFC 9293 3.10.7.4: data beyond the window is
+ * not accepted); the ACK names the edge. */
+Test(tcp_run, run_beyond_the_window_cut_at_its_edge)
+{
+    struct fx f;
+    int h = up(&f, FX_P("rcv_buf=4096"));
+    uint32_t mss = f.t_mss;
+    uint32_t w = 4096; /* the whole buffer is offered at first */
+    fx_send_run(&f, f.p_iss + 1, pat, mss, 4);
+    struct fx_seg s;
+    fx_last(&f, 200, &s);
+    cr_assert_eq(s.ack, f.p_iss + 1 + w, "acknowledged %u bytes of a %u-byte window",
+                 s.ack - (f.p_iss + 1), w);
+    static uint8_t b[8 * 1460];
+    cr_assert_eq(read_all(&f, h, b, sizeof(b)), (long)w);
+    cr_assert_eq(memcmp(b, pat, w), 0);
+    fx_down(&f);
+}
+
+/* A run for a port nobody listens on: each segment answered with a RST
+ * (RFC 9293 3.10.7.1), none taken, nothing leaked (fx_down checks). */
+Test(tcp_run, run_to_a_closed_port_reset_segment_by_segment)
+{
+    struct fx f;
+    fx_pattern(pat, sizeof(pat), 0);
+    fx_up(&f, NULL);
+    f.lport = 81;
+    f.p_iss = 1000;
+    fx_send_run(&f, 1001, pat, 500, 3);
+    for (int k = 0; k < 3; k++) {
+        struct fx_seg s;
+        fx_expect(&f, &s, TCP_RST, FX_ANY, FX_ANY);
+    }
+    fx_expect_none(&f);
+    cr_assert_eq(stat(&f, "rx_to_closed"), 3);
+    fx_down(&f);
+}
