@@ -20,6 +20,7 @@ HEAD = [("frames out/in", [("nic", "tx_frames"), ("nic", "rx_frames")]),
         ("TCP segments out/in", [("tcp", "tx_segments"), ("tcp", "rx_segments")]),
         ("TCP retransmitted", [("tcp", "tx_retrans_segs")]),
         ("TSO frames/segments", [("tcp", "tx_tso"), ("tcp", "tx_tso_segs")]),
+        ("received runs/frames chained", [("nic", "rx_gro_runs"), ("nic", "rx_gro_chained")]),
         ("ICMP echoes answered", [("ip", "icmp_echo_replies_sent")]),
         ]
 

@@ -108,33 +108,52 @@ static const struct eth_proto *proto_find(const struct eth *e, uint16_t type)
 }
 
 /* netdev event: a received frame (Ethernet header at data). Takes the skb. */
+/* l2 2.1: a run (skb 2.6 LYRA_SKB_F_GRO) for a user built before runs:
+ * its segments one by one, each at its IPv4 header again. */
+static void eth_deliver_run(const struct eth_proto *p, struct lyra_skb *skb,
+                            const struct lyra_l2_rxinfo *info)
+{
+    struct lyra_skb *c = lyra_skb_unchain(skb);
+    p->ev->rx(p->user, skb, info);
+    while (c) {
+        struct lyra_skb *nx = c->next;
+        c->next = NULL;
+        lyra_skb_push(c, (uint32_t)(c->l4_off - c->l3_off));
+        c->flags |= info->flags;
+        c->protocol = info->ethertype;
+        p->ev->rx(p->user, c, info);
+        c = nx;
+    }
+}
+
 static void nd_rx(void *user, struct lyra_skb *skb)
 {
     struct eth *e = user;
     if (!skb)
         return;
     e->st.rx_bytes += lyra_skb_total(skb);
-    if (skb->flags & LYRA_SKB_F_GRO) { /* skb 2.6: a run; each frame counts */
+    uint32_t frames = 1;
+    if (skb->flags & LYRA_SKB_F_GRO) { /* skb 2.6: a run; each frame counts, here and below */
         uint32_t n = lyra_skb_chained(skb, &e->st.rx_bytes);
-        e->st.rx_frames += n;
+        frames += n;
         e->st.rx_bytes += (uint64_t)n * (ETH_HDR_LEN + 20u); /* their Ethernet and IPv4 headers */
     }
-    e->st.rx_frames++;
+    e->st.rx_frames += frames;
     if (!e->started) {
-        e->st.rx_down++;
+        e->st.rx_down += frames;
         lyra_skb_free(skb);
         return;
     }
     /* The header must be linear: pulled up when the NIC handed segments
      * (the layers above pull up what they parse). */
     if (skb->len < ETH_HDR_LEN && !lyra_skb_pull_up(skb, ETH_HDR_LEN)) {
-        e->st.rx_short++;
+        e->st.rx_short += frames;
         lyra_skb_free(skb);
         return;
     }
     struct eth_view v;
     if (eth_view_init(&v, skb->data, skb->len)) {
-        e->st.rx_short++;
+        e->st.rx_short += frames;
         lyra_skb_free(skb);
         return;
     }
@@ -153,12 +172,12 @@ static void nd_rx(void *user, struct lyra_skb *skb)
     if (!info.flags && (!e->promisc || info.ethertype == LYRA_ETHERTYPE_ARP)) {
         /* ARP is never taken from frames for other stations, even when
          * promiscuous: they are not ours to answer or learn from. */
-        e->st.rx_not_ours++;
+        e->st.rx_not_ours += frames;
         lyra_skb_free(skb);
         return;
     }
     if (eth_addr_is_mcast(info.src)) {
-        e->st.rx_bad_src++; /* a group address is never a source (IEEE 802) */
+        e->st.rx_bad_src += frames; /* a group address is never a source (IEEE 802) */
         lyra_skb_free(skb);
         return;
     }
@@ -175,12 +194,15 @@ static void nd_rx(void *user, struct lyra_skb *skb)
      * register that, so it is counted with the unknown types. */
     const struct eth_proto *p = proto_find(e, info.ethertype);
     if (!p) {
-        e->st.rx_unknown_type++;
+        e->st.rx_unknown_type += frames;
         lyra_skb_free(skb);
         return;
     }
-    e->st.rx_delivered++;
-    p->ev->rx(p->user, skb, &info);
+    e->st.rx_delivered += frames;
+    if (frames > 1 && p->ev->hdr.minor < 1)
+        eth_deliver_run(p, skb, &info); /* l2 2.1: an older user gets them one by one */
+    else
+        p->ev->rx(p->user, skb, &info);
 }
 
 /* Tells each registered user (once, even with several ethertypes) that

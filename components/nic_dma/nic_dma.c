@@ -98,6 +98,7 @@ struct nic_dma {
 
     struct nd_rx rx;   /* the receive ring (nic_dma_rx.h) */
     struct nd_gro gro; /* receive coalescing (nic_dma_gro.h) */
+    bool gro_param, gro_user; /* gro asked for (and csum_rx); the user takes runs */
 
     uint8_t *tx_ring;
     uint64_t tx_ring_bus;
@@ -462,6 +463,7 @@ static int nd_attach(void *self, const void *events, void *user)
         return -EBUSY; /* one user */
     n->ev = ev;
     n->user = user;
+    n->gro_user = ev && ev->hdr.minor >= 3; /* netdev 1.3: it takes runs */
     return 0;
 }
 
@@ -501,7 +503,7 @@ static int nic_dma_create(void *self, const struct lyra_value *p, struct lyra_di
     n->page_contig = p[P_PAGE_CONTIG].u.b;
     n->rx_budget = (uint32_t)p[P_RX_BUDGET].u.i;
     n->tso = p[P_TSO].u.b && n->csum_tx; /* the card's TSO computes the checksums */
-    n->gro.on = p[P_GRO].u.b && n->csum_rx; /* a run takes only what the card verified */
+    n->gro_param = p[P_GRO].u.b && n->csum_rx; /* a run takes only what the card verified */
     int bad = 0;
     if (n->rx_n % 8) {
         lyra_diag_add(d, LYRA_E_RANGE, 0,
@@ -544,6 +546,7 @@ static int nic_dma_start(void *self)
     n->page = n->os.ops->page_size ? n->os.ops->page_size(n->os.self) : PAGE_DEFAULT;
     if (!n->page || (n->page & (n->page - 1)))
         n->page = PAGE_DEFAULT;
+    n->gro.on = n->gro_param && n->gro_user;
     n->hw = (struct e1000_hw){.bus = n->bus, .bself = n->bself};
     int r = e1000_hw_probe(&n->hw);
     if (r) {

@@ -123,6 +123,8 @@ void nd_gro_rx(struct nd_gro *g, struct lyra_skb *skb, nd_gro_up_fn up, void *ct
         uint32_t tot = ld16(skb->data + ETH_HLEN + 2);
         lyra_skb_pull(skb, ETH_HLEN + IP_HLEN);
         lyra_skb_trim(skb, tot - IP_HLEN);
+        skb->l4_off = (uint32_t)(skb->data - skb->head);
+        skb->l3_off = skb->l4_off - IP_HLEN;
         skb->next = NULL;
         g->tail->next = skb;
         g->tail = skb;

@@ -561,6 +561,8 @@ void tcp_synced_input(struct tcp *u, int i, struct seg *g)
                 challenge_ack(u, i); /* RFC 5961 4.2: whatever its sequence number */
             else
                 c->flags |= CB_ACK_NOW;
+            if (g->len && tcp_seq_le(tcp_seq_add(r->seq, seglen), c->rcv_nxt))
+                c->quick = TCP_QUICK_ACKS; /* data we have: the peer lost our ACK */
             return;
         }
     }

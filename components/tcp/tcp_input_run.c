@@ -21,6 +21,7 @@ static bool rx_predicted(struct tcp *u, int i, const struct tcp_repr *r0, struct
     if (c->state != TCPS_ESTABLISHED || !tcp_seq_eq(seq, c->rcv_nxt) || c->ooo.n ||
         tcp_seq_diff(c->rcv_adv, c->rcv_nxt) < (int32_t)len || !tcp_seq_eq(r0->ack, c->snd_una) ||
         !r0->window || (r0->opt.has & TCP_HAS_SACK) || (c->flags & CB_ORPHAN) ||
+        u->ep[i].fin_held /* fin_input takes a FIN held beyond what this fills */ ||
         (ts && tcp_ts_lt(r0->opt.tsval, c->ts_recent)))
         return false;
     if (ts)

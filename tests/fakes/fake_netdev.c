@@ -527,6 +527,41 @@ LYRA_EXPORT int fake_netdev_deliver(void *self, const void *frame, size_t len)
     return 0;
 }
 
+LYRA_EXPORT int fake_netdev_deliver_run(void *self, const uint8_t *const *frame,
+                                        const size_t *len, unsigned n)
+{
+    struct fake_netdev *nd = self;
+    if (!nd->skb || !n || !nd->ev_rx)
+        return -ENODEV;
+    struct lyra_skb *head = NULL, *tail = NULL;
+    for (unsigned k = 0; k < n; k++) {
+        struct lyra_skb *skb = nd->skb->alloc_rx(nd->skb_self, (uint32_t)len[k]);
+        uint8_t *p = skb ? lyra_skb_put(skb, (uint32_t)len[k]) : NULL;
+        if (!p || len[k] < LYRA_ETH_HLEN + 20) {
+            lyra_skb_free(skb);
+            lyra_skb_free(head);
+            return -ENOBUFS;
+        }
+        memcpy(p, frame[k], len[k]);
+        skb->flags |= LYRA_SKB_F_RX | LYRA_SKB_F_CSUM_OK;
+        nd->rx_frames++;
+        nd->rx_bytes += len[k];
+        if (!head) {
+            head = tail = skb;
+            continue;
+        }
+        /* a follower, as a coalescing driver leaves it: at its TCP header */
+        lyra_skb_pull(skb, LYRA_ETH_HLEN + 20);
+        skb->l4_off = (uint32_t)(skb->data - skb->head);
+        skb->l3_off = skb->l4_off - 20;
+        tail->next = skb;
+        tail = skb;
+        head->flags |= LYRA_SKB_F_GRO;
+    }
+    nd->ev_rx(nd->user, head);
+    return 0;
+}
+
 LYRA_EXPORT int fake_netdev_inject(void *self, const void *frame, size_t len)
 {
     struct fake_netdev *nd = self;

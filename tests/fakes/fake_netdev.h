@@ -38,6 +38,13 @@ int fake_netdev_inject(void *self, const void *frame, size_t len);
 /* Delivers a frame now: allocates an skb from the skb slot, copies the frame
  * and raises rx. Returns 0, or -ENOBUFS (counted rx_nobuf). */
 int fake_netdev_deliver(void *self, const void *frame, size_t len);
+/* Delivers n frames now as one run (skb 2.6 LYRA_SKB_F_GRO, netdev 1.3), as
+ * a coalescing driver does: each in an skb of its own with CSUM_OK, the
+ * first the head with the flag, the rest chained through `next` at their
+ * TCP header (behind a 20-byte IPv4 header). The caller makes them a run.
+ * 0, -ENODEV (no skb slot or user), -ENOBUFS. */
+int fake_netdev_deliver_run(void *self, const uint8_t *const *frame, const size_t *len,
+                            unsigned n);
 /* Recorded transmitted frames, oldest first. */
 unsigned fake_netdev_tx_count(void *self);
 const uint8_t *fake_netdev_tx_frame(void *self, unsigned i, size_t *len);

@@ -8,20 +8,28 @@
  * up, polled, transmit capture drained); then no skb may be out of the
  * pool and no DMA mapping left but the receive ring's posted buffers, none
  * freed twice; otherwise abort() so
- * the fuzzer keeps the input.
+ * the fuzzer keeps the input. A run the driver coalesced (skb 2.6
+ * LYRA_SKB_F_GRO) is checked against skb.h's promise as it arrives
+ * (check_run): what tcp takes on trust must hold.
  *
- * By hand (no CMake target yet):
+ * By hand (else the CMake target, tests/fuzz/CMakeLists.txt):
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
- *     -Iframework/include -Itests/support -Itests/fakes -Imodels/e1000 \
+ *     -Iframework/include -Itests/support -Itests/fakes -Imodels/e1000 -Icomponents/nic_dma \
  *     tests/fuzz/fuzz_nic_dma.c \
  *     components/nic_dma/{nic_dma,nic_dma_rx,nic_dma_gro,nic_dma_txreq,e1000_hw,e1000_desc}.c \
- *     models/e1000/e1000_model*.c components/skb/skb_copy.c \
- *     components/skb/skb_pool.c tests/fakes/fake_os.c tests/support/lt.c \
- *     framework/src/{value,diag,component}.c -lpthread -o fuzz_nic_dma
+ *     models/e1000/e1000_model*.c \
+ *     components/skb/{skb_copy,skb_pool,skb_segs,skb_fill,skb_xfer}.c \
+ *     tests/fakes/fake_os.c tests/support/lt.c \
+ *     framework/src/{value,diag,component,timer_wheel}.c -lpthread -o fuzz_nic_dma
  *
  * First input byte: mode (low bit). 0: the rest is frames, each a 2-byte
- * big-endian length then its bytes. 1: a script, one op per chunk (see
- * run_script). */
+ * big-endian length then its bytes, polled every 8 frames (bits 2-3: 1,
+ * 48 or 80 instead: 48 lets a run reach the driver's 45, 80 overruns the
+ * ring). 1: a script, one op per chunk (see run_script). Bit 1, either
+ * mode: every injected frame's IPv4 header and TCP or UDP checksums are
+ * made right first (fix_csums), so the card marks the frame verified and
+ * the driver's coalescing takes TCP ones; random bytes almost never get
+ * both sums right. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -34,8 +42,10 @@
 #include "fake_os.h"
 #include "lt.h"
 #include "lyra/bus.h"
+#include "lyra/inet_csum.h"
 #include "lyra/netdev.h"
 #include "lyra/skb.h"
+#include "nic_dma_gro.h"
 
 extern const struct lyra_component lyra_component_nic_dma;
 extern const struct lyra_component lyra_component_skb_copy;
@@ -48,6 +58,7 @@ struct harness {
     const struct lyra_bus_ops *bus;
     const struct lyra_skb_ops *so;
     unsigned rx, tx_ready;
+    bool fix; /* mode bit 1: fix_csums on every injected frame */
     uint8_t segmem[4][4096];
 };
 
@@ -59,14 +70,87 @@ static void must(int ok, const char *what)
     }
 }
 
+static uint32_t ld16(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 8 | p[1];
+}
+
+static uint32_t ld32(const uint8_t *p)
+{
+    return ld16(p) << 16 | ld16(p + 2);
+}
+
+static void st16(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+
+/* A run (skb.h LYRA_SKB_F_GRO): the head a TCP/IPv4 frame without IP
+ * options, ACK alone (PSH would have ended the run at the head); each
+ * chained skb linear, 20..1480 bytes from its TCP header (an IPv4
+ * datagram within the 1500-byte MTU), flagged as received and verified
+ * and nothing else; its TCP header the head's but for sequence number
+ * (continuing the one before), checksum and PSH (the last one's only);
+ * its IPv4 and link header, still in front of data, the head's but for
+ * identification, length and checksum; its TCP checksum right. tcp
+ * believes all of it without looking. */
+static void check_run(const struct lyra_skb *skb)
+{
+    const uint8_t *f = skb->data;
+    const uint8_t *t = f + 34;
+    must(skb->flags & LYRA_SKB_F_CSUM_OK, "run head not verified by the card");
+    must(skb->len >= 54 && ld16(f + 12) == 0x0800 && f[14] == 0x45 && f[23] == 6,
+         "run head not TCP/IPv4 without options");
+    uint32_t tot = ld16(f + 16), th = (uint32_t)(t[12] >> 4) * 4;
+    must(th >= 20 && 14 + tot <= skb->len && tot > 20 + th, "run head's lengths");
+    must(t[13] == 0x10, "run head's TCP flags not ACK alone");
+    uint32_t seq = ld32(t + 4) + tot - 20 - th;
+    uint64_t bytes = 0;
+    uint32_t n = lyra_skb_chained(skb, &bytes), k = 0;
+    must(n >= 1 && n < ND_GRO_MAX, "run of no or too many chained skbs");
+    for (const struct lyra_skb *c = skb->next; c; c = c->next, k++) {
+        const uint8_t *d = c->data;
+        must(!c->nseg && lyra_skb_is_linear(c), "chained skb not linear");
+        must(c->len >= 20 && c->len <= 1480, "chained skb length out of 20..1480");
+        must(!(c->flags & ~(LYRA_SKB_F_RX | LYRA_SKB_F_CSUM_OK)),
+             "chained skb with a flag not allowed");
+        must(c->flags & LYRA_SKB_F_CSUM_OK, "chained skb not verified by the card");
+        must(c->l4_off == lyra_skb_headroom(c) && c->l3_off == c->l4_off - 20,
+             "chained skb offsets not at its TCP and IPv4 headers");
+        must(c->len > th, "chained skb without payload");
+        must(!memcmp(d, t, 4) && !memcmp(d + 8, t + 8, 5) && !memcmp(d + 14, t + 14, 2) &&
+                 !memcmp(d + 18, t + 18, th - 18) && (d[13] & ~0x08) == t[13],
+             "chained TCP header not the head's");
+        must(ld32(d + 4) == seq, "chained sequence number does not continue the run");
+        must(!(d[13] & 0x08) || !c->next, "PSH on a chained skb before the run's end");
+        /* the headers the driver pulled: the head's but for id, length, sum */
+        must(lyra_skb_headroom(c) >= 34, "chained skb without its headers in front");
+        const uint8_t *e = d - 34;
+        must(!memcmp(e, f, 16) && !memcmp(e + 20, f + 20, 4) && !memcmp(e + 26, f + 26, 8) &&
+                 ld16(e + 16) == c->len + 20,
+             "chained link or IPv4 header not the head's");
+        must(lyra_csum_fold(lyra_csum_add(e + 14, 20, 0)) == 0xffff, "chained IPv4 checksum wrong");
+        uint32_t ps = lyra_csum_add(f + 26, 8, 0) + 6 + c->len;
+        must(lyra_csum_fold(lyra_csum_add(d, c->len, ps)) == 0xffff, "chained TCP checksum wrong");
+        seq += c->len - th;
+        bytes -= c->len;
+    }
+    must(k == n && bytes == 0, "lyra_skb_chained disagrees with the chain");
+}
+
 static void h_rx(void *user, struct lyra_skb *skb)
 {
     struct harness *h = user;
     uint8_t sink[2048];
     must(skb->len >= 14 && skb->len <= 1518 && !skb->nseg, "received frame out of bounds");
+    must(!(skb->flags & ~(LYRA_SKB_F_RX | LYRA_SKB_F_CSUM_OK | LYRA_SKB_F_GRO)),
+         "received frame with a flag the driver does not set");
     lyra_skb_flatten(skb, sink, sizeof(sink));
+    if (skb->flags & LYRA_SKB_F_GRO)
+        check_run(skb);
     h->rx++;
-    lyra_skb_free(skb);
+    lyra_skb_free(skb); /* the chain with it */
 }
 
 static void h_tx_ready(void *user)
@@ -95,10 +179,11 @@ static struct harness *harness_get(void)
     if (ready)
         return &h;
     h.os = lt_create(&lyra_component_fake_os, NULL);
-    h.skb = lt_create(&lyra_component_skb_copy, (const char *const[]){"count=64", NULL});
+    /* a 64-descriptor ring: room for a run of ND_GRO_MAX between polls */
+    h.skb = lt_create(&lyra_component_skb_copy, (const char *const[]){"count=128", NULL});
     h.dev = lt_create(&lyra_component_e1000_model, (const char *const[]){"tx_capture=64", NULL});
     h.nic = lt_create(&lyra_component_nic_dma,
-                      (const char *const[]){"rx_ring=16", "tx_ring=16", NULL});
+                      (const char *const[]){"rx_ring=64", "tx_ring=16", NULL});
     must(h.os && h.skb && h.dev && h.nic, "create");
     must(!lt_bind(h.skb, "os", h.os), "bind skb.os");
     must(!lt_bind(h.dev, "os", h.os), "bind dev.os");
@@ -134,6 +219,45 @@ static void settle(struct harness *h)
     must(lt_stat(h->skb, "in_use") == lt_stat(h->nic, "rx_posted"), "skb leaked");
     must(lt_stat(h->skb, "bad_free") == 0, "skb freed twice");
     must(lt_stat(h->dev, "dma_maps_live") == lt_stat(h->nic, "rx_posted"), "DMA mapping leaked");
+}
+
+/* Makes an IPv4 frame's header checksum and, for an unfragmented TCP
+ * or UDP datagram (UDP: unless it has none), its transport checksum right
+ * (in buf, a copy), as e1000_model_rx checks them; other frames go as
+ * they are. UDP too so that the driver sees verified frames it must not
+ * coalesce. */
+static const uint8_t *fix_csums(const uint8_t *f, size_t len, uint8_t *buf, size_t cap)
+{
+    if (len < 34 || len > cap || ld16(f + 12) != 0x0800)
+        return f;
+    memcpy(buf, f, len);
+    uint8_t *ip = buf + 14;
+    uint32_t ihl = (uint32_t)(ip[0] & 0xf) * 4;
+    if ((ip[0] >> 4) != 4 || ihl < 20 || 14 + ihl > len)
+        return buf;
+    st16(ip + 10, 0);
+    st16(ip + 10, (uint16_t)~lyra_csum_fold(lyra_csum_add(ip, ihl, 0)));
+    uint32_t tot = ld16(ip + 2), proto = ip[9];
+    uint32_t at = proto == 6 ? 16 : 6; /* the checksum field in the transport header */
+    if ((proto != 6 && proto != 17) || (ld16(ip + 6) & 0x3fff) || tot < ihl + at + 2 ||
+        14 + tot > len)
+        return buf;
+    uint8_t *t = ip + ihl;
+    if (proto == 17 && !ld16(t + at))
+        return buf; /* UDP without a checksum */
+    st16(t + at, 0);
+    uint32_t ps = lyra_csum_add(ip + 12, 8, 0) + proto + (tot - ihl);
+    uint16_t c = (uint16_t)~lyra_csum_fold(lyra_csum_add(t, tot - ihl, ps));
+    st16(t + at, c ? c : 0xffff); /* alike in ones' complement; UDP's 0 means none */
+    return buf;
+}
+
+static void inject(struct harness *h, const uint8_t *p, size_t len)
+{
+    uint8_t buf[1600];
+    if (h->fix)
+        p = fix_csums(p, len, buf, sizeof(buf));
+    (void)e1000_model_inject(h->dev->self, p, len);
 }
 
 /* A transmit built from the chunk: linear part then up to 3 segments.
@@ -199,7 +323,7 @@ static void run_script(struct harness *h, const uint8_t *p, size_t n)
             len = n;
         switch (op) {
         case 0:
-            (void)e1000_model_inject(h->dev->self, p, len);
+            inject(h, p, len);
             break;
         case 1:
             xmit(h, p, len);
@@ -235,20 +359,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct harness *h = harness_get();
     if (size < 1)
         return 0;
+    h->fix = (data[0] & 2) != 0;
     if (data[0] & 1) {
         run_script(h, data + 1, size - 1);
     } else {
         const uint8_t *p = data + 1;
         size_t n = size - 1;
-        unsigned k = 0;
+        static const unsigned every[4] = {8, 1, 48, 80};
+        unsigned k = 0, m = every[data[0] >> 2 & 3];
         while (n >= 2) {
             size_t len = (size_t)p[0] << 8 | p[1];
             p += 2;
             n -= 2;
             if (len > n)
                 len = n;
-            (void)e1000_model_inject(h->dev->self, p, len);
-            if (++k % 8 == 0)
+            inject(h, p, len);
+            if (++k % m == 0)
                 poll(h);
             p += len;
             n -= len;

@@ -26,8 +26,8 @@
  * both ways: bytes tcp sent and the peer has not acknowledged, bytes the
  * peer sent and the application has not read.
  *
- * The rest: operations, one opcode byte (% 14) then its arguments (see
- * run_ops); a truncated operation ends the input.
+ * The rest: operations, one opcode byte (% 14; 0xf0 and above: a run)
+ * then its arguments (see run_ops); a truncated operation ends the input.
  *
  * Checked, abort() otherwise so that the fuzzer keeps the input:
  *  - every segment tcp sends is TCP from our address, parses, carries a
@@ -388,10 +388,11 @@ struct seg {
     bool bad_csum;
 };
 
-static void inject(struct h *x, const uint8_t *b, uint32_t len, uint32_t src)
+/* The peer model's record of a segment it sends: every segment toward
+ * the 4-tuple counts as sent, checksum right or not (the bound only gets
+ * looser). */
+static void note_sent(struct h *x, const uint8_t *b, uint32_t len, uint32_t src)
 {
-    /* every segment toward the 4-tuple counts as sent, checksum right or
-     * not (the bound only gets looser) */
     struct tcp_repr r;
     if (src == PEER && tcp_repr_parse(b, len, &r) == TCP_OK && r.sport == PPORT &&
         r.dport == (x->lport ? x->lport : LPORT)) {
@@ -447,15 +448,21 @@ static void inject(struct h *x, const uint8_t *b, uint32_t len, uint32_t src)
             x->wedge_known = true;
         }
     }
+}
+
+static void inject(struct h *x, const uint8_t *b, uint32_t len, uint32_t src)
+{
+    note_sent(x, b, len, src);
     struct lyra_l3_rxinfo info = {.src = src, .dst = US, .proto = 6, .ttl = 64};
     fake_l3_rx(x->fl, b, len, &info);
     fake_os_advance(x->fos, 0); /* the end of the receive batch: tcp answers (MUST-59) */
     outputs(x);
 }
 
-static void tx(struct h *x, const struct seg *s)
+/* s's TCP header in b (without its options when they do not fit); its
+ * length. */
+static uint32_t seg_hdr(const struct seg *s, uint8_t *b, struct tcp_repr *rr)
 {
-    static uint8_t b[TCP_HDR_MAX + PAYLOAD_MAX];
     struct tcp_repr r;
     memset(&r, 0, sizeof(r));
     r.sport = s->sport;
@@ -472,20 +479,83 @@ static void tx(struct h *x, const struct seg *s)
         hl = tcp_repr_build(b, TCP_HDR_MAX, &r);
     }
     must(hl != 0, "tcp_repr_build refused a header without options");
-    uint32_t len = s->len > PAYLOAD_MAX ? PAYLOAD_MAX : s->len;
-    for (uint32_t k = 0; k < len; k++)
-        b[hl + k] = peer_byte(s->seq + k);
-    tcp_csum_fill(b, hl + len, s->src, US);
-    trace(x, s->bad_csum ? "peer-> (bad csum)" : "peer->", &r, len);
+    *rr = r;
+    return hl;
+}
+
+/* The peer sends a SYN on the 4-tuple: tcp's IRS once acknowledged. */
+static void note_syn(struct h *x, const struct seg *s, uint32_t len)
+{
     if ((s->flags & TCP_SYN) && !s->bad_csum && s->src == PEER && s->sport == PPORT &&
         s->dport == x->lport) {
         x->syn_pending = true;
         x->syn_seq = s->seq;
         x->syn_len = len;
     }
+}
+
+static void tx(struct h *x, const struct seg *s)
+{
+    static uint8_t b[TCP_HDR_MAX + PAYLOAD_MAX];
+    struct tcp_repr r;
+    uint32_t hl = seg_hdr(s, b, &r);
+    uint32_t len = s->len > PAYLOAD_MAX ? PAYLOAD_MAX : s->len;
+    for (uint32_t k = 0; k < len; k++)
+        b[hl + k] = peer_byte(s->seq + k);
+    tcp_csum_fill(b, hl + len, s->src, US);
+    trace(x, s->bad_csum ? "peer-> (bad csum)" : "peer->", &r, len);
+    note_syn(x, s, len);
     if (s->bad_csum)
         b[TCP_CSUM_OFF] ^= 0x5a;
     inject(x, b, hl + len, s->src);
+}
+
+#define RUN_MAX 17
+#define RUN_SEG 1480u /* a TCP segment in a 1500-byte IPv4 datagram */
+
+/* A run as a coalescing NIC hands it up (skb 2.6 LYRA_SKB_F_GRO, through
+ * fake_l3_rx_run): s first, then n - 1 segments that continue it, each
+ * with s's header but for the sequence number and PSH (on the last one
+ * when psh), all verified by the card: the driver's promise, which tcp
+ * believes without looking (it checks flags itself), so the harness keeps
+ * it and the fuzzer varies the first header and the lengths. Each carries
+ * 1 + lens[k] % room bytes, within RUN_SEG; s->len and s->bad_csum are
+ * not used, nor L3's rx_split (a run's skbs are linear). Returns the
+ * sequence number after the last byte. */
+static uint32_t tx_run(struct h *x, const struct seg *s, const uint16_t *lens, unsigned n,
+                       bool psh)
+{
+    static uint8_t b[RUN_MAX][RUN_SEG];
+    const uint8_t *segs[RUN_MAX];
+    uint32_t len[RUN_MAX];
+    struct tcp_repr r;
+    uint32_t hl = seg_hdr(s, b[0], &r);
+    uint32_t seq = s->seq;
+    for (unsigned k = 0; k < n; k++) {
+        uint32_t pay = 1 + lens[k] % (RUN_SEG - hl);
+        if (k) {
+            memcpy(b[k], b[0], hl);
+            tcp_st32(b[k] + 4, seq);
+            b[k][13] = (uint8_t)((b[0][13] & ~TCP_PSH) | (psh && k + 1 == n ? TCP_PSH : 0));
+        }
+        for (uint32_t j = 0; j < pay; j++)
+            b[k][hl + j] = peer_byte(seq + j);
+        tcp_csum_fill(b[k], hl + pay, s->src, US);
+        r.seq = tcp_seq(seq);
+        r.flags = b[k][13];
+        trace(x, k ? "peer-> (run)" : "peer-> (run head)", &r, pay);
+        if (!k)
+            note_syn(x, s, pay);
+        note_sent(x, b[k], hl + pay, s->src);
+        segs[k] = b[k];
+        len[k] = hl + pay;
+        seq += pay;
+    }
+    struct lyra_l3_rxinfo info = {.src = s->src, .dst = US, .proto = 6, .ttl = 64};
+    fake_l3_rx_run(x->fl, segs, len, n, &info);
+    fake_os_advance(x->fos, 0); /* the end of the receive batch, as inject */
+    outputs(x);
+    return seq;
 }
 
 static uint32_t p_ts(struct h *x)
@@ -818,6 +888,68 @@ static int handle(struct h *x, uint8_t b)
 
 static const uint32_t mtus[4] = {1500, 576, 68, 9000};
 
+/* SEG's arguments at p[*pi] (see run_ops) into *s; *sel the selector
+ * byte. false: cut short. */
+static bool seg_args(struct h *x, const uint8_t *p, size_t n, size_t *pi, struct seg *s,
+                     uint8_t *sel_out)
+{
+    if (n - *pi < 10)
+        return false;
+    uint8_t flags = p[*pi], sel = p[*pi + 1], ob = p[*pi + 8];
+    int32_t so = (int16_t)ld16(p + *pi + 2), ao = (int16_t)ld16(p + *pi + 4);
+    uint16_t win = ld16(p + *pi + 6);
+    *pi += 9;
+    if (sel & 0x40)
+        so *= 256;
+    if (sel & 0x80)
+        ao *= 256;
+    uint32_t sb[4] = {x->p_nxt, x->p_nxt, P_ISS, x->p_nxt + 0x80000000u};
+    uint32_t ab[4] = {x->t_rcv, x->t_max, x->t_iss, x->t_rcv + 0x80000000u};
+    *s = (struct seg){.src = PEER, .sport = (sel & 0x10) ? PPORT + 1 : PPORT,
+                      .dport = x->lport ? x->lport : LPORT,
+                      .seq = sb[sel & 3] + (uint32_t)so, .ack = ab[(sel >> 2) & 3] + (uint32_t)ao,
+                      .flags = flags, .win = win, .bad_csum = (sel & 0x20) != 0};
+    size_t need = (ob & 1 ? 2 : 0) + (ob & 2 ? 1 : 0) + (ob & 8 ? 1 : 0) +
+                  ((ob >> 4) & 7) % 5 * 4 + (ob & 0x80 ? 2 : 0) + 2;
+    if (n - *pi < need)
+        return false;
+    if (ob & 1) {
+        s->opt.has |= TCP_HAS_MSS;
+        s->opt.mss = ld16(p + *pi);
+        *pi += 2;
+    }
+    if (ob & 2) {
+        s->opt.has |= TCP_HAS_WS;
+        s->opt.ws = p[(*pi)++];
+    }
+    if (ob & 4)
+        s->opt.has |= TCP_HAS_SACK_PERM;
+    if (ob & 8) {
+        uint8_t m = p[(*pi)++];
+        s->opt.has |= TCP_HAS_TS;
+        s->opt.tsval = p_ts(x) - (m < 128 ? 0u : (uint32_t)(m - 127) * 100000u);
+        s->opt.tsecr = m == 255 ? 0 : x->t_tsval;
+    }
+    unsigned ns = ((ob >> 4) & 7) % 5;
+    if (ns) {
+        s->opt.has |= TCP_HAS_SACK;
+        s->opt.nsack = (uint8_t)ns;
+        for (unsigned k = 0; k < ns; k++) {
+            s->opt.sack[k].left = tcp_seq(x->t_max + (uint32_t)(int16_t)ld16(p + *pi));
+            s->opt.sack[k].right = tcp_seq(x->t_max + (uint32_t)(int16_t)ld16(p + *pi + 2));
+            *pi += 4;
+        }
+    }
+    if (ob & 0x80) {
+        s->urg = ld16(p + *pi);
+        *pi += 2;
+    }
+    s->len = ld16(p + *pi) % (PAYLOAD_MAX + 1);
+    *pi += 2;
+    *sel_out = sel;
+    return true;
+}
+
 /* Operations (opcode % 14):
  *  0 SEG  flags sel seq_off(2) ack_off(2) win(2) opts [opt args] len(2)
  *     sel: bits 0-1 seq base (0 p_nxt, 1 p_nxt and the model moves past
@@ -845,71 +977,28 @@ static const uint32_t mtus[4] = {1500, 576, 68, 9000};
  *     received segments split after 20, 41 or 64 bytes
  * 10 HOLD k: take k * 2 skbs from the pool   11 RELEASE them
  * 12 ICMP type code mtu(2): an ICMP error quoting the connection's seq
- * 13 TX_READY */
+ * 13 TX_READY
+ * 14 RUN (opcode bytes 0xf0-0xff, which no seed used before) SEG's
+ *     arguments, c, then 1 + c % 16 times len(2): a run (tx_run) of SEG's
+ *     segment and 1 + c % 16 more that continue it, the k-th with payload
+ *     1 + len % room (SEG's len for the first); bit 7 of c: PSH on the
+ *     last; SEG's bad checksum bit unused (the card verified them) */
 static void run_ops(struct h *x, const uint8_t *p, size_t n)
 {
     size_t i = 0;
     while (i < n) {
-        uint8_t op = p[i++] % 14;
+        uint8_t op = p[i] >= 0xf0 ? 14 : p[i] % 14;
+        i++;
         size_t left = n - i;
         switch (op) {
         case 0: {
-            if (left < 10)
+            struct seg s;
+            uint8_t sel;
+            if (!seg_args(x, p, n, &i, &s, &sel))
                 return;
-            uint8_t flags = p[i], sel = p[i + 1], ob = p[i + 8];
-            int32_t so = (int16_t)ld16(p + i + 2), ao = (int16_t)ld16(p + i + 4);
-            uint16_t win = ld16(p + i + 6);
-            i += 9;
-            if (sel & 0x40)
-                so *= 256;
-            if (sel & 0x80)
-                ao *= 256;
-            uint32_t sb[4] = {x->p_nxt, x->p_nxt, P_ISS, x->p_nxt + 0x80000000u};
-            uint32_t ab[4] = {x->t_rcv, x->t_max, x->t_iss, x->t_rcv + 0x80000000u};
-            struct seg s = {.src = PEER, .sport = (sel & 0x10) ? PPORT + 1 : PPORT,
-                            .dport = x->lport ? x->lport : LPORT,
-                            .seq = sb[sel & 3] + (uint32_t)so, .ack = ab[(sel >> 2) & 3] + (uint32_t)ao,
-                            .flags = flags, .win = win, .bad_csum = (sel & 0x20) != 0};
-            size_t need = (ob & 1 ? 2 : 0) + (ob & 2 ? 1 : 0) + (ob & 8 ? 1 : 0) +
-                          ((ob >> 4) & 7) % 5 * 4 + (ob & 0x80 ? 2 : 0) + 2;
-            if (n - i < need)
-                return;
-            if (ob & 1) {
-                s.opt.has |= TCP_HAS_MSS;
-                s.opt.mss = ld16(p + i);
-                i += 2;
-            }
-            if (ob & 2) {
-                s.opt.has |= TCP_HAS_WS;
-                s.opt.ws = p[i++];
-            }
-            if (ob & 4)
-                s.opt.has |= TCP_HAS_SACK_PERM;
-            if (ob & 8) {
-                uint8_t m = p[i++];
-                s.opt.has |= TCP_HAS_TS;
-                s.opt.tsval = p_ts(x) - (m < 128 ? 0u : (uint32_t)(m - 127) * 100000u);
-                s.opt.tsecr = m == 255 ? 0 : x->t_tsval;
-            }
-            unsigned ns = ((ob >> 4) & 7) % 5;
-            if (ns) {
-                s.opt.has |= TCP_HAS_SACK;
-                s.opt.nsack = (uint8_t)ns;
-                for (unsigned k = 0; k < ns; k++) {
-                    s.opt.sack[k].left = tcp_seq(x->t_max + (uint32_t)(int16_t)ld16(p + i));
-                    s.opt.sack[k].right = tcp_seq(x->t_max + (uint32_t)(int16_t)ld16(p + i + 2));
-                    i += 4;
-                }
-            }
-            if (ob & 0x80) {
-                s.urg = ld16(p + i);
-                i += 2;
-            }
-            s.len = ld16(p + i) % (PAYLOAD_MAX + 1);
-            i += 2;
             tx(x, &s);
             if ((sel & 3) == 1)
-                x->p_nxt = s.seq + s.len + !!(flags & TCP_SYN) + !!(flags & TCP_FIN);
+                x->p_nxt = s.seq + s.len + !!(s.flags & TCP_SYN) + !!(s.flags & TCP_FIN);
             break;
         }
         case 1: {
@@ -1115,6 +1204,24 @@ static void run_ops(struct h *x, const uint8_t *p, size_t n)
             fake_l3_tx_ready(x->fl);
             outputs(x);
             break;
+        case 14: {
+            struct seg s;
+            uint8_t sel;
+            uint16_t lens[RUN_MAX];
+            if (!seg_args(x, p, n, &i, &s, &sel) || i >= n)
+                return;
+            uint8_t c = p[i++];
+            unsigned m = 2 + c % 16u;
+            if (n - i < 2 * (size_t)(m - 1))
+                return;
+            lens[0] = (uint16_t)s.len;
+            for (unsigned k = 1; k < m; k++, i += 2)
+                lens[k] = ld16(p + i);
+            uint32_t end = tx_run(x, &s, lens, m, (c & 0x80) != 0);
+            if ((sel & 3) == 1)
+                x->p_nxt = end + !!(s.flags & TCP_SYN) + !!(s.flags & TCP_FIN);
+            break;
+        }
         }
     }
 }

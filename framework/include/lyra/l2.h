@@ -31,7 +31,7 @@ extern "C" {
 
 #define LYRA_L2_IFACE "l2"
 #define LYRA_L2_MAJOR 2
-#define LYRA_L2_MINOR 0
+#define LYRA_L2_MINOR 1 /* 2.1: rx may hand a run (skb 2.6 LYRA_SKB_F_GRO) */
 
 #define LYRA_ETHERTYPE_IPV4 0x0800
 #define LYRA_ETHERTYPE_ARP 0x0806
@@ -49,7 +49,9 @@ struct lyra_l2_rxinfo {
 struct lyra_l2_events {
     struct lyra_ops_hdr hdr;
     /* A packet of a registered ethertype; data points past the Ethernet
-     * header. The user takes the skb. */
+     * header. The user takes the skb. 2.1: to events of 2.1 or later it may
+     * be the head of a run of TCP segments (skb.h LYRA_SKB_F_GRO); an older
+     * user gets the segments one by one, each at its IPv4 header. */
     void (*rx)(void *user, struct lyra_skb *skb, const struct lyra_l2_rxinfo *info);
     /* Transmit room is back (the NIC was busy). */
     void (*tx_ready)(void *user);

@@ -46,8 +46,9 @@ extern "C" {
 
 #define LYRA_NETDEV_IFACE "netdev"
 #define LYRA_NETDEV_MAJOR 1
-#define LYRA_NETDEV_MINOR 2 /* 1.1: caps.rx_post (receive-buffer posting);
-                             * 1.2: caps.tso_segs (TCP segmentation offload) */
+#define LYRA_NETDEV_MINOR 3 /* 1.1: caps.rx_post (receive-buffer posting);
+                             * 1.2: caps.tso_segs (TCP segmentation offload);
+                             * 1.3: rx may hand a run (skb 2.6 LYRA_SKB_F_GRO) */
 
 #define LYRA_ETH_HLEN 14
 #define LYRA_ETH_ZLEN 60         /* minimum frame without FCS */
@@ -110,7 +111,9 @@ struct lyra_netdev_ops {
 struct lyra_netdev_events {
     struct lyra_ops_hdr hdr;
     /* A received frame (Ethernet header at data); the user takes it. It may
-     * carry segments (skb.h): the user pulls up what it parses. */
+     * carry segments (skb.h): the user pulls up what it parses. 1.3: to
+     * events of 1.3 or later, a driver may hand a run of TCP segments
+     * (skb.h LYRA_SKB_F_GRO); to older ones never. */
     void (*rx)(void *user, struct lyra_skb *skb);
     /* Transmit room is back after an -EAGAIN. */
     void (*tx_ready)(void *user);

@@ -102,7 +102,8 @@ extern "C" {
 /* 2.6, receive coalescing (Linux's GRO, as a list): set by a driver on a
  * received TCP/IPv4 frame whose `next` chains the segments of the same
  * flow that came right after it. Each chained skb is linear, its data
- * starts at its TCP header and its length is that TCP segment's. The
+ * starts at its TCP header (l4_off; l3_off at its IPv4 header, which is
+ * still in front of it) and its length is that TCP segment's. The
  * driver checked that its IPv4 header (no options, not a fragment, header
  * checksum right) and link header equal the head's but for identification,
  * total length and checksum; that its TCP header equals the head's but for

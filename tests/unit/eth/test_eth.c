@@ -1321,3 +1321,104 @@ Test(eth, clone_handed_down_freed_in_either_order)
     cr_assert_eq(lt_stat(f.skb, "segs_in_use"), 0);
     fx_down(&f);
 }
+
+/* ----- runs of TCP segments (skb 2.6 LYRA_SKB_F_GRO, netdev 1.3, l2 2.1) ----- */
+
+#define RUN_N 3
+#define RUN_LEN 94u /* 14 + 20 + 20 + 40 */
+
+/* A run as a coalescing driver hands it up, to nic_mac; each frame's
+ * bytes past the Ethernet header are 0x40 + its index. */
+static void deliver_run(struct fx *f)
+{
+    static uint8_t fr[RUN_N][RUN_LEN];
+    const uint8_t *p[RUN_N];
+    size_t len[RUN_N];
+    for (unsigned k = 0; k < RUN_N; k++) {
+        memcpy(fr[k], nic_mac, 6);
+        memcpy(fr[k] + 6, linux_mac, 6);
+        fr[k][12] = 0x08;
+        fr[k][13] = 0x00;
+        memset(fr[k] + 14, 0x40 + (int)k, RUN_LEN - 14);
+        p[k] = fr[k];
+        len[k] = RUN_LEN;
+    }
+    cr_assert_eq(fake_netdev_deliver_run(f->nd->self, p, len, RUN_N), 0);
+}
+
+struct run_rec {
+    unsigned n, chained;
+    uint8_t first[RUN_N];
+    uint32_t len[RUN_N];
+    bool flag;
+};
+
+static void run_rx(void *user, struct lyra_skb *skb, const struct lyra_l2_rxinfo *info)
+{
+    struct run_rec *r = user;
+    cr_assert_eq(info->ethertype, LYRA_ETHERTYPE_IPV4);
+    if (skb->flags & LYRA_SKB_F_GRO)
+        r->flag = true;
+    uint64_t b = 0;
+    r->chained += lyra_skb_chained(skb, &b);
+    if (r->n < RUN_N) {
+        r->first[r->n] = skb->data[0];
+        r->len[r->n] = lyra_skb_total(skb);
+    }
+    r->n++;
+    lyra_skb_free(skb);
+}
+
+static const struct lyra_l2_events run_ev = {
+    .hdr = LYRA_OPS_HDR(LYRA_L2_IFACE, LYRA_L2_MAJOR, 1, struct lyra_l2_events),
+    .rx = run_rx,
+};
+static const struct lyra_l2_events old_ev = {
+    .hdr = LYRA_OPS_HDR(LYRA_L2_IFACE, LYRA_L2_MAJOR, 0, struct lyra_l2_events),
+    .rx = run_rx,
+};
+
+/* A user of l2 2.1 gets the run whole; every frame is counted. */
+Test(eth, a_run_goes_whole_to_a_user_of_l2_2_1)
+{
+    struct fx f;
+    fx_up(&f, NULL);
+    struct run_rec r = {0};
+    cr_assert_eq(f.l2->register_proto(f.eth->self, LYRA_ETHERTYPE_IPV4, &run_ev, &r), 0);
+    deliver_run(&f);
+    cr_assert_eq(r.n, 1);
+    cr_assert(r.flag);
+    cr_assert_eq(r.chained, RUN_N - 1);
+    cr_assert_eq(st(&f, "rx_frames"), RUN_N);
+    cr_assert_eq(st(&f, "rx_delivered"), RUN_N);
+    cr_assert_eq(st(&f, "rx_bytes"), RUN_N * RUN_LEN);
+    fx_down(&f);
+}
+
+/* A user built before runs gets each frame on its own, at its IPv4
+ * header, in order, and never the flag. */
+Test(eth, a_run_goes_one_by_one_to_an_older_user)
+{
+    struct fx f;
+    fx_up(&f, NULL);
+    struct run_rec r = {0};
+    cr_assert_eq(f.l2->register_proto(f.eth->self, LYRA_ETHERTYPE_IPV4, &old_ev, &r), 0);
+    deliver_run(&f);
+    cr_assert_eq(r.n, RUN_N);
+    cr_assert_not(r.flag, "a run reached a user that does not know runs");
+    for (unsigned k = 0; k < RUN_N; k++) {
+        cr_assert_eq(r.first[k], 0x40 + k, "frame %u out of order or not at its IPv4 header", k);
+        cr_assert_eq(r.len[k], RUN_LEN - 14);
+    }
+    fx_down(&f);
+}
+
+/* A run eth drops goes whole, counted per frame. */
+Test(eth, a_dropped_run_counts_each_frame)
+{
+    struct fx f;
+    fx_up(&f, NULL);
+    deliver_run(&f); /* nobody registered IPv4 */
+    cr_assert_eq(st(&f, "rx_unknown_type"), RUN_N);
+    fx_down(&f);
+}

@@ -163,6 +163,27 @@ Test(tcp_data, after_a_hole_segments_acked_one_by_one_for_a_while)
     fx_down(&f);
 }
 
+/* A segment of data tcp already has means the peer lost our ACK and
+ * resent: quick-ACK mode as after a hole (tcp_priv.h TCP_QUICK_ACKS), so
+ * the next in-order segment is acknowledged at once, not delayed. (Found
+ * in review: the duplicate was refused before the code that set it.) */
+Test(tcp_data, a_duplicate_segment_starts_quick_acks)
+{
+    init_pat();
+    struct fx f;
+    fx_up(&f, NULL);
+    fx_passive(&f);
+    uint32_t mss = f.t_mss;
+    peer_data_at(&f, 0, mss);
+    peer_data_at(&f, mss, mss);
+    fx_drain(&f);
+    peer_data_at(&f, 0, mss); /* the duplicate: answered at once */
+    fx_expect(&f, NULL, TCP_ACK, f.t_iss + 1, f.p_iss + 1 + 2 * mss);
+    peer_data_at(&f, 2 * mss, mss);
+    fx_expect(&f, NULL, TCP_ACK, f.t_iss + 1, f.p_iss + 1 + 3 * mss);
+    fx_down(&f);
+}
+
 /* RFC 9293 3.10.7.4 (MUST-59: process all queued segments before sending
  * an ACK): six full segments in one receive batch (one poll step's
  * frames) get one ACK, after the last, not one per two segments. */
