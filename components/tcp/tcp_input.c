@@ -485,9 +485,15 @@ static void fin_input(struct tcp *u, int i, struct seg *g)
     if (g->r.flags & TCP_FIN) {
         tcp_seq_t at = tcp_seq_add(g->r.seq, g->len);
         if (!tcp_seq_eq(at, c->rcv_nxt) || c->ooo.n) {
-            if (tcp_seq_gt(at, c->rcv_nxt) && !(c->flags & CB_FIN_RCVD) && !e->fin_held) {
-                e->fin_held = 1;
-                e->fin_seq = at;
+            if (tcp_seq_gt(at, c->rcv_nxt) && !(c->flags & CB_FIN_RCVD)) {
+                if (!e->fin_held) {
+                    e->fin_held = 1;
+                    e->fin_seq = at;
+                }
+                /* out of order, if only a FIN: a duplicate ACK at once
+                 * (RFC 5681 4.2), as data beyond the hole gets */
+                c->flags |= CB_ACK_NOW;
+                g->ack_at_once = true;
             }
             return;
         }

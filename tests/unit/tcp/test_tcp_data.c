@@ -250,6 +250,24 @@ Test(tcp_data, out_of_order_segment_acked_at_once)
     fx_down(&f);
 }
 
+/* RFC 5681 4.2: a FIN beyond a hole is an out-of-order segment too, if
+ * without data: a duplicate ACK at once naming the hole, and the FIN held
+ * until the hole fills. (Found in review: it went unanswered.) */
+Test(tcp_data, bare_fin_beyond_a_hole_acked_at_once)
+{
+    init_pat();
+    struct fx f;
+    fx_up(&f, NULL);
+    int h = fx_passive(&f);
+    fx_send_sa(&f, TCP_ACK | TCP_FIN, f.p_iss + 1 + 100, f.p_rcv, NULL, 0);
+    fx_expect(&f, NULL, TCP_ACK, f.t_iss + 1, f.p_iss + 1);
+    cr_assert_eq(fx_state(&f, h), LYRA_TCPS_ESTABLISHED);
+    peer_data_at(&f, 0, 100); /* fills the hole: the held FIN is taken */
+    fx_expect(&f, NULL, TCP_ACK, f.t_iss + 1, f.p_iss + 1 + 101);
+    cr_assert_eq(fx_state(&f, h), LYRA_TCPS_CLOSE_WAIT);
+    fx_down(&f);
+}
+
 /* RFC 5681 4.2 (an immediate ACK when a segment fills a gap) and RFC 9293
  * 3.10.7.4 (queued segments delivered once in order): the hole's data
  * brings everything up to the end of the queued range. */
