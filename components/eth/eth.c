@@ -107,25 +107,22 @@ static const struct eth_proto *proto_find(const struct eth *e, uint16_t type)
     return NULL;
 }
 
-/* netdev event: a received frame (Ethernet header at data). Takes the skb. */
 /* l2 2.1: a run (skb 2.6 LYRA_SKB_F_GRO) for a user built before runs:
  * its segments one by one, each at its IPv4 header again. */
 static void eth_deliver_run(const struct eth_proto *p, struct lyra_skb *skb,
                             const struct lyra_l2_rxinfo *info)
 {
-    struct lyra_skb *c = lyra_skb_unchain(skb);
+    struct lyra_skb *chain = lyra_skb_unchain(skb), *c;
     p->ev->rx(p->user, skb, info);
-    while (c) {
-        struct lyra_skb *nx = c->next;
-        c->next = NULL;
+    while ((c = lyra_skb_pop(&chain))) {
         lyra_skb_push(c, (uint32_t)(c->l4_off - c->l3_off));
         c->flags |= info->flags;
         c->protocol = info->ethertype;
         p->ev->rx(p->user, c, info);
-        c = nx;
     }
 }
 
+/* netdev event: a received frame (Ethernet header at data). Takes the skb. */
 static void nd_rx(void *user, struct lyra_skb *skb)
 {
     struct eth *e = user;

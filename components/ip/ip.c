@@ -86,8 +86,7 @@ int ip_resolve_fill(struct ip *ip, uint32_t dst, uint32_t *next_hop, uint32_t *s
 /* Counts a drop by its reason and frees the skb; returns err. */
 static int drop(struct lyra_skb *skb, uint64_t *counter, int err)
 {
-    uint64_t b = 0;
-    *counter += 1 + (skb ? lyra_skb_chained(skb, &b) : 0); /* skb 2.6: each of a run */
+    *counter += 1 + (skb ? lyra_skb_chained(skb, NULL) : 0); /* skb 2.6: each of a run */
     lyra_skb_free(skb);
     return err;
 }
@@ -142,7 +141,7 @@ static void deliver(struct ip *ip, struct lyra_skb *skb, uint8_t l3flags,
     if (checked) {
         v = *checked;
     } else if (ipv4_view_init(&v, skb->data, skb->len) != IPV4_OK) {
-        ip->st.rx_hdrlen += 1 + lyra_skb_chained(skb, &(uint64_t){0});
+        ip->st.rx_hdrlen += 1 + lyra_skb_chained(skb, NULL);
         lyra_skb_free(skb);
         return;
     }
@@ -163,7 +162,7 @@ static void deliver(struct ip *ip, struct lyra_skb *skb, uint8_t l3flags,
     if (!p) {
         /* RFC 1122 3.2.2.1: protocol unreachable (the rules and the rate
          * limit may suppress it; the drop is counted either way) */
-        ip->st.rx_proto_unreach += 1 + lyra_skb_chained(skb, &(uint64_t){0});
+        ip->st.rx_proto_unreach += 1 + lyra_skb_chained(skb, NULL);
         icmp_send_error(ip, skb, ICMP_DEST_UNREACH, ICMP_CODE_PROTO_UNREACH, 0);
         lyra_skb_free(skb);
         return;

@@ -13,20 +13,13 @@ void ip_count_run(struct ip *ip, const struct lyra_skb *head)
 void ip_deliver_run(struct ip *ip, const struct ip_proto *p, struct lyra_skb *head,
                     const struct lyra_l3_rxinfo *info)
 {
-    uint64_t bytes = 0;
-    ip->st.rx_delivered += lyra_skb_chained(head, &bytes);
+    ip->st.rx_delivered += lyra_skb_chained(head, NULL);
     if (p->ev->hdr.minor >= 3) {
         p->ev->rx(p->user, head, info);
         return;
     }
-    struct lyra_skb *c = lyra_skb_unchain(head);
+    struct lyra_skb *chain = lyra_skb_unchain(head), *c;
     p->ev->rx(p->user, head, info);
-    while (c) {
-        struct lyra_skb *nx = c->next;
-        c->next = NULL;
-        c->l4_off = (uint32_t)(c->data - c->head);
-        c->l3_off = c->l4_off - IPV4_HDR_LEN;
+    while ((c = lyra_skb_pop(&chain))) /* at its TCP header, its offsets set (skb 2.6) */
         p->ev->rx(p->user, c, info);
-        c = nx;
-    }
 }

@@ -98,7 +98,7 @@ struct nic_dma {
 
     struct nd_rx rx;   /* the receive ring (nic_dma_rx.h) */
     struct nd_gro gro; /* receive coalescing (nic_dma_gro.h) */
-    bool gro_param, gro_user; /* gro asked for (and csum_rx); the user takes runs */
+    bool gro_param;    /* gro asked for (and csum_rx) */
 
     uint8_t *tx_ring;
     uint64_t tx_ring_bus;
@@ -463,7 +463,6 @@ static int nd_attach(void *self, const void *events, void *user)
         return -EBUSY; /* one user */
     n->ev = ev;
     n->user = user;
-    n->gro_user = ev && ev->hdr.minor >= 3; /* netdev 1.3: it takes runs */
     return 0;
 }
 
@@ -546,7 +545,7 @@ static int nic_dma_start(void *self)
     n->page = n->os.ops->page_size ? n->os.ops->page_size(n->os.self) : PAGE_DEFAULT;
     if (!n->page || (n->page & (n->page - 1)))
         n->page = PAGE_DEFAULT;
-    n->gro.on = n->gro_param && n->gro_user;
+    n->gro.on = n->gro_param && n->ev && n->ev->hdr.minor >= 3; /* netdev 1.3: takes runs */
     n->hw = (struct e1000_hw){.bus = n->bus, .bself = n->bself};
     int r = e1000_hw_probe(&n->hw);
     if (r) {

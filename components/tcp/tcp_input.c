@@ -377,16 +377,7 @@ static bool ack_input(struct tcp *u, int i, struct seg *g)
     }
     if (same && !win && flight)
         c->retries = 0; /* a zero window answered: the peer lives (RFC 1122 4.2.2.17) */
-    /* the send window (3.10.7.4: SND.WL1/WL2 keep an old segment from
-     * moving it back) */
-    if (tcp_seq_lt(c->snd_wl1, r->seq) ||
-        (tcp_seq_eq(c->snd_wl1, r->seq) && tcp_seq_le(c->snd_wl2, r->ack))) {
-        c->snd_wnd = win;
-        if (win > c->snd_wnd_max)
-            c->snd_wnd_max = win;
-        c->snd_wl1 = r->seq;
-        c->snd_wl2 = r->ack;
-    }
+    tcp_snd_wnd_update(c, r->seq, r->ack, win);
     bool fin_acked = (c->flags & CB_FIN_SENT) && tcp_seq_eq(c->snd_una, c->snd_max);
     switch (c->state) {
     case TCPS_FIN_WAIT_1:
@@ -643,7 +634,7 @@ static void conn_input(struct tcp *u, int i, struct seg *g)
         tcp_synced_input(u, i, g);
         break;
     }
-    tcp_after_input(u, i, g);
+    tcp_after_input(u, i, g->ack_at_once);
 }
 
 /* A SYN for a connection in TIME_WAIT starts a new one when it cannot be

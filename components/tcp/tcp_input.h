@@ -33,16 +33,30 @@ static inline void tcp_owe_ack_in_order(struct tcp_cb *c)
     }
 }
 
-/* What every segment a connection took leads to: the answer, now or at
- * the end of the receive batch. */
-static inline void tcp_after_input(struct tcp *u, int i, const struct seg *g)
+/* The send window from an acceptable ACK (RFC 9293 3.10.7.4: SND.WL1/WL2
+ * keep an old segment from moving it back); win is scaled. */
+static inline void tcp_snd_wnd_update(struct tcp_cb *c, tcp_seq_t seq, tcp_seq_t ack, uint32_t win)
+{
+    if (tcp_seq_lt(c->snd_wl1, seq) ||
+        (tcp_seq_eq(c->snd_wl1, seq) && tcp_seq_le(c->snd_wl2, ack))) {
+        c->snd_wnd = win;
+        if (win > c->snd_wnd_max)
+            c->snd_wnd_max = win;
+        c->snd_wl1 = seq;
+        c->snd_wl2 = ack;
+    }
+}
+
+/* What every segment a connection took leads to: the answer, now
+ * (at_once: seg.ack_at_once) or at the end of the receive batch. */
+static inline void tcp_after_input(struct tcp *u, int i, bool at_once)
 {
     struct tcp_cb *c = &u->cb[i];
     if (c->state == TCPS_FREE || c->state == TCPS_CLOSED)
         return;
     c->last_rx = tcp_ms(u);
     c->probes = 0;
-    if (g->ack_at_once)
+    if (at_once)
         tcp_answer(u, i);
     else
         tcp_batch_defer(u, i); /* MUST-59: after the rest of the batch */

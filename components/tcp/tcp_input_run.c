@@ -26,15 +26,7 @@ static bool rx_predicted(struct tcp *u, int i, const struct tcp_repr *r0, struct
         return false;
     if (ts)
         c->ts_recent = r0->opt.tsval;
-    if (tcp_seq_lt(c->snd_wl1, seq) ||
-        (tcp_seq_eq(c->snd_wl1, seq) && tcp_seq_le(c->snd_wl2, r0->ack))) {
-        uint32_t win = (uint32_t)r0->window << c->snd_ws;
-        c->snd_wnd = win;
-        if (win > c->snd_wnd_max)
-            c->snd_wnd_max = win;
-        c->snd_wl1 = seq;
-        c->snd_wl2 = r0->ack;
-    }
+    tcp_snd_wnd_update(c, seq, r0->ack, (uint32_t)r0->window << c->snd_ws);
     u->st.rx_segments++;
     u->st.rx_predicted++;
     u->st.rx_bytes += len;
@@ -43,9 +35,7 @@ static bool rx_predicted(struct tcp *u, int i, const struct tcp_repr *r0, struct
     tcp_rcvq_data(u, i, skb, seq, len); /* in order, within the window: queued */
     tcp_owe_ack_in_order(c);
     tcp_ready(u, i, LYRA_POLL_IN);
-    c->last_rx = tcp_ms(u);
-    c->probes = 0;
-    tcp_batch_defer(u, i); /* MUST-59: after the rest of the batch */
+    tcp_after_input(u, i, false);
     return true;
 }
 
@@ -77,7 +67,7 @@ static bool rx_chained(struct tcp *u, int i, const struct tcp_repr *r0,
     g.len = g.r.payload_len;
     g.up = tcp_seq_add(g.r.seq, g.r.urg);
     tcp_synced_input(u, i, &g); /* conn_input's way for a synchronized connection */
-    tcp_after_input(u, i, &g);
+    tcp_after_input(u, i, g.ack_at_once);
     seg_free(&g);
     return true;
 }
@@ -88,18 +78,14 @@ static bool rx_chained(struct tcp *u, int i, const struct tcp_repr *r0,
  * for all but the first. */
 void tcp_rx_run(struct tcp *u, struct lyra_skb *skb, const struct lyra_l3_rxinfo *info)
 {
-    struct lyra_skb *c = lyra_skb_unchain(skb);
+    struct lyra_skb *chain = lyra_skb_unchain(skb), *c;
     u->run = true;
     u->run_i = -1;
     tcp_rx(u, skb, info);
-    while (c) {
-        struct lyra_skb *nx = c->next;
-        c->next = NULL;
+    while ((c = lyra_skb_pop(&chain)))
         if (u->run_i < 0 || !rx_chained(u, u->run_i, &u->run_r, info, c)) {
             u->run_i = -1;
             tcp_rx(u, c, info);
         }
-        c = nx;
-    }
     u->run = false;
 }

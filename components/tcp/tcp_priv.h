@@ -234,7 +234,7 @@ struct tcp {
     bool started, registered;
     /* a run of received segments (l3 2.3) being taken apart: the
      * connection its last segment went to (-1: none) and that segment's
-     * header as parsed (tcp_input.c rx_run) */
+     * header as parsed (tcp_input_run.c tcp_rx_run) */
     bool run;
     int run_i;
     struct tcp_repr run_r;

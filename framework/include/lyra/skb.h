@@ -575,15 +575,29 @@ static inline void lyra_skb_free(struct lyra_skb *s)
     }
 }
 
-/* 2.6: how many skbs are chained to s (0 unless LYRA_SKB_F_GRO), and
- * their bytes (from their TCP headers on) added to *bytes. */
+/* 2.6: how many skbs are chained to s (0 unless LYRA_SKB_F_GRO), and,
+ * when bytes is not NULL, their bytes (from their TCP headers on) added
+ * to *bytes. */
 static inline uint32_t lyra_skb_chained(const struct lyra_skb *s, uint64_t *bytes)
 {
     uint32_t n = 0;
     if (s->flags & LYRA_SKB_F_GRO)
         for (const struct lyra_skb *c = s->next; c; c = c->next, n++)
-            *bytes += lyra_skb_total(c);
+            if (bytes)
+                *bytes += lyra_skb_total(c);
     return n;
+}
+
+/* 2.6: the first skb of a chain lyra_skb_unchain returned, taken off it
+ * (its `next` cleared); NULL when the chain is empty. */
+static inline struct lyra_skb *lyra_skb_pop(struct lyra_skb **chain)
+{
+    struct lyra_skb *c = *chain;
+    if (c) {
+        *chain = c->next;
+        c->next = NULL;
+    }
+    return c;
 }
 
 /* 2.6: takes the chain off a LYRA_SKB_F_GRO head (which becomes a plain

@@ -9,7 +9,8 @@
 #define TCP_LEN 60u /* what ip sees of each segment: 20-byte header, 40 bytes */
 
 /* A run as a coalescing driver and eth hand it up: the head at its IPv4
- * header (to dst), the chained skbs at their TCP header. */
+ * header (to dst), the chained skbs at their TCP header with their
+ * offsets set (skb 2.6). */
 static void deliver_run(struct fx *f, uint32_t dst)
 {
     struct lyra_skb *head = NULL, *tail = NULL;
@@ -33,6 +34,10 @@ static void deliver_run(struct fx *f, uint32_t dst)
             ip_st16(h + 10, (uint16_t)~lyra_csum_fold(lyra_csum_add(h, IPV4_HDR_LEN, 0)));
         }
         s->flags |= LYRA_SKB_F_CSUM_OK | LYRA_SKB_F_HOST;
+        if (k) { /* a follower's offsets, as the driver sets them */
+            s->l4_off = (uint32_t)(s->data - s->head);
+            s->l3_off = s->l4_off - IPV4_HDR_LEN;
+        }
         if (!head) {
             head = tail = s;
         } else {
