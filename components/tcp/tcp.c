@@ -215,9 +215,7 @@ static int tcp_start(void *self)
     }
     for (uint32_t k = 0; k < n; k++)
         lyra_zc_init(&u->zc[k], zc_notify, u);
-    for (uint32_t k = 0; k < tcp_pend_words(u); k++)
-        u->pend[k] = 0;
-    tcp_batch_init(u);
+    tcp_batch_cancel(u);
     u->hash_mask = nb - 1;
     for (uint32_t k = 0; k < nb; k++)
         u->hash[k] = TCP_NONE;
@@ -355,8 +353,9 @@ LYRA_EXPORT const struct lyra_component lyra_component_tcp = {
            "out-of-order segments are held (ooo_ranges per connection, within the receive "
            "buffer) and reported in SACK blocks; the peer's SACK blocks mark the send queue's "
            "skbs (the scoreboard) for RFC 6675 recovery.\n"
-           "@stat rx_predicted: segments chained to a run (l3 2.3, skb 2.6 LYRA_SKB_F_GRO) "
-           "taken by header prediction, without the state machine (in rx_segments too)\n"
+           "@stat rx_predicted: segments taken by header prediction, without the state "
+           "machine: in order with data, established, within the window, nothing new "
+           "acknowledged (alone or in a run; in rx_segments too)\n"
            "@stat rx_segments rx_bytes; rx_bad_csum rx_bad_hdr: malformed; rx_to_closed: "
            "answered with RST; rx_out_of_window rx_paws: answered with an ACK; rx_dup_data; "
            "rx_ooo rx_ooo_drop: held out of order, and dropped for want of room\n"
@@ -396,7 +395,7 @@ LYRA_EXPORT const struct lyra_component lyra_component_tcp = {
     .start = tcp_start,
     .stop = tcp_stop,
     .destroy = tcp_destroy,
-    .poll = NULL,
+    .poll = tcp_batch_flush,
     .stats = tcp_stats,
     .check = tcp_check,
 };

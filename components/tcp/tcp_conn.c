@@ -218,6 +218,7 @@ void tcp_conn_release(struct tcp *u, int i)
     if (hashed(c))
         tcp_hash_del(u, i);
     u->os.ops->timer_cancel(u->os.self, &c->tmr);
+    tcp_timers_init(&c->tm);
     tcp_sndq_purge(u, i);
     tcp_rcvq_purge(u, i);
     if (e->parent != TCP_NONE && e->parent < u->cfg.max_conns) {

@@ -718,6 +718,9 @@ void tcp_rx(void *user, struct lyra_skb *skb, const struct lyra_l3_rxinfo *info)
         u->run_i = i;
         u->run_r = g.r;
     }
+    if (g.len && (g.r.flags & (uint8_t)~TCP_PSH) == TCP_ACK &&
+        tcp_rx_fast(u, i, &g.r, g.r.seq, skb, g.len))
+        return; /* header prediction: queued */
     conn_input(u, i, &g);
     seg_free(&g);
 }

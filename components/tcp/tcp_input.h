@@ -66,6 +66,11 @@ static inline void tcp_after_input(struct tcp *u, int i, bool at_once)
 void tcp_synced_input(struct tcp *u, int i, struct seg *g);
 /* l3 event rx: one segment, or a run (tcp_rx_run). */
 void tcp_rx(void *user, struct lyra_skb *skb, const struct lyra_l3_rxinfo *info);
+/* tcp_input_fast.c: header prediction for a segment with header r (but
+ * seq), payload len > 0 at skb->data, flags ACK with at most PSH; true:
+ * taken. */
+bool tcp_rx_fast(struct tcp *u, int i, const struct tcp_repr *r, tcp_seq_t seq,
+                 struct lyra_skb *skb, uint32_t len);
 /* tcp_input_run.c: a run (skb 2.6 LYRA_SKB_F_GRO) taken apart; takes it. */
 void tcp_rx_run(struct tcp *u, struct lyra_skb *skb, const struct lyra_l3_rxinfo *info);
 

@@ -1,49 +1,15 @@
 /* Runs of received segments (l3 2.3, skb 2.6 LYRA_SKB_F_GRO): a
  * coalescing NIC's run is taken apart in order, its first segment through
  * tcp_rx as any, the rest without parsing or lookup and, where the header
- * predicts it, without the state machine (tcp_input.c). */
+ * predicts it, without the state machine (tcp_input_fast.c). */
 #include "tcp_input.h"
 #include "tcp_priv.h"
-
-/* Header prediction (Van Jacobson's, as in BSD's tcp_input) for a
- * segment chained to a run whose first the connection took: in order on
- * an established connection without holes, within the window, carrying
- * the ACK the connection already has (so nothing is acknowledged and it
- * is no duplicate: it has data), no SACK blocks, a window that is not
- * zero, the first's timestamp (which passed PAWS). Of tcp_synced_input there
- * remains the send window's bookkeeping (3.10.7.4: SND.WL1/WL2), the
- * timestamp to echo and the data. false: not predicted, nothing done. */
-static bool rx_predicted(struct tcp *u, int i, const struct tcp_repr *r0, struct lyra_skb *skb,
-                         tcp_seq_t seq, uint32_t len)
-{
-    struct tcp_cb *c = &u->cb[i];
-    bool ts = (c->flags & CB_TS) && (r0->opt.has & TCP_HAS_TS);
-    if (c->state != TCPS_ESTABLISHED || !tcp_seq_eq(seq, c->rcv_nxt) || c->ooo.n ||
-        tcp_seq_diff(c->rcv_adv, c->rcv_nxt) < (int32_t)len || !tcp_seq_eq(r0->ack, c->snd_una) ||
-        !r0->window || (r0->opt.has & TCP_HAS_SACK) || (c->flags & CB_ORPHAN) ||
-        u->ep[i].fin_held /* fin_input takes a FIN held beyond what this fills */ ||
-        (ts && tcp_ts_lt(r0->opt.tsval, c->ts_recent)))
-        return false;
-    if (ts)
-        c->ts_recent = r0->opt.tsval;
-    tcp_snd_wnd_update(c, seq, r0->ack, (uint32_t)r0->window << c->snd_ws);
-    u->st.rx_segments++;
-    u->st.rx_predicted++;
-    u->st.rx_bytes += len;
-    u->ep[i].bytes_received += len;
-    lyra_skb_pull(skb, r0->hlen);
-    tcp_rcvq_data(u, i, skb, seq, len); /* in order, within the window: queued */
-    tcp_owe_ack_in_order(c);
-    tcp_ready(u, i, LYRA_POLL_IN);
-    tcp_after_input(u, i, false);
-    return true;
-}
 
 /* A segment chained to the run whose first went to connection i with
  * header r0: the driver vouched that its header is r0's but for the
  * sequence number, checksum and PSH (skb.h LYRA_SKB_F_GRO), so it is not
  * parsed or looked up again while i is still that synchronized connection:
- * predicted (rx_predicted), or tcp_synced_input as any segment. false: take
+ * predicted (tcp_rx_fast), or tcp_synced_input as any segment. false: take
  * the whole path. */
 static bool rx_chained(struct tcp *u, int i, const struct tcp_repr *r0,
                        const struct lyra_l3_rxinfo *info, struct lyra_skb *skb)
@@ -56,14 +22,15 @@ static bool rx_chained(struct tcp *u, int i, const struct tcp_repr *r0,
         c->rport != r0->sport || c->raddr != info->src || c->laddr != info->dst)
         return false;
     tcp_seq_t seq = tcp_seq(tcp_ld32(skb->data + 4));
-    if (rx_predicted(u, i, r0, skb, seq, tlen - r0->hlen))
+    uint8_t flags = skb->data[13];
+    u->st.rx_segments++;
+    lyra_skb_pull(skb, r0->hlen);
+    if (tcp_rx_fast(u, i, r0, seq, skb, tlen - r0->hlen))
         return true;
     struct seg g = {.info = info, .skb = skb, .r = *r0};
     g.r.seq = seq;
-    g.r.flags = skb->data[13];
+    g.r.flags = flags;
     g.r.payload_len = tlen - r0->hlen;
-    u->st.rx_segments++;
-    lyra_skb_pull(skb, r0->hlen);
     g.len = g.r.payload_len;
     g.up = tcp_seq_add(g.r.seq, g.r.urg);
     tcp_synced_input(u, i, &g); /* conn_input's way for a synchronized connection */

@@ -7,7 +7,8 @@
  * cookie, options, the listener's accept queue). Files: tcp.c (component,
  * parameters, lifecycle), tcp_conn.c (the table: slots, lookup, ports,
  * TIME_WAIT reclaim, state changes), tcp_input.c (segment arrival, RFC
- * 9293 3.10.7), tcp_output.c (building and sending segments), tcp_sndq.c
+ * 9293 3.10.7), tcp_input_fast.c (header prediction), tcp_input_run.c
+ * (runs from a coalescing NIC), tcp_output.c (building and sending segments), tcp_sndq.c
  * (the send queue), tcp_rcvq.c (the receive queue and reassembly),
  * tcp_timer.c (the connection's timer kinds), tcp_listen.c (a listener's
  * SYNs, its queues, SYN cookies), tcp_icmp.c (ICMP errors and the path
@@ -253,9 +254,9 @@ struct tcp {
     struct tcp_stats st;
     uint64_t copy_bytes;
     /* the receive batch's end (tcp_batch.c): a bit per connection that
-     * owes its answer, and the timer due at once that gives it */
+     * owes its answer, given by the poll hook */
     uint64_t *pend;
-    struct lyra_timer batch_end;
+    bool pend_any;
 };
 
 extern const struct tcp_cc_ops *const tcp_cc_algs[];
@@ -327,9 +328,10 @@ void tcp_output(struct tcp *u, int i);
 /* An ACK now (pure, or with what tcp_output may send). */
 void tcp_send_ack(struct tcp *u, int i);
 /* tcp_batch.c: a connection answers a segment now (tcp_answer: output,
- * then the delayed ACK's timer) or at the end of the receive batch */
+ * then the delayed ACK's timer) or at the end of the receive batch, which
+ * is tcp's poll hook (tcp_batch_flush) */
 void tcp_answer(struct tcp *u, int i);
-void tcp_batch_init(struct tcp *u);
+int tcp_batch_flush(void *self, unsigned budget);
 void tcp_batch_defer(struct tcp *u, int i);
 void tcp_batch_cancel(struct tcp *u);
 /* SYN (SYN_SENT) or SYN-ACK (SYN_RCVD), at iss. */

@@ -6,19 +6,28 @@
  * 2 MSL (3.10.7.4) and an orphan's FIN_WAIT_2 limit. */
 #include "tcp_priv.h"
 
+/* The os timer follows the earliest deadline lazily (as BSD's callouts
+ * and Linux's sk_reset_timer users do): it is moved only when a deadline
+ * comes before it, and left armed when deadlines move later or go. It may
+ * then fire early, finds nothing due and is armed again (tcp_timer_fn).
+ * So the retransmission timer restarted by every ACK (RFC 6298 5.3) and a
+ * delayed ACK owed and paid every other segment cost no os call each: at
+ * most one early expiry per timeout. */
 static void rearm(struct tcp *u, int i)
 {
     struct tcp_cb *c = &u->cb[i];
     uint32_t now = tcp_ms(u), at;
-    if (!tcp_timers_next(&c->tm, now, &at)) {
-        u->os.ops->timer_cancel(u->os.self, &c->tmr);
+    if (!tcp_timers_next(&c->tm, now, &at))
         return;
-    }
+    if (c->tm.os_armed && !tcp_seq_lt(tcp_seq(at), tcp_seq(c->tm.os_at)))
+        return;
     int32_t d = tcp_seq_diff(tcp_seq(at), tcp_seq(now));
     uint64_t nowns = lyra_now(&u->os);
     /* deadlines in whole ms past the ms clock's tick: due at or after it */
     uint64_t base = nowns - nowns % 1000000u;
     u->os.ops->timer_arm(u->os.self, &c->tmr, d > 0 ? base + (uint64_t)d * 1000000u : nowns);
+    c->tm.os_armed = 1;
+    c->tm.os_at = at;
 }
 
 void tcp_timer_set(struct tcp *u, int i, enum tcp_timer_kind k, uint32_t ms)
@@ -199,6 +208,7 @@ void tcp_timer_fn(void *ctx, struct lyra_timer *t)
     struct tcp *u = ctx;
     struct tcp_cb *c = (struct tcp_cb *)(void *)((uint8_t *)t - offsetof(struct tcp_cb, tmr));
     int i = tcp_idx(u, c);
+    c->tm.os_armed = 0;
     unsigned due = tcp_timers_due(&c->tm, tcp_ms(u));
     if (due & (1u << TCP_T_RTX))
         on_rtx(u, i);

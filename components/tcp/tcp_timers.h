@@ -1,7 +1,7 @@
 /* A connection's timers on one os timer. A control block has room for one
  * struct lyra_timer (48 bytes on x86-64) within its 256-byte budget, not
- * four, so the connection keeps a deadline per kind here (17 bytes) and
- * arms its os timer for the earliest; when it fires, tcp_timers_due says
+ * four, so the connection keeps a deadline per kind here (24 bytes) and
+ * arms its os timer for the earliest (lazily: tcp_timer.c rearm); when it fires, tcp_timers_due says
  * which kinds expired. Times are milliseconds of the os clock, 32 bits,
  * compared wrap-safe: deadlines up to 24 days ahead (keepalive's 2 hours
  * fit). The kinds that never run together share a slot: retransmission
@@ -21,12 +21,15 @@ enum tcp_timer_kind {
 
 struct tcp_timers {
     uint32_t at[TCP_T_N]; /* ms */
+    uint32_t os_at;       /* ms: when the os timer fires, while os_armed */
     uint8_t armed;        /* a bit per kind */
+    uint8_t os_armed;     /* the os timer is armed (tcp_timer.c: it may fire early) */
 };
 
 static inline void tcp_timers_init(struct tcp_timers *t)
 {
     t->armed = 0;
+    t->os_armed = 0;
 }
 
 static inline void tcp_timers_set(struct tcp_timers *t, enum tcp_timer_kind k, uint32_t at_ms)
@@ -46,7 +49,7 @@ static inline int tcp_timers_armed(const struct tcp_timers *t, enum tcp_timer_ki
 }
 
 /* The earliest deadline: 1 and *at_ms, or 0 when none is armed (the
- * connection then cancels its os timer). */
+ * connection's os timer may stay armed: tcp_timer.c rearm). */
 int tcp_timers_next(const struct tcp_timers *t, uint32_t now_ms, uint32_t *at_ms);
 /* The kinds due at now_ms (a bit each), disarmed. */
 unsigned tcp_timers_due(struct tcp_timers *t, uint32_t now_ms);

@@ -88,6 +88,7 @@ PX_OP(pos, OS, mem_check, 31, int, len, (void *self, const void *m, size_t len),
       (p->prov, m, len))
 PX_OP(pos, OS, page_swap, 32, int, 0, (void *self, void *x, void *y, size_t n),
       (p->prov, x, y, n))
+PX_OP(pos, OS, step_now_ns, 33, uint64_t, 0, (void *self), (p->prov))
 
 static const struct lyra_os_ops px_os_ops = {
     .hdr = LYRA_OPS_HDR(LYRA_OS_IFACE, LYRA_OS_MAJOR, LYRA_OS_MINOR, struct lyra_os_ops),
@@ -102,13 +103,15 @@ static const struct lyra_os_ops px_os_ops = {
     .link_send = pos_link_send, .link_recv = pos_link_recv, .cond_create = pos_cond_create,
     .cond_destroy = pos_cond_destroy, .cond_wait = pos_cond_wait,
     .cond_broadcast = pos_cond_broadcast, .mem_check = pos_mem_check, .page_swap = pos_page_swap,
+    .step_now_ns = pos_step_now_ns,
 };
 static const char *const os_names[] = {
     "now_ns", "timer_arm", "timer_cancel", "random", "vlog", "mem_alloc", "mem_free",
     "lock_create", "lock_destroy", "lock", "unlock", "page_size", "page_alloc", "page_free",
     "page_remap", "page_protect", "cow_register", "cow_unregister", "run_timers", "wait", "wake",
     "watch_fd", "unwatch_fd", "link_open", "link_close", "link_send", "link_recv",
-    "cond_create", "cond_destroy", "cond_wait", "cond_broadcast", "mem_check", "page_swap"};
+    "cond_create", "cond_destroy", "cond_wait", "cond_broadcast", "mem_check", "page_swap",
+    "step_now_ns"};
 
 /* ---- skb ---- */
 #define SK struct lyra_skb_ops
@@ -383,7 +386,7 @@ static const char *const bus_names[] = {
 _Static_assert(LYRA_COUNT(bus_names) == 22, "bus_names: one name per op (21) and event (1)");
 
 static const struct lyra_proxy_class classes[] = {
-    {LYRA_OS_IFACE, 33, 0, os_names, &px_os_ops, NULL, 0},
+    {LYRA_OS_IFACE, 34, 0, os_names, &px_os_ops, NULL, 0},
     {LYRA_SKB_IFACE, 10, 0, skb_names, &px_skb_ops, NULL, 0},
     {LYRA_NETDEV_IFACE, 5, 3, netdev_names, &px_netdev_ops, &px_netdev_events, 0},
     {LYRA_L2_IFACE, 7, 2, l2_names, &px_l2_ops, &px_l2_events, 0},

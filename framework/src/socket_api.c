@@ -125,11 +125,11 @@ static long run_call(struct lyra_stack *s, const struct lyra_socket_ops *o, void
         return r;
     if (!c->deadline) {
         c->deadline = block_deadline(s, o, x, c->fd, c->flags, timeo_opt);
+        if (!c->deadline)
+            return r; /* non-blocking: -EAGAIN, without asking for the generation */
         c->gen = fd_gen(o, x, c->fd);
     }
     uint64_t deadline = c->deadline;
-    if (!deadline)
-        return r;
     /* a stream send that took bytes before (send_all's previous round)
      * armed a retransmission timer: a loop asleep until a later deadline
      * learns of it now, once (receives arm none, and stepping the loop on

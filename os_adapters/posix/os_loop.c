@@ -72,6 +72,7 @@ int os_wait(void *self, uint64_t deadline_ns)
     }
     int r = ppoll(os->pfd, n, tsp, NULL);
     atomic_store(&os->waiting, false);
+    os_step_clock_reset(os); /* time passed while it waited */
     if (r < 0)
         return errno == EINTR ? 1 : -errno;
     if (r > 0 && (os->pfd[0].revents & POLLIN)) {

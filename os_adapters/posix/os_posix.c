@@ -55,6 +55,7 @@ static const struct lyra_os_ops os_posix_ops = {
     .link_close = os_link_close,
     .link_send = os_link_send,
     .link_recv = os_link_recv,
+    .step_now_ns = os_step_now_ns,
 };
 
 static const struct lyra_provide os_provides[] = {

@@ -42,6 +42,9 @@ struct os_posix {
     atomic_flag tw_busy;
     _Atomic uint64_t tw_hint;
     struct lyra_tw tw; /* armed timers (lyra/timer_wheel.h) */
+    /* os 2.4 step_now_ns: the step's reading, 0 until the step's first
+     * (taken again after the stack lock, a wait or run_timers) */
+    _Atomic uint64_t step_clk;
 
     /* loop: an eventfd for wake() and the watched descriptors */
     int evfd;
@@ -123,6 +126,8 @@ int os_mem_check(void *self, const void *p, size_t len);
 int os_lock_create(void *self, void **lock);
 void os_lock_destroy(void *self, void *lock);
 void os_lock(void *self, void *lock);
+uint64_t os_step_now_ns(void *self);
+void os_step_clock_reset(struct os_posix *os);
 void os_unlock(void *self, void *lock);
 int os_cond_create(void *self, void **cond);
 void os_cond_destroy(void *self, void *cond);

@@ -70,6 +70,7 @@ void os_lock(void *self, void *lock)
     if (!atomic_compare_exchange_strong_explicit(&m->v, &c, 1, memory_order_acquire,
                                                  memory_order_relaxed))
         lock_contended(m, c);
+    os_step_clock_reset(self); /* a new holder: its step's clock is read afresh */
 }
 
 void os_unlock(void *self, void *lock)
@@ -120,6 +121,7 @@ int os_cond_wait(void *self, void *cond, void *lock, uint64_t deadline_ns)
     }
     atomic_fetch_sub_explicit(&c->waiters, 1, memory_order_relaxed);
     lock_contended(lock, 1);
+    os_step_clock_reset(self); /* time passed while it slept */
     return r;
 }
 

@@ -15,6 +15,25 @@ uint64_t os_now_ns(void *self)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* os 2.4 (os.h): the first reading since the stack lock was taken, a wait
+ * ended or timers ran. The cache is relaxed: it is the lock holder's, and a
+ * reader without the lock gets a reading of this step at worst. */
+uint64_t os_step_now_ns(void *self)
+{
+    struct os_posix *os = self;
+    uint64_t t = atomic_load_explicit(&os->step_clk, memory_order_relaxed);
+    if (t)
+        return t;
+    t = os_now_ns(os);
+    atomic_store_explicit(&os->step_clk, t, memory_order_relaxed);
+    return t;
+}
+
+void os_step_clock_reset(struct os_posix *os)
+{
+    atomic_store_explicit(&os->step_clk, 0, memory_order_relaxed);
+}
+
 static void tw_lock(struct os_posix *os)
 {
     while (atomic_flag_test_and_set_explicit(&os->tw_busy, memory_order_acquire))
@@ -83,7 +102,11 @@ static __attribute__((noinline)) uint64_t run_due(struct os_posix *os, uint64_t 
 uint64_t os_run_timers(void *self)
 {
     struct os_posix *os = self;
+    /* a fresh reading at every step's end, even when the lock is held from
+     * step to step (a caller driving a busy loop): the callbacks share it,
+     * and so does the next step until the lock or a wait moves it on */
     uint64_t now = os_now_ns(os);
+    atomic_store_explicit(&os->step_clk, now, memory_order_relaxed);
     uint64_t hint = atomic_load_explicit(&os->tw_hint, memory_order_relaxed);
     return now < hint ? hint : run_due(os, now);
 }

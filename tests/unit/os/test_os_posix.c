@@ -209,6 +209,75 @@ Test(os_posix, clock_is_monotonic)
     lt_destroy(o.inst);
 }
 
+/* ---- the step clock (os 2.4 step_now_ns) ---- */
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {0, ms * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static uint64_t step_now(struct os *o)
+{
+    return o->ops->step_now_ns(o->self);
+}
+
+/* One reading per hold of the stack lock: the same value however long
+ * the holder works, read afresh once the lock is taken again. */
+Test(os_posix, step_clock_is_one_reading_per_lock_hold)
+{
+    struct os o = os_up(NULL);
+    cr_assert(LYRA_OS_HAS(o.ops, 4, step_now_ns));
+    void *mu;
+    cr_assert_eq(o.ops->lock_create(o.self, &mu), 0);
+    o.ops->lock(o.self, mu);
+    uint64_t a = step_now(&o);
+    cr_assert_geq(a, now(&o) - 1000000u, "not a reading of now_ns's clock");
+    sleep_ms(3);
+    cr_assert_eq(step_now(&o), a, "the step clock moved within one hold");
+    cr_assert_geq(now(&o), a + 3000000u);
+    o.ops->unlock(o.self, mu);
+    o.ops->lock(o.self, mu);
+    cr_assert_geq(step_now(&o), a + 3000000u, "not read afresh after the lock");
+    o.ops->unlock(o.self, mu);
+    o.ops->lock_destroy(o.self, mu);
+    lt_destroy(o.inst);
+}
+
+struct seen {
+    struct os *o;
+    uint64_t at;
+};
+
+static void see_step_clock(void *ctx, struct lyra_timer *t)
+{
+    (void)t;
+    struct seen *s = ctx;
+    s->at = step_now(s->o);
+}
+
+/* run_timers reads the clock at every step's end, even for a holder that
+ * keeps the lock from step to step (a caller driving a busy loop): its
+ * callbacks and what follows see that reading; a wait moves it on too. */
+Test(os_posix, step_clock_moves_at_run_timers_and_after_a_wait)
+{
+    struct os o = os_up(NULL);
+    uint64_t a = step_now(&o);
+    sleep_ms(3);
+    cr_assert_eq(step_now(&o), a);
+    struct seen sn = {&o, 0};
+    struct lyra_timer t;
+    lyra_timer_init(&t, see_step_clock, &sn);
+    o.ops->timer_arm(o.self, &t, a + 1000000u);
+    o.ops->run_timers(o.self);
+    cr_assert_geq(sn.at, a + 3000000u, "the callback saw a stale step clock");
+    uint64_t b = step_now(&o);
+    cr_assert_eq(b, sn.at, "run_timers' reading is the step's");
+    o.ops->wait(o.self, now(&o) + 3000000u);
+    cr_assert_geq(step_now(&o), b + 3000000u, "not read afresh after a wait");
+    lt_destroy(o.inst);
+}
+
 /* ---- randomness ---- */
 
 static void draw(const char *seed, uint8_t *buf, size_t len)

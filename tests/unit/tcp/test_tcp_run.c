@@ -1,9 +1,11 @@
 /* tcp state machine, black box: runs of received segments (l3 2.3, skb 2.6
- * LYRA_SKB_F_GRO), as a coalescing NIC and ip hand them up. A run must
+ * LYRA_SKB_F_GRO), as a coalescing NIC and ip hand them up, and header
+ * prediction (tcp_input_fast.c) of segments alone or in runs. A run must
  * leave tcp exactly where its segments one by one would: the same bytes
  * delivered, the same acknowledgment, holes and duplicates and the window
  * handled per segment; what changes is the work (header prediction,
- * counted rx_predicted). Fixture: tcp_fx.h (fx_send_run). */
+ * counted rx_predicted). A predicted segment must leave tcp where the state
+ * machine would. Fixture: tcp_fx.h (fx_send_run). */
 #include <criterion/criterion.h>
 #include <string.h>
 
@@ -32,9 +34,9 @@ static long read_all(struct fx *f, int h, uint8_t *b, size_t cap)
     return n;
 }
 
-/* In order: every segment delivered, the first through the state machine,
- * the rest by header prediction, one ACK for the run at the batch's end
- * (MUST-58/59, as for the same segments in one batch). */
+/* In order: every segment delivered, all by header prediction (the first
+ * is in order too), one ACK for the run at the batch's end (MUST-58/59, as
+ * for the same segments in one batch). */
 Test(tcp_run, in_order_run_delivered_and_acked_once)
 {
     struct fx f;
@@ -46,7 +48,7 @@ Test(tcp_run, in_order_run_delivered_and_acked_once)
     fx_expect(&f, &s, TCP_ACK, f.t_iss + 1, f.p_iss + 1 + 6 * mss);
     fx_expect_none(&f);
     cr_assert_eq(stat(&f, "rx_segments") - seg0, 6);
-    cr_assert_eq(stat(&f, "rx_predicted"), 5);
+    cr_assert_eq(stat(&f, "rx_predicted"), 6);
     static uint8_t b[8 * 1460];
     cr_assert_eq(read_all(&f, h, b, sizeof(b)), (long)(6 * mss));
     cr_assert_eq(memcmp(b, pat, 6 * mss), 0);
@@ -171,4 +173,67 @@ Test(tcp_run, held_fin_taken_by_a_run_as_by_its_segments)
 {
     lost_then_fin(false);
     lost_then_fin(true);
+}
+
+/* Header prediction of segments alone: an in-order data segment carrying
+ * the ACK tcp already has is taken without the state machine (counted),
+ * queued, and acknowledged as any (every second full segment, RFC 9293
+ * 3.8.6.3, at the batch's end). */
+Test(tcp_run, in_order_segments_alone_are_predicted)
+{
+    struct fx f;
+    int h = up(&f, NULL);
+    uint32_t mss = f.t_mss;
+    fx_send(&f, TCP_ACK, pat, mss);
+    fx_send(&f, TCP_ACK | TCP_PSH, pat + mss, mss);
+    struct fx_seg s;
+    fx_expect(&f, &s, TCP_ACK, f.t_iss + 1, f.p_iss + 1 + 2 * mss);
+    fx_expect_none(&f);
+    cr_assert_eq(stat(&f, "rx_predicted"), 2);
+    static uint8_t b[4 * 1460];
+    cr_assert_eq(read_all(&f, h, b, sizeof(b)), (long)(2 * mss));
+    cr_assert_eq(memcmp(b, pat, 2 * mss), 0);
+    fx_down(&f);
+}
+
+/* What prediction must leave to the state machine: a segment that
+ * acknowledges new data (the ACK's processing: RTT, window, congestion
+ * control), one with FIN, URG, or SYN (RFC 5961), one out of order, one
+ * whose timestamp fails PAWS (RFC 7323 5), and one beyond the window. Each
+ * still has its effect; none is counted as predicted. */
+Test(tcp_run, segments_with_more_to_do_are_not_predicted)
+{
+    struct fx f;
+    int h = up(&f, NULL);
+    /* new data acknowledged: tcp sends, the peer's segment acks it */
+    cr_assert_eq(fx_write(&f, h, pat, 100), 100);
+    struct fx_seg s;
+    fx_expect(&f, &s, TCP_ACK | TCP_PSH, f.t_iss + 1, FX_ANY);
+    fx_send_sa(&f, TCP_ACK, f.p_nxt, f.t_iss + 101, pat, 10);
+    f.p_nxt += 10;
+    struct lyra_tcp_info ti;
+    fx_info(&f, h, &ti);
+    cr_assert_eq(ti.unacked, 0, "the data's ACK was not taken");
+    /* URG: the urgent pointer counts (out of band data: POLLPRI) */
+    struct fx_tx t = {.src = f.peer, .sport = f.pport, .dport = f.lport, .seq = f.p_nxt,
+                      .ack = f.p_rcv, .flags = TCP_ACK | TCP_URG, .win = 65535, .urg = 5,
+                      .data = pat, .len = 10};
+    f.p_nxt += 10;
+    fx_tx(&f, &t);
+    cr_assert(fx_poll(&f, h) & LYRA_POLL_PRI, "the urgent mark was not taken");
+    fx_drain(&f);
+    /* out of order: held, answered at once with a duplicate ACK; then the
+     * segment that fills the hole (in order, but with data held beyond:
+     * the state machine joins them) */
+    uint32_t hole = f.p_nxt;
+    fx_send_sa(&f, TCP_ACK, hole + 10, f.p_rcv, pat, 10);
+    fx_expect(&f, &s, TCP_ACK, f.t_iss + 101, hole);
+    fx_send_sa(&f, TCP_ACK, hole, f.p_rcv, pat, 10);
+    fx_expect(&f, &s, TCP_ACK, f.t_iss + 101, hole + 20);
+    f.p_nxt = hole + 20;
+    /* FIN: the state moves */
+    fx_send(&f, TCP_ACK | TCP_FIN, NULL, 0);
+    cr_assert_eq(fx_state(&f, h), LYRA_TCPS_CLOSE_WAIT);
+    cr_assert_eq(stat(&f, "rx_predicted"), 0);
+    fx_down(&f);
 }

@@ -125,6 +125,31 @@ Test(tcp_timeouts, timer_stops_when_all_acked)
     fx_down(&f);
 }
 
+/* RFC 6298 5.3: an ACK for new data restarts the timer. The os timer
+ * follows lazily (tcp_timer.c rearm): it still fires at the first
+ * deadline, finds nothing due there and is armed again, so the
+ * retransmission comes one RTO after the ACK, not one after the send. */
+Test(tcp_timeouts, rto_restarted_by_an_ack_counts_from_the_ack)
+{
+    struct fx f;
+    fx_up(&f, NULL);
+    int h = warm(&f);
+    uint32_t una = f.p_rcv;
+    uint32_t mss = f.t_mss;
+    cr_assert_eq(fx_write(&f, h, pat, mss + 500), (long)(mss + 500));
+    fx_drain(&f);
+    fx_ms(&f, 150);
+    fx_ack_to(&f, una + mss);
+    struct fx_seg s;
+    uint64_t t = fx_wait(&f, 2000, &s);
+    cr_assert(t >= RTO_LO && t <= RTO_HI,
+              "retransmitted %llu ms after the ACK: the timer did not restart at it",
+              (unsigned long long)t);
+    cr_assert_eq(s.seq, una + mss);
+    cr_assert_eq(s.len, 500);
+    fx_down(&f);
+}
+
 /* RFC 6298 5.4 (retransmit the earliest unacknowledged segment): after a
  * partial ACK, the retransmission starts at the new SND.UNA. */
 Test(tcp_timeouts, retransmission_starts_at_snd_una)
