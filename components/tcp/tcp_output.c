@@ -552,11 +552,14 @@ uint32_t tcp_output_data(struct tcp *u, int i, uint32_t room, bool one)
 void tcp_output(struct tcp *u, int i)
 {
     struct tcp_cb *c = &u->cb[i];
+    bool fin_owed = (c->flags & CB_FIN_Q) && !(c->flags & CB_FIN_SENT);
     if (can_send_data(c)) {
         if (tcp_sack_recovering(u, i))
             tcp_sack_output(u, i); /* RFC 6675 5 (C): NextSeg() under pipe */
-        else
+        else if (fin_owed || tcp_seq_gt(tcp_sndq_end(u, i), c->snd_nxt))
             tcp_output_data(u, i, TCP_ROOM_CWND, false);
+        else
+            goto ack; /* nothing unsent, no FIN owed: a receiver's usual answer */
         /* zero window with data waiting and nothing out: probe it
          * (3.8.6.1 persist timer) */
         tcp_seq_t dend = tcp_sndq_end(u, i);
@@ -567,6 +570,7 @@ void tcp_output(struct tcp *u, int i)
             tcp_timer_set(u, i, TCP_T_RTX, c->rto.rto / 1000);
         }
     }
+ack:
     if (c->flags & CB_ACK_NOW)
         tcp_send_ack(u, i);
 }
