@@ -556,8 +556,10 @@ void tcp_output(struct tcp *u, int i)
     if (can_send_data(c)) {
         if (tcp_sack_recovering(u, i))
             tcp_sack_output(u, i); /* RFC 6675 5 (C): NextSeg() under pipe */
-        else if (fin_owed || tcp_seq_gt(tcp_sndq_end(u, i), c->snd_nxt))
-            tcp_output_data(u, i, TCP_ROOM_CWND, false);
+        else if (fin_owed || tcp_seq_lt(c->snd_nxt, c->snd_max) ||
+                 tcp_seq_gt(tcp_sndq_end(u, i), c->snd_nxt))
+            tcp_output_data(u, i, TCP_ROOM_CWND, false); /* snd_nxt < snd_max: rewound
+                                                          * (RTO, path MTU): a FIN again */
         else
             goto ack; /* nothing unsent, no FIN owed: a receiver's usual answer */
         /* zero window with data waiting and nothing out: probe it

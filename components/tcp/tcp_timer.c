@@ -6,13 +6,14 @@
  * 2 MSL (3.10.7.4) and an orphan's FIN_WAIT_2 limit. */
 #include "tcp_priv.h"
 
-/* The os timer follows the earliest deadline lazily (as BSD's callouts
- * and Linux's sk_reset_timer users do): it is moved only when a deadline
- * comes before it, and left armed when deadlines move later or go. It may
- * then fire early, finds nothing due and is armed again (tcp_timer_fn).
- * So the retransmission timer restarted by every ACK (RFC 6298 5.3) and a
- * delayed ACK owed and paid every other segment cost no os call each: at
- * most one early expiry per timeout. */
+/* The os timer follows the earliest deadline lazily: it is moved only
+ * when a deadline comes before it, and left armed when deadlines move
+ * later or go. It may then fire early, finds nothing due and is armed
+ * again (tcp_timer_fn; Linux's tcp_write_timer_handler and
+ * tcp_delack_timer_handler re-arm so when the deadline moved on). So the
+ * retransmission timer restarted by every ACK (RFC 6298 5.3) and a delayed
+ * ACK owed and paid every other segment cost no os call each: one early
+ * expiry per timeout interval instead. */
 static void rearm(struct tcp *u, int i)
 {
     struct tcp_cb *c = &u->cb[i];

@@ -42,8 +42,9 @@ struct lyra_stack {
     unsigned n_pollers;
     struct lyra_proxy **px; /* per plan binding; NULL when not accounted */
     /* With any binding accounted, the loop's own entries into the stack
-     * are too (issue 12.6): each instance's poll hook, and the due timers
-     * (delayed ACKs, the receive batch's end), which no binding sees. */
+     * are too (issue 12.6): each instance's poll hook (tcp's: the receive
+     * batch's end), and the due timers (delayed ACKs, retransmissions),
+     * which no binding sees. */
     int acct_loop;
     struct lyra_loop_cnt {
         uint64_t calls, ns;

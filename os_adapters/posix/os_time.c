@@ -16,8 +16,10 @@ uint64_t os_now_ns(void *self)
 }
 
 /* os 2.4 (os.h): the first reading since the stack lock was taken, a wait
- * ended or timers ran. The cache is relaxed: it is the lock holder's, and a
- * reader without the lock gets a reading of this step at worst. */
+ * ended or timers ran. The cache is relaxed: it is the lock holder's (and,
+ * at start and stop, the only thread's). A reader without the lock would
+ * break no memory rule, but could leave the holder a reading older than
+ * its lock: the contract asks for the lock. */
 uint64_t os_step_now_ns(void *self)
 {
     struct os_posix *os = self;

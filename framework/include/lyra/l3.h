@@ -7,7 +7,10 @@
  * Contexts (issue 8.6): ops and events run on the stack's context (poll step,
  * or an application thread holding the stack lock), never from an interrupt.
  * rx, icmp_error and tx_ready are called in the poll step from ip's l2
- * events; a transport may call output or icmp_error from inside them. output
+ * events, which come from the driver's poll hook (netdev.h): so before the
+ * transport's own hook in that step (hooks run in start order, a user's
+ * after its providers'), where tcp answers the step's segments. A
+ * transport may call output or icmp_error from inside them. output
  * may call l2 below, never a transport's events re-entrantly.
  *
  * skb ownership (2.0, the rule of netdev xmit and l2 2.0 output; issue

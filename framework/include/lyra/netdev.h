@@ -5,7 +5,9 @@
  * Contexts (issue 8.6): every op and event runs on the stack's context: the
  * poll step (loop thread) or an application thread holding the stack lock;
  * never from an interrupt (a driver's interrupt handler only notes work for
- * its next poll step). Ops may call the events of the same user back only
+ * its next poll step). rx comes from the driver's poll hook only, not from
+ * a timer: the layers above answer a step's frames in their own hooks,
+ * which run after it (tcp's receive batch, l3.h). Ops may call the events of the same user back only
  * from a later poll step, not from inside the op (no re-entry into eth).
  * Events may call ops of this driver (eth re-sends from tx_ready).
  * skb ownership: xmit 0 = the driver took it; any negative = the caller

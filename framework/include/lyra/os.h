@@ -18,7 +18,8 @@
  * held), and create/start/stop/destroy (one thread, nothing running).
  *   - now_ns, timer_arm, timer_cancel, random, vlog: any of them, and from
  *     several threads at once (the provider serialises what it must).
- *   - step_now_ns: a poll step or a socket call (the stack lock held).
+ *   - step_now_ns: a poll step or a socket call (the stack lock held), or
+ *     create/start/stop/destroy (one thread, nothing running).
  *   - mem_alloc, mem_free, lock_create/destroy, cond_create/destroy,
  *     page_alloc/free, link_open/close: create, start, stop or destroy
  *     only (never per packet).
@@ -208,7 +209,8 @@ struct lyra_os_ops {
      * one read per step. It lags the true time by at most what runs under
      * the lock since: fine for time stamps and deadlines (ms to s), not for
      * measuring durations (accounting uses now_ns). Call with the stack
-     * lock held (components always are). NULL: now_ns (lyra_now). */
+     * lock held (components always are) or where nothing runs (start,
+     * stop). NULL: now_ns (lyra_now). */
     uint64_t (*step_now_ns)(void *self);
 };
 

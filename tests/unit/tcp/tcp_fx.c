@@ -140,9 +140,10 @@ void fx_run(struct fx *f)
 {
     if (f->hold)
         return; /* a batch being built: fx_batch_end runs it */
+    /* tcp's poll hook: the receive batch's end (tcp_batch.c) */
     for (int i = 0; i < 1000 && lt_poll(f->tcp, 64) > 0; i++)
         ;
-    fake_os_advance(f->fos, 0); /* the timers due now: a receive batch's end */
+    fake_os_advance(f->fos, 0); /* the timers due now */
 }
 
 void fx_batch_begin(struct fx *f)

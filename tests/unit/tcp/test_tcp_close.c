@@ -217,6 +217,29 @@ Test(tcp_close, fin_retransmitted_in_fin_wait_1)
     fx_down(&f);
 }
 
+/* l3 2.0 (output may refuse; tx_ready says when to try again) for the
+ * FIN: a retransmission of it that ip refused goes as soon as ip takes
+ * segments again, not at the next, backed-off timeout, though the send
+ * queue holds nothing unsent (the RTO rewound snd_nxt to the FIN). */
+Test(tcp_close, refused_fin_retransmission_goes_at_tx_ready)
+{
+    struct fx f;
+    fx_up(&f, NULL);
+    struct fx_seg fin, s;
+    fin_wait_1(&f, &fin);
+    f.cfg->output_err = -EAGAIN;
+    fx_wait(&f, 2000, &s); /* the timer's retransmission, refused */
+    cr_assert(s.flags & TCP_FIN);
+    fx_drain(&f);
+    f.cfg->output_err = 0;
+    fake_l3_tx_ready(f.fl);
+    fx_run(&f);
+    cr_assert(fx_next(&f, &s), "the FIN did not go when ip took segments again");
+    cr_assert(s.flags & TCP_FIN);
+    cr_assert_eq(s.seq, fin.seq);
+    fx_down(&f);
+}
+
 /* RFC 9293 3.5 figure 13 (simultaneous close): in FIN-WAIT-1 the peer's FIN
  * that does not acknowledge ours is ACKed and the state is CLOSING; the ACK
  * of our FIN then brings TIME-WAIT. */
