@@ -217,8 +217,7 @@ void tcp_conn_release(struct tcp *u, int i)
         return;
     if (hashed(c))
         tcp_hash_del(u, i);
-    u->os.ops->timer_cancel(u->os.self, &c->tmr);
-    tcp_timers_init(&c->tm);
+    tcp_timer_stop(u, i);
     tcp_sndq_purge(u, i);
     tcp_rcvq_purge(u, i);
     if (e->parent != TCP_NONE && e->parent < u->cfg.max_conns) {
@@ -286,8 +285,7 @@ void tcp_conn_drop(struct tcp *u, int i, int err)
         tcp_conn_release(u, i);
         return;
     }
-    u->os.ops->timer_cancel(u->os.self, &c->tmr);
-    tcp_timers_init(&c->tm);
+    tcp_timer_stop(u, i);
     tcp_sndq_purge(u, i);
     e->snd_bytes = 0;
     tcp_sack_reset(u, i);

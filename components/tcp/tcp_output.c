@@ -549,14 +549,19 @@ uint32_t tcp_output_data(struct tcp *u, int i, uint32_t room, bool one)
     return sent;
 }
 
+/* The user closed its side and the FIN has no sequence number yet. */
+static bool fin_owed(const struct tcp_cb *c)
+{
+    return (c->flags & CB_FIN_Q) && !(c->flags & CB_FIN_SENT);
+}
+
 void tcp_output(struct tcp *u, int i)
 {
     struct tcp_cb *c = &u->cb[i];
-    bool fin_owed = (c->flags & CB_FIN_Q) && !(c->flags & CB_FIN_SENT);
     if (can_send_data(c)) {
         if (tcp_sack_recovering(u, i))
             tcp_sack_output(u, i); /* RFC 6675 5 (C): NextSeg() under pipe */
-        else if (fin_owed || tcp_seq_lt(c->snd_nxt, c->snd_max) ||
+        else if (fin_owed(c) || tcp_seq_lt(c->snd_nxt, c->snd_max) ||
                  tcp_seq_gt(tcp_sndq_end(u, i), c->snd_nxt))
             tcp_output_data(u, i, TCP_ROOM_CWND, false); /* snd_nxt < snd_max: rewound
                                                           * (RTO, path MTU): a FIN again */
@@ -566,7 +571,7 @@ void tcp_output(struct tcp *u, int i)
          * (3.8.6.1 persist timer) */
         tcp_seq_t dend = tcp_sndq_end(u, i);
         int32_t un = tcp_seq_diff(dend, c->snd_nxt);
-        if ((un > 0 || ((c->flags & CB_FIN_Q) && !(c->flags & CB_FIN_SENT))) &&
+        if ((un > 0 || fin_owed(c)) &&
             tcp_flight(c) == 0 && !tcp_timers_armed(&c->tm, TCP_T_RTX)) {
             c->flags |= CB_PERSIST;
             tcp_timer_set(u, i, TCP_T_RTX, c->rto.rto / 1000);

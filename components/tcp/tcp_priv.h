@@ -437,6 +437,8 @@ void tcp_timer_fn(void *ctx, struct lyra_timer *t);
 /* Sets kind k at now + ms and re-arms the os timer. */
 void tcp_timer_set(struct tcp *u, int i, enum tcp_timer_kind k, uint32_t ms);
 void tcp_timer_clear(struct tcp *u, int i, enum tcp_timer_kind k);
+/* Every kind disarmed and the os timer cancelled (the connection ends). */
+void tcp_timer_stop(struct tcp *u, int i);
 /* Re-arms the retransmission timer after an ACK (RFC 6298 5.2, 5.3). */
 void tcp_timer_rtx_restart(struct tcp *u, int i);
 void tcp_timer_keep_restart(struct tcp *u, int i);

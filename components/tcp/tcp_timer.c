@@ -31,6 +31,13 @@ static void rearm(struct tcp *u, int i)
     c->tm.os_at = at;
 }
 
+void tcp_timer_stop(struct tcp *u, int i)
+{
+    struct tcp_cb *c = &u->cb[i];
+    u->os.ops->timer_cancel(u->os.self, &c->tmr);
+    tcp_timers_init(&c->tm); /* os_armed with it: rearm's view of the os timer */
+}
+
 void tcp_timer_set(struct tcp *u, int i, enum tcp_timer_kind k, uint32_t ms)
 {
     struct tcp_cb *c = &u->cb[i];

@@ -108,6 +108,9 @@ int os_probe_pages(struct os_posix *os, uintptr_t a, uintptr_t first, size_t npa
 
 /* os_time.c */
 uint64_t os_now_ns(void *self);
+uint64_t os_step_now_ns(void *self);
+/* the step clock is read afresh at its next use (os.h step_now_ns) */
+void os_step_clock_reset(struct os_posix *os);
 void os_timer_arm(void *self, struct lyra_timer *t, uint64_t deadline_ns);
 void os_timer_cancel(void *self, struct lyra_timer *t);
 uint64_t os_run_timers(void *self);
@@ -126,8 +129,6 @@ int os_mem_check(void *self, const void *p, size_t len);
 int os_lock_create(void *self, void **lock);
 void os_lock_destroy(void *self, void *lock);
 void os_lock(void *self, void *lock);
-uint64_t os_step_now_ns(void *self);
-void os_step_clock_reset(struct os_posix *os);
 void os_unlock(void *self, void *lock);
 int os_cond_create(void *self, void **cond);
 void os_cond_destroy(void *self, void *cond);
