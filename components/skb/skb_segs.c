@@ -62,28 +62,21 @@ void skb_segs_put(struct skb_segs *d, struct lyra_skb_seg *g)
         d->stack[d->nfree++] = (uint32_t)(g - d->desc);
 }
 
-int skb_segs_owns(const struct skb_segs *d, const struct lyra_skb_seg *g)
-{
-    if (!d->desc || !g)
-        return 0;
-    uintptr_t a = (uintptr_t)g, b = (uintptr_t)d->desc;
-    if (a < b)
-        return 0;
-    uintptr_t off = a - b;
-    return off / sizeof(*g) < d->count && off % sizeof(*g) == 0;
-}
-
-void skb_segs_release_chain(struct skb_segs *d, struct lyra_skb *skb)
+void skb_segs_release_each(struct skb_segs *d, struct lyra_skb *skb,
+                           void (*drop)(void *ctx, uint32_t index), void *ctx)
 {
     struct lyra_skb_seg *g = skb->seg;
     /* at most nseg steps: a chain a holder corrupted into a loop ends */
     for (uint32_t n = 0; g && n < skb->nseg; n++) {
         struct lyra_skb_seg *next = g->next;
         if (skb_segs_owns(d, g)) {
+            uint32_t i = (uint32_t)(g - d->desc);
+            if (drop)
+                drop(ctx, i);
             struct lyra_skb *ref = g->ref;
             g->ref = NULL;
             g->next = NULL;
-            d->stack[d->nfree++] = (uint32_t)(g - d->desc);
+            d->stack[d->nfree++] = i;
             lyra_skb_free(ref);
         }
         g = next;
@@ -91,6 +84,11 @@ void skb_segs_release_chain(struct skb_segs *d, struct lyra_skb *skb)
     skb->seg = skb->seg_last = NULL;
     skb->nseg = 0;
     skb->seg_len = 0;
+}
+
+void skb_segs_release_chain(struct skb_segs *d, struct lyra_skb *skb)
+{
+    skb_segs_release_each(d, skb, NULL, NULL);
 }
 
 int skb_segs_show(struct skb_segs *d, struct lyra_skb *c, struct lyra_skb *skb)

@@ -30,8 +30,18 @@ uint32_t skb_segs_fini(struct skb_segs *d);
 struct lyra_skb_seg *skb_segs_get(struct skb_segs *d);
 /* Gives back a descriptor got from d and never chained. */
 void skb_segs_put(struct skb_segs *d, struct lyra_skb_seg *g);
-/* 1 when g is one of d's descriptors. */
-int skb_segs_owns(const struct skb_segs *d, const struct lyra_skb_seg *g);
+/* 1 when g is one of d's descriptors. Inline: asked of every segment at
+ * every last free and reference (a divide by a constant, not a call). */
+static inline int skb_segs_owns(const struct skb_segs *d, const struct lyra_skb_seg *g)
+{
+    if (!d->desc || !g)
+        return 0;
+    uintptr_t a = (uintptr_t)g, b = (uintptr_t)d->desc;
+    if (a < b)
+        return 0;
+    uintptr_t off = a - b;
+    return off / sizeof(*g) < d->count && off % sizeof(*g) == 0;
+}
 
 static inline uint32_t skb_segs_in_use(const struct skb_segs *d)
 {
@@ -42,6 +52,11 @@ static inline uint32_t skb_segs_in_use(const struct skb_segs *d)
  * drops the reference it holds (seg->ref) and goes back to d; segments
  * that are not d's are left to their owners. The chain is emptied. */
 void skb_segs_release_chain(struct skb_segs *d, struct lyra_skb *skb);
+/* The same, calling drop(ctx, index) first for each of d's descriptors
+ * (a provider that keeps its own state per descriptor, skb_zc's page
+ * spans, lets it go in the same walk). */
+void skb_segs_release_each(struct skb_segs *d, struct lyra_skb *skb,
+                           void (*drop)(void *ctx, uint32_t index), void *ctx);
 /* skb_segs_release_chain when skb has a chain. Inline: most skbs
  * (received frames, ACKs) have none, and every last free asks (the pool
  * resets the chain fields when it hands the header out). */

@@ -157,17 +157,18 @@ int zc_add_data(void *self, struct lyra_skb *skb, const void *p, uint32_t len, u
     return (int)taken;
 }
 
+/* A descriptor goes back: the packet-memory pages it referenced go too. */
+static void span_drop(void *ctx, uint32_t i)
+{
+    struct skb_zc *z = ctx;
+    struct zc_span *sp = &z->span[i];
+    if (sp->n)
+        zc_pages_unref(z, sp);
+    sp->n = 0;
+}
+
 void zc_release(void *owner, struct lyra_skb *skb)
 {
-    struct skb_zc *z = owner;
-    struct lyra_skb_seg *g = skb->seg;
-    for (uint32_t k = 0; g && k < skb->nseg; g = g->next, k++) {
-        if (!skb_segs_owns(&z->segs, g))
-            continue;
-        struct zc_span *sp = &z->span[desc_index(z, g)];
-        if (sp->n)
-            zc_pages_unref(z, sp);
-        sp->n = 0;
-    }
-    skb_segs_release(&z->segs, skb);
+    if (skb->seg) /* one walk: spans and descriptors together */
+        skb_segs_release_each(&((struct skb_zc *)owner)->segs, skb, span_drop, owner);
 }

@@ -73,6 +73,12 @@ int os_mem_check(void *self, const void *p, size_t len)
         return -EFAULT;
     uintptr_t first = a & ~(ps - 1);
     size_t npages = (size_t)(((a + len - 1) & ~(ps - 1)) - first) / ps + 1;
+    /* pages of a region of ours (packet memory, which the application
+     * sends from) are known to be mapped: a probe there only paid a TLB
+     * and a cache miss on memory the stack never reads itself, the most
+     * of a MSG_ZEROCOPY send's extra cost (bench/results/zc.md) */
+    if (os_pages_mapped(os, first, npages))
+        return 0;
     int r = os_probe_pages(os, a, first, npages);
     if (r != -ENOSYS)
         return r;

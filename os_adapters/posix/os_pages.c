@@ -300,6 +300,7 @@ void *os_page_alloc(void *self, size_t npages)
     memmove(&os->reg[at + 1], &os->reg[at], (os->nreg - at) * sizeof(*os->reg));
     os->reg[at] = (struct os_region){(uintptr_t)va, npages, f};
     os->nreg++;
+    atomic_store_explicit(&os->nreg_live, os->nreg, memory_order_relaxed);
     pthread_mutex_unlock(&os->pg_mu);
     return va;
 
@@ -309,6 +310,20 @@ fail:
         munmap(va, len);
     free(f);
     return NULL;
+}
+
+bool os_pages_mapped(struct os_posix *os, uintptr_t first, size_t npages)
+{
+    /* no region, or a page of one was ever made unreadable: not known */
+    if (!atomic_load_explicit(&os->nreg_live, memory_order_relaxed) ||
+        atomic_load_explicit(&os->prot_none_seen, memory_order_relaxed))
+        return false;
+    pthread_mutex_lock(&os->pg_mu);
+    bool in = find_region(os, first, npages) >= 0;
+    pthread_mutex_unlock(&os->pg_mu);
+    if (in)
+        atomic_fetch_add_explicit(&os->mem_check_known, 1, memory_order_relaxed);
+    return in;
 }
 
 /* Frees a whole region as page_alloc returned it; anything else is ignored. */
@@ -327,6 +342,7 @@ void os_page_free(void *self, void *p, size_t npages)
         free(r.fpage);
         memmove(&os->reg[i], &os->reg[i + 1], (os->nreg - (size_t)i - 1) * sizeof(*os->reg));
         os->nreg--;
+        atomic_store_explicit(&os->nreg_live, os->nreg, memory_order_relaxed);
     }
     pthread_mutex_unlock(&os->pg_mu);
 }
@@ -434,6 +450,8 @@ int os_page_protect(void *self, void *p, size_t npages, int prot)
     if (!npages || (uintptr_t)p % os->psize)
         return -EINVAL;
     int mp = PROT_NONE;
+    if (!(prot & (LYRA_PROT_READ | LYRA_PROT_WRITE)))
+        atomic_store_explicit(&os->prot_none_seen, 1, memory_order_relaxed); /* os_pages_mapped */
     if (prot & LYRA_PROT_READ)
         mp |= PROT_READ;
     if (prot & LYRA_PROT_WRITE)

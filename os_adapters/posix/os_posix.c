@@ -118,6 +118,7 @@ static void os_stats(void *self, struct lyra_stats_sink *s)
     lyra_stat(s, "remaps", atomic_load(&os->remaps));
     lyra_stat(s, "cow_faults", atomic_load(&os->cow_faults));
     lyra_stat(s, "mem_check_syscalls", atomic_load(&os->mem_check_syscalls));
+    lyra_stat(s, "mem_check_known", atomic_load(&os->mem_check_known));
     lyra_stat(s, "mem_blocks", atomic_load(&os->mem_blocks));
     lyra_stat(s, "link_tx", atomic_load(&os->link_tx));
     lyra_stat(s, "link_rx", atomic_load(&os->link_rx));

@@ -71,6 +71,10 @@ struct os_posix {
     uint32_t *fnext; /* per memfd page: free list link */
     struct os_region *reg; /* sorted by addr */
     size_t nreg, capreg;
+    /* read without pg_mu by mem_check (os_pages_mapped): nreg as last
+     * stored, and whether page_protect ever made a page unreadable */
+    atomic_size_t nreg_live;
+    atomic_bool prot_none_seen;
 
     /* stats */
     atomic_uint_fast64_t timers_run;
@@ -81,6 +85,7 @@ struct os_posix {
     atomic_uint_fast64_t cow_faults;
     atomic_uint_fast64_t mem_blocks;
     atomic_uint_fast64_t mem_check_syscalls; /* checks made by system call, not by probe */
+    atomic_uint_fast64_t mem_check_known;    /* checks of page_alloc regions: no probe */
     atomic_int probing; /* 1: counted in the process's probers, -1: cannot probe (os_pages.c) */
     /* links (link*.c) */
     atomic_uint_fast64_t link_tx;          /* frames put on the medium */
@@ -105,6 +110,10 @@ struct os_posix {
  * every read succeeded, -EFAULT when one faulted, -ENOSYS when the signal
  * handlers could not be installed (the caller checks another way). */
 int os_probe_pages(struct os_posix *os, uintptr_t a, uintptr_t first, size_t npages);
+/* Whether pages [first, first + npages pages) lie in one page_alloc region
+ * and no page_protect ever made a page unreadable: mapped and readable
+ * without a probe (mem_check). */
+bool os_pages_mapped(struct os_posix *os, uintptr_t first, size_t npages);
 
 /* os_time.c */
 uint64_t os_now_ns(void *self);

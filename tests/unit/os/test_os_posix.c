@@ -641,6 +641,37 @@ Test(os_posix, mem_check_tells_readable_memory_from_the_rest)
     lt_destroy(o.inst);
 }
 
+/* Pages of a page_alloc region (packet memory) are known mapped: checked
+ * without touching them; anything else, or a region after page_free or
+ * once a page was made unreadable, is probed as before. */
+Test(os_posix, mem_check_knows_its_own_regions_without_reading_them)
+{
+    struct os o = os_up(NULL);
+    size_t ps = o.ops->page_size(o.self);
+    uint8_t *r = o.ops->page_alloc(o.self, 3);
+    cr_assert_not_null(r);
+    cr_assert_eq(o.ops->mem_check(o.self, r + 7, 3 * ps - 7), 0);
+    cr_assert_eq(o.ops->mem_check(o.self, r + ps, ps), 0);
+    cr_assert_eq(lt_stat(o.inst, "mem_check_known"), 2);
+    /* past the region's end (whatever is mapped there): probed, not vouched for */
+    (void)o.ops->mem_check(o.self, r + 2 * ps, ps + 1);
+    cr_assert_eq(lt_stat(o.inst, "mem_check_known"), 2, "past the region's end");
+    o.ops->page_free(o.self, r, 3);
+    cr_assert_eq(o.ops->mem_check(o.self, r, 1), -EFAULT, "freed: probed, unmapped");
+    cr_assert_eq(lt_stat(o.inst, "mem_check_known"), 2);
+    /* a page made unreadable: regions are no longer vouched for */
+    uint8_t *q = o.ops->page_alloc(o.self, 2);
+    cr_assert_not_null(q);
+    cr_assert_eq(o.ops->page_protect(o.self, q + ps, 1, LYRA_PROT_NONE), 0);
+    cr_assert_eq(o.ops->mem_check(o.self, q + ps, 1), -EFAULT, "unreadable page of a region");
+    cr_assert_eq(o.ops->mem_check(o.self, q, 1), 0, "its readable page, probed");
+    cr_assert_eq(lt_stat(o.inst, "mem_check_known"), 2);
+    cr_assert_eq(o.ops->page_protect(o.self, q + ps, 1, LYRA_PROT_READ), 0);
+    o.ops->page_free(o.self, q, 2);
+    cr_assert_eq(lt_stat(o.inst, "mem_check_syscalls"), 0);
+    lt_destroy(o.inst);
+}
+
 /* A read past the end of a mapped file is SIGBUS, not SIGSEGV: caught too. */
 Test(os_posix, mem_check_past_the_end_of_a_mapped_file_is_efault)
 {
