@@ -19,10 +19,11 @@
 # reported "not measured".
 # Zero-copy modes on the zc assemblies, each its own row against the same
 # copy runs: "zc" copy on write and remapping (--pkt, page games), and the
-# two that need no page protection: "zcmsg" sends with SO_ZEROCOPY +
-# MSG_ZEROCOPY from heap memory, completions read with MSG_ERRQUEUE (send
-# workload), "zcloan" reads with lyra_recv_loan / lyra_loan_return (recv
-# workload).
+# ones that need no page protection: "zcmsg" sends with SO_ZEROCOPY +
+# MSG_ZEROCOPY from heap memory, completions read with MSG_ERRQUEUE every
+# 16 sends (send workload), "zcmsgpkt" the same from packet memory (which
+# the os knows mapped: no per-page check), "zcloan" reads with
+# lyra_recv_loan / lyra_loan_return (recv workload).
 #
 #   cmake -S . -B build-rel -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_FLAGS=-g
 #   cmake --build build-rel -j2 && bench/zc.sh build-rel [REPS] [--sizes]
@@ -78,10 +79,10 @@ ZC_OVR=(a:skb.pkt_pages=65536 b:skb.pkt_pages=65536)
 ovr() { [ "$1" = zc ] && echo "${ZC_OVR[@]}" || true; } # ovr SIDE -> overrides
 # the sides of a workload, and each side's ipb flags and assembly
 sides() { # sides WORKLOAD
-    if [ $ZC = 0 ]; then echo copy; elif [ "$1" = send ]; then echo copy zc zcmsg; else echo copy zc zcloan; fi
+    if [ $ZC = 0 ]; then echo copy; elif [ "$1" = send ]; then echo copy zc zcmsg zcmsgpkt; else echo copy zc zcloan; fi
 }
 flags() { # flags SIDE -> ipb options
-    case $1 in copy | zc) echo --pkt ;; zcmsg) echo --zerocopy ;; zcloan) echo --loan ;; esac
+    case $1 in copy | zc) echo --pkt ;; zcmsg) echo --zerocopy ;; zcmsgpkt) echo --zerocopy --pkt ;; zcloan) echo --loan ;; esac
 }
 asm_of() { [ "$1" = copy ] && echo copy || echo zc; } # asm_of SIDE -> manifest prefix
 
@@ -193,8 +194,10 @@ cc_=$(grep CMAKE_C_COMPILER:FILEPATH= "$B/CMakeCache.txt" | cut -d= -f2)
     echo "  into page-stride slots (p + k * 4096, where zc can remap); the receiving stack."
     echo "- zero-copy modes, each a row of its own against the same copy runs: \`zc\` (copy on"
     echo "  write on send, page remapping on receive: \`--pkt\`), \`zcmsg\` (send: SO_ZEROCOPY and"
-    echo "  MSG_ZEROCOPY from heap memory, referenced without page protection; completions read"
-    echo "  with recvmsg(MSG_ERRQUEUE) after each send, timed as socket calls) and \`zcloan\` (recv:"
+    echo "  MSG_ZEROCOPY from heap memory, referenced without page protection, each page checked"
+    echo "  readable (os mem_check: one read of it); completions read with recvmsg(MSG_ERRQUEUE)"
+    echo "  every 16 sends and at ENOBUFS, timed as socket calls), \`zcmsgpkt\` (the same from"
+    echo "  lyra_pkt_alloc memory, which os_posix knows is mapped: no page read) and \`zcloan\` (recv:"
     echo "  lyra_recv_loan and lyra_loan_return, both timed; no sink buffer, so cold differs from"
     echo "  warm only in the sender's source);"
     echo "- warm: one source buffer, one sink slot; cold: \`--rotate 64M\`, the source and the"

@@ -121,7 +121,8 @@ def spread(v):
 
 PAPER = {"send": "49-63%", "recv": "23-46%"}
 # zero-copy modes per workload (bench/zc.sh's sides), each a row against copy
-MODES = {"send": [("zc", "COW"), ("zcmsg", "MSG_ZEROCOPY")],
+MODES = {"send": [("zc", "COW"), ("zcmsg", "MSG_ZEROCOPY"),
+                  ("zcmsgpkt", "MSG_ZEROCOPY, packet memory")],
          "recv": [("zc", "remap"), ("zcloan", "loan")]}
 TARGET = {"send": 60.0, "recv": 46.0}
 

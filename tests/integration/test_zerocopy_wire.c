@@ -613,6 +613,78 @@ Test(zerocopy_wire, zc_referenced_completions_not_copied, .timeout = 120)
     node_down(&b);
 }
 
+/* MSG_ZEROCOPY from packet memory (lyra_pkt_alloc): referenced as it is
+ * (no copy on write: the call vouches), and checked readable without a
+ * read of the application's pages, since os_posix mapped them itself
+ * (os mem_check_known); the bytes arrive as sent, every id completes
+ * uncopied. Heap memory sent the same way is probed (mem_check_known
+ * stays). */
+Test(zerocopy_wire, zc_send_from_packet_memory_is_not_probed, .timeout = 120)
+{
+    struct node a, b;
+    node_up(&a, "zc-dma.lyra", 5, "ip.addr=" ADDR_A "/24");
+    node_up(&b, "zc-pio.lyra", 5, "ip.addr=" ADDR_B "/24"); /* a MAC of its own */
+    int ttx, trx;
+    tcp_pair(&a, &b, 7009, &ttx, &trx);
+    set_int(a.s, ttx, SOL_SOCKET, SO_ZEROCOPY, 1);
+    size_t total = 128 * 1024;
+    uint8_t *heap_sink = NULL, *heap = stream_bufs(total, &heap_sink);
+    uint8_t *src = lyra_pkt_alloc(a.s, total);
+    cr_assert_not_null(src);
+    memcpy(src, heap, total);
+    uint64_t known0 = lyra_stack_counter(a.s, "os", "mem_check_known");
+    cr_assert_neq(known0, UINT64_MAX, "os_posix counts mem_check_known");
+    struct sink k = {b.s, trx, total, 0, NULL};
+    k.buf = heap_sink;
+    pthread_t t;
+    cr_assert_eq(pthread_create(&t, NULL, sink_thread, &k), 0);
+    for (int c = 0; c < 8; c++)
+        cr_assert_eq(lyra_send(a.s, ttx, src + (size_t)c * (total / 8), total / 8, MSG_ZEROCOPY),
+                     (ssize_t)(total / 8));
+    pthread_join(t, NULL);
+    cr_assert_eq(k.got, total);
+    cr_expect_eq(memcmp(k.buf, heap, total), 0);
+    uint64_t known = lyra_stack_counter(a.s, "os", "mem_check_known");
+    cr_expect_geq(known - known0, 8, "each call's range known mapped, not read: %llu",
+                  (unsigned long long)(known - known0));
+    uint32_t next = 0;
+    int fl;
+    struct sock_extended_err ee;
+    for (int waited = 0; next < 8 && waited < 1000; waited++) {
+        if (read_compl(a.s, ttx, &ee, &fl) == 0)
+            next = ee.ee_data + 1;
+        else
+            usleep(10000);
+    }
+    cr_expect_eq(next, 8, "ids 0..7 completed");
+    /* referenced, but for a call's piece too small to reference (a tail
+     * that could not join a segment already sent: copied, counted) */
+    uint64_t ref = lyra_stack_counter(a.s, "skb", "tx_referenced_bytes");
+    uint64_t cop = lyra_stack_counter(a.s, "skb", "tx_copied_bytes");
+    cr_expect_eq(ref + cop, total, "%llu referenced + %llu copied", (unsigned long long)ref,
+                 (unsigned long long)cop);
+    cr_expect_lt(cop, 8 * 1448, "at most a small piece per call copied");
+    cr_expect_eq(cop ? lyra_stack_counter(a.s, "skb", "fallback_tx_small") > 0 : 1, 1,
+                 "a copy only of small pieces");
+    /* heap memory: checked by reading it, not known */
+    k = (struct sink){b.s, trx, total / 8, 0, heap_sink};
+    cr_assert_eq(pthread_create(&t, NULL, sink_thread, &k), 0);
+    cr_assert_eq(lyra_send(a.s, ttx, heap, total / 8, MSG_ZEROCOPY), (ssize_t)(total / 8));
+    pthread_join(t, NULL);
+    cr_assert_eq(k.got, total / 8);
+    cr_expect_eq(memcmp(k.buf, heap, total / 8), 0);
+    cr_expect_eq(lyra_stack_counter(a.s, "os", "mem_check_known"), known, "heap memory is probed");
+    lyra_shutdown(a.s, ttx, SHUT_WR);
+    close_linger(b.s, trx);
+    close_linger(a.s, ttx);
+    usleep(100000);
+    lyra_pkt_free(a.s, src);
+    free(heap_sink);
+    free(heap);
+    node_down(&a);
+    node_down(&b);
+}
+
 /* A blocking MSG_ZEROCOPY send larger than the send buffer takes several
  * rounds while the first rounds' segments are acknowledged. Its one id
  * completes only after the call returns (Linux holds the notification for
