@@ -76,7 +76,7 @@ declare -A CG=([send]="1460 2920" [recv]="10240 20480")
 declare -A SIDE=([send]=a [recv]=b)
 # packet memory for --rotate 64M (source 64 MiB; sink 64M / 1448 pages)
 ZC_OVR=(a:skb.pkt_pages=65536 b:skb.pkt_pages=65536)
-ovr() { [ "$1" = zc ] && echo "${ZC_OVR[@]}" || true; } # ovr SIDE -> overrides
+ovr() { case $1 in zc | zcmsgpkt) echo "${ZC_OVR[@]}" ;; esac; } # ovr SIDE -> overrides
 # the sides of a workload, and each side's ipb flags and assembly
 sides() { # sides WORKLOAD
     if [ $ZC = 0 ]; then echo copy; elif [ "$1" = send ]; then echo copy zc zcmsg zcmsgpkt; else echo copy zc zcloan; fi

@@ -686,7 +686,7 @@ static int nic_dma_bind_bus(void *self, unsigned index, const void *ops, void *p
 }
 
 static const struct lyra_slot nic_dma_slots[] = {
-    {"bus", LYRA_BUS_IFACE, LYRA_BUS_MAJOR, LYRA_BUS_MINOR, 1, 1, NULL, nic_dma_bind_bus,
+    {"bus", LYRA_BUS_IFACE, LYRA_BUS_MAJOR, 0, 1, 1, NULL, nic_dma_bind_bus,
      LYRA_DOC("the card: PCI config, BAR0 registers, DMA memory; a bus that is not an 82540EM or "
      "82574L is refused"), 0, 0},
     {"skb", LYRA_SKB_IFACE, LYRA_SKB_MAJOR, 0, 1, 1, NULL, NULL,

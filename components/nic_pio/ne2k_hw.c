@@ -194,6 +194,8 @@ int ne2k_write_begin(struct ne2k_writer *w, struct ne2k_hw *h, uint16_t addr, ui
 {
     w->hw = h;
     w->written = 0;
+    w->sum = 0;
+    w->summing = false;
     w->has_carry = false;
     w->carry = 0;
     rdma_setup(h, addr, (count + 1) & ~1u, CR_RD1);
@@ -207,13 +209,22 @@ void ne2k_write_piece(struct ne2k_writer *w, const uint8_t *p, uint32_t len)
         return;
     w->written += len;
     if (w->has_carry) {
+        /* the carried byte first (little-endian word, DCR.BOS clear): in
+         * network order it is the high half */
         h->bus->outw(h->bus_self, NE_DATA, (uint16_t)(w->carry | (p[0] << 8)));
+        w->sum += w->summing ? (uint32_t)w->carry << 8 | p[0] : 0;
         w->has_carry = false;
         p++;
         len--;
     }
-    if (len >= 2)
+    /* words start at even offsets of the write: their sums add as they are */
+    if (len >= 2 && w->summing && LYRA_BUS_HAS_OUTSW_CSUM(h->bus)) {
+        w->sum += h->bus->outsw_csum(h->bus_self, NE_DATA, p, len / 2);
+    } else if (len >= 2) {
         h->bus->outsw(h->bus_self, NE_DATA, p, len / 2);
+        if (w->summing)
+            w->sum += lyra_csum_fold(lyra_csum_add(p, len & ~1u, 0));
+    }
     if (len & 1) {
         w->carry = p[len - 1];
         w->has_carry = true;
@@ -228,6 +239,7 @@ void ne2k_write_zeros(struct ne2k_writer *w, uint32_t len)
     w->written += len;
     if (w->has_carry) {
         h->bus->outw(h->bus_self, NE_DATA, w->carry);
+        w->sum += w->summing ? (uint32_t)w->carry << 8 : 0;
         w->has_carry = false;
         len--;
     }
@@ -244,6 +256,7 @@ int ne2k_write_end(struct ne2k_writer *w)
     struct ne2k_hw *h = w->hw;
     if (w->has_carry) {
         h->bus->outw(h->bus_self, NE_DATA, w->carry);
+        w->sum += w->summing ? (uint32_t)w->carry << 8 : 0;
         w->has_carry = false;
     }
     return rdma_finish(h);

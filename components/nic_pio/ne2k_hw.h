@@ -37,12 +37,16 @@ struct ne2k_rxhdr {
 };
 
 /* A remote-DMA write in progress that gathers pieces of any length: an odd
- * byte at a piece's end is carried into the next word. */
+ * byte at a piece's end is carried into the next word. With `summing`, the
+ * Internet checksum's sum of the bytes written (network order, not folded)
+ * is added up in the same pass (bus outsw_csum where the bus has it). */
 struct ne2k_writer {
     struct ne2k_hw *hw;
     uint32_t written; /* bytes handed over so far */
+    uint32_t sum;
     uint8_t carry;
     bool has_carry;
+    bool summing;
 };
 
 static inline uint8_t ne2k_in(struct ne2k_hw *h, uint32_t reg)

@@ -55,6 +55,7 @@
 #include "lyra/skb.h"
 #include "eth_fcs.h"
 #include "ne2k_hw.h"
+#include "nic_pio_tx.h"
 
 #define WHO "nic_pio"
 
@@ -94,6 +95,7 @@ struct nic_pio {
     uint8_t fcs;        /* what the ring holds, as far as known */
     uint32_t rx_budget, tx_bufs;
     bool allmulti, promisc;
+    bool csum_tx; /* param: checksum insertion offered (nic_pio_tx.c) */
 
     bool started, opened;
     uint8_t next_pkt;  /* page of the next frame to read */
@@ -108,6 +110,7 @@ struct nic_pio {
     bool need_tx_ready;
 
     struct nic_stats st;
+    struct nic_pio_tx_stats tx;
 };
 
 /* ----- filter ------------------------------------------------------------- */
@@ -224,16 +227,14 @@ static int nd_xmit(void *self, struct lyra_skb *skb)
         return -EAGAIN;
     }
     uint32_t flen = total < LYRA_ETH_ZLEN ? LYRA_ETH_ZLEN : total;
-    struct ne2k_writer w;
-    ne2k_write_begin(&w, &n->hw, (uint16_t)(tx_page((unsigned)b) * NE_PAGE), flen);
-    lyra_skb_iter_init(&it, skb); /* port I/O takes any number of pieces */
-    while (lyra_skb_iter_next(&it, &p, &k))
-        ne2k_write_piece(&w, p, k);
-    ne2k_write_zeros(&w, flen - total);
-    if (ne2k_write_end(&w)) {
+    /* port I/O takes any number of pieces; with LYRA_SKB_F_CSUM_TX the
+     * checksum is summed in the same write (nic_pio_tx.c) */
+    int r = nic_pio_tx_write(&n->hw, (uint16_t)(tx_page((unsigned)b) * NE_PAGE), skb,
+                             (uint32_t)total, flen, &n->tx);
+    if (r == -ETIMEDOUT)
         n->st.tx_rdma_fail++;
-        return -ETIMEDOUT; /* the caller keeps the skb */
-    }
+    if (r)
+        return r; /* the caller keeps the skb */
     n->tx_len[b] = (uint16_t)flen;
     n->tx_real[b] = (uint16_t)total;
     n->tx_state[b] = TXB_READY;
@@ -494,6 +495,7 @@ static int nd_caps(void *self, struct lyra_netdev_caps *caps)
     caps->max_segs = UINT16_MAX; /* port I/O writes any number of pieces */
     caps->page_contig = 0;
     caps->link_up = 1; /* the NE2000 reports no link state */
+    caps->csum_tx = n->csum_tx ? (LYRA_CSUM_TCP | LYRA_CSUM_UDP) : 0;
     memcpy(caps->mac, n->started ? n->mac : n->mac_param, 6);
     return 0;
 }
@@ -538,7 +540,8 @@ static int nd_attach(void *self, const void *events, void *user)
 
 /* ----- lifecycle ---------------------------------------------------------- */
 
-enum { P_MAC, P_RX_BUDGET, P_TX_BUFS, P_WAIT_SPINS, P_ALLMULTI, P_PROMISC, P_RX_CRC, P__COUNT };
+enum { P_MAC, P_RX_BUDGET, P_TX_BUFS, P_WAIT_SPINS, P_ALLMULTI, P_PROMISC, P_RX_CRC, P_CSUM_TX,
+       P__COUNT };
 
 static int nic_create(void *self, const struct lyra_value *p, struct lyra_diag *d)
 {
@@ -559,6 +562,7 @@ static int nic_create(void *self, const struct lyra_value *p, struct lyra_diag *
     n->hw.wait_spins = (unsigned)p[P_WAIT_SPINS].u.i;
     n->allmulti = p[P_ALLMULTI].u.b;
     n->promisc = p[P_PROMISC].u.b;
+    n->csum_tx = p[P_CSUM_TX].u.b;
     const char *crc = p[P_RX_CRC].u.s;
     if (!strcmp(crc, "auto")) {
         n->rx_crc = FCS_UNKNOWN;
@@ -638,6 +642,9 @@ static void nic_stats(void *self, struct lyra_stats_sink *sink)
 #define NIC_STAT_EMIT(x) lyra_stat(sink, #x, n->st.x);
     NIC_STATS(NIC_STAT_EMIT)
 #undef NIC_STAT_EMIT
+    lyra_stat(sink, "tx_csum_offload", n->tx.csum_offload);
+    lyra_stat(sink, "tx_csum_in_write", n->tx.csum_in_write);
+    lyra_stat(sink, "tx_csum_bad", n->tx.csum_bad);
     lyra_stat(sink, "rdma_timeout", n->hw.rdma_timeout);
     lyra_stat(sink, "reset_timeout", n->hw.reset_timeout);
     lyra_stat(sink, "rx_fcs_mode", n->fcs);
@@ -675,7 +682,7 @@ static const struct lyra_slot nic_slots[] = {
         .name = "bus",
         .iface = LYRA_BUS_IFACE,
         .major = LYRA_BUS_MAJOR,
-        .minor = LYRA_BUS_MINOR,
+        .minor = 0, /* insw_csum (1.1) and outsw_csum (1.2) are used where they exist */
         .min = 1,
         .max = 1,
         .events = NULL,
@@ -724,6 +731,10 @@ static const struct lyra_param nic_params[P__COUNT] = {
                   LYRA_DOC("whether the ring header's count includes the frame's 4-byte CRC: off as "
                   "QEMU's ne2000, on as the DP8390 datasheet and real NE2000 boards, auto "
                   "(default) tells from the frames (see the component doc)")},
+    [P_CSUM_TX] = {"csum_tx", LYRA_P_BOOL, "on", 1, 0,
+                   LYRA_DOC("offer checksum insertion (netdev csum_tx, TCP and UDP): the driver "
+                   "sums the frame in its remote-DMA write, so the stack never reads the "
+                   "payload to sum it (off: the stack sums, in its copy or apart)")},
 };
 
 LYRA_EXPORT const struct lyra_component lyra_component_nic_pio = {
@@ -755,6 +766,10 @@ LYRA_EXPORT const struct lyra_component lyra_component_nic_pio = {
            "(QEMU) and rx_crc=on (real boards) skip the detection. The MAC goes to PAR0-5 "
            "(what a DP8390 filters on); QEMU filters on the PROM, so an address other than "
            "the PROM's (param mac) is filtered by the driver with RCR.PRO on.\n"
+           "Checksum insertion (csum_tx, default on): the card has none, but the remote-DMA "
+           "write passes over every byte of a frame anyway; the driver writes the payload "
+           "first, summing it (bus outsw_csum, or a sum of what it just wrote), then the "
+           "header with the checksum in.\n"
            "@stat tx_frames tx_bytes: sent (PTX); tx_errors: TXE; tx_busy: -EAGAIN; "
            "tx_too_big: above 1514 bytes, or a TSO frame (netdev 1.2: none here); tx_rdma_fail: remote DMA write did not complete\n"
            "@stat rx_frames rx_bytes: delivered; rx_nobuf: no skb; rx_bad: bad ring header "
@@ -765,6 +780,9 @@ LYRA_EXPORT const struct lyra_component lyra_component_nic_pio = {
            "kept with the skb: the transport does not read the payload again); "
            "rx_fcs_mode: 0 not known yet, 1 count without CRC, 2 count with CRC\n"
            "@stat rx_crc rx_frame rx_missed: the card's tally counters\n"
+           "@stat tx_csum_offload: frames whose checksum the driver inserted; "
+           "tx_csum_in_write: of them, summed in the payload's write; tx_csum_bad: asked for "
+           "outside the frame's linear part (refused)\n"
            "@stat rdma_timeout reset_timeout: bounded waits that ran out\n"),
     .provides = nic_provides,
     .n_provides = LYRA_COUNT(nic_provides),

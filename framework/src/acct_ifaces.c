@@ -362,8 +362,10 @@ PX_VOP(pbu, BU, irq_enable, 18, 0, (void *self, bool on), (p->prov, on))
 PX_VOP(pbu, BU, delay_us, 19, 0, (void *self, unsigned us), (p->prov, us))
 PX_OP(pbu, BU, insw_csum, 20, uint16_t, 2 * n, (void *self, uint32_t port, void *buf, size_t n),
       (p->prov, port, buf, n))
+PX_OP(pbu, BU, outsw_csum, 21, uint16_t, 2 * n,
+      (void *self, uint32_t port, const void *buf, size_t n), (p->prov, port, buf, n))
 #define BUE struct lyra_bus_events
-PX_EV(pbu, BUE, irq, 21, 0, (void *self), (p->user))
+PX_EV(pbu, BUE, irq, 22, 0, (void *self), (p->user))
 
 static const struct lyra_bus_events px_bus_events = {
     .hdr = LYRA_OPS_HDR(LYRA_BUS_IFACE, LYRA_BUS_MAJOR, LYRA_BUS_MINOR, BUE),
@@ -378,12 +380,13 @@ static const struct lyra_bus_ops px_bus_ops = {
     .cfg_write = pbu_cfg_write, .dma_alloc = pbu_dma_alloc, .dma_free = pbu_dma_free,
     .dma_map = pbu_dma_map, .dma_unmap = pbu_dma_unmap, .irq_pending = pbu_irq_pending,
     .irq_enable = pbu_irq_enable, .delay_us = pbu_delay_us, .insw_csum = pbu_insw_csum,
+    .outsw_csum = pbu_outsw_csum,
 };
 static const char *const bus_names[] = {
     "info", "inb", "inw", "inl", "outb", "outw", "outl", "insw", "outsw", "read32", "write32",
     "cfg_read", "cfg_write", "dma_alloc", "dma_free", "dma_map", "dma_unmap", "irq_pending",
-    "irq_enable", "delay_us", "insw_csum", "irq"};
-_Static_assert(LYRA_COUNT(bus_names) == 22, "bus_names: one name per op (21) and event (1)");
+    "irq_enable", "delay_us", "insw_csum", "outsw_csum", "irq"};
+_Static_assert(LYRA_COUNT(bus_names) == 23, "bus_names: one name per op (22) and event (1)");
 
 static const struct lyra_proxy_class classes[] = {
     {LYRA_OS_IFACE, 34, 0, os_names, &px_os_ops, NULL, 0},
@@ -393,7 +396,7 @@ static const struct lyra_proxy_class classes[] = {
     {LYRA_L3_IFACE, 7, 3, l3_names, &px_l3_ops, &px_l3_events, 0},
     {LYRA_L4_IFACE, 18, 1, l4_names, &px_l4_ops, &px_l4_events,
      offsetof(struct lyra_l4_ops, open) - sizeof(struct lyra_ops_hdr)},
-    {LYRA_BUS_IFACE, 21, 1, bus_names, &px_bus_ops, &px_bus_events, 0},
+    {LYRA_BUS_IFACE, 22, 1, bus_names, &px_bus_ops, &px_bus_events, 0},
 };
 
 void lyra_proxy_table(void *dst, const void *tmpl, const void *real, size_t data)

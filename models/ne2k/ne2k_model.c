@@ -126,6 +126,20 @@ static void bus_outsw(void *self, uint32_t port, const void *buf, size_t count)
         bus_outw(self, port, (uint16_t)(b[2 * i] | (b[2 * i + 1] << 8)));
 }
 
+/* outsw with the sum of the words (bus 1.2), as bus_insw_csum's. */
+static uint16_t bus_outsw_csum(void *self, uint32_t port, const void *buf, size_t count)
+{
+    const uint8_t *b = buf;
+    uint32_t sum = 0;
+    for (size_t i = 0; i < count; i++) {
+        uint16_t w = (uint16_t)(b[2 * i] | (b[2 * i + 1] << 8));
+        bus_outw(self, port, w);
+        sum += w;
+    }
+    uint16_t s = lyra_csum_fold(sum);
+    return (uint16_t)(s << 8 | s >> 8);
+}
+
 static bool bus_irq_pending(void *self)
 {
     struct ne2k_model *m = self;
@@ -156,6 +170,7 @@ static const struct lyra_bus_ops model_bus_ops = {
     .insw = bus_insw,
     .outsw = bus_outsw,
     .insw_csum = bus_insw_csum,
+    .outsw_csum = bus_outsw_csum,
     .irq_pending = bus_irq_pending,
     .irq_enable = bus_irq_enable,
     .delay_us = bus_delay_us,

@@ -488,7 +488,7 @@ Test(ttcp, accounting_of_the_bus_and_of_the_loop, .timeout = 120)
                      "pio=0\n"
                      "for st in d.values():\n"
                      " bus=st[\"nic\"][\"bindings\"][\"bus\"]; assert bus[\"provider\"]==\"dev\" and bus[\"iface\"]==\"bus\", bus\n"
-                     " pio+=sum(bus[\"ops\"][k][\"bytes\"] for k in (\"outsw\",\"insw\",\"insw_csum\"))\n"
+                     " pio+=sum(bus[\"ops\"][k][\"bytes\"] for k in (\"outsw\",\"outsw_csum\",\"insw\",\"insw_csum\"))\n"
                      " assert bus[\"ops\"][\"inb\"][\"calls\"]>0 and bus[\"ops\"][\"outb\"][\"ns\"]>0, bus\n"
                      " lp=st[\"nic\"][\"bindings\"][\"(loop)\"]; assert lp[\"iface\"]==\"loop\", lp\n"
                      " assert lp[\"events\"][\"poll\"][\"calls\"]>0 and lp[\"events\"][\"poll\"][\"ns\"]>0, lp\n"

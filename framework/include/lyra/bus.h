@@ -36,7 +36,7 @@ extern "C" {
 
 #define LYRA_BUS_IFACE "bus"
 #define LYRA_BUS_MAJOR 1
-#define LYRA_BUS_MINOR 1 /* 1.1: insw_csum */
+#define LYRA_BUS_MINOR 2 /* 1.1: insw_csum; 1.2: outsw_csum */
 
 struct lyra_bus_info {
     uint16_t vendor, device; /* PCI IDs; 0 for ISA */
@@ -91,6 +91,13 @@ struct lyra_bus_ops {
      * is the one pass over its bytes that the transport's checksum needs
      * (issue 11.4). A bare-metal provider's loop is in/store/add per word. */
     uint16_t (*insw_csum)(void *self, uint32_t port, void *buf, size_t count);
+    /* 1.2, optional (NULL: none): outsw that also returns the sum of the
+     * bytes it wrote (as insw_csum's), so the programmed-I/O write of a
+     * frame to be sent is the one pass over its payload that the
+     * transport's checksum needs: a NIC driver that has it offers checksum
+     * insertion (netdev csum_tx) and the stack never reads a referenced
+     * payload itself (issue 12.1, 11.4). */
+    uint16_t (*outsw_csum)(void *self, uint32_t port, const void *buf, size_t count);
 };
 
 /* Whether bus provider o has insw_csum (by its minor version and size). */
@@ -98,6 +105,12 @@ struct lyra_bus_ops {
     ((o)->hdr.minor >= 1 &&                                                             \
      (o)->hdr.size >= offsetof(struct lyra_bus_ops, insw_csum) + sizeof((o)->insw_csum) && \
      (o)->insw_csum)
+
+/* Whether bus provider o has outsw_csum (by its minor version and size). */
+#define LYRA_BUS_HAS_OUTSW_CSUM(o)                                                         \
+    ((o)->hdr.minor >= 2 &&                                                               \
+     (o)->hdr.size >= offsetof(struct lyra_bus_ops, outsw_csum) + sizeof((o)->outsw_csum) && \
+     (o)->outsw_csum)
 
 /* Events to the driver bound to the bus. */
 struct lyra_bus_events {

@@ -140,6 +140,10 @@ static void fx_makeq(struct fx *f, const char *const *nic_p, const char *const *
     fx_make(f, nic_p, with_quirks(buf, dev_p, q));
 }
 
+/* The bus the driver binds to: NULL, the model's; else this table over the
+ * model (a bus without an op the model has). */
+static const struct lyra_bus_ops *fx_bus;
+
 static void fx_make(struct fx *f, const char *const *nic_p, const char *const *dev_p)
 {
     memset(f, 0, sizeof(*f));
@@ -150,7 +154,10 @@ static void fx_make(struct fx *f, const char *const *nic_p, const char *const *d
     cr_assert(f->os && f->skb && f->dev && f->nic);
     cr_assert_eq(lt_bind(f->skb, "os", f->os), 0);
     cr_assert_eq(lt_bind(f->dev, "os", f->os), 0);
-    cr_assert_eq(lt_bind(f->nic, "bus", f->dev), 0);
+    if (fx_bus)
+        cr_assert_eq(lyra_component_nic_pio.slots[0].bind(f->nic->self, 0, fx_bus, f->dev->self), 0);
+    else
+        cr_assert_eq(lt_bind(f->nic, "bus", f->dev), 0);
     cr_assert_eq(lt_bind(f->nic, "skb", f->skb), 0);
     cr_assert_eq(lt_bind(f->nic, "os", f->os), 0);
     cr_assert_eq(lyra_component_nic_pio.provides[0].attach(f->nic->self, &tu_ev, &f->u), 0);
@@ -358,6 +365,185 @@ Test(nic_pio, tx_too_big_refused)
 }
 
 /* tx_defer=on: with either quirks the transmission ends at the next poll. */
+/* ----- checksum insertion (csum_tx) ------------------------------------------ */
+
+/* A TCP/IPv4 frame of 14 + 20 + hl + plen bytes (UDP: hl 8) between two
+ * 192.0.2.0/24 hosts, its L4 checksum field holding the pseudo-header
+ * seed (skb.h LYRA_SKB_F_CSUM_TX); *cso: the field's frame offset. */
+static uint32_t l4_frame(uint8_t *f, int udp, uint32_t hl, uint32_t plen, uint32_t seed,
+                         uint32_t *cso)
+{
+    uint32_t l4 = hl + plen;
+    frame_make(f, 14 + 20 + l4, bcast, seed);
+    uint8_t *ip = f + 14, *t = ip + 20;
+    memset(ip, 0, 20);
+    ip[0] = 0x45;
+    ip[2] = (uint8_t)((20 + l4) >> 8);
+    ip[3] = (uint8_t)(20 + l4);
+    ip[8] = 64;
+    ip[9] = udp ? 17 : 6;
+    memcpy(ip + 12, (const uint8_t[]){192, 0, 2, 1, 192, 0, 2, 2}, 8);
+    uint16_t c = (uint16_t)~ref_sum(ip, 20);
+    ip[10] = (uint8_t)(c >> 8);
+    ip[11] = (uint8_t)c;
+    *cso = 14 + 20 + (udp ? 6u : 16u);
+    if (udp) {
+        t[4] = (uint8_t)(l4 >> 8);
+        t[5] = (uint8_t)l4;
+    } else {
+        t[12] = (uint8_t)((hl / 4) << 4);
+    }
+    /* the seed: the pseudo-header's sum, not complemented */
+    uint8_t ph[12];
+    memcpy(ph, ip + 12, 8);
+    ph[8] = 0;
+    ph[9] = ip[9];
+    ph[10] = (uint8_t)(l4 >> 8);
+    ph[11] = (uint8_t)l4;
+    uint16_t sd = ref_sum(ph, 12);
+    f[*cso] = (uint8_t)(sd >> 8);
+    f[*cso + 1] = (uint8_t)sd;
+    return 14 + 20 + l4;
+}
+
+/* Whether the L4 checksum of frame f (as l4_frame built it) is right: the
+ * pseudo-header and the segment sum to 0xffff. */
+static int l4_csum_ok(const uint8_t *f, uint32_t len)
+{
+    const uint8_t *ip = f + 14;
+    uint32_t l4 = len - 34;
+    uint8_t ph[12];
+    memcpy(ph, ip + 12, 8);
+    ph[8] = 0;
+    ph[9] = ip[9];
+    ph[10] = (uint8_t)(l4 >> 8);
+    ph[11] = (uint8_t)l4;
+    uint32_t s = (uint32_t)ref_sum(ph, 12) + ref_sum(f + 34, l4);
+    while (s >> 16)
+        s = (s & 0xffff) + (s >> 16);
+    return s == 0xffff;
+}
+
+/* The frame in an skb: lin bytes linear, the rest in segments of odd and
+ * even lengths (v varies them); the checksum asked of the NIC. */
+static struct lyra_skb *skb_csum_tx(struct fx *f, const uint8_t *src, uint32_t len,
+                                    uint32_t lin, uint32_t cso, unsigned v)
+{
+    struct lyra_skb *s = f->so->alloc(f->skb->self, 64, 128);
+    cr_assert(s);
+    memcpy(lyra_skb_put(s, lin), src, lin);
+    uint32_t off = lin;
+    for (unsigned k = 0; off < len; k++) {
+        uint32_t n = k == 3 ? len - off : (k * 7 + v) | 1;
+        if (n > len - off)
+            n = len - off;
+        cr_assert_not_null(lt_skb_add_seg(s, src + off, n, 0));
+        off += n;
+    }
+    s->flags |= LYRA_SKB_F_CSUM_TX;
+    s->csum_start = (uint16_t)(lyra_skb_headroom(s) + 34);
+    s->csum_off = (uint16_t)(cso - 34);
+    return s;
+}
+
+/* One frame through xmit: on the wire as src, but for a right checksum. */
+static void csum_tx_one(struct fx *f, const uint8_t *src, uint32_t len, uint32_t lin,
+                        uint32_t cso, unsigned v, const char *what)
+{
+    static uint8_t out[1600];
+    cr_assert_eq(f->nd->xmit(f->nic->self, skb_csum_tx(f, src, len, lin, cso, v)), 0, "%s", what);
+    lt_poll(f->dev, 8);
+    size_t got = ne2k_model_take_tx(f->dev->self, out, sizeof(out));
+    cr_assert_eq(got, len < 60 ? 60 : len, "%s", what);
+    cr_assert(l4_csum_ok(out, len), "%s: checksum %02x%02x", what, out[cso], out[cso + 1]);
+    cr_assert_arr_eq(out, src, cso, "%s: before the field", what);
+    cr_assert_arr_eq(out + cso + 2, src + cso + 2, len - cso - 2, "%s: after the field", what);
+    lt_poll(f->nic, 8);
+}
+
+/* The driver inserts the TCP and UDP checksums the stack leaves to it:
+ * summed in the payload's write (header written last) where the layout
+ * allows, summed apart otherwise (a short frame, an odd linear part), on
+ * a bus with outsw_csum (the model's) and on one without it. */
+static void csum_tx_on(const struct lyra_bus_ops *bus)
+{
+    struct fx f;
+    fx_bus = bus;
+    fx_make(&f, NULL, NULL);
+    fx_bus = NULL;
+    struct lyra_netdev_caps caps;
+    cr_assert_eq(f.nd->caps(f.nic->self, &caps), 0);
+    cr_assert_eq(caps.csum_tx, LYRA_CSUM_TCP | LYRA_CSUM_UDP, "offered by default");
+    static uint8_t src[1514];
+    unsigned n = 0, in_write = 0;
+    static const uint32_t plens[] = {0, 1, 7, 26, 100, 1000, 1448};
+    for (unsigned i = 0; i < sizeof(plens) / sizeof(plens[0]); i++) {
+        for (unsigned v = 0; v < 3; v++) {
+            char what[64];
+            uint32_t cso, len = l4_frame(src, 0, 32, plens[i], i * 3 + v, &cso);
+            snprintf(what, sizeof(what), "tcp payload %u v%u", plens[i], v);
+            csum_tx_one(&f, src, len, 66, cso, v, what);
+            n++;
+            in_write += len >= 60 && len > 66;
+            /* an odd linear part (the header and one payload byte): apart */
+            if (plens[i]) {
+                snprintf(what, sizeof(what), "tcp odd linear %u v%u", plens[i], v);
+                csum_tx_one(&f, src, len, 67, cso, v, what);
+                n++;
+            }
+            len = l4_frame(src, 1, 8, plens[i], i * 5 + v, &cso);
+            snprintf(what, sizeof(what), "udp payload %u v%u", plens[i], v);
+            csum_tx_one(&f, src, len, 42, cso, v, what);
+            n++;
+            in_write += len >= 60 && len > 42;
+        }
+    }
+    cr_assert_eq(nic_stat(&f, "tx_csum_offload"), n);
+    cr_assert_eq(nic_stat(&f, "tx_csum_in_write"), in_write);
+    cr_assert_eq(nic_stat(&f, "tx_csum_bad"), 0);
+    fx_done(&f);
+}
+
+Test(nic_pio, tx_checksum_inserted_with_and_without_outsw_csum)
+{
+    csum_tx_on(NULL); /* the model's bus: outsw_csum */
+    /* the same bus without outsw_csum (a 1.1 provider): summed after each write */
+    struct fx f;
+    fx_make(&f, NULL, NULL);
+    static struct lyra_bus_ops old;
+    old = *(const struct lyra_bus_ops *)lt_ops(f.dev, "bus");
+    fx_done(&f);
+    old.hdr.minor = 1;
+    old.outsw_csum = NULL;
+    csum_tx_on(&old);
+}
+
+/* csum_tx=off offers nothing; a checksum asked for where the driver cannot
+ * put it (the field beyond the linear part, or before the frame) is
+ * refused, counted, and the skb stays the caller's. */
+Test(nic_pio, tx_checksum_off_and_bad_offsets)
+{
+    struct fx f;
+    fx_make(&f, (const char *const[]){"csum_tx=off", NULL}, NULL);
+    struct lyra_netdev_caps caps;
+    cr_assert_eq(f.nd->caps(f.nic->self, &caps), 0);
+    cr_assert_eq(caps.csum_tx, 0);
+    fx_done(&f);
+    fx_make(&f, NULL, NULL);
+    static uint8_t src[1514];
+    uint32_t cso, len = l4_frame(src, 0, 32, 500, 9, &cso);
+    struct lyra_skb *s = skb_csum_tx(&f, src, len, 40, cso, 0); /* field in a segment */
+    cr_assert_eq(f.nd->xmit(f.nic->self, s), -EINVAL);
+    s->csum_start = 0; /* before the frame's start */
+    cr_assert_eq(f.nd->xmit(f.nic->self, s), -EINVAL);
+    lyra_skb_free(s);
+    cr_assert_eq(nic_stat(&f, "tx_csum_bad"), 2);
+    cr_assert_eq(nic_stat(&f, "tx_csum_offload"), 0);
+    lt_poll(f.dev, 8);
+    cr_assert_eq(ne2k_model_take_tx(f.dev->self, src, sizeof(src)), 0, "nothing sent");
+    fx_done(&f);
+}
+
 static void tx_busy_then_tx_ready(unsigned q)
 {
     struct fx f;
