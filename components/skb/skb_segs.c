@@ -50,7 +50,6 @@ struct lyra_skb_seg *skb_segs_get(struct skb_segs *d)
         return NULL;
     }
     struct lyra_skb_seg *g = &d->desc[d->stack[--d->nfree]];
-    memset(g, 0, sizeof(*g));
     if (d->count - d->nfree > d->high_water)
         d->high_water = d->count - d->nfree;
     return g;

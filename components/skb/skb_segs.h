@@ -26,7 +26,8 @@ int skb_segs_init(struct skb_segs *d, const struct lyra_os *os, uint32_t count);
 /* Gives the memory back; returns how many descriptors were still out. */
 uint32_t skb_segs_fini(struct skb_segs *d);
 
-/* A zeroed descriptor, or NULL (counted: get_fail). */
+/* A descriptor, or NULL (counted: get_fail). Not cleared: every caller
+ * sets the whole of it (a compound literal) before chaining it. */
 struct lyra_skb_seg *skb_segs_get(struct skb_segs *d);
 /* Gives back a descriptor got from d and never chained. */
 void skb_segs_put(struct skb_segs *d, struct lyra_skb_seg *g);

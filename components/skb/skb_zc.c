@@ -66,7 +66,8 @@ static struct lyra_skb *op_alloc_cls(void *self, int cls, uint32_t headroom, uin
 
 static struct lyra_skb *op_alloc(void *self, uint32_t headroom, uint32_t size)
 {
-    return op_alloc_cls(self, LYRA_SKB_DATA, headroom, size);
+    struct skb_zc *z = self; /* a data allocation: no class to look up */
+    return skb_pool_alloc_tx(&z->pool, &z->big, z->headroom, SKB_POOL_DATA, headroom, size);
 }
 
 static uint32_t op_tx_avail(void *self, int cls, uint32_t headroom)
@@ -87,9 +88,12 @@ static uint32_t op_max_alloc(void *self, uint32_t headroom)
 static void op_free(void *self, struct lyra_skb *skb)
 {
     struct skb_zc *z = self;
-    struct skb_pool *p = skb_pool_owns(&z->rx, skb)    ? &z->rx
+    /* the transmit pool first: headers, clones and payload skbs, most of
+     * what is freed on a sending stack (skb_pool_free checks it again) */
+    struct skb_pool *p = skb_pool_owns(&z->pool, skb) ? &z->pool
+                         : skb_pool_owns(&z->rx, skb) ? &z->rx
                          : skb_pool_owns(&z->big, skb) ? &z->big
-                                                       : &z->pool;
+                                                       : &z->pool; /* not ours: pool logs it */
     (void)skb_pool_free(p, skb);
 }
 

@@ -123,6 +123,7 @@ struct skb_zc {
     /* per segment descriptor: the packet-memory pages it references, so
      * they are released whatever trim did to ptr/len */
     struct zc_span *span;
+    uint32_t spans_live; /* descriptors whose span is not empty */
     void *tables; /* the one allocation reg, pg, bounce_free and span live in */
     atomic_uint cow_faults; /* counted by the fault hook */
     atomic_uint cow_unprotects; /* writes to ZC_PG_RO pages: lifted, nothing copied */

@@ -52,6 +52,7 @@ int zc_pkt_init(struct skb_zc *z)
     z->pg = (struct zc_page *)(void *)(m + nreg);
     z->bounce_free = (uint32_t *)(void *)(m + nreg + npg);
     z->span = (struct zc_span *)(void *)(z->bounce_free + z->cow_pages);
+    z->spans_live = 0;
     for (uint32_t i = 0; i < z->cow_pages; i++)
         z->bounce_free[i] = z->cow_pages - i; /* lowest on top */
     z->nbounce_free = z->cow_pages;
@@ -332,8 +333,10 @@ int zc_pages_ref(struct skb_zc *z, long ri, const uint8_t *p, uint32_t len, stru
         pg[k].refs++;
         r->refs++;
     }
-    if (!sp->n)
+    if (!sp->n) {
         sp->pg = at;
+        z->spans_live++; /* zc_release walks spans only while some are */
+    }
     if (r->first + k1 + 1 > had)
         sp->n = r->first + (uint32_t)k1 + 1 - sp->pg;
     return 0;

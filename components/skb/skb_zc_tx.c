@@ -162,13 +162,19 @@ static void span_drop(void *ctx, uint32_t i)
 {
     struct skb_zc *z = ctx;
     struct zc_span *sp = &z->span[i];
-    if (sp->n)
+    if (sp->n) {
         zc_pages_unref(z, sp);
+        z->spans_live--;
+    }
     sp->n = 0;
 }
 
 void zc_release(void *owner, struct lyra_skb *skb)
 {
-    if (skb->seg) /* one walk: spans and descriptors together */
-        skb_segs_release_each(&((struct skb_zc *)owner)->segs, skb, span_drop, owner);
+    struct skb_zc *z = owner;
+    /* one walk: spans and descriptors together; no span to drop while no
+     * descriptor references packet memory under copy on write (every span
+     * is empty then: MSG_ZEROCOPY, copies, clones) */
+    if (skb->seg)
+        skb_segs_release_each(&z->segs, skb, z->spans_live ? span_drop : NULL, z);
 }
