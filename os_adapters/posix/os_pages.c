@@ -113,6 +113,7 @@ int os_pages_init(struct os_posix *os)
     os->psize = ps > 0 ? (size_t)ps : 4096;
     os->memfd = -1;
     os->ffree = OS_FREE_NONE;
+    atomic_flag_clear(&os->reg_busy);
     int r = -pthread_mutex_init(&os->pg_mu, NULL);
     if (!r)
         os->pg_mu_ok = true;
@@ -227,6 +228,20 @@ static size_t run_len(const uint32_t *f, size_t n)
     return j;
 }
 
+/* The region table's writers (page_alloc, page_free: under pg_mu) hold
+ * reg_busy while they move it, for os_pages_mapped, which reads it
+ * without pg_mu and gives up rather than wait. */
+static void reg_hold(struct os_posix *os)
+{
+    while (atomic_flag_test_and_set_explicit(&os->reg_busy, memory_order_acquire))
+        ;
+}
+
+static void reg_release(struct os_posix *os)
+{
+    atomic_flag_clear_explicit(&os->reg_busy, memory_order_release);
+}
+
 /* Index of the region holding [p, p + n pages), or -1. */
 static long find_region(struct os_posix *os, uintptr_t p, size_t n)
 {
@@ -261,11 +276,15 @@ void *os_page_alloc(void *self, size_t npages)
     pthread_mutex_lock(&os->pg_mu);
     if (os->nreg == os->capreg) {
         size_t cap = os->capreg ? os->capreg * 2 : 16;
+        reg_hold(os);
         struct os_region *reg = realloc(os->reg, cap * sizeof(*reg));
+        if (reg) {
+            os->reg = reg;
+            os->capreg = cap;
+        }
+        reg_release(os);
         if (!reg)
             goto fail;
-        os->reg = reg;
-        os->capreg = cap;
     }
     if (file_reserve(os, npages))
         goto fail;
@@ -297,10 +316,12 @@ void *os_page_alloc(void *self, size_t npages)
     size_t at = 0;
     while (at < os->nreg && os->reg[at].addr < (uintptr_t)va)
         at++;
+    reg_hold(os);
     memmove(&os->reg[at + 1], &os->reg[at], (os->nreg - at) * sizeof(*os->reg));
     os->reg[at] = (struct os_region){(uintptr_t)va, npages, f};
     os->nreg++;
     atomic_store_explicit(&os->nreg_live, os->nreg, memory_order_relaxed);
+    reg_release(os);
     pthread_mutex_unlock(&os->pg_mu);
     return va;
 
@@ -318,9 +339,13 @@ bool os_pages_mapped(struct os_posix *os, uintptr_t first, size_t npages)
     if (!atomic_load_explicit(&os->nreg_live, memory_order_relaxed) ||
         atomic_load_explicit(&os->prot_none_seen, memory_order_relaxed))
         return false;
-    pthread_mutex_lock(&os->pg_mu);
+    /* mem_check may run in a signal handler (on top of a probe, or of
+     * page_alloc on the same thread): no mutex, one try at the table's
+     * flag, and a probe when it is taken */
+    if (atomic_flag_test_and_set_explicit(&os->reg_busy, memory_order_acquire))
+        return false;
     bool in = find_region(os, first, npages) >= 0;
-    pthread_mutex_unlock(&os->pg_mu);
+    atomic_flag_clear_explicit(&os->reg_busy, memory_order_release);
     if (in)
         atomic_fetch_add_explicit(&os->mem_check_known, 1, memory_order_relaxed);
     return in;
@@ -340,9 +365,11 @@ void os_page_free(void *self, void *p, size_t npages)
         for (size_t k = 0; k < npages; k++)
             fpage_put(os, r.fpage[k]);
         free(r.fpage);
+        reg_hold(os);
         memmove(&os->reg[i], &os->reg[i + 1], (os->nreg - (size_t)i - 1) * sizeof(*os->reg));
         os->nreg--;
         atomic_store_explicit(&os->nreg_live, os->nreg, memory_order_relaxed);
+        reg_release(os);
     }
     pthread_mutex_unlock(&os->pg_mu);
 }

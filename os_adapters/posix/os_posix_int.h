@@ -71,10 +71,13 @@ struct os_posix {
     uint32_t *fnext; /* per memfd page: free list link */
     struct os_region *reg; /* sorted by addr */
     size_t nreg, capreg;
-    /* read without pg_mu by mem_check (os_pages_mapped): nreg as last
-     * stored, and whether page_protect ever made a page unreadable */
+    /* read without pg_mu by mem_check (os_pages_mapped), which may run in
+     * a signal handler: nreg as last stored, whether page_protect ever
+     * made a page unreadable, and a flag the table's writers hold while
+     * they move it (a reader that finds it taken probes instead) */
     atomic_size_t nreg_live;
     atomic_bool prot_none_seen;
+    atomic_flag reg_busy;
 
     /* stats */
     atomic_uint_fast64_t timers_run;
