@@ -17,6 +17,7 @@
 
 #include "lyra/inet_csum.h"
 #include "lyra/netdev.h"
+#include "lyra/skb_csum.h"
 
 /* Writes the pieces of skb from frame offset `from` on (from: 0 or the
  * end of the linear part) with w begun. */
@@ -31,24 +32,6 @@ static void write_pieces(struct ne2k_writer *w, const struct lyra_skb *skb, uint
         from -= skip;
         ne2k_write_piece(w, p + skip, k - skip);
     }
-}
-
-/* The sum (network order, not folded) of frame bytes [from, total). */
-static uint32_t sum_from(const struct lyra_skb *skb, uint32_t from)
-{
-    struct lyra_skb_iter it;
-    const uint8_t *p;
-    uint32_t k, at = 0, s = 0; /* at: bytes summed so far */
-    lyra_skb_iter_init(&it, skb);
-    while (lyra_skb_iter_next(&it, &p, &k)) {
-        uint32_t skip = from < k ? from : k;
-        from -= skip;
-        if (k > skip) {
-            s = lyra_csum_block(s, lyra_csum_fold(lyra_csum_add(p + skip, k - skip, 0)), at);
-            at += k - skip;
-        }
-    }
-    return s;
 }
 
 /* Stores the checksum of sum at frame offset cso (in the linear part). */
@@ -90,7 +73,8 @@ int nic_pio_tx_write(struct ne2k_hw *h, uint16_t addr, struct lyra_skb *skb, uin
     }
     st->csum_offload++;
     if ((css | lin) & 1 || total < LYRA_ETH_ZLEN || total == lin) {
-        put_csum(skb, cso, sum_from(skb, css)); /* the seed in the field is summed too */
+        /* the seed in the field is summed too */
+        put_csum(skb, cso, lyra_skb_csum(skb, css, total - css, 0));
         return write_all(h, addr, skb, total, flen);
     }
     /* the pieces behind the linear part first, summed as they go ... */
