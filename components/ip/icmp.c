@@ -157,7 +157,7 @@ static void echo_reply(struct ip *ip, struct lyra_skb *skb, const struct lyra_l3
     m[1] = 0;
     icmp_set_csum(m, skb->len, 0);
     skb->flags &= (uint16_t)~(LYRA_SKB_F_BCAST | LYRA_SKB_F_MCAST | LYRA_SKB_F_HOST |
-                              LYRA_SKB_F_CSUM_OK | LYRA_SKB_F_CSUM_TX);
+                              LYRA_SKB_F_CSUM_OK | LYRA_SKB_F_CSUM_TX | LYRA_SKB_F_L3CSUM_OK);
     if (ip_output(ip, skb, info->dst, info->src, LYRA_IPPROTO_ICMP, 0, info->tos, 0) == 0)
         ip->st.icmp_echo_replies++;
 }

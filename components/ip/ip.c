@@ -208,7 +208,8 @@ static void l2_rx(void *user, struct lyra_skb *skb, const struct lyra_l2_rxinfo 
     case IPV4_E_TOTLEN:
         return (void)drop(skb, &ip->st.rx_totlen, 0);
     }
-    if (!ipv4_view_csum_ok(&v))
+    /* the card may have summed the header already (skb.h) */
+    if (!(skb->flags & LYRA_SKB_F_L3CSUM_OK) && !ipv4_view_csum_ok(&v))
         return (void)drop(skb, &ip->st.rx_csum, 0);
     lyra_skb_trim(skb, (uint32_t)v.len); /* Ethernet padding is not ours */
     if (l2i)

@@ -43,8 +43,9 @@ static uint32_t candidate(const struct lyra_skb *skb, uint32_t *th)
         return 0; /* cut short, a bad offset, or no payload */
     if ((t[13] & (uint8_t)~TCP_FL_PSH) != TCP_FL_ACK)
         return 0; /* SYN, FIN, RST, URG, ECN marks: on their own */
-    if (lyra_csum_fold(lyra_csum_add(ip, IP_HLEN, 0)) != 0xffff)
-        return 0; /* ip counts it */
+    if (!(skb->flags & LYRA_SKB_F_L3CSUM_OK) &&
+        lyra_csum_fold(lyra_csum_add(ip, IP_HLEN, 0)) != 0xffff)
+        return 0; /* ip counts it; the card may have summed it (skb.h) */
     *th = h;
     return tot - IP_HLEN - h;
 }

@@ -112,6 +112,8 @@ static void csum_status(struct nd_rx *r, struct lyra_skb *skb, uint8_t st, uint8
 {
     if (!r->csum || (st & E1000_RXD_STAT_IXSM))
         return;
+    if ((st & E1000_RXD_STAT_IPCS) && !(err & E1000_RXD_ERR_IPE))
+        skb->flags |= LYRA_SKB_F_L3CSUM_OK; /* ip need not sum the header again */
     if (err & (E1000_RXD_ERR_TCPE | E1000_RXD_ERR_IPE))
         r->st.rx_csum_bad++;
     else if (st & E1000_RXD_STAT_TCPCS) {

@@ -32,6 +32,11 @@ int tcp_batch_flush(void *self, unsigned budget)
             int i = (int)(w * 64u + b);
             /* the slot may have been freed (and taken again) since: an
              * answer from whatever it holds now is still right */
+            struct tcp_ep *e = &u->ep[i];
+            if (e->ready_in) { /* header prediction's data (tcp_input_fast.c) */
+                e->ready_in = 0;
+                tcp_ready(u, i, LYRA_POLL_IN);
+            }
             if (u->cb[i].state > TCPS_LISTEN)
                 tcp_answer(u, i);
         }

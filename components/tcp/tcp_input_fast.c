@@ -12,7 +12,8 @@
  * window that is not zero, and a timestamp that passes PAWS. Of
  * tcp_synced_input there remains the send window's bookkeeping (3.10.7.4:
  * SND.WL1/WL2), the timestamp to echo (RFC 7323 4.3, as tcp_synced_input
- * keeps it) and the data. true: taken (skb queued); false: nothing done. */
+ * keeps it) and the data; POLL_IN is told at the batch end. true: taken
+ * (skb queued); false: nothing done. */
 bool tcp_rx_fast(struct tcp *u, int i, const struct tcp_repr *r, tcp_seq_t seq,
                  struct lyra_skb *skb, uint32_t len)
 {
@@ -32,7 +33,9 @@ bool tcp_rx_fast(struct tcp *u, int i, const struct tcp_repr *r, tcp_seq_t seq,
     u->ep[i].bytes_received += len;
     tcp_rcvq_data(u, i, skb, seq, len); /* in order, within the window: queued */
     tcp_owe_ack_in_order(c);
-    tcp_ready(u, i, LYRA_POLL_IN);
+    /* the reader hears once per batch, with the ACK (tcp_batch.c), not
+     * once per segment of a run */
+    u->ep[i].ready_in = 1;
     tcp_after_input(u, i, false);
     return true;
 }

@@ -182,6 +182,7 @@ struct tcp_ep {
     uint8_t was_conn;             /* connect or accept happened (ENOTCONN vs EPIPE) */
     uint8_t snd_urg;              /* sending urgent data: segments before snd_up carry URG */
     uint8_t fin_held;             /* fin_seq holds a FIN that came beyond a hole */
+    uint8_t ready_in;             /* data queued by header prediction: POLL_IN at the batch end */
     int16_t soft_err;             /* an ICMP soft error while opening (RFC 1122 4.2.3.9) */
     uint32_t total_retrans;       /* TCP_INFO */
     tcp_seq_t snd_up;             /* SND.UP: just after the last byte sent with MSG_OOB (RFC

@@ -113,8 +113,11 @@ static void check_run(const struct lyra_skb *skb)
         const uint8_t *d = c->data;
         must(!c->nseg && lyra_skb_is_linear(c), "chained skb not linear");
         must(c->len >= 20 && c->len <= 1480, "chained skb length out of 20..1480");
-        must(!(c->flags & ~(LYRA_SKB_F_RX | LYRA_SKB_F_CSUM_OK)),
+        must(!(c->flags & ~(LYRA_SKB_F_RX | LYRA_SKB_F_CSUM_OK | LYRA_SKB_F_L3CSUM_OK)),
              "chained skb with a flag not allowed");
+        if (c->flags & LYRA_SKB_F_L3CSUM_OK) /* its IPv4 header is still in front */
+            must(lyra_csum_fold(lyra_csum_add(c->head + c->l3_off, 20, 0)) == 0xffff,
+                 "chained IPv4 header checksum vouched for but wrong");
         must(c->flags & LYRA_SKB_F_CSUM_OK, "chained skb not verified by the card");
         must(c->l4_off == lyra_skb_headroom(c) && c->l3_off == c->l4_off - 20,
              "chained skb offsets not at its TCP and IPv4 headers");
@@ -144,8 +147,17 @@ static void h_rx(void *user, struct lyra_skb *skb)
     struct harness *h = user;
     uint8_t sink[2048];
     must(skb->len >= 14 && skb->len <= 1518 && !skb->nseg, "received frame out of bounds");
-    must(!(skb->flags & ~(LYRA_SKB_F_RX | LYRA_SKB_F_CSUM_OK | LYRA_SKB_F_GRO)),
+    must(!(skb->flags &
+           ~(LYRA_SKB_F_RX | LYRA_SKB_F_CSUM_OK | LYRA_SKB_F_GRO | LYRA_SKB_F_L3CSUM_OK)),
          "received frame with a flag the driver does not set");
+    if (skb->flags & LYRA_SKB_F_L3CSUM_OK) { /* ip will not sum it again: it must be right */
+        const uint8_t *ip = skb->data + 14;
+        uint32_t ihl = (uint32_t)(ip[0] & 0x0f) * 4;
+        must(skb->len >= 34 && skb->data[12] == 0x08 && skb->data[13] == 0x00 &&
+                 (ip[0] >> 4) == 4 && ihl >= 20 && 14 + ihl <= skb->len &&
+                 lyra_csum_fold(lyra_csum_add(ip, ihl, 0)) == 0xffff,
+             "IPv4 header checksum vouched for but wrong");
+    }
     lyra_skb_flatten(skb, sink, sizeof(sink));
     if (skb->flags & LYRA_SKB_F_GRO)
         check_run(skb);

@@ -115,6 +115,11 @@ extern "C" {
  * (lyra_skb_unchain). ip hands a head only to a protocol built against l3
  * 2.3 or later, otherwise the segments one by one (l3.h). */
 #define LYRA_SKB_F_GRO 0x0040
+/* Set by a driver whose card verified the IPv4 header checksum of a
+ * received frame (e1000 RXCSUM.IPOFLD): ip and a coalescing driver do not
+ * sum the header again. A flag only: a consumer that does not know it
+ * checks as before, a driver that does not set it costs nothing. */
+#define LYRA_SKB_F_L3CSUM_OK 0x0080
 
 /* Transmit classes (1.2). A provider may keep a reserve of buffers that
  * only LYRA_SKB_CTL allocations take (skb_copy: reserve_ctl), so that a

@@ -840,6 +840,26 @@ Test(ip, malformed_headers_counted)
     fx_down(&f);
 }
 
+/* A header whose checksum the card verified (skb.h L3CSUM_OK) is not
+ * summed again: ip takes the card's word, and sums it itself without. */
+Test(ip, card_checked_header_not_summed_again)
+{
+    struct fx f;
+    fx_up(&f, NULL, NULL);
+    struct frame q;
+    load_frame("eth/ping-linux.pcap", 3, &q);
+    uint8_t b[128];
+    memcpy(b, l3(&q), 84);
+    b[10] ^= 0x10; /* a sum that is wrong here */
+    deliver_ip(&f, b, 84, LYRA_SKB_F_HOST);
+    cr_assert_eq(st(&f, "rx_csum"), 1);
+    cr_assert_eq(f.l2.nout, 0);
+    deliver_ip(&f, b, 84, LYRA_SKB_F_HOST | LYRA_SKB_F_L3CSUM_OK);
+    cr_assert_eq(st(&f, "rx_csum"), 1, "summed again");
+    cr_assert_eq(f.l2.nout, 1, "no echo reply");
+    fx_down(&f);
+}
+
 /* ----- lifecycle ---------------------------------------------------------- */
 
 Test(ip, two_instances_side_by_side)

@@ -1215,13 +1215,23 @@ Test(nic_dma, csum_rx_status)
     poll(&f);
     cr_assert_eq(f.u.rx, 1);
     cr_assert(f.u.last_flags & LYRA_SKB_F_CSUM_OK);
+    cr_assert(f.u.last_flags & LYRA_SKB_F_L3CSUM_OK, "the card checked the IPv4 header");
     b[60] ^= 0x40; /* payload corrupted: the card says so */
     cr_assert_eq(e1000_model_inject(f.dev->self, b, len), 0);
     poll(&f);
     cr_assert_eq(f.u.rx, 2);
     cr_assert(!(f.u.last_flags & LYRA_SKB_F_CSUM_OK));
+    cr_assert(f.u.last_flags & LYRA_SKB_F_L3CSUM_OK, "the IPv4 header is still right");
     cr_assert_eq(st(f.nic, "rx_csum_bad"), 1);
     cr_assert_eq(st(f.nic, "rx_csum_ok"), 1);
+    b[60] ^= 0x40;
+    b[14 + 8] ^= 1; /* TTL changed, header checksum not: IPE */
+    cr_assert_eq(e1000_model_inject(f.dev->self, b, len), 0);
+    poll(&f);
+    cr_assert_eq(f.u.rx, 3);
+    cr_assert(!(f.u.last_flags & LYRA_SKB_F_L3CSUM_OK), "a bad IPv4 header vouched for");
+    cr_assert(!(f.u.last_flags & LYRA_SKB_F_CSUM_OK));
+    cr_assert_eq(st(f.nic, "rx_csum_bad"), 2);
     fx_down(&f);
 }
 
@@ -1235,6 +1245,7 @@ Test(nic_dma, csum_rx_off)
     poll(&f);
     cr_assert_eq(f.u.rx, 1);
     cr_assert(!(f.u.last_flags & LYRA_SKB_F_CSUM_OK));
+    cr_assert(!(f.u.last_flags & LYRA_SKB_F_L3CSUM_OK));
     struct lyra_netdev_caps c;
     f.nd->caps(f.nic->self, &c);
     cr_assert_eq(c.csum_rx, 0);

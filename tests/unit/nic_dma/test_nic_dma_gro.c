@@ -143,6 +143,7 @@ struct fp {
     uint32_t pay;    /* payload bytes */
     uint32_t pad_to; /* Ethernet padding up to this frame length */
     bool csum_ok;    /* LYRA_SKB_F_CSUM_OK */
+    bool l3csum_ok;  /* LYRA_SKB_F_L3CSUM_OK: the card checked the IPv4 header */
 };
 
 /* A full segment with timestamps, as the sender of a bulk transfer sends.
@@ -256,7 +257,8 @@ static struct lyra_skb *frame(const struct fp *f)
         t[th + i] = (uint8_t)(f->seq + i); /* the stream's byte at its offset */
 
     s->len = len;
-    s->flags = LYRA_SKB_F_RX | (f->csum_ok ? LYRA_SKB_F_CSUM_OK : 0);
+    s->flags = LYRA_SKB_F_RX | (f->csum_ok ? LYRA_SKB_F_CSUM_OK : 0) |
+               (f->l3csum_ok ? LYRA_SKB_F_L3CSUM_OK : 0);
     memcpy(P.want[s->pool_index], e, len);
     P.want_len[s->pool_index] = len;
     return s;
@@ -329,6 +331,28 @@ Test(gro, three_full_segments_one_run)
 
     lyra_skb_free(h);
     cr_assert_eq(P.frees, 3, "freeing the head freed %u skbs", P.frees);
+    release_and_check();
+}
+
+/* The card's word on the IPv4 header is taken (skb.h L3CSUM_OK): the
+ * header is not summed again, so a header the card vouched for joins even
+ * with a sum that is wrong here; without the flag it goes alone (the
+ * NOJOIN case bad_ip_header_csum). */
+Test(gro, card_checked_ip_header_not_summed_again)
+{
+    struct nd_gro g = {.on = true};
+    struct fp a = seg(5000), b = seg(5000 + MSS);
+    a.l3csum_ok = b.l3csum_ok = true;
+    b.bad_ipcsum = true;
+    struct lyra_skb *ka = rx(&g, &a);
+    struct lyra_skb *kb = rx(&g, &b);
+    cr_assert_eq(U.n, 0, "a frame went up before flush");
+    nd_gro_flush(&g, up, &U);
+    cr_assert_eq(U.n, 1);
+    cr_assert_eq(U.s[0], ka);
+    cr_assert_eq(ka->next, kb, "the card-checked frame did not join");
+    cr_assert_eq(g.st.rx_gro_chained, 1);
+    lyra_skb_free(ka);
     release_and_check();
 }
 
