@@ -22,6 +22,8 @@
  *   while earlier sends of it are in flight, as the application may
  *   --loan: the receiver reads with lyra_recv_loan and lyra_loan_return
  *   (both timed; the pattern check between them is not), no sink
+ *   --loan-next: the receiver reads with lyra_loan_next (timed), which
+ *   returns the loan it holds and lends the next in one call
  *
  * What lyra-ttcp -t / -r do over one wire (WRITES sends of LEN bytes of a
  * pattern, reads of LEN bytes checked in order), but on one thread that
@@ -93,7 +95,8 @@ struct xfer {
     struct end *a, *b;
     long writes, len, rlen;
     size_t rotate;
-    int pkt, zerocopy, loan;
+    int pkt, zerocopy, loan; /* loan: 1 recv_loan + loan_return, 2 loan_next */
+    struct lyra_loan held;   /* --loan-next: the loan lyra_loan_next returns next */
     long long zc_sends, zc_compl, zc_copied; /* MSG_ZEROCOPY calls, ids completed, of them copied */
     struct ttcp_src src, pat; /* the sender's source; the pattern checked against */
     struct ttcp_sink sink;    /* the receiver's reads */
@@ -189,6 +192,16 @@ static void completions(struct xfer *x)
 static ssize_t loan_read(struct xfer *x)
 {
     struct lyra_loan ln;
+    if (x->loan == 2) {
+        uint64_t t0 = mono_ns();
+        ssize_t n = lyra_loan_next(x->b->s, x->b->fd, &x->held, MSG_DONTWAIT);
+        x->b->app_ns += mono_ns() - t0;
+        x->b->app_calls++;
+        if (n <= 0)
+            return n < 0 && errno == EAGAIN ? -1 : n == 0 ? 0 : -2;
+        x->wrong += ttcp_check(&x->pat, x->held.data, (size_t)n, (unsigned long long)x->rcvd);
+        return n;
+    }
     uint64_t t0 = mono_ns();
     ssize_t n = lyra_recv_loan(x->b->s, x->b->fd, &ln, MSG_DONTWAIT);
     x->b->app_ns += mono_ns() - t0;
@@ -278,6 +291,14 @@ __attribute__((noinline)) static int transfer_phase(struct xfer *x)
         if (quiet >= 2)
             idle(next);
     }
+    if (x->loan == 2 && x->held.handle.skb) { /* the last loan lyra_loan_next made */
+        uint64_t t0 = mono_ns();
+        int r = lyra_loan_return(x->b->s, &x->held);
+        x->b->app_ns += mono_ns() - t0;
+        x->b->app_calls++;
+        if (r)
+            return -1;
+    }
     return 0;
 }
 
@@ -355,6 +376,10 @@ static int options(int argc, char **argv, struct xfer *x, const char **json)
             x->loan = 1;
             continue;
         }
+        if (!strcmp(argv[i], "--loan-next")) {
+            x->loan = 2;
+            continue;
+        }
         if (!v)
             return -1;
         i++;
@@ -418,7 +443,7 @@ int main(int argc, char **argv)
     int k = options(argc, argv, &x, &json);
     if (k < 0) {
         fprintf(stderr,
-                "usage: %s [--rotate SIZE] [--pkt] [--rlen N] [--zerocopy] [--loan] [--json FILE] "
+                "usage: %s [--rotate SIZE] [--pkt] [--rlen N] [--zerocopy] [--loan | --loan-next] [--json FILE] "
                 "SENDER RECEIVER "
                 "WRITES LEN [a:INST.PARAM=V ...] [b:...]\n"
                 "  SENDER, RECEIVER: pio, dma, zc-pio, zc-dma or a manifest (*.lyra)\n",

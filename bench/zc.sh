@@ -23,7 +23,8 @@
 # MSG_ZEROCOPY from heap memory, completions read with MSG_ERRQUEUE every
 # 16 sends (send workload), "zcmsgpkt" the same from packet memory (which
 # the os knows mapped: no per-page check), "zcloan" reads with
-# lyra_recv_loan / lyra_loan_return (recv workload).
+# lyra_recv_loan / lyra_loan_return (recv workload), "zcnext" with
+# lyra_loan_next (one call a piece: the held loan returned in it).
 #
 #   cmake -S . -B build-rel -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_FLAGS=-g
 #   cmake --build build-rel -j2 && bench/zc.sh build-rel [REPS] [--sizes]
@@ -79,10 +80,10 @@ ZC_OVR=(a:skb.pkt_pages=65536 b:skb.pkt_pages=65536)
 ovr() { case $1 in zc | zcmsgpkt) echo "${ZC_OVR[@]}" ;; esac; } # ovr SIDE -> overrides
 # the sides of a workload, and each side's ipb flags and assembly
 sides() { # sides WORKLOAD
-    if [ $ZC = 0 ]; then echo copy; elif [ "$1" = send ]; then echo copy zc zcmsg zcmsgpkt; else echo copy zc zcloan; fi
+    if [ $ZC = 0 ]; then echo copy; elif [ "$1" = send ]; then echo copy zc zcmsg zcmsgpkt; else echo copy zc zcloan zcnext; fi
 }
 flags() { # flags SIDE -> ipb options
-    case $1 in copy | zc) echo --pkt ;; zcmsg) echo --zerocopy ;; zcmsgpkt) echo --zerocopy --pkt ;; zcloan) echo --loan ;; esac
+    case $1 in copy | zc) echo --pkt ;; zcmsg) echo --zerocopy ;; zcmsgpkt) echo --zerocopy --pkt ;; zcloan) echo --loan ;; zcnext) echo --loan-next ;; esac
 }
 asm_of() { [ "$1" = copy ] && echo copy || echo zc; } # asm_of SIDE -> manifest prefix
 
@@ -197,9 +198,10 @@ cc_=$(grep CMAKE_C_COMPILER:FILEPATH= "$B/CMakeCache.txt" | cut -d= -f2)
     echo "  MSG_ZEROCOPY from heap memory, referenced without page protection, each page checked"
     echo "  readable (os mem_check: one read of it); completions read with recvmsg(MSG_ERRQUEUE)"
     echo "  every 16 sends and at ENOBUFS, timed as socket calls), \`zcmsgpkt\` (the same from"
-    echo "  lyra_pkt_alloc memory, which os_posix knows is mapped: no page read) and \`zcloan\` (recv:"
+    echo "  lyra_pkt_alloc memory, which os_posix knows is mapped: no page read), \`zcloan\` (recv:"
     echo "  lyra_recv_loan and lyra_loan_return, both timed; no sink buffer, so cold differs from"
-    echo "  warm only in the sender's source);"
+    echo "  warm only in the sender's source) and \`zcnext\` (recv: lyra_loan_next, which returns the"
+    echo "  loan it holds and lends the next in one call, timed);"
     echo "- warm: one source buffer, one sink slot; cold: \`--rotate 64M\`, the source and the"
     echo "  reads move through 64 MiB (the reads write 64 MiB before reusing a slot), twice the"
     echo "  32 MiB L3 of one CCD of this EPYC (getconf reports 508 MiB for the VM, which is not"

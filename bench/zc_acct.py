@@ -123,7 +123,7 @@ PAPER = {"send": "49-63%", "recv": "23-46%"}
 # zero-copy modes per workload (bench/zc.sh's sides), each a row against copy
 MODES = {"send": [("zc", "COW"), ("zcmsg", "MSG_ZEROCOPY"),
                   ("zcmsgpkt", "MSG_ZEROCOPY, packet memory")],
-         "recv": [("zc", "remap"), ("zcloan", "loan")]}
+         "recv": [("zc", "remap"), ("zcloan", "loan"), ("zcnext", "loan, lyra_loan_next")]}
 TARGET = {"send": 60.0, "recv": 46.0}
 
 

@@ -527,16 +527,11 @@ ssize_t lyra_recvmsg(struct lyra_stack *s, int fd, struct msghdr *msg, int flags
     return r;
 }
 
-ssize_t lyra_recv_loan(struct lyra_stack *s, int fd, struct lyra_loan *loan, int flags)
+/* Lends the next piece into *loan, inside sock_enter (o, x): the end of
+ * lyra_recv_loan and lyra_loan_next. */
+static ssize_t lend(struct lyra_stack *s, const struct lyra_socket_ops *o, void *x, int fd,
+                    struct lyra_loan *loan, int flags)
 {
-    if (!loan)
-        return sock_fail(-EFAULT);
-    if (flags & ~MSG_DONTWAIT)
-        return sock_fail(-EOPNOTSUPP);
-    void *x;
-    const struct lyra_socket_ops *o = sock_enter(s, &x);
-    if (!o)
-        return -1;
     memset(loan, 0, sizeof(*loan));
     long r;
     if (!LYRA_SOCKET_HAS(o, 4, recv_loan)) {
@@ -553,6 +548,40 @@ ssize_t lyra_recv_loan(struct lyra_stack *s, int fd, struct lyra_loan *loan, int
     loan->data = loan->handle.data;
     loan->len = loan->handle.len;
     return r;
+}
+
+ssize_t lyra_recv_loan(struct lyra_stack *s, int fd, struct lyra_loan *loan, int flags)
+{
+    if (!loan)
+        return sock_fail(-EFAULT);
+    if (flags & ~MSG_DONTWAIT)
+        return sock_fail(-EOPNOTSUPP);
+    void *x;
+    const struct lyra_socket_ops *o = sock_enter(s, &x);
+    if (!o)
+        return -1;
+    return lend(s, o, x, fd, loan, flags);
+}
+
+/* One entry into the stack where a loop of lyra_recv_loan and
+ * lyra_loan_return takes two: the lock, the call's dispatch and the
+ * wake-up check once a piece (bench/results/zc.md). The held loan goes
+ * back before the call may block, so it never waits holding a buffer. */
+ssize_t lyra_loan_next(struct lyra_stack *s, int fd, struct lyra_loan *loan, int flags)
+{
+    if (!loan)
+        return sock_fail(-EFAULT);
+    if (flags & ~MSG_DONTWAIT)
+        return sock_fail(-EOPNOTSUPP);
+    if (loan->handle.skb && !loan->handle.l4)
+        return sock_fail(-EINVAL); /* as lyra_loan_return: not a loan the stack made */
+    void *x;
+    const struct lyra_socket_ops *o = sock_enter(s, &x);
+    if (!o)
+        return -1;
+    if (loan->handle.skb && LYRA_SOCKET_HAS(o, 4, loan_return))
+        o->loan_return(x, &loan->handle);
+    return lend(s, o, x, fd, loan, flags);
 }
 
 int lyra_loan_return(struct lyra_stack *s, struct lyra_loan *loan)

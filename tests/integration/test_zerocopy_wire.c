@@ -27,6 +27,7 @@
 
 #define ADDR_A "192.0.2.2"
 #define ADDR_B "192.0.2.3"
+#define ADDR_ZC "192.0.2.5" /* zc-dma.lyra's own */
 #define SA(a) ((const struct sockaddr *)&(a))
 
 struct node {
@@ -335,11 +336,40 @@ struct loan_sink {
     size_t total, got, loans;
     uint8_t *buf;
     int err;
+    int next; /* read with lyra_loan_next: one call a piece, the held loan returned in it */
 };
+
+/* lyra_loan_next's loop: the loan held goes back inside the next call (the
+ * caller set SO_LYRA_LOAN_MAX to 1, so a loan kept one call too long would
+ * fail with ENOBUFS); the last one with lyra_loan_return. */
+static void *loan_next_thread(struct loan_sink *k)
+{
+    struct lyra_loan ln;
+    memset(&ln, 0, sizeof(ln)); /* holds none */
+    while (k->got < k->total) {
+        ssize_t r = lyra_loan_next(k->s, k->fd, &ln, 0);
+        if (r <= 0) {
+            k->err = r < 0 ? errno : 0;
+            return NULL;
+        }
+        if ((size_t)r != ln.len || k->got + ln.len > k->total) {
+            k->err = EPROTO;
+            return NULL;
+        }
+        memcpy(k->buf + k->got, ln.data, ln.len);
+        k->got += ln.len;
+        k->loans++;
+    }
+    if (lyra_loan_return(k->s, &ln) != 0)
+        k->err = errno;
+    return NULL;
+}
 
 static void *loan_thread(void *arg)
 {
     struct loan_sink *k = arg;
+    if (k->next)
+        return loan_next_thread(k);
     while (k->got < k->total) {
         struct lyra_loan ln;
         ssize_t r = lyra_recv_loan(k->s, k->fd, &ln, 0);
@@ -362,10 +392,12 @@ static void *loan_thread(void *arg)
     return NULL;
 }
 
-static void tcp_pair(struct node *a, struct node *b, uint16_t port, int *tx, int *rx)
+/* A connection from a to b listening at addr:port: a's end *tx, b's *rx. */
+static void tcp_pair_at(struct node *a, struct node *b, const char *addr, uint16_t port, int *tx,
+                        int *rx)
 {
     int lfd = lyra_socket(b->s, AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in bb = sin4(ADDR_B, port);
+    struct sockaddr_in bb = sin4(addr, port);
     cr_assert_eq(lyra_bind(b->s, lfd, SA(bb), sizeof(bb)), 0);
     cr_assert_eq(lyra_listen(b->s, lfd, 1), 0);
     *tx = lyra_socket(a->s, AF_INET, SOCK_STREAM, 0);
@@ -376,6 +408,11 @@ static void tcp_pair(struct node *a, struct node *b, uint16_t port, int *tx, int
     lyra_close(b->s, lfd);
 }
 
+static void tcp_pair(struct node *a, struct node *b, uint16_t port, int *tx, int *rx)
+{
+    tcp_pair_at(a, b, ADDR_B, port, tx, rx);
+}
+
 Test(zerocopy_wire, tcp_loans_byte_exact_over_loss, .timeout = 120)
 {
     struct node a, b;
@@ -383,7 +420,7 @@ Test(zerocopy_wire, tcp_loans_byte_exact_over_loss, .timeout = 120)
     node_up(&b, "copy-dma.lyra", 3, "dev.loss=5%");
     int tx, rx;
     tcp_pair(&a, &b, 7002, &tx, &rx);
-    struct loan_sink k = {b.s, rx, 1 << 20, 0, 0, NULL, 0};
+    struct loan_sink k = {b.s, rx, 1 << 20, 0, 0, NULL, 0, 0};
     uint8_t *src = stream_bufs(k.total, &k.buf);
     pthread_t t;
     cr_assert_eq(pthread_create(&t, NULL, loan_thread, &k), 0);
@@ -407,6 +444,103 @@ Test(zerocopy_wire, tcp_loans_byte_exact_over_loss, .timeout = 120)
     free(src);
     node_down(&a);
     node_down(&b);
+}
+
+/* lyra_loan_next over loss, a copy stack sending to a zero-copy one: the
+ * same bytes as recv, one call per piece, and never more than one loan out
+ * (SO_LYRA_LOAN_MAX 1: each call returns the held loan before it lends). */
+Test(zerocopy_wire, tcp_loan_next_byte_exact_over_loss, .timeout = 120)
+{
+    struct node a, b;
+    node_up(&a, "copy-pio.lyra", 5, "dev.loss=5%");
+    node_up(&b, "zc-dma.lyra", 5, "dev.loss=5%"); /* at ADDR_ZC */
+    int tx, rx;
+    tcp_pair_at(&a, &b, ADDR_ZC, 7004, &tx, &rx);
+    set_int(b.s, rx, SOL_SOCKET, SO_LYRA_LOAN_MAX, 1);
+    struct loan_sink k = {b.s, rx, 1 << 20, 0, 0, NULL, 0, 1};
+    uint8_t *src = stream_bufs(k.total, &k.buf);
+    pthread_t t;
+    cr_assert_eq(pthread_create(&t, NULL, loan_thread, &k), 0);
+    cr_assert_eq(lyra_send(a.s, tx, src, k.total, 0), (ssize_t)k.total);
+    pthread_join(t, NULL);
+    cr_assert_eq(k.err, 0, "lyra_loan_next: %s", strerror(k.err));
+    cr_assert_eq(k.got, k.total);
+    cr_expect_eq(memcmp(k.buf, src, k.total), 0, "the bytes a recv would give");
+    cr_expect_gt(k.loans, k.total / 1500, "one piece (at most a segment) per loan");
+    /* the end of the stream: 0, and the struct holds no loan after it */
+    cr_assert_eq(lyra_shutdown(a.s, tx, SHUT_WR), 0);
+    struct lyra_loan ln;
+    memset(&ln, 0, sizeof(ln));
+    set_rcvtimeo(b.s, rx, 5000);
+    cr_expect_eq(lyra_loan_next(b.s, rx, &ln, 0), 0, "EOF: %s", strerror(errno));
+    cr_expect_null(ln.handle.skb);
+    close_linger(b.s, rx);
+    close_linger(a.s, tx);
+    usleep(100000);
+    node_halt(&b);
+    cr_expect_eq(lyra_stack_counter(b.s, "tcp", "rx_loaned_bytes"), k.total);
+    cr_expect_eq(lyra_stack_counter(b.s, "tcp", "rx_loans"), k.loans);
+    free(k.buf);
+    free(src);
+    node_down(&a);
+    node_down(&b); /* every skb came back */
+}
+
+/* lyra_loan_next on UDP: the held loan goes back even when nothing is lent
+ * (EAGAIN); what it refuses before doing anything (a flag, a handle the
+ * stack did not fill) leaves the held loan out. */
+Test(zerocopy_wire, udp_loan_next_returns_first)
+{
+    struct node a, b;
+    node_up(&a, "copy-pio.lyra", 6, NULL);
+    node_up(&b, "zc-dma.lyra", 6, NULL);
+    int rx = lyra_socket(b.s, AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in bb = sin4(ADDR_ZC, 7005);
+    cr_assert_eq(lyra_bind(b.s, rx, SA(bb), sizeof(bb)), 0);
+    set_rcvtimeo(b.s, rx, 3000);
+    set_int(b.s, rx, SOL_SOCKET, SO_LYRA_LOAN_MAX, 1);
+    int tx = lyra_socket(a.s, AF_INET, SOCK_DGRAM, 0);
+    for (int tries = 0;; tries++) { /* ARP first */
+        cr_assert_eq(lyra_sendto(a.s, tx, "w", 1, 0, SA(bb), sizeof(bb)), 1);
+        char w;
+        if (lyra_recv(b.s, rx, &w, 1, 0) == 1)
+            break;
+        cr_assert_lt(tries, 5);
+    }
+    cr_assert_eq(lyra_sendto(a.s, tx, "first", 5, 0, SA(bb), sizeof(bb)), 5);
+    struct lyra_loan ln;
+    memset(&ln, 0, sizeof(ln));
+    cr_assert_eq(lyra_loan_next(b.s, rx, &ln, 0), 5, "%s", strerror(errno));
+    cr_assert_eq(memcmp(ln.data, "first", 5), 0);
+    /* refused before anything is done: the loan is still out */
+    cr_expect_eq(lyra_loan_next(b.s, rx, &ln, MSG_PEEK), -1);
+    cr_expect_eq(errno, EOPNOTSUPP);
+    cr_assert_eq(memcmp(ln.data, "first", 5), 0, "the held loan went back");
+    struct lyra_loan bad = ln;
+    bad.handle.l4 = NULL;
+    cr_expect_eq(lyra_loan_next(b.s, rx, &bad, MSG_DONTWAIT), -1);
+    cr_expect_eq(errno, EINVAL);
+    cr_assert_eq(lyra_sendto(a.s, tx, "second", 6, 0, SA(bb), sizeof(bb)), 6);
+    struct lyra_loan other;
+    cr_expect_eq(lyra_recv_loan(b.s, rx, &other, 0), -1, "the bound: one loan out");
+    cr_expect_eq(errno, ENOBUFS);
+    /* returns "first", lends "second" */
+    cr_assert_eq(lyra_loan_next(b.s, rx, &ln, 0), 6, "%s", strerror(errno));
+    cr_assert_eq(memcmp(ln.data, "second", 6), 0);
+    /* nothing queued: "second" goes back all the same */
+    cr_expect_eq(lyra_loan_next(b.s, rx, &ln, MSG_DONTWAIT), -1);
+    cr_expect_eq(errno, EAGAIN);
+    cr_expect_null(ln.handle.skb, "a failed call leaves a loan in the struct");
+    cr_expect_eq(lyra_loan_return(b.s, &ln), -1, "nothing to return");
+    cr_expect_eq(errno, EINVAL);
+    cr_assert_eq(lyra_sendto(a.s, tx, "third", 5, 0, SA(bb), sizeof(bb)), 5);
+    cr_assert_eq(lyra_recv_loan(b.s, rx, &other, 0), 5, "the bound is free again: %s",
+                 strerror(errno));
+    cr_expect_eq(lyra_loan_return(b.s, &other), 0);
+    lyra_close(b.s, rx);
+    lyra_close(a.s, tx);
+    node_down(&a);
+    node_down(&b); /* every skb came back */
 }
 
 /* UDP: one datagram per loan; the bound (SO_LYRA_LOAN_MAX) refuses one
