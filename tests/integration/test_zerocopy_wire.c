@@ -486,6 +486,27 @@ Test(zerocopy_wire, tcp_loan_next_byte_exact_over_loss, .timeout = 120)
     node_down(&b); /* every skb came back */
 }
 
+/* UDP from a to b bound at addr:port (receive timeout 3 s), ARP done
+ * (a first datagram went through and was read): a's socket *tx, b's *rx;
+ * the address to send to. */
+static struct sockaddr_in udp_pair_at(struct node *a, struct node *b, const char *addr,
+                                      uint16_t port, int *tx, int *rx)
+{
+    *rx = lyra_socket(b->s, AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in bb = sin4(addr, port);
+    cr_assert_eq(lyra_bind(b->s, *rx, SA(bb), sizeof(bb)), 0);
+    set_rcvtimeo(b->s, *rx, 3000);
+    *tx = lyra_socket(a->s, AF_INET, SOCK_DGRAM, 0);
+    for (int tries = 0;; tries++) { /* ARP first */
+        cr_assert_eq(lyra_sendto(a->s, *tx, "w", 1, 0, SA(bb), sizeof(bb)), 1);
+        char w;
+        if (lyra_recv(b->s, *rx, &w, 1, 0) == 1)
+            break;
+        cr_assert_lt(tries, 5);
+    }
+    return bb;
+}
+
 /* lyra_loan_next on UDP: the held loan goes back even when nothing is lent
  * (EAGAIN); what it refuses before doing anything (a flag, a handle the
  * stack did not fill) leaves the held loan out. */
@@ -494,19 +515,9 @@ Test(zerocopy_wire, udp_loan_next_returns_first)
     struct node a, b;
     node_up(&a, "copy-pio.lyra", 6, NULL);
     node_up(&b, "zc-dma.lyra", 6, NULL);
-    int rx = lyra_socket(b.s, AF_INET, SOCK_DGRAM, 0);
-    struct sockaddr_in bb = sin4(ADDR_ZC, 7005);
-    cr_assert_eq(lyra_bind(b.s, rx, SA(bb), sizeof(bb)), 0);
-    set_rcvtimeo(b.s, rx, 3000);
+    int tx, rx;
+    struct sockaddr_in bb = udp_pair_at(&a, &b, ADDR_ZC, 7005, &tx, &rx);
     set_int(b.s, rx, SOL_SOCKET, SO_LYRA_LOAN_MAX, 1);
-    int tx = lyra_socket(a.s, AF_INET, SOCK_DGRAM, 0);
-    for (int tries = 0;; tries++) { /* ARP first */
-        cr_assert_eq(lyra_sendto(a.s, tx, "w", 1, 0, SA(bb), sizeof(bb)), 1);
-        char w;
-        if (lyra_recv(b.s, rx, &w, 1, 0) == 1)
-            break;
-        cr_assert_lt(tries, 5);
-    }
     cr_assert_eq(lyra_sendto(a.s, tx, "first", 5, 0, SA(bb), sizeof(bb)), 5);
     struct lyra_loan ln;
     memset(&ln, 0, sizeof(ln));
@@ -551,10 +562,8 @@ Test(zerocopy_wire, udp_loans_bound_and_close)
     struct node a, b;
     node_up(&a, "copy-pio.lyra", 4, NULL);
     node_up(&b, "copy-dma.lyra", 4, NULL);
-    int rx = lyra_socket(b.s, AF_INET, SOCK_DGRAM, 0);
-    struct sockaddr_in bb = sin4(ADDR_B, 7003);
-    cr_assert_eq(lyra_bind(b.s, rx, SA(bb), sizeof(bb)), 0);
-    set_rcvtimeo(b.s, rx, 3000);
+    int tx, rx;
+    struct sockaddr_in bb = udp_pair_at(&a, &b, ADDR_B, 7003, &tx, &rx);
     int v = 0;
     socklen_t vl = sizeof(v);
     cr_assert_eq(lyra_getsockopt(b.s, rx, SOL_SOCKET, SO_LYRA_LOAN_MAX, &v, &vl), 0);
@@ -569,15 +578,7 @@ Test(zerocopy_wire, udp_loans_bound_and_close)
     cr_expect_eq(lyra_recv_loan(b.s, rx, &ln[0], MSG_PEEK), -1);
     cr_expect_eq(errno, EOPNOTSUPP);
 
-    int tx = lyra_socket(a.s, AF_INET, SOCK_DGRAM, 0);
     char msg[300];
-    for (int tries = 0;; tries++) { /* ARP first */
-        cr_assert_eq(lyra_sendto(a.s, tx, "w", 1, 0, SA(bb), sizeof(bb)), 1);
-        char w;
-        if (lyra_recv(b.s, rx, &w, 1, 0) == 1)
-            break;
-        cr_assert_lt(tries, 5);
-    }
     for (int d = 0; d < 5; d++) {
         memset(msg, 'a' + d, sizeof(msg));
         cr_assert_eq(lyra_sendto(a.s, tx, msg, 100 + (size_t)d, 0, SA(bb), sizeof(bb)),
