@@ -35,7 +35,8 @@ int tcp_batch_flush(void *self, unsigned budget)
             struct tcp_ep *e = &u->ep[i];
             if (e->ready_in) { /* header prediction's data (tcp_input_fast.c) */
                 e->ready_in = 0;
-                tcp_ready(u, i, LYRA_POLL_IN);
+                if (u->cb[i].state != TCPS_FREE) /* not a slot released since */
+                    tcp_ready(u, i, LYRA_POLL_IN);
             }
             if (u->cb[i].state > TCPS_LISTEN)
                 tcp_answer(u, i);
