@@ -554,6 +554,7 @@ ssize_t lyra_recv_loan(struct lyra_stack *s, int fd, struct lyra_loan *loan, int
 {
     if (!loan)
         return sock_fail(-EFAULT);
+    memset(loan, 0, sizeof(*loan)); /* whatever fails, *loan holds no loan */
     if (flags & ~MSG_DONTWAIT)
         return sock_fail(-EOPNOTSUPP);
     void *x;
@@ -579,8 +580,13 @@ ssize_t lyra_loan_next(struct lyra_stack *s, int fd, struct lyra_loan *loan, int
     const struct lyra_socket_ops *o = sock_enter(s, &x);
     if (!o)
         return -1;
-    if (loan->handle.skb && LYRA_SOCKET_HAS(o, 4, loan_return))
+    if (loan->handle.skb && LYRA_SOCKET_HAS(o, 4, loan_return)) {
         o->loan_return(x, &loan->handle);
+        /* a buffer went back to the pool (as lyra_loan_return says it): a
+         * sender waiting for one, or the receive ring, need not wait for
+         * this call to end, which may block */
+        lyra_stack_kick(s);
+    }
     return lend(s, o, x, fd, loan, flags);
 }
 

@@ -82,7 +82,8 @@ extern "C" {
 #define LYRA_SKB_MINOR 6 /* 2.1: clone; 2.2: payload sums kept with the pieces;
                           * 2.3: LYRA_SEG_F_REF, packet memory (pkt_alloc/pkt_free);
                           * 2.4: LYRA_SEG_F_CHECKED; 2.5: gso_size, clone_add (TSO);
-                          * 2.6: LYRA_SKB_F_GRO (receive coalescing) */
+                          * 2.6: LYRA_SKB_F_GRO (receive coalescing);
+                          * LYRA_SKB_F_L3CSUM_OK, a flag only (no minor) */
 
 /* skb->flags */
 #define LYRA_SKB_F_RX 0x0001        /* came from a NIC */

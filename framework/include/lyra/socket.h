@@ -149,14 +149,17 @@ struct lyra_loan {
 ssize_t lyra_recv_loan(struct lyra_stack *s, int fd, struct lyra_loan *loan, int flags);
 /* 0; -1/EINVAL for a loan that is not out (returned already, or never lent). */
 int lyra_loan_return(struct lyra_stack *s, struct lyra_loan *loan);
-/* lyra_loan_return of the loan *loan holds, if any (handle set: lent and
- * not returned; a struct zeroed, or returned, or left by a failed call
- * holds none), then lyra_recv_loan into it, in one call: a reading loop's
- * one entry into the stack per piece instead of two. Flags and results as
- * lyra_recv_loan; the held loan is returned first even when nothing is
- * lent (EAGAIN, the end, an error), except for EFAULT, EOPNOTSUPP for a
- * flag, and EINVAL for a handle the stack did not fill, where nothing is
- * done. */
+/* lyra_loan_return of the loan *loan holds, if any, then lyra_recv_loan
+ * into it, in one call: a reading loop's one entry into the stack per
+ * piece instead of two. *loan holds a loan when loan->handle.skb is set:
+ * lent by lyra_recv_loan or lyra_loan_next and not returned; a zeroed or
+ * returned struct holds none, nor does one lyra_recv_loan failed on.
+ * Flags and results as lyra_recv_loan. The held loan goes back first,
+ * also when nothing is lent then (EAGAIN, the end, an error: the struct
+ * then holds none); a call refused before that (EFAULT, EOPNOTSUPP for a
+ * flag, EINVAL for a handle the stack did not fill, EINVAL/EAFNOSUPPORT
+ * for a stack without sockets) leaves the struct as it was: after a
+ * failure, loan->handle.skb says whether a loan is still out. */
 ssize_t lyra_loan_next(struct lyra_stack *s, int fd, struct lyra_loan *loan, int flags);
 
 #ifdef __cplusplus

@@ -41,6 +41,7 @@ struct out_rec {
     uint32_t headroom;
     uint32_t total;    /* the datagram's length (b holds its first 1600 bytes) */
     uint16_t gso_size; /* skb 2.5: a TSO datagram's segment payload */
+    uint16_t flags;    /* the skb's flags as ip handed it down */
 };
 
 struct fake_l2 {
@@ -104,6 +105,7 @@ static inline int fl2_output(void *self, struct lyra_skb *skb, uint16_t type, ui
         o->headroom = lyra_skb_headroom(skb);
         o->total = lyra_skb_total(skb);
         o->gso_size = skb->gso_size;
+        o->flags = skb->flags;
     }
     if (l->output_err)
         return l->output_err; /* l2 2.0: refused, the caller keeps the skb */

@@ -857,6 +857,8 @@ Test(ip, card_checked_header_not_summed_again)
     deliver_ip(&f, b, 84, LYRA_SKB_F_HOST | LYRA_SKB_F_L3CSUM_OK);
     cr_assert_eq(st(&f, "rx_csum"), 1, "summed again");
     cr_assert_eq(f.l2.nout, 1, "no echo reply");
+    /* the reply is the received skb sent back: the card's word is not its */
+    cr_assert(!(f.l2.out[0].flags & LYRA_SKB_F_L3CSUM_OK), "echo reply keeps L3CSUM_OK");
     fx_down(&f);
 }
 

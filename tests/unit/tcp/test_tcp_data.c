@@ -207,6 +207,33 @@ Test(tcp_data, one_ack_for_a_batch_of_segments)
     fx_down(&f);
 }
 
+/* Header prediction's segments of one batch wake the reader once, at the
+ * batch's end with its ACK, not once per segment (tcp_batch.c). */
+Test(tcp_data, predicted_batch_tells_the_reader_once)
+{
+    init_pat();
+    struct fx f;
+    fx_up(&f, NULL);
+    int h = fx_passive(&f);
+    uint32_t mss = f.t_mss;
+    fx_send(&f, TCP_ACK, pat, mss); /* the connection's first data (its ACK delayed) */
+    uint64_t pred = lt_stat(f.tcp, "rx_predicted");
+    f.nready = 0;
+    f.ready_what[h + 1] = 0;
+    fx_batch_begin(&f);
+    for (uint32_t k = 1; k <= 6; k++)
+        fx_send(&f, TCP_ACK, pat + k * mss, mss);
+    fx_batch_end(&f);
+    cr_assert_eq(lt_stat(f.tcp, "rx_predicted") - pred, 6, "not header prediction's path");
+    cr_assert_eq(f.nready, 1, "%u ready events for one batch", f.nready);
+    cr_assert(f.ready_what[h + 1] & LYRA_POLL_IN, "no IN event");
+    fx_expect(&f, NULL, TCP_ACK, f.t_iss + 1, f.p_iss + 1 + 7 * mss);
+    uint8_t b[8 * 1460];
+    cr_assert_eq(fx_read(&f, h, b, sizeof(b)), (long)(7 * mss));
+    cr_assert_eq(memcmp(b, pat, 7 * mss), 0);
+    fx_down(&f);
+}
+
 /* MUST-59 with RFC 5681 4.2: in a batch, each segment beyond a hole still
  * gets its duplicate ACK at once (the sender counts them for its fast
  * retransmit), and old duplicates in a batch get one ACK between them. */
