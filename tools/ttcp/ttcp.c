@@ -283,6 +283,10 @@ static void receive(struct side *sd)
         sd->bytes += n;
         sd->calls++;
     }
+    if (!started) { /* a UDP receiver stopped before anything came: no time */
+        t0 = now_s();
+        cpu(&u0, &s0);
+    }
     sd->secs = now_s() - t0;
     cpu(&sd->cpu_user, &sd->cpu_sys);
     sd->cpu_user -= u0;
@@ -324,6 +328,24 @@ static void drain(struct side *sd, int fd)
     if (n < 0)
         fail(sd, "waiting for the receiver to close");
 }
+
+
+#ifndef TTCP_HOST
+/* UDP: datagrams eth still queues behind ARP go out before the stack ends
+ * with the process (Linux keeps them in the kernel after a sender exits).
+ * A fast sender is done in milliseconds, before a peer slow to be
+ * scheduled answers the ARP request: without this every datagram was
+ * lost and the receiver waited for ever. At most eth's retries (4 s). */
+static void udp_linger(struct side *sd)
+{
+    for (int ms = 0; ms < 4000; ms++) {
+        uint64_t q = lyra_stack_counter(sd->net, "eth", "arp_pending");
+        if (q == 0 || q == UINT64_MAX) /* UINT64_MAX: no eth instance to ask */
+            return;
+        usleep(1000);
+    }
+}
+#endif
 
 static void transmit(struct side *sd)
 {
@@ -395,6 +417,10 @@ static void transmit(struct side *sd)
             N_sendto(sd->net, fd, sd->src.mem, 4, 0, (struct sockaddr *)&a, sizeof(a));
             usleep(1000);
         }
+#ifndef TTCP_HOST
+    if (o->udp)
+        udp_linger(sd);
+#endif
     if (!o->udp && !sd->status)
         drain(sd, fd);
 #ifndef TTCP_HOST
