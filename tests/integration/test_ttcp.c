@@ -150,31 +150,6 @@ Test(ttcp, udp_between_two_processes, .timeout = 60)
     cr_assert(strstr(o2, "0 bytes wrong"), "%s", o2);
 }
 
-/* A UDP sender done before its peer answers ARP (here: the receiver
- * starts 300 ms after it; under load, one slow to be scheduled) lingers
- * until eth's queue behind ARP went out: its last datagrams and end marks
- * arrive. It used to end at once, and every datagram went with it. */
-Test(ttcp, udp_sender_lingers_for_a_late_receiver, .timeout = 60)
-{
-    const char *b = env("LYRA_BUILD_DIR");
-    FILE *t = start("%s/bin/lyra-ttcp -t -u -l 1472 -n 1000 -q --stack assemblies/copy-pio.lyra "
-                    "dev.link=wire:tl%d 192.0.2.3",
-                    b, getpid());
-    usleep(300000);
-    FILE *r = start("timeout -k 5 20 %s/bin/lyra-ttcp -r -u -l 1472 -W 1 --stack "
-                    "assemblies/copy-dma.lyra dev.link=wire:tl%d",
-                    b, getpid());
-    int ts = finish(t, o1, OUT);
-    int rs = finish(r, o2, OUT);
-    cr_assert_eq(ts, 0, "%s", o1);
-    cr_assert_neq(rs, 124, "the receiver saw no datagram: the sender ended first\nreceiver: %s\n"
-                  "sender: %s", o2, o1);
-    cr_assert_eq(rs, 0, "%s", o2);
-    long long got = bytes_of(o2, "ttcp-r");
-    cr_assert(got > 0 && got % 1472 == 0, "received %lld: %s", got, o2);
-    cr_assert(strstr(o2, "0 bytes wrong"), "%s", o2);
-}
-
 /* RFC 9293 3.8.1 / RFC 6298 5.7: a SYN nobody answers is sent again
  * with backoff, and connect fails with ETIMEDOUT after syn_retries. */
 Test(ttcp, tcp_connect_to_nobody_times_out)
