@@ -527,12 +527,11 @@ ssize_t lyra_recvmsg(struct lyra_stack *s, int fd, struct msghdr *msg, int flags
     return r;
 }
 
-/* Lends the next piece into *loan, inside sock_enter (o, x): the end of
- * lyra_recv_loan and lyra_loan_next. */
+/* Lends the next piece into *loan (which holds none), inside sock_enter
+ * (o, x): the end of lyra_recv_loan and lyra_loan_next. */
 static ssize_t lend(struct lyra_stack *s, const struct lyra_socket_ops *o, void *x, int fd,
                     struct lyra_loan *loan, int flags)
 {
-    memset(loan, 0, sizeof(*loan));
     long r;
     if (!LYRA_SOCKET_HAS(o, 4, recv_loan)) {
         int64_t t;
@@ -587,6 +586,7 @@ ssize_t lyra_loan_next(struct lyra_stack *s, int fd, struct lyra_loan *loan, int
          * this call to end, which may block */
         lyra_stack_kick(s);
     }
+    memset(loan, 0, sizeof(*loan));
     return lend(s, o, x, fd, loan, flags);
 }
 

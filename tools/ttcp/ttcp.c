@@ -329,7 +329,6 @@ static void drain(struct side *sd, int fd)
         fail(sd, "waiting for the receiver to close");
 }
 
-
 #ifndef TTCP_HOST
 /* UDP: datagrams eth still queues behind ARP go out before the stack ends
  * with the process (Linux keeps them in the kernel after a sender exits).
