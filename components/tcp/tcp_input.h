@@ -71,6 +71,12 @@ void tcp_rx(void *user, struct lyra_skb *skb, const struct lyra_l3_rxinfo *info)
  * taken. */
 bool tcp_rx_fast(struct tcp *u, int i, const struct tcp_repr *r, tcp_seq_t seq,
                  struct lyra_skb *skb, uint32_t len);
+/* The longest prefix of a run's chain (skbs at their TCP header, which
+ * the driver vouched is r's but for sequence number, checksum and PSH)
+ * that prediction takes, queued whole (once per run the work
+ * tcp_rx_fast does per segment); *chain is left at the first not taken.
+ * Returns how many were taken. */
+uint32_t tcp_rx_fast_run(struct tcp *u, int i, const struct tcp_repr *r, struct lyra_skb **chain);
 /* tcp_input_run.c: a run (skb 2.6 LYRA_SKB_F_GRO) taken apart; takes it. */
 void tcp_rx_run(struct tcp *u, struct lyra_skb *skb, const struct lyra_l3_rxinfo *info);
 
