@@ -150,6 +150,24 @@ Test(ttcp, udp_between_two_processes, .timeout = 60)
     cr_assert(strstr(o2, "0 bytes wrong"), "%s", o2);
 }
 
+/* A UDP sender whose peer never answers ARP: eth holds the last datagrams
+ * (arp_queue) and drops the rest, then gives up after its retries. The
+ * sender waits for that before its stack ends with the process, and says
+ * how many datagrams were dropped: all of them (the first mark, 20, four
+ * end marks). Without the wait the stack ended with datagrams still
+ * queued, fewer were counted, and the rest went unreported. */
+Test(ttcp, udp_sender_reports_what_arp_dropped, .timeout = 60)
+{
+    const char *b = env("LYRA_BUILD_DIR");
+    int s = finish(start("%s/bin/lyra-ttcp -t -u -l 100 -n 20 -q --stack assemblies/copy-pio.lyra "
+                         "dev.link=wire:ua%d eth.arp_retry=50ms eth.arp_retries=2 192.0.2.3",
+                         b, getpid()),
+                   o1, OUT);
+    cr_assert_eq(s, 0, "%s", o1);
+    cr_assert(strstr(o1, "ttcp-t: 25 datagrams dropped: 192.0.2.3 did not answer ARP"), "%s", o1);
+    cr_assert_null(strstr(o1, "still wait for ARP"), "%s", o1);
+}
+
 /* RFC 9293 3.8.1 / RFC 6298 5.7: a SYN nobody answers is sent again
  * with backoff, and connect fails with ETIMEDOUT after syn_retries. */
 Test(ttcp, tcp_connect_to_nobody_times_out)

@@ -334,15 +334,38 @@ static void drain(struct side *sd, int fd)
  * with the process (Linux keeps them in the kernel after a sender exits).
  * A fast sender is done in milliseconds, before a peer slow to be
  * scheduled answers the ARP request: without this every datagram was
- * lost and the receiver waited for ever. At most eth's retries (4 s). */
-static void udp_linger(struct side *sd)
+ * lost and the receiver waited for ever. At most eth's retries (4 s with
+ * the defaults). What eth dropped because the peer never answered
+ * (arp_unresolved, arp_queue_full since `before`) is said, so that a
+ * receiver that got nothing is not a mystery. */
+static void udp_linger(struct side *sd, const uint64_t before[2])
 {
+    uint64_t q = 0;
     for (int ms = 0; ms < 4000; ms++) {
-        uint64_t q = lyra_stack_counter(sd->net, "eth", "arp_pending");
+        q = lyra_stack_counter(sd->net, "eth", "arp_pending");
         if (q == 0 || q == UINT64_MAX) /* UINT64_MAX: no eth instance to ask */
-            return;
+            break;
         usleep(1000);
     }
+    uint64_t unres = lyra_stack_counter(sd->net, "eth", "arp_unresolved");
+    uint64_t full = lyra_stack_counter(sd->net, "eth", "arp_queue_full");
+    if (unres == UINT64_MAX || full == UINT64_MAX)
+        return;
+    uint64_t lost = unres - before[0] + full - before[1];
+    if (lost)
+        fprintf(stderr,
+                "%s: %llu datagrams dropped: %s did not answer ARP (eth arp_unresolved, "
+                "arp_queue_full)\n",
+                sd->tag, (unsigned long long)lost, sd->o->host);
+    if (q && q != UINT64_MAX)
+        fprintf(stderr, "%s: %llu datagrams still wait for ARP at exit: lost with the stack\n",
+                sd->tag, (unsigned long long)q);
+}
+
+static void arp_drops(struct side *sd, uint64_t out[2])
+{
+    out[0] = lyra_stack_counter(sd->net, "eth", "arp_unresolved");
+    out[1] = lyra_stack_counter(sd->net, "eth", "arp_queue_full");
 }
 #endif
 
@@ -376,6 +399,11 @@ static void transmit(struct side *sd)
     int sflags = o->zerocopy ? MSG_ZEROCOPY : 0;
 #else
     int sflags = 0;
+#endif
+#ifndef TTCP_HOST
+    uint64_t drops0[2] = {0, 0};
+    if (o->udp)
+        arp_drops(sd, drops0);
 #endif
     double t0 = now_s(), u0, s0;
     cpu(&u0, &s0);
@@ -418,7 +446,7 @@ static void transmit(struct side *sd)
         }
 #ifndef TTCP_HOST
     if (o->udp)
-        udp_linger(sd);
+        udp_linger(sd, drops0);
 #endif
     if (!o->udp && !sd->status)
         drain(sd, fd);
