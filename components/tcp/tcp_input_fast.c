@@ -4,16 +4,6 @@
 #include "tcp_input.h"
 #include "tcp_priv.h"
 
-/* The segment (header r but for its sequence number seq; payload len > 0
- * bytes, skb at the payload; flags ACK with at most PSH, checked by the
- * caller) is in order on an established connection without holes, within
- * the window, carries the ACK the connection already has (so nothing is
- * acknowledged and it is no duplicate: it has data), no SACK blocks, a
- * window that is not zero, and a timestamp that passes PAWS. Of
- * tcp_synced_input there remains the send window's bookkeeping (3.10.7.4:
- * SND.WL1/WL2), the timestamp to echo (RFC 7323 4.3, as tcp_synced_input
- * keeps it) and the data; POLL_IN is told at the batch end. true: taken
- * (skb queued); false: nothing done. */
 /* What prediction asks of the connection and of header r, whatever the
  * segment's place: established without holes, the ACK the connection
  * already has (nothing acknowledged, no duplicate: it carries data), no
@@ -40,14 +30,27 @@ static void fast_took(struct tcp *u, int i, const struct tcp_repr *r, tcp_seq_t 
     u->st.rx_predicted += n;
     u->st.rx_bytes += bytes;
     u->ep[i].bytes_received += bytes;
-    while (n--)
+    for (uint32_t k = 0; k < n; k++)
         tcp_owe_ack_in_order(c);
     /* the reader hears once per batch, with the ACK (tcp_batch.c), not
      * once per segment of a run */
     u->ep[i].ready_in = 1;
     tcp_after_input(u, i, false);
+    /* tcp_batch_defer counts each segment whose answer joins an earlier
+     * one's: the followers of the first, one by one */
+    u->st.rx_batched += n - 1;
 }
 
+/* The segment (header r but for its sequence number seq; payload len > 0
+ * bytes, skb at the payload; flags ACK with at most PSH, checked by the
+ * caller) is in order on an established connection without holes, within
+ * the window, carries the ACK the connection already has (so nothing is
+ * acknowledged and it is no duplicate: it has data), no SACK blocks, a
+ * window that is not zero, and a timestamp that passes PAWS. Of
+ * tcp_synced_input there remains the send window's bookkeeping (3.10.7.4:
+ * SND.WL1/WL2), the timestamp to echo (RFC 7323 4.3, as tcp_synced_input
+ * keeps it) and the data; POLL_IN is told at the batch end. true: taken
+ * (skb queued); false: nothing done. */
 bool tcp_rx_fast(struct tcp *u, int i, const struct tcp_repr *r, tcp_seq_t seq,
                  struct lyra_skb *skb, uint32_t len)
 {

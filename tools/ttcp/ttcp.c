@@ -354,7 +354,7 @@ static void udp_linger(struct side *sd, const uint64_t before[2])
     uint64_t lost = unres - before[0] + full - before[1];
     if (lost)
         fprintf(stderr,
-                "%s: %llu datagrams dropped: %s did not answer ARP (eth arp_unresolved, "
+                "%s: %llu datagrams dropped: %s did not answer ARP in time (eth arp_unresolved, "
                 "arp_queue_full)\n",
                 sd->tag, (unsigned long long)lost, sd->o->host);
     if (q && q != UINT64_MAX)

@@ -55,6 +55,77 @@ Test(tcp_run, in_order_run_delivered_and_acked_once)
     fx_down(&f);
 }
 
+/* A run counts as its segments would in one batch: the same segments,
+ * predictions, bytes and answers joined (rx_batched), the same single ACK.
+ * (Found in review: the run's predicted prefix, taken in one step, counted
+ * one joined answer instead of one per follower.) */
+static const char *const run_ctrs[] = {"rx_segments", "rx_predicted", "rx_bytes", "rx_batched"};
+#define N_RUN_CTRS (sizeof(run_ctrs) / sizeof(run_ctrs[0]))
+
+static void run_counters(bool as_run, uint64_t d[N_RUN_CTRS])
+{
+    struct fx f;
+    int h = up(&f, NULL);
+    uint32_t mss = f.t_mss;
+    uint64_t c0[N_RUN_CTRS];
+    for (unsigned k = 0; k < N_RUN_CTRS; k++)
+        c0[k] = stat(&f, run_ctrs[k]);
+    if (as_run) {
+        fx_send_run(&f, f.p_iss + 1, pat, mss, 6);
+    } else {
+        fx_batch_begin(&f);
+        for (unsigned k = 0; k < 6; k++)
+            fx_send(&f, TCP_ACK, pat + k * mss, mss);
+        fx_batch_end(&f);
+    }
+    struct fx_seg s;
+    fx_expect(&f, &s, TCP_ACK, f.t_iss + 1, f.p_iss + 1 + 6 * mss);
+    fx_expect_none(&f);
+    for (unsigned k = 0; k < N_RUN_CTRS; k++)
+        d[k] = stat(&f, run_ctrs[k]) - c0[k];
+    static uint8_t b[8 * 1460];
+    cr_assert_eq(read_all(&f, h, b, sizeof(b)), (long)(6 * mss));
+    cr_assert_eq(memcmp(b, pat, 6 * mss), 0);
+    fx_down(&f);
+}
+
+Test(tcp_run, run_counts_as_its_segments_in_one_batch)
+{
+    uint64_t one[N_RUN_CTRS], run[N_RUN_CTRS];
+    run_counters(false, one);
+    run_counters(true, run);
+    for (unsigned k = 0; k < N_RUN_CTRS; k++)
+        cr_expect_eq(run[k], one[k], "%s: %llu as a run, %llu one by one", run_ctrs[k],
+                     (unsigned long long)run[k], (unsigned long long)one[k]);
+}
+
+/* A run after a partial read (the head's read offset kept) and, once all
+ * is read, a run whose first segment is old onto an empty queue: every
+ * byte once, in order, and the new followers predicted. */
+Test(tcp_run, run_after_a_partial_read_and_onto_an_empty_queue)
+{
+    struct fx f;
+    int h = up(&f, NULL);
+    uint32_t mss = f.t_mss;
+    static uint8_t b[8 * 1460];
+    fx_send(&f, TCP_ACK, pat, mss);
+    fx_drain(&f);
+    cr_assert_eq(fx_read(&f, h, b, 100), 100);
+    fx_send_run(&f, f.p_iss + 1 + mss, pat + mss, mss, 4);
+    fx_drain(&f);
+    cr_assert_eq(read_all(&f, h, b + 100, sizeof(b) - 100), (long)(5 * mss - 100));
+    cr_assert_eq(memcmp(b, pat, 5 * mss), 0);
+    /* the run's first segment is one tcp has (resent): not queued, so the
+     * followers start the empty queue */
+    uint64_t p0 = stat(&f, "rx_predicted");
+    fx_send_run(&f, f.p_iss + 1 + 4 * mss, pat + 4 * mss, mss, 4);
+    fx_drain(&f);
+    cr_assert_eq(stat(&f, "rx_predicted") - p0, 3);
+    cr_assert_eq(read_all(&f, h, b, sizeof(b)), (long)(3 * mss));
+    cr_assert_eq(memcmp(b, pat + 5 * mss, 3 * mss), 0);
+    fx_down(&f);
+}
+
 /* A run beyond a hole: every segment held out of order, none predicted,
  * each answered at once with a duplicate ACK (RFC 5681 4.2); the hole's
  * segment then brings everything. */
