@@ -595,6 +595,10 @@ static void sink_counter(struct lyra_stats_sink *sk, const char *name, uint64_t 
 
 void lyra_stack_stats(struct lyra_stack *s, const struct lyra_stats_visitor *v)
 {
+    /* under the stack's lock: an application reads counters while the
+     * loop thread moves them (lyra-ttcp's wait for ARP), and a read beside
+     * a write is a data race, not merely a stale value */
+    lyra_stack_lock(s);
     for (unsigned i = 0; i < s->n; i++) {
         struct inst_rt *in = &s->inst[i];
         struct sink_ctx c = {v, in->name, 0};
@@ -623,6 +627,7 @@ void lyra_stack_stats(struct lyra_stack *s, const struct lyra_stats_visitor *v)
             v->binding(v->ctx, in->name, "(loop)", s->name, "loop", "run_timers", 1,
                        s->timers_cnt.calls, 0, s->timers_cnt.ns);
     }
+    lyra_stack_unlock(s);
 }
 
 struct find_ctx {

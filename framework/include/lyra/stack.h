@@ -63,7 +63,9 @@ const struct lyra_value *lyra_stack_param(struct lyra_stack *s, const char *inst
                                           const char *param);
 
 /* Stats: every instance's counters, and per accounted binding its calls,
- * bytes and ns (inclusive of what the callee calls) per op and event. */
+ * bytes and ns (inclusive of what the callee calls) per op and event.
+ * Taken under the stack's lock (any thread, the loop running or not; not
+ * from a callback the stack runs, which holds it already). */
 struct lyra_stats_visitor {
     void (*counter)(void *ctx, const char *inst, const char *name, uint64_t v);
     void (*binding)(void *ctx, const char *user, const char *slot, const char *prov,
