@@ -397,13 +397,11 @@ static void transmit(struct side *sd)
         return;
     }
     int sflags = o->zerocopy ? MSG_ZEROCOPY : 0;
-#else
-    int sflags = 0;
-#endif
-#ifndef TTCP_HOST
     uint64_t drops0[2] = {0, 0};
     if (o->udp)
         arp_drops(sd, drops0);
+#else
+    int sflags = 0;
 #endif
     double t0 = now_s(), u0, s0;
     cpu(&u0, &s0);
