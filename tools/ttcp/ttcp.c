@@ -354,11 +354,11 @@ static void udp_linger(struct side *sd, const uint64_t before[2])
     uint64_t lost = unres - before[0] + full - before[1];
     if (lost)
         fprintf(stderr,
-                "%s: %llu datagrams dropped: %s did not answer ARP in time (eth arp_unresolved, "
+                "%s: ARP: %s did not answer in time, %llu datagrams dropped (eth arp_unresolved, "
                 "arp_queue_full)\n",
-                sd->tag, (unsigned long long)lost, sd->o->host);
+                sd->tag, sd->o->host, (unsigned long long)lost);
     if (q && q != UINT64_MAX)
-        fprintf(stderr, "%s: %llu datagrams still wait for ARP at exit: lost with the stack\n",
+        fprintf(stderr, "%s: ARP: %llu datagrams still waiting at exit, lost with the stack\n",
                 sd->tag, (unsigned long long)q);
 }
 
