@@ -330,6 +330,14 @@ static void drain(struct side *sd, int fd)
 }
 
 #ifndef TTCP_HOST
+/* eth's drops for want of an ARP answer so far: arp_unresolved,
+ * arp_queue_full (UINT64_MAX each without an eth instance) */
+static void arp_drops(struct side *sd, uint64_t out[2])
+{
+    out[0] = lyra_stack_counter(sd->net, "eth", "arp_unresolved");
+    out[1] = lyra_stack_counter(sd->net, "eth", "arp_queue_full");
+}
+
 /* UDP: datagrams eth still queues behind ARP go out before the stack ends
  * with the process (Linux keeps them in the kernel after a sender exits).
  * A fast sender is done in milliseconds, before a peer slow to be
@@ -347,11 +355,11 @@ static void udp_linger(struct side *sd, const uint64_t before[2])
             break;
         usleep(1000);
     }
-    uint64_t unres = lyra_stack_counter(sd->net, "eth", "arp_unresolved");
-    uint64_t full = lyra_stack_counter(sd->net, "eth", "arp_queue_full");
-    if (unres == UINT64_MAX || full == UINT64_MAX)
+    uint64_t now[2];
+    arp_drops(sd, now);
+    if (now[0] == UINT64_MAX || now[1] == UINT64_MAX)
         return;
-    uint64_t lost = unres - before[0] + full - before[1];
+    uint64_t lost = now[0] - before[0] + now[1] - before[1];
     if (lost)
         fprintf(stderr,
                 "%s: ARP: %s did not answer in time, %llu datagrams dropped (eth arp_unresolved, "
@@ -360,12 +368,6 @@ static void udp_linger(struct side *sd, const uint64_t before[2])
     if (q && q != UINT64_MAX)
         fprintf(stderr, "%s: ARP: %llu datagrams still waiting at exit, lost with the stack\n",
                 sd->tag, (unsigned long long)q);
-}
-
-static void arp_drops(struct side *sd, uint64_t out[2])
-{
-    out[0] = lyra_stack_counter(sd->net, "eth", "arp_unresolved");
-    out[1] = lyra_stack_counter(sd->net, "eth", "arp_queue_full");
 }
 #endif
 
