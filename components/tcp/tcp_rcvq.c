@@ -158,14 +158,18 @@ long tcp_rcvq_loan(struct tcp *u, int i, struct lyra_l4_loan *ln)
     uint32_t k = at + n - soff; /* to the piece's end: one contiguous loan */
     if (e->urg_left && e->urg_left != TCP_URG_NONE && k > e->urg_left)
         k = e->urg_left; /* stops at the urgent mark, as a read */
-    lyra_skb_ref(s);
     ln->data = p + (soff - at);
     ln->len = k;
     lyra_zc_lend(&u->zc[i], ln, (uint32_t)i, s);
+    /* the loan holds a reference: the queue's own when the loan takes the
+     * rest of the skb (popped, so one reference moves, none is taken and
+     * dropped: a lock-step reader's every segment), else one more */
     if (soff + k == lyra_skb_total(s))
-        lyra_skb_free(lyra_skbq_pop(&e->rcvq)); /* the loan's reference keeps it */
-    else
+        (void)lyra_skbq_pop(&e->rcvq);
+    else {
+        lyra_skb_ref(s);
         s->cb[0] = soff + k;
+    }
     consumed(e, k);
     u->st.rx_loaned_bytes += k;
     return (long)k;
