@@ -366,7 +366,7 @@ static const struct lyra_param skb_zc_params[P__N] = {
                      "datagrams); 0: none")},
     [P_BIG_SIZE] = {"big_size", LYRA_P_SIZE, "16k", 2048, 65u * 1024u,
                     LYRA_DOC("linear bytes per big buffer, larger than buf_size")},
-    [P_PROTECT_AHEAD] = {"protect_ahead", LYRA_P_INT, "32", 0, 65536,
+    [P_PROTECT_AHEAD] = {"protect_ahead", LYRA_P_INT, "256", 0, 65536,
                          LYRA_DOC("unsent pages of packet memory made read-only with a send's "
                                   "last page, saving later sends the call")},
 };
