@@ -233,7 +233,10 @@ cc_=$(grep CMAKE_C_COMPILER:FILEPATH= "$B/CMakeCache.txt" | cut -d= -f2)
     echo "times poll hooks and timers when any binding is accounted (stack.c). Each timed"
     echo "interval holds one clock read (~30 ns here) beyond what it times: taken off per"
     echo "interval (bench/zc_acct.py). Median of $REPS runs, pinned to CPU $CPU (one thread"
-    echo "runs both stacks); spread = (max - min) / median. Reduction = 1 - zc / copy."
+    echo "runs both stacks); spread = (max - min) / median. Reduction = 1 - zc / copy, of"
+    echo "the medians (the target is judged on it), of the minima, and paired: each run of"
+    echo "zc against the copy run of the same round, which ran just before it, so that the"
+    echo "machine's drift between rounds (other tenants of the host) falls out."
     echo
     cat "$D/tables.md" | sed '/<!-- components -->/,$d'
     echo

@@ -119,6 +119,18 @@ def spread(v):
     return 100.0 * (max(v) - min(v)) / m if v and m else float("nan")
 
 
+def paired(copy, zc):
+    """The cut of each run of zc against the copy run of the same round (the
+    two ran back to back, so a drift of the machine between rounds falls
+    out): (median in %, "lo..hi%"), or None without a common round."""
+    pc = {r["rep"]: r["protocol"] / r["bytes"] for r in copy}
+    cuts = sorted(100.0 * (1 - r["protocol"] / r["bytes"] / pc[r["rep"]])
+                  for r in zc if r["rep"] in pc and pc[r["rep"]] > 0)
+    if not cuts:
+        return None
+    return statistics.median(cuts), "%.0f..%.0f%%" % (cuts[0], cuts[-1])
+
+
 PAPER = {"send": "49-63%", "recv": "23-46%"}
 # zero-copy modes per workload (bench/zc.sh's sides), each a row against copy
 MODES = {"send": [("zc", "COW"), ("zcmsg", "MSG_ZEROCOPY"),
@@ -131,12 +143,13 @@ def report(out, index):
     # index lines: workload side assembly nic mode temp rep json
     rows = [l.split() for l in open(index) if l.strip() and not l.startswith("#")]
     runs = {}
-    for wl, side, asm, nic, mode, temp, _rep, path in rows:
+    for wl, side, asm, nic, mode, temp, rep, path in rows:
         try:
             f = figures(path, side)
         except (OSError, ValueError, KeyError) as e:
             print("zc_acct: %s: %s" % (path, e), file=sys.stderr)
             continue
+        f["rep"] = rep
         runs.setdefault((wl, nic, mode, temp, asm), []).append(f)
     lines = []
     summary = []
@@ -158,18 +171,22 @@ def report(out, index):
                         pz = [r["protocol"] / r["bytes"] for r in zc]
                         red = 100.0 * (1 - med(pz) / med(pc))
                         red_min = 100.0 * (1 - min(pz) / min(pc))
+                        red_pair = paired(copy, zc)
                         tgt = ("%s (target >= %.0f%%)" % (
                             "meets" if red >= TARGET[wl] else "misses", TARGET[wl])
                             if temp == "cold" else "")
-                        cell += " %.3f (%.3f; %.0f%%) | **%s** (%s) | %s less | %s | %d+%d |" % (
+                        cell += " %.3f (%.3f; %.0f%%) | **%s** (%s) | %s | %s less | %s | %d+%d |" % (
                             med(pz), min(pz), spread(pz), change(red), change(red_min),
+                            "%s (%s)" % (change(red_pair[0]), red_pair[1]) if red_pair else "-",
                             PAPER[wl], tgt, len(copy), len(zc))
                         summary.append(
-                            "%-4s %-4s %s %-12s: protocol %.3f -> %.3f ns/B: %s (paper: %s less)%s"
-                            % (wl, temp, nic, label, med(pc), med(pz), change(red), PAPER[wl],
+                            "%-4s %-4s %s %-12s: protocol %.3f -> %.3f ns/B: %s, paired %s "
+                            "(paper: %s less)%s"
+                            % (wl, temp, nic, label, med(pc), med(pz), change(red),
+                               change(red_pair[0]) if red_pair else "-", PAPER[wl],
                                "; " + tgt if tgt else ""))
                     else:
-                        cell += " not measured (skb_zc not merged) | - | %s | | %d+0 |" % (
+                        cell += " not measured (skb_zc not merged) | - | - | %s | | %d+0 |" % (
                             PAPER[wl], len(copy))
                         summary.append("%-4s %-4s %s: protocol %.3f ns/B (copy; zc not measured)"
                                        % (wl, temp, nic, med(pc)))
@@ -190,9 +207,9 @@ def report(out, index):
     with open(out, "w") as f:
         f.write("\n".join(["| workload | cache | NIC | zc mode | copy: protocol ns/B (min; spread) | copy: "
                            "driver+model+link ns/B | zc: protocol ns/B (min; spread) | "
-                           "zc against copy (of minima) | "
+                           "zc against copy (of minima) | paired: median of per-run cuts (range) | "
                            "paper | target | runs |",
-                           "| --- | --- | --- | --- | ---: | ---: | ---: | ---: | --- | --- | --- |"] +
+                           "| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | --- | --- | --- |"] +
                           lines) + "\n")
         f.write("\n<!-- components -->\n")
         f.write("\n".join(["| workload | cache | assembly | own ns/B per component (median) | "
