@@ -666,7 +666,12 @@ void tcp_rx(void *user, struct lyra_skb *skb, const struct lyra_l3_rxinfo *info)
         tcp_rx_run(u, skb, info);
         return;
     }
-    struct seg g = {.info = info, .skb = skb};
+    /* field by field, not zeroed whole (a memset of the header's
+     * representation per segment): the parse fills r, and the other
+     * fields are set before anything reads them */
+    struct seg g;
+    g.info = info;
+    g.skb = skb;
     if (!u->started) {
         u->st.rx_down++;
         seg_free(&g);
@@ -701,6 +706,7 @@ void tcp_rx(void *user, struct lyra_skb *skb, const struct lyra_l3_rxinfo *info)
     }
     lyra_skb_pull(skb, g.r.hlen);
     g.len = g.r.payload_len;
+    g.ack_at_once = false;
     g.up = tcp_seq_add(g.r.seq, g.r.urg);
     int i = tcp_lookup(u, info->dst, g.r.dport, info->src, g.r.sport);
     if (i >= 0 && time_wait_reuse(u, i, &g.r))
