@@ -235,8 +235,9 @@ cc_=$(grep CMAKE_C_COMPILER:FILEPATH= "$B/CMakeCache.txt" | cut -d= -f2)
     echo "interval (bench/zc_acct.py). Median of $REPS runs, pinned to CPU $CPU (one thread"
     echo "runs both stacks); spread = (max - min) / median. Reduction = 1 - zc / copy, of"
     echo "the medians (the target is judged on it), of the minima, and paired: each run of"
-    echo "zc against the copy run of the same round, which ran just before it, so that the"
-    echo "machine's drift between rounds (other tenants of the host) falls out."
+    echo "zc against the copy run of the same round (copy runs first in each round, the zero-"
+    echo "copy modes right after it), so that the machine's drift between rounds (other"
+    echo "tenants of the host) falls out."
     echo
     cat "$D/tables.md" | sed '/<!-- components -->/,$d'
     echo

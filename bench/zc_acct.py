@@ -120,9 +120,10 @@ def spread(v):
 
 
 def paired(copy, zc):
-    """The cut of each run of zc against the copy run of the same round (the
-    two ran back to back, so a drift of the machine between rounds falls
-    out): (median in %, "lo..hi%"), or None without a common round."""
+    """The cut of each run of zc against the copy run of the same round
+    (copy runs first in each round, the zero-copy modes right after it, so
+    a drift of the machine between rounds falls out): (median in %,
+    "lo..hi%"), or None without a common round."""
     pc = {r["rep"]: r["protocol"] / r["bytes"] for r in copy}
     cuts = sorted(100.0 * (1 - r["protocol"] / r["bytes"] / pc[r["rep"]])
                   for r in zc if r["rep"] in pc and pc[r["rep"]] > 0)

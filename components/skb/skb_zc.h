@@ -22,6 +22,8 @@
 /* where a received TCP payload with timestamps starts behind rx_headroom:
  * Ethernet 14, IPv4 20, TCP 20 + 12 of options */
 #define SKB_ZC_RX_HDRS (14u + 20u + 32u)
+/* protect calls without a lifting write before protection ahead resumes */
+#define SKB_ZC_AHEAD_QUIET 64u
 /* parameters (skb_zc.c P__N) */
 #define SKB_ZC_NPARAMS 14
 
@@ -127,6 +129,10 @@ struct skb_zc {
     void *tables; /* the one allocation reg, pg, bounce_free and span live in */
     atomic_uint cow_faults; /* counted by the fault hook */
     atomic_uint cow_unprotects; /* writes to ZC_PG_RO pages: lifted, nothing copied */
+    /* protection ahead backs off while writes lift protected pages
+     * (skb_zc_pkt.c ahead_run): cow_unprotects when last looked at, and
+     * the protect calls made since it last moved */
+    uint32_t ahead_seen, ahead_quiet;
     uint64_t n[ZC_NCOUNTERS]; /* SKB_ZC_COUNTERS */
 };
 

@@ -56,6 +56,8 @@ int zc_pkt_init(struct skb_zc *z)
     for (uint32_t i = 0; i < z->cow_pages; i++)
         z->bounce_free[i] = z->cow_pages - i; /* lowest on top */
     z->nbounce_free = z->cow_pages;
+    z->ahead_seen = atomic_load_explicit(&z->cow_unprotects, memory_order_relaxed);
+    z->ahead_quiet = SKB_ZC_AHEAD_QUIET;
     return 0;
 }
 
@@ -263,16 +265,27 @@ static int alias_sync(struct skb_zc *z, struct zc_region *r, struct zc_page *pg,
  * A program streaming through packet memory then pays one call per
  * protect_ahead pages, not one per page; a write to such a page before it
  * is sent costs one fault that lifts it (the hook), as a write to a page
- * sent earlier does. The default (256) keeps runs far above Linux's TLB
- * flush ceiling (33 pages: a smaller range is flushed page by page, which
- * a paravirtualised MMU makes cost more than the whole TLB; 33-page runs
- * took 376 us a call here, 2,049-page ones 78 us: docs/buffers.md). Takes
+ * sent earlier does. The default (256) makes runs of more than 33 pages,
+ * Linux's TLB flush ceiling: it flushes a range of 33 pages or fewer page
+ * by page, and 33 single-page flushes cost several times one whole flush
+ * (33-page calls took 376 us here, 2,049-page ones 78 us: docs/buffers.md).
+ * A program that writes pages after they were protected (ahead, or sent
+ * and released) would pay a fault per page protected ahead, again and
+ * again: any such write (cow_unprotects moved) stops protection ahead
+ * until SKB_ZC_AHEAD_QUIET protect calls have gone by without one. Takes
  * them LOCKED; returns the last one. */
 static size_t ahead_run(struct skb_zc *z, struct zc_region *r, struct zc_page *pg, size_t k1)
 {
-    size_t e = k1, lim = r->npages - 1;
-    if (lim - k1 > z->protect_ahead)
-        lim = k1 + z->protect_ahead;
+    unsigned u = atomic_load_explicit(&z->cow_unprotects, memory_order_relaxed);
+    if (u != z->ahead_seen) {
+        z->ahead_seen = u;
+        z->ahead_quiet = 0;
+    } else if (z->ahead_quiet < SKB_ZC_AHEAD_QUIET) {
+        z->ahead_quiet++;
+    }
+    size_t e = k1, lim = r->npages - 1, n = z->ahead_quiet < SKB_ZC_AHEAD_QUIET ? 0 : z->protect_ahead;
+    if (lim - k1 > n)
+        lim = k1 + n;
     /* only the stack moves a page out of IDLE: the check holds */
     while (e < lim && !pg[e + 1].refs &&
            atomic_load_explicit(&pg[e + 1].state, memory_order_acquire) == ZC_PG_IDLE)

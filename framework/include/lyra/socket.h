@@ -118,7 +118,11 @@ int lyra_poll(struct lyra_stack *s, struct lyra_pollfd *fds, unsigned nfds, int 
  * timestamps) at p + k * page size may remap the page instead of copying,
  * and a send from it is referenced under copy on write instead of copied.
  * Elsewhere it is ordinary page-aligned memory, so one program runs on
- * every assembly. NULL/ENOMEM when none is left; EINVAL for size 0. */
+ * every assembly. NULL/ENOMEM when none is left; EINVAL for size 0.
+ * Under copy on write its pages may be read-only to the kernel (sent and
+ * not written since, or protected ahead of a send): a system call that
+ * writes into it (read, pread, a kernel socket's recv) gets EFAULT there;
+ * write each page from user space first (docs/buffers.md). */
 void *lyra_pkt_alloc(struct lyra_stack *s, size_t size);
 /* Returns p (as lyra_pkt_alloc gave it; NULL is ignored). The stack keeps
  * pages it still references (sent, not yet acknowledged) until it is done
