@@ -5,6 +5,8 @@
 
 #include "tcp_priv.h"
 
+/* tcp_rx sets it field by field (no memset per segment): a field added
+ * here must be set there too. */
 struct seg {
     struct tcp_repr r;
     const struct lyra_l3_rxinfo *info;
