@@ -1103,6 +1103,18 @@ Test(skb_zc, a_send_protects_its_pages_in_one_call)
     env_done(&e);
 }
 
+/* Sends page k of packet memory p (from p itself for page 0, which starts
+ * at the in-page offset) by reference, checks the frame, frees the skb. */
+static void send_page(struct env *e, const uint8_t *p, size_t k)
+{
+    const uint8_t *at = k ? p + k * e->ps - e->off : p;
+    uint32_t len = (uint32_t)(k ? e->ps : e->ps - e->off);
+    struct lyra_skb *s = tx(e);
+    cr_assert_eq(add(e, s, at, len, 0, NULL), (int)len, "page %zu referenced", k);
+    frame_is(s, at, len);
+    lyra_skb_free(s);
+}
+
 /* protect_ahead: the send whose last page needs a protect call takes the
  * unsent writable pages behind it (up to protect_ahead, inside the region)
  * into the same call, read-only and unreferenced; the sends that reach
@@ -1126,12 +1138,7 @@ Test(skb_zc, a_send_protects_the_pages_behind_it_ahead)
         for (int k = 0; k < 6; k++) {
             if (k == 2) /* written before its send: the one fault lifts it */
                 p[2 * e.ps] ^= 0x40;
-            uint8_t *at = k ? p + k * e.ps - e.off : p; /* page k's bytes */
-            uint32_t len = (uint32_t)(k ? e.ps : e.ps - e.off);
-            struct lyra_skb *s = tx(&e);
-            cr_assert_eq(add(&e, s, at, len, 0, NULL), (int)len, "page %d referenced", k);
-            frame_is(s, at, len);
-            lyra_skb_free(s);
+            send_page(&e, p, (size_t)k);
             pages = protect_ro_pages;
         }
         /* ahead 3: pages 0-3 in the first call, then 2 again after its
@@ -1162,13 +1169,9 @@ Test(skb_zc, default_protect_calls_pass_the_tlb_flush_ceiling)
     protect_ro_calls = 0;
     protect_ro_pages = 0;
     for (size_t k = 0; k < pages; k++) {
-        uint8_t *at = k ? p + k * e.ps - e.off : p;
-        uint32_t len = (uint32_t)(k ? e.ps : e.ps - e.off);
-        struct lyra_skb *s = tx(&e);
         int calls = protect_ro_calls;
         size_t before = protect_ro_pages;
-        cr_assert_eq(add(&e, s, at, len, 0, NULL), (int)len, "page %zu referenced", k);
-        lyra_skb_free(s);
+        send_page(&e, p, k);
         /* every call but one that ends at the region's end (short) */
         if (protect_ro_calls != calls && before + protect_ro_last < pages)
             cr_expect_gt(protect_ro_last, 33u, "page %zu: a protect call of %zu pages", k,
@@ -1198,10 +1201,7 @@ Test(skb_zc, writes_behind_a_send_stop_protection_ahead)
     int rounds = 100;
     for (int k = 0; k < rounds; k++) {
         memset(p, k, len);
-        struct lyra_skb *s = tx(&e);
-        cr_assert_eq(add(&e, s, p, len, 0, NULL), (int)len, "round %d referenced", k);
-        frame_is(s, p, len);
-        lyra_skb_free(s);
+        send_page(&e, p, 0);
         for (size_t g = 1; g <= 300; g++)
             p[g * e.ps - e.off] = (uint8_t)k;
     }
