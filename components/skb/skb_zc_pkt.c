@@ -283,7 +283,8 @@ static size_t ahead_run(struct skb_zc *z, struct zc_region *r, struct zc_page *p
     } else if (z->ahead_quiet < SKB_ZC_AHEAD_QUIET) {
         z->ahead_quiet++;
     }
-    size_t e = k1, lim = r->npages - 1, n = z->ahead_quiet < SKB_ZC_AHEAD_QUIET ? 0 : z->protect_ahead;
+    size_t n = z->ahead_quiet < SKB_ZC_AHEAD_QUIET ? 0 : z->protect_ahead;
+    size_t e = k1, lim = r->npages - 1;
     if (lim - k1 > n)
         lim = k1 + n;
     /* only the stack moves a page out of IDLE: the check holds */
