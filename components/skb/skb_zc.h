@@ -22,7 +22,8 @@
 /* where a received TCP payload with timestamps starts behind rx_headroom:
  * Ethernet 14, IPv4 20, TCP 20 + 12 of options */
 #define SKB_ZC_RX_HDRS (14u + 20u + 32u)
-/* protect calls without a lifting write before protection ahead resumes */
+/* protect calls that end at a send's last page (the ones that may take
+ * pages ahead) without a lifting write before protection ahead resumes */
 #define SKB_ZC_AHEAD_QUIET 64u
 /* parameters (skb_zc.c P__N) */
 #define SKB_ZC_NPARAMS 14
@@ -131,7 +132,7 @@ struct skb_zc {
     atomic_uint cow_unprotects; /* writes to ZC_PG_RO pages: lifted, nothing copied */
     /* protection ahead backs off while writes lift protected pages
      * (skb_zc_pkt.c ahead_run): cow_unprotects when last looked at, and
-     * the protect calls made since it last moved */
+     * the protect calls ending at a send's last page made since it moved */
     uint32_t ahead_seen, ahead_quiet;
     uint64_t n[ZC_NCOUNTERS]; /* SKB_ZC_COUNTERS */
 };

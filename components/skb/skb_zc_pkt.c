@@ -272,7 +272,7 @@ static int alias_sync(struct skb_zc *z, struct zc_region *r, struct zc_page *pg,
  * A program that writes pages after they were protected (ahead, or sent
  * and released) would pay a fault per page protected ahead, again and
  * again: any such write (cow_unprotects moved) stops protection ahead
- * until SKB_ZC_AHEAD_QUIET protect calls have gone by without one. Takes
+ * until SKB_ZC_AHEAD_QUIET of these calls have gone by without one. Takes
  * them LOCKED; returns the last one. */
 static size_t ahead_run(struct skb_zc *z, struct zc_region *r, struct zc_page *pg, size_t k1)
 {
