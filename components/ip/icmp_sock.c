@@ -283,22 +283,16 @@ static long s_recv(void *self, int h, const struct lyra_iov *iov, unsigned iovcn
     if (!skb)
         return -EAGAIN;
     uint32_t total = lyra_skb_total(skb), n = 0;
-    /* a peek keeps the datagram: the extra reference makes a remapping
-     * provider (skb_zc) copy rather than give the skb's page away */
-    if (flags & LYRA_MSG_PEEK)
-        lyra_skb_ref(skb);
+    /* copy_out copies (skb 2.7): a peek keeps the datagram as it was */
     int bad = 0;
     for (unsigned i = 0; i < iovcnt && n < total && !bad; i++) {
         uint32_t k = total - n < iov[i].len ? total - n : (uint32_t)iov[i].len;
-        int moved = k ? ip->skb->copy_out(ip->skb_self, skb, n, iov[i].base, k) : 0;
-        bad = moved < 0;
+        bad = k && ip->skb->copy_out(ip->skb_self, skb, n, iov[i].base, k) < 0;
         if (!bad) {
             n += k;
-            ip->copy_bytes += moved ? 0 : k; /* > 0: remapped, not copied */
+            ip->copy_bytes += k;
         }
     }
-    if (flags & LYRA_MSG_PEEK)
-        lyra_skb_free(skb);
     if (bad)
         return -EIO; /* cannot be: the skb's own length */
     if (from) {

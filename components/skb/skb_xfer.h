@@ -24,6 +24,7 @@
     X(rx_not_pkt_memory) /* the destination is not packet memory */                         \
     X(rx_offset)       /* the destination's in-page offset is not the payload's */          \
     X(rx_partial)      /* not the whole rest of the skb's payload */                        \
+    X(rx_read_size)    /* into packet memory, by a read not of exactly one segment */      \
     X(rx_shared)       /* the skb has another reference (a clone, a peek) */                \
     X(rx_not_page)     /* not a page receive buffer (or it has segments) */                 \
     X(rx_page_busy)    /* the destination page is referenced by a send */                   \

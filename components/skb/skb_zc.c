@@ -5,7 +5,7 @@
  * a pool of `count` buffers of `buf_size` bytes, as skb_copy's normal
  * class; receive buffers are os pages, `rx_pages` of them taken at start.
  * add_data references packet memory (under copy on write) and memory the
- * caller vouches for, and copies the rest (skb_zc_tx.c); copy_out remaps
+ * caller vouches for, and copies the rest (skb_zc_tx.c); move_out remaps
  * a whole received payload into packet memory (skb_zc_rx.c); pkt_alloc and
  * pkt_free manage packet memory (skb_zc_pkt.c). big_count big buffers, as
  * skb_copy's, for the linear datagrams ip reassembles. */
@@ -135,6 +135,7 @@ static const struct lyra_skb_ops skb_zc_ops = {
     .free = op_free,
     .add_data = zc_add_data,
     .copy_out = zc_copy_out,
+    .move_out = zc_move_out,
     .avail = op_avail,
     .max_alloc = op_max_alloc,
     .alloc_cls = op_alloc_cls,
@@ -382,8 +383,8 @@ LYRA_EXPORT const struct lyra_component lyra_component_skb_zc = {
         "application's mapping is read-only while referenced; a write copies the page into a "
         "bounce page, cow_pages of them) and memory the caller vouches for (LYRA_SEG_F_REF), at "
         "most two referenced segments per skb, and copies the rest: into the linear tail, then "
-        "into a follow_data buffer. copy_out remaps a whole received payload into packet memory "
-        "at its in-page offset, else copies. Receive buffers are os pages (rx_pages).\n"
+        "into a follow_data buffer. move_out (a read of exactly one received payload) remaps it "
+        "into packet memory at its in-page offset, else copies. Receive buffers are os pages (rx_pages).\n"
         "@stat alloc alloc_fail_empty high_water count: transmit buffers\n"
         "@stat alloc_rx alloc_fail_size free bad_free in_use: every pool (in_use: transmit, big "
         "and receive buffers out)\n"

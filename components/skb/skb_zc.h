@@ -168,5 +168,6 @@ void zc_release(void *owner, struct lyra_skb *skb);
 /* skb_zc_rx.c */
 struct lyra_skb *zc_alloc_rx(void *self, uint32_t size);
 int zc_copy_out(void *self, const struct lyra_skb *skb, uint32_t off, void *dst, uint32_t len);
+int zc_move_out(void *self, const struct lyra_skb *skb, uint32_t off, void *dst, uint32_t len);
 
 #endif

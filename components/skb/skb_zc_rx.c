@@ -1,6 +1,7 @@
-/* skb_zc's receive side: one os page per receive buffer, and copy_out that
- * remaps instead of copying when a read takes a whole received payload
- * into packet memory at the in-page offset where it lies.
+/* skb_zc's receive side: one os page per receive buffer, and move_out that
+ * remaps instead of copying when a read of exactly a whole received
+ * payload goes into packet memory at the in-page offset where it lies
+ * (copy_out always copies: skb 2.7).
  *
  * The remap swaps pages: the application's page shows the received frame,
  * the receive buffer takes the application's old page (so the NIC never
@@ -74,20 +75,10 @@ static int remap(struct skb_zc *z, const struct lyra_skb *skb, uint32_t off, uin
     return 0;
 }
 
-int zc_copy_out(void *self, const struct lyra_skb *skb, uint32_t off, void *dst, uint32_t len)
+/* Copies, counted: why is the reason it was not a remap. */
+static int copy_counted(struct skb_zc *z, const struct lyra_skb *skb, uint32_t off, void *dst,
+                        uint32_t len, int why)
 {
-    struct skb_zc *z = self;
-    if (!skb || (!dst && len)) {
-        z->n[ZC_copy_out_einval]++;
-        return -EINVAL;
-    }
-    if (len == 0)
-        return 0;
-    int why = remap(z, skb, off, dst, len);
-    if (!why) {
-        z->xfer.rx_remapped_bytes += len;
-        return (int)len; /* moved, not copied (skb 2.3) */
-    }
     if (skb_segs_copy_out(skb, off, dst, len)) {
         z->n[ZC_copy_out_einval]++;
         return -EINVAL;
@@ -95,4 +86,42 @@ int zc_copy_out(void *self, const struct lyra_skb *skb, uint32_t off, void *dst,
     z->xfer.fallback[why]++;
     z->xfer.rx_copied_bytes += len;
     return 0;
+}
+
+static int bad_args(struct skb_zc *z, const struct lyra_skb *skb, const void *dst, uint32_t len)
+{
+    if (skb && (dst || !len))
+        return 0;
+    z->n[ZC_copy_out_einval]++;
+    return 1;
+}
+
+/* A copy (skb 2.7): a read into packet memory that was not one segment's
+ * payload exactly is counted as rx_read_size, so that a program wondering
+ * why its reads were copied finds the reason. */
+int zc_copy_out(void *self, const struct lyra_skb *skb, uint32_t off, void *dst, uint32_t len)
+{
+    struct skb_zc *z = self;
+    if (bad_args(z, skb, dst, len))
+        return -EINVAL;
+    if (len == 0)
+        return 0;
+    int why = zc_pkt_find(z, dst, len) < 0 ? SKB_XFER_rx_not_pkt_memory : SKB_XFER_rx_read_size;
+    return copy_counted(z, skb, off, dst, len, why);
+}
+
+/* A read of exactly the rest of the skb: remapped when it may be. */
+int zc_move_out(void *self, const struct lyra_skb *skb, uint32_t off, void *dst, uint32_t len)
+{
+    struct skb_zc *z = self;
+    if (bad_args(z, skb, dst, len))
+        return -EINVAL;
+    if (len == 0)
+        return 0;
+    int why = remap(z, skb, off, dst, len);
+    if (!why) {
+        z->xfer.rx_remapped_bytes += len;
+        return (int)len; /* moved, not copied (skb 2.3) */
+    }
+    return copy_counted(z, skb, off, dst, len, why);
 }

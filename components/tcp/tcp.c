@@ -340,7 +340,7 @@ LYRA_EXPORT const struct lyra_component lyra_component_tcp = {
            "Nagle, SWS avoidance, persist and keepalive, RFC 5961 challenge ACKs "
            "(per-connection limit), SYN cookies, bounded everything\n"
            "@provides l4 1.2 (one user: the socket layer; SOCK_STREAM, protocol 6; event ready)\n"
-           "@uses l3 l3 2.1 (events rx, icmp_error, tx_ready; pmtu_update; 2.2: route gso_segs for TSO; 2.3: rx takes runs of segments); skb skb 2.1 (clone; 2.5: clone_add for TSO); os os 2.0\n"
+           "@uses l3 l3 2.1 (events rx, icmp_error, tx_ready; pmtu_update; 2.2: route gso_segs for TSO; 2.3: rx takes runs of segments); skb skb 2.1 (clone; 2.5: clone_add for TSO; 2.7: move_out for one-segment reads); os os 2.0\n"
            "@context task (the stack's poll step; ops under the socket layer's lock)\n"
            "@rfc 9293 (TCP), 1122 4.2 (host rules), 5681 and 6582 (NewReno), 6298 (RTO), 7323 "
            "(window scale, timestamps, PAWS), 2018 (SACK), 6675 (SACK recovery), 2883 (D-SACK), "

@@ -109,14 +109,23 @@ long tcp_rcvq_recv(struct tcp *u, int i, const struct lyra_iov *iov, unsigned io
         if (k > lim - (uint32_t)got)
             k = lim - (uint32_t)got;
         if (k) {
-            /* a peek leaves the bytes queued: its extra reference tells a
-             * provider that remaps pages into packet memory (skb_zc) that
+            uint8_t *to = (uint8_t *)iov[v].base + voff;
+            int moved;
+            /* a read of exactly the rest of one segment may have its page
+             * moved (skb 2.7, issue 12.3: the application reads with
+             * MSS-sized reads); any other read copies, not just the pieces
+             * that do not happen to sit at the right offset. A peek leaves
+             * the bytes queued: its extra reference tells the provider that
              * the skb's bytes are still wanted, so it copies */
-            if (flags & LYRA_MSG_PEEK)
-                lyra_skb_ref(s);
-            int moved = u->skb->copy_out(u->skb_self, s, soff, (uint8_t *)iov[v].base + voff, k);
-            if (flags & LYRA_MSG_PEEK)
-                lyra_skb_free(s);
+            if (got == 0 && iovcnt == 1 && iov[0].len == have) {
+                if (flags & LYRA_MSG_PEEK)
+                    lyra_skb_ref(s);
+                moved = lyra_skb_move_out(u->skb, u->skb_self, s, soff, to, k);
+                if (flags & LYRA_MSG_PEEK)
+                    lyra_skb_free(s);
+            } else {
+                moved = u->skb->copy_out(u->skb_self, s, soff, to, k);
+            }
             if (moved <= 0) /* > 0: remapped, not copied */
                 u->copy_bytes += k;
         }

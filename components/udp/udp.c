@@ -204,7 +204,7 @@ LYRA_EXPORT const struct lyra_component lyra_component_udp = {
            "@summary UDP: checksums, demultiplexing by most specific endpoint, bounded "
            "receive queues, ephemeral ports, ICMP errors to connected endpoints\n"
            "@provides l4 1.1 (one user: the socket layer; SOCK_DGRAM, protocol 17; event ready)\n"
-           "@uses l3 l3 2.0 (events rx, icmp_error, tx_ready); skb skb 2.0; os os 2.0\n"
+           "@uses l3 l3 2.0 (events rx, icmp_error, tx_ready); skb skb 2.0 (2.7: move_out for whole datagrams); os os 2.0\n"
            "@context task (the stack's poll step; ops under the socket layer's lock)\n"
            "@rfc 768 (UDP), 1122 4.1 (host rules), 6335 (port ranges), 6056 (port choice)\n"
            "Received datagrams are queued as they came (no copy) up to rx_queue datagrams "

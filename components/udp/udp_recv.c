@@ -11,7 +11,11 @@ static int copy_iov(struct udp *u, struct lyra_skb *skb, uint32_t n, const struc
         uint32_t k = n - off < iov[i].len ? n - off : (uint32_t)iov[i].len;
         if (!k)
             continue;
-        int moved = iov[i].base ? u->skb->copy_out(u->skb_self, skb, off, iov[i].base, k) : -EFAULT;
+        /* the datagram whole into one piece may have its page moved (skb
+         * 2.7); the pieces of a scattered or truncated read are copied */
+        int moved = !iov[i].base ? -EFAULT
+                    : !off && k == n ? lyra_skb_move_out(u->skb, u->skb_self, skb, 0, iov[i].base, k)
+                                     : u->skb->copy_out(u->skb_self, skb, off, iov[i].base, k);
         if (moved < 0)
             return -EFAULT;
         off += k;

@@ -79,10 +79,11 @@ extern "C" {
 
 #define LYRA_SKB_IFACE "skb"
 #define LYRA_SKB_MAJOR 2
-#define LYRA_SKB_MINOR 6 /* 2.1: clone; 2.2: payload sums kept with the pieces;
+#define LYRA_SKB_MINOR 7 /* 2.1: clone; 2.2: payload sums kept with the pieces;
                           * 2.3: LYRA_SEG_F_REF, packet memory (pkt_alloc/pkt_free);
                           * 2.4: LYRA_SEG_F_CHECKED; 2.5: gso_size, clone_add (TSO);
                           * 2.6: LYRA_SKB_F_GRO (receive coalescing);
+                          * 2.7: move_out (copy_out only copies);
                           * LYRA_SKB_F_L3CSUM_OK, a flag only (no minor) */
 
 /* skb->flags */
@@ -257,15 +258,9 @@ struct lyra_skb_ops {
     int (*add_data)(void *self, struct lyra_skb *skb, const void *p, uint32_t len,
                     uint32_t flags, uint32_t *copied);
     /* Copies len bytes from offset off of the frame to dst (counted).
-     * 2.3: a remapping provider (skb_zc) may instead give dst's page the
-     * skb's buffer page when [off, off + len) is the whole rest of the skb,
-     * dst is its packet memory and the caller holds the skb's only
-     * reference: the skb's bytes are undefined afterwards (its holder frees
-     * it). A caller that keeps the skb to read again (MSG_PEEK) holds one
-     * more reference over the call (lyra_skb_ref, then lyra_skb_free).
-     * Returns 0 when it copied, len when it remapped instead (so the caller
-     * counts in its copy_bytes only what was copied), or a negative error:
-     * callers test < 0 for failure. */
+     * Returns 0, or a negative error: callers test < 0 for failure. Always
+     * a copy (2.7; before, a remapping provider could remap here: see
+     * move_out). */
     int (*copy_out)(void *self, const struct lyra_skb *skb, uint32_t off, void *dst,
                     uint32_t len);
     /* Free buffers left (the ones alloc_rx takes: normal buffers). */
@@ -319,6 +314,25 @@ struct lyra_skb_ops {
      * (NULL, c == skb, skb freed); -ENOMEM (no descriptors: counted as a
      * clone failure, c unchanged). */
     int (*clone_add)(void *self, struct lyra_skb *c, struct lyra_skb *skb);
+    /* 2.7 (issue 12.3): copy_out for a read of exactly the whole rest of
+     * the skb, [off, skb's end): a stream read whose buffer is that long, a
+     * datagram read whole into one buffer. A remapping
+     * provider (skb_zc) may then give dst's page the skb's buffer page
+     * instead of copying, when dst is its packet memory at the in-page
+     * offset of the bytes and the caller holds the skb's only reference;
+     * the skb's bytes are undefined afterwards (its holder frees it), and
+     * so are those of dst's page behind dst + len. A caller that keeps the
+     * skb to read again (MSG_PEEK) holds one more reference over the call
+     * (lyra_skb_ref, then lyra_skb_free). A read of more or less than that
+     * (a stream read across segments) calls copy_out: a page moved for the
+     * one segment of a larger read that happens to sit at the right offset
+     * saves a copy only where a remap is cheaper than one, which on a
+     * host's MMU it is not (bench/results/zc.md).
+     * Returns 0 when it copied, len when it remapped (so the caller counts
+     * in its copy_bytes only what was copied), or copy_out's errors.
+     * NULL (a provider that never remaps): callers use copy_out. */
+    int (*move_out)(void *self, const struct lyra_skb *skb, uint32_t off, void *dst,
+                    uint32_t len);
 };
 
 /* Does provider o have op `field` (by its minor version and table size)? */
@@ -357,6 +371,15 @@ static inline int lyra_skb_clone_add(const struct lyra_skb_ops *o, void *self,
                                      struct lyra_skb *c, struct lyra_skb *skb)
 {
     return LYRA_SKB_HAS(o, 5, clone_add) ? o->clone_add(self, c, skb) : -EOPNOTSUPP;
+}
+
+/* move_out where the provider has it (2.7), else copy_out. */
+static inline int lyra_skb_move_out(const struct lyra_skb_ops *o, void *self,
+                                    const struct lyra_skb *skb, uint32_t off, void *dst,
+                                    uint32_t len)
+{
+    return LYRA_SKB_HAS(o, 7, move_out) ? o->move_out(self, skb, off, dst, len)
+                                        : o->copy_out(self, skb, off, dst, len);
 }
 
 /* Every segment of s, in order: for (g = first; g; g = g->next). */

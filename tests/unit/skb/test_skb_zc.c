@@ -787,7 +787,7 @@ Test(skb_zc, whole_payload_into_pkt_memory_is_remapped)
     struct lyra_skb *s = rx_seg(&e, 1448, 37);
     uint8_t want[1448];
     fill(want, 1448, 37);
-    cr_assert_eq(e.ops->copy_out(e.self, s, 0, dst, 1448), 1448, "a remap returns what it moved");
+    cr_assert_eq(e.ops->move_out(e.self, s, 0, dst, 1448), 1448, "a remap returns what it moved");
     cr_assert_arr_eq(dst, want, 1448);
     cr_assert_eq(st(&e, "rx_remapped_bytes"), 1448);
     cr_assert_eq(st(&e, "rx_copied_bytes"), 0);
@@ -810,13 +810,46 @@ Test(skb_zc, whole_payload_into_pkt_memory_is_remapped)
     env_done(&e);
 }
 
+/* copy_out copies even where move_out would remap (skb 2.7): a stream read
+ * of more than one segment, of which one piece happens to sit at its
+ * in-page offset, must not pay a page swap for that piece; the copy into
+ * packet memory is counted as rx_read_size. Negative control: move_out on
+ * the same skb and destination remaps. */
+Test(skb_zc, copy_out_into_pkt_memory_copies)
+{
+    struct env e = env_new(NULL);
+    uint8_t *p = pkt(&e, 2 * e.ps);
+    uint8_t *dst = p + e.ps; /* page 1, at the payload offset */
+    struct lyra_skb *s = rx_seg(&e, 1448, 43);
+    uint8_t want[1448];
+    fill(want, 1448, 43);
+    uint8_t *head = s->head;
+    cr_assert_eq(e.ops->copy_out(e.self, s, 0, dst, 1448), 0, "copied, not remapped");
+    cr_assert_arr_eq(dst, want, 1448);
+    cr_assert_eq(s->head, head);
+    cr_assert_arr_eq(s->data, want, 1448, "the skb keeps its bytes");
+    cr_assert_eq(st(&e, "rx_remapped_bytes"), 0);
+    cr_assert_eq(st(&e, "rx_copied_bytes"), 1448);
+    cr_assert_eq(st(&e, "fallback_rx_read_size"), 1);
+    uint8_t plain[1448];
+    cr_assert_eq(e.ops->copy_out(e.self, s, 0, plain, 1448), 0);
+    cr_assert_eq(st(&e, "fallback_rx_not_pkt_memory"), 1, "plain memory is not a read size");
+    memset(dst, 0, 1448);
+    cr_assert_eq(e.ops->move_out(e.self, s, 0, dst, 1448), 1448, "move_out remaps it");
+    cr_assert_arr_eq(dst, want, 1448);
+    cr_assert_eq(st(&e, "rx_remapped_bytes"), 1448);
+    lyra_skb_free(s);
+    e.ops->pkt_free(e.self, p);
+    env_done(&e);
+}
+
 static void rx_fallback(struct env *e, struct lyra_skb *s, uint32_t off, uint8_t *dst,
                         uint32_t len, const char *reason)
 {
     uint64_t before = st(e, reason);
     uint8_t want[1448];
     lyra_skb_flatten(s, want, sizeof(want));
-    cr_assert_eq(e->ops->copy_out(e->self, s, off, dst, len), 0);
+    cr_assert_eq(e->ops->move_out(e->self, s, off, dst, len), 0);
     cr_assert_arr_eq(dst, want + off, len);
     cr_assert_eq(st(e, reason), before + 1, "%s", reason);
 }
@@ -858,8 +891,9 @@ Test(skb_zc, counters_have_the_shared_names)
                            "fallback_tx_small", "fallback_tx_segs_full", "fallback_tx_no_bounce",
                            "fallback_tx_freed", "fallback_tx_cow_pending",
                            "fallback_rx_not_pkt_memory", "fallback_rx_offset",
-                           "fallback_rx_partial", "fallback_rx_shared", "fallback_rx_not_page",
-                           "fallback_rx_page_busy", "fallback_rx_remap_failed"};
+                           "fallback_rx_partial", "fallback_rx_read_size", "fallback_rx_shared",
+                           "fallback_rx_not_page", "fallback_rx_page_busy",
+                           "fallback_rx_remap_failed"};
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         cr_assert_eq(lt_stat(e.skb, names[i]), 0, "%s", names[i]);
     env_done(&e);
@@ -880,7 +914,7 @@ static void collect_name(struct lyra_stats_sink *sink, const char *name, uint64_
 }
 
 /* Every counter skb_zc reports, by name, once: its own 30 (the packed name
- * string must hold exactly as many names as there are values) and the 18
+ * string must hold exactly as many names as there are values) and the 19
  * every provider shares (skb_xfer.h). */
 Test(skb_zc, reports_each_counter_once)
 {
@@ -888,7 +922,7 @@ Test(skb_zc, reports_each_counter_once)
     struct stat_names c = {.n = 0};
     struct lyra_stats_sink sink = {collect_name, &c};
     lyra_component_skb_zc.stats(e.self, &sink);
-    cr_assert_eq(c.n, 30 + 18, "%u counters", c.n);
+    cr_assert_eq(c.n, 30 + 19, "%u counters", c.n);
     for (unsigned i = 0; i < c.n; i++) {
         cr_assert(c.name[i] && c.name[i][0], "counter %u has a name", i);
         for (unsigned j = 0; j < i; j++)
@@ -946,7 +980,7 @@ Test(skb_zc, an_os_without_page_swap_gets_copies)
     fill(want, 1448, 43);
     remap_calls = 0;
     remap_fail_at = 1000; /* counts, never fails */
-    cr_assert_eq(e.ops->copy_out(e.self, s, 0, p, 1448), 0);
+    cr_assert_eq(e.ops->move_out(e.self, s, 0, p, 1448), 0);
     remap_fail_at = 0;
     cr_expect_eq(remap_calls, 0, "no page_remap");
     cr_assert_arr_eq(p, want, 1448);
@@ -980,7 +1014,7 @@ Test(skb_zc, a_receive_swaps_once_and_a_send_after_it_sees_the_received_bytes)
     fill(want, 1448, 47);
     remap_calls = 0;
     remap_fail_at = 1000; /* counts, never fails */
-    cr_assert_eq(e.ops->copy_out(e.self, s, 0, p, 1448), 1448);
+    cr_assert_eq(e.ops->move_out(e.self, s, 0, p, 1448), 1448);
     cr_expect_eq(swap_calls, 1);
     cr_expect_eq(remap_calls, 0, "no page_remap on the receive");
     cr_assert_arr_eq(p, want, 1448);
@@ -1008,7 +1042,7 @@ Test(skb_zc, a_receive_swaps_once_and_a_send_after_it_sees_the_received_bytes)
     s = rx_seg(&e, 1448, 53);
     fill(want, 1448, 53);
     swap_fail = 1;
-    cr_assert_eq(e.ops->copy_out(e.self, s, 0, p, 1448), 0);
+    cr_assert_eq(e.ops->move_out(e.self, s, 0, p, 1448), 0);
     swap_fail = 0;
     cr_assert_arr_eq(p, want, 1448);
     cr_assert_eq(st(&e, "fallback_rx_remap_failed"), 1);
@@ -1041,7 +1075,7 @@ Test(skb_zc, a_swap_refused_half_way_leaves_the_next_send_protected)
     uint8_t want[1448];
     fill(want, 1448, 59);
     swap_fail = 2;
-    cr_assert_eq(e.ops->copy_out(e.self, s, 0, p, 1448), 0, "copied");
+    cr_assert_eq(e.ops->move_out(e.self, s, 0, p, 1448), 0, "copied");
     swap_fail = 0;
     lyra_skb_free(s);
     cr_assert_arr_eq(p, want, 1448);
@@ -1254,7 +1288,7 @@ Test(skb_zc, sent_pages_stay_read_only_until_written)
     struct lyra_skb *r = rx_seg(&e, 1448, 41);
     uint8_t want[1448];
     fill(want, 1448, 41);
-    cr_assert_eq(e.ops->copy_out(e.self, r, 0, q, 1448), 1448, "remapped");
+    cr_assert_eq(e.ops->move_out(e.self, r, 0, q, 1448), 1448, "remapped");
     lyra_skb_free(r);
     cr_assert_arr_eq(q, want, 1448);
     uint64_t before = st(&e, "cow_unprotects");
