@@ -26,7 +26,7 @@ static void full_table(unsigned char *real, const void *tmpl, size_t data)
         memcpy(real + off, &f, sizeof(f));
 }
 
-Test(acct, every_op_of_every_interface_goes_through_a_proxy)
+Test(acct, every_op_and_event_of_every_interface_goes_through_a_proxy)
 {
     for (unsigned i = 0; i < sizeof(ifaces) / sizeof(ifaces[0]); i++) {
         const struct lyra_proxy_class *pc = lyra_proxy_class_find(ifaces[i]);
@@ -46,6 +46,22 @@ Test(acct, every_op_of_every_interface_goes_through_a_proxy)
             cr_assert(f != dummy_op, "%s: op %u is the provider's own, not a proxy", ifaces[i], n);
         }
         cr_assert_eq(n, pc->n_ops, "%s: %u op slots, %u names", ifaces[i], n, pc->n_ops);
+        if (!pc->events) {
+            cr_assert_eq(pc->n_events, 0, "%s", ifaces[i]);
+            continue;
+        }
+        /* and every event going up */
+        const struct lyra_ops_hdr *eh = pc->events;
+        full_table(real, pc->events, 0);
+        lyra_proxy_table(dst, pc->events, real, 0);
+        n = 0;
+        for (size_t off = sizeof(*eh); off + sizeof(fnptr) <= eh->size; off += sizeof(fnptr), n++) {
+            fnptr f;
+            memcpy(&f, dst + off, sizeof(f));
+            cr_assert(f != NULL && f != dummy_op, "%s: event %u (%s) has no proxy", ifaces[i], n,
+                      n < pc->n_events ? pc->names[pc->n_ops + n] : "?");
+        }
+        cr_assert_eq(n, pc->n_events, "%s: %u event slots, %u names", ifaces[i], n, pc->n_events);
     }
 }
 
