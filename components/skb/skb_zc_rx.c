@@ -31,16 +31,19 @@ struct lyra_skb *zc_alloc_rx(void *self, uint32_t size)
     return skb_pool_alloc(&z->rx, h, size, SKB_POOL_RX);
 }
 
-/* Remaps [off, off + len) of skb to dst when it may be: 0, or the reason
- * to copy instead (every page as it was then). */
+/* Remaps [off, off + len) of skb to dst when it may be (move: a read of
+ * exactly one payload, skb 2.7): 0, or the reason to copy instead (every
+ * page as it was then). */
 static int remap(struct skb_zc *z, const struct lyra_skb *skb, uint32_t off, uint8_t *dst,
-                 uint32_t len)
+                 uint32_t len, int move)
 {
     const struct lyra_os_ops *o = z->os.ops;
     uintptr_t mask = z->psize - 1;
     long ri = zc_pkt_find(z, dst, len);
     if (ri < 0)
         return SKB_XFER_rx_not_pkt_memory;
+    if (!move)
+        return SKB_XFER_rx_read_size;
     if (!skb_pool_owns(&z->rx, skb) || !lyra_skb_is_linear(skb))
         return SKB_XFER_rx_not_page;
     if ((uint64_t)off + len != skb->len)
@@ -75,10 +78,21 @@ static int remap(struct skb_zc *z, const struct lyra_skb *skb, uint32_t off, uin
     return 0;
 }
 
-/* Copies, counted: why is the reason it was not a remap. */
-static int copy_counted(struct skb_zc *z, const struct lyra_skb *skb, uint32_t off, void *dst,
-                        uint32_t len, int why)
+/* copy_out and move_out: one body, so that the split costs no code. */
+static int out(struct skb_zc *z, const struct lyra_skb *skb, uint32_t off, void *dst,
+               uint32_t len, int move)
 {
+    if (!skb || (!dst && len)) {
+        z->n[ZC_copy_out_einval]++;
+        return -EINVAL;
+    }
+    if (len == 0)
+        return 0;
+    int why = remap(z, skb, off, dst, len, move);
+    if (!why) {
+        z->xfer.rx_remapped_bytes += len;
+        return (int)len; /* moved, not copied (skb 2.3) */
+    }
     if (skb_segs_copy_out(skb, off, dst, len)) {
         z->n[ZC_copy_out_einval]++;
         return -EINVAL;
@@ -88,40 +102,16 @@ static int copy_counted(struct skb_zc *z, const struct lyra_skb *skb, uint32_t o
     return 0;
 }
 
-static int bad_args(struct skb_zc *z, const struct lyra_skb *skb, const void *dst, uint32_t len)
-{
-    if (skb && (dst || !len))
-        return 0;
-    z->n[ZC_copy_out_einval]++;
-    return 1;
-}
-
 /* A copy (skb 2.7): a read into packet memory that was not one segment's
  * payload exactly is counted as rx_read_size, so that a program wondering
  * why its reads were copied finds the reason. */
 int zc_copy_out(void *self, const struct lyra_skb *skb, uint32_t off, void *dst, uint32_t len)
 {
-    struct skb_zc *z = self;
-    if (bad_args(z, skb, dst, len))
-        return -EINVAL;
-    if (len == 0)
-        return 0;
-    int why = zc_pkt_find(z, dst, len) < 0 ? SKB_XFER_rx_not_pkt_memory : SKB_XFER_rx_read_size;
-    return copy_counted(z, skb, off, dst, len, why);
+    return out(self, skb, off, dst, len, 0);
 }
 
 /* A read of exactly the rest of the skb: remapped when it may be. */
 int zc_move_out(void *self, const struct lyra_skb *skb, uint32_t off, void *dst, uint32_t len)
 {
-    struct skb_zc *z = self;
-    if (bad_args(z, skb, dst, len))
-        return -EINVAL;
-    if (len == 0)
-        return 0;
-    int why = remap(z, skb, off, dst, len);
-    if (!why) {
-        z->xfer.rx_remapped_bytes += len;
-        return (int)len; /* moved, not copied (skb 2.3) */
-    }
-    return copy_counted(z, skb, off, dst, len, why);
+    return out(self, skb, off, dst, len, 1);
 }
