@@ -99,7 +99,7 @@ int eth_send_to(struct eth *e, struct lyra_skb *skb, const uint8_t dst[ETH_ALEN]
     return r;
 }
 
-static const struct eth_proto *proto_find(const struct eth *e, uint16_t type)
+const struct eth_proto *eth_proto_find(const struct eth *e, uint16_t type)
 {
     for (unsigned i = 0; i < e->nprotos; i++)
         if (e->protos[i].type == type)
@@ -189,7 +189,7 @@ static void nd_rx(void *user, struct lyra_skb *skb)
     }
     /* Below 0x0600 the field is an 802.3 length (LLC follows): no user can
      * register that, so it is counted with the unknown types. */
-    const struct eth_proto *p = proto_find(e, info.ethertype);
+    const struct eth_proto *p = eth_proto_find(e, info.ethertype);
     if (!p) {
         e->st.rx_unknown_type += frames;
         lyra_skb_free(skb);
@@ -271,7 +271,7 @@ static int l2_register_proto(void *self, uint16_t ethertype, const struct lyra_l
         return -EINVAL;
     if (ethertype < ETH_TYPE_MIN)
         return -EINVAL; /* an 802.3 length, not a type */
-    if (ethertype == LYRA_ETHERTYPE_ARP || proto_find(e, ethertype))
+    if (ethertype == LYRA_ETHERTYPE_ARP || eth_proto_find(e, ethertype))
         return -EEXIST; /* ARP is eth's own */
     if (e->nprotos >= e->max_protos)
         return -ENOSPC;
@@ -668,7 +668,7 @@ LYRA_EXPORT const struct lyra_component lyra_component_eth = {
     .summary = LYRA_DOC("Ethernet II framing and ARP (RFC 826) with gratuitous announcements"),
     .doc = LYRA_DOC("@component eth\n"
            "@summary Ethernet II framing and ARP (RFC 826)\n"
-           "@provides l2 2.0 (any number of users; ethertypes by register_proto)\n"
+           "@provides l2 2.2 (any number of users; ethertypes by register_proto; 2.2: unreachable when ARP gives up)\n"
            "@uses lower netdev 1.0 (events rx, tx_ready, link); skb skb 2.0; os os 2.0\n"
            "@context task (the stack's poll step; the ARP timer runs from os timers)\n"
            "@rfc 826 (ARP, merge rule), 1122 2.3.2 (request rate, queueing), 5227 2.3 "

@@ -99,6 +99,21 @@ void eth_arp_pending_drop(struct eth *e, uint32_t ip)
     lyra_skbq_purge(&q);
 }
 
+/* Packets whose next hop never answered: each goes to its ethertype's
+ * user as unreachable (l2 2.2; older users are not told), then is freed.
+ * Called once the timer is done with the cache: a user may send from the
+ * event, which may start resolving again. */
+static void report_unreachable(struct eth *e, struct lyra_skb_queue *q)
+{
+    struct lyra_skb *s;
+    while ((s = lyra_skbq_pop(q))) {
+        const struct eth_proto *p = eth_proto_find(e, (uint16_t)s->cb[CB_TYPE]);
+        if (p && LYRA_L2E_HAS(p->ev, 2, unreachable))
+            p->ev->unreachable(p->user, s);
+        lyra_skb_free(s);
+    }
+}
+
 /* Makes room in a full pending queue: the oldest packet for ip if it has
  * any, else the oldest of all. Either way the packet being queued, the
  * latest for its address, is the one kept (RFC 1122 section 2.3.2.2). */
@@ -179,15 +194,20 @@ void eth_arp_timer(void *ctx, struct lyra_timer *t)
     uint64_t now = lyra_now(&e->os);
     uint32_t cursor = 0, ip;
     enum arp_event ev;
+    struct lyra_skb_queue gone;
+    lyra_skbq_init(&gone);
     while ((ev = arp_cache_step(&e->cache, now, &cursor, &ip)) != ARP_EV_NONE) {
         switch (ev) {
         case ARP_EV_RETRY:
             eth_arp_request(e, ip);
             break;
-        case ARP_EV_UNRESOLVED:
+        case ARP_EV_UNRESOLVED: {
             e->st.arp_failed++;
-            eth_arp_pending_drop(e, ip);
+            uint32_t had = gone.len;
+            pending_take(e, ip, &gone);
+            e->st.arp_unresolved += gone.len - had;
             break;
+        }
         case ARP_EV_EXPIRED:
             e->st.arp_cache_expired++;
             break;
@@ -196,6 +216,7 @@ void eth_arp_timer(void *ctx, struct lyra_timer *t)
         }
     }
     eth_arp_timer_rearm(e);
+    report_unreachable(e, &gone);
 }
 
 bool eth_addr_is_ours(const struct eth *e, uint32_t ip)

@@ -129,6 +129,8 @@ void eth_arp_announce_all(struct eth *e);
 int eth_arp_pending_add(struct eth *e, struct lyra_skb *skb, uint32_t ip, uint16_t type);
 /* ip will not resolve: its waiting packets are dropped (counted). */
 void eth_arp_pending_drop(struct eth *e, uint32_t ip);
+/* The registered user of an ethertype, or NULL. */
+const struct eth_proto *eth_proto_find(const struct eth *e, uint16_t type);
 /* A cache entry was replaced to make room (old: what it held). */
 void eth_arp_evicted(struct eth *e, const struct arp_entry *old);
 void eth_arp_timer_rearm(struct eth *e);

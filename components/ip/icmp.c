@@ -164,6 +164,19 @@ static void echo_reply(struct ip *ip, struct lyra_skb *skb, const struct lyra_l3
 
 /* An error about a datagram we sent: to the transport that sent it, or
  * to the ping socket whose echo request it quotes. */
+static void deliver_error(struct ip *ip, struct lyra_l3_icmp_err *err)
+{
+    if (err->proto == LYRA_IPPROTO_ICMP && icmp_sock_error(ip, err))
+        return;
+    const struct ip_proto *p = ip_proto_find(ip, err->proto);
+    if (!p || !p->ev->icmp_error) {
+        ip->st.icmp_in_error_unclaimed++;
+        return;
+    }
+    p->ev->icmp_error(p->user, err);
+}
+
+/* A received error message about a datagram we sent. */
 static void error_input(struct ip *ip, const struct icmp_view *v)
 {
     struct lyra_l3_icmp_err err;
@@ -182,14 +195,26 @@ static void error_input(struct ip *ip, const struct icmp_view *v)
             err.mtu = pmtu_plateau(ip_ld16(icmp_view_body(v) + 2));
         }
     }
-    if (err.proto == LYRA_IPPROTO_ICMP && icmp_sock_error(ip, &err))
-        return;
-    const struct ip_proto *p = ip_proto_find(ip, err.proto);
-    if (!p || !p->ev->icmp_error) {
-        ip->st.icmp_in_error_unclaimed++;
-        return;
-    }
-    p->ev->icmp_error(p->user, &err);
+    deliver_error(ip, &err);
+}
+
+/* l2 2.2: the link gave up on one of our datagrams (its next hop never
+ * answered ARP). Its sender learns it as ICMP host unreachable would have
+ * told it, as Linux reports a failed neighbour (ip_link_failure): a soft
+ * error to TCP (RFC 1122 4.2.3.9: connect fails with EHOSTUNREACH rather
+ * than ETIMEDOUT when it gives up), an error to a connected UDP socket,
+ * "host unreachable" to a ping socket. */
+void icmp_link_unreachable(struct ip *ip, const struct lyra_skb *skb)
+{
+    uint8_t q[60 + 8]; /* the longest IPv4 header and 8 bytes behind it */
+    struct lyra_l3_icmp_err err;
+    uint32_t n = lyra_skb_flatten(skb, q, sizeof(q));
+    if (icmp_datagram_parse(q, n, &err) || err.src != ip->addr)
+        return; /* not a datagram of ours with 8 transport bytes */
+    ip->st.tx_link_unreachable++;
+    err.type = ICMP_DEST_UNREACH;
+    err.code = ICMP_CODE_HOST_UNREACH;
+    deliver_error(ip, &err);
 }
 
 void icmp_input(struct ip *ip, struct lyra_skb *skb, const struct lyra_l3_rxinfo *info)

@@ -20,24 +20,29 @@ bool icmp_view_csum_ok(const struct icmp_view *v)
     return lyra_csum_fold(lyra_csum_add(v->p, v->len, 0)) == 0xffff;
 }
 
-int icmp_quote_parse(const struct icmp_view *v, struct lyra_l3_icmp_err *err)
+int icmp_datagram_parse(const uint8_t *q, size_t qlen, struct lyra_l3_icmp_err *err)
 {
-    const uint8_t *q = icmp_view_body(v);
-    size_t qlen = icmp_view_body_len(v);
-    /* The quoted header's total length describes the original datagram,
-     * not the quote (which is cut short): check only what is here. */
+    /* The header's total length describes the original datagram, not a
+     * quote (which is cut short): check only what is here. */
     if (qlen < IPV4_HDR_LEN || (q[0] >> 4) != 4)
         return -EBADMSG;
     size_t hlen = (size_t)(q[0] & 0x0f) * 4;
     if (hlen < IPV4_HDR_LEN || qlen < hlen + 8)
         return -EBADMSG;
     memset(err, 0, sizeof(*err));
-    err->type = icmp_view_type(v);
-    err->code = icmp_view_code(v);
     err->proto = q[9];
     err->src = ip_ld32(q + 12);
     err->dst = ip_ld32(q + 16);
     memcpy(err->l4, q + hlen, 8);
+    return 0;
+}
+
+int icmp_quote_parse(const struct icmp_view *v, struct lyra_l3_icmp_err *err)
+{
+    if (icmp_datagram_parse(icmp_view_body(v), icmp_view_body_len(v), err))
+        return -EBADMSG;
+    err->type = icmp_view_type(v);
+    err->code = icmp_view_code(v);
     if (err->type == ICMP_DEST_UNREACH && err->code == ICMP_CODE_FRAG_NEEDED)
         err->mtu = icmp_view_mtu(v);
     return 0;

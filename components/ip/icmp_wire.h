@@ -26,6 +26,7 @@
 #define ICMP_TIME_EXCEEDED 11
 #define ICMP_PARAM_PROBLEM 12
 
+#define ICMP_CODE_HOST_UNREACH 1
 #define ICMP_CODE_PROTO_UNREACH 2
 #define ICMP_CODE_PORT_UNREACH 3
 #define ICMP_CODE_FRAG_NEEDED 4
@@ -90,6 +91,9 @@ bool icmp_view_csum_ok(const struct icmp_view *v);
  * first 8 transport bytes; type, code and mtu from the message. 0, or
  * -EBADMSG when the quote is not an IPv4 header followed by 8 bytes. */
 int icmp_quote_parse(const struct icmp_view *v, struct lyra_l3_icmp_err *err);
+/* The same read of a datagram's first qlen bytes (q: its IPv4 header);
+ * type, code and mtu left 0. */
+int icmp_datagram_parse(const uint8_t *q, size_t qlen, struct lyra_l3_icmp_err *err);
 
 /* Writes the 8-byte header: type, code, zero checksum, then `rest` (the
  * second word: id/seq for echo, unused or next-hop MTU for errors). */

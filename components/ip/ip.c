@@ -259,10 +259,16 @@ static void l2_tx_ready(void *user)
     }
 }
 
+static void l2_unreachable(void *user, const struct lyra_skb *skb)
+{
+    icmp_link_unreachable(user, skb);
+}
+
 static const struct lyra_l2_events ip_l2_events = {
     .hdr = LYRA_OPS_HDR(LYRA_L2_IFACE, LYRA_L2_MAJOR, LYRA_L2_MINOR, struct lyra_l2_events),
     .rx = l2_rx,
     .tx_ready = l2_tx_ready,
+    .unreachable = l2_unreachable,
 };
 
 /* ----- l3 ops ------------------------------------------------------------- */
@@ -695,7 +701,7 @@ LYRA_EXPORT const struct lyra_component lyra_component_ip = {
            "no ping socket takes)\n"
            "@provides l4 1.1 (type SOCK_DGRAM, protocol 1: ICMP echo sockets as Linux's "
            "ping sockets; icmp_sockets endpoints)\n"
-           "@uses lower l2 2.0 (events rx, tx_ready); skb skb 2.0; os os 2.0\n"
+           "@uses lower l2 2.0 (events rx, tx_ready; 2.2: unreachable); skb skb 2.0; os os 2.0\n"
            "@context task (the stack's poll step; the reassembly timer runs from os timers)\n"
            "@rfc 791 (IP), 792 (ICMP), 815 (reassembly), 1122 3.2-3.3 (host rules), 1812 "
            "4.3.2 (ICMP error size and TOS), 5722 (overlapping fragments), 6633 (source quench), "
@@ -743,6 +749,8 @@ LYRA_EXPORT const struct lyra_component lyra_component_ip = {
            "tx_headroom tx_nobuf tx_too_big tx_df_too_big tx_l2_error; tx_bad_csum: checksum "
            "offload offsets outside a datagram that must be fragmented\n"
            "@stat tx_gso tx_gso_refused: TSO datagrams sent; refused (no TSO, no DF, too big)\n"
+           "@stat tx_link_unreachable: datagrams the link gave up on (no ARP answer), reported to "
+           "their sender as host unreachable\n"
            "@stat icmp_in icmp_in_short icmp_in_csum icmp_echo_requests icmp_echo_replies "
            "icmp_echo_bcast (ignored) icmp_echo_nobuf icmp_in_errors icmp_in_error_bad "
            "icmp_in_error_unclaimed icmp_in_ignored icmp_in_delivered icmp_in_unhandled\n"

@@ -60,6 +60,7 @@
     X(tx_gso)                  \
     X(tx_gso_refused)          \
     X(tx_l2_error)             \
+    X(tx_link_unreachable)     \
     X(icmp_in)                 \
     X(icmp_in_short)           \
     X(icmp_in_csum)            \
@@ -231,6 +232,8 @@ uint32_t ip_path_mtu(struct ip *ip, uint32_t dst);
 /* icmp.c */
 /* A received ICMP message (data at the ICMP header). Takes the skb. */
 void icmp_input(struct ip *ip, struct lyra_skb *skb, const struct lyra_l3_rxinfo *info);
+/* l2 2.2 unreachable: the datagram's sender hears host unreachable. */
+void icmp_link_unreachable(struct ip *ip, const struct lyra_skb *skb);
 /* An ICMP error about orig (not taken): 0, or -EAGAIN when RFC 1122's rules
  * or the rate limit suppress it, or an output error. `mtu` is the next-hop
  * MTU for fragmentation needed, else 0. */

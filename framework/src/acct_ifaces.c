@@ -153,9 +153,9 @@ static const struct lyra_skb_ops px_skb_ops = {
     .pkt_alloc = psk_pkt_alloc, .pkt_free = psk_pkt_free, .clone_add = psk_clone_add,
     .move_out = psk_move_out,
 };
-static const char *const skb_names[] = {"alloc",     "alloc_rx",  "free",     "add_data",
-                                        "copy_out",  "avail",     "max_alloc", "alloc_cls",
-                                        "tx_avail",  "clone",     "pkt_alloc", "pkt_free",
+static const char *const skb_names[] = {"alloc",     "alloc_rx", "free",      "add_data",
+                                        "copy_out",  "avail",    "max_alloc", "alloc_cls",
+                                        "tx_avail",  "clone",    "pkt_alloc", "pkt_free",
                                         "clone_add", "move_out"};
 
 /* ---- netdev ---- */
@@ -189,10 +189,22 @@ static const char *const netdev_names[] = {"open", "close", "xmit", "caps", "set
 PX_EV(pl2, L2E, rx, 7, lyra_skb_total(skb),
       (void *self, struct lyra_skb *skb, const struct lyra_l2_rxinfo *info), (p->user, skb, info))
 PX_EV(pl2, L2E, tx_ready, 8, 0, (void *self), (p->user))
+/* 2.2, optional: the proxy's table (what eth sees) has it whatever the
+ * user's has, so it passes on only what the user takes */
+static void pl2_ev_unreachable(void *self, const struct lyra_skb *skb)
+{
+    struct lyra_proxy *p = self;
+    const L2E *ev = p->events;
+    if (!LYRA_L2E_HAS(ev, 2, unreachable))
+        return;
+    uint64_t b = lyra_skb_total(skb), t0 = lyra_px_now(p);
+    ev->unreachable(p->user, skb);
+    lyra_px_count(p, 9, b, t0);
+}
 
 static const struct lyra_l2_events px_l2_events = {
     .hdr = LYRA_OPS_HDR(LYRA_L2_IFACE, LYRA_L2_MAJOR, LYRA_L2_MINOR, L2E),
-    .rx = pl2_ev_rx, .tx_ready = pl2_ev_tx_ready,
+    .rx = pl2_ev_rx, .tx_ready = pl2_ev_tx_ready, .unreachable = pl2_ev_unreachable,
 };
 
 /* Registration carries the user's events: the proxy keeps them and hands
@@ -222,8 +234,9 @@ static const struct lyra_l2_ops px_l2_ops = {
     .output = pl2_output, .output_mac = pl2_output_mac, .caps = pl2_caps,
     .headroom = pl2_headroom,
 };
-static const char *const l2_names[] = {"register_proto", "add_addr", "del_addr", "output",
-                                       "output_mac", "caps", "headroom", "rx", "tx_ready"};
+static const char *const l2_names[] = {"register_proto", "add_addr", "del_addr",   "output",
+                                       "output_mac",     "caps",     "headroom",   "rx",
+                                       "tx_ready",       "unreachable"};
 
 /* ---- l3 ---- */
 #define L3 struct lyra_l3_ops

@@ -1277,3 +1277,46 @@ Test(tcp_wire, thousand_connections_at_once_64k_each, .timeout = CASE_LIMIT_S + 
     node_down_checked(&b);
     free(pat.b);
 }
+
+/* ----- a next hop that never answers ARP ---------------------------------- */
+
+/* The link's give-up reaches the sender (l2 2.2, ip's tx_link_unreachable)
+ * as host unreachable, as Linux reports a failed neighbour: a connect
+ * that gives up says EHOSTUNREACH, not ETIMEDOUT (RFC 1122 4.2.3.9: a
+ * soft error, kept until then; SYN retries and the ARP retry are short
+ * here), and a connected UDP socket's next call fails with it. Nobody
+ * holds 192.0.2.99 on the wire. */
+Test(tcp_wire, unresolvable_next_hop_is_host_unreachable, .timeout = 60)
+{
+    static const char *const ov[] = {"eth.arp_retry=100ms", "tcp.rto_init_ms=500",
+                                     "tcp.syn_retries=1", NULL};
+    const char *const *const lists[] = {AS_A, ov, NULL};
+    struct node a;
+    node_up(&a, "copy-dma", "a", 90, 1, lists);
+    int fd = lyra_socket(a.s, AF_INET, SOCK_STREAM, 0);
+    cr_assert_geq(fd, 0);
+    struct sockaddr_in dst = sin4("192.0.2.99", 7);
+    double t0 = now_s();
+    errno = 0;
+    cr_assert_eq(lyra_connect(a.s, fd, SA(dst), sizeof(dst)), -1);
+    int e = errno;
+    cr_assert_eq(e, EHOSTUNREACH, "connect: %s after %.1f s", strerror(e), now_s() - t0);
+    lyra_close(a.s, fd);
+
+    int u = lyra_socket(a.s, AF_INET, SOCK_DGRAM, 0);
+    cr_assert_geq(u, 0);
+    struct sockaddr_in d9 = sin4("192.0.2.99", 9);
+    cr_assert_eq(lyra_connect(a.s, u, SA(d9), sizeof(d9)), 0);
+    cr_assert_eq(lyra_send(a.s, u, "x", 1, 0), 1, "queued for ARP: sent as far as we know");
+    set_timeo(a.s, u, SO_RCVTIMEO, 5000);
+    char b[8];
+    errno = 0;
+    cr_assert_eq(lyra_recv(a.s, u, b, sizeof(b), 0), -1);
+    e = errno;
+    cr_assert_eq(e, EHOSTUNREACH, "recv: %s", strerror(e));
+    lyra_close(a.s, u);
+    node_halt(&a);
+    cr_assert_geq(ctr(&a, "ip", "tx_link_unreachable"), 2);
+    cr_assert_geq(ctr(&a, "eth", "arp_failed"), 1);
+    node_down_checked(&a);
+}

@@ -19,6 +19,7 @@
 #ifndef LYRA_L2_H
 #define LYRA_L2_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "lyra/component.h"
@@ -31,7 +32,8 @@ extern "C" {
 
 #define LYRA_L2_IFACE "l2"
 #define LYRA_L2_MAJOR 2
-#define LYRA_L2_MINOR 1 /* 2.1: rx may hand a run (skb 2.6 LYRA_SKB_F_GRO) */
+#define LYRA_L2_MINOR 2 /* 2.1: rx may hand a run (skb 2.6 LYRA_SKB_F_GRO);
+                         * 2.2: the unreachable event */
 
 #define LYRA_ETHERTYPE_IPV4 0x0800
 #define LYRA_ETHERTYPE_ARP 0x0806
@@ -55,7 +57,19 @@ struct lyra_l2_events {
     void (*rx)(void *user, struct lyra_skb *skb, const struct lyra_l2_rxinfo *info);
     /* Transmit room is back (the NIC was busy). */
     void (*tx_ready)(void *user);
+    /* 2.2: a packet of the user's ethertype that output queued and l2 gave
+     * up on: its next hop never answered ARP (RFC 1122 2.3.2.2; Linux
+     * reports this as "host unreachable"). data at the L3 header, as the
+     * user handed it to output; the user reads it and does not take it.
+     * Not raised for packets dropped to make room in the queue. Raised
+     * from l2's timer, never from inside output. */
+    void (*unreachable)(void *user, const struct lyra_skb *skb);
 };
+
+/* Does events table ev have event `field` (by its minor and size)? */
+#define LYRA_L2E_HAS(ev, minor_, field)                                                 \
+    ((ev)->hdr.minor >= (minor_) &&                                                     \
+     (ev)->hdr.size >= offsetof(struct lyra_l2_events, field) + sizeof((ev)->field) && (ev)->field)
 
 struct lyra_l2_ops {
     struct lyra_ops_hdr hdr;

@@ -42,6 +42,9 @@ struct rx_rec {
     uint16_t proto;
     uint32_t l3_off_ok;
     unsigned tx_ready;
+    unsigned unreach;       /* unreachable events */
+    uint8_t unreach_at[8];  /* each one's first byte (mkpkt's fill: data at L3) */
+    uint32_t unreach_len[8];
 };
 
 struct fx {
@@ -67,10 +70,21 @@ static void user_tx_ready(void *user)
     ((struct rx_rec *)user)->tx_ready++;
 }
 
+static void user_unreachable(void *user, const struct lyra_skb *skb)
+{
+    struct rx_rec *r = user;
+    if (r->unreach < 8) {
+        r->unreach_at[r->unreach] = skb->data[0];
+        r->unreach_len[r->unreach] = lyra_skb_total(skb);
+    }
+    r->unreach++;
+}
+
 static const struct lyra_l2_events user_ev = {
     .hdr = LYRA_OPS_HDR(LYRA_L2_IFACE, LYRA_L2_MAJOR, LYRA_L2_MINOR, struct lyra_l2_events),
     .rx = user_rx,
     .tx_ready = user_tx_ready,
+    .unreachable = user_unreachable,
 };
 
 static void fx_make(struct fx *f, const char *const *eth_p, const char *const *nd_p, bool start)
@@ -683,12 +697,19 @@ Test(eth, retries_then_unresolved)
     cr_assert_eq(ntx(&f), 3);
     for (unsigned i = 0; i < 3; i++)
         expect_arp(&f, i, 1, bcast, linux_mac, LINUX_IP, zero6, dead);
+    cr_assert_eq(f.user.unreach, 0, "not before ARP gives up");
     fake_os_advance(f.os->self, 1 * S);
     cr_assert_eq(st(&f, "arp_requests_sent"), 3);
     cr_assert_eq(st(&f, "arp_failed"), 1);
     cr_assert_eq(st(&f, "arp_unresolved"), 3);
     cr_assert_eq(st(&f, "arp_pending"), 0);
     cr_assert_eq(lt_stat(f.skb, "in_use"), 0);
+    /* l2 2.2: the user hears of each packet, in order, at its L3 header */
+    cr_assert_eq(f.user.unreach, 3);
+    for (unsigned i = 0; i < 3; i++) {
+        cr_assert_eq(f.user.unreach_at[i], i);
+        cr_assert_eq(f.user.unreach_len[i], 20);
+    }
     cr_assert_eq(fake_os_timers_armed(f.os->self), 0);
     /* a later reply does not resurrect anything */
     uint8_t fr[64];
@@ -1377,6 +1398,54 @@ static const struct lyra_l2_events old_ev = {
     .hdr = LYRA_OPS_HDR(LYRA_L2_IFACE, LYRA_L2_MAJOR, 0, struct lyra_l2_events),
     .rx = run_rx,
 };
+
+static void never_unreachable(void *user, const struct lyra_skb *skb)
+{
+    (void)user;
+    (void)skb;
+    cr_assert_fail("unreachable raised to a user of l2 2.1");
+}
+
+static const struct lyra_l2_events ev_2_1 = {
+    .hdr = LYRA_OPS_HDR(LYRA_L2_IFACE, LYRA_L2_MAJOR, 1, struct lyra_l2_events),
+    .rx = run_rx,
+    .unreachable = never_unreachable,
+};
+
+/* unreachable is l2 2.2: a user of 2.1 is not told (its table may end
+ * before the field), and the packets are freed all the same. Packets
+ * dropped to make room in the ARP queue are not reported either. */
+Test(eth, unreachable_only_to_users_of_l2_2_2_and_only_when_arp_gives_up)
+{
+    struct fx f;
+    fx_up(&f, LINUXSIDE_P("gratuitous=off"));
+    struct run_rec r = {0};
+    cr_assert_eq(f.l2->register_proto(f.eth->self, LYRA_ETHERTYPE_IPV4, &ev_2_1, &r), 0);
+    cr_assert_eq(f.l2->register_proto(f.eth->self, 0x88b5, &user_ev, &f.user), 0);
+    uint32_t dead = IP(192, 0, 2, 99);
+    cr_assert_eq(f.l2->output(f.eth->self, mkpkt(&f, 20, 7), LYRA_ETHERTYPE_IPV4, dead), 0);
+    cr_assert_eq(f.l2->output(f.eth->self, mkpkt(&f, 30, 9), 0x88b5, dead), 0);
+    fake_os_advance(f.os->self, 10 * S);
+    cr_assert_eq(st(&f, "arp_unresolved"), 2);
+    cr_assert_eq(f.user.unreach, 1, "the user of 2.2 only");
+    cr_assert_eq(f.user.unreach_at[0], 9);
+    cr_assert_eq(r.n, 0);
+    fx_down(&f);
+
+    /* the queue holds 2: the first of 3 packets is dropped for room */
+    fx_up(&f, LINUXSIDE_P("gratuitous=off", "arp_queue=2"));
+    reg_ipv4(&f);
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(f.l2->output(f.eth->self, mkpkt(&f, 20, (uint8_t)i), LYRA_ETHERTYPE_IPV4, dead),
+                     0);
+    cr_assert_eq(st(&f, "arp_queue_full"), 1);
+    cr_assert_eq(f.user.unreach, 0, "a packet dropped for room is not unreachable");
+    fake_os_advance(f.os->self, 10 * S);
+    cr_assert_eq(f.user.unreach, 2);
+    cr_assert_eq(f.user.unreach_at[0], 1);
+    cr_assert_eq(f.user.unreach_at[1], 2);
+    fx_down(&f);
+}
 
 /* A user of l2 2.1 gets the run whole; every frame is counted. */
 Test(eth, a_run_goes_whole_to_a_user_of_l2_2_1)

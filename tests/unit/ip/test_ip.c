@@ -789,6 +789,61 @@ Test(ip, received_icmp_error_goes_to_the_transport)
     fx_down(&f);
 }
 
+/* l2 2.2: a datagram the link gave up on (no ARP answer) as eth hands it
+ * back, data at its IPv4 header; in the _split build the transport bytes
+ * are a segment of their own, as a TCP segment's payload would be. */
+static void link_unreachable(struct fx *f, const uint8_t *p, uint32_t len)
+{
+    uint32_t lin = LT_SKB_SPLIT_ON && len > 20 ? 20 : len;
+    struct lyra_skb *s = f->so->alloc(f->skb->self, 64, len);
+    cr_assert_not_null(s);
+    memcpy(lyra_skb_put(s, lin), p, lin);
+    if (lin < len)
+        cr_assert_eq(f->so->add_data(f->skb->self, s, p + lin, len - lin, 0, NULL),
+                     (int)(len - lin));
+    cr_assert(LYRA_L2E_HAS(f->l2.ev, 2, unreachable), "ip takes l2 2.2's unreachable");
+    f->l2.ev->unreachable(f->l2.user, s);
+    lyra_skb_free(s); /* eth's to free: the user only reads it */
+}
+
+/* The sender of a datagram whose next hop never answered ARP hears "host
+ * unreachable", as Linux reports a failed neighbour (ip_link_failure): the
+ * transport's icmp_error with type 3 code 1 and the datagram's first 8
+ * transport bytes. Not for a datagram that is not ours, nor for one too
+ * short to name its sender; nothing is sent on the wire. */
+Test(ip, a_datagram_the_link_gave_up_on_is_host_unreachable)
+{
+    struct fx f;
+    fx_up(&f, NULL, NULL);
+    cr_assert_eq(f.l3->register_proto(f.ip->self, LYRA_IPPROTO_UDP, &user_ev, &f.udp), 0);
+    uint8_t d[20 + 8 + 4] = {0x45, 0, 0, sizeof(d), 0, 1, 0x40, 0, 64, LYRA_IPPROTO_UDP};
+    ip_st32(d + 12, STACK_IP);
+    ip_st32(d + 16, IP(192, 0, 2, 99));
+    ipv4_hdr_set_csum(d, 20);
+    const uint8_t udp[8] = {0x9c, 0x40, 0x13, 0x89, 0, 12, 0xab, 0xcd};
+    memcpy(d + 20, udp, 8);
+    memcpy(d + 28, "ping", 4);
+    link_unreachable(&f, d, sizeof(d));
+    cr_assert_eq(f.udp.errs, 1);
+    cr_assert_eq(f.udp.err.type, 3);
+    cr_assert_eq(f.udp.err.code, 1);
+    cr_assert_eq(f.udp.err.src, STACK_IP);
+    cr_assert_eq(f.udp.err.dst, IP(192, 0, 2, 99));
+    cr_assert_eq(f.udp.err.proto, LYRA_IPPROTO_UDP);
+    cr_assert_eq(memcmp(f.udp.err.l4, udp, 8), 0);
+    cr_assert_eq(st(&f, "tx_link_unreachable"), 1);
+    /* not ours: another source address */
+    ip_st32(d + 12, IP(192, 0, 2, 7));
+    link_unreachable(&f, d, sizeof(d));
+    /* too short to carry 8 transport bytes */
+    ip_st32(d + 12, STACK_IP);
+    link_unreachable(&f, d, 27);
+    cr_assert_eq(f.udp.errs, 1);
+    cr_assert_eq(st(&f, "tx_link_unreachable"), 1);
+    cr_assert_eq(f.l2.nout, 0, "nothing on the wire");
+    fx_down(&f);
+}
+
 /* ----- malformed input ---------------------------------------------------- */
 
 Test(ip, malformed_headers_counted)
