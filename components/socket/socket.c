@@ -337,6 +337,8 @@ static long s_recv_loan(void *self, int fd, struct lyra_l4_loan *loan, int flags
     LOOKUP(k, fd, e);
     if (!LYRA_L4_HAS(L, 3, recv_loan) || !LYRA_L4_HAS(L, 3, loan_return))
         return -EOPNOTSUPP;
+    if (e->drained) /* as recv: nothing queued, the transport said so */
+        return -EAGAIN;
     long r = L->recv_loan(LS, e->handle, loan, flags);
     if (r > 0) {
         loan->l4 = L;

@@ -526,3 +526,45 @@ Test(socket, recvmsg_pieces_are_bounded)
     cr_assert_eq(errno, EAGAIN, "within the bound the call goes through");
     lyra_stack_destroy(s);
 }
+
+static uint64_t l4_ctr(struct lyra_stack *s, const char *name)
+{
+    uint64_t v = lyra_stack_counter(s, "l4", name);
+    cr_assert_neq(v, UINT64_MAX, "fake_l4 reports no %s", name);
+    return v;
+}
+
+/* l4 1.1 DRAINED: once the transport said nothing is queued, recv and
+ * lyra_recv_loan say EAGAIN without calling it, until its next event about
+ * the descriptor (a non-blocking reader's "read until EAGAIN" then costs
+ * one transport call per datagram, not two). Loans did call it. */
+Test(socket, a_drained_descriptor_answers_loans_without_the_transport)
+{
+    struct lyra_stack *s = new_stack();
+    int fd = bound(s, 1000);
+    struct sockaddr_in a = sin_port(1000);
+    cr_assert_eq(lyra_sendto(s, fd, "hello", 5, 0, (struct sockaddr *)&a, sizeof(a)), 5);
+    lyra_stack_poll(s); /* fake_l4 delivers it: IN */
+    struct lyra_loan ln;
+    cr_assert_eq(lyra_recv_loan(s, fd, &ln, MSG_DONTWAIT), 5);
+    cr_assert_eq(memcmp(ln.data, "hello", 5), 0);
+    cr_assert_eq(l4_ctr(s, "loan_calls"), 1);
+    cr_assert_eq(lyra_loan_return(s, &ln), 0);
+    cr_assert_eq(l4_ctr(s, "loans_out"), 0);
+    /* it took the last one and said DRAINED: answered here */
+    cr_assert_eq(lyra_recv_loan(s, fd, &ln, MSG_DONTWAIT), -1);
+    cr_assert_eq(errno, EAGAIN);
+    char b[8];
+    cr_assert_eq(lyra_recv(s, fd, b, sizeof(b), MSG_DONTWAIT), -1);
+    cr_assert_eq(errno, EAGAIN);
+    cr_assert_eq(l4_ctr(s, "loan_calls"), 1, "a drained descriptor's loan reached the transport");
+    /* the next datagram's event undoes DRAINED */
+    cr_assert_eq(lyra_sendto(s, fd, "again", 5, 0, (struct sockaddr *)&a, sizeof(a)), 5);
+    lyra_stack_poll(s);
+    cr_assert_eq(lyra_recv_loan(s, fd, &ln, MSG_DONTWAIT), 5);
+    cr_assert_eq(memcmp(ln.data, "again", 5), 0);
+    cr_assert_eq(l4_ctr(s, "loan_calls"), 2);
+    cr_assert_eq(lyra_loan_return(s, &ln), 0);
+    lyra_close(s, fd);
+    lyra_stack_destroy(s);
+}
