@@ -3,6 +3,7 @@
  * the transport that owns the endpoint; blocking is the public API's job
  * (framework/src/socket_api.c), so every op here returns at once. */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -26,7 +27,29 @@ struct sock {
     /* the public API's events (socket 1.2), attached by the framework */
     const struct lyra_socket_events *ev;
     void *ev_user;
+    /* socket 1.5 rx_idle: per descriptor LYRA_FD_IDLE_* for lock-free
+     * readers; taken at the first start, kept until destroy (a reader may
+     * race a stop), written under the stack lock */
+    _Atomic unsigned char *idle;
+    unsigned idle_n;
 };
+
+/* What rx_idle reports for fd, from its entry (0 when not open). */
+static void idle_sync(struct sock *k, int fd)
+{
+    const struct fd_entry *e = &k->t.e[fd];
+    unsigned v = !e->used || !e->drained ? 0
+                 : LYRA_FD_IDLE_DRAINED | (e->nonblock ? LYRA_FD_IDLE_NONBLOCK : 0);
+    atomic_store_explicit(&k->idle[fd], (unsigned char)v, memory_order_release);
+}
+
+static unsigned s_rx_idle(void *self, int fd)
+{
+    struct sock *k = self;
+    if (!k->idle || fd < 0 || (unsigned)fd >= k->idle_n)
+        return 0;
+    return atomic_load_explicit(&k->idle[fd], memory_order_acquire);
+}
 
 /* A descriptor may progress: tell whoever waits on it (the public API). */
 static void notify(struct sock *k, int fd, unsigned what)
@@ -42,16 +65,20 @@ static void l4_ready(void *user, uintptr_t cookie, unsigned what)
 {
     struct sock *k = user;
     if (cookie == LYRA_L4_EVERY) {
-        for (unsigned fd = 0; (what & ~LYRA_POLL_OUT) && fd < k->t.n; fd++)
+        for (unsigned fd = 0; (what & ~LYRA_POLL_OUT) && fd < k->t.n; fd++) {
             k->t.e[fd].drained = false;
+            idle_sync(k, (int)fd);
+        }
         notify(k, -1, what);
         return;
     }
     if (cookie == LYRA_L4_NO_COOKIE || cookie - 1 >= k->t.n)
         return;
     struct fd_entry *e = &k->t.e[cookie - 1];
-    if (what == LYRA_L4_DRAINED || (what & ~LYRA_POLL_OUT))
+    if (what == LYRA_L4_DRAINED || (what & ~LYRA_POLL_OUT)) {
         e->drained = what == LYRA_L4_DRAINED;
+        idle_sync(k, (int)(cookie - 1));
+    }
     if (what != LYRA_L4_DRAINED)
         notify(k, (int)(cookie - 1), what);
 }
@@ -158,6 +185,7 @@ static int s_close(void *self, int fd)
         L->set_cookie(LS, e->handle, LYRA_L4_NO_COOKIE);
     L->close(LS, e->handle);
     fd_release(&k->t, fd);
+    idle_sync(k, fd);
     k->closed++;
     notify(k, fd, LYRA_POLL_NVAL); /* calls blocked on it end with EBADF */
     return 0;
@@ -256,6 +284,7 @@ static int s_setopt(void *self, int fd, int opt, int64_t val)
     switch (opt) {
     case LYRA_FD_NONBLOCK:
         e->nonblock = val != 0;
+        idle_sync(k, fd);
         return 0;
     case LYRA_FD_PKTINFO:
         e->pktinfo = val != 0;
@@ -400,6 +429,7 @@ static const struct lyra_socket_ops sock_ops = {
     .getopt_buf = s_getopt_buf,
     .recv_loan = s_recv_loan,
     .loan_return = s_loan_return,
+    .rx_idle = s_rx_idle,
 };
 
 enum { P_MAX_FDS, P__COUNT };
@@ -425,6 +455,18 @@ static int sock_start(void *self)
     memset(k->t.e, 0, k->max_fds * sizeof(struct fd_entry));
     k->t.n = k->max_fds;
     k->t.open = 0;
+    if (!k->idle) {
+        k->idle = k->os->mem_alloc(k->os_self, k->max_fds, 8);
+        if (!k->idle) {
+            k->os->mem_free(k->os_self, k->t.e);
+            k->t.e = NULL;
+            k->t.n = 0;
+            return -ENOMEM;
+        }
+        k->idle_n = k->max_fds;
+        for (unsigned fd = 0; fd < k->idle_n; fd++)
+            atomic_init(&k->idle[fd], 0);
+    }
     return 0;
 }
 
@@ -438,11 +480,22 @@ static void sock_stop(void *self)
         if (k->t.e[fd].used) {
             k->l4[k->t.e[fd].l4]->close(k->l4_self[k->t.e[fd].l4], k->t.e[fd].handle);
             fd_release(&k->t, (int)fd);
+            idle_sync(k, (int)fd);
             k->closed++;
         }
     k->os->mem_free(k->os_self, k->t.e);
     k->t.e = NULL;
     k->t.n = 0;
+}
+
+static void sock_destroy(void *self)
+{
+    struct sock *k = self;
+    sock_stop(self);
+    if (k->idle)
+        k->os->mem_free(k->os_self, (void *)k->idle);
+    k->idle = NULL;
+    k->idle_n = 0;
 }
 
 static void sock_stats(void *self, struct lyra_stats_sink *sink)
@@ -527,6 +580,6 @@ LYRA_EXPORT const struct lyra_component lyra_component_socket = {
     .create = sock_create,
     .start = sock_start,
     .stop = sock_stop,
-    .destroy = sock_stop,
+    .destroy = sock_destroy,
     .stats = sock_stats,
 };

@@ -383,6 +383,8 @@ ssize_t lyra_recvfrom(struct lyra_stack *s, int fd, void *buf, size_t len, int f
         if (e <= 0)
             return e;
     }
+    if (idle_eagain(s, fd, flags))
+        return sock_fail(-EAGAIN);
     void *x;
     const struct lyra_socket_ops *o = sock_enter(s, &x);
     if (!o)
@@ -484,6 +486,8 @@ ssize_t lyra_recvmsg(struct lyra_stack *s, int fd, struct msghdr *msg, int flags
         if (e <= 0)
             return e;
     }
+    if (idle_eagain(s, fd, flags))
+        return sock_fail(-EAGAIN);
     struct lyra_iov iov[LYRA_RECVMSG_IOV_MAX];
     unsigned n = (unsigned)msg->msg_iovlen;
     size_t room = 0;
@@ -556,6 +560,8 @@ ssize_t lyra_recv_loan(struct lyra_stack *s, int fd, struct lyra_loan *loan, int
     memset(loan, 0, sizeof(*loan)); /* whatever fails, *loan holds no loan */
     if (flags & ~MSG_DONTWAIT)
         return sock_fail(-EOPNOTSUPP);
+    if (idle_eagain(s, fd, flags))
+        return sock_fail(-EAGAIN);
     void *x;
     const struct lyra_socket_ops *o = sock_enter(s, &x);
     if (!o)

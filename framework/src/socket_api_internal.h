@@ -1,12 +1,13 @@
 /* What the files of the public socket API share (socket_api.c: calls and
  * waits; socket_close.c: close and SO_LINGER; socket_opt.c: option levels
- * and values): finding the stack's socket provider under the lock, and
- * -1/errno. */
+ * and values): finding the stack's socket provider under the lock, -1/errno,
+ * and the lock-free EAGAIN of a drained descriptor. */
 #ifndef LYRA_SOCKET_API_INTERNAL_H
 #define LYRA_SOCKET_API_INTERNAL_H
 
 #include <errno.h>
 
+#include "lyra/socket.h"
 #include "lyra/socket_if.h"
 #include "stack_internal.h"
 
@@ -45,6 +46,24 @@ static inline void sock_leave(struct lyra_stack *s, int changed)
     if (changed)
         lyra_stack_kick(s);
     lyra_stack_unlock(s);
+}
+
+/* A non-blocking read of a descriptor whose transport said nothing is
+ * queued is answered EAGAIN without the stack lock (socket 1.5 rx_idle):
+ * an event-driven reader's "read until EAGAIN" then costs the lock, the
+ * dispatch and the wake-up check once a piece, not twice. The hint may be
+ * stale: the answer is what the locked call said a moment earlier, and a
+ * reader that waits for POLLIN next (lyra_poll, under the lock) sees what
+ * arrived since. Never for a call that may block, nor for out-of-band or
+ * error-queue reads. */
+static inline int idle_eagain(struct lyra_stack *s, int fd, int flags)
+{
+    void *x;
+    const struct lyra_socket_ops *o = s ? lyra_stack_socket(s, &x) : NULL;
+    if (!o || (flags & (MSG_OOB | MSG_ERRQUEUE)) || !LYRA_SOCKET_HAS(o, 5, rx_idle))
+        return 0;
+    unsigned st = o->rx_idle(x, fd);
+    return (st & LYRA_FD_IDLE_DRAINED) && ((flags & MSG_DONTWAIT) || (st & LYRA_FD_IDLE_NONBLOCK));
 }
 
 #endif

@@ -29,8 +29,9 @@ extern "C" {
 
 #define LYRA_SOCKET_IFACE "socket"
 #define LYRA_SOCKET_MAJOR 1
-#define LYRA_SOCKET_MINOR 4 /* 1.1: FD_GEN, FD_PKTINFO; 1.2: ready event;
-                             * 1.3: setopt_buf, getopt_buf; 1.4: recv_loan, loan_return */
+#define LYRA_SOCKET_MINOR 5 /* 1.1: FD_GEN, FD_PKTINFO; 1.2: ready event;
+                             * 1.3: setopt_buf, getopt_buf; 1.4: recv_loan, loan_return;
+                             * 1.5: rx_idle */
 
 /* In a ready event: the descriptor was closed (its number may be handed
  * out again at once). The value of POLLNVAL. */
@@ -89,7 +90,18 @@ struct lyra_socket_ops {
      * -EOPNOTSUPP when the transport has no loans. */
     long (*recv_loan)(void *self, int fd, struct lyra_l4_loan *loan, int flags);
     void (*loan_return)(void *self, struct lyra_l4_loan *loan);
+    /* 1.5, the one op called WITHOUT the stack lock, from any thread:
+     * LYRA_FD_IDLE_DRAINED when fd's transport said nothing is queued (l4
+     * DRAINED) and nothing about fd happened since, with
+     * LYRA_FD_IDLE_NONBLOCK when fd is O_NONBLOCK; 0 otherwise (not open,
+     * not started). A hint that may be stale the moment it is read: a
+     * non-blocking read may be answered EAGAIN on it (what the locked call
+     * said a moment earlier), nothing may block on it. Started or stopped,
+     * it reads memory that lives until destroy. */
+    unsigned (*rx_idle)(void *self, int fd);
 };
+#define LYRA_FD_IDLE_DRAINED 1u
+#define LYRA_FD_IDLE_NONBLOCK 2u
 
 /* Does socket provider o have op `field` (by its minor version and table
  * size)? The stack takes any 1.x provider, so callers of ops newer than

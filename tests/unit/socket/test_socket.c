@@ -13,7 +13,9 @@
 #include <unistd.h>
 
 #include "lyra/socket.h"
+#include "lyra/socket_if.h"
 #include "lyra/stack.h"
+#include "stack_internal.h" /* lyra_stack_lock, lyra_stack_socket */
 
 #define PROTO 253
 
@@ -566,5 +568,57 @@ Test(socket, a_drained_descriptor_answers_loans_without_the_transport)
     cr_assert_eq(l4_ctr(s, "loan_calls"), 2);
     cr_assert_eq(lyra_loan_return(s, &ln), 0);
     lyra_close(s, fd);
+    lyra_stack_destroy(s);
+}
+
+/* socket 1.5 rx_idle: a non-blocking read (MSG_DONTWAIT, or O_NONBLOCK) of
+ * a drained descriptor is answered EAGAIN without the stack lock; here the
+ * test holds the lock, so a call that took it would never return (the
+ * test's timeout). A blocking read is never answered so; the next event
+ * about the descriptor, and close, end the idle state. */
+Test(socket, a_nonblocking_read_of_a_drained_descriptor_takes_no_lock, .timeout = 20)
+{
+    struct lyra_stack *s = new_stack();
+    int fd = bound(s, 1000);
+    void *x;
+    const struct lyra_socket_ops *o = lyra_stack_socket(s, &x);
+    cr_assert(o && LYRA_SOCKET_HAS(o, 5, rx_idle));
+    cr_assert_eq(o->rx_idle(x, fd), 0, "nothing said yet");
+    struct sockaddr_in a = sin_port(1000);
+    cr_assert_eq(lyra_sendto(s, fd, "hello", 5, 0, (struct sockaddr *)&a, sizeof(a)), 5);
+    lyra_stack_poll(s);
+    struct lyra_loan ln;
+    cr_assert_eq(lyra_recv_loan(s, fd, &ln, MSG_DONTWAIT), 5);
+    cr_assert_eq(lyra_loan_return(s, &ln), 0);
+    cr_assert_eq(o->rx_idle(x, fd), LYRA_FD_IDLE_DRAINED);
+    cr_assert_eq(o->rx_idle(x, -1), 0);
+    cr_assert_eq(o->rx_idle(x, 4), 0, "beyond max_fds");
+    char b[8];
+    struct iovec v = {b, sizeof(b)};
+    struct msghdr m = {.msg_iov = &v, .msg_iovlen = 1};
+    lyra_stack_lock(s);
+    cr_assert_eq(lyra_recv(s, fd, b, sizeof(b), MSG_DONTWAIT), -1);
+    cr_assert_eq(errno, EAGAIN);
+    cr_assert_eq(lyra_recv_loan(s, fd, &ln, MSG_DONTWAIT), -1);
+    cr_assert_eq(errno, EAGAIN);
+    cr_assert_eq(lyra_recvmsg(s, fd, &m, MSG_DONTWAIT), -1);
+    cr_assert_eq(errno, EAGAIN);
+    lyra_stack_unlock(s);
+    cr_assert_eq(lyra_fcntl(s, fd, F_SETFL, O_NONBLOCK), 0);
+    cr_assert_eq(o->rx_idle(x, fd), LYRA_FD_IDLE_DRAINED | LYRA_FD_IDLE_NONBLOCK);
+    lyra_stack_lock(s);
+    cr_assert_eq(lyra_recv(s, fd, b, sizeof(b), 0), -1, "O_NONBLOCK: no flag needed");
+    cr_assert_eq(errno, EAGAIN);
+    lyra_stack_unlock(s);
+    cr_assert_eq(lyra_fcntl(s, fd, F_SETFL, 0), 0);
+    cr_assert_eq(o->rx_idle(x, fd), LYRA_FD_IDLE_DRAINED, "blocking again: the caller waits");
+    /* the next datagram's event ends it */
+    cr_assert_eq(lyra_sendto(s, fd, "again", 5, 0, (struct sockaddr *)&a, sizeof(a)), 5);
+    lyra_stack_poll(s);
+    cr_assert_eq(o->rx_idle(x, fd), 0);
+    cr_assert_eq(lyra_recv(s, fd, b, sizeof(b), MSG_DONTWAIT), 5);
+    cr_assert_eq(memcmp(b, "again", 5), 0);
+    lyra_close(s, fd);
+    cr_assert_eq(o->rx_idle(x, fd), 0, "closed");
     lyra_stack_destroy(s);
 }
