@@ -35,11 +35,16 @@
         ((const T *)p->ops)->NAME ARGS;                                           \
         lyra_px_count(p, IDX, b, t0);                                             \
     }
-/* An event going up: ARGS name p->user where the user's self goes. */
+/* An event going up: ARGS name p->user where the user's self goes. The
+ * table a proxy registers below (l2, l3) has every event; one the user
+ * left NULL (optional ones: l3 tx_ready, icmp_error) stops here, as the
+ * provider would have skipped it. */
 #define PX_EV(PFX, T, NAME, IDX, BYTES, PARAMS, ARGS)                             \
     static void PFX##_ev_##NAME PARAMS                                            \
     {                                                                             \
         struct lyra_proxy *p = self;                                              \
+        if (!((const T *)p->events)->NAME)                                        \
+            return;                                                               \
         uint64_t b = (BYTES), t0 = lyra_px_now(p);                                \
         ((const T *)p->events)->NAME ARGS;                                        \
         lyra_px_count(p, IDX, b, t0);                                             \

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "acct.h"
+#include "lyra/l3.h"
 
 typedef void (*fnptr)(void);
 
@@ -79,4 +80,42 @@ Test(acct, an_op_the_provider_lacks_stays_missing)
     fnptr f;
     memcpy(&f, dst + last, sizeof(f));
     cr_assert(f == NULL, "the last skb op (%s) should stay NULL", pc->names[pc->n_ops - 1]);
+}
+
+static unsigned l3_rx_calls;
+
+static void l3_user_rx(void *user, struct lyra_skb *skb, const struct lyra_l3_rxinfo *info)
+{
+    (void)user, (void)skb, (void)info;
+    l3_rx_calls++;
+}
+
+/* An event the user left NULL (l3's icmp_error and tx_ready are optional:
+ * ip checks before raising them) stops at the proxy: the proxy registers
+ * a table of its own that has every event, so ip raises them all. It
+ * called through the user's NULL. */
+Test(acct, an_optional_event_the_user_lacks_stops_at_the_proxy)
+{
+    const struct lyra_proxy_class *pc = lyra_proxy_class_find("l3");
+    cr_assert(pc && pc->events);
+    static const struct lyra_l3_events user = {
+        .hdr = LYRA_OPS_HDR(LYRA_L3_IFACE, LYRA_L3_MAJOR, LYRA_L3_MINOR, struct lyra_l3_events),
+        .rx = l3_user_rx,
+    };
+    struct lyra_proxy px;
+    memset(&px, 0, sizeof(px));
+    px.cls = pc;
+    px.events = &user;
+    const struct lyra_l3_events *ev = pc->events;
+    struct lyra_l3_icmp_err err;
+    memset(&err, 0, sizeof(err));
+    ev->icmp_error(&px, &err);
+    ev->tx_ready(&px);
+    struct lyra_skb sk;
+    memset(&sk, 0, sizeof(sk));
+    ev->rx(&px, &sk, NULL);
+    cr_assert_eq(l3_rx_calls, 1, "rx goes through");
+    cr_assert_eq(px.cnt[pc->n_ops + 0].calls, 1, "rx counted");
+    cr_assert_eq(px.cnt[pc->n_ops + 1].calls, 0, "icmp_error: not the user's, not counted");
+    cr_assert_eq(px.cnt[pc->n_ops + 2].calls, 0, "tx_ready: not the user's, not counted");
 }
