@@ -641,7 +641,7 @@ Test(ttcp, tcp_msg_zerocopy_sends_and_loaned_reads, .timeout = 120)
  * used to remap the one segment of each read that sat at its in-page
  * offset, a page swap per read that costs here many times the copy it
  * saves (bench/results/zc.md); they copy, counted as rx_read_size. The
- * test above is the control: 1448 B reads of the same stream remap. */
+ * test below is the control: 1448 B reads of such a stream remap. */
 Test(ttcp, reads_of_more_than_a_segment_copy, .timeout = 120)
 {
     const char *b = env("LYRA_BUILD_DIR");
