@@ -249,7 +249,9 @@ static long s_recv(void *self, int fd, const struct lyra_iov *iov, unsigned iovc
 {
     struct sock *k = self;
     LOOKUP(k, fd, e);
-    if (e->drained)
+    /* DRAINED is about the receive queue: urgent data and the error
+     * queue are the transport's to answer (tcp: EINVAL for MSG_OOB) */
+    if (e->drained && !(flags & (LYRA_MSG_OOB | LYRA_MSG_ERRQUEUE)))
         return -EAGAIN;
     return L->recv(LS, e->handle, iov, iovcnt, from, to, flags);
 }

@@ -560,6 +560,10 @@ Test(socket, a_drained_descriptor_answers_loans_without_the_transport)
     cr_assert_eq(lyra_recv(s, fd, b, sizeof(b), MSG_DONTWAIT), -1);
     cr_assert_eq(errno, EAGAIN);
     cr_assert_eq(l4_ctr(s, "loan_calls"), 1, "a drained descriptor's loan reached the transport");
+    /* DRAINED is about the receive queue: MSG_OOB gets the transport's
+     * answer (fake_l4: EOPNOTSUPP; tcp: EINVAL), not EAGAIN */
+    cr_assert_eq(lyra_recv(s, fd, b, sizeof(b), MSG_OOB | MSG_DONTWAIT), -1);
+    cr_assert_eq(errno, EOPNOTSUPP, "MSG_OOB: %s", strerror(errno));
     /* the next datagram's event undoes DRAINED */
     cr_assert_eq(lyra_sendto(s, fd, "again", 5, 0, (struct sockaddr *)&a, sizeof(a)), 5);
     lyra_stack_poll(s);
