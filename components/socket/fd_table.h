@@ -10,9 +10,7 @@
 
 struct fd_entry {
     bool used;
-    bool nonblock;
     bool pktinfo;   /* IP_PKTINFO: recvmsg reports the destination */
-    bool drained;   /* the transport said nothing is queued (l4 1.1 DRAINED) */
     bool linger_on; /* SO_LINGER */
     int32_t linger; /* its seconds */
     uint8_t l4;     /* index into the l4 slot */

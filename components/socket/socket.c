@@ -27,28 +27,35 @@ struct sock {
     /* the public API's events (socket 1.2), attached by the framework */
     const struct lyra_socket_events *ev;
     void *ev_user;
-    /* socket 1.5 rx_idle: per descriptor LYRA_FD_IDLE_* for lock-free
-     * readers; taken at the first start, kept until destroy (a reader may
-     * race a stop), written under the stack lock */
+    /* per descriptor, LYRA_FD_IDLE_DRAINED (the transport said nothing is
+     * queued: l4 1.1 DRAINED) and LYRA_FD_IDLE_NONBLOCK (O_NONBLOCK): the
+     * one record of both, written under the stack lock and read without
+     * it by socket 1.5 rx_idle; max_fds of them, taken at the first start
+     * and kept until destroy (a lock-free reader may race a stop); 0 while
+     * a descriptor is closed */
     _Atomic unsigned char *idle;
-    unsigned idle_n;
 };
 
-/* What rx_idle reports for fd, from its entry (0 when not open). */
-static void idle_sync(struct sock *k, int fd)
+/* fd's LYRA_FD_IDLE_* bits (under the lock: nobody else writes them). */
+static unsigned fd_idle(const struct sock *k, int fd)
 {
-    const struct fd_entry *e = &k->t.e[fd];
-    unsigned v = !e->used || !e->drained ? 0
-                 : LYRA_FD_IDLE_DRAINED | (e->nonblock ? LYRA_FD_IDLE_NONBLOCK : 0);
+    return atomic_load_explicit(&k->idle[fd], memory_order_relaxed);
+}
+
+static void fd_idle_set(struct sock *k, int fd, unsigned bit, bool on)
+{
+    unsigned v = fd_idle(k, fd);
+    v = on ? v | bit : v & ~bit;
     atomic_store_explicit(&k->idle[fd], (unsigned char)v, memory_order_release);
 }
 
 static unsigned s_rx_idle(void *self, int fd)
 {
     struct sock *k = self;
-    if (!k->idle || fd < 0 || (unsigned)fd >= k->idle_n)
+    if (!k->idle || fd < 0 || (unsigned)fd >= k->max_fds)
         return 0;
-    return atomic_load_explicit(&k->idle[fd], memory_order_acquire);
+    unsigned v = atomic_load_explicit(&k->idle[fd], memory_order_acquire);
+    return v & LYRA_FD_IDLE_DRAINED ? v : 0;
 }
 
 /* A descriptor may progress: tell whoever waits on it (the public API). */
@@ -65,20 +72,15 @@ static void l4_ready(void *user, uintptr_t cookie, unsigned what)
 {
     struct sock *k = user;
     if (cookie == LYRA_L4_EVERY) {
-        for (unsigned fd = 0; (what & ~LYRA_POLL_OUT) && fd < k->t.n; fd++) {
-            k->t.e[fd].drained = false;
-            idle_sync(k, (int)fd);
-        }
+        for (unsigned fd = 0; (what & ~LYRA_POLL_OUT) && fd < k->t.n; fd++)
+            fd_idle_set(k, (int)fd, LYRA_FD_IDLE_DRAINED, false);
         notify(k, -1, what);
         return;
     }
     if (cookie == LYRA_L4_NO_COOKIE || cookie - 1 >= k->t.n)
         return;
-    struct fd_entry *e = &k->t.e[cookie - 1];
-    if (what == LYRA_L4_DRAINED || (what & ~LYRA_POLL_OUT)) {
-        e->drained = what == LYRA_L4_DRAINED;
-        idle_sync(k, (int)(cookie - 1));
-    }
+    if (what == LYRA_L4_DRAINED || (what & ~LYRA_POLL_OUT))
+        fd_idle_set(k, (int)(cookie - 1), LYRA_FD_IDLE_DRAINED, what == LYRA_L4_DRAINED);
     if (what != LYRA_L4_DRAINED)
         notify(k, (int)(cookie - 1), what);
 }
@@ -185,7 +187,7 @@ static int s_close(void *self, int fd)
         L->set_cookie(LS, e->handle, LYRA_L4_NO_COOKIE);
     L->close(LS, e->handle);
     fd_release(&k->t, fd);
-    idle_sync(k, fd);
+    atomic_store_explicit(&k->idle[fd], 0, memory_order_release);
     k->closed++;
     notify(k, fd, LYRA_POLL_NVAL); /* calls blocked on it end with EBADF */
     return 0;
@@ -251,7 +253,7 @@ static long s_recv(void *self, int fd, const struct lyra_iov *iov, unsigned iovc
     LOOKUP(k, fd, e);
     /* DRAINED is about the receive queue: urgent data and the error
      * queue are the transport's to answer (tcp: EINVAL for MSG_OOB) */
-    if (e->drained && !(flags & (LYRA_MSG_OOB | LYRA_MSG_ERRQUEUE)))
+    if ((fd_idle(k, fd) & LYRA_FD_IDLE_DRAINED) && !(flags & (LYRA_MSG_OOB | LYRA_MSG_ERRQUEUE)))
         return -EAGAIN;
     return L->recv(LS, e->handle, iov, iovcnt, from, to, flags);
 }
@@ -285,8 +287,7 @@ static int s_setopt(void *self, int fd, int opt, int64_t val)
     LOOKUP(k, fd, e);
     switch (opt) {
     case LYRA_FD_NONBLOCK:
-        e->nonblock = val != 0;
-        idle_sync(k, fd);
+        fd_idle_set(k, fd, LYRA_FD_IDLE_NONBLOCK, val != 0);
         return 0;
     case LYRA_FD_PKTINFO:
         e->pktinfo = val != 0;
@@ -323,7 +324,7 @@ static int s_getopt(void *self, int fd, int opt, int64_t *val)
     LOOKUP(k, fd, e);
     switch (opt) {
     case LYRA_FD_NONBLOCK:
-        *val = e->nonblock;
+        *val = (fd_idle(k, fd) & LYRA_FD_IDLE_NONBLOCK) != 0;
         return 0;
     case LYRA_FD_PKTINFO:
         *val = e->pktinfo;
@@ -368,7 +369,7 @@ static long s_recv_loan(void *self, int fd, struct lyra_l4_loan *loan, int flags
     LOOKUP(k, fd, e);
     if (!LYRA_L4_HAS(L, 3, recv_loan) || !LYRA_L4_HAS(L, 3, loan_return))
         return -EOPNOTSUPP;
-    if (e->drained) /* as recv: nothing queued, the transport said so */
+    if (fd_idle(k, fd) & LYRA_FD_IDLE_DRAINED) /* as recv: nothing queued, the transport said so */
         return -EAGAIN;
     long r = L->recv_loan(LS, e->handle, loan, flags);
     if (r > 0) {
@@ -465,8 +466,7 @@ static int sock_start(void *self)
             k->t.n = 0;
             return -ENOMEM;
         }
-        k->idle_n = k->max_fds;
-        for (unsigned fd = 0; fd < k->idle_n; fd++)
+        for (unsigned fd = 0; fd < k->max_fds; fd++)
             atomic_init(&k->idle[fd], 0);
     }
     return 0;
@@ -482,7 +482,7 @@ static void sock_stop(void *self)
         if (k->t.e[fd].used) {
             k->l4[k->t.e[fd].l4]->close(k->l4_self[k->t.e[fd].l4], k->t.e[fd].handle);
             fd_release(&k->t, (int)fd);
-            idle_sync(k, (int)fd);
+            atomic_store_explicit(&k->idle[fd], 0, memory_order_release);
             k->closed++;
         }
     k->os->mem_free(k->os_self, k->t.e);
@@ -497,7 +497,6 @@ static void sock_destroy(void *self)
     if (k->idle)
         k->os->mem_free(k->os_self, (void *)k->idle);
     k->idle = NULL;
-    k->idle_n = 0;
 }
 
 static void sock_stats(void *self, struct lyra_stats_sink *sink)
