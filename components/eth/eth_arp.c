@@ -89,13 +89,20 @@ static void pending_release(struct eth *e, uint32_t ip, const uint8_t mac[ETH_AL
             lyra_skb_free(s); /* counted where it failed */
 }
 
+/* ip will not resolve: its packets join out (counted as unresolved). */
+static void pending_give_up(struct eth *e, uint32_t ip, struct lyra_skb_queue *out)
+{
+    uint32_t had = out->len;
+    pending_take(e, ip, out);
+    e->st.arp_unresolved += out->len - had;
+}
+
 /* ip will not resolve: its packets are dropped. */
 void eth_arp_pending_drop(struct eth *e, uint32_t ip)
 {
     struct lyra_skb_queue q;
     lyra_skbq_init(&q);
-    pending_take(e, ip, &q);
-    e->st.arp_unresolved += q.len;
+    pending_give_up(e, ip, &q);
     lyra_skbq_purge(&q);
 }
 
@@ -201,13 +208,10 @@ void eth_arp_timer(void *ctx, struct lyra_timer *t)
         case ARP_EV_RETRY:
             eth_arp_request(e, ip);
             break;
-        case ARP_EV_UNRESOLVED: {
+        case ARP_EV_UNRESOLVED:
             e->st.arp_failed++;
-            uint32_t had = gone.len;
-            pending_take(e, ip, &gone);
-            e->st.arp_unresolved += gone.len - had;
+            pending_give_up(e, ip, &gone);
             break;
-        }
         case ARP_EV_EXPIRED:
             e->st.arp_cache_expired++;
             break;
