@@ -858,8 +858,12 @@ static void loss_run(int sack, int run, struct loss_run *o)
  * and starts recovery before three duplicates when the scoreboard shows
  * the loss). Asserted on the totals, with margins well inside what was
  * measured under gcc and ASan: SACK takes under 3/4 of the time with under
- * half the timeouts, and resends no more needlessly than NewReno and at
- * most a tenth of what the link lost. Total resent bytes are printed, not
+ * two thirds of the timeouts, and resends no more needlessly than NewReno
+ * and at most a tenth of what the link lost. Timeouts: alone, SACK had
+ * 15-25 to NewReno's 67-77; under CI's load (ctest -j2 on 2 cores) a
+ * starved thread lets a 20 ms RTO fire before the ACK is read, which adds
+ * timeouts to both alike (seen: 34 to 63). A SACK sender that repaired no
+ * holes would time out as often as NewReno (a ratio near 1). Total resent bytes are printed, not
  * asserted: they follow what the link lost, which differs between the two
  * once their traffic differs (seen 2% to 6% apart, either way). */
 Test(tcp_wire, sack_beats_newreno_under_loss, .timeout = CASE_LIMIT_S + 60)
@@ -905,7 +909,8 @@ Test(tcp_wire, sack_beats_newreno_under_loss, .timeout = CASE_LIMIT_S + 60)
     cr_expect_leq(10 * needless[1], (int64_t)lost[1],
                   "SACK resent %lld segments beyond the %llu lost: over a tenth",
                   (long long)needless[1], (unsigned long long)lost[1]);
-    cr_expect_lt(2 * rtos[1], rtos[0], "SACK had %llu timeouts, NewReno %llu: not under half",
+    cr_expect_lt(3 * rtos[1], 2 * rtos[0],
+                 "SACK had %llu timeouts, NewReno %llu: not under two thirds",
                  (unsigned long long)rtos[1], (unsigned long long)rtos[0]);
     cr_expect_lt(secs[1], 0.75 * secs[0], "SACK took %.3f s, NewReno %.3f s: not clearly faster",
                  secs[1], secs[0]);
