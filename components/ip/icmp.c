@@ -200,10 +200,10 @@ static void error_input(struct ip *ip, const struct icmp_view *v)
 
 /* l2 2.2: the link gave up on one of our datagrams (its next hop never
  * answered ARP). Its sender learns it as ICMP host unreachable would have
- * told it, as Linux reports a failed neighbour (ip_link_failure): a soft
- * error to TCP (RFC 1122 4.2.3.9: connect fails with EHOSTUNREACH rather
- * than ETIMEDOUT when it gives up), an error to a connected UDP socket,
- * "host unreachable" to a ping socket. */
+ * told it, as Linux reports a failed neighbour (ip_link_failure), marked
+ * local (l3 2.4): it ends a TCP connect, and is a soft error to an open
+ * connection (tcp_icmp.c); an error to a connected UDP socket, "host
+ * unreachable" to a ping socket. */
 void icmp_link_unreachable(struct ip *ip, const struct lyra_skb *skb)
 {
     uint8_t q[60 + 8]; /* the longest IPv4 header and 8 bytes behind it */
@@ -214,6 +214,7 @@ void icmp_link_unreachable(struct ip *ip, const struct lyra_skb *skb)
     ip->st.tx_link_unreachable++;
     err.type = ICMP_DEST_UNREACH;
     err.code = ICMP_CODE_HOST_UNREACH;
+    err.local = 1; /* l3 2.4 */
     deliver_error(ip, &err);
 }
 

@@ -60,8 +60,8 @@ void tcp_icmp_error(void *user, const struct lyra_l3_icmp_err *err)
     uint16_t sport = tcp_ld16(err->l4);
     uint16_t dport = tcp_ld16(err->l4 + 2);
     int i = tcp_lookup(u, err->src, sport, err->dst, dport);
-    if (i < 0 || u->cb[i].state == TCPS_LISTEN)
-        return;
+    if (i < 0 || u->cb[i].state == TCPS_LISTEN || u->cb[i].state == TCPS_CLOSED)
+        return; /* CLOSED: an earlier error ended it; the application has been told */
     if (!quote_in_window(&u->cb[i], tcp_seq(tcp_ld32(err->l4 + 4)))) {
         u->st.icmp_errors_bad_seq++;
         return;
@@ -78,13 +78,26 @@ void tcp_icmp_error(void *user, const struct lyra_l3_icmp_err *err)
      * goes back to LISTEN, as on a RST); the rest are soft: never fatal. A
      * connection still opening keeps a soft one to report if it gives up
      * (ETIMEDOUT otherwise); an open one reports it once through SO_ERROR
-     * / send, and goes on (MUST-56). */
+     * / send, and goes on (MUST-56).
+     * One exception: our own link's give-up (l3 2.4 local) ends a connect.
+     * 4.2.3.9 guards against a router's passing trouble, or a forged
+     * message, killing a connection; this one is neither: ARP has asked
+     * arp_retries times and nobody holds the address. Waiting out the SYN
+     * retries (over three minutes by default) only delays the same
+     * EHOSTUNREACH, where Linux fails such a connect after its ~3 s of
+     * ARP (RFC 5461 describes stacks that end a connection attempt on any
+     * soft error; we do it for this one only). */
     struct tcp_cb *c = &u->cb[i];
     bool hard = e == ECONNREFUSED || e == ENOPROTOOPT;
     if (hard && (c->state == TCPS_SYN_SENT || c->state == TCPS_SYN_RCVD)) {
         if (!(c->flags & CB_PASSIVE))
             u->st.conns_refused++;
         tcp_conn_drop(u, i, ECONNREFUSED); /* a child not accepted: forgotten */
+        return;
+    }
+    if (err->local && c->state == TCPS_SYN_SENT) {
+        u->st.conns_unreachable++;
+        tcp_conn_drop(u, i, e);
         return;
     }
     if (c->state == TCPS_SYN_SENT || c->state == TCPS_SYN_RCVD) {

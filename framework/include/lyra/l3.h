@@ -41,8 +41,9 @@ extern "C" {
 
 #define LYRA_L3_IFACE "l3"
 #define LYRA_L3_MAJOR 2
-#define LYRA_L3_MINOR 3 /* 2.1: route's link_mtu, pmtu_update; 2.2: route's gso_segs (TSO);
-                         * 2.3: rx may hand a run of TCP segments (skb 2.6 LYRA_SKB_F_GRO) */
+#define LYRA_L3_MINOR 4 /* 2.1: route's link_mtu, pmtu_update; 2.2: route's gso_segs (TSO);
+                         * 2.3: rx may hand a run of TCP segments (skb 2.6 LYRA_SKB_F_GRO);
+                         * 2.4: icmp_err's local */
 
 #define LYRA_IPPROTO_ICMP 1
 #define LYRA_IPPROTO_TCP 6
@@ -66,6 +67,12 @@ struct lyra_l3_rxinfo {
  * and protocol, and the first 8 bytes of its transport header. */
 struct lyra_l3_icmp_err {
     uint8_t type, code;
+    /* 2.4 (in 2.3's padding, which ip zeroed): 1 when ip made the error
+     * itself rather than receiving it: host unreachable because the link
+     * gave up on the next hop (l2 2.2 unreachable: no ARP answer). It
+     * cannot be forged from the network, and says the host is not on the
+     * link now, not that a router somewhere lost a route. */
+    uint8_t local;
     uint32_t src, dst; /* of the original datagram (src is ours) */
     uint8_t proto;
     uint8_t l4[8];

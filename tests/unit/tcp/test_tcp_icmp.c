@@ -1,7 +1,8 @@
 /* tcp state machine, black box: ICMP errors about our segments (RFC 9293
  * 3.9.2.2, RFC 1122 4.2.3.9). A hard error (port unreachable) ends a
  * connect with ECONNREFUSED; soft errors (network, host unreachable) never
- * abort a connection, opening or established; an error quoting a sequence
+ * abort a connection, opening or established, except ip's own host
+ * unreachable for a next hop that never answered ARP, which ends a connect; an error quoting a sequence
  * number not in flight is ignored (RFC 5927 4.1). "Fragmentation needed"
  * (RFC 1191) lowers the MSS and what was in flight goes again, cut to it;
  * fake_l3 plays ip's path MTU (one for every destination). Fixture:
@@ -29,6 +30,19 @@ static void icmp_mtu(struct fx *f, uint8_t type, uint8_t code, uint32_t seq, uin
 static void icmp(struct fx *f, uint8_t type, uint8_t code, uint32_t seq)
 {
     icmp_mtu(f, type, code, seq, 0);
+}
+
+/* ip's own host unreachable (l3 2.4 local): the link gave up on the next
+ * hop of our segment with sequence number seq (no ARP answer). */
+static void link_gave_up(struct fx *f, uint32_t seq)
+{
+    struct lyra_l3_icmp_err e = {.type = 3, .code = 1, .local = 1, .src = FX_US,
+                                 .dst = f->peer, .proto = 6};
+    tcp_st16(e.l4, f->lport);
+    tcp_st16(e.l4 + 2, f->pport);
+    tcp_st32(e.l4 + 4, seq);
+    cr_assert_eq(fake_l3_icmp_error(f->fl, &e), 0);
+    fx_run(f);
 }
 
 static uint64_t tst(struct fx *f, const char *name)
@@ -71,6 +85,41 @@ Test(tcp_icmp, host_unreachable_does_not_abort_connect)
     fx_expect(&f, NULL, TCP_ACK, f.t_iss + 1, f.p_iss + 1);
     cr_assert(fx_poll(&f, h) & LYRA_POLL_OUT);
     cr_assert_eq(fx_state(&f, h), LYRA_TCPS_ESTABLISHED);
+    fx_down(&f);
+}
+
+/* Our own link's give-up (l3 2.4 local: the next hop never answered ARP)
+ * ends a connect at once with EHOSTUNREACH, as on Linux, where the same
+ * message from the network (above) leaves it to the SYN retries: no
+ * router's passing trouble, no forgery. No SYN goes out after it. */
+Test(tcp_icmp, link_give_up_ends_connect)
+{
+    struct fx f;
+    fx_up(&f, NULL);
+    int h = fx_connect(&f, NULL);
+    uint64_t before = tst(&f, "conns_unreachable");
+    link_gave_up(&f, f.t_iss);
+    cr_assert(fx_poll(&f, h) & LYRA_POLL_ERR, "the connect goes on after the link gave up");
+    cr_assert_eq(fx_soerror(&f, h), EHOSTUNREACH);
+    cr_assert_eq(tst(&f, "conns_unreachable"), before + 1);
+    cr_assert_eq(fx_wait_maybe(&f, 5000, NULL), UINT64_MAX, "SYN sent again after the give-up");
+    fx_down(&f);
+}
+
+/* On an open connection the link's give-up stays soft (RFC 1122 4.2.3.9:
+ * the neighbour may answer ARP again; Linux too keeps the connection):
+ * reported once, the connection established. */
+Test(tcp_icmp, link_give_up_on_an_open_connection_is_soft)
+{
+    struct fx f;
+    fx_up(&f, NULL);
+    int h = fx_active(&f);
+    cr_assert_eq(fx_write(&f, h, "data", 4), 4);
+    fx_drain(&f);
+    link_gave_up(&f, f.t_iss + 1);
+    cr_assert_eq(fx_state(&f, h), LYRA_TCPS_ESTABLISHED);
+    cr_assert_eq(fx_soerror(&f, h), EHOSTUNREACH);
+    cr_assert_eq(tst(&f, "conns_unreachable"), 0);
     fx_down(&f);
 }
 
