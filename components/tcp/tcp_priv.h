@@ -200,7 +200,8 @@ struct tcp_ep {
     X(syncookies_failed) X(syn_evicted) X(zc_sends) X(zc_copy_fallback) X(zc_nobufs) X(rx_loaned_bytes) X(rx_loans)                                                        \
     X(acks_delayed) X(dupacks_rcvd) X(fast_retransmits) X(rto_expiries) X(probes_sent)         \
     X(keepalives_sent) X(conns_opened) X(conns_accepted) X(conns_established) X(conns_reset)   \
-    X(conns_timed_out) X(conns_refused) X(conns_unreachable) X(syn_backlog_drops) X(syn_no_mem) X(tw_reclaimed)     \
+    X(conns_timed_out) X(conns_refused) X(conns_unreachable) X(syn_backlog_drops)              \
+    X(syn_no_mem) X(tw_reclaimed)                                                              \
     X(icmp_errors_in) X(icmp_errors_bad_seq) X(pmtu_lowered) X(pmtu_ignored) X(pmtu_mss_synced) \
     X(tx_ready) X(rx_batched) X(sack_blocks_rcvd) X(sack_blocks_bad) X(dsack_rcvd)             \
     X(sack_recoveries) X(sack_rescue_rtx) X(sack_reneging) X(tx_tso) X(tx_tso_segs)
