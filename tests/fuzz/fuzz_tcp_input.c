@@ -418,7 +418,20 @@ static void note_sent(struct h *x, const uint8_t *b, uint32_t len, uint32_t src)
                 x->pb[k].maxd = d;
         }
         if ((r.flags & TCP_SYN) && !have) {
-            unsigned k = x->npb < 8 ? x->npb++ : x->pb_next++ % 8;
+            /* a ring, but never over the record of the connection tcp holds
+             * (its IRS) nor of the SYN it may take next: a SYN from that ISN
+             * again would start a new record, tighter than what the peer sent
+             * from it, and tcp's correct segments would fail against it.
+             * Bases are distinct (have), so at most two of the eight slots
+             * are kept: the loop ends */
+            unsigned k;
+            if (x->npb < 8)
+                k = x->npb++;
+            else
+                do
+                    k = x->pb_next++ % 8;
+                while ((x->irs_known && x->pb[k].base == x->irs) ||
+                       (x->syn_pending && x->pb[k].base == x->syn_seq));
             x->pb[k].base = r.seq.v;
             x->pb[k].maxd = (int32_t)adv;
             x->pb[k].ws = (r.opt.has & TCP_HAS_WS) ? r.opt.ws : -1;
