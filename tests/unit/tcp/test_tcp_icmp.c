@@ -14,17 +14,24 @@
 #include "fake_l3.h"
 #include "tcp_fx.h"
 
-/* ip hands up an ICMP error quoting our segment with sequence number seq
- * (and next-hop MTU mtu for fragmentation needed). */
-static void icmp_mtu(struct fx *f, uint8_t type, uint8_t code, uint32_t seq, uint32_t mtu)
+/* ip hands up error e about our segment with sequence number seq. */
+static void icmp_err(struct fx *f, struct lyra_l3_icmp_err e, uint32_t seq)
 {
-    struct lyra_l3_icmp_err e = {.type = type, .code = code, .src = FX_US, .dst = f->peer,
-                                 .proto = 6, .mtu = mtu};
+    e.src = FX_US;
+    e.dst = f->peer;
+    e.proto = 6;
     tcp_st16(e.l4, f->lport);
     tcp_st16(e.l4 + 2, f->pport);
     tcp_st32(e.l4 + 4, seq);
     cr_assert_eq(fake_l3_icmp_error(f->fl, &e), 0);
     fx_run(f);
+}
+
+/* A received ICMP error quoting seq (with next-hop MTU mtu for
+ * fragmentation needed). */
+static void icmp_mtu(struct fx *f, uint8_t type, uint8_t code, uint32_t seq, uint32_t mtu)
+{
+    icmp_err(f, (struct lyra_l3_icmp_err){.type = type, .code = code, .mtu = mtu}, seq);
 }
 
 static void icmp(struct fx *f, uint8_t type, uint8_t code, uint32_t seq)
@@ -36,13 +43,7 @@ static void icmp(struct fx *f, uint8_t type, uint8_t code, uint32_t seq)
  * hop of our segment with sequence number seq (no ARP answer). */
 static void link_gave_up(struct fx *f, uint32_t seq)
 {
-    struct lyra_l3_icmp_err e = {.type = 3, .code = 1, .local = 1, .src = FX_US,
-                                 .dst = f->peer, .proto = 6};
-    tcp_st16(e.l4, f->lport);
-    tcp_st16(e.l4 + 2, f->pport);
-    tcp_st32(e.l4 + 4, seq);
-    cr_assert_eq(fake_l3_icmp_error(f->fl, &e), 0);
-    fx_run(f);
+    icmp_err(f, (struct lyra_l3_icmp_err){.type = 3, .code = 1, .local = 1}, seq);
 }
 
 static uint64_t tst(struct fx *f, const char *name)
