@@ -49,6 +49,16 @@ static void fd_idle_set(struct sock *k, int fd, unsigned bit, bool on)
     atomic_store_explicit(&k->idle[fd], (unsigned char)v, memory_order_release);
 }
 
+/* fd's endpoint is closed: the descriptor goes, and with it its idle
+ * bits (0: a lock-free reader sees a closed descriptor, not the old one's
+ * DRAINED). */
+static void fd_gone(struct sock *k, int fd)
+{
+    fd_release(&k->t, fd);
+    atomic_store_explicit(&k->idle[fd], 0, memory_order_release);
+    k->closed++;
+}
+
 static unsigned s_rx_idle(void *self, int fd)
 {
     struct sock *k = self;
@@ -186,9 +196,7 @@ static int s_close(void *self, int fd)
     if (L->set_cookie) /* events about it no longer name this descriptor */
         L->set_cookie(LS, e->handle, LYRA_L4_NO_COOKIE);
     L->close(LS, e->handle);
-    fd_release(&k->t, fd);
-    atomic_store_explicit(&k->idle[fd], 0, memory_order_release);
-    k->closed++;
+    fd_gone(k, fd);
     notify(k, fd, LYRA_POLL_NVAL); /* calls blocked on it end with EBADF */
     return 0;
 }
@@ -481,9 +489,7 @@ static void sock_stop(void *self)
     for (unsigned fd = 0; fd < k->t.n; fd++)
         if (k->t.e[fd].used) {
             k->l4[k->t.e[fd].l4]->close(k->l4_self[k->t.e[fd].l4], k->t.e[fd].handle);
-            fd_release(&k->t, (int)fd);
-            atomic_store_explicit(&k->idle[fd], 0, memory_order_release);
-            k->closed++;
+            fd_gone(k, (int)fd);
         }
     k->os->mem_free(k->os_self, k->t.e);
     k->t.e = NULL;
