@@ -858,14 +858,19 @@ static void loss_run(int sack, int run, struct loss_run *o)
  * and starts recovery before three duplicates when the scoreboard shows
  * the loss). Asserted on the totals, with margins well inside what was
  * measured under gcc and ASan: SACK takes under 3/4 of the time with under
- * two thirds of the timeouts, and resends no more needlessly than NewReno
- * and at most a tenth of what the link lost. Timeouts: alone, SACK had
- * 15-25 to NewReno's 67-77; under CI's load (ctest -j2 on 2 cores) a
+ * two thirds of the timeouts, and resends at most a tenth of what the link
+ * lost beyond it. Timeouts: alone, SACK had 15-25 to NewReno's 67-77. A
+ * SACK sender that repaired no holes would time out as often as NewReno (a
+ * ratio near 1).
+ * The case is timer-bound, so it runs as a ctest entry of its own with
+ * nothing beside it (RUN_SERIAL): under CI's load (ctest -j2 on 2 cores) a
  * starved thread lets a 20 ms RTO fire before the ACK is read, which adds
- * timeouts to both alike (seen: 34 to 63). A SACK sender that repaired no
- * holes would time out as often as NewReno (a ratio near 1). Total resent bytes are printed, not
- * asserted: they follow what the link lost, which differs between the two
- * once their traffic differs (seen 2% to 6% apart, either way). */
+ * timeouts and needless resends to both senders alike (seen: 34 timeouts
+ * to 63; 16 needless segments to NewReno's 14).
+ * Printed, not asserted: needless resends against NewReno's (both are
+ * small: 3-16 against 10-21 alone, so their order is noise), and total
+ * resent bytes, which follow what the link lost, and that differs between
+ * the two once their traffic differs (seen 2% to 6% apart, either way). */
 Test(tcp_wire, sack_beats_newreno_under_loss, .timeout = CASE_LIMIT_S + 60)
 {
     double secs[2] = {0, 0};
@@ -903,9 +908,6 @@ Test(tcp_wire, sack_beats_newreno_under_loss, .timeout = CASE_LIMIT_S + 60)
            100.0 * (double)rtx[1] / (double)rtx[0], (unsigned long long)rtos[0],
            (unsigned long long)rtos[1]);
     fflush(stdout);
-    cr_expect_leq(needless[1], needless[0],
-                  "SACK resent %lld segments beyond those lost, NewReno %lld",
-                  (long long)needless[1], (long long)needless[0]);
     cr_expect_leq(10 * needless[1], (int64_t)lost[1],
                   "SACK resent %lld segments beyond the %llu lost: over a tenth",
                   (long long)needless[1], (unsigned long long)lost[1]);
