@@ -71,6 +71,9 @@ for c in "${CASES[@]}"; do
     # shellcheck disable=SC2086
     b=$(run_cg "$name" $N2 $pair $ovr)
     python3 bench/callgrind_stack.py "$SRC" "$D/$name.$N2.cg" --top 40 | tail -n +2 >"$D/$name.top.txt"
+    if [ "$name" = dma-dma ]; then # for the split per write (below)
+        pw_runs="$D/$name.$N1.cg:$N1:$(kv "$a" a_tx_segments) $D/$name.$N2.cg:$N2:$(kv "$b" a_tx_segments)"
+    fi
     d_a_tx_retrans_segs=0
     for k in bytes a_tx_segments a_tx_retrans_segs stack csum libc_mem libc_lock os link device app; do
         declare "d_$k=$(( $(kv "$b" $k) - $(kv "$a" $k) ))"
@@ -91,6 +94,20 @@ for c in "${CASES[@]}"; do
     summary+=$(printf '%-16s %6s instr/B (checksum %s, beyond %s); %s instr/segment beyond the checksum' \
         "$name" "$pb" "$cb" "$bb" "$ps")$'\n'
 done
+
+# --- 1b. per segment and per write: dma-dma again at writes twice as long ---
+# (the same bytes), so that cost per segment = A + W / (segments a write)
+# splits into A and W (bench/ipb_per_write.py)
+LEN2=$((2 * LEN))
+for n in $((N1 / 2)) $((N2 / 2)); do
+    line=$(cg_run "$D/dma-dma-w$LEN2.$n.cg" "$D/dma-dma-w$LEN2.$n.valgrind.log" dma dma "$n" "$LEN2") || exit 1
+    pw_runs+=" $D/dma-dma-w$LEN2.$n.cg:$n:$(kv "$line" a_tx_segments)"
+done
+# shellcheck disable=SC2086 # pw_runs is a list
+pw_md=$(python3 bench/ipb_per_write.py "$SRC" --md --top 20 $pw_runs)
+# shellcheck disable=SC2086
+pw_line=$(python3 bench/ipb_per_write.py "$SRC" --top 0 $pw_runs | head -1)
+summary+="dma-dma $pw_line"$'\n'
 
 # --- 2 and 3: Linux, in namespaces of our own ------------------------------
 TTCP_L=$B/bin/lyra-ttcp-linux
@@ -244,6 +261,19 @@ history=""
     echo
     echo "The dearest stack functions of each case (self + libc they call, and the checksum"
     echo "lines in it, $N2 writes) are in \`$D/CASE.top.txt\`; the callgrind files beside them."
+    echo
+    echo "## Per segment and per write (dma-dma)"
+    echo
+    echo "The cost per segment above is for $LEN-byte writes. It holds two kinds of work: what"
+    echo "each MSS segment costs (the copies in and out, a buffer each way, the driver's"
+    echo "descriptor and receive buffer: A) and what each write costs, spread over its segments"
+    echo "(the send call, the TSO frame built and sent, the receive run, the ACK made and taken,"
+    echo "the reads: W). The same copy-dma pair again with $LEN2-byte writes, the same bytes"
+    echo "(\`$B/bench/ipb dma dma WRITES $LEN2\` at WRITES = $((N1 / 2)) and $((N2 / 2)), under callgrind"
+    echo "as above), gives the two from cost per segment = A + W / (segments a write)"
+    echo "(bench/ipb_per_write.py; per component: its functions, checksum lines included):"
+    echo
+    printf '%s\n' "$pw_md"
     echo
     echo "## Linux, for scale"
     echo
