@@ -11,7 +11,11 @@ LYRA_MUTATE_N per manifest): values out of range, wrong enums,
 bad links, swapped components, removed lines, bad selectors. A mutation that
 check accepts is run for a moment in a private network namespace (PID in
 its name, deleted afterwards); exit 1 from run, or exit 2 with a create/config
-message, is a mismatch. (50 ms is enough: configuration errors come
+message, is a mismatch, and so is a check or a run killed by a signal. The
+shipped manifests themselves must pass check and run first, and at least a
+tenth of the mutations must pass check (343 of 1,200 did): a check that
+refused everything, its components not found say, would otherwise agree
+with run on every mutation. (50 ms is enough: configuration errors come
 from create and start, before the loop runs; the run's time was most of
 this test's, 200 ms at first.) Without CAP_NET_ADMIN: skip (77). The mutations are
 drawn in order from the seed, then checked and run by two workers, each in
@@ -64,11 +68,16 @@ def mutate(lines, rng, comps):
 def trial(w, path, how):
     """check, then run what check accepts: (accepted, mismatch line or None)"""
     c = subprocess.run([lyranet, "check", path], capture_output=True, text=True)
+    if c.returncode < 0:
+        return False, "CRASH %s (%s): check killed by signal %d" % (path, how, -c.returncode)
     if c.returncode:
         os.unlink(path)
         return False, None
     r = subprocess.run(["ip", "netns", "exec", nss[w], lyranet, "run", path, "--for", "0.05"],
                        capture_output=True, text=True, timeout=60)
+    if r.returncode < 0 or r.returncode > 2:  # a signal, or ip netns exec's 128 + signal
+        return True, ("CRASH %s (%s): run exit %d: %s" %
+                      (path, how, r.returncode, r.stderr.strip().splitlines()[-1:]))
     config = r.returncode == 1 or (r.returncode == 2 and re.search(
         r"create|start failed|could not start|error: .*\.(\w+):", r.stderr))
     if config:
@@ -84,6 +93,18 @@ def main():
     tmp = tempfile.mkdtemp(prefix="lyramut")
     jobs = []
     files = sorted(f for f in os.listdir(asm_dir) if f.endswith(".lyra"))
+    # the unmutated manifests: what the mutations are measured against
+    for f in files:
+        path = os.path.join(tmp, f)
+        open(path, "w").write(open(os.path.join(asm_dir, f)).read())
+        c = subprocess.run([lyranet, "check", path], capture_output=True, text=True)
+        r = subprocess.run(["ip", "netns", "exec", nss[0], lyranet, "run", path, "--for", "0.05"],
+                           capture_output=True, text=True, timeout=60)
+        if c.returncode or r.returncode:
+            print("BASELINE %s: check exit %d, run exit %d: %s" % (
+                f, c.returncode, r.returncode, (c.stderr + r.stderr).strip().splitlines()[-3:]))
+            return 1
+        os.unlink(path)
     per = int(os.environ.get("LYRA_MUTATE_N", "0")) or max(1, budget // len(files))
     for f in files:
         lines = open(os.path.join(asm_dir, f)).read().splitlines()
@@ -105,6 +126,9 @@ def main():
             print(line)
     print("mutate_manifests seed=%d: mutations %d, accepted %d, rejected %d, mismatches %d"
           % (seed, total, accepted, rejected, mism))
+    if 10 * accepted < total:
+        print("FAILED: check accepted under a tenth of the mutations: is it refusing everything?")
+        return 1
     return 1 if mism else 0
 
 try:
