@@ -410,7 +410,9 @@ static void chargen_1mb_into_linux(const char *stack)
     cr_assert(strstr(OUT, "chargen: 1000000 of 1000000 bytes, RFC 864 lines right"), "%s", OUT);
     /* Linux closed with unread data: it sent a RST (RFC 9293 3.6, RFC 2525
      * 2.17), so neither side waits in TIME_WAIT or anything else */
-    ss_count("TIME-WAIT");
+    cr_expect_eq(ss_count("TIME-WAIT"), 0, "Linux holds a TIME-WAIT: it did not reset");
+    cr_expect_geq(lt_ns_counter("tcp", "rst_rcvd"), 1, "Linux's RST did not reach us");
+    cr_expect_eq(lt_ns_counter("tcp", "time_wait"), 0, "our side holds a TIME_WAIT");
     stack_clean();
     measured("chargen_1mb", stack, "chargen:");
 }
