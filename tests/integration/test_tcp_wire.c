@@ -857,8 +857,9 @@ static void loss_run(int sack, int run, struct loss_run *o)
  * and time, mostly timeouts (SACK repairs several holes per round trip
  * and starts recovery before three duplicates when the scoreboard shows
  * the loss). Asserted on the totals, with margins well inside what was
- * measured under gcc and ASan: SACK takes under 3/4 of the time with under
- * two thirds of the timeouts, and resends at most a tenth of what the link
+ * measured under gcc and ASan: SACK takes under 85% of the time (55-71%
+ * measured under ASan, 4 threads on 2 cores even alone) with under two
+ * thirds of the timeouts, and resends at most a tenth of what the link
  * lost beyond it. Timeouts: alone, SACK had 15-25 to NewReno's 67-77. A
  * SACK sender that repaired no holes would time out as often as NewReno (a
  * ratio near 1).
@@ -914,7 +915,7 @@ Test(tcp_wire, sack_beats_newreno_under_loss, .timeout = CASE_LIMIT_S + 60)
     cr_expect_lt(3 * rtos[1], 2 * rtos[0],
                  "SACK had %llu timeouts, NewReno %llu: not under two thirds",
                  (unsigned long long)rtos[1], (unsigned long long)rtos[0]);
-    cr_expect_lt(secs[1], 0.75 * secs[0], "SACK took %.3f s, NewReno %.3f s: not clearly faster",
+    cr_expect_lt(secs[1], 0.85 * secs[0], "SACK took %.3f s, NewReno %.3f s: not clearly faster",
                  secs[1], secs[0]);
 }
 
