@@ -588,6 +588,7 @@ struct blocked {
     int err;
     char buf[64];
     double t_ret;
+    atomic_int returned; /* set when the recv came back */
 };
 
 static void *blocked_recv(void *arg)
@@ -596,6 +597,7 @@ static void *blocked_recv(void *arg)
     b->n = lyra_recv(b->s, b->fd, b->buf, sizeof(b->buf), 0);
     b->err = b->n < 0 ? errno : 0;
     b->t_ret = now_s();
+    atomic_store(&b->returned, 1);
     return NULL;
 }
 
@@ -616,6 +618,7 @@ Test(udp_wire, blocking_nonblocking_and_timeouts_from_application_threads, .time
     pthread_t t;
     cr_assert_eq(pthread_create(&t, NULL, blocked_recv, &bl), 0);
     sleep_ms(200);
+    cr_assert_eq(atomic_load(&bl.returned), 0, "the recv returned before anything was sent");
     double t_send = now_s();
     cr_assert_eq(lyra_sendto(a.s, fa, "wake up", 7, 0, SA(to_b), sizeof(to_b)), 7);
     pthread_join(t, NULL);
@@ -674,6 +677,7 @@ Test(udp_wire, blocking_nonblocking_and_timeouts_from_application_threads, .time
     struct blocked bc = {.s = b.s, .fd = fb};
     cr_assert_eq(pthread_create(&t, NULL, blocked_recv, &bc), 0);
     sleep_ms(200);
+    cr_assert_eq(atomic_load(&bc.returned), 0, "the recv returned before the stop");
     node_halt(&b);
     pthread_join(t, NULL);
     cr_assert_eq(bc.n, -1);
