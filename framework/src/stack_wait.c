@@ -85,6 +85,16 @@ void lyra_waiter_del(struct lyra_stack *s, struct lyra_waiter *w)
     }
 }
 
+unsigned lyra_stack_blocked(struct lyra_stack *s)
+{
+    unsigned n = 0;
+    lyra_stack_lock(s);
+    for (const struct lyra_waiter *w = s->wl; w; w = w->next)
+        n++;
+    lyra_stack_unlock(s);
+    return n;
+}
+
 /* Broadcasts cv when the lock is released (see lyra_stack_unlock), or now
  * when too many are pending. */
 static void signal_later(struct lyra_stack *s, void *cv)

@@ -50,7 +50,8 @@ struct fake_netdev {
     uint32_t frame_max; /* largest frame sent or injected (header + mtu + a VLAN tag) */
     void *mem;          /* the one block from mem_alloc */
     uint8_t *rec;       /* tx_record frames of frame_max bytes */
-    uint32_t *rec_len;
+    uint32_t *rec_len;  /* as on the wire: padded to the minimum frame, as a NIC does */
+    uint32_t *rec_sent; /* as the driver was handed it */
     unsigned rec_head, rec_n;
     uint8_t *inj; /* INJECT_MAX frames of frame_max bytes */
     uint32_t *inj_len;
@@ -381,7 +382,7 @@ static int fnd_xmit(void *self, struct lyra_skb *skb)
 
     /* record in the ring (overwriting the oldest when full) or scratch */
     uint8_t *f = nd->scratch;
-    uint32_t *lenp = NULL;
+    uint32_t *lenp = NULL, *sentp = NULL;
     if (nd->tx_record) {
         unsigned slot;
         if (nd->rec_n == nd->tx_record) {
@@ -393,6 +394,7 @@ static int fnd_xmit(void *self, struct lyra_skb *skb)
         }
         f = nd->rec + (size_t)slot * nd->frame_max;
         lenp = &nd->rec_len[slot];
+        sentp = &nd->rec_sent[slot];
     } else {
         nd->tx_record_dropped++;
     }
@@ -408,6 +410,8 @@ static int fnd_xmit(void *self, struct lyra_skb *skb)
         f[at] = (uint8_t)(c >> 8);
         f[at + 1] = (uint8_t)c;
     }
+    if (sentp)
+        *sentp = len;
     if (len < LYRA_ETH_ZLEN) {
         memset(f + len, 0, LYRA_ETH_ZLEN - len);
         len = LYRA_ETH_ZLEN;
@@ -593,6 +597,14 @@ LYRA_EXPORT const uint8_t *fake_netdev_tx_frame(void *self, unsigned i, size_t *
     return nd->rec + (size_t)slot * nd->frame_max;
 }
 
+LYRA_EXPORT uint32_t fake_netdev_tx_sent_len(void *self, unsigned i)
+{
+    struct fake_netdev *nd = self;
+    if (i >= nd->rec_n)
+        return 0;
+    return nd->rec_sent[(nd->rec_head + i) % nd->tx_record];
+}
+
 LYRA_EXPORT void fake_netdev_tx_clear(void *self)
 {
     struct fake_netdev *nd = self;
@@ -709,7 +721,8 @@ static int fnd_start(void *self)
     size_t fm = nd->frame_max;
     size_t o_rec = 0;
     size_t o_rlen = o_rec + align8((size_t)nd->tx_record * fm);
-    size_t o_inj = o_rlen + align8((size_t)nd->tx_record * sizeof(uint32_t));
+    size_t o_rsent = o_rlen + align8((size_t)nd->tx_record * sizeof(uint32_t));
+    size_t o_inj = o_rsent + align8((size_t)nd->tx_record * sizeof(uint32_t));
     size_t o_ilen = o_inj + align8((size_t)INJECT_MAX * fm);
     size_t o_scr = o_ilen + align8(INJECT_MAX * sizeof(uint32_t));
     size_t o_post = o_scr + align8(fm);
@@ -724,6 +737,7 @@ static int fnd_start(void *self)
     nd->mem = m;
     nd->rec = m + o_rec;
     nd->rec_len = (uint32_t *)(void *)(m + o_rlen);
+    nd->rec_sent = (uint32_t *)(void *)(m + o_rsent);
     nd->inj = m + o_inj;
     nd->inj_len = (uint32_t *)(void *)(m + o_ilen);
     nd->scratch = m + o_scr;

@@ -48,6 +48,9 @@ int fake_netdev_deliver_run(void *self, const uint8_t *const *frame, const size_
 /* Recorded transmitted frames, oldest first. */
 unsigned fake_netdev_tx_count(void *self);
 const uint8_t *fake_netdev_tx_frame(void *self, unsigned i, size_t *len);
+/* Frame i's length as the driver was handed it: tx_frame's is padded with
+ * zeros to the 60-byte minimum, as a NIC does; 0 when there is no frame i. */
+uint32_t fake_netdev_tx_sent_len(void *self, unsigned i);
 void fake_netdev_tx_clear(void *self);
 /* Segments of the last transmitted skb as the driver saw them (linear part
  * counts as segment 0). */

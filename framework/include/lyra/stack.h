@@ -76,6 +76,10 @@ struct lyra_stats_visitor {
 void lyra_stack_stats(struct lyra_stack *s, const struct lyra_stats_visitor *v);
 /* One counter (UINT64_MAX when absent). */
 uint64_t lyra_stack_counter(struct lyra_stack *s, const char *inst, const char *name);
+/* Socket calls blocked in this stack now (recv, send, accept, connect,
+ * poll waiting for their event): for tests and diagnostics, e.g. to know a
+ * thread has gone to sleep in a call rather than guess after a sleep. */
+unsigned lyra_stack_blocked(struct lyra_stack *s);
 /* The counters that moved, one group of NAME=VALUE per instance (--stats). */
 void lyra_stack_stats_print(struct lyra_stack *s, FILE *f);
 /* Every counter, one per line (--stats=all). */

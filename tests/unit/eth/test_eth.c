@@ -247,7 +247,11 @@ static void expect_arp(struct fx *f, unsigned i, uint16_t op, const uint8_t eth_
 {
     size_t len;
     const uint8_t *p = tx(f, i, &len);
-    cr_assert_eq(len, 60, "frame %u: %zu bytes, want 42 padded to 60", i, len);
+    /* eth hands the driver the 42 bytes; the 60-byte minimum is the NIC's
+     * padding (the fake pads as a NIC does) */
+    cr_assert_eq(fake_netdev_tx_sent_len(f->nd->self, i), 42, "frame %u: %u bytes handed over",
+                 i, fake_netdev_tx_sent_len(f->nd->self, i));
+    cr_assert_eq(len, 60, "frame %u: %zu bytes on the wire", i, len);
     cr_assert_arr_eq(p, eth_dst, 6, "frame %u: Ethernet destination", i);
     cr_assert_arr_eq(p + 6, sha, 6, "frame %u: Ethernet source", i);
     cr_assert_eq(be16(p + 12), 0x0806, "frame %u: ethertype", i);
@@ -260,8 +264,6 @@ static void expect_arp(struct fx *f, unsigned i, uint16_t op, const uint8_t eth_
     cr_assert_eq(be32(p + 28), spa, "frame %u: ar$spa", i);
     cr_assert_arr_eq(p + 32, tha, 6, "frame %u: ar$tha", i);
     cr_assert_eq(be32(p + 38), tpa, "frame %u: ar$tpa", i);
-    for (unsigned k = 42; k < 60; k++)
-        cr_assert_eq(p[k], 0, "frame %u: padding byte %u", i, k);
 }
 
 #define STACK_P(...) \

@@ -1248,6 +1248,8 @@ Test(nic_pio, rdc_never_set_is_bounded)
     for (unsigned i = 0; i < b.n; i++)
         if (b.log[i].op == 'r' && b.log[i].port == NE_ISR)
             last_isr = i;
-    find(&b, last_isr, 'w', -1, NE_CR, -1);
+    unsigned k = find(&b, last_isr, 'w', -1, NE_CR, -1);
+    cr_assert(b.log[k].v & CR_RD2, "the CR write after the timeout (%#x) does not abort the "
+              "remote DMA (RD2, DP8390 CR bits 3-5)", (unsigned)b.log[k].v);
     fbx_done(&x);
 }

@@ -133,6 +133,7 @@ static int o_getopt(void *self, int h, int opt, int *val)
         *val = 0;
         return 0;
     }
+    f->opt_calls++; /* as o_setopt: the tests count what reached the transport */
     f->last_opt = (uint64_t)opt;
     if (opt != LYRA_TCP_NODELAY && (opt < LYRA_SO_KEEPALIVE || opt > LYRA_TCP_USER_TIMEOUT))
         return -ENOPROTOOPT;

@@ -322,6 +322,16 @@ static void *blocking_recv(void *arg)
     return NULL;
 }
 
+/* Until a socket call is blocked in s (5 s at most): the thread started
+ * has gone to sleep in its call, so what follows tests the blocking path,
+ * not a call that came late and found its datagram (or the stop) there. */
+static void wait_blocked(struct lyra_stack *s)
+{
+    for (int i = 0; i < 5000 && !lyra_stack_blocked(s); i++)
+        usleep(1000);
+    cr_assert_geq(lyra_stack_blocked(s), 1u, "no call blocked after 5 s");
+}
+
 Test(socket, application_threads_block_while_a_loop_thread_runs)
 {
     struct lyra_stack *s = new_stack();
@@ -330,7 +340,7 @@ Test(socket, application_threads_block_while_a_loop_thread_runs)
     int a = bound(s, 1000), b = bound(s, 2000);
     struct rx x = {.s = s, .fd = b};
     pthread_create(&x.t, NULL, blocking_recv, &x);
-    usleep(50000); /* the receiver is asleep on the stack's condition */
+    wait_blocked(s); /* the receiver is asleep on the stack's condition */
     struct sockaddr_in to = sin_port(2000);
     cr_assert_eq(lyra_sendto(s, a, "ping", 4, 0, (struct sockaddr *)&to, sizeof(to)), 4);
     pthread_join(x.t, NULL);
@@ -349,7 +359,7 @@ Test(socket, stop_cancels_blocked_callers)
     int b = bound(s, 2000);
     struct rx x = {.s = s, .fd = b};
     pthread_create(&x.t, NULL, blocking_recv, &x);
-    usleep(50000);
+    wait_blocked(s);
     lyra_stack_stop(s);
     pthread_join(lp.t, NULL);
     pthread_join(x.t, NULL);
@@ -431,7 +441,7 @@ Test(socket, a_caller_driving_the_loop_hands_over_to_a_late_loop_thread)
     int a = bound(s, 1000), b = bound(s, 2000);
     struct rx x = {.s = s, .fd = b};
     pthread_create(&x.t, NULL, blocking_recv, &x);
-    usleep(50000); /* no loop thread yet: the receiver drives the loop */
+    wait_blocked(s); /* no loop thread yet: the receiver drives the loop */
     struct loop lp = {.s = s};
     pthread_create(&lp.t, NULL, run_loop, &lp);
     usleep(50000);
@@ -450,7 +460,7 @@ Test(socket, a_send_from_another_thread_wakes_a_caller_driving_the_loop)
     int a = bound(s, 1000), b = bound(s, 2000);
     struct rx x = {.s = s, .fd = b};
     pthread_create(&x.t, NULL, blocking_recv, &x);
-    usleep(50000);
+    wait_blocked(s);
     struct sockaddr_in to = sin_port(2000);
     cr_assert_eq(lyra_sendto(s, a, "wake", 4, 0, (struct sockaddr *)&to, sizeof(to)), 4);
     pthread_join(x.t, NULL);
