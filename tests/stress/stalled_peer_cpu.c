@@ -3,13 +3,15 @@
  * whose stack is started but never stepped, so Y's receive queue on the
  * wire fills and X's device cannot put frames on the link. X's sender has
  * SO_SNDTIMEO = 5 s and sends until a send blocks; the process CPU time of
- * the following SECONDS is printed (it should be ~0: nothing can move).
+ * the following SECONDS is printed (it should be ~0: nothing can move);
+ * exit 1 when it is over 5% (BUSY), so a script can act on it.
  *
  *   stalled_peer_cpu [loop|drive] [copy-pio.lyra|copy-dma.lyra] [SECONDS]  */
 #include "stress.h"
 
 int main(int argc, char **argv)
 {
+    int busy = 0;
     int drive = argc > 1 && !strcmp(argv[1], "drive");
     const char *mx = argc > 2 ? argv[2] : "copy-pio.lyra";
     double secs = argc > 3 ? atof(argv[3]) : 3;
@@ -61,6 +63,7 @@ int main(int argc, char **argv)
                    "full); idle afterwards: CPU %.3f s in %.1f s (%.1f%%)%s\n",
                    mx, drive ? "callers drive" : "loop thread", cpu1, wall1, 100 * cpu1 / wall1,
                    cpu1 / wall1 > 0.05 ? "  <-- BUSY" : "");
+            busy = cpu1 / wall1 > 0.05;
             break;
         }
     }
@@ -77,5 +80,5 @@ int main(int argc, char **argv)
            (unsigned long long)lyra_stack_counter(X, "nic", "tx_busy"));
     lyra_stack_destroy(X);
     lyra_stack_destroy(Y);
-    return 0;
+    return busy;
 }

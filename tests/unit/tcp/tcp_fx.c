@@ -510,6 +510,7 @@ static void record_syn(struct fx *f, const struct fx_seg *s)
     f->t_sent_ts = s->r.opt.has & TCP_HAS_TS;
     f->t_sent_sackp = s->r.opt.has & TCP_HAS_SACK_PERM;
     f->t_mss = (s->r.opt.has & TCP_HAS_MSS) ? s->r.opt.mss : 0;
+    f->t_syn_wnd = s->win; /* never scaled in a SYN (RFC 7323 2.2) */
 }
 
 static void negotiate(struct fx *f)

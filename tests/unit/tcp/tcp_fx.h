@@ -91,6 +91,7 @@ struct fx {
     bool ws_on, ts_on, sack_on;
     uint8_t t_ws;        /* the shift tcp announced */
     uint16_t t_mss;      /* the MSS tcp announced (0: none) */
+    uint32_t t_syn_wnd;  /* the window of tcp's SYN or SYN-ACK */
     bool t_sent_ws, t_sent_ts, t_sent_sackp;
     uint32_t p_tsval;    /* the peer's clock for TSval */
     uint32_t t_tsval;    /* the last TSval tcp sent (the peer's TS.Recent) */

@@ -111,8 +111,9 @@ Test(tcp_congestion, fast_retransmit_halves_ssthresh)
     fx_down(&f);
 }
 
-/* RFC 6582 3.2 step 6 (a full ACK ends fast recovery: cwnd deflated to at
- * most ssthresh). */
+/* RFC 6582 3.2 (4) (a full ACK ends fast recovery: cwnd deflated to
+ * min(ssthresh, max(FlightSize, SMSS) + SMSS), the first of the RFC's two
+ * choices; nothing is left outstanding here, so 2 SMSS). */
 Test(tcp_congestion, full_ack_ends_recovery_with_deflated_cwnd)
 {
     struct fx f;
@@ -122,14 +123,17 @@ Test(tcp_congestion, full_ack_ends_recovery_with_deflated_cwnd)
     uint32_t high = f.p_rcv;
     for (int i = 0; i < 3; i++)
         fx_ack_to(&f, una);
+    struct fx_seg s;
+    fx_expect(&f, &s, TCP_ACK, una, FX_ANY); /* the fast retransmit: recovery began */
     fx_drain(&f);
     fx_ack_to(&f, high);
     fx_drain(&f);
     struct lyra_tcp_info ti;
     fx_info(&f, h, &ti);
-    cr_assert_leq(ti.snd_cwnd, ti.snd_ssthresh, "cwnd %u above ssthresh %u after recovery",
-                  ti.snd_cwnd, ti.snd_ssthresh);
-    cr_assert_geq(ti.snd_cwnd, 536u);
+    cr_assert_eq(ti.snd_ssthresh, 8 * 536 / 2, "ssthresh %u: not FlightSize / 2 at entry",
+                 ti.snd_ssthresh);
+    cr_assert_eq(ti.snd_cwnd, 2 * 536, "cwnd %u after the full ACK, nothing outstanding",
+                 ti.snd_cwnd);
     fx_down(&f);
 }
 

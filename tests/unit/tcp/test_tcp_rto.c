@@ -54,8 +54,14 @@ Test(tcp_rto, the_minimum_and_maximum_hold)
     tcp_rto_init(&r, &L);
     tcp_rto_sample(&r, &L, 2000); /* 2 ms on a LAN: the 1 s minimum (2.4) */
     cr_assert_eq(r.rto, 1000000);
-    tcp_rto_sample(&r, &L, 50000000); /* 50 s: 60 s at most (2.5) */
-    cr_assert_leq(r.rto, 60000000);
+    /* 50 s (2.3): RTTVAR = 3/4 1000 + 1/4 |2000 - 50e6| = 12,500,250, SRTT =
+     * 7/8 2000 + 1/8 50e6 = 6,251,750, RTO = SRTT + 4 RTTVAR = 56,252,750:
+     * under the 60 s cap, as computed */
+    tcp_rto_sample(&r, &L, 50000000);
+    cr_assert_eq(r.rto, 56252750u);
+    /* 59 s next: SRTT + 4 RTTVAR would be some 103 s; 60 s at most (2.5) */
+    tcp_rto_sample(&r, &L, 59000000);
+    cr_assert_eq(r.rto, 60000000);
     struct tcp_rto big;
     tcp_rto_init(&big, &L);
     tcp_rto_sample(&big, &L, 4000000000u); /* no overflow in SRTT + 4 RTTVAR */

@@ -180,7 +180,8 @@ Test(tcp_run, run_beyond_the_window_cut_at_its_edge)
     struct fx f;
     int h = up(&f, FX_P("rcv_buf=4096"));
     uint32_t mss = f.t_mss;
-    uint32_t w = 4096; /* the whole buffer is offered at first */
+    uint32_t w = f.t_syn_wnd; /* the window the SYN-ACK offered (at most rcv_buf) */
+    cr_assert(w > 2 * mss && w <= 4096, "window %u", w);
     fx_send_run(&f, f.p_iss + 1, pat, mss, 4);
     struct fx_seg s;
     fx_last(&f, 200, &s);
@@ -203,8 +204,8 @@ Test(tcp_run, run_to_a_closed_port_reset_segment_by_segment)
     f.p_iss = 1000;
     fx_send_run(&f, 1001, pat, 500, 3);
     for (int k = 0; k < 3; k++) {
-        struct fx_seg s;
-        fx_expect(&f, &s, TCP_RST, FX_ANY, FX_ANY);
+        struct fx_seg s; /* the segments carry ACK: <SEQ=SEG.ACK><CTL=RST> */
+        fx_expect(&f, &s, TCP_RST, f.p_rcv, FX_ANY);
     }
     fx_expect_none(&f);
     cr_assert_eq(stat(&f, "rx_to_closed"), 3);
@@ -302,9 +303,47 @@ Test(tcp_run, segments_with_more_to_do_are_not_predicted)
     fx_send_sa(&f, TCP_ACK, hole, f.p_rcv, pat, 10);
     fx_expect(&f, &s, TCP_ACK, f.t_iss + 101, hole + 20);
     f.p_nxt = hole + 20;
+    /* SYN: RFC 5961 4.2's challenge ACK, the connection stays */
+    uint64_t ch0 = stat(&f, "challenge_acks");
+    struct tcp_hdr_opts o = {.has = TCP_HAS_MSS, .mss = 1460};
+    fx_send_opt(&f, TCP_SYN, f.p_nxt, 0, NULL, 0, &o);
+    fx_expect(&f, &s, TCP_ACK, f.t_iss + 101, f.p_nxt);
+    cr_assert_eq(stat(&f, "challenge_acks"), ch0 + 1);
+    cr_assert_eq(fx_state(&f, h), LYRA_TCPS_ESTABLISHED);
+    /* beyond the window: not acceptable, an ACK at once, nothing taken */
+    uint64_t oow0 = stat(&f, "rx_out_of_window");
+    fx_send_sa(&f, TCP_ACK, f.p_nxt + 200000, f.p_rcv, pat, 10);
+    fx_expect(&f, &s, TCP_ACK, f.t_iss + 101, f.p_nxt);
+    cr_assert_eq(stat(&f, "rx_out_of_window"), oow0 + 1);
     /* FIN: the state moves */
     fx_send(&f, TCP_ACK | TCP_FIN, NULL, 0);
     cr_assert_eq(fx_state(&f, h), LYRA_TCPS_CLOSE_WAIT);
     cr_assert_eq(stat(&f, "rx_predicted"), 0);
+    fx_down(&f);
+}
+
+/* The PAWS case of the above (RFC 7323 5.3): with timestamps on, an
+ * in-order segment with an old TSval is dropped with an ACK, by the state
+ * machine, not taken by prediction. */
+Test(tcp_run, paws_failed_segment_is_not_predicted)
+{
+    struct fx f;
+    fx_pattern(pat, sizeof(pat), 0);
+    fx_up(&f, NULL);
+    f.popt.ts = true;
+    int h = fx_active(&f);
+    fx_send(&f, TCP_ACK | TCP_PSH, pat, 10); /* in order, fresh TSval: predicted */
+    struct fx_seg s;
+    fx_wait(&f, 500, &s);
+    cr_assert_eq(stat(&f, "rx_predicted"), 1);
+    uint64_t paws0 = stat(&f, "rx_paws");
+    struct tcp_hdr_opts o = {.has = TCP_HAS_TS, .tsval = f.p_tsval - 100, .tsecr = f.t_tsval};
+    fx_send_opt(&f, TCP_ACK | TCP_PSH, f.p_nxt, f.p_rcv, pat + 10, 10, &o);
+    fx_wait(&f, 200, &s);
+    cr_assert_eq(s.ack, f.p_iss + 11, "a PAWS-failed segment was acknowledged");
+    cr_assert_eq(stat(&f, "rx_paws"), paws0 + 1);
+    cr_assert_eq(stat(&f, "rx_predicted"), 1, "the old segment went through prediction");
+    uint8_t b[32];
+    cr_assert_eq(fx_read(&f, h, b, sizeof(b)), 10);
     fx_down(&f);
 }

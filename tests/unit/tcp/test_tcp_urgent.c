@@ -369,6 +369,18 @@ Test(tcp_urgent, urg_processed_at_zero_window)
     peer_urg_at(&f, f.p_nxt, "z", 1);
     cr_assert(f.ready_what[h + 1] & LYRA_POLL_PRI, "URG at a zero window not signalled");
     cr_assert(fx_poll(&f, h) & LYRA_POLL_PRI);
+    /* the data refused: the answer still acknowledges only the window's
+     * bytes, with a zero window, and the reader gets those and no 'z' */
+    fx_last(&f, 200, &s);
+    cr_assert_eq(s.ack, f.p_iss + 1 + sa.win, "the urgent byte beyond the window was taken");
+    cr_assert_eq(s.win, 0);
+    static uint8_t got[8192];
+    long n = 0;
+    for (long r; (r = fx_read(&f, h, got + n, sizeof(got) - (size_t)n)) > 0;)
+        n += r;
+    cr_assert_eq(n, (long)sa.win, "read %ld bytes of the %u the window held", n, sa.win);
+    for (long i = 0; i < n; i++)
+        cr_assert_eq(got[i], d[i % (long)sizeof(d)], "byte %ld is not what was sent", i);
     fx_drain(&f);
     fx_down(&f);
 }

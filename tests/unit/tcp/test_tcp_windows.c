@@ -123,19 +123,34 @@ Test(tcp_windows, so_rcvbuf_sets_advertised_window)
     fx_down(&f);
 }
 
-/* SO_RCVBUF on a connected endpoint: windows offered afterwards follow it. */
+/* SO_RCVBUF on a connected endpoint: windows offered afterwards follow it,
+ * without the right edge moving left (RFC 9293 3.8.6.2.2): an 8192-byte
+ * buffer cut to 2048, the peer fills the 8192 offered before and the
+ * application reads it all: the window then is at most 2048. */
 Test(tcp_windows, so_rcvbuf_on_connection_bounds_window)
 {
     struct fx f;
-    fx_up(&f, NULL);
+    fx_up(&f, FX_P("rcv_buf=8192"));
     int h = fx_active(&f);
-    cr_assert_eq(fx_setopt(&f, h, LYRA_SO_RCVBUF, 16384), 0);
+    cr_assert_eq(fx_setopt(&f, h, LYRA_SO_RCVBUF, 2048), 0);
     fx_pattern(pat, sizeof(pat), 0);
-    peer_bulk(&f, 1000);
+    uint32_t edge = f.p_iss + 1 + 8192; /* offered before the cut */
+    peer_bulk(&f, 4000);
     struct fx_seg s;
     last_ack(&f, &s);
-    cr_assert_leq(s.win, 65535u);
+    cr_assert_geq(s.ack + s.win, edge, "the right edge moved left: %u, was %u", s.ack + s.win,
+                  edge);
+    peer_bulk(&f, 8192 - 4000);
+    static uint8_t got[8192];
+    long n = 0;
+    for (long r; n < 8192 && (r = fx_read(&f, h, got + n, sizeof(got) - (size_t)n)) > 0;)
+        n += r;
+    cr_assert_eq(n, 8192);
+    cr_assert_arr_eq(got, pat, 8192);
+    last_ack(&f, &s);
+    cr_assert_eq(s.ack, edge);
     cr_assert_gt(s.win, 0u);
+    cr_assert_leq(s.win, 2048u, "window %u after SO_RCVBUF 2048", s.win);
     fx_down(&f);
 }
 
