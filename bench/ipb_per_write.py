@@ -15,6 +15,7 @@ stack's code and the libc it calls), the checksum's lines left out.
 Prints A and W, the cost per segment each size predicts and measured, per
 component, and the N functions with the largest W (--md: as Markdown
 tables). Standard library only."""
+import argparse
 import os
 import sys
 
@@ -37,18 +38,14 @@ def slope(lo, hi, pick):
 
 
 def main():
-    args = sys.argv[1:]
-    top, md = 15, "--md" in args
-    if md:
-        args.remove("--md")
-    if "--top" in args:
-        k = args.index("--top")
-        top = int(args[k + 1])
-        del args[k:k + 2]
-    if len(args) != 5:
-        sys.exit(__doc__)
-    src = args[0].rstrip("/")
-    r = [run(a, src) for a in args[1:]]
+    ap = argparse.ArgumentParser(usage=__doc__)
+    ap.add_argument("src")
+    ap.add_argument("runs", nargs=4)
+    ap.add_argument("--top", type=int, default=15)
+    ap.add_argument("--md", action="store_true")
+    a = ap.parse_args()
+    top, md, src = a.top, a.md, a.src.rstrip("/")
+    r = [run(x, src) for x in a.runs]
 
     def pick_total(x, _):
         return x[2]
