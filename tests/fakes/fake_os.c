@@ -604,13 +604,18 @@ static const struct lyra_provide fake_os_provides[] = {
      "a manual clock, seeded randomness, counted logs and memory"},
 };
 
+LYRA_EXPORT void fake_os_reseed(void *self, uint64_t seed)
+{
+    struct fake_os *os = self;
+    for (int i = 0; i < 4; i++)
+        os->rng[i] = splitmix64(&seed);
+}
+
 static int fake_os_create(void *self, const struct lyra_value *p, struct lyra_diag *d)
 {
     struct fake_os *os = self;
     memset(os, 0, sizeof(*os));
-    uint64_t x = (uint64_t)p[P_SEED].u.i;
-    for (int i = 0; i < 4; i++)
-        os->rng[i] = splitmix64(&x);
+    fake_os_reseed(os, (uint64_t)p[P_SEED].u.i);
     os->now = (uint64_t)p[P_START].u.i;
     lyra_tw_init(&os->tw, os->now);
     os->log = p[P_LOG].u.b;

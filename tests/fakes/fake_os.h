@@ -22,6 +22,9 @@ uint64_t fake_os_now(void *self);
 /* Moves the clock forward by ns, running every timer that falls due on the
  * way at its own deadline (the clock reads the deadline while it runs). */
 void fake_os_advance(void *self, uint64_t ns);
+/* Seeds `random` again as create does with `seed`: a harness that reuses
+ * one instance across inputs draws the same numbers for each input. */
+void fake_os_reseed(void *self, uint64_t seed);
 /* Number of timers armed now. */
 unsigned fake_os_timers_armed(void *self);
 /* Log lines seen at a level (LYRA_LOG_*), and the last line's text. */

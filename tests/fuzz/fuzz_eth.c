@@ -190,6 +190,7 @@ static void run_script(struct harness *h, const uint8_t *p, size_t n)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct harness *h = harness_get();
+    fake_os_reseed(h->os->self, 1); /* the same random numbers for every input */
     must(!lt_start(h->nd) && !lt_start(h->eth), "restart");
     if (size) {
         switch (data[0] & 3) {

@@ -10,7 +10,10 @@
  * every ping socket), and none freed twice; otherwise abort() so the
  * fuzzer keeps the input.
  *
- * First input byte: mode (low 2 bits).
+ * First input byte: mode (low 2 bits); for modes 0 and 1, bit 2 set makes
+ * each packet's IPv4 header checksum (and an unfragmented ICMP message's)
+ * right before delivery, so a mutated header or ICMP message gets past the
+ * checksum checks to the parsing behind them.
  *  0: the rest is one IP packet, delivered as eth would.
  *  1: the rest is a sequence of packets, each a 2-byte length and bytes.
  *  2: the rest is fragments to build (valid headers, so reassembly itself
@@ -202,6 +205,31 @@ static void deliver(struct harness *h, const uint8_t *p, size_t n, uint16_t l2fl
     s->l3_off = (uint32_t)(s->data - s->head);
     struct lyra_l2_rxinfo info = {.ethertype = 0x0800, .flags = l2flags};
     h->ev->rx(h->user, s, &info);
+}
+
+/* deliver, with the IPv4 header checksum made right (and an unfragmented
+ * ICMP message's, where the header's total length fits what is there). */
+static void deliver_fixed(struct harness *h, const uint8_t *p, size_t n, uint16_t l2flags)
+{
+    static uint8_t b[1500 + 4];
+    if (n > sizeof(b))
+        n = sizeof(b);
+    memcpy(b, p, n);
+    size_t hl = n ? (size_t)(b[0] & 15) * 4 : 0;
+    if (n >= 20 && hl >= 20 && hl <= n) {
+        b[10] = b[11] = 0;
+        uint16_t c = (uint16_t)~lyra_csum_fold(lyra_csum_add(b, hl, 0));
+        b[10] = (uint8_t)(c >> 8);
+        b[11] = (uint8_t)c;
+        size_t tot = (size_t)(b[2] << 8 | b[3]);
+        if (b[9] == 1 && !((b[6] << 8 | b[7]) & 0x3fff) && tot >= hl + 4 && tot <= n) {
+            b[hl + 2] = b[hl + 3] = 0;
+            c = (uint16_t)~lyra_csum_fold(lyra_csum_add(b + hl, tot - hl, 0));
+            b[hl + 2] = (uint8_t)(c >> 8);
+            b[hl + 3] = (uint8_t)c;
+        }
+    }
+    deliver(h, b, n, l2flags);
 }
 
 static void build_frags(struct harness *h, const uint8_t *p, size_t n)
@@ -457,12 +485,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct harness *h = harness_get();
     if (size < 1)
         return 0;
+    fake_os_reseed(h->os->self, 1); /* IP IDs, ping identifiers: as for a lone input */
     must(lt_start(h->ip) == 0, "ip start");
     const uint8_t *p = data + 1;
     size_t n = size - 1;
+    void (*in)(struct harness *, const uint8_t *, size_t, uint16_t) =
+        (data[0] & 4) ? deliver_fixed : deliver;
     switch (data[0] & 3) {
     case 0:
-        deliver(h, p, n, LYRA_SKB_F_HOST);
+        in(h, p, n, LYRA_SKB_F_HOST);
         break;
     case 1:
         for (size_t i = 0; i + 2 <= n;) {
@@ -470,7 +501,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             i += 2;
             if (len > n - i)
                 len = n - i;
-            deliver(h, p + i, len, LYRA_SKB_F_HOST);
+            in(h, p + i, len, LYRA_SKB_F_HOST);
             i += len;
         }
         break;

@@ -15,6 +15,33 @@ static const struct lyra_component *const comps[] = {&lyra_component_skb_copy,
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* abort() so that the fuzzer keeps the input */
+static void must(int ok)
+{
+    if (!ok)
+        abort();
+}
+
+/* What the tree may hold, whatever the text: every error counted once, and
+ * names, keys and values that a line of their own could hold. */
+static void check_tree(const struct lyra_manifest *m, unsigned added, const struct lyra_diag *d)
+{
+    must(added == d->n);
+    unsigned line = 0;
+    for (unsigned i = 0; i < m->n; i++) {
+        const struct lyra_mf_section *sec = &m->sec[i];
+        must(sec->name && !strchr(sec->name, '\n') && !strchr(sec->name, ']'));
+        must(sec->line >= line);
+        line = sec->line;
+        for (unsigned k = 0; k < sec->n; k++) {
+            const struct lyra_mf_kv *kv = &sec->kv[k];
+            must(kv->key && kv->key[0] && !strchr(kv->key, '=') && !strchr(kv->key, '\n'));
+            must(kv->value && !strchr(kv->value, '\n'));
+            must(kv->line > sec->line || (i == 0 && sec->line == 0));
+        }
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct lyra_diag d;
@@ -24,7 +51,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* The part after a 0xff byte, if any, is an override list (NUL-separated). */
     const uint8_t *split = memchr(data, 0xff, size);
     size_t mlen = split ? (size_t)(split - data) : size;
-    lyra_manifest_parse((const char *)data, mlen, "fuzz.lyra", &m, &d);
+    check_tree(&m, lyra_manifest_parse((const char *)data, mlen, "fuzz.lyra", &m, &d), &d);
     lyra_graph_build(&m, lyra_static_resolve, (void *)comps, &g, &d);
     if (d.n == 0 && g.n_inst > 0) {
         char buf[256];
