@@ -48,6 +48,10 @@ extern const struct lyra_component lyra_component_e1000_model;
  * -EMSGSIZE (oversize), -EACCES (filtered), -ENOBUFS (no descriptor),
  * -EFAULT (DMA fault). Every drop is counted. */
 int e1000_model_inject(void *self, const void *frame, size_t len);
+/* A card gone wrong, for fuzzing the driver: the next received frame's
+ * last descriptor is written back with length len, errors err and status
+ * sta (DD forced, so the driver reads it) instead of the true ones. */
+void e1000_model_rx_fault(void *self, uint16_t len, uint8_t sta, uint8_t err);
 /* The oldest transmitted frame not yet taken (when no link is attached):
  * its length (copied up to cap), 0 when none. */
 size_t e1000_model_take_tx(void *self, void *buf, size_t cap);

@@ -97,6 +97,11 @@ struct e1000_model {
 
     /* device */
     bool started, link_up, irq_on;
+    /* e1000_model_rx_fault: the next frame's last descriptor written back
+     * with these instead */
+    bool fault_armed;
+    uint16_t fault_len;
+    uint8_t fault_sta, fault_err;
     struct lyra_link *link;
     uint8_t cfg[256];
     uint32_t bar0;

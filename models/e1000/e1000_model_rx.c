@@ -176,8 +176,15 @@ int em_rx_frame(struct e1000_model *m, const uint8_t *frame, size_t flen)
         st16le(d + 10, 0);
         d[13] = i + 1 == need ? err : 0;
         st16le(d + 14, 0);
+        uint8_t dsta = (uint8_t)(RXD_STA_DD | (i + 1 == need ? RXD_STA_EOP | sta : 0));
+        if (i + 1 == need && m->fault_armed) {
+            m->fault_armed = false;
+            st16le(d + 8, m->fault_len);
+            d[13] = m->fault_err;
+            dsta = (uint8_t)(m->fault_sta | RXD_STA_DD);
+        }
         __atomic_thread_fence(__ATOMIC_RELEASE);
-        d[12] = (uint8_t)(RXD_STA_DD | (i + 1 == need ? RXD_STA_EOP | sta : 0));
+        d[12] = dsta;
         off += chunk;
     }
     *reg(m, R_RDH) = (rdh + need) % n;
@@ -187,6 +194,15 @@ int em_rx_frame(struct e1000_model *m, const uint8_t *frame, size_t flen)
     m->st.rx_frames++;
     m->st.rx_bytes += len;
     return 0;
+}
+
+void e1000_model_rx_fault(void *self, uint16_t len, uint8_t sta, uint8_t err)
+{
+    struct e1000_model *m = self;
+    m->fault_armed = true;
+    m->fault_len = len;
+    m->fault_sta = sta;
+    m->fault_err = err;
 }
 
 int e1000_model_inject(void *self, const void *frame, size_t len)

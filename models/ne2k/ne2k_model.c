@@ -293,6 +293,7 @@ static int model_start(void *self)
     struct ne2k_model *m = self;
     if (!m->os.ops)
         return -ENOTCONN;
+    m->fault_armed = false; /* a power cycle ends a fault (ne2k_model_rx_fault) */
     if (m->link_spec && *m->link_spec) {
         if (!m->os.ops->link_open) {
             lyra_log(&m->os, LYRA_LOG_ERROR, WHO, "link %s: the os provides no links",

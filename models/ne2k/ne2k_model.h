@@ -39,6 +39,10 @@ extern const struct lyra_component lyra_component_ne2k_model;
  * overflow); -ENOENT: refused by the address filter; -ENOSPC: the ring was
  * full (OVW raised); -EIO: the ring registers are not usable. */
 int ne2k_model_inject(void *self, const void *frame, size_t len);
+/* A card gone wrong, for fuzzing the driver: the next received frame's
+ * 4-byte ring header (status, next page, byte count low and high) is
+ * written as hdr instead of the true one; the card's own CURR is not. */
+void ne2k_model_rx_fault(void *self, const uint8_t hdr[4]);
 
 /* The oldest transmitted frame not yet taken (only kept when there is no
  * link): copies at most cap bytes and returns the frame's length, 0 when

@@ -45,6 +45,8 @@ struct ne2k_model {
     struct lyra_link_params lp;
     bool tx_defer; /* the parameter; transmit ends at the next poll */
     bool datasheet; /* quirks=datasheet (false: QEMU's behaviour) */
+    bool fault_armed;     /* ne2k_model_rx_fault: the next ring header is */
+    uint8_t fault_hdr[4]; /* written as these bytes */
     struct lyra_link *link;
     unsigned faults;
 

@@ -170,6 +170,10 @@ int ne2km_receive(struct ne2k_model *m, const uint8_t *frame, size_t len)
         next = (uint8_t)(next - n);
     uint32_t a = (uint32_t)m->curr << 8;
     uint8_t hdr[NE_RXHDR_LEN] = {status, next, (uint8_t)(total & 0xff), (uint8_t)(total >> 8)};
+    if (m->fault_armed) {
+        m->fault_armed = false;
+        memcpy(hdr, m->fault_hdr, NE_RXHDR_LEN);
+    }
     uint32_t end = (uint32_t)m->pstop << 8;
     for (uint32_t i = 0; i < total; i++) {
         ne2km_mem_write(m, a, i < NE_RXHDR_LEN ? hdr[i] : m->buf[i - NE_RXHDR_LEN]);
@@ -197,4 +201,11 @@ bool ne2km_ring_can_take_max(const struct ne2k_model *m)
     /* as ne2km_receive() counts room and pages */
     unsigned room = (unsigned)(m->bnry - m->curr + n) % n;
     return room >= (FRAME_MAX + NE_RXHDR_LEN + FCS_LEN + NE_PAGE - 1) / NE_PAGE;
+}
+
+void ne2k_model_rx_fault(void *self, const uint8_t hdr[4])
+{
+    struct ne2k_model *m = self;
+    memcpy(m->fault_hdr, hdr, sizeof(m->fault_hdr));
+    m->fault_armed = true;
 }

@@ -321,13 +321,16 @@ static void xmit(struct harness *h, const uint8_t *p, size_t n)
 }
 
 /* ops: 0 inject the chunk as a frame, 1 transmit, 2 poll, 3 mastering off,
- * 4 mastering on, 5 link flip, 6 drain the capture, 7 restart the driver.
+ * 4 mastering on, 5 link flip, 6 drain the capture, 7 restart the driver,
+ * 8 a card gone wrong: the next frame's last descriptor written back with
+ * the chunk's first 4 bytes as length (2), status and errors (the driver's
+ * checks of what the card wrote, which a model that behaves never reaches).
  * Each op is a byte then a length byte then that many bytes. */
 static void run_script(struct harness *h, const uint8_t *p, size_t n)
 {
     uint8_t out[2048];
     while (n >= 2) {
-        uint8_t op = p[0] % 8;
+        uint8_t op = p[0] % 9;
         size_t len = p[1];
         p += 2;
         n -= 2;
@@ -359,6 +362,10 @@ static void run_script(struct harness *h, const uint8_t *p, size_t n)
         case 7:
             lt_stop(h->nic);
             must(!lt_start(h->nic), "restart");
+            break;
+        case 8:
+            if (len >= 4)
+                e1000_model_rx_fault(h->dev->self, (uint16_t)(p[0] | p[1] << 8), p[2], p[3]);
             break;
         }
         p += len;

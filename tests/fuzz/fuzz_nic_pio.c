@@ -23,7 +23,10 @@
  *   1 len(2) nseg(1): transmit len bytes of the input as linear + segments
  *   2: the model's poll (ends a deferred transmission)
  *   3 budget(1): the driver's poll
- *   4 mode(1): set_rx_mode(allmulti = bit 0, promisc = bit 1) */
+ *   4 mode(1): set_rx_mode(allmulti = bit 0, promisc = bit 1)
+ *   5 hdr(4): a card gone wrong: the next frame's ring header (status, next
+ *             page, byte count) written as these bytes, so the driver's
+ *             checks of what the card wrote are fuzzed too */
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -147,7 +150,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t i = 0;
     uint8_t out[1600];
     while (i < size) {
-        uint8_t op = data[i++] % 5;
+        uint8_t op = data[i++] % 6;
         switch (op) {
         case 0:
         case 1: {
@@ -182,6 +185,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 uint8_t m = data[i++];
                 h->nd->set_rx_mode(h->nic->self, m & 1, (m & 2) != 0);
             }
+            break;
+        case 5:
+            if (i + 4 <= size)
+                ne2k_model_rx_fault(h->dev->self, data + i);
+            i += 4;
             break;
         }
     }
