@@ -171,18 +171,21 @@ int em_rx_frame(struct e1000_model *m, const uint8_t *frame, size_t flen)
         memcpy(buf[i], f + off, from_f);
         if (chunk > from_f)
             memcpy(buf[i] + from_f, fcs + (off + from_f - len), chunk - from_f);
-        uint8_t *d = desc[i];
-        st16le(d + 8, (uint16_t)chunk);
-        st16le(d + 10, 0);
-        d[13] = i + 1 == need ? err : 0;
-        st16le(d + 14, 0);
-        uint8_t dsta = (uint8_t)(RXD_STA_DD | (i + 1 == need ? RXD_STA_EOP | sta : 0));
-        if (i + 1 == need && m->fault_armed) {
+        bool last = i + 1 == need;
+        uint16_t dlen = (uint16_t)chunk;
+        uint8_t derr = last ? err : 0;
+        uint8_t dsta = (uint8_t)(RXD_STA_DD | (last ? RXD_STA_EOP | sta : 0));
+        if (last && m->fault_armed) { /* e1000_model_rx_fault: a card gone wrong */
             m->fault_armed = false;
-            st16le(d + 8, m->fault_len);
-            d[13] = m->fault_err;
+            dlen = m->fault_len;
+            derr = m->fault_err;
             dsta = (uint8_t)(m->fault_sta | RXD_STA_DD);
         }
+        uint8_t *d = desc[i];
+        st16le(d + 8, dlen);
+        st16le(d + 10, 0);
+        d[13] = derr;
+        st16le(d + 14, 0);
         __atomic_thread_fence(__ATOMIC_RELEASE);
         d[12] = dsta;
         off += chunk;
