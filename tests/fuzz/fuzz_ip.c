@@ -215,20 +215,8 @@ static void deliver_fixed(struct harness *h, const uint8_t *p, size_t n, uint16_
     if (n > sizeof(b))
         n = sizeof(b);
     memcpy(b, p, n);
-    size_t hl = n ? (size_t)(b[0] & 15) * 4 : 0;
-    if (n >= 20 && hl >= 20 && hl <= n) {
-        b[10] = b[11] = 0;
-        uint16_t c = (uint16_t)~lyra_csum_fold(lyra_csum_add(b, hl, 0));
-        b[10] = (uint8_t)(c >> 8);
-        b[11] = (uint8_t)c;
-        size_t tot = (size_t)(b[2] << 8 | b[3]);
-        if (b[9] == 1 && !((b[6] << 8 | b[7]) & 0x3fff) && tot >= hl + 4 && tot <= n) {
-            b[hl + 2] = b[hl + 3] = 0;
-            c = (uint16_t)~lyra_csum_fold(lyra_csum_add(b + hl, tot - hl, 0));
-            b[hl + 2] = (uint8_t)(c >> 8);
-            b[hl + 3] = (uint8_t)c;
-        }
-    }
+    if (!lt_ipv4_fix_csum(b, n) && b[9] == 1)
+        lt_ipv4_fix_l4_csum(b, n);
     deliver(h, b, n, l2flags);
 }
 

@@ -80,12 +80,6 @@ static uint32_t ld32(const uint8_t *p)
     return ld16(p) << 16 | ld16(p + 2);
 }
 
-static void st16(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
-}
-
 /* A run (skb.h LYRA_SKB_F_GRO): the head a TCP/IPv4 frame without IP
  * options, ACK alone (PSH would have ended the run at the head); each
  * chained skb linear, 20..1480 bytes from its TCP header (an IPv4
@@ -244,23 +238,10 @@ static const uint8_t *fix_csums(const uint8_t *f, size_t len, uint8_t *buf, size
         return f;
     memcpy(buf, f, len);
     uint8_t *ip = buf + 14;
-    uint32_t ihl = (uint32_t)(ip[0] & 0xf) * 4;
-    if ((ip[0] >> 4) != 4 || ihl < 20 || 14 + ihl > len)
+    if ((ip[0] >> 4) != 4 || lt_ipv4_fix_csum(ip, len - 14))
         return buf;
-    st16(ip + 10, 0);
-    st16(ip + 10, (uint16_t)~lyra_csum_fold(lyra_csum_add(ip, ihl, 0)));
-    uint32_t tot = ld16(ip + 2), proto = ip[9];
-    uint32_t at = proto == 6 ? 16 : 6; /* the checksum field in the transport header */
-    if ((proto != 6 && proto != 17) || (ld16(ip + 6) & 0x3fff) || tot < ihl + at + 2 ||
-        14 + tot > len)
-        return buf;
-    uint8_t *t = ip + ihl;
-    if (proto == 17 && !ld16(t + at))
-        return buf; /* UDP without a checksum */
-    st16(t + at, 0);
-    uint32_t ps = lyra_csum_add(ip + 12, 8, 0) + proto + (tot - ihl);
-    uint16_t c = (uint16_t)~lyra_csum_fold(lyra_csum_add(t, tot - ihl, ps));
-    st16(t + at, c ? c : 0xffff); /* alike in ones' complement; UDP's 0 means none */
+    if (ip[9] == 6 || ip[9] == 17)
+        lt_ipv4_fix_l4_csum(ip, len - 14);
     return buf;
 }
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "lyra/diag.h"
+#include "lyra/inet_csum.h"
 #include "lyra/skb.h"
 
 int lt_try_create(const struct lyra_component *c, const char *const *params, struct lt_inst **out)
@@ -286,4 +287,38 @@ struct lyra_skb_seg *lt_skb_add_seg(struct lyra_skb *s, const void *p, uint32_t 
     *g = (struct lyra_skb_seg){.ptr = p, .len = len, .flags = flags};
     lyra_skb_seg_append(s, g);
     return g;
+}
+
+static void put_csum(uint8_t *at, uint32_t sum, int nonzero)
+{
+    uint16_t c = (uint16_t)~lyra_csum_fold(sum);
+    if (nonzero && !c)
+        c = 0xffff; /* alike in ones' complement; UDP's 0 means none */
+    at[0] = (uint8_t)(c >> 8);
+    at[1] = (uint8_t)c;
+}
+
+int lt_ipv4_fix_csum(uint8_t *ip, size_t len)
+{
+    size_t ihl = len ? (size_t)(ip[0] & 15) * 4 : 0;
+    if (len < 20 || ihl < 20 || ihl > len)
+        return -1;
+    ip[10] = ip[11] = 0;
+    put_csum(ip + 10, lyra_csum_add(ip, ihl, 0), 0);
+    return 0;
+}
+
+void lt_ipv4_fix_l4_csum(uint8_t *ip, size_t len)
+{
+    size_t ihl = (size_t)(ip[0] & 15) * 4, tot = (size_t)(ip[2] << 8 | ip[3]);
+    unsigned proto = ip[9];
+    size_t at = proto == 6 ? 16 : proto == 17 ? 6 : proto == 1 ? 2 : 0; /* the field */
+    if (!at || ((ip[6] << 8 | ip[7]) & 0x3fff) || tot < ihl + at + 2 || tot > len)
+        return;
+    uint8_t *t = ip + ihl;
+    if (proto == 17 && !(t[at] | t[at + 1]))
+        return; /* UDP without a checksum */
+    t[at] = t[at + 1] = 0;
+    uint32_t ps = proto == 1 ? 0 : lyra_csum_add(ip + 12, 8, 0) + proto + (uint32_t)(tot - ihl);
+    put_csum(t + at, lyra_csum_add(t, tot - ihl, ps), 1);
 }

@@ -69,5 +69,14 @@ void lt_pcap_close(struct lt_pcap *p);
  * loudly with this reason, never pass silently. */
 const char *lt_netns_missing(void);
 
+/* Test packets made right, for fuzz harnesses that want mutated bytes past
+ * the checksum checks. lt_ipv4_fix_csum: the IPv4 header at ip (len bytes
+ * there) gets a right header checksum; -1 (nothing done) when its IHL does
+ * not fit len. lt_ipv4_fix_l4_csum, after it: an unfragmented TCP, UDP or
+ * ICMP datagram whose total length fits len gets a right transport
+ * checksum (a UDP one of 0, none, is kept); any other is left as it is. */
+int lt_ipv4_fix_csum(uint8_t *ip, size_t len);
+void lt_ipv4_fix_l4_csum(uint8_t *ip, size_t len);
+
 
 #endif
