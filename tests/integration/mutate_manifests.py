@@ -74,16 +74,23 @@ def mutate_once(lines, rng, comps):
         ls[i], ls[j] = ls[j], ls[i]
     return ls, "%d@%d" % (kind, i + 1)
 
+def check(path):
+    return subprocess.run([lyranet, "check", path], capture_output=True, text=True)
+
+def run(w, path):
+    """lyranet run for a moment, in worker w's namespace"""
+    return subprocess.run(["ip", "netns", "exec", nss[w], lyranet, "run", path, "--for", "0.05"],
+                          capture_output=True, text=True, timeout=60)
+
 def trial(w, path, how):
     """check, then run what check accepts: (accepted, mismatch line or None)"""
-    c = subprocess.run([lyranet, "check", path], capture_output=True, text=True)
+    c = check(path)
     if c.returncode < 0:
         return False, "CRASH %s (%s): check killed by signal %d" % (path, how, -c.returncode)
     if c.returncode:
         os.unlink(path)
         return False, None
-    r = subprocess.run(["ip", "netns", "exec", nss[w], lyranet, "run", path, "--for", "0.05"],
-                       capture_output=True, text=True, timeout=60)
+    r = run(w, path)
     if r.returncode < 0 or r.returncode > 2:  # a signal, or ip netns exec's 128 + signal
         return True, ("CRASH %s (%s): run exit %d: %s" %
                       (path, how, r.returncode, r.stderr.strip().splitlines()[-1:]))
@@ -106,9 +113,7 @@ def main():
     for f in files:
         path = os.path.join(tmp, f)
         open(path, "w").write(open(os.path.join(asm_dir, f)).read())
-        c = subprocess.run([lyranet, "check", path], capture_output=True, text=True)
-        r = subprocess.run(["ip", "netns", "exec", nss[0], lyranet, "run", path, "--for", "0.05"],
-                           capture_output=True, text=True, timeout=60)
+        c, r = check(path), run(0, path)
         if c.returncode or r.returncode:
             print("BASELINE %s: check exit %d, run exit %d: %s" % (
                 f, c.returncode, r.returncode, (c.stderr + r.stderr).strip().splitlines()[-3:]))
