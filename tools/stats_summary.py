@@ -31,7 +31,9 @@ def counters(inst):
 
 def summary(name, stack):
     copy = stack.get("copy", {})
-    moved = {(i, k): v for i, c in stack.items() if isinstance(c, dict) and i != "copy"
+    # "copy" and "ram" are the stack's own objects, not instances
+    moved = {(i, k): v for i, c in stack.items()
+             if isinstance(c, dict) and i not in ("copy", "ram")
              for k, v in counters(c).items() if v}
     bad = ["%s.%s=%d" % (i, k, v) for (i, k), v in moved.items()
            if BAD.search(k) and not NOPEER.search(k)]
@@ -46,6 +48,12 @@ def summary(name, stack):
         "dropped or failed: " + ", ".join(bad) if bad else "nothing dropped or failed"))
     if early:
         head.append("%d sent before the wire had a peer" % early)
+    ram = stack.get("ram", {})
+    if ram.get("total_bytes"):  # lyra_stack_ram: structs and what start took
+        by = sorted(((r["struct"] + (r["heap"] or 0) + (r["pages"] or 0), i)
+                     for i, r in ram.get("instances", {}).items()), reverse=True)[:2]
+        head.append("RAM at start %.1f KiB (%s)" % (
+            ram["total_bytes"] / 1024, ", ".join("%s %.1f" % (i, b / 1024) for b, i in by)))
     if head:
         print("  " + "; ".join(head))
     if copy:  # the "copy" object (docs/buffers.md, "Copies")
@@ -60,6 +68,10 @@ def main():
         sys.exit(__doc__.strip().splitlines()[-1])
     with open(sys.argv[1]) as f:
         stacks = json.load(f)
+    # lyranet run writes one stack's object (its "copy" at the top), the
+    # tools that run several write {"STACK": {...}, ...}
+    if "tx_copied_bytes" in stacks.get("copy", {}):
+        stacks = {"stack": stacks}
     for name, stack in stacks.items():
         summary(name, stack)
 

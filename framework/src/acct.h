@@ -9,7 +9,7 @@
 
 #include "lyra/os.h"
 
-#define LYRA_PROXY_MAX 34 /* os: 34 ops (2.4) */
+#define LYRA_PROXY_MAX 35 /* os: 35 ops (2.5) */
 #define LYRA_PROXY_TABLE_MAX 512
 
 struct lyra_acct_cnt {

@@ -98,6 +98,7 @@ PX_OP(pos, OS, mem_check, 31, int, len, (void *self, const void *m, size_t len),
 PX_OP(pos, OS, page_swap, 32, int, 0, (void *self, void *x, void *y, size_t n),
       (p->prov, x, y, n))
 PX_OP(pos, OS, step_now_ns, 33, uint64_t, 0, (void *self), (p->prov))
+PX_VOP(pos, OS, mem_usage, 34, 0, (void *self, uint64_t *h, uint64_t *pg), (p->prov, h, pg))
 
 static const struct lyra_os_ops px_os_ops = {
     .hdr = LYRA_OPS_HDR(LYRA_OS_IFACE, LYRA_OS_MAJOR, LYRA_OS_MINOR, struct lyra_os_ops),
@@ -112,7 +113,7 @@ static const struct lyra_os_ops px_os_ops = {
     .link_send = pos_link_send, .link_recv = pos_link_recv, .cond_create = pos_cond_create,
     .cond_destroy = pos_cond_destroy, .cond_wait = pos_cond_wait,
     .cond_broadcast = pos_cond_broadcast, .mem_check = pos_mem_check, .page_swap = pos_page_swap,
-    .step_now_ns = pos_step_now_ns,
+    .step_now_ns = pos_step_now_ns, .mem_usage = pos_mem_usage,
 };
 static const char *const os_names[] = {
     "now_ns", "timer_arm", "timer_cancel", "random", "vlog", "mem_alloc", "mem_free",
@@ -120,7 +121,7 @@ static const char *const os_names[] = {
     "page_remap", "page_protect", "cow_register", "cow_unregister", "run_timers", "wait", "wake",
     "watch_fd", "unwatch_fd", "link_open", "link_close", "link_send", "link_recv",
     "cond_create", "cond_destroy", "cond_wait", "cond_broadcast", "mem_check", "page_swap",
-    "step_now_ns"};
+    "step_now_ns", "mem_usage"};
 
 /* ---- skb ---- */
 #define SK struct lyra_skb_ops

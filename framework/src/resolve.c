@@ -12,6 +12,7 @@
 #define SEC_ASSEMBLY "assembly"
 #define SEC_DEFAULTS "defaults"
 #define SEC_COPY "copy"
+#define SEC_RAM "ram"
 #define MAX_INST 1024
 
 static const char *own(struct lyra_graph *g, const char *s)
@@ -303,14 +304,15 @@ unsigned lyra_graph_build(const struct lyra_manifest *m, lyra_resolve_fn resolve
             lyra_diag_add(d, LYRA_E_CARDINALITY, s->line, "more than %d instances", MAX_INST);
             break;
         }
-        if (!strcmp(s->name, SEC_COPY)) {
-            /* --stats-json gives each stack a top-level "copy" object beside
-             * its instances (lyra/copy_stats.h): an instance of that name
-             * would be a second key of it */
+        if (!strcmp(s->name, SEC_COPY) || !strcmp(s->name, SEC_RAM)) {
+            /* --stats-json gives each stack top-level "copy" and "ram"
+             * objects beside its instances (lyra/copy_stats.h,
+             * lyra_stack_ram): an instance of either name would be a
+             * second key of it */
             lyra_diag_add(d, LYRA_E_DUPLICATE, s->line,
-                          "[%s]: the name is reserved (--stats-json's copy object); "
+                          "[%s]: the name is reserved (--stats-json's %s object); "
                           "call the instance something else",
-                          s->name);
+                          s->name, s->name);
             /* it stays an instance: what it says and what refers to it
              * are still checked, without errors that follow from this one */
         }

@@ -348,9 +348,20 @@ int lyra_stack_start(struct lyra_stack *s)
 {
     sync_create(s);
     s->n_pollers = 0; /* built afresh below, in start order */
+    /* the RAM report: what the os holds more after each start than before
+     * (nothing else allocates meanwhile: the loop is not running yet) */
+    int mem = s->os && LYRA_OS_HAS(s->os, 5, mem_usage);
     for (unsigned k = 0; k < s->n; k++) {
         struct inst_rt *in = &s->inst[s->order[k]];
+        uint64_t h0 = 0, p0 = 0, h1 = 0, p1 = 0;
+        if (mem)
+            s->os->mem_usage(s->os_self, &h0, &p0);
         int r = in->c->start ? in->c->start(in->self) : 0;
+        if (mem)
+            s->os->mem_usage(s->os_self, &h1, &p1);
+        in->ram_heap = h1 > h0 ? h1 - h0 : 0;
+        in->ram_pages = p1 > p0 ? p1 - p0 : 0;
+        in->ram_known = mem;
         if (r) {
             fprintf(stderr, "error: stack %s not started: %s (%s) could not start (%s)\n", s->name,
                     in->name, in->c->name, strerror(-r));
@@ -559,6 +570,17 @@ void *lyra_stack_instance(struct lyra_stack *s, const char *name, const struct l
 const char *lyra_stack_instance_name(const struct lyra_stack *s, unsigned i)
 {
     return i < s->n ? s->inst[i].name : NULL;
+}
+
+int lyra_stack_ram(const struct lyra_stack *s, unsigned i, struct lyra_ram *r)
+{
+    if (i >= s->n)
+        return -1;
+    const struct inst_rt *in = &s->inst[i];
+    r->instance = in->c->instance_size;
+    r->heap = in->ram_known ? in->ram_heap : UINT64_MAX;
+    r->pages = in->ram_known ? in->ram_pages : UINT64_MAX;
+    return 0;
 }
 
 const struct lyra_value *lyra_stack_param(struct lyra_stack *s, const char *inst,

@@ -24,6 +24,9 @@ struct inst_rt {
     const char **texts;
     char **owned; /* copies of string values, per parameter */
     int created, started;
+    /* what the os held more after its last start than before (lyra_stack_ram) */
+    uint64_t ram_heap, ram_pages;
+    int ram_known;
 };
 
 struct lyra_stack {

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "lyra/component.h"
 #include "lyra/copy_stats.h"
 #include "lyra/stack.h"
 
@@ -51,6 +52,73 @@ static void print_copy_line(struct lyra_stack *s, FILE *f)
     lyra_copy_stats_line(&st, f);
 }
 
+/* The RAM report (lyra_stack_ram): an instance's bytes, all three kinds
+ * (a kind the os cannot tell counts 0; *known says whether any could). */
+static uint64_t ram_of(const struct lyra_stack *s, unsigned i, struct lyra_ram *r, int *known)
+{
+    if (lyra_stack_ram(s, i, r))
+        return 0;
+    int k = r->heap != UINT64_MAX;
+    if (known)
+        *known |= k;
+    return r->instance + (k ? r->heap + r->pages : 0);
+}
+
+/* One line: the total, then the dearest instances (--stats). */
+static void print_ram_line(const struct lyra_stack *s, FILE *f)
+{
+    uint64_t total = 0;
+    int known = 0;
+    struct lyra_ram r;
+    unsigned n = 0;
+    for (; lyra_stack_instance_name(s, n); n++)
+        total += ram_of(s, n, &r, &known);
+    fprintf(f, "  ram: %.1f KiB%s", (double)total / 1024.0,
+            known ? " (structs, and what each took from the os at start)"
+                  : " (structs only: the os does not report its memory)");
+    /* the four dearest, by bytes then plan order: a selection, not a sort
+     * (n is small); (last, last_i) is the one shown before */
+    uint64_t last = UINT64_MAX;
+    unsigned last_i = 0;
+    for (unsigned shown = 0; shown < 4; shown++) {
+        uint64_t best = 0;
+        unsigned at = n;
+        for (unsigned i = 0; i < n; i++) {
+            uint64_t b = ram_of(s, i, &r, NULL);
+            int after = shown == 0 || b < last || (b == last && i > last_i);
+            if (after && (at == n || b > best)) {
+                best = b;
+                at = i;
+            }
+        }
+        if (at == n || !best)
+            break;
+        fprintf(f, "%s %s %.1f", shown ? "," : ":", lyra_stack_instance_name(s, at),
+                (double)best / 1024.0);
+        last = best;
+        last_i = at;
+    }
+    fputc('\n', f);
+}
+
+/* Every instance's three figures (--stats=all). */
+static void print_ram_all(const struct lyra_stack *s, FILE *f)
+{
+    struct lyra_ram r;
+    fprintf(f, "  ram (bytes)%-16s %10s %10s %10s\n", "", "struct", "heap", "pages");
+    for (unsigned i = 0; lyra_stack_instance_name(s, i); i++) {
+        if (lyra_stack_ram(s, i, &r))
+            break;
+        if (r.heap == UINT64_MAX)
+            fprintf(f, "    %-24s %10llu %10s %10s\n", lyra_stack_instance_name(s, i),
+                    (unsigned long long)r.instance, "?", "?");
+        else
+            fprintf(f, "    %-24s %10llu %10llu %10llu\n", lyra_stack_instance_name(s, i),
+                    (unsigned long long)r.instance, (unsigned long long)r.heap,
+                    (unsigned long long)r.pages);
+    }
+}
+
 static void print_bindings(struct lyra_stack *s, struct print_ctx *p)
 {
     struct lyra_stats_visitor vb = {.binding = print_binding, .ctx = p};
@@ -66,6 +134,7 @@ void lyra_stack_stats_print_all(struct lyra_stack *s, FILE *f)
     struct lyra_stats_visitor v = {.counter = print_counter, .ctx = &p};
     lyra_stack_stats(s, &v);
     print_copy_line(s, f);
+    print_ram_all(s, f);
     print_bindings(s, &p);
 }
 
@@ -111,6 +180,7 @@ void lyra_stack_stats_print(struct lyra_stack *s, FILE *f)
         fputc('\n', f);
     fprintf(f, "  (%u counters at 0 not shown: --stats=all)\n", b.hidden);
     print_copy_line(s, f);
+    print_ram_line(s, f);
     struct print_ctx p = {f, NULL, 0};
     print_bindings(s, &p);
 }
@@ -150,6 +220,34 @@ static void copy_json(const struct lyra_copy_stats *st, FILE *f)
         fprintf(f, "%s", i ? ", " : "");
         json_str(f, st->by_component[i].inst);
         fprintf(f, ": %llu", (unsigned long long)st->by_component[i].copy_bytes);
+    }
+    fprintf(f, "}}");
+}
+
+/* The "ram" object (lyra_stack_ram): the total and each instance's
+ * figures; heap and pages null where the os cannot tell. */
+static void ram_json(const struct lyra_stack *s, FILE *f)
+{
+    uint64_t total = 0;
+    int known = 0;
+    struct lyra_ram r;
+    for (unsigned i = 0; lyra_stack_instance_name(s, i); i++)
+        total += ram_of(s, i, &r, &known);
+    fprintf(f, "{\"total_bytes\": %llu, \"os_reports\": %s, \"instances\": {",
+            (unsigned long long)total, known ? "true" : "false");
+    for (unsigned i = 0; !lyra_stack_ram(s, i, &r); i++) {
+        fprintf(f, "%s", i ? ", " : "");
+        json_str(f, lyra_stack_instance_name(s, i));
+        const struct lyra_component *c = NULL;
+        lyra_stack_instance((struct lyra_stack *)s, lyra_stack_instance_name(s, i), &c);
+        fprintf(f, ": {\"component\": ");
+        json_str(f, c ? c->name : "");
+        fprintf(f, ", \"struct\": %llu, ", (unsigned long long)r.instance);
+        if (r.heap == UINT64_MAX)
+            fprintf(f, "\"heap\": null, \"pages\": null}");
+        else
+            fprintf(f, "\"heap\": %llu, \"pages\": %llu}", (unsigned long long)r.heap,
+                    (unsigned long long)r.pages);
     }
     fprintf(f, "}}");
 }
@@ -239,5 +337,7 @@ void lyra_stack_stats_json(struct lyra_stack *s, FILE *f)
     struct lyra_copy_stats st;
     lyra_stack_copy_stats(s, &st);
     copy_json(&st, f);
+    fprintf(f, ", \"ram\": ");
+    ram_json(s, f);
     fprintf(f, "}");
 }

@@ -352,6 +352,9 @@ static void model_stats(void *self, struct lyra_stats_sink *sink)
     for (uint32_t i = 0; m->maps && i < m->map_slots; i++)
         live += m->maps[i].live;
     lyra_stat(sink, "dma_maps_live", live);
+    /* what the driver took with dma_alloc (its rings): driver memory on a
+     * real machine, the RAM report adds it to the driver (bench/ram.sh) */
+    lyra_stat(sink, "dma_alloc_bytes", m->arena_used);
     lyra_stat(sink, "tx_captured", m->cap_count);
 }
 

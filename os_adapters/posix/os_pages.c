@@ -322,6 +322,7 @@ void *os_page_alloc(void *self, size_t npages)
     os->nreg++;
     atomic_store_explicit(&os->nreg_live, os->nreg, memory_order_relaxed);
     reg_release(os);
+    atomic_fetch_add_explicit(&os->page_bytes, len, memory_order_relaxed);
     pthread_mutex_unlock(&os->pg_mu);
     return va;
 
@@ -370,6 +371,7 @@ void os_page_free(void *self, void *p, size_t npages)
         os->nreg--;
         atomic_store_explicit(&os->nreg_live, os->nreg, memory_order_relaxed);
         reg_release(os);
+        atomic_fetch_sub_explicit(&os->page_bytes, npages * os->psize, memory_order_relaxed);
     }
     pthread_mutex_unlock(&os->pg_mu);
 }

@@ -56,6 +56,7 @@ static const struct lyra_os_ops os_posix_ops = {
     .link_send = os_link_send,
     .link_recv = os_link_recv,
     .step_now_ns = os_step_now_ns,
+    .mem_usage = os_mem_usage,
 };
 
 static const struct lyra_provide os_provides[] = {
@@ -120,6 +121,8 @@ static void os_stats(void *self, struct lyra_stats_sink *s)
     lyra_stat(s, "mem_check_syscalls", atomic_load(&os->mem_check_syscalls));
     lyra_stat(s, "mem_check_known", atomic_load(&os->mem_check_known));
     lyra_stat(s, "mem_blocks", atomic_load(&os->mem_blocks));
+    lyra_stat(s, "mem_bytes", atomic_load(&os->mem_bytes));
+    lyra_stat(s, "page_bytes", atomic_load(&os->page_bytes));
     lyra_stat(s, "link_tx", atomic_load(&os->link_tx));
     lyra_stat(s, "link_rx", atomic_load(&os->link_rx));
     lyra_stat(s, "link_drop_full", atomic_load(&os->link_drop_full));

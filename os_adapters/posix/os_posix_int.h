@@ -87,6 +87,8 @@ struct os_posix {
     atomic_uint_fast64_t remaps;
     atomic_uint_fast64_t cow_faults;
     atomic_uint_fast64_t mem_blocks;
+    atomic_uint_fast64_t mem_bytes;  /* mem_alloc blocks' usable sizes (os 2.5 mem_usage) */
+    atomic_uint_fast64_t page_bytes; /* page_alloc regions held */
     atomic_uint_fast64_t mem_check_syscalls; /* checks made by system call, not by probe */
     atomic_uint_fast64_t mem_check_known;    /* checks of page_alloc regions: no probe */
     atomic_int probing; /* 1: counted in the process's probers, -1: cannot probe (os_pages.c) */
@@ -152,6 +154,7 @@ int os_pages_init(struct os_posix *os);
 void os_pages_fini(struct os_posix *os);
 size_t os_page_size(void *self);
 void *os_page_alloc(void *self, size_t npages);
+void os_mem_usage(void *self, uint64_t *heap_bytes, uint64_t *page_bytes);
 void os_page_free(void *self, void *p, size_t npages);
 int os_page_remap(void *self, void *dst, void *src, size_t npages);
 int os_page_swap(void *self, void *a, void *b, size_t npages);

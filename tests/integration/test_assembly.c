@@ -171,6 +171,64 @@ Test(assembly, two_stacks_in_one_process)
     lyra_stack_destroy(b);
 }
 
+/* The RAM report (lyra_stack_ram): an instance's struct, and what it took
+ * from the os in its own start, not a neighbour's. */
+static struct lyra_ram ram_of(struct lyra_stack *s, const char *inst)
+{
+    struct lyra_ram r = {0};
+    for (unsigned i = 0; lyra_stack_instance_name(s, i); i++)
+        if (!strcmp(lyra_stack_instance_name(s, i), inst)) {
+            cr_assert_eq(lyra_stack_ram(s, i, &r), 0);
+            const struct lyra_component *c;
+            lyra_stack_instance(s, inst, &c);
+            cr_assert_eq(r.instance, c->instance_size);
+            cr_assert_neq(r.heap, UINT64_MAX, "os_posix reports its memory");
+            return r;
+        }
+    cr_assert_fail("no instance %s", inst);
+    return r;
+}
+
+static struct lyra_stack *ram_stack(const char *asm_name, const char *count, const char *more)
+{
+    char path[1024], link[64];
+    snprintf(path, sizeof(path), "%s/assemblies/%s.lyra", src_dir(), asm_name);
+    snprintf(link, sizeof(link), "dev.link=wire:ram%d", (int)getpid());
+    const char *ov[] = {link, count, "skb.big_count=0", more, NULL};
+    struct lyra_stack *s;
+    cr_assert_eq(lyra_stack_load(path, ov, &s), 0);
+    cr_assert_eq(lyra_stack_start(s), 0);
+    return s;
+}
+
+Test(assembly, ram_report_gives_each_instance_its_own_pools)
+{
+    /* zc: the receive pages and the bounce pages are pages, exactly */
+    struct lyra_stack *z = ram_stack("zc-dma", "skb.count=64", "skb.cow_pages=8");
+    struct lyra_ram sk2 = ram_of(z, "skb");
+    size_t ps = (size_t)sysconf(_SC_PAGESIZE);
+    const struct lyra_value *rx = lyra_stack_param(z, "skb", "rx_pages");
+    cr_assert_eq(sk2.pages, (rx->u.i + 8) * ps, "rx_pages + cow_pages pages: %llu",
+                 (unsigned long long)sk2.pages);
+    cr_assert_geq(sk2.heap, 64u * 2048u, "the transmit pool is heap");
+    struct lyra_ram e = ram_of(z, "eth");
+    cr_assert_eq(e.pages, 0);
+    cr_assert_lt(e.heap, 64u * 1024u, "eth holds no pool: %llu", (unsigned long long)e.heap);
+    lyra_stack_destroy(z);
+    /* copy: 64 more transmit buffers are 64 * buf_size more heap for skb,
+     * and nothing more for anyone else */
+    struct lyra_stack *a = ram_stack("copy-dma", "skb.count=64", NULL);
+    struct lyra_stack *b = ram_stack("copy-dma", "skb.count=128", NULL);
+    struct lyra_ram ra = ram_of(a, "skb"), rb = ram_of(b, "skb");
+    cr_assert_geq(rb.heap - ra.heap, 64u * 2048u);
+    cr_assert_lt(rb.heap - ra.heap, 64u * (2048u + 512u), "%llu",
+                 (unsigned long long)(rb.heap - ra.heap));
+    cr_assert_eq(ram_of(a, "tcp").heap, ram_of(b, "tcp").heap);
+    cr_assert_eq(ram_of(a, "nic").heap, ram_of(b, "nic").heap);
+    lyra_stack_destroy(a);
+    lyra_stack_destroy(b);
+}
+
 Test(cli, check_reports_every_error_with_file_and_line_and_exits_1)
 {
     char out[8192], f[512];

@@ -61,8 +61,10 @@ extern "C" {
  * 2.2: mem_check (issue 12.7), at the end of the table.
  * 2.3: page_swap (issue 12.8), at the end of the table.
  * 2.4: step_now_ns, at the end of the table; lyra_now uses it when the
- * provider has it. */
-#define LYRA_OS_MINOR 4
+ * provider has it.
+ * 2.5: mem_usage, at the end of the table (the RAM report: the framework
+ * reads it around each instance's start). */
+#define LYRA_OS_MINOR 5
 
 #define LYRA_TIME_NEVER UINT64_MAX
 
@@ -212,6 +214,13 @@ struct lyra_os_ops {
      * lock held (components always are) or where nothing runs (start,
      * stop). NULL: now_ns (lyra_now). */
     uint64_t (*step_now_ns)(void *self);
+    /* 2.5: the memory this instance's callers hold now, in bytes: heap
+     * from mem_alloc (as the allocator counts it: posix, its usable size,
+     * which rounds up) and pages from page_alloc (npages * page_size). For
+     * the RAM report (lyra_stack_ram): the framework reads it before and
+     * after each instance's start, when no other thread allocates. Any
+     * context; NULL: cannot tell (the report then has instance sizes only). */
+    void (*mem_usage)(void *self, uint64_t *heap_bytes, uint64_t *page_bytes);
 };
 
 /* Does os provider o have op `field` (by its minor version and table size)? */

@@ -58,6 +58,15 @@ void *lyra_stack_instance(struct lyra_stack *s, const char *name,
                           const struct lyra_component **c);
 /* Instance names in plan order; NULL past the end. */
 const char *lyra_stack_instance_name(const struct lyra_stack *s, unsigned i);
+/* RAM of instance i (plan order; docs/stats.md, "RAM"): its struct (the
+ * descriptor's instance_size: what a static build reserves) and what it
+ * took from the os in its last start: heap (os mem_alloc) and pages (os
+ * page_alloc), in bytes; heap and pages are UINT64_MAX where the os cannot
+ * tell (os < 2.5) or before the first start. 0, or -1 past the end. */
+struct lyra_ram {
+    uint64_t instance, heap, pages;
+};
+int lyra_stack_ram(const struct lyra_stack *s, unsigned i, struct lyra_ram *r);
 /* The value of a parameter as the stack was created (NULL if unknown). */
 const struct lyra_value *lyra_stack_param(struct lyra_stack *s, const char *inst,
                                           const char *param);
@@ -84,8 +93,9 @@ unsigned lyra_stack_blocked(struct lyra_stack *s);
 void lyra_stack_stats_print(struct lyra_stack *s, FILE *f);
 /* Every counter, one per line (--stats=all). */
 void lyra_stack_stats_print_all(struct lyra_stack *s, FILE *f);
-/* Writes {"INST": {counters..., "bindings": {...}}, ..., "copy": {...}} (no
- * trailing newline; "copy": lyra/copy_stats.h). */
+/* Writes {"INST": {counters..., "bindings": {...}}, ..., "copy": {...},
+ * "ram": {...}} (no trailing newline; "copy": lyra/copy_stats.h; "ram":
+ * lyra_stack_ram, docs/stats.md). */
 void lyra_stack_stats_json(struct lyra_stack *s, FILE *f);
 
 #ifdef __cplusplus

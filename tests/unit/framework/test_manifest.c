@@ -237,6 +237,15 @@ Test(manifest, the_name_copy_is_reserved)
     done(&r);
 }
 
+/* "ram" likewise (lyra_stack_ram's object) */
+Test(manifest, the_name_ram_is_reserved)
+{
+    struct run r;
+    check(&r, "[s]\ncomponent = toy_sink\nlower = ram\n[ram]\ncomponent = toy_src\n");
+    expect_one(&r, LYRA_E_DUPLICATE, 4, "[ram]: the name is reserved (--stats-json's ram object)");
+    done(&r);
+}
+
 Test(manifest, duplicate_key)
 {
     struct run r;

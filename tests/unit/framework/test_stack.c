@@ -116,12 +116,49 @@ Test(stack, stats_json_has_every_instance)
     FILE *f = open_memstream(&buf, &len);
     lyra_stack_stats_json(s, f);
     fclose(f);
-    cr_assert_str_eq(buf, "{\"src\": {\"sent\": 0, \"got\": 0, \"bindings\": {}}, "
+    /* no os here: the RAM report has the structs only */
+    char want[1024];
+    snprintf(want, sizeof(want), "{\"src\": {\"sent\": 0, \"got\": 0, \"bindings\": {}}, "
                           "\"sink\": {\"sent\": 0, \"got\": 0, \"bindings\": {}}, "
                           "\"copy\": {\"tx_copied_bytes\": 0, \"tx_referenced_bytes\": 0, "
                           "\"rx_copied_bytes\": 0, \"rx_remapped_bytes\": 0, "
                           "\"rx_loaned_bytes\": 0, \"cow_faults\": 0, \"fallbacks\": {}, "
-                          "\"by_component\": {}}}");
+                          "\"by_component\": {}}, "
+                          "\"ram\": {\"total_bytes\": %zu, \"os_reports\": false, \"instances\": {"
+                          "\"src\": {\"component\": \"toy_src\", \"struct\": %zu, \"heap\": null, "
+                          "\"pages\": null}, "
+                          "\"sink\": {\"component\": \"toy_sink\", \"struct\": %zu, \"heap\": null, "
+                          "\"pages\": null}}}}",
+             2 * sizeof(struct toy_state), sizeof(struct toy_state), sizeof(struct toy_state));
+    cr_assert_str_eq(buf, want);
+    free(buf);
+    lyra_stack_destroy(s);
+    lyra_plan_free(p);
+}
+
+Test(stack, ram_reports_struct_sizes_without_an_os)
+{
+    struct lyra_plan *p = plan_of(GOOD);
+    struct lyra_stack *s;
+    cr_assert_eq(lyra_stack_create(p, NULL, NULL, &s), 0);
+    cr_assert_eq(lyra_stack_start(s), 0);
+    struct lyra_ram r;
+    cr_assert_eq(lyra_stack_ram(s, 0, &r), 0);
+    cr_assert_eq(r.instance, sizeof(struct toy_state));
+    cr_assert_eq(r.heap, UINT64_MAX, "no os to ask: unknown, not 0");
+    cr_assert_eq(r.pages, UINT64_MAX);
+    cr_assert_eq(lyra_stack_ram(s, 2, &r), -1, "past the end");
+    /* --stats' line: the structs only, both instances (the same size) named */
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    lyra_stack_stats_print(s, f);
+    fclose(f);
+    char want[128];
+    snprintf(want, sizeof(want), "  ram: %.1f KiB (structs only: the os does not report its "
+             "memory): src %.1f, sink %.1f\n", 2.0 * sizeof(struct toy_state) / 1024.0,
+             sizeof(struct toy_state) / 1024.0, sizeof(struct toy_state) / 1024.0);
+    cr_assert(strstr(buf, want), "%s", buf);
     free(buf);
     lyra_stack_destroy(s);
     lyra_plan_free(p);

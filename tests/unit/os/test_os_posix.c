@@ -934,15 +934,35 @@ Test(os_posix, destroy_drops_cow_registrations)
     lt_destroy(o2.inst);
 }
 
-Test(os_posix, mem_alloc_is_aligned)
+Test(os_posix, mem_alloc_is_aligned_and_counted)
 {
     struct os o = os_up(NULL);
     void *p = o.ops->mem_alloc(o.self, 100, 64);
     cr_assert_not_null(p);
     cr_assert_eq((uintptr_t)p % 64, 0);
     cr_assert_eq(lt_stat(o.inst, "mem_blocks"), 1);
+    /* the RAM report's reading (os 2.5): at least what was asked, at most
+     * the allocator's rounding, and nothing once it is back */
+    uint64_t heap, pages;
+    o.ops->mem_usage(o.self, &heap, &pages);
+    cr_assert(heap >= 100 && heap < 100 + 64, "heap %llu", (unsigned long long)heap);
+    cr_assert_eq(pages, 0);
+    cr_assert_eq(lt_stat(o.inst, "mem_bytes"), heap);
+    size_t ps = o.ops->page_size(o.self);
+    void *pg = o.ops->page_alloc(o.self, 3);
+    cr_assert_not_null(pg);
+    o.ops->mem_usage(o.self, &heap, &pages);
+    cr_assert_eq(pages, 3 * ps);
+    o.ops->page_free(o.self, pg, 2); /* not the region as allocated: ignored */
+    o.ops->mem_usage(o.self, &heap, &pages);
+    cr_assert_eq(pages, 3 * ps);
+    o.ops->page_free(o.self, pg, 3);
     o.ops->mem_free(o.self, p);
     cr_assert_eq(lt_stat(o.inst, "mem_blocks"), 0);
+    o.ops->mem_usage(o.self, &heap, &pages);
+    cr_assert_eq(heap, 0);
+    cr_assert_eq(pages, 0);
+    cr_assert_eq(lt_stat(o.inst, "page_bytes"), 0);
     cr_assert_null(o.ops->mem_alloc(o.self, 100, 48), "alignment must be a power of two");
     void *lk;
     cr_assert_eq(o.ops->lock_create(o.self, &lk), 0);

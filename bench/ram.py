@@ -1,0 +1,104 @@
+#!/usr/bin/env python3
+"""RAM of each assembly at its manifest's parameters (bench/ram.sh): what
+every instance's struct takes and what it took from the os at start
+(lyra_stack_ram, --stats-json's "ram" object), stack components apart from
+the host's stand-ins (os adapter, device models), zero copy against copy.
+
+usage: ram.py OUT.md NAME=STATS.json ...  (NAME: the assembly)"""
+import json
+import sys
+
+# the host's stand-ins: not in an embedded image (bench/sizes.py's list)
+HOST_ONLY = {"os_posix", "ne2k_model", "e1000_model"}
+ORDER = ["skb", "nic", "eth", "ip", "udp", "tcp", "sock"]
+TWINS = [("copy-pio", "zc-pio"), ("copy-dma", "zc-dma")]
+
+
+def kib(b):
+    return f"{b / 1024:.1f}"
+
+
+def load(name, path):
+    d = json.load(open(path))
+    ram = d["ram"]
+    if not ram["os_reports"]:
+        sys.exit(f"ram.py: {path}: the os did not report its memory")
+    comps = {i: r["component"] for i, r in ram["instances"].items()}
+    rows = {}
+    for inst, r in ram["instances"].items():
+        if comps.get(inst) in HOST_ONLY:
+            continue
+        extra = 0
+        # the e1000 driver's rings come from the model's DMA arena on the
+        # host (bus dma_alloc): driver memory on a real machine
+        if inst == "nic" and "dev" in d and "dma_alloc_bytes" in d["dev"]:
+            extra = d["dev"]["dma_alloc_bytes"]
+        rows[inst] = (r["struct"], r["heap"] + extra, r["pages"], comps.get(inst, "?"))
+    host = sum(r["struct"] + r["heap"] + r["pages"] for i, r in ram["instances"].items()
+               if comps.get(i) in HOST_ONLY)
+    return rows, host
+
+
+def main():
+    out = sys.argv[1]
+    data = {}
+    for a in sys.argv[2:]:
+        name, path = a.split("=", 1)
+        data[name] = load(name, path)
+    names = list(data)
+    lines = ["# RAM of each assembly at start", "",
+             "What each instance of the stack holds once started, at the parameters its "
+             "manifest sets (assemblies/NAME.lyra; every pool is sized there): its struct "
+             "(the descriptor's instance_size, what a static build reserves) and what it "
+             "took from the os in its start (lyra_stack_ram: heap from mem_alloc as glibc "
+             "counts it, pages from page_alloc). The e1000 driver's descriptor rings, which "
+             "the device model's DMA arena serves on the host (bus dma_alloc), are added to "
+             "nic. Not counted: the host's stand-ins (os_posix, the device models: "
+             "last row) and what an application takes later (lyra_pkt_alloc packet memory, "
+             "sockets' own memory is in sock and tcp already). KiB.", "",
+             "Command: `bench/ram.sh BUILD_DIR` (after `cmake --build BUILD_DIR`); "
+             "raw: BUILD_DIR/bench/ram/NAME.json.", ""]
+    lines.append("| instance (component) | " + " | ".join(names) + " |")
+    lines.append("| --- |" + " ---: |" * len(names))
+    insts = [i for i in ORDER if any(i in data[n][0] for n in names)]
+    insts += sorted({i for n in names for i in data[n][0]} - set(insts))
+    totals = {n: 0 for n in names}
+    for i in insts:
+        comp = next((data[n][0][i][3] for n in names if i in data[n][0]), "?")
+        cells = []
+        for n in names:
+            r = data[n][0].get(i)
+            if not r:
+                cells.append("")
+                continue
+            t = r[0] + r[1] + r[2]
+            totals[n] += t
+            detail = f"struct {r[0]}, heap {kib(r[1])}" + (f", pages {kib(r[2])}" if r[2] else "")
+            cells.append(f"{kib(t)} ({detail})")
+        if len(set(data[n][0][i][3] for n in names if i in data[n][0])) > 1:
+            comp = "/".join(sorted(set(data[n][0][i][3] for n in names if i in data[n][0])))
+        lines.append(f"| {i} ({comp}) | " + " | ".join(cells) + " |")
+    lines.append("| **stack** | " + " | ".join(f"**{kib(totals[n])}**" for n in names) + " |")
+    lines.append("| host stand-ins (not counted) | " + " | ".join(kib(data[n][1]) for n in names) + " |")
+    lines += ["", "## Zero copy against copy", "",
+              "The paper says zero copy also saves memory (no buffer the payload is copied "
+              "into). Here the zc assemblies hold more at start: their receive buffers are "
+              "whole pages (one frame each, for page remapping) and they keep bounce pages "
+              "for copy on write, where skb_copy's 2 KB buffers serve both directions. What "
+              "zero copy saves is memory per send in flight: a referenced segment holds a "
+              "descriptor, not a 2 KB buffer.", "",
+              "| copy | KiB | zc | KiB | difference |", "| --- | ---: | --- | ---: | ---: |"]
+    for c, z in TWINS:
+        if c in totals and z in totals:
+            d = totals[z] - totals[c]
+            lines.append(f"| {c} | {kib(totals[c])} | {z} | {kib(totals[z])} | "
+                         f"{'+' if d >= 0 else ''}{kib(d)} ({100 * d / totals[c]:+.0f}%) |")
+    with open(out, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    for n in names:
+        print(f"ram: {n}: stack {kib(totals[n])} KiB at start "
+              f"(host stand-ins {kib(data[n][1])} KiB not counted)")
+
+
+if __name__ == "__main__":
+    main()
