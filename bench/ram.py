@@ -4,12 +4,23 @@ every instance's struct takes and what it took from the os at start
 (lyra_stack_ram, --stats-json's "ram" object), stack components apart from
 the host's stand-ins (os adapter, device models), zero copy against copy.
 
-usage: ram.py OUT.md NAME=STATS.json ...  (NAME: the assembly)"""
+usage: ram.py OUT.md NAME=STATS.json ... [+NAME:INST.PARAM:N=STATS.json ...]
+  NAME=STATS.json: an assembly at its manifest's parameters;
+  +NAME:INST.PARAM:N=STATS.json: the same assembly with INST.PARAM raised by
+  N: the marginal cost of one more (the instance's bytes more, over N)"""
 import json
 import sys
 
 # the host's stand-ins: not in an embedded image (bench/sizes.py's list)
 HOST_ONLY = {"os_posix", "ne2k_model", "e1000_model"}
+# what a marginal row means where it is not plain
+NOTES = {"skb.pkt_pages": "the page table's entries: the pages come with lyra_pkt_alloc, "
+                          "the application's memory",
+         "skb.rx_pages": "a receive page and its buffer header",
+         "skb.count": "a 2 KB buffer (buf_size) and its header",
+         "skb.cow_pages": "a bounce page for copy on write",
+         "udp.max_sockets": "an endpoint and its receive queue",
+         "tcp.max_conns": "a connection's control block, timers and queues' heads"}
 ORDER = ["skb", "nic", "eth", "ip", "udp", "tcp", "sock"]
 TWINS = [("copy-pio", "zc-pio"), ("copy-dma", "zc-dma")]
 
@@ -41,10 +52,13 @@ def load(name, path):
 
 def main():
     out = sys.argv[1]
-    data = {}
+    data, more = {}, []
     for a in sys.argv[2:]:
         name, path = a.split("=", 1)
-        data[name] = load(name, path)
+        if name.startswith("+"):
+            more.append((name[1:].split(":"), path))
+        else:
+            data[name] = load(name, path)
     names = list(data)
     lines = ["# RAM of each assembly at start", "",
              "What each instance of the stack holds once started, at the parameters its "
@@ -93,6 +107,19 @@ def main():
             d = totals[z] - totals[c]
             lines.append(f"| {c} | {kib(totals[c])} | {z} | {kib(totals[z])} | "
                          f"{'+' if d >= 0 else ''}{kib(d)} ({100 * d / totals[c]:+.0f}%) |")
+    if more:
+        lines += ["", "## What one more costs", "",
+                  "The same assembly with one parameter raised by N: the instance's bytes "
+                  "more, over N (struct, heap and pages; what sizing a pool in a manifest "
+                  "buys and costs).", "",
+                  "| assembly | parameter | raised by | bytes each | of it pages | what |",
+                  "| --- | --- | ---: | ---: | ---: | --- |"]
+        for (name, ip, n), path in more:
+            inst = ip.split(".")[0]
+            base, var = data[name][0][inst], load(name, path)[0][inst]
+            d = sum(var[:3]) - sum(base[:3])
+            lines.append(f"| {name} | {ip} | {n} | {d / int(n):.0f} | "
+                         f"{(var[2] - base[2]) / int(n):.0f} | {NOTES.get(ip, '')} |")
     with open(out, "w") as f:
         f.write("\n".join(lines) + "\n")
     for n in names:

@@ -17,5 +17,23 @@ for a in copy-pio copy-dma zc-pio zc-dma; do
         --stats-json "$D/$a.json" >"$D/$a.out" 2>&1 || { cat "$D/$a.out" >&2; exit 1; }
     args+=("$a=$D/$a.json")
 done
+# one more of each pool: ASSEMBLY INST.PARAM VALUE N (VALUE: the manifest's + N)
+while read -r a ip v n; do
+    f=$D/$a.$ip.json
+    echo "ram.sh: $a $ip=$v" >&2
+    "$B/bin/lyranet" run "assemblies/$a.lyra" "dev.link=wire:ram$$" "$ip=$v" --for 0.05 \
+        --stats-json "$f" >"$f.out" 2>&1 || { cat "$f.out" >&2; exit 1; }
+    args+=("+$a:$ip:$n=$f")
+done <<'EOF'
+copy-dma tcp.max_conns 128 64
+copy-dma udp.max_sockets 32 16
+copy-dma sock.max_fds 64 32
+copy-dma skb.count 512 256
+copy-dma skb.segs 1024 512
+zc-dma skb.count 512 256
+zc-dma skb.rx_pages 512 256
+zc-dma skb.cow_pages 512 256
+zc-dma skb.pkt_pages 2048 1024
+EOF
 python3 bench/ram.py bench/results/ram.md "${args[@]}"
 echo "ram.sh: bench/results/ram.md written" >&2
