@@ -2,13 +2,14 @@
 # RAM of each assembly at start (bench/ram.py): runs each assembly's stack
 # for a moment on a wire of its own (no peer: nothing is sent) and reads
 # --stats-json's "ram" object. Writes bench/results/ram.md.
-#   bench/ram.sh [BUILD_DIR]   (default build)
+#   bench/ram.sh [BUILD_DIR]   (default build; RAM_OUT=FILE writes the
+#   table there instead: the test suite's run, tests/integration)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-B=${1:-build}
+B=$(cd "${1:-build}" && pwd)
 D=$B/bench/ram
 [ -x "$B/bin/lyranet" ] || { echo "ram.sh: $B/bin/lyranet is not built (cmake --build $B)" >&2; exit 1; }
-export LYRA_COMPONENT_PATH=$PWD/$B/lib/lyra
+export LYRA_COMPONENT_PATH=$B/lib/lyra
 mkdir -p "$D" bench/results
 args=()
 for a in copy-pio copy-dma zc-pio zc-dma; do
@@ -35,5 +36,6 @@ zc-dma skb.rx_pages 512 256
 zc-dma skb.cow_pages 512 256
 zc-dma skb.pkt_pages 2048 1024
 EOF
-python3 bench/ram.py bench/results/ram.md "${args[@]}"
-echo "ram.sh: bench/results/ram.md written" >&2
+OUT=${RAM_OUT:-bench/results/ram.md}
+python3 bench/ram.py "$OUT" "${args[@]}"
+echo "ram.sh: $OUT written" >&2
