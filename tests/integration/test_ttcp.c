@@ -180,7 +180,12 @@ Test(ttcp, tcp_connect_to_nobody_times_out)
                          b, getpid()),
                    o1, OUT);
     cr_assert_eq(s, 2, "%s", o1);
-    cr_assert(strstr(o1, "connect: Connection timed out"), "%s", o1);
+    const char *m = strstr(o1, "connect (after ");
+    cr_assert(m && strstr(m, " s): Connection timed out"), "%s", o1);
+    /* the SYN and its two retransmissions, 50, 100 and 200 ms apart
+     * (backed off): 350 ms; without the backoff it would be 150 */
+    double took = strtod(m + strlen("connect (after "), NULL);
+    cr_assert(took >= 0.33 && took < 5.0, "gave up after %.2f s: %s", took, o1);
 }
 
 /* Reads p's output line by line into out until a line holds `text` (the

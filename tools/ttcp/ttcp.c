@@ -386,8 +386,14 @@ static void transmit(struct side *sd)
     if (!o->quiet)
         printf("%s: buflen=%ld, nbuf=%ld, port=%d %s -> %s\n", sd->tag, o->len, o->count,
                o->port, o->udp ? "udp" : "tcp", o->host);
+    double tc = now_s();
     if (!o->udp && N_connect(sd->net, fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
-        fail(sd, "connect");
+        /* how long it took tells a refusal from ARP's or SYN's give-up */
+        int e = errno;
+        char what[64];
+        snprintf(what, sizeof(what), "connect (after %.2f s)", now_s() - tc);
+        errno = e;
+        fail(sd, what);
         N_close(sd->net, fd);
         return;
     }
