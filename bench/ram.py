@@ -69,7 +69,9 @@ def main():
              "the device model's DMA arena serves on the host (bus dma_alloc), are added to "
              "nic. Not counted: the host's stand-ins (os_posix, the device models: "
              "last row) and what an application takes later (lyra_pkt_alloc packet memory, "
-             "sockets' own memory is in sock and tcp already). KiB.", "",
+             "sockets' own memory is in sock and tcp already). KiB, on x86-64: on a 32-bit "
+             "target such as the Cortex-M4 the buffers are the same bytes and the structs "
+             "and buffer headers, which hold pointers, are smaller.", "",
              "Command: `bench/ram.sh BUILD_DIR` (after `cmake --build BUILD_DIR`); "
              "raw: BUILD_DIR/bench/ram/NAME.json.", ""]
     lines.append("| instance (component) | " + " | ".join(names) + " |")
