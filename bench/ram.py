@@ -11,8 +11,6 @@ usage: ram.py OUT.md NAME=STATS.json ... [+NAME:INST.PARAM:N=STATS.json ...]
 import json
 import sys
 
-# the host's stand-ins: not in an embedded image (bench/sizes.py's list)
-HOST_ONLY = {"os_posix", "ne2k_model", "e1000_model"}
 # what a marginal row means where it is not plain
 NOTES = {"skb.pkt_pages": "the page table's entries: the pages come with lyra_pkt_alloc, "
                           "the application's memory",
@@ -37,7 +35,7 @@ def load(name, path):
     comps = {i: r["component"] for i, r in ram["instances"].items()}
     rows = {}
     for inst, r in ram["instances"].items():
-        if comps.get(inst) in HOST_ONLY:
+        if r["host"]:  # a host's stand-in (LYRA_COMP_F_HOST): not in an image
             continue
         extra = 0
         # the e1000 driver's rings come from the model's DMA arena on the
@@ -45,9 +43,7 @@ def load(name, path):
         if inst == "nic" and "dev" in d and "dma_alloc_bytes" in d["dev"]:
             extra = d["dev"]["dma_alloc_bytes"]
         rows[inst] = (r["struct"], r["heap"] + extra, r["pages"], comps.get(inst, "?"))
-    host = sum(r["struct"] + r["heap"] + r["pages"] for i, r in ram["instances"].items()
-               if comps.get(i) in HOST_ONLY)
-    return rows, host
+    return rows, ram["host_bytes"]
 
 
 def main():
@@ -63,15 +59,16 @@ def main():
     lines = ["# RAM of each assembly at start", "",
              "What each instance of the stack holds once started, at the parameters its "
              "manifest sets (assemblies/NAME.lyra; every pool is sized there): its struct "
-             "(the descriptor's instance_size, what a static build reserves) and what it "
-             "took from the os in its start (lyra_stack_ram: heap from mem_alloc as glibc "
-             "counts it, pages from page_alloc). The e1000 driver's descriptor rings, which "
-             "the device model's DMA arena serves on the host (bus dma_alloc), are added to "
-             "nic. Not counted: the host's stand-ins (os_posix, the device models: "
-             "last row) and what an application takes later (lyra_pkt_alloc packet memory, "
-             "sockets' own memory is in sock and tcp already). KiB, on x86-64: on a 32-bit "
-             "target such as the Cortex-M4 the buffers are the same bytes and the structs "
-             "and buffer headers, which hold pointers, are smaller.", "",
+             "(the descriptor's instance_size) and what it took from the os in its start "
+             "(lyra_stack_ram: heap as the bytes mem_alloc was asked for, pages from "
+             "page_alloc). The e1000 driver's descriptor rings, which the device model's "
+             "DMA arena serves on the host (bus dma_alloc), are added to nic. Not counted: "
+             "the host's stand-ins (components flagged LYRA_COMP_F_HOST: os_posix, the "
+             "device models; last row), what an application takes later (lyra_pkt_alloc "
+             "packet memory), and the framework's own bookkeeping (a few hundred bytes an "
+             "instance on the host; a static build's is generated tables). KiB, on "
+             "x86-64: on a 32-bit target such as the Cortex-M4 the buffers are the same "
+             "bytes and the structs and buffer headers, which hold pointers, are smaller.", "",
              "Command: `bench/ram.sh BUILD_DIR` (after `cmake --build BUILD_DIR`); "
              "raw: BUILD_DIR/bench/ram/NAME.json.", ""]
     lines.append("| instance (component) | " + " | ".join(names) + " |")
@@ -97,12 +94,15 @@ def main():
     lines.append("| **stack** | " + " | ".join(f"**{kib(totals[n])}**" for n in names) + " |")
     lines.append("| host stand-ins (not counted) | " + " | ".join(kib(data[n][1]) for n in names) + " |")
     lines += ["", "## Zero copy against copy", "",
-              "The paper says zero copy also saves memory (no buffer the payload is copied "
-              "into). Here the zc assemblies hold more at start: their receive buffers are "
-              "whole pages (one frame each, for page remapping) and they keep bounce pages "
-              "for copy on write, where skb_copy's 2 KB buffers serve both directions. What "
-              "zero copy saves is memory per send in flight: a referenced segment holds a "
-              "descriptor, not a 2 KB buffer.", "",
+              "Chiang and Li (2006) say zero copy reduces memory use as well as CPU "
+              "time: no buffer the payload is copied into. As shipped, the zc assemblies "
+              "hold more at start, by choice of their manifests: skb_zc keeps skb_copy's "
+              "256 transmit buffers of 2 KB (headers, copied pieces, and the send queue's "
+              "one buffer per segment, which holds a reference, not the payload) and adds "
+              "256 receive pages (one frame a page, so that a page can be remapped) and "
+              "256 bounce pages for copy on write: 2 MiB. Smaller counts would do for a "
+              "device that receives less at once or sends less from packet memory; what "
+              "each costs is in the last table.", "",
               "| copy | KiB | zc | KiB | difference |", "| --- | ---: | --- | ---: | ---: |"]
     for c, z in TWINS:
         if c in totals and z in totals:

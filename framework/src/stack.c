@@ -6,6 +6,7 @@
 
 #include "acct.h"
 #include "stack_internal.h"
+#include "lyra/component.h"
 #include "lyra/os.h"
 #include "lyra/socket_if.h"
 #include "lyra/stack.h"
@@ -359,10 +360,15 @@ int lyra_stack_start(struct lyra_stack *s)
         int r = in->c->start ? in->c->start(in->self) : 0;
         if (mem)
             s->os->mem_usage(s->os_self, &h1, &p1);
+        /* a start that gives back more than it takes (a restart after a
+         * stop that kept memory) holds nothing new: 0, not a wrapped count */
         in->ram_heap = h1 > h0 ? h1 - h0 : 0;
         in->ram_pages = p1 > p0 ? p1 - p0 : 0;
         in->ram_known = mem;
         if (r) {
+            /* what the rolled-back instances took is given back: unknown */
+            for (unsigned j = 0; j < s->n; j++)
+                s->inst[j].ram_known = 0;
             fprintf(stderr, "error: stack %s not started: %s (%s) could not start (%s)\n", s->name,
                     in->name, in->c->name, strerror(-r));
             for (unsigned j = k; j-- > 0;) {
@@ -578,6 +584,7 @@ int lyra_stack_ram(const struct lyra_stack *s, unsigned i, struct lyra_ram *r)
         return -1;
     const struct inst_rt *in = &s->inst[i];
     r->instance = in->c->instance_size;
+    r->host = (LYRA_COMPONENT_FLAGS(in->c) & LYRA_COMP_F_HOST) != 0;
     r->heap = in->ram_known ? in->ram_heap : UINT64_MAX;
     r->pages = in->ram_known ? in->ram_pages : UINT64_MAX;
     return 0;

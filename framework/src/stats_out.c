@@ -64,18 +64,34 @@ static uint64_t ram_of(const struct lyra_stack *s, unsigned i, struct lyra_ram *
     return r->instance + (k ? r->heap + r->pages : 0);
 }
 
-/* One line: the total, then the dearest instances (--stats). */
-static void print_ram_line(const struct lyra_stack *s, FILE *f)
+/* The stack's bytes and the host stand-ins' (os_posix, device models). */
+static int ram_totals(const struct lyra_stack *s, uint64_t *stack, uint64_t *host)
 {
-    uint64_t total = 0;
     int known = 0;
     struct lyra_ram r;
+    *stack = *host = 0;
+    for (unsigned i = 0; lyra_stack_instance_name(s, i); i++) {
+        uint64_t b = ram_of(s, i, &r, &known);
+        *(r.host ? host : stack) += b;
+    }
+    return known;
+}
+
+/* One line: the stack's total, the stand-ins' apart, then the stack's
+ * dearest instances (--stats). */
+static void print_ram_line(const struct lyra_stack *s, FILE *f)
+{
+    uint64_t stack, host;
+    int known = ram_totals(s, &stack, &host);
+    struct lyra_ram r;
     unsigned n = 0;
-    for (; lyra_stack_instance_name(s, n); n++)
-        total += ram_of(s, n, &r, &known);
-    fprintf(f, "  ram: %.1f KiB%s", (double)total / 1024.0,
-            known ? " (structs, and what each took from the os at start)"
-                  : " (structs only: the os does not report its memory)");
+    while (lyra_stack_instance_name(s, n))
+        n++;
+    fprintf(f, "  ram: %.1f KiB (%s", (double)stack / 1024.0,
+            known ? "structs and what each start took" : "structs only: the os does not tell");
+    if (host)
+        fprintf(f, "; host stand-ins %.1f KiB more", (double)host / 1024.0);
+    fputc(')', f);
     /* the four dearest, by bytes then plan order: a selection, not a sort
      * (n is small); (last, last_i) is the one shown before */
     uint64_t last = UINT64_MAX;
@@ -86,7 +102,7 @@ static void print_ram_line(const struct lyra_stack *s, FILE *f)
         for (unsigned i = 0; i < n; i++) {
             uint64_t b = ram_of(s, i, &r, NULL);
             int after = shown == 0 || b < last || (b == last && i > last_i);
-            if (after && (at == n || b > best)) {
+            if (!r.host && after && (at == n || b > best)) {
                 best = b;
                 at = i;
             }
@@ -105,17 +121,16 @@ static void print_ram_line(const struct lyra_stack *s, FILE *f)
 static void print_ram_all(const struct lyra_stack *s, FILE *f)
 {
     struct lyra_ram r;
-    fprintf(f, "  ram (bytes)%-16s %10s %10s %10s\n", "", "struct", "heap", "pages");
-    for (unsigned i = 0; lyra_stack_instance_name(s, i); i++) {
-        if (lyra_stack_ram(s, i, &r))
-            break;
+    fprintf(f, "  %-26s %10s %10s %10s\n", "ram (bytes)", "struct", "heap", "pages");
+    for (unsigned i = 0; !lyra_stack_ram(s, i, &r); i++) {
+        const char *name = lyra_stack_instance_name(s, i), *tag = r.host ? " (host)" : "";
         if (r.heap == UINT64_MAX)
-            fprintf(f, "    %-24s %10llu %10s %10s\n", lyra_stack_instance_name(s, i),
-                    (unsigned long long)r.instance, "?", "?");
+            fprintf(f, "    %-24s %10llu %10s %10s%s\n", name, (unsigned long long)r.instance, "?",
+                    "?", tag);
         else
-            fprintf(f, "    %-24s %10llu %10llu %10llu\n", lyra_stack_instance_name(s, i),
+            fprintf(f, "    %-24s %10llu %10llu %10llu%s\n", name,
                     (unsigned long long)r.instance, (unsigned long long)r.heap,
-                    (unsigned long long)r.pages);
+                    (unsigned long long)r.pages, tag);
     }
 }
 
@@ -224,17 +239,17 @@ static void copy_json(const struct lyra_copy_stats *st, FILE *f)
     fprintf(f, "}}");
 }
 
-/* The "ram" object (lyra_stack_ram): the total and each instance's
- * figures; heap and pages null where the os cannot tell. */
+/* The "ram" object (lyra_stack_ram): the stack's bytes and the host
+ * stand-ins' apart, and each instance's figures; heap and pages null where
+ * the os cannot tell. */
 static void ram_json(const struct lyra_stack *s, FILE *f)
 {
-    uint64_t total = 0;
-    int known = 0;
+    uint64_t stack, host;
+    int known = ram_totals(s, &stack, &host);
     struct lyra_ram r;
-    for (unsigned i = 0; lyra_stack_instance_name(s, i); i++)
-        total += ram_of(s, i, &r, &known);
-    fprintf(f, "{\"total_bytes\": %llu, \"os_reports\": %s, \"instances\": {",
-            (unsigned long long)total, known ? "true" : "false");
+    fprintf(f, "{\"stack_bytes\": %llu, \"host_bytes\": %llu, \"os_reports\": %s, "
+               "\"instances\": {",
+            (unsigned long long)stack, (unsigned long long)host, known ? "true" : "false");
     for (unsigned i = 0; !lyra_stack_ram(s, i, &r); i++) {
         fprintf(f, "%s", i ? ", " : "");
         json_str(f, lyra_stack_instance_name(s, i));
@@ -242,7 +257,8 @@ static void ram_json(const struct lyra_stack *s, FILE *f)
         lyra_stack_instance((struct lyra_stack *)s, lyra_stack_instance_name(s, i), &c);
         fprintf(f, ": {\"component\": ");
         json_str(f, c ? c->name : "");
-        fprintf(f, ", \"struct\": %llu, ", (unsigned long long)r.instance);
+        fprintf(f, ", \"host\": %s, \"struct\": %llu, ", r.host ? "true" : "false",
+                (unsigned long long)r.instance);
         if (r.heap == UINT64_MAX)
             fprintf(f, "\"heap\": null, \"pages\": null}");
         else

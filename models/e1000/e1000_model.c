@@ -419,6 +419,7 @@ static const struct lyra_param model_params[P__COUNT] = {
 
 LYRA_EXPORT const struct lyra_component lyra_component_e1000_model = {
     LYRA_COMPONENT_HDR,
+    .flags = LYRA_COMP_F_HOST, /* not in an embedded image: RAM report */
     .name = "e1000_model",
     .version = "1.0.0",
     .summary = "device model of the Intel 82540EM / 82574L (e1000) behind `bus`",

@@ -436,6 +436,7 @@ static const struct lyra_param model_params[P__COUNT] = {
 
 LYRA_EXPORT const struct lyra_component lyra_component_ne2k_model = {
     LYRA_COMPONENT_HDR,
+    .flags = LYRA_COMP_F_HOST, /* not in an embedded image: RAM report */
     .name = "ne2k_model",
     .version = "1.0.0",
     .summary = "NE2000 (DP8390) board model behind bus, attached to a link",

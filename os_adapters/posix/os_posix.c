@@ -3,6 +3,7 @@
  * link files (link.c, link_impair.c, link_wire.c, link_tap.c,
  * pcap_writer.c). */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -100,6 +101,9 @@ static void os_destroy(void *self)
     struct os_posix *os = self;
     os_pages_fini(os);
     os_loop_fini(os);
+    free(os->blk); /* blocks still out are their owners' leak, not ours */
+    os->blk = NULL;
+    os->nblk = os->capblk = 0;
     if (os->mu_ok)
         pthread_mutex_destroy(&os->mu);
     os->mu_ok = false;
@@ -121,7 +125,9 @@ static void os_stats(void *self, struct lyra_stats_sink *s)
     lyra_stat(s, "mem_check_syscalls", atomic_load(&os->mem_check_syscalls));
     lyra_stat(s, "mem_check_known", atomic_load(&os->mem_check_known));
     lyra_stat(s, "mem_blocks", atomic_load(&os->mem_blocks));
-    lyra_stat(s, "mem_bytes", atomic_load(&os->mem_bytes));
+    uint64_t heap, pages;
+    os_mem_usage(os, &heap, &pages);
+    lyra_stat(s, "mem_bytes", heap);
     lyra_stat(s, "page_bytes", atomic_load(&os->page_bytes));
     lyra_stat(s, "link_tx", atomic_load(&os->link_tx));
     lyra_stat(s, "link_rx", atomic_load(&os->link_rx));
@@ -141,6 +147,7 @@ static void os_stats(void *self, struct lyra_stats_sink *s)
 
 LYRA_EXPORT const struct lyra_component lyra_component_os_posix = {
     LYRA_COMPONENT_HDR,
+    .flags = LYRA_COMP_F_HOST, /* not in an embedded image: RAM report */
     .name = "os_posix",
     .version = "1.1.0",
     .summary = "the os interface on a Linux host (clock, timers, pages, poll loop)",

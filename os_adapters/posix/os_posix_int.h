@@ -87,7 +87,13 @@ struct os_posix {
     atomic_uint_fast64_t remaps;
     atomic_uint_fast64_t cow_faults;
     atomic_uint_fast64_t mem_blocks;
-    atomic_uint_fast64_t mem_bytes;  /* mem_alloc blocks' usable sizes (os 2.5 mem_usage) */
+    /* mem_alloc's blocks and the bytes asked for each (os_mem.c; under mu) */
+    struct os_blk {
+        void *p;
+        size_t n;
+    } *blk;
+    size_t nblk, capblk;
+    uint64_t mem_bytes;              /* their sum (os 2.5 mem_usage) */
     atomic_uint_fast64_t page_bytes; /* page_alloc regions held */
     atomic_uint_fast64_t mem_check_syscalls; /* checks made by system call, not by probe */
     atomic_uint_fast64_t mem_check_known;    /* checks of page_alloc regions: no probe */

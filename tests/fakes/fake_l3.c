@@ -450,6 +450,7 @@ static const struct lyra_slot fl3_slots[] = {
 
 LYRA_EXPORT const struct lyra_component lyra_component_fake_l3 = {
     LYRA_COMPONENT_HDR,
+    .flags = LYRA_COMP_F_HOST, /* not in an embedded image: RAM report */
     .name = "fake_l3",
     .version = "1.0.0",
     .summary = "test l3: records what a transport sends, delivers injected datagrams",

@@ -825,6 +825,7 @@ static const struct lyra_slot fnd_slots[] = {
 
 LYRA_EXPORT const struct lyra_component lyra_component_fake_netdev = {
     LYRA_COMPONENT_HDR,
+    .flags = LYRA_COMP_F_HOST, /* not in an embedded image: RAM report */
     .name = "fake_netdev",
     .version = "1.0.0",
     .summary = "test NIC: records what is sent, receives injected frames or a pcap",

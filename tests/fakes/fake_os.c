@@ -642,6 +642,7 @@ static void fake_os_stats(void *self, struct lyra_stats_sink *s)
 
 LYRA_EXPORT const struct lyra_component lyra_component_fake_os = {
     LYRA_COMPONENT_HDR,
+    .flags = LYRA_COMP_F_HOST, /* not in an embedded image: RAM report */
     .name = "fake_os",
     .version = "1.0.0",
     .summary = "test os: a clock that only tests move, seeded randomness, counted logs",

@@ -93,9 +93,10 @@ static int cmd_check(const char *path, int dot)
 static void list_one(void *ctx, const struct lyra_component *c, const char *path)
 {
     int verbose = *(int *)ctx;
-    printf("%s %s - %s\n", c->name, c->version, c->summary ? c->summary : "");
+    printf("%s %s - %s%s\n", c->name, c->version, c->summary ? c->summary : "",
+           LYRA_COMPONENT_FLAGS(c) & LYRA_COMP_F_HOST ? " (host stand-in)" : "");
     if (verbose)
-        printf("  from %s\n", path);
+        printf("  from %s; instance %zu bytes\n", path, c->instance_size);
     if (verbose && c->doc)
         printf("  %s\n", c->doc);
     for (unsigned i = 0; i < c->n_provides; i++)

@@ -21,7 +21,7 @@ extern "C" {
 
 /* Version of the descriptor layout itself (not of any interface). */
 #define LYRA_ABI_MAJOR 1
-#define LYRA_ABI_MINOR 1 /* 1: check hook */
+#define LYRA_ABI_MINOR 2 /* 1: check hook; 2: flags */
 
 /* Every ops or events table starts with this header, so a binder can check
  * what it is handed: same major, minor at least the one the user was built
@@ -138,12 +138,22 @@ struct lyra_component {
      * index of the parameter at fault (0: the instance), so the framework
      * can point at FILE:LINE; return the number of errors. */
     int (*check)(const struct lyra_value *p, struct lyra_diag *d);
+    /* flags (ABI 1.2): LYRA_COMP_F_* */
+    unsigned flags;
 };
 
-/* A descriptor built before ABI 0.1 ends before `check`. */
+/* A host's stand-in for what an embedded image has in hardware or in its
+ * own os adapter (os_posix, the device models, the test fakes): the RAM
+ * report counts it apart from the stack (lyra_stack_ram). */
+#define LYRA_COMP_F_HOST 1u
+
+/* A descriptor built before ABI 0.1 ends before `check`, one before 1.2
+ * before `flags`. */
 #define LYRA_DESC_SIZE_0_0 offsetof(struct lyra_component, check)
 #define LYRA_COMPONENT_CHECK(c) \
     ((c)->desc_size > LYRA_DESC_SIZE_0_0 ? (c)->check : NULL)
+#define LYRA_COMPONENT_FLAGS(c) \
+    ((c)->desc_size >= offsetof(struct lyra_component, flags) + sizeof(unsigned) ? (c)->flags : 0u)
 
 #define LYRA_COMPONENT_HDR \
     .abi_major = LYRA_ABI_MAJOR, .abi_minor = LYRA_ABI_MINOR, \

@@ -58,13 +58,17 @@ void *lyra_stack_instance(struct lyra_stack *s, const char *name,
                           const struct lyra_component **c);
 /* Instance names in plan order; NULL past the end. */
 const char *lyra_stack_instance_name(const struct lyra_stack *s, unsigned i);
-/* RAM of instance i (plan order; docs/stats.md, "RAM"): its struct (the
- * descriptor's instance_size: what a static build reserves) and what it
- * took from the os in its last start: heap (os mem_alloc) and pages (os
- * page_alloc), in bytes; heap and pages are UINT64_MAX where the os cannot
- * tell (os < 2.5) or before the first start. 0, or -1 past the end. */
+/* RAM of instance i (plan order; docs/manifests.md, "RAM"): its struct
+ * (the descriptor's instance_size: what a static build of the same ABI
+ * reserves) and what it took from the os in its last start: heap (os
+ * mem_alloc, bytes asked for) and pages (os page_alloc), in bytes; heap and
+ * pages are UINT64_MAX where the os cannot tell (os < 2.5), before the
+ * first start and after a failed one. host: the component is a host's
+ * stand-in (LYRA_COMP_F_HOST: os_posix, device models), not the stack. The
+ * framework's own bookkeeping is not in it. 0, or -1 past the end. */
 struct lyra_ram {
     uint64_t instance, heap, pages;
+    int host;
 };
 int lyra_stack_ram(const struct lyra_stack *s, unsigned i, struct lyra_ram *r);
 /* The value of a parameter as the stack was created (NULL if unknown). */

@@ -124,11 +124,12 @@ Test(stack, stats_json_has_every_instance)
                           "\"rx_copied_bytes\": 0, \"rx_remapped_bytes\": 0, "
                           "\"rx_loaned_bytes\": 0, \"cow_faults\": 0, \"fallbacks\": {}, "
                           "\"by_component\": {}}, "
-                          "\"ram\": {\"total_bytes\": %zu, \"os_reports\": false, \"instances\": {"
-                          "\"src\": {\"component\": \"toy_src\", \"struct\": %zu, \"heap\": null, "
-                          "\"pages\": null}, "
-                          "\"sink\": {\"component\": \"toy_sink\", \"struct\": %zu, \"heap\": null, "
-                          "\"pages\": null}}}}",
+                          "\"ram\": {\"stack_bytes\": %zu, \"host_bytes\": 0, \"os_reports\": false, "
+                          "\"instances\": {"
+                          "\"src\": {\"component\": \"toy_src\", \"host\": false, \"struct\": %zu, "
+                          "\"heap\": null, \"pages\": null}, "
+                          "\"sink\": {\"component\": \"toy_sink\", \"host\": false, \"struct\": %zu, "
+                          "\"heap\": null, \"pages\": null}}}}",
              2 * sizeof(struct toy_state), sizeof(struct toy_state), sizeof(struct toy_state));
     cr_assert_str_eq(buf, want);
     free(buf);
@@ -155,11 +156,96 @@ Test(stack, ram_reports_struct_sizes_without_an_os)
     lyra_stack_stats_print(s, f);
     fclose(f);
     char want[128];
-    snprintf(want, sizeof(want), "  ram: %.1f KiB (structs only: the os does not report its "
-             "memory): src %.1f, sink %.1f\n", 2.0 * sizeof(struct toy_state) / 1024.0,
+    snprintf(want, sizeof(want), "  ram: %.1f KiB (structs only: the os does not tell): "
+             "src %.1f, sink %.1f\n", 2.0 * sizeof(struct toy_state) / 1024.0,
              sizeof(struct toy_state) / 1024.0, sizeof(struct toy_state) / 1024.0);
     cr_assert(strstr(buf, want), "%s", buf);
     free(buf);
+    lyra_stack_destroy(s);
+    lyra_plan_free(p);
+}
+
+/* Each instance gets what the os holds more after its own start: eater a's
+ * heap, b's heap and pages; the os toy is a host stand-in, apart. */
+#define EATERS "[defaults]\nos = os\n[os]\ncomponent = toy_memos\n[a]\ncomponent = toy_eater\nbytes = 300\n" \
+               "[b]\ncomponent = toy_eater\nbytes = 5000\npages = 2\n"
+
+static char *printed(struct lyra_stack *s, void (*fn)(struct lyra_stack *, FILE *))
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    fn(s, f);
+    fclose(f);
+    return buf;
+}
+
+Test(stack, ram_gives_each_instance_what_its_start_took)
+{
+    struct lyra_plan *p = plan_of(EATERS);
+    struct lyra_stack *s;
+    cr_assert_eq(lyra_stack_create(p, NULL, NULL, &s), 0);
+    struct lyra_ram r;
+    cr_assert_eq(lyra_stack_ram(s, 1, &r), 0);
+    cr_assert_eq(r.heap, UINT64_MAX, "not started yet: unknown");
+    cr_assert_eq(lyra_stack_start(s), 0);
+    const struct lyra_component *c;
+    lyra_stack_instance(s, "a", &c);
+    size_t eater = c->instance_size;
+    lyra_stack_instance(s, "os", &c);
+    size_t memos = c->instance_size;
+    cr_assert_eq(lyra_stack_ram(s, 0, &r), 0);
+    cr_assert(r.host && r.instance == memos && r.heap == 0 && r.pages == 0);
+    cr_assert_eq(lyra_stack_ram(s, 1, &r), 0);
+    cr_assert(!r.host && r.instance == eater && r.heap == 300 && r.pages == 0,
+              "a: %llu %llu", (unsigned long long)r.heap, (unsigned long long)r.pages);
+    cr_assert_eq(lyra_stack_ram(s, 2, &r), 0);
+    cr_assert(r.heap == 5000 && r.pages == 2 * 4096, "b: %llu %llu",
+              (unsigned long long)r.heap, (unsigned long long)r.pages);
+    /* the three outputs say the same */
+    char want[512];
+    char *j = printed(s, lyra_stack_stats_json);
+    snprintf(want, sizeof(want),
+             "\"ram\": {\"stack_bytes\": %zu, \"host_bytes\": %zu, \"os_reports\": true, "
+             "\"instances\": {\"os\": {\"component\": \"toy_memos\", \"host\": true, "
+             "\"struct\": %zu, \"heap\": 0, \"pages\": 0}, \"a\": {\"component\": \"toy_eater\", "
+             "\"host\": false, \"struct\": %zu, \"heap\": 300, \"pages\": 0}, \"b\": {\"component\": "
+             "\"toy_eater\", \"host\": false, \"struct\": %zu, \"heap\": 5000, \"pages\": 8192}}}}",
+             2 * eater + 300 + 5000 + 8192, memos, memos, eater, eater);
+    cr_assert(strstr(j, want), "%s\nwant %s", j, want);
+    free(j);
+    char *t = printed(s, lyra_stack_stats_print);
+    snprintf(want, sizeof(want),
+             "  ram: %.1f KiB (structs and what each start took; host stand-ins %.1f KiB more): "
+             "b %.1f, a %.1f\n",
+             (2 * eater + 300 + 5000 + 8192) / 1024.0, memos / 1024.0,
+             (eater + 5000 + 8192) / 1024.0, (eater + 300) / 1024.0);
+    cr_assert(strstr(t, want), "%s\nwant %s", t, want);
+    free(t);
+    char *all = printed(s, lyra_stack_stats_print_all);
+    snprintf(want, sizeof(want), "    %-24s %10zu %10d %10d\n", "b", eater, 5000, 8192);
+    cr_assert(strstr(all, want), "%s\nwant %s", all, want);
+    snprintf(want, sizeof(want), "    %-24s %10zu %10d %10d (host)\n", "os", memos, 0, 0);
+    cr_assert(strstr(all, want), "%s\nwant %s", all, want);
+    free(all);
+    lyra_stack_destroy(s);
+    lyra_plan_free(p);
+}
+
+Test(stack, ram_after_a_failed_start_is_unknown)
+{
+    struct lyra_plan *p = plan_of(EATERS "fail = 1\n");
+    struct lyra_stack *s;
+    cr_assert_eq(lyra_stack_create(p, NULL, NULL, &s), 0);
+    cr_assert_neq(lyra_stack_start(s), 0);
+    struct lyra_ram r;
+    for (unsigned i = 0; i < 3; i++) {
+        cr_assert_eq(lyra_stack_ram(s, i, &r), 0);
+        cr_assert_eq(r.heap, UINT64_MAX, "instance %u: a rolled-back start holds nothing known", i);
+    }
+    char *j = printed(s, lyra_stack_stats_json);
+    cr_assert(strstr(j, "\"os_reports\": false"), "%s", j);
+    free(j);
     lyra_stack_destroy(s);
     lyra_plan_free(p);
 }

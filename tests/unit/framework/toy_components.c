@@ -126,4 +126,5 @@ const struct lyra_component toy_old = {
 
 const struct lyra_component *const toy_all[] = {&toy_src, &toy_sink, &toy_sink_v2, &toy_sink_v13,
                                                 &toy_multi, &toy_excl, &toy_relay, &toy_other,
-                                                &toy_checked, &toy_old, NULL};
+                                                &toy_checked, &toy_old, &toy_memos,
+                                                &toy_eater, NULL};

@@ -16,6 +16,8 @@ struct toy_pkt_events {
 
 extern const struct lyra_component toy_src, toy_sink, toy_sink_v2, toy_sink_v13, toy_multi,
     toy_excl, toy_relay, toy_other, toy_checked, toy_old;
+/* toy_mem.c: an os of memory only (mem_usage) and a user taking some at start */
+extern const struct lyra_component toy_memos, toy_eater;
 /* NULL-terminated, for lyra_static_resolve */
 extern const struct lyra_component *const toy_all[];
 
