@@ -50,11 +50,7 @@ def summary(name, stack):
         head.append("%d sent before the wire had a peer" % early)
     ram = stack.get("ram", {})
     if ram.get("stack_bytes"):  # lyra_stack_ram: structs and what start took
-        by = sorted(((r["struct"] + (r["heap"] or 0) + (r["pages"] or 0), i)
-                     for i, r in ram.get("instances", {}).items() if not r["host"]),
-                    reverse=True)[:2]
-        head.append("RAM at start %.1f KiB (%s)" % (
-            ram["stack_bytes"] / 1024, ", ".join("%s %.1f" % (i, b / 1024) for b, i in by)))
+        head.append("RAM %.0f KiB" % (ram["stack_bytes"] / 1024))
     if head:
         print("  " + "; ".join(head))
     if copy:  # the "copy" object (docs/buffers.md, "Copies")
