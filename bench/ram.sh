@@ -11,20 +11,22 @@ D=$B/bench/ram
 [ -x "$B/bin/lyranet" ] || { echo "ram.sh: $B/bin/lyranet is not built (cmake --build $B)" >&2; exit 1; }
 export LYRA_COMPONENT_PATH=$B/lib/lyra
 mkdir -p "$D" bench/results
+# run ASSEMBLY OUT.json [INST.PARAM=V]: the stack on a wire of its own
+run() {
+    "$B/bin/lyranet" run "assemblies/$1.lyra" "dev.link=wire:ram$$" ${3:+"$3"} --for 0.05 \
+        --stats-json "$2" >"$2.out" 2>&1 || { cat "$2.out" >&2; exit 1; }
+}
 args=()
 for a in copy-pio copy-dma zc-pio zc-dma; do
     echo "ram.sh: $a" >&2
-    "$B/bin/lyranet" run "assemblies/$a.lyra" "dev.link=wire:ram$$" --for 0.05 \
-        --stats-json "$D/$a.json" >"$D/$a.out" 2>&1 || { cat "$D/$a.out" >&2; exit 1; }
+    run "$a" "$D/$a.json"
     args+=("$a=$D/$a.json")
 done
 # one more of each pool: ASSEMBLY INST.PARAM VALUE N (VALUE: the manifest's + N)
 while read -r a ip v n; do
-    f=$D/$a.$ip.json
     echo "ram.sh: $a $ip=$v" >&2
-    "$B/bin/lyranet" run "assemblies/$a.lyra" "dev.link=wire:ram$$" "$ip=$v" --for 0.05 \
-        --stats-json "$f" >"$f.out" 2>&1 || { cat "$f.out" >&2; exit 1; }
-    args+=("+$a:$ip:$n=$f")
+    run "$a" "$D/$a.$ip.json" "$ip=$v"
+    args+=("+$a:$ip:$n=$D/$a.$ip.json")
 done <<'EOF'
 copy-dma tcp.max_conns 128 64
 copy-dma udp.max_sockets 32 16

@@ -432,6 +432,14 @@ struct px_no_events {
 };
 #define NO struct px_no_events
 _Static_assert(LYRA_COUNT(os_names) == PX_SLOTS(OS, 0), "os_names");
+/* a proxy's counters (acct.h) hold every class's ops and events */
+_Static_assert(PX_SLOTS(OS, 0) <= LYRA_PROXY_MAX, "LYRA_PROXY_MAX: os");
+_Static_assert(PX_SLOTS(SK, 0) <= LYRA_PROXY_MAX, "LYRA_PROXY_MAX: skb");
+_Static_assert(PX_SLOTS(ND, 0) + PX_SLOTS(NE, 0) <= LYRA_PROXY_MAX, "LYRA_PROXY_MAX: netdev");
+_Static_assert(PX_SLOTS(L2, 0) + PX_SLOTS(L2E, 0) <= LYRA_PROXY_MAX, "LYRA_PROXY_MAX: l2");
+_Static_assert(PX_SLOTS(L3, 0) + PX_SLOTS(L3E, 0) <= LYRA_PROXY_MAX, "LYRA_PROXY_MAX: l3");
+_Static_assert(PX_SLOTS(L4, L4_DATA) + PX_SLOTS(L4E, 0) <= LYRA_PROXY_MAX, "LYRA_PROXY_MAX: l4");
+_Static_assert(PX_SLOTS(BU, 0) + PX_SLOTS(BUE, 0) <= LYRA_PROXY_MAX, "LYRA_PROXY_MAX: bus");
 _Static_assert(LYRA_COUNT(netdev_names) == PX_SLOTS(ND, 0) + PX_SLOTS(NE, 0), "netdev_names");
 _Static_assert(LYRA_COUNT(l2_names) == PX_SLOTS(L2, 0) + PX_SLOTS(L2E, 0), "l2_names");
 _Static_assert(LYRA_COUNT(l3_names) == PX_SLOTS(L3, 0) + PX_SLOTS(L3E, 0), "l3_names");

@@ -302,6 +302,7 @@ static int model_start(void *self)
     }
     m->link_up = true; /* the cable is plugged in */
     m->fault_armed = false; /* a power cycle ends a fault (e1000_model_rx_fault) */
+    m->n_fault_hit = 0;
     m->started = true;
     return 0;
 }

@@ -52,6 +52,11 @@ int e1000_model_inject(void *self, const void *frame, size_t len);
  * last descriptor is written back with length len, errors err and status
  * sta (DD forced, so the driver reads it) instead of the true ones. */
 void e1000_model_rx_fault(void *self, uint16_t len, uint8_t sta, uint8_t err);
+/* Whether a frame a fault hit starts in host memory [p, p + size) (its
+ * first receive buffer, while that buffer still holds it), and what the
+ * faulted descriptor said (sta, err): so a harness can tell the frames the
+ * card lied about from honest ones. 1 or 0. */
+int e1000_model_rx_fault_hit(void *self, const void *p, size_t size, uint8_t *sta, uint8_t *err);
 /* The oldest transmitted frame not yet taken (when no link is attached):
  * its length (copied up to cap), 0 when none. */
 size_t e1000_model_take_tx(void *self, void *buf, size_t cap);

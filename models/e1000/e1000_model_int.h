@@ -102,6 +102,12 @@ struct e1000_model {
     bool fault_armed;
     uint16_t fault_len;
     uint8_t fault_sta, fault_err;
+    /* the frames faults hit, while their buffers hold them (oldest first) */
+    struct em_fault_hit {
+        const uint8_t *at; /* the frame's first receive buffer */
+        uint8_t sta, err;  /* what the descriptor said */
+    } fault_hit[8];
+    unsigned n_fault_hit;
     struct lyra_link *link;
     uint8_t cfg[256];
     uint32_t bar0;

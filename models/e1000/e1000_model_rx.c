@@ -162,6 +162,13 @@ int em_rx_frame(struct e1000_model *m, const uint8_t *frame, size_t flen)
             return -EFAULT;
         }
     }
+    for (unsigned i = 0; i < m->n_fault_hit; i++)
+        if (m->fault_hit[i].at == buf[0]) { /* a lied-about frame is written over */
+            memmove(&m->fault_hit[i], &m->fault_hit[i + 1],
+                    (m->n_fault_hit - i - 1) * sizeof(m->fault_hit[0]));
+            m->n_fault_hit--;
+            break;
+        }
     uint8_t sta = 0, err = 0;
     rx_csum(m, f, len, &sta, &err);
     for (uint32_t i = 0, off = 0; i < need; i++) {
@@ -180,6 +187,12 @@ int em_rx_frame(struct e1000_model *m, const uint8_t *frame, size_t flen)
             dlen = m->fault_len;
             derr = m->fault_err;
             dsta = (uint8_t)(m->fault_sta | RXD_STA_DD);
+            if (m->n_fault_hit == 8) /* the oldest record goes */
+                memmove(&m->fault_hit[0], &m->fault_hit[1], 7 * sizeof(m->fault_hit[0]));
+            else
+                m->n_fault_hit++;
+            m->fault_hit[m->n_fault_hit - 1] =
+                (struct em_fault_hit){.at = buf[0], .sta = dsta, .err = derr};
         }
         uint8_t *d = desc[i];
         st16le(d + 8, dlen);
@@ -206,6 +219,19 @@ void e1000_model_rx_fault(void *self, uint16_t len, uint8_t sta, uint8_t err)
     m->fault_len = len;
     m->fault_sta = sta;
     m->fault_err = err;
+}
+
+int e1000_model_rx_fault_hit(void *self, const void *p, size_t size, uint8_t *sta, uint8_t *err)
+{
+    struct e1000_model *m = self;
+    const uint8_t *lo = p;
+    for (unsigned i = 0; i < m->n_fault_hit; i++)
+        if (m->fault_hit[i].at >= lo && m->fault_hit[i].at < lo + size) {
+            *sta = m->fault_hit[i].sta;
+            *err = m->fault_hit[i].err;
+            return 1;
+        }
+    return 0;
 }
 
 int e1000_model_inject(void *self, const void *frame, size_t len)

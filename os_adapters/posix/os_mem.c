@@ -13,7 +13,8 @@
 /* The blocks mem_alloc handed out and the bytes each was asked for, so
  * that mem_usage reports what the stack asked, the same under glibc and
  * ASan and whatever the allocator rounds (a few dozen blocks, taken at
- * start: a table searched from its newest end). Under os->mu. */
+ * start: a table searched from its newest end). Under os->mu; the sum is
+ * an atomic, so mem_usage reads it without the lock, from any context. */
 static int blk_add(struct os_posix *os, void *p, size_t n)
 {
     if (os->nblk == os->capblk) {
@@ -25,7 +26,7 @@ static int blk_add(struct os_posix *os, void *p, size_t n)
         os->capblk = cap;
     }
     os->blk[os->nblk++] = (struct os_blk){p, n};
-    os->mem_bytes += n;
+    atomic_fetch_add_explicit(&os->mem_bytes, n, memory_order_relaxed);
     return 0;
 }
 
@@ -33,7 +34,7 @@ static void blk_drop(struct os_posix *os, void *p)
 {
     for (size_t i = os->nblk; i-- > 0;)
         if (os->blk[i].p == p) {
-            os->mem_bytes -= os->blk[i].n;
+            atomic_fetch_sub_explicit(&os->mem_bytes, os->blk[i].n, memory_order_relaxed);
             os->blk[i] = os->blk[--os->nblk];
             return;
         }
@@ -79,9 +80,7 @@ void os_mem_free(void *self, void *p)
 void os_mem_usage(void *self, uint64_t *heap_bytes, uint64_t *page_bytes)
 {
     struct os_posix *os = self;
-    pthread_mutex_lock(&os->mu);
-    *heap_bytes = os->mem_bytes;
-    pthread_mutex_unlock(&os->mu);
+    *heap_bytes = atomic_load_explicit(&os->mem_bytes, memory_order_relaxed);
     *page_bytes = atomic_load_explicit(&os->page_bytes, memory_order_relaxed);
 }
 

@@ -93,7 +93,7 @@ struct os_posix {
         size_t n;
     } *blk;
     size_t nblk, capblk;
-    uint64_t mem_bytes;              /* their sum (os 2.5 mem_usage) */
+    atomic_uint_fast64_t mem_bytes;  /* their sum (os 2.5 mem_usage; written under mu) */
     atomic_uint_fast64_t page_bytes; /* page_alloc regions held */
     atomic_uint_fast64_t mem_check_syscalls; /* checks made by system call, not by probe */
     atomic_uint_fast64_t mem_check_known;    /* checks of page_alloc regions: no probe */

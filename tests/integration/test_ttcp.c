@@ -176,7 +176,8 @@ Test(ttcp, tcp_connect_to_nobody_times_out)
 {
     const char *b = env("LYRA_BUILD_DIR");
     int s = finish(start("%s/bin/lyra-ttcp -t --stack assemblies/copy-pio.lyra "
-                         "dev.link=wire:tn%d tcp.syn_retries=2 tcp.rto_init_ms=50 192.0.2.3",
+                         "dev.link=wire:tn%d tcp.syn_retries=2 tcp.rto_init_ms=50 tcp.rto_min_ms=50 "
+                         "192.0.2.3",
                          b, getpid()),
                    o1, OUT);
     cr_assert_eq(s, 2, "%s", o1);

@@ -29,6 +29,7 @@
  *     wake: any thread, and on bare metal an interrupt handler (the only
  *     op allowed there besides now_ns).
  *   - link_send, link_recv: a device model's poll step or its bus ops.
+ *   - mem_usage: any (the framework reads it around each start).
  *   - page_remap, page_protect, cow_register/unregister: a poll step or a
  *     socket call. A cow hook runs in the faulting thread, from a signal
  *     handler on posix: it may take no lock the faulting code may hold.
@@ -215,11 +216,12 @@ struct lyra_os_ops {
      * stop). NULL: now_ns (lyra_now). */
     uint64_t (*step_now_ns)(void *self);
     /* 2.5: the memory this instance's callers hold now, in bytes: heap
-     * from mem_alloc (as the allocator counts it: posix, its usable size,
-     * which rounds up) and pages from page_alloc (npages * page_size). For
-     * the RAM report (lyra_stack_ram): the framework reads it before and
-     * after each instance's start, when no other thread allocates. Any
-     * context; NULL: cannot tell (the report then has instance sizes only). */
+     * from mem_alloc (the bytes asked for, whatever the allocator rounds)
+     * and pages from page_alloc (npages * page_size). For the RAM report
+     * (lyra_stack_ram): the framework reads it before and after each
+     * instance's start, when no other thread allocates. Any context (posix:
+     * two atomic loads); NULL: cannot tell (the report then has instance
+     * sizes only). */
     void (*mem_usage)(void *self, uint64_t *heap_bytes, uint64_t *page_bytes);
 };
 

@@ -99,7 +99,7 @@ void lyra_stack_stats_print(struct lyra_stack *s, FILE *f);
 void lyra_stack_stats_print_all(struct lyra_stack *s, FILE *f);
 /* Writes {"INST": {counters..., "bindings": {...}}, ..., "copy": {...},
  * "ram": {...}} (no trailing newline; "copy": lyra/copy_stats.h; "ram":
- * lyra_stack_ram, docs/stats.md). */
+ * lyra_stack_ram, docs/manifests.md "RAM"). */
 void lyra_stack_stats_json(struct lyra_stack *s, FILE *f);
 
 #ifdef __cplusplus

@@ -137,6 +137,16 @@ Test(stack, stats_json_has_every_instance)
     lyra_plan_free(p);
 }
 
+static char *printed(struct lyra_stack *s, void (*fn)(struct lyra_stack *, FILE *))
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    fn(s, f);
+    fclose(f);
+    return buf;
+}
+
 Test(stack, ram_reports_struct_sizes_without_an_os)
 {
     struct lyra_plan *p = plan_of(GOOD);
@@ -150,11 +160,7 @@ Test(stack, ram_reports_struct_sizes_without_an_os)
     cr_assert_eq(r.pages, UINT64_MAX);
     cr_assert_eq(lyra_stack_ram(s, 2, &r), -1, "past the end");
     /* --stats' line: the structs only, both instances (the same size) named */
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    lyra_stack_stats_print(s, f);
-    fclose(f);
+    char *buf = printed(s, lyra_stack_stats_print);
     char want[128];
     snprintf(want, sizeof(want), "  ram: %.1f KiB (structs only: the os does not tell): "
              "src %.1f, sink %.1f\n", 2.0 * sizeof(struct toy_state) / 1024.0,
@@ -169,16 +175,6 @@ Test(stack, ram_reports_struct_sizes_without_an_os)
  * heap, b's heap and pages; the os toy is a host stand-in, apart. */
 #define EATERS "[defaults]\nos = os\n[os]\ncomponent = toy_memos\n[a]\ncomponent = toy_eater\nbytes = 300\n" \
                "[b]\ncomponent = toy_eater\nbytes = 5000\npages = 2\n"
-
-static char *printed(struct lyra_stack *s, void (*fn)(struct lyra_stack *, FILE *))
-{
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    fn(s, f);
-    fclose(f);
-    return buf;
-}
 
 Test(stack, ram_gives_each_instance_what_its_start_took)
 {
@@ -248,6 +244,21 @@ Test(stack, ram_after_a_failed_start_is_unknown)
     free(j);
     lyra_stack_destroy(s);
     lyra_plan_free(p);
+}
+
+Test(stack, a_descriptor_older_than_flags_is_no_host_stand_in)
+{
+    /* toy_eater as built against ABI 1.1 (the descriptor ends before
+     * flags), with a flags word in memory beyond it that must not be read */
+    static struct lyra_component old;
+    old = toy_eater;
+    old.abi_minor = 1;
+    old.desc_size = offsetof(struct lyra_component, flags);
+    old.flags = LYRA_COMP_F_HOST;
+    cr_assert_eq(LYRA_COMPONENT_FLAGS(&old), 0u);
+    old.desc_size = sizeof(struct lyra_component);
+    cr_assert_eq(LYRA_COMPONENT_FLAGS(&old), LYRA_COMP_F_HOST);
+    cr_assert_eq(LYRA_COMPONENT_FLAGS(&toy_memos), LYRA_COMP_F_HOST);
 }
 
 Test(stack, run_without_os_is_refused)
