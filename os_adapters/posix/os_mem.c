@@ -57,7 +57,6 @@ void *os_mem_alloc(void *self, size_t size, size_t align)
         free(p);
         return NULL;
     }
-    atomic_fetch_add_explicit(&os->mem_blocks, 1, memory_order_relaxed);
     return p;
 }
 
@@ -69,7 +68,6 @@ void os_mem_free(void *self, void *p)
     pthread_mutex_lock(&os->mu);
     blk_drop(os, p);
     pthread_mutex_unlock(&os->mu);
-    atomic_fetch_sub_explicit(&os->mem_blocks, 1, memory_order_relaxed);
     free(p);
 }
 

@@ -124,11 +124,14 @@ static void os_stats(void *self, struct lyra_stats_sink *s)
     lyra_stat(s, "cow_faults", atomic_load(&os->cow_faults));
     lyra_stat(s, "mem_check_syscalls", atomic_load(&os->mem_check_syscalls));
     lyra_stat(s, "mem_check_known", atomic_load(&os->mem_check_known));
-    lyra_stat(s, "mem_blocks", atomic_load(&os->mem_blocks));
+    pthread_mutex_lock(&os->mu);
+    size_t blocks = os->nblk;
+    pthread_mutex_unlock(&os->mu);
     uint64_t heap, pages;
     os_mem_usage(os, &heap, &pages);
+    lyra_stat(s, "mem_blocks", blocks);
     lyra_stat(s, "mem_bytes", heap);
-    lyra_stat(s, "page_bytes", atomic_load(&os->page_bytes));
+    lyra_stat(s, "page_bytes", pages);
     lyra_stat(s, "link_tx", atomic_load(&os->link_tx));
     lyra_stat(s, "link_rx", atomic_load(&os->link_rx));
     lyra_stat(s, "link_drop_full", atomic_load(&os->link_drop_full));

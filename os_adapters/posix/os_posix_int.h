@@ -86,8 +86,8 @@ struct os_posix {
     atomic_uint_fast64_t log_lines[4];
     atomic_uint_fast64_t remaps;
     atomic_uint_fast64_t cow_faults;
-    atomic_uint_fast64_t mem_blocks;
-    /* mem_alloc's blocks and the bytes asked for each (os_mem.c; under mu) */
+    /* mem_alloc's blocks (nblk: the mem_blocks stat) and the bytes asked
+     * for each (os_mem.c; under mu) */
     struct os_blk {
         void *p;
         size_t n;
