@@ -83,37 +83,32 @@ static void print_ram_line(const struct lyra_stack *s, FILE *f)
 {
     uint64_t stack, host;
     int known = ram_totals(s, &stack, &host);
-    struct lyra_ram r;
-    unsigned n = 0;
-    while (lyra_stack_instance_name(s, n))
-        n++;
     fprintf(f, "  ram: %.1f KiB (%s", (double)stack / 1024.0,
             known ? "structs and what each start took" : "structs only: the os does not tell");
     if (host)
         fprintf(f, "; host stand-ins %.1f KiB more", (double)host / 1024.0);
     fputc(')', f);
-    /* the four dearest, by bytes then plan order: a selection, not a sort
-     * (n is small); (last, last_i) is the one shown before */
-    uint64_t last = UINT64_MAX;
-    unsigned last_i = 0;
-    for (unsigned shown = 0; shown < 4; shown++) {
-        uint64_t best = 0;
-        unsigned at = n;
-        for (unsigned i = 0; i < n; i++) {
-            uint64_t b = ram_of(s, i, &r, NULL);
-            int after = shown == 0 || b < last || (b == last && i > last_i);
-            if (!r.host && after && (at == n || b > best)) {
-                best = b;
-                at = i;
-            }
+    /* the four dearest, by bytes then plan order: each instance goes into
+     * a short list kept sorted (after those of as many bytes) */
+    enum { TOP = 4 };
+    uint64_t tb[TOP];
+    unsigned ti[TOP], nt = 0;
+    struct lyra_ram r;
+    for (unsigned i = 0; lyra_stack_instance_name(s, i); i++) {
+        uint64_t b = ram_of(s, i, &r, NULL);
+        if (r.host || !b || (nt == TOP && b <= tb[TOP - 1]))
+            continue;
+        unsigned k = nt < TOP ? nt++ : TOP - 1;
+        for (; k > 0 && tb[k - 1] < b; k--) {
+            tb[k] = tb[k - 1];
+            ti[k] = ti[k - 1];
         }
-        if (at == n || !best)
-            break;
-        fprintf(f, "%s %s %.1f", shown ? "," : ":", lyra_stack_instance_name(s, at),
-                (double)best / 1024.0);
-        last = best;
-        last_i = at;
+        tb[k] = b;
+        ti[k] = i;
     }
+    for (unsigned k = 0; k < nt; k++)
+        fprintf(f, "%s %s %.1f", k ? "," : ":", lyra_stack_instance_name(s, ti[k]),
+                (double)tb[k] / 1024.0);
     fputc('\n', f);
 }
 
