@@ -104,9 +104,8 @@ for n in $((N1 / 2)) $((N2 / 2)); do
     pw_runs+=" $D/dma-dma-w$LEN2.$n.cg:$n:$(kv "$line" a_tx_segments)"
 done
 # shellcheck disable=SC2086 # pw_runs is a list
-pw_md=$(python3 bench/ipb_per_write.py "$SRC" --md --top 20 $pw_runs)
-# shellcheck disable=SC2086
-pw_line=$(python3 bench/ipb_per_write.py "$SRC" --top 0 $pw_runs | head -1)
+pw_line=$(python3 bench/ipb_per_write.py "$SRC" --top 20 --md "$D/per-write.md" $pw_runs | head -1)
+pw_md=$(cat "$D/per-write.md")
 summary+="dma-dma $pw_line"$'\n'
 
 # --- 2 and 3: Linux, in namespaces of our own ------------------------------

@@ -4,7 +4,7 @@ MSS segment costs and what each application write costs (with the frame,
 the receive run, the ACK and the reads that come with it), from bench/ipb
 runs under callgrind at two write sizes (issue 11.4).
 
-  python3 bench/ipb_per_write.py SRC [--top N] [--md] RUN RUN RUN RUN
+  python3 bench/ipb_per_write.py SRC [--top N] [--md FILE] RUN RUN RUN RUN
 
 RUN is CG:WRITES:SEGMENTS (a callgrind file, the writes ipb made, the data
 segments its sender sent): two runs of one write size (the slope drops
@@ -13,8 +13,9 @@ segments per write, cost per segment = A + W / s; the two sizes give A (per
 segment) and W (per write). Counted as in bench/callgrind_stack.py (the
 stack's code and the libc it calls), the checksum's lines left out.
 Prints A and W, the cost per segment each size predicts and measured, per
-component, and the N functions with the largest W (--md: as Markdown
-tables). Standard library only."""
+component, and the N functions with the largest W; --md FILE writes the
+same as Markdown tables there (the callgrind files are read once for
+both). Standard library only."""
 import argparse
 import os
 import sys
@@ -42,7 +43,7 @@ def main():
     ap.add_argument("src")
     ap.add_argument("runs", nargs=4)
     ap.add_argument("--top", type=int, default=15)
-    ap.add_argument("--md", action="store_true")
+    ap.add_argument("--md", metavar="FILE")
     a = ap.parse_args()
     top, md, src = a.top, a.md, a.src.rstrip("/")
     r = [run(x, src) for x in a.runs]
@@ -68,18 +69,15 @@ def main():
     dirs = sorted(set().union(*(x[4] for x in r)))
     drows = [(d, solve(pick_dir, d)) for d in dirs]
     if md:
-        print(f"| | per segment (A) | per write (W) | per segment at {s1:.2f} segments a write"
-              f" | at {s2:.2f} |")
-        print("| --- | ---: | ---: | ---: | ---: |")
-        print(f"| all | {A:.0f} | {W:.0f} | {m1:.0f} | {m2:.0f} |")
-        for d, (a, w, c1, c2, _, _) in drows:
-            print(f"| {d} | {a:.0f} | {w:.0f} | {c1:.0f} | {c2:.0f} |")
-        print()
-        print("| function | per segment (A) | per write (W) |")
-        print("| --- | ---: | ---: |")
-        for (a, w, _, _, _, _), f in rows:
-            print(f"| {f} | {a:.0f} | {w:.0f} |")
-        return
+        with open(md, "w") as f:
+            f.write(f"| | per segment (A) | per write (W) | per segment at {s1:.2f} segments "
+                    f"a write | at {s2:.2f} |\n| --- | ---: | ---: | ---: | ---: |\n"
+                    f"| all | {A:.0f} | {W:.0f} | {m1:.0f} | {m2:.0f} |\n")
+            for d, (a, w, c1, c2, _, _) in drows:
+                f.write(f"| {d} | {a:.0f} | {w:.0f} | {c1:.0f} | {c2:.0f} |\n")
+            f.write("\n| function | per segment (A) | per write (W) |\n| --- | ---: | ---: |\n")
+            for (a, w, _, _, _, _), fn in rows:
+                f.write(f"| {fn} | {a:.0f} | {w:.0f} |\n")
     print(f"per segment A={A:.0f} per write W={W:.0f} (beyond the checksum); "
           f"measured {m1:.0f} at {s1:.2f} segments a write, {m2:.0f} at {s2:.2f}")
     for d, (a, w, _, _, _, _) in drows:
