@@ -32,7 +32,6 @@ def load(name, path):
     ram = d["ram"]
     if not ram["os_reports"]:
         sys.exit(f"ram.py: {path}: the os did not report its memory")
-    comps = {i: r["component"] for i, r in ram["instances"].items()}
     rows = {}
     for inst, r in ram["instances"].items():
         if r["host"]:  # a host's stand-in (LYRA_COMP_F_HOST): not in an image
@@ -42,7 +41,7 @@ def load(name, path):
         # host (bus dma_alloc): driver memory on a real machine
         if inst == "nic" and "dev" in d and "dma_alloc_bytes" in d["dev"]:
             extra = d["dev"]["dma_alloc_bytes"]
-        rows[inst] = (r["struct"], r["heap"] + extra, r["pages"], comps.get(inst, "?"))
+        rows[inst] = (r["struct"], r["heap"] + extra, r["pages"], r["component"])
     return rows, ram["host_bytes"]
 
 
@@ -77,7 +76,8 @@ def main():
     insts += sorted({i for n in names for i in data[n][0]} - set(insts))
     totals = {n: 0 for n in names}
     for i in insts:
-        comp = next((data[n][0][i][3] for n in names if i in data[n][0]), "?")
+        # skb is skb_copy in one assembly, skb_zc in another
+        comp = "/".join(sorted({data[n][0][i][3] for n in names if i in data[n][0]}))
         cells = []
         for n in names:
             r = data[n][0].get(i)
@@ -88,8 +88,6 @@ def main():
             totals[n] += t
             detail = f"struct {r[0]}, heap {kib(r[1])}" + (f", pages {kib(r[2])}" if r[2] else "")
             cells.append(f"{kib(t)} ({detail})")
-        if len(set(data[n][0][i][3] for n in names if i in data[n][0])) > 1:
-            comp = "/".join(sorted(set(data[n][0][i][3] for n in names if i in data[n][0])))
         lines.append(f"| {i} ({comp}) | " + " | ".join(cells) + " |")
     lines.append("| **stack** | " + " | ".join(f"**{kib(totals[n])}**" for n in names) + " |")
     lines.append("| host stand-ins (not counted) | " + " | ".join(kib(data[n][1]) for n in names) + " |")

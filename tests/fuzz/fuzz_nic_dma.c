@@ -59,7 +59,6 @@ struct harness {
     const struct lyra_skb_ops *so;
     unsigned rx, tx_ready;
     bool fix; /* mode bit 1: fix_csums on every injected frame */
-
     uint8_t segmem[4][4096];
 };
 

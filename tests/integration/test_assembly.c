@@ -205,12 +205,12 @@ Test(assembly, ram_report_gives_each_instance_its_own_pools)
 {
     /* zc: the receive pages and the bounce pages are pages, exactly */
     struct lyra_stack *z = ram_stack("zc-dma", "skb.count=64", "skb.cow_pages=8");
-    struct lyra_ram sk2 = ram_of(z, "skb");
+    struct lyra_ram sk = ram_of(z, "skb");
     size_t ps = (size_t)sysconf(_SC_PAGESIZE);
     const struct lyra_value *rx = lyra_stack_param(z, "skb", "rx_pages");
-    cr_assert_eq(sk2.pages, (rx->u.i + 8) * ps, "rx_pages + cow_pages pages: %llu",
-                 (unsigned long long)sk2.pages);
-    cr_assert_geq(sk2.heap, 64u * 2048u, "the transmit pool is heap");
+    cr_assert_eq(sk.pages, (rx->u.i + 8) * ps, "rx_pages + cow_pages pages: %llu",
+                 (unsigned long long)sk.pages);
+    cr_assert_geq(sk.heap, 64u * 2048u, "the transmit pool is heap");
     struct lyra_ram e = ram_of(z, "eth");
     cr_assert_eq(e.pages, 0);
     cr_assert_lt(e.heap, 64u * 1024u, "eth holds no pool: %llu", (unsigned long long)e.heap);
