@@ -224,14 +224,22 @@ static struct lyra_skb *op_clone(void *self, struct lyra_skb *skb, uint32_t head
     return n;
 }
 
-/* skb 2.5: skb's frame appended to c's (a TSO frame of several queued
- * skbs), through descriptors as clone. */
-static int op_clone_add(void *self, struct lyra_skb *c, struct lyra_skb *skb)
+/* skb 2.8: bytes [off, off + len) of skb's frame appended to c's, through
+ * descriptors as clone (part of a queued skb of many segments). */
+static int op_clone_add_range(void *self, struct lyra_skb *c, struct lyra_skb *skb,
+                              uint32_t off, uint32_t len)
 {
     struct skb_copy *k = self;
-    int r = skb_segs_show(&k->segs, c, skb); /* checks the arguments */
+    int r = skb_segs_show_range(&k->segs, c, skb, off, len); /* checks the arguments */
     k->clone_fail += r == -ENOMEM;
     return r;
+}
+
+/* skb 2.5: skb's frame appended to c's (a TSO frame of several queued
+ * skbs). */
+static int op_clone_add(void *self, struct lyra_skb *c, struct lyra_skb *skb)
+{
+    return op_clone_add_range(self, c, skb, 0, UINT32_MAX);
 }
 
 /* Normal buffers only (what a NIC's receive ring and most senders need). */
@@ -254,6 +262,7 @@ static const struct lyra_skb_ops skb_copy_ops = {
     .tx_avail = op_tx_avail,
     .clone = op_clone,
     .clone_add = op_clone_add,
+    .clone_add_range = op_clone_add_range,
 };
 
 /* The last reference of an skb went: what its segments hold goes too. */

@@ -90,46 +90,73 @@ void skb_segs_release_chain(struct skb_segs *d, struct lyra_skb *skb)
     skb_segs_release_each(d, skb, NULL, NULL);
 }
 
-int skb_segs_show(struct skb_segs *d, struct lyra_skb *c, struct lyra_skb *skb)
+/* The part of piece [at, at + n) of skb's frame (at ptr) inside [off, end),
+ * as a descriptor appended to c holding *ref (then NULL); a piece cut
+ * loses its sum. */
+static void show_piece(struct skb_segs *d, struct lyra_skb *c, struct lyra_skb **ref,
+                       const uint8_t *ptr, uint32_t n, uint16_t flags, uint32_t csum, uint64_t at,
+                       uint64_t off, uint64_t end)
+{
+    uint64_t lo = at > off ? at : off, hi = at + n < end ? at + n : end;
+    if (hi <= lo)
+        return;
+    if (hi - lo != n)
+        flags &= (uint16_t)~LYRA_SEG_F_CSUM;
+    struct lyra_skb_seg *x = skb_segs_get(d);
+    *x = (struct lyra_skb_seg){.ptr = ptr + (lo - at), .len = (uint32_t)(hi - lo),
+                               .flags = flags, .csum = (flags & LYRA_SEG_F_CSUM) ? csum : 0,
+                               .ref = *ref};
+    *ref = NULL;
+    lyra_skb_seg_append(c, x);
+}
+
+int skb_segs_show_range(struct skb_segs *d, struct lyra_skb *c, struct lyra_skb *skb,
+                        uint32_t off, uint32_t len)
 {
     if (!c || !skb || c == skb || skb->refcnt == 0 || skb->refcnt == UINT16_MAX)
         return -EINVAL;
-    uint32_t need = skb->len != 0, n = 0;
+    uint64_t end = (uint64_t)off + len, at = skb->len;
+    uint32_t need = skb->len && off < skb->len && len, n = 0;
     const struct lyra_skb_seg *g;
-    for (g = skb->seg; g && n < skb->nseg; g = g->next, n++)
-        need += g->len != 0;
+    for (g = skb->seg; g && n < skb->nseg; g = g->next, n++) {
+        need += g->len && at < end && at + g->len > off;
+        at += g->len;
+    }
     if (g || d->nfree < (need ? need : 1)) {
         d->get_fail += !g;
         return -ENOMEM;
     }
-    /* one descriptor per non-empty piece, the first holding the reference
-     * on skb (an empty one when the frame is empty): an empty linear part
-     * (a referencing provider's payload skb) costs no descriptor, and no
-     * piece for a driver to walk */
-    struct lyra_skb_seg *x;
+    if (end > at && len != UINT32_MAX)
+        return -EINVAL; /* beyond the frame (UINT32_MAX: to its end) */
+    /* one descriptor per non-empty piece in the range, the first holding
+     * the reference on skb (an empty one when none is): an empty linear
+     * part (a referencing provider's payload skb) costs no descriptor,
+     * and no piece for a driver to walk */
     struct lyra_skb *ref = skb;
     skb->refcnt++;
-    if (skb->len || !need) {
-        x = skb_segs_get(d);
-        *x = (struct lyra_skb_seg){.ptr = skb->data, .len = skb->len, .ref = ref};
-        ref = NULL;
-        uint32_t ko, kn;
-        if (lyra_skb_lin_csum(skb, &ko, &kn) && ko == 0 && kn == skb->len) {
-            x->flags = LYRA_SEG_F_CSUM; /* the payload's kept sum goes along (skb 2.2) */
-            x->csum = skb->lin_csum;
-        }
-        lyra_skb_seg_append(c, x);
+    uint32_t ko, kn, lsum = 0;
+    uint16_t lfl = 0;
+    if (lyra_skb_lin_csum(skb, &ko, &kn) && ko == 0 && kn == skb->len) {
+        lfl = LYRA_SEG_F_CSUM; /* the payload's kept sum goes along (skb 2.2) */
+        lsum = skb->lin_csum;
     }
+    show_piece(d, c, &ref, skb->data, skb->len, lfl, lsum, 0, off, end);
+    at = skb->len;
     for (g = skb->seg; g; g = g->next) {
-        if (!g->len)
-            continue;
-        x = skb_segs_get(d);
-        *x = (struct lyra_skb_seg){
-            .ptr = g->ptr, .len = g->len, .flags = g->flags, .csum = g->csum, .ref = ref};
-        ref = NULL;
+        show_piece(d, c, &ref, g->ptr, g->len, g->flags, g->csum, at, off, end);
+        at += g->len;
+    }
+    if (ref) { /* nothing in the range: an empty descriptor holds it */
+        struct lyra_skb_seg *x = skb_segs_get(d);
+        *x = (struct lyra_skb_seg){.ptr = skb->data, .ref = ref};
         lyra_skb_seg_append(c, x);
     }
     return 0;
+}
+
+int skb_segs_show(struct skb_segs *d, struct lyra_skb *c, struct lyra_skb *skb)
+{
+    return skb_segs_show_range(d, c, skb, 0, UINT32_MAX);
 }
 
 int skb_segs_clone(struct skb_segs *d, struct lyra_skb *c, struct lyra_skb *skb)

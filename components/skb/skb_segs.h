@@ -79,6 +79,11 @@ int skb_segs_clone(struct skb_segs *d, struct lyra_skb *c, struct lyra_skb *skb)
  * -EINVAL (NULL, c == skb, skb freed or its count full); -ENOMEM when
  * descriptors ran out (c is left as it was either way). */
 int skb_segs_show(struct skb_segs *d, struct lyra_skb *c, struct lyra_skb *skb);
+/* The same for the bytes [off, off + len) of skb's frame only (skb.h
+ * ops->clone_add_range; len UINT32_MAX: to its end): -EINVAL also when
+ * the range goes beyond the frame. */
+int skb_segs_show_range(struct skb_segs *d, struct lyra_skb *c, struct lyra_skb *skb,
+                        uint32_t off, uint32_t len);
 
 /* Copies len bytes from offset off of the frame (linear part, then the
  * chain) to dst. The range is checked against the segments themselves,

@@ -119,13 +119,20 @@ static struct lyra_skb *op_clone(void *self, struct lyra_skb *skb, uint32_t head
     return n;
 }
 
+/* As skb_copy's: part of skb's frame appended to c's (skb 2.8). */
+static int op_clone_add_range(void *self, struct lyra_skb *c, struct lyra_skb *skb,
+                              uint32_t off, uint32_t len)
+{
+    struct skb_zc *z = self;
+    int r = skb_segs_show_range(&z->segs, c, skb, off, len); /* checks the arguments */
+    z->n[ZC_clone_fail] += r == -ENOMEM;
+    return r;
+}
+
 /* As skb_copy's: skb's frame appended to c's (skb 2.5, TSO). */
 static int op_clone_add(void *self, struct lyra_skb *c, struct lyra_skb *skb)
 {
-    struct skb_zc *z = self;
-    int r = skb_segs_show(&z->segs, c, skb); /* checks the arguments */
-    z->n[ZC_clone_fail] += r == -ENOMEM;
-    return r;
+    return op_clone_add_range(self, c, skb, 0, UINT32_MAX);
 }
 
 static const struct lyra_skb_ops skb_zc_ops = {
@@ -144,6 +151,7 @@ static const struct lyra_skb_ops skb_zc_ops = {
     .pkt_alloc = zc_pkt_alloc,
     .pkt_free = zc_pkt_free,
     .clone_add = op_clone_add,
+    .clone_add_range = op_clone_add_range,
 };
 
 static int bind_os(void *self, unsigned index, const void *ops, void *provider)

@@ -365,6 +365,8 @@ int tcp_xmit_data(struct tcp *u, int i, tcp_seq_t seq, uint32_t len, bool fin, b
         tcp_ms(u) - c->rtx_start > c->rto.rto / 1000)
         tcp_cc_on_idle_restart(&c->cc, tcp_ms(u)); /* RFC 5681 4.1: idle longer than an RTO */
     if (len) {
+        if ((c->flags & CB_SACK) && (rtx || tcp_seq_lt(seq, c->snd_max)))
+            tcp_sndq_fine(u, i); /* `from` is one segment, for its RTX mark */
         s = tso ? tcp_sndq_clone_run(u, i, seq, &n, c->gso_segs)
                 : tcp_sndq_clone(u, i, seq, &n, &from);
         if (s && n > room)

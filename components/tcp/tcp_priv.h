@@ -182,6 +182,7 @@ struct tcp_ep {
     uint8_t was_conn;             /* connect or accept happened (ENOTCONN vs EPIPE) */
     uint8_t snd_urg;              /* sending urgent data: segments before snd_up carry URG */
     uint8_t fin_held;             /* fin_seq holds a FIN that came beyond a hole */
+    uint8_t sndq_coarse;          /* sndq may hold an skb of more than one MSS (tcp_sndq.c) */
     uint8_t ready_in;             /* data queued by header prediction: POLL_IN at the batch end */
     int16_t soft_err;             /* an ICMP soft error while opening (RFC 1122 4.2.3.9) */
     uint32_t total_retrans;       /* TCP_INFO */
@@ -204,7 +205,8 @@ struct tcp_ep {
     X(syn_no_mem) X(tw_reclaimed)                                                              \
     X(icmp_errors_in) X(icmp_errors_bad_seq) X(pmtu_lowered) X(pmtu_ignored) X(pmtu_mss_synced) \
     X(tx_ready) X(rx_batched) X(sack_blocks_rcvd) X(sack_blocks_bad) X(dsack_rcvd)             \
-    X(sack_recoveries) X(sack_rescue_rtx) X(sack_reneging) X(tx_tso) X(tx_tso_segs)
+    X(sack_recoveries) X(sack_rescue_rtx) X(sack_reneging) X(tx_tso) X(tx_tso_segs)     \
+    X(sndq_splits) X(sndq_split_fail)
 
 struct tcp_stats {
 #define TCP_STAT_FIELD(n) uint64_t n;
@@ -385,9 +387,17 @@ struct lyra_skb *tcp_sndq_clone_run(struct tcp *u, int i, tcp_seq_t seq, uint32_
 uint32_t tcp_sndq_space(struct tcp *u, int i);
 /* Frees the whole queue (reset, close, TIME-WAIT). */
 void tcp_sndq_purge(struct tcp *u, int i);
+/* Cuts every queued skb of more than one MSS into pieces of one MSS, so
+ * that the scoreboard's per-skb marks are per segment; an skb it cannot
+ * cut (no buffer, counted) stays whole and is tried again next time. */
+void tcp_sndq_fine(struct tcp *u, int i);
 
 /* tcp_sack.c: the SACK scoreboard and RFC 6675 recovery */
 void tcp_sack_init_skb(struct lyra_skb *s);  /* a new send-queue skb: no marks */
+/* Piece p holds s's bytes [off, off + n): it gets their marks. */
+void tcp_sack_piece(const struct lyra_skb *s, struct lyra_skb *p, uint32_t off, uint32_t n);
+/* s was cut to its first n bytes: its marks too. */
+void tcp_sack_clip(struct lyra_skb *s, uint32_t n);
 void tcp_sack_reset(struct tcp *u, int i);   /* the send queue was emptied */
 /* Update(): the segment's SACK blocks, validated (RFC 2018, RFC 2883
  * D-SACK: counted, not marked), into the scoreboard; the bytes newly

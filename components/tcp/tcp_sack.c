@@ -74,6 +74,26 @@ void tcp_sack_init_skb(struct lyra_skb *s)
     s->cb[1] = 0;
 }
 
+void tcp_sack_piece(const struct lyra_skb *s, struct lyra_skb *p, uint32_t off, uint32_t n)
+{
+    uint32_t lo = lo_of(s), hi = hi_of(s);
+    lo = lo > off ? lo - off : 0;
+    hi = hi > off ? hi - off : 0;
+    if (hi > n)
+        hi = n;
+    p->cb[1] = s->cb[1] & ~SB_RANGE; /* RTX, LOST, GONE: the piece was sent with s */
+    if (hi > lo)
+        set_range(p, lo, hi);
+}
+
+void tcp_sack_clip(struct lyra_skb *s, uint32_t n)
+{
+    uint32_t lo = lo_of(s), hi = hi_of(s);
+    if (hi > n)
+        hi = n;
+    set_range(s, hi > lo ? lo : 0, hi > lo ? hi : 0);
+}
+
 void tcp_sack_reset(struct tcp *u, int i)
 {
     memset(&u->ep[i].sb, 0, sizeof(u->ep[i].sb));
@@ -148,6 +168,8 @@ unsigned tcp_sack_input(struct tcp *u, int i, const struct tcp_repr *r)
         b[p].left = l;
         b[p].right = rt;
     }
+    if (n)
+        tcp_sndq_fine(u, i); /* marks per segment (tcp_sndq.c) */
     uint32_t fresh = 0;
     unsigned j = 0;
     for (struct lyra_skb *s = e->sndq.head; s && j < n; s = s->next) {
@@ -355,6 +377,7 @@ void tcp_sack_enter_recovery(struct tcp *u, int i, uint32_t flight)
     /* (4.1), (4.2): RecoveryPoint = HighData, ssthresh = cwnd = the
      * algorithm's reduction */
     tcp_cc_enter_recovery(&c->cc, c->snd_max.v, flight, tcp_ms(u));
+    tcp_sndq_fine(u, i); /* RTX marks per segment (tcp_sndq.c) */
     u->st.sack_recoveries++;
     u->st.fast_retransmits++;
     for (struct lyra_skb *s = e->sndq.head; s; s = s->next)
@@ -438,6 +461,7 @@ void tcp_sack_rto(struct tcp *u, int i)
      * was SACKed is not sent again; but a SACKed byte at SND.UNA means the
      * receiver dropped what it had SACKed (RFC 2018 8, reneging): then
      * nothing SACKed before counts */
+    tcp_sndq_fine(u, i); /* GONE marks per segment (tcp_sndq.c) */
     struct lyra_skb *h = e->sndq.head;
     bool reneged = h && sacked_of(h, c->snd_una) &&
                    lo_of(h) <= acked_of(h, c->snd_una);

@@ -1,16 +1,40 @@
 /* The send queue: the application's bytes from snd_una on, as payload
- * skbs of at most one MSS each (skb->cb[0]: the sequence number of the
- * first byte). A segment is a clone of (part of) one of them with its own
- * header buffer: the payload is never copied again for a transmission or
- * a retransmission (issue 10: a referencing buffer manager fills these
- * skbs with the application's memory, skb_zc's job). Small writes join
- * the last skb while it has not been sent (Nagle's coalescing). cb[1]
- * holds the skb's SACK scoreboard marks (tcp_sack.c). */
+ * skbs (skb->cb[0]: the sequence number of the first byte). A segment is a
+ * clone of (part of) one of them, or a TSO frame of a run of them, with
+ * its own header buffer: the payload is never copied again for a
+ * transmission or a retransmission (issue 10: a referencing buffer manager
+ * fills these skbs with the application's memory, skb_zc's job).
+ *
+ * One skb holds up to a write's worth of whole segments (sndq_cap: the
+ * most whole segments within 64 KB), not one segment: every skb costs an
+ * allocation, a provider call, a descriptor in each frame that shows it
+ * and a free, so an 8 KB write as one skb instead of six cuts a fifth of
+ * both stacks' instructions a segment (bench/results/ipb.md, 2026-12-07
+ * tenth session). A segment sent alone ends at its skb, so the unsent
+ * tail of the last skb grows to a whole number of segments before another
+ * skb starts (Nagle's coalescing). cb[1] holds the skb's SACK scoreboard
+ * marks (tcp_sack.c), which are per segment only while an skb holds at
+ * most one: when loss recovery needs them, tcp_sndq_fine cuts longer
+ * skbs into one-segment pieces (clones showing part of the original;
+ * neither grows again). A clean path never pays for that. */
 #include "tcp_priv.h"
 
 static uint32_t seq_of(const struct lyra_skb *s)
 {
     return (uint32_t)s->cb[0];
+}
+
+/* cb[2] of a send-queue skb: set on a piece tcp_sndq_fine cut off and on
+ * the skb it was cut from, neither of which grows again (a trimmed skb's
+ * room behind its bytes holds what its pieces show) */
+#define SNDQ_PIECE 1u
+
+/* The most one skb holds: whole segments, within the scoreboard's 16-bit
+ * offsets into an skb (tcp_sack.c) and a TSO frame (64 KB). */
+static uint32_t sndq_cap(uint32_t mss)
+{
+    uint32_t n = mss ? 65535u / mss : 0;
+    return n ? n * mss : 65535u;
 }
 
 uint32_t tcp_sndq_space(struct tcp *u, int i)
@@ -69,30 +93,42 @@ long tcp_sndq_append(struct tcp *u, int i, const uint8_t *buf, uint32_t len,
     const struct lyra_os_ops *o = u->os.ops;
     if (zr && len && LYRA_OS_HAS(o, 2, mem_check) && !o->mem_check(u->os.self, buf, len))
         fl |= LYRA_SEG_F_CHECKED;
-    /* the unsent tail skb grows to one MSS first (flags: the bytes are the
-     * application's: a referencing provider may keep them) */
+    /* the tail's unsent bytes grow to whole segments first: a segment
+     * sent alone ends at its skb (flags: the bytes are the application's:
+     * a referencing provider may keep them) */
     struct lyra_skb *t = e->sndq.tail;
     /* an skb holds one record at most: a call joins one holding another
      * only when it references nothing (Linux starts a new skb too) */
     bool may_join = !zr || !t || !t->done || lyra_zc_of(t) == zr;
-    if (t && len && may_join && tcp_seq_ge(tcp_seq(seq_of(t)), c->snd_max) &&
-        lyra_skb_total(t) < mss) {
-        uint32_t k = mss - lyra_skb_total(t);
+    if (t && len && may_join && !(t->cb[2] & SNDQ_PIECE)) {
+        tcp_seq_t st = tcp_seq(seq_of(t)), end = tcp_seq_add(st, lyra_skb_total(t));
+        int32_t unsent = tcp_seq_diff(end, tcp_seq_max(st, c->snd_max));
+        uint32_t k = unsent > 0 ? (mss - (uint32_t)unsent % mss) % mss : 0;
+        if (lyra_skb_total(t) + k > 65535u)
+            k = 0; /* the scoreboard's offsets (an skb of an older, larger MSS) */
         if (k > len)
             k = len;
         uint32_t copied = 0;
-        int took = u->skb->add_data(u->skb_self, t, buf, k, fl, &copied);
+        int took = k ? u->skb->add_data(u->skb_self, t, buf, k, fl, &copied) : 0;
         if (took == -EFAULT)
             return -EFAULT; /* memory a referencing provider cannot read (skb 2.3) */
         if (took > 0) {
             done += (uint32_t)took;
             u->copy_bytes += copied;
             zc_note(zr, t, took, copied);
+            e->sndq_coarse |= lyra_skb_total(t) > mss;
         }
     }
+    /* payload summed in the copy (no NIC sums it): skbs of one segment,
+     * so that segments cut no piece and no sum is taken again (11.4) */
+    uint32_t cap = (fl & LYRA_SEG_F_CSUM) ? mss : sndq_cap(mss);
     while (done < len) {
-        uint32_t k = len - done < mss ? len - done : mss;
-        uint32_t lin = k <= lyra_skb_max_alloc(u->skb, u->skb_self, 0) ? k : 0;
+        uint32_t k = len - done < cap ? len - done : cap;
+        /* a linear part of one segment at most: a bigger one could take
+         * one of the provider's few big buffers (skb_copy big_count) */
+        uint32_t lin = k < mss ? k : mss;
+        if (lin > lyra_skb_max_alloc(u->skb, u->skb_self, 0))
+            lin = 0;
         struct lyra_skb *s = u->skb->alloc(u->skb_self, 0, lin);
         if (!s) {
             u->st.tx_nobuf++;
@@ -100,6 +136,13 @@ long tcp_sndq_append(struct tcp *u, int i, const uint8_t *buf, uint32_t len,
         }
         uint32_t copied = 0;
         int took = u->skb->add_data(u->skb_self, s, buf + done, k, fl, &copied);
+        if (took == -EMSGSIZE && cap > mss) {
+            /* more than the provider could chain behind one skb (a small
+             * pool): a segment's worth at a time, for the rest of the call */
+            lyra_skb_free(s);
+            cap = mss;
+            continue;
+        }
         if (took <= 0) {
             lyra_skb_free(s);
             if (took == -EFAULT) {
@@ -115,12 +158,27 @@ long tcp_sndq_append(struct tcp *u, int i, const uint8_t *buf, uint32_t len,
         s->cb[0] = tcp_seq_add(c->snd_una, e->snd_bytes + done).v;
         tcp_sack_init_skb(s);
         lyra_skbq_push(&e->sndq, s);
+        e->sndq_coarse |= (uint32_t)took > mss;
         done += (uint32_t)took;
         if ((uint32_t)took < k)
             break;
     }
     e->snd_bytes += done;
     return done ? (long)done : -EAGAIN;
+}
+
+/* Frees the skbs at the head that end at or before upto. */
+static void drop_acked(struct tcp_ep *e, tcp_seq_t upto)
+{
+    struct lyra_skb *s;
+    while ((s = e->sndq.head)) {
+        tcp_seq_t end = tcp_seq_add(tcp_seq(seq_of(s)), lyra_skb_total(s));
+        if (tcp_seq_gt(end, upto))
+            break;
+        if (s == e->snd_hint)
+            e->snd_hint = NULL;
+        lyra_skb_free(lyra_skbq_pop(&e->sndq)); /* clones in flight keep the bytes */
+    }
 }
 
 void tcp_sndq_acked(struct tcp *u, int i, tcp_seq_t una)
@@ -134,21 +192,69 @@ void tcp_sndq_acked(struct tcp *u, int i, tcp_seq_t una)
     if (acked <= 0)
         return;
     e->snd_bytes -= (uint32_t)acked;
-    struct lyra_skb *s;
-    while ((s = e->sndq.head)) {
-        tcp_seq_t end = tcp_seq_add(tcp_seq(seq_of(s)), lyra_skb_total(s));
-        if (tcp_seq_gt(end, upto))
-            break;
-        if (s == e->snd_hint)
-            e->snd_hint = NULL;
-        lyra_skb_free(lyra_skbq_pop(&e->sndq)); /* clones in flight keep the bytes */
-    }
+    drop_acked(e, upto);
 }
 
 void tcp_sndq_purge(struct tcp *u, int i)
 {
     u->ep[i].snd_hint = NULL;
+    u->ep[i].sndq_coarse = 0;
     lyra_skbq_purge(&u->ep[i].sndq);
+}
+
+/* Cuts [off, off + n) of s off as a piece: a clone of s showing those
+ * bytes, queued right after s, with their scoreboard marks. */
+static struct lyra_skb *cut_piece(struct tcp *u, struct tcp_ep *e, struct lyra_skb *s,
+                                  uint32_t off, uint32_t n)
+{
+    struct lyra_skb *p = lyra_skb_clone_range(u->skb, u->skb_self, s, 0, off, n);
+    if (!p)
+        return NULL;
+    p->cb[0] = tcp_seq_add(tcp_seq(seq_of(s)), off).v;
+    tcp_sack_piece(s, p, off, n);
+    p->cb[2] = SNDQ_PIECE;
+    p->next = s->next;
+    s->next = p;
+    if (e->sndq.tail == s)
+        e->sndq.tail = p;
+    e->sndq.len++;
+    return p;
+}
+
+void tcp_sndq_fine(struct tcp *u, int i)
+{
+    struct tcp_ep *e = &u->ep[i];
+    if (!e->sndq_coarse)
+        return;
+    uint32_t mss = u->cb[i].mss;
+    bool coarse = false;
+    for (struct lyra_skb *s = e->sndq.head; s; s = s->next) {
+        uint32_t total = lyra_skb_total(s);
+        if (total <= mss)
+            continue;
+        /* from the end back, each piece right after s: s keeps its first
+         * segment, or everything before the first piece that could not
+         * be had (no buffer: it stays coarse, tried again next time) */
+        uint32_t keep = total;
+        for (uint32_t off = (total - 1) / mss * mss; off; off -= mss) {
+            if (!cut_piece(u, e, s, off, keep - off)) {
+                u->st.sndq_split_fail++;
+                coarse = true;
+                break;
+            }
+            u->st.sndq_splits++;
+            keep = off;
+        }
+        if (keep < total) {
+            lyra_skb_trim(s, keep);
+            tcp_sack_clip(s, keep);
+            s->cb[2] = SNDQ_PIECE;
+        }
+    }
+    e->sndq_coarse = coarse;
+    /* the head skb acknowledged in part: its pieces below SND.UNA go, so
+     * the head is SND.UNA's segment, as the scoreboard expects */
+    drop_acked(e, tcp_seq_min(u->cb[i].snd_una, tcp_sndq_end(u, i)));
 }
 
 struct lyra_skb *tcp_sndq_clone(struct tcp *u, int i, tcp_seq_t seq, uint32_t *len,
@@ -174,11 +280,9 @@ struct lyra_skb *tcp_sndq_clone(struct tcp *u, int i, tcp_seq_t seq, uint32_t *l
         if (n > *len)
             n = *len;
         uint32_t hr = u->l3->headroom(u->l3_self) + TCP_HDR_MAX;
-        struct lyra_skb *cl = lyra_skb_clone(u->skb, u->skb_self, s, hr);
+        struct lyra_skb *cl = lyra_skb_clone_range(u->skb, u->skb_self, s, hr, off, n);
         if (!cl)
             return NULL;
-        lyra_skb_advance(cl, off);
-        lyra_skb_trim(cl, n);
         *len = n;
         if (from)
             *from = s;
@@ -196,23 +300,20 @@ struct lyra_skb *tcp_sndq_clone_run(struct tcp *u, int i, tcp_seq_t seq, uint32_
     struct lyra_skb *cl = tcp_sndq_clone(u, i, seq, len, &from);
     if (!cl)
         return NULL;
-    /* whole skbs after the first (trimmed at the end): each adds its
-     * linear part and its segments (skb_segs_show) */
+    /* the skbs after the first, the last of them in part: each adds a
+     * descriptor per piece it shows (skb_segs_show_range: none for an
+     * empty linear part, a zero-copy payload skb's) */
     struct lyra_skb *s;
     for (s = from->next; s && *len < want; s = s->next) {
         uint32_t n = lyra_skb_total(s);
-        /* at most a descriptor per piece (skb_segs_show: none for an
-         * empty linear part, a zero-copy payload skb's) */
-        if (!n || cl->nseg + (s->len != 0) + s->nseg > max_segs ||
-            lyra_skb_clone_add(u->skb, u->skb_self, cl, s))
-            break;
         uint32_t k = n < want - *len ? n : want - *len;
+        if (!n || cl->nseg + (s->len != 0) + s->nseg > max_segs ||
+            lyra_skb_clone_add_range(u->skb, u->skb_self, cl, s, 0, k))
+            break;
         *len += k;
         u->ep[i].snd_hint = s;
-        if (k < n) {
-            lyra_skb_trim(cl, *len);
+        if (k < n)
             break;
-        }
     }
     return cl;
 }

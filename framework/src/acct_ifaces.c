@@ -150,6 +150,9 @@ PX_OP(psk, SK, clone_add, 12, int, 0, (void *self, struct lyra_skb *c, struct ly
 PX_OP(psk, SK, move_out, 13, int, len,
       (void *self, const struct lyra_skb *s, uint32_t off, void *d, uint32_t len),
       (p->prov, s, off, d, len))
+PX_OP(psk, SK, clone_add_range, 14, int, 0,
+      (void *self, struct lyra_skb *c, struct lyra_skb *s, uint32_t off, uint32_t len),
+      (p->prov, c, s, off, len))
 
 static const struct lyra_skb_ops px_skb_ops = {
     .hdr = LYRA_OPS_HDR(LYRA_SKB_IFACE, LYRA_SKB_MAJOR, LYRA_SKB_MINOR, struct lyra_skb_ops),
@@ -157,12 +160,12 @@ static const struct lyra_skb_ops px_skb_ops = {
     .copy_out = psk_copy_out, .avail = psk_avail, .max_alloc = psk_max_alloc,
     .alloc_cls = psk_alloc_cls, .tx_avail = psk_tx_avail, .clone = psk_clone,
     .pkt_alloc = psk_pkt_alloc, .pkt_free = psk_pkt_free, .clone_add = psk_clone_add,
-    .move_out = psk_move_out,
+    .move_out = psk_move_out, .clone_add_range = psk_clone_add_range,
 };
 static const char *const skb_names[] = {"alloc",     "alloc_rx", "free",      "add_data",
                                         "copy_out",  "avail",    "max_alloc", "alloc_cls",
                                         "tx_avail",  "clone",    "pkt_alloc", "pkt_free",
-                                        "clone_add", "move_out"};
+                                        "clone_add", "move_out", "clone_add_range"};
 
 /* ---- netdev ---- */
 #define ND struct lyra_netdev_ops

@@ -123,6 +123,15 @@ static int fl3_output(void *self, struct lyra_skb *skb, uint32_t src, uint32_t d
             for (uint32_t k = 0; k < pk; k++, at++)
                 if (at >= skb->len)
                     o->tail_fnv = (o->tail_fnv ^ pp[k]) * 16777619u;
+        if (f->cfg.nic_sum && (skb->flags & LYRA_SKB_F_CSUM_TX) && !skb->gso_size &&
+            o->len == o->total && o->csum_at >= 0 &&
+            (uint32_t)o->csum_at + skb->csum_off + 2u <= o->len) {
+            /* as a NIC: the sum from csum_start (the seed in the field) */
+            uint32_t cs = (uint32_t)o->csum_at;
+            uint16_t c = (uint16_t)~lyra_csum_fold(lyra_csum_add(o->b + cs, o->len - cs, 0));
+            o->b[cs + skb->csum_off] = (uint8_t)(c >> 8); /* network order */
+            o->b[cs + skb->csum_off + 1u] = (uint8_t)c;
+        }
         uint32_t ko, kn;
         o->kept = lyra_skb_lin_csum(skb, &ko, &kn) ? kn : 0;
         const struct lyra_skb_seg *g;

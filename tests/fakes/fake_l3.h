@@ -51,6 +51,9 @@ struct fake_l3_cfg {
                         * (in the skb's own buffer, past the linear part); 0: linear */
     int rx_add_data;   /* fake_l3_rx: the transport bytes go in with the provider's add_data
                         * (over fake_skb_split: in 64-byte pieces); rx_split is then unused */
+    int nic_sum;       /* output: an skb with LYRA_SKB_F_CSUM_TX (not TSO) is recorded with
+                        * its checksum stored, as the NIC would (a transport's suite runs
+                        * unchanged with csum_tx offered) */
 };
 
 #define FAKE_L3_OUT_MAX 32

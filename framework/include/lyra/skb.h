@@ -79,11 +79,12 @@ extern "C" {
 
 #define LYRA_SKB_IFACE "skb"
 #define LYRA_SKB_MAJOR 2
-#define LYRA_SKB_MINOR 7 /* 2.1: clone; 2.2: payload sums kept with the pieces;
+#define LYRA_SKB_MINOR 8 /* 2.1: clone; 2.2: payload sums kept with the pieces;
                           * 2.3: LYRA_SEG_F_REF, packet memory (pkt_alloc/pkt_free);
                           * 2.4: LYRA_SEG_F_CHECKED; 2.5: gso_size, clone_add (TSO);
                           * 2.6: LYRA_SKB_F_GRO (receive coalescing);
                           * 2.7: move_out (copy_out only copies);
+                          * 2.8: clone_add_range (part of a queued skb);
                           * LYRA_SKB_F_L3CSUM_OK, a flag only (no minor) */
 
 /* skb->flags */
@@ -333,6 +334,16 @@ struct lyra_skb_ops {
      * NULL (a provider that never remaps): callers use copy_out. */
     int (*move_out)(void *self, const struct lyra_skb *skb, uint32_t off, void *dst,
                     uint32_t len);
+    /* 2.8: as clone_add, for the bytes [off, off + len) of skb's frame
+     * only: descriptors for the pieces that overlap them, cut to them.
+     * So a transport whose queued skb holds many segments shows one of
+     * them without a descriptor for each of its other pieces (a clone of
+     * the whole, then lyra_skb_advance and lyra_skb_trim, leaves them
+     * empty in the chain, for the driver to walk). A piece cut keeps no
+     * payload sum. 0; -EINVAL (as clone_add, or the range beyond the
+     * frame); -ENOMEM (as clone_add). */
+    int (*clone_add_range)(void *self, struct lyra_skb *c, struct lyra_skb *skb, uint32_t off,
+                           uint32_t len);
 };
 
 /* Does provider o have op `field` (by its minor version and table size)? */
@@ -602,6 +613,43 @@ static inline void lyra_skb_free(struct lyra_skb *s)
         n->owner_ops->free(n->owner, n);
         n = x;
     }
+}
+
+/* A new skb with `headroom` bytes for headers that shows [off, off + len)
+ * of skb's frame: clone_add_range where the provider has it (2.8), else a
+ * clone cut with advance and trim. NULL when no buffer or descriptor is
+ * free, or the provider cannot clone. */
+static inline struct lyra_skb *lyra_skb_clone_range(const struct lyra_skb_ops *o, void *self,
+                                                    struct lyra_skb *skb, uint32_t headroom,
+                                                    uint32_t off, uint32_t len)
+{
+    struct lyra_skb *c;
+    if (LYRA_SKB_HAS(o, 8, clone_add_range)) {
+        c = o->alloc(self, headroom, 0);
+        if (c && o->clone_add_range(self, c, skb, off, len)) {
+            lyra_skb_free(c);
+            c = NULL;
+        }
+    } else if ((c = lyra_skb_clone(o, self, skb, headroom))) {
+        lyra_skb_advance(c, off);
+        lyra_skb_trim(c, len);
+    }
+    return c;
+}
+
+/* clone_add_range where the provider has it (2.8), else clone_add and a
+ * trim of the whole frame to what it showed before plus len (off 0 only). */
+static inline int lyra_skb_clone_add_range(const struct lyra_skb_ops *o, void *self,
+                                           struct lyra_skb *c, struct lyra_skb *skb,
+                                           uint32_t off, uint32_t len)
+{
+    if (LYRA_SKB_HAS(o, 8, clone_add_range))
+        return o->clone_add_range(self, c, skb, off, len);
+    uint32_t before = lyra_skb_total(c);
+    int r = off ? -EOPNOTSUPP : lyra_skb_clone_add(o, self, c, skb);
+    if (!r)
+        lyra_skb_trim(c, before + len);
+    return r;
 }
 
 /* 2.6: how many skbs are chained to s (0 unless LYRA_SKB_F_GRO), and,

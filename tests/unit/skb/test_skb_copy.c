@@ -1765,6 +1765,62 @@ Test(skb_copy, kept_sums_are_used_and_a_cut_piece_is_read_again)
     env_done(&e);
 }
 
+/* skb 2.8 clone_add_range: part of a queued skb of many pieces (tcp's
+ * write queued whole) with a descriptor for each piece in the range only,
+ * cut to it; a whole piece keeps its sum, a cut one not. */
+Test(skb_copy, clone_add_range_shows_only_the_pieces_in_the_range)
+{
+    struct env e = env_new(P("count=16", "buf_size=256", "headroom=0"));
+    uint8_t src[600], out[600];
+    for (unsigned i = 0; i < sizeof(src); i++)
+        src[i] = (uint8_t)(i * 11 + 5);
+    struct lyra_skb *o = xalloc(&e, 0, 0);
+    cr_assert_eq(e.ops->add_data(e.self, o, src, sizeof(src), LYRA_SEG_F_CSUM, NULL), 600);
+    cr_assert_eq(o->nseg, 2, "256 linear, then 256 + 88 chained");
+    static const struct {
+        uint32_t off, len, nseg;
+        int whole; /* the one piece shown is a whole one (its sum kept) */
+    } r[] = {{300, 100, 1, 0}, {256, 256, 1, 1}, {10, 10, 1, 0}, {0, 600, 3, 1},
+             {200, 400, 3, 0}, {512, 88, 1, 1}};
+    for (unsigned k = 0; k < sizeof(r) / sizeof(r[0]); k++) {
+        struct lyra_skb *c = lyra_skb_clone_range(e.ops, e.self, o, 20, r[k].off, r[k].len);
+        cr_assert_not_null(c);
+        cr_assert_eq(c->len, 0, "the clone's linear part is its own, for headers");
+        cr_assert_eq(lyra_skb_headroom(c), 20);
+        cr_assert_eq(c->nseg, r[k].nseg, "[%u, +%u): %u descriptors", r[k].off, r[k].len,
+                     c->nseg);
+        cr_assert_eq(lyra_skb_total(c), r[k].len);
+        cr_assert_eq(lyra_skb_flatten(c, out, sizeof(out)), r[k].len);
+        cr_assert_arr_eq(out, src + r[k].off, r[k].len);
+        if (r[k].nseg == 1)
+            cr_assert_eq((c->seg->flags & LYRA_SEG_F_CSUM) != 0, r[k].whole,
+                         "[%u, +%u): a whole piece keeps its sum, a cut one not", r[k].off,
+                         r[k].len);
+        cr_assert_eq(skb_sum(c, 0, r[k].len), ref_sum(src + r[k].off, r[k].len, 0));
+        lyra_skb_free(c);
+    }
+    /* beyond the frame, or the skb itself: refused, nothing taken */
+    struct lyra_skb *c = xalloc(&e, 20, 0);
+    cr_assert_eq(e.ops->clone_add_range(e.self, c, o, 500, 101), -EINVAL);
+    cr_assert_eq(e.ops->clone_add_range(e.self, c, c, 0, 0), -EINVAL);
+    cr_assert_eq(o->refcnt, 1);
+    cr_assert_eq(c->nseg, 0);
+    /* appended behind what c shows, each range holding o once */
+    cr_assert_eq(e.ops->clone_add_range(e.self, c, o, 590, 10), 0);
+    cr_assert_eq(e.ops->clone_add_range(e.self, c, o, 0, 5), 0);
+    cr_assert_eq(o->refcnt, 3);
+    cr_assert_eq(lyra_skb_flatten(c, out, sizeof(out)), 15);
+    cr_assert_arr_eq(out, src + 590, 10);
+    cr_assert_arr_eq(out + 10, src, 5);
+    lyra_skb_free(o); /* c keeps its bytes */
+    cr_assert_eq(lyra_skb_flatten(c, out, sizeof(out)), 15);
+    cr_assert_arr_eq(out, src + 590, 10);
+    lyra_skb_free(c);
+    cr_assert_eq(st(&e, "in_use"), 0);
+    cr_assert_eq(st(&e, "segs_in_use"), 0);
+    env_done(&e);
+}
+
 /* Without LYRA_SEG_F_CSUM (a caller whose NIC sums) nothing is summed or
  * kept: the copy alone. */
 Test(skb_copy, add_data_sums_only_when_asked)

@@ -10,6 +10,7 @@
 #include "fake_l3.h"
 #include "fake_os.h"
 #include "lt.h"
+#include "lyra/netdev.h"
 #include "lyra/skb.h"
 
 extern const struct lyra_component lyra_component_tcp;
@@ -97,6 +98,13 @@ void fx_up2(struct fx *f, const char *const *tcp_params, const char *const *l3_p
     f->cfg = fake_l3_cfg(f->fl);
     /* the _split builds: received segments arrive in 64-byte pieces too */
     f->cfg->rx_add_data = LT_SKB_SPLIT_ON;
+#ifdef FX_NIC_SUMS
+    /* the _nicsum builds: the route's NIC sums TCP (fake_l3 stores the sums
+     * as it would), so tcp queues a write as one skb of many segments and
+     * cuts it for loss recovery (tcp_sndq.c) */
+    f->cfg->csum_tx = LYRA_CSUM_TCP;
+    f->cfg->nic_sum = 1;
+#endif
     cr_assert(fake_l3_registered(f->fl, 6), "tcp did not register protocol 6");
     /* the test is the l4 user: it records ready events */
     for (unsigned k = 0; k < f->tcp->c->n_provides; k++) {
@@ -113,6 +121,11 @@ void fx_up2(struct fx *f, const char *const *tcp_params, const char *const *l3_p
     f->p_win = 65535;
     f->popt = (struct fx_popt){.mss = 1460, .ws = -1, .sack_perm = false, .ts = false};
     f->p_tsval = 5000;
+}
+
+bool fx_sndq_by_write(const struct fx *f)
+{
+    return (f->cfg->csum_tx & LYRA_CSUM_TCP) != 0;
 }
 
 void fx_up(struct fx *f, const char *const *tcp_params)

@@ -105,6 +105,11 @@ struct fx {
 void fx_up(struct fx *f, const char *const *tcp_params);
 /* ... and fake_l3 with these. */
 void fx_up2(struct fx *f, const char *const *tcp_params, const char *const *l3_params);
+/* The route's NIC sums TCP (the *_nicsum builds): tcp queues a write as
+ * skbs of many segments, where otherwise it queues an skb a segment; a
+ * test whose segment lengths follow the queue's skbs (a smaller path MTU
+ * cutting them) expects accordingly (tcp_sndq.c). */
+bool fx_sndq_by_write(const struct fx *f);
 /* Stops tcp and checks that nothing leaked. */
 void fx_down(struct fx *f);
 

@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "lt.h"
+#include "lyra/netdev.h"
+#include "lyra/skb.h"
 #include "tcp_fx.h"
 
 #define MSS 1000u
@@ -21,11 +23,17 @@ static uint32_t S(unsigned k)
     return base + k * MSS;
 }
 
-/* Established (SACK-permitted when sack), Nagle off, nseg segments queued;
- * the initial window (4 segments for MSS 1000) checked. */
-static int up(struct fx *f, bool sack, unsigned nseg)
+/* Established (SACK-permitted when sack), Nagle off, nseg segments queued
+ * in one write; the initial window (4 segments for MSS 1000) checked.
+ * nic_sums: the route's NIC sums TCP (in every build, as in the *_nicsum
+ * ones), so the write is queued whole (tcp_sndq.c). */
+static int up2(struct fx *f, bool sack, unsigned nseg, bool nic_sums)
 {
     fx_up(f, NULL);
+    if (nic_sums) {
+        f->cfg->csum_tx = LYRA_CSUM_TCP;
+        f->cfg->nic_sum = 1;
+    }
     f->popt.mss = MSS;
     f->popt.sack_perm = sack;
     int h = fx_active(f);
@@ -35,6 +43,11 @@ static int up(struct fx *f, bool sack, unsigned nseg)
     fx_pattern(pat, sizeof(pat), 0);
     cr_assert_eq(fx_write(f, h, pat, nseg * MSS), (long)(nseg * MSS));
     return h;
+}
+
+static int up(struct fx *f, bool sack, unsigned nseg)
+{
+    return up2(f, sack, nseg, false);
 }
 
 /* The segments tcp sends next must start at exactly these segment numbers,
@@ -154,6 +167,47 @@ Test(tcp_sack, recovery_sends_what_pipe_allows)
     expect_cwnd(&f, h, 5 * MSS, 5 * MSS);
     cr_assert_eq(lt_stat(f.tcp, "sack_recoveries"), 1);
     cr_assert_eq(lt_stat(f.tcp, "tx_retrans_segs"), 1);
+    /* the marks were per segment: a write queued whole (the NIC sums) was
+     * cut into its 40 segments at the first SACK block, 39 pieces beside
+     * the original; an skb a segment needs no cut (tcp_sndq.c) */
+    cr_assert_eq(lt_stat(f.tcp, "sndq_splits"), fx_sndq_by_write(&f) ? 39 : 0);
+    cr_assert_eq(lt_stat(f.tcp, "sndq_split_fail"), 0);
+    fx_down(&f);
+}
+
+/* A write queued whole is cut into one-segment pieces at the first SACK
+ * block (tcp_sndq.c), from its end back. With buffers for two pieces only
+ * (sndq_split_fail) the rest stays whole and keeps the block as one
+ * sub-range: S(5..7) SACKed in it are not three segments, so no recovery
+ * yet (their bytes still count for pipe). The next block cuts the rest, the pieces taking the marks it had:
+ * S(5..7) and now S(8) are four SACKed segments above S(4), so
+ * IsLost(S(4)) starts recovery and S(4) goes again, alone. */
+Test(tcp_sack, a_write_queued_whole_is_cut_for_the_marks_when_buffers_allow)
+{
+    struct fx f;
+    up2(&f, true, 40, true);
+    eight_out(&f);
+    const struct lyra_skb_ops *so = lt_ops(f.skb, LYRA_SKB_IFACE);
+    static struct lyra_skb *held[4096];
+    unsigned n = 0;
+    while (n < 4096 && (held[n] = so->alloc(f.skb->self, 0, 0)))
+        n++;
+    cr_assert_lt(n, 4096, "the pool never ran out");
+    for (int k = 0; k < 3; k++) /* the ACK's receive buffer and two pieces */
+        lyra_skb_free(held[--n]);
+    sack_seg(&f, 4, 1, 5, 8);
+    /* limited transmit (RFC 6675 5 step 3): the block's 3000 bytes leave
+     * pipe at 5 segments under a cwnd of 8 */
+    expect_segs(&f, 12, 13, 14);
+    cr_assert_eq(lt_stat(f.tcp, "sndq_splits"), 2);
+    cr_assert_eq(lt_stat(f.tcp, "sndq_split_fail"), 1);
+    cr_assert_eq(lt_stat(f.tcp, "sack_recoveries"), 0);
+    while (n)
+        lyra_skb_free(held[--n]);
+    sack_seg(&f, 4, 1, 5, 9);
+    expect_segs(&f, 4);
+    cr_assert_eq(lt_stat(f.tcp, "sack_recoveries"), 1);
+    cr_assert_eq(lt_stat(f.tcp, "sndq_splits"), 39);
     fx_down(&f);
 }
 
