@@ -261,7 +261,7 @@ static void tcp_stats(void *self, struct lyra_stats_sink *sink)
 #define TCP_STAT_EMIT(n) lyra_stat(sink, #n, u->st.n);
     TCP_STATS(TCP_STAT_EMIT)
 #undef TCP_STAT_EMIT
-    uint64_t est = 0, tw = 0, listen = 0, held = 0;
+    uint64_t est = 0, tw = 0, listen = 0, held = 0, bufs = 0;
     for (uint32_t k = 0; u->cb && k < u->cfg.max_conns; k++) {
         est += u->cb[k].state == TCPS_ESTABLISHED;
         tw += u->cb[k].state == TCPS_TIME_WAIT;
@@ -270,14 +270,22 @@ static void tcp_stats(void *self, struct lyra_stats_sink *sink)
             continue;
         const struct tcp_ep *e = &u->ep[k];
         held += e->sndq.len + e->rcvq.len;
-        for (const struct lyra_skb *o = e->ooo; o; o = o->next)
+        const struct lyra_skb *o;
+        for (o = e->sndq.head; o; o = o->next)
+            bufs += tcp_q_bufs(o);
+        for (o = e->rcvq.head; o; o = o->next)
+            bufs += tcp_q_bufs(o);
+        for (o = e->ooo; o; o = o->next) {
             held++;
+            bufs += tcp_q_bufs(o);
+        }
     }
     lyra_stat(sink, "conns", u->nconns);
     lyra_stat(sink, "established", est);
     lyra_stat(sink, "time_wait", tw);
     lyra_stat(sink, "listening", listen);
     lyra_stat(sink, "skbs_held", held);
+    lyra_stat(sink, "bufs_held", bufs);
     lyra_stat(sink, "copy_bytes", u->copy_bytes);
 }
 
@@ -388,6 +396,9 @@ LYRA_EXPORT const struct lyra_component lyra_component_tcp = {
            "connection sends, below ip's pmtu_min); pmtu_mss_synced: MSS changed to follow the "
            "route's path MTU (another connection's news, or an estimate aged out)\n"
            "@stat conns established time_wait listening: now\n"
+           "@stat skbs_held: skbs in the connections' queues now; bufs_held: the provider's "
+           "buffers they hold (with those chained behind a queued skb): what a leak check "
+           "at stop subtracts\n"
            "@stat copy_bytes: payload bytes tcp copied through the skb provider\n"),
     .provides = tcp_provides,
     .n_provides = LYRA_COUNT(tcp_provides),

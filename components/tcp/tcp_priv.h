@@ -387,6 +387,9 @@ struct lyra_skb *tcp_sndq_clone_run(struct tcp *u, int i, tcp_seq_t seq, uint32_
 uint32_t tcp_sndq_space(struct tcp *u, int i);
 /* Frees the whole queue (reset, close, TIME-WAIT). */
 void tcp_sndq_purge(struct tcp *u, int i);
+/* The provider's buffers a queued skb holds: its own and those chained
+ * behind it (a send-queue skb of many segments, copied: tcp_sndq.c). */
+uint32_t tcp_q_bufs(const struct lyra_skb *s);
 /* Cuts every queued skb of more than one MSS into pieces of one MSS, so
  * that the scoreboard's per-skb marks are per segment; an skb it cannot
  * cut (no buffer, counted) stays whole and is tried again next time. */

@@ -24,10 +24,12 @@ static uint32_t seq_of(const struct lyra_skb *s)
     return (uint32_t)s->cb[0];
 }
 
-/* cb[2] of a send-queue skb: set on a piece tcp_sndq_fine cut off and on
- * the skb it was cut from, neither of which grows again (a trimmed skb's
- * room behind its bytes holds what its pieces show) */
+/* cb[2] of a send-queue skb: a piece tcp_sndq_fine cut off (its
+ * descriptors show its original's bytes), and the original cut; neither
+ * grows again (a trimmed skb's room behind its bytes holds what its pieces
+ * show) */
 #define SNDQ_PIECE 1u
+#define SNDQ_CUT 2u
 
 /* The most one skb holds: whole segments, within the scoreboard's 16-bit
  * offsets into an skb (tcp_sack.c) and a TSO frame (64 KB). */
@@ -100,7 +102,7 @@ long tcp_sndq_append(struct tcp *u, int i, const uint8_t *buf, uint32_t len,
     /* an skb holds one record at most: a call joins one holding another
      * only when it references nothing (Linux starts a new skb too) */
     bool may_join = !zr || !t || !t->done || lyra_zc_of(t) == zr;
-    if (t && len && may_join && !(t->cb[2] & SNDQ_PIECE)) {
+    if (t && len && may_join && !t->cb[2]) {
         tcp_seq_t st = tcp_seq(seq_of(t)), end = tcp_seq_add(st, lyra_skb_total(t));
         int32_t unsent = tcp_seq_diff(end, tcp_seq_max(st, c->snd_max));
         uint32_t k = unsent > 0 ? (mss - (uint32_t)unsent % mss) % mss : 0;
@@ -195,6 +197,16 @@ void tcp_sndq_acked(struct tcp *u, int i, tcp_seq_t una)
     drop_acked(e, upto);
 }
 
+uint32_t tcp_q_bufs(const struct lyra_skb *s)
+{
+    uint32_t n = 1;
+    const struct lyra_skb_seg *g;
+    if (!(s->cb[2] & SNDQ_PIECE)) /* a piece's reference is on its original, queued too */
+        LYRA_SKB_FOR_EACH_SEG(s, g)
+            n += g->ref != NULL;
+    return n;
+}
+
 void tcp_sndq_purge(struct tcp *u, int i)
 {
     u->ep[i].snd_hint = NULL;
@@ -248,7 +260,7 @@ void tcp_sndq_fine(struct tcp *u, int i)
         if (keep < total) {
             lyra_skb_trim(s, keep);
             tcp_sack_clip(s, keep);
-            s->cb[2] = SNDQ_PIECE;
+            s->cb[2] = SNDQ_CUT;
         }
     }
     e->sndq_coarse = coarse;

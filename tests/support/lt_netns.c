@@ -200,8 +200,9 @@ unsigned long long lt_ns_skb_leaked(void)
     unsigned long long posted = 0, held = 0;
     find_counter("nic", "rx_posted", &posted); /* nic_dma only */
     /* a connection still closing when the stack stopped (its last ACK
-     * lost under impairment) holds what is unacknowledged: not a leak */
-    find_counter("tcp", "skbs_held", &held);
+     * lost under impairment) holds what is unacknowledged: not a leak
+     * (the buffers: a queued skb may hold several) */
+    find_counter("tcp", "bufs_held", &held);
     /* nor packets eth holds for an ARP answer still to come (a SYN-ACK
      * to a spoofed source never gets one) */
     unsigned long long arp = 0;

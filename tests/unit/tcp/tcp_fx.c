@@ -128,6 +128,11 @@ bool fx_sndq_by_write(const struct fx *f)
     return (f->cfg->csum_tx & LYRA_CSUM_TCP) != 0;
 }
 
+uint64_t fx_skb_in_use(struct fx *f)
+{
+    return lt_stat(f->skb, "in_use") + (LT_SKB_SPLIT_ON ? lt_stat(f->skb, "chunk_in_use") : 0);
+}
+
 void fx_up(struct fx *f, const char *const *tcp_params)
 {
     fx_up2(f, tcp_params, NULL);

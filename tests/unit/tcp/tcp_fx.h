@@ -110,6 +110,8 @@ void fx_up2(struct fx *f, const char *const *tcp_params, const char *const *l3_p
  * test whose segment lengths follow the queue's skbs (a smaller path MTU
  * cutting them) expects accordingly (tcp_sndq.c). */
 bool fx_sndq_by_write(const struct fx *f);
+/* The skb provider's buffers out now (fake_skb_split's chunks too). */
+uint64_t fx_skb_in_use(struct fx *f);
 /* Stops tcp and checks that nothing leaked. */
 void fx_down(struct fx *f);
 

@@ -42,9 +42,12 @@ Test(tcp_data, in_order_data_delivered)
     fx_down(&f);
 }
 
-/* Counter skbs_held: the skbs the connections' queues hold now (what a
- * leak check at stop must not count as leaked): unread data, unacknowledged
- * data and data beyond a hole; none once read and acknowledged. */
+/* Counters skbs_held and bufs_held: the skbs the connections' queues hold
+ * now, and the provider's buffers they hold (what a leak check at stop
+ * must not count as leaked): unread data, unacknowledged data and data
+ * beyond a hole; none once read and acknowledged. bufs_held is all the
+ * provider has out while nothing else holds a buffer, whether a queued
+ * skb holds one or several (a write queued whole and copied). */
 Test(tcp_data, skbs_held_counts_what_the_queues_hold)
 {
     init_pat();
@@ -56,11 +59,19 @@ Test(tcp_data, skbs_held_counts_what_the_queues_hold)
     peer_data_at(&f, 2000, 100);               /* beyond a hole */
     cr_assert_eq(fx_write(&f, h, pat, 500), 500); /* unacknowledged */
     cr_assert_eq(lt_stat(f.tcp, "skbs_held"), 3);
+    cr_assert_eq(lt_stat(f.tcp, "bufs_held"), fx_skb_in_use(&f));
+    cr_assert_eq(fx_write(&f, h, pat, 5000), 5000); /* one skb or four, and what they chain */
+    cr_assert_eq(lt_stat(f.tcp, "bufs_held"), fx_skb_in_use(&f));
     uint8_t b[2000];
     cr_assert_eq(fx_read(&f, h, b, sizeof(b)), 1000);
-    fx_drain(&f); /* the peer has our 500 bytes */
+    fx_drain(&f); /* the peer has our 5500 bytes */
+    fx_ack(&f);
+    fx_drain(&f);
+    fx_ack(&f);
+    fx_drain(&f);
     fx_ack(&f);
     cr_assert_eq(lt_stat(f.tcp, "skbs_held"), 1, "the out-of-order skb is still held");
+    cr_assert_eq(lt_stat(f.tcp, "bufs_held"), fx_skb_in_use(&f));
     fx_down(&f);
 }
 
