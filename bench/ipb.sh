@@ -104,7 +104,10 @@ for n in $((N1 / 2)) $((N2 / 2)); do
     pw_runs+=" $D/dma-dma-w$LEN2.$n.cg:$n:$(kv "$line" a_tx_segments)"
 done
 # shellcheck disable=SC2086 # pw_runs is a list
-pw_line=$(python3 bench/ipb_per_write.py "$SRC" --top 20 --md "$D/per-write.md" $pw_runs | head -1)
+# (all of its output taken, then the first line: head closing the pipe
+# early would kill the script under pipefail)
+pw_out=$(python3 bench/ipb_per_write.py "$SRC" --top 20 --md "$D/per-write.md" $pw_runs)
+pw_line=${pw_out%%$'\n'*}
 pw_md=$(cat "$D/per-write.md")
 summary+="dma-dma $pw_line"$'\n'
 

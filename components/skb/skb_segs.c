@@ -122,12 +122,12 @@ int skb_segs_show_range(struct skb_segs *d, struct lyra_skb *c, struct lyra_skb 
         need += g->len && at < end && at + g->len > off;
         at += g->len;
     }
+    if (!g && end > at && len != UINT32_MAX)
+        return -EINVAL; /* beyond the frame (UINT32_MAX: to its end) */
     if (g || d->nfree < (need ? need : 1)) {
         d->get_fail += !g;
         return -ENOMEM;
     }
-    if (end > at && len != UINT32_MAX)
-        return -EINVAL; /* beyond the frame (UINT32_MAX: to its end) */
     /* one descriptor per non-empty piece in the range, the first holding
      * the reference on skb (an empty one when none is): an empty linear
      * part (a referencing provider's payload skb) costs no descriptor,

@@ -17,7 +17,7 @@ enum {
     P_MAX_CONNS, P_BACKLOG_MAX, P_SND_BUF, P_RCV_BUF, P_OOO_RANGES, P_MSS, P_RTO_MIN, P_RTO_MAX,
     P_RTO_INIT, P_DELACK, P_TIME_WAIT, P_SYN_RETRIES, P_SYNACK_RETRIES, P_RETRIES2,
     P_KEEP_IDLE, P_KEEP_INTVL, P_KEEP_CNT, P_WSCALE, P_TIMESTAMPS, P_SACK, P_CC, P_PORT_MIN,
-    P_PORT_MAX, P_SYNCOOKIES, P_CHALLENGE_ACK_LIMIT, P__COUNT
+    P_PORT_MAX, P_SYNCOOKIES, P_CHALLENGE_ACK_LIMIT, P_SNDQ_SKB_MAX, P__COUNT
 };
 
 static const struct lyra_param tcp_params[P__COUNT] = {
@@ -89,6 +89,11 @@ static const struct lyra_param tcp_params[P__COUNT] = {
                                LYRA_DOC("challenge ACKs (RFC 5961) a connection sends per second; "
                                "per connection, not per host (CVE-2016-5696); 2: Linux's one per "
                                "500 ms per socket (tcp_invalid_ratelimit)")},
+    [P_SNDQ_SKB_MAX] = {"sndq_skb_max", LYRA_P_SIZE, "0", 0, 65535,
+                        LYRA_DOC("bytes one send-queue skb holds at most, in whole segments; 0: "
+                        "64 KB where a TSO frame shows a run of skbs or the skb provider "
+                        "references payload, else one segment; one segment always where the "
+                        "payload is summed in the copy")},
 };
 
 static int cc_index(const char *name)
@@ -152,6 +157,7 @@ static int tcp_create(void *self, const struct lyra_value *p, struct lyra_diag *
     g->port_max = (uint16_t)p[P_PORT_MAX].u.i;
     g->syncookies = p[P_SYNCOOKIES].u.b;
     g->challenge_ack_limit = (uint32_t)p[P_CHALLENGE_ACK_LIMIT].u.i;
+    g->sndq_skb_max = (uint32_t)p[P_SNDQ_SKB_MAX].u.i;
     u->rto_lim.min_us = g->rto_min_ms * 1000u;
     u->rto_lim.max_us = g->rto_max_ms * 1000u;
     u->rto_lim.init_us = g->rto_init_ms * 1000u;

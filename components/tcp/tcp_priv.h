@@ -222,6 +222,7 @@ struct tcp_cfg {
     uint32_t keep_idle_s, keep_intvl_s, keep_cnt;
     bool wscale, timestamps, sack, syncookies;
     uint32_t challenge_ack_limit;
+    uint32_t sndq_skb_max; /* 0: auto (tcp_sndq.c) */
     uint8_t cc_idx;
     uint16_t port_min, port_max;
 };

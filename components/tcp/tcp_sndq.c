@@ -5,12 +5,14 @@
  * transmission or a retransmission (issue 10: a referencing buffer manager
  * fills these skbs with the application's memory, skb_zc's job).
  *
- * One skb holds up to a write's worth of whole segments (sndq_cap: the
- * most whole segments within 64 KB), not one segment: every skb costs an
- * allocation, a provider call, a descriptor in each frame that shows it
- * and a free, so an 8 KB write as one skb instead of six cuts a fifth of
- * both stacks' instructions a segment (bench/results/ipb.md, 2026-12-07
- * tenth session). A segment sent alone ends at its skb, so the unsent
+ * Where TSO frames show runs of skbs or the provider references payload,
+ * one skb holds up to a write's worth of whole segments (sndq_cap: the
+ * most whole segments within 64 KB; the sndq_skb_max parameter), not one
+ * segment: every skb costs an allocation, a provider call, a descriptor in
+ * each frame that shows it and a free, so an 8 KB write as one skb
+ * instead of six cuts both stacks' instructions a segment by 4% on
+ * copy-dma and 21% on zc-dma with MSG_ZEROCOPY (bench/results/ipb.md and
+ * zc.md, 2026-12-07). A segment sent alone ends at its skb, so the unsent
  * tail of the last skb grows to a whole number of segments before another
  * skb starts (Nagle's coalescing). cb[1] holds the skb's SACK scoreboard
  * marks (tcp_sack.c), which are per segment only while an skb holds at
@@ -121,9 +123,21 @@ long tcp_sndq_append(struct tcp *u, int i, const uint8_t *buf, uint32_t len,
             e->sndq_coarse |= lyra_skb_total(t) > mss;
         }
     }
-    /* payload summed in the copy (no NIC sums it): skbs of one segment,
-     * so that segments cut no piece and no sum is taken again (11.4) */
-    uint32_t cap = (fl & LYRA_SEG_F_CSUM) ? mss : sndq_cap(mss);
+    /* sndq_skb_max, or by default skbs of many segments where an skb saved
+     * is worth more than the pieces a segment then crosses: a TSO frame
+     * shows a run of them, or the provider references the bytes (pkt_alloc:
+     * a zero-copy one) or is asked to (MSG_ZEROCOPY). A copying provider's
+     * buffers hold one segment each otherwise, one piece a segment
+     * (copy-pio: 0.5% more instructions as whole writes). Payload summed in
+     * the copy (no NIC sums it): one segment an skb, so that segments cut
+     * no piece and no sum is taken again (11.4). */
+    uint32_t cap = mss, want = u->cfg.sndq_skb_max;
+    if (!(fl & LYRA_SEG_F_CSUM)) {
+        if (!want && (c->gso_segs > 1 || zr || LYRA_SKB_HAS(u->skb, 3, pkt_alloc)))
+            want = 65535u;
+        if (want > mss)
+            cap = want / mss * mss < sndq_cap(mss) ? want / mss * mss : sndq_cap(mss);
+    }
     while (done < len) {
         uint32_t k = len - done < cap ? len - done : cap;
         /* a linear part of one segment at most: a bigger one could take

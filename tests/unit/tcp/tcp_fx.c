@@ -71,6 +71,21 @@ static void fx_cookie(struct fx *f, int h)
 void fx_up2(struct fx *f, const char *const *tcp_params, const char *const *l3_params)
 {
     memset(f, 0, sizeof(*f));
+#ifdef FX_NIC_SUMS
+    /* the _nicsum builds: writes queued whole (as tcp does by default
+     * with TSO or a referencing provider, which fake_l3 and skb_copy are
+     * not) */
+    const char *tp[32];
+    unsigned np = 0;
+    for (; tcp_params && tcp_params[np] && np < 30; np++)
+        tp[np] = tcp_params[np];
+    tp[np++] = "sndq_skb_max=65535";
+    tp[np] = NULL;
+    tcp_params = tp;
+#endif
+    for (unsigned k = 0; tcp_params && tcp_params[k]; k++)
+        f->sndq_big |= !strncmp(tcp_params[k], "sndq_skb_max=", 13) &&
+                       strcmp(tcp_params[k], "sndq_skb_max=0") != 0;
     f->os = lt_create(&lyra_component_fake_os, NULL);
     f->skb = lt_create(&LT_SKB_PROVIDER, FX_P("count=1024", "buf_size=2048", "segs=16384"));
     cr_assert_not_null(f->os);
@@ -125,7 +140,7 @@ void fx_up2(struct fx *f, const char *const *tcp_params, const char *const *l3_p
 
 bool fx_sndq_by_write(const struct fx *f)
 {
-    return (f->cfg->csum_tx & LYRA_CSUM_TCP) != 0;
+    return f->sndq_big && (f->cfg->csum_tx & LYRA_CSUM_TCP);
 }
 
 uint64_t fx_skb_in_use(struct fx *f)

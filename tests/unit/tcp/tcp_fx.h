@@ -70,6 +70,7 @@ struct fx {
     void *t, *fl, *fos;
     struct fake_l3_cfg *cfg;
     unsigned rd; /* next fake_l3 output to read */
+    bool sndq_big; /* tcp was given sndq_skb_max (fx_sndq_by_write) */
 
     /* ready events (l4 1.1), by cookie: endpoint h has cookie h + 1 */
     unsigned nready;
@@ -105,10 +106,11 @@ struct fx {
 void fx_up(struct fx *f, const char *const *tcp_params);
 /* ... and fake_l3 with these. */
 void fx_up2(struct fx *f, const char *const *tcp_params, const char *const *l3_params);
-/* The route's NIC sums TCP (the *_nicsum builds): tcp queues a write as
- * skbs of many segments, where otherwise it queues an skb a segment; a
- * test whose segment lengths follow the queue's skbs (a smaller path MTU
- * cutting them) expects accordingly (tcp_sndq.c). */
+/* tcp queues a write as skbs of many segments (the *_nicsum builds: the
+ * route's NIC sums TCP and tcp has sndq_skb_max), where otherwise it
+ * queues an skb a segment; a test whose segment lengths follow the
+ * queue's skbs (a smaller path MTU cutting them) expects accordingly
+ * (tcp_sndq.c). */
 bool fx_sndq_by_write(const struct fx *f);
 /* The skb provider's buffers out now (fake_skb_split's chunks too). */
 uint64_t fx_skb_in_use(struct fx *f);

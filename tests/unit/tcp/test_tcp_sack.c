@@ -25,11 +25,11 @@ static uint32_t S(unsigned k)
 
 /* Established (SACK-permitted when sack), Nagle off, nseg segments queued
  * in one write; the initial window (4 segments for MSS 1000) checked.
- * nic_sums: the route's NIC sums TCP (in every build, as in the *_nicsum
- * ones), so the write is queued whole (tcp_sndq.c). */
+ * nic_sums: the route's NIC sums TCP and tcp queues writes whole
+ * (sndq_skb_max), in every build as in the *_nicsum ones (tcp_sndq.c). */
 static int up2(struct fx *f, bool sack, unsigned nseg, bool nic_sums)
 {
-    fx_up(f, NULL);
+    fx_up(f, nic_sums ? FX_P("sndq_skb_max=65535") : NULL);
     if (nic_sums) {
         f->cfg->csum_tx = LYRA_CSUM_TCP;
         f->cfg->nic_sum = 1;
