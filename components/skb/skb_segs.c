@@ -94,16 +94,18 @@ void skb_segs_release_chain(struct skb_segs *d, struct lyra_skb *skb)
  * as a descriptor appended to c holding *ref (then NULL); a piece cut
  * loses its sum. */
 static void show_piece(struct skb_segs *d, struct lyra_skb *c, struct lyra_skb **ref,
-                       const uint8_t *ptr, uint32_t n, uint16_t flags, uint32_t csum, uint64_t at,
-                       uint64_t off, uint64_t end)
+                       const uint8_t *ptr, uint32_t n, uint16_t flags, uint32_t csum, uint32_t at,
+                       uint32_t off, uint32_t end)
 {
-    uint64_t lo = at > off ? at : off, hi = at + n < end ? at + n : end;
+    if (at >= end)
+        return;
+    uint32_t lo = at > off ? at : off, hi = n < end - at ? at + n : end;
     if (hi <= lo)
         return;
     if (hi - lo != n)
         flags &= (uint16_t)~LYRA_SEG_F_CSUM;
     struct lyra_skb_seg *x = skb_segs_get(d);
-    *x = (struct lyra_skb_seg){.ptr = ptr + (lo - at), .len = (uint32_t)(hi - lo),
+    *x = (struct lyra_skb_seg){.ptr = ptr + (lo - at), .len = hi - lo,
                                .flags = flags, .csum = (flags & LYRA_SEG_F_CSUM) ? csum : 0,
                                .ref = *ref};
     *ref = NULL;
@@ -115,14 +117,16 @@ int skb_segs_show_range(struct skb_segs *d, struct lyra_skb *c, struct lyra_skb 
 {
     if (!c || !skb || c == skb || skb->refcnt == 0 || skb->refcnt == UINT16_MAX)
         return -EINVAL;
-    uint64_t end = (uint64_t)off + len, at = skb->len;
+    /* 32-bit offsets (a frame's length is): end UINT32_MAX means its end */
+    uint32_t end = len > UINT32_MAX - off ? UINT32_MAX : off + len;
+    uint64_t at = skb->len;
     uint32_t need = skb->len && off < skb->len && len, n = 0;
     const struct lyra_skb_seg *g;
     for (g = skb->seg; g && n < skb->nseg; g = g->next, n++) {
         need += g->len && at < end && at + g->len > off;
         at += g->len;
     }
-    if (!g && end > at && len != UINT32_MAX)
+    if (!g && (uint64_t)off + len > at && len != UINT32_MAX)
         return -EINVAL; /* beyond the frame (UINT32_MAX: to its end) */
     if (g || d->nfree < (need ? need : 1)) {
         d->get_fail += !g;
@@ -141,10 +145,10 @@ int skb_segs_show_range(struct skb_segs *d, struct lyra_skb *c, struct lyra_skb 
         lsum = skb->lin_csum;
     }
     show_piece(d, c, &ref, skb->data, skb->len, lfl, lsum, 0, off, end);
-    at = skb->len;
+    uint32_t a = skb->len;
     for (g = skb->seg; g; g = g->next) {
-        show_piece(d, c, &ref, g->ptr, g->len, g->flags, g->csum, at, off, end);
-        at += g->len;
+        show_piece(d, c, &ref, g->ptr, g->len, g->flags, g->csum, a, off, end);
+        a += g->len;
     }
     if (ref) { /* nothing in the range: an empty descriptor holds it */
         struct lyra_skb_seg *x = skb_segs_get(d);

@@ -277,8 +277,7 @@ static void tcp_stats(void *self, struct lyra_stats_sink *sink)
         const struct tcp_ep *e = &u->ep[k];
         held += e->sndq.len + e->rcvq.len;
         const struct lyra_skb *o;
-        for (o = e->sndq.head; o; o = o->next)
-            bufs += tcp_q_bufs(o);
+        bufs += tcp_sndq_bufs(e);
         for (o = e->rcvq.head; o; o = o->next)
             bufs += tcp_q_bufs(o);
         for (o = e->ooo; o; o = o->next) {

@@ -391,6 +391,8 @@ void tcp_sndq_purge(struct tcp *u, int i);
 /* The provider's buffers a queued skb holds: its own and those chained
  * behind it (a send-queue skb of many segments, copied: tcp_sndq.c). */
 uint32_t tcp_q_bufs(const struct lyra_skb *s);
+/* The same for the whole send queue, pieces and the originals they hold. */
+uint32_t tcp_sndq_bufs(const struct tcp_ep *e);
 /* Cuts every queued skb of more than one MSS into pieces of one MSS, so
  * that the scoreboard's per-skb marks are per segment; an skb it cannot
  * cut (no buffer, counted) stays whole and is tried again next time. */

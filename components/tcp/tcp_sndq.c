@@ -215,9 +215,32 @@ uint32_t tcp_q_bufs(const struct lyra_skb *s)
 {
     uint32_t n = 1;
     const struct lyra_skb_seg *g;
-    if (!(s->cb[2] & SNDQ_PIECE)) /* a piece's reference is on its original, queued too */
-        LYRA_SKB_FOR_EACH_SEG(s, g)
-            n += g->ref != NULL;
+    LYRA_SKB_FOR_EACH_SEG(s, g)
+        n += g->ref != NULL;
+    return n;
+}
+
+uint32_t tcp_sndq_bufs(const struct tcp_ep *e)
+{
+    /* a piece holds its original (its first descriptor's reference),
+     * which stays after its own bytes were acknowledged and it left the
+     * queue: counted once, with the first of its pieces when it has gone
+     * (pieces follow their original, all together) */
+    uint32_t n = 0;
+    const struct lyra_skb *orig = NULL;
+    for (const struct lyra_skb *s = e->sndq.head; s; s = s->next) {
+        if (!(s->cb[2] & SNDQ_PIECE)) {
+            n += tcp_q_bufs(s);
+            orig = s;
+            continue;
+        }
+        n++; /* the piece's own header buffer */
+        const struct lyra_skb *o = s->seg ? s->seg->ref : NULL;
+        if (o && o != orig) {
+            n += tcp_q_bufs(o);
+            orig = o;
+        }
+    }
     return n;
 }
 
@@ -228,12 +251,20 @@ void tcp_sndq_purge(struct tcp *u, int i)
     lyra_skbq_purge(&u->ep[i].sndq);
 }
 
+/* A new skb with hr bytes of headroom showing [off, off + n) of s (one
+ * instance of the inline helper, for the two callers). */
+static struct lyra_skb *show_range(struct tcp *u, struct lyra_skb *s, uint32_t hr, uint32_t off,
+                                   uint32_t n)
+{
+    return lyra_skb_clone_range(u->skb, u->skb_self, s, hr, off, n);
+}
+
 /* Cuts [off, off + n) of s off as a piece: a clone of s showing those
  * bytes, queued right after s, with their scoreboard marks. */
 static struct lyra_skb *cut_piece(struct tcp *u, struct tcp_ep *e, struct lyra_skb *s,
                                   uint32_t off, uint32_t n)
 {
-    struct lyra_skb *p = lyra_skb_clone_range(u->skb, u->skb_self, s, 0, off, n);
+    struct lyra_skb *p = show_range(u, s, 0, off, n);
     if (!p)
         return NULL;
     p->cb[0] = tcp_seq_add(tcp_seq(seq_of(s)), off).v;
@@ -306,7 +337,7 @@ struct lyra_skb *tcp_sndq_clone(struct tcp *u, int i, tcp_seq_t seq, uint32_t *l
         if (n > *len)
             n = *len;
         uint32_t hr = u->l3->headroom(u->l3_self) + TCP_HDR_MAX;
-        struct lyra_skb *cl = lyra_skb_clone_range(u->skb, u->skb_self, s, hr, off, n);
+        struct lyra_skb *cl = show_range(u, s, hr, off, n);
         if (!cl)
             return NULL;
         *len = n;

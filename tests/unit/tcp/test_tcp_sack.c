@@ -208,6 +208,10 @@ Test(tcp_sack, a_write_queued_whole_is_cut_for_the_marks_when_buffers_allow)
     expect_segs(&f, 4);
     cr_assert_eq(lt_stat(f.tcp, "sack_recoveries"), 1);
     cr_assert_eq(lt_stat(f.tcp, "sndq_splits"), 39);
+    /* the original (S(0), acknowledged) left the queue, its pieces hold
+     * it and what it chains: bufs_held still counts every buffer out */
+    cr_assert_eq(lt_stat(f.tcp, "bufs_held"), fx_skb_in_use(&f));
+    cr_assert_gt(lt_stat(f.tcp, "bufs_held"), lt_stat(f.tcp, "skbs_held"));
     fx_down(&f);
 }
 
