@@ -126,8 +126,8 @@ int skb_segs_show_range(struct skb_segs *d, struct lyra_skb *c, struct lyra_skb 
         need += g->len && at < end && at + g->len > off;
         at += g->len;
     }
-    if (!g && (uint64_t)off + len > at && len != UINT32_MAX)
-        return -EINVAL; /* beyond the frame (UINT32_MAX: to its end) */
+    if (!g && (off > at || (len != UINT32_MAX && (uint64_t)off + len > at)))
+        return -EINVAL; /* beyond the frame (len UINT32_MAX: to its end) */
     if (g || d->nfree < (need ? need : 1)) {
         d->get_fail += !g;
         return -ENOMEM;

@@ -369,6 +369,10 @@ int tcp_xmit_data(struct tcp *u, int i, tcp_seq_t seq, uint32_t len, bool fin, b
             tcp_sndq_fine(u, i); /* `from` is one segment, for its RTX mark */
         s = tso ? tcp_sndq_clone_run(u, i, seq, &n, c->gso_segs)
                 : tcp_sndq_clone(u, i, seq, &n, &from);
+        if (s && n > room && n % room) {
+            n -= n % room; /* cut short by gso_segs pieces: whole segments still */
+            lyra_skb_trim(s, n);
+        }
         if (s && n > room)
             s->gso_size = (uint16_t)room;
         if (!s) {

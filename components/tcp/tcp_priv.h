@@ -393,17 +393,19 @@ void tcp_sndq_purge(struct tcp *u, int i);
 uint32_t tcp_q_bufs(const struct lyra_skb *s);
 /* The same for the whole send queue, pieces and the originals they hold. */
 uint32_t tcp_sndq_bufs(const struct tcp_ep *e);
-/* Cuts every queued skb of more than one MSS into pieces of one MSS, so
- * that the scoreboard's per-skb marks are per segment; an skb it cannot
- * cut (no buffer, counted) stays whole and is tried again next time. */
+/* Cuts the sent part of every queued skb of more than one MSS into pieces
+ * of one MSS, front to back, so that the scoreboard's per-skb marks are
+ * per segment; what it cannot cut (no buffer to spare, counted) stays
+ * whole and is tried again next time. */
 void tcp_sndq_fine(struct tcp *u, int i);
 
 /* tcp_sack.c: the SACK scoreboard and RFC 6675 recovery */
 void tcp_sack_init_skb(struct lyra_skb *s);  /* a new send-queue skb: no marks */
 /* Piece p holds s's bytes [off, off + n): it gets their marks. */
 void tcp_sack_piece(const struct lyra_skb *s, struct lyra_skb *p, uint32_t off, uint32_t n);
-/* s was cut to its first n bytes: its marks too. */
-void tcp_sack_clip(struct lyra_skb *s, uint32_t n);
+/* s lost its first n bytes (cut off as a piece, or acknowledged): its
+ * marks too. */
+void tcp_sack_advance(struct lyra_skb *s, uint32_t n);
 void tcp_sack_reset(struct tcp *u, int i);   /* the send queue was emptied */
 /* Update(): the segment's SACK blocks, validated (RFC 2018, RFC 2883
  * D-SACK: counted, not marked), into the scoreboard; the bytes newly

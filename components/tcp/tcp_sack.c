@@ -86,11 +86,11 @@ void tcp_sack_piece(const struct lyra_skb *s, struct lyra_skb *p, uint32_t off, 
         set_range(p, lo, hi);
 }
 
-void tcp_sack_clip(struct lyra_skb *s, uint32_t n)
+void tcp_sack_advance(struct lyra_skb *s, uint32_t n)
 {
     uint32_t lo = lo_of(s), hi = hi_of(s);
-    if (hi > n)
-        hi = n;
+    lo = lo > n ? lo - n : 0;
+    hi = hi > n ? hi - n : 0;
     set_range(s, hi > lo ? lo : 0, hi > lo ? hi : 0);
 }
 

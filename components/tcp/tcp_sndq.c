@@ -97,6 +97,24 @@ long tcp_sndq_append(struct tcp *u, int i, const uint8_t *buf, uint32_t len,
     const struct lyra_os_ops *o = u->os.ops;
     if (zr && len && LYRA_OS_HAS(o, 2, mem_check) && !o->mem_check(u->os.self, buf, len))
         fl |= LYRA_SEG_F_CHECKED;
+    /* sndq_skb_max, or by default skbs of many segments where an skb saved
+     * is worth more than the pieces a segment then crosses: a TSO frame
+     * shows a run of them, or the provider references the bytes (pkt_alloc:
+     * a zero-copy one) or is asked to (MSG_ZEROCOPY). A copying provider's
+     * buffers hold one segment each otherwise, one piece a segment
+     * (copy-pio: 0.5% more instructions as whole writes). Payload summed in
+     * the copy (no NIC sums it): one segment an skb, so that segments cut
+     * no piece and no sum is taken again (11.4). */
+    uint32_t cap = mss, want = u->cfg.sndq_skb_max;
+    if (!(fl & LYRA_SEG_F_CSUM)) {
+        /* (and the provider shows part of an skb: before skb 2.8 each
+         * segment would drag every other piece of it along, empty) */
+        if (!want && LYRA_SKB_HAS(u->skb, 8, clone_add_range) &&
+            (c->gso_segs > 1 || zr || LYRA_SKB_HAS(u->skb, 3, pkt_alloc)))
+            want = 65535u;
+        if (want > mss)
+            cap = want / mss * mss < sndq_cap(mss) ? want / mss * mss : sndq_cap(mss);
+    }
     /* the tail's unsent bytes grow to whole segments first: a segment
      * sent alone ends at its skb (flags: the bytes are the application's:
      * a referencing provider may keep them) */
@@ -104,12 +122,14 @@ long tcp_sndq_append(struct tcp *u, int i, const uint8_t *buf, uint32_t len,
     /* an skb holds one record at most: a call joins one holding another
      * only when it references nothing (Linux starts a new skb too) */
     bool may_join = !zr || !t || !t->done || lyra_zc_of(t) == zr;
-    if (t && len && may_join && !t->cb[2]) {
+    /* (not a piece or a cut skb, whose room holds what pieces show; not
+     * one with scoreboard marks, which new bytes would inherit) */
+    if (t && len && may_join && !t->cb[2] && !t->cb[1]) {
         tcp_seq_t st = tcp_seq(seq_of(t)), end = tcp_seq_add(st, lyra_skb_total(t));
         int32_t unsent = tcp_seq_diff(end, tcp_seq_max(st, c->snd_max));
         uint32_t k = unsent > 0 ? (mss - (uint32_t)unsent % mss) % mss : 0;
-        if (lyra_skb_total(t) + k > 65535u)
-            k = 0; /* the scoreboard's offsets (an skb of an older, larger MSS) */
+        if (lyra_skb_total(t) + k > cap)
+            k = 0; /* within one skb's most (one segment, or 64 KB) */
         if (k > len)
             k = len;
         uint32_t copied = 0;
@@ -122,21 +142,6 @@ long tcp_sndq_append(struct tcp *u, int i, const uint8_t *buf, uint32_t len,
             zc_note(zr, t, took, copied);
             e->sndq_coarse |= lyra_skb_total(t) > mss;
         }
-    }
-    /* sndq_skb_max, or by default skbs of many segments where an skb saved
-     * is worth more than the pieces a segment then crosses: a TSO frame
-     * shows a run of them, or the provider references the bytes (pkt_alloc:
-     * a zero-copy one) or is asked to (MSG_ZEROCOPY). A copying provider's
-     * buffers hold one segment each otherwise, one piece a segment
-     * (copy-pio: 0.5% more instructions as whole writes). Payload summed in
-     * the copy (no NIC sums it): one segment an skb, so that segments cut
-     * no piece and no sum is taken again (11.4). */
-    uint32_t cap = mss, want = u->cfg.sndq_skb_max;
-    if (!(fl & LYRA_SEG_F_CSUM)) {
-        if (!want && (c->gso_segs > 1 || zr || LYRA_SKB_HAS(u->skb, 3, pkt_alloc)))
-            want = 65535u;
-        if (want > mss)
-            cap = want / mss * mss < sndq_cap(mss) ? want / mss * mss : sndq_cap(mss);
     }
     while (done < len) {
         uint32_t k = len - done < cap ? len - done : cap;
@@ -172,6 +177,7 @@ long tcp_sndq_append(struct tcp *u, int i, const uint8_t *buf, uint32_t len,
         u->copy_bytes += copied;
         zc_note(zr, s, took, copied);
         s->cb[0] = tcp_seq_add(c->snd_una, e->snd_bytes + done).v;
+        s->cb[2] = 0;
         tcp_sack_init_skb(s);
         lyra_skbq_push(&e->sndq, s);
         e->sndq_coarse |= (uint32_t)took > mss;
@@ -181,20 +187,6 @@ long tcp_sndq_append(struct tcp *u, int i, const uint8_t *buf, uint32_t len,
     }
     e->snd_bytes += done;
     return done ? (long)done : -EAGAIN;
-}
-
-/* Frees the skbs at the head that end at or before upto. */
-static void drop_acked(struct tcp_ep *e, tcp_seq_t upto)
-{
-    struct lyra_skb *s;
-    while ((s = e->sndq.head)) {
-        tcp_seq_t end = tcp_seq_add(tcp_seq(seq_of(s)), lyra_skb_total(s));
-        if (tcp_seq_gt(end, upto))
-            break;
-        if (s == e->snd_hint)
-            e->snd_hint = NULL;
-        lyra_skb_free(lyra_skbq_pop(&e->sndq)); /* clones in flight keep the bytes */
-    }
 }
 
 void tcp_sndq_acked(struct tcp *u, int i, tcp_seq_t una)
@@ -208,7 +200,15 @@ void tcp_sndq_acked(struct tcp *u, int i, tcp_seq_t una)
     if (acked <= 0)
         return;
     e->snd_bytes -= (uint32_t)acked;
-    drop_acked(e, upto);
+    struct lyra_skb *s;
+    while ((s = e->sndq.head)) {
+        tcp_seq_t end = tcp_seq_add(tcp_seq(seq_of(s)), lyra_skb_total(s));
+        if (tcp_seq_gt(end, upto))
+            break;
+        if (s == e->snd_hint)
+            e->snd_hint = NULL;
+        lyra_skb_free(lyra_skbq_pop(&e->sndq)); /* clones in flight keep the bytes */
+    }
 }
 
 uint32_t tcp_q_bufs(const struct lyra_skb *s)
@@ -222,24 +222,20 @@ uint32_t tcp_q_bufs(const struct lyra_skb *s)
 
 uint32_t tcp_sndq_bufs(const struct tcp_ep *e)
 {
-    /* a piece holds its original (its first descriptor's reference),
-     * which stays after its own bytes were acknowledged and it left the
-     * queue: counted once, with the first of its pieces when it has gone
-     * (pieces follow their original, all together) */
+    /* a piece holds its original (its first descriptor's reference), which
+     * stays after its own bytes were acknowledged and it left the queue:
+     * each original counted once (its pieces and it are neighbours) */
     uint32_t n = 0;
     const struct lyra_skb *orig = NULL;
     for (const struct lyra_skb *s = e->sndq.head; s; s = s->next) {
-        if (!(s->cb[2] & SNDQ_PIECE)) {
-            n += tcp_q_bufs(s);
-            orig = s;
-            continue;
+        const struct lyra_skb *o = s;
+        if (s->cb[2] & SNDQ_PIECE) {
+            n++; /* the piece's own header buffer */
+            o = s->seg ? s->seg->ref : NULL;
         }
-        n++; /* the piece's own header buffer */
-        const struct lyra_skb *o = s->seg ? s->seg->ref : NULL;
-        if (o && o != orig) {
+        if (o && o != orig)
             n += tcp_q_bufs(o);
-            orig = o;
-        }
+        orig = o ? o : orig;
     }
     return n;
 }
@@ -259,22 +255,28 @@ static struct lyra_skb *show_range(struct tcp *u, struct lyra_skb *s, uint32_t h
     return lyra_skb_clone_range(u->skb, u->skb_self, s, hr, off, n);
 }
 
-/* Cuts [off, off + n) of s off as a piece: a clone of s showing those
- * bytes, queued right after s, with their scoreboard marks. */
-static struct lyra_skb *cut_piece(struct tcp *u, struct tcp_ep *e, struct lyra_skb *s,
-                                  uint32_t off, uint32_t n)
+/* Cuts the first n bytes of s off as a piece: a clone of s showing them,
+ * queued in front of s (after prev, NULL: at the head) with their
+ * scoreboard marks; s goes on from there. */
+static struct lyra_skb *cut_front(struct tcp *u, struct tcp_ep *e, struct lyra_skb *prev,
+                                  struct lyra_skb *s, uint32_t n)
 {
-    struct lyra_skb *p = show_range(u, s, 0, off, n);
+    struct lyra_skb *p = show_range(u, s, 0, 0, n);
     if (!p)
         return NULL;
-    p->cb[0] = tcp_seq_add(tcp_seq(seq_of(s)), off).v;
-    tcp_sack_piece(s, p, off, n);
+    p->cb[0] = s->cb[0];
+    tcp_sack_piece(s, p, 0, n);
     p->cb[2] = SNDQ_PIECE;
-    p->next = s->next;
-    s->next = p;
-    if (e->sndq.tail == s)
-        e->sndq.tail = p;
+    p->next = s;
+    if (prev)
+        prev->next = p;
+    else
+        e->sndq.head = p;
     e->sndq.len++;
+    lyra_skb_advance(s, n);
+    s->cb[0] = tcp_seq_add(tcp_seq(seq_of(s)), n).v;
+    tcp_sack_advance(s, n);
+    s->cb[2] = SNDQ_CUT;
     return p;
 }
 
@@ -283,39 +285,67 @@ void tcp_sndq_fine(struct tcp *u, int i)
     struct tcp_ep *e = &u->ep[i];
     if (!e->sndq_coarse)
         return;
-    uint32_t mss = u->cb[i].mss;
+    const struct tcp_cb *c = &u->cb[i];
+    uint32_t mss = c->mss;
     bool coarse = false;
-    for (struct lyra_skb *s = e->sndq.head; s; s = s->next) {
-        uint32_t total = lyra_skb_total(s);
-        if (total <= mss)
+    struct lyra_skb *prev = NULL;
+    for (struct lyra_skb *s = e->sndq.head; s; prev = s, s = s->next) {
+        /* a piece is never cut again (after a smaller path MTU): its own
+         * pieces would hold it, not the original (bufs_held) */
+        if (s->cb[2] & SNDQ_PIECE)
             continue;
-        /* from the end back, each piece right after s: s keeps its first
-         * segment, or everything before the first piece that could not
-         * be had (no buffer: it stays coarse, tried again next time) */
-        uint32_t keep = total;
-        for (uint32_t off = (total - 1) / mss * mss; off; off -= mss) {
-            if (!cut_piece(u, e, s, off, keep - off)) {
+        if (!tcp_seq_lt(tcp_seq(seq_of(s)), c->snd_max)) {
+            coarse |= lyra_skb_total(s) > mss;
+            continue; /* nothing sent: no marks yet, cut when it is */
+        }
+        /* acknowledged bytes in front (a head acknowledged in part) leave
+         * its view: no piece for them */
+        int32_t a = tcp_seq_diff(c->snd_una, tcp_seq(seq_of(s)));
+        if (a > 0 && (uint32_t)a < lyra_skb_total(s)) {
+            lyra_skb_advance(s, (uint32_t)a);
+            s->cb[0] = c->snd_una.v;
+            tcp_sack_advance(s, (uint32_t)a);
+            s->cb[2] = SNDQ_CUT;
+        }
+        /* front to back over what was sent (SND.UNA's segment first), the
+         * unsent rest left whole; a buffer left for the retransmission
+         * this is for: without one the rest stays coarse, tried again at
+         * the next mark (sndq_split_fail) */
+        while (lyra_skb_total(s) > mss && tcp_seq_lt(tcp_seq(seq_of(s)), c->snd_max)) {
+            struct lyra_skb *p = NULL;
+            if (lyra_skb_tx_avail(u->skb, u->skb_self, LYRA_SKB_DATA, 0) > 1)
+                p = cut_front(u, e, prev, s, mss);
+            if (!p) {
                 u->st.sndq_split_fail++;
-                coarse = true;
                 break;
             }
             u->st.sndq_splits++;
-            keep = off;
+            prev = p;
         }
-        if (keep < total) {
-            lyra_skb_trim(s, keep);
-            tcp_sack_clip(s, keep);
-            s->cb[2] = SNDQ_CUT;
-        }
+        coarse |= lyra_skb_total(s) > mss;
     }
     e->sndq_coarse = coarse;
-    /* the head skb acknowledged in part: its pieces below SND.UNA go, so
-     * the head is SND.UNA's segment, as the scoreboard expects */
-    drop_acked(e, tcp_seq_min(u->cb[i].snd_una, tcp_sndq_end(u, i)));
 }
 
-struct lyra_skb *tcp_sndq_clone(struct tcp *u, int i, tcp_seq_t seq, uint32_t *len,
-                                struct lyra_skb **from)
+/* How much of [off, off + n) of s shows through at most max pieces (its
+ * linear part and segments: a descriptor each), at least the first's. */
+static uint32_t fit_pieces(const struct lyra_skb *s, uint32_t off, uint32_t n, uint32_t max)
+{
+    uint32_t at = 0, end = off + n, k = 0;
+    const struct lyra_skb_seg *g = NULL;
+    for (uint32_t len = s->len;; len = g->len) {
+        if (len && at < end && at + len > off && ++k > max && at > off)
+            return at - off; /* up to this piece */
+        at += len;
+        g = g ? g->next : s->seg;
+        if (!g)
+            return n;
+    }
+}
+
+/* tcp_sndq_clone, its frame in at most max pieces. */
+static struct lyra_skb *clone_at(struct tcp *u, int i, tcp_seq_t seq, uint32_t *len,
+                                 struct lyra_skb **from, uint32_t max)
 {
     struct tcp_ep *e = &u->ep[i];
     /* the queue is in sequence order: a search may start at any skb at or
@@ -336,6 +366,8 @@ struct lyra_skb *tcp_sndq_clone(struct tcp *u, int i, tcp_seq_t seq, uint32_t *l
         uint32_t n = total - off;
         if (n > *len)
             n = *len;
+        if (max < UINT32_MAX)
+            n = fit_pieces(s, off, n, max);
         uint32_t hr = u->l3->headroom(u->l3_self) + TCP_HDR_MAX;
         struct lyra_skb *cl = show_range(u, s, hr, off, n);
         if (!cl)
@@ -349,12 +381,20 @@ struct lyra_skb *tcp_sndq_clone(struct tcp *u, int i, tcp_seq_t seq, uint32_t *l
     return NULL;
 }
 
+struct lyra_skb *tcp_sndq_clone(struct tcp *u, int i, tcp_seq_t seq, uint32_t *len,
+                                struct lyra_skb **from)
+{
+    return clone_at(u, i, seq, len, from, UINT32_MAX);
+}
+
 struct lyra_skb *tcp_sndq_clone_run(struct tcp *u, int i, tcp_seq_t seq, uint32_t *len,
                                     uint32_t max_segs)
 {
     uint32_t want = *len;
     struct lyra_skb *from = NULL;
-    struct lyra_skb *cl = tcp_sndq_clone(u, i, seq, len, &from);
+    /* the first skb in at most max_segs pieces too: one skb of a write
+     * queued whole may hold more (a copy's chained buffers) */
+    struct lyra_skb *cl = clone_at(u, i, seq, len, &from, max_segs ? max_segs : 1);
     if (!cl)
         return NULL;
     /* the skbs after the first, the last of them in part: each adds a

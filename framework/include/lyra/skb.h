@@ -647,7 +647,7 @@ static inline int lyra_skb_clone_add_range(const struct lyra_skb_ops *o, void *s
         return o->clone_add_range(self, c, skb, off, len);
     uint32_t before = lyra_skb_total(c);
     int r = off ? -EOPNOTSUPP : lyra_skb_clone_add(o, self, c, skb);
-    if (!r)
+    if (!r && len < UINT32_MAX - before)
         lyra_skb_trim(c, before + len);
     return r;
 }

@@ -1802,6 +1802,7 @@ Test(skb_copy, clone_add_range_shows_only_the_pieces_in_the_range)
     /* beyond the frame, or the skb itself: refused, nothing taken */
     struct lyra_skb *c = xalloc(&e, 20, 0);
     cr_assert_eq(e.ops->clone_add_range(e.self, c, o, 500, 101), -EINVAL);
+    cr_assert_eq(e.ops->clone_add_range(e.self, c, o, 601, UINT32_MAX), -EINVAL);
     cr_assert_eq(e.ops->clone_add_range(e.self, c, c, 0, 0), -EINVAL);
     cr_assert_eq(o->refcnt, 1);
     cr_assert_eq(c->nseg, 0);

@@ -133,6 +133,27 @@ Test(tcp_tso, new_data_leaves_in_frames_of_whole_segments)
     fx_down(&f);
 }
 
+/* A write is queued as one skb (TSO: tcp_sndq.c) that holds the copy's
+ * chained 2 KB buffers, more pieces than a small gso_segs allows: each
+ * frame still shows at most gso_segs pieces (read_frames), cut shorter
+ * when they do not hold its segments, and every byte arrives once, in
+ * order (ip refuses a frame of more pieces). */
+Test(tcp_tso, a_frame_shows_at_most_gso_segs_pieces_of_a_write_queued_whole)
+{
+    struct fx f;
+    up_with_tso(&f, 2);
+    struct seen sn;
+    uint32_t next = first_frames(&f, 2, &sn);
+    for (int round = 0; round < 40 && next != f.t_iss + 2 + 20000; round++) {
+        fx_ack_to(&f, next);
+        fx_run(&f);
+        read_frames(&f, &next, 2, &sn);
+    }
+    cr_assert_eq(next, f.t_iss + 2 + 20000, "every byte sent once, in order");
+    cr_assert_gt(sn.tso, 0, "TSO frames went");
+    fx_down(&f);
+}
+
 Test(tcp_tso, one_segment_at_a_time_without_the_offer)
 {
     struct fx f;
