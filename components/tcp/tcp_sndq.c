@@ -10,8 +10,8 @@
  * most whole segments within 64 KB; the sndq_skb_max parameter), not one
  * segment: every skb costs an allocation, a provider call, a descriptor in
  * each frame that shows it and a free, so an 8 KB write as one skb
- * instead of six cuts both stacks' instructions a segment by 4% on
- * copy-dma and 21% on zc-dma with MSG_ZEROCOPY (bench/results/ipb.md and
+ * instead of six cuts both stacks' instructions a segment by 3.6% on
+ * copy-dma and 20% on zc-dma with MSG_ZEROCOPY (bench/results/ipb.md and
  * zc.md, 2026-12-07). A segment sent alone ends at its skb, so the unsent
  * tail of the last skb grows to a whole number of segments before another
  * skb starts (Nagle's coalescing). cb[1] holds the skb's SACK scoreboard
