@@ -554,6 +554,41 @@ Test(skb_zc, clone_keeps_the_pages_until_the_last_free)
     env_done(&e);
 }
 
+/* skb 2.8 clone_add_range over a referenced write (tcp's send queue
+ * holds a write as one skb): the part shown is one descriptor into the
+ * stack's alias, and the pages stay referenced, protected and copied on
+ * write, until the last of skb and part is freed. */
+Test(skb_zc, a_range_of_a_referenced_write_holds_its_pages)
+{
+    struct env e = env_new(NULL);
+    uint32_t n = 3u * (uint32_t)e.ps;
+    uint8_t *p = pkt(&e, n);
+    fill(p, n, 23);
+    static uint8_t want[1000];
+    memcpy(want, p + e.ps + 10, sizeof(want));
+    struct lyra_skb *s = tx(&e);
+    cr_assert_eq(add(&e, s, p, n, 0, NULL), (int)n);
+    cr_assert_eq(st(&e, "cow_pages_free"), 60, "four pages (from pkt_alloc's in-page offset)");
+    done_calls = 0;
+    lyra_skb_set_done(s, on_done, NULL);
+    struct lyra_skb *c = lyra_skb_clone_range(e.ops, e.self, s, 64, (uint32_t)e.ps + 10, 1000);
+    cr_assert_not_null(c);
+    cr_assert_eq(c->nseg, 1, "one descriptor, for the one referenced piece");
+    cr_assert_geq(lyra_skb_headroom(c), 64, "room for the headers asked for");
+    frame_is(c, want, sizeof(want));
+    lyra_skb_free(s);
+    cr_assert_eq(done_calls, 0, "the part holds the skb");
+    cr_assert_eq(st(&e, "cow_pages_free"), 60);
+    p[e.ps + 20] = 0; /* still protected: copied on write */
+    cr_assert_eq(st(&e, "cow_faults"), 1);
+    frame_is(c, want, sizeof(want));
+    lyra_skb_free(c);
+    cr_assert_eq(done_calls, 1);
+    cr_assert_eq(st(&e, "cow_pages_free"), 64);
+    e.ops->pkt_free(e.self, p);
+    env_done(&e);
+}
+
 Test(skb_zc, pkt_free_while_referenced_keeps_the_pages)
 {
     struct env e = env_new(NULL);
