@@ -401,8 +401,8 @@ void tcp_sndq_fine(struct tcp *u, int i);
 
 /* tcp_sack.c: the SACK scoreboard and RFC 6675 recovery */
 void tcp_sack_init_skb(struct lyra_skb *s);  /* a new send-queue skb: no marks */
-/* Piece p holds s's bytes [off, off + n): it gets their marks. */
-void tcp_sack_piece(const struct lyra_skb *s, struct lyra_skb *p, uint32_t off, uint32_t n);
+/* Piece p holds s's first n bytes: it gets their marks. */
+void tcp_sack_piece(const struct lyra_skb *s, struct lyra_skb *p, uint32_t n);
 /* s lost its first n bytes (cut off as a piece, or acknowledged): its
  * marks too. */
 void tcp_sack_advance(struct lyra_skb *s, uint32_t n);

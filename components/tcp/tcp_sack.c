@@ -74,11 +74,9 @@ void tcp_sack_init_skb(struct lyra_skb *s)
     s->cb[1] = 0;
 }
 
-void tcp_sack_piece(const struct lyra_skb *s, struct lyra_skb *p, uint32_t off, uint32_t n)
+void tcp_sack_piece(const struct lyra_skb *s, struct lyra_skb *p, uint32_t n)
 {
     uint32_t lo = lo_of(s), hi = hi_of(s);
-    lo = lo > off ? lo - off : 0;
-    hi = hi > off ? hi - off : 0;
     if (hi > n)
         hi = n;
     p->cb[1] = s->cb[1] & ~SB_RANGE; /* RTX, LOST, GONE: the piece was sent with s */

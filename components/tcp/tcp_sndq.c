@@ -112,8 +112,11 @@ long tcp_sndq_append(struct tcp *u, int i, const uint8_t *buf, uint32_t len,
         if (!want && LYRA_SKB_HAS(u->skb, 8, clone_add_range) &&
             (c->gso_segs > 1 || zr || LYRA_SKB_HAS(u->skb, 3, pkt_alloc)))
             want = 65535u;
-        if (want > mss)
-            cap = want / mss * mss < sndq_cap(mss) ? want / mss * mss : sndq_cap(mss);
+        if (want > mss) {
+            cap = want / mss * mss; /* whole segments, within what one skb may hold */
+            if (cap > sndq_cap(mss))
+                cap = sndq_cap(mss);
+        }
     }
     /* the tail's unsent bytes grow to whole segments first: a segment
      * sent alone ends at its skb (flags: the bytes are the application's:
@@ -255,6 +258,16 @@ static struct lyra_skb *show_range(struct tcp *u, struct lyra_skb *s, uint32_t h
     return lyra_skb_clone_range(u->skb, u->skb_self, s, hr, off, n);
 }
 
+/* s's first n bytes leave its view (its buffer keeps them: pieces may show
+ * them), with their scoreboard marks; s never grows again. */
+static void skip_front(struct lyra_skb *s, uint32_t n)
+{
+    lyra_skb_advance(s, n);
+    s->cb[0] = tcp_seq_add(tcp_seq(seq_of(s)), n).v;
+    tcp_sack_advance(s, n);
+    s->cb[2] = SNDQ_CUT;
+}
+
 /* Cuts the first n bytes of s off as a piece: a clone of s showing them,
  * queued in front of s (after prev, NULL: at the head) with their
  * scoreboard marks; s goes on from there. */
@@ -265,7 +278,7 @@ static struct lyra_skb *cut_front(struct tcp *u, struct tcp_ep *e, struct lyra_s
     if (!p)
         return NULL;
     p->cb[0] = s->cb[0];
-    tcp_sack_piece(s, p, 0, n);
+    tcp_sack_piece(s, p, n);
     p->cb[2] = SNDQ_PIECE;
     p->next = s;
     if (prev)
@@ -273,10 +286,7 @@ static struct lyra_skb *cut_front(struct tcp *u, struct tcp_ep *e, struct lyra_s
     else
         e->sndq.head = p;
     e->sndq.len++;
-    lyra_skb_advance(s, n);
-    s->cb[0] = tcp_seq_add(tcp_seq(seq_of(s)), n).v;
-    tcp_sack_advance(s, n);
-    s->cb[2] = SNDQ_CUT;
+    skip_front(s, n);
     return p;
 }
 
@@ -301,12 +311,8 @@ void tcp_sndq_fine(struct tcp *u, int i)
         /* acknowledged bytes in front (a head acknowledged in part) leave
          * its view: no piece for them */
         int32_t a = tcp_seq_diff(c->snd_una, tcp_seq(seq_of(s)));
-        if (a > 0 && (uint32_t)a < lyra_skb_total(s)) {
-            lyra_skb_advance(s, (uint32_t)a);
-            s->cb[0] = c->snd_una.v;
-            tcp_sack_advance(s, (uint32_t)a);
-            s->cb[2] = SNDQ_CUT;
-        }
+        if (a > 0 && (uint32_t)a < lyra_skb_total(s))
+            skip_front(s, (uint32_t)a);
         /* front to back over what was sent (SND.UNA's segment first), the
          * unsent rest left whole; a buffer left for the retransmission
          * this is for: without one the rest stays coarse, tried again at
