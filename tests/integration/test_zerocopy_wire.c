@@ -747,6 +747,75 @@ Test(zerocopy_wire, zc_referenced_completions_not_copied, .timeout = 120)
     node_down(&b);
 }
 
+/* MSG_ZEROCOPY on a zero-copy sender over 5% loss: tcp queues each call
+ * whole and, at the first SACK marks, cuts what was sent into one-segment
+ * pieces that outlive the skb they were cut from (docs/tcp.md "SACK"). A
+ * call's completion must wait for the last of them: the sender overwrites
+ * each call's buffer as soon as its completion comes, so a piece still
+ * referenced and sent again after it would carry the overwritten bytes,
+ * and the receiver would see them. */
+Test(zerocopy_wire, tcp_completions_wait_for_every_piece_over_loss, .timeout = 120)
+{
+    struct node a, b;
+    node_up(&a, "zc-dma.lyra", 9, "dev.loss=5%"); /* at ADDR_ZC */
+    node_up(&b, "copy-dma.lyra", 9, "dev.loss=5%");
+    int tx, rx;
+    tcp_pair(&a, &b, 7009, &tx, &rx);
+    set_int(a.s, tx, SOL_SOCKET, SO_ZEROCOPY, 1);
+    enum { CALLS = 64, CALL = 32 * 1024 };
+    struct sink k = {b.s, rx, (size_t)CALLS * CALL, 0, NULL};
+    uint8_t *src = stream_bufs(k.total, &k.buf);
+    uint8_t *want = malloc(k.total);
+    cr_assert(want);
+    memcpy(want, src, k.total);
+    pthread_t t;
+    cr_assert_eq(pthread_create(&t, NULL, sink_thread, &k), 0);
+    uint32_t next = 0; /* ids below it are complete, and their buffers overwritten */
+    int copied = 0;
+    struct sock_extended_err ee;
+    int fl;
+    for (int c = 0; c < CALLS || next < CALLS;) {
+        if (c < CALLS) {
+            cr_assert_eq(lyra_send(a.s, tx, src + (size_t)c * CALL, CALL, MSG_ZEROCOPY),
+                         (ssize_t)CALL, "send %d: %s", c, strerror(errno));
+            c++;
+        }
+        int any = 0;
+        while (read_compl(a.s, tx, &ee, &fl) == 0) {
+            cr_assert_eq(ee.ee_info, next, "ranges in order, without gaps or repeats");
+            cr_assert_lt(ee.ee_data, (uint32_t)c, "no id completes before its call");
+            copied |= ee.ee_code == SO_EE_CODE_ZEROCOPY_COPIED;
+            /* the application reuses the buffers at once */
+            memset(src + (size_t)next * CALL, 0xee, (size_t)(ee.ee_data + 1 - next) * CALL);
+            next = ee.ee_data + 1;
+            any = 1;
+        }
+        if (c == CALLS && !any) {
+            cr_assert_lt(k.got, k.total + 1); /* (the sink may still be reading) */
+            usleep(10000);
+            static int waits;
+            cr_assert_lt(++waits, 1000, "ids %u..%d never completed", next, CALLS - 1);
+        }
+    }
+    pthread_join(t, NULL);
+    cr_assert_eq(k.got, k.total);
+    cr_expect_eq(memcmp(k.buf, want, k.total), 0,
+                 "the bytes as sent: no piece was sent after its call completed");
+    cr_expect_eq(copied, 0, "referenced, not copied (else the overwrite proves nothing)");
+    cr_expect_gt(lyra_stack_counter(a.s, "tcp", "sndq_splits"), 0,
+                 "sent writes were cut into pieces (else this tests the one-skb case only)");
+    cr_expect_gt(lyra_stack_counter(a.s, "tcp", "tx_retrans_segs"), 0);
+    lyra_shutdown(a.s, tx, SHUT_WR);
+    close_linger(b.s, rx);
+    close_linger(a.s, tx);
+    usleep(100000);
+    free(k.buf);
+    free(want);
+    free(src);
+    node_down(&a);
+    node_down(&b);
+}
+
 /* MSG_ZEROCOPY from packet memory (lyra_pkt_alloc): referenced as it is
  * (no copy on write: the call vouches), and checked readable without a
  * read of the application's pages, since os_posix mapped them itself
