@@ -80,7 +80,7 @@ struct skb_copy {
     uint64_t alloc_bad_cls;
     uint64_t add_data_short; /* add_data took less than asked: buffers or descriptors out */
     uint64_t add_data_emsgsize;
-    uint64_t clones, clone_fail;
+    uint64_t clones, clone_ranges, clone_fail;
 };
 
 /* skb_pool_alloc_tx: normal, else big (when it fits only there). Before
@@ -232,6 +232,7 @@ static int op_clone_add_range(void *self, struct lyra_skb *c, struct lyra_skb *s
     struct skb_copy *k = self;
     int r = skb_segs_show_range(&k->segs, c, skb, off, len); /* checks the arguments */
     k->clone_fail += r == -ENOMEM;
+    k->clone_ranges += r == 0;
     return r;
 }
 
@@ -427,6 +428,7 @@ static void skb_copy_stats(void *self, struct lyra_stats_sink *sink)
     if (SKB_COPY_PIECE_MAX)
         lyra_stat(sink, "chunk_in_use", skb_pool_in_use(&c->chunks));
     lyra_stat(sink, "clones", c->clones);
+    lyra_stat(sink, "clone_ranges", c->clone_ranges);
     lyra_stat(sink, "clone_fail", c->clone_fail);
     skb_xfer_stats(&c->xfer, sink);
 }
@@ -519,8 +521,10 @@ LYRA_EXPORT const struct lyra_component SKB_COPY_COMPONENT = {
            "@stat segs segs_in_use segs_high_water: segment descriptors\n"
            "@stat add_data_short: add_data took less than asked (buffers or descriptors out)\n"
            "@stat add_data_emsgsize: more than the whole pool could hold\n"
-           "@stat clones clone_fail: clones made, and refused for want of a buffer or "
-           "descriptors\n"
+           "@stat clones clone_fail: clones made (clone), and clone, clone_add or "
+           "clone_add_range refused for want of a buffer or descriptors\n"
+           "@stat clone_ranges: frames or parts of one shown in another skb (clone_add, "
+           "clone_add_range: TSO frames, tcp's segments and pieces of a queued write)\n"
            "@stat tx_copied_bytes rx_copied_bytes: copy_in_bytes and copy_out_bytes under the "
            "names every skb provider shares (issue 12)\n"
            "@stat tx_referenced_bytes rx_remapped_bytes cow_faults fallback_*: always 0 here "

@@ -126,6 +126,7 @@ static int op_clone_add_range(void *self, struct lyra_skb *c, struct lyra_skb *s
     struct skb_zc *z = self;
     int r = skb_segs_show_range(&z->segs, c, skb, off, len); /* checks the arguments */
     z->n[ZC_clone_fail] += r == -ENOMEM;
+    z->n[ZC_clone_ranges] += r == 0;
     return r;
 }
 
@@ -400,6 +401,8 @@ LYRA_EXPORT const struct lyra_component lyra_component_skb_zc = {
         "@stat rx_alloc_fail rx_in_use: receive pages\n"
         "@stat segs segs_in_use segs_high_water: segment descriptors\n"
         "@stat add_data_short add_data_efault add_data_emsgsize copy_out_einval clones clone_fail\n"
+        "@stat clone_ranges: frames or parts of one shown in another skb (clone_add, "
+        "clone_add_range: TSO frames, tcp's segments and pieces of a queued write)\n"
         "@stat pkt_pages_in_use pkt_regions_in_use pkt_alloc_fail pkt_free_bad cow_pages_free\n"
         "@stat rx_fixup_bytes: application bytes moved in front of a remapped payload\n"
         "@stat cow_unprotects: first writes to sent pages no longer referenced (protection "

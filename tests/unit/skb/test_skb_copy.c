@@ -1813,6 +1813,8 @@ Test(skb_copy, clone_add_range_shows_only_the_pieces_in_the_range)
     cr_assert_eq(lyra_skb_flatten(c, out, sizeof(out)), 15);
     cr_assert_arr_eq(out, src + 590, 10);
     cr_assert_arr_eq(out + 10, src, 5);
+    cr_assert_eq(st(&e, "clone_ranges"), 8, "6 + 2 shown; the refused ones not counted");
+    cr_assert_eq(st(&e, "clones"), 0, "no clone call");
     lyra_skb_free(o); /* c keeps its bytes */
     cr_assert_eq(lyra_skb_flatten(c, out, sizeof(out)), 15);
     cr_assert_arr_eq(out, src + 590, 10);

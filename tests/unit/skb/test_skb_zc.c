@@ -574,6 +574,8 @@ Test(skb_zc, a_range_of_a_referenced_write_holds_its_pages)
     struct lyra_skb *c = lyra_skb_clone_range(e.ops, e.self, s, 64, (uint32_t)e.ps + 10, 1000);
     cr_assert_not_null(c);
     cr_assert_eq(c->nseg, 1, "one descriptor, for the one referenced piece");
+    cr_assert_eq(st(&e, "clone_ranges"), 1);
+    cr_assert_eq(st(&e, "clones"), 0, "no clone call");
     cr_assert_geq(lyra_skb_headroom(c), 64, "room for the headers asked for");
     frame_is(c, want, sizeof(want));
     lyra_skb_free(s);
@@ -948,7 +950,7 @@ static void collect_name(struct lyra_stats_sink *sink, const char *name, uint64_
     c->n++;
 }
 
-/* Every counter skb_zc reports, by name, once: its own 30 (the packed name
+/* Every counter skb_zc reports, by name, once: its own 31 (the packed name
  * string must hold exactly as many names as there are values) and the 19
  * every provider shares (skb_xfer.h). */
 Test(skb_zc, reports_each_counter_once)
@@ -957,13 +959,13 @@ Test(skb_zc, reports_each_counter_once)
     struct stat_names c = {.n = 0};
     struct lyra_stats_sink sink = {collect_name, &c};
     lyra_component_skb_zc.stats(e.self, &sink);
-    cr_assert_eq(c.n, 30 + 19, "%u counters", c.n);
+    cr_assert_eq(c.n, 31 + 19, "%u counters", c.n);
     for (unsigned i = 0; i < c.n; i++) {
         cr_assert(c.name[i] && c.name[i][0], "counter %u has a name", i);
         for (unsigned j = 0; j < i; j++)
             cr_assert_str_neq(c.name[i], c.name[j], "counter %s reported twice", c.name[i]);
     }
-    cr_expect_str_eq(c.name[29], "cow_unprotects", "the last of skb_zc's own");
+    cr_expect_str_eq(c.name[30], "cow_unprotects", "the last of skb_zc's own");
     env_done(&e);
 }
 
