@@ -1,6 +1,6 @@
 /* Component `nic_pio`: NE2000 (DP8390) programmed-I/O driver.
  *
- * Provides netdev 1.0 to one user; uses bus 1.0 (port I/O only), skb 2.0
+ * Provides netdev 1.2 to one user; uses bus 1.0 (port I/O only), skb 2.0
  * and os 2.0. The card's 16 KiB hold two transmit buffers (6 pages each)
  * and a receive ring (pages 0x4C-0x7F); see ne2k_hw.h.
  *
@@ -9,7 +9,9 @@
  * staging copy; in word mode an odd byte at a segment's end is carried
  * into the next word; short frames are padded to 60 bytes on the card.
  * One buffer transmits while the other is loaded; with both busy xmit
- * says -EAGAIN and tx_ready follows once a transmission ends.
+ * says -EAGAIN and tx_ready follows once a transmission ends. A TSO frame
+ * (netdev 1.2) is taken whole and cut into segments here as buffers free
+ * up (nic_pio_tso.c).
  *
  * Receive: the poll hook reads ISR, finishes transmissions, and walks the
  * ring from BNRY+1 to CURR, at most min(budget, rx_budget) frames, each
@@ -47,71 +49,9 @@
 #include <errno.h>
 #include <string.h>
 
-#include "lyra/bus.h"
 #include "lyra/component.h"
 #include "lyra/diag.h"
-#include "lyra/netdev.h"
-#include "lyra/os.h"
-#include "lyra/skb.h"
-#include "eth_fcs.h"
-#include "ne2k_hw.h"
-#include "nic_pio_tx.h"
-
-#define WHO "nic_pio"
-
-#define NIC_IMR (ISR_PRX | ISR_PTX | ISR_RXE | ISR_TXE | ISR_OVW | ISR_CNT)
-#define RX_MAX_LEN 1522 /* 1514, a VLAN tag, and the CRC real cards count */
-#define FCS_LEN ETH_FCS_LEN
-
-enum fcs_mode { FCS_UNKNOWN, FCS_NONE, FCS_COUNTED };
-
-enum txb_state { TXB_FREE, TXB_READY, TXB_SENDING };
-
-#define NIC_STATS(X) \
-    X(tx_frames) X(tx_bytes) X(tx_busy) X(tx_errors) X(tx_too_big) X(tx_rdma_fail) \
-    X(rx_frames) X(rx_bytes) X(rx_nobuf) X(rx_bad) X(rx_overflow) X(rx_down) X(rx_rdma_fail) \
-    X(rx_crc) X(rx_frame) X(rx_missed) X(rx_fcs_stripped) X(rx_filtered) X(rx_summed)
-
-struct nic_stats {
-#define NIC_STAT_FIELD(n) uint64_t n;
-    NIC_STATS(NIC_STAT_FIELD)
-#undef NIC_STAT_FIELD
-};
-
-struct nic_pio {
-    const struct lyra_bus_ops *bus;
-    void *bus_self;
-    const struct lyra_skb_ops *skb;
-    void *skb_self;
-    struct lyra_os os;
-    const struct lyra_netdev_events *ev;
-    void *user;
-
-    struct ne2k_hw hw;
-    uint8_t mac_param[6], mac[6];
-    bool mac_set;
-    bool sw_ucast;      /* mac is not the PROM's: RCR.PRO, unicast filtered here */
-    uint8_t rx_crc;     /* param: FCS_UNKNOWN (auto), FCS_NONE (off), FCS_COUNTED (on) */
-    uint8_t fcs;        /* what the ring holds, as far as known */
-    uint32_t rx_budget, tx_bufs;
-    bool allmulti, promisc;
-    bool csum_tx; /* param: checksum insertion offered (nic_pio_tx.c) */
-
-    bool started, opened;
-    uint8_t next_pkt;  /* page of the next frame to read */
-    bool rx_more;      /* the last walk stopped on its budget */
-    bool in_recovery;  /* frames go to rxq, not up */
-    struct lyra_skb_queue rxq;
-
-    uint8_t tx_state[2];
-    uint16_t tx_len[2];   /* bytes on the card (padded) */
-    uint16_t tx_real[2];  /* frame bytes */
-    int tx_sending;       /* buffer being sent, -1: none */
-    bool need_tx_ready;
-
-    struct nic_stats st;
-    struct nic_pio_tx_stats tx;
-};
+#include "nic_pio_priv.h"
 
 /* ----- filter ------------------------------------------------------------- */
 
@@ -149,8 +89,12 @@ static void tx_start(struct nic_pio *n, unsigned b)
     ne2k_tx_start(&n->hw, tx_page(b), n->tx_len[b]);
 }
 
+static void tx_reap(struct nic_pio *n);
+static void tso_pump(struct nic_pio *n);
+
 /* A transmission ended (isr: its PTX/TXE bits). Starts the loaded buffer,
- * if any; tells the user about room when asked to and allowed to. */
+ * if any, and from the poll step (events) writes more of a TSO frame;
+ * tells the user about room when asked to and allowed to. */
 static void tx_done(struct nic_pio *n, uint8_t isr, bool events)
 {
     if (n->tx_sending >= 0) {
@@ -171,6 +115,8 @@ static void tx_done(struct nic_pio *n, uint8_t isr, bool events)
             }
         }
     }
+    if (events && n->tso_q.skb)
+        tso_pump(n);
     if (events && n->need_tx_ready && free_txb(n) >= 0) {
         n->need_tx_ready = false;
         if (n->ev && n->ev->tx_ready)
@@ -190,6 +136,80 @@ static void tx_reap(struct nic_pio *n)
     }
 }
 
+/* The frame's bytes, from the pieces themselves (not seg_len), counted
+ * until past max; -EINVAL: a piece without memory. */
+static int frame_total(const struct lyra_skb *skb, uint64_t max, uint64_t *total)
+{
+    struct lyra_skb_iter it;
+    const uint8_t *p;
+    uint32_t k;
+    *total = 0;
+    lyra_skb_iter_init(&it, skb);
+    while (lyra_skb_iter_next(&it, &p, &k) && *total <= max) {
+        if (k && !p)
+            return -EINVAL;
+        *total += k;
+    }
+    return 0;
+}
+
+/* Writes segments of the TSO frame held into every free buffer, starting
+ * each; frees the frame after its last segment. A remote-DMA failure drops
+ * what is left of it (tcp sends it again). */
+static void tso_pump(struct nic_pio *n)
+{
+    struct nic_pio_tso *t = &n->tso_q;
+    while (t->skb) {
+        int b = free_txb(n);
+        if (b < 0) {
+            tx_reap(n);
+            b = free_txb(n);
+        }
+        if (b < 0)
+            return; /* the next tx_done goes on */
+        uint32_t len;
+        if (nic_pio_tso_write_next(t, &n->hw, (uint16_t)(tx_page((unsigned)b) * NE_PAGE), &len)) {
+            n->st.tx_rdma_fail++;
+            lyra_skb_free(t->skb);
+            t->skb = NULL;
+            return;
+        }
+        n->st.tx_tso_segments++;
+        n->tx_len[b] = (uint16_t)(len < LYRA_ETH_ZLEN ? LYRA_ETH_ZLEN : len);
+        n->tx_real[b] = (uint16_t)len;
+        n->tx_state[b] = TXB_READY;
+        if (n->tx_sending < 0)
+            tx_start(n, (unsigned)b);
+        if (t->off == t->payload) {
+            lyra_skb_free(t->skb); /* all of it on the card */
+            t->skb = NULL;
+        }
+    }
+}
+
+/* A TSO frame (netdev 1.2): taken whole and cut here, its segments going
+ * out as buffers free up; one at a time (another is -EAGAIN, then
+ * tx_ready). */
+static int tso_xmit(struct nic_pio *n, struct lyra_skb *skb, uint64_t total)
+{
+    if (!n->tso || !n->csum_tx) { /* caps.tso_segs 0 */
+        n->st.tx_too_big++;
+        return -EOPNOTSUPP;
+    }
+    if (n->tso_q.skb) {
+        n->st.tx_busy++;
+        n->need_tx_ready = true;
+        return -EAGAIN;
+    }
+    if (nic_pio_tso_begin(&n->tso_q, skb, total)) {
+        n->st.tx_too_big++;
+        return -EINVAL; /* the caller keeps it */
+    }
+    n->st.tx_tso_frames++;
+    tso_pump(n);
+    return 0;
+}
+
 static int nd_xmit(void *self, struct lyra_skb *skb)
 {
     struct nic_pio *n = self;
@@ -197,21 +217,12 @@ static int nd_xmit(void *self, struct lyra_skb *skb)
         return -ENETDOWN;
     if (!skb)
         return -EINVAL;
-    if (skb->gso_size) { /* netdev 1.2: no TSO here (caps.tso_segs 0) */
-        n->st.tx_too_big++;
-        return -EOPNOTSUPP;
-    }
-    /* from the pieces themselves, not seg_len */
-    uint64_t total = 0;
-    struct lyra_skb_iter it;
-    const uint8_t *p;
-    uint32_t k;
-    lyra_skb_iter_init(&it, skb);
-    while (lyra_skb_iter_next(&it, &p, &k) && total <= LYRA_ETH_FRAME_MAX) {
-        if (k && !p)
-            return -EINVAL; /* a piece without memory */
-        total += k;
-    }
+    uint64_t total;
+    if (frame_total(skb, skb->gso_size ? LYRA_ETH_HLEN + LYRA_TSO_MAX : LYRA_ETH_FRAME_MAX,
+                    &total))
+        return -EINVAL; /* a piece without memory */
+    if (skb->gso_size)
+        return tso_xmit(n, skb, total);
     if (total > LYRA_ETH_FRAME_MAX) {
         n->st.tx_too_big++;
         return -EMSGSIZE;
@@ -244,200 +255,6 @@ static int nd_xmit(void *self, struct lyra_skb *skb)
     return 0;
 }
 
-/* ----- receive ------------------------------------------------------------ */
-
-static void rx_resync(struct nic_pio *n, uint8_t curr)
-{
-    n->next_pkt = curr;
-    ne2k_set_bnry(&n->hw, ne2k_ring_prev(&n->hw, curr));
-}
-
-/* Pages from a to b going forward in the ring. */
-static unsigned ring_dist(const struct ne2k_hw *h, uint8_t a, uint8_t b)
-{
-    unsigned size = (unsigned)(h->pstop - h->pstart);
-    return (unsigned)(b - a + size) % size;
-}
-
-/* fcs: 4 when the count is known to include the FCS. */
-static bool hdr_valid(const struct ne2k_hw *h, uint8_t page, const struct ne2k_rxhdr *hdr,
-                      uint32_t fcs)
-{
-    if (!(hdr->status & RSR_PRX))
-        return false;
-    if (hdr->next < h->pstart || hdr->next >= h->pstop)
-        return false;
-    if (hdr->count < NE_RXHDR_LEN + LYRA_ETH_HLEN + fcs ||
-        hdr->count > NE_RXHDR_LEN + RX_MAX_LEN)
-        return false;
-    /* The next frame starts on the page after this one's last byte: the
-     * count either includes a CRC already (real DP8390) or the card left
-     * room for one (QEMU). */
-    unsigned span = ring_dist(h, page, hdr->next);
-    unsigned lo = (hdr->count + NE_PAGE - 1u) / NE_PAGE;
-    unsigned hi = (hdr->count + 4u + NE_PAGE - 1u) / NE_PAGE;
-    return span >= lo && span <= hi;
-}
-
-/* The next-page pointer of a frame whose count includes its FCS, where
- * QEMU's (room for a CRC beyond the count) would be one page more. */
-static bool span_counts_fcs(const struct ne2k_hw *h, uint8_t page, const struct ne2k_rxhdr *hdr)
-{
-    unsigned span = ring_dist(h, page, hdr->next);
-    unsigned exact = (hdr->count + NE_PAGE - 1u) / NE_PAGE;
-    unsigned qemu = (hdr->count + FCS_LEN + NE_PAGE - 1u) / NE_PAGE;
-    return span == exact && exact != qemu;
-}
-
-/* rx_crc=auto: what the frame just read (len bytes as counted) says about
- * the FCS; returns the bytes of the frame proper. */
-static uint32_t fcs_detect(struct nic_pio *n, uint8_t page, const struct ne2k_rxhdr *hdr,
-                           const uint8_t *p, uint32_t len)
-{
-    if (len < LYRA_ETH_ZLEN + FCS_LEN || !eth_fcs_good(p, len)) {
-        n->fcs = FCS_NONE; /* proof: a DP8390 stores no such frame with its FCS */
-        return len;
-    }
-    if (span_counts_fcs(&n->hw, page, hdr))
-        n->fcs = FCS_COUNTED;
-    return len - FCS_LEN;
-}
-
-static void rx_deliver(struct nic_pio *n, struct lyra_skb *skb)
-{
-    if (n->in_recovery)
-        lyra_skbq_push(&n->rxq, skb);
-    else if (n->ev && n->ev->rx)
-        n->ev->rx(n->user, skb);
-    else
-        lyra_skb_free(skb);
-}
-
-/* Reads the frame at `page` (len bytes as counted, less the FCS when known
- * to be counted) into an skb and hands it up, or counts why not. */
-static void rx_take(struct nic_pio *n, uint8_t page, const struct ne2k_rxhdr *hdr, uint32_t len)
-{
-    struct lyra_skb *skb = n->skb->alloc_rx(n->skb_self, len);
-    uint8_t *p = skb ? lyra_skb_put(skb, len) : NULL;
-    if (!p) {
-        n->st.rx_nobuf++;
-        lyra_skb_free(skb);
-        return;
-    }
-    uint16_t sum = 0;
-    int summed = 0;
-    if (ne2k_rx_data(&n->hw, page, p, len, &sum, &summed)) {
-        n->st.rx_rdma_fail++;
-        lyra_skb_free(skb);
-        return;
-    }
-    if (summed) { /* kept (skb 2.2): the transport's check reads its headers only */
-        lyra_skb_keep_lin_csum(skb, p, len, sum);
-        n->st.rx_summed++;
-    }
-    if (n->fcs == FCS_UNKNOWN) {
-        uint32_t flen = fcs_detect(n, page, hdr, p, len);
-        if (flen != len) {
-            n->st.rx_fcs_stripped++;
-            lyra_skb_trim(skb, flen);
-            len = flen;
-        }
-    } else if (n->fcs == FCS_COUNTED) {
-        n->st.rx_fcs_stripped++; /* not even read */
-    }
-    if (n->sw_ucast && !n->promisc && !(p[0] & 1) && memcmp(p, n->mac, 6)) {
-        n->st.rx_filtered++; /* RCR.PRO stands in for the card's filter */
-        lyra_skb_free(skb);
-        return;
-    }
-    uint16_t fl = LYRA_SKB_F_RX;
-    static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
-    if (!memcmp(p, bcast, 6))
-        fl |= LYRA_SKB_F_BCAST;
-    else if (p[0] & 1)
-        fl |= LYRA_SKB_F_MCAST;
-    else if (!memcmp(p, n->mac, 6))
-        fl |= LYRA_SKB_F_HOST;
-    skb->flags |= fl;
-    skb->protocol = (uint16_t)((p[12] << 8) | p[13]);
-    n->st.rx_frames++;
-    n->st.rx_bytes += len;
-    rx_deliver(n, skb);
-}
-
-/* Reads one frame at n->next_pkt (ring not empty). Returns 1 when a frame
- * was removed from the ring, 0 when the walk must stop. */
-static int rx_one(struct nic_pio *n, uint8_t curr)
-{
-    struct ne2k_hw *h = &n->hw;
-    uint8_t page = n->next_pkt;
-    struct ne2k_rxhdr hdr;
-    if (ne2k_rx_header(h, page, &hdr)) {
-        n->st.rx_rdma_fail++;
-        return 0;
-    }
-    uint32_t fcs = n->fcs == FCS_COUNTED ? FCS_LEN : 0;
-    if (!hdr_valid(h, page, &hdr, fcs)) {
-        /* The ring cannot be trusted past this point: drop what is in it. */
-        n->st.rx_bad++;
-        rx_resync(n, curr);
-        return 0;
-    }
-    if (!n->opened || !n->ev)
-        n->st.rx_down++;
-    else
-        rx_take(n, page, &hdr, hdr.count - NE_RXHDR_LEN - fcs);
-    n->next_pkt = hdr.next;
-    ne2k_set_bnry(h, ne2k_ring_prev(h, hdr.next));
-    return 1;
-}
-
-/* Walks the ring; returns the frames removed. */
-static unsigned rx_walk(struct nic_pio *n, unsigned budget)
-{
-    unsigned done = 0;
-    uint8_t curr = ne2k_curr(&n->hw);
-    n->rx_more = false;
-    while (done < budget) {
-        if (n->next_pkt == curr) {
-            curr = ne2k_curr(&n->hw); /* frames may have come meanwhile */
-            if (n->next_pkt == curr)
-                return done;
-        }
-        if (!rx_one(n, curr))
-            return done;
-        done++;
-    }
-    n->rx_more = true;
-    return done;
-}
-
-static void read_tallies(struct nic_pio *n)
-{
-    uint32_t fae, crc, missed;
-    ne2k_tallies(&n->hw, &fae, &crc, &missed);
-    n->st.rx_frame += fae;
-    n->st.rx_crc += crc;
-    n->st.rx_missed += missed;
-}
-
-static unsigned rx_overflow(struct nic_pio *n, unsigned budget)
-{
-    n->st.rx_overflow++;
-    bool resend = ne2k_ovw_begin(&n->hw);
-    lyra_skbq_init(&n->rxq);
-    n->in_recovery = true;
-    unsigned done = rx_walk(n, budget ? budget : 1);
-    if (!done) /* step 8 needs a frame removed: give up on the ring's contents */
-        rx_resync(n, ne2k_curr(&n->hw));
-    n->in_recovery = false;
-    ne2k_ovw_end(&n->hw, resend);
-    struct lyra_skb *s;
-    while ((s = lyra_skbq_pop(&n->rxq)))
-        rx_deliver(n, s);
-    return done ? done : 1;
-}
-
 static int nic_poll(void *self, unsigned budget)
 {
     struct nic_pio *n = self;
@@ -448,7 +265,7 @@ static int nic_poll(void *self, unsigned budget)
     unsigned work = 0;
     uint8_t isr = ne2k_isr(&n->hw);
     if (isr & ISR_CNT) {
-        read_tallies(n);
+        nic_pio_read_tallies(n);
         ne2k_ack(&n->hw, ISR_CNT);
     }
     if (isr & (ISR_PTX | ISR_TXE)) {
@@ -460,11 +277,11 @@ static int nic_poll(void *self, unsigned budget)
     }
     if (isr & ISR_OVW) {
         ne2k_ack(&n->hw, isr & (ISR_PRX | ISR_RXE));
-        return (int)(work + rx_overflow(n, budget));
+        return (int)(work + nic_pio_rx_overflow(n, budget));
     }
     if ((isr & (ISR_PRX | ISR_RXE)) || n->rx_more) {
         ne2k_ack(&n->hw, isr & (ISR_PRX | ISR_RXE));
-        work += rx_walk(n, budget);
+        work += nic_pio_rx_walk(n, budget);
     }
     return (int)work;
 }
@@ -496,6 +313,8 @@ static int nd_caps(void *self, struct lyra_netdev_caps *caps)
     caps->page_contig = 0;
     caps->link_up = 1; /* the NE2000 reports no link state */
     caps->csum_tx = n->csum_tx ? (LYRA_CSUM_TCP | LYRA_CSUM_UDP) : 0;
+    /* TSO needs the checksum inserted here: each segment's differs */
+    caps->tso_segs = n->tso && n->csum_tx ? NIC_PIO_TSO_SEGS : 0;
     memcpy(caps->mac, n->started ? n->mac : n->mac_param, 6);
     return 0;
 }
@@ -541,7 +360,7 @@ static int nd_attach(void *self, const void *events, void *user)
 /* ----- lifecycle ---------------------------------------------------------- */
 
 enum { P_MAC, P_RX_BUDGET, P_TX_BUFS, P_WAIT_SPINS, P_ALLMULTI, P_PROMISC, P_RX_CRC, P_CSUM_TX,
-       P__COUNT };
+       P_TSO, P__COUNT };
 
 static int nic_create(void *self, const struct lyra_value *p, struct lyra_diag *d)
 {
@@ -563,6 +382,7 @@ static int nic_create(void *self, const struct lyra_value *p, struct lyra_diag *
     n->allmulti = p[P_ALLMULTI].u.b;
     n->promisc = p[P_PROMISC].u.b;
     n->csum_tx = p[P_CSUM_TX].u.b;
+    n->tso = p[P_TSO].u.b;
     const char *crc = p[P_RX_CRC].u.s;
     if (!strcmp(crc, "auto")) {
         n->rx_crc = FCS_UNKNOWN;
@@ -623,8 +443,12 @@ static void nic_stop(void *self)
     struct nic_pio *n = self;
     if (!n->started)
         return;
-    read_tallies(n);
+    nic_pio_read_tallies(n);
     ne2k_stop(&n->hw);
+    if (n->tso_q.skb) { /* segments never written: tcp sends them again */
+        lyra_skb_free(n->tso_q.skb);
+        n->tso_q.skb = NULL;
+    }
     n->started = false;
     n->opened = false;
 }
@@ -638,7 +462,7 @@ static void nic_stats(void *self, struct lyra_stats_sink *sink)
 {
     struct nic_pio *n = self;
     if (n->started && !n->in_recovery)
-        read_tallies(n);
+        nic_pio_read_tallies(n);
 #define NIC_STAT_EMIT(x) lyra_stat(sink, #x, n->st.x);
     NIC_STATS(NIC_STAT_EMIT)
 #undef NIC_STAT_EMIT
@@ -735,6 +559,12 @@ static const struct lyra_param nic_params[P__COUNT] = {
                    LYRA_DOC("offer checksum insertion (netdev csum_tx, TCP and UDP): the driver "
                    "sums the frame in its remote-DMA write, so the stack never reads the "
                    "payload to sum it (off: the stack sums, in its copy or apart)")},
+    [P_TSO] = {"tso", LYRA_P_BOOL, "on", 1, 0,
+               LYRA_DOC("take TCP segmentation offload frames (netdev tso_segs, with csum_tx): "
+               "tcp hands new data of many segments down as one frame, and the driver writes "
+               "each segment (the frame's header with its lengths, identification, sequence "
+               "number and checksums, and the next gso_size payload bytes) into a transmit "
+               "buffer as one frees up")},
 };
 
 LYRA_EXPORT const struct lyra_component lyra_component_nic_pio = {
@@ -770,8 +600,18 @@ LYRA_EXPORT const struct lyra_component lyra_component_nic_pio = {
            "write passes over every byte of a frame anyway; the driver writes the payload "
            "first, summing it (bus outsw_csum, or a sum of what it just wrote), then the "
            "header with the checksum in.\n"
+           "TCP segmentation (tso, default on, with csum_tx; netdev tso_segs 44): a TSO frame "
+           "is taken whole and cut here, each segment written as a frame of its own (the "
+           "frame's headers with the IPv4 length, identification and header checksum, the "
+           "sequence number, FIN and PSH on the last only, and the TCP checksum summed in "
+           "the payload's write) into a transmit buffer as one frees up; another TSO frame "
+           "meanwhile is -EAGAIN, then tx_ready.\n"
            "@stat tx_frames tx_bytes: sent (PTX); tx_errors: TXE; tx_busy: -EAGAIN; "
-           "tx_too_big: above 1514 bytes, or a TSO frame (netdev 1.2: none here); tx_rdma_fail: remote DMA write did not complete\n"
+           "tx_too_big: above 1514 bytes, or a TSO frame refused (tso=off, csum_tx=off, or not "
+           "TCP/IPv4 with the headers alone linear); tx_rdma_fail: remote DMA write did not "
+           "complete\n"
+           "@stat tx_tso_frames tx_tso_segments: TSO frames taken, and the segments written from "
+           "them (each in tx_frames once sent)\n"
            "@stat rx_frames rx_bytes: delivered; rx_nobuf: no skb; rx_bad: bad ring header "
            "(the ring is dropped); rx_overflow: OVW recoveries; rx_down: received while not "
            "open; rx_rdma_fail: remote DMA read did not complete; rx_fcs_stripped: frames "

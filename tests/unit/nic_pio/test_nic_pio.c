@@ -544,6 +544,221 @@ Test(nic_pio, tx_checksum_off_and_bad_offsets)
     fx_done(&f);
 }
 
+/* ----- TCP segmentation (tso) ---------------------------------------------- */
+
+/* A TSO frame's headers (Ethernet, IPv4, TCP of thl bytes: 20, or 32 with
+ * timestamps) in h, as tcp and ip hand them down for plen payload bytes:
+ * the IPv4 length and checksum for the whole frame, FIN and PSH set, and in
+ * the TCP checksum field the pseudo-header sum without the TCP length (skb.h
+ * gso_size). Returns the header length. */
+static uint32_t tso_headers(uint8_t *h, uint32_t thl, uint32_t plen, uint16_t id, uint32_t seq)
+{
+    uint32_t hl = 34 + thl;
+    frame_make(h, hl, bcast, 3);
+    uint8_t *ip = h + 14, *t = ip + 20;
+    memset(ip, 0, 20 + thl);
+    ip[0] = 0x45;
+    uint32_t tot = 20 + thl + plen > 0xffff ? 0xffff : 20 + thl + plen;
+    ip[2] = (uint8_t)(tot >> 8);
+    ip[3] = (uint8_t)tot;
+    ip[4] = (uint8_t)(id >> 8);
+    ip[5] = (uint8_t)id;
+    ip[6] = 0x40; /* DF */
+    ip[8] = 64;
+    ip[9] = 6;
+    memcpy(ip + 12, (const uint8_t[]){192, 0, 2, 1, 192, 0, 2, 2}, 8);
+    uint16_t c = (uint16_t)~ref_sum(ip, 20);
+    ip[10] = (uint8_t)(c >> 8);
+    ip[11] = (uint8_t)c;
+    t[0] = 0x13, t[1] = 0x89, t[2] = 0xc3, t[3] = 0x50;
+    for (int i = 0; i < 4; i++)
+        t[4 + i] = (uint8_t)(seq >> (24 - 8 * i));
+    t[8] = 0xab, t[9] = 0xcd, t[10] = 0x00, t[11] = 0x01; /* ack */
+    t[12] = (uint8_t)((thl / 4) << 4);
+    t[13] = 0x19; /* FIN PSH ACK */
+    t[14] = 0x01, t[15] = 0xf5;
+    if (thl == 32) /* NOP NOP timestamps */
+        memcpy(t + 20, (const uint8_t[]){1, 1, 8, 10, 0, 0, 0, 7, 0, 0, 0, 9}, 12);
+    uint8_t ph[12];
+    memcpy(ph, ip + 12, 8);
+    ph[8] = 0, ph[9] = 6, ph[10] = 0, ph[11] = 0; /* no length */
+    uint16_t sd = ref_sum(ph, 12);
+    t[16] = (uint8_t)(sd >> 8);
+    t[17] = (uint8_t)sd;
+    return hl;
+}
+
+/* The TSO frame in an skb: the headers linear, plen payload bytes from src
+ * in pieces of odd and even lengths. */
+static struct lyra_skb *skb_tso(struct fx *f, const uint8_t *h, uint32_t hl, const uint8_t *src,
+                                uint32_t plen, uint16_t mss, unsigned v)
+{
+    struct lyra_skb *s = f->so->alloc(f->skb->self, 64, 128);
+    cr_assert(s);
+    memcpy(lyra_skb_put(s, hl), h, hl);
+    for (uint32_t off = 0, k = 0; off < plen; k++) {
+        uint32_t n = (k * 613 + v * 7) % 1700 + 1;
+        if (n > plen - off)
+            n = plen - off;
+        cr_assert_not_null(lt_skb_add_seg(s, src + off, n, 0));
+        off += n;
+    }
+    s->flags |= LYRA_SKB_F_CSUM_TX;
+    s->csum_start = (uint16_t)(lyra_skb_headroom(s) + 34);
+    s->csum_off = 16;
+    s->gso_size = mss;
+    return s;
+}
+
+static uint32_t ld32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Segment k of the frame (headers h of hl bytes, payload src) as out holds
+ * it: what RFC 793/791 say each segment of the stream is, checked field by
+ * field against the frame's headers, not against the driver's code. */
+static void tso_seg_ok(const uint8_t *out, size_t got, const uint8_t *h, uint32_t hl,
+                       const uint8_t *src, uint32_t plen, uint16_t mss, uint32_t k,
+                       const char *what)
+{
+    uint32_t off = k * mss, n = plen - off < mss ? plen - off : mss;
+    bool last = off + n == plen;
+    cr_assert_eq(got, hl + n < 60 ? 60 : hl + n, "%s seg %u: %zu bytes", what, k, got);
+    cr_assert_arr_eq(out, h, 14, "%s seg %u: Ethernet header", what, k);
+    const uint8_t *ip = out + 14, *t = ip + 20;
+    cr_assert_eq(ref_sum(ip, 20), 0xffff, "%s seg %u: IPv4 header checksum", what, k);
+    cr_assert_eq((uint32_t)(ip[2] << 8 | ip[3]), hl - 14 + n, "%s seg %u: total length", what, k);
+    cr_assert_eq((uint16_t)(ip[4] << 8 | ip[5]), (uint16_t)((h[18] << 8 | h[19]) + k),
+                 "%s seg %u: identification", what, k);
+    cr_assert_arr_eq(ip + 6, h + 20, 4, "%s seg %u: DF, TTL, protocol", what, k);
+    cr_assert_arr_eq(ip + 12, h + 26, 8, "%s seg %u: addresses", what, k);
+    cr_assert_eq(ld32(t + 4), ld32(h + 38) + off, "%s seg %u: sequence number", what, k);
+    cr_assert_eq(t[13], last ? h[47] : (h[47] & ~0x09), "%s seg %u: FIN and PSH on the last only",
+                 what, k);
+    cr_assert_arr_eq(t + 8, h + 42, 5, "%s seg %u: ack, offset", what, k);
+    cr_assert_arr_eq(t + 18, h + 52, hl - 52, "%s seg %u: urgent pointer, options", what, k);
+    cr_assert_arr_eq(out + hl, src + off, n, "%s seg %u: payload", what, k);
+    cr_assert(l4_csum_ok(out, hl + n), "%s seg %u: TCP checksum %02x%02x", what, k, t[16], t[17]);
+}
+
+/* TSO frames of 1 to 8 segments (the model keeps 8 frames), with and
+ * without options, a last segment of 1 byte (its frame padded to 60), an
+ * MSS that cuts pieces anywhere, odd and even: every segment as RFC 793
+ * and 791 want it, on both behaviours of the model (quirks=datasheet: the
+ * driver holds the frame and writes a segment each time a buffer frees). */
+static void tx_tso_cut(unsigned q)
+{
+    struct fx f;
+    fx_makeq(&f, NULL, NULL, q);
+    struct lyra_netdev_caps caps;
+    cr_assert_eq(f.nd->caps(f.nic->self, &caps), 0);
+    cr_assert_eq(caps.tso_segs, 44, "offered by default");
+    static uint8_t src[8 * 1460], out[1600], h[80];
+    for (uint32_t i = 0; i < sizeof(src); i++)
+        src[i] = (uint8_t)(i * 13 + (i >> 7));
+    static const struct {
+        uint32_t thl, plen;
+        uint16_t mss;
+    } c[] = {{32, 5 * 1448 + 1, 1448}, {20, 1460, 1460}, {20, 2 * 1460 + 1, 1460},
+             {32, 3333, 500}, {32, 8 * 1448, 1448}, {20, 1001, 333}, {32, 2, 1}};
+    uint64_t segs = 0;
+    for (unsigned i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+        char what[64];
+        snprintf(what, sizeof(what), "%s: %u+%u mss %u", quirks[q], c[i].thl, c[i].plen,
+                 c[i].mss);
+        uint32_t hl = tso_headers(h, c[i].thl, c[i].plen, (uint16_t)(0xfffe + i),
+                                  0xfffff000u + i);
+        struct lyra_skb *s = skb_tso(&f, h, hl, src, c[i].plen, c[i].mss, i);
+        cr_assert_eq(f.nd->xmit(f.nic->self, s), 0, "%s", what);
+        uint32_t n = (c[i].plen + c[i].mss - 1) / c[i].mss;
+        for (uint32_t k = 0; k < n; k++) {
+            size_t got = ne2k_model_take_tx(f.dev->self, out, sizeof(out));
+            for (unsigned w = 0; !got && w < 4; w++) { /* the next buffer's turn */
+                lt_poll(f.dev, 8);
+                lt_poll(f.nic, 8);
+                got = ne2k_model_take_tx(f.dev->self, out, sizeof(out));
+            }
+            tso_seg_ok(out, got, h, hl, src, c[i].plen, c[i].mss, k, what);
+        }
+        lt_poll(f.dev, 8);
+        lt_poll(f.nic, 8);
+        cr_assert_eq(ne2k_model_take_tx(f.dev->self, out, sizeof(out)), 0, "%s: no more", what);
+        segs += n;
+    }
+    cr_assert_eq(nic_stat(&f, "tx_tso_frames"), sizeof(c) / sizeof(c[0]));
+    cr_assert_eq(nic_stat(&f, "tx_tso_segments"), segs);
+    cr_assert_eq(nic_stat(&f, "tx_frames"), segs);
+    cr_assert_eq(dev_stat(&f, "txq_drop") + dev_stat(&f, "tx_overlap"), 0);
+    fx_done(&f);
+}
+
+Test(nic_pio, tx_tso_frames_cut_into_segments)
+{
+    FOR_EACH_QUIRKS(q)
+    tx_tso_cut(q);
+}
+
+/* One TSO frame at a time: another meanwhile is -EAGAIN, then tx_ready
+ * once the first is all on the card; a frame held at stop is freed (the
+ * leak check). tso=off or csum_tx=off offer none and refuse one; a frame
+ * tso cannot cut (no checksum asked, headers not alone in the linear part)
+ * is refused and stays the caller's. */
+Test(nic_pio, tx_tso_one_at_a_time_and_refused)
+{
+    struct fx f;
+    fx_makeq(&f, NULL, NULL, Q_DATASHEET);
+    static uint8_t src[6 * 1448], h[80], out[1600];
+    uint32_t hl = tso_headers(h, 32, sizeof(src), 1, 1000);
+    struct lyra_skb *a = skb_tso(&f, h, hl, src, sizeof(src), 1448, 0);
+    struct lyra_skb *b = skb_tso(&f, h, hl, src, sizeof(src), 1448, 1);
+    cr_assert_eq(f.nd->xmit(f.nic->self, a), 0);
+    cr_assert_eq(f.nd->xmit(f.nic->self, b), -EAGAIN, "the first is still being cut");
+    cr_assert_eq(nic_stat(&f, "tx_tso_segments"), 2, "two buffers written, the rest waits");
+    for (unsigned w = 0; w < 8 && !f.u.tx_ready; w++) {
+        lt_poll(f.dev, 8);
+        lt_poll(f.nic, 8);
+    }
+    cr_assert_eq(f.u.tx_ready, 1, "room once the first frame is on the card");
+    cr_assert_eq(nic_stat(&f, "tx_tso_segments"), 6);
+    cr_assert_eq(f.nd->xmit(f.nic->self, b), 0);
+    while (ne2k_model_take_tx(f.dev->self, out, sizeof(out)))
+        ;
+    cr_assert_eq(f.so->avail(f.skb->self), SKB_COUNT - 1, "b held, 4 segments unwritten");
+    lt_stop(f.nic);
+    fx_done(&f); /* and freed at stop */
+
+    fx_make(&f, (const char *const[]){"tso=off", NULL}, NULL);
+    struct lyra_netdev_caps caps;
+    cr_assert_eq(f.nd->caps(f.nic->self, &caps), 0);
+    cr_assert_eq(caps.tso_segs, 0);
+    a = skb_tso(&f, h, hl, src, sizeof(src), 1448, 0);
+    cr_assert_eq(f.nd->xmit(f.nic->self, a), -EOPNOTSUPP);
+    lyra_skb_free(a);
+    fx_done(&f);
+    fx_make(&f, (const char *const[]){"csum_tx=off", NULL}, NULL);
+    cr_assert_eq(f.nd->caps(f.nic->self, &caps), 0);
+    cr_assert_eq(caps.tso_segs, 0, "each segment's checksum is the driver's to put");
+    fx_done(&f);
+
+    fx_make(&f, NULL, NULL);
+    a = skb_tso(&f, h, hl, src, sizeof(src), 1448, 0);
+    a->flags &= (uint16_t)~LYRA_SKB_F_CSUM_TX;
+    cr_assert_eq(f.nd->xmit(f.nic->self, a), -EINVAL, "no checksum asked of the NIC");
+    a->flags |= LYRA_SKB_F_CSUM_TX;
+    a->len = hl - 4;                          /* TCP options outside the linear part */
+    cr_assert_eq(f.nd->xmit(f.nic->self, a), -EINVAL, "headers not alone in the linear part");
+    a->len = hl;
+    a->gso_size = 1500; /* segments beyond 1514 bytes */
+    cr_assert_eq(f.nd->xmit(f.nic->self, a), -EINVAL);
+    lyra_skb_free(a);
+    cr_assert_eq(nic_stat(&f, "tx_too_big"), 3);
+    cr_assert_eq(nic_stat(&f, "tx_tso_frames"), 0);
+    lt_poll(f.dev, 8);
+    cr_assert_eq(ne2k_model_take_tx(f.dev->self, out, sizeof(out)), 0, "nothing sent");
+    fx_done(&f);
+}
+
 static void tx_busy_then_tx_ready(unsigned q)
 {
     struct fx f;
