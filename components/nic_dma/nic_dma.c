@@ -28,7 +28,7 @@
 #include "e1000_desc.h"
 #include "e1000_hw.h"
 #include "e1000_regs.h"
-#include "nic_dma_gro.h"
+#include "lyra/tcp_gro.h"
 #include "nic_dma_rx.h"
 #include "nic_dma_txreq.h"
 #include "lyra/bus.h"
@@ -97,7 +97,7 @@ struct nic_dma {
     uint32_t rctl;
 
     struct nd_rx rx;   /* the receive ring (nic_dma_rx.h) */
-    struct nd_gro gro; /* receive coalescing (nic_dma_gro.h) */
+    struct lyra_gro gro; /* receive coalescing (lyra/tcp_gro.h) */
     bool gro_param;    /* gro asked for (and csum_rx) */
 
     uint8_t *tx_ring;
@@ -359,7 +359,7 @@ static void rx_deliver(void *ctx, struct lyra_skb *skb)
 static void rx_up(void *ctx, struct lyra_skb *skb)
 {
     struct nic_dma *n = ctx;
-    nd_gro_rx(&n->gro, skb, rx_deliver, n);
+    lyra_gro_rx(&n->gro, skb, rx_deliver, n);
 }
 
 /* ----- poll ---------------------------------------------------------------- */
@@ -392,7 +392,7 @@ static int nic_dma_poll(void *self, unsigned budget)
         budget = n->rx_budget;
     if (n->started)
         work += nd_rx_poll(&n->rx, budget ? budget : 1, rx_up, n);
-    nd_gro_flush(&n->gro, rx_deliver, n); /* a run ends with the step */
+    lyra_gro_flush(&n->gro, rx_deliver, n); /* a run ends with the step */
     return (int)work;
 }
 
@@ -530,7 +530,7 @@ static void release(struct nic_dma *n)
     }
     if (n->tx_ring)
         n->bus->dma_free(n->bself, n->tx_ring, (size_t)n->tx_n * E1000_DESC_SIZE);
-    nd_gro_drop(&n->gro);
+    lyra_gro_drop(&n->gro);
     nd_rx_stop(&n->rx);
     n->tx_ring = NULL;
 }
@@ -644,7 +644,7 @@ static void nic_dma_stats(void *self, struct lyra_stats_sink *sink)
     ND_RX_STATS(R)
 #undef R
 #define G(x) lyra_stat(sink, #x, n->gro.st.x);
-    ND_GRO_STATS(G)
+    LYRA_GRO_STATS(G)
 #undef G
     lyra_stat(sink, "rx_posted", n->rx.posted);
     lyra_stat(sink, "tx_ring_free", n->tx_free);

@@ -17,7 +17,9 @@
  * ring from BNRY+1 to CURR, at most min(budget, rx_budget) frames, each
  * read by remote DMA into an skb from alloc_rx. A ring overflow (OVW) is
  * recovered with the datasheet's procedure; frames removed during it go up
- * after the card is out of loopback.
+ * after the card is out of loopback. TCP segments of one flow within a
+ * poll step go up as a run (gro: lyra/tcp_gro.h), each TCP checksum
+ * checked from the sum the read kept (nic_pio_rx.c).
  *
  * The CRC in the ring. A real DP8390 stores each frame's 4-byte FCS after
  * it and counts it in the ring header; QEMU's ne2000 counts the frame only.
@@ -282,6 +284,7 @@ static int nic_poll(void *self, unsigned budget)
     if ((isr & (ISR_PRX | ISR_RXE)) || n->rx_more) {
         ne2k_ack(&n->hw, isr & (ISR_PRX | ISR_RXE));
         work += nic_pio_rx_walk(n, budget);
+        nic_pio_rx_flush(n); /* a run ends with the step */
     }
     return (int)work;
 }
@@ -360,7 +363,7 @@ static int nd_attach(void *self, const void *events, void *user)
 /* ----- lifecycle ---------------------------------------------------------- */
 
 enum { P_MAC, P_RX_BUDGET, P_TX_BUFS, P_WAIT_SPINS, P_ALLMULTI, P_PROMISC, P_RX_CRC, P_CSUM_TX,
-       P_TSO, P__COUNT };
+       P_TSO, P_GRO, P__COUNT };
 
 static int nic_create(void *self, const struct lyra_value *p, struct lyra_diag *d)
 {
@@ -383,6 +386,7 @@ static int nic_create(void *self, const struct lyra_value *p, struct lyra_diag *
     n->promisc = p[P_PROMISC].u.b;
     n->csum_tx = p[P_CSUM_TX].u.b;
     n->tso = p[P_TSO].u.b;
+    n->gro_param = p[P_GRO].u.b;
     const char *crc = p[P_RX_CRC].u.s;
     if (!strcmp(crc, "auto")) {
         n->rx_crc = FCS_UNKNOWN;
@@ -434,6 +438,7 @@ static int nic_start(void *self)
     memset(n->tx_state, TXB_FREE, sizeof(n->tx_state));
     n->tx_sending = -1;
     n->need_tx_ready = false;
+    n->gro.on = n->gro_param && n->ev && n->ev->hdr.minor >= 3; /* netdev 1.3: takes runs */
     n->started = true;
     return 0;
 }
@@ -445,6 +450,7 @@ static void nic_stop(void *self)
         return;
     nic_pio_read_tallies(n);
     ne2k_stop(&n->hw);
+    lyra_gro_drop(&n->gro);
     if (n->tso_q.skb) { /* segments never written: tcp sends them again */
         lyra_skb_free(n->tso_q.skb);
         n->tso_q.skb = NULL;
@@ -472,6 +478,9 @@ static void nic_stats(void *self, struct lyra_stats_sink *sink)
     lyra_stat(sink, "rdma_timeout", n->hw.rdma_timeout);
     lyra_stat(sink, "reset_timeout", n->hw.reset_timeout);
     lyra_stat(sink, "rx_fcs_mode", n->fcs);
+#define G(x) lyra_stat(sink, #x, n->gro.st.x);
+    LYRA_GRO_STATS(G)
+#undef G
 }
 
 /* ----- descriptor --------------------------------------------------------- */
@@ -565,6 +574,11 @@ static const struct lyra_param nic_params[P__COUNT] = {
                "each segment (the frame's header with its lengths, identification, sequence "
                "number and checksums, and the next gso_size payload bytes) into a transmit "
                "buffer as one frees up")},
+    [P_GRO] = {"gro", LYRA_P_BOOL, "on", 1, 0,
+               LYRA_DOC("receive coalescing (skb 2.6 LYRA_SKB_F_GRO, netdev 1.3): TCP/IPv4 frames "
+               "of one flow that continue each other in a poll step go up as one run, so the "
+               "layers above handle their headers once; each TCP checksum is checked here from "
+               "the sum the read kept (a bus without insw_csum keeps none: no runs)")},
 };
 
 LYRA_EXPORT const struct lyra_component lyra_component_nic_pio = {
@@ -623,7 +637,9 @@ LYRA_EXPORT const struct lyra_component lyra_component_nic_pio = {
            "@stat tx_csum_offload: frames whose checksum the driver inserted; "
            "tx_csum_in_write: of them, summed in the payload's write; tx_csum_bad: asked for "
            "outside the frame's linear part (refused)\n"
-           "@stat rdma_timeout reset_timeout: bounded waits that ran out\n"),
+           "@stat rdma_timeout reset_timeout: bounded waits that ran out\n"
+           "@stat rx_gro_runs: runs of coalesced frames handed up; rx_gro_chained: frames "
+           "that went up chained to a run's first (gro)\n"),
     .provides = nic_provides,
     .n_provides = LYRA_COUNT(nic_provides),
     .slots = nic_slots,

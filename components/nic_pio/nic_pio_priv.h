@@ -10,6 +10,7 @@
 #include "lyra/netdev.h"
 #include "lyra/os.h"
 #include "lyra/skb.h"
+#include "lyra/tcp_gro.h"
 #include "eth_fcs.h"
 #include "ne2k_hw.h"
 #include "nic_pio_tso.h"
@@ -56,12 +57,14 @@ struct nic_pio {
     bool allmulti, promisc;
     bool csum_tx; /* param: checksum insertion offered (nic_pio_tx.c) */
     bool tso;     /* param: TSO frames taken and cut here (nic_pio_tso.c) */
+    bool gro_param; /* param: receive coalescing (lyra/tcp_gro.h) */
 
     bool started, opened;
     uint8_t next_pkt;  /* page of the next frame to read */
     bool rx_more;      /* the last walk stopped on its budget */
     bool in_recovery;  /* frames go to rxq, not up */
     struct lyra_skb_queue rxq;
+    struct lyra_gro gro; /* the run being coalesced within a poll step */
 
     uint8_t tx_state[2];
     uint16_t tx_len[2];   /* bytes on the card (padded) */
@@ -80,6 +83,8 @@ unsigned nic_pio_rx_walk(struct nic_pio *n, unsigned budget);
 /* A ring overflow (ISR.OVW) recovered by the datasheet's procedure: the
  * work done (at least 1). */
 unsigned nic_pio_rx_overflow(struct nic_pio *n, unsigned budget);
+/* The run being coalesced goes up (end of a poll step). */
+void nic_pio_rx_flush(struct nic_pio *n);
 /* The card's tally counters added to the stats. */
 void nic_pio_read_tallies(struct nic_pio *n);
 

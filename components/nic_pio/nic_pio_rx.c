@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "lyra/inet_csum.h"
+#include "lyra/skb_csum.h"
 #include "nic_pio_priv.h"
 
 static void rx_resync(struct nic_pio *n, uint8_t curr)
@@ -74,6 +75,31 @@ static void rx_deliver(struct nic_pio *n, struct lyra_skb *skb)
         lyra_skb_free(skb);
 }
 
+static void gro_up(void *ctx, struct lyra_skb *skb)
+{
+    rx_deliver(ctx, skb);
+}
+
+/* A TCP/IPv4 frame's TCP checksum checked from the sum the read kept (no
+ * payload read): LYRA_SKB_F_CSUM_OK when right, so that it may join a run
+ * (lyra/tcp_gro.h). A wrong one, or any other frame, goes up unmarked and
+ * its transport checks and counts it as before. */
+static void rx_csum_check(struct lyra_skb *skb, const uint8_t *p, uint32_t len)
+{
+    const uint8_t *ip = p + LYRA_ETH_HLEN;
+    if (!skb->lin_csum_len || len < LYRA_ETH_HLEN + 40u || p[12] != 0x08 || p[13] != 0x00 ||
+        ip[0] != 0x45 || ip[9] != 6)
+        return;
+    uint32_t tot = (uint32_t)(ip[2] << 8 | ip[3]);
+    if (tot < 40u || tot > len - LYRA_ETH_HLEN)
+        return;
+    uint32_t tl = tot - 20u;
+    /* the pseudo-header (RFC 793 3.1): addresses, protocol, TCP length */
+    uint32_t ps = lyra_csum_add(ip + 12, 8, 0) + 6u + tl;
+    if (lyra_csum_fold(lyra_skb_csum(skb, LYRA_ETH_HLEN + 20u, tl, ps)) == 0xffff)
+        skb->flags |= LYRA_SKB_F_CSUM_OK;
+}
+
 /* Reads the frame at `page` (len bytes as counted, less the FCS when known
  * to be counted) into an skb and hands it up, or counts why not. */
 static void rx_take(struct nic_pio *n, uint8_t page, const struct ne2k_rxhdr *hdr, uint32_t len)
@@ -123,7 +149,17 @@ static void rx_take(struct nic_pio *n, uint8_t page, const struct ne2k_rxhdr *hd
     skb->protocol = (uint16_t)((p[12] << 8) | p[13]);
     n->st.rx_frames++;
     n->st.rx_bytes += len;
-    rx_deliver(n, skb);
+    if (n->gro.on && !n->in_recovery) {
+        rx_csum_check(skb, p, len);
+        lyra_gro_rx(&n->gro, skb, gro_up, n);
+    } else {
+        rx_deliver(n, skb);
+    }
+}
+
+void nic_pio_rx_flush(struct nic_pio *n)
+{
+    lyra_gro_flush(&n->gro, gro_up, n);
 }
 
 /* Reads one frame at n->next_pkt (ring not empty). Returns 1 when a frame
@@ -184,6 +220,7 @@ void nic_pio_read_tallies(struct nic_pio *n)
 
 unsigned nic_pio_rx_overflow(struct nic_pio *n, unsigned budget)
 {
+    nic_pio_rx_flush(n); /* what came before the overflow goes first */
     n->st.rx_overflow++;
     bool resend = ne2k_ovw_begin(&n->hw);
     lyra_skbq_init(&n->rxq);

@@ -16,7 +16,7 @@
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
  *     -Iframework/include -Itests/support -Itests/fakes -Imodels/e1000 -Icomponents/nic_dma \
  *     tests/fuzz/fuzz_nic_dma.c \
- *     components/nic_dma/{nic_dma,nic_dma_rx,nic_dma_gro,nic_dma_txreq,e1000_hw,e1000_desc}.c \
+ *     components/nic_dma/{nic_dma,nic_dma_rx,nic_dma_txreq,e1000_hw,e1000_desc}.c \
  *     models/e1000/e1000_model*.c \
  *     components/skb/{skb_copy,skb_pool,skb_segs,skb_fill,skb_xfer}.c \
  *     tests/fakes/fake_os.c tests/support/lt.c \
@@ -45,7 +45,7 @@
 #include "lyra/inet_csum.h"
 #include "lyra/netdev.h"
 #include "lyra/skb.h"
-#include "nic_dma_gro.h"
+#include "lyra/tcp_gro.h"
 
 extern const struct lyra_component lyra_component_nic_dma;
 extern const struct lyra_component lyra_component_skb_copy;
@@ -123,7 +123,7 @@ static void check_run(const struct harness *h, const struct lyra_skb *skb)
     uint32_t seq = ld32(t + 4) + tot - 20 - th;
     uint64_t bytes = 0;
     uint32_t n = lyra_skb_chained(skb, &bytes), k = 0;
-    must(n >= 1 && n < ND_GRO_MAX, "run of no or too many chained skbs");
+    must(n >= 1 && n < LYRA_GRO_MAX, "run of no or too many chained skbs");
     for (const struct lyra_skb *c = skb->next; c; c = c->next, k++) {
         const uint8_t *d = c->data;
         must(!c->nseg && lyra_skb_is_linear(c), "chained skb not linear");
@@ -211,7 +211,7 @@ static struct harness *harness_get(void)
     if (ready)
         return &h;
     h.os = lt_create(&lyra_component_fake_os, NULL);
-    /* a 64-descriptor ring: room for a run of ND_GRO_MAX between polls */
+    /* a 64-descriptor ring: room for a run of LYRA_GRO_MAX between polls */
     h.skb = lt_create(&lyra_component_skb_copy, (const char *const[]){"count=128", NULL});
     h.dev = lt_create(&lyra_component_e1000_model, (const char *const[]){"tx_capture=64", NULL});
     h.nic = lt_create(&lyra_component_nic_dma,

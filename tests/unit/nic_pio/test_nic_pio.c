@@ -143,6 +143,9 @@ static void fx_makeq(struct fx *f, const char *const *nic_p, const char *const *
 /* The bus the driver binds to: NULL, the model's; else this table over the
  * model (a bus without an op the model has). */
 static const struct lyra_bus_ops *fx_bus;
+/* The netdev user: NULL, the fixture's (tu_ev, f->u); else these. */
+static const struct lyra_netdev_events *fx_ev;
+static void *fx_user;
 
 static void fx_make(struct fx *f, const char *const *nic_p, const char *const *dev_p)
 {
@@ -160,7 +163,9 @@ static void fx_make(struct fx *f, const char *const *nic_p, const char *const *d
         cr_assert_eq(lt_bind(f->nic, "bus", f->dev), 0);
     cr_assert_eq(lt_bind(f->nic, "skb", f->skb), 0);
     cr_assert_eq(lt_bind(f->nic, "os", f->os), 0);
-    cr_assert_eq(lyra_component_nic_pio.provides[0].attach(f->nic->self, &tu_ev, &f->u), 0);
+    cr_assert_eq(lyra_component_nic_pio.provides[0].attach(f->nic->self, fx_ev ? fx_ev : &tu_ev,
+                                                           fx_ev ? fx_user : &f->u),
+                 0);
     cr_assert_eq(lt_start(f->os), 0);
     cr_assert_eq(lt_start(f->skb), 0);
     cr_assert_eq(lt_start(f->dev), 0);
@@ -757,6 +762,86 @@ Test(nic_pio, tx_tso_one_at_a_time_and_refused)
     lt_poll(f.dev, 8);
     cr_assert_eq(ne2k_model_take_tx(f.dev->self, out, sizeof(out)), 0, "nothing sent");
     fx_done(&f);
+}
+
+/* ----- receive coalescing (gro) -------------------------------------------- */
+
+/* Segment k of a flow (1448-byte payloads from seq 5000) as a received
+ * frame with right checksums; `bad`: its TCP checksum off by one. */
+static uint32_t flow_seg(uint8_t *fr, uint32_t k, bool bad)
+{
+    static uint8_t h[80];
+    uint32_t n = 1448, hl = tso_headers(h, 32, n, (uint16_t)(7 + k), 5000 + k * n);
+    memcpy(fr, h, hl);
+    memcpy(fr, prom_mac, 6);
+    fr[47] = 0x10; /* ACK alone */
+    for (uint32_t i = 0; i < n; i++)
+        fr[hl + i] = (uint8_t)(k * 3 + i);
+    cr_assert_eq(lt_ipv4_fix_csum(fr + 14, hl - 14 + n), 0);
+    lt_ipv4_fix_l4_csum(fr + 14, hl - 14 + n);
+    if (bad)
+        fr[hl - 15]++; /* the TCP checksum's low byte (offset 34 + 17) */
+    return hl + n;
+}
+
+struct gro_user {
+    unsigned frames, runs, chained, ok, not_ok;
+};
+
+static void gu_rx(void *user, struct lyra_skb *skb)
+{
+    struct gro_user *g = user;
+    g->frames++;
+    uint64_t bytes = 0;
+    uint32_t c = lyra_skb_chained(skb, &bytes);
+    g->runs += (skb->flags & LYRA_SKB_F_GRO) != 0;
+    g->chained += c;
+    for (struct lyra_skb *s = skb; s; s = (skb->flags & LYRA_SKB_F_GRO) ? s->next : NULL)
+        if (s->flags & LYRA_SKB_F_CSUM_OK)
+            g->ok++;
+        else
+            g->not_ok++;
+    lyra_skb_free(skb);
+}
+
+/* Segments of one flow received in one poll step go up as one run (the
+ * driver checks each TCP checksum from the sum its read kept: CSUM_OK on
+ * each); a segment whose checksum is wrong goes up alone, unmarked, for
+ * tcp to count, and ends the run; gro=off hands every frame up alone. */
+Test(nic_pio, rx_segments_of_a_flow_go_up_as_a_run)
+{
+    static const struct lyra_netdev_events gu_ev = {
+        .hdr = LYRA_OPS_HDR(LYRA_NETDEV_IFACE, LYRA_NETDEV_MAJOR, LYRA_NETDEV_MINOR,
+                            struct lyra_netdev_events),
+        .rx = gu_rx,
+    };
+    for (int off = 0; off < 2; off++) {
+        struct fx f;
+        struct gro_user g = {0};
+        fx_ev = &gu_ev;
+        fx_user = &g;
+        fx_make(&f, off ? (const char *const[]){"gro=off", NULL} : NULL, NULL);
+        fx_ev = NULL;
+        static uint8_t fr[1600];
+        for (uint32_t k = 0; k < 6; k++) { /* 4 good, a bad one, then 1 more */
+            uint32_t len = flow_seg(fr, k, k == 4);
+            cr_assert_eq(ne2k_model_inject(f.dev->self, fr, len), 0);
+        }
+        lt_poll(f.nic, 64);
+        if (!off) {
+            cr_assert_eq(g.frames, 3, "a run of 4, the bad one, the last: %u", g.frames);
+            cr_assert_eq(g.runs, 1);
+            cr_assert_eq(g.chained, 3);
+            cr_assert_eq(g.ok, 5, "every good segment checked");
+            cr_assert_eq(g.not_ok, 1, "the bad one unmarked");
+            cr_assert_eq(nic_stat(&f, "rx_gro_runs"), 1);
+            cr_assert_eq(nic_stat(&f, "rx_gro_chained"), 3);
+        } else {
+            cr_assert_eq(g.frames, 6);
+            cr_assert_eq(g.runs + g.chained, 0);
+        }
+        fx_done(&f);
+    }
 }
 
 static void tx_busy_then_tx_ready(unsigned q)

@@ -1,4 +1,4 @@
-/* nic_dma's receive coalescing (nic_dma_gro.c) in isolation: hand-built
+/* The drivers' receive coalescing (lyra/tcp_gro.h) in isolation: hand-built
  * Ethernet/IPv4/TCP frames in the skbs of a small fake provider (which
  * counts frees and fails on a double free), and an `up` that records what
  * it is handed.
@@ -11,7 +11,7 @@
  * verified, IP header checksum wrong, IP options, fragments, SYN/FIN/RST/
  * URG, no payload, another flow, ACK, window, options or header length, a
  * sequence gap) does not join; PSH ends a run at once; a run holds at most
- * ND_GRO_MAX segments; frames go up in arrival order; flush hands the run
+ * LYRA_GRO_MAX segments; frames go up in arrival order; flush hands the run
  * up and drop frees it; nothing leaks and nothing is freed twice. */
 #include <criterion/criterion.h>
 #include <stdbool.h>
@@ -19,7 +19,7 @@
 #include <string.h>
 
 #include "lyra/skb.h"
-#include "nic_dma_gro.h"
+#include "lyra/tcp_gro.h"
 
 #define ETH_HLEN 14u
 #define MSS 1448u
@@ -264,10 +264,10 @@ static struct lyra_skb *frame(const struct fp *f)
     return s;
 }
 
-static struct lyra_skb *rx(struct nd_gro *g, const struct fp *f)
+static struct lyra_skb *rx(struct lyra_gro *g, const struct fp *f)
 {
     struct lyra_skb *s = frame(f);
-    nd_gro_rx(g, s, up, &U);
+    lyra_gro_rx(g, s, up, &U);
     return s;
 }
 
@@ -297,7 +297,7 @@ static void assert_chained(const struct lyra_skb *s, uint32_t seglen, const char
 
 Test(gro, three_full_segments_one_run)
 {
-    struct nd_gro g = {.on = true};
+    struct lyra_gro g = {.on = true};
     const uint32_t s0 = 1000000;
     struct lyra_skb *k[3];
     for (unsigned i = 0; i < 3; i++) {
@@ -306,7 +306,7 @@ Test(gro, three_full_segments_one_run)
         k[i] = rx(&g, &f);
     }
     cr_assert_eq(U.n, 0, "a run went up before flush");
-    nd_gro_flush(&g, up, &U);
+    lyra_gro_flush(&g, up, &U);
     cr_assert_eq(U.n, 1);
 
     struct lyra_skb *h = U.s[0];
@@ -340,14 +340,14 @@ Test(gro, three_full_segments_one_run)
  * NOJOIN case bad_ip_header_csum). */
 Test(gro, card_checked_ip_header_not_summed_again)
 {
-    struct nd_gro g = {.on = true};
+    struct lyra_gro g = {.on = true};
     struct fp a = seg(5000), b = seg(5000 + MSS);
     a.l3csum_ok = b.l3csum_ok = true;
     b.bad_ipcsum = true;
     struct lyra_skb *ka = rx(&g, &a);
     struct lyra_skb *kb = rx(&g, &b);
     cr_assert_eq(U.n, 0, "a frame went up before flush");
-    nd_gro_flush(&g, up, &U);
+    lyra_gro_flush(&g, up, &U);
     cr_assert_eq(U.n, 1);
     cr_assert_eq(U.s[0], ka);
     cr_assert_eq(ka->next, kb, "the card-checked frame did not join");
@@ -359,13 +359,13 @@ Test(gro, card_checked_ip_header_not_summed_again)
 /* Sequence numbers wrap inside a run (serial arithmetic). */
 Test(gro, run_across_sequence_wrap)
 {
-    struct nd_gro g = {.on = true};
+    struct lyra_gro g = {.on = true};
     const uint32_t s0 = 0xfffffa00u; /* the 3rd segment starts at 0x550 */
     for (unsigned i = 0; i < 3; i++) {
         struct fp f = seg(s0 + i * MSS);
         rx(&g, &f);
     }
-    nd_gro_flush(&g, up, &U);
+    lyra_gro_flush(&g, up, &U);
     cr_assert_eq(U.n, 1);
     uint64_t bytes = 0;
     cr_assert_eq(lyra_skb_chained(U.s[0], &bytes), 2);
@@ -376,7 +376,7 @@ Test(gro, run_across_sequence_wrap)
  * segment (the padding dropped). */
 Test(gro, padded_short_segment_is_trimmed)
 {
-    struct nd_gro g = {.on = true};
+    struct lyra_gro g = {.on = true};
     struct fp a = seg(5000), b = seg(5000 + 100);
     a.ts = b.ts = false;
     a.pay = 100;
@@ -384,8 +384,8 @@ Test(gro, padded_short_segment_is_trimmed)
     b.pad_to = 60; /* 14 + 20 + 20 + 4 = 58 */
     struct lyra_skb *ka = rx(&g, &a), *kb = frame(&b);
     cr_assert_eq(kb->len, 60, "the frame as received is padded");
-    nd_gro_rx(&g, kb, up, &U);
-    nd_gro_flush(&g, up, &U);
+    lyra_gro_rx(&g, kb, up, &U);
+    lyra_gro_flush(&g, up, &U);
     cr_assert_eq(U.n, 1);
     cr_assert_eq(U.s[0], ka);
     cr_assert(ka->flags & LYRA_SKB_F_GRO);
@@ -398,14 +398,14 @@ Test(gro, padded_short_segment_is_trimmed)
 
 Test(gro, off_passes_each_frame)
 {
-    struct nd_gro g = {.on = false};
+    struct lyra_gro g = {.on = false};
     struct lyra_skb *k[3];
     for (unsigned i = 0; i < 3; i++) {
         struct fp f = seg(1000 + i * MSS);
         k[i] = rx(&g, &f);
         cr_assert_eq(U.n, i + 1, "frame %u not passed up at once", i);
     }
-    nd_gro_flush(&g, up, &U);
+    lyra_gro_flush(&g, up, &U);
     cr_assert_eq(U.n, 3);
     for (unsigned i = 0; i < 3; i++) {
         cr_assert_eq(U.s[i], k[i], "up %u out of order", i);
@@ -423,7 +423,7 @@ Test(gro, off_passes_each_frame)
  * flush) when `held`, else goes up at once; both unchanged, in order. */
 static void check_nojoin(const char *name, void (*mut)(struct fp *), bool held)
 {
-    struct nd_gro g = {.on = true};
+    struct lyra_gro g = {.on = true};
     struct fp a = seg(77777), b = seg(77777 + MSS);
     b.ipid = (uint16_t)(a.ipid + 1);
     mut(&b);
@@ -432,7 +432,7 @@ static void check_nojoin(const char *name, void (*mut)(struct fp *), bool held)
     struct lyra_skb *kb = rx(&g, &b);
     cr_assert_eq(U.n, held ? 1u : 2u, "%s: %u up calls after the second frame, want %u", name,
                  U.n, held ? 1u : 2u);
-    nd_gro_flush(&g, up, &U);
+    lyra_gro_flush(&g, up, &U);
     cr_assert_eq(U.n, 2, "%s: %u up calls, want 2", name, U.n);
     cr_assert_eq(U.s[0], ka, "%s: the first frame did not go up first", name);
     cr_assert_eq(U.s[1], kb, "%s: the second frame did not go up second", name);
@@ -487,7 +487,7 @@ NOJOIN(other_dst_ip, true, f->dst_last = 4)
 
 Test(gro, psh_ends_the_run_at_once)
 {
-    struct nd_gro g = {.on = true};
+    struct lyra_gro g = {.on = true};
     struct fp a = seg(9000), b = seg(9000 + MSS), c = seg(9000 + 2 * MSS);
     b.flags = F_ACK | F_PSH;
     struct lyra_skb *ka = rx(&g, &a), *kb = rx(&g, &b);
@@ -503,7 +503,7 @@ Test(gro, psh_ends_the_run_at_once)
 
     struct lyra_skb *kc = rx(&g, &c);
     cr_assert_eq(U.n, 1, "the segment after PSH was not held");
-    nd_gro_flush(&g, up, &U);
+    lyra_gro_flush(&g, up, &U);
     cr_assert_eq(U.n, 2);
     cr_assert_eq(U.s[1], kc);
     assert_plain(kc, "after psh");
@@ -515,14 +515,14 @@ Test(gro, psh_ends_the_run_at_once)
 /* A PSH segment with nothing held goes up at once, alone. */
 Test(gro, psh_alone_goes_up_at_once)
 {
-    struct nd_gro g = {.on = true};
+    struct lyra_gro g = {.on = true};
     struct fp a = seg(9000);
     a.flags = F_ACK | F_PSH;
     struct lyra_skb *ka = rx(&g, &a);
     cr_assert_eq(U.n, 1);
     cr_assert_eq(U.s[0], ka);
     assert_plain(ka, "psh alone");
-    nd_gro_flush(&g, up, &U);
+    lyra_gro_flush(&g, up, &U);
     cr_assert_eq(U.n, 1);
     release_and_check();
 }
@@ -531,26 +531,26 @@ Test(gro, psh_alone_goes_up_at_once)
 
 Test(gro, run_capped_at_max)
 {
-    struct nd_gro g = {.on = true};
-    struct lyra_skb *k[ND_GRO_MAX + 1];
-    for (unsigned i = 0; i < ND_GRO_MAX + 1; i++) {
+    struct lyra_gro g = {.on = true};
+    struct lyra_skb *k[LYRA_GRO_MAX + 1];
+    for (unsigned i = 0; i < LYRA_GRO_MAX + 1; i++) {
         struct fp f = seg(1 + i * MSS);
         k[i] = rx(&g, &f);
     }
     cr_assert_eq(U.n, 1, "%u up calls before flush, want 1", U.n);
-    nd_gro_flush(&g, up, &U);
+    lyra_gro_flush(&g, up, &U);
     cr_assert_eq(U.n, 2);
     cr_assert_eq(U.s[0], k[0]);
     uint64_t bytes = 0;
-    cr_assert_eq(lyra_skb_chained(k[0], &bytes), ND_GRO_MAX - 1);
-    cr_assert_eq(bytes, (uint64_t)(ND_GRO_MAX - 1) * (TS_HLEN + MSS));
+    cr_assert_eq(lyra_skb_chained(k[0], &bytes), LYRA_GRO_MAX - 1);
+    cr_assert_eq(bytes, (uint64_t)(LYRA_GRO_MAX - 1) * (TS_HLEN + MSS));
     struct lyra_skb *c = k[0]->next;
-    for (unsigned i = 1; i < ND_GRO_MAX; i++, c = c->next)
+    for (unsigned i = 1; i < LYRA_GRO_MAX; i++, c = c->next)
         cr_assert_eq(c, k[i], "chain position %u", i);
-    cr_assert_eq(U.s[1], k[ND_GRO_MAX]);
-    assert_plain(k[ND_GRO_MAX], "after the cap");
+    cr_assert_eq(U.s[1], k[LYRA_GRO_MAX]);
+    assert_plain(k[LYRA_GRO_MAX], "after the cap");
     cr_assert_eq(g.st.rx_gro_runs, 1);
-    cr_assert_eq(g.st.rx_gro_chained, ND_GRO_MAX - 1);
+    cr_assert_eq(g.st.rx_gro_chained, LYRA_GRO_MAX - 1);
     release_and_check();
 }
 
@@ -558,18 +558,18 @@ Test(gro, run_capped_at_max)
 
 Test(gro, drop_frees_the_run)
 {
-    struct nd_gro g = {.on = true};
+    struct lyra_gro g = {.on = true};
     for (unsigned i = 0; i < 3; i++) {
         struct fp f = seg(1 + i * MSS);
         rx(&g, &f);
     }
     cr_assert_eq(U.n, 0);
-    nd_gro_drop(&g);
+    lyra_gro_drop(&g);
     cr_assert_eq(P.frees, 3, "drop freed %u", P.frees);
     cr_assert_null(g.head);
-    nd_gro_flush(&g, up, &U);
+    lyra_gro_flush(&g, up, &U);
     cr_assert_eq(U.n, 0, "flush after drop called up");
-    nd_gro_drop(&g); /* nothing held: nothing freed */
+    lyra_gro_drop(&g); /* nothing held: nothing freed */
     cr_assert_eq(P.frees, 3);
     release_and_check();
 }
@@ -577,23 +577,23 @@ Test(gro, drop_frees_the_run)
 /* ----- 7: not TCP/IPv4 ------------------------------------------------------ */
 
 /* A held segment, then s: the segment goes up first, then s unchanged. */
-static void check_alone(struct nd_gro *g, struct lyra_skb *s, const char *what)
+static void check_alone(struct lyra_gro *g, struct lyra_skb *s, const char *what)
 {
     struct fp a = seg(100);
     struct lyra_skb *ka = rx(g, &a);
-    nd_gro_rx(g, s, up, &U);
+    lyra_gro_rx(g, s, up, &U);
     cr_assert_eq(U.n, 2, "%s: %u up calls, want 2", what, U.n);
     cr_assert_eq(U.s[0], ka, "%s: order", what);
     cr_assert_eq(U.s[1], s, "%s: order", what);
     assert_plain(ka, what);
     assert_plain(s, what);
-    nd_gro_flush(g, up, &U);
+    lyra_gro_flush(g, up, &U);
     cr_assert_eq(U.n, 2, "%s: something still held", what);
 }
 
 Test(gro, short_frame_goes_alone)
 {
-    struct nd_gro g = {.on = true};
+    struct lyra_gro g = {.on = true};
     struct fp f = seg(100 + MSS);
     struct lyra_skb *s = frame(&f);
     s->len = 40;
@@ -604,7 +604,7 @@ Test(gro, short_frame_goes_alone)
 
 Test(gro, non_ipv4_goes_alone)
 {
-    struct nd_gro g = {.on = true};
+    struct lyra_gro g = {.on = true};
     struct fp f = seg(100 + MSS);
     f.ethertype = 0x86dd;
     check_alone(&g, frame(&f), "ethertype 0x86dd");
@@ -617,7 +617,7 @@ Test(gro, segmented_skb_goes_alone)
 {
     static const uint8_t padding[2];
     static struct lyra_skb_seg sg = {.ptr = padding, .len = 2};
-    struct nd_gro g = {.on = true};
+    struct lyra_gro g = {.on = true};
     struct fp f = seg(100 + MSS);
     struct lyra_skb *s = frame(&f);
     lyra_skb_seg_append(s, &sg);
