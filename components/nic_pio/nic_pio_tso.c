@@ -57,8 +57,9 @@ int nic_pio_tso_begin(struct nic_pio_tso *t, struct lyra_skb *skb, uint64_t tota
     if (tcp + (f[tcp + 12] >> 4) * 4u != h ||
         skb->csum_start != lyra_skb_headroom(skb) + tcp || skb->csum_off != TCP_CSUM_OFF)
         return -EINVAL;
-    if (h + mss > LYRA_ETH_FRAME_MAX || total <= h || total - LYRA_ETH_HLEN > LYRA_TSO_MAX)
-        return -EINVAL;
+    if (h + mss > LYRA_ETH_FRAME_MAX || total <= h || total - LYRA_ETH_HLEN > LYRA_TSO_MAX ||
+        (total - h + mss - 1) / mss > NIC_PIO_TSO_SEGS)
+        return -EINVAL; /* (more segments than caps.tso_segs offered) */
     *t = (struct nic_pio_tso){.skb = skb, .g = skb->seg, .hlen = h,
                               .payload = (uint32_t)(total - h), .mss = (uint16_t)mss,
                               .tcp = (uint8_t)tcp};

@@ -36,7 +36,7 @@ struct nic_pio_tso {
 /* 0 with t set to cut skb (total: its frame's bytes); -EINVAL: not a TSO
  * frame this driver can cut (TCP over IPv4 with the TCP checksum asked
  * of the NIC, headers alone in the linear part, each segment within one
- * Ethernet frame): t unchanged. */
+ * Ethernet frame, at most NIC_PIO_TSO_SEGS of them): t unchanged. */
 int nic_pio_tso_begin(struct nic_pio_tso *t, struct lyra_skb *skb, uint64_t total);
 
 /* Writes the next segment as a frame at card address addr: the payload
