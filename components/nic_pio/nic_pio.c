@@ -1,7 +1,7 @@
 /* Component `nic_pio`: NE2000 (DP8390) programmed-I/O driver.
  *
- * Provides netdev 1.2 to one user; uses bus 1.0 (port I/O only), skb 2.0
- * and os 2.0. The card's 16 KiB hold two transmit buffers (6 pages each)
+ * Provides netdev 1.3 to one user (TSO; runs to a user of 1.3); uses bus
+ * 1.0 (port I/O only), skb 2.0 and os 2.0. The card's 16 KiB hold two transmit buffers (6 pages each)
  * and a receive ring (pages 0x4C-0x7F); see ne2k_hw.h.
  *
  * Transmit: the frame is gathered straight from the skb (linear headers,
@@ -91,13 +91,11 @@ static void tx_start(struct nic_pio *n, unsigned b)
     ne2k_tx_start(&n->hw, tx_page(b), n->tx_len[b]);
 }
 
-static void tx_reap(struct nic_pio *n);
-static void tso_pump(struct nic_pio *n);
+static int tso_pump(struct nic_pio *n, bool from_xmit);
 
-/* A transmission ended (isr: its PTX/TXE bits). Starts the loaded buffer,
- * if any, and from the poll step (events) writes more of a TSO frame;
- * tells the user about room when asked to and allowed to. */
-static void tx_done(struct nic_pio *n, uint8_t isr, bool events)
+/* A transmission ended (isr: its PTX/TXE bits): its buffer is free, and
+ * the loaded one, if any, starts. */
+static void tx_done(struct nic_pio *n, uint8_t isr)
 {
     if (n->tx_sending >= 0) {
         unsigned b = (unsigned)n->tx_sending;
@@ -117,9 +115,16 @@ static void tx_done(struct nic_pio *n, uint8_t isr, bool events)
             }
         }
     }
-    if (events && n->tso_q.skb)
-        tso_pump(n);
-    if (events && n->need_tx_ready && free_txb(n) >= 0) {
+}
+
+/* From the poll step, with room on the card: more of a TSO frame held,
+ * then tx_ready when a send asked for it and could now go (not while a
+ * TSO frame's segments wait: they go first). */
+static void tx_room(struct nic_pio *n)
+{
+    if (n->tso_q.skb)
+        tso_pump(n, false);
+    if (n->need_tx_ready && !n->tso_q.skb && free_txb(n) >= 0) {
         n->need_tx_ready = false;
         if (n->ev && n->ev->tx_ready)
             n->ev->tx_ready(n->user);
@@ -134,7 +139,7 @@ static void tx_reap(struct nic_pio *n)
     uint8_t isr = ne2k_isr(&n->hw) & (ISR_PTX | ISR_TXE);
     if (isr) {
         ne2k_ack(&n->hw, isr);
-        tx_done(n, isr, false);
+        tx_done(n, isr);
     }
 }
 
@@ -157,8 +162,9 @@ static int frame_total(const struct lyra_skb *skb, uint64_t max, uint64_t *total
 
 /* Writes segments of the TSO frame held into every free buffer, starting
  * each; frees the frame after its last segment. A remote-DMA failure drops
- * what is left of it (tcp sends it again). */
-static void tso_pump(struct nic_pio *n)
+ * what is left of it (tcp sends it again): -ETIMEDOUT, and from xmit
+ * before any segment was written the frame is the caller's again. */
+static int tso_pump(struct nic_pio *n, bool from_xmit)
 {
     struct nic_pio_tso *t = &n->tso_q;
     while (t->skb) {
@@ -168,15 +174,18 @@ static void tso_pump(struct nic_pio *n)
             b = free_txb(n);
         }
         if (b < 0)
-            return; /* the next tx_done goes on */
+            return 0; /* the next transmission's end goes on */
         uint32_t len;
         if (nic_pio_tso_write_next(t, &n->hw, (uint16_t)(tx_page((unsigned)b) * NE_PAGE), &len)) {
             n->st.tx_rdma_fail++;
-            lyra_skb_free(t->skb);
+            if (!from_xmit || t->k)
+                lyra_skb_free(t->skb);
             t->skb = NULL;
-            return;
+            return -ETIMEDOUT;
         }
         n->st.tx_tso_segments++;
+        n->tx.csum_offload++; /* each segment's summed in its write */
+        n->tx.csum_in_write++;
         n->tx_len[b] = (uint16_t)(len < LYRA_ETH_ZLEN ? LYRA_ETH_ZLEN : len);
         n->tx_real[b] = (uint16_t)len;
         n->tx_state[b] = TXB_READY;
@@ -187,6 +196,16 @@ static void tso_pump(struct nic_pio *n)
             t->skb = NULL;
         }
     }
+    return 0;
+}
+
+/* Whether a TSO frame is still being cut once every free buffer has
+ * taken a segment of it: nothing else may go out before its segments. */
+static bool tso_held(struct nic_pio *n)
+{
+    if (n->tso_q.skb)
+        tso_pump(n, false);
+    return n->tso_q.skb != NULL;
 }
 
 /* A TSO frame (netdev 1.2): taken whole and cut here, its segments going
@@ -198,7 +217,7 @@ static int tso_xmit(struct nic_pio *n, struct lyra_skb *skb, uint64_t total)
         n->st.tx_too_big++;
         return -EOPNOTSUPP;
     }
-    if (n->tso_q.skb) {
+    if (tso_held(n)) {
         n->st.tx_busy++;
         n->need_tx_ready = true;
         return -EAGAIN;
@@ -208,8 +227,7 @@ static int tso_xmit(struct nic_pio *n, struct lyra_skb *skb, uint64_t total)
         return -EINVAL; /* the caller keeps it */
     }
     n->st.tx_tso_frames++;
-    tso_pump(n);
-    return 0;
+    return tso_pump(n, true);
 }
 
 static int nd_xmit(void *self, struct lyra_skb *skb)
@@ -229,10 +247,13 @@ static int nd_xmit(void *self, struct lyra_skb *skb)
         n->st.tx_too_big++;
         return -EMSGSIZE;
     }
-    int b = free_txb(n);
-    if (b < 0) {
-        tx_reap(n);
+    int b = -1;
+    if (!tso_held(n)) { /* (its segments first, in order) */
         b = free_txb(n);
+        if (b < 0) {
+            tx_reap(n);
+            b = free_txb(n);
+        }
     }
     if (b < 0) {
         n->st.tx_busy++;
@@ -272,11 +293,13 @@ static int nic_poll(void *self, unsigned budget)
     }
     if (isr & (ISR_PTX | ISR_TXE)) {
         ne2k_ack(&n->hw, isr & (ISR_PTX | ISR_TXE));
-        tx_done(n, isr, true);
+        tx_done(n, isr);
         work++;
-    } else if (n->need_tx_ready && free_txb(n) >= 0) {
-        tx_done(n, 0, true);
     }
+    /* (also when a send reaped the ending itself: a transmission still on
+     * the wire is never retired without its PTX or TXE) */
+    if ((n->need_tx_ready || n->tso_q.skb) && free_txb(n) >= 0)
+        tx_room(n);
     if (isr & ISR_OVW) {
         ne2k_ack(&n->hw, isr & (ISR_PRX | ISR_RXE));
         return (int)(work + nic_pio_rx_overflow(n, budget));
@@ -588,7 +611,7 @@ LYRA_EXPORT const struct lyra_component lyra_component_nic_pio = {
     .summary = LYRA_DOC("NE2000 (DP8390) programmed-I/O driver"),
     .doc = LYRA_DOC("@component nic_pio\n"
            "@summary NE2000 (DP8390) programmed-I/O driver\n"
-           "@provides netdev 1.0 (one user)\n"
+           "@provides netdev 1.3 (one user)\n"
            "@uses bus bus 1.0 (port I/O); skb skb 2.0; os os 2.0\n"
            "@context task (the stack's poll step)\n"
            "Start resets the card (read of base+0x1F, wait for ISR.RST), reads the MAC from "
@@ -618,8 +641,8 @@ LYRA_EXPORT const struct lyra_component lyra_component_nic_pio = {
            "is taken whole and cut here, each segment written as a frame of its own (the "
            "frame's headers with the IPv4 length, identification and header checksum, the "
            "sequence number, FIN and PSH on the last only, and the TCP checksum summed in "
-           "the payload's write) into a transmit buffer as one frees up; another TSO frame "
-           "meanwhile is -EAGAIN, then tx_ready.\n"
+           "the payload's write) into a transmit buffer as one frees up; any frame sent "
+           "meanwhile waits for them (-EAGAIN, then tx_ready), so nothing overtakes them.\n"
            "@stat tx_frames tx_bytes: sent (PTX); tx_errors: TXE; tx_busy: -EAGAIN; "
            "tx_too_big: above 1514 bytes, or a TSO frame refused (tso=off, csum_tx=off, or not "
            "TCP/IPv4 with the headers alone linear); tx_rdma_fail: remote DMA write did not "
@@ -634,7 +657,8 @@ LYRA_EXPORT const struct lyra_component lyra_component_nic_pio = {
            "kept with the skb: the transport does not read the payload again); "
            "rx_fcs_mode: 0 not known yet, 1 count without CRC, 2 count with CRC\n"
            "@stat rx_crc rx_frame rx_missed: the card's tally counters\n"
-           "@stat tx_csum_offload: frames whose checksum the driver inserted; "
+           "@stat tx_csum_offload: frames whose checksum the driver inserted (TSO segments "
+           "each); "
            "tx_csum_in_write: of them, summed in the payload's write; tx_csum_bad: asked for "
            "outside the frame's linear part (refused)\n"
            "@stat rdma_timeout reset_timeout: bounded waits that ran out\n"

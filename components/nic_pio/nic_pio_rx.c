@@ -88,8 +88,8 @@ static void rx_csum_check(struct lyra_skb *skb, const uint8_t *p, uint32_t len)
 {
     const uint8_t *ip = p + LYRA_ETH_HLEN;
     if (!skb->lin_csum_len || len < LYRA_ETH_HLEN + 40u || p[12] != 0x08 || p[13] != 0x00 ||
-        ip[0] != 0x45 || ip[9] != 6)
-        return;
+        ip[0] != 0x45 || ip[9] != 6 || ((ip[6] << 8 | ip[7]) & 0x3fff))
+        return; /* (a fragment's checksum is the datagram's, checked after reassembly) */
     uint32_t tot = (uint32_t)(ip[2] << 8 | ip[3]);
     if (tot < 40u || tot > len - LYRA_ETH_HLEN)
         return;

@@ -764,6 +764,95 @@ Test(nic_pio, tx_tso_one_at_a_time_and_refused)
     fx_done(&f);
 }
 
+/* A frame sent while a TSO frame is still being cut waits for its
+ * segments (-EAGAIN, then tx_ready once they are all on the card): on the
+ * wire nothing overtakes them. */
+Test(nic_pio, tx_nothing_overtakes_the_segments_of_a_tso_frame)
+{
+    struct fx f;
+    fx_makeq(&f, NULL, NULL, Q_DATASHEET);
+    static uint8_t src[6 * 1448], h[80], out[1600], pl[100];
+    uint32_t hl = tso_headers(h, 32, sizeof(src), 1, 1000);
+    frame_make(pl, 100, bcast, 9);
+    struct lyra_skb *a = skb_tso(&f, h, hl, src, sizeof(src), 1448, 0);
+    struct lyra_skb *c = skb_gather(&f, pl, 100, 0);
+    cr_assert_eq(f.nd->xmit(f.nic->self, a), 0);
+    lt_poll(f.dev, 8); /* the first segment ends, unseen by the driver */
+    cr_assert_eq(f.nd->xmit(f.nic->self, c), -EAGAIN, "4 segments still to write");
+    size_t lens[8];
+    unsigned n = 0;
+    for (unsigned w = 0; w < 16 && !f.u.tx_ready; w++) {
+        lt_poll(f.nic, 8);
+        lt_poll(f.dev, 8);
+        while (n < 8 && (lens[n] = ne2k_model_take_tx(f.dev->self, out, sizeof(out))))
+            n++;
+    }
+    cr_assert_eq(f.u.tx_ready, 1);
+    cr_assert_eq(f.nd->xmit(f.nic->self, c), 0);
+    for (unsigned w = 0; w < 8; w++) {
+        lt_poll(f.dev, 8);
+        lt_poll(f.nic, 8);
+        while (n < 8 && (lens[n] = ne2k_model_take_tx(f.dev->self, out, sizeof(out))))
+            n++;
+    }
+    cr_assert_eq(n, 7, "six segments and the frame");
+    for (unsigned k = 0; k < 6; k++)
+        cr_assert_eq(lens[k], hl + 1448, "segment %u in order", k);
+    cr_assert_eq(lens[6], 100, "the frame last");
+    cr_assert_eq(nic_stat(&f, "tx_errors"), 0);
+    cr_assert_eq(dev_stat(&f, "tx_overlap"), 0);
+    fx_done(&f);
+}
+
+/* A remote-DMA write that never completes: a TSO frame whose first
+ * segment could not be written is the caller's again (-ETIMEDOUT, as for
+ * any frame); a buffer a send freed and then could not fill leaves the
+ * transmission still on the wire alone (it ends with its own PTX, never
+ * counted as an error before it has). */
+Test(nic_pio, tx_rdma_timeouts_with_tso_and_a_transmission_on_the_wire)
+{
+    struct fx f;
+    fx_makeq(&f, (const char *const[]){"wait_spins=50", NULL}, NULL, Q_DATASHEET);
+    static uint8_t src[3 * 1448], h[80], fr[3][100];
+    uint32_t hl = tso_headers(h, 32, sizeof(src), 1, 1000);
+    ne2k_model_set_faults(f.dev->self, NE2K_FAULT_NO_RDC);
+    struct lyra_skb *a = skb_tso(&f, h, hl, src, sizeof(src), 1448, 0);
+    cr_assert_eq(f.nd->xmit(f.nic->self, a), -ETIMEDOUT);
+    cr_assert_eq(f.so->avail(f.skb->self), SKB_COUNT - 1, "still the caller's");
+    lyra_skb_free(a);
+    ne2k_model_set_faults(f.dev->self, 0);
+    struct lyra_skb *s[3];
+    for (unsigned i = 0; i < 3; i++) {
+        frame_make(fr[i], 100, bcast, i + 1);
+        s[i] = skb_gather(&f, fr[i], 100, i);
+    }
+    cr_assert_eq(f.nd->xmit(f.nic->self, s[0]), 0); /* sending */
+    cr_assert_eq(f.nd->xmit(f.nic->self, s[1]), 0); /* loaded */
+    cr_assert_eq(f.nd->xmit(f.nic->self, s[2]), -EAGAIN);
+    lt_poll(f.dev, 8); /* s[0] ends */
+    ne2k_model_set_faults(f.dev->self, NE2K_FAULT_NO_RDC);
+    /* the send takes s[0]'s ending (s[1] starts) and fails to write */
+    cr_assert_eq(f.nd->xmit(f.nic->self, s[2]), -ETIMEDOUT);
+    ne2k_model_set_faults(f.dev->self, 0);
+    lt_poll(f.nic, 8); /* a free buffer, s[1] still on the wire */
+    cr_assert_eq(f.u.tx_ready, 1, "room said");
+    cr_assert_eq(nic_stat(&f, "tx_errors"), 0, "s[1] not retired while it is sent");
+    cr_assert_eq(f.nd->xmit(f.nic->self, s[2]), 0);
+    for (unsigned w = 0; w < 4; w++) {
+        lt_poll(f.dev, 8);
+        lt_poll(f.nic, 8);
+    }
+    cr_assert_eq(nic_stat(&f, "tx_frames"), 3);
+    cr_assert_eq(nic_stat(&f, "tx_errors"), 0);
+    cr_assert_eq(dev_stat(&f, "tx_overlap"), 0);
+    uint8_t out[200];
+    for (unsigned i = 0; i < 3; i++) {
+        cr_assert_eq(ne2k_model_take_tx(f.dev->self, out, sizeof(out)), 100);
+        cr_assert_arr_eq(out, fr[i], 100, "frame %u", i);
+    }
+    fx_done(&f);
+}
+
 /* ----- receive coalescing (gro) -------------------------------------------- */
 
 /* Segment k of a flow (1448-byte payloads from seq 5000) as a received
@@ -815,12 +904,14 @@ Test(nic_pio, rx_segments_of_a_flow_go_up_as_a_run)
                             struct lyra_netdev_events),
         .rx = gu_rx,
     };
-    for (int off = 0; off < 2; off++) {
+    for (int run = 0; run < 2 * NQUIRKS; run++) {
+        int off = run & 1;
         struct fx f;
         struct gro_user g = {0};
         fx_ev = &gu_ev;
         fx_user = &g;
-        fx_make(&f, off ? (const char *const[]){"gro=off", NULL} : NULL, NULL);
+        fx_makeq(&f, off ? (const char *const[]){"gro=off", NULL} : NULL, NULL,
+                 (unsigned)run / 2);
         fx_ev = NULL;
         static uint8_t fr[1600];
         for (uint32_t k = 0; k < 6; k++) { /* 4 good, a bad one, then 1 more */
