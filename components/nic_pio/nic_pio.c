@@ -162,8 +162,9 @@ static int frame_total(const struct lyra_skb *skb, uint64_t max, uint64_t *total
 
 /* Writes segments of the TSO frame held into every free buffer, starting
  * each; frees the frame after its last segment. A remote-DMA failure drops
- * what is left of it (tcp sends it again): -ETIMEDOUT, and from xmit
- * before any segment was written the frame is the caller's again. */
+ * what is left of it (tcp sends it again), but from xmit before any
+ * segment was written: then the frame is the caller's again, -ETIMEDOUT
+ * (0 otherwise: the frame was taken). */
 static int tso_pump(struct nic_pio *n, bool from_xmit)
 {
     struct nic_pio_tso *t = &n->tso_q;
@@ -178,10 +179,11 @@ static int tso_pump(struct nic_pio *n, bool from_xmit)
         uint32_t len;
         if (nic_pio_tso_write_next(t, &n->hw, (uint16_t)(tx_page((unsigned)b) * NE_PAGE), &len)) {
             n->st.tx_rdma_fail++;
-            if (!from_xmit || t->k)
+            bool give_back = from_xmit && !t->k;
+            if (!give_back)
                 lyra_skb_free(t->skb);
             t->skb = NULL;
-            return -ETIMEDOUT;
+            return give_back ? -ETIMEDOUT : 0;
         }
         n->st.tx_tso_segments++;
         n->tx.csum_offload++; /* each segment's summed in its write */

@@ -853,6 +853,51 @@ Test(nic_pio, tx_rdma_timeouts_with_tso_and_a_transmission_on_the_wire)
     fx_done(&f);
 }
 
+/* A bus over the model whose header writes (outsw: payload goes through
+ * outsw_csum) stop completing from the fail_at-th on (the model's RDC
+ * never set), for a failure in the middle of a TSO frame. */
+static unsigned hdr_writes, fail_at;
+static const struct lyra_bus_ops *model_bus;
+
+static void failing_outsw(void *self, uint32_t port, const void *buf, size_t count)
+{
+    if (++hdr_writes == fail_at)
+        ne2k_model_set_faults(self, NE2K_FAULT_NO_RDC);
+    model_bus->outsw(self, port, buf, count);
+}
+
+/* A TSO frame whose second segment's write fails is still taken (its
+ * first segment is on the card; tcp sends the rest again): xmit says 0 and
+ * the driver frees the frame, once. */
+Test(nic_pio, tx_tso_failing_in_the_middle_is_taken)
+{
+    struct fx f;
+    fx_make(&f, NULL, NULL);
+    static struct lyra_bus_ops failing;
+    model_bus = lt_ops(f.dev, "bus");
+    failing = *model_bus;
+    failing.outsw = failing_outsw;
+    fx_done(&f);
+    fx_bus = &failing;
+    fx_make(&f, (const char *const[]){"wait_spins=50", NULL}, NULL);
+    fx_bus = NULL;
+    model_bus = lt_ops(f.dev, "bus");
+    hdr_writes = 0;
+    fail_at = 2;
+    static uint8_t src[4 * 1448], h[80], out[1600];
+    uint32_t hl = tso_headers(h, 32, sizeof(src), 1, 1000);
+    struct lyra_skb *a = skb_tso(&f, h, hl, src, sizeof(src), 1448, 0);
+    cr_assert_eq(f.nd->xmit(f.nic->self, a), 0, "taken: a segment is on the card");
+    cr_assert_eq(nic_stat(&f, "tx_rdma_fail"), 1);
+    cr_assert_eq(nic_stat(&f, "tx_tso_segments"), 1);
+    ne2k_model_set_faults(f.dev->self, 0);
+    lt_poll(f.dev, 8);
+    lt_poll(f.nic, 8);
+    cr_assert_eq(ne2k_model_take_tx(f.dev->self, out, sizeof(out)), hl + 1448);
+    cr_assert_eq(lt_stat(f.skb, "bad_free"), 0, "freed once");
+    fx_done(&f);
+}
+
 /* ----- receive coalescing (gro) -------------------------------------------- */
 
 /* Segment k of a flow (1448-byte payloads from seq 5000) as a received
