@@ -1,8 +1,9 @@
 /* Component `nic_pio`: NE2000 (DP8390) programmed-I/O driver.
  *
  * Provides netdev 1.3 to one user (TSO; runs to a user of 1.3); uses bus
- * 1.0 (port I/O only), skb 2.0 and os 2.0. The card's 16 KiB hold two transmit buffers (6 pages each)
- * and a receive ring (pages 0x4C-0x7F); see ne2k_hw.h.
+ * 1.0 (port I/O only), skb 2.0 and os 2.0. The card's 16 KiB hold two
+ * transmit buffers (6 pages each) and a receive ring (pages 0x4C-0x7F);
+ * see ne2k_hw.h.
  *
  * Transmit: the frame is gathered straight from the skb (linear headers,
  * then each segment) into a free transmit buffer by remote DMA, with no
@@ -143,6 +144,29 @@ static void tx_reap(struct nic_pio *n)
     }
 }
 
+/* A free transmit buffer, after taking a finished transmission's end if
+ * none was; -1: both busy. */
+static int take_txb(struct nic_pio *n)
+{
+    int b = free_txb(n);
+    if (b < 0) {
+        tx_reap(n);
+        b = free_txb(n);
+    }
+    return b;
+}
+
+/* Buffer b holds a frame of len bytes (padded on the card to 60): it goes
+ * out now when nothing is being sent, else after what is. */
+static void load_txb(struct nic_pio *n, int b, uint32_t len)
+{
+    n->tx_len[b] = (uint16_t)(len < LYRA_ETH_ZLEN ? LYRA_ETH_ZLEN : len);
+    n->tx_real[b] = (uint16_t)len;
+    n->tx_state[b] = TXB_READY;
+    if (n->tx_sending < 0)
+        tx_start(n, (unsigned)b);
+}
+
 /* The frame's bytes, from the pieces themselves (not seg_len), counted
  * until past max; -EINVAL: a piece without memory. */
 static int frame_total(const struct lyra_skb *skb, uint64_t max, uint64_t *total)
@@ -169,11 +193,7 @@ static int tso_pump(struct nic_pio *n, bool from_xmit)
 {
     struct nic_pio_tso *t = &n->tso_q;
     while (t->skb) {
-        int b = free_txb(n);
-        if (b < 0) {
-            tx_reap(n);
-            b = free_txb(n);
-        }
+        int b = take_txb(n);
         if (b < 0)
             return 0; /* the next transmission's end goes on */
         uint32_t len;
@@ -188,11 +208,7 @@ static int tso_pump(struct nic_pio *n, bool from_xmit)
         n->st.tx_tso_segments++;
         n->tx.csum_offload++; /* each segment's summed in its write */
         n->tx.csum_in_write++;
-        n->tx_len[b] = (uint16_t)(len < LYRA_ETH_ZLEN ? LYRA_ETH_ZLEN : len);
-        n->tx_real[b] = (uint16_t)len;
-        n->tx_state[b] = TXB_READY;
-        if (n->tx_sending < 0)
-            tx_start(n, (unsigned)b);
+        load_txb(n, b, len);
         if (t->off == t->payload) {
             lyra_skb_free(t->skb); /* all of it on the card */
             t->skb = NULL;
@@ -249,14 +265,7 @@ static int nd_xmit(void *self, struct lyra_skb *skb)
         n->st.tx_too_big++;
         return -EMSGSIZE;
     }
-    int b = -1;
-    if (!tso_held(n)) { /* (its segments first, in order) */
-        b = free_txb(n);
-        if (b < 0) {
-            tx_reap(n);
-            b = free_txb(n);
-        }
-    }
+    int b = tso_held(n) ? -1 : take_txb(n); /* (a TSO frame's segments first, in order) */
     if (b < 0) {
         n->st.tx_busy++;
         n->need_tx_ready = true;
@@ -271,11 +280,7 @@ static int nd_xmit(void *self, struct lyra_skb *skb)
         n->st.tx_rdma_fail++;
     if (r)
         return r; /* the caller keeps the skb */
-    n->tx_len[b] = (uint16_t)flen;
-    n->tx_real[b] = (uint16_t)total;
-    n->tx_state[b] = TXB_READY;
-    if (n->tx_sending < 0)
-        tx_start(n, (unsigned)b);
+    load_txb(n, b, (uint32_t)total);
     lyra_skb_free(skb); /* on the card now */
     return 0;
 }
