@@ -70,7 +70,7 @@ struct zc_span {
     X(add_data_efault)   /* a NULL, wrapping or unreadable range */                        \
     X(add_data_emsgsize) /* more than a copy could ever chain */                           \
     X(copy_out_einval)                                                                      \
-    X(clones) X(clone_ranges) X(clone_fail) X(pkt_alloc_fail) X(pkt_free_bad)                               \
+    X(clones) X(clone_ranges) X(clone_fail) X(pkt_alloc_fail) X(pkt_free_bad)              \
     X(rx_fixup_bytes) /* application bytes moved in front of a remapped payload */
 
 enum skb_zc_counter {

@@ -73,11 +73,13 @@ static inline uint32_t lyra_gro_candidate_(const struct lyra_skb *skb, uint32_t 
     const uint8_t *f = skb->data;
     const uint8_t *ip = f + LYRA_GRO_ETH_HLEN;
     const uint8_t *t = ip + LYRA_GRO_IP_HLEN;
-    if (lyra_gro_ld16_(f + 12) != 0x0800 || ip[0] != 0x45 || ip[9] != 6 || (lyra_gro_ld16_(ip + 6) & 0x3fff))
+    if (lyra_gro_ld16_(f + 12) != 0x0800 || ip[0] != 0x45 || ip[9] != 6 ||
+        (lyra_gro_ld16_(ip + 6) & 0x3fff))
         return 0; /* not IPv4 without options, not TCP, or a fragment */
     uint32_t tot = lyra_gro_ld16_(ip + 2);
     uint32_t h = (uint32_t)(t[12] >> 4) * 4;
-    if (tot > skb->len - LYRA_GRO_ETH_HLEN || h < LYRA_GRO_TCP_HLEN || LYRA_GRO_IP_HLEN + h >= tot)
+    if (tot > skb->len - LYRA_GRO_ETH_HLEN || h < LYRA_GRO_TCP_HLEN ||
+        LYRA_GRO_IP_HLEN + h >= tot)
         return 0; /* cut short, a bad offset, or no payload */
     if ((t[13] & (uint8_t)~LYRA_GRO_PSH) != LYRA_GRO_ACK)
         return 0; /* SYN, FIN, RST, URG, ECN marks: on their own */
@@ -117,17 +119,33 @@ static inline uint16_t lyra_gro_w16_(const uint8_t *p)
  * 0-13 Ethernet, 14-33 IPv4, 34 on TCP. The differences are or-ed, not
  * tested one by one: a run's frames match, so every word is read anyway,
  * and one test costs less than a branch per field. */
+/* The differences of h and f at offset o, 8, 4 or 2 bytes wide. */
+static inline uint64_t lyra_gro_d64_(const uint8_t *h, const uint8_t *f, uint32_t o)
+{
+    return lyra_gro_w64_(h + o) ^ lyra_gro_w64_(f + o);
+}
+
+static inline uint32_t lyra_gro_d32_(const uint8_t *h, const uint8_t *f, uint32_t o)
+{
+    return lyra_gro_w32_(h + o) ^ lyra_gro_w32_(f + o);
+}
+
+static inline uint16_t lyra_gro_d16_(const uint8_t *h, const uint8_t *f, uint32_t o)
+{
+    return (uint16_t)(lyra_gro_w16_(h + o) ^ lyra_gro_w16_(f + o));
+}
+
 static inline bool lyra_gro_same_flow_(const uint8_t *h, const uint8_t *f, uint32_t th)
 {
-    uint64_t d = (lyra_gro_w64_(h) ^ lyra_gro_w64_(f)) | (lyra_gro_w64_(h + 8) ^ lyra_gro_w64_(f + 8)) /* Ethernet, version, TOS */ |
-                 (lyra_gro_w32_(h + 20) ^ lyra_gro_w32_(f + 20)) /* flags and offset, TTL, protocol */ |
-                 (lyra_gro_w64_(h + 26) ^ lyra_gro_w64_(f + 26)) | (lyra_gro_w32_(h + 34) ^ lyra_gro_w32_(f + 34)) /* addresses, ports */ |
-                 (lyra_gro_w32_(h + 42) ^ lyra_gro_w32_(f + 42)) | (uint64_t)(h[46] ^ f[46]) /* ACK, data offset */ |
-                 (lyra_gro_w16_(h + 48) ^ lyra_gro_w16_(f + 48)) | (lyra_gro_w16_(h + 52) ^ lyra_gro_w16_(f + 52)) /* window, urgent */;
+    uint64_t d = lyra_gro_d64_(h, f, 0) | lyra_gro_d64_(h, f, 8) /* Ethernet, version, TOS */ |
+                 lyra_gro_d32_(h, f, 20) /* flags and offset, TTL, protocol */ |
+                 lyra_gro_d64_(h, f, 26) | lyra_gro_d32_(h, f, 34) /* addresses, ports */ |
+                 lyra_gro_d32_(h, f, 42) | (uint64_t)(h[46] ^ f[46]) /* ACK, data offset */ |
+                 lyra_gro_d16_(h, f, 48) | lyra_gro_d16_(h, f, 52) /* window, urgent */;
     if (th == 32) /* options: the timestamp's 12 bytes, the usual case */
-        return !(d | (lyra_gro_w64_(h + 54) ^ lyra_gro_w64_(f + 54)) | (lyra_gro_w32_(h + 62) ^ lyra_gro_w32_(f + 62)));
+        return !(d | lyra_gro_d64_(h, f, 54) | lyra_gro_d32_(h, f, 62));
     for (uint32_t k = 54; k < 34 + th; k += 4) /* th - 20, a multiple of 4 */
-        d |= lyra_gro_w32_(h + k) ^ lyra_gro_w32_(f + k);
+        d |= lyra_gro_d32_(h, f, k);
     return !d;
 }
 
