@@ -146,11 +146,47 @@ static uint64_t poll_timed(struct end *e)
     return d;
 }
 
+/* One poll step of the sender, of the receiver: functions of their own,
+ * so that callgrind can count one side (--toggle-collect=sender_poll
+ * --toggle-collect=sender_send --toggle-collect=completions instead of
+ * transfer_phase: the sender's poll steps and socket calls; the receiver's:
+ * receiver_poll, receiver_recv and loan_read). */
+__attribute__((noinline)) static uint64_t sender_poll(struct xfer *x)
+{
+    return poll_timed(x->a);
+}
+
+__attribute__((noinline)) static uint64_t receiver_poll(struct xfer *x)
+{
+    return poll_timed(x->b);
+}
+
+/* The sender's send call, timed. */
+__attribute__((noinline)) static ssize_t sender_send(struct xfer *x, const uint8_t *p, size_t len)
+{
+    uint64_t t0 = mono_ns();
+    ssize_t n = lyra_send(x->a->s, x->a->fd, p, len,
+                          MSG_DONTWAIT | (x->zerocopy ? MSG_ZEROCOPY : 0));
+    x->a->app_ns += mono_ns() - t0;
+    x->a->app_calls++;
+    return n;
+}
+
+/* The receiver's read, timed. */
+__attribute__((noinline)) static ssize_t receiver_recv(struct xfer *x, uint8_t *buf)
+{
+    uint64_t t0 = mono_ns();
+    ssize_t n = lyra_recv(x->b->s, x->b->fd, buf, (size_t)x->rlen, MSG_DONTWAIT);
+    x->b->app_ns += mono_ns() - t0;
+    x->b->app_calls++;
+    return n;
+}
+
 /* Both stacks one step each; returns 1 when either has work now. */
 static int step(struct xfer *x, uint64_t *next)
 {
-    uint64_t da = poll_timed(x->a);
-    uint64_t db = poll_timed(x->b);
+    uint64_t da = sender_poll(x);
+    uint64_t db = receiver_poll(x);
     *next = da < db ? da : db;
     return da == 0 || db == 0;
 }
@@ -171,7 +207,7 @@ static void idle(uint64_t next)
 
 /* Every MSG_ZEROCOPY completion waiting (recvmsg MSG_ERRQUEUE until
  * EAGAIN), timed as the sender's socket calls. */
-static void completions(struct xfer *x)
+__attribute__((noinline)) static void completions(struct xfer *x)
 {
     for (;;) {
         long long n;
@@ -189,7 +225,7 @@ static void completions(struct xfer *x)
 }
 
 /* One loaned read: -1 at EAGAIN, 0 at the end, else bytes. */
-static ssize_t loan_read(struct xfer *x)
+__attribute__((noinline)) static ssize_t loan_read(struct xfer *x)
 {
     struct lyra_loan ln;
     if (x->loan == 2) {
@@ -228,11 +264,7 @@ __attribute__((noinline)) static int transfer_phase(struct xfer *x)
         int moved = 0;
         if (x->sent < total) {
             const uint8_t *p = ttcp_src_at(&x->src, (unsigned long long)x->sent);
-            uint64_t t0 = mono_ns();
-            ssize_t n = lyra_send(x->a->s, x->a->fd, p, (size_t)(x->len - off),
-                                  MSG_DONTWAIT | (x->zerocopy ? MSG_ZEROCOPY : 0));
-            x->a->app_ns += mono_ns() - t0;
-            x->a->app_calls++;
+            ssize_t n = sender_send(x, p, (size_t)(x->len - off));
             if (n > 0) {
                 x->sent += n;
                 off = (off + n) % x->len;
@@ -268,10 +300,7 @@ __attribute__((noinline)) static int transfer_phase(struct xfer *x)
         }
         for (; !x->loan;) {
             uint8_t *buf = ttcp_sink_at(&x->sink, (unsigned long long)x->reads);
-            uint64_t t0 = mono_ns();
-            ssize_t n = lyra_recv(x->b->s, x->b->fd, buf, (size_t)x->rlen, MSG_DONTWAIT);
-            x->b->app_ns += mono_ns() - t0;
-            x->b->app_calls++;
+            ssize_t n = receiver_recv(x, buf);
             if (n > 0) {
                 x->wrong += ttcp_check(&x->pat, buf, (size_t)n, (unsigned long long)x->rcvd);
                 x->rcvd += n;
