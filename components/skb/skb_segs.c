@@ -119,18 +119,24 @@ int skb_segs_show_range(struct skb_segs *d, struct lyra_skb *c, struct lyra_skb 
         return -EINVAL;
     /* 32-bit offsets (a frame's length is): end UINT32_MAX means its end */
     uint32_t end = len > UINT32_MAX - off ? UINT32_MAX : off + len;
-    uint64_t at = skb->len;
-    uint32_t need = skb->len && off < skb->len && len, n = 0;
-    const struct lyra_skb_seg *g;
-    for (g = skb->seg; g && n < skb->nseg; g = g->next, n++) {
-        need += g->len && at < end && at + g->len > off;
-        at += g->len;
-    }
-    if (!g && (off > at || (len != UINT32_MAX && (uint64_t)off + len > at)))
+    uint64_t at = (uint64_t)skb->len + skb->seg_len; /* the frame's length */
+    if (off > at || (len != UINT32_MAX && (uint64_t)off + len > at))
         return -EINVAL; /* beyond the frame (len UINT32_MAX: to its end) */
-    if (g || d->nfree < (need ? need : 1)) {
-        d->get_fail += !g;
-        return -ENOMEM;
+    const struct lyra_skb_seg *g;
+    if (d->nfree <= skb->nseg) {
+        /* maybe too few descriptors: count what the range needs (one per
+         * non-empty piece in it, at least one), so that a failure appends
+         * nothing. Enough for every piece, the common case, needs no count. */
+        uint32_t need = skb->len && off < skb->len && len, n = 0;
+        at = skb->len;
+        for (g = skb->seg; g && n < skb->nseg; g = g->next, n++) {
+            need += g->len && at < end && at + g->len > off;
+            at += g->len;
+        }
+        if (d->nfree < (need ? need : 1)) {
+            d->get_fail++;
+            return -ENOMEM;
+        }
     }
     /* one descriptor per non-empty piece in the range, the first holding
      * the reference on skb (an empty one when none is): an empty linear
@@ -145,8 +151,9 @@ int skb_segs_show_range(struct skb_segs *d, struct lyra_skb *c, struct lyra_skb 
         lsum = skb->lin_csum;
     }
     show_piece(d, c, &ref, skb->data, skb->len, lfl, lsum, 0, off, end);
-    uint32_t a = skb->len;
-    for (g = skb->seg; g; g = g->next) {
+    uint32_t a = skb->len, n = 0;
+    /* at most nseg steps: a chain a holder corrupted into a loop ends */
+    for (g = skb->seg; g && n < skb->nseg && a < end; g = g->next, n++) {
         show_piece(d, c, &ref, g->ptr, g->len, g->flags, g->csum, a, off, end);
         a += g->len;
     }
