@@ -116,8 +116,11 @@ int lt_ns_vrun(const struct lt_ns_opts *o, const char *body_fmt, va_list ap)
     const char *pcap = getenv("LYRA_TEST_PCAP"); /* a directory: the TAP's frames, for a human */
     if (pcap && *pcap)
         fprintf(f,
-                /* not through ns: $! must be tshark itself, for cleanup's kill */
-                "ip netns exec $NS tshark -q -i lyra0 -w '%s'/$NS.pcap >/dev/null 2>&1 &\n"
+                /* not through ns: $! must be the capture itself, for cleanup's
+                 * kill. dumpcap (tshark's capture engine, in its package), not
+                 * tshark: killed, tshark lost the last frames it had not
+                 * written, the end of the very exchange one looks for */
+                "ip netns exec $NS dumpcap -q -i lyra0 -w '%s'/$NS.pcap >/dev/null 2>&1 &\n"
                 "cpid=$!\n"
                 "for i in $(seq 100); do\n"
                 "  [ -s '%s'/$NS.pcap ] && break; kill -0 $cpid 2>/dev/null || break; sleep 0.05\n"
