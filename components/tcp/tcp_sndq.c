@@ -57,6 +57,11 @@ tcp_seq_t tcp_sndq_end(struct tcp *u, int i)
  * checksum of a segment never reads its payload again (issue 11.4). */
 static uint32_t add_flags(struct tcp *u, int i)
 {
+    /* TSO on the route as of the last segment sent (emit): the NIC sums
+     * TCP too, without a route lookup per write. Should the route have
+     * changed since, emit sums in software what has no kept sum. */
+    if (u->cb[i].gso_segs)
+        return LYRA_SEG_F_USER;
     struct lyra_l3_route rt;
     memset(&rt, 0, sizeof(rt));
     if (!u->l3->route(u->l3_self, u->cb[i].raddr, &rt) && (rt.csum_tx & LYRA_CSUM_TCP))

@@ -167,7 +167,10 @@ static long run_call(struct lyra_stack *s, const struct lyra_socket_ops *o, void
 static long send_all(struct lyra_stack *s, const struct lyra_socket_ops *o, void *x,
                      struct call *c)
 {
-    if (!sock_is_stream(o, x, c->fd) || !block_deadline(s, o, x, c->fd, c->flags, LYRA_FD_SNDTIMEO))
+    /* (MSG_DONTWAIT first: block_deadline's answer, without asking the
+     * socket its type on every non-blocking send) */
+    if ((c->flags & MSG_DONTWAIT) || !sock_is_stream(o, x, c->fd) ||
+        !block_deadline(s, o, x, c->fd, c->flags, LYRA_FD_SNDTIMEO))
         return run_call(s, o, x, c, LYRA_FD_SNDTIMEO);
     const char *base = c->cbuf;
     size_t len = c->len, done = 0;
