@@ -139,11 +139,11 @@ static void op_free(void *self, struct lyra_skb *skb)
 {
     struct skb_copy *c = self;
     if (skb_pool_owns(&c->big, skb))
-        (void)skb_pool_free(&c->big, skb);
+        (void)skb_pool_free_own(&c->big, skb);
     else if (SKB_COPY_PIECE_MAX && skb_pool_owns(&c->chunks, skb))
-        (void)skb_pool_free(&c->chunks, skb);
+        (void)skb_pool_free_own(&c->chunks, skb);
     else
-        (void)skb_pool_free(&c->pool, skb);
+        (void)skb_pool_free(&c->pool, skb); /* checks it: not ours (or NULL) is logged */
 }
 
 /* What add_data could ever chain behind skb: the normal buffers a data

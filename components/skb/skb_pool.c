@@ -223,7 +223,12 @@ int skb_pool_free(struct skb_pool *p, struct lyra_skb *skb)
             p->st.bad_free++; /* no os to log to before start / after stop */
         return -EINVAL;
     }
-    uint32_t i = skb->pool_index; /* skb_pool_owns checked it */
+    return skb_pool_free_own(p, skb);
+}
+
+int skb_pool_free_own(struct skb_pool *p, struct lyra_skb *skb)
+{
+    uint32_t i = skb->pool_index; /* the caller checked skb_pool_owns */
     if (!p->out[i]) {
         bad_free(p, skb, "already free");
         return -EINVAL;

@@ -146,6 +146,9 @@ uint32_t skb_pool_avail_for(const struct skb_pool *p, enum skb_pool_kind kind);
  * references remain, -EINVAL for a bad free (counted and logged; the pool
  * is left as it was). NULL is ignored (0). */
 int skb_pool_free(struct skb_pool *p, struct lyra_skb *skb);
+/* skb_pool_free of an skb skb_pool_owns(p, skb) said is p's (a manager's
+ * free, which asks that to find the pool): not asked again. */
+int skb_pool_free_own(struct skb_pool *p, struct lyra_skb *skb);
 
 /* 1 when skb is one of this pool's headers (allocated or not). Inline:
  * every free asks it (of each pool a manager has). */

@@ -93,8 +93,11 @@ static void op_free(void *self, struct lyra_skb *skb)
     struct skb_pool *p = skb_pool_owns(&z->pool, skb) ? &z->pool
                          : skb_pool_owns(&z->rx, skb) ? &z->rx
                          : skb_pool_owns(&z->big, skb) ? &z->big
-                                                       : &z->pool; /* not ours: pool logs it */
-    (void)skb_pool_free(p, skb);
+                                                       : NULL;
+    if (p)
+        (void)skb_pool_free_own(p, skb);
+    else
+        (void)skb_pool_free(&z->pool, skb); /* not ours (or NULL): pool logs it */
 }
 
 static uint32_t op_avail(void *self)

@@ -373,8 +373,12 @@ long tcp_sndq_append(struct tcp *u, int i, const uint8_t *buf, uint32_t len,
                      struct lyra_zc_rec *zr);
 /* snd_una moved to una: frees what it covers. */
 void tcp_sndq_acked(struct tcp *u, int i, tcp_seq_t una);
-/* End of the queued data (the FIN's seq when one is due). */
-tcp_seq_t tcp_sndq_end(struct tcp *u, int i);
+/* End of the queued data (the FIN's seq when one is due). Inline: output
+ * asks for it several times a segment. */
+static inline tcp_seq_t tcp_sndq_end(const struct tcp *u, int i)
+{
+    return tcp_seq_add(u->cb[i].snd_una, u->ep[i].snd_bytes);
+}
 /* Payload from snd_una: a clone of [seq, seq+len) with room for headers,
  * len cut to the skb holding seq (*from: that skb). NULL: nothing there,
  * or no buffer. */

@@ -47,10 +47,6 @@ uint32_t tcp_sndq_space(struct tcp *u, int i)
     return e->snd_bytes >= e->sndbuf ? 0 : e->sndbuf - e->snd_bytes;
 }
 
-tcp_seq_t tcp_sndq_end(struct tcp *u, int i)
-{
-    return tcp_seq_add(u->cb[i].snd_una, u->ep[i].snd_bytes);
-}
 
 /* add_data's flags: the bytes are the application's; and unless the NIC
  * sums our segments, the provider sums them in the copy (skb 2.2), so the
