@@ -138,12 +138,15 @@ static struct lyra_skb *op_alloc_rx(void *self, uint32_t size)
 static void op_free(void *self, struct lyra_skb *skb)
 {
     struct skb_copy *c = self;
-    if (skb_pool_owns(&c->big, skb))
+    /* the normal pool first: nearly every skb is one of its */
+    if (skb_pool_owns(&c->pool, skb))
+        (void)skb_pool_free_own(&c->pool, skb);
+    else if (skb_pool_owns(&c->big, skb))
         (void)skb_pool_free_own(&c->big, skb);
     else if (SKB_COPY_PIECE_MAX && skb_pool_owns(&c->chunks, skb))
         (void)skb_pool_free_own(&c->chunks, skb);
     else
-        (void)skb_pool_free(&c->pool, skb); /* checks it: not ours (or NULL) is logged */
+        (void)skb_pool_free(&c->pool, skb); /* not ours (or NULL): the pool logs it */
 }
 
 /* What add_data could ever chain behind skb: the normal buffers a data
