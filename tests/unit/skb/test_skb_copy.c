@@ -1824,6 +1824,44 @@ Test(skb_copy, clone_add_range_shows_only_the_pieces_in_the_range)
     env_done(&e);
 }
 
+/* clone_add_range with descriptors short: a range that needs more than
+ * are free is refused whole (-ENOMEM, nothing appended, no reference
+ * taken, clone_fail counted); one that needs no more than are free is
+ * shown, even with fewer free than the skb has pieces. */
+Test(skb_copy, clone_add_range_with_few_descriptors)
+{
+    struct env e = env_new(P("count=8", "buf_size=256", "headroom=0", "segs=4"));
+    uint8_t src[600], out[600];
+    for (unsigned i = 0; i < sizeof(src); i++)
+        src[i] = (uint8_t)(i * 7 + 3);
+    struct lyra_skb *o = xalloc(&e, 0, 0);
+    cr_assert_eq(e.ops->add_data(e.self, o, src, sizeof(src), 0, NULL), 600);
+    cr_assert_eq(o->nseg, 2, "256 linear, then 256 + 88 chained");
+    cr_assert_eq(st(&e, "segs_in_use"), 2, "two of four descriptors free: no more than o's pieces");
+    struct lyra_skb *c = xalloc(&e, 20, 0);
+    /* [0, 600) needs three: refused, c and o as they were */
+    cr_assert_eq(e.ops->clone_add_range(e.self, c, o, 0, 600), -ENOMEM);
+    cr_assert_eq(c->nseg, 0);
+    cr_assert_eq(o->refcnt, 1);
+    cr_assert_eq(st(&e, "clone_fail"), 1);
+    /* [300, 600) needs two (the chained pieces): shown */
+    cr_assert_eq(e.ops->clone_add_range(e.self, c, o, 300, 300), 0);
+    cr_assert_eq(c->nseg, 2);
+    cr_assert_eq(o->refcnt, 2);
+    /* none free now: even one piece is refused */
+    cr_assert_eq(e.ops->clone_add_range(e.self, c, o, 0, 5), -ENOMEM);
+    cr_assert_eq(c->nseg, 2);
+    cr_assert_eq(o->refcnt, 2);
+    cr_assert_eq(st(&e, "clone_fail"), 2);
+    cr_assert_eq(lyra_skb_flatten(c, out, sizeof(out)), 300);
+    cr_assert_arr_eq(out, src + 300, 300);
+    lyra_skb_free(c);
+    lyra_skb_free(o);
+    cr_assert_eq(st(&e, "in_use"), 0);
+    cr_assert_eq(st(&e, "segs_in_use"), 0);
+    env_done(&e);
+}
+
 /* Without LYRA_SEG_F_CSUM (a caller whose NIC sums) nothing is summed or
  * kept: the copy alone. */
 Test(skb_copy, add_data_sums_only_when_asked)
