@@ -47,7 +47,6 @@ uint32_t tcp_sndq_space(struct tcp *u, int i)
     return e->snd_bytes >= e->sndbuf ? 0 : e->sndbuf - e->snd_bytes;
 }
 
-
 /* add_data's flags: the bytes are the application's; and unless the NIC
  * sums our segments, the provider sums them in the copy (skb 2.2), so the
  * checksum of a segment never reads its payload again (issue 11.4). */
