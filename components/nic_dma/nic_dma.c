@@ -643,9 +643,7 @@ static void nic_dma_stats(void *self, struct lyra_stats_sink *sink)
 #define R(x) lyra_stat(sink, #x, n->rx.st.x);
     ND_RX_STATS(R)
 #undef R
-#define G(x) lyra_stat(sink, #x, n->gro.st.x);
-    LYRA_GRO_STATS(G)
-#undef G
+    lyra_gro_stats_emit(&n->gro.st, sink);
     lyra_stat(sink, "rx_posted", n->rx.posted);
     lyra_stat(sink, "tx_ring_free", n->tx_free);
     /* skbs a stopped loop leaves on the ring until the next poll or stop */

@@ -94,6 +94,24 @@ static void tx_start(struct nic_pio *n, unsigned b)
 
 static int tso_pump(struct nic_pio *n, bool from_xmit);
 
+/* Whether a TSO frame is still being cut once every free buffer has
+ * taken a segment of it: nothing else may go out before its segments. */
+static bool tso_held(struct nic_pio *n)
+{
+    if (n->tso_q.skb)
+        tso_pump(n, false);
+    return n->tso_q.skb != NULL;
+}
+
+/* A send that must wait (no buffer, or a TSO frame's segments first):
+ * tx_ready follows when it may go. */
+static int tx_busy(struct nic_pio *n)
+{
+    n->st.tx_busy++;
+    n->need_tx_ready = true;
+    return -EAGAIN;
+}
+
 /* A transmission ended (isr: its PTX/TXE bits): its buffer is free, and
  * the loaded one, if any, starts. */
 static void tx_done(struct nic_pio *n, uint8_t isr)
@@ -123,9 +141,7 @@ static void tx_done(struct nic_pio *n, uint8_t isr)
  * TSO frame's segments wait: they go first). */
 static void tx_room(struct nic_pio *n)
 {
-    if (n->tso_q.skb)
-        tso_pump(n, false);
-    if (n->need_tx_ready && !n->tso_q.skb && free_txb(n) >= 0) {
+    if (!tso_held(n) && n->need_tx_ready && free_txb(n) >= 0) {
         n->need_tx_ready = false;
         if (n->ev && n->ev->tx_ready)
             n->ev->tx_ready(n->user);
@@ -217,15 +233,6 @@ static int tso_pump(struct nic_pio *n, bool from_xmit)
     return 0;
 }
 
-/* Whether a TSO frame is still being cut once every free buffer has
- * taken a segment of it: nothing else may go out before its segments. */
-static bool tso_held(struct nic_pio *n)
-{
-    if (n->tso_q.skb)
-        tso_pump(n, false);
-    return n->tso_q.skb != NULL;
-}
-
 /* A TSO frame (netdev 1.2): taken whole and cut here, its segments going
  * out as buffers free up; one at a time (another is -EAGAIN, then
  * tx_ready). */
@@ -235,11 +242,8 @@ static int tso_xmit(struct nic_pio *n, struct lyra_skb *skb, uint64_t total)
         n->st.tx_too_big++;
         return -EOPNOTSUPP;
     }
-    if (tso_held(n)) {
-        n->st.tx_busy++;
-        n->need_tx_ready = true;
-        return -EAGAIN;
-    }
+    if (tso_held(n))
+        return tx_busy(n);
     if (nic_pio_tso_begin(&n->tso_q, skb, total)) {
         n->st.tx_too_big++;
         return -EINVAL; /* the caller keeps it */
@@ -266,11 +270,8 @@ static int nd_xmit(void *self, struct lyra_skb *skb)
         return -EMSGSIZE;
     }
     int b = tso_held(n) ? -1 : take_txb(n); /* (a TSO frame's segments first, in order) */
-    if (b < 0) {
-        n->st.tx_busy++;
-        n->need_tx_ready = true;
-        return -EAGAIN;
-    }
+    if (b < 0)
+        return tx_busy(n);
     uint32_t flen = total < LYRA_ETH_ZLEN ? LYRA_ETH_ZLEN : total;
     /* port I/O takes any number of pieces; with LYRA_SKB_F_CSUM_TX the
      * checksum is summed in the same write (nic_pio_tx.c) */
@@ -508,9 +509,7 @@ static void nic_stats(void *self, struct lyra_stats_sink *sink)
     lyra_stat(sink, "rdma_timeout", n->hw.rdma_timeout);
     lyra_stat(sink, "reset_timeout", n->hw.reset_timeout);
     lyra_stat(sink, "rx_fcs_mode", n->fcs);
-#define G(x) lyra_stat(sink, #x, n->gro.st.x);
-    LYRA_GRO_STATS(G)
-#undef G
+    lyra_gro_stats_emit(&n->gro.st, sink);
 }
 
 /* ----- descriptor --------------------------------------------------------- */

@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "lyra/component.h"
 #include "lyra/inet_csum.h"
 #include "lyra/skb.h"
 
@@ -34,6 +35,15 @@ struct lyra_gro_stats {
     LYRA_GRO_STATS(LYRA_GRO_F)
 #undef LYRA_GRO_F
 };
+
+/* The counters, into a driver's stats (one scheme for every driver). */
+static inline void lyra_gro_stats_emit(const struct lyra_gro_stats *st,
+                                       struct lyra_stats_sink *sink)
+{
+#define LYRA_GRO_EMIT_(n) lyra_stat(sink, #n, st->n);
+    LYRA_GRO_STATS(LYRA_GRO_EMIT_)
+#undef LYRA_GRO_EMIT_
+}
 
 /* Where a frame or a run goes (the netdev user's rx). */
 typedef void (*lyra_gro_up_fn)(void *ctx, struct lyra_skb *skb);
