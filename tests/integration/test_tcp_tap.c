@@ -498,24 +498,34 @@ Test(tcp_tap, connect_to_a_silent_neighbour_fails_as_on_linux, .timeout = 60, .f
 
 /* ----- impaired both ways ------------------------------------------------- */
 
-/* curl 10 MB and nc echo 1 MB with our link impairing both directions
- * (seeded: os.seed), the minimum RTO lowered so that losses cost less
- * time (Linux's own stays 200 ms: its losses cost most of the time). */
-static void impaired(const char *stack, const char *what, const char *args)
+/* curl 10 MB (curl's --max-time curl_s) and nc echo 1 MB against the
+ * stack with overrides args, both byte-exact, every connection ended on
+ * both sides; c and n: curl's and nc's lines (256 bytes each). */
+static void curl_and_echo(const char *stack, const char *what, const char *args, int curl_s,
+                          char *c, char *n)
 {
     int st = tap(stack, "echo,http", args,
-                 "ns curl -sS --max-time 120 -o $T.dl " CURL_W
+                 "ns curl -sS --max-time %d -o $T.dl " CURL_W
                  " http://192.0.2.2/bytes/10000000 || return 1\n"
-                 PEER " bytes $T.dl 10000000 || return 2\n" NC_ECHO(1000000) SS);
+                 PEER " bytes $T.dl 10000000 || return 2\n" NC_ECHO(1000000) SS,
+                 curl_s);
     cr_assert_eq(st, 0, "%s: curl, nc or a check failed (%d):\n%s", what, st, OUT);
     cr_assert(strstr(OUT, "bytes: 10000000 of 10000000 bytes"), "%s", OUT);
     cr_assert(strstr(OUT, "nc: 1000000 of 1000000 bytes back, byte-exact"), "%s", OUT);
     ss_count("TIME-WAIT");
     stack_clean();
-    cr_expect_gt(lt_ns_counter("tcp", "tx_retrans_segs"), 0, "%s: no retransmission?", what);
+    line_of("curl:", c, 256);
+    line_of("nc:", n, 256);
+}
+
+/* curl 10 MB and nc echo 1 MB with our link impairing both directions
+ * (seeded: os.seed), the minimum RTO lowered so that losses cost less
+ * time (Linux's own stays 200 ms: its losses cost most of the time). */
+static void impaired(const char *stack, const char *what, const char *args)
+{
     char c[256], n[256];
-    line_of("curl:", c, sizeof(c));
-    line_of("nc:", n, sizeof(n));
+    curl_and_echo(stack, what, args, 120, c, n);
+    cr_expect_gt(lt_ns_counter("tcp", "tx_retrans_segs"), 0, "%s: no retransmission?", what);
     printf("[tcp_tap] %s %s: %s; %s; %llu of our segments retransmitted\n", what, stack, c, n,
            lt_ns_counter("tcp", "tx_retrans_segs"));
     fflush(stdout);
@@ -559,29 +569,14 @@ static void impaired_reorder_dup_curl_and_echo(const char *stack)
  * by a SACK faster than Linux's least RTT, which its RACK takes for an
  * answer to the original (ambiguous), so it waits for its RTO (200 ms).
  * Then the echo again with an 8 KB window: no overflow at all. */
-#define PIO_ASM_TEST_(fn, id, stack)                                                            \
-    Test(tcp_tap, fn##_##id, .timeout = 120, .fini = drop_json)                                 \
-    {                                                                                            \
-        lt_need_assembly(stack);                                                                 \
-        fn(stack);                                                                               \
-    }
-static void ne2000_datasheet_curl_and_echo(const char *stack);
-PIO_ASM_TEST_(ne2000_datasheet_curl_and_echo, copy_pio, "copy-pio")
-PIO_ASM_TEST_(ne2000_datasheet_curl_and_echo, zc_pio, "zc-pio")
+LT_PIO_ASSEMBLIES(tcp_tap, ne2000_datasheet_curl_and_echo, .timeout = 120, .fini = drop_json)
 static void ne2000_datasheet_curl_and_echo(const char *stack)
 {
     lt_need_netns("curl and nc echo against the NE2000 stack with the datasheet's card on a TAP");
     need_tool("curl", "curl against the NE2000 as its datasheet describes it");
     need_tool("nc", "nc echo against the NE2000 as its datasheet describes it");
-    int st = tap(stack, "echo,http", "dev.quirks=datasheet",
-                 "ns curl -sS --max-time 60 -o $T.dl " CURL_W
-                 " http://192.0.2.2/bytes/10000000 || return 1\n"
-                 PEER " bytes $T.dl 10000000 || return 2\n" NC_ECHO(1000000) SS);
-    cr_assert_eq(st, 0, "curl, nc or a check failed (%d):\n%s", st, OUT);
-    cr_assert(strstr(OUT, "bytes: 10000000 of 10000000 bytes"), "%s", OUT);
-    cr_assert(strstr(OUT, "nc: 1000000 of 1000000 bytes back, byte-exact"), "%s", OUT);
-    ss_count("TIME-WAIT");
-    stack_clean();
+    char c[256], n[256];
+    curl_and_echo(stack, "ne2000_datasheet", "dev.quirks=datasheet", 60, c, n);
     /* the card stored each frame's CRC, and the driver found and removed
      * it (frame by frame: the mode latches only on a frame whose count
      * ends 253-256 bytes past a page boundary, nic_pio.c) */
@@ -595,14 +590,10 @@ static void ne2000_datasheet_curl_and_echo(const char *stack)
     cr_expect_eq(lt_ns_counter("dev", "tx_overlap"), 0, "TXP while the card was sending");
     cr_expect_eq(lt_ns_counter("nic", "tx_errors"), 0);
     unsigned long long ovf = lt_ns_counter("dev", "rx_overflow");
-    char c[256], n[256];
-    line_of("curl:", c, sizeof(c));
-    line_of("nc:", n, sizeof(n));
     printf("[tcp_tap] ne2000_datasheet %s: %s; %s; %llu TSO frames in %llu segments; card: %llu "
            "ring overflows, %llu frames missed; %llu of our segments retransmitted (%llu by "
            "timeout)\n", stack, c, n, lt_ns_counter("nic", "tx_tso_frames"),
-           lt_ns_counter("nic", "tx_tso_segments"), lt_ns_counter("dev", "rx_overflow"),
-           lt_ns_counter("dev", "rx_missed"), lt_ns_counter("tcp", "tx_retrans_segs"),
+           lt_ns_counter("nic", "tx_tso_segments"), ovf, lt_ns_counter("dev", "rx_missed"), lt_ns_counter("tcp", "tx_retrans_segs"),
            lt_ns_counter("tcp", "rto_expiries"));
     fflush(stdout);
     cr_expect_gt(ovf, 0, "no overflow: the case above did not test recovery");
@@ -610,7 +601,7 @@ static void ne2000_datasheet_curl_and_echo(const char *stack)
      * 256 bytes: 8 full frames; 8 KB in flight is 6 frames, 34 pages, with
      * room for Linux's ACKs) and Linux's bursts never overflow it. */
     drop_json();
-    st = tap(stack, "echo", "dev.quirks=datasheet tcp.rcv_buf=8k", NC_ECHO(1000000));
+    int st = tap(stack, "echo", "dev.quirks=datasheet tcp.rcv_buf=8k", NC_ECHO(1000000));
     cr_assert_eq(st, 0, "nc failed with rcv_buf=8k (%d):\n%s", st, OUT);
     cr_assert(strstr(OUT, "nc: 1000000 of 1000000 bytes back, byte-exact"), "%s", OUT);
     cr_expect_eq(lt_ns_counter("dev", "rx_overflow"), 0, "the ring overflowed with an 8 KB window");

@@ -6,7 +6,7 @@
  *   FN("copy-pio") ... (static void FN(const char *stack), defined after).
  *   LT_COPY_ASSEMBLIES: the copy ones only, for the long impairment and
  *   timing cases that zero copy does not change (CI's time budget).
- *   LT_ZC_ASSEMBLIES: the zc ones only.
+ *   LT_ZC_ASSEMBLIES: the zc ones only; LT_PIO_ASSEMBLIES: the NE2000 ones.
  *   LT_EACH_PAIR(SUITE, FN, opts...): two stacks talking, FN(a, b) for
  *   SUITE/FN_copy (copy-pio, copy-dma), FN_zc (zc-pio, zc-dma) and the
  *   mixed pairs FN_zc_pio_copy_dma and FN_copy_pio_zc_dma (a the PIO stack
@@ -75,6 +75,12 @@ static inline void lt_need_assembly(const char *name)
     static void fn(const char *stack);                                                           \
     LT_ASM_TEST_(suite, fn, zc_pio, "zc-pio", __VA_ARGS__)                                       \
     LT_ASM_TEST_(suite, fn, zc_dma, "zc-dma", __VA_ARGS__)
+
+/* The NE2000 ones (copy-pio, zc-pio): cases about that card or driver. */
+#define LT_PIO_ASSEMBLIES(suite, fn, ...)                                                       \
+    static void fn(const char *stack);                                                           \
+    LT_ASM_TEST_(suite, fn, copy_pio, "copy-pio", __VA_ARGS__)                                   \
+    LT_ASM_TEST_(suite, fn, zc_pio, "zc-pio", __VA_ARGS__)
 
 #define LT_EACH_ASSEMBLY(suite, fn, ...)                                                        \
     LT_COPY_ASSEMBLIES(suite, fn, __VA_ARGS__)                                                   \
