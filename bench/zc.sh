@@ -75,17 +75,13 @@ say "sides: $ASMS (zc: $([ $ZC = 1 ] && echo built || echo 'not measured: skb_zc
 declare -A WL=([send]="2920 8192 8192" [recv]="102400 1460 1448")
 declare -A CG=([send]="1460 2920" [recv]="10240 20480")
 declare -A SIDE=([send]=a [recv]=b)
-# packet memory for --rotate 64M (source 64 MiB; sink 64M / 1448 pages)
-ZC_OVR=(a:skb.pkt_pages=65536 b:skb.pkt_pages=65536)
-ovr() { case $1 in zc | zcmsgpkt) echo "${ZC_OVR[@]}" ;; esac; } # ovr SIDE -> overrides
-# the sides of a workload, and each side's ipb flags and assembly
+# each side's ipb flags, overrides and assembly: ovr, flags, asm_of
+# shellcheck source=bench/zc_sides.sh
+. bench/zc_sides.sh
+# the sides of a workload
 sides() { # sides WORKLOAD
     if [ $ZC = 0 ]; then echo copy; elif [ "$1" = send ]; then echo copy zc zcmsg zcmsgpkt; else echo copy zc zcloan zcnext; fi
 }
-flags() { # flags SIDE -> ipb options
-    case $1 in copy | zc) echo --pkt ;; zcmsg) echo --zerocopy ;; zcmsgpkt) echo --zerocopy --pkt ;; zcloan) echo --loan ;; zcnext) echo --loan-next ;; esac
-}
-asm_of() { [ "$1" = copy ] && echo copy || echo zc; } # asm_of SIDE -> manifest prefix
 
 # --- 1. instructions per byte -------------------------------------------------
 cg_rows=""

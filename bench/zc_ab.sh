@@ -15,6 +15,8 @@
 # NIC and build. About 5 s a round.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/zc_sides.sh
+. bench/zc_sides.sh # flags, ovr, asm_of: each side as zc.sh runs it
 [ $# -ge 2 ] || { sed -n 2,15p "$0"; exit 2; }
 OLD=$(cd "$1" && pwd)
 NEW=$(cd "$2" && pwd)
@@ -37,12 +39,12 @@ for r in $(seq "$ROUNDS"); do
         for b in old new; do
             B=$([ $b = old ] && echo "$OLD" || echo "$NEW")
             for side in copy zcmsgpkt; do
-                if [ $side = copy ]; then a=copy; fl=(--pkt); ov=(); else
-                    a=zc; fl=(--zerocopy --pkt); ov=(a:skb.pkt_pages=65536 b:skb.pkt_pages=65536); fi
+                m=$D/$(asm_of $side)-$nic.min.lyra
                 j=$D/$b.$side-$nic.$r.json
-                LYRA_COMPONENT_PATH=$B/lib/lyra taskset -c "$CPU" "$B/bench/ipb" --rotate 64M "${fl[@]}" \
-                    --rlen 8192 --json "$j" "$D/$a-$nic.min.lyra" "$D/$a-$nic.min.lyra" 2920 8192 \
-                    "${ov[@]}" >"$j.out" 2>&1 || { cat "$j.out" >&2; exit 1; }
+                # shellcheck disable=SC2046 # flags and ovr give word lists
+                LYRA_COMPONENT_PATH=$B/lib/lyra taskset -c "$CPU" "$B/bench/ipb" --rotate 64M \
+                    $(flags $side) --rlen 8192 --json "$j" "$m" "$m" 2920 8192 $(ovr $side) \
+                    >"$j.out" 2>&1 || { cat "$j.out" >&2; exit 1; }
                 echo "$b $nic $side $r $j" >>"$D/index.txt"
             done
         done
