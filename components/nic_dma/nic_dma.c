@@ -545,7 +545,7 @@ static int nic_dma_start(void *self)
     n->page = n->os.ops->page_size ? n->os.ops->page_size(n->os.self) : PAGE_DEFAULT;
     if (!n->page || (n->page & (n->page - 1)))
         n->page = PAGE_DEFAULT;
-    n->gro.on = n->gro_param && n->ev && n->ev->hdr.minor >= 3; /* netdev 1.3: takes runs */
+    lyra_gro_start(&n->gro, n->gro_param, n->ev);
     n->hw = (struct e1000_hw){.bus = n->bus, .bself = n->bself};
     int r = e1000_hw_probe(&n->hw);
     if (r) {

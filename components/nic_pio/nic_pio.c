@@ -469,7 +469,7 @@ static int nic_start(void *self)
     memset(n->tx_state, TXB_FREE, sizeof(n->tx_state));
     n->tx_sending = -1;
     n->need_tx_ready = false;
-    n->gro.on = n->gro_param && n->ev && n->ev->hdr.minor >= 3; /* netdev 1.3: takes runs */
+    lyra_gro_start(&n->gro, n->gro_param, n->ev);
     n->started = true;
     return 0;
 }

@@ -21,6 +21,7 @@
 
 #include "lyra/component.h"
 #include "lyra/inet_csum.h"
+#include "lyra/netdev.h"
 #include "lyra/skb.h"
 
 /* Segments per run at most: 64 KiB of 1448-byte payloads, as Linux's GRO. */
@@ -56,6 +57,14 @@ struct lyra_gro {
     uint32_t hlen;                /* the run's TCP header length */
     struct lyra_gro_stats st;
 };
+
+/* At a driver's start: coalescing on when asked for (want) and the
+ * netdev user takes runs (events 1.3 or later). */
+static inline void lyra_gro_start(struct lyra_gro *g, bool want,
+                                  const struct lyra_netdev_events *ev)
+{
+    g->on = want && ev && ev->hdr.minor >= 3;
+}
 
 #define LYRA_GRO_ETH_HLEN 14u
 #define LYRA_GRO_IP_HLEN 20u
