@@ -45,7 +45,7 @@ static const struct lyra_param tcp_params[P__COUNT] = {
     [P_RTO_MAX] = {"rto_max_ms", LYRA_P_INT, "60000", 1, 600000,
                    LYRA_DOC("maximum retransmission timeout (RFC 6298 2.5: at least 60 s)")},
     [P_RTO_INIT] = {"rto_init_ms", LYRA_P_INT, "1000", 1, 60000,
-                    LYRA_DOC("retransmission timeout before an RTT sample (RFC 6298 2.1)")},
+                    LYRA_DOC("retransmission timeout before an RTT sample (RFC 6298 2.1); three of it after a handshake that was retransmitted and gave no sample (5.7: 3 s)")},
     [P_DELACK] = {"delack_ms", LYRA_P_INT, "40", 1, 200,
                   LYRA_DOC("longest an ACK is delayed (RFC 9293 3.8.6.3; every second segment "
                   "and out-of-order data are acknowledged at once)")},

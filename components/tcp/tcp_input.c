@@ -69,20 +69,26 @@ static void established(struct tcp *u, int i, const struct tcp_repr *r, bool syn
 static void rtt_sample(struct tcp *u, int i, const struct tcp_repr *r)
 {
     struct tcp_cb *c = &u->cb[i];
-    if ((c->state == TCPS_SYN_SENT || c->state == TCPS_SYN_RCVD) && c->retries) {
-        /* RFC 6298 3 (Karn) and 5.7: a handshake that was retransmitted
-         * gives no sample (with timestamps the echo is the first SYN's),
-         * and data starts with an RTO of 3 s */
-        c->flags &= (uint16_t)~CB_RTT;
-        c->rto.rto = 3000000u < u->rto_lim.max_us ? 3000000u : u->rto_lim.max_us;
-        c->rto.backoff = 0;
-        return;
-    }
     uint32_t now = tcp_ms(u);
     int32_t ms = -1;
-    if ((c->flags & CB_TS) && (r->opt.has & TCP_HAS_TS) && r->opt.tsecr)
+    bool ts = (c->flags & CB_TS) && (r->opt.has & TCP_HAS_TS) && r->opt.tsecr;
+    if (ts)
         ms = (int32_t)(now + c->ts_off - r->opt.tsecr);
-    else if ((c->flags & CB_RTT) && tcp_seq_gt(r->ack, c->rtt_seq)) {
+    if ((c->state == TCPS_SYN_SENT || c->state == TCPS_SYN_RCVD) && c->retries) {
+        /* RFC 6298 3 (Karn): a retransmitted handshake gives a sample only
+         * through a timestamp, and only an echo of the last SYN (SYN-ACK)
+         * sent, at rtt_start: an older one (the peer got both, or it
+         * waited behind ARP) may be a second late. Without one, 5.7: data
+         * starts with the RTO of the days before 1 s, 3 s (three initial
+         * RTOs: a test that shortens rto_init_ms shortens this too) */
+        c->flags &= (uint16_t)~CB_RTT;
+        if (ms < 0 || (uint32_t)ms > now - c->rtt_start) {
+            uint64_t fb = 3ull * u->rto_lim.init_us;
+            c->rto.rto = fb < u->rto_lim.max_us ? (uint32_t)fb : u->rto_lim.max_us;
+            c->rto.backoff = 0;
+            return;
+        }
+    } else if (!ts && (c->flags & CB_RTT) && tcp_seq_gt(r->ack, c->rtt_seq)) {
         ms = (int32_t)(now - c->rtt_start);
         c->flags &= (uint16_t)~CB_RTT;
     }
@@ -545,7 +551,13 @@ void tcp_synced_input(struct tcp *u, int i, struct seg *g)
         } else {
             if (c->state == TCPS_SYN_RCVD && (r->flags & TCP_SYN) &&
                 tcp_seq_eq(tcp_seq_add(r->seq, 1), c->rcv_nxt)) {
-                tcp_send_syn(u, i); /* our SYN-ACK was lost: the SYN came again */
+                /* our SYN-ACK was lost: the SYN came again. Its timestamp is
+                 * the one to echo (RFC 7323 4.3: SEG.SEQ <= Last.ACK.sent),
+                 * so that the peer's RTT sample is of the SYN it sent last */
+                if ((c->flags & CB_TS) && (r->opt.has & TCP_HAS_TS) &&
+                    !tcp_ts_lt(r->opt.tsval, c->ts_recent))
+                    c->ts_recent = r->opt.tsval;
+                tcp_send_syn(u, i);
                 return;
             }
             if (c->state == TCPS_TIME_WAIT && (r->flags & TCP_FIN) && !(r->flags & TCP_RST))

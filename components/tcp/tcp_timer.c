@@ -146,6 +146,7 @@ static void on_rtx(struct tcp *u, int i)
     tcp_rto_backoff(&c->rto, &u->rto_lim); /* 5.5 */
     c->flags &= (uint16_t)~CB_RTT;         /* Karn */
     if (c->state == TCPS_SYN_SENT || c->state == TCPS_SYN_RCVD) {
+        c->rtt_start = tcp_ms(u); /* an echo of this one is a sample (tcp_input.c rtt_sample) */
         tcp_retransmit_first(u, i); /* 5.4 for the SYN: RFC 6298 5.7 keeps backing off */
         tcp_timer_set(u, i, TCP_T_RTX, c->rto.rto / 1000);
         return;

@@ -212,6 +212,75 @@ Test(tcp_handshake, syn_retransmitted_after_initial_rto)
     fx_down(&f);
 }
 
+/* RFC 6298 3 and 5.7 after a SYN was retransmitted: the SYN-ACK's
+ * timestamp echo is an RTT sample when it echoes the SYN sent last (Karn's
+ * ambiguity is gone, as RFC 6298 3 says of timestamps); data then starts
+ * with the RTO of that sample, not 3 s. Echoing the first SYN it is not a
+ * sample: that SYN may have waited (ARP) or been answered late, so 5.7's
+ * 3 s (three initial RTOs) stands. Without timestamps too. */
+static uint32_t rto_after_retransmitted_syn(const char *const *params, bool ts, bool echo_first)
+{
+    struct fx f;
+    fx_up(&f, params);
+    f.popt.ts = ts;
+    struct fx_seg syn, s;
+    int h = fx_connect(&f, &syn);
+    fx_wait(&f, 5000, &s); /* the SYN again */
+    cr_assert_eq(s.flags, TCP_SYN);
+    if (echo_first)
+        f.t_tsval = syn.r.opt.tsval;
+    fx_ms(&f, 5);
+    fx_synack(&f);
+    fx_expect(&f, &s, TCP_ACK, f.t_iss + 1, f.p_iss + 1);
+    struct lyra_tcp_info ti;
+    fx_info(&f, h, &ti);
+    fx_down(&f);
+    return ti.rto;
+}
+
+Test(tcp_handshake, retransmitted_syn_echoed_gives_rtt_sample)
+{
+    uint32_t rto = rto_after_retransmitted_syn(NULL, true, false);
+    cr_assert_eq(rto, 200000u, "RTO %u us after a 5 ms sample, want rto_min's 200 ms", rto);
+}
+
+Test(tcp_handshake, first_syn_echoed_gives_3s_rto)
+{
+    uint32_t rto = rto_after_retransmitted_syn(NULL, true, true);
+    cr_assert_eq(rto, 3000000u, "RTO %u us, want RFC 6298 5.7's 3 s", rto);
+}
+
+Test(tcp_handshake, retransmitted_syn_without_timestamps_gives_3_initial_rtos)
+{
+    cr_assert_eq(rto_after_retransmitted_syn(NULL, false, false), 3000000u);
+    cr_assert_eq(rto_after_retransmitted_syn(FX_P("rto_init_ms=300"), false, false), 900000u,
+                 "5.7's fallback is three initial RTOs");
+}
+
+/* RFC 7323 4.3 in SYN-RECEIVED: the peer's SYN again (our SYN-ACK was
+ * lost) has SEG.SEQ <= Last.ACK.sent and a newer TSval: the SYN-ACK sent
+ * again echoes it, so that the peer's RTT sample is of the SYN it sent
+ * last (see retransmitted_syn_echoed_gives_rtt_sample). */
+Test(tcp_handshake, synack_again_echoes_the_newer_syn)
+{
+    struct fx f;
+    fx_up(&f, NULL);
+    f.popt.ts = true;
+    fx_listen(&f, FX_LPORT, 8);
+    struct fx_seg sa;
+    fx_syn(&f, &sa);
+    uint32_t first = f.p_tsval;
+    cr_assert_eq(sa.r.opt.tsecr, first);
+    fx_ms(&f, 500); /* before our SYN-ACK's own timeout (1 s) */
+    struct tcp_hdr_opts o = {.has = TCP_HAS_TS | TCP_HAS_MSS, .mss = 1460,
+                             .tsval = first + 1000, .tsecr = 0};
+    fx_send_opt(&f, TCP_SYN, f.p_iss, 0, NULL, 0, &o);
+    fx_expect(&f, &sa, TCP_SYN | TCP_ACK, f.t_iss, f.p_iss + 1);
+    cr_assert_eq(sa.r.opt.tsecr, first + 1000, "SYN-ACK again echoes %u, want the newer SYN's %u",
+                 sa.r.opt.tsecr, first + 1000);
+    fx_down(&f);
+}
+
 /* rto_init_ms sets the SYN's first timeout (RFC 6298 2.1, shortened for
  * tests as the issue asks). */
 Test(tcp_handshake, syn_rto_follows_rto_init_param)
