@@ -140,9 +140,12 @@ struct tcp_sb {
     uint32_t lost_bytes;   /* unSACKed bytes IsLost() holds for */
     uint32_t rtx_bytes;    /* unSACKed bytes sent again (in pipe twice unless lost) */
     uint32_t pipe;         /* RFC 6675 pipe */
+    tcp_seq_t rtx_una;     /* with rtx_fence_set: the segment at SND.UNA sent again, */
+    tcp_seq_t rtx_fence;   /* ... when SND.MAX was this (tcp_sack.c lost_again) */
     uint16_t sacked_segs;  /* skbs with SACKed bytes */
     uint8_t marks;         /* some skb has a mark: a scan is needed for pipe */
     uint8_t rescue_set;
+    uint8_t rtx_fence_set;
 };
 
 /* The user's side of a connection: queues, cookie, options. */
@@ -205,7 +208,7 @@ struct tcp_ep {
     X(syn_no_mem) X(tw_reclaimed)                                                              \
     X(icmp_errors_in) X(icmp_errors_bad_seq) X(pmtu_lowered) X(pmtu_ignored) X(pmtu_mss_synced) \
     X(tx_ready) X(rx_batched) X(sack_blocks_rcvd) X(sack_blocks_bad) X(dsack_rcvd)             \
-    X(sack_recoveries) X(sack_rescue_rtx) X(sack_reneging) X(tx_tso) X(tx_tso_segs)     \
+    X(sack_recoveries) X(sack_rescue_rtx) X(sack_lost_rtx) X(sack_reneging) X(tx_tso) X(tx_tso_segs)     \
     X(sndq_splits) X(sndq_split_fail)
 
 struct tcp_stats {

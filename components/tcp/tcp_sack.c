@@ -288,13 +288,44 @@ static uint32_t resend(struct tcp *u, int i, tcp_seq_t seq, uint32_t len)
     if (len > c->mss)
         len = c->mss;
     int n = tcp_xmit_data(u, i, seq, len, fin, true);
-    if (n > 0 && tcp_seq_eq(seq, c->snd_una))
+    if (n > 0 && tcp_seq_eq(seq, c->snd_una)) {
         /* the first unacknowledged segment again: its timer starts anew (as
          * Linux's tcp_xmit_retransmit_queue), or a timer started a round trip
          * before the loss showed runs out before the retransmission can be
          * acknowledged, whenever the RTO is near the RTT */
         tcp_timer_set(u, i, TCP_T_RTX, c->rto.rto / 1000);
+        struct tcp_sb *sb = &u->ep[i].sb;
+        sb->rtx_una = seq;
+        sb->rtx_fence = c->snd_max;
+        sb->rtx_fence_set = 1;
+    }
     return n > 0 ? (uint32_t)n : 0;
+}
+
+/* A lost retransmission, which RFC 6675 leaves to the timer: the segment
+ * at SND.UNA was sent again (resend) and is still not acknowledged, while
+ * DupThresh segments' worth of data sent after it has been SACKed. Sent
+ * again at once (as Linux's tcp_mark_lost_retrans did before RACK, with
+ * DupThresh for its reordering degree). Under 5% loss one recovery in
+ * twenty loses its retransmission; without this each cost an RTO, and 3 s
+ * when the handshake gave no RTT sample (RFC 6298 5.7). */
+static uint32_t lost_again(struct tcp *u, int i)
+{
+    struct tcp_cb *c = &u->cb[i];
+    struct tcp_ep *e = &u->ep[i];
+    struct tcp_sb *sb = &e->sb;
+    if (!sb->rtx_fence_set || !tcp_seq_eq(sb->rtx_una, c->snd_una) || !sb->sacked_segs ||
+        tcp_seq_diff(sb->high_sacked, sb->rtx_fence) < (int32_t)(DUPTHRESH * c->mss))
+        return 0;
+    tcp_seq_t seq;
+    uint32_t len;
+    if (!e->sndq.head || !unsacked_run(e->sndq.head, c->snd_una, &seq, &len) ||
+        !tcp_seq_eq(seq, c->snd_una))
+        return 0;
+    sb->rtx_fence_set = 0; /* resend sets it again, at today's SND.MAX */
+    uint32_t n = resend(u, i, seq, len);
+    u->st.sack_lost_rtx += n != 0;
+    return n;
 }
 
 /* NextSeg() rules 1 and 3 from *cur on: the first unSACKed run above
@@ -405,12 +436,15 @@ void tcp_sack_output(struct tcp *u, int i)
     tcp_sack_scan(u, i); /* (B.2) */
     uint32_t pipe = sb->pipe, smss = c->mss;
     struct lyra_skb *cur = e->sndq.head;
-    bool r1 = true, r2 = true, r3 = true;
+    bool r0 = true, r1 = true, r2 = true, r3 = true;
     /* (C): while cwnd - pipe >= 1 SMSS, NextSeg() and send it (C.4: pipe
-     * grows by what went) */
+     * grows by what went); before its rule 1, a lost retransmission of
+     * the segment at HighACK */
     while (c->cc.cwnd > pipe && c->cc.cwnd - pipe >= smss) {
         uint32_t n = 0;
-        if (r1 && !(n = rule_1_3(u, i, &cur, true)))
+        if (r0 && !(n = lost_again(u, i)))
+            r0 = false;
+        if (!n && r1 && !(n = rule_1_3(u, i, &cur, true)))
             r1 = false;
         if (!n && r2 && !(n = tcp_output_data(u, i, c->cc.cwnd - pipe, true)))
             r2 = false;
@@ -475,5 +509,6 @@ void tcp_sack_rto(struct tcp *u, int i)
     sb->marks = 1;
     sb->high_rxt = c->snd_una;
     sb->rescue_set = 0;
+    sb->rtx_fence_set = 0; /* the timer's go-back-N: nothing to find lost */
     tcp_sack_scan(u, i);
 }

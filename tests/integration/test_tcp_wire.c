@@ -797,7 +797,7 @@ Test(tcp_wire, copy_pio_with_zc_dma_clean, .timeout = BULK_TIMEOUT)
 
 struct loss_run {
     double secs;
-    uint64_t rtx_bytes, rtx_segs, rtos, fast, sack_rec, rescue, lost;
+    uint64_t rtx_bytes, rtx_segs, rtos, fast, sack_rec, rescue, lost, lost_rtx;
 };
 
 static void loss_run(int sack, int run, struct loss_run *o)
@@ -858,6 +858,7 @@ static void loss_run(int sack, int run, struct loss_run *o)
     o->fast = ctr(&a, "tcp", "fast_retransmits");
     o->sack_rec = ctr(&a, "tcp", "sack_recoveries");
     o->rescue = ctr(&a, "tcp", "sack_rescue_rtx");
+    o->lost_rtx = ctr(&a, "tcp", "sack_lost_rtx");
     o->lost = ctr(&a, "os", "link_loss"); /* a sends data (and a handful of ACKs) */
     if (failed) {
         dump(&a);
@@ -907,12 +908,12 @@ Test(tcp_wire, sack_beats_newreno_under_loss, .timeout = CASE_LIMIT_S + 60)
             lost[sack] += o.lost;
             printf("tcp_wire sack-vs-newreno %-7s run %d: %u bytes, %6.3f s, resent %llu bytes "
                    "in %llu segments (link lost %llu), %llu RTOs, %llu fast retransmits, "
-                   "%llu SACK recoveries, %llu rescues\n",
+                   "%llu SACK recoveries, %llu rescues, %llu lost retransmissions resent\n",
                    sack ? "sack" : "newreno", run, LOSS_BYTES, o.secs,
                    (unsigned long long)o.rtx_bytes, (unsigned long long)o.rtx_segs,
                    (unsigned long long)o.lost, (unsigned long long)o.rtos,
                    (unsigned long long)o.fast, (unsigned long long)o.sack_rec,
-                   (unsigned long long)o.rescue);
+                   (unsigned long long)o.rescue, (unsigned long long)o.lost_rtx);
             fflush(stdout);
             if (sack)
                 cr_expect_gt(o.sack_rec, 0, "run %d: SACK negotiated, no RFC 6675 recovery", run);

@@ -492,3 +492,46 @@ Test(tcp_sack, next_loss_right_after_recovery_point)
     cr_assert_eq(lt_stat(f.tcp, "sack_recoveries"), 2);
     fx_down(&f);
 }
+
+/* A lost retransmission (RFC 6675 leaves it to the timer): S(4) went
+ * again when SND.MAX was S(14); once DupThresh segments sent after that,
+ * S(14..16), are SACKed while S(4) is still missing, its retransmission
+ * was lost and S(4) goes a third time at once, not at the RTO (as
+ * Linux's tcp_mark_lost_retrans did before RACK). Not before: S(15)
+ * SACKed is no proof yet (reordering). */
+Test(tcp_sack, lost_retransmission_sent_again_when_later_data_is_sacked)
+{
+    struct fx f;
+    up(&f, true, 40);
+    eight_out(&f);
+    sack_seg(&f, 4, 1, 5, 6);
+    expect_segs(&f, 12);
+    sack_seg(&f, 4, 1, 5, 7);
+    expect_segs(&f, 13);
+    sack_seg(&f, 4, 1, 5, 8); /* recovery: S(4) again, SND.MAX S(14) */
+    expect_segs(&f, 4);
+    sack_seg(&f, 4, 1, 5, 9);
+    sack_seg(&f, 4, 1, 5, 10);
+    expect_nothing(&f);
+    sack_seg(&f, 4, 1, 5, 11);
+    expect_segs(&f, 14);
+    sack_seg(&f, 4, 1, 5, 12);
+    expect_segs(&f, 15);
+    /* S(4)'s retransmission was lost: the SACKs go on past it */
+    unsigned again = 0, at = 0;
+    for (unsigned k = 13; k <= 17; k++) {
+        sack_seg(&f, 4, 1, 5, k);
+        struct fx_seg s;
+        while (fx_next(&f, &s))
+            if (s.seq == S(4)) {
+                again++;
+                at = k;
+            }
+    }
+    cr_assert_eq(again, 1, "S(4) sent %u more times, want once", again);
+    cr_assert_eq(at, 17, "S(4) went again at the SACK up to S(%u), want S(17): S(14..16) SACKed",
+                 at);
+    cr_assert_eq(lt_stat(f.tcp, "sack_lost_rtx"), 1);
+    cr_assert_eq(lt_stat(f.tcp, "rto_expiries"), 0);
+    fx_down(&f);
+}
