@@ -570,8 +570,17 @@ void tcp_synced_input(struct tcp *u, int i, struct seg *g)
                 challenge_ack(u, i); /* RFC 5961 4.2: whatever its sequence number */
             else
                 c->flags |= CB_ACK_NOW;
-            if (g->len && tcp_seq_le(tcp_seq_add(r->seq, seglen), c->rcv_nxt))
+            if (g->len && tcp_seq_le(tcp_seq_add(r->seq, seglen), c->rcv_nxt)) {
                 c->quick = TCP_QUICK_ACKS; /* data we have: the peer lost our ACK */
+                /* RFC 7323 4.3 (2): SEG.SEQ <= Last.ACK.sent, so a newer
+                 * TSval is the one to echo: the peer's sample is then the
+                 * round trip of its retransmission, not the time since the
+                 * original went, timeout included (4.3 (C): that would
+                 * badly bias its RTT; seen: a 3 s sample and RTOs of 9 s) */
+                if ((c->flags & CB_TS) && (r->opt.has & TCP_HAS_TS) &&
+                    !tcp_ts_lt(r->opt.tsval, c->ts_recent))
+                    c->ts_recent = r->opt.tsval;
+            }
             return;
         }
     }

@@ -388,6 +388,39 @@ Test(tcp_options, tsecr_echoes_latest_tsval)
     fx_down(&f);
 }
 
+/* RFC 7323 4.3 (2) for a retransmission of data already received (our
+ * ACK was lost): SEG.SEQ <= Last.ACK.sent and a newer TSval, so the ACK it
+ * calls for echoes it. Echoing the original's instead would give the peer
+ * an RTT sample that holds its retransmission timeout (4.3 (C)). An old
+ * TSval on such a duplicate changes nothing. */
+Test(tcp_options, tsecr_echoes_a_retransmitted_duplicate)
+{
+    struct fx f;
+    fx_up(&f, NULL);
+    f.popt.ts = true;
+    fx_active(&f);
+    uint32_t seq = f.p_nxt;
+    struct tcp_hdr_opts o = {.has = TCP_HAS_TS, .tsval = 900000, .tsecr = f.t_tsval};
+    fx_send_opt(&f, TCP_ACK | TCP_PSH, seq, f.p_rcv, "abc", 3, &o);
+    f.p_nxt += 3;
+    struct fx_seg s;
+    fx_wait(&f, 500, &s);
+    cr_assert_eq(s.ack, seq + 3);
+    cr_assert_eq(s.r.opt.tsecr, 900000);
+    /* that ACK was lost: the same bytes again, 3 s later by their clock */
+    o.tsval = 903000;
+    fx_send_opt(&f, TCP_ACK | TCP_PSH, seq, f.p_rcv, "abc", 3, &o);
+    fx_wait(&f, 500, &s);
+    cr_assert_eq(s.ack, seq + 3);
+    cr_assert_eq(s.r.opt.tsecr, 903000, "TSecr %u: the original's, not the retransmission's",
+                 s.r.opt.tsecr);
+    o.tsval = 902000; /* older: echo unchanged */
+    fx_send_opt(&f, TCP_ACK | TCP_PSH, seq, f.p_rcv, "abc", 3, &o);
+    fx_wait(&f, 500, &s);
+    cr_assert_eq(s.r.opt.tsecr, 903000);
+    fx_down(&f);
+}
+
 /* RFC 7323 5.4 (the TSval clock is monotone): TSvals do not go backwards
  * and move with time. */
 Test(tcp_options, tsval_monotonic)
