@@ -45,7 +45,9 @@ static const struct lyra_param tcp_params[P__COUNT] = {
     [P_RTO_MAX] = {"rto_max_ms", LYRA_P_INT, "60000", 1, 600000,
                    LYRA_DOC("maximum retransmission timeout (RFC 6298 2.5: at least 60 s)")},
     [P_RTO_INIT] = {"rto_init_ms", LYRA_P_INT, "1000", 1, 60000,
-                    LYRA_DOC("retransmission timeout before an RTT sample (RFC 6298 2.1); three of it after a handshake that was retransmitted and gave no sample (5.7: 3 s)")},
+                    LYRA_DOC("retransmission timeout before an RTT sample (RFC 6298 2.1); "
+                             "three of it after a handshake that was retransmitted and gave no "
+                             "sample (5.7: 3 s)")},
     [P_DELACK] = {"delack_ms", LYRA_P_INT, "40", 1, 200,
                   LYRA_DOC("longest an ACK is delayed (RFC 9293 3.8.6.3; every second segment "
                   "and out-of-order data are acknowledged at once)")},
@@ -383,8 +385,8 @@ LYRA_EXPORT const struct lyra_component lyra_component_tcp = {
            "@stat sack_blocks_rcvd; sack_blocks_bad: ignored as bogus; dsack_rcvd: D-SACK "
            "blocks (RFC 2883); sack_recoveries: RFC 6675 recoveries; sack_rescue_rtx: rescue "
            "retransmissions; sack_lost_rtx: retransmissions found lost by SACKs of data sent "
-           "after them, and sent again; sack_reneging: SACKed data dropped by the receiver, found at a "
-           "timeout\n"
+           "after them, and sent again; sack_reneging: SACKed data dropped by the receiver, "
+           "found at a timeout\n"
            "@stat conns_opened conns_accepted conns_established conns_reset conns_timed_out "
            "conns_refused; conns_unreachable: connects ended because the next hop never "
            "answered ARP (ip's local host unreachable, l3 2.4); syn_backlog_drops syn_no_mem: "

@@ -208,8 +208,8 @@ struct tcp_ep {
     X(syn_no_mem) X(tw_reclaimed)                                                              \
     X(icmp_errors_in) X(icmp_errors_bad_seq) X(pmtu_lowered) X(pmtu_ignored) X(pmtu_mss_synced) \
     X(tx_ready) X(rx_batched) X(sack_blocks_rcvd) X(sack_blocks_bad) X(dsack_rcvd)             \
-    X(sack_recoveries) X(sack_rescue_rtx) X(sack_lost_rtx) X(sack_reneging) X(tx_tso) X(tx_tso_segs)     \
-    X(sndq_splits) X(sndq_split_fail)
+    X(sack_recoveries) X(sack_rescue_rtx) X(sack_lost_rtx) X(sack_reneging) X(tx_tso)          \
+    X(tx_tso_segs) X(sndq_splits) X(sndq_split_fail)
 
 struct tcp_stats {
 #define TCP_STAT_FIELD(n) uint64_t n;
