@@ -876,12 +876,14 @@ static void loss_run(int sack, int run, struct loss_run *o)
  * and time, mostly timeouts (SACK repairs several holes per round trip
  * and starts recovery before three duplicates when the scoreboard shows
  * the loss). Asserted on the totals, with margins well inside what was
- * measured under gcc and ASan: SACK takes under 85% of the time (55-71%
- * measured under ASan, 4 threads on 2 cores even alone) with under two
- * thirds of the timeouts, and resends at most a tenth of what the link
- * lost beyond it. Timeouts: alone, SACK had 15-25 to NewReno's 67-77. A
- * SACK sender that repaired no holes would time out as often as NewReno (a
- * ratio near 1).
+ * measured under gcc and ASan: SACK takes under 85% of the time (47-56%
+ * measured under ASan, 4 threads on 2 cores even alone, timed from the
+ * established connection) with under two thirds of the timeouts, and
+ * resends at most a tenth of what the link lost beyond it. Timeouts:
+ * alone, SACK had 7-19 to NewReno's 60-68 (15-25 before a lost
+ * retransmission went again without waiting for the timer, sack_lost_rtx).
+ * A SACK sender that repaired no holes would time out as often as NewReno
+ * (a ratio near 1).
  * The case is timer-bound, so it runs as a ctest entry of its own with
  * nothing beside it (RUN_SERIAL): under CI's load (ctest -j2 on 2 cores) a
  * starved thread lets a 20 ms RTO fire before the ACK is read, which adds
