@@ -12,7 +12,8 @@
 # stacks (default: dev.loss=5% tcp.rto_min_ms=20 tcp.delack_ms=10, the wire
 # tests' lossy case with Linux's other timers); TTCP-FLAGS to lyra-ttcp
 # (default -n 128 -l 8192; e.g. --pkt). The receiver is readdressed
-# 192.0.2.9. Exit status: 0 all passed and none slow, 1 a run failed, 2 slow
+# 192.0.2.9. A run is stopped after SOAK_TIMEOUT seconds (300) and counts as
+# failed. Exit status: 0 all passed and none slow, 1 a run failed, 2 slow
 # runs only. Found this way: a lost fast retransmission waiting for a 3 s
 # RTO after a retransmitted handshake (docs/tcp.md, sack_lost_rtx).
 set -euo pipefail
@@ -25,11 +26,11 @@ while getopts "n:b:s:o:" opt; do
     b) BUILD=$OPTARG ;;
     s) SLOW=$OPTARG ;;
     o) OUT=$OPTARG ;;
-    *) sed -n '9,17s/^# \{0,1\}//p' "$0" >&2; exit 1 ;;
+    *) sed -n '9,19s/^# \{0,1\}//p' "$0" >&2; exit 1 ;;
     esac
 done
 shift $((OPTIND - 1))
-[ $# -ge 2 ] || { sed -n '9,17s/^# \{0,1\}//p' "$0" >&2; exit 1; }
+[ $# -ge 2 ] || { sed -n '9,19s/^# \{0,1\}//p' "$0" >&2; exit 1; }
 SND=$1 RCV=$2
 shift 2
 OVR=() FLAGS=()
@@ -51,7 +52,9 @@ t0=$SECONDS
 for i in $(seq 1 "$RUNS"); do
     w="dev.link=wire:soak$$-$i"
     set +e
-    out=$("$TTCP" -t -q "${FLAGS[@]}" --stats-json "$OUT/run.$i.json" \
+    # a hung run (seen: a failed connect left the peer's accept waiting) ends
+    # after SOAK_TIMEOUT seconds and counts as failed (exit 124)
+    out=$(timeout "${SOAK_TIMEOUT:-300}" "$TTCP" -t -q "${FLAGS[@]}" --stats-json "$OUT/run.$i.json" \
         --stack "$SRC/assemblies/$SND.lyra" "$w" "os.seed=$((2 * i))" "${OVR[@]}" "dev.pcap=$OUT/run.$i.pcap" \
         --peer "$SRC/assemblies/$RCV.lyra" "$w" "os.seed=$((2 * i + 1))" "${OVR[@]}" \
         ip.addr=192.0.2.9/24 dev.mac=02:00:00:00:00:09 192.0.2.9 2>&1)

@@ -21,6 +21,7 @@
 #include <netinet/tcp.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,6 +83,7 @@ struct side {
     double secs, cpu_user, cpu_sys;
     int status;
     int ready;          /* receiver: listening (for an in-process peer) */
+    atomic_int abandoned; /* in-process peer: the other side failed, its stack stopped */
     pthread_mutex_t mu; /* with cv: the receiver tells the sender it is ready */
     pthread_cond_t cv;
 };
@@ -104,11 +106,13 @@ static void cpu(double *user, double *sys)
 static int fail(struct side *sd, const char *what)
 {
     int e = errno;
+    sd->status = 2;
+    if (atomic_load(&sd->abandoned))
+        return -1; /* the call was cancelled: the other side said why */
     fprintf(stderr, "%s: %s: %s%s\n", sd->tag, what, strerror(e),
             e == EPROTONOSUPPORT || e == ESOCKTNOSUPPORT
                 ? (sd->o->udp ? "" : " (no TCP transport in this stack; -u runs over UDP)")
                 : "");
-    sd->status = 2;
     return -1;
 }
 
@@ -502,6 +506,7 @@ static void side_init(struct side *sd, const struct ttcp_opts *o, net_t net, int
     sd->trans = trans;
     sd->rlen = o->rlen ? o->rlen : o->len;
     sd->mem = (struct ttcp_alloc){heap_alloc, heap_free, NULL};
+    atomic_init(&sd->abandoned, 0);
     pthread_mutex_init(&sd->mu, NULL);
     pthread_cond_init(&sd->cv, NULL);
 }
@@ -637,6 +642,12 @@ int main(int argc, char **argv)
         else
             receive(&me);
         status = me.status;
+    }
+    if (have_rt && status) {
+        /* this side failed (a connect that found no route, say): the
+         * peer may wait for a connection or data that will never come */
+        atomic_store(&peer_side.abandoned, 1);
+        lyra_stack_stop(peer.s);
     }
     if (have_rt) {
         pthread_join(rt, NULL);
