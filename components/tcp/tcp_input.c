@@ -76,13 +76,17 @@ static void rtt_sample(struct tcp *u, int i, const struct tcp_repr *r)
         ms = (int32_t)(now + c->ts_off - r->opt.tsecr);
     if ((c->state == TCPS_SYN_SENT || c->state == TCPS_SYN_RCVD) && c->retries) {
         /* RFC 6298 3 (Karn): a retransmitted handshake gives a sample only
-         * through a timestamp, and only an echo of the last SYN (SYN-ACK)
-         * sent, at rtt_start: an older one (the peer got both, or it
-         * waited behind ARP) may be a second late. Without one, 5.7: data
-         * starts with the RTO of the days before 1 s, 3 s (three initial
-         * RTOs: a test that shortens rto_init_ms shortens this too) */
+         * through a timestamp: an echo of the last SYN (SYN-ACK) sent, at
+         * rtt_start, or one under an initial RTO (an echo of a SYN sent
+         * before a timeout would be at least that: this one was sent just
+         * before the last, a SYN-ACK answering the SYN again, say). An
+         * older echo (the peer got both SYNs, or the first waited behind
+         * ARP) may be a second late. Without one, 5.7: data starts with
+         * the RTO of the days before 1 s, 3 s (three initial RTOs: a test
+         * that shortens rto_init_ms shortens this too) */
         c->flags &= (uint16_t)~CB_RTT;
-        if (ms < 0 || (uint32_t)ms > now - c->rtt_start) {
+        if (ms < 0 ||
+            ((uint32_t)ms > now - c->rtt_start && (uint32_t)ms >= u->rto_lim.init_us / 1000u)) {
             uint64_t fb = 3ull * u->rto_lim.init_us;
             c->rto.rto = fb < u->rto_lim.max_us ? (uint32_t)fb : u->rto_lim.max_us;
             c->rto.backoff = 0;

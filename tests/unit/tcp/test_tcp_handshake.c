@@ -281,6 +281,40 @@ Test(tcp_handshake, synack_again_echoes_the_newer_syn)
     fx_down(&f);
 }
 
+/* The same on the passive side: our SYN-ACK answered the peer's SYN again
+ * (T1) a millisecond before our own timeout sent it once more (T2); the
+ * final ACK echoes T1. Sent before the last, but under an initial RTO
+ * before now: a sample (a SYN-ACK sent before a timeout would be echoed
+ * at least an initial RTO late), so the RTO is rto_min's, not 3 s. */
+Test(tcp_handshake, synack_echo_just_before_the_last_gives_rtt_sample)
+{
+    struct fx f;
+    fx_up(&f, NULL);
+    f.popt.ts = true;
+    int lh = fx_listen(&f, FX_LPORT, 8);
+    struct fx_seg sa;
+    fx_syn(&f, &sa);
+    uint32_t tsv = f.p_tsval;
+    fx_ms(&f, 999);
+    struct tcp_hdr_opts o = {.has = TCP_HAS_TS | TCP_HAS_MSS, .mss = 1460, .tsval = tsv + 999};
+    fx_send_opt(&f, TCP_SYN, f.p_iss, 0, NULL, 0, &o);
+    fx_expect(&f, &sa, TCP_SYN | TCP_ACK, f.t_iss, f.p_iss + 1);
+    uint32_t t1 = sa.r.opt.tsval;
+    fx_wait(&f, 100, &sa); /* our timeout: the SYN-ACK again */
+    cr_assert_eq(sa.flags, TCP_SYN | TCP_ACK);
+    fx_ms(&f, 2);
+    o = (struct tcp_hdr_opts){.has = TCP_HAS_TS, .tsval = tsv + 1002, .tsecr = t1};
+    fx_send_opt(&f, TCP_ACK, f.p_iss + 1, f.t_iss + 1, NULL, 0, &o);
+    struct lyra_sockaddr4 peer = {0};
+    int h = f.l4->accept(f.t, lh, &peer);
+    cr_assert_geq(h, 0, "accept: %d", h);
+    struct lyra_tcp_info ti;
+    fx_info(&f, h, &ti);
+    cr_assert_eq(ti.rto, 200000u, "RTO %u us after a 3 ms sample, want rto_min's 200 ms", ti.rto);
+    f.l4->close(f.t, h);
+    fx_down(&f);
+}
+
 /* rto_init_ms sets the SYN's first timeout (RFC 6298 2.1, shortened for
  * tests as the issue asks). */
 Test(tcp_handshake, syn_rto_follows_rto_init_param)
