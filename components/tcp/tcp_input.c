@@ -530,6 +530,15 @@ static void fin_input(struct tcp *u, int i, struct seg *g)
     }
 }
 
+/* RFC 7323 4.3 (2): a segment at or below Last.ACK.sent (RCV.NXT here)
+ * with a TSval no older than TS.Recent gives the timestamp to echo. */
+static void ts_recent_take(struct tcp_cb *c, const struct tcp_repr *r)
+{
+    if ((c->flags & CB_TS) && (r->opt.has & TCP_HAS_TS) && tcp_seq_le(r->seq, c->rcv_nxt) &&
+        !tcp_ts_lt(r->opt.tsval, c->ts_recent))
+        c->ts_recent = r->opt.tsval;
+}
+
 void tcp_synced_input(struct tcp *u, int i, struct seg *g)
 {
     struct tcp_cb *c = &u->cb[i];
@@ -556,11 +565,9 @@ void tcp_synced_input(struct tcp *u, int i, struct seg *g)
             if (c->state == TCPS_SYN_RCVD && (r->flags & TCP_SYN) &&
                 tcp_seq_eq(tcp_seq_add(r->seq, 1), c->rcv_nxt)) {
                 /* our SYN-ACK was lost: the SYN came again. Its timestamp is
-                 * the one to echo (RFC 7323 4.3: SEG.SEQ <= Last.ACK.sent),
-                 * so that the peer's RTT sample is of the SYN it sent last */
-                if ((c->flags & CB_TS) && (r->opt.has & TCP_HAS_TS) &&
-                    !tcp_ts_lt(r->opt.tsval, c->ts_recent))
-                    c->ts_recent = r->opt.tsval;
+                 * the one to echo, so that the peer's RTT sample is of the
+                 * SYN it sent last */
+                ts_recent_take(c, r);
                 tcp_send_syn(u, i);
                 return;
             }
@@ -576,22 +583,16 @@ void tcp_synced_input(struct tcp *u, int i, struct seg *g)
                 c->flags |= CB_ACK_NOW;
             if (g->len && tcp_seq_le(tcp_seq_add(r->seq, seglen), c->rcv_nxt)) {
                 c->quick = TCP_QUICK_ACKS; /* data we have: the peer lost our ACK */
-                /* RFC 7323 4.3 (2): SEG.SEQ <= Last.ACK.sent, so a newer
-                 * TSval is the one to echo: the peer's sample is then the
-                 * round trip of its retransmission, not the time since the
-                 * original went, timeout included (4.3 (C): that would
-                 * badly bias its RTT; seen: a 3 s sample and RTOs of 9 s) */
-                if ((c->flags & CB_TS) && (r->opt.has & TCP_HAS_TS) &&
-                    !tcp_ts_lt(r->opt.tsval, c->ts_recent))
-                    c->ts_recent = r->opt.tsval;
+                /* a newer TSval is the one to echo: the peer's sample is
+                 * then the round trip of its retransmission, not the time
+                 * since the original went, timeout included (4.3 (C): that
+                 * would badly bias its RTT; seen: a 3 s sample, RTOs of 9 s) */
+                ts_recent_take(c, r);
             }
             return;
         }
     }
-    /* RFC 7323 4.3: remember the timestamp to echo */
-    if ((c->flags & CB_TS) && (r->opt.has & TCP_HAS_TS) && tcp_seq_le(r->seq, c->rcv_nxt) &&
-        !tcp_ts_lt(r->opt.tsval, c->ts_recent))
-        c->ts_recent = r->opt.tsval;
+    ts_recent_take(c, r); /* RFC 7323 4.3: remember the timestamp to echo */
     /* second, RST */
     if (r->flags & TCP_RST) {
         rst_input(u, i, g);

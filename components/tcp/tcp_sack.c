@@ -272,6 +272,15 @@ static bool unsacked_run(const struct lyra_skb *s, tcp_seq_t from, tcp_seq_t *se
     return true;
 }
 
+/* The unSACKed run that starts at SND.UNA: false if the head is SACKed
+ * there (reneged) or the queue is empty. */
+static bool una_run(struct tcp *u, int i, tcp_seq_t *seq, uint32_t *len)
+{
+    const struct lyra_skb *h = u->ep[i].sndq.head;
+    tcp_seq_t una = u->cb[i].snd_una;
+    return h && unsacked_run(h, una, seq, len) && tcp_seq_eq(*seq, una);
+}
+
 void tcp_sack_sent_again(struct tcp *u, int i, struct lyra_skb *s)
 {
     s->cb[1] |= SB_RTX;
@@ -312,15 +321,13 @@ static uint32_t resend(struct tcp *u, int i, tcp_seq_t seq, uint32_t len)
 static uint32_t lost_again(struct tcp *u, int i)
 {
     struct tcp_cb *c = &u->cb[i];
-    struct tcp_ep *e = &u->ep[i];
-    struct tcp_sb *sb = &e->sb;
+    struct tcp_sb *sb = &u->ep[i].sb;
     if (!sb->rtx_fence_set || !tcp_seq_eq(sb->rtx_una, c->snd_una) || !sb->sacked_segs ||
         tcp_seq_diff(sb->high_sacked, sb->rtx_fence) < (int32_t)(DUPTHRESH * c->mss))
         return 0;
     tcp_seq_t seq;
     uint32_t len;
-    if (!e->sndq.head || !unsacked_run(e->sndq.head, c->snd_una, &seq, &len) ||
-        !tcp_seq_eq(seq, c->snd_una))
+    if (!una_run(u, i, &seq, &len))
         return 0;
     sb->rtx_fence_set = 0; /* resend sets it again, at today's SND.MAX */
     uint32_t n = resend(u, i, seq, len);
@@ -417,7 +424,7 @@ void tcp_sack_enter_recovery(struct tcp *u, int i, uint32_t flight)
     struct lyra_skb *h = e->sndq.head;
     tcp_seq_t seq;
     uint32_t len = c->mss, n;
-    if (!h || !unsacked_run(h, c->snd_una, &seq, &len) || !tcp_seq_eq(seq, c->snd_una)) {
+    if (!una_run(u, i, &seq, &len)) {
         seq = c->snd_una; /* SACKed at SND.UNA: reneged; the head goes whole */
         len = h ? lyra_skb_total(h) - acked_of(h, c->snd_una) : 0;
     }

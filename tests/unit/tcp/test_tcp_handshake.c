@@ -257,6 +257,15 @@ Test(tcp_handshake, retransmitted_syn_without_timestamps_gives_3_initial_rtos)
                  "5.7's fallback is three initial RTOs");
 }
 
+/* The peer's SYN again, TSval tsval (after fx_syn): our SYN-ACK again,
+ * into *sa. */
+static void syn_again(struct fx *f, uint32_t tsval, struct fx_seg *sa)
+{
+    struct tcp_hdr_opts o = {.has = TCP_HAS_TS | TCP_HAS_MSS, .mss = 1460, .tsval = tsval};
+    fx_send_opt(f, TCP_SYN, f->p_iss, 0, NULL, 0, &o);
+    fx_expect(f, sa, TCP_SYN | TCP_ACK, f->t_iss, f->p_iss + 1);
+}
+
 /* RFC 7323 4.3 in SYN-RECEIVED: the peer's SYN again (our SYN-ACK was
  * lost) has SEG.SEQ <= Last.ACK.sent and a newer TSval: the SYN-ACK sent
  * again echoes it, so that the peer's RTT sample is of the SYN it sent
@@ -272,10 +281,7 @@ Test(tcp_handshake, synack_again_echoes_the_newer_syn)
     uint32_t first = f.p_tsval;
     cr_assert_eq(sa.r.opt.tsecr, first);
     fx_ms(&f, 500); /* before our SYN-ACK's own timeout (1 s) */
-    struct tcp_hdr_opts o = {.has = TCP_HAS_TS | TCP_HAS_MSS, .mss = 1460,
-                             .tsval = first + 1000, .tsecr = 0};
-    fx_send_opt(&f, TCP_SYN, f.p_iss, 0, NULL, 0, &o);
-    fx_expect(&f, &sa, TCP_SYN | TCP_ACK, f.t_iss, f.p_iss + 1);
+    syn_again(&f, first + 1000, &sa);
     cr_assert_eq(sa.r.opt.tsecr, first + 1000, "SYN-ACK again echoes %u, want the newer SYN's %u",
                  sa.r.opt.tsecr, first + 1000);
     fx_down(&f);
@@ -296,14 +302,12 @@ Test(tcp_handshake, synack_echo_just_before_the_last_gives_rtt_sample)
     fx_syn(&f, &sa);
     uint32_t tsv = f.p_tsval;
     fx_ms(&f, 999);
-    struct tcp_hdr_opts o = {.has = TCP_HAS_TS | TCP_HAS_MSS, .mss = 1460, .tsval = tsv + 999};
-    fx_send_opt(&f, TCP_SYN, f.p_iss, 0, NULL, 0, &o);
-    fx_expect(&f, &sa, TCP_SYN | TCP_ACK, f.t_iss, f.p_iss + 1);
+    syn_again(&f, tsv + 999, &sa);
     uint32_t t1 = sa.r.opt.tsval;
     fx_wait(&f, 100, &sa); /* our timeout: the SYN-ACK again */
     cr_assert_eq(sa.flags, TCP_SYN | TCP_ACK);
     fx_ms(&f, 2);
-    o = (struct tcp_hdr_opts){.has = TCP_HAS_TS, .tsval = tsv + 1002, .tsecr = t1};
+    struct tcp_hdr_opts o = {.has = TCP_HAS_TS, .tsval = tsv + 1002, .tsecr = t1};
     fx_send_opt(&f, TCP_ACK, f.p_iss + 1, f.t_iss + 1, NULL, 0, &o);
     struct lyra_sockaddr4 peer = {0};
     int h = f.l4->accept(f.t, lh, &peer);
